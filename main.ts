@@ -1,0 +1,121 @@
+#!/usr/bin/env -S deno run -A
+/**
+ * The `gather` command: parses arguments, loads the task file, picks a
+ * reporter, owns signals and the exit code. Everything else lives in `src/`.
+ *
+ * @module
+ */
+
+import { parseCli } from "./src/cli_options.ts";
+import { HELP } from "./src/cli_options.ts";
+import { captureConsole } from "./src/console_capture.ts";
+import { GatherError, isGatherError } from "./src/errors.ts";
+import type { GatherEvent } from "./src/events.ts";
+import { buildGraph } from "./src/graph.ts";
+import { dryRun, graphToDot, listJobs } from "./src/inspect.ts";
+import { selectReporter } from "./src/reporters/select.ts";
+import { schedule } from "./src/scheduler.ts";
+import { JobScope } from "./src/scope.ts";
+import { loadTaskFile } from "./src/task_file.ts";
+
+const VERSION = "0.1.0";
+const EXIT = { ok: 0, failed: 1, usage: 2, internal: 70, SIGINT: 130, SIGTERM: 143 } as const;
+
+async function main(args: string[]): Promise<number> {
+  const debug = args.includes("--debug");
+  try {
+    const options = parseCli(args, (name) => Deno.env.get(name), navigator.hardwareConcurrency);
+    if (options.mode === "help") return print(HELP);
+    if (options.mode === "version") return print(`gather ${VERSION}\n`);
+    const tasks = await loadTaskFile(options.file);
+    if (options.mode === "list") return print(listJobs(tasks.specs, tasks.defaults));
+    const targets = options.targets.length > 0 ? options.targets : tasks.defaults;
+    const graph = buildGraph(tasks.specs, targets, { source: `"${options.file}"` });
+    if (options.mode === "graph") return print(graphToDot(graph));
+    if (options.mode === "dry-run") return print(dryRun(graph, options.concurrency));
+
+    const reporter = selectReporter(options.reporter, {
+      stdout: Deno.stdout,
+      stderr: Deno.stderr,
+      stdoutIsTerminal: Deno.stdout.isTerminal(),
+      stderrIsTerminal: Deno.stderr.isTerminal(),
+      env: (name) => Deno.env.get(name),
+      quiet: options.quiet,
+    });
+    const emit = (event: GatherEvent) => reporter.handle(event);
+    const scope = new JobScope();
+    const interrupt = new AbortController();
+    const force = new AbortController();
+    let stoppedBy: "SIGINT" | "SIGTERM" | undefined;
+    const listeners = (["SIGINT", "SIGTERM"] as const).map((signal) => {
+      const listener = () => {
+        if (stoppedBy === undefined) {
+          stoppedBy = signal;
+          interrupt.abort(new GatherError("CANCELLED", `interrupted by ${signal}`));
+        } else {
+          force.abort();
+        }
+      };
+      Deno.addSignalListener(signal, listener);
+      return () => Deno.removeSignalListener(signal, listener);
+    });
+    const restoreConsole = captureConsole(console, scope, emit, (text) => {
+      Deno.stderr.writeSync(new TextEncoder().encode(text + "\n"));
+    });
+    const onRejection = (event: PromiseRejectionEvent) => {
+      // A promise a job started and never awaited: report it against the job, keep running.
+      event.preventDefault();
+      const job = scope.current() ?? "gather";
+      const reason = event.reason instanceof Error ? event.reason.message : String(event.reason);
+      emit({
+        type: "job:log",
+        time: Date.now(),
+        job,
+        line: `unhandled rejection: ${reason}`,
+        stream: "stderr",
+      });
+    };
+    globalThis.addEventListener("unhandledrejection", onRejection);
+    try {
+      const result = await schedule(graph, {
+        concurrency: options.concurrency,
+        onFailure: options.onFailure,
+        graceMs: options.graceMs,
+        signal: interrupt.signal,
+        forceSignal: force.signal,
+        onEvent: emit,
+        scope,
+        nameOf: (handle) => tasks.names.get(handle),
+        ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      });
+      if (stoppedBy) return EXIT[stoppedBy];
+      return result.status === "ok" ? EXIT.ok : EXIT.failed;
+    } finally {
+      reporter.close();
+      restoreConsole();
+      globalThis.removeEventListener("unhandledrejection", onRejection);
+      for (const remove of listeners) remove();
+    }
+  } catch (error) {
+    return report(error, debug);
+  }
+}
+
+function print(text: string): number {
+  const bytes = new TextEncoder().encode(text);
+  for (let at = 0; at < bytes.length;) at += Deno.stdout.writeSync(bytes.subarray(at));
+  return EXIT.ok;
+}
+
+function report(error: unknown, debug: boolean): number {
+  const known = isGatherError(error);
+  const message = error instanceof Error ? error.message : String(error);
+  const text = known
+    ? `gather: ${message}`
+    : `gather: internal error: ${message} (run with --debug for the stack)`;
+  const detail = debug && error instanceof Error && error.stack ? `\n${error.stack}` : "";
+  Deno.stderr.writeSync(new TextEncoder().encode(`${text}${detail}\n`));
+  return known ? EXIT.usage : EXIT.internal;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,56 @@
+/**
+ * gather: declare async jobs with dependencies and concurrency limits, and run
+ * them on a gathering scheduler.
+ *
+ * A task file is a module that exports jobs; the `gather` CLI runs it:
+ *
+ * ```ts
+ * import { job, pool } from "./mod.ts";
+ *
+ * const net = pool("net", 2); // at most 2 jobs of this pool run at once
+ *
+ * export const fetchIndex = job({ pool: net, timeout: "10s", retries: 2 }, async (ctx) => {
+ *   ctx.log("fetching");
+ *   return ["index.html"];
+ * });
+ *
+ * export const build = job({ deps: [fetchIndex] }, async (ctx) => {
+ *   const names = ctx.result(fetchIndex); // typed: string[]
+ *   await ctx.sh`echo building ${names}`; // an array becomes one argument per item
+ * });
+ *
+ * export default build;
+ * ```
+ *
+ * Programs can embed the scheduler with {@linkcode run}.
+ *
+ * @module
+ */
+
+export { isJob, isPool, job, pool } from "./src/job.ts";
+export type { Job, JobFn, JobOptions, JobRef, Pool } from "./src/job.ts";
+export type { CommandResult, ExecOptions, JobContext, ShellValue } from "./src/context.ts";
+export type { Duration } from "./src/duration.ts";
+export { parseDuration } from "./src/duration.ts";
+export { GatherError, isGatherError } from "./src/errors.ts";
+export type { GatherErrorCode, GatherErrorOptions } from "./src/errors.ts";
+export { run } from "./src/run.ts";
+export type { JobSelection, RunOptions, RunReport } from "./src/run.ts";
+export type { FailurePolicy, JobOutcome, ScheduleOptions } from "./src/scheduler.ts";
+export type {
+  ErrorInfo,
+  EventSink,
+  GatherEvent,
+  JobCounts,
+  JobEndEvent,
+  JobLogEvent,
+  JobRetryEvent,
+  JobStartEvent,
+  JobStatus,
+  RunCancelEvent,
+  RunEndEvent,
+  RunJob,
+  RunStartEvent,
+  RunStatus,
+} from "./src/events.ts";
+export type { JobScope } from "./src/scope.ts";

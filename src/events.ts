@@ -1,0 +1,183 @@
+/**
+ * The events a run emits, as plain data. Reporters switch on `type`; the JSON
+ * reporter writes them as they are, one per line.
+ *
+ * @module
+ */
+
+/** How a job ended. */
+export type JobStatus = "ok" | "failed" | "cancelled" | "skipped";
+
+/** How a run ended: `cancelled` when it was interrupted. */
+export type RunStatus = "ok" | "failed" | "cancelled";
+
+/** Counts of jobs by how they ended. */
+export interface JobCounts {
+  /** Jobs in the run. */
+  total: number;
+  /** Jobs that succeeded. */
+  ok: number;
+  /** Jobs that failed. */
+  failed: number;
+  /** Jobs stopped by cancellation, or never started because the run stopped. */
+  cancelled: number;
+  /** Jobs not run because a dependency failed. */
+  skipped: number;
+}
+
+/** A failure as data. */
+export interface ErrorInfo {
+  /** The error's name, such as `Error` or `GatherError`. */
+  name: string;
+  /** The error's message. */
+  message: string;
+  /** The stack, when the error has one. */
+  stack?: string;
+  /** The stable code of a gather error. */
+  code?: string;
+}
+
+/** A job as listed by `run:start`. */
+export interface RunJob {
+  /** The job's name. */
+  name: string;
+  /** The names of the jobs it waits for. */
+  deps: string[];
+}
+
+/** The run began. `time` in every event is milliseconds since the Unix epoch. */
+export interface RunStartEvent {
+  /** The kind of event. */
+  type: "run:start";
+  /** When it happened, in milliseconds since the Unix epoch. */
+  time: number;
+  /** The jobs in the run with their dependencies, dependencies first. */
+  jobs: RunJob[];
+  /** The global concurrency limit. */
+  concurrency: number;
+}
+
+/** A job (or a retry of it) started. */
+export interface JobStartEvent {
+  /** The kind of event. */
+  type: "job:start";
+  /** When it happened, in milliseconds since the Unix epoch. */
+  time: number;
+  /** The job's name. */
+  job: string;
+  /** 1 for the first try, 2 for the first retry, ... */
+  attempt: number;
+}
+
+/** A job wrote a line: `ctx.log`, console output, or a subprocess's stdout/stderr. */
+export interface JobLogEvent {
+  /** The kind of event. */
+  type: "job:log";
+  /** When it happened, in milliseconds since the Unix epoch. */
+  time: number;
+  /** The job's name. */
+  job: string;
+  /** The line, without its line break. */
+  line: string;
+  /** Where the line came from. */
+  stream: "log" | "stdout" | "stderr";
+}
+
+/** An attempt failed and the job will run again. */
+export interface JobRetryEvent {
+  /** The kind of event. */
+  type: "job:retry";
+  /** When it happened, in milliseconds since the Unix epoch. */
+  time: number;
+  /** The job's name. */
+  job: string;
+  /** The attempt that failed. */
+  attempt: number;
+  /** Why the attempt failed. */
+  error: ErrorInfo;
+}
+
+/** A job ended. Jobs that never started end too, with `started: false`. */
+export interface JobEndEvent {
+  /** The kind of event. */
+  type: "job:end";
+  /** When it happened, in milliseconds since the Unix epoch. */
+  time: number;
+  /** The job's name. */
+  job: string;
+  /** How it ended. */
+  status: JobStatus;
+  /** Whether the job ever started. */
+  started: boolean;
+  /** Wall time from first start to end, 0 if it never started. */
+  durationMs: number;
+  /** Attempts made (0 if it never started). */
+  attempt: number;
+  /** Why it failed or was cancelled. */
+  error?: ErrorInfo;
+  /** Why it did not run, for skipped jobs. */
+  reason?: string;
+  /** Set when the job was still running when its grace period after cancellation ran out. */
+  ignoredCancellation?: true;
+}
+
+/** The run was cancelled (Ctrl-C, SIGTERM, or the embedding program's signal). */
+export interface RunCancelEvent {
+  /** The kind of event. */
+  type: "run:cancel";
+  /** When it happened, in milliseconds since the Unix epoch. */
+  time: number;
+  /** Why, e.g. `interrupted by SIGINT`. */
+  reason: string;
+}
+
+/** The run ended. Always the last event. */
+export interface RunEndEvent {
+  /** The kind of event. */
+  type: "run:end";
+  /** When it happened, in milliseconds since the Unix epoch. */
+  time: number;
+  /** How the run ended. */
+  status: RunStatus;
+  /** Jobs by how they ended. */
+  counts: JobCounts;
+  /** Wall time of the run. */
+  durationMs: number;
+  /** The first failure of the run, the one that matters most. */
+  firstFailure?: string;
+}
+
+/** Everything a run emits. */
+export type GatherEvent =
+  | RunStartEvent
+  | JobStartEvent
+  | JobLogEvent
+  | JobRetryEvent
+  | JobEndEvent
+  | RunCancelEvent
+  | RunEndEvent;
+
+/** Receives events as they happen. */
+export type EventSink = (event: GatherEvent) => void;
+
+/**
+ * Describe an error as plain data for events.
+ *
+ * @param error The error.
+ * @returns Its name, message, stack and code.
+ *
+ * @example Usage
+ * ```ts
+ * import { errorInfo } from "./events.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(errorInfo(new TypeError("bad")).name, "TypeError");
+ * ```
+ */
+export function errorInfo(error: Error): ErrorInfo {
+  const info: ErrorInfo = { name: error.name, message: error.message };
+  if (error.stack) info.stack = error.stack;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string") info.code = code;
+  return info;
+}

@@ -1,0 +1,180 @@
+/**
+ * What a task file declares: jobs made with {@linkcode job} and named
+ * concurrency limits made with {@linkcode pool}.
+ *
+ * Handles are plain frozen objects tagged with a `kind` string, not class
+ * instances, so a task file that imports a second copy of gather (by URL, say)
+ * still declares jobs this copy recognises.
+ *
+ * @module
+ */
+
+import type { JobContext } from "./context.ts";
+import type { Duration } from "./duration.ts";
+
+/** A named concurrency limit shared by the jobs that join it. */
+export interface Pool {
+  /** Tag that identifies a pool across copies of gather. */
+  readonly kind: "gather:pool";
+  /** The pool's name, shown in `--list`. */
+  readonly name: string;
+  /** How many of the pool's jobs may run at once. */
+  readonly limit: number;
+}
+
+/** The body of a job: receives its context, returns its result (or a promise of it). */
+export type JobFn<T> = (ctx: JobContext) => T | PromiseLike<T>;
+
+/** A reference to a job: its handle (typed) or its name. */
+export type JobRef = Job<unknown> | string;
+
+/** Options of {@linkcode job}. */
+export interface JobOptions {
+  /** The job's name. @default {the name it is exported under} */
+  name?: string;
+  /** One line shown by `--list`. */
+  description?: string;
+  /** Jobs that must finish before this one starts; their results reach `ctx.result()`. @default {[]} */
+  deps?: readonly JobRef[];
+  /** The named concurrency limit this job joins. */
+  pool?: Pool;
+  /** Abort the job and fail it after this long, per attempt. @default {no limit} */
+  timeout?: Duration;
+  /** How many times to re-run a failing job, with exponential backoff. @default {0} */
+  retries?: number;
+  /** The first backoff delay between retries; each next one doubles. @default {"250ms"} */
+  retryDelay?: Duration;
+}
+
+/** A job handle: pass it in `deps`, to `ctx.result()`, or to `run()`. */
+export interface Job<T = unknown> {
+  /** Tag that identifies a job across copies of gather. */
+  readonly kind: "gather:job";
+  /** The function that does the work. */
+  readonly fn: JobFn<T>;
+  /** The options it was declared with. */
+  readonly options: Readonly<JobOptions>;
+}
+
+/**
+ * Declare a job. Export it from a task file and it is named by its export
+ * name; it starts once all its `deps` have finished.
+ *
+ * @typeParam T The job's result, handed to the jobs that depend on it.
+ * @param fn What the job does.
+ * @returns The job handle.
+ *
+ * @example Usage
+ * ```ts
+ * import { job } from "../mod.ts";
+ *
+ * export const build = job(async () => "dist/");
+ * export const test = job({ deps: [build] }, (ctx) => ctx.result(build).length);
+ * ```
+ */
+export function job<T>(fn: JobFn<T>): Job<T>;
+/**
+ * Declare a job with options.
+ *
+ * @typeParam T The job's result, handed to the jobs that depend on it.
+ * @param options Dependencies, pool, timeout, retries and description.
+ * @param fn What the job does.
+ * @returns The job handle.
+ * @throws {TypeError} If `fn` is not a function or an option has the wrong type.
+ * @throws {RangeError} If `retries` is not a whole number >= 0.
+ */
+export function job<T>(options: JobOptions, fn: JobFn<T>): Job<T>;
+export function job<T>(a: JobOptions | JobFn<T>, b?: JobFn<T>): Job<T> {
+  const [options, fn] = typeof a === "function" ? [{}, a] : [a ?? {}, b];
+  if (typeof fn !== "function") {
+    throw new TypeError(`Cannot declare a job: expected a function, got ${typeof fn}`);
+  }
+  if (typeof options !== "object") {
+    throw new TypeError(`Cannot declare a job: expected options object, got ${typeof options}`);
+  }
+  const { retries, deps, pool, name } = options;
+  if (retries !== undefined && (!Number.isInteger(retries) || retries < 0)) {
+    throw new RangeError(
+      `Cannot declare a job: "retries" must be a whole number >= 0, got ${retries}`,
+    );
+  }
+  if (deps !== undefined && !Array.isArray(deps)) {
+    throw new TypeError(`Cannot declare a job: "deps" must be an array of jobs or names`);
+  }
+  if (pool !== undefined && !isPool(pool)) {
+    throw new TypeError(`Cannot declare a job: "pool" must come from pool(name, limit)`);
+  }
+  if (name !== undefined && (typeof name !== "string" || name.trim() === "")) {
+    throw new TypeError(`Cannot declare a job: "name" must be a non-empty string`);
+  }
+  return Object.freeze({ kind: "gather:job", fn, options: Object.freeze({ ...options }) });
+}
+
+/**
+ * Declare a named concurrency limit: at most `limit` jobs that join it run at
+ * once. The global `-j` limit still applies.
+ *
+ * @param name The pool's name.
+ * @param limit How many of its jobs may run at once.
+ * @returns The pool, to pass as a job's `pool` option.
+ * @throws {RangeError} If `limit` is not a whole number >= 1.
+ *
+ * @example Usage
+ * ```ts
+ * import { job, pool } from "../mod.ts";
+ *
+ * const net = pool("net", 2);
+ * export const a = job({ pool: net }, () => "at most two of these at once");
+ * ```
+ */
+export function pool(name: string, limit: number): Pool {
+  if (typeof name !== "string" || name.trim() === "") {
+    throw new TypeError(`Cannot declare a pool: the name must be a non-empty string`);
+  }
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new RangeError(
+      `Cannot declare pool "${name}": limit must be a whole number >= 1, got ${limit}`,
+    );
+  }
+  return Object.freeze({ kind: "gather:pool", name, limit });
+}
+
+/**
+ * Whether a value is a job handle, made by this or any other copy of gather.
+ *
+ * @param value The value to test.
+ * @returns `true` for a job handle.
+ *
+ * @example Usage
+ * ```ts
+ * import { isJob, job } from "./job.ts";
+ * import { assert } from "@std/assert";
+ *
+ * assert(isJob(job(() => 1)));
+ * assert(!isJob({ fn: () => 1 }));
+ * ```
+ */
+export function isJob(value: unknown): value is Job<unknown> {
+  return typeof value === "object" && value !== null &&
+    (value as { kind?: unknown }).kind === "gather:job" &&
+    typeof (value as { fn?: unknown }).fn === "function";
+}
+
+/**
+ * Whether a value is a pool, made by this or any other copy of gather.
+ *
+ * @param value The value to test.
+ * @returns `true` for a pool.
+ *
+ * @example Usage
+ * ```ts
+ * import { isPool, pool } from "./job.ts";
+ * import { assert } from "@std/assert";
+ *
+ * assert(isPool(pool("net", 2)));
+ * ```
+ */
+export function isPool(value: unknown): value is Pool {
+  return typeof value === "object" && value !== null &&
+    (value as { kind?: unknown }).kind === "gather:pool";
+}

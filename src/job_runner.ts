@@ -1,0 +1,263 @@
+/**
+ * Runs one job: its attempts, retries with backoff, per-attempt timeout, and
+ * cancellation with a grace period for jobs that are slow to stop.
+ *
+ * @module
+ */
+
+import { retry, RetryError } from "@std/async/retry";
+import { type ContextEnv, createContext } from "./context.ts";
+import { GatherError, toError } from "./errors.ts";
+import type { EventSink } from "./events.ts";
+import { errorInfo } from "./events.ts";
+import type { Job } from "./job.ts";
+import type { JobSpec } from "./resolve.ts";
+import type { JobScope } from "./scope.ts";
+
+/** What the run shares with each of its jobs. */
+export interface RunnerEnv {
+  /** Tracks which job is running. */
+  scope: JobScope;
+  /** Receives the job's events. */
+  emit: EventSink;
+  /** How long a cancelled job may take to stop. */
+  graceMs: number;
+  /** Timeout for jobs that set none, in milliseconds. */
+  defaultTimeoutMs: number | undefined;
+  /** The name of a job handle. */
+  nameOf: (handle: Job<unknown>) => string | undefined;
+  /** Process settings shared by the run. */
+  process: ContextEnv["process"];
+}
+
+/** How a job ended, as the runner saw it. */
+export interface Settlement {
+  /** `ok`, `failed` or `cancelled`. */
+  status: "ok" | "failed" | "cancelled";
+  /** What the job returned. */
+  result?: unknown;
+  /** Why it failed or was cancelled. */
+  error?: Error;
+  /** Attempts made. */
+  attempts: number;
+  /** Whether it was still running when its grace period ran out. */
+  ignoredCancellation: boolean;
+}
+
+/** Creates an AbortController only when someone reads the signal. */
+class LazyAbort {
+  #controller: AbortController | undefined;
+  aborted = false;
+  reason: unknown;
+  onAbort: ((reason: unknown) => void) | undefined;
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.aborted) this.#controller.abort(this.reason);
+    }
+    return this.#controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.#controller?.abort(reason);
+    this.onAbort?.(reason);
+  }
+}
+
+/**
+ * One job in a run. `settle()` runs it; `cancel()` aborts it; `force()` stops
+ * waiting for it.
+ *
+ * @example Usage
+ * ```ts
+ * import { RunningJob } from "./job_runner.ts";
+ * import { resolveJobs } from "./resolve.ts";
+ * import { JobScope } from "./scope.ts";
+ * import { job } from "./job.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const { specs } = resolveJobs([["one", job(() => 1)]], "example");
+ * const running = new RunningJob(specs.get("one")!, new Map(), {
+ *   scope: new JobScope(),
+ *   emit: () => {},
+ *   graceMs: 1000,
+ *   defaultTimeoutMs: undefined,
+ *   nameOf: () => undefined,
+ *   process: { graceMs: 1000, forceSignal: new AbortController().signal, registry: new Set() },
+ * });
+ * assertEquals((await running.settle()).result, 1);
+ * ```
+ */
+export class RunningJob {
+  /** The job. */
+  readonly spec: JobSpec;
+  #results: ReadonlyMap<string, unknown>;
+  #env: RunnerEnv;
+  #attempts = 0;
+  #current: LazyAbort | undefined;
+  #cancelReason: Error | undefined;
+  #retryAbort: AbortController | undefined;
+  #stopWaiting: (() => void) | undefined;
+  #ignoredCancellation = false;
+
+  /**
+   * Prepare a job to run.
+   *
+   * @param spec The job.
+   * @param results Its dependencies' results by name.
+   * @param env What the run shares with its jobs.
+   */
+  constructor(spec: JobSpec, results: ReadonlyMap<string, unknown>, env: RunnerEnv) {
+    this.spec = spec;
+    this.#results = results;
+    this.#env = env;
+  }
+
+  /**
+   * Run the job to the end, retries included.
+   *
+   * @returns How it ended; never rejects.
+   */
+  async settle(): Promise<Settlement> {
+    const maxAttempts = this.spec.retries + 1;
+    try {
+      let result: unknown;
+      if (maxAttempts === 1) {
+        result = await this.#attempt();
+      } else {
+        this.#retryAbort = new AbortController();
+        result = await retry(() => this.#attempt(), {
+          maxAttempts,
+          minTimeout: this.spec.retryDelayMs,
+          maxTimeout: Math.max(this.spec.retryDelayMs * 2 ** this.spec.retries, 1),
+          multiplier: 2,
+          signal: this.#retryAbort.signal,
+          isRetriable: (error) => this.#willRetry(error, maxAttempts),
+        });
+      }
+      return this.#settlement("ok", undefined, result);
+    } catch (thrown) {
+      const error = toError(thrown instanceof RetryError ? thrown.cause : thrown);
+      if (this.#cancelReason !== undefined && !isTimeout(error)) {
+        return this.#settlement("cancelled", this.#cancelReason);
+      }
+      return this.#settlement("failed", error);
+    }
+  }
+
+  /**
+   * Abort the job: its signal fires, no retry starts, and it has the grace
+   * period to stop.
+   *
+   * @param reason Why, given to the signal.
+   */
+  cancel(reason: Error): void {
+    if (this.#cancelReason !== undefined) return;
+    this.#cancelReason = reason;
+    this.#retryAbort?.abort(reason);
+    this.#current?.abort(reason);
+  }
+
+  /** Stop waiting for a cancelled job now, rather than at the end of its grace period. */
+  force(): void {
+    this.#stopWaiting?.();
+  }
+
+  #settlement(status: Settlement["status"], error?: Error, result?: unknown): Settlement {
+    const settlement: Settlement = {
+      status,
+      attempts: this.#attempts,
+      ignoredCancellation: this.#ignoredCancellation,
+    };
+    if (error !== undefined) settlement.error = error;
+    if (status === "ok") settlement.result = result;
+    return settlement;
+  }
+
+  #willRetry(error: unknown, maxAttempts: number): boolean {
+    if (this.#cancelReason !== undefined) return false;
+    if (this.#attempts < maxAttempts) {
+      this.#env.emit({
+        type: "job:retry",
+        time: Date.now(),
+        job: this.spec.name,
+        attempt: this.#attempts,
+        error: errorInfo(toError(error)),
+      });
+    }
+    return true;
+  }
+
+  #attempt(): Promise<unknown> {
+    const attempt = ++this.#attempts;
+    const abort = new LazyAbort();
+    this.#current = abort;
+    const env = this.#env;
+    const { name } = this.spec;
+    if (this.#cancelReason !== undefined) return Promise.reject(this.#cancelReason);
+    const ctx = createContext({
+      name,
+      attempt,
+      signal: () => abort.signal,
+      results: this.#results,
+      nameOf: env.nameOf,
+      emit: env.emit,
+      process: env.process,
+    });
+    const timeoutMs = this.spec.timeoutMs ?? env.defaultTimeoutMs;
+    return new Promise((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let graceTimer: ReturnType<typeof setTimeout> | undefined;
+      let done = false;
+      const finish = (settle: () => void) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        clearTimeout(graceTimer);
+        abort.onAbort = undefined;
+        this.#stopWaiting = undefined;
+        settle();
+      };
+      abort.onAbort = (reason) => {
+        const giveUp = () =>
+          finish(() => {
+            this.#ignoredCancellation = true;
+            reject(reason);
+          });
+        this.#stopWaiting = giveUp;
+        graceTimer = setTimeout(giveUp, env.graceMs);
+      };
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          abort.abort(
+            new GatherError("TIMEOUT", `Job "${name}" timed out after ${timeoutMs}ms`, {
+              job: name,
+            }),
+          );
+        }, timeoutMs);
+      }
+      // A timed-out attempt fails with the timeout error, whatever it does after.
+      const timedOut = () => isTimeout(abort.reason) ? abort.reason as Error : undefined;
+      let value: unknown;
+      try {
+        value = env.scope.run(name, () => this.spec.fn(ctx));
+      } catch (error) {
+        finish(() => reject(error));
+        return;
+      }
+      Promise.resolve(value).then(
+        (result) => finish(() => timedOut() ? reject(timedOut()) : resolve(result)),
+        (error) => finish(() => reject(timedOut() ?? error)),
+      );
+      if (this.#cancelReason !== undefined) abort.abort(this.#cancelReason);
+    });
+  }
+}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof Error && (error as { code?: unknown }).code === "TIMEOUT";
+}

@@ -1,0 +1,31 @@
+/**
+ * Small text helpers shared by the reporters.
+ *
+ * @module
+ */
+
+import { format } from "@std/fmt/duration";
+
+/**
+ * Format a duration for people: `340ms`, `1s 200ms`, `2m 5s`.
+ *
+ * @param ms Milliseconds.
+ * @returns The duration, rounded to what a person cares about.
+ *
+ * @example Usage
+ * ```ts
+ * import { formatDuration } from "./format.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(formatDuration(1234.5), "1s 230ms");
+ * assertEquals(formatDuration(0.4), "0ms");
+ * ```
+ */
+export function formatDuration(ms: number): string {
+  const rounded = ms < 1_000
+    ? Math.round(ms)
+    : ms < 60_000
+    ? Math.round(ms / 10) * 10
+    : Math.round(ms / 1_000) * 1_000;
+  return rounded === 0 ? "0ms" : format(rounded, { ignoreZero: true });
+}

@@ -1,0 +1,77 @@
+/**
+ * Buffered, synchronous text output for reporters: cheap for many small
+ * writes, flushed before the process exits, silent once the reader is gone.
+ *
+ * @module
+ */
+
+/** Somewhere bytes can be written synchronously, like `Deno.stdout`. */
+export interface SyncWriter {
+  /** Write some of `p`, returning how many bytes were written. */
+  writeSync(p: Uint8Array): number;
+}
+
+const FLUSH_AT = 64 * 1024;
+
+/**
+ * A buffered text writer. Text is written when the buffer fills, on
+ * `flush()`, and at the latest one macrotask after it was added.
+ *
+ * @example Usage
+ * ```ts
+ * import { Output } from "./output.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const chunks: Uint8Array[] = [];
+ * const out = new Output({ writeSync: (p) => (chunks.push(p.slice()), p.length) });
+ * out.write("hello\n");
+ * out.flush();
+ * assertEquals(new TextDecoder().decode(chunks[0]), "hello\n");
+ * ```
+ */
+export class Output {
+  #writer: SyncWriter;
+  #parts: string[] = [];
+  #size = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+  #encoder = new TextEncoder();
+
+  /**
+   * Construct an output.
+   *
+   * @param writer Where the bytes go.
+   */
+  constructor(writer: SyncWriter) {
+    this.#writer = writer;
+  }
+
+  /**
+   * Add text.
+   *
+   * @param text The text, newlines included.
+   */
+  write(text: string): void {
+    if (this.#closed) return;
+    this.#parts.push(text);
+    this.#size += text.length;
+    if (this.#size >= FLUSH_AT) this.flush();
+    else this.#timer ??= setTimeout(() => this.flush(), 0);
+  }
+
+  /** Write out everything buffered. */
+  flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#parts.length === 0) return;
+    const bytes = this.#encoder.encode(this.#parts.join(""));
+    this.#parts = [];
+    this.#size = 0;
+    try {
+      for (let at = 0; at < bytes.length;) at += this.#writer.writeSync(bytes.subarray(at));
+    } catch (error) {
+      if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+      this.#closed = true; // the reader went away (`gather | head`): drop the rest quietly
+    }
+  }
+}

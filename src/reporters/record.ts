@@ -1,0 +1,227 @@
+/**
+ * What reporters remember of a run, built from events alone: per-job times,
+ * last output lines, failures, and at the end the summary.
+ *
+ * @module
+ */
+
+import type { ErrorInfo, GatherEvent, JobCounts, JobStatus, RunStatus } from "../events.ts";
+
+/** One job as recorded. */
+export interface JobRecord {
+  /** The job's name. */
+  name: string;
+  /** The names of its dependencies. */
+  deps: string[];
+  /** Its status once it ended. */
+  status?: JobStatus;
+  /** Start time, ms since the epoch. */
+  start?: number;
+  /** End time, ms since the epoch. */
+  end?: number;
+  /** Duration as reported by `job:end`. */
+  durationMs: number;
+  /** The last lines it wrote. */
+  tail: string[];
+  /** How many lines it wrote. */
+  lines: number;
+  /** Why it failed or was cancelled. */
+  error?: ErrorInfo;
+  /** Why it was skipped. */
+  reason?: string;
+  /** Whether it kept running past its grace period after cancellation. */
+  ignoredCancellation?: boolean;
+}
+
+/** A job and how long it took. */
+export interface TimedJob {
+  /** The job's name. */
+  name: string;
+  /** Its duration in ms. */
+  durationMs: number;
+}
+
+/** The end-of-run summary every reporter prints. */
+export interface Summary {
+  /** How the run ended. */
+  status: RunStatus;
+  /** Jobs by how they ended. */
+  counts: JobCounts;
+  /** Wall time of the run. */
+  durationMs: number;
+  /** The chain of jobs that decided when the run ended, first to last. */
+  criticalPath: TimedJob[];
+  /** The slowest jobs, slowest first. */
+  slowest: TimedJob[];
+  /** Failed jobs, first failure first, with their last lines. */
+  failures: JobRecord[];
+  /** Jobs that kept running past their grace period after cancellation. */
+  ignoredCancellation: string[];
+  /** Jobs cancelled while running. */
+  cancelled: string[];
+  /** Jobs that never started because the run stopped. */
+  notStarted: string[];
+}
+
+const TAIL_LINES = 10;
+
+/**
+ * Records a run from its events.
+ *
+ * @example Usage
+ * ```ts
+ * import { RunRecord } from "./record.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const record = new RunRecord();
+ * record.add({ type: "run:start", time: 0, jobs: [{ name: "a", deps: [] }], concurrency: 1 });
+ * record.add({ type: "job:start", time: 0, job: "a", attempt: 1 });
+ * record.add({ type: "job:end", time: 5, job: "a", status: "ok", started: true, durationMs: 5, attempt: 1 });
+ * assertEquals(record.job("a")?.status, "ok");
+ * ```
+ */
+export class RunRecord {
+  #jobs = new Map<string, JobRecord>();
+  #failures: JobRecord[] = [];
+  #running = new Set<string>();
+  #done = 0;
+  #start = 0;
+
+  /** Jobs running now, in the order they started. */
+  get running(): ReadonlySet<string> {
+    return this.#running;
+  }
+
+  /** How many jobs have ended. */
+  get done(): number {
+    return this.#done;
+  }
+
+  /** How many jobs the run has. */
+  get total(): number {
+    return this.#jobs.size;
+  }
+
+  /** When the run started, ms since the epoch. */
+  get startTime(): number {
+    return this.#start;
+  }
+
+  /** Failed jobs so far, first failure first. */
+  get failures(): readonly JobRecord[] {
+    return this.#failures;
+  }
+
+  /**
+   * The record of a job.
+   *
+   * @param name The job's name.
+   * @returns Its record, if the run has it.
+   */
+  job(name: string): JobRecord | undefined {
+    return this.#jobs.get(name);
+  }
+
+  /**
+   * Take in one event.
+   *
+   * @param event The event.
+   */
+  add(event: GatherEvent): void {
+    switch (event.type) {
+      case "run:start":
+        this.#start = event.time;
+        for (const { name, deps } of event.jobs) {
+          this.#jobs.set(name, { name, deps, durationMs: 0, tail: [], lines: 0 });
+        }
+        break;
+      case "job:start": {
+        const job = this.#get(event.job);
+        job.start = event.time;
+        this.#running.add(event.job);
+        break;
+      }
+      case "job:log": {
+        const job = this.#get(event.job);
+        job.lines++;
+        job.tail.push(event.line);
+        if (job.tail.length > TAIL_LINES) job.tail.shift();
+        break;
+      }
+      case "job:retry":
+      case "run:cancel":
+        break;
+      case "job:end": {
+        const job = this.#get(event.job);
+        job.status = event.status;
+        job.end = event.time;
+        job.durationMs = event.durationMs;
+        if (event.error) job.error = event.error;
+        if (event.reason) job.reason = event.reason;
+        if (event.ignoredCancellation) job.ignoredCancellation = true;
+        if (event.status === "failed") this.#failures.push(job);
+        this.#running.delete(event.job);
+        this.#done++;
+        break;
+      }
+      case "run:end":
+        break;
+      default: {
+        const never: never = event;
+        throw new TypeError(`Unknown event ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /**
+   * Summarise the run.
+   *
+   * @param status How the run ended.
+   * @param counts Jobs by how they ended.
+   * @param durationMs Wall time of the run.
+   * @returns The summary.
+   */
+  summary(status: RunStatus, counts: JobCounts, durationMs: number): Summary {
+    const started = [...this.#jobs.values()].filter((job) => job.start !== undefined);
+    const slowest = started.toSorted((a, b) => b.durationMs - a.durationMs).slice(0, 5)
+      .map(({ name, durationMs }) => ({ name, durationMs }));
+    return {
+      status,
+      counts,
+      durationMs,
+      criticalPath: this.#criticalPath(started),
+      slowest,
+      failures: this.#failures,
+      ignoredCancellation: started.filter((job) => job.ignoredCancellation).map((job) => job.name),
+      cancelled: started.filter((job) => job.status === "cancelled").map((job) => job.name),
+      notStarted: [...this.#jobs.values()]
+        .filter((job) => job.start === undefined && job.status === "cancelled")
+        .map((job) => job.name),
+    };
+  }
+
+  #criticalPath(started: JobRecord[]): TimedJob[] {
+    let last: JobRecord | undefined;
+    for (const job of started) if (!last || (job.end ?? 0) > (last.end ?? 0)) last = job;
+    const path: TimedJob[] = [];
+    while (last) {
+      path.push({ name: last.name, durationMs: last.durationMs });
+      let before: JobRecord | undefined;
+      for (const dep of last.deps) {
+        const job = this.#jobs.get(dep);
+        if (job?.end !== undefined && (!before || job.end > before.end!)) before = job;
+      }
+      last = before;
+    }
+    return path.reverse();
+  }
+
+  #get(name: string): JobRecord {
+    let job = this.#jobs.get(name);
+    if (!job) {
+      job = { name, deps: [], durationMs: 0, tail: [], lines: 0 };
+      this.#jobs.set(name, job);
+    }
+    return job;
+  }
+}

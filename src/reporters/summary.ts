@@ -1,0 +1,101 @@
+/**
+ * The closing summary, as lines of text, shared by the human reporters.
+ *
+ * @module
+ */
+
+import { formatDuration } from "./format.ts";
+import type { Palette } from "./palette.ts";
+import type { Summary } from "./record.ts";
+
+/**
+ * Render the summary: the outcome with counts, each failure with its error
+ * and last output lines, the critical path and the slowest jobs.
+ *
+ * @param summary The summary.
+ * @param p The palette.
+ * @returns The text, ending with a newline.
+ *
+ * @example Usage
+ * ```ts
+ * import { formatSummary } from "./summary.ts";
+ * import { palette } from "./palette.ts";
+ * import { assertStringIncludes } from "@std/assert";
+ *
+ * const text = formatSummary({
+ *   status: "ok",
+ *   counts: { total: 1, ok: 1, failed: 0, cancelled: 0, skipped: 0 },
+ *   durationMs: 1200,
+ *   criticalPath: [{ name: "build", durationMs: 1200 }],
+ *   slowest: [{ name: "build", durationMs: 1200 }],
+ *   failures: [],
+ *   ignoredCancellation: [],
+ *   cancelled: [],
+ *   notStarted: [],
+ * }, palette(false));
+ * assertStringIncludes(text, "1 ok");
+ * ```
+ */
+export function formatSummary(summary: Summary, p: Palette): string {
+  const { counts, status } = summary;
+  const parts = [
+    p.green(`${counts.ok} ok`),
+    counts.failed ? p.red(`${counts.failed} failed`) : "",
+    counts.cancelled ? p.yellow(`${counts.cancelled} cancelled`) : "",
+    counts.skipped ? p.yellow(`${counts.skipped} skipped`) : "",
+  ].filter(Boolean);
+  const head = status === "ok"
+    ? p.green("✔ done")
+    : status === "failed"
+    ? p.red("✖ failed")
+    : p.yellow("⊘ interrupted");
+  const lines = [
+    "",
+    `${p.bold(head)}: ${parts.join(", ")} of ${counts.total} jobs in ${
+      formatDuration(summary.durationMs)
+    }`,
+  ];
+  summary.failures.forEach((job, i) => {
+    const label = i === 0 ? "first failure" : "also failed";
+    const [first = "", ...more] = (job.error?.message ?? "failed").split("\n");
+    lines.push(`  ${p.red(label)} ${p.bold(job.name)}: ${first}`);
+    const shown = new Set(more);
+    for (const line of more) lines.push(p.dim(`    ${line}`));
+    const tail = job.tail.filter((line) => !shown.has(line)).slice(-5);
+    if (tail.length > 0) {
+      lines.push(p.dim(`    last output of ${job.name}:`));
+      for (const line of tail) lines.push(p.dim(`    │ ${line}`));
+    }
+  });
+  if (status !== "ok" && summary.cancelled.length > 0) {
+    lines.push(`  ${p.yellow("cancelled while running")}: ${list(summary.cancelled)}`);
+  }
+  if (status !== "ok" && summary.notStarted.length > 0) {
+    lines.push(`  ${p.yellow("never started")}: ${list(summary.notStarted)}`);
+  }
+  for (const name of summary.ignoredCancellation) {
+    lines.push(
+      `  ${p.yellow("ignored cancellation")} ${
+        p.bold(name)
+      }: still running when its grace period ended; pass ctx.signal to fetch, ctx.sh and timers`,
+    );
+  }
+  if (summary.criticalPath.length > 1) {
+    const path = summary.criticalPath.map((job) =>
+      `${job.name} ${p.dim(formatDuration(job.durationMs))}`
+    );
+    lines.push(`  critical path: ${path.join(" → ")}`);
+  }
+  if (summary.slowest.length > 1) {
+    const slow = summary.slowest.map((job) =>
+      `${job.name} ${p.dim(formatDuration(job.durationMs))}`
+    );
+    lines.push(`  slowest: ${slow.join(", ")}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+function list(names: string[], most = 8): string {
+  const shown = names.slice(0, most).join(", ");
+  return names.length > most ? `${shown} and ${names.length - most} more` : shown;
+}

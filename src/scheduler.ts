@@ -1,0 +1,338 @@
+/**
+ * The gathering scheduler: starts every ready job up to the limits, critical
+ * path first, hands results to dependents, applies the failure policy, and
+ * settles only when every job and subprocess is done.
+ *
+ * @module
+ */
+
+import { GatherError, toError } from "./errors.ts";
+import {
+  errorInfo,
+  type EventSink,
+  type JobCounts,
+  type JobStatus,
+  type RunStatus,
+} from "./events.ts";
+import type { Graph } from "./graph.ts";
+import type { Job } from "./job.ts";
+import { RunningJob, type Settlement } from "./job_runner.ts";
+import { Limiter } from "./limiter.ts";
+import { JobScope } from "./scope.ts";
+
+/** What to do when a job fails. */
+export type FailurePolicy = "abort" | "finish" | "continue";
+
+/** Options of {@linkcode schedule}. */
+export interface ScheduleOptions {
+  /** How many jobs may run at once. @default {navigator.hardwareConcurrency} */
+  concurrency?: number;
+  /**
+   * `abort`: cancel running jobs and start nothing new; `finish`: start
+   * nothing new, let running jobs end; `continue`: run everything that does
+   * not depend on a failed job. @default {"abort"}
+   */
+  onFailure?: FailurePolicy;
+  /** Timeout for jobs that set none, in milliseconds. @default {no limit} */
+  timeoutMs?: number;
+  /** How long cancelled jobs and their processes get to stop, in ms. @default {5000} */
+  graceMs?: number;
+  /** Aborting it cancels the run (Ctrl-C). */
+  signal?: AbortSignal;
+  /** Aborting it stops waiting for cancelled jobs and kills their processes now. */
+  forceSignal?: AbortSignal;
+  /** Receives every event. */
+  onEvent?: EventSink;
+  /** Tracks which job runs the current code. @default {a new JobScope} */
+  scope?: JobScope;
+  /** The name of a job handle, for `ctx.result(handle)`. */
+  nameOf?: (handle: Job<unknown>) => string | undefined;
+}
+
+/** How one job ended. */
+export interface JobOutcome {
+  /** The job's name. */
+  name: string;
+  /** How it ended. */
+  status: JobStatus;
+  /** Whether it started. */
+  started: boolean;
+  /** Attempts made. */
+  attempts: number;
+  /** Wall time from start to end, in ms (0 if it never started). */
+  durationMs: number;
+  /** When it started, ms since the run started. */
+  startMs?: number;
+  /** What it returned, for `ok` jobs. */
+  result?: unknown;
+  /** Why it failed or was cancelled. */
+  error?: Error;
+  /** Why it did not run, for skipped jobs. */
+  reason?: string;
+  /** Whether it kept running past its grace period after cancellation. */
+  ignoredCancellation?: boolean;
+}
+
+/** The outcome of a whole run. */
+export interface ScheduleResult {
+  /** `ok`, `failed`, or `cancelled` if the run was interrupted. */
+  status: RunStatus;
+  /** Wall time of the run, in ms. */
+  durationMs: number;
+  /** Every job, in graph order. */
+  jobs: JobOutcome[];
+  /** Jobs by how they ended. */
+  counts: JobCounts;
+  /** Every failure, first one first. */
+  errors: Error[];
+}
+
+/**
+ * Run a graph.
+ *
+ * @param graph The jobs and their dependencies.
+ * @param options Limits, failure policy, cancellation and the event sink.
+ * @returns How the run and each job ended; never rejects for a job's failure.
+ *
+ * @example Usage
+ * ```ts
+ * import { schedule } from "./scheduler.ts";
+ * import { buildGraph } from "./graph.ts";
+ * import { resolveJobs } from "./resolve.ts";
+ * import { job } from "./job.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const a = job(() => 20);
+ * const b = job({ deps: [a] }, (ctx) => ctx.result(a) + 1);
+ * const { specs, names } = resolveJobs([["a", a], ["b", b]], "example");
+ * const result = await schedule(buildGraph(specs, ["b"]), { nameOf: (h) => names.get(h) });
+ * assertEquals(result.jobs.map((j) => j.result), [20, 21]);
+ * ```
+ */
+export function schedule(graph: Graph, options: ScheduleOptions = {}): Promise<ScheduleResult> {
+  return new Scheduler(graph, options).run();
+}
+
+class Scheduler {
+  #graph: Graph;
+  #options: ScheduleOptions;
+  #emit: EventSink;
+  #limiter: Limiter;
+  #waiting: Int32Array;
+  #outcomes: (JobOutcome | undefined)[];
+  #results: unknown[];
+  #running = new Map<number, RunningJob>();
+  #errors: Error[] = [];
+  #stopping = false;
+  #interrupted = false;
+  #registry = new Set<Promise<unknown>>();
+  #forceSignal: AbortSignal;
+  #finished = false;
+  #t0 = 0;
+  #done!: () => void;
+
+  constructor(graph: Graph, options: ScheduleOptions) {
+    const concurrency = options.concurrency ?? navigator.hardwareConcurrency;
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new RangeError(
+        `Cannot run with concurrency ${concurrency}: expected a whole number >= 1`,
+      );
+    }
+    this.#graph = graph;
+    this.#options = options;
+    this.#emit = options.onEvent ?? (() => {});
+    this.#limiter = new Limiter(concurrency, graph.priority, (i) => graph.jobs[i]!.pool);
+    this.#waiting = Int32Array.from(graph.deps, (deps) => deps.length);
+    this.#outcomes = new Array(graph.jobs.length);
+    this.#results = new Array(graph.jobs.length);
+    this.#forceSignal = options.forceSignal ?? new AbortController().signal;
+  }
+
+  async run(): Promise<ScheduleResult> {
+    const { signal } = this.#options;
+    const finished = new Promise<void>((resolve) => this.#done = resolve);
+    const onInterrupt = () => this.#interrupt(signal?.reason);
+    const onForce = () => this.#running.forEach((job) => job.force());
+    this.#t0 = performance.now();
+    this.#emit({
+      type: "run:start",
+      time: Date.now(),
+      jobs: this.#graph.jobs.map((spec, i) => ({
+        name: spec.name,
+        deps: this.#graph.deps[i]!.map((dep) => this.#graph.jobs[dep]!.name),
+      })),
+      concurrency: this.#options.concurrency ?? navigator.hardwareConcurrency,
+    });
+    signal?.addEventListener("abort", onInterrupt, { once: true });
+    this.#forceSignal.addEventListener("abort", onForce, { once: true });
+    try {
+      this.#graph.deps.forEach((deps, i) => deps.length === 0 && this.#limiter.push(i));
+      if (signal?.aborted) this.#interrupt(signal.reason);
+      this.#pump();
+      await finished;
+      await Promise.allSettled([...this.#registry]);
+    } finally {
+      signal?.removeEventListener("abort", onInterrupt);
+      this.#forceSignal.removeEventListener("abort", onForce);
+    }
+    return this.#result();
+  }
+
+  #pump(): void {
+    while (!this.#stopping) {
+      const next = this.#limiter.take();
+      if (next === undefined) break;
+      this.#start(next);
+    }
+    if (this.#running.size === 0) this.#finish();
+  }
+
+  #start(i: number): void {
+    const spec = this.#graph.jobs[i]!;
+    const results = new Map<string, unknown>();
+    for (const dep of this.#graph.deps[i]!) {
+      results.set(this.#graph.jobs[dep]!.name, this.#results[dep]);
+    }
+    const options = this.#options;
+    const running = new RunningJob(spec, results, {
+      scope: options.scope ??= new JobScope(),
+      emit: this.#emit,
+      graceMs: options.graceMs ?? 5000,
+      defaultTimeoutMs: options.timeoutMs,
+      nameOf: options.nameOf ?? (() => undefined),
+      process: {
+        graceMs: options.graceMs ?? 5000,
+        forceSignal: this.#forceSignal,
+        registry: this.#registry,
+      },
+    });
+    this.#running.set(i, running);
+    const startMs = performance.now();
+    this.#emit({ type: "job:start", time: Date.now(), job: spec.name, attempt: 1 });
+    running.settle().then((settlement) => this.#settled(i, settlement, startMs));
+  }
+
+  #settled(i: number, settlement: Settlement, startMs: number): void {
+    this.#running.delete(i);
+    this.#limiter.release(i);
+    const outcome: JobOutcome = {
+      name: this.#graph.jobs[i]!.name,
+      status: settlement.status,
+      started: true,
+      attempts: settlement.attempts,
+      durationMs: performance.now() - startMs,
+      startMs: startMs - this.#t0,
+    };
+    if (settlement.error) outcome.error = settlement.error;
+    if (settlement.ignoredCancellation) outcome.ignoredCancellation = true;
+    if (settlement.status === "ok") {
+      outcome.result = settlement.result;
+      this.#results[i] = settlement.result;
+    }
+    this.#end(i, outcome);
+    if (settlement.status === "ok") {
+      for (const user of this.#graph.dependents[i]!) {
+        if (--this.#waiting[user]! === 0 && this.#outcomes[user] === undefined) {
+          this.#limiter.push(user);
+        }
+      }
+    } else if (settlement.status === "failed") {
+      this.#errors.push(settlement.error!);
+      this.#skipDependents(i);
+      const policy = this.#options.onFailure ?? "abort";
+      if (policy !== "continue") this.#stop();
+      if (policy === "abort") this.#cancelRunning(`"${outcome.name}" failed`);
+    }
+    this.#pump();
+  }
+
+  #end(i: number, outcome: JobOutcome): void {
+    this.#outcomes[i] = outcome;
+    this.#emit({
+      type: "job:end",
+      time: Date.now(),
+      job: outcome.name,
+      status: outcome.status,
+      started: outcome.started,
+      durationMs: Math.round(outcome.durationMs * 100) / 100,
+      attempt: outcome.attempts,
+      ...(outcome.error ? { error: errorInfo(outcome.error) } : {}),
+      ...(outcome.reason ? { reason: outcome.reason } : {}),
+      ...(outcome.ignoredCancellation ? { ignoredCancellation: true as const } : {}),
+    });
+  }
+
+  #skipDependents(failed: number): void {
+    const failedName = this.#graph.jobs[failed]!.name;
+    const stack = [...this.#graph.dependents[failed]!];
+    while (stack.length > 0) {
+      const i = stack.pop()!;
+      if (this.#outcomes[i] !== undefined) continue;
+      this.#end(i, this.#neverStarted(i, "skipped", `dependency "${failedName}" failed`));
+      stack.push(...this.#graph.dependents[i]!);
+    }
+  }
+
+  #neverStarted(i: number, status: JobStatus, reason: string): JobOutcome {
+    return {
+      name: this.#graph.jobs[i]!.name,
+      status,
+      started: false,
+      attempts: 0,
+      durationMs: 0,
+      reason,
+    };
+  }
+
+  #stop(): void {
+    this.#stopping = true;
+    this.#limiter.clear();
+  }
+
+  #cancelRunning(why: string): void {
+    for (const [i, running] of this.#running) {
+      running.cancel(
+        new GatherError("CANCELLED", `Job "${this.#graph.jobs[i]!.name}" was cancelled: ${why}`, {
+          job: this.#graph.jobs[i]!.name,
+        }),
+      );
+    }
+  }
+
+  #interrupt(reason: unknown): void {
+    if (this.#interrupted) return;
+    this.#interrupted = true;
+    this.#stop();
+    const why = reason instanceof Error ? reason.message : "the run was interrupted";
+    this.#emit({ type: "run:cancel", time: Date.now(), reason: why });
+    this.#cancelRunning(why);
+    this.#pump();
+  }
+
+  #finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    const why = this.#interrupted ? "the run was interrupted" : "the run stopped after a failure";
+    this.#graph.jobs.forEach((_, i) => {
+      if (this.#outcomes[i] === undefined) this.#end(i, this.#neverStarted(i, "cancelled", why));
+    });
+    this.#done();
+  }
+
+  #result(): ScheduleResult {
+    const jobs = this.#outcomes as JobOutcome[];
+    const counts: JobCounts = { total: jobs.length, ok: 0, failed: 0, cancelled: 0, skipped: 0 };
+    for (const job of jobs) counts[job.status]++;
+    const status: RunStatus = this.#interrupted ? "cancelled" : counts.failed > 0 ? "failed" : "ok";
+    const durationMs = performance.now() - this.#t0;
+    this.#emit({
+      type: "run:end",
+      time: Date.now(),
+      status,
+      counts,
+      durationMs: Math.round(durationMs * 100) / 100,
+      ...(this.#errors[0] ? { firstFailure: this.#errors[0].message } : {}),
+    });
+    return { status, durationMs, jobs, counts, errors: this.#errors.map(toError) };
+  }
+}

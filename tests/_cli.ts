@@ -1,0 +1,77 @@
+/**
+ * Run the real `gather` CLI as a subprocess, for tests.
+ *
+ * @module
+ */
+
+import type { GatherEvent } from "../src/events.ts";
+
+/** The repository root. */
+export const ROOT = new URL("../", import.meta.url).pathname;
+/** The fixtures folder. */
+export const FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
+
+/** What a CLI run produced. */
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Options of {@linkcode gather}. */
+export interface GatherRunOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+}
+
+/**
+ * Run `gather` with arguments and wait for it.
+ *
+ * @param args The command-line arguments.
+ * @param options Working directory and extra environment.
+ * @returns Exit code, stdout and stderr.
+ */
+export async function gather(args: string[], options: GatherRunOptions = {}): Promise<CliRun> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}main.ts`, ...args],
+    cwd: options.cwd ?? ROOT,
+    env: { NO_COLOR: "1", ...options.env },
+    stdin: "null",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+/**
+ * Parse NDJSON output into events.
+ *
+ * @param stdout The JSON reporter's output.
+ * @returns The events.
+ */
+export function parseEvents(stdout: string): GatherEvent[] {
+  return stdout.split("\n").filter((line) => line.trim() !== "").map((line) => JSON.parse(line));
+}
+
+/**
+ * The largest number of jobs running at once, from the order of start and end events.
+ *
+ * @param events The events of a run.
+ * @param filter Count only these jobs.
+ * @returns The peak.
+ */
+export function peakConcurrency(
+  events: GatherEvent[],
+  filter: (job: string) => boolean = () => true,
+): number {
+  let running = 0;
+  let peak = 0;
+  for (const event of events) {
+    if (event.type === "job:start" && filter(event.job)) peak = Math.max(peak, ++running);
+    if (event.type === "job:end" && event.started && filter(event.job)) running--;
+  }
+  return peak;
+}

@@ -1,0 +1,338 @@
+import {
+  assert,
+  assertEquals,
+  assertLessOrEqual,
+  assertMatch,
+  assertStringIncludes,
+} from "@std/assert";
+import type { GatherEvent, JobEndEvent } from "../src/events.ts";
+import { FIXTURES, gather, parseEvents, peakConcurrency, ROOT } from "./_cli.ts";
+
+const ends = (events: GatherEvent[]) =>
+  Object.fromEntries(
+    events.filter((e): e is JobEndEvent => e.type === "job:end").map((e) => [e.job, e]),
+  );
+
+/** Every started job ends exactly once, run:start comes first and run:end last. */
+function assertComplete(events: GatherEvent[]) {
+  assertEquals(events[0]?.type, "run:start");
+  assertEquals(events.at(-1)?.type, "run:end");
+  const starts = events.filter((e) => e.type === "job:start").map((e) =>
+    (e as { job: string }).job
+  );
+  for (const job of starts) {
+    assertEquals(events.filter((e) => e.type === "job:end" && e.job === job).length, 1, job);
+  }
+}
+
+Deno.test("gather runs the build example end to end", async () => {
+  const { code, stderr } = await gather(["-f", "tasks/build.ts"]);
+  assertEquals(code, 0, stderr);
+  assertStringIncludes(stderr, "report   │ bundle has 9 lines");
+  assertMatch(stderr, /✔ done: 6 ok of 6 jobs in/);
+  assertStringIncludes(stderr, "critical path: prepare");
+});
+
+Deno.test("gather runs the fan-out example within its pool limit", async () => {
+  const { code, stdout, stderr } = await gather([
+    "-f",
+    "tasks/fanout.ts",
+    "-j",
+    "8",
+    "--reporter",
+    "json",
+  ]);
+  assertEquals(code, 0, stderr);
+  const events = parseEvents(stdout);
+  assertComplete(events);
+  assertEquals(peakConcurrency(events, (job) => job.startsWith("fetch-")), 3);
+  assert(events.some((e) => e.type === "job:log" && e.line === "12 documents, 1662 words"));
+});
+
+Deno.test("gather fails fast on the failing example: exit 1, test cancelled, deploy skipped", async () => {
+  const { code, stdout } = await gather(["-f", "tasks/failing.ts", "--reporter", "json"]);
+  assertEquals(code, 1);
+  const events = parseEvents(stdout);
+  assertComplete(events);
+  const end = ends(events);
+  assertEquals(end.lint?.status, "failed");
+  assertEquals(end.test?.status, "cancelled");
+  assertEquals(end.deploy?.status, "skipped");
+  const runEnd = events.at(-1) as Extract<GatherEvent, { type: "run:end" }>;
+  assertStringIncludes(runEnd.firstFailure!, "exit code 1");
+});
+
+Deno.test("gather --keep-going runs the failing example's independent job to the end", async () => {
+  const { code, stdout } = await gather(["-f", "tasks/failing.ts", "-k", "--reporter", "json"]);
+  assertEquals(code, 1);
+  const end = ends(parseEvents(stdout));
+  assertEquals(end.test?.status, "ok");
+  assertEquals(end.deploy?.status, "skipped");
+});
+
+Deno.test("gather's summary leads with the first failure", async () => {
+  const { code, stderr } = await gather(["-f", "tasks/failing.ts"]);
+  assertEquals(code, 1);
+  const summary = stderr.slice(stderr.indexOf("✖ failed:"));
+  assertMatch(summary, /^✖ failed: 0 ok, 1 failed, 1 cancelled, 1 skipped of 3 jobs/);
+  assertMatch(summary.split("\n")[1]!, /first failure lint: Command failed with exit code 1/);
+});
+
+Deno.test("gather fail-fast aborts the signal of running jobs", async () => {
+  const { code, stdout } = await gather([
+    "-f",
+    `${FIXTURES}fail_fast.ts`,
+    "--reporter",
+    "json",
+    "-j",
+    "3",
+  ]);
+  assertEquals(code, 1);
+  const events = parseEvents(stdout);
+  assert(
+    events.some((e) =>
+      e.type === "job:log" && e.job === "patient" && e.line === "signal aborted: true"
+    ),
+  );
+  assertEquals(ends(events).patient?.status, "cancelled");
+  assertEquals(ends(events).independent?.status, "cancelled");
+});
+
+Deno.test("gather -j limits concurrency, measured from the JSON events", async () => {
+  for (const limit of [1, 3]) {
+    const { code, stdout } = await gather([
+      "-f",
+      `${FIXTURES}wide.ts`,
+      "-j",
+      String(limit),
+      "--reporter",
+      "json",
+    ]);
+    assertEquals(code, 0);
+    const events = parseEvents(stdout);
+    assertEquals(peakConcurrency(events), limit);
+    assertLessOrEqual(peakConcurrency(events, (job) => ["w0", "w1", "w2", "w3"].includes(job)), 2);
+  }
+});
+
+Deno.test("gather reads the default concurrency from GATHER_JOBS", async () => {
+  const { stdout } = await gather(["-f", `${FIXTURES}wide.ts`, "--reporter", "json"], {
+    env: { GATHER_JOBS: "2" },
+  });
+  const events = parseEvents(stdout);
+  assertEquals((events[0] as { concurrency: number }).concurrency, 2);
+  assertEquals(peakConcurrency(events), 2);
+});
+
+Deno.test("gather defaults -j to the CPU count", async () => {
+  const { stdout } = await gather(["-f", `${FIXTURES}wide.ts`, "--reporter", "json"]);
+  assertEquals(
+    (parseEvents(stdout)[0] as { concurrency: number }).concurrency,
+    navigator.hardwareConcurrency,
+  );
+});
+
+Deno.test("gather --reporter json writes only events to stdout, console output included", async () => {
+  const { code, stdout } = await gather(["-f", `${FIXTURES}chatty.ts`, "--reporter", "json"]);
+  assertEquals(code, 0);
+  const events = parseEvents(stdout); // throws on any non-JSON line
+  const logs = events.flatMap((e) => e.type === "job:log" ? [[e.job, e.stream, e.line]] : []);
+  assertEquals(logs, [
+    ["chatty", "stdout", "from console.log"],
+    ["chatty", "stderr", "from console.error"],
+    ["chatty", "log", "from ctx.log { n: 1 }"],
+    ["chatty", "stdout", "after an await"],
+  ]);
+  for (const event of events) assertEquals(typeof event.time, "number");
+});
+
+Deno.test("gather --list, --graph and --dry-run print the jobs without running them", async () => {
+  const list = await gather(["-f", "tasks/build.ts", "--list"]);
+  assertEquals(list.code, 0);
+  assertStringIncludes(
+    list.stdout,
+    "* report    Count the lines of the bundle, then clean up [deps: prepare, bundle]",
+  );
+  const graph = await gather(["-f", "tasks/build.ts", "--graph", "fmt"]);
+  assertEquals(graph.stdout.split("\n").filter((l) => l.includes("->")), [
+    `  "prepare" -> "generate";`,
+    `  "generate" -> "fmt";`,
+  ]);
+  const dry = await gather(["-f", "tasks/build.ts", "-n"]);
+  assertEquals(dry.stdout.split("\n")[0], "step 1  prepare");
+  assertEquals(dry.stdout.trim().split("\n").at(-1), "step 5  report");
+  assertEquals(dry.stderr, "");
+});
+
+Deno.test("gather -h and -V", async () => {
+  const help = await gather(["-h"]);
+  assertEquals(help.code, 0);
+  assertStringIncludes(help.stdout, "Usage: gather [options] [job...]");
+  const version = await gather(["--version"]);
+  assertMatch(version.stdout, /^gather \d+\.\d+\.\d+\n$/);
+});
+
+Deno.test("gather --timeout fails a slow job with a timeout error", async () => {
+  const { code, stdout } = await gather([
+    "-f",
+    `${FIXTURES}fail_fast.ts`,
+    "patient",
+    "--timeout",
+    "100ms",
+    "--reporter",
+    "json",
+  ]);
+  assertEquals(code, 1);
+  const end = ends(parseEvents(stdout)).patient!;
+  assertEquals(end.status, "failed");
+  assertEquals(end.error?.code, "TIMEOUT");
+});
+
+const badInputs: [string, string[], RegExp][] = [
+  [
+    "a missing task file",
+    ["-f", "nope.ts"],
+    /^gather: Task file "nope\.ts" not found: create it, or pass another one with -f <path>$/,
+  ],
+  [
+    "a module that exports no jobs",
+    ["-f", `${FIXTURES}no_jobs.ts`],
+    /no_jobs\.ts" exports no jobs: export some/,
+  ],
+  [
+    "a cycle",
+    ["-f", `${FIXTURES}cycle.ts`],
+    /cycle\.ts": dependency cycle (a -> c -> b -> a|b -> a -> c -> b|c -> b -> a -> c); remove one of these deps$/,
+  ],
+  [
+    "an unknown dependency",
+    ["-f", `${FIXTURES}unknown_dep.ts`],
+    /Cannot schedule "deploy" in ".*unknown_dep\.ts": dependency "tset" is not defined \(did you mean "test"\?\)$/,
+  ],
+  [
+    "two jobs with one name",
+    ["-f", `${FIXTURES}duplicate.ts`],
+    /duplicate\.ts": two jobs are named "compile" \(export "build" and export "compile"\); give one another name$/,
+  ],
+  [
+    "an unknown job on the command line",
+    ["-f", "tasks/build.ts", "chek"],
+    /^gather: Unknown job "chek" in "tasks\/build\.ts" \(did you mean "check"\?\); available: bundle, check, fmt, generate, prepare, report$/,
+  ],
+  [
+    "an unparseable job timeout",
+    ["-f", `${FIXTURES}bad_timeout.ts`],
+    /Cannot schedule "slow" in ".*bad_timeout\.ts": option "timeout": Cannot parse duration "ten seconds"/,
+  ],
+  [
+    "a negative concurrency",
+    ["-f", "tasks/build.ts", "-j", "-1"],
+    /^gather: Invalid --concurrency "-1": expected a whole number of jobs >= 1, e\.g\. -j 4$/,
+  ],
+  ["a zero concurrency", ["-f", "tasks/build.ts", "--concurrency=0"], /Invalid --concurrency "0"/],
+  ["a bad GATHER_JOBS", ["-f", "tasks/build.ts"], /^gather: Invalid GATHER_JOBS "many"/],
+  [
+    "an unparseable duration",
+    ["-f", "tasks/build.ts", "--timeout", "10x"],
+    /^gather: Invalid --timeout "10x": expected a duration like 500ms, 10s or 2m$/,
+  ],
+  [
+    "an unknown flag",
+    ["-f", "tasks/build.ts", "--fast"],
+    /^gather: Unknown option --fast: see gather --help$/,
+  ],
+  [
+    "an unknown reporter",
+    ["--reporter", "fancy"],
+    /^gather: Invalid --reporter "fancy": expected auto, tty, plain or json$/,
+  ],
+  [
+    "an unknown failure policy",
+    ["--on-failure", "panic"],
+    /^gather: Invalid --on-failure "panic": expected abort, finish or continue$/,
+  ],
+];
+
+for (const [what, args, message] of badInputs) {
+  Deno.test(`gather rejects ${what} with one line and exit code 2`, async () => {
+    const env: Record<string, string> = what.includes("GATHER_JOBS") ? { GATHER_JOBS: "many" } : {};
+    const json = args.includes("--reporter") ? [] : ["--reporter", "json"];
+    const { code, stdout, stderr } = await gather([...args, ...json], { env });
+    assertEquals(code, 2, stderr);
+    assertEquals(stderr.trimEnd().split("\n").length, 1, stderr);
+    assertMatch(stderr.trimEnd(), message);
+    assertEquals(stdout, ""); // no job started: the JSON stream is empty
+  });
+}
+
+Deno.test("gather rejects a task file that does not parse, naming the file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/tasks.ts`, "export const = job(;\n");
+    const { code, stderr } = await gather([], { cwd: dir });
+    assertEquals(code, 2);
+    assertEquals(stderr.trimEnd().split("\n").length, 1, stderr);
+    assertMatch(
+      stderr,
+      /^gather: Cannot load task file "tasks\.ts": SyntaxError: .* \(at tasks\.ts:1:14\)$/m,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("gather recognises jobs from a second copy of mod.ts", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.symlink(ROOT, `${dir}/gather-copy`);
+    await Deno.writeTextFile(
+      `${dir}/tasks.ts`,
+      `import { job } from "./gather-copy/mod.ts";
+export const first = job(() => 20);
+export const second = job({ deps: [first] }, (ctx) => ctx.log("got", ctx.result(first) + 1));
+`,
+    );
+    const { code, stdout, stderr } = await gather(["--reporter", "json"], { cwd: dir });
+    assertEquals(code, 0, stderr);
+    assert(parseEvents(stdout).some((e) => e.type === "job:log" && e.line === "got 21"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a project with its own deno.json runs gather through links, as the README says", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/deno.json`,
+      JSON.stringify({
+        imports: { "@gather/gather": "jsr:@gather/gather@^0.1.0", "greeting": "./greeting.ts" },
+        links: [ROOT],
+        tasks: { gather: "deno run -A jsr:@gather/gather/cli" },
+      }),
+    );
+    await Deno.writeTextFile(
+      `${dir}/greeting.ts`,
+      `export const greeting = "hello from the project";\n`,
+    );
+    await Deno.writeTextFile(
+      `${dir}/tasks.ts`,
+      `import { job } from "@gather/gather";
+import { greeting } from "greeting";
+export const hello = job((ctx) => ctx.log(greeting));
+`,
+    );
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["task", "gather", "--reporter", "json"],
+      cwd: dir,
+      env: { NO_COLOR: "1" },
+    }).output();
+    const stdout = new TextDecoder().decode(output.stdout);
+    assertEquals(output.code, 0, new TextDecoder().decode(output.stderr));
+    assert(
+      parseEvents(stdout).some((e) => e.type === "job:log" && e.line === "hello from the project"),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

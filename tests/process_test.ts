@@ -1,0 +1,98 @@
+import { assertEquals, assertLess, assertRejects, assertStringIncludes } from "@std/assert";
+import { delay } from "@std/async/delay";
+import { type GatherEvent, job, run } from "../mod.ts";
+import { runCommand } from "../src/process.ts";
+import { liveProcesses, uniqueSleep } from "./_processes.ts";
+
+Deno.test("ctx.sh kills the whole process tree when the job is cancelled", async () => {
+  const seconds = uniqueSleep();
+  const controller = new AbortController();
+  const tree = job(async (ctx) => {
+    await ctx.sh`sh -c ${`sleep ${seconds} & sleep ${seconds} & wait`}`;
+  });
+  setTimeout(() => controller.abort(), 300);
+  const started = performance.now();
+  const report = await run({ tree }, { signal: controller.signal });
+  assertLess(performance.now() - started, 3_000);
+  assertEquals(report.jobs[0]!.status, "cancelled");
+  assertEquals(await liveProcesses(`sleep ${seconds}`), []);
+});
+
+Deno.test("ctx.sh escalates to SIGKILL for a tree that ignores SIGTERM", async () => {
+  const seconds = uniqueSleep();
+  const controller = new AbortController();
+  const stubborn = job(async (ctx) => {
+    await ctx.sh`sh -c ${`trap '' TERM; sleep ${seconds} & sleep ${seconds}; wait`}`;
+  });
+  setTimeout(() => controller.abort(), 300);
+  const started = performance.now();
+  await run({ stubborn }, { signal: controller.signal, grace: "400ms" });
+  const elapsed = performance.now() - started;
+  assertLess(elapsed, 3_000);
+  assertEquals(await liveProcesses(`sleep ${seconds}`), []);
+});
+
+Deno.test("ctx.sh stops what a finished command left in the background", async () => {
+  const seconds = uniqueSleep();
+  const leaves = job(async (ctx) => {
+    await ctx.sh`sh -c ${`sleep ${seconds} > /dev/null 2>&1 & echo started`}`;
+  });
+  const report = await run({ leaves });
+  assertEquals(report.status, "ok");
+  assertEquals(await liveProcesses(`sleep ${seconds}`), []);
+});
+
+Deno.test("ctx.sh a timed-out job's subprocesses die too", async () => {
+  const seconds = uniqueSleep();
+  const slow = job({ timeout: "200ms" }, async (ctx) => {
+    await ctx.sh`sleep ${seconds}`;
+  });
+  const report = await run({ slow });
+  assertEquals((report.jobs[0]!.error as { code?: string }).code, "TIMEOUT");
+  assertEquals(await liveProcesses(`sleep ${seconds}`), []);
+});
+
+Deno.test("ctx.sh streams output lines into the job's log as they come", async () => {
+  const events: GatherEvent[] = [];
+  const talk = job(async (ctx) => {
+    const result = await ctx.sh`sh -c ${"echo one; sleep 0.1; echo two >&2; echo three"}`;
+    return result.stdout;
+  });
+  const report = await run({ talk }, { onEvent: (e) => events.push(e) });
+  const lines = events.flatMap((e) => e.type === "job:log" ? [`${e.stream}:${e.line}`] : []);
+  assertEquals(lines.toSorted(), ["stderr:two", "stdout:one", "stdout:three"]);
+  assertEquals(report.jobs[0]!.result, "one\nthree\n");
+});
+
+Deno.test("ctx.sh throws with the exit code and the last lines of stderr", async () => {
+  const fails = job(async (ctx) => {
+    await ctx.sh`sh -c ${"for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo line$i >&2; done; exit 3"}`;
+  });
+  const report = await run({ fails });
+  const message = report.jobs[0]!.error!.message;
+  assertStringIncludes(message, "exit code 3");
+  assertStringIncludes(message, "line12");
+  assertEquals(message.includes("line2\n"), false); // only the tail
+});
+
+Deno.test("ctx.sh passes interpolated values as single arguments", async () => {
+  const tricky = "a b; echo injected";
+  const echo = job(async (ctx) => (await ctx.sh`printf %s ${tricky}`).stdout);
+  const report = await run({ echo });
+  assertEquals(report.jobs[0]!.result, tricky);
+});
+
+Deno.test("runCommand() reports a missing program clearly", async () => {
+  await assertRejects(
+    () => runCommand(["no-such-program-xyz"]),
+    Error,
+    'Cannot run "no-such-program-xyz"',
+  );
+});
+
+Deno.test("runCommand() rejects at once when the signal is already aborted", async () => {
+  const controller = new AbortController();
+  controller.abort(new Error("already"));
+  await assertRejects(() => runCommand(["true"], { signal: controller.signal }), Error, "already");
+  await delay(0);
+});

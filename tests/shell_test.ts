@@ -1,0 +1,34 @@
+import { assertEquals, assertThrows } from "@std/assert";
+import { quote, shellCommand } from "../src/shell.ts";
+
+function sh(strings: TemplateStringsArray, ...values: Parameters<typeof shellCommand>[1]) {
+  return shellCommand(strings, values).argv;
+}
+
+Deno.test("shellCommand() passes interpolations as whole arguments", () => {
+  const file = "a file; rm -rf /";
+  assertEquals(sh`deno fmt --check ${file}`, ["deno", "fmt", "--check", file]);
+  assertEquals(sh`cp ${["a b", "c"]} out/`, ["cp", "a b", "c", "out/"]);
+  assertEquals(sh`echo --out=${"x y"}`, ["echo", "--out=x y"]);
+  assertEquals(sh`echo ${""}`, ["echo", ""]);
+});
+
+Deno.test("shellCommand() uses sh -c for shell syntax, quoting interpolations", () => {
+  assertEquals(sh`cat ${"it's.txt"} | wc -l`, ["sh", "-c", `cat 'it'\\''s.txt' | wc -l`]);
+  assertEquals(sh`echo ${["a", "b c"]} > out`, ["sh", "-c", `echo 'a' 'b c' > out`]);
+});
+
+Deno.test("shellCommand() rejects an empty command", () => {
+  assertThrows(() => sh`  `, TypeError, "empty command");
+});
+
+Deno.test("quote() survives a round trip through sh", async () => {
+  const nasty = `it's "quoted" $HOME \`x\` \\ ;|&`;
+  const output = await new Deno.Command("sh", { args: ["-c", `printf %s ${quote(nasty)}`] })
+    .output();
+  assertEquals(new TextDecoder().decode(output.stdout), nasty);
+});
+
+Deno.test("shellCommand() runs leading variable assignments through sh", () => {
+  assertEquals(sh`LANG=C sort ${"f"}`, ["sh", "-c", "LANG=C sort 'f'"]);
+});
