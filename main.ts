@@ -21,8 +21,41 @@ import { loadTaskFile } from "./src/task_file.ts";
 const VERSION = "0.1.0";
 const EXIT = { ok: 0, failed: 1, usage: 2, internal: 70, SIGINT: 130, SIGTERM: 143 } as const;
 
+/**
+ * Turns SIGINT and SIGTERM into an orderly shutdown: the first one cancels
+ * the run, the second stops waiting and kills what is left.
+ */
+class Shutdown {
+  readonly interrupt = new AbortController();
+  readonly force = new AbortController();
+  stoppedBy: "SIGINT" | "SIGTERM" | undefined;
+  #removers: (() => void)[];
+
+  constructor() {
+    this.#removers = (["SIGINT", "SIGTERM"] as const).map((signal) => {
+      const listener = () => {
+        if (this.stoppedBy === undefined) {
+          this.stoppedBy = signal;
+          this.interrupt.abort(new GatherError("CANCELLED", `interrupted by ${signal}`));
+        } else {
+          this.force.abort(new GatherError("CANCELLED", `${signal} again: stopping now`));
+        }
+      };
+      Deno.addSignalListener(signal, listener);
+      return () => Deno.removeSignalListener(signal, listener);
+    });
+  }
+
+  dispose(): void {
+    for (const remove of this.#removers) remove();
+  }
+}
+
 async function main(args: string[]): Promise<number> {
   const debug = args.includes("--debug");
+  // Own the signals before anything else, so a Ctrl-C while the task file
+  // loads still ends in an orderly way.
+  const shutdown = new Shutdown();
   try {
     const options = parseCli(args, (name) => Deno.env.get(name), navigator.hardwareConcurrency);
     if (options.mode === "help") return print(HELP);
@@ -44,21 +77,6 @@ async function main(args: string[]): Promise<number> {
     });
     const emit = (event: GatherEvent) => reporter.handle(event);
     const scope = new JobScope();
-    const interrupt = new AbortController();
-    const force = new AbortController();
-    let stoppedBy: "SIGINT" | "SIGTERM" | undefined;
-    const listeners = (["SIGINT", "SIGTERM"] as const).map((signal) => {
-      const listener = () => {
-        if (stoppedBy === undefined) {
-          stoppedBy = signal;
-          interrupt.abort(new GatherError("CANCELLED", `interrupted by ${signal}`));
-        } else {
-          force.abort();
-        }
-      };
-      Deno.addSignalListener(signal, listener);
-      return () => Deno.removeSignalListener(signal, listener);
-    });
     const restoreConsole = captureConsole(console, scope, emit, (text) => {
       Deno.stderr.writeSync(new TextEncoder().encode(text + "\n"));
     });
@@ -81,23 +99,24 @@ async function main(args: string[]): Promise<number> {
         concurrency: options.concurrency,
         onFailure: options.onFailure,
         graceMs: options.graceMs,
-        signal: interrupt.signal,
-        forceSignal: force.signal,
+        signal: shutdown.interrupt.signal,
+        forceSignal: shutdown.force.signal,
         onEvent: emit,
         scope,
         nameOf: (handle) => tasks.names.get(handle),
         ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       });
-      if (stoppedBy) return EXIT[stoppedBy];
+      if (shutdown.stoppedBy) return EXIT[shutdown.stoppedBy];
       return result.status === "ok" ? EXIT.ok : EXIT.failed;
     } finally {
       reporter.close();
       restoreConsole();
       globalThis.removeEventListener("unhandledrejection", onRejection);
-      for (const remove of listeners) remove();
     }
   } catch (error) {
     return report(error, debug);
+  } finally {
+    shutdown.dispose();
   }
 }
 

@@ -38,12 +38,15 @@ export { run } from "./src/run.ts";
 export type { JobSelection, RunOptions, RunReport } from "./src/run.ts";
 export type { FailurePolicy, JobOutcome, ScheduleOptions } from "./src/scheduler.ts";
 export type {
+  DiagnosticEvent,
+  DiagnosticKind,
   ErrorInfo,
   EventSink,
   GatherEvent,
   JobCounts,
   JobEndEvent,
   JobLogEvent,
+  JobProgressEvent,
   JobRetryEvent,
   JobStartEvent,
   JobStatus,

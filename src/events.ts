@@ -147,14 +147,63 @@ export interface RunEndEvent {
   firstFailure?: string;
 }
 
+/** What a diagnostic is about. */
+export type DiagnosticKind =
+  | "stall"
+  | "unhandled-rejection"
+  | "pending-work"
+  | "ignored-cancellation";
+
+/**
+ * gather noticed a mistake that async code hides: a stall of the event loop,
+ * a promise nobody awaited, work left running when a job finished, a job that
+ * ignored its cancellation. Diagnostics never fail a run unless `--strict`.
+ */
+export interface DiagnosticEvent {
+  /** The kind of event. */
+  type: "diagnostic";
+  /** When it happened, in milliseconds since the Unix epoch. */
+  time: number;
+  /** The job it is about, when known. */
+  job?: string;
+  /** What was noticed. */
+  kind: DiagnosticKind;
+  /** What happened, in one line. */
+  message: string;
+  /** What to do about it. */
+  hint: string;
+  /** How long the event loop was blocked, for stalls. */
+  durationMs?: number;
+  /** Where in the code, `file:line:column`, when known. */
+  site?: string;
+  /** Jobs that were running, for stalls that could not be attributed. */
+  running?: string[];
+}
+
+/** A job reports progress through its items, e.g. `ctx.map`. */
+export interface JobProgressEvent {
+  /** The kind of event. */
+  type: "job:progress";
+  /** When it happened, in milliseconds since the Unix epoch. */
+  time: number;
+  /** The job's name. */
+  job: string;
+  /** Items done. */
+  done: number;
+  /** Items in all, when known. */
+  total?: number;
+}
+
 /** Everything a run emits. */
 export type GatherEvent =
   | RunStartEvent
   | JobStartEvent
   | JobLogEvent
+  | JobProgressEvent
   | JobRetryEvent
   | JobEndEvent
   | RunCancelEvent
+  | DiagnosticEvent
   | RunEndEvent;
 
 /** Receives events as they happen. */

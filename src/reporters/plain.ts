@@ -100,6 +100,17 @@ export class PlainReporter implements Reporter {
       case "job:end":
         this.#end(event);
         break;
+      case "diagnostic": {
+        const where = event.site ? ` (at ${event.site})` : "";
+        const text = `${p.yellow(`⚠ ${event.kind}`)}: ${event.message}${where}`;
+        if (event.job) this.#line(event.job, text);
+        else this.#out.write(`${text}\n`);
+        if (event.job) this.#line(event.job, p.dim(`  fix: ${event.hint}`));
+        else this.#out.write(p.dim(`  fix: ${event.hint}\n`));
+        break;
+      }
+      case "job:progress":
+        break;
       case "run:cancel":
         this.#out.write(
           p.yellow(`⊘ ${event.reason}: cancelling running jobs (send it again to stop at once)\n`),

@@ -5,7 +5,14 @@
  * @module
  */
 
-import type { ErrorInfo, GatherEvent, JobCounts, JobStatus, RunStatus } from "../events.ts";
+import type {
+  DiagnosticEvent,
+  ErrorInfo,
+  GatherEvent,
+  JobCounts,
+  JobStatus,
+  RunStatus,
+} from "../events.ts";
 
 /** One job as recorded. */
 export interface JobRecord {
@@ -57,6 +64,10 @@ export interface Summary {
   failures: JobRecord[];
   /** Jobs that kept running past their grace period after cancellation. */
   ignoredCancellation: string[];
+  /** Every diagnostic of the run, in order. */
+  diagnostics: DiagnosticEvent[];
+  /** Jobs that finished successfully. */
+  finished: string[];
   /** Jobs cancelled while running. */
   cancelled: string[];
   /** Jobs that never started because the run stopped. */
@@ -83,6 +94,7 @@ const TAIL_LINES = 10;
 export class RunRecord {
   #jobs = new Map<string, JobRecord>();
   #failures: JobRecord[] = [];
+  #diagnostics: DiagnosticEvent[] = [];
   #running = new Set<string>();
   #done = 0;
   #start = 0;
@@ -105,6 +117,11 @@ export class RunRecord {
   /** When the run started, ms since the epoch. */
   get startTime(): number {
     return this.#start;
+  }
+
+  /** Diagnostics so far. */
+  get diagnostics(): readonly DiagnosticEvent[] {
+    return this.#diagnostics;
   }
 
   /** Failed jobs so far, first failure first. */
@@ -148,7 +165,11 @@ export class RunRecord {
         if (job.tail.length > TAIL_LINES) job.tail.shift();
         break;
       }
+      case "diagnostic":
+        this.#diagnostics.push(event);
+        break;
       case "job:retry":
+      case "job:progress":
       case "run:cancel":
         break;
       case "job:end": {
@@ -193,6 +214,8 @@ export class RunRecord {
       slowest,
       failures: this.#failures,
       ignoredCancellation: started.filter((job) => job.ignoredCancellation).map((job) => job.name),
+      diagnostics: this.#diagnostics,
+      finished: started.filter((job) => job.status === "ok").map((job) => job.name),
       cancelled: started.filter((job) => job.status === "cancelled").map((job) => job.name),
       notStarted: [...this.#jobs.values()]
         .filter((job) => job.start === undefined && job.status === "cancelled")

@@ -30,6 +30,8 @@ import type { Summary } from "./record.ts";
  *   slowest: [{ name: "build", durationMs: 1200 }],
  *   failures: [],
  *   ignoredCancellation: [],
+ *   diagnostics: [],
+ *   finished: ["build"],
  *   cancelled: [],
  *   notStarted: [],
  * }, palette(false));
@@ -67,6 +69,11 @@ export function formatSummary(summary: Summary, p: Palette): string {
       for (const line of tail) lines.push(p.dim(`    │ ${line}`));
     }
   });
+  if (status === "cancelled") {
+    lines.push(
+      `  ${p.green("finished")}: ${summary.finished.length ? list(summary.finished) : "none"}`,
+    );
+  }
   if (status !== "ok" && summary.cancelled.length > 0) {
     lines.push(`  ${p.yellow("cancelled while running")}: ${list(summary.cancelled)}`);
   }
