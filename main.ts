@@ -12,6 +12,7 @@ import { captureConsole } from "./src/console_capture.ts";
 import { GatherError, isGatherError } from "./src/errors.ts";
 import type { GatherEvent } from "./src/events.ts";
 import { buildGraph } from "./src/graph.ts";
+import { Diagnostics } from "./src/diagnostics.ts";
 import { dryRun, graphToDot, listJobs } from "./src/inspect.ts";
 import { selectReporter } from "./src/reporters/select.ts";
 import { schedule } from "./src/scheduler.ts";
@@ -67,6 +68,7 @@ async function main(args: string[]): Promise<number> {
     if (options.mode === "graph") return print(graphToDot(graph));
     if (options.mode === "dry-run") return print(dryRun(graph, options.concurrency));
 
+    let strictFailure = 0;
     const reporter = selectReporter(options.reporter, {
       stdout: Deno.stdout,
       stderr: Deno.stderr,
@@ -74,26 +76,30 @@ async function main(args: string[]): Promise<number> {
       stderrIsTerminal: Deno.stderr.isTerminal(),
       env: (name) => Deno.env.get(name),
       quiet: options.quiet,
+      size: terminalSize,
+      group: options.group,
+      summaryFile: options.summaryFile,
+      logDir: options.logDir,
     });
-    const emit = (event: GatherEvent) => reporter.handle(event);
     const scope = new JobScope();
+    const diagnostics: Diagnostics = new Diagnostics({
+      emit: (event) => emit(event),
+      scope,
+      fnOf: (name) => graph.jobs[graph.index.get(name) ?? -1]?.fn,
+      stalls: options.diagnostics,
+      stallThresholdMs: options.stallThresholdMs,
+      timers: globalThis,
+      denoDir: denoDir(),
+    });
+    const emit = (event: GatherEvent) => {
+      diagnostics.observe(event);
+      reporter.handle(event);
+    };
+    // Not awaited: the profiler's start-up (~20 ms) overlaps the first jobs.
+    const diagnosing = diagnostics.start();
     const restoreConsole = captureConsole(console, scope, emit, (text) => {
       Deno.stderr.writeSync(new TextEncoder().encode(text + "\n"));
     });
-    const onRejection = (event: PromiseRejectionEvent) => {
-      // A promise a job started and never awaited: report it against the job, keep running.
-      event.preventDefault();
-      const job = scope.current() ?? "gather";
-      const reason = event.reason instanceof Error ? event.reason.message : String(event.reason);
-      emit({
-        type: "job:log",
-        time: Date.now(),
-        job,
-        line: `unhandled rejection: ${reason}`,
-        stream: "stderr",
-      });
-    };
-    globalThis.addEventListener("unhandledrejection", onRejection);
     try {
       const result = await schedule(graph, {
         concurrency: options.concurrency,
@@ -104,19 +110,52 @@ async function main(args: string[]): Promise<number> {
         onEvent: emit,
         scope,
         nameOf: (handle) => tasks.names.get(handle),
+        beforeEnd: async () => {
+          await diagnosing;
+          await diagnostics.stop();
+        },
         ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       });
       if (shutdown.stoppedBy) return EXIT[shutdown.stoppedBy];
+      if (result.status === "ok" && options.strict && diagnostics.count > 0) {
+        strictFailure = diagnostics.count;
+        return EXIT.failed;
+      }
       return result.status === "ok" ? EXIT.ok : EXIT.failed;
     } finally {
       reporter.close();
       restoreConsole();
-      globalThis.removeEventListener("unhandledrejection", onRejection);
+      if (strictFailure > 0) {
+        Deno.stderr.writeSync(
+          new TextEncoder().encode(
+            `gather: --strict: ${strictFailure} diagnostic(s) fail the run\n`,
+          ),
+        );
+      }
     }
   } catch (error) {
     return report(error, debug);
   } finally {
     shutdown.dispose();
+  }
+}
+
+/** Deno's cache directory, where the emit cache maps JavaScript lines to TypeScript. */
+function denoDir(): string | undefined {
+  const explicit = Deno.env.get("DENO_DIR");
+  if (explicit) return explicit;
+  const home = Deno.env.get("HOME");
+  if (!home) return undefined;
+  if (Deno.build.os === "darwin") return `${home}/Library/Caches/deno`;
+  return `${Deno.env.get("XDG_CACHE_HOME") ?? `${home}/.cache`}/deno`;
+}
+
+/** The terminal's size; `Deno.consoleSize()` throws when no stream is a terminal. */
+function terminalSize(): { columns: number; rows: number } {
+  try {
+    return Deno.consoleSize();
+  } catch {
+    return { columns: 80, rows: 24 };
   }
 }
 

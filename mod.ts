@@ -29,7 +29,16 @@
 
 export { isJob, isPool, job, pool } from "./src/job.ts";
 export type { Job, JobFn, JobOptions, JobRef, Pool } from "./src/job.ts";
-export type { CommandResult, ExecOptions, JobContext, ShellValue } from "./src/context.ts";
+export type {
+  CommandResult,
+  ExecOptions,
+  JobContext,
+  JobOffloadOptions,
+  MapOptions,
+  ShellValue,
+} from "./src/context.ts";
+export { Queue, QueueClosedError } from "./src/queue.ts";
+export type { QueueWaitOptions } from "./src/queue.ts";
 export type { Duration } from "./src/duration.ts";
 export { parseDuration } from "./src/duration.ts";
 export { GatherError, isGatherError } from "./src/errors.ts";
@@ -55,5 +64,7 @@ export type {
   RunJob,
   RunStartEvent,
   RunStatus,
+  RunSummaryInfo,
+  TimedJobInfo,
 } from "./src/events.ts";
 export type { JobScope } from "./src/scope.ts";

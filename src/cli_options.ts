@@ -38,6 +38,18 @@ export interface CliOptions {
   quiet: boolean;
   /** Show stacks for errors. */
   debug: boolean;
+  /** Watch for event-loop stalls (`--no-diagnostics` turns it off). */
+  diagnostics: boolean;
+  /** Report stalls longer than this, in ms. */
+  stallThresholdMs: number;
+  /** Diagnostics fail the run. */
+  strict: boolean;
+  /** Plain reporter: print each job's lines together when it ends. */
+  group: boolean;
+  /** Write the final report as JSON to this file. */
+  summaryFile?: string;
+  /** Where per-job log folders go; absent with `--no-logs`. */
+  logDir?: string;
 }
 
 /** The help text. */
@@ -62,6 +74,13 @@ Options:
   -n, --dry-run              print the order jobs would start in, run nothing
       --reporter <name>      auto (default), tty, plain or json
   -q, --quiet                print only failures and the summary
+      --group                plain reporter: print each job's output whole when it ends
+      --summary <file.json>  write the final report (timings, critical path) as JSON
+      --log-dir <dir>        per-job logs go to <dir>/<run>/<job>.log (default: .gather/logs)
+      --no-logs              write no per-job logs
+      --stall-threshold <d>  report event-loop stalls longer than this (default: 100ms)
+      --no-diagnostics       do not watch for stalls
+      --strict               diagnostics fail the run (exit 1)
       --debug                print stack traces for errors
   -h, --help                 show this help
   -V, --version              print the version
@@ -70,13 +89,27 @@ Exit codes: 0 all ok, 1 a job failed, 2 bad usage or task file,
 130 interrupted (SIGINT), 143 terminated (SIGTERM).
 `;
 
-const STRINGS = ["file", "concurrency", "timeout", "grace", "reporter", "on-failure"] as const;
+const STRINGS = [
+  "file",
+  "concurrency",
+  "timeout",
+  "grace",
+  "reporter",
+  "on-failure",
+  "summary",
+  "log-dir",
+  "stall-threshold",
+] as const;
 const BOOLEANS = [
   "keep-going",
   "list",
   "graph",
   "dry-run",
   "quiet",
+  "group",
+  "no-logs",
+  "no-diagnostics",
+  "strict",
   "help",
   "version",
   "debug",
@@ -164,7 +197,27 @@ export function parseCli(
     reporter: reporter(text("reporter")),
     quiet: flags.quiet === true,
     debug: flags.debug === true,
+    group: flags.group === true,
+    diagnostics: flags["no-diagnostics"] !== true,
+    stallThresholdMs: duration("stall-threshold", text("stall-threshold")) ?? 100,
+    strict: flags.strict === true,
   };
+  if (options.stallThresholdMs < 20) {
+    throw bad(
+      `Invalid --stall-threshold "${
+        text("stall-threshold")
+      }": use 20ms or more (timer jitter alone reaches ~10ms)`,
+    );
+  }
+  const summaryFile = text("summary");
+  if (summaryFile === "") throw bad("Option --summary needs a path, e.g. --summary report.json");
+  if (summaryFile !== undefined) options.summaryFile = summaryFile;
+  const logDir = text("log-dir");
+  if (logDir === "") throw bad("Option --log-dir needs a path, e.g. --log-dir .gather/logs");
+  if (logDir !== undefined && flags["no-logs"]) {
+    throw bad("Options --log-dir and --no-logs disagree: pick one");
+  }
+  if (!flags["no-logs"]) options.logDir = logDir ?? ".gather/logs";
   if (options.file === "") throw bad("Option --file needs a path, e.g. -f tasks.ts");
   const timeoutMs = duration("timeout", text("timeout"));
   if (timeoutMs !== undefined) options.timeoutMs = timeoutMs;

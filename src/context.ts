@@ -5,10 +5,13 @@
  * @module
  */
 
+import { pooledMap } from "@std/async/pool";
 import type { EventSink } from "./events.ts";
 import { isJob, type Job } from "./job.ts";
+import { offload } from "./offload.ts";
 import { type CommandResult, runCommand } from "./process.ts";
 import { shellCommand, type ShellValue } from "./shell.ts";
+import { TaskGroup } from "./task_group.ts";
 
 export type { CommandResult } from "./process.ts";
 export type { ShellValue } from "./shell.ts";
@@ -19,6 +22,21 @@ export interface ExecOptions {
   cwd?: string;
   /** Extra environment variables. */
   env?: Record<string, string>;
+}
+
+/** Options of `ctx.map`. */
+export interface MapOptions {
+  /** How many items are worked on at once. @default {8} */
+  concurrency?: number;
+}
+
+/** Options of `ctx.offloadWith`. */
+export interface JobOffloadOptions {
+  /**
+   * `worker`: a Web Worker, cheap to start; `process`: a `deno` subprocess,
+   * killed at once on cancellation. @default {"worker"}
+   */
+  isolate?: "worker" | "process";
 }
 
 /** What a job's function receives. */
@@ -70,6 +88,66 @@ export interface JobContext {
    * @returns The exit code and output.
    */
   exec(program: string, args?: readonly string[], options?: ExecOptions): Promise<CommandResult>;
+  /**
+   * Start child work inside the job, like `asyncio.create_task` in a
+   * `TaskGroup`: the job does not finish until its children settle, a
+   * child's failure fails the job and aborts its siblings, and cancellation
+   * reaches them through the signal each child receives.
+   *
+   * @param fn The child's work.
+   * @returns The child's result; leaving it un-awaited is safe.
+   */
+  spawn<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>): Promise<T>;
+  /**
+   * Map items with at most `concurrency` in flight (`@std/async` `pooledMap`),
+   * reporting progress as `job:progress` events. Stops starting items on the
+   * first failure or on cancellation.
+   *
+   * @param items The items.
+   * @param fn The work for one item; it receives the job's signal.
+   * @param options The concurrency.
+   * @returns The results, in the order of the items.
+   * @throws The first failure.
+   */
+  map<T, R>(
+    items: Iterable<T> | AsyncIterable<T>,
+    fn: (item: T, signal: AbortSignal) => R | PromiseLike<R>,
+    options?: MapOptions,
+  ): Promise<R[]>;
+  /**
+   * Run an exported function of another module off the event loop, in a Web
+   * Worker (or a subprocess with `{ isolate: "process" }`). Cancellation
+   * terminates it.
+   *
+   * @param moduleUrl The module, e.g. `new URL("./work.ts", import.meta.url)`.
+   * @param exportName The exported function.
+   * @param args Its arguments (structured-cloneable; JSON for `process`).
+   * @returns What it returned.
+   */
+  offload<T = unknown>(moduleUrl: string | URL, exportName: string, ...args: unknown[]): Promise<T>;
+  /**
+   * Like `offload`, with options.
+   *
+   * @param options The isolation.
+   * @param moduleUrl The module.
+   * @param exportName The exported function.
+   * @param args Its arguments.
+   * @returns What it returned.
+   */
+  offloadWith<T = unknown>(
+    options: JobOffloadOptions,
+    moduleUrl: string | URL,
+    exportName: string,
+    ...args: unknown[]
+  ): Promise<T>;
+}
+
+/** What a context started and the runner must wait for or stop. */
+export interface WorkTracker {
+  /** Commands and offloads in flight, with what they are. */
+  pending: Map<Promise<unknown>, string>;
+  /** The task group of `ctx.spawn`, once used. */
+  group: TaskGroup | undefined;
 }
 
 /** What the scheduler gives each context. */
@@ -86,6 +164,10 @@ export interface ContextEnv {
   nameOf: (handle: Job<unknown>) => string | undefined;
   /** Where log lines go. */
   emit: EventSink;
+  /** Records the work the job starts. */
+  tracker: WorkTracker;
+  /** Aborts the attempt's signal (a spawned child failed). */
+  abort?: (reason: Error) => void;
   /** Process settings shared by the run. */
   process: {
     graceMs: number;
@@ -114,6 +196,7 @@ export interface ContextEnv {
  *   results: new Map([["fetch", 42]]),
  *   nameOf: () => undefined,
  *   emit: (event) => events.push(event),
+ *   tracker: { pending: new Map(), group: undefined },
  *   process: { graceMs: 1000, forceSignal: new AbortController().signal, registry: new Set() },
  * });
  * ctx.log("two\nlines");
@@ -125,16 +208,40 @@ export function createContext(env: ContextEnv): JobContext {
   const { name, emit, results } = env;
   const line = (text: string, stream: "log" | "stdout" | "stderr") =>
     emit({ type: "job:log", time: Date.now(), job: name, line: text, stream });
+  const { tracker } = env;
+  const track = <T>(work: Promise<T>, what: string): Promise<T> => {
+    tracker.pending.set(work, what);
+    const forget = () => tracker.pending.delete(work);
+    work.then(forget, forget);
+    return work;
+  };
   const exec = (argv: string[], display: string, options: ExecOptions = {}) =>
-    runCommand(argv, {
-      signal: env.signal(),
-      forceSignal: env.process.forceSignal,
-      graceMs: env.process.graceMs,
-      registry: env.process.registry,
-      onLine: line,
-      display,
-      ...options,
-    });
+    track(
+      runCommand(argv, {
+        signal: env.signal(),
+        forceSignal: env.process.forceSignal,
+        graceMs: env.process.graceMs,
+        registry: env.process.registry,
+        onLine: line,
+        display,
+        ...options,
+      }),
+      `ctx.sh "${display}"`,
+    );
+  const offloadWith = <T>(
+    options: JobOffloadOptions,
+    moduleUrl: string | URL,
+    exportName: string,
+    args: unknown[],
+  ) =>
+    track(
+      offload<T>(moduleUrl, exportName, args, {
+        ...options,
+        signal: env.signal(),
+        process: { ...env.process, onLine: line },
+      }),
+      `ctx.offload "${exportName}"`,
+    );
   return {
     name,
     attempt: env.attempt,
@@ -160,6 +267,63 @@ export function createContext(env: ContextEnv): JobContext {
     },
     exec(program: string, args: readonly string[] = [], options?: ExecOptions) {
       return exec([program, ...args], [program, ...args].join(" "), options);
+    },
+    spawn<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>) {
+      tracker.group ??= new TaskGroup(env.signal(), env.abort);
+      return tracker.group.spawn(fn);
+    },
+    async map<T, R>(
+      items: Iterable<T> | AsyncIterable<T>,
+      fn: (item: T, signal: AbortSignal) => R | PromiseLike<R>,
+      options: MapOptions = {},
+    ): Promise<R[]> {
+      const concurrency = options.concurrency ?? 8;
+      if (!Number.isInteger(concurrency) || concurrency < 1) {
+        throw new RangeError(
+          `Cannot map with concurrency ${concurrency}: expected a whole number >= 1`,
+        );
+      }
+      const signal = env.signal();
+      const total = Array.isArray(items) ? items.length : undefined;
+      let done = 0;
+      const progress = () =>
+        emit({
+          type: "job:progress",
+          time: Date.now(),
+          job: name,
+          done,
+          ...(total === undefined ? {} : { total }),
+        });
+      progress();
+      const results: R[] = [];
+      try {
+        for await (
+          const result of pooledMap(concurrency, items, async (item: T) => {
+            signal.throwIfAborted();
+            const value = await fn(item, signal);
+            done++;
+            progress();
+            return value;
+          })
+        ) results.push(result);
+      } catch (error) {
+        if (error instanceof AggregateError && error.errors.length > 0) {
+          throw signal.aborted ? signal.reason : error.errors[0];
+        }
+        throw error;
+      }
+      return results;
+    },
+    offload<T>(moduleUrl: string | URL, exportName: string, ...args: unknown[]) {
+      return offloadWith<T>({}, moduleUrl, exportName, args);
+    },
+    offloadWith<T>(
+      options: JobOffloadOptions,
+      moduleUrl: string | URL,
+      exportName: string,
+      ...args: unknown[]
+    ) {
+      return offloadWith<T>(options, moduleUrl, exportName, args);
     },
   };
 }

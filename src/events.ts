@@ -145,6 +145,26 @@ export interface RunEndEvent {
   durationMs: number;
   /** The first failure of the run, the one that matters most. */
   firstFailure?: string;
+  /** The closing summary; the CLI's JSON reporter adds it, the engine does not. */
+  summary?: RunSummaryInfo;
+}
+
+/** A job and how long it took, in a summary. */
+export interface TimedJobInfo {
+  /** The job's name. */
+  name: string;
+  /** Its duration in ms. */
+  durationMs: number;
+}
+
+/** The closing summary of a run, as data. */
+export interface RunSummaryInfo {
+  /** The chain of jobs that decided when the run ended, first to last. */
+  criticalPath: TimedJobInfo[];
+  /** The slowest jobs, slowest first (at most five). */
+  slowest: TimedJobInfo[];
+  /** Failed jobs, first failure first: the error message and where the full log is. */
+  failures: { name: string; message: string; log?: string }[];
 }
 
 /** What a diagnostic is about. */

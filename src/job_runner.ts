@@ -6,9 +6,9 @@
  */
 
 import { retry, RetryError } from "@std/async/retry";
-import { type ContextEnv, createContext } from "./context.ts";
+import { type ContextEnv, createContext, type WorkTracker } from "./context.ts";
 import { GatherError, toError } from "./errors.ts";
-import type { EventSink } from "./events.ts";
+import type { DiagnosticKind, EventSink } from "./events.ts";
 import { errorInfo } from "./events.ts";
 import type { Job } from "./job.ts";
 import type { JobSpec } from "./resolve.ts";
@@ -199,6 +199,7 @@ export class RunningJob {
     const env = this.#env;
     const { name } = this.spec;
     if (this.#cancelReason !== undefined) return Promise.reject(this.#cancelReason);
+    const tracker: WorkTracker = { pending: new Map(), group: undefined };
     const ctx = createContext({
       name,
       attempt,
@@ -206,6 +207,8 @@ export class RunningJob {
       results: this.#results,
       nameOf: env.nameOf,
       emit: env.emit,
+      tracker,
+      abort: (reason) => abort.abort(reason),
       process: env.process,
     });
     const timeoutMs = this.spec.timeoutMs ?? env.defaultTimeoutMs;
@@ -226,6 +229,13 @@ export class RunningJob {
         const giveUp = () =>
           finish(() => {
             this.#ignoredCancellation = true;
+            this.#diagnose(
+              "ignored-cancellation",
+              `Job "${name}" was still running ${env.graceMs}ms after it was cancelled (${
+                reason instanceof Error ? reason.message : "cancelled"
+              }); gather stopped waiting for it`,
+              "pass ctx.signal on to fetch, ctx.sh, delay and every other wait, or check ctx.signal.aborted in loops",
+            );
             reject(reason);
           });
         this.#stopWaiting = giveUp;
@@ -250,10 +260,65 @@ export class RunningJob {
         return;
       }
       Promise.resolve(value).then(
-        (result) => finish(() => timedOut() ? reject(timedOut()) : resolve(result)),
-        (error) => finish(() => reject(timedOut() ?? error)),
+        async (result) => {
+          const childError = await this.#afterBody(tracker, abort);
+          finish(() => {
+            const error = timedOut() ?? childError;
+            error === undefined ? resolve(result) : reject(error);
+          });
+        },
+        async (error) => {
+          const childError = await this.#afterBody(tracker, abort);
+          finish(() => reject(timedOut() ?? childError ?? error));
+        },
       );
       if (this.#cancelReason !== undefined) abort.abort(this.#cancelReason);
+    });
+  }
+
+  /**
+   * Once the job's function has settled: wait for its `ctx.spawn` children,
+   * and stop (and report) commands it started but did not wait for.
+   *
+   * @returns The first child failure, if any.
+   */
+  async #afterBody(tracker: WorkTracker, abort: LazyAbort): Promise<Error | undefined> {
+    let childError: Error | undefined;
+    if (tracker.group !== undefined) {
+      try {
+        await tracker.group.drain();
+      } catch (error) {
+        childError = toError(error);
+      }
+    }
+    if (tracker.pending.size > 0) {
+      const what = [...new Set(tracker.pending.values())];
+      const shown = what.slice(0, 3).join(", ") +
+        (what.length > 3 ? ` and ${what.length - 3} more` : "");
+      this.#diagnose(
+        "pending-work",
+        `Job "${this.spec.name}" finished while work it started was still running: ${shown}; gather stopped it`,
+        "await every ctx.sh, ctx.exec and ctx.offload call, or start it with ctx.spawn so the job waits for it",
+      );
+      const pending = [...tracker.pending.keys()];
+      abort.abort(
+        new GatherError("CANCELLED", `Job "${this.spec.name}" finished before this work`, {
+          job: this.spec.name,
+        }),
+      );
+      await Promise.allSettled(pending);
+    }
+    return childError;
+  }
+
+  #diagnose(kind: DiagnosticKind, message: string, hint: string): void {
+    this.#env.emit({
+      type: "diagnostic",
+      time: Date.now(),
+      job: this.spec.name,
+      kind,
+      message,
+      hint,
     });
   }
 }

@@ -47,6 +47,8 @@ export interface ScheduleOptions {
   scope?: JobScope;
   /** The name of a job handle, for `ctx.result(handle)`. */
   nameOf?: (handle: Job<unknown>) => string | undefined;
+  /** Awaited after the last job and before `run:end`, so late events still come before it. */
+  beforeEnd?: () => Promise<void>;
 }
 
 /** How one job ended. */
@@ -171,6 +173,7 @@ class Scheduler {
       this.#pump();
       await finished;
       await Promise.allSettled([...this.#registry]);
+      await this.#options.beforeEnd?.();
     } finally {
       signal?.removeEventListener("abort", onInterrupt);
       this.#forceSignal.removeEventListener("abort", onForce);

@@ -102,10 +102,12 @@ Deno.test("gather waits out the grace period for a job that ignores cancellation
   assertEquals(end(result.events, "stubborn")?.ignoredCancellation, true);
 
   const plain = await gather(["-f", SIGNALS, "stubborn", "--grace", "200ms", "--timeout", "100ms"]);
+  const summary = plain.stderr.slice(plain.stderr.indexOf("✖ failed:"));
   assertStringIncludes(
-    plain.stderr,
-    "ignored cancellation stubborn: still running when its grace period ended",
+    summary,
+    'ignored-cancellation stubborn: Job "stubborn" was still running 200ms after it was cancelled',
   );
+  assertStringIncludes(summary, "fix: pass ctx.signal on to fetch, ctx.sh, delay");
 });
 
 Deno.test("gather on a second SIGINT stops waiting and SIGKILLs trees that ignore SIGTERM", async () => {

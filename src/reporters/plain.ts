@@ -24,7 +24,13 @@ export interface PlainReporterOptions {
   quiet?: boolean;
   /** Whether colour is wanted: without it, colour codes in job output are removed. @default {false} */
   color?: boolean;
+  /** Hold each job's lines until it ends, then print them together. @default {false} */
+  group?: boolean;
+  /** Where a job's full log is, for the summary. @default {() => undefined} */
+  logPath?: (job: string) => string | undefined;
 }
+
+const GROUP_LINES = 10_000; // per job; older lines are dropped (they are in the job's log)
 
 /**
  * Writes events as prefixed lines.
@@ -48,6 +54,8 @@ export class PlainReporter implements Reporter {
   #record = new RunRecord();
   #width = 0;
   #color: boolean;
+  #groups: Map<string, { lines: string[]; dropped: number }> | undefined;
+  #logPath: (job: string) => string | undefined;
 
   /**
    * Construct the reporter.
@@ -59,6 +67,8 @@ export class PlainReporter implements Reporter {
     this.#p = options.palette;
     this.#quiet = options.quiet ?? false;
     this.#color = options.color ?? false;
+    if (options.group) this.#groups = new Map();
+    this.#logPath = options.logPath ?? (() => undefined);
   }
 
   /**
@@ -71,7 +81,8 @@ export class PlainReporter implements Reporter {
     const p = this.#p;
     switch (event.type) {
       case "run:start":
-        this.#width = Math.min(24, Math.max(0, ...event.jobs.map((job) => job.name.length)));
+        for (const job of event.jobs) this.#width = Math.max(this.#width, job.name.length);
+        this.#width = Math.min(24, this.#width);
         if (!this.#quiet) {
           this.#out.write(
             p.dim(`gather: ${event.jobs.length} jobs, up to ${event.concurrency} at once\n`),
@@ -79,7 +90,9 @@ export class PlainReporter implements Reporter {
         }
         break;
       case "job:start":
-        if (!this.#quiet) this.#line(event.job, p.dim("▶ start"));
+        if (this.#quiet) break;
+        this.#groups?.set(event.job, { lines: [], dropped: 0 });
+        this.#line(event.job, p.dim("▶ start"));
         break;
       case "job:log":
         if (!this.#quiet) {
@@ -98,6 +111,7 @@ export class PlainReporter implements Reporter {
         }
         break;
       case "job:end":
+        this.#flushGroup(event.job);
         this.#end(event);
         break;
       case "diagnostic": {
@@ -118,7 +132,9 @@ export class PlainReporter implements Reporter {
         break;
       case "run:end":
         this.#out.write(
-          formatSummary(this.#record.summary(event.status, event.counts, event.durationMs), p),
+          formatSummary(this.#record.summary(event.status, event.counts, event.durationMs), p, {
+            logPath: this.#logPath,
+          }),
         );
         break;
       default: {
@@ -128,8 +144,9 @@ export class PlainReporter implements Reporter {
     }
   }
 
-  /** Flush the output. */
+  /** Print what groups are left, then flush the output. */
   close(): void {
+    for (const job of [...this.#groups?.keys() ?? []]) this.#flushGroup(job);
     this.#out.flush();
   }
 
@@ -161,6 +178,26 @@ export class PlainReporter implements Reporter {
   }
 
   #line(job: string, text: string): void {
-    this.#out.write(`${this.#p.cyan(job.padEnd(this.#width))} │ ${text}\n`);
+    const line = `${this.#p.cyan(job.padEnd(this.#width))} │ ${text}\n`;
+    const group = this.#groups?.get(job);
+    if (!group) return this.#out.write(line);
+    group.lines.push(line);
+    if (group.lines.length > GROUP_LINES) {
+      const drop = group.lines.length - GROUP_LINES / 2;
+      group.lines.splice(0, drop);
+      group.dropped += drop;
+    }
+  }
+
+  #flushGroup(job: string): void {
+    const group = this.#groups?.get(job);
+    if (!group) return;
+    this.#groups!.delete(job);
+    if (group.dropped > 0) {
+      const log = this.#logPath(job);
+      const where = log === undefined ? "" : `; full log: ${log}`;
+      this.#line(job, this.#p.dim(`… ${group.dropped} earlier lines not shown${where}`));
+    }
+    this.#out.write(group.lines.join(""));
   }
 }

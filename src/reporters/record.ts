@@ -28,6 +28,8 @@ export interface JobRecord {
   end?: number;
   /** Duration as reported by `job:end`. */
   durationMs: number;
+  /** Attempts made, as reported by `job:end` (0 until then). */
+  attempts: number;
   /** The last lines it wrote. */
   tail: string[];
   /** How many lines it wrote. */
@@ -74,7 +76,11 @@ export interface Summary {
   notStarted: string[];
 }
 
-const TAIL_LINES = 10;
+/** Options of {@linkcode RunRecord}. */
+export interface RunRecordOptions {
+  /** How many of each job's last lines to keep. @default {10} */
+  tailLines?: number;
+}
 
 /**
  * Records a run from its events.
@@ -92,12 +98,27 @@ const TAIL_LINES = 10;
  * ```
  */
 export class RunRecord {
+  #tailLines: number;
   #jobs = new Map<string, JobRecord>();
   #failures: JobRecord[] = [];
   #diagnostics: DiagnosticEvent[] = [];
   #running = new Set<string>();
   #done = 0;
   #start = 0;
+
+  /**
+   * Construct a record.
+   *
+   * @param options How much output to keep.
+   */
+  constructor(options: RunRecordOptions = {}) {
+    this.#tailLines = options.tailLines ?? 10;
+  }
+
+  /** Every job of the run, in the order `run:start` listed them. */
+  get jobs(): Iterable<JobRecord> {
+    return this.#jobs.values();
+  }
 
   /** Jobs running now, in the order they started. */
   get running(): ReadonlySet<string> {
@@ -149,7 +170,7 @@ export class RunRecord {
       case "run:start":
         this.#start = event.time;
         for (const { name, deps } of event.jobs) {
-          this.#jobs.set(name, { name, deps, durationMs: 0, tail: [], lines: 0 });
+          this.#jobs.set(name, { name, deps, durationMs: 0, attempts: 0, tail: [], lines: 0 });
         }
         break;
       case "job:start": {
@@ -162,7 +183,7 @@ export class RunRecord {
         const job = this.#get(event.job);
         job.lines++;
         job.tail.push(event.line);
-        if (job.tail.length > TAIL_LINES) job.tail.shift();
+        if (job.tail.length > this.#tailLines) job.tail.shift();
         break;
       }
       case "diagnostic":
@@ -177,6 +198,7 @@ export class RunRecord {
         job.status = event.status;
         job.end = event.time;
         job.durationMs = event.durationMs;
+        job.attempts = event.attempt;
         if (event.error) job.error = event.error;
         if (event.reason) job.reason = event.reason;
         if (event.ignoredCancellation) job.ignoredCancellation = true;
@@ -225,7 +247,9 @@ export class RunRecord {
 
   #criticalPath(started: JobRecord[]): TimedJob[] {
     let last: JobRecord | undefined;
-    for (const job of started) if (!last || (job.end ?? 0) > (last.end ?? 0)) last = job;
+    // Ties go to the later job: jobs are listed dependencies first, and a dependent can end
+    // in the same millisecond as its last dependency.
+    for (const job of started) if (!last || (job.end ?? 0) >= (last.end ?? 0)) last = job;
     const path: TimedJob[] = [];
     while (last) {
       path.push({ name: last.name, durationMs: last.durationMs });
@@ -242,7 +266,7 @@ export class RunRecord {
   #get(name: string): JobRecord {
     let job = this.#jobs.get(name);
     if (!job) {
-      job = { name, deps: [], durationMs: 0, tail: [], lines: 0 };
+      job = { name, deps: [], durationMs: 0, attempts: 0, tail: [], lines: 0 };
       this.#jobs.set(name, job);
     }
     return job;

@@ -5,11 +5,16 @@
  */
 
 import type { ReporterChoice } from "../cli_options.ts";
+import { JobLogs } from "./job_logs.ts";
 import { JsonReporter } from "./json.ts";
 import { Output, type SyncWriter } from "./output.ts";
 import { palette } from "./palette.ts";
 import { PlainReporter } from "./plain.ts";
 import type { Reporter } from "./reporter.ts";
+import { SummaryFile } from "./summary_file.ts";
+import { type TerminalSize, TtyReporter } from "./tty.ts";
+import { JsonSummary } from "./_json_summary.ts";
+import { tee } from "./_tee.ts";
 
 /** What {@linkcode selectReporter} needs to know about the environment. */
 export interface ReporterEnv {
@@ -25,6 +30,14 @@ export interface ReporterEnv {
   env: (name: string) => string | undefined;
   /** Print only failures and the summary. */
   quiet: boolean;
+  /** The terminal's size, for the live display. @default {() => ({ columns: 80, rows: 24 })} */
+  size?: () => TerminalSize;
+  /** Plain reporter: print each job's lines together when it ends. @default {false} */
+  group?: boolean;
+  /** Also write the final report as JSON to this file. @default {undefined} */
+  summaryFile?: string | undefined;
+  /** Write each job's output to `<logDir>/<run>/<job>.log`; none when absent. @default {undefined} */
+  logDir?: string | undefined;
 }
 
 /**
@@ -55,34 +68,88 @@ export function wantsColor(
 }
 
 /**
- * Build the reporter: `json` writes events to stdout; `plain` (and `auto`
- * when there is no terminal or `CI` is set) writes lines to stderr.
+ * Which reporter a choice comes to: `auto` is `tty` when stdout and stderr
+ * are terminals and `CI` is unset (or empty), else `plain`; `tty` falls back
+ * to `plain` when stderr is not a terminal.
  *
  * @param choice The user's choice.
- * @param env The streams and environment.
+ * @param env Whether the streams are terminals, and the environment.
+ * @returns The reporter to build.
+ *
+ * @example Usage
+ * ```ts
+ * import { reporterKind } from "./select.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const terminal = { stdoutIsTerminal: true, stderrIsTerminal: true, env: () => undefined };
+ * assertEquals(reporterKind("auto", terminal), "tty");
+ * assertEquals(reporterKind("auto", { ...terminal, env: (name) => name === "CI" ? "true" : undefined }), "plain");
+ * ```
+ */
+export function reporterKind(
+  choice: ReporterChoice,
+  env: Pick<ReporterEnv, "stdoutIsTerminal" | "stderrIsTerminal" | "env">,
+): "tty" | "plain" | "json" {
+  if (choice === "json" || choice === "plain") return choice;
+  if (!env.stderrIsTerminal) return "plain";
+  if (choice === "tty") return "tty";
+  const ci = env.env("CI");
+  return env.stdoutIsTerminal && (ci === undefined || ci === "") ? "tty" : "plain";
+}
+
+/**
+ * Build the reporter: `json` writes events to stdout, `tty` draws the live
+ * display on stderr, `plain` writes lines to stderr (see
+ * {@linkcode reporterKind}). Per-job logs and the `--summary` file are
+ * written alongside, whatever the reporter.
+ *
+ * @param choice The user's choice.
+ * @param env The streams, environment and options.
  * @returns The reporter.
+ * @throws {GatherError} `BAD_OPTION` when the summary file cannot be created.
  *
  * @example Usage
  * ```ts
  * import { selectReporter } from "./select.ts";
- * import { JsonReporter } from "./json.ts";
- * import { assertInstanceOf } from "@std/assert";
+ * import { assertEquals } from "@std/assert";
  *
- * const sink = { writeSync: (p: Uint8Array) => p.length };
+ * let stdout = "";
+ * const sink = { writeSync: (p: Uint8Array) => (stdout += new TextDecoder().decode(p), p.length) };
  * const reporter = selectReporter("json", {
  *   stdout: sink, stderr: sink, stdoutIsTerminal: false, stderrIsTerminal: false,
  *   env: () => undefined, quiet: false,
  * });
- * assertInstanceOf(reporter, JsonReporter);
+ * reporter.handle({ type: "run:cancel", time: 1, reason: "test" });
+ * reporter.close();
+ * assertEquals(JSON.parse(stdout).reason, "test");
  * ```
  */
 export function selectReporter(choice: ReporterChoice, env: ReporterEnv): Reporter {
-  if (choice === "json") return new JsonReporter(new Output(env.stdout));
+  const logs = env.logDir === undefined ? undefined : new JobLogs(env.logDir);
+  const logPath = (job: string) => logs?.pathOf(job);
+  const reporters: Reporter[] = [];
+  if (logs) reporters.push(logs); // first: a job's log is written before reporters point at it
+  if (env.summaryFile !== undefined) reporters.push(new SummaryFile(env.summaryFile, { logPath }));
+  reporters.push(humanOrJson(reporterKind(choice, env), env, logPath));
+  return reporters.length === 1 ? reporters[0]! : tee(reporters);
+}
+
+function humanOrJson(
+  kind: "tty" | "plain" | "json",
+  env: ReporterEnv,
+  logPath: (job: string) => string | undefined,
+): Reporter {
+  if (kind === "json") return new JsonSummary(new JsonReporter(new Output(env.stdout)), logPath);
   const color = wantsColor(env.env, env.stderrIsTerminal);
-  return new PlainReporter({
+  const common = {
     output: new Output(env.stderr),
     palette: palette(color),
     quiet: env.quiet,
     color,
-  });
+    logPath,
+  };
+  if (kind === "tty") {
+    return new TtyReporter({ ...common, size: env.size ?? (() => ({ columns: 80, rows: 24 })) });
+  }
+  return new PlainReporter({ ...common, group: env.group ?? false });
 }

@@ -4,9 +4,16 @@
  * @module
  */
 
+import { stripAnsiCode } from "@std/fmt/colors";
 import { formatDuration } from "./format.ts";
 import type { Palette } from "./palette.ts";
 import type { Summary } from "./record.ts";
+
+/** Options of {@linkcode formatSummary}. */
+export interface SummaryFormatOptions {
+  /** Where a job's full log is, if it has one. @default {undefined} */
+  logPath?: (job: string) => string | undefined;
+}
 
 /**
  * Render the summary: the outcome with counts, each failure with its error
@@ -14,6 +21,7 @@ import type { Summary } from "./record.ts";
  *
  * @param summary The summary.
  * @param p The palette.
+ * @param options Where the jobs' logs are.
  * @returns The text, ending with a newline.
  *
  * @example Usage
@@ -38,7 +46,11 @@ import type { Summary } from "./record.ts";
  * assertStringIncludes(text, "1 ok");
  * ```
  */
-export function formatSummary(summary: Summary, p: Palette): string {
+export function formatSummary(
+  summary: Summary,
+  p: Palette,
+  options: SummaryFormatOptions = {},
+): string {
   const { counts, status } = summary;
   const parts = [
     p.green(`${counts.ok} ok`),
@@ -66,8 +78,11 @@ export function formatSummary(summary: Summary, p: Palette): string {
     const tail = job.tail.filter((line) => !shown.has(line)).slice(-5);
     if (tail.length > 0) {
       lines.push(p.dim(`    last output of ${job.name}:`));
-      for (const line of tail) lines.push(p.dim(`    │ ${line}`));
+      // Job output may carry colour codes: never let them leak into the summary.
+      for (const line of tail) lines.push(p.dim(`    │ ${stripAnsiCode(line)}`));
     }
+    const log = options.logPath?.(job.name);
+    if (log !== undefined) lines.push(p.dim(`    full log: ${log}`));
   });
   if (status === "cancelled") {
     lines.push(
@@ -80,12 +95,28 @@ export function formatSummary(summary: Summary, p: Palette): string {
   if (status !== "ok" && summary.notStarted.length > 0) {
     lines.push(`  ${p.yellow("never started")}: ${list(summary.notStarted)}`);
   }
+  const diagnosed = new Set(
+    summary.diagnostics.filter((d) => d.kind === "ignored-cancellation").map((d) => d.job),
+  );
   for (const name of summary.ignoredCancellation) {
+    if (diagnosed.has(name)) continue; // listed with the diagnostics below
+    const fix = "pass ctx.signal to fetch, ctx.sh and timers";
     lines.push(
       `  ${p.yellow("ignored cancellation")} ${
         p.bold(name)
-      }: still running when its grace period ended; pass ctx.signal to fetch, ctx.sh and timers`,
+      }: still running when its grace period ended; ${fix}`,
     );
+  }
+  if (summary.diagnostics.length > 0) {
+    lines.push(`  ${p.yellow(`⚠ ${summary.diagnostics.length} diagnostic(s)`)}:`);
+    for (const d of summary.diagnostics.slice(0, 20)) {
+      const where = d.site ? ` (at ${d.site})` : "";
+      lines.push(`    ${p.yellow(d.kind)} ${p.bold(d.job ?? "(no job)")}: ${d.message}${where}`);
+      lines.push(p.dim(`      fix: ${d.hint}`));
+    }
+    if (summary.diagnostics.length > 20) {
+      lines.push(p.dim(`    … and ${summary.diagnostics.length - 20} more (see --reporter json)`));
+    }
   }
   if (summary.criticalPath.length > 1) {
     const path = summary.criticalPath.map((job) =>

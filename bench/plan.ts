@@ -1,0 +1,144 @@
+/**
+ * What `deno task bench` measures: the full plan (a few minutes on 2 cores)
+ * and the quick plan for CI (well under a minute).
+ *
+ * @module
+ */
+
+import type { ComparisonSpec } from "./compare.ts";
+import type { ScaleOptions } from "./scale.ts";
+
+/** One step of a plan. */
+export type Step =
+  | { kind: "startup"; reps: number }
+  | { kind: "compare"; spec: ComparisonSpec }
+  | { kind: "scale"; options: ScaleOptions };
+
+const LAYERED_200 = { shape: "layered", n: 200, layers: 10, durations: "random", seed: 7 } as const;
+
+/**
+ * The full plan: start-up; 100,000 no-op jobs against Python asyncio; 1,000
+ * `true` processes against ninja, make, `deno task` and the floors; layered
+ * random DAGs at -j 4 and -j 8, and one whose critical path is as long as its
+ * work divided by 8 (two consecutive gather runs each); scale.
+ *
+ * @returns The steps.
+ *
+ * @example Usage
+ * ```ts
+ * import { fullPlan } from "./plan.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(fullPlan()[0]!.kind, "startup");
+ * ```
+ */
+export function fullPlan(): Step[] {
+  return [
+    { kind: "startup", reps: 10 },
+    {
+      kind: "compare",
+      spec: {
+        id: "overhead",
+        title: "Scheduling overhead: 100,000 no-op in-process jobs (layered DAG)",
+        graph: { shape: "layered", n: 100_000, layers: 100, seed: 1 },
+        kind: "async",
+        slots: 8,
+        reps: 3,
+      },
+    },
+    {
+      kind: "compare",
+      spec: {
+        id: "process",
+        title: "Process jobs: 1,000 `true` processes, no deps, -j 8",
+        graph: { shape: "wide", n: 1000 },
+        kind: "process",
+        slots: 8,
+        reps: 3,
+      },
+    },
+    ...[4, 8].map((slots): Step => ({
+      kind: "compare",
+      spec: {
+        id: `quality-j${slots}`,
+        title: `Schedule quality: layered DAG, 200 jobs of 10-100 ms in-process, -j ${slots}`,
+        graph: LAYERED_200,
+        kind: "async",
+        slots,
+        reps: 2,
+        secondRun: true,
+      },
+    })),
+    {
+      kind: "compare",
+      spec: {
+        id: "quality-tight-j8",
+        title: "Schedule quality, tight: 200 jobs in 25 layers (critical path ≈ work / 8), -j 8",
+        graph: { ...LAYERED_200, layers: 25 },
+        kind: "async",
+        slots: 8,
+        reps: 2,
+        secondRun: true,
+      },
+    },
+    {
+      kind: "compare",
+      spec: {
+        id: "quality-process-j4",
+        title: "Schedule quality with processes: the same DAG as `sleep` processes, -j 4",
+        graph: LAYERED_200,
+        kind: "process",
+        slots: 4,
+        reps: 2,
+        secondRun: true,
+      },
+    },
+    { kind: "scale", options: { sizes: [1000, 10_000, 100_000], reps: 2, slots: 8 } },
+  ];
+}
+
+/**
+ * The quick plan, for CI: small graphs, one round, no warm-up; every
+ * installed tool runs each job kind once.
+ *
+ * @returns The steps.
+ *
+ * @example Usage
+ * ```ts
+ * import { quickPlan } from "./plan.ts";
+ * import { assert } from "@std/assert";
+ *
+ * assert(quickPlan().every((step) => step.kind !== "scale"));
+ * ```
+ */
+export function quickPlan(): Step[] {
+  const small = { shape: "layered", n: 30, layers: 3, durations: "random", seed: 7 } as const;
+  return [
+    { kind: "startup", reps: 2 },
+    ...(["async", "process"] as const).map((kind): Step => ({
+      kind: "compare",
+      spec: {
+        id: `quick-${kind}`,
+        title: `Quick: layered DAG, 30 jobs of 10-100 ms, ${kind} jobs, -j 4`,
+        graph: small,
+        kind,
+        slots: 4,
+        reps: 1,
+        warmup: false,
+        secondRun: kind === "async",
+      },
+    })),
+    {
+      kind: "compare",
+      spec: {
+        id: "quick-wide",
+        title: "Quick: 100 `true` processes, no deps, -j 4",
+        graph: { shape: "wide", n: 100 },
+        kind: "process",
+        slots: 4,
+        reps: 1,
+        warmup: false,
+      },
+    },
+  ];
+}

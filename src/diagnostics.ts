@@ -1,0 +1,293 @@
+/**
+ * Async diagnostics while jobs run: event-loop stalls attributed to the job
+ * that blocked (a lag monitor plus an always-on sampling profiler), and
+ * promises a job started but never awaited that reject. Each becomes a
+ * `diagnostic` event with the job's name and the fix.
+ *
+ * @module
+ */
+
+import { sourceLine } from "./_source_map.ts";
+import type { DiagnosticEvent, EventSink, GatherEvent } from "./events.ts";
+import { Profiler } from "./profiler.ts";
+import type { JobScope } from "./scope.ts";
+import { blameStall, type CodeRange } from "./stall_blame.ts";
+import { type SlowCallback, watchTimers } from "./timer_watch.ts";
+
+// deno-lint-ignore no-explicit-any
+type AnyFunction = (...args: any[]) => unknown;
+
+/** Options of {@linkcode Diagnostics}. */
+export interface DiagnosticsOptions {
+  /** Where diagnostics go. */
+  emit: EventSink;
+  /** Tells which job created a promise. */
+  scope: JobScope;
+  /** The function of a job, by name. */
+  fnOf: (job: string) => AnyFunction | undefined;
+  /** Report stalls longer than this, in ms. @default {100} */
+  stallThresholdMs?: number;
+  /** Watch for stalls at all. @default {true} */
+  stalls?: boolean;
+  /** Profiler sampling interval in ms. @default {5} */
+  sampleMs?: number;
+  /** Receives `unhandledrejection` events. @default {globalThis} */
+  target?: EventTarget;
+  /** Whose `setTimeout`/`setInterval` to time, to blame stalls in timer callbacks. @default {none} */
+  timers?: { setTimeout: typeof setTimeout; setInterval: typeof setInterval };
+  /** Sites are shown relative to this directory. @default {Deno.cwd()} */
+  cwd?: string;
+  /** Deno's cache directory, to map emitted lines to TypeScript lines. */
+  denoDir?: string | undefined;
+}
+
+const OWN_URL = new URL("./", import.meta.url).href;
+const OFFLOAD_HINT =
+  'move the work off the event loop: ctx.offload(new URL("./work.ts", import.meta.url), "fn", ...args), or a subprocess with ctx.sh; a long loop can yield with await delay(0)';
+
+/**
+ * Watches a run for stalls and orphan rejections.
+ *
+ * @example Usage
+ * ```ts
+ * import { Diagnostics } from "./diagnostics.ts";
+ * import { JobScope } from "./scope.ts";
+ * import type { GatherEvent } from "./events.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const events: GatherEvent[] = [];
+ * const diagnostics = new Diagnostics({
+ *   emit: (e) => events.push(e),
+ *   scope: new JobScope(),
+ *   fnOf: () => undefined,
+ *   stalls: false,
+ * });
+ * await diagnostics.start();
+ * await diagnostics.stop();
+ * assertEquals(diagnostics.count, 0);
+ * ```
+ */
+export class Diagnostics {
+  #options: DiagnosticsOptions;
+  #running = new Set<string>();
+  #recent = new Map<string, number>();
+  #slow: SlowCallback[] = [];
+  #restoreTimers: (() => void) | undefined;
+  #profiler: Profiler | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #analysis: Promise<void> = Promise.resolve();
+  #count = 0;
+  #onRejection = (event: PromiseRejectionEvent) => this.#rejection(event);
+
+  /**
+   * Prepare diagnostics; nothing runs until `start()`.
+   *
+   * @param options Where to report, and how.
+   */
+  constructor(options: DiagnosticsOptions) {
+    const threshold = options.stallThresholdMs ?? 100;
+    if (!Number.isFinite(threshold) || threshold < 20) {
+      throw new RangeError(
+        `Cannot watch for stalls under 20ms (got ${threshold}ms): timer jitter alone reaches ~10ms`,
+      );
+    }
+    this.#options = options;
+  }
+
+  /** How many diagnostics were reported. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /**
+   * Follow the run's events, to know which jobs are running.
+   *
+   * @param event An event of the run.
+   */
+  observe(event: GatherEvent): void {
+    if (event.type === "job:start") this.#running.add(event.job);
+    else if (event.type === "job:end" && event.started) {
+      this.#running.delete(event.job);
+      this.#recent.delete(event.job);
+      this.#recent.set(event.job, performance.now());
+      if (this.#recent.size > 32) this.#recent.delete(this.#recent.keys().next().value!);
+    } else if (event.type === "diagnostic") this.#count++;
+  }
+
+  /** Start watching. */
+  async start(): Promise<void> {
+    (this.#options.target ?? globalThis).addEventListener(
+      "unhandledrejection",
+      this.#onRejection as EventListener,
+    );
+    if (this.#options.stalls === false) return;
+    const threshold = this.#options.stallThresholdMs ?? 100;
+    const period = Math.min(50, threshold / 2);
+    let last = performance.now();
+    this.#timer = setInterval(() => {
+      const now = performance.now();
+      const gap = now - last;
+      last = now;
+      if (gap - period >= threshold) {
+        // Jobs running now, and jobs that ended during the stall (their last act may have been it).
+        const ended = [...this.#recent].filter(([, at]) => at >= now - gap).map(([job]) => job);
+        const running = [...new Set([...this.#running, ...ended])];
+        this.#analysis = this.#analysis.then(() =>
+          this.#stall(now - gap, now, gap - period / 2, running)
+        );
+      }
+    }, period);
+    if (this.#options.timers) {
+      this.#restoreTimers = watchTimers(
+        this.#options.timers,
+        this.#options.scope,
+        threshold,
+        (slow) => {
+          this.#slow.push(slow);
+          if (this.#slow.length > 32) this.#slow.shift();
+        },
+      );
+    }
+    try {
+      this.#profiler = new Profiler();
+      await this.#profiler.start((this.#options.sampleMs ?? 5) * 1000);
+    } catch {
+      this.#profiler = undefined; // no inspector: stalls are still reported, with the running jobs
+    }
+  }
+
+  /** Finish the analyses under way (their events come before this resolves) and stop. */
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#restoreTimers?.();
+    await this.#analysis;
+    await this.#profiler?.close().catch(() => {});
+    this.#profiler = undefined;
+    (this.#options.target ?? globalThis).removeEventListener(
+      "unhandledrejection",
+      this.#onRejection as EventListener,
+    );
+  }
+
+  async #stall(from: number, to: number, gapMs: number, running: string[]): Promise<void> {
+    const profiler = this.#profiler;
+    let diagnostic: Omit<DiagnosticEvent, "type" | "time"> | undefined;
+    if (profiler) {
+      try {
+        const { profile, stoppedAt } = await profiler.take();
+        const toUs = (t: number) => profile.endTime - (stoppedAt - t) * 1000;
+        const ranges = await this.#ranges(profiler, [
+          ...new Set([...running, ...this.#recent.keys()]),
+        ]);
+        const blame = blameStall(
+          profile,
+          toUs(from) - profiler.intervalMs * 1000,
+          toUs(to),
+          ranges,
+          {
+            ownUrlPrefix: OWN_URL,
+          },
+        );
+        if (blame.jobs.length === 0 && blame.gatherShare > 0.5) return; // gather's own bookkeeping
+        if (blame.jobs.length > 0 && blame.share >= 0.5) {
+          const ms = Math.round(Math.max(blame.busyMs, Math.min(gapMs, blame.busyMs * 1.5)));
+          const who = blame.jobs.length === 1
+            ? ""
+            : ` (one of ${blame.jobs.join(", ")}: they share this code)`;
+          const via = blame.stack.length > 0 ? ` in ${blame.stack.join(" ← ")}` : "";
+          const sync = blame.stack.find((name) => /Sync$/.test(name));
+          diagnostic = {
+            kind: "stall",
+            message: `Blocked the event loop for ${ms}ms${via}: every other job waited${who}`,
+            hint: sync
+              ? `use the async ${
+                sync.replace(/Sync$/, "")
+              }() instead of ${sync}(), or ${OFFLOAD_HINT}`
+              : OFFLOAD_HINT,
+            durationMs: ms,
+            running,
+          };
+          if (blame.jobs.length === 1) diagnostic.job = blame.jobs[0]!;
+          if (blame.site) diagnostic.site = this.#site(blame.site);
+        }
+      } catch {
+        diagnostic = undefined;
+      }
+    }
+    const slow = this.#slow.find((callback) => callback.end >= from && callback.start <= to);
+    if (diagnostic === undefined && slow !== undefined) {
+      const ms = Math.round(slow.end - slow.start);
+      diagnostic = {
+        kind: "stall",
+        job: slow.job,
+        message: `Blocked the event loop for ${ms}ms in a timer callback: every other job waited`,
+        hint: OFFLOAD_HINT,
+        durationMs: ms,
+        running,
+      };
+    }
+    diagnostic ??= {
+      kind: "stall",
+      message: `The event loop was blocked for ${Math.round(gapMs)}ms; running then: ${
+        running.join(", ") || "no job"
+      }`,
+      hint: OFFLOAD_HINT,
+      durationMs: Math.round(gapMs),
+      running,
+    };
+    this.#options.emit({ type: "diagnostic", time: Date.now(), ...diagnostic });
+  }
+
+  async #ranges(profiler: Profiler, jobs: string[]): Promise<CodeRange[]> {
+    const byRange = new Map<string, CodeRange>();
+    for (const job of jobs) {
+      const fn = this.#options.fnOf(job);
+      const range = fn && await profiler.codeRange(fn);
+      if (!range) continue;
+      const key = `${range.scriptId}:${range.startLine}:${range.startColumn}`;
+      const known = byRange.get(key);
+      if (known) known.jobs.push(job);
+      else byRange.set(key, { ...range, jobs: [job] });
+    }
+    return [...byRange.values()];
+  }
+
+  #site(site: { url: string; line: number; functionName: string }): string {
+    const line = sourceLine(site.url, site.line, this.#options.denoDir) ?? site.line;
+    return `${this.#relative(site.url)}:${line}`;
+  }
+
+  #relative(url: string): string {
+    const cwd = `file://${this.#options.cwd ?? Deno.cwd()}/`;
+    return url.startsWith(cwd) ? url.slice(cwd.length) : url.replace(/^file:\/\//, "");
+  }
+
+  #rejection(event: PromiseRejectionEvent): void {
+    event.preventDefault(); // report it against its job; do not kill the run
+    const job = this.#options.scope.current();
+    const reason = event.reason;
+    const text = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
+    const site = reason instanceof Error ? this.#stackSite(reason.stack ?? "") : undefined;
+    this.#options.emit({
+      type: "diagnostic",
+      time: Date.now(),
+      ...(job === undefined ? {} : { job }),
+      kind: "unhandled-rejection",
+      message: job === undefined
+        ? `A promise rejected and nothing awaited it: ${text}`
+        : `A promise that "${job}" started and never awaited rejected: ${text}`,
+      hint: "await it (or return it), or start it with ctx.spawn so its failure fails the job",
+      ...(site === undefined ? {} : { site }),
+    });
+  }
+
+  #stackSite(stack: string): string | undefined {
+    for (const line of stack.split("\n")) {
+      const match = line.match(/(file:\/\/[^\s)]+):(\d+):(\d+)/);
+      if (match && !match[1]!.startsWith(OWN_URL)) {
+        return `${this.#relative(match[1]!)}:${match[2]}`;
+      }
+    }
+    return undefined;
+  }
+}

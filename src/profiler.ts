@@ -1,0 +1,139 @@
+/**
+ * An in-process sampling CPU profiler (`node:inspector`), kept running so
+ * that when the event loop stalls, the samples taken during the stall are
+ * already there. Also finds where a job's function lives in its script.
+ *
+ * @module
+ */
+
+import { Session } from "node:inspector";
+import type { CodeRange, CpuProfile } from "./stall_blame.ts";
+
+// deno-lint-ignore no-explicit-any
+type AnyFunction = (...args: any[]) => unknown;
+
+const PROBE = "__gatherFunctionProbe";
+
+/**
+ * A running CPU profiler.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { Profiler } from "./profiler.ts";
+ *
+ * const profiler = new Profiler();
+ * await profiler.start(5_000);
+ * const { profile, stoppedAt } = await profiler.take();
+ * await profiler.close();
+ * ```
+ */
+export class Profiler {
+  #session = new Session();
+  #intervalUs = 5_000;
+  #open = false;
+  #ranges = new WeakMap<AnyFunction, Omit<CodeRange, "jobs"> | null>();
+
+  /**
+   * Start sampling.
+   *
+   * @param intervalUs Microseconds between samples.
+   */
+  async start(intervalUs: number): Promise<void> {
+    this.#intervalUs = intervalUs;
+    this.#session.connect();
+    this.#open = true;
+    await this.#post("Profiler.enable");
+    await this.#post("Profiler.setSamplingInterval", { interval: intervalUs });
+    await this.#post("Profiler.start");
+  }
+
+  /**
+   * Take the samples so far and start a fresh profile (which bounds memory).
+   *
+   * @returns The profile, and `performance.now()` when it was stopped.
+   */
+  async take(): Promise<{ profile: CpuProfile; stoppedAt: number }> {
+    const { profile } = await this.#post<{ profile: CpuProfile }>("Profiler.stop");
+    const stoppedAt = performance.now();
+    await this.#post("Profiler.start");
+    return { profile, stoppedAt };
+  }
+
+  /**
+   * Where a function lives: its script and the range of its source text.
+   *
+   * @param fn The function.
+   * @returns The range, or `undefined` if the inspector cannot tell.
+   */
+  async codeRange(fn: AnyFunction): Promise<Omit<CodeRange, "jobs"> | undefined> {
+    if (this.#ranges.has(fn)) return this.#ranges.get(fn) ?? undefined;
+    let range: Omit<CodeRange, "jobs"> | null = null;
+    const global = globalThis as Record<string, unknown>;
+    try {
+      global[PROBE] = fn;
+      const { result } = await this.#post<{ result: { objectId?: string } }>("Runtime.evaluate", {
+        expression: `globalThis.${PROBE}`,
+        objectGroup: "gather",
+      });
+      if (result.objectId) {
+        const { internalProperties = [] } = await this.#post<{
+          internalProperties?: {
+            name: string;
+            value?: { value?: { scriptId: string; lineNumber: number; columnNumber: number } };
+          }[];
+        }>("Runtime.getProperties", { objectId: result.objectId, ownProperties: true });
+        const location = internalProperties.find((p) => p.name === "[[FunctionLocation]]")?.value
+          ?.value;
+        if (location) {
+          const text = Function.prototype.toString.call(fn);
+          const lines = text.split("\n");
+          const endLine = location.lineNumber + lines.length - 1;
+          const endColumn = lines.length === 1
+            ? location.columnNumber + text.length
+            : lines.at(-1)!.length;
+          range = {
+            scriptId: location.scriptId,
+            startLine: location.lineNumber,
+            startColumn: location.columnNumber,
+            endLine,
+            endColumn,
+          };
+        }
+      }
+      await this.#post("Runtime.releaseObjectGroup", { objectGroup: "gather" });
+    } catch {
+      range = null;
+    } finally {
+      delete global[PROBE];
+    }
+    this.#ranges.set(fn, range);
+    return range ?? undefined;
+  }
+
+  /** The sampling interval in milliseconds. */
+  get intervalMs(): number {
+    return this.#intervalUs / 1000;
+  }
+
+  /** Stop profiling and disconnect. */
+  async close(): Promise<void> {
+    if (!this.#open) return;
+    this.#open = false;
+    try {
+      await this.#post("Profiler.stop");
+      await this.#post("Profiler.disable");
+    } finally {
+      this.#session.disconnect();
+    }
+  }
+
+  #post<T = unknown>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+    return new Promise((resolve, reject) => {
+      this.#session.post(
+        method,
+        params,
+        (error: Error | null, result: unknown) => error ? reject(error) : resolve(result as T),
+      );
+    });
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * One frame of the live display, as lines: a row per running job (spinner,
+ * name, elapsed time, latest output), a "more running" row when they do not
+ * fit, and a footer with a progress bar, counts, elapsed time and ETA. Pure:
+ * the caller gives the state, the time and the terminal size.
+ *
+ * @module
+ */
+
+import type { Palette } from "./palette.ts";
+import { cutToWidth, padToWidth, plainLine, shortDuration, textWidth } from "./_tty_text.ts";
+
+/** The size of a terminal, as `Deno.consoleSize()` gives it. */
+export interface TerminalSize {
+  /** Columns. */
+  columns: number;
+  /** Rows. */
+  rows: number;
+}
+
+/** A running job as the frame shows it. */
+export interface LiveJob {
+  /** The job's name. */
+  name: string;
+  /** When it started, ms since the epoch. */
+  start: number;
+  /** The latest line it wrote, if any. */
+  line?: string | undefined;
+  /** Its progress through its items, like `12/40`, if it reports any. */
+  progress?: string | undefined;
+}
+
+/** What a frame shows. */
+export interface FrameState {
+  /** The time of the frame, ms since the epoch. */
+  now: number;
+  /** When the run started, ms since the epoch. */
+  start: number;
+  /** Jobs in the run. */
+  total: number;
+  /** Jobs that ended, however they ended. */
+  done: number;
+  /** Jobs that failed. */
+  failed: number;
+  /** How many jobs are running. */
+  running: number;
+  /** The running jobs, longest-running first; only as many as fit are read. */
+  jobs: Iterable<LiveJob>;
+  /** The width of the name column: the longest name in the run. */
+  nameWidth: number;
+}
+
+/** A line of a frame with its width in columns, for erasing it later. */
+export interface FrameLine {
+  /** The text, colours included. */
+  text: string;
+  /** Its width in columns, colours excluded. */
+  width: number;
+}
+
+const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+const SPIN_MS = 80;
+const ELAPSED = 6;
+
+/**
+ * Render one frame. Costs as much as the rows it shows, whatever the number
+ * of jobs in the run; every line fits in `size.columns`, and the frame in
+ * `size.rows - 1`.
+ *
+ * @param state What to show.
+ * @param size The terminal size.
+ * @param p The palette.
+ * @returns The lines, top to bottom.
+ *
+ * @example Usage
+ * ```ts
+ * import { renderFrame } from "./_tty_frame.ts";
+ * import { palette } from "./palette.ts";
+ * import { assertEquals, assertStringIncludes } from "@std/assert";
+ *
+ * const lines = renderFrame({
+ *   now: 1_500, start: 0, total: 4, done: 1, failed: 0, running: 1,
+ *   jobs: [{ name: "build", start: 300, line: "compiling" }], nameWidth: 5,
+ * }, { columns: 80, rows: 24 }, palette(false));
+ * assertEquals(lines[0]?.text, "⠇ build   1.2s  compiling");
+ * assertStringIncludes(lines[1]?.text ?? "", "1/4 done · 1 running · 2 pending · 0 failed");
+ * ```
+ */
+export function renderFrame(state: FrameState, size: TerminalSize, p: Palette): FrameLine[] {
+  const columns = Math.max(1, Math.floor(size.columns));
+  const room = Math.max(1, Math.floor(size.rows) - 3); // rows for jobs, "more" line included
+  const shown = state.running > room ? room - 1 : state.running;
+  const spin = SPINNER[Math.floor(state.now / SPIN_MS) % SPINNER.length]!;
+  const nameWidth = Math.min(state.nameWidth, Math.max(4, Math.floor(columns / 3)));
+  const lines: FrameLine[] = [];
+  let count = 0;
+  for (const job of state.jobs) {
+    if (count++ >= shown) break;
+    lines.push(jobLine(job, state.now, spin, nameWidth, columns, p));
+  }
+  if (state.running > shown) {
+    const text = cutToWidth(`… and ${state.running - shown} more running`, columns);
+    lines.push({ text: p.dim(text), width: textWidth(text) });
+  }
+  lines.push(footer(state, columns, p));
+  return lines;
+}
+
+function jobLine(
+  job: LiveJob,
+  now: number,
+  spin: string,
+  nameWidth: number,
+  columns: number,
+  p: Palette,
+): FrameLine {
+  const name = padToWidth(cutToWidth(job.name, nameWidth), nameWidth);
+  const elapsed = shortDuration(now - job.start).padStart(ELAPSED);
+  const head = cutToWidth(`${spin} ${name} ${elapsed}`, columns);
+  const headWidth = textWidth(head);
+  if (headWidth < 2 + nameWidth + 1 + ELAPSED) {
+    return { text: p.cyan(head), width: headWidth }; // a very narrow terminal
+  }
+  const output = job.line === undefined ? "" : plainLine(job.line).trim();
+  const line = job.progress === undefined ? output : `[${job.progress}] ${output}`.trim();
+  const tail = line === "" ? "" : cutToWidth(line, columns - headWidth - 2);
+  const text = `${p.cyan(spin)} ${p.bold(name)} ${p.dim(elapsed)}${tail ? `  ${p.dim(tail)}` : ""}`;
+  return { text, width: headWidth + (tail ? 2 + textWidth(tail) : 0) };
+}
+
+function footer(state: FrameState, columns: number, p: Palette): FrameLine {
+  const { total, done, failed, running } = state;
+  const pending = Math.max(0, total - done - running);
+  const elapsed = state.now - state.start;
+  const parts = [
+    `${done}/${total} done`,
+    `${running} running`,
+    `${pending} pending`,
+    `${failed} failed`,
+    shortDuration(elapsed),
+  ];
+  if (done >= 3 && done >= total / 10 && done < total) {
+    parts.push(`~${eta(elapsed / done * (total - done))} left`);
+  }
+  const barWidth = columns >= 40 ? Math.min(24, Math.floor(columns / 4)) : 0;
+  const filled = total === 0 ? barWidth : Math.floor(barWidth * done / total);
+  const bar = barWidth > 0
+    ? `${p.green("━".repeat(filled))}${p.dim("─".repeat(barWidth - filled))} `
+    : "";
+  const text = cutToWidth(parts.join(" · "), columns - (barWidth > 0 ? barWidth + 1 : 0));
+  const coloured = failed > 0 ? text.replace(`${failed} failed`, p.red(`${failed} failed`)) : text;
+  return { text: bar + coloured, width: (barWidth > 0 ? barWidth + 1 : 0) + textWidth(text) };
+}
+
+function eta(ms: number): string {
+  const s = Math.ceil(ms / 1000);
+  return s < 60 ? `${s}s` : shortDuration(s * 1000);
+}

@@ -1,0 +1,247 @@
+/**
+ * The final report as JSON, written to a file (`--summary <file.json>`)
+ * whatever the reporter: status, counts, each job's timings, status,
+ * attempts and error, the critical path and the slowest jobs.
+ *
+ * @module
+ */
+
+import { GatherError } from "../errors.ts";
+import type {
+  ErrorInfo,
+  GatherEvent,
+  JobCounts,
+  JobStatus,
+  RunEndEvent,
+  RunStatus,
+  RunSummaryInfo,
+  TimedJobInfo,
+} from "../events.ts";
+import { RunRecord } from "./record.ts";
+import type { Reporter } from "./reporter.ts";
+
+/** One job in the {@linkcode RunReport}. */
+export interface JobReport {
+  /** The job's name. */
+  name: string;
+  /** The names of its dependencies. */
+  deps: string[];
+  /** How it ended. */
+  status: JobStatus;
+  /** When it started, ms after the run started; absent if it never started. */
+  startMs?: number;
+  /** When it ended, ms after the run started. */
+  endMs?: number;
+  /** Wall time from first start to end, 0 if it never started. */
+  durationMs: number;
+  /** Attempts made (0 if it never started). */
+  attempts: number;
+  /** Lines of output it wrote. */
+  lines: number;
+  /** Why it failed or was cancelled. */
+  error?: ErrorInfo;
+  /** Why it did not run. */
+  reason?: string;
+  /** Where its full output is, if it wrote any and logs are on. */
+  log?: string;
+}
+
+/** The final report of a run, as `--summary` writes it. */
+export interface RunReport {
+  /** How the run ended. */
+  status: RunStatus;
+  /** When the run started, ISO 8601. */
+  startedAt: string;
+  /** Wall time of the run. */
+  durationMs: number;
+  /** Jobs by how they ended. */
+  counts: JobCounts;
+  /** The first failure of the run. */
+  firstFailure?: string;
+  /** The chain of jobs that decided when the run ended, first to last. */
+  criticalPath: TimedJobInfo[];
+  /** The slowest jobs, slowest first. */
+  slowest: TimedJobInfo[];
+  /** Every job, dependencies first. */
+  jobs: JobReport[];
+}
+
+/**
+ * The closing summary of a recorded run, as data.
+ *
+ * @param record The run so far.
+ * @param end The `run:end` event.
+ * @param logPath Where a job's full log is.
+ * @returns Critical path, slowest jobs and failures.
+ *
+ * @example Usage
+ * ```ts
+ * import { runSummaryInfo } from "./summary_file.ts";
+ * import { RunRecord } from "./record.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const record = new RunRecord();
+ * record.add({ type: "run:start", time: 0, jobs: [{ name: "a", deps: [] }], concurrency: 1 });
+ * record.add({ type: "job:start", time: 0, job: "a", attempt: 1 });
+ * record.add({ type: "job:end", time: 5, job: "a", status: "ok", started: true, durationMs: 5, attempt: 1 });
+ * const counts = { total: 1, ok: 1, failed: 0, cancelled: 0, skipped: 0 };
+ * const info = runSummaryInfo(record, { type: "run:end", time: 5, status: "ok", counts, durationMs: 5 });
+ * assertEquals(info.criticalPath, [{ name: "a", durationMs: 5 }]);
+ * ```
+ */
+export function runSummaryInfo(
+  record: RunRecord,
+  end: RunEndEvent,
+  logPath: (job: string) => string | undefined = () => undefined,
+): RunSummaryInfo {
+  const summary = record.summary(end.status, end.counts, end.durationMs);
+  return {
+    criticalPath: summary.criticalPath,
+    slowest: summary.slowest,
+    failures: summary.failures.map((job) => {
+      const log = logPath(job.name);
+      const message = job.error?.message ?? "failed";
+      return log === undefined ? { name: job.name, message } : { name: job.name, message, log };
+    }),
+  };
+}
+
+/**
+ * The full report of a recorded run.
+ *
+ * @param record The run.
+ * @param end The `run:end` event.
+ * @param logPath Where a job's full log is.
+ * @returns The report.
+ *
+ * @example Usage
+ * ```ts
+ * import { runReport } from "./summary_file.ts";
+ * import { RunRecord } from "./record.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const record = new RunRecord();
+ * record.add({ type: "run:start", time: 100, jobs: [{ name: "a", deps: [] }], concurrency: 1 });
+ * record.add({ type: "job:start", time: 110, job: "a", attempt: 1 });
+ * record.add({ type: "job:end", time: 150, job: "a", status: "ok", started: true, durationMs: 40, attempt: 1 });
+ * const counts = { total: 1, ok: 1, failed: 0, cancelled: 0, skipped: 0 };
+ * const report = runReport(record, { type: "run:end", time: 150, status: "ok", counts, durationMs: 50 });
+ * assertEquals(report.jobs[0]?.startMs, 10);
+ * ```
+ */
+export function runReport(
+  record: RunRecord,
+  end: RunEndEvent,
+  logPath: (job: string) => string | undefined = () => undefined,
+): RunReport {
+  const t0 = record.startTime;
+  const jobs: JobReport[] = [];
+  for (const job of record.jobs) {
+    const entry: JobReport = {
+      name: job.name,
+      deps: job.deps,
+      status: job.status ?? "cancelled",
+      durationMs: job.durationMs,
+      attempts: job.attempts,
+      lines: job.lines,
+    };
+    if (job.start !== undefined) entry.startMs = job.start - t0;
+    if (job.end !== undefined && job.start !== undefined) entry.endMs = job.end - t0;
+    if (job.error) entry.error = job.error;
+    if (job.reason) entry.reason = job.reason;
+    const log = logPath(job.name);
+    if (log !== undefined) entry.log = log;
+    jobs.push(entry);
+  }
+  const report: RunReport = {
+    status: end.status,
+    startedAt: new Date(t0).toISOString(),
+    durationMs: end.durationMs,
+    counts: end.counts,
+    ...(end.firstFailure === undefined ? {} : { firstFailure: end.firstFailure }),
+    ...runSummaryInfo(record, end, logPath),
+    jobs,
+  };
+  return report;
+}
+
+/** Options of {@linkcode SummaryFile}. */
+export interface SummaryFileOptions {
+  /** Where a job's full log is. @default {() => undefined} */
+  logPath?: (job: string) => string | undefined;
+}
+
+/**
+ * Writes the {@linkcode RunReport} to a file when the run ends. The file is
+ * created (or emptied) at once, so a path that cannot be written is reported
+ * before any job starts.
+ *
+ * @example Usage
+ * ```ts
+ * import { SummaryFile } from "./summary_file.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const path = await Deno.makeTempFile({ suffix: ".json" });
+ * const file = new SummaryFile(path);
+ * file.handle({ type: "run:start", time: 0, jobs: [], concurrency: 1 });
+ * const counts = { total: 0, ok: 0, failed: 0, cancelled: 0, skipped: 0 };
+ * file.handle({ type: "run:end", time: 1, status: "ok", counts, durationMs: 1 });
+ * file.close();
+ * assertEquals(JSON.parse(await Deno.readTextFile(path)).status, "ok");
+ * await Deno.remove(path);
+ * ```
+ */
+export class SummaryFile implements Reporter {
+  #path: string;
+  #file: Deno.FsFile | undefined;
+  #record = new RunRecord({ tailLines: 0 });
+  #logPath: (job: string) => string | undefined;
+
+  /**
+   * Create (or empty) the file.
+   *
+   * @param path Where the report goes.
+   * @param options Where the jobs' logs are.
+   * @throws {GatherError} `BAD_OPTION` when the file cannot be created.
+   */
+  constructor(path: string, options: SummaryFileOptions = {}) {
+    this.#path = path;
+    this.#logPath = options.logPath ?? (() => undefined);
+    try {
+      this.#file = Deno.openSync(path, { write: true, create: true, truncate: true });
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      throw new GatherError("BAD_OPTION", `Cannot write the summary to "${path}": ${why}`, {
+        cause: error,
+      });
+    }
+  }
+
+  /**
+   * Take in one event; on `run:end`, write the report.
+   *
+   * @param event The event.
+   */
+  handle(event: GatherEvent): void {
+    this.#record.add(event);
+    if (event.type !== "run:end" || !this.#file) return;
+    const text = JSON.stringify(runReport(this.#record, event, this.#logPath), null, 2) + "\n";
+    const bytes = new TextEncoder().encode(text);
+    try {
+      for (let at = 0; at < bytes.length;) at += this.#file.writeSync(bytes.subarray(at));
+    } finally {
+      this.close();
+    }
+  }
+
+  /** Close the file. */
+  close(): void {
+    this.#file?.close();
+    this.#file = undefined;
+  }
+
+  /** The path of the report. */
+  get path(): string {
+    return this.#path;
+  }
+}

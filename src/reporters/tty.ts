@@ -1,0 +1,311 @@
+/**
+ * The live display, for a person at a terminal: finished jobs scroll up as
+ * permanent lines, and a live block at the bottom (one row per running job
+ * and a progress footer) is redrawn in place at most ~15 times a second.
+ * A failed job's output is printed as soon as it fails; at the end the block
+ * is erased, the cursor restored and the summary printed.
+ *
+ * @module
+ */
+
+import type { GatherEvent, JobEndEvent } from "../events.ts";
+import type { Output } from "./output.ts";
+import type { Palette } from "./palette.ts";
+import { RunRecord } from "./record.ts";
+import type { Reporter } from "./reporter.ts";
+import { formatSummary } from "./summary.ts";
+import { type FrameLine, type LiveJob, renderFrame, type TerminalSize } from "./_tty_frame.ts";
+import { cleanLine, shortDuration } from "./_tty_text.ts";
+
+export type { TerminalSize } from "./_tty_frame.ts";
+
+/** Calls `tick` every `ms` milliseconds until the returned function is called. */
+export type Ticker = (tick: () => void, ms: number) => () => void;
+
+/** Options of {@linkcode TtyReporter}. */
+export interface TtyReporterOptions {
+  /** Where the display goes: a terminal (stderr). */
+  output: Output;
+  /** Colours. */
+  palette: Palette;
+  /** The terminal's size, read again for every frame so resizes are followed. */
+  size: () => TerminalSize;
+  /** Whether colour is wanted: without it, colour codes in job output are removed. @default {false} */
+  color?: boolean;
+  /** Print only failures and the summary under the live block. @default {false} */
+  quiet?: boolean;
+  /** Where a job's full log is, if it has one. @default {() => undefined} */
+  logPath?: (job: string) => string | undefined;
+  /** The clock, ms since the epoch. @default {Date.now} */
+  now?: () => number;
+  /** Drives redraws. @default {setInterval} */
+  ticker?: Ticker;
+  /** Time between redraws. @default {66} */
+  frameMs?: number;
+  /** How many of a failed job's last lines to print when it fails. @default {50} */
+  failureLines?: number;
+}
+
+const HIDE_CURSOR = "\x1b[?25l";
+const SHOW_CURSOR = "\x1b[?25h";
+
+const defaultTicker: Ticker = (tick, ms) => {
+  const id = setInterval(tick, ms);
+  return () => clearInterval(id);
+};
+
+/**
+ * Shows the run live in a terminal.
+ *
+ * @example Usage
+ * ```ts
+ * import { TtyReporter } from "./tty.ts";
+ * import { Output } from "./output.ts";
+ * import { palette } from "./palette.ts";
+ * import { assertStringIncludes } from "@std/assert";
+ *
+ * let screen = "";
+ * const output = new Output({ writeSync: (p) => (screen += new TextDecoder().decode(p), p.length) });
+ * let tick = () => {};
+ * const reporter = new TtyReporter({
+ *   output, palette: palette(false), size: () => ({ columns: 60, rows: 10 }),
+ *   now: () => 1_000, ticker: (fn) => (tick = fn, () => {}),
+ * });
+ * reporter.handle({ type: "run:start", time: 0, jobs: [{ name: "build", deps: [] }], concurrency: 1 });
+ * reporter.handle({ type: "job:start", time: 0, job: "build", attempt: 1 });
+ * tick();
+ * assertStringIncludes(screen, "build   1.0s");
+ * reporter.close();
+ * assertStringIncludes(screen, "\x1b[?25h"); // the cursor is back
+ * ```
+ */
+export class TtyReporter implements Reporter {
+  #out: Output;
+  #p: Palette;
+  #size: () => TerminalSize;
+  #color: boolean;
+  #quiet: boolean;
+  #logPath: (job: string) => string | undefined;
+  #now: () => number;
+  #ticker: Ticker;
+  #frameMs: number;
+  #failureLines: number;
+  #record: RunRecord;
+  #nameWidth = 0;
+  #failed = 0;
+  #progress = new Map<string, string>(); // running jobs' `done/total`
+  #above: string[] = []; // permanent lines waiting for the next frame
+  #frame: FrameLine[] = []; // the live block on screen now
+  #frameColumns = 0;
+  #frameText = "";
+  #stopTicker: (() => void) | undefined;
+  #live = false;
+  #cursorHidden = false;
+
+  /**
+   * Construct the reporter.
+   *
+   * @param options Output, palette, terminal size and clock.
+   */
+  constructor(options: TtyReporterOptions) {
+    this.#out = options.output;
+    this.#p = options.palette;
+    this.#size = options.size;
+    this.#color = options.color ?? false;
+    this.#quiet = options.quiet ?? false;
+    this.#logPath = options.logPath ?? (() => undefined);
+    this.#now = options.now ?? Date.now;
+    this.#ticker = options.ticker ?? defaultTicker;
+    this.#frameMs = options.frameMs ?? 66;
+    this.#failureLines = options.failureLines ?? 50;
+    this.#record = new RunRecord({ tailLines: this.#failureLines });
+  }
+
+  /**
+   * Take in one event. Cheap: drawing happens on the ticker, not per event.
+   *
+   * @param event The event.
+   */
+  handle(event: GatherEvent): void {
+    this.#record.add(event);
+    const p = this.#p;
+    switch (event.type) {
+      case "run:start":
+        for (const job of event.jobs) this.#nameWidth = Math.max(this.#nameWidth, job.name.length);
+        this.#live = true;
+        this.#cursorHidden = true;
+        this.#out.write(HIDE_CURSOR);
+        this.#stopTicker = this.#ticker(() => this.#draw(), this.#frameMs);
+        break;
+      case "job:start":
+      case "job:log":
+        break;
+      case "job:progress":
+        this.#progress.set(
+          event.job,
+          `${event.done}${event.total === undefined ? "" : `/${event.total}`}`,
+        );
+        break;
+      case "diagnostic": {
+        const where = event.site ? ` (at ${event.site})` : "";
+        const about = event.job === undefined ? "" : ` ${p.bold(event.job)}`;
+        this.#above.push(`${p.yellow(`⚠ ${event.kind}`)}${about}: ${event.message}${where}`);
+        this.#above.push(p.dim(`  fix: ${event.hint}`));
+        break;
+      }
+      case "job:retry":
+        if (!this.#quiet) {
+          const why = event.error.message.split("\n")[0];
+          this.#above.push(p.yellow(`↻ ${event.job} attempt ${event.attempt} failed: ${why}`));
+        }
+        break;
+      case "job:end":
+        this.#end(event);
+        break;
+      case "run:cancel":
+        this.#above.push(
+          p.yellow(`⊘ ${event.reason}: cancelling running jobs (send it again to stop at once)`),
+        );
+        break;
+      case "run:end": {
+        this.#finish();
+        const summary = this.#record.summary(event.status, event.counts, event.durationMs);
+        this.#out.write(formatSummary(summary, p, { logPath: this.#logPath }));
+        this.#out.flush();
+        break;
+      }
+      default: {
+        const never: never = event;
+        throw new TypeError(`Unknown event ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /** Stop redrawing, erase the live block, restore the cursor and flush. */
+  close(): void {
+    this.#finish();
+  }
+
+  #end(event: JobEndEvent): void {
+    const p = this.#p;
+    this.#progress.delete(event.job);
+    const took = p.dim(shortDuration(event.durationMs));
+    switch (event.status) {
+      case "ok":
+        if (!this.#quiet) this.#above.push(`${p.green("✔")} ${event.job} ${took}`);
+        break;
+      case "failed":
+        this.#failed++;
+        this.#failure(event); // printed by the next frame, within frameMs
+        break;
+      case "cancelled":
+        if (!this.#quiet && event.started) {
+          this.#above.push(`${p.yellow("⊘")} ${event.job} ${took} ${p.yellow("cancelled")}`);
+        }
+        break;
+      case "skipped":
+        if (!this.#quiet) {
+          this.#above.push(p.yellow(`– ${event.job} skipped: ${event.reason ?? ""}`));
+        }
+        break;
+    }
+  }
+
+  #failure(event: JobEndEvent): void {
+    const p = this.#p;
+    const job = this.#record.job(event.job);
+    const [first = "failed", ...rest] = (event.error?.message ?? "failed").split("\n");
+    const lines = [`${p.red("✖")} ${p.bold(event.job)} ${p.dim(shortDuration(event.durationMs))}`];
+    lines.push(`  ${p.red(first)}`);
+    const tail = job?.tail ?? [];
+    const earlier = (job?.lines ?? 0) - tail.length;
+    const log = this.#logPath(event.job);
+    if (tail.length > 0) {
+      lines.push(
+        p.dim(`  output of ${event.job}${earlier > 0 ? `, last ${tail.length} lines` : ""}:`),
+      );
+      for (const line of tail) lines.push(`  ${p.dim("│")} ${cleanLine(line, this.#color)}`);
+    }
+    const shown = new Set(tail);
+    for (const line of rest) if (!shown.has(line)) lines.push(p.dim(`  ${line}`));
+    if (log !== undefined) lines.push(p.dim(`  full log: ${log}`));
+    this.#above.push(...lines);
+  }
+
+  #draw(): void {
+    if (!this.#live && this.#above.length === 0 && this.#frame.length === 0) return;
+    const size = this.#size();
+    const lines = this.#live ? renderFrame(this.#state(), size, this.#p) : [];
+    const text = lines.map((line) => line.text).join("\n");
+    if (
+      this.#above.length === 0 && text === this.#frameText && size.columns === this.#frameColumns
+    ) {
+      return; // nothing changed: write nothing
+    }
+    let out = this.#erase(size.columns);
+    if (this.#above.length > 0) {
+      out += this.#above.join("\n") + "\n";
+      this.#above = [];
+    }
+    out += text;
+    this.#frame = lines;
+    this.#frameText = text;
+    this.#frameColumns = size.columns;
+    this.#out.write(out);
+    this.#out.flush();
+  }
+
+  /**
+   * Clear the live block's rows from the bottom up, ending at its top row.
+   * Not `ESC[J`: tmux moves the whole screen into scrollback when that runs
+   * at the top-left corner, which is where the block starts on a new screen.
+   */
+  #erase(columns: number): string {
+    if (this.#frame.length === 0) return "";
+    let rows = 0;
+    for (const line of this.#frame) {
+      // After a shrinking resize the terminal re-wraps the old lines: count their rows now.
+      rows += columns < this.#frameColumns ? Math.max(1, Math.ceil(line.width / columns)) : 1;
+    }
+    return "\r" + "\x1b[2K\x1b[1A".repeat(rows - 1) + "\x1b[2K";
+  }
+
+  #state() {
+    const record = this.#record;
+    const now = this.#now();
+    return {
+      now,
+      start: record.startTime,
+      total: record.total,
+      done: record.done,
+      failed: this.#failed,
+      running: record.running.size,
+      jobs: this.#liveJobs(now),
+      nameWidth: this.#nameWidth,
+    };
+  }
+
+  *#liveJobs(now: number): Iterable<LiveJob> {
+    for (const name of this.#record.running) {
+      const job = this.#record.job(name);
+      yield {
+        name,
+        start: job?.start ?? now,
+        line: job?.tail.at(-1),
+        progress: this.#progress.get(name),
+      };
+    }
+  }
+
+  #finish(): void {
+    this.#stopTicker?.();
+    this.#stopTicker = undefined;
+    this.#live = false;
+    this.#draw(); // erases the block and prints what is waiting
+    if (this.#cursorHidden) {
+      this.#out.write(SHOW_CURSOR);
+      this.#cursorHidden = false;
+    }
+    this.#out.flush();
+  }
+}

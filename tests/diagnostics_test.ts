@@ -1,0 +1,170 @@
+import {
+  assert,
+  assertEquals,
+  assertGreater,
+  assertLess,
+  assertMatch,
+  assertStringIncludes,
+} from "@std/assert";
+import type { DiagnosticEvent, GatherEvent, JobEndEvent } from "../src/events.ts";
+import { FIXTURES, gather, parseEvents } from "./_cli.ts";
+import { liveProcesses, uniqueSleep } from "./_processes.ts";
+
+const diagnostics = (events: GatherEvent[]) =>
+  events.filter((e): e is DiagnosticEvent => e.type === "diagnostic");
+const end = (events: GatherEvent[], job: string) =>
+  events.find((e): e is JobEndEvent => e.type === "job:end" && e.job === job);
+
+async function runStalls(scenario: string, extra: string[] = []) {
+  const bigFile = await Deno.makeTempFile();
+  try {
+    await Deno.writeFile(bigFile, new Uint8Array(4 * 1024 * 1024));
+    const { code, stdout, stderr } = await gather(
+      ["-f", `${FIXTURES}stalls.ts`, "-j", "4", "--reporter", "json", ...extra],
+      { env: { SCENARIO: scenario, BIG_FILE: bigFile } },
+    );
+    assertEquals(code, 0, stderr);
+    return parseEvents(stdout);
+  } finally {
+    await Deno.remove(bigFile);
+  }
+}
+
+for (const scenario of ["loop", "readFileSync", "timer", "shared", "native"]) {
+  Deno.test(`diagnostics: a ${scenario} stall is blamed on the blocking job, not its three neighbours`, async () => {
+    const events = await runStalls(scenario);
+    const stalls = diagnostics(events).filter((d) => d.kind === "stall");
+    assert(stalls.length >= 1, `no stall reported:\n${JSON.stringify(diagnostics(events))}`);
+    for (const stall of stalls) {
+      assertEquals(stall.job, "blocker", JSON.stringify(stall));
+      assertGreater(stall.durationMs!, 200);
+      assertLess(stall.durationMs!, 700);
+    }
+    const [first] = stalls;
+    assertStringIncludes(first!.hint, "ctx.offload");
+    if (scenario === "readFileSync") {
+      assertStringIncludes(first!.hint, "use the async readFile() instead of readFileSync()");
+    }
+    if (scenario === "loop" || scenario === "shared") {
+      assertMatch(first!.site ?? "", /^tests\/fixtures\/stalls\.ts:\d+/);
+    }
+    if (scenario === "shared") assertStringIncludes(first!.message, "shared ← blocker");
+    // The run itself is unaffected: every job ends ok.
+    for (const job of ["blocker", "neighbour1", "neighbour2", "neighbour3"]) {
+      assertEquals(end(events, job)?.status, "ok");
+    }
+    const runEnd = events.at(-1)!;
+    assertEquals(runEnd.type, "run:end");
+  });
+}
+
+Deno.test("diagnostics: --no-diagnostics reports no stall, --stall-threshold raises the bar", async () => {
+  assertEquals(diagnostics(await runStalls("loop", ["--no-diagnostics"])).length, 0);
+  assertEquals(diagnostics(await runStalls("loop", ["--stall-threshold", "2s"])).length, 0);
+});
+
+Deno.test("diagnostics: an orphan rejection is blamed on the job that created it, and the run survives", async () => {
+  const { code, stdout } = await gather([
+    "-f",
+    `${FIXTURES}mistakes.ts`,
+    "orphanDuring",
+    "orphanAfter",
+    "bystander",
+    "--reporter",
+    "json",
+  ]);
+  assertEquals(code, 0);
+  const events = parseEvents(stdout);
+  const rejections = diagnostics(events).filter((d) => d.kind === "unhandled-rejection");
+  const byJob = Object.fromEntries(rejections.map((d) => [d.job, d]));
+  assertStringIncludes(byJob.orphanDuring!.message, "rejected while the job ran");
+  assertStringIncludes(byJob.orphanAfter!.message, "rejected after the job ended");
+  assertMatch(byJob.orphanDuring!.site!, /mistakes\.ts:\d+$/);
+  assertEquals(end(events, "orphanDuring")?.status, "ok");
+  assertEquals(end(events, "bystander")?.status, "ok");
+  // The late rejection came after its job ended, and still before run:end.
+  const lateAt = events.findIndex((e) => e.type === "diagnostic" && e.job === "orphanAfter");
+  assertGreater(lateAt, events.indexOf(end(events, "orphanAfter")!));
+});
+
+Deno.test("diagnostics: a job that returns while its command runs is reported, and the command stopped", async () => {
+  const mark = uniqueSleep();
+  const { code, stdout } = await gather(
+    ["-f", `${FIXTURES}mistakes.ts`, "forgetful", "--reporter", "json"],
+    { env: { MARK: mark } },
+  );
+  assertEquals(code, 0);
+  const [pending] = diagnostics(parseEvents(stdout)).filter((d) => d.kind === "pending-work");
+  assertEquals(pending?.job, "forgetful");
+  assertStringIncludes(pending!.message, `ctx.sh "sleep ${mark}"`);
+  assertEquals(await liveProcesses(mark), []);
+});
+
+Deno.test("diagnostics: a job that ignores its cancellation is named, with the fix", async () => {
+  const { code, stdout, stderr } = await gather([
+    "-f",
+    `${FIXTURES}mistakes.ts`,
+    "deaf",
+    "--grace",
+    "100ms",
+  ]);
+  assertEquals(code, 1);
+  assertEquals(stdout, "");
+  assertStringIncludes(stderr, "ignored-cancellation");
+  assertStringIncludes(stderr, "pass ctx.signal on to fetch, ctx.sh, delay");
+});
+
+Deno.test("diagnostics: --strict makes diagnostics fail the run", async () => {
+  const relaxed = await gather(["-f", `${FIXTURES}mistakes.ts`, "orphanDuring"]);
+  assertEquals(relaxed.code, 0);
+  const strict = await gather(["-f", `${FIXTURES}mistakes.ts`, "orphanDuring", "--strict"]);
+  assertEquals(strict.code, 1);
+  assertStringIncludes(strict.stderr, "gather: --strict: 1 diagnostic(s) fail the run");
+  assertStringIncludes(strict.stderr, "⚠ 1 diagnostic(s)");
+});
+
+Deno.test("tasks/pitfalls.ts: gather names each mistake, by job, with its line and the fix", async () => {
+  const { code, stdout } = await gather([
+    "-f",
+    "tasks/pitfalls.ts",
+    "-k",
+    "-j",
+    "8",
+    "--grace",
+    "500ms",
+    "--reporter",
+    "json",
+  ]);
+  assertEquals(code, 1); // deaf times out
+  const found = diagnostics(parseEvents(stdout)).map((d) => `${d.kind} ${d.job} ${d.site ?? ""}`);
+  const expect = [
+    // The loop's line when the profile has ticks for it, else the line the job's function starts on.
+    /^stall spin tasks\/pitfalls\.ts:(22|18)$/,
+    /^stall readSync tasks\/pitfalls\.ts:28$/,
+    /^unhandled-rejection orphan tasks\/pitfalls\.ts:41$/,
+    /^ignored-cancellation deaf $/,
+  ];
+  for (const pattern of expect) {
+    assert(found.some((f) => pattern.test(f)), `${pattern} not in\n${found.join("\n")}`);
+  }
+  assert(!found.some((f) => f.includes(" ticker ")), "the innocent ticker was blamed");
+});
+
+Deno.test("tasks/fixed.ts: the same work done right raises no diagnostic", async () => {
+  const { code, stdout, stderr } = await gather([
+    "-f",
+    "tasks/fixed.ts",
+    "-j",
+    "8",
+    "--reporter",
+    "json",
+  ]);
+  assertEquals(code, 0, stderr);
+  const events = parseEvents(stdout);
+  assertEquals(diagnostics(events), []);
+  assert(
+    events.some((e) =>
+      e.type === "job:log" && e.job === "awaited" && e.line.startsWith("cache not saved")
+    ),
+  );
+});

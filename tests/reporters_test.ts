@@ -1,0 +1,634 @@
+import {
+  assert,
+  assertEquals,
+  assertInstanceOf,
+  assertLess,
+  assertLessOrEqual,
+  assertMatch,
+  assertNotMatch,
+  assertStringIncludes,
+  assertThrows,
+} from "@std/assert";
+import { GatherError } from "../src/errors.ts";
+import type { GatherEvent, JobEndEvent, RunEndEvent } from "../src/events.ts";
+import { JobLogs } from "../src/reporters/job_logs.ts";
+import { Output } from "../src/reporters/output.ts";
+import { palette } from "../src/reporters/palette.ts";
+import { PlainReporter } from "../src/reporters/plain.ts";
+import { reporterKind } from "../src/reporters/select.ts";
+import { SummaryFile } from "../src/reporters/summary_file.ts";
+import { TtyReporter } from "../src/reporters/tty.ts";
+import { cutToWidth, textWidth } from "../src/reporters/_tty_text.ts";
+import { FIXTURES, gather, parseEvents } from "./_cli.ts";
+
+// deno-lint-ignore no-control-regex
+const SGR = /\x1b\[[0-9;]*m/;
+
+// --- a tiny terminal: enough of VT100 to see what the live display leaves on screen ---
+
+/** Interprets what the tty reporter writes: text, \r, \n, ESC[2K, ESC[nA, SGR, cursor show/hide. */
+class Screen {
+  rows: string[] = [""];
+  history: string[] = [];
+  row = 0;
+  cursorVisible = true;
+  writes = 0;
+  constructor(readonly height: number) {}
+
+  write(text: string): void {
+    this.writes++;
+    // deno-lint-ignore no-control-regex
+    for (const token of text.match(/\x1b\[[0-9;?]*[A-Za-z]|[\s\S]/gu) ?? []) {
+      if (token === "\n") {
+        this.row++;
+        if (this.row >= this.height) {
+          this.history.push(this.rows.shift()!);
+          this.row = this.height - 1;
+        }
+        this.rows[this.row] ??= "";
+      } else if (token === "\r") {
+        this.#col = 0;
+      } else if (token === "\x1b[2K") {
+        this.rows[this.row] = "";
+      } else if (token.startsWith("\x1b[") && token.endsWith("A")) {
+        this.row = Math.max(0, this.row - Number(token.slice(2, -1) || "1"));
+      } else if (token === "\x1b[?25l" || token === "\x1b[?25h") {
+        this.cursorVisible = token === "\x1b[?25h";
+      } else if (token.startsWith("\x1b[") && token.endsWith("m")) {
+        // colour: ignored
+      } else if (token.startsWith("\x1b")) {
+        throw new Error(`unexpected escape ${JSON.stringify(token)}`);
+      } else {
+        const line = this.rows[this.row] ?? "";
+        const chars = [...line.padEnd(this.#col)];
+        chars[this.#col++] = token;
+        this.rows[this.row] = chars.join("");
+        continue;
+      }
+      if (token === "\n") this.#col = 0;
+    }
+  }
+
+  #col = 0;
+
+  /** The visible screen, trailing empty rows removed. */
+  get text(): string {
+    return this.rows.join("\n").trimEnd();
+  }
+
+  /** History and screen. */
+  get all(): string {
+    return [...this.history, ...this.rows].join("\n").trimEnd();
+  }
+}
+
+interface Harness {
+  screen: Screen;
+  reporter: TtyReporter;
+  tick: () => void;
+  clock: { now: number };
+  ticking: () => boolean;
+}
+
+function ttyHarness(
+  size = { columns: 80, rows: 24 },
+  options: { color?: boolean; logPath?: (job: string) => string | undefined } = {},
+): Harness {
+  const screen = new Screen(size.rows);
+  const clock = { now: 0 };
+  let tick = () => {};
+  let running = false;
+  const output = new Output({
+    writeSync: (p) => (screen.write(new TextDecoder().decode(p)), p.length),
+  });
+  const reporter = new TtyReporter({
+    output,
+    palette: palette(options.color ?? false),
+    size: () => size,
+    now: () => clock.now,
+    ticker: (fn) => {
+      tick = fn;
+      running = true;
+      return () => (running = false);
+    },
+    ...(options.logPath ? { logPath: options.logPath } : {}),
+  });
+  return { screen, reporter, tick: () => tick(), clock, ticking: () => running };
+}
+
+const start = (names: string[], time = 0): GatherEvent => ({
+  type: "run:start",
+  time,
+  jobs: names.map((name) => ({ name, deps: [] })),
+  concurrency: names.length,
+});
+const begin = (job: string, time: number): GatherEvent => ({
+  type: "job:start",
+  time,
+  job,
+  attempt: 1,
+});
+const log = (job: string, line: string, time = 0): GatherEvent => ({
+  type: "job:log",
+  time,
+  job,
+  line,
+  stream: "log",
+});
+const end = (
+  job: string,
+  time: number,
+  durationMs: number,
+  status: JobEndEvent["status"] = "ok",
+  extra: Partial<JobEndEvent> = {},
+): GatherEvent => ({
+  type: "job:end",
+  time,
+  job,
+  status,
+  started: true,
+  durationMs,
+  attempt: 1,
+  ...extra,
+});
+const finish = (total: number, durationMs: number, failed = 0): RunEndEvent => ({
+  type: "run:end",
+  time: durationMs,
+  status: failed ? "failed" : "ok",
+  counts: { total, ok: total - failed, failed, cancelled: 0, skipped: 0 },
+  durationMs,
+});
+
+// --- the live display ---
+
+Deno.test("TtyReporter shows each running job with spinner, elapsed time and latest line", () => {
+  const { screen, reporter, tick, clock } = ttyHarness();
+  reporter.handle(start(["build", "test", "lint"]));
+  reporter.handle(begin("build", 0));
+  reporter.handle(begin("test", 200));
+  reporter.handle(log("build", "compiling \x1b[1mmain.ts\x1b[0m"));
+  clock.now = 1_250;
+  tick();
+  const lines = screen.text.split("\n");
+  assertMatch(lines[0]!, /^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] build {3}1\.3s {2}compiling main\.ts$/);
+  assertMatch(lines[1]!, /^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] test\s+1\.1s$/);
+  assertStringIncludes(lines[2]!, "0/3 done · 2 running · 1 pending · 0 failed · 1.3s");
+  assertEquals(screen.cursorVisible, false);
+  reporter.close();
+});
+
+Deno.test("TtyReporter moves finished jobs above the block and redraws it in place", () => {
+  const { screen, reporter, tick, clock } = ttyHarness();
+  reporter.handle(start(["a", "b", "c"]));
+  reporter.handle(begin("a", 0));
+  reporter.handle(begin("b", 0));
+  clock.now = 100;
+  tick();
+  reporter.handle(end("a", 400, 400));
+  reporter.handle(begin("c", 400));
+  clock.now = 500;
+  tick();
+  clock.now = 600;
+  tick();
+  const lines = screen.all.split("\n");
+  assertEquals(lines[0], "✔ a 0.4s");
+  assertEquals(lines.filter((line) => line.includes("done ·")).length, 1, screen.all);
+  assertStringIncludes(lines.at(-1)!, "1/3 done · 2 running · 0 pending");
+  assertEquals(lines.length, 4, screen.all); // ✔ a, b, c, footer: no stale frame rows
+  reporter.handle(end("b", 700, 700));
+  reporter.handle(end("c", 800, 400));
+  reporter.handle(finish(3, 800));
+  assertEquals(screen.cursorVisible, true);
+  assertNotMatch(screen.all, /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]|done ·/);
+  assertMatch(screen.all, /^✔ a 0\.4s\n✔ b 0\.7s\n✔ c 0\.4s\n\n✔ done: 3 ok of 3 jobs in 800ms/);
+});
+
+Deno.test("TtyReporter draws on its ticker only, however many events arrive", () => {
+  const { screen, reporter, tick } = ttyHarness();
+  reporter.handle(start(["a"]));
+  reporter.handle(begin("a", 0));
+  const before = screen.writes;
+  for (let i = 0; i < 5_000; i++) reporter.handle(log("a", `line ${i}`));
+  assertEquals(screen.writes, before);
+  tick();
+  assertEquals(screen.writes, before + 1);
+  assertStringIncludes(screen.text, "line 4999");
+  tick(); // nothing changed: nothing written
+  assertEquals(screen.writes, before + 1);
+  reporter.close();
+});
+
+Deno.test("TtyReporter shows how many running jobs do not fit the terminal", () => {
+  const { screen, reporter, tick } = ttyHarness({ columns: 60, rows: 8 });
+  const names = Array.from({ length: 30 }, (_, i) => `job${i}`);
+  reporter.handle(start(names));
+  for (const name of names) reporter.handle(begin(name, 0));
+  tick();
+  const lines = screen.text.split("\n");
+  assertLessOrEqual(lines.length, 8 - 1);
+  assertEquals(lines.at(-2), "… and 26 more running");
+  assertStringIncludes(lines.at(-1)!, "30 running");
+  reporter.close();
+});
+
+Deno.test("TtyReporter keeps every line of the block within a narrow terminal", () => {
+  const { screen, reporter, tick, clock } = ttyHarness({ columns: 30, rows: 10 });
+  reporter.handle(start(["build_the_documentation_site", "漢字の仕事", "x"]));
+  reporter.handle(begin("build_the_documentation_site", 0));
+  reporter.handle(begin("漢字の仕事", 0));
+  reporter.handle(log("build_the_documentation_site", "漢字かなカナ ".repeat(20)));
+  reporter.handle(log("漢字の仕事", "👍🏽 🇫🇷 done\twith a tab " + "x".repeat(200)));
+  clock.now = 65_000;
+  tick();
+  const lines = screen.text.split("\n");
+  assertEquals(lines.length, 3);
+  for (const line of lines) assertLessOrEqual(textWidth(line), 30, line);
+  assertMatch(lines[0]!, /^. build_the… {2}1m05s {2}漢字/);
+  assertMatch(lines[1]!, /^. 漢字の仕事 {2}1m05s {2}👍🏽/);
+  reporter.close();
+});
+
+Deno.test("TtyReporter prints a failed job's output when it fails, with its log", () => {
+  const { screen, reporter, tick, clock } = ttyHarness(undefined, {
+    logPath: (job) => `.gather/logs/run/${job}.log`,
+  });
+  reporter.handle(start(["broken", "long"]));
+  reporter.handle(begin("broken", 0));
+  reporter.handle(begin("long", 0));
+  for (let i = 1; i <= 80; i++) reporter.handle(log("broken", `output ${i}`));
+  clock.now = 500;
+  reporter.handle(
+    end("broken", 500, 500, "failed", {
+      error: { name: "Error", message: "it broke\noutput 80\ndetail" },
+    }),
+  );
+  tick();
+  const text = screen.all;
+  assertStringIncludes(text, "✖ broken 0.5s\n  it broke\n  output of broken, last 50 lines:");
+  assertNotMatch(text, /│ output 30\n/);
+  assertStringIncludes(text, "  │ output 31\n");
+  assertStringIncludes(text, "  │ output 80\n  detail\n  full log: .gather/logs/run/broken.log\n");
+  assertMatch(text.split("\n").at(-2)!, /^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] long/); // still running below
+  assertStringIncludes(text.split("\n").at(-1)!, "1 failed");
+  reporter.close();
+});
+
+Deno.test("TtyReporter estimates the time left once enough jobs are done", () => {
+  const { screen, reporter, tick, clock } = ttyHarness({ columns: 100, rows: 24 });
+  const names = Array.from({ length: 20 }, (_, i) => `j${i}`);
+  reporter.handle(start(names));
+  for (const name of names.slice(0, 2)) reporter.handle(begin(name, 0));
+  reporter.handle(end("j0", 1_000, 1_000));
+  reporter.handle(end("j1", 1_000, 1_000));
+  clock.now = 1_000;
+  tick();
+  assertNotMatch(screen.text, /left/);
+  for (const name of names.slice(2, 4)) reporter.handle(begin(name, 1_000));
+  reporter.handle(end("j2", 2_000, 1_000));
+  reporter.handle(end("j3", 2_000, 1_000));
+  clock.now = 2_000;
+  tick();
+  assertStringIncludes(
+    screen.text,
+    "4/20 done · 0 running · 16 pending · 0 failed · 2.0s · ~8s left",
+  );
+  reporter.close();
+});
+
+Deno.test("TtyReporter restores the terminal when closed mid-run", () => {
+  const { screen, reporter, tick, ticking } = ttyHarness();
+  reporter.handle(start(["a"]));
+  reporter.handle(begin("a", 0));
+  tick();
+  assert(ticking());
+  assertEquals(screen.cursorVisible, false);
+  reporter.close(); // an internal error: no run:end
+  assertEquals(ticking(), false);
+  assertEquals(screen.cursorVisible, true);
+  assertEquals(screen.text, "");
+});
+
+Deno.test("TtyReporter erases the re-wrapped rows after a shrinking resize", () => {
+  const size = { columns: 80, rows: 24 };
+  let written = "";
+  let tick = () => {};
+  const reporter = new TtyReporter({
+    output: new Output({ writeSync: (p) => (written += new TextDecoder().decode(p), p.length) }),
+    palette: palette(false),
+    size: () => size,
+    now: () => 0,
+    ticker: (fn) => (tick = fn, () => {}),
+  });
+  reporter.handle(start(["a", "b"]));
+  reporter.handle(begin("a", 0));
+  reporter.handle(begin("b", 0));
+  reporter.handle(log("a", "x".repeat(100))); // its row is 80 columns wide
+  tick();
+  size.columns = 40; // a: 80 columns -> 2 rows, b: 1 row, the footer: 71 columns -> 2 rows
+  written = "";
+  tick();
+  assertEquals(written.split("\x1b[1A").length - 1, 5 - 1, JSON.stringify(written));
+  reporter.close();
+});
+
+Deno.test("TtyReporter without colour writes no colour codes", () => {
+  let written = "";
+  let tick = () => {};
+  const reporter = new TtyReporter({
+    output: new Output({ writeSync: (p) => (written += new TextDecoder().decode(p), p.length) }),
+    palette: palette(false),
+    size: () => ({ columns: 80, rows: 24 }),
+    now: () => 0,
+    ticker: (fn) => (tick = fn, () => {}),
+  });
+  reporter.handle(start(["a"]));
+  reporter.handle(begin("a", 0));
+  reporter.handle(log("a", "\x1b[31mred\x1b[0m"));
+  tick();
+  reporter.handle(end("a", 1, 1, "failed", { error: { name: "Error", message: "no" } }));
+  reporter.handle(finish(1, 1, 1));
+  assertNotMatch(written, SGR);
+});
+
+Deno.test("TtyReporter frames cost the same with 100,000 jobs in the run", () => {
+  const clock = { now: 0 };
+  let tick = () => {};
+  const reporter = new TtyReporter({
+    output: new Output({ writeSync: (p) => p.length }),
+    palette: palette(true),
+    size: () => ({ columns: 120, rows: 50 }),
+    now: () => clock.now,
+    ticker: (fn) => (tick = fn, () => {}),
+  });
+  const names = Array.from({ length: 100_000 }, (_, i) => `job${i}`);
+  reporter.handle(start(names));
+  for (const name of names.slice(0, 99_990)) {
+    reporter.handle(begin(name, 0));
+    reporter.handle(end(name, 1, 1));
+  }
+  for (const name of names.slice(99_990)) reporter.handle(begin(name, 1));
+  tick(); // prints the 99,990 permanent lines once
+  const t0 = performance.now();
+  for (let i = 0; i < 300; i++) {
+    clock.now += 100;
+    tick();
+  }
+  const perFrame = (performance.now() - t0) / 300;
+  assertLess(perFrame, 2, `${perFrame} ms per frame`);
+  reporter.close();
+});
+
+Deno.test("cutToWidth cuts wide characters without going over", () => {
+  assertEquals(cutToWidth("漢字漢字", 4), "漢…");
+  assertEquals(cutToWidth("a漢字", 4), "a漢…");
+  assertEquals(textWidth(cutToWidth("👍🏽👍🏽👍🏽", 5)), 5);
+  assertEquals(cutToWidth("anything", 0), "");
+});
+
+// --- choosing a reporter ---
+
+Deno.test("reporterKind picks tty only for a person at a terminal", () => {
+  const env = (ci?: string) => (name: string) => name === "CI" ? ci : undefined;
+  const kind = (
+    choice: "auto" | "tty" | "plain" | "json",
+    out: boolean,
+    err: boolean,
+    ci?: string,
+  ) => reporterKind(choice, { stdoutIsTerminal: out, stderrIsTerminal: err, env: env(ci) });
+  assertEquals(kind("auto", true, true), "tty");
+  assertEquals(kind("auto", true, true, ""), "tty");
+  assertEquals(kind("auto", true, true, "true"), "plain");
+  assertEquals(kind("auto", false, true), "plain"); // gather | jq
+  assertEquals(kind("auto", true, false), "plain"); // gather 2> log
+  assertEquals(kind("tty", false, true, "true"), "tty");
+  assertEquals(kind("tty", true, false), "plain"); // no terminal to draw on
+  assertEquals(kind("json", true, true), "json");
+});
+
+// --- the plain reporter ---
+
+function plain(options: { group?: boolean } = {}) {
+  let text = "";
+  const output = new Output({ writeSync: (p) => (text += new TextDecoder().decode(p), p.length) });
+  const reporter = new PlainReporter({ output, palette: palette(false), ...options });
+  return { reporter, text: () => (output.flush(), text) };
+}
+
+function interleaved(reporter: PlainReporter): void {
+  reporter.handle(start(["a", "longer"]));
+  reporter.handle(begin("a", 0));
+  reporter.handle(begin("longer", 0));
+  for (let i = 1; i <= 3; i++) {
+    reporter.handle(log("a", `a ${i}`));
+    reporter.handle(log("longer", `longer ${i}`));
+  }
+  reporter.handle(end("longer", 5, 5));
+  reporter.handle(end("a", 6, 6));
+  reporter.handle(finish(2, 6));
+}
+
+Deno.test("PlainReporter prefixes every line with its job's name, aligned, in order", () => {
+  const { reporter, text } = plain();
+  interleaved(reporter);
+  const lines = text().split("\n").filter((line) => line.includes("│"));
+  assertEquals(lines.slice(0, 4), [
+    "a      │ ▶ start",
+    "longer │ ▶ start",
+    "a      │ a 1",
+    "longer │ longer 1",
+  ]);
+  const aLines = lines.filter((line) => line.startsWith("a "));
+  assertEquals(aLines.map((line) => line.split("│ ")[1]), [
+    "▶ start",
+    "a 1",
+    "a 2",
+    "a 3",
+    "✔ ok 6ms",
+  ]);
+});
+
+Deno.test("PlainReporter --group prints each job's lines together when it ends", () => {
+  const { reporter, text } = plain({ group: true });
+  interleaved(reporter);
+  const lines = text().split("\n").filter((line) => line.includes("│"));
+  assertEquals(lines, [
+    "longer │ ▶ start",
+    "longer │ longer 1",
+    "longer │ longer 2",
+    "longer │ longer 3",
+    "longer │ ✔ ok 5ms",
+    "a      │ ▶ start",
+    "a      │ a 1",
+    "a      │ a 2",
+    "a      │ a 3",
+    "a      │ ✔ ok 6ms",
+  ]);
+});
+
+// --- logs and the summary file ---
+
+Deno.test("JobLogs writes a file only for jobs with output, streaming big ones", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const logs = new JobLogs(`${dir}/logs`, { bufferSize: 100 });
+    logs.handle(start(["quiet", "chatty", "a/b"], Date.UTC(2026, 0, 2, 3, 4, 5)));
+    logs.handle(begin("quiet", 0));
+    logs.handle(end("quiet", 1, 1));
+    assertEquals(logs.pathOf("quiet"), undefined);
+    assertThrows(() => Deno.statSync(`${dir}/logs`)); // nothing created yet
+    for (let i = 0; i < 50; i++) logs.handle(log("chatty", `line ${i}`));
+    const path = logs.pathOf("chatty")!;
+    assertMatch(path, /\/logs\/2026-01-02T03-04-05\.000Z-\d+\/chatty\.log$/);
+    assert(Deno.statSync(path).size > 0); // already streaming
+    logs.handle({
+      type: "job:retry",
+      time: 0,
+      job: "chatty",
+      attempt: 1,
+      error: { name: "Error", message: "flaky" },
+    });
+    logs.handle(log("chatty", "second try"));
+    logs.handle(log("a/b", "slash"));
+    logs.handle(end("chatty", 2, 2));
+    logs.close();
+    const text = await Deno.readTextFile(path);
+    assertEquals(text.split("\n").length, 53);
+    assertStringIncludes(text, "line 49\n--- attempt 1 failed: flaky\nsecond try\n");
+    assertMatch(logs.pathOf("a/b")!, /\/a_b\.log$/);
+    assertEquals(await Deno.readTextFile(logs.pathOf("a/b")!), "slash\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("JobLogs keeps the newest runs and gives up quietly on an unwritable folder", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (let run = 0; run < 4; run++) {
+      const logs = new JobLogs(dir, { keepRuns: 2 });
+      logs.handle(start(["a"], Date.UTC(2026, 0, 1, 0, 0, run)));
+      logs.handle(log("a", "hello"));
+      logs.close();
+    }
+    const runs = [...Deno.readDirSync(dir)].map((entry) => entry.name).sort();
+    assertEquals(runs.length, 2);
+    assertMatch(runs[1]!, /^2026-01-01T00-00-03/);
+    await Deno.writeTextFile(`${dir}/file`, "not a folder");
+    const logs = new JobLogs(`${dir}/file`);
+    logs.handle(start(["a"]));
+    logs.handle(log("a", "hello"));
+    logs.close();
+    assertEquals(logs.pathOf("a"), undefined);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SummaryFile reports a path it cannot write before the run", () => {
+  const error = assertThrows(() => new SummaryFile("/nonexistent/dir/summary.json"), GatherError);
+  assertInstanceOf(error, GatherError);
+  assertEquals(error.code, "BAD_OPTION");
+  assertMatch(error.message, /^Cannot write the summary to "\/nonexistent\/dir\/summary\.json": /);
+});
+
+// --- through the CLI ---
+
+Deno.test("gather --reporter json: every event timed, job:end complete, run:end summarised", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { code, stdout } = await gather(
+      ["-f", `${FIXTURES}tty_fail.ts`, "-k", "--reporter", "json"],
+      { cwd: dir, env: { TTY_SCALE: "0.2" } },
+    );
+    assertEquals(code, 1);
+    const events = parseEvents(stdout);
+    assertEquals(events[0]?.type, "run:start");
+    for (const event of events) assert(Number.isFinite(event.time), JSON.stringify(event));
+    const ends = events.filter((e): e is JobEndEvent => e.type === "job:end");
+    assertEquals(ends.map((e) => e.job).sort(), ["broken", "long"]);
+    for (const e of ends) {
+      assert(e.started && e.durationMs > 0 && e.attempt === 1, JSON.stringify(e));
+    }
+    const broken = ends.find((e) => e.job === "broken")!;
+    assertEquals(broken.status, "failed");
+    assertEquals(broken.error?.message, "broken went wrong\nsecond line of the message");
+    assertStringIncludes(broken.error?.stack ?? "", "tty_fail.ts");
+    const last = events.at(-1)!;
+    assert(last.type === "run:end");
+    assertEquals(last.counts, { total: 2, ok: 1, failed: 1, cancelled: 0, skipped: 0 });
+    assertEquals(last.summary?.slowest.map((job) => job.name), ["long", "broken"]);
+    assertEquals(last.summary?.criticalPath.map((job) => job.name), ["long"]);
+    const failure = last.summary?.failures[0];
+    assertEquals(failure?.name, "broken");
+    assertMatch(failure?.log ?? "", /^\.gather\/logs\/[^/]+\/broken\.log$/);
+    const logText = await Deno.readTextFile(`${dir}/${failure!.log}`);
+    assertEquals(logText.split("\n").length, 81); // all 80 lines, not just the tail
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("gather --summary writes the final report whatever the reporter", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { code, stderr } = await gather(
+      ["-f", `${FIXTURES}tty_slow.ts`, "-j", "4", "--summary", `${dir}/report.json`],
+      { cwd: dir, env: { TTY_SCALE: "0.2" } },
+    );
+    assertEquals(code, 0, stderr);
+    assertStringIncludes(stderr, "critical path: "); // the plain summary
+    const report = JSON.parse(await Deno.readTextFile(`${dir}/report.json`));
+    assertEquals(report.status, "ok");
+    assertEquals(report.counts.ok, 11);
+    assertEquals(report.jobs.length, 11);
+    const finishJob = report.jobs.find((job: { name: string }) => job.name === "finish");
+    assertEquals(finishJob.deps.length, 10);
+    assertEquals(finishJob.attempts, 1);
+    assert(finishJob.startMs >= 0 && finishJob.endMs >= finishJob.startMs);
+    assertEquals(report.criticalPath.at(-1).name, "finish");
+    assertEquals(report.criticalPath.length, 2);
+    assertMatch(report.startedAt, /^\d{4}-\d\d-\d\dT/);
+    assertMatch(finishJob.log, /finish\.log$/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("gather names a failed job's log in the summary, and --no-logs writes none", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const withLogs = await gather(["-f", `${FIXTURES}tty_fail.ts`], { cwd: dir });
+    assertEquals(withLogs.code, 1);
+    const [, path] = withLogs.stderr.match(/full log: (\S+broken\.log)/) ?? [];
+    assert(path, withLogs.stderr);
+    assertStringIncludes(await Deno.readTextFile(`${dir}/${path}`), "broken output line 1\n");
+    await Deno.remove(`${dir}/.gather`, { recursive: true });
+    const without = await gather(["-f", `${FIXTURES}tty_fail.ts`, "--no-logs"], { cwd: dir });
+    assertEquals(without.code, 1);
+    assertNotMatch(without.stderr, /full log/);
+    assertThrows(() => Deno.statSync(`${dir}/.gather`));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("gather --group keeps each job's lines together in a pipe", async () => {
+  const { code, stderr } = await gather(
+    ["-f", `${FIXTURES}tty_slow.ts`, "-j", "4", "--group", "--no-logs"],
+    { env: { TTY_SCALE: "0.3" } },
+  );
+  assertEquals(code, 0, stderr);
+  const jobs = stderr.split("\n").filter((line) => line.includes(" │ ")).map((line) =>
+    line.split(" ")[0]
+  );
+  const runs = jobs.filter((job, i) => job !== jobs[i - 1]);
+  assertEquals(runs.length, new Set(jobs).size, stderr); // one block per job
+});
+
+Deno.test("gather's plain output is coloured only when wanted", async () => {
+  const args = ["-f", `${FIXTURES}tty_fail.ts`, "--no-logs"];
+  const forced = await gather(args, { env: { NO_COLOR: "", FORCE_COLOR: "1" } });
+  assertMatch(forced.stderr, SGR);
+  const none = await gather(args, { env: { NO_COLOR: "1", FORCE_COLOR: "" } });
+  assertNotMatch(none.stderr, SGR);
+});

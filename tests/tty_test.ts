@@ -1,0 +1,332 @@
+/**
+ * The live display in a real terminal: gather runs inside a detached tmux
+ * session, and the tests read the screen as a person would see it, while the
+ * jobs run and after gather exits. Needs `tmux` (`.ci/run` installs it).
+ */
+import {
+  assert,
+  assertEquals,
+  assertLessOrEqual,
+  assertMatch,
+  assertNotMatch,
+  assertStringIncludes,
+} from "@std/assert";
+import { textWidth } from "../src/reporters/_tty_text.ts";
+import { FIXTURES, ROOT } from "./_cli.ts";
+
+const SPINNER = /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/;
+const hasTmux = await new Deno.Command("tmux", { args: ["-V"], stdout: "null", stderr: "null" })
+  .output().then((out) => out.success, () => false);
+
+interface CaptureOptions {
+  /** Keep colour codes (`capture-pane -e`). */
+  escapes?: boolean;
+  /** Include the scrollback (`-S -`). */
+  history?: boolean;
+  /** Join wrapped lines (`-J`), so a line wider than the pane shows as one. */
+  join?: boolean;
+}
+
+/** gather running in its own tmux server, on a pane of a given size. */
+class Terminal implements AsyncDisposable {
+  readonly #dir = Deno.makeTempDirSync({ prefix: "gather-tmux-" });
+  readonly #socket = `${this.#dir}/tmux.sock`;
+
+  private constructor() {}
+
+  /**
+   * Start gather in a new pane: `env -u CI ... deno run main.ts <args>;
+   * echo EXIT=$?`, then the pane stays open so its last screen can be read.
+   */
+  static async start(
+    args: string[],
+    options: { columns: number; rows: number; env?: Record<string, string> },
+  ): Promise<Terminal> {
+    const terminal = new Terminal();
+    const env = Object.entries({ TERM: "xterm-256color", ...options.env })
+      .map(([key, value]) => `${key}=${quote(value)}`);
+    const command = [
+      `cd ${quote(ROOT)} &&`,
+      "env -u CI -u NO_COLOR -u FORCE_COLOR",
+      ...env,
+      quote(Deno.execPath()),
+      "run -A main.ts --no-logs",
+      ...args.map(quote),
+      "; echo EXIT=$?; sleep 60",
+    ].join(" ");
+    try {
+      await terminal.#tmux(
+        "new-session",
+        "-d",
+        "-s",
+        "t",
+        "-x",
+        String(options.columns),
+        "-y",
+        String(options.rows),
+        command,
+      );
+    } catch (error) {
+      await terminal[Symbol.asyncDispose]();
+      throw error;
+    }
+    return terminal;
+  }
+
+  /** The pane's text now. */
+  async capture(options: CaptureOptions = {}): Promise<string> {
+    const flags = [
+      ...(options.escapes ? ["-e"] : []),
+      ...(options.history ? ["-S", "-"] : []),
+      ...(options.join ? ["-J"] : []),
+    ];
+    const text = await this.#tmux("capture-pane", "-p", ...flags, "-t", "t");
+    return text.replace(/\n+$/, "");
+  }
+
+  /** Poll the pane until `test` holds; returns that screen. */
+  async waitFor(
+    test: (screen: string) => boolean,
+    what: string,
+    options: CaptureOptions & { timeoutMs?: number } = {},
+  ): Promise<string> {
+    const deadline = performance.now() + (options.timeoutMs ?? 20_000);
+    let screen = "";
+    while (performance.now() < deadline) {
+      screen = await this.capture(options);
+      if (test(screen)) return screen;
+      await new Promise((resolve) => setTimeout(resolve, 40));
+    }
+    throw new Error(`timed out waiting for ${what}; the screen:\n${screen}`);
+  }
+
+  /** Wait for gather to exit; returns its exit code and the whole screen with scrollback. */
+  async exited(): Promise<{ code: number; screen: string }> {
+    const screen = await this.waitFor((s) => /^EXIT=\d+$/m.test(s), "gather to exit", {
+      history: true,
+    });
+    return { code: Number(screen.match(/^EXIT=(\d+)$/m)![1]), screen };
+  }
+
+  /** Whether the terminal's cursor is visible. */
+  async cursorVisible(): Promise<boolean> {
+    return (await this.#tmux("display-message", "-p", "-t", "t", "#{cursor_flag}")).trim() === "1";
+  }
+
+  /** Press keys, as a person would (`C-c` is Ctrl-C). */
+  async keys(...keys: string[]): Promise<void> {
+    await this.#tmux("send-keys", "-t", "t", ...keys);
+  }
+
+  /** Resize the terminal. */
+  async resize(columns: number, rows: number): Promise<void> {
+    await this.#tmux("resize-window", "-t", "t", "-x", String(columns), "-y", String(rows));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.#tmux("kill-server").catch(() => {});
+    await Deno.remove(this.#dir, { recursive: true });
+  }
+
+  async #tmux(...args: string[]): Promise<string> {
+    const out = await new Deno.Command("tmux", {
+      args: ["-S", this.#socket, "-f", "/dev/null", ...args],
+      stdin: "null",
+      env: { TERM: "xterm-256color" },
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    if (!out.success) {
+      throw new Error(`tmux ${args[0]} failed: ${new TextDecoder().decode(out.stderr)}`);
+    }
+    return text;
+  }
+}
+
+function quote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+/** The counts in the footer: `4/11 done · 3 running · ...`. */
+function footer(screen: string): { done: number; running: number; line: string } | undefined {
+  const line = screen.split("\n").findLast((l) => /\d+\/\d+ done · \d+ running/.test(l));
+  if (!line) return undefined;
+  const [, done, running] = line.match(/(\d+)\/\d+ done · (\d+) running/)!;
+  return { done: Number(done), running: Number(running), line };
+}
+
+const test = (name: string, fn: () => Promise<void>) => Deno.test({ name, ignore: !hasTmux, fn });
+
+test("the live display lists running jobs, moves the counts, and exits clean", async () => {
+  await using term = await Terminal.start([
+    "-f",
+    `${FIXTURES}tty_slow.ts`,
+    "-j",
+    "3",
+    "--reporter",
+    "tty",
+  ], {
+    columns: 100,
+    rows: 20,
+  });
+  const first = await term.waitFor((s) => (footer(s)?.running ?? 0) === 3, "three running jobs");
+  const running = first.split("\n").filter((line) => SPINNER.test(line[0] ?? ""));
+  assertEquals(running.length, 3, first);
+  for (const line of running) {
+    assertMatch(line, /^. step-\d\d +\d+\.\ds {2}step \d working: tick \d+ of \d+$/);
+  }
+  assertEquals(await term.cursorVisible(), false);
+  const before = footer(first)!;
+  const later = await term.waitFor((s) => (footer(s)?.done ?? 0) > before.done, "a job to finish");
+  assertMatch(later, /^✔ step-\d\d \d\.\ds$/m); // a permanent line above the block
+  assertEquals(later.split("\n").filter((line) => footer(line)).length, 1, later);
+
+  const { code, screen } = await term.exited();
+  assertEquals(code, 0, screen);
+  assertNotMatch(screen, SPINNER);
+  assertNotMatch(screen, /done · /);
+  assertMatch(screen, /✔ done: 11 ok of 11 jobs in /);
+  assertStringIncludes(screen, "critical path: step-");
+  for (let i = 0; i < 10; i++) {
+    const step = `step-${String(i).padStart(2, "0")}`;
+    assertEquals(screen.split("\n").filter((l) => l.startsWith(`✔ ${step} `)).length, 1, screen);
+  }
+  assertEquals(await term.cursorVisible(), true);
+});
+
+test("--reporter auto draws live in a terminal unless CI is set", async () => {
+  await using live = await Terminal.start(["-f", `${FIXTURES}tty_slow.ts`, "-j", "2"], {
+    columns: 100,
+    rows: 20,
+    env: { TTY_SCALE: "0.5" },
+  });
+  await using ci = await Terminal.start(["-f", `${FIXTURES}tty_slow.ts`, "-j", "2"], {
+    columns: 100,
+    rows: 20,
+    env: { TTY_SCALE: "0.5", CI: "true" },
+  });
+  await live.waitFor((s) => SPINNER.test(s) && footer(s) !== undefined, "the live block");
+  const plain = await ci.waitFor((s) => s.includes("│ ▶ start"), "plain lines");
+  assertNotMatch(plain, SPINNER);
+  assertEquals((await live.exited()).code, 0);
+  assertEquals((await ci.exited()).code, 0);
+});
+
+test("the live display fits a 40-column terminal", async () => {
+  await using term = await Terminal.start(["-f", `${FIXTURES}tty_wide.ts`, "--reporter", "tty"], {
+    columns: 40,
+    rows: 12,
+  });
+  const screen = await term.waitFor(
+    (s) => s.includes("emoji") && s.includes("漢字") && footer(s) !== undefined,
+    "the wide lines",
+    { join: true },
+  );
+  for (const line of screen.split("\n")) assertLessOrEqual(textWidth(line), 40, line);
+  assertEquals(screen.split("\n").filter((line) => SPINNER.test(line[0] ?? "")).length, 2, screen);
+  const { code, screen: end } = await term.exited();
+  assertEquals(code, 0, end);
+  assertNotMatch(end, SPINNER); // no stale rows, in the scrollback either
+});
+
+test("a job printing 5,000 lines does not flood the terminal", async () => {
+  await using term = await Terminal.start(["-f", `${FIXTURES}tty_flood.ts`, "--reporter", "tty"], {
+    columns: 80,
+    rows: 20,
+  });
+  await term.waitFor((s) => s.includes("flood line 5000"), "the last flood line");
+  const { code, screen } = await term.exited();
+  assertEquals(code, 0, screen);
+  assertLessOrEqual(screen.split("\n").filter((line) => line.trim() !== "").length, 10, screen);
+});
+
+test("more running jobs than rows shows how many are hidden", async () => {
+  await using term = await Terminal.start(
+    ["-f", `${FIXTURES}tty_many.ts`, "-j", "30", "--reporter", "tty"],
+    { columns: 60, rows: 10 },
+  );
+  const screen = await term.waitFor((s) => /… and \d+ more running/.test(s), "the hidden count");
+  const lines = screen.split("\n");
+  const shown = lines.filter((line) => SPINNER.test(line[0] ?? "")).length;
+  assertEquals(screen.match(/… and (\d+) more running/)![1], String(30 - shown));
+  assertLessOrEqual(lines.length, 10);
+  assertEquals((await term.exited()).code, 0);
+});
+
+test("a failed job's output shows at once, under the jobs still running", async () => {
+  await using term = await Terminal.start(
+    ["-f", `${FIXTURES}tty_fail.ts`, "-k", "--reporter", "tty"],
+    { columns: 80, rows: 30 },
+  );
+  const screen = await term.waitFor((s) => s.includes("broken went wrong"), "the failure", {
+    history: true,
+  });
+  assertMatch(screen, /^✖ broken 0\.\ds$/m);
+  assertStringIncludes(screen, "  │ broken output line 80\n  second line of the message");
+  assertMatch(screen.split("\n").at(-2) ?? "", /^. long /); // long is still running
+  const { code, screen: end } = await term.exited();
+  assertEquals(code, 1);
+  assertMatch(end, /✖ failed: 1 ok, 1 failed of 2 jobs/);
+  assertStringIncludes(end, "first failure broken: broken went wrong");
+  assertNotMatch(end, SPINNER);
+});
+
+test("Ctrl-C leaves a clean screen, the summary and a visible cursor", async () => {
+  await using term = await Terminal.start([
+    "-f",
+    `${FIXTURES}tty_slow.ts`,
+    "-j",
+    "3",
+    "--reporter",
+    "tty",
+  ], {
+    columns: 100,
+    rows: 20,
+  });
+  await term.waitFor((s) => (footer(s)?.running ?? 0) === 3, "three running jobs");
+  await term.keys("C-c");
+  const { code, screen } = await term.exited();
+  assertEquals(code, 130, screen);
+  assertNotMatch(screen, SPINNER);
+  assertMatch(screen, /⊘ interrupted: /);
+  assertStringIncludes(screen, "cancelled while running: ");
+  assertEquals(await term.cursorVisible(), true);
+});
+
+test("NO_COLOR turns colours off in the live display", async () => {
+  const args = ["-f", `${FIXTURES}tty_slow.ts`, "-j", "3", "--reporter", "tty"];
+  await using plain = await Terminal.start(args, {
+    columns: 100,
+    rows: 20,
+    env: { NO_COLOR: "1" },
+  });
+  await using coloured = await Terminal.start(args, { columns: 100, rows: 20 });
+  // deno-lint-ignore no-control-regex
+  const sgr = /\x1b\[[0-9;]*m/;
+  const noColour = await plain.waitFor((s) => footer(s) !== undefined, "a frame", {
+    escapes: true,
+  });
+  assertNotMatch(noColour, sgr);
+  const colour = await coloured.waitFor((s) => footer(s) !== undefined && sgr.test(s), "colours", {
+    escapes: true,
+  });
+  assert(sgr.test(colour));
+});
+
+test("the live display repaints cleanly when the terminal shrinks", async () => {
+  await using term = await Terminal.start(
+    ["-f", `${FIXTURES}tty_slow.ts`, "-j", "3", "--reporter", "tty"],
+    { columns: 120, rows: 20, env: { TTY_SCALE: "2" } },
+  );
+  const wide = await term.waitFor((s) => (footer(s)?.running ?? 0) === 3, "three running jobs");
+  assert(footer(wide)!.line.length > 60, wide);
+  await term.resize(50, 16);
+  const narrow = await term.waitFor(
+    (s) => (footer(s)?.line.length ?? 99) <= 50 && SPINNER.test(s),
+    "a narrow frame",
+    { join: true },
+  );
+  for (const line of narrow.split("\n")) assertLessOrEqual(textWidth(line), 50, line);
+  assertEquals(narrow.split("\n").filter((line) => footer(line)).length, 1, narrow);
+  await term.keys("C-c");
+  assertEquals((await term.exited()).code, 130);
+});
