@@ -13,6 +13,7 @@ import { GatherError, isGatherError } from "./src/errors.ts";
 import type { GatherEvent } from "./src/events.ts";
 import { buildGraph } from "./src/graph.ts";
 import { Diagnostics } from "./src/diagnostics.ts";
+import { loadWeights, saveDurations } from "./src/history.ts";
 import { dryRun, graphToDot, listJobs } from "./src/inspect.ts";
 import { selectReporter } from "./src/reporters/select.ts";
 import { schedule } from "./src/scheduler.ts";
@@ -64,7 +65,14 @@ async function main(args: string[]): Promise<number> {
     const tasks = await loadTaskFile(options.file);
     if (options.mode === "list") return print(listJobs(tasks.specs, tasks.defaults));
     const targets = options.targets.length > 0 ? options.targets : tasks.defaults;
-    const graph = buildGraph(tasks.specs, targets, { source: `"${options.file}"` });
+    const historyFile = options.history ? ".gather/history.json" : undefined;
+    const weights = historyFile
+      ? await loadWeights(historyFile, tasks.url, [...tasks.specs.keys()])
+      : undefined;
+    const graph = buildGraph(tasks.specs, targets, {
+      source: `"${options.file}"`,
+      ...(weights && weights.size > 0 ? { weights } : {}),
+    });
     if (options.mode === "graph") return print(graphToDot(graph));
     if (options.mode === "dry-run") return print(dryRun(graph, options.concurrency));
 
@@ -116,6 +124,12 @@ async function main(args: string[]): Promise<number> {
         },
         ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       });
+      if (historyFile) {
+        const durations = new Map(
+          result.jobs.filter((job) => job.status === "ok").map((job) => [job.name, job.durationMs]),
+        );
+        await saveDurations(historyFile, tasks.url, durations).catch(() => {});
+      }
       if (shutdown.stoppedBy) return EXIT[shutdown.stoppedBy];
       if (result.status === "ok" && options.strict && diagnostics.count > 0) {
         strictFailure = diagnostics.count;

@@ -44,6 +44,8 @@ export interface CliOptions {
   stallThresholdMs: number;
   /** Diagnostics fail the run. */
   strict: boolean;
+  /** Weight the critical path by durations remembered in `.gather/history.json`. */
+  history: boolean;
   /** Plain reporter: print each job's lines together when it ends. */
   group: boolean;
   /** Write the final report as JSON to this file. */
@@ -81,6 +83,7 @@ Options:
       --stall-threshold <d>  report event-loop stalls longer than this (default: 100ms)
       --no-diagnostics       do not watch for stalls
       --strict               diagnostics fail the run (exit 1)
+      --no-history           do not read or write .gather/history.json (job durations)
       --debug                print stack traces for errors
   -h, --help                 show this help
   -V, --version              print the version
@@ -110,6 +113,7 @@ const BOOLEANS = [
   "no-logs",
   "no-diagnostics",
   "strict",
+  "no-history",
   "help",
   "version",
   "debug",
@@ -201,6 +205,7 @@ export function parseCli(
     diagnostics: flags["no-diagnostics"] !== true,
     stallThresholdMs: duration("stall-threshold", text("stall-threshold")) ?? 100,
     strict: flags.strict === true,
+    history: flags["no-history"] !== true,
   };
   if (options.stallThresholdMs < 20) {
     throw bad(

@@ -188,15 +188,37 @@ export class Diagnostics {
             ownUrlPrefix: OWN_URL,
           },
         );
-        if (blame.jobs.length === 0 && blame.gatherShare > 0.5) return; // gather's own bookkeeping
-        if (blame.jobs.length > 0 && blame.share >= 0.5) {
-          const ms = Math.round(Math.max(blame.busyMs, Math.min(gapMs, blame.busyMs * 1.5)));
-          const who = blame.jobs.length === 1
-            ? ""
-            : ` (one of ${blame.jobs.join(", ")}: they share this code)`;
-          const via = blame.stack.length > 0 ? ` in ${blame.stack.join(" ← ")}` : "";
-          const sync = blame.stack.find((name) => /Sync$/.test(name));
+        const threshold = this.#options.stallThresholdMs ?? 100;
+        // Every job that ran for longer than the threshold in this window; the top one in any case.
+        const culprits = blame.culprits.filter((c, i) =>
+          c.busyMs >= threshold * 0.8 || (i === 0 && c.share >= 0.5)
+        );
+        if (culprits.length === 0 && blame.gatherShare > 0.5) return; // gather's own bookkeeping
+        if (culprits.length === 0 && blame.gcShare > 0.5) {
           diagnostic = {
+            kind: "stall",
+            message: `The event loop was blocked for ${
+              Math.round(gapMs)
+            }ms collecting garbage; running then: ${running.join(", ") || "no job"}`,
+            hint:
+              "a job allocates a lot: stream large data (Deno.open, ReadableStream) instead of reading it whole",
+            durationMs: Math.round(gapMs),
+            running,
+          };
+        }
+        const single = culprits.length === 1;
+        for (const culprit of culprits) {
+          const ms = Math.round(
+            single
+              ? Math.max(culprit.busyMs, Math.min(gapMs, culprit.busyMs * 1.5))
+              : culprit.busyMs,
+          );
+          const who = culprit.jobs.length === 1
+            ? ""
+            : ` (one of ${culprit.jobs.join(", ")}: they share this code)`;
+          const via = culprit.stack.length > 0 ? ` in ${culprit.stack.join(" ← ")}` : "";
+          const sync = culprit.stack.find((name) => /Sync$/.test(name));
+          const found: Omit<DiagnosticEvent, "type" | "time"> = {
             kind: "stall",
             message: `Blocked the event loop for ${ms}ms${via}: every other job waited${who}`,
             hint: sync
@@ -207,8 +229,10 @@ export class Diagnostics {
             durationMs: ms,
             running,
           };
-          if (blame.jobs.length === 1) diagnostic.job = blame.jobs[0]!;
-          if (blame.site) diagnostic.site = this.#site(blame.site);
+          if (culprit.jobs.length === 1) found.job = culprit.jobs[0]!;
+          if (culprit.site) found.site = this.#site(culprit.site);
+          if (culprit === culprits.at(-1)) diagnostic = found;
+          else this.#options.emit({ type: "diagnostic", time: Date.now(), ...found });
         }
       } catch {
         diagnostic = undefined;

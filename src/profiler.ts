@@ -6,7 +6,7 @@
  * @module
  */
 
-import { Session } from "node:inspector";
+import type { Session } from "node:inspector";
 import type { CodeRange, CpuProfile } from "./stall_blame.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -28,7 +28,7 @@ const PROBE = "__gatherFunctionProbe";
  * ```
  */
 export class Profiler {
-  #session = new Session();
+  #session: Session | undefined;
   #intervalUs = 5_000;
   #open = false;
   #ranges = new WeakMap<AnyFunction, Omit<CodeRange, "jobs"> | null>();
@@ -40,6 +40,9 @@ export class Profiler {
    */
   async start(intervalUs: number): Promise<void> {
     this.#intervalUs = intervalUs;
+    // Loaded here, not at start-up: the first jobs need not wait for it.
+    const { Session } = await import("node:inspector");
+    this.#session = new Session();
     this.#session.connect();
     this.#open = true;
     await this.#post("Profiler.enable");
@@ -123,13 +126,15 @@ export class Profiler {
       await this.#post("Profiler.stop");
       await this.#post("Profiler.disable");
     } finally {
-      this.#session.disconnect();
+      this.#session?.disconnect();
     }
   }
 
   #post<T = unknown>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+    const session = this.#session;
+    if (session === undefined) return Promise.reject(new Error("The profiler is not started"));
     return new Promise((resolve, reject) => {
-      this.#session.post(
+      session.post(
         method,
         params,
         (error: Error | null, result: unknown) => error ? reject(error) : resolve(result as T),

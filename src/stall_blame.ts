@@ -63,16 +63,14 @@ export interface CodeRange {
   endColumn: number;
 }
 
-/** Who blocked the event loop, as far as the samples tell. */
-export interface StallBlame {
-  /** The jobs whose code took most samples (one, or several sharing code); empty if none. */
+/** One job's part in a stall. */
+export interface JobBlame {
+  /** The jobs whose code this is (one, or several sharing code). */
   jobs: string[];
-  /** That code's share of the samples in the window that were not idle. */
+  /** This code's share of the samples in the window that were not idle. */
   share: number;
-  /** How long that code ran during the window, in ms (its samples times the interval). */
+  /** How long this code ran during the window, in ms (its samples times the interval). */
   busyMs: number;
-  /** Busy samples in the window. */
-  samples: number;
   /**
    * The hottest stack, leaf first, up to the job: user functions, `*Sync`
    * calls, and the job itself (by its name).
@@ -80,8 +78,18 @@ export interface StallBlame {
   stack: string[];
   /** The hottest user-code frame: its script URL and 1-based line in the emitted JavaScript. */
   site?: { url: string; line: number; functionName: string };
+}
+
+/** Who blocked the event loop, as far as the samples tell. */
+export interface StallBlame {
+  /** The jobs whose code ran during the stall, most samples first. */
+  culprits: JobBlame[];
+  /** Busy samples in the window. */
+  samples: number;
   /** Share of busy samples in gather's own code (no job on the stack). */
   gatherShare: number;
+  /** Share of all samples in the window spent collecting garbage. */
+  gcShare: number;
 }
 
 /** Options of {@linkcode blameStall}. */
@@ -123,8 +131,8 @@ const IDLE = new Set(["(idle)", "(program)", "(garbage collector)", "(root)"]);
  * };
  * const ranges = [{ jobs: ["spinner"], scriptId: "7", startLine: 10, startColumn: 0, endLine: 20, endColumn: 1 }];
  * const blame = blameStall(profile, 0, 3000, ranges, { ownUrlPrefix: "file:///gather/" });
- * assertEquals(blame.jobs, ["spinner"]);
- * assertEquals(blame.stack, ["spin", "spinner"]);
+ * assertEquals(blame.culprits[0]?.jobs, ["spinner"]);
+ * assertEquals(blame.culprits[0]?.stack, ["spin", "spinner"]);
  * ```
  */
 export function blameStall(
@@ -175,6 +183,8 @@ export function blameStall(
   const counts = new Map<number, number>();
   const leaves = new Map<number, Map<number, number>>();
   let busy = 0;
+  let gc = 0;
+  let all = 0;
   let time = profile.startTime;
   let intervalSum = 0;
   profile.samples.forEach((id, i) => {
@@ -182,6 +192,8 @@ export function blameStall(
     time += delta;
     if (time < fromUs || time > toUs) return;
     const node = byId.get(id);
+    all++;
+    if (node?.callFrame.functionName === "(garbage collector)") gc++;
     if (node === undefined || IDLE.has(node.callFrame.functionName)) return;
     busy++;
     intervalSum += delta;
@@ -194,50 +206,53 @@ export function blameStall(
     }
   });
   const interval = busy > 0 ? intervalSum / busy / 1000 : 0;
-  let top = -2;
-  for (const [owner, count] of counts) {
-    if (owner >= 0 && count > (counts.get(top) ?? 0)) top = owner;
-  }
-  const gatherShare = busy > 0 ? (counts.get(-1) ?? 0) / busy : 0;
-  if (top < 0) return { jobs: [], share: 0, busyMs: 0, samples: busy, stack: [], gatherShare };
-
-  const range = ranges[top]!;
-  const hottest = [...leaves.get(top)!].sort((a, b) => b[1] - a[1])[0]![0];
-  const stack: string[] = [];
-  let site: StallBlame["site"];
-  for (let at: number | undefined = hottest; at !== undefined; at = parent.get(at)) {
-    const node = byId.get(at)!;
-    const { functionName, url } = node.callFrame;
-    const isJob = contains(range, node.callFrame);
-    const user = url.startsWith("file:") && !url.startsWith(options.ownUrlPrefix);
-    if (
-      isJob &&
-      (parent.get(at) === undefined || !contains(range, byId.get(parent.get(at)!)!.callFrame))
-    ) {
-      stack.push(range.jobs.length === 1 ? range.jobs[0]! : functionName || "(job)");
-    } else if (user || /Sync$/.test(functionName)) {
-      stack.push(functionName || "(anonymous)");
-    }
-    if (site === undefined && url.startsWith("file:") && !url.startsWith(options.ownUrlPrefix)) {
-      const ticks = node.positionTicks ?? [];
-      const line = ticks.length > 0
-        ? ticks.reduce((a, b) => (b.ticks > a.ticks ? b : a)).line
-        : node.callFrame.lineNumber + 1;
-      site = { url, line, functionName: functionName || "(anonymous)" };
-    }
-    if (contains(range, node.callFrame)) break;
-  }
-  const count = counts.get(top)!;
-  const blame: StallBlame = {
-    jobs: range.jobs,
-    share: count / busy,
-    busyMs: count * interval,
+  const culprits = [...counts]
+    .filter(([owner]) => owner >= 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([owner, count]) => describe(owner, count));
+  return {
+    culprits,
     samples: busy,
-    stack,
-    gatherShare,
+    gatherShare: busy > 0 ? (counts.get(-1) ?? 0) / busy : 0,
+    gcShare: all > 0 ? gc / all : 0,
   };
-  if (site !== undefined) blame.site = site;
-  return blame;
+
+  function describe(owner: number, count: number): JobBlame {
+    const range = ranges[owner]!;
+    const hottest = [...leaves.get(owner)!].sort((a, b) => b[1] - a[1])[0]![0];
+    const stack: string[] = [];
+    let site: JobBlame["site"];
+    for (let at: number | undefined = hottest; at !== undefined; at = parent.get(at)) {
+      const node = byId.get(at)!;
+      const { functionName, url } = node.callFrame;
+      const user = url.startsWith("file:") && !url.startsWith(options.ownUrlPrefix);
+      const up = parent.get(at);
+      if (
+        contains(range, node.callFrame) &&
+        (up === undefined || !contains(range, byId.get(up)!.callFrame))
+      ) {
+        stack.push(range.jobs.length === 1 ? range.jobs[0]! : functionName || "(job)");
+      } else if (user || /Sync$/.test(functionName)) {
+        stack.push(functionName || "(anonymous)");
+      }
+      if (site === undefined && user) {
+        const ticks = node.positionTicks ?? [];
+        const line = ticks.length > 0
+          ? ticks.reduce((a, b) => (b.ticks > a.ticks ? b : a)).line
+          : node.callFrame.lineNumber + 1;
+        site = { url, line, functionName: functionName || "(anonymous)" };
+      }
+      if (contains(range, node.callFrame)) break;
+    }
+    const blame: JobBlame = {
+      jobs: range.jobs,
+      share: count / busy,
+      busyMs: count * interval,
+      stack,
+    };
+    if (site !== undefined) blame.site = site;
+    return blame;
+  }
 }
 
 function contains(range: CodeRange, frame: CallFrame): boolean {

@@ -136,18 +136,34 @@ Deno.test("tasks/pitfalls.ts: gather names each mistake, by job, with its line a
     "json",
   ]);
   assertEquals(code, 1); // deaf times out
-  const found = diagnostics(parseEvents(stdout)).map((d) => `${d.kind} ${d.job} ${d.site ?? ""}`);
-  const expect = [
-    // The loop's line when the profile has ticks for it, else the line the job's function starts on.
-    /^stall spin tasks\/pitfalls\.ts:(22|18)$/,
-    /^stall readSync tasks\/pitfalls\.ts:28$/,
-    /^unhandled-rejection orphan tasks\/pitfalls\.ts:41$/,
-    /^ignored-cancellation deaf $/,
-  ];
-  for (const pattern of expect) {
-    assert(found.some((f) => pattern.test(f)), `${pattern} not in\n${found.join("\n")}`);
+  const found = diagnostics(parseEvents(stdout));
+  const source = (await Deno.readTextFile("tasks/pitfalls.ts")).split("\n");
+  // The lines of a job's function: from its `export const` to the next line that closes it.
+  const span = (name: string) => {
+    const first = source.findIndex((line) => line.startsWith(`export const ${name} = job(`)) + 1;
+    const last = source.findIndex((line, i) => i >= first && /^\)?\}?\);$/.test(line)) + 1;
+    return [first, last] as const;
+  };
+  const siteLine = (d: DiagnosticEvent) =>
+    Number(d.site?.match(/^tasks\/pitfalls\.ts:(\d+)$/)?.[1]);
+  for (const name of ["spin", "readSync"]) {
+    const stall = found.find((d) => d.kind === "stall" && d.job === name);
+    assert(stall, `no stall blamed on ${name}:\n${JSON.stringify(found, null, 1)}`);
+    const [first, last] = span(name);
+    const line = siteLine(stall);
+    assert(
+      line >= first && line <= last,
+      `${name}: site ${stall.site} outside lines ${first}-${last}`,
+    );
   }
-  assert(!found.some((f) => f.includes(" ticker ")), "the innocent ticker was blamed");
+  const orphan = found.find((d) => d.kind === "unhandled-rejection");
+  assertEquals(orphan?.job, "orphan");
+  // The site is where the error was made, inside the promise nobody awaited.
+  const thrown =
+    source.findIndex((l) => l.includes(`throw new Error("could not save the cache")`)) + 1;
+  assertEquals(orphan?.site, `tasks/pitfalls.ts:${thrown}`);
+  assertEquals(found.find((d) => d.kind === "ignored-cancellation")?.job, "deaf");
+  assert(!found.some((d) => d.job === "ticker"), "the innocent ticker was blamed");
 });
 
 Deno.test("tasks/fixed.ts: the same work done right raises no diagnostic", async () => {

@@ -62,6 +62,8 @@ export interface RunReport {
   criticalPath: TimedJobInfo[];
   /** The slowest jobs, slowest first. */
   slowest: TimedJobInfo[];
+  /** Failed jobs, first failure first: the error message and where the full log is. */
+  failures: RunSummaryInfo["failures"];
   /** Every job, dependencies first. */
   jobs: JobReport[];
 }

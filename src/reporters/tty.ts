@@ -15,7 +15,7 @@ import { RunRecord } from "./record.ts";
 import type { Reporter } from "./reporter.ts";
 import { formatSummary } from "./summary.ts";
 import { type FrameLine, type LiveJob, renderFrame, type TerminalSize } from "./_tty_frame.ts";
-import { cleanLine, shortDuration } from "./_tty_text.ts";
+import { endLines } from "./_tty_lines.ts";
 
 export type { TerminalSize } from "./_tty_frame.ts";
 
@@ -187,49 +187,15 @@ export class TtyReporter implements Reporter {
   }
 
   #end(event: JobEndEvent): void {
-    const p = this.#p;
     this.#progress.delete(event.job);
-    const took = p.dim(shortDuration(event.durationMs));
-    switch (event.status) {
-      case "ok":
-        if (!this.#quiet) this.#above.push(`${p.green("✔")} ${event.job} ${took}`);
-        break;
-      case "failed":
-        this.#failed++;
-        this.#failure(event); // printed by the next frame, within frameMs
-        break;
-      case "cancelled":
-        if (!this.#quiet && event.started) {
-          this.#above.push(`${p.yellow("⊘")} ${event.job} ${took} ${p.yellow("cancelled")}`);
-        }
-        break;
-      case "skipped":
-        if (!this.#quiet) {
-          this.#above.push(p.yellow(`– ${event.job} skipped: ${event.reason ?? ""}`));
-        }
-        break;
-    }
-  }
-
-  #failure(event: JobEndEvent): void {
-    const p = this.#p;
-    const job = this.#record.job(event.job);
-    const [first = "failed", ...rest] = (event.error?.message ?? "failed").split("\n");
-    const lines = [`${p.red("✖")} ${p.bold(event.job)} ${p.dim(shortDuration(event.durationMs))}`];
-    lines.push(`  ${p.red(first)}`);
-    const tail = job?.tail ?? [];
-    const earlier = (job?.lines ?? 0) - tail.length;
-    const log = this.#logPath(event.job);
-    if (tail.length > 0) {
-      lines.push(
-        p.dim(`  output of ${event.job}${earlier > 0 ? `, last ${tail.length} lines` : ""}:`),
-      );
-      for (const line of tail) lines.push(`  ${p.dim("│")} ${cleanLine(line, this.#color)}`);
-    }
-    const shown = new Set(tail);
-    for (const line of rest) if (!shown.has(line)) lines.push(p.dim(`  ${line}`));
-    if (log !== undefined) lines.push(p.dim(`  full log: ${log}`));
-    this.#above.push(...lines);
+    if (event.status === "failed") this.#failed++;
+    // Printed by the next frame, within frameMs: a failure shows while other jobs still run.
+    this.#above.push(...endLines(event, this.#record.job(event.job), {
+      palette: this.#p,
+      quiet: this.#quiet,
+      color: this.#color,
+      log: this.#logPath(event.job),
+    }));
   }
 
   #draw(): void {
