@@ -144,8 +144,8 @@ export interface JobContext {
 
 /** What a context started and the runner must wait for or stop. */
 export interface WorkTracker {
-  /** Commands and offloads in flight, with what they are. */
-  pending: Map<Promise<unknown>, string>;
+  /** Commands and offloads in flight, with what they are (made on first use). */
+  pending: Map<Promise<unknown>, string> | undefined;
   /** The task group of `ctx.spawn`, once used. */
   group: TaskGroup | undefined;
 }
@@ -196,7 +196,7 @@ export interface ContextEnv {
  *   results: new Map([["fetch", 42]]),
  *   nameOf: () => undefined,
  *   emit: (event) => events.push(event),
- *   tracker: { pending: new Map(), group: undefined },
+ *   tracker: { pending: undefined, group: undefined },
  *   process: { graceMs: 1000, forceSignal: new AbortController().signal, registry: new Set() },
  * });
  * ctx.log("two\nlines");
@@ -205,78 +205,97 @@ export interface ContextEnv {
  * ```
  */
 export function createContext(env: ContextEnv): JobContext {
-  const { name, emit, results } = env;
-  const line = (text: string, stream: "log" | "stdout" | "stderr") =>
-    emit({ type: "job:log", time: Date.now(), job: name, line: text, stream });
-  const { tracker } = env;
-  const track = <T>(work: Promise<T>, what: string): Promise<T> => {
-    tracker.pending.set(work, what);
-    const forget = () => tracker.pending.delete(work);
-    work.then(forget, forget);
-    return work;
-  };
-  const exec = (argv: string[], display: string, options: ExecOptions = {}) =>
-    track(
-      runCommand(argv, {
-        signal: env.signal(),
-        forceSignal: env.process.forceSignal,
-        graceMs: env.process.graceMs,
-        registry: env.process.registry,
-        onLine: line,
-        display,
-        ...options,
-      }),
-      `ctx.sh "${display}"`,
-    );
-  const offloadWith = <T>(
-    options: JobOffloadOptions,
-    moduleUrl: string | URL,
-    exportName: string,
-    args: unknown[],
-  ) =>
-    track(
-      offload<T>(moduleUrl, exportName, args, {
-        ...options,
-        signal: env.signal(),
-        process: { ...env.process, onLine: line },
-      }),
-      `ctx.offload "${exportName}"`,
-    );
-  return {
-    name,
-    attempt: env.attempt,
-    get signal() {
-      return env.signal();
-    },
-    log(...args: unknown[]) {
-      for (const text of formatLog(args).split("\n")) line(text, "log");
-    },
-    result(dep: Job<unknown> | string): never {
+  return new Context(env);
+}
+
+type Sh = JobContext["sh"];
+type Exec = JobContext["exec"];
+type Spawn = JobContext["spawn"];
+type MapFn = JobContext["map"];
+type Offload = JobContext["offload"];
+type OffloadWith = JobContext["offloadWith"];
+type Log = JobContext["log"];
+type Result = JobContext["result"];
+
+/**
+ * The context of one attempt. Each member is made on first use and kept, so
+ * a job that uses none of them costs one small object, and members still
+ * work when destructured (`async ({ sh, signal }) => ...`).
+ */
+class Context implements JobContext {
+  #env: ContextEnv;
+  #log: Log | undefined;
+  #result: Result | undefined;
+  #sh: Sh | undefined;
+  #exec: Exec | undefined;
+  #spawn: Spawn | undefined;
+  #map: MapFn | undefined;
+  #offload: Offload | undefined;
+  #offloadWith: OffloadWith | undefined;
+
+  constructor(env: ContextEnv) {
+    this.#env = env;
+  }
+
+  get name(): string {
+    return this.#env.name;
+  }
+
+  get attempt(): number {
+    return this.#env.attempt;
+  }
+
+  get signal(): AbortSignal {
+    return this.#env.signal();
+  }
+
+  get log(): Log {
+    return this.#log ??= (...args: unknown[]) => {
+      for (const text of formatLog(args).split("\n")) this.#line(text, "log");
+    };
+  }
+
+  get result(): Result {
+    const env = this.#env;
+    return this.#result ??= ((dep: Job<unknown> | string): never => {
       const depName = typeof dep === "string" ? dep : isJob(dep) ? env.nameOf(dep) : undefined;
-      if (depName === undefined || !results.has(depName)) {
+      if (depName === undefined || !env.results.has(depName)) {
         const shown = depName === undefined ? "a job" : `"${depName}"`;
         throw new TypeError(
-          `Job "${name}" asked for the result of ${shown}, which is not in its deps: add it to deps`,
+          `Job "${env.name}" asked for the result of ${shown}, which is not in its deps: add it to deps`,
         );
       }
-      return results.get(depName) as never;
-    },
-    sh(strings: TemplateStringsArray, ...values: ShellValue[]) {
+      return env.results.get(depName) as never;
+    }) as Result;
+  }
+
+  get sh(): Sh {
+    return this.#sh ??= (strings: TemplateStringsArray, ...values: ShellValue[]) => {
       const { argv, display } = shellCommand(strings, values);
-      return exec(argv, display);
-    },
-    exec(program: string, args: readonly string[] = [], options?: ExecOptions) {
-      return exec([program, ...args], [program, ...args].join(" "), options);
-    },
-    spawn<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>) {
-      tracker.group ??= new TaskGroup(env.signal(), env.abort);
-      return tracker.group.spawn(fn);
-    },
-    async map<T, R>(
+      return this.#run(argv, display);
+    };
+  }
+
+  get exec(): Exec {
+    return this.#exec ??= (program: string, args: readonly string[] = [], options?: ExecOptions) =>
+      this.#run([program, ...args], [program, ...args].join(" "), options);
+  }
+
+  get spawn(): Spawn {
+    const env = this.#env;
+    return this.#spawn ??= <T>(fn: (signal: AbortSignal) => T | PromiseLike<T>) => {
+      env.tracker.group ??= new TaskGroup(env.signal(), env.abort);
+      return env.tracker.group.spawn(fn);
+    };
+  }
+
+  get map(): MapFn {
+    const env = this.#env;
+    return this.#map ??= async <T, R>(
       items: Iterable<T> | AsyncIterable<T>,
       fn: (item: T, signal: AbortSignal) => R | PromiseLike<R>,
       options: MapOptions = {},
-    ): Promise<R[]> {
+    ): Promise<R[]> => {
       const concurrency = options.concurrency ?? 8;
       if (!Number.isInteger(concurrency) || concurrency < 1) {
         throw new RangeError(
@@ -287,10 +306,10 @@ export function createContext(env: ContextEnv): JobContext {
       const total = Array.isArray(items) ? items.length : undefined;
       let done = 0;
       const progress = () =>
-        emit({
+        env.emit({
           type: "job:progress",
           time: Date.now(),
-          job: name,
+          job: env.name,
           done,
           ...(total === undefined ? {} : { total }),
         });
@@ -313,19 +332,67 @@ export function createContext(env: ContextEnv): JobContext {
         throw error;
       }
       return results;
-    },
-    offload<T>(moduleUrl: string | URL, exportName: string, ...args: unknown[]) {
-      return offloadWith<T>({}, moduleUrl, exportName, args);
-    },
-    offloadWith<T>(
+    };
+  }
+
+  get offload(): Offload {
+    return this.#offload ??= <T>(moduleUrl: string | URL, exportName: string, ...args: unknown[]) =>
+      this.#offloadIn<T>({}, moduleUrl, exportName, args);
+  }
+
+  get offloadWith(): OffloadWith {
+    return this.#offloadWith ??= <T>(
       options: JobOffloadOptions,
       moduleUrl: string | URL,
       exportName: string,
       ...args: unknown[]
-    ) {
-      return offloadWith<T>(options, moduleUrl, exportName, args);
-    },
-  };
+    ) => this.#offloadIn<T>(options, moduleUrl, exportName, args);
+  }
+
+  #line(text: string, stream: "log" | "stdout" | "stderr"): void {
+    this.#env.emit({ type: "job:log", time: Date.now(), job: this.#env.name, line: text, stream });
+  }
+
+  #track<T>(work: Promise<T>, what: string): Promise<T> {
+    const pending = this.#env.tracker.pending ??= new Map();
+    pending.set(work, what);
+    const forget = () => pending.delete(work);
+    work.then(forget, forget);
+    return work;
+  }
+
+  #run(argv: string[], display: string, options: ExecOptions = {}): Promise<CommandResult> {
+    const env = this.#env;
+    return this.#track(
+      runCommand(argv, {
+        signal: env.signal(),
+        forceSignal: env.process.forceSignal,
+        graceMs: env.process.graceMs,
+        registry: env.process.registry,
+        onLine: (text, stream) => this.#line(text, stream),
+        display,
+        ...options,
+      }),
+      `ctx.sh "${display}"`,
+    );
+  }
+
+  #offloadIn<T>(
+    options: JobOffloadOptions,
+    moduleUrl: string | URL,
+    exportName: string,
+    args: unknown[],
+  ): Promise<T> {
+    const env = this.#env;
+    return this.#track(
+      offload<T>(moduleUrl, exportName, args, {
+        ...options,
+        signal: env.signal(),
+        process: { ...env.process, onLine: (text, stream) => this.#line(text, stream) },
+      }),
+      `ctx.offload "${exportName}"`,
+    );
+  }
 }
 
 /**

@@ -82,7 +82,8 @@ export function buildGraph(
     seen.add(name);
     const spec = specs.get(name)!;
     selected.push(spec);
-    for (const dep of spec.deps.toReversed()) {
+    for (let d = spec.deps.length - 1; d >= 0; d--) {
+      const dep = spec.deps[d]!;
       if (!specs.has(dep)) {
         throw new GatherError(
           "UNKNOWN_DEPENDENCY",
@@ -98,6 +99,8 @@ export function buildGraph(
   return sortTopologically(selected, source, options.weights);
 }
 
+const NONE: number[] = Object.freeze([]) as unknown as number[];
+
 function sortTopologically(
   selected: JobSpec[],
   source: string,
@@ -105,14 +108,19 @@ function sortTopologically(
 ): Graph {
   const n = selected.length;
   const position = new Map<string, number>();
-  selected.forEach((spec, i) => position.set(spec.name, i));
+  for (let i = 0; i < n; i++) position.set(selected[i]!.name, i);
+  // Positions of each job's distinct deps, and who waits for each job.
+  const depsAt: number[][] = new Array(n);
+  const users: number[][] = new Array(n).fill(NONE);
   const waiting = new Int32Array(n);
-  const users: number[][] = Array.from({ length: n }, () => []);
-  selected.forEach((spec, i) => {
-    const unique = new Set(spec.deps);
-    waiting[i] = unique.size;
-    for (const dep of unique) users[position.get(dep)!]!.push(i);
-  });
+  for (let i = 0; i < n; i++) {
+    const names = selected[i]!.deps;
+    const unique = names.length <= 1 ? names : [...new Set(names)];
+    const list = unique.length === 0 ? NONE : unique.map((dep) => position.get(dep)!);
+    depsAt[i] = list;
+    waiting[i] = list.length;
+    for (const dep of list) (users[dep] === NONE ? (users[dep] = []) : users[dep]!).push(i);
+  }
   // Kahn's algorithm, keeping declaration order among ready jobs.
   const order: number[] = [];
   for (let i = 0; i < n; i++) if (waiting[i] === 0) order.push(i);
@@ -121,12 +129,23 @@ function sortTopologically(
   }
   if (order.length < n) throw cycleError(selected, waiting, position, source);
 
-  const jobs = order.map((i) => selected[i]!);
+  const jobs = new Array<JobSpec>(n);
+  const rank = new Int32Array(n);
   const index = new Map<string, number>();
-  jobs.forEach((spec, i) => index.set(spec.name, i));
-  const deps = jobs.map((spec) => [...new Set(spec.deps)].map((dep) => index.get(dep)!));
-  const dependents: number[][] = Array.from({ length: n }, () => []);
-  deps.forEach((list, i) => list.forEach((dep) => dependents[dep]!.push(i)));
+  for (let i = 0; i < n; i++) {
+    jobs[i] = selected[order[i]!]!;
+    rank[order[i]!] = i;
+    index.set(jobs[i]!.name, i);
+  }
+  const deps: number[][] = new Array(n);
+  const dependents: number[][] = new Array(n).fill(NONE);
+  for (let i = 0; i < n; i++) {
+    const list = depsAt[order[i]!]!;
+    deps[i] = list.length === 0 ? NONE : list.map((p) => rank[p]!);
+    for (const dep of deps[i]!) {
+      (dependents[dep] === NONE ? (dependents[dep] = []) : dependents[dep]!).push(i);
+    }
+  }
   const priority = new Float64Array(n);
   for (let i = n - 1; i >= 0; i--) {
     let longest = 0;

@@ -199,7 +199,7 @@ export class RunningJob {
     const env = this.#env;
     const { name } = this.spec;
     if (this.#cancelReason !== undefined) return Promise.reject(this.#cancelReason);
-    const tracker: WorkTracker = { pending: new Map(), group: undefined };
+    const tracker: WorkTracker = { pending: undefined, group: undefined };
     const ctx = createContext({
       name,
       attempt,
@@ -211,6 +211,20 @@ export class RunningJob {
       abort: (reason) => abort.abort(reason),
       process: env.process,
     });
+    let value: unknown;
+    try {
+      value = env.scope.run(name, this.spec.fn, ctx);
+    } catch (error) {
+      if (tracker.group === undefined && tracker.pending === undefined) {
+        return Promise.reject(error);
+      }
+      value = Promise.reject(error);
+    }
+    // The fast path: a job that returned at once and left nothing running.
+    const thenable = typeof (value as { then?: unknown } | null)?.then === "function";
+    if (!thenable && tracker.group === undefined && !tracker.pending?.size) {
+      return Promise.resolve(value);
+    }
     const timeoutMs = this.spec.timeoutMs ?? env.defaultTimeoutMs;
     return new Promise((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -252,13 +266,6 @@ export class RunningJob {
       }
       // A timed-out attempt fails with the timeout error, whatever it does after.
       const timedOut = () => isTimeout(abort.reason) ? abort.reason as Error : undefined;
-      let value: unknown;
-      try {
-        value = env.scope.run(name, () => this.spec.fn(ctx));
-      } catch (error) {
-        finish(() => reject(error));
-        return;
-      }
       Promise.resolve(value).then(
         async (result) => {
           const childError = await this.#afterBody(tracker, abort);
@@ -291,7 +298,7 @@ export class RunningJob {
         childError = toError(error);
       }
     }
-    if (tracker.pending.size > 0) {
+    if (tracker.pending !== undefined && tracker.pending.size > 0) {
       const what = [...new Set(tracker.pending.values())];
       const shown = what.slice(0, 3).join(", ") +
         (what.length > 3 ? ` and ${what.length - 3} more` : "");

@@ -70,23 +70,29 @@ export function resolveJobs(
   source: string,
 ): ResolvedJobs {
   const names = new Map<Job<unknown>, string>();
-  const owners = new Map<string, { handle: Job<unknown>; label: string }>();
-  const claim = (handle: Job<unknown>, name: string, label: string) => {
+  const owners = new Map<string, Job<unknown>>();
+  // Where each name came from, for the duplicate-name error: an export name, or a label.
+  const origins = new Map<string, string>();
+  const describe = (origin: string) =>
+    origin.startsWith("\0") ? origin.slice(1) : `export "${origin}"`;
+  const claim = (handle: Job<unknown>, name: string, origin: string) => {
     const owner = owners.get(name);
-    if (owner && owner.handle !== handle) {
+    if (owner !== undefined && owner !== handle) {
       throw new GatherError(
         "DUPLICATE_JOB",
-        `Cannot load ${source}: two jobs are named "${name}" (${owner.label} and ${label}); give one another name`,
+        `Cannot load ${source}: two jobs are named "${name}" (${describe(origins.get(name)!)} and ${
+          describe(origin)
+        }); give one another name`,
         { job: name },
       );
     }
-    owners.set(name, { handle, label });
+    owners.set(name, handle);
+    origins.set(name, origin);
     names.set(handle, name);
   };
   for (const [exportName, handle] of named) {
     if (names.has(handle)) continue;
-    const name = handle.options.name ?? exportName;
-    claim(handle, name, `export "${exportName}"`);
+    claim(handle, handle.options.name ?? exportName, exportName);
   }
   // Name dependencies reachable only through handles (not exported).
   const stack = [...names.keys()];
@@ -113,7 +119,7 @@ export function resolveJobs(
           { job: names.get(handle)! },
         );
       }
-      claim(dep, name, `a dependency of "${names.get(handle)}"`);
+      claim(dep, name, `\0a dependency of "${names.get(handle)}"`);
       stack.push(dep);
     }
   }
@@ -122,6 +128,8 @@ export function resolveJobs(
   return { specs, names };
 }
 
+const NO_DEPS: string[] = Object.freeze([]) as unknown as string[];
+
 function toSpec(
   handle: Job<unknown>,
   name: string,
@@ -129,29 +137,34 @@ function toSpec(
   source: string,
 ): JobSpec {
   const { options } = handle;
-  const duration = (option: string, value: Duration | undefined) => {
-    if (value === undefined) return undefined;
-    try {
-      return parseDuration(value);
-    } catch (error) {
-      throw new GatherError(
-        "BAD_OPTION",
-        `Cannot schedule "${name}" in ${source}: option "${option}": ${(error as Error).message}`,
-        { job: name, cause: error },
-      );
-    }
-  };
   const spec: JobSpec = {
     name,
-    deps: (options.deps ?? []).map((dep) => typeof dep === "string" ? dep : names.get(dep)!),
+    deps: options.deps === undefined || options.deps.length === 0
+      ? NO_DEPS
+      : options.deps.map((dep) => typeof dep === "string" ? dep : names.get(dep)!),
     retries: options.retries ?? 0,
-    retryDelayMs: duration("retryDelay", options.retryDelay) ?? 250,
+    retryDelayMs: options.retryDelay === undefined
+      ? 250
+      : duration(name, source, "retryDelay", options.retryDelay),
     fn: handle.fn,
     handle,
   };
-  const timeoutMs = duration("timeout", options.timeout);
-  if (timeoutMs !== undefined) spec.timeoutMs = timeoutMs;
+  if (options.timeout !== undefined) {
+    spec.timeoutMs = duration(name, source, "timeout", options.timeout);
+  }
   if (options.description !== undefined) spec.description = options.description;
   if (options.pool !== undefined) spec.pool = options.pool;
   return spec;
+}
+
+function duration(name: string, source: string, option: string, value: Duration): number {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    throw new GatherError(
+      "BAD_OPTION",
+      `Cannot schedule "${name}" in ${source}: option "${option}": ${(error as Error).message}`,
+      { job: name, cause: error },
+    );
+  }
 }

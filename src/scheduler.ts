@@ -115,6 +115,11 @@ export function schedule(graph: Graph, options: ScheduleOptions = {}): Promise<S
   return new Scheduler(graph, options).run();
 }
 
+/** Longest stretch of scheduling work before yielding to the event loop, in ms. */
+const SLICE_MS = 10;
+const NO_RESULTS: ReadonlyMap<string, unknown> = new Map();
+const NO_NAMES: string[] = Object.freeze([]) as unknown as string[];
+
 class Scheduler {
   #graph: Graph;
   #options: ScheduleOptions;
@@ -130,6 +135,9 @@ class Scheduler {
   #registry = new Set<Promise<unknown>>();
   #forceSignal: AbortSignal;
   #finished = false;
+  #sliceStart = 0;
+  #lastPump = 0;
+  #resumeScheduled = false;
   #t0 = 0;
   #done!: () => void;
 
@@ -161,7 +169,9 @@ class Scheduler {
       time: Date.now(),
       jobs: this.#graph.jobs.map((spec, i) => ({
         name: spec.name,
-        deps: this.#graph.deps[i]!.map((dep) => this.#graph.jobs[dep]!.name),
+        deps: this.#graph.deps[i]!.length === 0
+          ? NO_NAMES
+          : this.#graph.deps[i]!.map((dep) => this.#graph.jobs[dep]!.name),
       })),
       concurrency: this.#options.concurrency ?? navigator.hardwareConcurrency,
     });
@@ -182,12 +192,29 @@ class Scheduler {
   }
 
   #pump(): void {
+    // Jobs that settle at once would chain in microtasks for the whole run,
+    // starving signals, output and redraws: after ~10 ms, yield to the event
+    // loop once. A pause since the last pump means the loop already ran.
+    const now = performance.now();
+    if (now - this.#lastPump > 4) this.#sliceStart = now;
+    this.#lastPump = now;
+    if (now - this.#sliceStart > SLICE_MS && this.#limiter.waiting > 0 && !this.#stopping) {
+      if (!this.#resumeScheduled) {
+        this.#resumeScheduled = true;
+        setTimeout(() => {
+          this.#resumeScheduled = false;
+          this.#sliceStart = this.#lastPump = performance.now();
+          this.#pump();
+        }, 0);
+      }
+      return;
+    }
     while (!this.#stopping) {
       const next = this.#limiter.take();
       if (next === undefined) break;
       this.#start(next);
     }
-    if (this.#running.size === 0) this.#finish();
+    if (this.#running.size === 0 && !this.#resumeScheduled) this.#finish();
   }
 
   #start(i: number): void {

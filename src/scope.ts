@@ -31,10 +31,11 @@ export class JobScope {
    *
    * @param job The job's name.
    * @param fn The code to run.
+   * @param args Arguments for `fn`.
    * @returns What `fn` returns.
    */
-  run<T>(job: string, fn: () => T): T {
-    return this.#storage.run(job, fn);
+  run<A extends unknown[], T>(job: string, fn: (...args: A) => T, ...args: A): T {
+    return this.#storage.run(job, fn, ...args);
   }
 
   /**

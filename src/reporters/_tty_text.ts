@@ -24,7 +24,9 @@ const STRAY_ESC = /\x1b(?!\[[0-9;:]*m)/g;
 // deno-lint-ignore no-control-regex
 const CONTROLS = /[\x00-\x08\x0a-\x1a\x1c-\x1f\x7f]/g;
 const PLAIN = /^[\x20-\x7e]*$/;
-const segmenter = new Intl.Segmenter();
+// Created on first use: building a segmenter costs ~10 ms of start-up.
+let segmenter: Intl.Segmenter | undefined;
+const graphemes = (text: string) => (segmenter ??= new Intl.Segmenter()).segment(text);
 // Two columns: East Asian Wide and Fullwidth ranges, emoji presentation, VS16.
 const WIDE_CHARS = "\\u1100-\\u115F\\u231A\\u231B\\u2329\\u232A\\u2E80-\\u303E\\u3041-\\u33FF" +
   "\\u3400-\\u4DBF\\u4E00-\\u9FFF\\uA000-\\uA4CF\\uA960-\\uA97F\\uAC00-\\uD7A3\\uF900-\\uFAFF" +
@@ -144,7 +146,7 @@ export function cutToWidth(text: string, width: number): string {
   let used = 0;
   let fits = 0; // where to cut, leaving a column for the ellipsis
   let at = 0;
-  for (const { segment, index } of segmenter.segment(text)) {
+  for (const { segment, index } of graphemes(text)) {
     const w = charsWidth(segment);
     if (used + w > width) return text.slice(0, fits) + "…";
     used += w;

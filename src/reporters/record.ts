@@ -14,6 +14,9 @@ import type {
   RunStatus,
 } from "../events.ts";
 
+/** Shared by every job that has written nothing (most of them, in big runs). */
+const NO_LINES: string[] = Object.freeze([]) as unknown as string[];
+
 /** One job as recorded. */
 export interface JobRecord {
   /** The job's name. */
@@ -170,7 +173,14 @@ export class RunRecord {
       case "run:start":
         this.#start = event.time;
         for (const { name, deps } of event.jobs) {
-          this.#jobs.set(name, { name, deps, durationMs: 0, attempts: 0, tail: [], lines: 0 });
+          this.#jobs.set(name, {
+            name,
+            deps,
+            durationMs: 0,
+            attempts: 0,
+            tail: NO_LINES,
+            lines: 0,
+          });
         }
         break;
       case "job:start": {
@@ -182,6 +192,7 @@ export class RunRecord {
       case "job:log": {
         const job = this.#get(event.job);
         job.lines++;
+        if (job.tail === NO_LINES) job.tail = [];
         job.tail.push(event.line);
         if (job.tail.length > this.#tailLines) job.tail.shift();
         break;
@@ -266,7 +277,7 @@ export class RunRecord {
   #get(name: string): JobRecord {
     let job = this.#jobs.get(name);
     if (!job) {
-      job = { name, deps: [], durationMs: 0, attempts: 0, tail: [], lines: 0 };
+      job = { name, deps: NO_LINES, durationMs: 0, attempts: 0, tail: NO_LINES, lines: 0 };
       this.#jobs.set(name, job);
     }
     return job;
