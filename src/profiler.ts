@@ -123,8 +123,7 @@ export class Profiler {
     if (!this.#open) return;
     this.#open = false;
     try {
-      await this.#post("Profiler.stop");
-      await this.#post("Profiler.disable");
+      await this.#post("Profiler.disable"); // also ends the recording, without sending it over
     } finally {
       this.#session?.disconnect();
     }
