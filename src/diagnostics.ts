@@ -150,7 +150,7 @@ export class Diagnostics {
     }
     try {
       this.#profiler = new Profiler();
-      await this.#profiler.start((this.#options.sampleMs ?? 5) * 1000);
+      await this.#profiler.start((this.#options.sampleMs ?? 10) * 1000);
     } catch {
       this.#profiler = undefined; // no inspector: stalls are still reported, with the running jobs
     }

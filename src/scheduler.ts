@@ -6,6 +6,7 @@
  * @module
  */
 
+import { setImmediate } from "node:timers";
 import { GatherError, toError } from "./errors.ts";
 import {
   errorInfo,
@@ -201,11 +202,12 @@ class Scheduler {
     if (now - this.#sliceStart > SLICE_MS && this.#limiter.waiting > 0 && !this.#stopping) {
       if (!this.#resumeScheduled) {
         this.#resumeScheduled = true;
-        setTimeout(() => {
+        // setImmediate, not setTimeout(0): nested timeouts are clamped to 4 ms each.
+        setImmediate(() => {
           this.#resumeScheduled = false;
           this.#sliceStart = this.#lastPump = performance.now();
           this.#pump();
-        }, 0);
+        });
       }
       return;
     }
