@@ -13,7 +13,7 @@ import { GatherError, isGatherError } from "./src/errors.ts";
 import type { GatherEvent } from "./src/events.ts";
 import { buildGraph } from "./src/graph.ts";
 import { Diagnostics } from "./src/diagnostics.ts";
-import { loadWeights, saveDurations } from "./src/history.ts";
+import { History } from "./src/history.ts";
 import { dryRun, graphToDot, listJobs } from "./src/inspect.ts";
 import { selectReporter } from "./src/reporters/select.ts";
 import { schedule } from "./src/scheduler.ts";
@@ -65,10 +65,10 @@ async function main(args: string[]): Promise<number> {
     const tasks = await loadTaskFile(options.file);
     if (options.mode === "list") return print(listJobs(tasks.specs, tasks.defaults));
     const targets = options.targets.length > 0 ? options.targets : tasks.defaults;
-    const historyFile = options.history ? ".gather/history.json" : undefined;
-    const weights = historyFile
-      ? await loadWeights(historyFile, tasks.url, [...tasks.specs.keys()])
+    const history = options.history
+      ? await History.load(".gather/history.json", tasks.url)
       : undefined;
+    const weights = history?.weights([...tasks.specs.keys()]);
     const graph = buildGraph(tasks.specs, targets, {
       source: `"${options.file}"`,
       ...(weights && weights.size > 0 ? { weights } : {}),
@@ -100,8 +100,8 @@ async function main(args: string[]): Promise<number> {
       denoDir: denoDir(),
     });
     const emit = (event: GatherEvent) => {
-      diagnostics.observe(event);
       reporter.handle(event);
+      diagnostics.observe(event);
     };
     // Not awaited: the profiler's start-up (~20 ms) overlaps the first jobs.
     const diagnosing = diagnostics.start();
@@ -124,11 +124,11 @@ async function main(args: string[]): Promise<number> {
         },
         ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       });
-      if (historyFile) {
+      if (history) {
         const durations = new Map(
           result.jobs.filter((job) => job.status === "ok").map((job) => [job.name, job.durationMs]),
         );
-        await saveDurations(historyFile, tasks.url, durations).catch(() => {});
+        await history.save(durations).catch(() => {});
       }
       if (shutdown.stoppedBy) return EXIT[shutdown.stoppedBy];
       if (result.status === "ok" && options.strict && diagnostics.count > 0) {

@@ -47,7 +47,7 @@ export async function describeMachine(
   const probe = async (name: string, program: string | undefined, args: string[]) => {
     if (program === undefined) return;
     const text = await output(program, args);
-    if (text !== undefined) versions[name] = text.split("\n")[0]!.trim();
+    if (text !== undefined) versions[name] = text.split("\n")[0]!.trim().replace(/^Python /, "");
   };
   await probe("python", installed.python, ["--version"]);
   await probe("ninja", installed.ninja, ["--version"]);

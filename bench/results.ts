@@ -121,12 +121,25 @@ export async function saveResults(dir: string, results: Results): Promise<string
   await Deno.mkdir(dir, { recursive: true });
   const stamp = results.date.slice(0, 16).replace(":", "");
   const path = join(dir, `${stamp}${results.mode === "quick" ? "-quick" : ""}.json`);
-  await Deno.writeTextFile(path, JSON.stringify(results, null, 1) + "\n");
+  await Deno.writeTextFile(path, compactJson(results));
   await Deno.writeTextFile(
     join(dir, results.mode === "quick" ? "quick.md" : "latest.md"),
     formatMarkdown(results),
   );
   return path;
+}
+
+/** One line per top-level field, per section (without its table, kept in the Markdown) and per target. */
+function compactJson(results: Results): string {
+  const lines = Object.entries(results).map(([key, value]) => {
+    if (!Array.isArray(value) || value.length === 0) return `"${key}": ${JSON.stringify(value)}`;
+    const items = value.map((item) => {
+      const { table: _table, ...rest } = item as Section;
+      return `  ${JSON.stringify(key === "sections" ? rest : item)}`;
+    });
+    return `"${key}": [\n${items.join(",\n")}\n ]`;
+  });
+  return `{\n ${lines.join(",\n ")}\n}\n`;
 }
 
 function targetTable(targets: readonly Target[]): Table {

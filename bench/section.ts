@@ -21,6 +21,8 @@ export interface Sample {
   makespanMs?: number;
   /** From spawn to the first job's start. */
   firstJobMs?: number;
+  /** The lower bound computed from the jobs' measured durations (gather only). */
+  measuredBoundMs?: number;
 }
 
 /** A labelled series of runs, with their medians. */
@@ -69,13 +71,18 @@ export interface Section {
  */
 export function sampleOf(
   run: Measurement,
-  extra: { makespanMs?: number | undefined; firstJobMs?: number | undefined } = {},
+  extra: {
+    makespanMs?: number | undefined;
+    firstJobMs?: number | undefined;
+    measuredBoundMs?: number | undefined;
+  } = {},
 ): Sample {
   const sample: Sample = { wallMs: round(run.wallMs) };
   if (run.cpuMs !== undefined && !Number.isNaN(run.cpuMs)) sample.cpuMs = round(run.cpuMs);
   if (run.peakRssKb !== undefined) sample.peakRssKb = run.peakRssKb;
   if (extra.makespanMs !== undefined) sample.makespanMs = round(extra.makespanMs);
   if (extra.firstJobMs !== undefined) sample.firstJobMs = round(extra.firstJobMs);
+  if (extra.measuredBoundMs !== undefined) sample.measuredBoundMs = round(extra.measuredBoundMs);
   return sample;
 }
 
@@ -97,7 +104,8 @@ export function sampleOf(
 export function seriesOf(label: string, samples: Sample[]): Series {
   const pick = (key: keyof Sample) => median(samples.map((sample) => sample[key]));
   const result: Sample = { wallMs: pick("wallMs") ?? NaN };
-  for (const key of ["cpuMs", "peakRssKb", "makespanMs", "firstJobMs"] as const) {
+  const keys = ["cpuMs", "peakRssKb", "makespanMs", "firstJobMs", "measuredBoundMs"] as const;
+  for (const key of keys) {
     const value = pick(key);
     if (value !== undefined) result[key] = round(value);
   }

@@ -89,11 +89,21 @@ export function judgeTargets(sections: readonly Section[]): Target[] {
   ]];
   for (const [id, where] of quality) {
     const value = fact(id!, "quality:gather");
-    check(`makespan / lower bound ≤ 1.05 (${where}), run 1`, value, num(value), (v) => v <= 1.05);
+    check(
+      `makespan / lower bound ≤ 1.05 (${where}), run 1`,
+      value,
+      value?.toFixed(3) ?? "",
+      (v) => v <= 1.05,
+    );
   }
   for (const [id, where] of quality) {
     const value = fact(id!, `quality:${RUN_2}`);
-    check(`makespan / lower bound ≤ 1.02 (${where}), run 2`, value, num(value), (v) => v <= 1.02);
+    check(
+      `makespan / lower bound ≤ 1.02 (${where}), run 2`,
+      value,
+      value?.toFixed(3) ?? "",
+      (v) => v <= 1.02,
+    );
   }
 
   const first = fact("startup", "firstJobMs");

@@ -1,7 +1,7 @@
 /**
  * The tools compared, and how each runs a graph's files: gather, Python
- * asyncio, ninja, make, `deno task`, and the two floors (a bare Deno loop,
- * `xargs -P`).
+ * asyncio, ninja, make, `deno task`, and the floors: a bare Deno loop, the
+ * same loop with gather's isolation (`setsid`, piped output), and `xargs -P`.
  *
  * @module
  */
@@ -12,7 +12,15 @@ import { findProgram, join } from "./paths.ts";
 import type { GraphFiles } from "./write.ts";
 
 /** A tool's id. */
-export type ToolId = "gather" | "python" | "ninja" | "make" | "deno-task" | "floor" | "xargs";
+export type ToolId =
+  | "gather"
+  | "python"
+  | "ninja"
+  | "make"
+  | "deno-task"
+  | "floor"
+  | "floor-setsid"
+  | "xargs";
 
 /** A tool that can run a graph. */
 export interface Tool {
@@ -39,6 +47,8 @@ export interface Installed {
   make?: string;
   /** xargs. */
   xargs?: string;
+  /** util-linux setsid. */
+  setsid?: string;
 }
 
 /**
@@ -58,7 +68,7 @@ export async function findInstalled(): Promise<Installed> {
   const installed: Installed = { deno: Deno.execPath() };
   const python = await realPython();
   if (python) installed.python = python;
-  for (const name of ["ninja", "make", "xargs"] as const) {
+  for (const name of ["ninja", "make", "xargs", "setsid"] as const) {
     const path = findProgram(name);
     if (path) installed[name] = path;
   }
@@ -106,7 +116,18 @@ export function makeTools(
     },
   ];
   const missing: string[] = [];
-  const { python, ninja, make, xargs } = installed;
+  const { python, ninja, make, xargs, setsid } = installed;
+  if (setsid) {
+    tools.push({
+      id: "floor-setsid",
+      kinds: ["process"],
+      span: "self",
+      command: (files, slots) => ({
+        argv: [deno, "run", "-A", files.floor, String(slots), setsid],
+        cwd: files.dir,
+      }),
+    });
+  } else missing.push("floor-setsid: setsid not installed");
   if (python) {
     tools.push({
       id: "python",

@@ -16,6 +16,8 @@ export interface RunCheck {
   makespanMs: number;
   /** Time of the first `job:start`, ms since the epoch. */
   firstStart: number;
+  /** Each job's measured duration (`job:end` `durationMs`), by graph index; NaN if unknown. */
+  durations: Float64Array;
 }
 
 interface Event {
@@ -24,6 +26,7 @@ interface Event {
   job?: string;
   status?: string;
   started?: boolean;
+  durationMs?: number;
 }
 
 /**
@@ -47,7 +50,8 @@ interface Event {
  *   { type: "job:end", time: 5, job: "j0", status: "ok", started: true },
  *   { type: "run:end", time: 6, status: "ok" },
  * ].map((event) => JSON.stringify(event)).join("\n");
- * assertEquals(checkGatherRun(graph, stdout, 0), { problems: [], makespanMs: 3, firstStart: 2 });
+ * const check = checkGatherRun(graph, stdout, 0);
+ * assertEquals([check.problems, check.makespanMs, check.firstStart], [[], 3, 2]);
  * ```
  */
 export function checkGatherRun(graph: BenchGraph, stdout: string, code: number): RunCheck {
@@ -57,6 +61,7 @@ export function checkGatherRun(graph: BenchGraph, stdout: string, code: number):
   const n = graph.jobs.length;
   const startedAt = new Int32Array(n).fill(-1);
   const endedAt = new Int32Array(n).fill(-1);
+  const durations = new Float64Array(n).fill(NaN);
   let firstStart = Infinity;
   let lastEnd = -Infinity;
   let runEnd: Event | undefined;
@@ -88,6 +93,7 @@ export function checkGatherRun(graph: BenchGraph, stdout: string, code: number):
         problems.push(`${event.job} ended ${event.status}`);
       }
       endedAt[i] = seq;
+      durations[i] = event.durationMs ?? NaN;
       lastEnd = Math.max(lastEnd, event.time);
     }
   }
@@ -103,5 +109,10 @@ export function checkGatherRun(graph: BenchGraph, stdout: string, code: number):
       }
     }
   });
-  return { problems: problems.slice(0, 20), makespanMs: lastEnd - firstStart, firstStart };
+  return {
+    problems: problems.slice(0, 20),
+    makespanMs: lastEnd - firstStart,
+    firstStart,
+    durations,
+  };
 }

@@ -42,6 +42,7 @@ export interface DiagnosticsOptions {
 }
 
 const OWN_URL = new URL("./", import.meta.url).href;
+const PROFILER_DELAY_MS = 25;
 const OFFLOAD_HINT =
   'move the work off the event loop: ctx.offload(new URL("./work.ts", import.meta.url), "fn", ...args), or a subprocess with ctx.sh; a long loop can yield with await delay(0)';
 
@@ -73,6 +74,9 @@ export class Diagnostics {
   #recent = new Map<string, number>();
   #slow: SlowCallback[] = [];
   #restoreTimers: (() => void) | undefined;
+  #profilerTimer: ReturnType<typeof setTimeout> | undefined;
+  #profilerStart: Promise<void> | undefined;
+  #lastTick = 0;
   #profiler: Profiler | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   #analysis: Promise<void> = Promise.resolve();
@@ -100,12 +104,16 @@ export class Diagnostics {
   }
 
   /**
-   * Follow the run's events, to know which jobs are running.
+   * Follow the run's events, to know which jobs are running. Call it after
+   * the reporters have handled the event.
    *
    * @param event An event of the run.
    */
   observe(event: GatherEvent): void {
-    if (event.type === "job:start") this.#running.add(event.job);
+    // The run's first event lists every job; writing it out is gather's own
+    // work, not a stall to blame on a job: start watching after it.
+    if (event.type === "run:start") this.#lastTick = performance.now();
+    else if (event.type === "job:start") this.#running.add(event.job);
     else if (event.type === "job:end" && event.started) {
       this.#running.delete(event.job);
       this.#recent.delete(event.job);
@@ -123,11 +131,11 @@ export class Diagnostics {
     if (this.#options.stalls === false) return;
     const threshold = this.#options.stallThresholdMs ?? 100;
     const period = Math.min(50, threshold / 2);
-    let last = performance.now();
+    this.#lastTick = performance.now();
     this.#timer = setInterval(() => {
       const now = performance.now();
-      const gap = now - last;
-      last = now;
+      const gap = now - this.#lastTick;
+      this.#lastTick = now;
       if (gap - period >= threshold) {
         // Jobs running now, and jobs that ended during the stall (their last act may have been it).
         const ended = [...this.#recent].filter(([, at]) => at >= now - gap).map(([job]) => job);
@@ -148,17 +156,26 @@ export class Diagnostics {
         },
       );
     }
-    try {
-      this.#profiler = new Profiler();
-      await this.#profiler.start((this.#options.sampleMs ?? 10) * 1000);
-    } catch {
-      this.#profiler = undefined; // no inspector: stalls are still reported, with the running jobs
-    }
+    // The profiler's start blocks the event loop for ~25 ms: start it a moment
+    // after the first jobs, so their output is not held up and a run that is
+    // over in a few milliseconds never pays for it.
+    this.#profilerTimer = setTimeout(() => {
+      this.#profilerTimer = undefined;
+      const profiler = new Profiler();
+      this.#profilerStart = profiler.start((this.#options.sampleMs ?? 10) * 1000).then(
+        () => {
+          this.#profiler = profiler;
+        },
+        () => {}, // no inspector: stalls are still reported, with the running jobs
+      );
+    }, PROFILER_DELAY_MS);
   }
 
   /** Finish the analyses under way (their events come before this resolves) and stop. */
   async stop(): Promise<void> {
     clearInterval(this.#timer);
+    clearTimeout(this.#profilerTimer);
+    await this.#profilerStart;
     this.#restoreTimers?.();
     await this.#analysis;
     await this.#profiler?.close().catch(() => {});

@@ -2,7 +2,8 @@
  * Job durations remembered between runs, so the critical path can be
  * weighted by how long each job really takes: kept in
  * `.gather/history.json` (per task file), blended so one odd run does not
- * undo the others.
+ * undo the others. Jobs under a millisecond are not stored: their weight is
+ * negligible either way, and a run of 100,000 no-op jobs keeps the file small.
  *
  * @module
  */
@@ -21,80 +22,98 @@ interface HistoryFile {
 
 /** How much a new duration counts against the remembered one. */
 const BLEND = 0.7;
+/** Durations below this are not remembered; jobs missing from a known file weigh this much. */
+const QUICK_MS = 1;
 
 /**
- * Read the remembered durations of a task file's jobs. Jobs never seen get
- * the median of those seen, so they neither jump the queue nor sink in it.
- *
- * @param path The history file.
- * @param key The task file, as an absolute URL.
- * @param jobs The jobs to weigh.
- * @returns Each job's expected duration in ms; empty when nothing is known.
+ * The history of one task file: read once, weights for the graph, and the
+ * run's durations written back.
  *
  * @example Usage
  * ```ts
- * import { loadWeights, saveDurations } from "./history.ts";
+ * import { History } from "./history.ts";
  * import { assertEquals } from "@std/assert";
  *
  * const path = `${await Deno.makeTempDir()}/history.json`;
- * await saveDurations(path, "file:///tasks.ts", new Map([["build", 800], ["test", 200]]));
- * const weights = await loadWeights(path, "file:///tasks.ts", ["build", "test", "new"]);
+ * const first = await History.load(path, "file:///tasks.ts");
+ * await first.save(new Map([["build", 800], ["test", 200], ["noop", 0.1]]));
+ * const second = await History.load(path, "file:///tasks.ts");
+ * const weights = second.weights(["build", "test", "noop"]);
  * assertEquals(weights.get("build"), 800);
- * assertEquals(weights.get("new"), 500);
+ * assertEquals(weights.get("noop"), 1);
  * ```
  */
-export async function loadWeights(
-  path: string,
-  key: string,
-  jobs: readonly string[],
-): Promise<Map<string, number>> {
-  const known = (await read(path)).files[key] ?? {};
-  const seen = jobs.filter((job) => known[job] !== undefined).map((job) => known[job]!.ms);
-  const weights = new Map<string, number>();
-  if (seen.length === 0) return weights;
-  const sorted = seen.toSorted((a, b) => a - b);
-  const middle = sorted.length / 2;
-  const median = sorted.length % 2
-    ? sorted[Math.floor(middle)]!
-    : (sorted[middle - 1]! + sorted[middle]!) / 2;
-  for (const job of jobs) weights.set(job, known[job]?.ms ?? median);
-  return weights;
-}
+export class History {
+  #path: string;
+  #key: string;
+  #data: HistoryFile;
 
-/**
- * Remember how long jobs took.
- *
- * @param path The history file (its folder is created if needed).
- * @param key The task file, as an absolute URL.
- * @param durations Each finished job's duration in ms.
- */
-export async function saveDurations(
-  path: string,
-  key: string,
-  durations: ReadonlyMap<string, number>,
-): Promise<void> {
-  if (durations.size === 0) return;
-  const history = await read(path);
-  const entries = history.files[key] ??= {};
-  for (const [job, ms] of durations) {
-    const old = entries[job];
-    entries[job] = old === undefined
-      ? { ms, runs: 1 }
-      : { ms: BLEND * ms + (1 - BLEND) * old.ms, runs: old.runs + 1 };
+  private constructor(path: string, key: string, data: HistoryFile) {
+    this.#path = path;
+    this.#key = key;
+    this.#data = data;
   }
-  const folder = path.slice(0, path.lastIndexOf("/"));
-  if (folder) await Deno.mkdir(folder, { recursive: true });
-  const temporary = `${path}.${Deno.pid}.tmp`;
-  await Deno.writeTextFile(temporary, JSON.stringify(history));
-  await Deno.rename(temporary, path); // atomic: a concurrent reader sees the old file or the new one
-}
 
-async function read(path: string): Promise<HistoryFile> {
-  try {
-    const parsed = JSON.parse(await Deno.readTextFile(path));
-    if (parsed?.version === 1 && typeof parsed.files === "object") return parsed as HistoryFile;
-  } catch {
-    // missing or unreadable: start afresh
+  /**
+   * Read the history file (a missing or unreadable one counts as empty).
+   *
+   * @param path The history file.
+   * @param key The task file, as an absolute URL.
+   * @returns The history of that task file.
+   */
+  static async load(path: string, key: string): Promise<History> {
+    let data: HistoryFile = { version: 1, files: {} };
+    try {
+      const parsed = JSON.parse(await Deno.readTextFile(path));
+      if (parsed?.version === 1 && typeof parsed.files === "object") data = parsed;
+    } catch {
+      // missing or unreadable: start afresh
+    }
+    return new History(path, key, data);
   }
-  return { version: 1, files: {} };
+
+  /**
+   * Expected durations of the given jobs, for weighting the critical path.
+   * Once a task file has a history, its jobs missing from it were quick (or
+   * are new) and weigh {@linkcode QUICK_MS}.
+   *
+   * @param jobs The jobs to weigh.
+   * @returns Each job's weight in ms; empty when the task file never ran.
+   */
+  weights(jobs: readonly string[]): Map<string, number> {
+    const known = this.#data.files[this.#key];
+    const weights = new Map<string, number>();
+    if (known === undefined) return weights;
+    for (const job of jobs) weights.set(job, known[job]?.ms ?? QUICK_MS);
+    return weights;
+  }
+
+  /**
+   * Remember how long the run's jobs took, and write the file.
+   *
+   * @param durations Each finished job's duration in ms.
+   */
+  async save(durations: ReadonlyMap<string, number>): Promise<void> {
+    if (durations.size === 0) return;
+    const entries = this.#data.files[this.#key] ??= {};
+    let changed = this.#data.files[this.#key] !== undefined && Object.keys(entries).length === 0;
+    for (const [job, ms] of durations) {
+      const old = entries[job];
+      if (ms < QUICK_MS) {
+        if (old !== undefined) changed = true;
+        delete entries[job];
+        continue;
+      }
+      changed = true;
+      entries[job] = old === undefined
+        ? { ms, runs: 1 }
+        : { ms: BLEND * ms + (1 - BLEND) * old.ms, runs: old.runs + 1 };
+    }
+    if (!changed) return;
+    const folder = this.#path.slice(0, this.#path.lastIndexOf("/"));
+    if (folder) await Deno.mkdir(folder, { recursive: true });
+    const temporary = `${this.#path}.${Deno.pid}.tmp`;
+    await Deno.writeTextFile(temporary, JSON.stringify(this.#data));
+    await Deno.rename(temporary, this.#path); // atomic: a concurrent reader sees the old file or the new
+  }
 }

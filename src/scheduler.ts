@@ -14,6 +14,8 @@ import {
   type JobCounts,
   type JobStatus,
   type RunStatus,
+  type RunSummaryInfo,
+  type TimedJobInfo,
 } from "./events.ts";
 import type { Graph } from "./graph.ts";
 import type { Job } from "./job.ts";
@@ -131,6 +133,7 @@ class Scheduler {
   #results: unknown[];
   #running = new Map<number, RunningJob>();
   #errors: Error[] = [];
+  #failed: number[] = [];
   #stopping = false;
   #interrupted = false;
   #registry = new Set<Promise<unknown>>();
@@ -270,6 +273,7 @@ class Scheduler {
       }
     } else if (settlement.status === "failed") {
       this.#errors.push(settlement.error!);
+      this.#failed.push(i);
       this.#skipDependents(i);
       const policy = this.#options.onFailure ?? "abort";
       if (policy !== "continue") this.#stop();
@@ -364,7 +368,47 @@ class Scheduler {
       counts,
       durationMs: Math.round(durationMs * 100) / 100,
       ...(this.#errors[0] ? { firstFailure: this.#errors[0].message } : {}),
+      summary: this.#summary(jobs),
     });
     return { status, durationMs, jobs, counts, errors: this.#errors.map(toError) };
+  }
+
+  /** The critical path of this run, the slowest jobs and the failures, from the outcomes. */
+  #summary(jobs: JobOutcome[]): RunSummaryInfo {
+    const end = (i: number) => jobs[i]!.started ? jobs[i]!.startMs! + jobs[i]!.durationMs : -1;
+    const timed = (i: number): TimedJobInfo => ({
+      name: jobs[i]!.name,
+      durationMs: Math.round(jobs[i]!.durationMs * 100) / 100,
+    });
+    let last = -1;
+    for (let i = 0; i < jobs.length; i++) {
+      if (jobs[i]!.started && (last < 0 || end(i) > end(last))) last = i;
+    }
+    const criticalPath: TimedJobInfo[] = [];
+    for (let at = last; at >= 0;) {
+      criticalPath.push(timed(at));
+      let before = -1;
+      for (const dep of this.#graph.deps[at]!) {
+        if (end(dep) >= 0 && (before < 0 || end(dep) > end(before))) before = dep;
+      }
+      at = before;
+    }
+    const slowest: number[] = [];
+    for (let i = 0; i < jobs.length; i++) {
+      if (!jobs[i]!.started) continue;
+      if (slowest.length < 5 || jobs[i]!.durationMs > jobs[slowest[4]!]!.durationMs) {
+        slowest.push(i);
+        slowest.sort((a, b) => jobs[b]!.durationMs - jobs[a]!.durationMs);
+        if (slowest.length > 5) slowest.pop();
+      }
+    }
+    return {
+      criticalPath: criticalPath.reverse(),
+      slowest: slowest.map(timed),
+      failures: this.#failed.map((i) => ({
+        name: jobs[i]!.name,
+        message: jobs[i]!.error?.message ?? "failed",
+      })),
+    };
   }
 }

@@ -5,6 +5,9 @@
  * and `stdout`/`stderr` set to `"null"`; async jobs `setTimeout`.
  *
  * Usage: `deno run -A floor.ts J` prints `{"jobs", "firstStart", "lastEnd"}`.
+ * `deno run -A floor.ts J /usr/bin/setsid` is the floor with gather's
+ * isolation: each command starts through `setsid` (its own session and
+ * process group) with its output piped and read to the end.
  *
  * @module
  */
@@ -37,6 +40,7 @@ export function floorScript(graph: BenchGraph, kind: JobKind, programs: Programs
 const graph: [number, number[]][] = JSON.parse('${compactJson(graph)}');
 const kind: string = ${JSON.stringify(kind)};
 const slots = Number(Deno.args[0] ?? "1");
+const setsid: string | undefined = Deno.args[1];
 const waiting = graph.map(([, deps]) => deps.length);
 const users: number[][] = graph.map(() => []);
 graph.forEach(([, deps], i) => deps.forEach((dep) => users[dep]!.push(i)));
@@ -53,17 +57,19 @@ async function work(ms: number): Promise<void> {
     if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
     return;
   }
-  const [program, args] = ms === 0
-    ? [${JSON.stringify(programs.true)}, []]
-    : [${JSON.stringify(programs.sleep)}, [String(ms / 1000)]];
-  const command = new Deno.Command(program, {
-    args,
+  const argv = ms === 0
+    ? [${JSON.stringify(programs.true)}]
+    : [${JSON.stringify(programs.sleep)}, String(ms / 1000)];
+  if (setsid !== undefined) argv.unshift(setsid);
+  const output = setsid === undefined ? "null" : "piped";
+  const command = new Deno.Command(argv[0]!, {
+    args: argv.slice(1),
     stdin: "null",
-    stdout: "null",
-    stderr: "null",
+    stdout: output,
+    stderr: output,
   });
-  const status = await command.spawn().status;
-  if (!status.success) throw new Error(\`\${program} exited with \${status.code}\`);
+  const status = setsid === undefined ? await command.spawn().status : await command.output();
+  if (!status.success) throw new Error(\`\${argv.join(" ")} exited with \${status.code}\`);
 }
 
 await new Promise<void>((resolve, reject) => {

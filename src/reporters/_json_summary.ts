@@ -1,18 +1,16 @@
 /**
- * Adds the closing summary (critical path, slowest jobs, failures with their
- * logs) to the `run:end` event before the JSON reporter writes it, so the
- * JSON stream ends with a summary like every other reporter.
+ * Completes the closing summary that the scheduler puts in `run:end`
+ * (critical path, slowest jobs, failures) with where each failure's log is,
+ * before the JSON reporter writes it. It keeps no per-job state.
  *
  * @module
  */
 
 import type { GatherEvent } from "../events.ts";
-import { RunRecord } from "./record.ts";
 import type { Reporter } from "./reporter.ts";
-import { runSummaryInfo } from "./summary_file.ts";
 
 /**
- * Passes events on, with `summary` added to `run:end`.
+ * Passes events on, adding log paths to the failures of `run:end`'s summary.
  *
  * @example Usage
  * ```ts
@@ -23,15 +21,16 @@ import { runSummaryInfo } from "./summary_file.ts";
  * const seen: GatherEvent[] = [];
  * const reporter = new JsonSummary({ handle: (e) => seen.push(e), close: () => {} });
  * reporter.handle({ type: "run:start", time: 0, jobs: [], concurrency: 1 });
- * const counts = { total: 0, ok: 0, failed: 0, cancelled: 0, skipped: 0 };
- * reporter.handle({ type: "run:end", time: 1, status: "ok", counts, durationMs: 1 });
- * assertEquals(seen[1]?.type === "run:end" && seen[1].summary?.slowest, []);
+ * const counts = { total: 1, ok: 0, failed: 1, cancelled: 0, skipped: 0 };
+ * const summary = { criticalPath: [], slowest: [], failures: [{ name: "a", message: "broke" }] };
+ * reporter.handle({ type: "run:end", time: 1, status: "failed", counts, durationMs: 1, summary });
+ * const end = seen[1];
+ * assertEquals(end?.type === "run:end" && end.summary?.failures[0]?.message, "broke");
  * ```
  */
 export class JsonSummary implements Reporter {
   #inner: Reporter;
   #logPath: (job: string) => string | undefined;
-  #record = new RunRecord({ tailLines: 0 });
 
   /**
    * Wrap a reporter.
@@ -50,9 +49,16 @@ export class JsonSummary implements Reporter {
    * @param event The event.
    */
   handle(event: GatherEvent): void {
-    this.#record.add(event);
     if (event.type !== "run:end") return this.#inner.handle(event);
-    this.#inner.handle({ ...event, summary: runSummaryInfo(this.#record, event, this.#logPath) });
+    if (event.summary !== undefined) {
+      // The scheduler summarised the run: add where each failure's log is.
+      const failures = event.summary.failures.map((failure) => {
+        const log = this.#logPath(failure.name);
+        return log === undefined ? failure : { ...failure, log };
+      });
+      return this.#inner.handle({ ...event, summary: { ...event.summary, failures } });
+    }
+    this.#inner.handle(event); // an engine that does not summarise: pass it on as it is
   }
 
   /** Close the wrapped reporter. */
