@@ -144,6 +144,7 @@ export async function runComparison(spec: ComparisonSpec, env: BenchEnv): Promis
   }
   for (const { label, median } of series) {
     facts[`wall:${label}`] = median.wallMs;
+    if (median.makespanMs !== undefined) facts[`span:${label}`] = median.makespanMs;
     facts[`cpu:${label}`] = median.cpuMs;
     facts[`rss:${label}`] = median.peakRssKb;
     if (bound > 0 && median.makespanMs !== undefined) {

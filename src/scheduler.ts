@@ -139,8 +139,8 @@ class Scheduler {
   #registry = new Set<Promise<unknown>>();
   #forceSignal: AbortSignal;
   #finished = false;
-  #sliceStart = 0;
-  #lastPump = 0;
+  #sliceStart = -1;
+  #endSlice = () => void (this.#sliceStart = -1);
   #resumeScheduled = false;
   #t0 = 0;
   #done!: () => void;
@@ -197,18 +197,20 @@ class Scheduler {
 
   #pump(): void {
     // Jobs that settle at once would chain in microtasks for the whole run,
-    // starving signals, output and redraws: after ~10 ms, yield to the event
-    // loop once. A pause since the last pump means the loop already ran.
+    // starving signals, output and redraws: after ~10 ms of it, yield to the
+    // event loop. A slice ends when the event loop gets a turn: a marker
+    // scheduled with setImmediate runs only once the current task and its
+    // microtasks are done.
     const now = performance.now();
-    if (now - this.#lastPump > 4) this.#sliceStart = now;
-    this.#lastPump = now;
-    if (now - this.#sliceStart > SLICE_MS && this.#limiter.waiting > 0 && !this.#stopping) {
+    if (this.#sliceStart < 0) {
+      this.#sliceStart = now;
+      setImmediate(this.#endSlice);
+    } else if (now - this.#sliceStart > SLICE_MS && this.#limiter.waiting > 0 && !this.#stopping) {
       if (!this.#resumeScheduled) {
         this.#resumeScheduled = true;
         // setImmediate, not setTimeout(0): nested timeouts are clamped to 4 ms each.
         setImmediate(() => {
           this.#resumeScheduled = false;
-          this.#sliceStart = this.#lastPump = performance.now();
           this.#pump();
         });
       }
