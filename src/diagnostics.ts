@@ -123,12 +123,12 @@ export class Diagnostics {
   }
 
   /** Start watching. */
-  async start(): Promise<void> {
+  start(): Promise<void> {
     (this.#options.target ?? globalThis).addEventListener(
       "unhandledrejection",
       this.#onRejection as EventListener,
     );
-    if (this.#options.stalls === false) return;
+    if (this.#options.stalls === false) return Promise.resolve();
     const threshold = this.#options.stallThresholdMs ?? 100;
     const period = Math.min(50, threshold / 2);
     this.#lastTick = performance.now();
@@ -169,6 +169,7 @@ export class Diagnostics {
         () => {}, // no inspector: stalls are still reported, with the running jobs
       );
     }, PROFILER_DELAY_MS);
+    return Promise.resolve();
   }
 
   /** Finish the analyses under way (their events come before this resolves) and stop. */

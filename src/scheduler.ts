@@ -19,7 +19,7 @@ import {
 } from "./events.ts";
 import type { Graph } from "./graph.ts";
 import type { Job } from "./job.ts";
-import { RunningJob, type Settlement } from "./job_runner.ts";
+import { type RunnerEnv, RunningJob, type Settlement } from "./job_runner.ts";
 import { Limiter } from "./limiter.ts";
 import { JobScope } from "./scope.ts";
 
@@ -142,6 +142,7 @@ class Scheduler {
   #sliceStart = -1;
   #endSlice = () => void (this.#sliceStart = -1);
   #resumeScheduled = false;
+  #runnerEnv: RunnerEnv | undefined;
   #t0 = 0;
   #done!: () => void;
 
@@ -226,12 +227,24 @@ class Scheduler {
 
   #start(i: number): void {
     const spec = this.#graph.jobs[i]!;
-    const results = new Map<string, unknown>();
-    for (const dep of this.#graph.deps[i]!) {
-      results.set(this.#graph.jobs[dep]!.name, this.#results[dep]);
+    const deps = this.#graph.deps[i]!;
+    let results = NO_RESULTS;
+    if (deps.length > 0) {
+      const map = new Map<string, unknown>();
+      for (const dep of deps) map.set(this.#graph.jobs[dep]!.name, this.#results[dep]);
+      results = map;
     }
+    const running = new RunningJob(spec, results, this.#runnerEnv ??= this.#makeRunnerEnv());
+    this.#running.set(i, running);
+    const startMs = performance.now();
+    this.#emit({ type: "job:start", time: Date.now(), job: spec.name, attempt: 1 });
+    running.settle().then((settlement) => this.#settled(i, settlement, startMs));
+  }
+
+  /** What every job of the run shares; made once. */
+  #makeRunnerEnv(): RunnerEnv {
     const options = this.#options;
-    const running = new RunningJob(spec, results, {
+    return {
       scope: options.scope ??= new JobScope(),
       emit: this.#emit,
       graceMs: options.graceMs ?? 5000,
@@ -242,11 +255,7 @@ class Scheduler {
         forceSignal: this.#forceSignal,
         registry: this.#registry,
       },
-    });
-    this.#running.set(i, running);
-    const startMs = performance.now();
-    this.#emit({ type: "job:start", time: Date.now(), job: spec.name, attempt: 1 });
-    running.settle().then((settlement) => this.#settled(i, settlement, startMs));
+    };
   }
 
   #settled(i: number, settlement: Settlement, startMs: number): void {
