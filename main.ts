@@ -99,8 +99,13 @@ async function main(args: string[]): Promise<number> {
       timers: globalThis,
       denoDir: denoDir(),
     });
+    let started = false;
     const emit = (event: GatherEvent) => {
       reporter.handle(event);
+      if (!started && event.type === "job:start") {
+        started = true;
+        reporter.flush?.(); // the first job shows at once, before the profiler's start-up
+      }
       diagnostics.observe(event);
     };
     // Not awaited: the profiler's start-up (~20 ms) overlaps the first jobs.

@@ -42,7 +42,6 @@ export interface DiagnosticsOptions {
 }
 
 const OWN_URL = new URL("./", import.meta.url).href;
-const PROFILER_DELAY_MS = 25;
 const OFFLOAD_HINT =
   'move the work off the event loop: ctx.offload(new URL("./work.ts", import.meta.url), "fn", ...args), or a subprocess with ctx.sh; a long loop can yield with await delay(0)';
 
@@ -74,7 +73,7 @@ export class Diagnostics {
   #recent = new Map<string, number>();
   #slow: SlowCallback[] = [];
   #restoreTimers: (() => void) | undefined;
-  #profilerTimer: ReturnType<typeof setTimeout> | undefined;
+  #watching = false;
   #profilerStart: Promise<void> | undefined;
   #lastTick = 0;
   #profiler: Profiler | undefined;
@@ -113,8 +112,10 @@ export class Diagnostics {
     // The run's first event lists every job; writing it out is gather's own
     // work, not a stall to blame on a job: start watching after it.
     if (event.type === "run:start") this.#lastTick = performance.now();
-    else if (event.type === "job:start") this.#running.add(event.job);
-    else if (event.type === "job:end" && event.started) {
+    else if (event.type === "job:start") {
+      this.#running.add(event.job);
+      if (this.#watching && this.#profilerStart === undefined) this.#startProfiler();
+    } else if (event.type === "job:end" && event.started) {
       this.#running.delete(event.job);
       this.#recent.delete(event.job);
       this.#recent.set(event.job, performance.now());
@@ -131,6 +132,7 @@ export class Diagnostics {
     if (this.#options.stalls === false) return Promise.resolve();
     const threshold = this.#options.stallThresholdMs ?? 100;
     const period = Math.min(50, threshold / 2);
+    this.#watching = true;
     this.#lastTick = performance.now();
     this.#timer = setInterval(() => {
       const now = performance.now();
@@ -156,26 +158,25 @@ export class Diagnostics {
         },
       );
     }
-    // The profiler's start blocks the event loop for ~25 ms: start it a moment
-    // after the first jobs, so their output is not held up and a run that is
-    // over in a few milliseconds never pays for it.
-    this.#profilerTimer = setTimeout(() => {
-      this.#profilerTimer = undefined;
-      const profiler = new Profiler();
-      this.#profilerStart = profiler.start((this.#options.sampleMs ?? 10) * 1000).then(
-        () => {
-          this.#profiler = profiler;
-        },
-        () => {}, // no inspector: stalls are still reported, with the running jobs
-      );
-    }, PROFILER_DELAY_MS);
+    // The profiler's start blocks the event loop for ~25 ms: it starts when the
+    // first job has started (see observe), after the reporters wrote that out.
     return Promise.resolve();
+  }
+
+  #startProfiler(): void {
+    const profiler = new Profiler();
+    this.#profilerStart = profiler.start((this.#options.sampleMs ?? 10) * 1000).then(
+      () => {
+        this.#profiler = profiler;
+      },
+      () => {}, // no inspector: stalls are still reported, with the running jobs
+    );
   }
 
   /** Finish the analyses under way (their events come before this resolves) and stop. */
   async stop(): Promise<void> {
     clearInterval(this.#timer);
-    clearTimeout(this.#profilerTimer);
+    this.#watching = false;
     await this.#profilerStart;
     this.#restoreTimers?.();
     await this.#analysis;

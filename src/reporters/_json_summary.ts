@@ -61,6 +61,11 @@ export class JsonSummary implements Reporter {
     this.#inner.handle(event); // an engine that does not summarise: pass it on as it is
   }
 
+  /** Write out what is buffered. */
+  flush(): void {
+    this.#inner.flush?.();
+  }
+
   /** Close the wrapped reporter. */
   close(): void {
     this.#inner.close();

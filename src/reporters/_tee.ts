@@ -34,6 +34,9 @@ export function tee(reporters: readonly Reporter[]): Reporter {
     handle(event: GatherEvent): void {
       for (const reporter of reporters) reporter.handle(event);
     },
+    flush(): void {
+      for (const reporter of reporters) reporter.flush?.();
+    },
     close(): void {
       const errors: unknown[] = [];
       for (const reporter of reporters) {

@@ -47,6 +47,11 @@ export class JsonReporter implements Reporter {
     this.#out.write(JSON.stringify(event) + "\n");
   }
 
+  /** Write out what is buffered. */
+  flush(): void {
+    this.#out.flush();
+  }
+
   /** Flush the output. */
   close(): void {
     this.#out.flush();

@@ -144,7 +144,12 @@ export class PlainReporter implements Reporter {
     }
   }
 
-  /** Print what groups are left, then flush the output. */
+  /** Write out what is buffered. */
+  flush(): void {
+    this.#out.flush();
+  }
+
+  /** Flush the output. */
   close(): void {
     for (const job of [...this.#groups?.keys() ?? []]) this.#flushGroup(job);
     this.#out.flush();

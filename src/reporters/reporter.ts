@@ -17,4 +17,6 @@ export interface Reporter {
   handle(event: GatherEvent): void;
   /** Finish: restore the terminal and flush the output. */
   close(): void;
+  /** Write out what is buffered now (the first lines of a run, say). */
+  flush?(): void;
 }
