@@ -4,6 +4,7 @@
  * @module
  */
 
+import { assertEquals } from "@std/assert";
 import type { GatherEvent } from "../src/events.ts";
 
 /** The repository root. */
@@ -74,4 +75,28 @@ export function peakConcurrency(
     if (event.type === "job:end" && event.started && filter(event.job)) running--;
   }
   return peak;
+}
+
+/**
+ * Assert an event stream is complete: `run:start` first, `run:end` last,
+ * exactly one `job:end` for every job of the run, and no job started after
+ * the run was cancelled.
+ *
+ * @param events The events of a run.
+ */
+export function assertComplete(events: GatherEvent[]): void {
+  assertEquals(events[0]?.type, "run:start");
+  assertEquals(events.at(-1)?.type, "run:end");
+  const jobs = (events[0] as Extract<GatherEvent, { type: "run:start" }>).jobs.map((j) => j.name);
+  for (const job of jobs) {
+    assertEquals(events.filter((e) => e.type === "job:end" && e.job === job).length, 1, job);
+  }
+  const cancelAt = events.findIndex((e) => e.type === "run:cancel");
+  if (cancelAt >= 0) {
+    assertEquals(
+      events.slice(cancelAt).filter((e) => e.type === "job:start"),
+      [],
+      "a job started after cancellation",
+    );
+  }
 }

@@ -10,6 +10,7 @@
  */
 import { assert, assertEquals, assertLess } from "@std/assert";
 import type { GatherEvent, JobEndEvent } from "../src/events.ts";
+import { mulberry32 } from "../bench/prng.ts";
 import { ROOT } from "./_cli.ts";
 import { LiveGather } from "./_live.ts";
 import { liveProcesses } from "./_processes.ts";
@@ -18,18 +19,6 @@ const RUNS = Number(Deno.env.get("GATHER_CHAOS_RUNS") ?? 12);
 const SEED = Number(Deno.env.get("GATHER_CHAOS_SEED") ?? 20261126);
 const GRACE_MS = 800;
 const BOUND_MS = 1_500;
-
-/** mulberry32: a small seeded PRNG. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Kind = "sleep" | "stubborn" | "tree" | "spin" | "fail" | "failsh" | "log";
 
@@ -108,7 +97,7 @@ function ends(events: GatherEvent[]): Map<string, JobEndEvent> {
 }
 
 Deno.test(`chaos: ${RUNS} random runs with random signals keep every promise (seed ${SEED})`, async () => {
-  const rand = random(SEED);
+  const rand = mulberry32(SEED);
   const dir = await Deno.makeTempDir({ prefix: "gather-chaos-" });
   const findings: string[] = [];
   try {

@@ -6,24 +6,12 @@ import {
   assertStringIncludes,
 } from "@std/assert";
 import type { GatherEvent, JobEndEvent } from "../src/events.ts";
-import { FIXTURES, gather, parseEvents, peakConcurrency, ROOT } from "./_cli.ts";
+import { assertComplete, FIXTURES, gather, parseEvents, peakConcurrency, ROOT } from "./_cli.ts";
 
 const ends = (events: GatherEvent[]) =>
   Object.fromEntries(
     events.filter((e): e is JobEndEvent => e.type === "job:end").map((e) => [e.job, e]),
   );
-
-/** Every started job ends exactly once, run:start comes first and run:end last. */
-function assertComplete(events: GatherEvent[]) {
-  assertEquals(events[0]?.type, "run:start");
-  assertEquals(events.at(-1)?.type, "run:end");
-  const starts = events.filter((e) => e.type === "job:start").map((e) =>
-    (e as { job: string }).job
-  );
-  for (const job of starts) {
-    assertEquals(events.filter((e) => e.type === "job:end" && e.job === job).length, 1, job);
-  }
-}
 
 Deno.test("gather runs the build example end to end", async () => {
   const { code, stderr } = await gather(["-f", "tasks/build.ts"]);

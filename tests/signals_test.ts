@@ -1,29 +1,12 @@
 import { assert, assertEquals, assertLess, assertMatch, assertStringIncludes } from "@std/assert";
 import type { GatherEvent, JobEndEvent } from "../src/events.ts";
-import { FIXTURES, gather, parseEvents } from "./_cli.ts";
+import { assertComplete, FIXTURES, gather, parseEvents } from "./_cli.ts";
 import { LiveGather, logged } from "./_live.ts";
 import { liveProcesses, uniqueSleep } from "./_processes.ts";
 
 const SIGNALS = `${FIXTURES}signals.ts`;
 const end = (events: GatherEvent[], job: string) =>
   events.find((e): e is JobEndEvent => e.type === "job:end" && e.job === job);
-
-function assertComplete(events: GatherEvent[]) {
-  assertEquals(events[0]?.type, "run:start");
-  assertEquals(events.at(-1)?.type, "run:end");
-  const jobs = (events[0] as Extract<GatherEvent, { type: "run:start" }>).jobs.map((j) => j.name);
-  for (const job of jobs) {
-    assertEquals(events.filter((e) => e.type === "job:end" && e.job === job).length, 1, job);
-  }
-  const cancelAt = events.findIndex((e) => e.type === "run:cancel");
-  if (cancelAt >= 0) {
-    assertEquals(
-      events.slice(cancelAt).filter((e) => e.type === "job:start"),
-      [],
-      "a job started after cancellation",
-    );
-  }
-}
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.test(`gather on ${signal}: cancels running jobs, ends the rest, kills the tree, exits ${signal === "SIGINT" ? 130 : 143}`, async () => {
