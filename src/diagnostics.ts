@@ -76,6 +76,7 @@ export class Diagnostics {
   #watching = false;
   #profilerStart: Promise<void> | undefined;
   #lastTick = 0;
+  #thresholdMs: number;
   #profiler: Profiler | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   #analysis: Promise<void> = Promise.resolve();
@@ -88,7 +89,7 @@ export class Diagnostics {
    * @param options Where to report, and how.
    */
   constructor(options: DiagnosticsOptions) {
-    const threshold = options.stallThresholdMs ?? 100;
+    const threshold = this.#thresholdMs = options.stallThresholdMs ?? 100;
     if (!Number.isFinite(threshold) || threshold < 20) {
       throw new RangeError(
         `Cannot watch for stalls under 20ms (got ${threshold}ms): timer jitter alone reaches ~10ms`,
@@ -130,7 +131,7 @@ export class Diagnostics {
       this.#onRejection as EventListener,
     );
     if (this.#options.stalls === false) return Promise.resolve();
-    const threshold = this.#options.stallThresholdMs ?? 100;
+    const threshold = this.#thresholdMs;
     const period = Math.min(50, threshold / 2);
     this.#watching = true;
     this.#lastTick = performance.now();
@@ -207,7 +208,7 @@ export class Diagnostics {
             ownUrlPrefix: OWN_URL,
           },
         );
-        const threshold = this.#options.stallThresholdMs ?? 100;
+        const threshold = this.#thresholdMs;
         // Every job that ran for longer than the threshold in this window; the top one in any case.
         const culprits = blame.culprits.filter((c, i) =>
           c.busyMs >= threshold * 0.8 || (i === 0 && c.share >= 0.5)

@@ -95,8 +95,10 @@ export class History {
    */
   async save(durations: ReadonlyMap<string, number>): Promise<void> {
     if (durations.size === 0) return;
+    // A task file seen for the first time is written even if all its jobs were quick,
+    // so the next run knows it has a history (and weighs unlisted jobs as quick).
+    let changed = this.#data.files[this.#key] === undefined;
     const entries = this.#data.files[this.#key] ??= {};
-    let changed = this.#data.files[this.#key] !== undefined && Object.keys(entries).length === 0;
     for (const [job, ms] of durations) {
       const old = entries[job];
       if (ms < QUICK_MS) {

@@ -61,7 +61,7 @@ interface WorkerScope {
   postMessage(message: OffloadResponse): void;
 }
 
-const scope = globalThis as unknown as Partial<WorkerScope> & { document?: unknown };
+const scope = globalThis as unknown as Partial<WorkerScope>;
 if (typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== "undefined") {
   scope.onmessage = async (event) => scope.postMessage!(await runOffloadRequest(event.data));
 }

@@ -7,7 +7,7 @@
  */
 
 import { setImmediate } from "node:timers";
-import { GatherError, toError } from "./errors.ts";
+import { GatherError } from "./errors.ts";
 import {
   errorInfo,
   type EventSink,
@@ -132,7 +132,7 @@ class Scheduler {
   #outcomes: (JobOutcome | undefined)[];
   #results: unknown[];
   #running = new Map<number, RunningJob>();
-  #errors: Error[] = [];
+  /** Jobs that failed, in the order they failed. */
   #failed: number[] = [];
   #stopping = false;
   #interrupted = false;
@@ -283,7 +283,6 @@ class Scheduler {
         }
       }
     } else if (settlement.status === "failed") {
-      this.#errors.push(settlement.error!);
       this.#failed.push(i);
       this.#skipDependents(i);
       const policy = this.#options.onFailure ?? "abort";
@@ -367,6 +366,7 @@ class Scheduler {
   }
 
   #result(): ScheduleResult {
+    const errors = this.#failed.map((i) => this.#outcomes[i]!.error!);
     const jobs = this.#outcomes as JobOutcome[];
     const counts: JobCounts = { total: jobs.length, ok: 0, failed: 0, cancelled: 0, skipped: 0 };
     for (const job of jobs) counts[job.status]++;
@@ -378,10 +378,10 @@ class Scheduler {
       status,
       counts,
       durationMs: Math.round(durationMs * 100) / 100,
-      ...(this.#errors[0] ? { firstFailure: this.#errors[0].message } : {}),
+      ...(errors[0] ? { firstFailure: errors[0].message } : {}),
       summary: this.#summary(jobs),
     });
-    return { status, durationMs, jobs, counts, errors: this.#errors.map(toError) };
+    return { status, durationMs, jobs, counts, errors };
   }
 
   /** The critical path of this run, the slowest jobs and the failures, from the outcomes. */
