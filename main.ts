@@ -104,11 +104,10 @@ async function main(args: string[]): Promise<number> {
       reporter.handle(event);
       if (!started && event.type === "job:start") {
         started = true;
-        reporter.flush?.(); // the first job shows at once, before the profiler's start-up
+        reporter.flush?.(); // the first job shows at once, before a profiler's start-up
       }
       diagnostics.observe(event);
     };
-    // Not awaited: the profiler's start-up (~20 ms) overlaps the first jobs.
     const diagnosing = diagnostics.start();
     const restoreConsole = captureConsole(console, scope, emit, (text) => {
       Deno.stderr.writeSync(new TextEncoder().encode(text + "\n"));

@@ -6,13 +6,15 @@
  */
 
 import type { ComparisonSpec } from "./compare.ts";
+import type { DiagnosticsCostOptions } from "./diagnostics_cost.ts";
 import type { ScaleOptions } from "./scale.ts";
 
 /** One step of a plan. */
 export type Step =
   | { kind: "startup"; reps: number }
   | { kind: "compare"; spec: ComparisonSpec }
-  | { kind: "scale"; options: ScaleOptions };
+  | { kind: "scale"; options: ScaleOptions }
+  | { kind: "diagnostics"; options: DiagnosticsCostOptions };
 
 const LAYERED_200 = { shape: "layered", n: 200, layers: 10, durations: "random", seed: 7 } as const;
 
@@ -20,7 +22,8 @@ const LAYERED_200 = { shape: "layered", n: 200, layers: 10, durations: "random",
  * The full plan: start-up; 100,000 no-op jobs against Python asyncio; 1,000
  * `true` processes against ninja, make, `deno task` and the floors; layered
  * random DAGs at -j 4 and -j 8, and one whose critical path is as long as its
- * work divided by 8 (two consecutive gather runs each); scale.
+ * work divided by 8 (two consecutive gather runs each); the diagnostics' cost
+ * on four of those graphs; scale.
  *
  * @returns The steps.
  *
@@ -93,6 +96,42 @@ export function fullPlan(): Step[] {
         secondRun: true,
       },
     },
+    {
+      kind: "diagnostics",
+      options: {
+        pairs: 7,
+        graphs: [
+          {
+            id: "process",
+            title: "1,000 `true` processes, -j 8",
+            graph: { shape: "wide", n: 1000 },
+            kind: "process",
+            slots: 8,
+          },
+          {
+            id: "overhead",
+            title: "100,000 no-op jobs, layered",
+            graph: { shape: "layered", n: 100_000, layers: 100, seed: 1 },
+            kind: "async",
+            slots: 8,
+          },
+          {
+            id: "layered",
+            title: "200 jobs of 10-100 ms in-process, -j 8",
+            graph: LAYERED_200,
+            kind: "async",
+            slots: 8,
+          },
+          {
+            id: "layered-process",
+            title: "the same as `sleep` processes, -j 4",
+            graph: LAYERED_200,
+            kind: "process",
+            slots: 4,
+          },
+        ],
+      },
+    },
     { kind: "scale", options: { sizes: [1000, 10_000, 100_000], reps: 2, slots: 8 } },
   ];
 }
@@ -138,6 +177,19 @@ export function quickPlan(): Step[] {
         slots: 4,
         reps: 1,
         warmup: false,
+      },
+    },
+    {
+      kind: "diagnostics",
+      options: {
+        pairs: 1,
+        graphs: [{
+          id: "quick",
+          title: "100 `true` processes, -j 4",
+          graph: { shape: "wide", n: 100 },
+          kind: "process",
+          slots: 4,
+        }],
       },
     },
   ];

@@ -7,7 +7,8 @@
  * deno task bench                  # the full comparison, a few minutes on 2 cores
  * deno task bench --quick          # CI smoke run: small graphs, every installed tool
  * deno task bench --only process   # some sections: startup, overhead, process,
- *                                  # quality-j4, quality-j8, quality-process-j4, scale
+ *                                  # quality-j4, quality-j8, quality-process-j4,
+ *                                  # diagnostics, scale
  * deno task bench --gather /tmp/g  # measure another gather checkout
  * ```
  *
@@ -31,6 +32,7 @@ import { findProgram, join, OUT_DIR, RESULTS_DIR, ROOT } from "./paths.ts";
 import { fullPlan, quickPlan, type Step } from "./plan.ts";
 import { formatText, type Results, saveResults } from "./results.ts";
 import { runScale } from "./scale.ts";
+import { runDiagnosticsCost } from "./diagnostics_cost.ts";
 import type { Section } from "./section.ts";
 import { runStartup } from "./startup.ts";
 import { judgeTargets } from "./targets.ts";
@@ -139,6 +141,8 @@ function runStep(step: Step, env: BenchEnv): Promise<Section> {
       return runComparison(step.spec, env);
     case "scale":
       return runScale(env, step.options);
+    case "diagnostics":
+      return runDiagnosticsCost(env, step.options);
   }
 }
 

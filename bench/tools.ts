@@ -14,7 +14,6 @@ import type { GraphFiles } from "./write.ts";
 /** A tool's id. */
 export type ToolId =
   | "gather"
-  | "gather --no-diagnostics"
   | "python"
   | "ninja"
   | "make"
@@ -105,18 +104,6 @@ export function makeTools(
       kinds: ["async", "process"],
       span: "events",
       command: (files, slots) => gatherCommand(deno, gatherMain, files.gather, files.dir, slots),
-    },
-    {
-      // The same without the stall watcher and its profiler: the ratio is the diagnostics' cost.
-      // No history either, so it does not touch the history of gather's first and second runs.
-      id: "gather --no-diagnostics",
-      kinds: ["async", "process"],
-      span: "events",
-      command: (files, slots) =>
-        gatherCommand(deno, gatherMain, files.gather, files.dir, slots, "json", [
-          "--no-diagnostics",
-          "--no-history",
-        ]),
     },
     {
       id: "floor",

@@ -1,8 +1,14 @@
 /**
  * Async diagnostics while jobs run: event-loop stalls attributed to the job
- * that blocked (a lag monitor plus an always-on sampling profiler), and
- * promises a job started but never awaited that reject. Each becomes a
- * `diagnostic` event with the job's name and the fix.
+ * that blocked, and promises a job started but never awaited that reject.
+ * Each becomes a `diagnostic` event with the job's name and the fix.
+ *
+ * Stalls are seen by a lag monitor and blamed three ways: the synchronous
+ * part of every job's function is timed; slow timer callbacks are timed; and
+ * a sampling profiler runs from the moment a job may run code of its own
+ * after its function returned (jobs that only wait on `ctx.sh` or
+ * `ctx.offload` never start it: its start-up stalls ~30 ms, and it slowed a
+ * run of 1,000 short commands by 10-20 %).
  *
  * @module
  */
@@ -41,6 +47,8 @@ export interface DiagnosticsOptions {
   denoDir?: string | undefined;
 }
 
+/** How many of the last jobs that ended are kept, to blame for a stall they ended in. */
+const RECENT = 32;
 const OWN_URL = new URL("./", import.meta.url).href;
 const OFFLOAD_HINT =
   'move the work off the event loop: ctx.offload(new URL("./work.ts", import.meta.url), "fn", ...args), or a subprocess with ctx.sh; a long loop can yield with await delay(0)';
@@ -70,11 +78,15 @@ const OFFLOAD_HINT =
 export class Diagnostics {
   #options: DiagnosticsOptions;
   #running = new Set<string>();
-  #recent = new Map<string, number>();
+  /** The last jobs that ended, and when (the event's `Date.now()`): a ring, cheap per job. */
+  #ended: { job: string; at: number }[] = [];
+  #endedNext = 0;
   #slow: SlowCallback[] = [];
   #restoreTimers: (() => void) | undefined;
   #watching = false;
-  #profilerStart: Promise<void> | undefined;
+  #profilerTried = false;
+  #wantProfiler = false;
+  #prologues: SlowCallback[] = [];
   #lastTick = 0;
   #thresholdMs: number;
   #profiler: Profiler | undefined;
@@ -98,6 +110,11 @@ export class Diagnostics {
     this.#options = options;
   }
 
+  /** Whether the sampling profiler is running. */
+  get profiling(): boolean {
+    return this.#profiler !== undefined;
+  }
+
   /** How many diagnostics were reported. */
   get count(): number {
     return this.#count;
@@ -113,14 +130,11 @@ export class Diagnostics {
     // The run's first event lists every job; writing it out is gather's own
     // work, not a stall to blame on a job: start watching after it.
     if (event.type === "run:start") this.#lastTick = performance.now();
-    else if (event.type === "job:start") {
-      this.#running.add(event.job);
-      if (this.#watching && this.#profilerStart === undefined) this.#startProfiler();
-    } else if (event.type === "job:end" && event.started) {
+    else if (event.type === "job:start") this.#running.add(event.job);
+    else if (event.type === "job:end" && event.started) {
       this.#running.delete(event.job);
-      this.#recent.delete(event.job);
-      this.#recent.set(event.job, performance.now());
-      if (this.#recent.size > 32) this.#recent.delete(this.#recent.keys().next().value!);
+      this.#ended[this.#endedNext] = { job: event.job, at: event.time };
+      this.#endedNext = (this.#endedNext + 1) % RECENT;
     } else if (event.type === "diagnostic") this.#count++;
   }
 
@@ -141,7 +155,8 @@ export class Diagnostics {
       this.#lastTick = now;
       if (gap - period >= threshold) {
         // Jobs running now, and jobs that ended during the stall (their last act may have been it).
-        const ended = [...this.#recent].filter(([, at]) => at >= now - gap).map(([job]) => job);
+        const since = performance.timeOrigin + now - gap - 1;
+        const ended = this.#ended.filter(({ at }) => at >= since).map(({ job }) => job);
         const running = [...new Set([...this.#running, ...ended])];
         this.#analysis = this.#analysis.then(() =>
           this.#stall(now - gap, now, gap - period / 2, running)
@@ -159,26 +174,47 @@ export class Diagnostics {
         },
       );
     }
-    // The profiler's start blocks the event loop for ~25 ms: it starts when the
-    // first job has started (see observe), after the reporters wrote that out.
+    this.#options.scope.watcher = {
+      returned: (job, ms, runsLater) => this.#watchCode(job, ms, runsLater),
+      // After the whole batch: the profiler's start stalls ~30 ms, and must not hold up the batch.
+      started: () => {
+        if (this.#wantProfiler) this.#startProfiler();
+      },
+    };
     return Promise.resolve();
   }
 
+  /**
+   * A job's function returned. Its synchronous part is timed here, so a stall
+   * in it is blamed exactly without the profiler; a job that runs code of its
+   * own later needs the profiler, started before that code can run.
+   */
+  #watchCode(job: string, ms: number, runsLater: boolean): void {
+    if (ms >= this.#thresholdMs * 0.8) {
+      const end = performance.now();
+      this.#prologues.push({ job, start: end - ms, end });
+      if (this.#prologues.length > 32) this.#prologues.shift();
+    }
+    if (runsLater) this.#wantProfiler = true;
+  }
+
   #startProfiler(): void {
+    if (!this.#watching || this.#profilerTried) return;
+    this.#profilerTried = true;
     const profiler = new Profiler();
-    this.#profilerStart = profiler.start((this.#options.sampleMs ?? 10) * 1000).then(
-      () => {
-        this.#profiler = profiler;
-      },
-      () => {}, // no inspector: stalls are still reported, with the running jobs
-    );
+    try {
+      profiler.start((this.#options.sampleMs ?? 10) * 1000);
+      this.#profiler = profiler;
+    } catch {
+      // no inspector: stalls are still reported, with the running jobs
+    }
   }
 
   /** Finish the analyses under way (their events come before this resolves) and stop. */
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#watching = false;
-    await this.#profilerStart;
+    this.#options.scope.watcher = undefined;
     this.#restoreTimers?.();
     await this.#analysis;
     await this.#profiler?.close().catch(() => {});
@@ -190,6 +226,9 @@ export class Diagnostics {
   }
 
   async #stall(from: number, to: number, gapMs: number, running: string[]): Promise<void> {
+    const overlaps = (callback: SlowCallback) => callback.end >= from && callback.start <= to;
+    // A job's function that took this long before it returned was timed: no need to guess.
+    const prologue = this.#prologues.find(overlaps);
     const profiler = this.#profiler;
     let diagnostic: Omit<DiagnosticEvent, "type" | "time"> | undefined;
     if (profiler) {
@@ -197,7 +236,7 @@ export class Diagnostics {
         const { profile, stoppedAt } = await profiler.take();
         const toUs = (t: number) => profile.endTime - (stoppedAt - t) * 1000;
         const ranges = await this.#ranges(profiler, [
-          ...new Set([...running, ...this.#recent.keys()]),
+          ...new Set([...running, ...this.#ended.map(({ job }) => job)]),
         ]);
         const blame = blameStall(
           profile,
@@ -213,8 +252,9 @@ export class Diagnostics {
         const culprits = blame.culprits.filter((c, i) =>
           c.busyMs >= threshold * 0.8 || (i === 0 && c.share >= 0.5)
         );
-        if (culprits.length === 0 && blame.gatherShare > 0.5) return; // gather's own bookkeeping
-        if (culprits.length === 0 && blame.gcShare > 0.5) {
+        // gather's own bookkeeping (a profiler that started after a timed stall saw only that)
+        if (culprits.length === 0 && blame.gatherShare > 0.5 && !prologue) return;
+        if (culprits.length === 0 && blame.gcShare > 0.5 && !prologue) {
           diagnostic = {
             kind: "stall",
             message: `The event loop was blocked for ${
@@ -258,18 +298,21 @@ export class Diagnostics {
         diagnostic = undefined;
       }
     }
-    const slow = this.#slow.find((callback) => callback.end >= from && callback.start <= to);
+    const slow = prologue ?? this.#slow.find(overlaps);
     if (diagnostic === undefined && slow !== undefined) {
       const ms = Math.round(slow.end - slow.start);
+      const where = slow === prologue ? "before its function returned" : "in a timer callback";
       diagnostic = {
         kind: "stall",
         job: slow.job,
-        message: `Blocked the event loop for ${ms}ms in a timer callback: every other job waited`,
+        message: `Blocked the event loop for ${ms}ms ${where}: every other job waited`,
         hint: OFFLOAD_HINT,
         durationMs: ms,
         running,
       };
     }
+    // Unexplained: sample from now on, so that a stall that comes back is blamed exactly.
+    if (diagnostic === undefined) this.#startProfiler();
     diagnostic ??= {
       kind: "stall",
       message: `The event loop was blocked for ${Math.round(gapMs)}ms; running then: ${

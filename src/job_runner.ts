@@ -212,16 +212,30 @@ export class RunningJob {
       process: env.process,
     });
     let value: unknown;
+    let threw = false;
+    const watcher = env.scope.watcher;
+    const calledAt = watcher === undefined ? 0 : Date.now();
     try {
       value = env.scope.run(name, this.spec.fn, ctx);
     } catch (error) {
+      threw = true;
+      value = error;
+    }
+    let thenable = !threw && typeof (value as { then?: unknown } | null)?.then === "function";
+    // Returning what ctx.sh or ctx.offload returned runs no more of the job's code.
+    watcher?.returned(
+      name,
+      Date.now() - calledAt,
+      tracker.group !== undefined || (thenable && !tracker.pending?.has(value as Promise<unknown>)),
+    );
+    if (threw) {
       if (tracker.group === undefined && tracker.pending === undefined) {
-        return Promise.reject(error);
+        return Promise.reject(value);
       }
-      value = Promise.reject(error);
+      value = Promise.reject(value);
+      thenable = true;
     }
     // The fast path: a job that returned at once and left nothing running.
-    const thenable = typeof (value as { then?: unknown } | null)?.then === "function";
     if (!thenable && tracker.group === undefined && !tracker.pending?.size) {
       return Promise.resolve(value);
     }

@@ -222,6 +222,7 @@ class Scheduler {
       if (next === undefined) break;
       this.#start(next);
     }
+    this.#runnerEnv?.scope.watcher?.started();
     if (this.#running.size === 0 && !this.#resumeScheduled) this.#finish();
   }
 

@@ -7,6 +7,20 @@
 
 import { AsyncLocalStorage } from "node:async_hooks";
 
+/** Watches when jobs' code runs (the diagnostics do). */
+export interface CodeWatcher {
+  /**
+   * A job's function has returned: how long its synchronous part ran (whole
+   * ms, by `Date.now()`: cheap enough to take for every job), and whether the
+   * job may run more of its own code later (it returned a promise of its own
+   * making, or started children with `ctx.spawn`), rather than only waiting
+   * on work gather runs for it (`ctx.sh`, `ctx.offload`).
+   */
+  returned(job: string, ms: number, runsLater: boolean): void;
+  /** The scheduler started every job it could for now; none has run on past its first `await`. */
+  started(): void;
+}
+
 /**
  * Tracks the job that the current async context belongs to.
  *
@@ -25,6 +39,9 @@ import { AsyncLocalStorage } from "node:async_hooks";
  */
 export class JobScope {
   #storage = new AsyncLocalStorage<string>();
+
+  /** Told when a job's function returns (set by the diagnostics). */
+  watcher: CodeWatcher | undefined;
 
   /**
    * Run `fn` as part of a job.

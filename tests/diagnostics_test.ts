@@ -7,6 +7,8 @@ import {
   assertStringIncludes,
 } from "@std/assert";
 import type { DiagnosticEvent, GatherEvent, JobEndEvent } from "../src/events.ts";
+import { Diagnostics } from "../src/diagnostics.ts";
+import { JobScope } from "../src/scope.ts";
 import { FIXTURES, gather, parseEvents } from "./_cli.ts";
 import { liveProcesses, uniqueSleep } from "./_processes.ts";
 
@@ -30,7 +32,9 @@ async function runStalls(scenario: string, extra: string[] = []) {
   }
 }
 
-for (const scenario of ["loop", "readFileSync", "timer", "shared", "native"]) {
+for (
+  const scenario of ["loop", "readFileSync", "timer", "shared", "native", "prologue", "immediate"]
+) {
   Deno.test(`diagnostics: a ${scenario} stall is blamed on the blocking job, not its three neighbours`, async () => {
     const events = await runStalls(scenario);
     const stalls = diagnostics(events).filter((d) => d.kind === "stall");
@@ -45,10 +49,13 @@ for (const scenario of ["loop", "readFileSync", "timer", "shared", "native"]) {
     if (scenario === "readFileSync") {
       assertStringIncludes(first!.hint, "use the async readFile() instead of readFileSync()");
     }
-    if (scenario === "loop" || scenario === "shared") {
+    if (scenario === "loop" || scenario === "shared" || scenario === "immediate") {
       assertMatch(first!.site ?? "", /^tests\/fixtures\/stalls\.ts:\d+/);
     }
     if (scenario === "shared") assertStringIncludes(first!.message, "shared ← blocker");
+    if (scenario === "prologue") {
+      assertStringIncludes(first!.message, "before its function returned");
+    }
     // The run itself is unaffected: every job ends ok.
     for (const job of ["blocker", "neighbour1", "neighbour2", "neighbour3"]) {
       assertEquals(end(events, job)?.status, "ok");
@@ -57,6 +64,25 @@ for (const scenario of ["loop", "readFileSync", "timer", "shared", "native"]) {
     assertEquals(runEnd.type, "run:end");
   });
 }
+
+Deno.test("diagnostics: the profiler starts only once a job may run code of its own later", async () => {
+  const scope = new JobScope();
+  const watcher = new Diagnostics({ emit: () => {}, scope, fnOf: () => undefined });
+  await watcher.start();
+  try {
+    // Jobs that returned what ctx.sh returned, or a plain value, run nothing more.
+    scope.watcher!.returned("command", 1, false);
+    scope.watcher!.started();
+    assertEquals(watcher.profiling, false);
+    scope.watcher!.returned("async", 1, true);
+    assertEquals(watcher.profiling, false); // not before every job of the batch has started
+    scope.watcher!.started();
+    assertEquals(watcher.profiling, true);
+  } finally {
+    await watcher.stop();
+  }
+  assertEquals(scope.watcher, undefined);
+});
 
 Deno.test("diagnostics: --no-diagnostics reports no stall, --stall-threshold raises the bar", async () => {
   assertEquals(diagnostics(await runStalls("loop", ["--no-diagnostics"])).length, 0);
