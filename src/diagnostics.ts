@@ -16,7 +16,7 @@
 import { sourceLine } from "./_source_map.ts";
 import type { DiagnosticEvent, EventSink, GatherEvent } from "./events.ts";
 import { Profiler } from "./profiler.ts";
-import type { JobScope } from "./scope.ts";
+import { type JobScope, watchCode } from "./scope.ts";
 import { blameStall, type CodeRange } from "./stall_blame.ts";
 import { type SlowCallback, watchTimers } from "./timer_watch.ts";
 
@@ -174,13 +174,13 @@ export class Diagnostics {
         },
       );
     }
-    this.#options.scope.watcher = {
+    watchCode(this.#options.scope, {
       returned: (job, ms, runsLater) => this.#watchCode(job, ms, runsLater),
       // After the whole batch: the profiler's start stalls ~30 ms, and must not hold up the batch.
       started: () => {
         if (this.#wantProfiler) this.#startProfiler();
       },
-    };
+    });
     return Promise.resolve();
   }
 
@@ -214,7 +214,7 @@ export class Diagnostics {
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#watching = false;
-    this.#options.scope.watcher = undefined;
+    watchCode(this.#options.scope, undefined);
     this.#restoreTimers?.();
     await this.#analysis;
     await this.#profiler?.close().catch(() => {});

@@ -12,7 +12,7 @@ import type { DiagnosticKind, EventSink } from "./events.ts";
 import { errorInfo } from "./events.ts";
 import type { Job } from "./job.ts";
 import type { JobSpec } from "./resolve.ts";
-import type { JobScope } from "./scope.ts";
+import { codeWatcher, type JobScope } from "./scope.ts";
 
 /** What the run shares with each of its jobs. */
 export interface RunnerEnv {
@@ -213,7 +213,7 @@ export class RunningJob {
     });
     let value: unknown;
     let threw = false;
-    const watcher = env.scope.watcher;
+    const watcher = codeWatcher(env.scope);
     const calledAt = watcher === undefined ? 0 : Date.now();
     try {
       value = env.scope.run(name, this.spec.fn, ctx);

@@ -11,7 +11,8 @@ import { resolveJobs } from "./resolve.ts";
 import { schedule, type ScheduleOptions, type ScheduleResult } from "./scheduler.ts";
 
 /** Options of {@linkcode run}. */
-export interface RunOptions extends Omit<ScheduleOptions, "nameOf" | "timeoutMs" | "graceMs"> {
+export interface RunOptions
+  extends Omit<ScheduleOptions, "nameOf" | "timeoutMs" | "graceMs" | "scope"> {
   /** Timeout for jobs that set none. @default {no limit} */
   timeout?: Duration;
   /** How long cancelled jobs and their processes get to stop. @default {"5s"} */

@@ -21,7 +21,7 @@ import type { Graph } from "./graph.ts";
 import type { Job } from "./job.ts";
 import { type RunnerEnv, RunningJob, type Settlement } from "./job_runner.ts";
 import { Limiter } from "./limiter.ts";
-import { JobScope } from "./scope.ts";
+import { codeWatcher, JobScope } from "./scope.ts";
 
 /** What to do when a job fails. */
 export type FailurePolicy = "abort" | "finish" | "continue";
@@ -222,7 +222,7 @@ class Scheduler {
       if (next === undefined) break;
       this.#start(next);
     }
-    this.#runnerEnv?.scope.watcher?.started();
+    if (this.#runnerEnv) codeWatcher(this.#runnerEnv.scope)?.started();
     if (this.#running.size === 0 && !this.#resumeScheduled) this.#finish();
   }
 

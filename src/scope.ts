@@ -40,9 +40,6 @@ export interface CodeWatcher {
 export class JobScope {
   #storage = new AsyncLocalStorage<string>();
 
-  /** Told when a job's function returns (set by the diagnostics). */
-  watcher: CodeWatcher | undefined;
-
   /**
    * Run `fn` as part of a job.
    *
@@ -63,4 +60,47 @@ export class JobScope {
   current(): string | undefined {
     return this.#storage.getStore();
   }
+}
+
+const watchers = new WeakMap<JobScope, CodeWatcher>();
+
+/**
+ * Set (or, with `undefined`, remove) what watches the code of a scope's jobs.
+ *
+ * @param scope The scope.
+ * @param watcher The watcher.
+ *
+ * @example Usage
+ * ```ts
+ * import { codeWatcher, JobScope, watchCode } from "./scope.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const scope = new JobScope();
+ * watchCode(scope, { returned: () => {}, started: () => {} });
+ * assertEquals(typeof codeWatcher(scope)?.started, "function");
+ * watchCode(scope, undefined);
+ * assertEquals(codeWatcher(scope), undefined);
+ * ```
+ */
+export function watchCode(scope: JobScope, watcher: CodeWatcher | undefined): void {
+  if (watcher === undefined) watchers.delete(scope);
+  else watchers.set(scope, watcher);
+}
+
+/**
+ * What watches the code of a scope's jobs, if anything.
+ *
+ * @param scope The scope.
+ * @returns The watcher.
+ *
+ * @example Usage
+ * ```ts
+ * import { codeWatcher, JobScope } from "./scope.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(codeWatcher(new JobScope()), undefined);
+ * ```
+ */
+export function codeWatcher(scope: JobScope): CodeWatcher | undefined {
+  return watchers.get(scope);
 }

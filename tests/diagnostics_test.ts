@@ -8,7 +8,7 @@ import {
 } from "@std/assert";
 import type { DiagnosticEvent, GatherEvent, JobEndEvent } from "../src/events.ts";
 import { Diagnostics } from "../src/diagnostics.ts";
-import { JobScope } from "../src/scope.ts";
+import { codeWatcher, JobScope } from "../src/scope.ts";
 import { FIXTURES, gather, parseEvents } from "./_cli.ts";
 import { liveProcesses, uniqueSleep } from "./_processes.ts";
 
@@ -71,17 +71,18 @@ Deno.test("diagnostics: the profiler starts only once a job may run code of its 
   await watcher.start();
   try {
     // Jobs that returned what ctx.sh returned, or a plain value, run nothing more.
-    scope.watcher!.returned("command", 1, false);
-    scope.watcher!.started();
+    const code = codeWatcher(scope)!;
+    code.returned("command", 1, false);
+    code.started();
     assertEquals(watcher.profiling, false);
-    scope.watcher!.returned("async", 1, true);
+    code.returned("async", 1, true);
     assertEquals(watcher.profiling, false); // not before every job of the batch has started
-    scope.watcher!.started();
+    code.started();
     assertEquals(watcher.profiling, true);
   } finally {
     await watcher.stop();
   }
-  assertEquals(scope.watcher, undefined);
+  assertEquals(codeWatcher(scope), undefined);
 });
 
 Deno.test("diagnostics: --no-diagnostics reports no stall, --stall-threshold raises the bar", async () => {
