@@ -8,6 +8,7 @@
  */
 
 import { GatherError } from "./errors.ts";
+import { type ExitStatus, signalGroup, spawnChild, type SpawnedChild } from "./spawn.ts";
 
 /** Options of {@linkcode runCommand}. */
 export interface RunCommandOptions {
@@ -66,18 +67,9 @@ export async function runCommand(
   const { signal, forceSignal, graceMs = 5000, onLine } = options;
   signal?.throwIfAborted();
   const display = options.display ?? argv.join(" ");
-  let child: Deno.ChildProcess;
+  let child: SpawnedChild;
   try {
-    const [program, ...args] = launcher(argv);
-    child = new Deno.Command(program!, {
-      args,
-      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-      ...(options.env === undefined ? {} : { env: options.env }),
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      detached: SETSID === undefined,
-    }).spawn();
+    child = await spawnChild(argv, options);
   } catch (error) {
     throw new GatherError(
       "COMMAND_FAILED",
@@ -91,6 +83,7 @@ export async function runCommand(
   signal?.addEventListener("abort", onAbort, { once: true });
   forceSignal?.addEventListener("abort", onForce, { once: true });
   if (forceSignal?.aborted) tree.kill();
+  else if (signal?.aborted) tree.stop();
   const stdout: string[] = [];
   const stderr: string[] = [];
   const stderrLines: string[] = [];
@@ -98,8 +91,8 @@ export async function runCommand(
     try {
       const [status] = await Promise.all([
         child.status,
-        readLines(child.stdout, stdout, (line) => onLine?.(line, "stdout")),
-        readLines(child.stderr, stderr, (line) => {
+        readLines(child.readStdout, stdout, (line) => onLine?.(line, "stdout")),
+        readLines(child.readStderr, stderr, (line) => {
           stderrLines.push(line);
           if (stderrLines.length > STDERR_TAIL) stderrLines.shift();
           onLine?.(line, "stderr");
@@ -115,14 +108,14 @@ export async function runCommand(
     }
   })();
   options.registry?.add(done);
-  let status: Deno.CommandStatus;
+  let status: ExitStatus;
   try {
     status = await done;
   } finally {
     options.registry?.delete(done);
   }
   if (signal?.aborted) throw signal.reason;
-  const code = status.signal === null ? status.code : 128 + signalNumber(status.signal);
+  const code = status.code;
   const result = { code, stdout: stdout.join(""), stderr: stderr.join("") };
   if (code !== 0) {
     const tail = stderrLines;
@@ -136,57 +129,17 @@ export async function runCommand(
 }
 
 /**
- * Where `setsid` lives, on Linux. Starting a command through it puts the
- * command in a new session and process group, like `detached: true`, but
- * lets Deno use `posix_spawn`: `detached` makes it fork the whole runtime on
- * the main thread (measured: 1.3 ms per spawn, 67 % of a run of 1,000
- * `true` jobs).
- */
-const found = new Map<string, string | undefined>();
-const SETSID = Deno.build.os === "linux" ? findProgram("setsid") : undefined;
-
-/** The argv to spawn: through `setsid` where it is available. */
-function launcher(argv: readonly string[]): string[] {
-  if (SETSID === undefined) return [...argv];
-  const program = argv[0]!;
-  const path = program.includes("/") ? program : findProgram(program);
-  if (path === undefined) throw new Deno.errors.NotFound(`No such file or directory (os error 2)`);
-  return [SETSID, path, ...argv.slice(1)];
-}
-
-/** The full path of a program on PATH, remembered. */
-function findProgram(name: string): string | undefined {
-  if (found.has(name)) return found.get(name);
-  let path: string | undefined;
-  for (const dir of (Deno.env.get("PATH") ?? "/usr/bin:/bin").split(":")) {
-    try {
-      const candidate = `${dir || "."}/${name}`;
-      const info = Deno.statSync(candidate);
-      if (info.isFile && (info.mode === null || (info.mode & 0o111) !== 0)) {
-        path = candidate;
-        break;
-      }
-    } catch {
-      // not here
-    }
-  }
-  found.set(name, path);
-  return path;
-}
-
-/**
- * Read a stream as text: keep every chunk in `text`, and hand each line to
+ * Read a pipe as text: keep every chunk in `text`, and hand each line to
  * `each` (a final line without a newline too; `\r\n` ends a line as `\n` does).
  * A plain reader loop: chaining `TextDecoderStream` and `TextLineStream`
  * cost three stream transforms per pipe, 10 % of a run of 1,000 short commands.
  */
 async function readLines(
-  stream: ReadableStream<Uint8Array>,
+  read: () => Promise<Uint8Array | null>,
   text: string[],
   each: (line: string) => void,
 ): Promise<void> {
   const decoder = new TextDecoder();
-  const reader = stream.getReader();
   let partial = "";
   const split = (chunk: string, last: boolean) => {
     if (chunk !== "") text.push(chunk);
@@ -203,30 +156,10 @@ async function readLines(
       partial = "";
     }
   };
-  try {
-    while (true) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      split(decoder.decode(value, { stream: true }), false);
-    }
-    split(decoder.decode(), true);
-  } finally {
-    reader.releaseLock();
+  for (let chunk = await read(); chunk !== null; chunk = await read()) {
+    split(decoder.decode(chunk, { stream: true }), false);
   }
-}
-
-function signalNumber(name: Deno.Signal): number {
-  const numbers: Partial<Record<Deno.Signal, number>> = {
-    SIGHUP: 1,
-    SIGINT: 2,
-    SIGQUIT: 3,
-    SIGKILL: 9,
-    SIGSEGV: 11,
-    SIGPIPE: 13,
-    SIGALRM: 14,
-    SIGTERM: 15,
-  };
-  return numbers[name] ?? 0;
+  split(decoder.decode(), true);
 }
 
 /** A process group: stopped with SIGTERM then SIGKILL, watched until no live member is left. */
@@ -267,13 +200,8 @@ class ProcessTree {
     }, delayMs));
   }
 
-  #send(signal: Deno.Signal): boolean {
-    try {
-      Deno.kill(-this.#pgid, signal);
-      return true;
-    } catch {
-      return false; // no process left in the group
-    }
+  #send(signal: "SIGTERM" | "SIGKILL"): boolean {
+    return signalGroup(this.#pgid, signal);
   }
 
   #finish(): void {
@@ -288,11 +216,7 @@ class ProcessTree {
  * skipped because an init that reaps slowly keeps them for a second or more.
  */
 function groupHasLiveMember(pgid: number): boolean {
-  try {
-    Deno.kill(-pgid, "SIGCONT");
-  } catch {
-    return false;
-  }
+  if (!signalGroup(pgid, "SIGCONT")) return false;
   try {
     for (const entry of Deno.readDirSync("/proc")) {
       if (!/^\d+$/.test(entry.name)) continue;

@@ -2,6 +2,7 @@ import { assertEquals, assertLess, assertRejects, assertStringIncludes } from "@
 import { delay } from "@std/async/delay";
 import { type GatherEvent, job, run } from "../mod.ts";
 import { runCommand } from "../src/process.ts";
+import { posixSpawner } from "../src/posix_spawn.ts";
 import { liveProcesses, uniqueSleep } from "./_processes.ts";
 
 Deno.test("ctx.sh kills the whole process tree when the job is cancelled", async () => {
@@ -95,4 +96,53 @@ Deno.test("runCommand() rejects at once when the signal is already aborted", asy
   controller.abort(new Error("already"));
   await assertRejects(() => runCommand(["true"], { signal: controller.signal }), Error, "already");
   await delay(0);
+});
+
+Deno.test("runCommand() gives the command gather's environment as it is now, plus extra variables", async () => {
+  Deno.env.set("GATHER_TEST_LATE", "set while running");
+  try {
+    const result = await runCommand(
+      ["sh", "-c", 'printf "%s|%s|%s" "$GATHER_TEST_LATE" "$EXTRA" "$(pwd)"'],
+      { env: { EXTRA: "extra" }, cwd: "/tmp" },
+    );
+    assertEquals(result.stdout, "set while running|extra|/tmp");
+    const plain = await runCommand(["sh", "-c", 'printf %s "$GATHER_TEST_LATE"']);
+    assertEquals(plain.stdout, "set while running");
+  } finally {
+    Deno.env.delete("GATHER_TEST_LATE");
+  }
+});
+
+Deno.test("runCommand() starts each command as the leader of a new session", async () => {
+  // /proc/self/stat: pid (comm) state ppid pgrp session ...
+  const { stdout } = await runCommand(["sh", "-c", "cat /proc/$$/stat"]);
+  const [pid] = stdout.split(" ");
+  const [, , pgrp, session] = stdout.slice(stdout.lastIndexOf(")") + 2).split(" ");
+  assertEquals([pgrp, session], [pid, pid]);
+});
+
+Deno.test("runCommand() reports the signal that killed a command", async () => {
+  const error = await assertRejects(() => runCommand(["sh", "-c", "kill -TERM $$"]), Error);
+  assertStringIncludes(error.message, "Command failed with signal SIGTERM");
+});
+
+Deno.test("spawnChild() uses posix_spawn unless GATHER_SPAWN=command asks for Deno.Command", () => {
+  const forced = Deno.env.get("GATHER_SPAWN") === "command";
+  assertEquals(posixSpawner() === undefined, forced || Deno.build.os !== "linux");
+});
+
+Deno.test({
+  name: "the Deno.Command fallback (GATHER_SPAWN=command) passes the same process tests",
+  ignore: Deno.env.get("GATHER_SPAWN") === "command",
+  fn: async () => {
+    const test = await new Deno.Command(Deno.execPath(), {
+      args: ["test", "-A", "--no-check", new URL(import.meta.url).pathname],
+      env: { GATHER_SPAWN: "command", NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const output = new TextDecoder().decode(test.stdout);
+    assertEquals(test.code, 0, output + new TextDecoder().decode(test.stderr));
+    assertStringIncludes(output, "0 failed");
+  },
 });

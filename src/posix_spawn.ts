@@ -1,0 +1,357 @@
+/**
+ * Starting a command in a new session through glibc's `posix_spawn`, by FFI.
+ *
+ * `Deno.Command` cannot put a child in a new process group cheaply: its
+ * `detached` option forks the whole runtime on the main thread (3-7 ms per
+ * spawn measured here), and going through `setsid(1)` costs a second `exec`
+ * (about 0.8 ms of CPU per command). `posix_spawn` with `POSIX_SPAWN_SETSID`
+ * does it in the one `vfork`+`exec`, as ninja does with
+ * `POSIX_SPAWN_SETPGROUP`. The output pipes and the wait run on Deno's
+ * blocking thread pool (FFI calls marked `nonblocking`), off the event loop.
+ *
+ * Linux with glibc only, and only with `--allow-ffi`; {@linkcode posixSpawner}
+ * returns `undefined` elsewhere, and callers fall back to `Deno.Command`.
+ *
+ * @module
+ */
+
+/** How a child ended. */
+export interface ExitStatus {
+  /** The exit code, or 128 + n when killed by signal n. */
+  code: number;
+  /** The signal's name when killed by one, else `null`. */
+  signal: string | null;
+}
+
+/** A started child process. */
+export interface SpawnedChild {
+  /** Its process id, which is also its process group and session id. */
+  pid: number;
+  /** Settles when it has exited and been reaped. */
+  status: Promise<ExitStatus>;
+  /** The next chunk of its stdout, `null` at the end; valid until the next call. */
+  readStdout: () => Promise<Uint8Array | null>;
+  /** The same for stderr. */
+  readStderr: () => Promise<Uint8Array | null>;
+}
+
+/** What a spawn needs beyond argv. */
+export interface SpawnOptions {
+  /** The working directory. */
+  cwd?: string;
+  /** Variables added to (or replacing those of) gather's own environment. */
+  env?: Record<string, string>;
+}
+
+/**
+ * Starts `path` with `argv` in a new session, or returns `undefined` when too
+ * many children are live for the blocking pool; throws `Error` with the OS's
+ * reason when the command cannot start.
+ */
+export type Spawner = (
+  path: string,
+  argv: readonly string[],
+  options: SpawnOptions,
+) => Promise<SpawnedChild> | undefined;
+
+const POSIX_SPAWN_SETSIGDEF = 0x04;
+const POSIX_SPAWN_SETSIGMASK = 0x08;
+const POSIX_SPAWN_SETSID = 0x80;
+const O_CLOEXEC = 0o2000000;
+const O_RDONLY = 0;
+/** Room for glibc's `posix_spawnattr_t` (336 bytes), `posix_spawn_file_actions_t` (80) and `sigset_t` (128). */
+const OPAQUE_BYTES = 512;
+const CHUNK_BYTES = 16 * 1024;
+/** A live child can hold three threads of Deno's blocking pool (512 threads); stay well under it. */
+const MAX_LIVE = 128;
+
+const SYMBOLS = {
+  posix_spawn: {
+    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+    nonblocking: true,
+  },
+  posix_spawn_file_actions_init: { parameters: ["buffer"], result: "i32" },
+  posix_spawn_file_actions_destroy: { parameters: ["buffer"], result: "i32" },
+  posix_spawn_file_actions_adddup2: { parameters: ["buffer", "i32", "i32"], result: "i32" },
+  posix_spawn_file_actions_addopen: {
+    parameters: ["buffer", "i32", "buffer", "i32", "u32"],
+    result: "i32",
+  },
+  posix_spawn_file_actions_addchdir_np: { parameters: ["buffer", "buffer"], result: "i32" },
+  posix_spawnattr_init: { parameters: ["buffer"], result: "i32" },
+  posix_spawnattr_destroy: { parameters: ["buffer"], result: "i32" },
+  posix_spawnattr_setflags: { parameters: ["buffer", "i16"], result: "i32" },
+  posix_spawnattr_setsigdefault: { parameters: ["buffer", "buffer"], result: "i32" },
+  posix_spawnattr_setsigmask: { parameters: ["buffer", "buffer"], result: "i32" },
+  sigemptyset: { parameters: ["buffer"], result: "i32" },
+  sigfillset: { parameters: ["buffer"], result: "i32" },
+  pipe2: { parameters: ["buffer", "i32"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+  strerror: { parameters: ["i32"], result: "pointer" },
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize", nonblocking: true },
+  waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32", nonblocking: true },
+  kill: { parameters: ["i32", "i32"], result: "i32" },
+  environ: { type: "pointer" },
+} as const;
+
+type Libc = Omit<Deno.DynamicLibrary<typeof SYMBOLS>["symbols"], "environ"> & {
+  /** Where libc keeps its `environ` pointer. */
+  environ: Deno.UnsafePointerView;
+};
+
+const SIGNAL_NAMES: Record<number, string> = {
+  1: "SIGHUP",
+  2: "SIGINT",
+  3: "SIGQUIT",
+  4: "SIGILL",
+  6: "SIGABRT",
+  7: "SIGBUS",
+  8: "SIGFPE",
+  9: "SIGKILL",
+  10: "SIGUSR1",
+  11: "SIGSEGV",
+  12: "SIGUSR2",
+  13: "SIGPIPE",
+  14: "SIGALRM",
+  15: "SIGTERM",
+};
+
+/** Sends a signal (by number) to a process, or to a group when `pid` is negative. */
+export type Killer = (pid: number, signal: number) => boolean;
+
+let loaded: { spawn: Spawner; kill: Killer } | null | undefined;
+
+/**
+ * The `posix_spawn` spawner, or `undefined` where it cannot work: not Linux,
+ * no glibc, no FFI permission, or `GATHER_SPAWN=command` in the environment
+ * (which forces `Deno.Command`).
+ *
+ * @returns A function that starts a command in a new session.
+ *
+ * @example Usage
+ * ```ts
+ * import { posixSpawner } from "./posix_spawn.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const spawn = posixSpawner();
+ * const child = await spawn?.("/bin/sh", ["sh", "-c", "exit 3"], {});
+ * if (child) {
+ *   while (await child.readStdout() !== null);
+ *   while (await child.readStderr() !== null);
+ *   assertEquals((await child.status).code, 3);
+ * }
+ * ```
+ */
+export function posixSpawner(): Spawner | undefined {
+  if (loaded === undefined) loaded = load() ?? null;
+  return loaded?.spawn;
+}
+
+/**
+ * libc's `kill`, which reports a missing process by its result rather than by
+ * throwing (`Deno.kill` builds an error with a stack: 30 µs per call), or
+ * `undefined` where {@linkcode posixSpawner} is.
+ *
+ * @returns A function that signals a process or group and says whether it exists.
+ *
+ * @example Usage
+ * ```ts
+ * import { posixKiller } from "./posix_spawn.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(posixKiller()?.(Deno.pid, 0) ?? true, true);
+ * ```
+ */
+export function posixKiller(): Killer | undefined {
+  if (loaded === undefined) loaded = load() ?? null;
+  return loaded?.kill;
+}
+
+function load(): { spawn: Spawner; kill: Killer } | undefined {
+  if (Deno.build.os !== "linux") return undefined;
+  try {
+    if (Deno.env.get("GATHER_SPAWN") === "command") return undefined;
+    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return undefined;
+    const library = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
+    const libc = { ...library, environ: new Deno.UnsafePointerView(library.environ!) };
+    const sigmask = new Uint8Array(OPAQUE_BYTES);
+    const sigdefault = new Uint8Array(OPAQUE_BYTES);
+    libc.sigemptyset(sigmask);
+    libc.sigfillset(sigdefault);
+    let live = 0;
+    const spawner: Spawner = (path, argv, options) => {
+      if (live >= MAX_LIVE) return undefined;
+      live++;
+      const child = spawn(libc, { sigmask, sigdefault }, path, argv, options);
+      child.then((started) => started.status, () => {}).finally(() => live--);
+      return child;
+    };
+    return { spawn: spawner, kill: (pid, signal) => libc.kill(pid, signal) === 0 };
+  } catch {
+    return undefined;
+  }
+}
+
+const encoder = new TextEncoder();
+
+async function spawn(
+  libc: Libc,
+  signals: { sigmask: Uint8Array; sigdefault: Uint8Array },
+  path: string,
+  argv: readonly string[],
+  options: SpawnOptions,
+): Promise<SpawnedChild> {
+  const stdout = new Int32Array(2);
+  const stderr = new Int32Array(2);
+  if (libc.pipe2(stdout, O_CLOEXEC) !== 0) throw new Error("Cannot create a pipe");
+  if (libc.pipe2(stderr, O_CLOEXEC) !== 0) {
+    libc.close(stdout[0]!);
+    libc.close(stdout[1]!);
+    throw new Error("Cannot create a pipe");
+  }
+  // Everything the call reads: kept referenced until it returns on its thread.
+  const call = {
+    pid: new Int32Array(1),
+    path: cString(path),
+    devNull: cString("/dev/null"),
+    cwd: options.cwd === undefined ? undefined : cString(options.cwd),
+    args: cStrings(argv),
+    envp: options.env === undefined ? currentEnvironment(libc) : withEnvironment(options.env),
+    actions: new Uint8Array(OPAQUE_BYTES),
+    attributes: new Uint8Array(OPAQUE_BYTES),
+  };
+  libc.posix_spawn_file_actions_init(call.actions);
+  libc.posix_spawnattr_init(call.attributes);
+  let error: number;
+  try {
+    libc.posix_spawn_file_actions_addopen(call.actions, 0, call.devNull, O_RDONLY, 0);
+    libc.posix_spawn_file_actions_adddup2(call.actions, stdout[1]!, 1);
+    libc.posix_spawn_file_actions_adddup2(call.actions, stderr[1]!, 2);
+    if (call.cwd) libc.posix_spawn_file_actions_addchdir_np(call.actions, call.cwd);
+    libc.posix_spawnattr_setsigmask(call.attributes, signals.sigmask);
+    libc.posix_spawnattr_setsigdefault(call.attributes, signals.sigdefault);
+    libc.posix_spawnattr_setflags(
+      call.attributes,
+      POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK,
+    );
+    // On the blocking pool: posix_spawn returns only once the child has called exec.
+    error = await libc.posix_spawn(
+      call.pid,
+      call.path,
+      call.actions,
+      call.attributes,
+      call.args.pointers,
+      call.envp,
+    );
+  } finally {
+    libc.posix_spawn_file_actions_destroy(call.actions);
+    libc.posix_spawnattr_destroy(call.attributes);
+    libc.close(stdout[1]!);
+    libc.close(stderr[1]!);
+  }
+  if (error !== 0) {
+    libc.close(stdout[0]!);
+    libc.close(stderr[0]!);
+    const reason = Deno.UnsafePointerView.getCString(libc.strerror(error)!);
+    throw new Error(`${reason} (os error ${error})`);
+  }
+  const pid = call.pid[0]!;
+  return {
+    pid,
+    status: waitFor(libc, pid),
+    readStdout: reader(libc, stdout[0]!),
+    readStderr: reader(libc, stderr[0]!),
+  };
+}
+
+/** Reads a pipe on the blocking pool, closing it at the end. */
+function reader(libc: Libc, fd: number): () => Promise<Uint8Array | null> {
+  const buffer = new Uint8Array(CHUNK_BYTES);
+  let open = true;
+  let failures = 0;
+  return async () => {
+    while (open) {
+      const count = Number(await libc.read(fd, buffer, BigInt(CHUNK_BYTES)));
+      if (count > 0) return buffer.subarray(0, count);
+      // -1 is an interrupted read (EINTR), tried again a few times; 0 is the end.
+      if (count < 0 && ++failures < 5) continue;
+      open = false;
+      libc.close(fd);
+    }
+    return null;
+  };
+}
+
+async function waitFor(libc: Libc, pid: number): Promise<ExitStatus> {
+  const status = new Int32Array(1);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    // -1 is an interrupted wait (EINTR): wait again.
+    if (await libc.waitpid(pid, status, 0) === pid) return decodeStatus(status[0]!);
+  }
+  throw new Error(`Cannot wait for process ${pid}`);
+}
+
+/**
+ * Decodes a `waitpid` status word.
+ *
+ * @param word The status as `waitpid` wrote it.
+ * @returns The exit code (128 + n for signal n) and the signal's name.
+ *
+ * @example Usage
+ * ```ts
+ * import { decodeStatus } from "./posix_spawn.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(decodeStatus(3 << 8), { code: 3, signal: null });
+ * assertEquals(decodeStatus(15), { code: 143, signal: "SIGTERM" });
+ * ```
+ */
+export function decodeStatus(word: number): ExitStatus {
+  const signal = word & 0x7f;
+  if (signal === 0) return { code: (word >> 8) & 0xff, signal: null };
+  return { code: 128 + signal, signal: SIGNAL_NAMES[signal] ?? `signal ${signal}` };
+}
+
+/**
+ * A copy of libc's `environ` array, which `Deno.env.set` keeps current. The
+ * strings it points to stay valid: glibc's `setenv` never frees one. Copying
+ * the array (not passing `environ` itself) keeps the spawn, which reads it on
+ * another thread, safe from a `setenv` that moves the array meanwhile.
+ */
+function currentEnvironment(libc: Libc): BigUint64Array {
+  const array = Deno.UnsafePointer.create(libc.environ.getBigUint64());
+  if (array === null) return new BigUint64Array(1);
+  const view = new Deno.UnsafePointerView(array);
+  let count = 0;
+  while (view.getBigUint64(count * 8) !== 0n) count++;
+  return new BigUint64Array(view.getArrayBuffer((count + 1) * 8).slice(0));
+}
+
+/** Gather's environment with `extra` added, as a NULL-terminated array of C strings. */
+function withEnvironment(extra: Record<string, string>): BigUint64Array & { strings: Uint8Array } {
+  const env = { ...Deno.env.toObject(), ...extra };
+  const { bytes, pointers } = cStrings(
+    Object.entries(env).map(([key, value]) => `${key}=${value}`),
+  );
+  return Object.assign(pointers, { strings: bytes });
+}
+
+function cString(text: string): Uint8Array {
+  return encoder.encode(text + "\0");
+}
+
+/** NUL-terminated strings in one buffer, and a NULL-terminated array of pointers to them. */
+function cStrings(texts: readonly string[]): { bytes: Uint8Array; pointers: BigUint64Array } {
+  let size = 0;
+  for (const text of texts) size += text.length * 3 + 1;
+  const bytes = new Uint8Array(size);
+  const pointers = new BigUint64Array(texts.length + 1);
+  const base = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(bytes)));
+  let offset = 0;
+  texts.forEach((text, i) => {
+    pointers[i] = base + BigInt(offset);
+    offset += encoder.encodeInto(text, bytes.subarray(offset)).written + 1;
+  });
+  return { bytes, pointers };
+}
