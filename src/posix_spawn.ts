@@ -29,11 +29,12 @@ export interface SpawnedChild {
   pid: number;
   /** Settles when it has exited and been reaped. */
   status: Promise<ExitStatus>;
-  /** The next chunk of its stdout, `null` at the end; valid until the next call. */
-  readStdout: () => Promise<Uint8Array | null>;
-  /** The same for stderr. */
-  readStderr: () => Promise<Uint8Array | null>;
+  /** Settles when both its output pipes have reached their end. */
+  drained: Promise<void>;
 }
+
+/** Receives a chunk of a child's output; the bytes are valid only during the call. */
+export type OutputSink = (chunk: Uint8Array, stream: "stdout" | "stderr") => void;
 
 /** What a spawn needs beyond argv. */
 export interface SpawnOptions {
@@ -41,6 +42,8 @@ export interface SpawnOptions {
   cwd?: string;
   /** Variables added to (or replacing those of) gather's own environment. */
   env?: Record<string, string>;
+  /** Where its output goes. */
+  onOutput?: OutputSink;
 }
 
 /**
@@ -89,8 +92,16 @@ const SYMBOLS = {
   pipe2: { parameters: ["buffer", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
   strerror: { parameters: ["i32"], result: "pointer" },
-  read: { parameters: ["i32", "buffer", "usize"], result: "isize", nonblocking: true },
-  waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32", nonblocking: true },
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
+  waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  waitpid_blocking: {
+    name: "waitpid",
+    parameters: ["i32", "buffer", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
+  syscall: { parameters: ["i64", "i64", "i64"], result: "i64" },
   kill: { parameters: ["i32", "i32"], result: "i32" },
   environ: { type: "pointer" },
 } as const;
@@ -135,11 +146,14 @@ let loaded: { spawn: Spawner; kill: Killer } | null | undefined;
  * import { assertEquals } from "@std/assert";
  *
  * const spawn = posixSpawner();
- * const child = await spawn?.("/bin/sh", ["sh", "-c", "exit 3"], {});
+ * let text = "";
+ * const decoder = new TextDecoder();
+ * const onOutput = (chunk: Uint8Array) => text += decoder.decode(chunk);
+ * const child = await spawn?.("/bin/sh", ["sh", "-c", "echo hi; exit 3"], { onOutput });
  * if (child) {
- *   while (await child.readStdout() !== null);
- *   while (await child.readStderr() !== null);
  *   assertEquals((await child.status).code, 3);
+ *   await child.drained;
+ *   assertEquals(text, "hi\n");
  * }
  * ```
  */
@@ -256,38 +270,84 @@ async function spawn(
     const reason = Deno.UnsafePointerView.getCString(libc.strerror(error)!);
     throw new Error(`${reason} (os error ${error})`);
   }
-  const pid = call.pid[0]!;
-  return {
-    pid,
-    status: waitFor(libc, pid),
-    readStdout: reader(libc, stdout[0]!),
-    readStderr: reader(libc, stderr[0]!),
-  };
+  return watch(libc, call.pid[0]!, stdout[0]!, stderr[0]!, options.onOutput);
 }
 
-/** Reads a pipe on the blocking pool, closing it at the end. */
-function reader(libc: Libc, fd: number): () => Promise<Uint8Array | null> {
+const SYS_PIDFD_OPEN = 434;
+const WNOHANG = 1;
+const POLLIN = 1;
+
+/**
+ * Follows a child: one `poll` on the blocking pool waits for its two pipes
+ * and its pidfd at once (a short command costs one such call, where a read
+ * per pipe and a wait would cost three); what `poll` finds ready is read, or
+ * reaped, at once on the main thread. Without pidfds (Linux before 5.3), a
+ * blocking `waitpid` stands in for the pidfd.
+ */
+function watch(
+  libc: Libc,
+  pid: number,
+  stdout: number,
+  stderr: number,
+  onOutput: OutputSink | undefined,
+): SpawnedChild {
+  const pidfd = Number(libc.syscall(BigInt(SYS_PIDFD_OPEN), BigInt(pid), 0n));
+  // Three `struct pollfd { int fd; short events; short revents; }`.
+  const fds = new Int32Array(6);
+  const events = new Int16Array(fds.buffer);
+  [stdout, stderr, pidfd].forEach((fd, i) => {
+    fds[i * 2] = fd; // a negative fd is ignored by poll
+    events[i * 4 + 2] = POLLIN;
+  });
+  const word = new Int32Array(1);
   const buffer = new Uint8Array(CHUNK_BYTES);
-  let open = true;
-  let failures = 0;
-  return async () => {
-    while (open) {
-      const count = Number(await libc.read(fd, buffer, BigInt(CHUNK_BYTES)));
-      if (count > 0) return buffer.subarray(0, count);
-      // -1 is an interrupted read (EINTR), tried again a few times; 0 is the end.
-      if (count < 0 && ++failures < 5) continue;
-      open = false;
-      libc.close(fd);
-    }
-    return null;
+  let resolveStatus!: (status: ExitStatus) => void;
+  let rejectStatus!: (error: Error) => void;
+  const status = new Promise<ExitStatus>((resolve, reject) => {
+    resolveStatus = resolve;
+    rejectStatus = reject;
+  });
+  if (pidfd < 0) waitBlocking(libc, pid).then(resolveStatus, rejectStatus);
+  const reap = () => {
+    if (libc.waitpid(pid, word, WNOHANG) === pid) resolveStatus(decodeStatus(word[0]!));
+    else rejectStatus(new Error(`Cannot wait for process ${pid}`));
   };
+  const drained = (async () => {
+    let failures = 0;
+    while (fds[0]! >= 0 || fds[2]! >= 0 || fds[4]! >= 0) {
+      const ready = await libc.poll(fds, 3n, -1);
+      if (ready < 0) {
+        if (++failures > 100) throw new Error(`Cannot follow the output of process ${pid}`);
+        continue; // interrupted (EINTR)
+      }
+      for (let i = 0; i < 3; i++) {
+        const fd = fds[i * 2]!;
+        if (fd < 0 || events[i * 4 + 3] === 0) continue;
+        if (i === 2) {
+          libc.close(fd);
+          fds[4] = -1;
+          reap();
+          continue;
+        }
+        const count = Number(libc.read(fd, buffer, BigInt(CHUNK_BYTES)));
+        if (count > 0) {
+          onOutput?.(buffer.subarray(0, count), i === 0 ? "stdout" : "stderr");
+        } else {
+          libc.close(fd);
+          fds[i * 2] = -1;
+        }
+      }
+    }
+  })();
+  drained.catch(() => {});
+  return { pid, status, drained };
 }
 
-async function waitFor(libc: Libc, pid: number): Promise<ExitStatus> {
+async function waitBlocking(libc: Libc, pid: number): Promise<ExitStatus> {
   const status = new Int32Array(1);
   for (let attempt = 0; attempt < 5; attempt++) {
     // -1 is an interrupted wait (EINTR): wait again.
-    if (await libc.waitpid(pid, status, 0) === pid) return decodeStatus(status[0]!);
+    if (await libc.waitpid_blocking(pid, status, 0) === pid) return decodeStatus(status[0]!);
   }
   throw new Error(`Cannot wait for process ${pid}`);
 }

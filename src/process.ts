@@ -67,9 +67,23 @@ export async function runCommand(
   const { signal, forceSignal, graceMs = 5000, onLine } = options;
   signal?.throwIfAborted();
   const display = options.display ?? argv.join(" ");
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const stderrLines: string[] = [];
+  const lines = {
+    stdout: new LineSplitter(stdout, (line) => onLine?.(line, "stdout")),
+    stderr: new LineSplitter(stderr, (line) => {
+      stderrLines.push(line);
+      if (stderrLines.length > STDERR_TAIL) stderrLines.shift();
+      onLine?.(line, "stderr");
+    }),
+  };
   let child: SpawnedChild;
   try {
-    child = await spawnChild(argv, options);
+    child = await spawnChild(argv, {
+      ...options,
+      onOutput: (chunk, stream) => lines[stream].push(chunk),
+    });
   } catch (error) {
     throw new GatherError(
       "COMMAND_FAILED",
@@ -84,18 +98,13 @@ export async function runCommand(
   forceSignal?.addEventListener("abort", onForce, { once: true });
   if (forceSignal?.aborted) tree.kill();
   else if (signal?.aborted) tree.stop();
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const stderrLines: string[] = [];
   const done = (async () => {
     try {
       const [status] = await Promise.all([
         child.status,
-        readLines(child.readStdout, stdout, (line) => onLine?.(line, "stdout")),
-        readLines(child.readStderr, stderr, (line) => {
-          stderrLines.push(line);
-          if (stderrLines.length > STDERR_TAIL) stderrLines.shift();
-          onLine?.(line, "stderr");
+        child.drained.then(() => {
+          lines.stdout.end();
+          lines.stderr.end();
         }),
         // Once the direct child is gone, stop whatever it left running, so the pipes close.
         child.status.then(() => tree.stop()),
@@ -129,37 +138,45 @@ export async function runCommand(
 }
 
 /**
- * Read a pipe as text: keep every chunk in `text`, and hand each line to
- * `each` (a final line without a newline too; `\r\n` ends a line as `\n` does).
- * A plain reader loop: chaining `TextDecoderStream` and `TextLineStream`
+ * Turns a pipe's bytes into text: keeps every chunk in `text`, and hands each
+ * line to `each` (a final line without a newline too; `\r\n` ends a line as
+ * `\n` does). Plain code: chaining `TextDecoderStream` and `TextLineStream`
  * cost three stream transforms per pipe, 10 % of a run of 1,000 short commands.
  */
-async function readLines(
-  read: () => Promise<Uint8Array | null>,
-  text: string[],
-  each: (line: string) => void,
-): Promise<void> {
-  const decoder = new TextDecoder();
-  let partial = "";
-  const split = (chunk: string, last: boolean) => {
-    if (chunk !== "") text.push(chunk);
-    let data = partial + chunk;
+class LineSplitter {
+  #decoder = new TextDecoder();
+  #partial = "";
+  #text: string[];
+  #each: (line: string) => void;
+
+  constructor(text: string[], each: (line: string) => void) {
+    this.#text = text;
+    this.#each = each;
+  }
+
+  push(bytes: Uint8Array): void {
+    this.#split(this.#decoder.decode(bytes, { stream: true }));
+  }
+
+  end(): void {
+    this.#split(this.#decoder.decode());
+    const rest = this.#partial;
+    this.#partial = "";
+    if (rest !== "") this.#each(rest.endsWith("\r") ? rest.slice(0, -1) : rest);
+  }
+
+  #split(chunk: string): void {
+    if (chunk === "") return;
+    this.#text.push(chunk);
+    let data = this.#partial + chunk;
     let at = data.indexOf("\n");
     while (at >= 0) {
-      each(data.charCodeAt(at - 1) === 13 ? data.slice(0, at - 1) : data.slice(0, at));
+      this.#each(data.charCodeAt(at - 1) === 13 ? data.slice(0, at - 1) : data.slice(0, at));
       data = data.slice(at + 1);
       at = data.indexOf("\n");
     }
-    partial = data;
-    if (last && partial !== "") {
-      each(partial.endsWith("\r") ? partial.slice(0, -1) : partial);
-      partial = "";
-    }
-  };
-  for (let chunk = await read(); chunk !== null; chunk = await read()) {
-    split(decoder.decode(chunk, { stream: true }), false);
+    this.#partial = data;
   }
-  split(decoder.decode(), true);
 }
 
 /** A process group: stopped with SIGTERM then SIGKILL, watched until no live member is left. */

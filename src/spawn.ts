@@ -7,9 +7,15 @@
  * @module
  */
 
-import { type ExitStatus, posixKiller, posixSpawner, type SpawnedChild } from "./posix_spawn.ts";
+import {
+  type ExitStatus,
+  type OutputSink,
+  posixKiller,
+  posixSpawner,
+  type SpawnedChild,
+} from "./posix_spawn.ts";
 
-export type { ExitStatus, SpawnedChild };
+export type { ExitStatus, OutputSink, SpawnedChild };
 
 /** Options of {@linkcode spawnChild}. */
 export interface SpawnChildOptions {
@@ -17,6 +23,8 @@ export interface SpawnChildOptions {
   cwd?: string;
   /** Extra environment variables. */
   env?: Record<string, string>;
+  /** Receives its output, chunk by chunk. */
+  onOutput?: OutputSink;
 }
 
 /**
@@ -33,12 +41,13 @@ export interface SpawnChildOptions {
  * import { spawnChild } from "./spawn.ts";
  * import { assertEquals } from "@std/assert";
  *
- * const child = await spawnChild(["sh", "-c", "echo hi"]);
- * const chunk = await child.readStdout();
- * assertEquals(new TextDecoder().decode(chunk!), "hi\n");
- * while (await child.readStdout() !== null);
- * while (await child.readStderr() !== null);
+ * const chunks: string[] = [];
+ * const onOutput = (chunk: Uint8Array, stream: string) =>
+ *   chunks.push(`${stream}: ${new TextDecoder().decode(chunk)}`);
+ * const child = await spawnChild(["sh", "-c", "echo hi"], { onOutput });
  * assertEquals(await child.status, { code: 0, signal: null });
+ * await child.drained;
+ * assertEquals(chunks, ["stdout: hi\n"]);
  * ```
  */
 export function spawnChild(
@@ -88,8 +97,10 @@ function spawnCommand(
       code: status.signal === null ? status.code : 128 + signalNumber(status.signal),
       signal: status.signal,
     })),
-    readStdout: chunks(child.stdout),
-    readStderr: chunks(child.stderr),
+    drained: Promise.all([
+      pump(child.stdout, "stdout", options.onOutput),
+      pump(child.stderr, "stderr", options.onOutput),
+    ]).then(() => {}),
   };
 }
 
@@ -110,8 +121,7 @@ const SIGNAL_NUMBERS = { SIGCONT: 18, SIGKILL: 9, SIGTERM: 15 } as const;
  * const child = await spawnChild(["sleep", "30"]);
  * assertEquals(signalGroup(child.pid, "SIGTERM"), true);
  * assertEquals((await child.status).signal, "SIGTERM");
- * while (await child.readStdout() !== null);
- * while (await child.readStderr() !== null);
+ * await child.drained;
  * assertEquals(signalGroup(child.pid, "SIGTERM"), false);
  * ```
  */
@@ -126,14 +136,15 @@ export function signalGroup(pgid: number, signal: keyof typeof SIGNAL_NUMBERS): 
   }
 }
 
-function chunks(stream: ReadableStream<Uint8Array>): () => Promise<Uint8Array | null> {
+async function pump(
+  stream: ReadableStream<Uint8Array>,
+  name: "stdout" | "stderr",
+  sink: OutputSink | undefined,
+): Promise<void> {
   const reader = stream.getReader();
-  return async () => {
-    const { value, done } = await reader.read();
-    if (!done) return value;
-    reader.releaseLock();
-    return null;
-  };
+  for (let next = await reader.read(); !next.done; next = await reader.read()) {
+    sink?.(next.value, name);
+  }
 }
 
 function signalNumber(name: Deno.Signal): number {
