@@ -89,7 +89,7 @@ export async function runComparison(spec: ComparisonSpec, env: BenchEnv): Promis
       }
       add(
         tool.id,
-        await runTool(tool, files, spec, startup, tool.id === "gather" ? problems : notes),
+        await runTool(tool, files, spec, startup, tool.id.startsWith("gather") ? problems : notes),
       );
       if (tool.id === "gather" && spec.secondRun) {
         add(RUN_2, await runTool(tool, files, spec, startup, problems));

@@ -14,6 +14,7 @@ import type { GraphFiles } from "./write.ts";
 /** A tool's id. */
 export type ToolId =
   | "gather"
+  | "gather-command"
   | "python"
   | "ninja"
   | "make"
@@ -104,6 +105,16 @@ export function makeTools(
       kinds: ["async", "process"],
       span: "events",
       command: (files, slots) => gatherCommand(deno, gatherMain, files.gather, files.dir, slots),
+    },
+    {
+      // The fallback without FFI: Deno.Command through setsid(1).
+      id: "gather-command",
+      kinds: ["process"],
+      span: "events",
+      command: (files, slots) => ({
+        ...gatherCommand(deno, gatherMain, files.gather, files.dir, slots),
+        env: { GATHER_SPAWN: "command" },
+      }),
     },
     {
       id: "floor",
