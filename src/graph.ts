@@ -14,8 +14,8 @@ import type { JobSpec } from "./resolve.ts";
 export interface Graph {
   /** The jobs, dependencies first. */
   jobs: JobSpec[];
-  /** Index of each job by name. */
-  index: Map<string, number>;
+  /** Index of each job by name (made on first use). */
+  readonly index: Map<string, number>;
   /** `deps[i]`: indices of the jobs job `i` waits for. */
   deps: number[][];
   /** `dependents[i]`: indices of the jobs that wait for job `i`. */
@@ -72,93 +72,177 @@ export function buildGraph(
       );
     }
   }
-  // Collect the closure of the targets.
+  // Jobs by number. The numbers resolveJobs gave are used when the map holds
+  // exactly the jobs it resolved, in order; otherwise the jobs are numbered here.
+  const byId = numbered(specs);
+  const index = byId === undefined
+    ? new Map([...specs.keys()].map((name, id) => [name, id]))
+    : undefined;
+  const list = byId ?? [...specs.values()];
+  /** The number of the job that `spec.deps[d]` names, or -1. */
+  const depId = (spec: JobSpec, d: number): number => {
+    const name = spec.deps[d]!;
+    if (index !== undefined) return index.get(name) ?? -1;
+    const id = spec.depIds[d]!;
+    return id >= 0 && list[id]!.name === name ? id : specs.get(name)?.id ?? -1;
+  };
+  // Collect the closure of the targets, positioning jobs as they are reached
+  // and listing their deps by number: those of the job at position p are
+  // depIds[depStart[p]..depStart[p + 1]).
+  const positionOf = new Int32Array(list.length).fill(-1);
   const selected: JobSpec[] = [];
-  const seen = new Set<string>();
-  const stack = [...targets].reverse();
+  const depStart: number[] = [];
+  const depIds: number[] = [];
+  const stack = targets.map((name) => index?.get(name) ?? specs.get(name)!.id).reverse();
   while (stack.length > 0) {
-    const name = stack.pop()!;
-    if (seen.has(name)) continue;
-    seen.add(name);
-    const spec = specs.get(name)!;
+    const id = stack.pop()!;
+    if (positionOf[id]! >= 0) continue;
+    positionOf[id] = selected.length;
+    const spec = list[id]!;
     selected.push(spec);
+    const from = depIds.length;
+    depStart.push(from);
+    for (let d = 0; d < spec.deps.length; d++) depIds.push(depId(spec, d));
     for (let d = spec.deps.length - 1; d >= 0; d--) {
-      const dep = spec.deps[d]!;
-      if (!specs.has(dep)) {
+      const dep = depIds[from + d]!;
+      if (dep < 0) {
+        const name = spec.deps[d]!;
         throw new GatherError(
           "UNKNOWN_DEPENDENCY",
-          `Cannot schedule "${name}" in ${source}: dependency "${dep}" is not defined${
-            suggest(dep, [...specs.keys()])
+          `Cannot schedule "${spec.name}" in ${source}: dependency "${name}" is not defined${
+            suggest(name, [...specs.keys()])
           }`,
-          { job: name },
+          { job: spec.name },
         );
       }
-      if (!seen.has(dep)) stack.push(dep);
+      if (positionOf[dep]! < 0) stack.push(dep);
     }
   }
-  return sortTopologically(selected, source, options.weights);
+  depStart.push(depIds.length);
+  return sortTopologically(selected, positionOf, depStart, depIds, source, options.weights);
+}
+
+/** The jobs by the numbers resolveJobs gave them, if the map holds exactly those, in order. */
+function numbered(specs: ReadonlyMap<string, JobSpec>): JobSpec[] | undefined {
+  const list = new Array<JobSpec>(specs.size);
+  let id = 0;
+  for (const [name, spec] of specs) {
+    if (spec.id !== id || spec.name !== name) return undefined;
+    list[id++] = spec;
+  }
+  return list;
 }
 
 const NONE: number[] = Object.freeze([]) as unknown as number[];
 
+/**
+ * Order the selected jobs with Kahn's algorithm and renumber them in that
+ * order. Edges are kept in flat typed arrays (each job's slice found by its
+ * start offset), so a large graph costs a few arrays rather than objects per job.
+ */
 function sortTopologically(
   selected: JobSpec[],
+  positionOf: Int32Array,
+  depIdStart: number[],
+  depIds: number[],
   source: string,
   weights: ReadonlyMap<string, number> | undefined,
 ): Graph {
   const n = selected.length;
-  const position = new Map<string, number>();
-  for (let i = 0; i < n; i++) position.set(selected[i]!.name, i);
-  // Positions of each job's distinct deps, and who waits for each job.
-  const depsAt: number[][] = new Array(n);
-  const users: number[][] = new Array(n).fill(NONE);
-  const waiting = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const names = selected[i]!.deps;
-    const unique = names.length <= 1 ? names : [...new Set(names)];
-    const list = unique.length === 0 ? NONE : unique.map((dep) => position.get(dep)!);
-    depsAt[i] = list;
-    waiting[i] = list.length;
-    for (const dep of list) (users[dep] === NONE ? (users[dep] = []) : users[dep]!).push(i);
+  // Each job's distinct deps, by position: those of job p are depAt[depStart[p]..depStart[p + 1]).
+  const depStart = new Int32Array(n + 1);
+  const depAt = new Int32Array(depIds.length);
+  const userCount = new Int32Array(n);
+  const seenBy = new Int32Array(n).fill(-1);
+  let e = 0;
+  for (let p = 0; p < n; p++) {
+    depStart[p] = e;
+    for (let k = depIdStart[p]!; k < depIdStart[p + 1]!; k++) {
+      const dep = positionOf[depIds[k]!]!;
+      if (seenBy[dep] === p) continue; // a dependency named twice
+      seenBy[dep] = p;
+      depAt[e++] = dep;
+      userCount[dep]!++;
+    }
+  }
+  depStart[n] = e;
+  // Who waits for each job, in position order: users[userStart[p]..userStart[p + 1]).
+  const userStart = new Int32Array(n + 1);
+  for (let p = 0; p < n; p++) userStart[p + 1] = userStart[p]! + userCount[p]!;
+  const users = new Int32Array(e);
+  const next = userStart.slice(0, n);
+  for (let p = 0; p < n; p++) {
+    for (let k = depStart[p]!; k < depStart[p + 1]!; k++) users[next[depAt[k]!]!++] = p;
   }
   // Kahn's algorithm, keeping declaration order among ready jobs.
-  const order: number[] = [];
-  for (let i = 0; i < n; i++) if (waiting[i] === 0) order.push(i);
-  for (let head = 0; head < order.length; head++) {
-    for (const user of users[order[head]!]!) if (--waiting[user]! === 0) order.push(user);
+  const waiting = new Int32Array(n);
+  const order = new Int32Array(n);
+  let done = 0;
+  for (let p = 0; p < n; p++) {
+    waiting[p] = depStart[p + 1]! - depStart[p]!;
+    if (waiting[p] === 0) order[done++] = p;
   }
-  if (order.length < n) throw cycleError(selected, waiting, position, source);
+  for (let head = 0; head < done; head++) {
+    const p = order[head]!;
+    for (let k = userStart[p]!; k < userStart[p + 1]!; k++) {
+      if (--waiting[users[k]!]! === 0) order[done++] = users[k]!;
+    }
+  }
+  if (done < n) throw cycleError(selected, waiting, depStart, depAt, source);
 
+  // Renumber in topological order; each dependents list in increasing order.
   const jobs = new Array<JobSpec>(n);
   const rank = new Int32Array(n);
-  const index = new Map<string, number>();
   for (let i = 0; i < n; i++) {
     jobs[i] = selected[order[i]!]!;
     rank[order[i]!] = i;
-    index.set(jobs[i]!.name, i);
   }
   const deps: number[][] = new Array(n);
-  const dependents: number[][] = new Array(n).fill(NONE);
+  const dependents: number[][] = new Array(n);
   for (let i = 0; i < n; i++) {
-    const list = depsAt[order[i]!]!;
-    deps[i] = list.length === 0 ? NONE : list.map((p) => rank[p]!);
-    for (const dep of deps[i]!) {
-      (dependents[dep] === NONE ? (dependents[dep] = []) : dependents[dep]!).push(i);
+    const count = userCount[order[i]!]!;
+    dependents[i] = count === 0 ? NONE : new Array(count);
+  }
+  const filled = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const from = depStart[order[i]!]!;
+    const count = depStart[order[i]! + 1]! - from;
+    if (count === 0) {
+      deps[i] = NONE;
+      continue;
     }
+    const list: number[] = new Array(count);
+    for (let k = 0; k < count; k++) {
+      const dep = rank[depAt[from + k]!]!;
+      list[k] = dep;
+      dependents[dep]![filled[dep]!++] = i;
+    }
+    deps[i] = list;
   }
   const priority = new Float64Array(n);
   for (let i = n - 1; i >= 0; i--) {
     let longest = 0;
     for (const user of dependents[i]!) if (priority[user]! > longest) longest = priority[user]!;
-    priority[i] = longest + Math.max(weights?.get(jobs[i]!.name) ?? 1, 1e-3);
+    priority[i] = longest +
+      (weights === undefined ? 1 : Math.max(weights.get(jobs[i]!.name) ?? 1, 1e-3));
   }
-  return { jobs, index, deps, dependents, priority };
+  let index: Map<string, number> | undefined;
+  return {
+    jobs,
+    get index() {
+      return index ??= new Map(jobs.map((spec, i) => [spec.name, i]));
+    },
+    deps,
+    dependents,
+    priority,
+  };
 }
 
 function cycleError(
   selected: JobSpec[],
   waiting: Int32Array,
-  position: Map<string, number>,
+  depStart: Int32Array,
+  depAt: Int32Array,
   source: string,
 ): GatherError {
   // Every job left waiting has a waiting dependency: walk them until one repeats.
@@ -168,7 +252,7 @@ function cycleError(
   while (!visitedAt.has(at)) {
     visitedAt.set(at, path.length);
     path.push(at);
-    at = selected[at]!.deps.map((dep) => position.get(dep)!).find((dep) => waiting[dep]! > 0)!;
+    at = depAt.subarray(depStart[at], depStart[at + 1]).find((dep) => waiting[dep]! > 0)!;
   }
   const cycle = path.slice(visitedAt.get(at)).map((i) => selected[i]!.name);
   cycle.push(cycle[0]!);

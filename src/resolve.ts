@@ -17,6 +17,13 @@ export interface JobSpec {
   description?: string;
   /** Names of the jobs it depends on. */
   deps: string[];
+  /** Its number among the jobs resolved with it (their order in `specs`). */
+  id: number;
+  /**
+   * The numbers of the jobs in `deps`, in the same order; -1 for a name that
+   * no job resolved with it has.
+   */
+  depIds: number[];
   /** The named concurrency limit it joins. */
   pool?: Pool;
   /** Per-attempt timeout in milliseconds. */
@@ -31,12 +38,23 @@ export interface JobSpec {
   handle: Job<unknown>;
 }
 
+/** The name given to each job handle. */
+export interface JobNames {
+  /**
+   * The name of a handle.
+   *
+   * @param handle The job handle.
+   * @returns Its name, or `undefined` for a handle that was not resolved.
+   */
+  get(handle: Job<unknown>): string | undefined;
+}
+
 /** The jobs of a task file or of a `run()` call, by name. */
 export interface ResolvedJobs {
-  /** Every job, by name, including unexported dependencies. */
+  /** Every job, by name, including unexported dependencies, in the order of their numbers. */
   specs: Map<string, JobSpec>;
   /** The name given to each handle. */
-  names: Map<Job<unknown>, string>;
+  names: JobNames;
 }
 
 const FUNCTION_NAME = /^[A-Za-z_$][\w$-]*$/;
@@ -69,79 +87,128 @@ export function resolveJobs(
   named: Iterable<readonly [string, Job<unknown>]>,
   source: string,
 ): ResolvedJobs {
-  const names = new Map<Job<unknown>, string>();
-  const owners = new Map<string, Job<unknown>>();
-  // Where each name came from, for the duplicate-name error: an export name, or a label.
-  const origins = new Map<string, string>();
-  const describe = (origin: string) =>
-    origin.startsWith("\0") ? origin.slice(1) : `export "${origin}"`;
-  const claim = (handle: Job<unknown>, name: string, origin: string) => {
+  // Jobs are numbered in the order they are named. `origins[id]` is where a
+  // job's name came from, for the duplicate-name error: the export name, or
+  // the number of the job it is a dependency of.
+  const ids = new Map<Job<unknown>, number>();
+  const owners = new Map<string, number>();
+  const handles: Job<unknown>[] = [];
+  const labels: string[] = [];
+  const origins: (string | number)[] = [];
+  const describe = (origin: string | number) =>
+    typeof origin === "string" ? `export "${origin}"` : `a dependency of "${labels[origin]}"`;
+  const claim = (handle: Job<unknown>, name: string, origin: string | number): number => {
     const owner = owners.get(name);
-    if (owner !== undefined && owner !== handle) {
+    if (owner !== undefined) {
       throw new GatherError(
         "DUPLICATE_JOB",
-        `Cannot load ${source}: two jobs are named "${name}" (${describe(origins.get(name)!)} and ${
+        `Cannot load ${source}: two jobs are named "${name}" (${describe(origins[owner]!)} and ${
           describe(origin)
         }); give one another name`,
         { job: name },
       );
     }
-    owners.set(name, handle);
-    origins.set(name, origin);
-    names.set(handle, name);
+    const id = handles.length;
+    owners.set(name, id);
+    ids.set(handle, id);
+    handles.push(handle);
+    labels.push(name);
+    origins.push(origin);
+    return id;
   };
   for (const [exportName, handle] of named) {
-    if (names.has(handle)) continue;
-    claim(handle, handle.options.name ?? exportName, exportName);
+    if (!ids.has(handle)) claim(handle, handle.options.name ?? exportName, exportName);
   }
-  // Name dependencies reachable only through handles (not exported).
-  const stack = [...names.keys()];
+  // Name and number each job's dependencies, including those reachable only
+  // through handles (not exported): last export first, depth first.
+  const depNames: string[][] = [];
+  const depIds: number[][] = [];
+  const byName: number[] = []; // jobs with a dependency given by name
+  const stack: number[] = [];
+  for (let id = 0; id < handles.length; id++) stack.push(id);
   while (stack.length > 0) {
-    const handle = stack.pop()!;
-    for (const dep of handle.options.deps ?? []) {
-      if (typeof dep === "string" || names.has(dep)) continue;
-      if (!isJob(dep)) {
-        throw new GatherError(
-          "TASK_FILE_INVALID",
-          `Cannot schedule "${
-            names.get(handle)
-          }" in ${source}: a dependency is neither a job nor a name; pass job handles or strings in "deps"`,
-          { job: names.get(handle)! },
-        );
+    const id = stack.pop()!;
+    const deps = handles[id]!.options.deps;
+    if (deps === undefined || deps.length === 0) continue;
+    // Copies of the right size, their handles then replaced by names and numbers.
+    const names = deps.slice() as unknown[] as string[];
+    const numbers = deps.slice() as unknown[] as number[];
+    for (let d = 0; d < deps.length; d++) {
+      const dep = deps[d];
+      if (typeof dep === "string") {
+        numbers[d] = -1;
+        if (byName.at(-1) !== id) byName.push(id);
+        continue;
       }
-      const name = dep.options.name ?? (FUNCTION_NAME.test(dep.fn.name) ? dep.fn.name : undefined);
-      if (name === undefined) {
-        throw new GatherError(
-          "UNNAMED_JOB",
-          `Cannot schedule "${
-            names.get(handle)
-          }" in ${source}: one of its dependencies is not exported and has no name; export it or give it { name }`,
-          { job: names.get(handle)! },
-        );
+      let depId = ids.get(dep!);
+      if (depId === undefined) {
+        depId = claim(dep as Job<unknown>, nameDependency(dep, labels[id]!, source), id);
+        stack.push(depId);
       }
-      claim(dep, name, `\0a dependency of "${names.get(handle)}"`);
-      stack.push(dep);
+      names[d] = labels[depId]!;
+      numbers[d] = depId;
     }
+    depNames[id] = names;
+    depIds[id] = numbers;
+  }
+  for (const id of byName) {
+    const names = depNames[id]!;
+    depIds[id] = depIds[id]!.map((n, d) => n >= 0 ? n : owners.get(names[d]!) ?? -1);
   }
   const specs = new Map<string, JobSpec>();
-  for (const [handle, name] of names) specs.set(name, toSpec(handle, name, names, source));
+  for (let id = 0; id < handles.length; id++) {
+    const name = labels[id]!;
+    specs.set(
+      name,
+      toSpec(handles[id]!, name, id, depNames[id] ?? NO_DEPS, depIds[id] ?? NO_IDS, source),
+    );
+  }
+  const names: JobNames = {
+    get: (handle) => {
+      const id = ids.get(handle);
+      return id === undefined ? undefined : labels[id];
+    },
+  };
   return { specs, names };
 }
 
+/** The name of a dependency that was not exported: its `name` option, else its function's name. */
+function nameDependency(dep: unknown, dependent: string, source: string): string {
+  if (!isJob(dep)) {
+    throw new GatherError(
+      "TASK_FILE_INVALID",
+      `Cannot schedule "${dependent}" in ${source}: a dependency is neither a job nor a name; pass job handles or strings in "deps"`,
+      { job: dependent },
+    );
+  }
+  const name = dep.options.name ?? (FUNCTION_NAME.test(dep.fn.name) ? dep.fn.name : undefined);
+  if (name === undefined) {
+    throw new GatherError(
+      "UNNAMED_JOB",
+      `Cannot schedule "${dependent}" in ${source}: one of its dependencies is not exported and has no name; export it or give it { name }`,
+      { job: dependent },
+    );
+  }
+  return name;
+}
+
 const NO_DEPS: string[] = Object.freeze([]) as unknown as string[];
+const NO_IDS: number[] = Object.freeze([]) as unknown as number[];
 
 function toSpec(
   handle: Job<unknown>,
   name: string,
-  names: Map<Job<unknown>, string>,
+  id: number,
+  deps: string[],
+  depIds: number[],
   source: string,
 ): JobSpec {
   const { options } = handle;
   const spec: JobSpec = {
     name,
-    deps: options.deps === undefined || options.deps.length === 0
-      ? NO_DEPS
-      : options.deps.map((dep) => typeof dep === "string" ? dep : names.get(dep)!),
+    deps,
+    id,
+    depIds,
     retries: options.retries ?? 0,
     retryDelayMs: options.retryDelay === undefined
       ? 250
