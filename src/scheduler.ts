@@ -12,6 +12,7 @@ import {
   errorInfo,
   type EventSink,
   type JobCounts,
+  type JobEndEvent,
   type JobStatus,
   type RunStatus,
   type RunSummaryInfo,
@@ -19,6 +20,8 @@ import {
 } from "./events.ts";
 import type { Graph } from "./graph.ts";
 import type { Job } from "./job.ts";
+import { GraphResults } from "./_dep_results.ts";
+import type { DepResults } from "./context.ts";
 import { type RunnerEnv, RunningJob, type Settlement } from "./job_runner.ts";
 import { Limiter } from "./limiter.ts";
 import { codeWatcher, JobScope } from "./scope.ts";
@@ -120,7 +123,7 @@ export function schedule(graph: Graph, options: ScheduleOptions = {}): Promise<S
 
 /** Longest stretch of scheduling work before yielding to the event loop, in ms. */
 const SLICE_MS = 10;
-const NO_RESULTS: ReadonlyMap<string, unknown> = new Map();
+const NO_RESULTS: DepResults = new Map();
 const NO_NAMES: string[] = Object.freeze([]) as unknown as string[];
 
 class Scheduler {
@@ -172,12 +175,7 @@ class Scheduler {
     this.#emit({
       type: "run:start",
       time: Date.now(),
-      jobs: this.#graph.jobs.map((spec, i) => ({
-        name: spec.name,
-        deps: this.#graph.deps[i]!.length === 0
-          ? NO_NAMES
-          : this.#graph.deps[i]!.map((dep) => this.#graph.jobs[dep]!.name),
-      })),
+      jobs: this.#graph.jobs.map((spec, i) => ({ name: spec.name, deps: this.#depNames(i) })),
       concurrency: this.#options.concurrency ?? navigator.hardwareConcurrency,
     });
     signal?.addEventListener("abort", onInterrupt, { once: true });
@@ -196,13 +194,21 @@ class Scheduler {
     return this.#result();
   }
 
-  #pump(): void {
+  /** The names of a job's deps: its spec's own list when it names each dep once. */
+  #depNames(i: number): string[] {
+    const deps = this.#graph.deps[i]!;
+    const spec = this.#graph.jobs[i]!;
+    if (deps.length === 0) return NO_NAMES;
+    if (deps.length === spec.deps.length) return spec.deps;
+    return deps.map((dep) => this.#graph.jobs[dep]!.name);
+  }
+
+  #pump(now: number = performance.now()): void {
     // Jobs that settle at once would chain in microtasks for the whole run,
     // starving signals, output and redraws: after ~10 ms of it, yield to the
     // event loop. A slice ends when the event loop gets a turn: a marker
     // scheduled with setImmediate runs only once the current task and its
     // microtasks are done.
-    const now = performance.now();
     if (this.#sliceStart < 0) {
       this.#sliceStart = now;
       setImmediate(this.#endSlice);
@@ -229,12 +235,9 @@ class Scheduler {
   #start(i: number): void {
     const spec = this.#graph.jobs[i]!;
     const deps = this.#graph.deps[i]!;
-    let results = NO_RESULTS;
-    if (deps.length > 0) {
-      const map = new Map<string, unknown>();
-      for (const dep of deps) map.set(this.#graph.jobs[dep]!.name, this.#results[dep]);
-      results = map;
-    }
+    const results = deps.length === 0
+      ? NO_RESULTS
+      : new GraphResults(this.#graph.jobs, this.#results, deps);
     const running = new RunningJob(spec, results, this.#runnerEnv ??= this.#makeRunnerEnv());
     this.#running.set(i, running);
     const startMs = performance.now();
@@ -262,12 +265,13 @@ class Scheduler {
   #settled(i: number, settlement: Settlement, startMs: number): void {
     this.#running.delete(i);
     this.#limiter.release(i);
+    const now = performance.now();
     const outcome: JobOutcome = {
       name: this.#graph.jobs[i]!.name,
       status: settlement.status,
       started: true,
       attempts: settlement.attempts,
-      durationMs: performance.now() - startMs,
+      durationMs: now - startMs,
       startMs: startMs - this.#t0,
     };
     if (settlement.error) outcome.error = settlement.error;
@@ -290,12 +294,12 @@ class Scheduler {
       if (policy !== "continue") this.#stop();
       if (policy === "abort") this.#cancelRunning(`"${outcome.name}" failed`);
     }
-    this.#pump();
+    this.#pump(now);
   }
 
   #end(i: number, outcome: JobOutcome): void {
     this.#outcomes[i] = outcome;
-    this.#emit({
+    const event: JobEndEvent = {
       type: "job:end",
       time: Date.now(),
       job: outcome.name,
@@ -303,10 +307,11 @@ class Scheduler {
       started: outcome.started,
       durationMs: Math.round(outcome.durationMs * 100) / 100,
       attempt: outcome.attempts,
-      ...(outcome.error ? { error: errorInfo(outcome.error) } : {}),
-      ...(outcome.reason ? { reason: outcome.reason } : {}),
-      ...(outcome.ignoredCancellation ? { ignoredCancellation: true as const } : {}),
-    });
+    };
+    if (outcome.error) event.error = errorInfo(outcome.error);
+    if (outcome.reason) event.reason = outcome.reason;
+    if (outcome.ignoredCancellation) event.ignoredCancellation = true;
+    this.#emit(event);
   }
 
   #skipDependents(failed: number): void {

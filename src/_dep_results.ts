@@ -1,0 +1,81 @@
+/**
+ * The results of one job's dependencies as the scheduler holds them (an array
+ * by job number), looked up by name only when the job asks: a job that never
+ * calls `ctx.result()` costs one small object instead of a `Map`.
+ *
+ * @module
+ */
+
+import type { DepResults } from "./context.ts";
+
+/** Up to this many deps are searched in place; more get a `Map` on first use. */
+const SCAN = 8;
+
+/**
+ * A job's dependency results, read from the run's results.
+ *
+ * @example Usage
+ * ```ts
+ * import { GraphResults } from "./_dep_results.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const jobs = [{ name: "fetch" }, { name: "build" }, { name: "test" }];
+ * const results = new GraphResults(jobs, [42, "dist/", undefined], [0, 1]);
+ * assertEquals(results.get("build"), "dist/");
+ * assertEquals(results.has("test"), false); // not a dependency of this job
+ * ```
+ */
+export class GraphResults implements DepResults {
+  #jobs: readonly { readonly name: string }[];
+  #results: readonly unknown[];
+  #deps: readonly number[];
+  #byName: Map<string, number> | undefined;
+
+  /**
+   * View some of a run's results.
+   *
+   * @param jobs Every job (its name), by number.
+   * @param results Every job's result, by number.
+   * @param deps The numbers of this job's dependencies.
+   */
+  constructor(
+    jobs: readonly { readonly name: string }[],
+    results: readonly unknown[],
+    deps: readonly number[],
+  ) {
+    this.#jobs = jobs;
+    this.#results = results;
+    this.#deps = deps;
+  }
+
+  /**
+   * Whether a dependency of this name has a result.
+   *
+   * @param name The dependency's name.
+   * @returns `true` for a dependency of the job.
+   */
+  has(name: string): boolean {
+    return this.#find(name) >= 0;
+  }
+
+  /**
+   * The result of a dependency.
+   *
+   * @param name The dependency's name.
+   * @returns What it returned, or `undefined` for a job that is not a dependency.
+   */
+  get(name: string): unknown {
+    const dep = this.#find(name);
+    return dep < 0 ? undefined : this.#results[dep];
+  }
+
+  #find(name: string): number {
+    const deps = this.#deps;
+    if (deps.length <= SCAN) {
+      for (const dep of deps) if (this.#jobs[dep]!.name === name) return dep;
+      return -1;
+    }
+    this.#byName ??= new Map(deps.map((dep) => [this.#jobs[dep]!.name, dep]));
+    return this.#byName.get(name) ?? -1;
+  }
+}
