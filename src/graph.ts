@@ -79,32 +79,26 @@ export function buildGraph(
     ? new Map([...specs.keys()].map((name, id) => [name, id]))
     : undefined;
   const list = byId ?? [...specs.values()];
-  /** The number of the job that `spec.deps[d]` names, or -1. */
-  const depId = (spec: JobSpec, d: number): number => {
-    const name = spec.deps[d]!;
-    if (index !== undefined) return index.get(name) ?? -1;
-    const id = spec.depIds[d]!;
-    return id >= 0 && list[id]!.name === name ? id : specs.get(name)?.id ?? -1;
-  };
-  // Collect the closure of the targets, positioning jobs as they are reached
-  // and listing their deps by number: those of the job at position p are
-  // depIds[depStart[p]..depStart[p + 1]).
+  /** The numbers of the jobs a job's deps name, -1 for a name no job has. */
+  const depIdsOf = (spec: JobSpec): readonly number[] =>
+    index === undefined ? spec.depIds : spec.deps.map((name) => index.get(name) ?? -1);
+  // Collect the closure of the targets, positioning jobs as they are reached.
   const positionOf = new Int32Array(list.length).fill(-1);
   const selected: JobSpec[] = [];
-  const depStart: number[] = [];
-  const depIds: number[] = [];
+  const depIds: (readonly number[])[] = []; // by position
+  let edges = 0;
   const stack = targets.map((name) => index?.get(name) ?? specs.get(name)!.id).reverse();
   while (stack.length > 0) {
     const id = stack.pop()!;
     if (positionOf[id]! >= 0) continue;
     positionOf[id] = selected.length;
     const spec = list[id]!;
+    const deps = depIdsOf(spec);
     selected.push(spec);
-    const from = depIds.length;
-    depStart.push(from);
-    for (let d = 0; d < spec.deps.length; d++) depIds.push(depId(spec, d));
-    for (let d = spec.deps.length - 1; d >= 0; d--) {
-      const dep = depIds[from + d]!;
+    depIds.push(deps);
+    edges += deps.length;
+    for (let d = deps.length - 1; d >= 0; d--) {
+      const dep = deps[d]!;
       if (dep < 0) {
         const name = spec.deps[d]!;
         throw new GatherError(
@@ -118,17 +112,18 @@ export function buildGraph(
       if (positionOf[dep]! < 0) stack.push(dep);
     }
   }
-  depStart.push(depIds.length);
-  return sortTopologically(selected, positionOf, depStart, depIds, source, options.weights);
+  return sortTopologically(selected, positionOf, depIds, edges, source, options.weights);
 }
 
 /** The jobs by the numbers resolveJobs gave them, if the map holds exactly those, in order. */
-function numbered(specs: ReadonlyMap<string, JobSpec>): JobSpec[] | undefined {
-  const list = new Array<JobSpec>(specs.size);
+function numbered(specs: ReadonlyMap<string, JobSpec>): readonly JobSpec[] | undefined {
+  const first = specs.values().next();
+  if (first.done) return [];
+  const list = first.value.resolvedWith;
+  if (list.length !== specs.size) return undefined;
   let id = 0;
   for (const [name, spec] of specs) {
-    if (spec.id !== id || spec.name !== name) return undefined;
-    list[id++] = spec;
+    if (spec !== list[id++] || spec.name !== name) return undefined;
   }
   return list;
 }
@@ -143,22 +138,22 @@ const NONE: number[] = Object.freeze([]) as unknown as number[];
 function sortTopologically(
   selected: JobSpec[],
   positionOf: Int32Array,
-  depIdStart: number[],
-  depIds: number[],
+  depIds: (readonly number[])[],
+  edges: number,
   source: string,
   weights: ReadonlyMap<string, number> | undefined,
 ): Graph {
   const n = selected.length;
   // Each job's distinct deps, by position: those of job p are depAt[depStart[p]..depStart[p + 1]).
   const depStart = new Int32Array(n + 1);
-  const depAt = new Int32Array(depIds.length);
+  const depAt = new Int32Array(edges);
   const userCount = new Int32Array(n);
   const seenBy = new Int32Array(n).fill(-1);
   let e = 0;
   for (let p = 0; p < n; p++) {
     depStart[p] = e;
-    for (let k = depIdStart[p]!; k < depIdStart[p + 1]!; k++) {
-      const dep = positionOf[depIds[k]!]!;
+    for (const id of depIds[p]!) {
+      const dep = positionOf[id]!;
       if (seenBy[dep] === p) continue; // a dependency named twice
       seenBy[dep] = p;
       depAt[e++] = dep;

@@ -24,6 +24,8 @@ export interface JobSpec {
    * no job resolved with it has.
    */
   depIds: number[];
+  /** The jobs it was resolved with, by number: what `id` and `depIds` index. */
+  resolvedWith: readonly JobSpec[];
   /** The named concurrency limit it joins. */
   pool?: Pool;
   /** Per-attempt timeout in milliseconds. */
@@ -87,31 +89,43 @@ export function resolveJobs(
   named: Iterable<readonly [string, Job<unknown>]>,
   source: string,
 ): ResolvedJobs {
-  // Jobs are numbered in the order they are named. `origins[id]` is where a
+  // Jobs are numbered in the order they are named; each gets its spec at
+  // once, its options parsed once all are named. `origins[id]` is where a
   // job's name came from, for the duplicate-name error: the export name, or
   // the number of the job it is a dependency of.
+  const specs = new Map<string, JobSpec>();
   const ids = new Map<Job<unknown>, number>();
-  const owners = new Map<string, number>();
-  const handles: Job<unknown>[] = [];
-  const labels: string[] = [];
+  const list: JobSpec[] = [];
+  const labels: string[] = []; // the names, by number
   const origins: (string | number)[] = [];
   const describe = (origin: string | number) =>
-    typeof origin === "string" ? `export "${origin}"` : `a dependency of "${labels[origin]}"`;
+    typeof origin === "string" ? `export "${origin}"` : `a dependency of "${list[origin]!.name}"`;
   const claim = (handle: Job<unknown>, name: string, origin: string | number): number => {
-    const owner = owners.get(name);
+    const owner = specs.get(name);
     if (owner !== undefined) {
       throw new GatherError(
         "DUPLICATE_JOB",
-        `Cannot load ${source}: two jobs are named "${name}" (${describe(origins[owner]!)} and ${
+        `Cannot load ${source}: two jobs are named "${name}" (${describe(origins[owner.id]!)} and ${
           describe(origin)
         }); give one another name`,
         { job: name },
       );
     }
-    const id = handles.length;
-    owners.set(name, id);
+    const id = list.length;
+    const spec: JobSpec = {
+      name,
+      deps: NO_DEPS,
+      id,
+      depIds: NO_IDS,
+      resolvedWith: list,
+      retries: 0,
+      retryDelayMs: 250,
+      fn: handle.fn,
+      handle,
+    };
+    specs.set(name, spec);
     ids.set(handle, id);
-    handles.push(handle);
+    list.push(spec);
     labels.push(name);
     origins.push(origin);
     return id;
@@ -121,14 +135,12 @@ export function resolveJobs(
   }
   // Name and number each job's dependencies, including those reachable only
   // through handles (not exported): last export first, depth first.
-  const depNames: string[][] = [];
-  const depIds: number[][] = [];
-  const byName: number[] = []; // jobs with a dependency given by name
+  const byName: JobSpec[] = []; // jobs with a dependency given by name
   const stack: number[] = [];
-  for (let id = 0; id < handles.length; id++) stack.push(id);
+  for (let id = 0; id < list.length; id++) stack.push(id);
   while (stack.length > 0) {
-    const id = stack.pop()!;
-    const deps = handles[id]!.options.deps;
+    const spec = list[stack.pop()!]!;
+    const deps = spec.handle.options.deps;
     if (deps === undefined || deps.length === 0) continue;
     // Copies of the right size, their handles then replaced by names and numbers.
     const names = deps.slice() as unknown[] as string[];
@@ -137,32 +149,24 @@ export function resolveJobs(
       const dep = deps[d];
       if (typeof dep === "string") {
         numbers[d] = -1;
-        if (byName.at(-1) !== id) byName.push(id);
+        if (byName.at(-1) !== spec) byName.push(spec);
         continue;
       }
       let depId = ids.get(dep!);
       if (depId === undefined) {
-        depId = claim(dep as Job<unknown>, nameDependency(dep, labels[id]!, source), id);
+        depId = claim(dep as Job<unknown>, nameDependency(dep, spec.name, source), spec.id);
         stack.push(depId);
       }
       names[d] = labels[depId]!;
       numbers[d] = depId;
     }
-    depNames[id] = names;
-    depIds[id] = numbers;
+    spec.deps = names;
+    spec.depIds = numbers;
   }
-  for (const id of byName) {
-    const names = depNames[id]!;
-    depIds[id] = depIds[id]!.map((n, d) => n >= 0 ? n : owners.get(names[d]!) ?? -1);
+  for (const spec of byName) {
+    spec.depIds = spec.depIds.map((id, d) => id >= 0 ? id : specs.get(spec.deps[d]!)?.id ?? -1);
   }
-  const specs = new Map<string, JobSpec>();
-  for (let id = 0; id < handles.length; id++) {
-    const name = labels[id]!;
-    specs.set(
-      name,
-      toSpec(handles[id]!, name, id, depNames[id] ?? NO_DEPS, depIds[id] ?? NO_IDS, source),
-    );
-  }
+  for (const spec of list) parseOptions(spec, source);
   const names: JobNames = {
     get: (handle) => {
       const id = ids.get(handle);
@@ -195,33 +199,19 @@ function nameDependency(dep: unknown, dependent: string, source: string): string
 const NO_DEPS: string[] = Object.freeze([]) as unknown as string[];
 const NO_IDS: number[] = Object.freeze([]) as unknown as number[];
 
-function toSpec(
-  handle: Job<unknown>,
-  name: string,
-  id: number,
-  deps: string[],
-  depIds: number[],
-  source: string,
-): JobSpec {
-  const { options } = handle;
-  const spec: JobSpec = {
-    name,
-    deps,
-    id,
-    depIds,
-    retries: options.retries ?? 0,
-    retryDelayMs: options.retryDelay === undefined
-      ? 250
-      : duration(name, source, "retryDelay", options.retryDelay),
-    fn: handle.fn,
-    handle,
-  };
+/** Parse the options of a job's handle into its spec. */
+function parseOptions(spec: JobSpec, source: string): void {
+  const { options } = spec.handle;
+  const { name } = spec;
+  if (options.retries !== undefined) spec.retries = options.retries;
+  if (options.retryDelay !== undefined) {
+    spec.retryDelayMs = duration(name, source, "retryDelay", options.retryDelay);
+  }
   if (options.timeout !== undefined) {
     spec.timeoutMs = duration(name, source, "timeout", options.timeout);
   }
   if (options.description !== undefined) spec.description = options.description;
   if (options.pool !== undefined) spec.pool = options.pool;
-  return spec;
 }
 
 function duration(name: string, source: string, option: string, value: Duration): number {
