@@ -28,7 +28,9 @@ const SCAN = 8;
 export class GraphResults implements DepResults {
   #jobs: readonly { readonly name: string }[];
   #results: readonly unknown[];
-  #deps: readonly number[];
+  #list: ArrayLike<number>;
+  #from: number;
+  #to: number;
   #byName: Map<string, number> | undefined;
 
   /**
@@ -36,16 +38,22 @@ export class GraphResults implements DepResults {
    *
    * @param jobs Every job (its name), by number.
    * @param results Every job's result, by number.
-   * @param deps The numbers of this job's dependencies.
+   * @param list Holds the numbers of this job's dependencies.
+   * @param from Where they start in `list`. @default {0}
+   * @param to Where they end in `list` (not included). @default {list.length}
    */
   constructor(
     jobs: readonly { readonly name: string }[],
     results: readonly unknown[],
-    deps: readonly number[],
+    list: ArrayLike<number>,
+    from: number = 0,
+    to: number = list.length,
   ) {
     this.#jobs = jobs;
     this.#results = results;
-    this.#deps = deps;
+    this.#list = list;
+    this.#from = from;
+    this.#to = to;
   }
 
   /**
@@ -70,12 +78,19 @@ export class GraphResults implements DepResults {
   }
 
   #find(name: string): number {
-    const deps = this.#deps;
-    if (deps.length <= SCAN) {
-      for (const dep of deps) if (this.#jobs[dep]!.name === name) return dep;
+    const list = this.#list;
+    if (this.#to - this.#from <= SCAN) {
+      for (let k = this.#from; k < this.#to; k++) {
+        if (this.#jobs[list[k]!]!.name === name) return list[k]!;
+      }
       return -1;
     }
-    this.#byName ??= new Map(deps.map((dep) => [this.#jobs[dep]!.name, dep]));
+    if (this.#byName === undefined) {
+      this.#byName = new Map();
+      for (let k = this.#from; k < this.#to; k++) {
+        this.#byName.set(this.#jobs[list[k]!]!.name, list[k]!);
+      }
+    }
     return this.#byName.get(name) ?? -1;
   }
 }

@@ -10,16 +10,29 @@ import { closestString } from "@std/text/closest-string";
 import { GatherError } from "./errors.ts";
 import type { JobSpec } from "./resolve.ts";
 
-/** Jobs by index, in an order that puts every dependency before its dependents. */
+/**
+ * Jobs by index, in an order that puts every dependency before its
+ * dependents. Edges are kept flat: the jobs job `i` waits for are
+ * `depList[depStart[i]]` up to (not including) `depList[depStart[i + 1]]`,
+ * and likewise for its dependents, in increasing order.
+ */
 export interface Graph {
   /** The jobs, dependencies first. */
   jobs: JobSpec[];
   /** Index of each job by name (made on first use). */
   readonly index: Map<string, number>;
-  /** `deps[i]`: indices of the jobs job `i` waits for. */
-  deps: number[][];
-  /** `dependents[i]`: indices of the jobs that wait for job `i`. */
-  dependents: number[][];
+  /** Where each job's deps start in `depList`; one more entry than jobs. */
+  depStart: Int32Array;
+  /** Indices of the jobs each job waits for, job after job. */
+  depList: Int32Array;
+  /** Where each job's dependents start in `dependentList`; one more entry than jobs. */
+  dependentStart: Int32Array;
+  /** Indices of the jobs that wait for each job, job after job, in increasing order. */
+  dependentList: Int32Array;
+  /** `deps[i]`: indices of the jobs job `i` waits for (made on first use). */
+  readonly deps: number[][];
+  /** `dependents[i]`: indices of the jobs that wait for job `i` (made on first use). */
+  readonly dependents: number[][];
   /** Longest weighted path from each job to the end of the graph, itself included. */
   priority: Float64Array;
 }
@@ -188,49 +201,65 @@ function sortTopologically(
   // Renumber in topological order; each dependents list in increasing order.
   const jobs = new Array<JobSpec>(n);
   const rank = new Int32Array(n);
+  const newDepStart = new Int32Array(n + 1);
+  const dependentStart = new Int32Array(n + 1);
   for (let i = 0; i < n; i++) {
-    jobs[i] = selected[order[i]!]!;
-    rank[order[i]!] = i;
+    const p = order[i]!;
+    jobs[i] = selected[p]!;
+    rank[p] = i;
+    newDepStart[i + 1] = newDepStart[i]! + depStart[p + 1]! - depStart[p]!;
+    dependentStart[i + 1] = dependentStart[i]! + userCount[p]!;
   }
-  const deps: number[][] = new Array(n);
-  const dependents: number[][] = new Array(n);
+  const depList = new Int32Array(e);
+  const dependentList = new Int32Array(e);
+  const filled = dependentStart.slice(0, n);
   for (let i = 0; i < n; i++) {
-    const count = userCount[order[i]!]!;
-    dependents[i] = count === 0 ? NONE : new Array(count);
-  }
-  const filled = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const from = depStart[order[i]!]!;
-    const count = depStart[order[i]! + 1]! - from;
-    if (count === 0) {
-      deps[i] = NONE;
-      continue;
+    const p = order[i]!;
+    let at = newDepStart[i]!;
+    for (let k = depStart[p]!; k < depStart[p + 1]!; k++) {
+      const dep = rank[depAt[k]!]!;
+      depList[at++] = dep;
+      dependentList[filled[dep]!++] = i;
     }
-    const list: number[] = new Array(count);
-    for (let k = 0; k < count; k++) {
-      const dep = rank[depAt[from + k]!]!;
-      list[k] = dep;
-      dependents[dep]![filled[dep]!++] = i;
-    }
-    deps[i] = list;
   }
   const priority = new Float64Array(n);
   for (let i = n - 1; i >= 0; i--) {
     let longest = 0;
-    for (const user of dependents[i]!) if (priority[user]! > longest) longest = priority[user]!;
+    for (let k = dependentStart[i]!; k < dependentStart[i + 1]!; k++) {
+      const user = dependentList[k]!;
+      if (priority[user]! > longest) longest = priority[user]!;
+    }
     priority[i] = longest +
       (weights === undefined ? 1 : Math.max(weights.get(jobs[i]!.name) ?? 1, 1e-3));
   }
   let index: Map<string, number> | undefined;
+  let deps: number[][] | undefined;
+  let dependents: number[][] | undefined;
   return {
     jobs,
     get index() {
       return index ??= new Map(jobs.map((spec, i) => [spec.name, i]));
     },
-    deps,
-    dependents,
+    depStart: newDepStart,
+    depList,
+    dependentStart,
+    dependentList,
+    get deps() {
+      return deps ??= lists(newDepStart, depList);
+    },
+    get dependents() {
+      return dependents ??= lists(dependentStart, dependentList);
+    },
     priority,
   };
+}
+
+/** Flat edges as one array per job. */
+function lists(start: Int32Array, list: Int32Array): number[][] {
+  return Array.from(
+    { length: start.length - 1 },
+    (_, i) => start[i] === start[i + 1] ? NONE : Array.from(list.subarray(start[i], start[i + 1])),
+  );
 }
 
 function cycleError(

@@ -101,16 +101,6 @@ export function resolveJobs(
   const describe = (origin: string | number) =>
     typeof origin === "string" ? `export "${origin}"` : `a dependency of "${list[origin]!.name}"`;
   const claim = (handle: Job<unknown>, name: string, origin: string | number): number => {
-    const owner = specs.get(name);
-    if (owner !== undefined) {
-      throw new GatherError(
-        "DUPLICATE_JOB",
-        `Cannot load ${source}: two jobs are named "${name}" (${describe(origins[owner.id]!)} and ${
-          describe(origin)
-        }); give one another name`,
-        { job: name },
-      );
-    }
     const id = list.length;
     const spec: JobSpec = {
       name,
@@ -123,7 +113,19 @@ export function resolveJobs(
       fn: handle.fn,
       handle,
     };
+    // One lookup: a name already taken leaves the map's size as it was.
+    const size = specs.size;
     specs.set(name, spec);
+    if (specs.size === size) {
+      const owner = list.find((other) => other.name === name)!;
+      throw new GatherError(
+        "DUPLICATE_JOB",
+        `Cannot load ${source}: two jobs are named "${name}" (${describe(origins[owner.id]!)} and ${
+          describe(origin)
+        }); give one another name`,
+        { job: name },
+      );
+    }
     ids.set(handle, id);
     list.push(spec);
     labels.push(name);

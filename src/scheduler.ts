@@ -160,7 +160,10 @@ class Scheduler {
     this.#options = options;
     this.#emit = options.onEvent ?? (() => {});
     this.#limiter = new Limiter(concurrency, graph.priority, (i) => graph.jobs[i]!.pool);
-    this.#waiting = Int32Array.from(graph.deps, (deps) => deps.length);
+    this.#waiting = new Int32Array(graph.jobs.length);
+    for (let i = 0; i < graph.jobs.length; i++) {
+      this.#waiting[i] = graph.depStart[i + 1]! - graph.depStart[i]!;
+    }
     this.#outcomes = new Array(graph.jobs.length);
     this.#results = new Array(graph.jobs.length);
     this.#forceSignal = options.forceSignal ?? new AbortController().signal;
@@ -181,7 +184,9 @@ class Scheduler {
     signal?.addEventListener("abort", onInterrupt, { once: true });
     this.#forceSignal.addEventListener("abort", onForce, { once: true });
     try {
-      this.#graph.deps.forEach((deps, i) => deps.length === 0 && this.#limiter.push(i));
+      for (let i = 0; i < this.#waiting.length; i++) {
+        if (this.#waiting[i] === 0) this.#limiter.push(i);
+      }
       if (signal?.aborted) this.#interrupt(signal.reason);
       this.#pump();
       await finished;
@@ -196,11 +201,12 @@ class Scheduler {
 
   /** The names of a job's deps: its spec's own list when it names each dep once. */
   #depNames(i: number): string[] {
-    const deps = this.#graph.deps[i]!;
-    const spec = this.#graph.jobs[i]!;
-    if (deps.length === 0) return NO_NAMES;
-    if (deps.length === spec.deps.length) return spec.deps;
-    return deps.map((dep) => this.#graph.jobs[dep]!.name);
+    const { depStart, depList, jobs } = this.#graph;
+    const from = depStart[i]!;
+    const count = depStart[i + 1]! - from;
+    if (count === 0) return NO_NAMES;
+    if (count === jobs[i]!.deps.length) return jobs[i]!.deps;
+    return Array.from(depList.subarray(from, from + count), (dep) => jobs[dep]!.name);
   }
 
   #pump(now: number = performance.now()): void {
@@ -233,11 +239,11 @@ class Scheduler {
   }
 
   #start(i: number): void {
-    const spec = this.#graph.jobs[i]!;
-    const deps = this.#graph.deps[i]!;
-    const results = deps.length === 0
+    const { jobs, depStart, depList } = this.#graph;
+    const spec = jobs[i]!;
+    const results = depStart[i] === depStart[i + 1]
       ? NO_RESULTS
-      : new GraphResults(this.#graph.jobs, this.#results, deps);
+      : new GraphResults(jobs, this.#results, depList, depStart[i], depStart[i + 1]);
     const running = new RunningJob(spec, results, this.#runnerEnv ??= this.#makeRunnerEnv());
     this.#running.set(i, running);
     const startMs = performance.now();
@@ -282,7 +288,9 @@ class Scheduler {
     }
     this.#end(i, outcome);
     if (settlement.status === "ok") {
-      for (const user of this.#graph.dependents[i]!) {
+      const { dependentStart, dependentList } = this.#graph;
+      for (let k = dependentStart[i]!; k < dependentStart[i + 1]!; k++) {
+        const user = dependentList[k]!;
         if (--this.#waiting[user]! === 0 && this.#outcomes[user] === undefined) {
           this.#limiter.push(user);
         }
@@ -316,12 +324,15 @@ class Scheduler {
 
   #skipDependents(failed: number): void {
     const failedName = this.#graph.jobs[failed]!.name;
-    const stack = [...this.#graph.dependents[failed]!];
+    const { dependentStart, dependentList } = this.#graph;
+    const dependentsOf = (i: number) =>
+      dependentList.subarray(dependentStart[i], dependentStart[i + 1]);
+    const stack = [...dependentsOf(failed)];
     while (stack.length > 0) {
       const i = stack.pop()!;
       if (this.#outcomes[i] !== undefined) continue;
       this.#end(i, this.#neverStarted(i, "skipped", `dependency "${failedName}" failed`));
-      stack.push(...this.#graph.dependents[i]!);
+      stack.push(...dependentsOf(i));
     }
   }
 
@@ -405,7 +416,8 @@ class Scheduler {
     for (let at = last; at >= 0;) {
       criticalPath.push(timed(at));
       let before = -1;
-      for (const dep of this.#graph.deps[at]!) {
+      const { depStart, depList } = this.#graph;
+      for (const dep of depList.subarray(depStart[at], depStart[at + 1])) {
         if (end(dep) >= 0 && (before < 0 || end(dep) > end(before))) before = dep;
       }
       at = before;
