@@ -150,24 +150,42 @@ export interface WorkTracker {
   group: TaskGroup | undefined;
 }
 
+/** The results of a job's dependencies, by name; a `Map` is one. */
+export interface DepResults {
+  /**
+   * Whether a dependency of this name has a result.
+   *
+   * @param name The dependency's name.
+   * @returns `true` for a dependency of the job.
+   */
+  has(name: string): boolean;
+  /**
+   * The result of a dependency.
+   *
+   * @param name The dependency's name.
+   * @returns What it returned.
+   */
+  get(name: string): unknown;
+}
+
 /** What the scheduler gives each context. */
 export interface ContextEnv {
   /** The job's name. */
   name: string;
   /** The attempt number. */
   attempt: number;
-  /** The attempt's signal, created when first read. */
-  signal: () => AbortSignal;
+  /** The attempt's signal, created when first read (called as a method). */
+  signal(): AbortSignal;
   /** Results of the job's dependencies, by name. */
-  results: ReadonlyMap<string, unknown>;
+  results: DepResults;
   /** The name of a job handle. */
   nameOf: (handle: Job<unknown>) => string | undefined;
   /** Where log lines go. */
   emit: EventSink;
   /** Records the work the job starts. */
   tracker: WorkTracker;
-  /** Aborts the attempt's signal (a spawned child failed). */
-  abort?: (reason: Error) => void;
+  /** Aborts the attempt's signal (a spawned child failed); called as a method. */
+  abort?(reason: Error): void;
   /** Process settings shared by the run. */
   process: {
     graceMs: number;
@@ -284,7 +302,10 @@ class Context implements JobContext {
   get spawn(): Spawn {
     const env = this.#env;
     return this.#spawn ??= <T>(fn: (signal: AbortSignal) => T | PromiseLike<T>) => {
-      env.tracker.group ??= new TaskGroup(env.signal(), env.abort);
+      env.tracker.group ??= new TaskGroup(
+        env.signal(),
+        env.abort === undefined ? undefined : (error) => env.abort?.(error),
+      );
       return env.tracker.group.spawn(fn);
     };
   }

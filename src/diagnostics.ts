@@ -79,7 +79,8 @@ export class Diagnostics {
   #options: DiagnosticsOptions;
   #running = new Set<string>();
   /** The last jobs that ended, and when (the event's `Date.now()`): a ring, cheap per job. */
-  #ended: { job: string; at: number }[] = [];
+  #endedJobs: string[] = [];
+  #endedAt: number[] = [];
   #endedNext = 0;
   #slow: SlowCallback[] = [];
   #restoreTimers: (() => void) | undefined;
@@ -133,7 +134,8 @@ export class Diagnostics {
     else if (event.type === "job:start") this.#running.add(event.job);
     else if (event.type === "job:end" && event.started) {
       this.#running.delete(event.job);
-      this.#ended[this.#endedNext] = { job: event.job, at: event.time };
+      this.#endedJobs[this.#endedNext] = event.job;
+      this.#endedAt[this.#endedNext] = event.time;
       this.#endedNext = (this.#endedNext + 1) % RECENT;
     } else if (event.type === "diagnostic") this.#count++;
   }
@@ -156,7 +158,7 @@ export class Diagnostics {
       if (gap - period >= threshold) {
         // Jobs running now, and jobs that ended during the stall (their last act may have been it).
         const since = performance.timeOrigin + now - gap - 1;
-        const ended = this.#ended.filter(({ at }) => at >= since).map(({ job }) => job);
+        const ended = this.#endedJobs.filter((_, k) => this.#endedAt[k]! >= since);
         const running = [...new Set([...this.#running, ...ended])];
         this.#analysis = this.#analysis.then(() =>
           this.#stall(now - gap, now, gap - period / 2, running)
@@ -236,7 +238,7 @@ export class Diagnostics {
         const { profile, stoppedAt } = await profiler.take();
         const toUs = (t: number) => profile.endTime - (stoppedAt - t) * 1000;
         const ranges = await this.#ranges(profiler, [
-          ...new Set([...running, ...this.#ended.map(({ job }) => job)]),
+          ...new Set([...running, ...this.#endedJobs]),
         ]);
         const blame = blameStall(
           profile,

@@ -10,16 +10,29 @@ import { closestString } from "@std/text/closest-string";
 import { GatherError } from "./errors.ts";
 import type { JobSpec } from "./resolve.ts";
 
-/** Jobs by index, in an order that puts every dependency before its dependents. */
+/**
+ * Jobs by index, in an order that puts every dependency before its
+ * dependents. Edges are kept flat: the jobs job `i` waits for are
+ * `depList[depStart[i]]` up to (not including) `depList[depStart[i + 1]]`,
+ * and likewise for its dependents, in increasing order.
+ */
 export interface Graph {
   /** The jobs, dependencies first. */
   jobs: JobSpec[];
-  /** Index of each job by name. */
-  index: Map<string, number>;
-  /** `deps[i]`: indices of the jobs job `i` waits for. */
-  deps: number[][];
-  /** `dependents[i]`: indices of the jobs that wait for job `i`. */
-  dependents: number[][];
+  /** Index of each job by name (made on first use). */
+  readonly index: Map<string, number>;
+  /** Where each job's deps start in `depList`; one more entry than jobs. */
+  depStart: Int32Array;
+  /** Indices of the jobs each job waits for, job after job. */
+  depList: Int32Array;
+  /** Where each job's dependents start in `dependentList`; one more entry than jobs. */
+  dependentStart: Int32Array;
+  /** Indices of the jobs that wait for each job, job after job, in increasing order. */
+  dependentList: Int32Array;
+  /** `deps[i]`: indices of the jobs job `i` waits for (made on first use). */
+  readonly deps: number[][];
+  /** `dependents[i]`: indices of the jobs that wait for job `i` (made on first use). */
+  readonly dependents: number[][];
   /** Longest weighted path from each job to the end of the graph, itself included. */
   priority: Float64Array;
 }
@@ -72,93 +85,188 @@ export function buildGraph(
       );
     }
   }
-  // Collect the closure of the targets.
+  // Jobs by number. The numbers resolveJobs gave are used when the map holds
+  // exactly the jobs it resolved, in order; otherwise the jobs are numbered here.
+  const byId = numbered(specs);
+  const index = byId === undefined
+    ? new Map([...specs.keys()].map((name, id) => [name, id]))
+    : undefined;
+  const list = byId ?? [...specs.values()];
+  /** The numbers of the jobs a job's deps name, -1 for a name no job has. */
+  const depIdsOf = (spec: JobSpec): readonly number[] =>
+    index === undefined ? spec.depIds : spec.deps.map((name) => index.get(name) ?? -1);
+  // Collect the closure of the targets, positioning jobs as they are reached.
+  const positionOf = new Int32Array(list.length).fill(-1);
   const selected: JobSpec[] = [];
-  const seen = new Set<string>();
-  const stack = [...targets].reverse();
+  const depIds: (readonly number[])[] = []; // by position
+  let edges = 0;
+  const stack = targets.map((name) => index?.get(name) ?? specs.get(name)!.id).reverse();
   while (stack.length > 0) {
-    const name = stack.pop()!;
-    if (seen.has(name)) continue;
-    seen.add(name);
-    const spec = specs.get(name)!;
+    const id = stack.pop()!;
+    if (positionOf[id]! >= 0) continue;
+    positionOf[id] = selected.length;
+    const spec = list[id]!;
+    const deps = depIdsOf(spec);
     selected.push(spec);
-    for (let d = spec.deps.length - 1; d >= 0; d--) {
-      const dep = spec.deps[d]!;
-      if (!specs.has(dep)) {
+    depIds.push(deps);
+    edges += deps.length;
+    for (let d = deps.length - 1; d >= 0; d--) {
+      const dep = deps[d]!;
+      if (dep < 0) {
+        const name = spec.deps[d]!;
         throw new GatherError(
           "UNKNOWN_DEPENDENCY",
-          `Cannot schedule "${name}" in ${source}: dependency "${dep}" is not defined${
-            suggest(dep, [...specs.keys()])
+          `Cannot schedule "${spec.name}" in ${source}: dependency "${name}" is not defined${
+            suggest(name, [...specs.keys()])
           }`,
-          { job: name },
+          { job: spec.name },
         );
       }
-      if (!seen.has(dep)) stack.push(dep);
+      if (positionOf[dep]! < 0) stack.push(dep);
     }
   }
-  return sortTopologically(selected, source, options.weights);
+  return sortTopologically(selected, positionOf, depIds, edges, source, options.weights);
+}
+
+/** The jobs by the numbers resolveJobs gave them, if the map holds exactly those, in order. */
+function numbered(specs: ReadonlyMap<string, JobSpec>): readonly JobSpec[] | undefined {
+  const first = specs.values().next();
+  if (first.done) return [];
+  const list = first.value.resolvedWith;
+  if (list.length !== specs.size) return undefined;
+  let id = 0;
+  for (const [name, spec] of specs) {
+    if (spec !== list[id++] || spec.name !== name) return undefined;
+  }
+  return list;
 }
 
 const NONE: number[] = Object.freeze([]) as unknown as number[];
 
+/**
+ * Order the selected jobs with Kahn's algorithm and renumber them in that
+ * order. Edges are kept in flat typed arrays (each job's slice found by its
+ * start offset), so a large graph costs a few arrays rather than objects per job.
+ */
 function sortTopologically(
   selected: JobSpec[],
+  positionOf: Int32Array,
+  depIds: (readonly number[])[],
+  edges: number,
   source: string,
   weights: ReadonlyMap<string, number> | undefined,
 ): Graph {
   const n = selected.length;
-  const position = new Map<string, number>();
-  for (let i = 0; i < n; i++) position.set(selected[i]!.name, i);
-  // Positions of each job's distinct deps, and who waits for each job.
-  const depsAt: number[][] = new Array(n);
-  const users: number[][] = new Array(n).fill(NONE);
-  const waiting = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const names = selected[i]!.deps;
-    const unique = names.length <= 1 ? names : [...new Set(names)];
-    const list = unique.length === 0 ? NONE : unique.map((dep) => position.get(dep)!);
-    depsAt[i] = list;
-    waiting[i] = list.length;
-    for (const dep of list) (users[dep] === NONE ? (users[dep] = []) : users[dep]!).push(i);
+  // Each job's distinct deps, by position: those of job p are depAt[depStart[p]..depStart[p + 1]).
+  const depStart = new Int32Array(n + 1);
+  const depAt = new Int32Array(edges);
+  const userCount = new Int32Array(n);
+  const seenBy = new Int32Array(n).fill(-1);
+  let e = 0;
+  for (let p = 0; p < n; p++) {
+    depStart[p] = e;
+    for (const id of depIds[p]!) {
+      const dep = positionOf[id]!;
+      if (seenBy[dep] === p) continue; // a dependency named twice
+      seenBy[dep] = p;
+      depAt[e++] = dep;
+      userCount[dep]!++;
+    }
+  }
+  depStart[n] = e;
+  // Who waits for each job, in position order: users[userStart[p]..userStart[p + 1]).
+  const userStart = new Int32Array(n + 1);
+  for (let p = 0; p < n; p++) userStart[p + 1] = userStart[p]! + userCount[p]!;
+  const users = new Int32Array(e);
+  const next = userStart.slice(0, n);
+  for (let p = 0; p < n; p++) {
+    for (let k = depStart[p]!; k < depStart[p + 1]!; k++) users[next[depAt[k]!]!++] = p;
   }
   // Kahn's algorithm, keeping declaration order among ready jobs.
-  const order: number[] = [];
-  for (let i = 0; i < n; i++) if (waiting[i] === 0) order.push(i);
-  for (let head = 0; head < order.length; head++) {
-    for (const user of users[order[head]!]!) if (--waiting[user]! === 0) order.push(user);
+  const waiting = new Int32Array(n);
+  const order = new Int32Array(n);
+  let done = 0;
+  for (let p = 0; p < n; p++) {
+    waiting[p] = depStart[p + 1]! - depStart[p]!;
+    if (waiting[p] === 0) order[done++] = p;
   }
-  if (order.length < n) throw cycleError(selected, waiting, position, source);
+  for (let head = 0; head < done; head++) {
+    const p = order[head]!;
+    for (let k = userStart[p]!; k < userStart[p + 1]!; k++) {
+      if (--waiting[users[k]!]! === 0) order[done++] = users[k]!;
+    }
+  }
+  if (done < n) throw cycleError(selected, waiting, depStart, depAt, source);
 
+  // Renumber in topological order; each dependents list in increasing order.
   const jobs = new Array<JobSpec>(n);
   const rank = new Int32Array(n);
-  const index = new Map<string, number>();
+  const newDepStart = new Int32Array(n + 1);
+  const dependentStart = new Int32Array(n + 1);
   for (let i = 0; i < n; i++) {
-    jobs[i] = selected[order[i]!]!;
-    rank[order[i]!] = i;
-    index.set(jobs[i]!.name, i);
+    const p = order[i]!;
+    jobs[i] = selected[p]!;
+    rank[p] = i;
+    newDepStart[i + 1] = newDepStart[i]! + depStart[p + 1]! - depStart[p]!;
+    dependentStart[i + 1] = dependentStart[i]! + userCount[p]!;
   }
-  const deps: number[][] = new Array(n);
-  const dependents: number[][] = new Array(n).fill(NONE);
+  const depList = new Int32Array(e);
+  const dependentList = new Int32Array(e);
+  const filled = dependentStart.slice(0, n);
   for (let i = 0; i < n; i++) {
-    const list = depsAt[order[i]!]!;
-    deps[i] = list.length === 0 ? NONE : list.map((p) => rank[p]!);
-    for (const dep of deps[i]!) {
-      (dependents[dep] === NONE ? (dependents[dep] = []) : dependents[dep]!).push(i);
+    const p = order[i]!;
+    let at = newDepStart[i]!;
+    for (let k = depStart[p]!; k < depStart[p + 1]!; k++) {
+      const dep = rank[depAt[k]!]!;
+      depList[at++] = dep;
+      dependentList[filled[dep]!++] = i;
     }
   }
   const priority = new Float64Array(n);
   for (let i = n - 1; i >= 0; i--) {
     let longest = 0;
-    for (const user of dependents[i]!) if (priority[user]! > longest) longest = priority[user]!;
-    priority[i] = longest + Math.max(weights?.get(jobs[i]!.name) ?? 1, 1e-3);
+    for (let k = dependentStart[i]!; k < dependentStart[i + 1]!; k++) {
+      const user = dependentList[k]!;
+      if (priority[user]! > longest) longest = priority[user]!;
+    }
+    priority[i] = longest +
+      (weights === undefined ? 1 : Math.max(weights.get(jobs[i]!.name) ?? 1, 1e-3));
   }
-  return { jobs, index, deps, dependents, priority };
+  let index: Map<string, number> | undefined;
+  let deps: number[][] | undefined;
+  let dependents: number[][] | undefined;
+  return {
+    jobs,
+    get index() {
+      return index ??= new Map(jobs.map((spec, i) => [spec.name, i]));
+    },
+    depStart: newDepStart,
+    depList,
+    dependentStart,
+    dependentList,
+    get deps() {
+      return deps ??= lists(newDepStart, depList);
+    },
+    get dependents() {
+      return dependents ??= lists(dependentStart, dependentList);
+    },
+    priority,
+  };
+}
+
+/** Flat edges as one array per job. */
+function lists(start: Int32Array, list: Int32Array): number[][] {
+  return Array.from(
+    { length: start.length - 1 },
+    (_, i) => start[i] === start[i + 1] ? NONE : Array.from(list.subarray(start[i], start[i + 1])),
+  );
 }
 
 function cycleError(
   selected: JobSpec[],
   waiting: Int32Array,
-  position: Map<string, number>,
+  depStart: Int32Array,
+  depAt: Int32Array,
   source: string,
 ): GatherError {
   // Every job left waiting has a waiting dependency: walk them until one repeats.
@@ -168,7 +276,7 @@ function cycleError(
   while (!visitedAt.has(at)) {
     visitedAt.set(at, path.length);
     path.push(at);
-    at = selected[at]!.deps.map((dep) => position.get(dep)!).find((dep) => waiting[dep]! > 0)!;
+    at = depAt.subarray(depStart[at], depStart[at + 1]).find((dep) => waiting[dep]! > 0)!;
   }
   const cycle = path.slice(visitedAt.get(at)).map((i) => selected[i]!.name);
   cycle.push(cycle[0]!);

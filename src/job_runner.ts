@@ -6,13 +6,14 @@
  */
 
 import { retry, RetryError } from "@std/async/retry";
-import { type ContextEnv, createContext, type WorkTracker } from "./context.ts";
+import { type ContextEnv, createContext, type DepResults, type WorkTracker } from "./context.ts";
 import { GatherError, toError } from "./errors.ts";
 import type { DiagnosticKind, EventSink } from "./events.ts";
 import { errorInfo } from "./events.ts";
 import type { Job } from "./job.ts";
 import type { JobSpec } from "./resolve.ts";
 import { codeWatcher, type JobScope } from "./scope.ts";
+import type { TaskGroup } from "./task_group.ts";
 
 /** What the run shares with each of its jobs. */
 export interface RunnerEnv {
@@ -44,14 +45,36 @@ export interface Settlement {
   ignoredCancellation: boolean;
 }
 
-/** Creates an AbortController only when someone reads the signal. */
-class LazyAbort {
-  #controller: AbortController | undefined;
+/**
+ * One attempt of a job: what its context reads (the env), what it started
+ * (the tracker), and its abort signal, made only when someone reads it. One
+ * object, so an attempt that uses none of these costs little.
+ */
+class Attempt implements ContextEnv, WorkTracker {
+  readonly name: string;
+  readonly attempt: number;
+  readonly results: DepResults;
+  readonly nameOf: (handle: Job<unknown>) => string | undefined;
+  readonly emit: EventSink;
+  readonly process: ContextEnv["process"];
+  readonly tracker: WorkTracker = this;
+  pending: Map<Promise<unknown>, string> | undefined = undefined;
+  group: TaskGroup | undefined = undefined;
   aborted = false;
-  reason: unknown;
-  onAbort: ((reason: unknown) => void) | undefined;
+  reason: unknown = undefined;
+  onAbort: ((reason: unknown) => void) | undefined = undefined;
+  #controller: AbortController | undefined = undefined;
 
-  get signal(): AbortSignal {
+  constructor(name: string, attempt: number, results: DepResults, env: RunnerEnv) {
+    this.name = name;
+    this.attempt = attempt;
+    this.results = results;
+    this.nameOf = env.nameOf;
+    this.emit = env.emit;
+    this.process = env.process;
+  }
+
+  signal(): AbortSignal {
     if (this.#controller === undefined) {
       this.#controller = new AbortController();
       if (this.aborted) this.#controller.abort(this.reason);
@@ -95,10 +118,10 @@ class LazyAbort {
 export class RunningJob {
   /** The job. */
   readonly spec: JobSpec;
-  #results: ReadonlyMap<string, unknown>;
+  #results: DepResults;
   #env: RunnerEnv;
   #attempts = 0;
-  #current: LazyAbort | undefined;
+  #current: Attempt | undefined;
   #cancelReason: Error | undefined;
   #retryAbort: AbortController | undefined;
   #stopWaiting: (() => void) | undefined;
@@ -108,10 +131,10 @@ export class RunningJob {
    * Prepare a job to run.
    *
    * @param spec The job.
-   * @param results Its dependencies' results by name.
+   * @param results Its dependencies' results by name (a `Map` will do).
    * @param env What the run shares with its jobs.
    */
-  constructor(spec: JobSpec, results: ReadonlyMap<string, unknown>, env: RunnerEnv) {
+  constructor(spec: JobSpec, results: DepResults, env: RunnerEnv) {
     this.spec = spec;
     this.#results = results;
     this.#env = env;
@@ -193,24 +216,13 @@ export class RunningJob {
   }
 
   #attempt(): Promise<unknown> {
-    const attempt = ++this.#attempts;
-    const abort = new LazyAbort();
-    this.#current = abort;
     const env = this.#env;
     const { name } = this.spec;
+    const abort = new Attempt(name, ++this.#attempts, this.#results, env);
+    this.#current = abort;
     if (this.#cancelReason !== undefined) return Promise.reject(this.#cancelReason);
-    const tracker: WorkTracker = { pending: undefined, group: undefined };
-    const ctx = createContext({
-      name,
-      attempt,
-      signal: () => abort.signal,
-      results: this.#results,
-      nameOf: env.nameOf,
-      emit: env.emit,
-      tracker,
-      abort: (reason) => abort.abort(reason),
-      process: env.process,
-    });
+    const tracker: WorkTracker = abort;
+    const ctx = createContext(abort);
     let value: unknown;
     let threw = false;
     const watcher = codeWatcher(env.scope);
@@ -303,7 +315,7 @@ export class RunningJob {
    *
    * @returns The first child failure, if any.
    */
-  async #afterBody(tracker: WorkTracker, abort: LazyAbort): Promise<Error | undefined> {
+  async #afterBody(tracker: WorkTracker, abort: Attempt): Promise<Error | undefined> {
     let childError: Error | undefined;
     if (tracker.group !== undefined) {
       try {

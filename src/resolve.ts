@@ -17,6 +17,15 @@ export interface JobSpec {
   description?: string;
   /** Names of the jobs it depends on. */
   deps: string[];
+  /** Its number among the jobs resolved with it (their order in `specs`). */
+  id: number;
+  /**
+   * The numbers of the jobs in `deps`, in the same order; -1 for a name that
+   * no job resolved with it has.
+   */
+  depIds: number[];
+  /** The jobs it was resolved with, by number: what `id` and `depIds` index. */
+  resolvedWith: readonly JobSpec[];
   /** The named concurrency limit it joins. */
   pool?: Pool;
   /** Per-attempt timeout in milliseconds. */
@@ -31,12 +40,23 @@ export interface JobSpec {
   handle: Job<unknown>;
 }
 
+/** The name given to each job handle. */
+export interface JobNames {
+  /**
+   * The name of a handle.
+   *
+   * @param handle The job handle.
+   * @returns Its name, or `undefined` for a handle that was not resolved.
+   */
+  get(handle: Job<unknown>): string | undefined;
+}
+
 /** The jobs of a task file or of a `run()` call, by name. */
 export interface ResolvedJobs {
-  /** Every job, by name, including unexported dependencies. */
+  /** Every job, by name, including unexported dependencies, in the order of their numbers. */
   specs: Map<string, JobSpec>;
   /** The name given to each handle. */
-  names: Map<Job<unknown>, string>;
+  names: JobNames;
 }
 
 const FUNCTION_NAME = /^[A-Za-z_$][\w$-]*$/;
@@ -69,92 +89,131 @@ export function resolveJobs(
   named: Iterable<readonly [string, Job<unknown>]>,
   source: string,
 ): ResolvedJobs {
-  const names = new Map<Job<unknown>, string>();
-  const owners = new Map<string, Job<unknown>>();
-  // Where each name came from, for the duplicate-name error: an export name, or a label.
-  const origins = new Map<string, string>();
-  const describe = (origin: string) =>
-    origin.startsWith("\0") ? origin.slice(1) : `export "${origin}"`;
-  const claim = (handle: Job<unknown>, name: string, origin: string) => {
-    const owner = owners.get(name);
-    if (owner !== undefined && owner !== handle) {
+  // Jobs are numbered in the order they are named; each gets its spec at
+  // once, its options parsed once all are named. `origins[id]` is where a
+  // job's name came from, for the duplicate-name error: the export name, or
+  // the number of the job it is a dependency of.
+  const specs = new Map<string, JobSpec>();
+  const ids = new Map<Job<unknown>, number>();
+  const list: JobSpec[] = [];
+  const labels: string[] = []; // the names, by number
+  const origins: (string | number)[] = [];
+  const describe = (origin: string | number) =>
+    typeof origin === "string" ? `export "${origin}"` : `a dependency of "${list[origin]!.name}"`;
+  const claim = (handle: Job<unknown>, name: string, origin: string | number): number => {
+    const id = list.length;
+    const spec: JobSpec = {
+      name,
+      deps: NO_DEPS,
+      id,
+      depIds: NO_IDS,
+      resolvedWith: list,
+      retries: 0,
+      retryDelayMs: 250,
+      fn: handle.fn,
+      handle,
+    };
+    // One lookup: a name already taken leaves the map's size as it was.
+    const size = specs.size;
+    specs.set(name, spec);
+    if (specs.size === size) {
+      const owner = list.find((other) => other.name === name)!;
       throw new GatherError(
         "DUPLICATE_JOB",
-        `Cannot load ${source}: two jobs are named "${name}" (${describe(origins.get(name)!)} and ${
+        `Cannot load ${source}: two jobs are named "${name}" (${describe(origins[owner.id]!)} and ${
           describe(origin)
         }); give one another name`,
         { job: name },
       );
     }
-    owners.set(name, handle);
-    origins.set(name, origin);
-    names.set(handle, name);
+    ids.set(handle, id);
+    list.push(spec);
+    labels.push(name);
+    origins.push(origin);
+    return id;
   };
   for (const [exportName, handle] of named) {
-    if (names.has(handle)) continue;
-    claim(handle, handle.options.name ?? exportName, exportName);
+    if (!ids.has(handle)) claim(handle, handle.options.name ?? exportName, exportName);
   }
-  // Name dependencies reachable only through handles (not exported).
-  const stack = [...names.keys()];
+  // Name and number each job's dependencies, including those reachable only
+  // through handles (not exported): last export first, depth first.
+  const byName: JobSpec[] = []; // jobs with a dependency given by name
+  const stack: number[] = [];
+  for (let id = 0; id < list.length; id++) stack.push(id);
   while (stack.length > 0) {
-    const handle = stack.pop()!;
-    for (const dep of handle.options.deps ?? []) {
-      if (typeof dep === "string" || names.has(dep)) continue;
-      if (!isJob(dep)) {
-        throw new GatherError(
-          "TASK_FILE_INVALID",
-          `Cannot schedule "${
-            names.get(handle)
-          }" in ${source}: a dependency is neither a job nor a name; pass job handles or strings in "deps"`,
-          { job: names.get(handle)! },
-        );
+    const spec = list[stack.pop()!]!;
+    const deps = spec.handle.options.deps;
+    if (deps === undefined || deps.length === 0) continue;
+    // Copies of the right size, their handles then replaced by names and numbers.
+    const names = deps.slice() as unknown[] as string[];
+    const numbers = deps.slice() as unknown[] as number[];
+    for (let d = 0; d < deps.length; d++) {
+      const dep = deps[d];
+      if (typeof dep === "string") {
+        numbers[d] = -1;
+        if (byName.at(-1) !== spec) byName.push(spec);
+        continue;
       }
-      const name = dep.options.name ?? (FUNCTION_NAME.test(dep.fn.name) ? dep.fn.name : undefined);
-      if (name === undefined) {
-        throw new GatherError(
-          "UNNAMED_JOB",
-          `Cannot schedule "${
-            names.get(handle)
-          }" in ${source}: one of its dependencies is not exported and has no name; export it or give it { name }`,
-          { job: names.get(handle)! },
-        );
+      let depId = ids.get(dep!);
+      if (depId === undefined) {
+        depId = claim(dep as Job<unknown>, nameDependency(dep, spec.name, source), spec.id);
+        stack.push(depId);
       }
-      claim(dep, name, `\0a dependency of "${names.get(handle)}"`);
-      stack.push(dep);
+      names[d] = labels[depId]!;
+      numbers[d] = depId;
     }
+    spec.deps = names;
+    spec.depIds = numbers;
   }
-  const specs = new Map<string, JobSpec>();
-  for (const [handle, name] of names) specs.set(name, toSpec(handle, name, names, source));
+  for (const spec of byName) {
+    spec.depIds = spec.depIds.map((id, d) => id >= 0 ? id : specs.get(spec.deps[d]!)?.id ?? -1);
+  }
+  for (const spec of list) parseOptions(spec, source);
+  const names: JobNames = {
+    get: (handle) => {
+      const id = ids.get(handle);
+      return id === undefined ? undefined : labels[id];
+    },
+  };
   return { specs, names };
 }
 
-const NO_DEPS: string[] = Object.freeze([]) as unknown as string[];
+/** The name of a dependency that was not exported: its `name` option, else its function's name. */
+function nameDependency(dep: unknown, dependent: string, source: string): string {
+  if (!isJob(dep)) {
+    throw new GatherError(
+      "TASK_FILE_INVALID",
+      `Cannot schedule "${dependent}" in ${source}: a dependency is neither a job nor a name; pass job handles or strings in "deps"`,
+      { job: dependent },
+    );
+  }
+  const name = dep.options.name ?? (FUNCTION_NAME.test(dep.fn.name) ? dep.fn.name : undefined);
+  if (name === undefined) {
+    throw new GatherError(
+      "UNNAMED_JOB",
+      `Cannot schedule "${dependent}" in ${source}: one of its dependencies is not exported and has no name; export it or give it { name }`,
+      { job: dependent },
+    );
+  }
+  return name;
+}
 
-function toSpec(
-  handle: Job<unknown>,
-  name: string,
-  names: Map<Job<unknown>, string>,
-  source: string,
-): JobSpec {
-  const { options } = handle;
-  const spec: JobSpec = {
-    name,
-    deps: options.deps === undefined || options.deps.length === 0
-      ? NO_DEPS
-      : options.deps.map((dep) => typeof dep === "string" ? dep : names.get(dep)!),
-    retries: options.retries ?? 0,
-    retryDelayMs: options.retryDelay === undefined
-      ? 250
-      : duration(name, source, "retryDelay", options.retryDelay),
-    fn: handle.fn,
-    handle,
-  };
+const NO_DEPS: string[] = Object.freeze([]) as unknown as string[];
+const NO_IDS: number[] = Object.freeze([]) as unknown as number[];
+
+/** Parse the options of a job's handle into its spec. */
+function parseOptions(spec: JobSpec, source: string): void {
+  const { options } = spec.handle;
+  const { name } = spec;
+  if (options.retries !== undefined) spec.retries = options.retries;
+  if (options.retryDelay !== undefined) {
+    spec.retryDelayMs = duration(name, source, "retryDelay", options.retryDelay);
+  }
   if (options.timeout !== undefined) {
     spec.timeoutMs = duration(name, source, "timeout", options.timeout);
   }
   if (options.description !== undefined) spec.description = options.description;
   if (options.pool !== undefined) spec.pool = options.pool;
-  return spec;
 }
 
 function duration(name: string, source: string, option: string, value: Duration): number {

@@ -12,6 +12,7 @@ import {
   errorInfo,
   type EventSink,
   type JobCounts,
+  type JobEndEvent,
   type JobStatus,
   type RunStatus,
   type RunSummaryInfo,
@@ -19,6 +20,8 @@ import {
 } from "./events.ts";
 import type { Graph } from "./graph.ts";
 import type { Job } from "./job.ts";
+import { GraphResults } from "./_dep_results.ts";
+import type { DepResults } from "./context.ts";
 import { type RunnerEnv, RunningJob, type Settlement } from "./job_runner.ts";
 import { Limiter } from "./limiter.ts";
 import { codeWatcher, JobScope } from "./scope.ts";
@@ -120,7 +123,7 @@ export function schedule(graph: Graph, options: ScheduleOptions = {}): Promise<S
 
 /** Longest stretch of scheduling work before yielding to the event loop, in ms. */
 const SLICE_MS = 10;
-const NO_RESULTS: ReadonlyMap<string, unknown> = new Map();
+const NO_RESULTS: DepResults = new Map();
 const NO_NAMES: string[] = Object.freeze([]) as unknown as string[];
 
 class Scheduler {
@@ -157,7 +160,10 @@ class Scheduler {
     this.#options = options;
     this.#emit = options.onEvent ?? (() => {});
     this.#limiter = new Limiter(concurrency, graph.priority, (i) => graph.jobs[i]!.pool);
-    this.#waiting = Int32Array.from(graph.deps, (deps) => deps.length);
+    this.#waiting = new Int32Array(graph.jobs.length);
+    for (let i = 0; i < graph.jobs.length; i++) {
+      this.#waiting[i] = graph.depStart[i + 1]! - graph.depStart[i]!;
+    }
     this.#outcomes = new Array(graph.jobs.length);
     this.#results = new Array(graph.jobs.length);
     this.#forceSignal = options.forceSignal ?? new AbortController().signal;
@@ -172,18 +178,15 @@ class Scheduler {
     this.#emit({
       type: "run:start",
       time: Date.now(),
-      jobs: this.#graph.jobs.map((spec, i) => ({
-        name: spec.name,
-        deps: this.#graph.deps[i]!.length === 0
-          ? NO_NAMES
-          : this.#graph.deps[i]!.map((dep) => this.#graph.jobs[dep]!.name),
-      })),
+      jobs: this.#graph.jobs.map((spec, i) => ({ name: spec.name, deps: this.#depNames(i) })),
       concurrency: this.#options.concurrency ?? navigator.hardwareConcurrency,
     });
     signal?.addEventListener("abort", onInterrupt, { once: true });
     this.#forceSignal.addEventListener("abort", onForce, { once: true });
     try {
-      this.#graph.deps.forEach((deps, i) => deps.length === 0 && this.#limiter.push(i));
+      for (let i = 0; i < this.#waiting.length; i++) {
+        if (this.#waiting[i] === 0) this.#limiter.push(i);
+      }
       if (signal?.aborted) this.#interrupt(signal.reason);
       this.#pump();
       await finished;
@@ -196,13 +199,22 @@ class Scheduler {
     return this.#result();
   }
 
-  #pump(): void {
+  /** The names of a job's deps: its spec's own list when it names each dep once. */
+  #depNames(i: number): string[] {
+    const { depStart, depList, jobs } = this.#graph;
+    const from = depStart[i]!;
+    const count = depStart[i + 1]! - from;
+    if (count === 0) return NO_NAMES;
+    if (count === jobs[i]!.deps.length) return jobs[i]!.deps;
+    return Array.from(depList.subarray(from, from + count), (dep) => jobs[dep]!.name);
+  }
+
+  #pump(now: number = performance.now()): void {
     // Jobs that settle at once would chain in microtasks for the whole run,
     // starving signals, output and redraws: after ~10 ms of it, yield to the
     // event loop. A slice ends when the event loop gets a turn: a marker
     // scheduled with setImmediate runs only once the current task and its
     // microtasks are done.
-    const now = performance.now();
     if (this.#sliceStart < 0) {
       this.#sliceStart = now;
       setImmediate(this.#endSlice);
@@ -227,14 +239,11 @@ class Scheduler {
   }
 
   #start(i: number): void {
-    const spec = this.#graph.jobs[i]!;
-    const deps = this.#graph.deps[i]!;
-    let results = NO_RESULTS;
-    if (deps.length > 0) {
-      const map = new Map<string, unknown>();
-      for (const dep of deps) map.set(this.#graph.jobs[dep]!.name, this.#results[dep]);
-      results = map;
-    }
+    const { jobs, depStart, depList } = this.#graph;
+    const spec = jobs[i]!;
+    const results = depStart[i] === depStart[i + 1]
+      ? NO_RESULTS
+      : new GraphResults(jobs, this.#results, depList, depStart[i], depStart[i + 1]);
     const running = new RunningJob(spec, results, this.#runnerEnv ??= this.#makeRunnerEnv());
     this.#running.set(i, running);
     const startMs = performance.now();
@@ -262,12 +271,13 @@ class Scheduler {
   #settled(i: number, settlement: Settlement, startMs: number): void {
     this.#running.delete(i);
     this.#limiter.release(i);
+    const now = performance.now();
     const outcome: JobOutcome = {
       name: this.#graph.jobs[i]!.name,
       status: settlement.status,
       started: true,
       attempts: settlement.attempts,
-      durationMs: performance.now() - startMs,
+      durationMs: now - startMs,
       startMs: startMs - this.#t0,
     };
     if (settlement.error) outcome.error = settlement.error;
@@ -278,7 +288,9 @@ class Scheduler {
     }
     this.#end(i, outcome);
     if (settlement.status === "ok") {
-      for (const user of this.#graph.dependents[i]!) {
+      const { dependentStart, dependentList } = this.#graph;
+      for (let k = dependentStart[i]!; k < dependentStart[i + 1]!; k++) {
+        const user = dependentList[k]!;
         if (--this.#waiting[user]! === 0 && this.#outcomes[user] === undefined) {
           this.#limiter.push(user);
         }
@@ -290,12 +302,12 @@ class Scheduler {
       if (policy !== "continue") this.#stop();
       if (policy === "abort") this.#cancelRunning(`"${outcome.name}" failed`);
     }
-    this.#pump();
+    this.#pump(now);
   }
 
   #end(i: number, outcome: JobOutcome): void {
     this.#outcomes[i] = outcome;
-    this.#emit({
+    const event: JobEndEvent = {
       type: "job:end",
       time: Date.now(),
       job: outcome.name,
@@ -303,20 +315,24 @@ class Scheduler {
       started: outcome.started,
       durationMs: Math.round(outcome.durationMs * 100) / 100,
       attempt: outcome.attempts,
-      ...(outcome.error ? { error: errorInfo(outcome.error) } : {}),
-      ...(outcome.reason ? { reason: outcome.reason } : {}),
-      ...(outcome.ignoredCancellation ? { ignoredCancellation: true as const } : {}),
-    });
+    };
+    if (outcome.error) event.error = errorInfo(outcome.error);
+    if (outcome.reason) event.reason = outcome.reason;
+    if (outcome.ignoredCancellation) event.ignoredCancellation = true;
+    this.#emit(event);
   }
 
   #skipDependents(failed: number): void {
     const failedName = this.#graph.jobs[failed]!.name;
-    const stack = [...this.#graph.dependents[failed]!];
+    const { dependentStart, dependentList } = this.#graph;
+    const dependentsOf = (i: number) =>
+      dependentList.subarray(dependentStart[i], dependentStart[i + 1]);
+    const stack = [...dependentsOf(failed)];
     while (stack.length > 0) {
       const i = stack.pop()!;
       if (this.#outcomes[i] !== undefined) continue;
       this.#end(i, this.#neverStarted(i, "skipped", `dependency "${failedName}" failed`));
-      stack.push(...this.#graph.dependents[i]!);
+      stack.push(...dependentsOf(i));
     }
   }
 
@@ -400,7 +416,8 @@ class Scheduler {
     for (let at = last; at >= 0;) {
       criticalPath.push(timed(at));
       let before = -1;
-      for (const dep of this.#graph.deps[at]!) {
+      const { depStart, depList } = this.#graph;
+      for (const dep of depList.subarray(depStart[at], depStart[at + 1])) {
         if (end(dep) >= 0 && (before < 0 || end(dep) > end(before))) before = dep;
       }
       at = before;

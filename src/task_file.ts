@@ -7,7 +7,7 @@
 import { stripAnsiCode } from "@std/fmt/colors";
 import { GatherError } from "./errors.ts";
 import { isJob, type Job } from "./job.ts";
-import { type JobSpec, resolveJobs } from "./resolve.ts";
+import { type JobNames, type JobSpec, resolveJobs } from "./resolve.ts";
 
 /** The jobs a task file declares. */
 export interface TaskFile {
@@ -18,7 +18,7 @@ export interface TaskFile {
   /** Every job, by name. */
   specs: Map<string, JobSpec>;
   /** Each handle's name. */
-  names: Map<Job<unknown>, string>;
+  names: JobNames;
   /** What runs when no job is named: the default export, else every exported job. */
   defaults: string[];
 }

@@ -12,6 +12,7 @@ import {
 import { GatherError } from "../src/errors.ts";
 import type { GatherEvent, JobEndEvent, RunEndEvent } from "../src/events.ts";
 import { JobLogs } from "../src/reporters/job_logs.ts";
+import { JsonReporter } from "../src/reporters/json.ts";
 import { Output } from "../src/reporters/output.ts";
 import { palette } from "../src/reporters/palette.ts";
 import { PlainReporter } from "../src/reporters/plain.ts";
@@ -631,4 +632,24 @@ Deno.test("gather's plain output is coloured only when wanted", async () => {
   assertMatch(forced.stderr, SGR);
   const none = await gather(args, { env: { NO_COLOR: "1", FORCE_COLOR: "" } });
   assertNotMatch(none.stderr, SGR);
+});
+
+Deno.test("JsonReporter writes a large run:start, slice by slice, as JSON.stringify would", () => {
+  const jobs = Array.from({ length: 5000 }, (_, i) => ({
+    name: i % 7 === 0 ? `odd "name" \\ ${i} ☃` : `j${i}`,
+    deps: i === 0 ? [] : [`j${i - 1}`],
+  }));
+  const events: GatherEvent[] = [
+    { type: "run:start", time: 1, jobs, concurrency: 4 },
+    { type: "job:start", time: 2, job: "j0", attempt: 1 },
+  ];
+  const chunks: string[] = [];
+  const output = new Output({
+    writeSync: (p) => (chunks.push(new TextDecoder().decode(p)), p.length),
+  });
+  const reporter = new JsonReporter(output);
+  for (const event of events) reporter.handle(event);
+  reporter.close();
+  assertEquals(chunks.join(""), events.map((event) => JSON.stringify(event) + "\n").join(""));
+  assert(chunks.length > 1, "written in more than one piece");
 });
