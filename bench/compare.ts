@@ -69,6 +69,7 @@ export async function runComparison(spec: ComparisonSpec, env: BenchEnv): Promis
   });
   const tools = env.tools.filter((tool) =>
     tool.kinds.includes(spec.kind) && (spec.tools?.includes(tool.id) ?? true) &&
+    (tool.sections?.includes(spec.id) ?? true) &&
     tool.command(files, spec.slots) !== undefined
   );
   const bound = lowerBound(graph, spec.slots);

@@ -10,6 +10,8 @@
 export const ROOT: string = new URL("../", import.meta.url).pathname;
 /** gather's command line. */
 export const MAIN_TS: string = `${ROOT}main.ts`;
+/** `bench/load_only.ts`, which imports a task file and runs nothing. */
+export const LOAD_ONLY_TS: string = `${ROOT}bench/load_only.ts`;
 /** gather's module, as a URL for generated task files. */
 export const MOD_URL: string = new URL("../mod.ts", import.meta.url).href;
 /** Generated graphs and scratch output (git-ignored). */

@@ -61,6 +61,17 @@ export function judgeTargets(sections: readonly Section[]): Target[] {
     `${num(perJob)} KB/job`,
     (v) => v < 1.5,
   );
+  // The same without what the task file takes by itself (imported, nothing run).
+  const taskFile = fact("overhead", "rss:task-file");
+  const gathersOwn = perJob === undefined || taskFile === undefined || jobs === undefined
+    ? undefined
+    : perJob - taskFile / jobs;
+  check(
+    "… gather's own: (peak RSS - the task file's alone) / N",
+    gathersOwn,
+    `${num(gathersOwn)} KB/job`,
+    (v) => v < 1.5,
+  );
   const python = fact("overhead", "wall:python");
   const vsPython = python === undefined || wall === undefined ? undefined : python / wall;
   check(

@@ -8,7 +8,7 @@
 
 import type { JobKind } from "./formats/shared.ts";
 import type { Command } from "./measure.ts";
-import { findProgram, join } from "./paths.ts";
+import { findProgram, join, LOAD_ONLY_TS } from "./paths.ts";
 import type { GraphFiles } from "./write.ts";
 
 /** A tool's id. */
@@ -21,7 +21,8 @@ export type ToolId =
   | "deno-task"
   | "floor"
   | "floor-setsid"
-  | "xargs";
+  | "xargs"
+  | "task-file";
 
 /** A tool that can run a graph. */
 export interface Tool {
@@ -32,6 +33,8 @@ export interface Tool {
   /** How it reports its makespan: gather's events, its own `{firstStart, lastEnd}`
    * line, or not at all (then makespan is wall time minus its start-up). */
   span: "events" | "self" | "none";
+  /** The only sections it runs in. @default {every section of its job kinds} */
+  sections?: readonly string[];
   /** The command for a graph at `slots` jobs at once; `undefined` if it cannot run it. */
   command(files: GraphFiles, slots: number): Command | undefined;
 }
@@ -114,6 +117,17 @@ export function makeTools(
       command: (files, slots) => ({
         ...gatherCommand(deno, gatherMain, files.gather, files.dir, slots),
         env: { GATHER_SPAWN: "command" },
+      }),
+    },
+    {
+      // The task file imported, no job run: the memory that is the task file's own.
+      id: "task-file",
+      kinds: ["async"],
+      span: "self",
+      sections: ["overhead"],
+      command: (files) => ({
+        argv: [deno, "run", "-A", LOAD_ONLY_TS, files.gather],
+        cwd: files.dir,
       }),
     },
     {
