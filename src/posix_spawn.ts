@@ -6,8 +6,9 @@
  * spawn measured here), and going through `setsid(1)` costs a second `exec`
  * (about 0.8 ms of CPU per command). `posix_spawn` with `POSIX_SPAWN_SETSID`
  * does it in the one `vfork`+`exec`, as ninja does with
- * `POSIX_SPAWN_SETPGROUP`. The output pipes and the wait run on Deno's
- * blocking thread pool (FFI calls marked `nonblocking`), off the event loop.
+ * `POSIX_SPAWN_SETPGROUP`. The spawn, and one `poll` per child on its pipes
+ * and its pidfd, run on Deno's blocking thread pool (FFI calls marked
+ * `nonblocking`), off the event loop.
  *
  * Linux with glibc only, and only with `--allow-ffi`; {@linkcode posixSpawner}
  * returns `undefined` elsewhere, and callers fall back to `Deno.Command`.
@@ -65,7 +66,11 @@ const O_RDONLY = 0;
 /** Room for glibc's `posix_spawnattr_t` (336 bytes), `posix_spawn_file_actions_t` (80) and `sigset_t` (128). */
 const OPAQUE_BYTES = 512;
 const CHUNK_BYTES = 16 * 1024;
-/** A live child can hold three threads of Deno's blocking pool (512 threads); stay well under it. */
+/**
+ * A live child holds a thread of Deno's blocking pool (512 threads) for its
+ * `poll`, two while it starts; past this many, children go through
+ * `Deno.Command`, so the pool always has room.
+ */
 const MAX_LIVE = 128;
 
 const SYMBOLS = {
