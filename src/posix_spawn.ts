@@ -116,22 +116,28 @@ type Libc = Omit<Deno.DynamicLibrary<typeof SYMBOLS>["symbols"], "environ"> & {
   environ: Deno.UnsafePointerView;
 };
 
-const SIGNAL_NAMES: Record<number, string> = {
-  1: "SIGHUP",
-  2: "SIGINT",
-  3: "SIGQUIT",
-  4: "SIGILL",
-  6: "SIGABRT",
-  7: "SIGBUS",
-  8: "SIGFPE",
-  9: "SIGKILL",
-  10: "SIGUSR1",
-  11: "SIGSEGV",
-  12: "SIGUSR2",
-  13: "SIGPIPE",
-  14: "SIGALRM",
-  15: "SIGTERM",
-};
+/** Linux's signal numbers (the same on x86-64 and arm64), for the signals gather meets. */
+export const SIGNALS = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGILL: 4,
+  SIGABRT: 6,
+  SIGBUS: 7,
+  SIGFPE: 8,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGSEGV: 11,
+  SIGUSR2: 12,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+  SIGCONT: 18,
+} as const;
+
+const SIGNAL_NAMES = new Map<number, string>(
+  Object.entries(SIGNALS).map(([name, number]) => [number, name]),
+);
 
 /** Sends a signal (by number) to a process, or to a group when `pid` is negative. */
 export type Killer = (pid: number, signal: number) => boolean;
@@ -375,7 +381,7 @@ async function waitBlocking(libc: Libc, pid: number): Promise<ExitStatus> {
 export function decodeStatus(word: number): ExitStatus {
   const signal = word & 0x7f;
   if (signal === 0) return { code: (word >> 8) & 0xff, signal: null };
-  return { code: 128 + signal, signal: SIGNAL_NAMES[signal] ?? `signal ${signal}` };
+  return { code: 128 + signal, signal: SIGNAL_NAMES.get(signal) ?? `signal ${signal}` };
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   type OutputSink,
   posixKiller,
   posixSpawner,
+  SIGNALS,
   type SpawnedChild,
 } from "./posix_spawn.ts";
 
@@ -94,7 +95,9 @@ function spawnCommand(
   return {
     pid: child.pid,
     status: child.status.then((status) => ({
-      code: status.signal === null ? status.code : 128 + signalNumber(status.signal),
+      code: status.signal === null
+        ? status.code
+        : 128 + (SIGNALS[status.signal as keyof typeof SIGNALS] ?? 0),
       signal: status.signal,
     })),
     drained: Promise.all([
@@ -103,8 +106,6 @@ function spawnCommand(
     ]).then(() => {}),
   };
 }
-
-const SIGNAL_NUMBERS = { SIGCONT: 18, SIGKILL: 9, SIGTERM: 15 } as const;
 
 /**
  * Signal every process of a group.
@@ -125,9 +126,9 @@ const SIGNAL_NUMBERS = { SIGCONT: 18, SIGKILL: 9, SIGTERM: 15 } as const;
  * assertEquals(signalGroup(child.pid, "SIGTERM"), false);
  * ```
  */
-export function signalGroup(pgid: number, signal: keyof typeof SIGNAL_NUMBERS): boolean {
+export function signalGroup(pgid: number, signal: "SIGCONT" | "SIGKILL" | "SIGTERM"): boolean {
   const kill = posixKiller();
-  if (kill) return kill(-pgid, SIGNAL_NUMBERS[signal]);
+  if (kill) return kill(-pgid, SIGNALS[signal]);
   try {
     Deno.kill(-pgid, signal);
     return true;
@@ -145,20 +146,6 @@ async function pump(
   for (let next = await reader.read(); !next.done; next = await reader.read()) {
     sink?.(next.value, name);
   }
-}
-
-function signalNumber(name: Deno.Signal): number {
-  const numbers: Partial<Record<Deno.Signal, number>> = {
-    SIGHUP: 1,
-    SIGINT: 2,
-    SIGQUIT: 3,
-    SIGKILL: 9,
-    SIGSEGV: 11,
-    SIGPIPE: 13,
-    SIGALRM: 14,
-    SIGTERM: 15,
-  };
-  return numbers[name] ?? 0;
 }
 
 /** The full path of a program on PATH, remembered. */
