@@ -34,7 +34,7 @@ export interface SpawnChildOptions {
  * @param argv The program (looked up on `PATH` unless it holds a `/`) and its arguments.
  * @param options Working directory and extra environment.
  * @returns The child, once started: its pid (also its process group), its exit status and its output.
- * @throws {Deno.errors.NotFound} If the program is not on `PATH`.
+ * @throws {Deno.errors.NotFound} If the program is not on `PATH`, or `cwd` is not a directory.
  * @throws {Error} With the system's reason if it cannot be started.
  *
  * @example Usage
@@ -59,6 +59,10 @@ export function spawnChild(
   const path = program.includes("/") ? program : findProgram(program);
   if (path === undefined) {
     return Promise.reject(new Deno.errors.NotFound(`No such file or directory (os error 2)`));
+  }
+  if (options.cwd !== undefined && !isDirectory(options.cwd)) {
+    // Both routes would report it vaguely: a bare ENOENT, or one that names `setsid`.
+    return Promise.reject(new Deno.errors.NotFound(`No such working directory "${options.cwd}"`));
   }
   return posixSpawner()?.(path, argv, options) ?? Promise.try(spawnCommand, path, argv, options);
 }
@@ -145,6 +149,14 @@ async function pump(
   const reader = stream.getReader();
   for (let next = await reader.read(); !next.done; next = await reader.read()) {
     sink?.(next.value, name);
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
   }
 }
 

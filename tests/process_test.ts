@@ -91,6 +91,14 @@ Deno.test("runCommand() reports a missing program clearly", async () => {
   );
 });
 
+Deno.test("runCommand() names the command when its working directory does not exist", async () => {
+  await assertRejects(
+    () => runCommand(["true"], { cwd: "/no/such/dir-xyz" }),
+    Error,
+    'Cannot run "true": No such working directory "/no/such/dir-xyz"',
+  );
+});
+
 Deno.test("runCommand() rejects at once when the signal is already aborted", async () => {
   const controller = new AbortController();
   controller.abort(new Error("already"));
