@@ -28,24 +28,36 @@
  */
 
 export { isJob, isPool, job, pool } from "./src/job.ts";
-export type { Job, JobFn, JobOptions, JobRef, Pool } from "./src/job.ts";
 export type {
   CommandResult,
+  Duration,
   ExecOptions,
+  FailurePolicy,
+  Job,
   JobContext,
+  JobFn,
   JobOffloadOptions,
+  JobOptions,
+  JobRef,
+  JobStatus,
   MapOptions,
+  Pool,
+  RunStatus,
   ShellValue,
-} from "./src/context.ts";
-export { Queue, QueueClosedError } from "./src/queue.ts";
-export type { QueueWaitOptions } from "./src/queue.ts";
-export type { Duration } from "./src/duration.ts";
+} from "./src/types.ts";
+export { Queue, QueueClosedError } from "./src/engine/queue.ts";
+export type { QueueWaitOptions } from "./src/engine/queue.ts";
 export { parseDuration } from "./src/duration.ts";
 export { GatherError, isGatherError } from "./src/errors.ts";
 export type { GatherErrorCode, GatherErrorOptions } from "./src/errors.ts";
-export { run } from "./src/run.ts";
-export type { JobSelection, RunOptions, RunReport } from "./src/run.ts";
-export type { FailurePolicy, JobOutcome, ScheduleOptions } from "./src/scheduler.ts";
+export { run } from "./src/session/run.ts";
+export type {
+  JobReport,
+  JobSelection,
+  RunDiagnosticsOptions,
+  RunOptions,
+  RunReport,
+} from "./src/session/run.ts";
 export type {
   DiagnosticEvent,
   DiagnosticKind,
@@ -58,13 +70,10 @@ export type {
   JobProgressEvent,
   JobRetryEvent,
   JobStartEvent,
-  JobStatus,
   RunCancelEvent,
   RunEndEvent,
   RunJob,
   RunStartEvent,
-  RunStatus,
   RunSummaryInfo,
   TimedJobInfo,
 } from "./src/events.ts";
-export type { JobScope } from "./src/scope.ts";

@@ -5,8 +5,7 @@
  * @module
  */
 
-/** A duration: milliseconds as a number, or a string like `"500ms"`, `"10s"`, `"2m"`. */
-export type Duration = number | string;
+import type { Duration } from "./types.ts";
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/y;

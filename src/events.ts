@@ -5,11 +5,9 @@
  * @module
  */
 
-/** How a job ended. */
-export type JobStatus = "ok" | "failed" | "cancelled" | "skipped";
+import type { JobStatus, RunStatus } from "./types.ts";
 
-/** How a run ended: `cancelled` when it was interrupted. */
-export type RunStatus = "ok" | "failed" | "cancelled";
+export type { JobStatus, RunStatus };
 
 /** Counts of jobs by how they ended. */
 export interface JobCounts {
@@ -57,7 +55,7 @@ export interface RunStartEvent {
   concurrency: number;
 }
 
-/** A job (or a retry of it) started. */
+/** A job started (once; retries are `job:retry` events). */
 export interface JobStartEvent {
   /** The kind of event. */
   type: "job:start";
@@ -65,7 +63,11 @@ export interface JobStartEvent {
   time: number;
   /** The job's name. */
   job: string;
-  /** 1 for the first try, 2 for the first retry, ... */
+  /**
+   * Always 1: a job starts once. Each retry is announced by a `job:retry`
+   * event (whose `attempt` is the one that failed), and `ctx.attempt` tells
+   * the job which try it is on.
+   */
   attempt: number;
 }
 
@@ -145,7 +147,10 @@ export interface RunEndEvent {
   durationMs: number;
   /** The first failure of the run, the one that matters most. */
   firstFailure?: string;
-  /** The closing summary; the CLI's JSON reporter adds it, the engine does not. */
+  /**
+   * The closing summary, computed once by the engine: every reporter formats
+   * this one (the CLI's JSON reporter adds where each failure's log is).
+   */
   summary?: RunSummaryInfo;
 }
 

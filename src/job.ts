@@ -1,6 +1,6 @@
 /**
- * What a task file declares: jobs made with {@linkcode job} and named
- * concurrency limits made with {@linkcode pool}.
+ * Declaring what a task file holds: jobs made with {@linkcode job} and named
+ * concurrency limits made with {@linkcode pool} (their types are in `types.ts`).
  *
  * Handles are plain frozen objects tagged with a `kind` string, not class
  * instances, so a task file that imports a second copy of gather (by URL, say)
@@ -9,52 +9,7 @@
  * @module
  */
 
-import type { JobContext } from "./context.ts";
-import type { Duration } from "./duration.ts";
-
-/** A named concurrency limit shared by the jobs that join it. */
-export interface Pool {
-  /** Tag that identifies a pool across copies of gather. */
-  readonly kind: "gather:pool";
-  /** The pool's name, shown in `--list`. */
-  readonly name: string;
-  /** How many of the pool's jobs may run at once. */
-  readonly limit: number;
-}
-
-/** The body of a job: receives its context, returns its result (or a promise of it). */
-export type JobFn<T> = (ctx: JobContext) => T | PromiseLike<T>;
-
-/** A reference to a job: its handle (typed) or its name. */
-export type JobRef = Job<unknown> | string;
-
-/** Options of {@linkcode job}. */
-export interface JobOptions {
-  /** The job's name. @default {the name it is exported under} */
-  name?: string;
-  /** One line shown by `--list`. */
-  description?: string;
-  /** Jobs that must finish before this one starts; their results reach `ctx.result()`. @default {[]} */
-  deps?: readonly JobRef[];
-  /** The named concurrency limit this job joins. */
-  pool?: Pool;
-  /** Abort the job and fail it after this long, per attempt. @default {no limit} */
-  timeout?: Duration;
-  /** How many times to re-run a failing job, with exponential backoff. @default {0} */
-  retries?: number;
-  /** The first backoff delay between retries; each next one doubles. @default {"250ms"} */
-  retryDelay?: Duration;
-}
-
-/** A job handle: pass it in `deps`, to `ctx.result()`, or to `run()`. */
-export interface Job<T = unknown> {
-  /** Tag that identifies a job across copies of gather. */
-  readonly kind: "gather:job";
-  /** The function that does the work. */
-  readonly fn: JobFn<T>;
-  /** The options it was declared with. */
-  readonly options: Readonly<JobOptions>;
-}
+import type { Job, JobFn, JobOptions, Pool } from "./types.ts";
 
 /**
  * Declare a job. Export it from a task file and it is named by its export

@@ -7,8 +7,8 @@ import {
   assertStringIncludes,
 } from "@std/assert";
 import type { DiagnosticEvent, GatherEvent, JobEndEvent } from "../src/events.ts";
-import { Diagnostics } from "../src/diagnostics.ts";
-import { codeWatcher, JobScope } from "../src/scope.ts";
+import { Diagnostics } from "../src/diagnostics/diagnostics.ts";
+import { JobScope } from "../src/engine/scope.ts";
 import { FIXTURES, gather, parseEvents } from "./_cli.ts";
 import { liveProcesses, uniqueSleep } from "./_processes.ts";
 
@@ -71,18 +71,21 @@ Deno.test("diagnostics: the profiler starts only once a job may run code of its 
   await watcher.start();
   try {
     // Jobs that returned what ctx.sh returned, or a plain value, run nothing more.
-    const code = codeWatcher(scope)!;
-    code.returned("command", 1, false);
-    code.started();
+    const code = watcher.instrument;
+    code.jobReturned!("command", 1, false);
+    code.batchStarted!();
     assertEquals(watcher.profiling, false);
-    code.returned("async", 1, true);
+    code.jobReturned!("async", 1, true);
     assertEquals(watcher.profiling, false); // not before every job of the batch has started
-    code.started();
+    code.batchStarted!();
     assertEquals(watcher.profiling, true);
   } finally {
     await watcher.stop();
   }
-  assertEquals(codeWatcher(scope), undefined);
+  // Once stopped, a job that returns no longer arms the profiler.
+  watcher.instrument.jobReturned!("late", 1, true);
+  watcher.instrument.batchStarted!();
+  assertEquals(watcher.profiling, false);
 });
 
 Deno.test("diagnostics: --no-diagnostics reports no stall, --stall-threshold raises the bar", async () => {
@@ -210,4 +213,41 @@ Deno.test("tasks/fixed.ts: the same work done right raises no diagnostic", async
       e.type === "job:log" && e.job === "awaited" && e.line.startsWith("cache not saved")
     ),
   );
+});
+
+Deno.test("diagnostics: the site of a stall is the TypeScript line, in a folder whose path has spaces", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "with spaces " });
+  try {
+    // Types before the loop shift the emitted JavaScript's lines against the source's.
+    await Deno.writeTextFile(
+      `${dir}/tasks.ts`,
+      `import { job } from ${JSON.stringify(new URL("../mod.ts", import.meta.url).href)};
+
+interface Budget {
+  ms: number;
+  label: string;
+}
+
+const budget: Budget = { ms: 400, label: "spin" };
+
+export const spin = job(async () => {
+  await Promise.resolve();
+  const until = Date.now() + budget.ms;
+  while (Date.now() < until) Math.sqrt(until); // line 13
+});
+
+export const neighbour = job(() => new Promise((resolve) => setTimeout(resolve, 1000)));
+`,
+    );
+    const { code, stdout, stderr } = await gather(
+      ["-f", "tasks.ts", "--reporter", "json", "--no-logs"],
+      { cwd: dir },
+    );
+    assertEquals(code, 0, stderr);
+    const stall = diagnostics(parseEvents(stdout)).find((d) => d.kind === "stall");
+    assertEquals(stall?.job, "spin", JSON.stringify(diagnostics(parseEvents(stdout))));
+    assertEquals(stall?.site, "tasks.ts:13");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

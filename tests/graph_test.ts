@@ -1,8 +1,9 @@
 import { assertEquals, assertGreater, assertThrows } from "@std/assert";
 import { GatherError } from "../src/errors.ts";
-import { buildGraph } from "../src/graph.ts";
-import { type Job, job } from "../src/job.ts";
-import { resolveJobs } from "../src/resolve.ts";
+import { buildGraph } from "../src/engine/graph.ts";
+import { job } from "../src/job.ts";
+import type { Job } from "../src/types.ts";
+import { resolveJobs } from "../src/load/resolve.ts";
 
 function specsOf(jobs: Record<string, Job<unknown>>) {
   return resolveJobs(Object.entries(jobs), '"tasks.ts"').specs;

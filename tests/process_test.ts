@@ -1,8 +1,8 @@
 import { assertEquals, assertLess, assertRejects, assertStringIncludes } from "@std/assert";
 import { delay } from "@std/async/delay";
 import { type GatherEvent, job, run } from "../mod.ts";
-import { runCommand } from "../src/process.ts";
-import { posixSpawner } from "../src/posix_spawn.ts";
+import { runCommand } from "../src/process/command.ts";
+import { createSpawner } from "../src/process/spawn.ts";
 import { liveProcesses, uniqueSleep } from "./_processes.ts";
 
 Deno.test("ctx.sh kills the whole process tree when the job is cancelled", async () => {
@@ -134,9 +134,10 @@ Deno.test("runCommand() reports the signal that killed a command", async () => {
   assertStringIncludes(error.message, "Command failed with signal SIGTERM");
 });
 
-Deno.test("spawnChild() uses posix_spawn unless GATHER_SPAWN=command asks for Deno.Command", () => {
+Deno.test("createSpawner() uses posix_spawn unless GATHER_SPAWN=command asks for Deno.Command", () => {
   const forced = Deno.env.get("GATHER_SPAWN") === "command";
-  assertEquals(posixSpawner() === undefined, forced || Deno.build.os !== "linux");
+  assertEquals(createSpawner().route === "command", forced || Deno.build.os !== "linux");
+  assertEquals(createSpawner({ route: "command" }).route, "command");
 });
 
 Deno.test({
@@ -153,4 +154,20 @@ Deno.test({
     assertEquals(test.code, 0, output + new TextDecoder().decode(test.stderr));
     assertStringIncludes(output, "0 failed");
   },
+});
+
+Deno.test("ctx.exec looks the program up on the PATH it passes to the command", async () => {
+  const bin = await Deno.makeTempDir({ prefix: "custom bin " });
+  try {
+    await Deno.writeTextFile(`${bin}/greet`, "#!/bin/sh\necho hello from $0\n");
+    await Deno.chmod(`${bin}/greet`, 0o755);
+    const greet = job(async (ctx) =>
+      (await ctx.exec("greet", [], { env: { PATH: `${bin}:${Deno.env.get("PATH")}` } })).stdout
+    );
+    const report = await run({ greet });
+    assertEquals(report.jobs[0]!.error?.message, undefined);
+    assertEquals(report.jobs[0]!.result, `hello from ${bin}/greet\n`);
+  } finally {
+    await Deno.remove(bin, { recursive: true });
+  }
 });

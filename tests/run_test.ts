@@ -9,6 +9,7 @@ import {
 import { delay } from "@std/async/delay";
 import { type GatherEvent, type Job, job, pool, run } from "../mod.ts";
 import { peakConcurrency } from "./_cli.ts";
+import { uniqueSleep } from "./_processes.ts";
 
 function collect() {
   const events: GatherEvent[] = [];
@@ -240,4 +241,16 @@ Deno.test("run() rejects an unnamed job in an array", () => {
     error = e;
   }
   assertInstanceOf(error, TypeError);
+});
+
+Deno.test("run() names ctx.exec work a job left running as ctx.exec, not ctx.sh", async () => {
+  const seconds = uniqueSleep();
+  const events: GatherEvent[] = [];
+  const hasty = job((ctx) => void ctx.exec("sleep", [String(seconds)]));
+  await run({ hasty }, { onEvent: (e) => events.push(e) });
+  const pending = events.find((e) => e.type === "diagnostic" && e.kind === "pending-work");
+  assertStringIncludes(
+    pending?.type === "diagnostic" ? pending.message : "",
+    `ctx.exec "sleep ${seconds}"`,
+  );
 });

@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "@std/assert";
-import { quote, shellCommand } from "../src/shell.ts";
+import { quote, shellCommand } from "../src/process/shell.ts";
 
 function sh(strings: TemplateStringsArray, ...values: Parameters<typeof shellCommand>[1]) {
   return shellCommand(strings, values).argv;

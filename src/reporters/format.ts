@@ -4,7 +4,7 @@
  * @module
  */
 
-import { format } from "@std/fmt/duration";
+import { format } from "../deps/fmt_duration.ts";
 
 /**
  * Format a duration for people: `340ms`, `1s 200ms`, `2m 5s`.
@@ -28,4 +28,24 @@ export function formatDuration(ms: number): string {
     ? Math.round(ms / 10) * 10
     : Math.round(ms / 1_000) * 1_000;
   return rounded === 0 ? "0ms" : format(rounded, { ignoreZero: true });
+}
+
+/**
+ * A count with its noun, singular or plural: `1 job`, `3 jobs`.
+ *
+ * @param count How many.
+ * @param noun The singular noun; its plural adds an `s`.
+ * @returns The count and the noun.
+ *
+ * @example Usage
+ * ```ts
+ * import { plural } from "./format.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(plural(1, "job"), "1 job");
+ * assertEquals(plural(0, "job"), "0 jobs");
+ * ```
+ */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }

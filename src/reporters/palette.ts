@@ -5,7 +5,7 @@
  * @module
  */
 
-import * as colors from "@std/fmt/colors";
+import * as colors from "../deps/fmt_colors.ts";
 
 /** The styles reporters use. */
 export interface Palette {

@@ -5,9 +5,9 @@
  * @module
  */
 
-import { stripAnsiCode } from "@std/fmt/colors";
+import { stripAnsiCode } from "../deps/fmt_colors.ts";
 import type { GatherEvent } from "../events.ts";
-import { formatDuration } from "./format.ts";
+import { formatDuration, plural } from "./format.ts";
 import type { Output } from "./output.ts";
 import type { Palette } from "./palette.ts";
 import { RunRecord } from "./record.ts";
@@ -85,7 +85,9 @@ export class PlainReporter implements Reporter {
         this.#width = Math.min(24, this.#width);
         if (!this.#quiet) {
           this.#out.write(
-            p.dim(`gather: ${event.jobs.length} jobs, up to ${event.concurrency} at once\n`),
+            p.dim(
+              `gather: ${plural(event.jobs.length, "job")}, up to ${event.concurrency} at once\n`,
+            ),
           );
         }
         break;
@@ -132,7 +134,7 @@ export class PlainReporter implements Reporter {
         break;
       case "run:end":
         this.#out.write(
-          formatSummary(this.#record.summary(event.status, event.counts, event.durationMs), p, {
+          formatSummary(this.#record.summary(event), p, {
             logPath: this.#logPath,
           }),
         );

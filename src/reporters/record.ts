@@ -11,6 +11,7 @@ import type {
   GatherEvent,
   JobCounts,
   JobStatus,
+  RunEndEvent,
   RunStatus,
 } from "../events.ts";
 
@@ -228,23 +229,21 @@ export class RunRecord {
   }
 
   /**
-   * Summarise the run.
+   * Summarise the run: the engine's summary in `run:end` (critical path,
+   * slowest jobs), with what the record adds (failures with their last
+   * lines, diagnostics, who finished, who was cancelled).
    *
-   * @param status How the run ended.
-   * @param counts Jobs by how they ended.
-   * @param durationMs Wall time of the run.
+   * @param end The `run:end` event.
    * @returns The summary.
    */
-  summary(status: RunStatus, counts: JobCounts, durationMs: number): Summary {
+  summary(end: RunEndEvent): Summary {
     const started = [...this.#jobs.values()].filter((job) => job.start !== undefined);
-    const slowest = started.toSorted((a, b) => b.durationMs - a.durationMs).slice(0, 5)
-      .map(({ name, durationMs }) => ({ name, durationMs }));
     return {
-      status,
-      counts,
-      durationMs,
-      criticalPath: this.#criticalPath(started),
-      slowest,
+      status: end.status,
+      counts: end.counts,
+      durationMs: end.durationMs,
+      criticalPath: end.summary?.criticalPath ?? [],
+      slowest: end.summary?.slowest ?? [],
       failures: this.#failures,
       ignoredCancellation: started.filter((job) => job.ignoredCancellation).map((job) => job.name),
       diagnostics: this.#diagnostics,
@@ -254,24 +253,6 @@ export class RunRecord {
         .filter((job) => job.start === undefined && job.status === "cancelled")
         .map((job) => job.name),
     };
-  }
-
-  #criticalPath(started: JobRecord[]): TimedJob[] {
-    let last: JobRecord | undefined;
-    // Ties go to the later job: jobs are listed dependencies first, and a dependent can end
-    // in the same millisecond as its last dependency.
-    for (const job of started) if (!last || (job.end ?? 0) >= (last.end ?? 0)) last = job;
-    const path: TimedJob[] = [];
-    while (last) {
-      path.push({ name: last.name, durationMs: last.durationMs });
-      let before: JobRecord | undefined;
-      for (const dep of last.deps) {
-        const job = this.#jobs.get(dep);
-        if (job?.end !== undefined && (!before || job.end > before.end!)) before = job;
-      }
-      last = before;
-    }
-    return path.reverse();
   }
 
   #get(name: string): JobRecord {

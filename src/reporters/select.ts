@@ -4,7 +4,6 @@
  * @module
  */
 
-import type { ReporterChoice } from "../cli_options.ts";
 import { JobLogs } from "./job_logs.ts";
 import { JsonReporter } from "./json.ts";
 import { Output, type SyncWriter } from "./output.ts";
@@ -15,6 +14,9 @@ import { SummaryFile } from "./summary_file.ts";
 import { type TerminalSize, TtyReporter } from "./tty.ts";
 import { JsonSummary } from "./_json_summary.ts";
 import { tee } from "./_tee.ts";
+
+/** Which reporter to use; `auto` picks `tty` for a terminal, else `plain`. */
+export type ReporterChoice = "auto" | "tty" | "plain" | "json";
 
 /** What {@linkcode selectReporter} needs to know about the environment. */
 export interface ReporterEnv {

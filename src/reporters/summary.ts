@@ -4,8 +4,8 @@
  * @module
  */
 
-import { stripAnsiCode } from "@std/fmt/colors";
-import { formatDuration } from "./format.ts";
+import { stripAnsiCode } from "../deps/fmt_colors.ts";
+import { formatDuration, plural } from "./format.ts";
 import type { Palette } from "./palette.ts";
 import type { Summary } from "./record.ts";
 
@@ -65,7 +65,7 @@ export function formatSummary(
     : p.yellow("⊘ interrupted");
   const lines = [
     "",
-    `${p.bold(head)}: ${parts.join(", ")} of ${counts.total} jobs in ${
+    `${p.bold(head)}: ${parts.join(", ")} of ${plural(counts.total, "job")} in ${
       formatDuration(summary.durationMs)
     }`,
   ];

@@ -87,8 +87,9 @@ export interface RunReport {
  * record.add({ type: "job:start", time: 0, job: "a", attempt: 1 });
  * record.add({ type: "job:end", time: 5, job: "a", status: "ok", started: true, durationMs: 5, attempt: 1 });
  * const counts = { total: 1, ok: 1, failed: 0, cancelled: 0, skipped: 0 };
- * const info = runSummaryInfo(record, { type: "run:end", time: 5, status: "ok", counts, durationMs: 5 });
- * assertEquals(info.criticalPath, [{ name: "a", durationMs: 5 }]);
+ * const summary = { criticalPath: [{ name: "a", durationMs: 5 }], slowest: [], failures: [] };
+ * const end = { type: "run:end", time: 5, status: "ok", counts, durationMs: 5, summary } as const;
+ * assertEquals(runSummaryInfo(record, end).criticalPath, [{ name: "a", durationMs: 5 }]);
  * ```
  */
 export function runSummaryInfo(
@@ -96,7 +97,7 @@ export function runSummaryInfo(
   end: RunEndEvent,
   logPath: (job: string) => string | undefined = () => undefined,
 ): RunSummaryInfo {
-  const summary = record.summary(end.status, end.counts, end.durationMs);
+  const summary = record.summary(end);
   return {
     criticalPath: summary.criticalPath,
     slowest: summary.slowest,

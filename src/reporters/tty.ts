@@ -169,7 +169,7 @@ export class TtyReporter implements Reporter {
         break;
       case "run:end": {
         this.#finish();
-        const summary = this.#record.summary(event.status, event.counts, event.durationMs);
+        const summary = this.#record.summary(event);
         this.#out.write(formatSummary(summary, p, { logPath: this.#logPath }));
         this.#out.flush();
         break;

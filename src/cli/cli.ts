@@ -1,0 +1,129 @@
+/**
+ * The `gather` command once its arguments are parsed: load the task file,
+ * list, draw or dry-run it, or run it in a session with the chosen reporter.
+ * Everything it needs from the process (streams, terminal, environment,
+ * signals) is given; it returns the exit code and never exits.
+ *
+ * @module
+ */
+
+import { loadTaskFile } from "../load/task_file.ts";
+import type { SyncWriter } from "../reporters/output.ts";
+import { selectReporter } from "../reporters/select.ts";
+import type { TerminalSize } from "../reporters/tty.ts";
+import { planRun } from "../session/plan.ts";
+import { runSession } from "../session/session.ts";
+import type { Shutdown } from "../session/signals.ts";
+import { EXIT } from "./exit_codes.ts";
+import { dryRun, graphToDot, listJobs } from "./inspect.ts";
+import { type CliOptions, HELP } from "./options.ts";
+
+/** gather's version. */
+export const VERSION = "0.1.0";
+
+/** What the command needs from the process it runs in. */
+export interface CliEnv {
+  /** Data and JSON events go here. */
+  stdout: SyncWriter;
+  /** Human output goes here. */
+  stderr: SyncWriter;
+  /** Whether stdout is a terminal. */
+  stdoutIsTerminal: boolean;
+  /** Whether stderr is a terminal. */
+  stderrIsTerminal: boolean;
+  /** Reads an environment variable. */
+  env: (name: string) => string | undefined;
+  /** The terminal's size, read for every frame. */
+  size: () => TerminalSize;
+  /** Deno's cache directory, where emitted JavaScript maps back to TypeScript. */
+  denoDir: string | undefined;
+  /** The signals that stop the run. */
+  shutdown: Shutdown;
+}
+
+/**
+ * Do what the command line asks.
+ *
+ * @param options The parsed command line.
+ * @param env The process around it.
+ * @returns The exit code.
+ * @throws {GatherError} On a bad task file, an unknown job or a bad path: exit 2.
+ *
+ * @example Usage
+ * ```ts
+ * import { runCli } from "./cli.ts";
+ * import { parseCli } from "./options.ts";
+ * import { Shutdown } from "../session/signals.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const out: string[] = [];
+ * const writer = { writeSync: (bytes: Uint8Array) => (out.push(new TextDecoder().decode(bytes)), bytes.length) };
+ * const shutdown = new Shutdown();
+ * const env = {
+ *   stdout: writer, stderr: writer, stdoutIsTerminal: false, stderrIsTerminal: false,
+ *   env: () => undefined, size: () => ({ columns: 80, rows: 24 }), denoDir: undefined, shutdown,
+ * };
+ * assertEquals(await runCli(parseCli(["--version"], () => undefined, 2), env), 0);
+ * shutdown.dispose();
+ * assertEquals(out.join(""), "gather 0.1.0\n");
+ * ```
+ */
+export async function runCli(options: CliOptions, env: CliEnv): Promise<number> {
+  const print = (text: string): number => {
+    const bytes = new TextEncoder().encode(text);
+    for (let at = 0; at < bytes.length;) at += env.stdout.writeSync(bytes.subarray(at));
+    return EXIT.ok;
+  };
+  if (options.mode === "help") return print(HELP);
+  if (options.mode === "version") return print(`gather ${VERSION}\n`);
+  const tasks = await loadTaskFile(options.file);
+  if (options.mode === "list") return print(listJobs(tasks.specs, tasks.defaults));
+  const targets = options.targets.length > 0 ? options.targets : tasks.defaults;
+  const plan = planRun(tasks.specs, tasks.names, targets, {
+    source: `"${options.file}"`,
+    ...(options.history ? { history: { path: ".gather/history.json", key: tasks.url } } : {}),
+  });
+  if (options.mode === "graph") return print(graphToDot(plan.graph));
+  if (options.mode === "dry-run") return print(await dryRun(plan.graph, options.concurrency));
+
+  const reporter = selectReporter(options.reporter, {
+    stdout: env.stdout,
+    stderr: env.stderr,
+    stdoutIsTerminal: env.stdoutIsTerminal,
+    stderrIsTerminal: env.stderrIsTerminal,
+    env: env.env,
+    quiet: options.quiet,
+    size: env.size,
+    group: options.group,
+    summaryFile: options.summaryFile,
+    logDir: options.logDir,
+  });
+  const { shutdown } = env;
+  const result = await runSession(plan, {
+    concurrency: options.concurrency,
+    onFailure: options.onFailure,
+    graceMs: options.graceMs,
+    signal: shutdown.interrupt.signal,
+    forceSignal: shutdown.force.signal,
+    reporter,
+    diagnostics: {
+      stalls: options.diagnostics,
+      stallThresholdMs: options.stallThresholdMs,
+      ...(env.denoDir === undefined ? {} : { denoDir: env.denoDir }),
+    },
+    captureConsole: {
+      fallback: (text) => env.stderr.writeSync(new TextEncoder().encode(text + "\n")),
+    },
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+  });
+  if (shutdown.stoppedBy) return EXIT[shutdown.stoppedBy];
+  if (result.status === "ok" && options.strict && result.diagnostics.length > 0) {
+    env.stderr.writeSync(
+      new TextEncoder().encode(
+        `gather: --strict: ${result.diagnostics.length} diagnostic(s) fail the run\n`,
+      ),
+    );
+    return EXIT.failed;
+  }
+  return result.status === "ok" ? EXIT.ok : EXIT.failed;
+}

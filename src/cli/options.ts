@@ -1,0 +1,273 @@
+/**
+ * The command line, parsed and validated into {@linkcode CliOptions}. Pure:
+ * the arguments and environment are given, nothing is read or printed here.
+ *
+ * @module
+ */
+
+import { parseArgs } from "../deps/cli_parse_args.ts";
+import { parseDuration } from "../duration.ts";
+import { GatherError } from "../errors.ts";
+import type { ReporterChoice } from "../reporters/select.ts";
+import type { FailurePolicy } from "../types.ts";
+
+/** What the user asked for. */
+export type CliMode = "run" | "list" | "graph" | "dry-run" | "help" | "version";
+
+/** The parsed command line. */
+export interface CliOptions {
+  /** What to do. */
+  mode: CliMode;
+  /** The task file. */
+  file: string;
+  /** The jobs named on the command line. */
+  targets: string[];
+  /** The global concurrency limit. */
+  concurrency: number;
+  /** The failure policy. */
+  onFailure: FailurePolicy;
+  /** Default per-job timeout in ms. */
+  timeoutMs?: number;
+  /** Grace period for cancelled jobs in ms. */
+  graceMs: number;
+  /** The reporter. */
+  reporter: ReporterChoice;
+  /** Print only failures and the summary. */
+  quiet: boolean;
+  /** Show stacks for errors. */
+  debug: boolean;
+  /** Watch for event-loop stalls (`--no-diagnostics` turns it off). */
+  diagnostics: boolean;
+  /** Report stalls longer than this, in ms. */
+  stallThresholdMs: number;
+  /** Diagnostics fail the run. */
+  strict: boolean;
+  /** Weight the critical path by durations remembered in `.gather/history.json`. */
+  history: boolean;
+  /** Plain reporter: print each job's lines together when it ends. */
+  group: boolean;
+  /** Write the final report as JSON to this file. */
+  summaryFile?: string;
+  /** Where per-job log folders go; absent with `--no-logs`. */
+  logDir?: string;
+}
+
+/** The help text. */
+export const HELP = `gather: run async jobs with dependencies, concurrently
+
+Usage: gather [options] [job...]
+
+Runs the named jobs (default: the task file's default export, else every
+exported job) and everything they depend on.
+
+Options:
+  -f, --file <path>          task file (default: ./tasks.ts)
+  -j, --concurrency <n>      jobs at once (default: number of CPUs, or $GATHER_JOBS)
+  -k, --keep-going           run everything that does not depend on a failure
+      --on-failure <policy>  abort (default): cancel running jobs
+                             finish: start nothing new, let running jobs end
+                             continue: same as --keep-going
+      --timeout <duration>   default per-job timeout, e.g. 30s, 2m
+      --grace <duration>     time cancelled jobs get to stop (default: 5s)
+  -l, --list                 list jobs with descriptions and deps
+      --graph                print the selected jobs as a Graphviz dot graph
+  -n, --dry-run              print the order jobs would start in, run nothing
+      --reporter <name>      auto (default), tty, plain or json
+  -q, --quiet                print only failures and the summary
+      --group                plain reporter: print each job's output whole when it ends
+      --summary <file.json>  write the final report (timings, critical path) as JSON
+      --log-dir <dir>        per-job logs go to <dir>/<run>/<job>.log (default: .gather/logs)
+      --no-logs              write no per-job logs
+      --stall-threshold <d>  report event-loop stalls longer than this (default: 100ms)
+      --no-diagnostics       do not watch for stalls
+      --strict               diagnostics fail the run (exit 1)
+      --no-history           do not read or write .gather/history.json (job durations)
+      --debug                print stack traces for errors
+  -h, --help                 show this help
+  -V, --version              print the version
+
+Exit codes: 0 all ok, 1 a job failed, 2 bad usage or task file,
+130 interrupted (SIGINT), 143 terminated (SIGTERM).
+`;
+
+const STRINGS = [
+  "file",
+  "concurrency",
+  "timeout",
+  "grace",
+  "reporter",
+  "on-failure",
+  "summary",
+  "log-dir",
+  "stall-threshold",
+] as const;
+const BOOLEANS = [
+  "keep-going",
+  "list",
+  "graph",
+  "dry-run",
+  "quiet",
+  "group",
+  "no-logs",
+  "no-diagnostics",
+  "strict",
+  "no-history",
+  "help",
+  "version",
+  "debug",
+] as const;
+const ALIASES = {
+  f: "file",
+  j: "concurrency",
+  k: "keep-going",
+  l: "list",
+  n: "dry-run",
+  q: "quiet",
+  h: "help",
+  V: "version",
+};
+
+/**
+ * Parse the command line.
+ *
+ * @param args The arguments, without the program name.
+ * @param env Reads an environment variable (for `GATHER_JOBS`).
+ * @param cpus The number of CPUs, the default concurrency.
+ * @returns The options.
+ * @throws {GatherError} `BAD_OPTION` naming the flag and the bad value.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseCli } from "./options.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const options = parseCli(["-j", "4", "-k", "test"], () => undefined, 2);
+ * assertEquals(options.concurrency, 4);
+ * assertEquals(options.onFailure, "continue");
+ * assertEquals(options.targets, ["test"]);
+ * ```
+ */
+export function parseCli(
+  args: string[],
+  env: (name: string) => string | undefined,
+  cpus: number,
+): CliOptions {
+  args.forEach((arg, i) => {
+    if ((arg === "-j" || arg === "--concurrency") && /^-\d/.test(args[i + 1] ?? "")) {
+      throw bad(
+        `Invalid --concurrency "${args[i + 1]}": expected a whole number of jobs >= 1, e.g. -j 4`,
+      );
+    }
+  });
+  const unknown: string[] = [];
+  const flags = parseArgs(args, {
+    string: STRINGS,
+    boolean: BOOLEANS,
+    alias: ALIASES,
+    unknown: (arg) => {
+      if (arg.startsWith("-") && arg !== "-") {
+        unknown.push(arg);
+        return false;
+      }
+      return true;
+    },
+  });
+  if (unknown.length > 0) {
+    throw bad(`Unknown option ${unknown[0]!.split("=")[0]}: see gather --help`);
+  }
+  const text = (name: string): string | undefined => {
+    const value = flags[name];
+    if (Array.isArray(value)) throw bad(`Option --${name} was given more than once`);
+    return value === undefined ? undefined : String(value);
+  };
+  const modes: CliMode[] = [];
+  if (flags.help) modes.push("help");
+  if (flags.version) modes.push("version");
+  if (flags.list) modes.push("list");
+  if (flags.graph) modes.push("graph");
+  if (flags["dry-run"]) modes.push("dry-run");
+  if (modes.length > 1 && !modes.includes("help") && !modes.includes("version")) {
+    throw bad(`Options ${modes.map((m) => `--${m}`).join(" and ")} cannot be combined: pick one`);
+  }
+  const options: CliOptions = {
+    mode: modes[0] ?? "run",
+    file: text("file") ?? "tasks.ts",
+    targets: flags._.map(String),
+    concurrency: concurrency(text("concurrency"), env("GATHER_JOBS"), cpus),
+    onFailure: failurePolicy(text("on-failure"), flags["keep-going"] === true),
+    graceMs: duration("grace", text("grace")) ?? 5_000,
+    reporter: reporter(text("reporter")),
+    quiet: flags.quiet === true,
+    debug: flags.debug === true,
+    group: flags.group === true,
+    diagnostics: flags["no-diagnostics"] !== true,
+    stallThresholdMs: duration("stall-threshold", text("stall-threshold")) ?? 100,
+    strict: flags.strict === true,
+    history: flags["no-history"] !== true,
+  };
+  if (options.stallThresholdMs < 20) {
+    throw bad(
+      `Invalid --stall-threshold "${
+        text("stall-threshold")
+      }": use 20ms or more (timer jitter alone reaches ~10ms)`,
+    );
+  }
+  const summaryFile = text("summary");
+  if (summaryFile === "") throw bad("Option --summary needs a path, e.g. --summary report.json");
+  if (summaryFile !== undefined) options.summaryFile = summaryFile;
+  const logDir = text("log-dir");
+  if (logDir === "") throw bad("Option --log-dir needs a path, e.g. --log-dir .gather/logs");
+  if (logDir !== undefined && flags["no-logs"]) {
+    throw bad("Options --log-dir and --no-logs disagree: pick one");
+  }
+  if (!flags["no-logs"]) options.logDir = logDir ?? ".gather/logs";
+  if (options.file === "") throw bad("Option --file needs a path, e.g. -f tasks.ts");
+  const timeoutMs = duration("timeout", text("timeout"));
+  if (timeoutMs !== undefined) options.timeoutMs = timeoutMs;
+  return options;
+}
+
+function concurrency(flag: string | undefined, fromEnv: string | undefined, cpus: number): number {
+  const [value, source] = flag !== undefined
+    ? [flag, "--concurrency"]
+    : fromEnv !== undefined && fromEnv !== ""
+    ? [fromEnv, "GATHER_JOBS"]
+    : [String(cpus), "the CPU count"];
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isInteger(n) || n < 1) {
+    throw bad(`Invalid ${source} "${value}": expected a whole number of jobs >= 1, e.g. -j 4`);
+  }
+  return n;
+}
+
+function failurePolicy(flag: string | undefined, keepGoing: boolean): FailurePolicy {
+  if (flag === undefined) return keepGoing ? "continue" : "abort";
+  if (flag !== "abort" && flag !== "finish" && flag !== "continue") {
+    throw bad(`Invalid --on-failure "${flag}": expected abort, finish or continue`);
+  }
+  if (keepGoing && flag !== "continue") {
+    throw bad(`Options --keep-going and --on-failure ${flag} disagree: pick one`);
+  }
+  return flag;
+}
+
+function reporter(flag: string | undefined): ReporterChoice {
+  const value = flag ?? "auto";
+  if (value !== "auto" && value !== "tty" && value !== "plain" && value !== "json") {
+    throw bad(`Invalid --reporter "${value}": expected auto, tty, plain or json`);
+  }
+  return value;
+}
+
+function duration(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseDuration(value);
+  } catch {
+    throw bad(`Invalid --${name} "${value}": expected a duration like 500ms, 10s or 2m`);
+  }
+}
+
+function bad(message: string): GatherError {
+  return new GatherError("BAD_OPTION", message);
+}

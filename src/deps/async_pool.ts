@@ -1,0 +1,4 @@
+// @std/async/pool, from the npm mirror of the Deno standard library, typed by
+// types/std/async_pool.d.ts: a full specifier, so gather loads from any folder.
+// @ts-types="../../types/std/async_pool.d.ts"
+export * from "npm:deno-std@1.4.0/async/pool.js";

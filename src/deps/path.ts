@@ -1,0 +1,4 @@
+// @std/path, from the npm mirror of the Deno standard library, typed by
+// types/std/path.d.ts: a full specifier, so gather loads from any folder.
+// @ts-types="../../types/std/path.d.ts"
+export * from "npm:deno-std@1.4.0/path/mod.js";

@@ -1,0 +1,47 @@
+/**
+ * Map a line of Deno's emitted JavaScript back to the TypeScript source,
+ * using the inline source map of Deno's emit cache when it is there, read
+ * by `@jridgewell/trace-mapping`. Best effort: any failure returns
+ * `undefined`, and callers show the emitted line instead.
+ *
+ * @module
+ */
+
+import { LEAST_UPPER_BOUND, originalPositionFor, TraceMap } from "../deps/trace_mapping.ts";
+import { fromFileUrl } from "../deps/path.ts";
+
+const MARKER = "sourceMappingURL=data:application/json;base64,";
+
+/**
+ * Find the TypeScript line of an emitted line for a local `.ts` module.
+ *
+ * @param url The module's file URL.
+ * @param line The 1-based emitted line.
+ * @param denoDir Deno's cache directory.
+ * @returns The 1-based source line, or `undefined` when it cannot tell.
+ *
+ * @example Usage
+ * ```ts
+ * import { sourceLine } from "./_source_map.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(sourceLine("file:///nowhere/tasks.ts", 3, "/no/deno/dir"), undefined);
+ * ```
+ */
+export function sourceLine(
+  url: string,
+  line: number,
+  denoDir: string | undefined,
+): number | undefined {
+  if (!denoDir || !url.startsWith("file://") || !/\.(ts|tsx|mts)$/.test(url)) return undefined;
+  try {
+    const emitted = Deno.readTextFileSync(`${denoDir}/gen/file${fromFileUrl(url)}.js`);
+    const at = emitted.lastIndexOf(MARKER);
+    if (at < 0) return undefined;
+    const map = new TraceMap(atob(emitted.slice(at + MARKER.length).split(/\s/, 1)[0]!));
+    // The first mapped position on the line: its columns are not known here.
+    return originalPositionFor(map, { line, column: 0, bias: LEAST_UPPER_BOUND }).line ?? undefined;
+  } catch {
+    return undefined;
+  }
+}

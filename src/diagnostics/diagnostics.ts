@@ -1,0 +1,408 @@
+/**
+ * Async diagnostics while jobs run: event-loop stalls attributed to the job
+ * that blocked, and promises a job started but never awaited that reject.
+ * Each becomes a `diagnostic` event with the job's name and the fix.
+ *
+ * Stalls are seen by a lag monitor and blamed three ways: the synchronous
+ * part of every job's function is timed; slow timer callbacks are timed; and
+ * a sampling profiler runs from the moment a job may run code of its own
+ * after its function returned (jobs that only wait on `ctx.sh` or
+ * `ctx.offload` never start it: its start-up stalls ~30 ms, and it slowed a
+ * run of 1,000 short commands by 10-20 %).
+ *
+ * @module
+ */
+
+import { fromFileUrl, relative } from "../deps/path.ts";
+import { sourceLine } from "./_source_map.ts";
+import type { DiagnosticEvent, EventSink, GatherEvent } from "../events.ts";
+import { Profiler } from "./profiler.ts";
+import type { Instrument } from "../engine/instrument.ts";
+import type { JobScope } from "../engine/scope.ts";
+import { blameStall, type CodeRange } from "./stall_blame.ts";
+import { type SlowCallback, watchTimers } from "./timer_watch.ts";
+
+// deno-lint-ignore no-explicit-any
+type AnyFunction = (...args: any[]) => unknown;
+
+/** Options of {@linkcode Diagnostics}. */
+export interface DiagnosticsOptions {
+  /** Where diagnostics go. */
+  emit: EventSink;
+  /** Tells which job created a promise. */
+  scope: JobScope;
+  /** The function of a job, by name. */
+  fnOf: (job: string) => AnyFunction | undefined;
+  /** Report stalls longer than this, in ms. @default {100} */
+  stallThresholdMs?: number;
+  /** Watch for stalls at all. @default {true} */
+  stalls?: boolean;
+  /** Profiler sampling interval in ms. @default {10} */
+  sampleMs?: number;
+  /** Receives `unhandledrejection` events. @default {globalThis} */
+  target?: EventTarget;
+  /** Whose `setTimeout`/`setInterval` to time, to blame stalls in timer callbacks. @default {none} */
+  timers?: { setTimeout: typeof setTimeout; setInterval: typeof setInterval };
+  /** Sites are shown relative to this directory. @default {Deno.cwd()} */
+  cwd?: string;
+  /** Deno's cache directory, to map emitted lines to TypeScript lines. */
+  denoDir?: string | undefined;
+}
+
+/** How many of the last jobs that ended are kept, to blame for a stall they ended in. */
+const RECENT = 32;
+/** gather's own code: everything under `src/`. */
+const OWN_URL = new URL("../", import.meta.url).href;
+const OFFLOAD_HINT =
+  'move the work off the event loop: ctx.offload(new URL("./work.ts", import.meta.url), "fn", ...args), or a subprocess with ctx.sh; a long loop can yield with await delay(0)';
+
+/**
+ * Watches a run for stalls and orphan rejections.
+ *
+ * @example Usage
+ * ```ts
+ * import { Diagnostics } from "./diagnostics.ts";
+ * import { JobScope } from "../engine/scope.ts";
+ * import type { GatherEvent } from "../events.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const events: GatherEvent[] = [];
+ * const diagnostics = new Diagnostics({
+ *   emit: (e) => events.push(e),
+ *   scope: new JobScope(),
+ *   fnOf: () => undefined,
+ *   stalls: false,
+ * });
+ * await diagnostics.start();
+ * await diagnostics.stop();
+ * assertEquals(diagnostics.count, 0);
+ * ```
+ */
+export class Diagnostics {
+  #options: DiagnosticsOptions;
+  #running = new Set<string>();
+  /** The last jobs that ended, and when (the event's `Date.now()`): a ring, cheap per job. */
+  #endedJobs: string[] = [];
+  #endedAt: number[] = [];
+  #endedNext = 0;
+  #slow: SlowCallback[] = [];
+  #restoreTimers: (() => void) | undefined;
+  #watching = false;
+  #profilerTried = false;
+  #wantProfiler = false;
+  #prologues: SlowCallback[] = [];
+  #lastTick = 0;
+  #period = 50;
+  #thresholdMs: number;
+  #profiler: Profiler | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #analysis: Promise<void> = Promise.resolve();
+  #count = 0;
+  #onRejection = (event: PromiseRejectionEvent) => this.#rejection(event);
+
+  /**
+   * Prepare diagnostics; nothing runs until `start()`.
+   *
+   * @param options Where to report, and how.
+   */
+  constructor(options: DiagnosticsOptions) {
+    const threshold = this.#thresholdMs = options.stallThresholdMs ?? 100;
+    if (!Number.isFinite(threshold) || threshold < 20) {
+      throw new RangeError(
+        `Cannot watch for stalls under 20ms (got ${threshold}ms): timer jitter alone reaches ~10ms`,
+      );
+    }
+    this.#options = options;
+  }
+
+  /**
+   * What the engine tells the diagnostics: pass it as the scheduler's and the
+   * in-process runner's `instrument`. Each job's synchronous part is timed,
+   * and the profiler starts after the batch in which a job may run code of
+   * its own later; `runEnding` finishes the analyses under way, so their
+   * events come before `run:end`. Without stall watching, only `runEnding`.
+   */
+  get instrument(): Instrument {
+    const runEnding = () => this.stop();
+    if (this.#options.stalls === false) return { runEnding };
+    return {
+      jobReturned: (job, ms, runsLater) => {
+        if (this.#watching) this.#watchCode(job, ms, runsLater);
+      },
+      // After the whole batch: the profiler's start stalls ~30 ms, and must not hold up the batch.
+      batchStarted: () => {
+        if (this.#wantProfiler) this.#startProfiler();
+      },
+      runEnding,
+    };
+  }
+
+  /** Whether the sampling profiler is running. */
+  get profiling(): boolean {
+    return this.#profiler !== undefined;
+  }
+
+  /** How many diagnostics were reported. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /**
+   * Follow the run's events, to know which jobs are running. Call it after
+   * the reporters have handled the event.
+   *
+   * @param event An event of the run.
+   */
+  observe(event: GatherEvent): void {
+    // The run's first event lists every job; writing it out is gather's own
+    // work, not a stall to blame on a job: start watching after it.
+    if (event.type === "run:start") this.#lastTick = performance.now();
+    else if (event.type === "job:start") this.#running.add(event.job);
+    else if (event.type === "job:end" && event.started) {
+      this.#running.delete(event.job);
+      this.#endedJobs[this.#endedNext] = event.job;
+      this.#endedAt[this.#endedNext] = event.time;
+      this.#endedNext = (this.#endedNext + 1) % RECENT;
+    } else if (event.type === "diagnostic") this.#count++;
+  }
+
+  /** Start watching. */
+  start(): Promise<void> {
+    (this.#options.target ?? globalThis).addEventListener(
+      "unhandledrejection",
+      this.#onRejection as EventListener,
+    );
+    if (this.#options.stalls === false) return Promise.resolve();
+    const threshold = this.#thresholdMs;
+    const period = Math.min(50, threshold / 2);
+    this.#watching = true;
+    this.#lastTick = performance.now();
+    this.#period = period;
+    this.#timer = setInterval(() => this.#checkLag(), period);
+    if (this.#options.timers) {
+      this.#restoreTimers = watchTimers(
+        this.#options.timers,
+        this.#options.scope,
+        threshold,
+        (slow) => {
+          this.#slow.push(slow);
+          if (this.#slow.length > 32) this.#slow.shift();
+        },
+      );
+    }
+    return Promise.resolve();
+  }
+
+  /**
+   * A job's function returned. Its synchronous part is timed here, so a stall
+   * in it is blamed exactly without the profiler; a job that runs code of its
+   * own later needs the profiler, started before that code can run.
+   */
+  #watchCode(job: string, ms: number, runsLater: boolean): void {
+    if (ms >= this.#thresholdMs * 0.8) {
+      const end = performance.now();
+      this.#prologues.push({ job, start: end - ms, end });
+      if (this.#prologues.length > 32) this.#prologues.shift();
+    }
+    if (runsLater) this.#wantProfiler = true;
+  }
+
+  #startProfiler(): void {
+    if (!this.#watching || this.#profilerTried) return;
+    this.#profilerTried = true;
+    const profiler = new Profiler();
+    try {
+      profiler.start((this.#options.sampleMs ?? 10) * 1000);
+      this.#profiler = profiler;
+    } catch {
+      // no inspector: stalls are still reported, with the running jobs
+    }
+  }
+
+  /** Finish the analyses under way (their events come before this resolves) and stop. */
+  async stop(): Promise<void> {
+    // A stall that ends the run (its last job blocked, then returned) has no later tick to see it.
+    if (this.#watching) this.#checkLag();
+    clearInterval(this.#timer);
+    this.#watching = false;
+    this.#restoreTimers?.();
+    await this.#analysis;
+    await this.#profiler?.close().catch(() => {});
+    this.#profiler = undefined;
+    (this.#options.target ?? globalThis).removeEventListener(
+      "unhandledrejection",
+      this.#onRejection as EventListener,
+    );
+  }
+
+  /** How long since the monitor last ran: longer than its period and the threshold is a stall. */
+  #checkLag(): void {
+    const now = performance.now();
+    const period = this.#period;
+    const gap = now - this.#lastTick;
+    this.#lastTick = now;
+    if (gap - period < this.#thresholdMs) return;
+    // Jobs running now, and jobs that ended during the stall (their last act may have been it).
+    const since = performance.timeOrigin + now - gap - 1;
+    const ended = this.#endedJobs.filter((_, k) => this.#endedAt[k]! >= since);
+    const running = [...new Set([...this.#running, ...ended])];
+    this.#analysis = this.#analysis.then(() =>
+      this.#stall(now - gap, now, gap - period / 2, running)
+    );
+  }
+
+  async #stall(from: number, to: number, gapMs: number, running: string[]): Promise<void> {
+    const overlaps = (callback: SlowCallback) => callback.end >= from && callback.start <= to;
+    // A job's function that took this long before it returned was timed: no need to guess.
+    const prologue = this.#prologues.find(overlaps);
+    const profiler = this.#profiler;
+    let diagnostic: Omit<DiagnosticEvent, "type" | "time"> | undefined;
+    if (profiler) {
+      try {
+        const { profile, stoppedAt } = await profiler.take();
+        const toUs = (t: number) => profile.endTime - (stoppedAt - t) * 1000;
+        const ranges = await this.#ranges(profiler, [
+          ...new Set([...running, ...this.#endedJobs]),
+        ]);
+        const blame = blameStall(
+          profile,
+          toUs(from) - profiler.intervalMs * 1000,
+          toUs(to),
+          ranges,
+          {
+            ownUrlPrefix: OWN_URL,
+          },
+        );
+        const threshold = this.#thresholdMs;
+        // Every job that ran for longer than the threshold in this window; the top one in any case.
+        const culprits = blame.culprits.filter((c, i) =>
+          c.busyMs >= threshold * 0.8 || (i === 0 && c.share >= 0.5)
+        );
+        // gather's own bookkeeping (a profiler that started after a timed stall saw only that)
+        if (culprits.length === 0 && blame.gatherShare > 0.5 && !prologue) return;
+        if (culprits.length === 0 && blame.gcShare > 0.5 && !prologue) {
+          diagnostic = {
+            kind: "stall",
+            message: `The event loop was blocked for ${
+              Math.round(gapMs)
+            }ms collecting garbage; running then: ${running.join(", ") || "no job"}`,
+            hint:
+              "a job allocates a lot: stream large data (Deno.open, ReadableStream) instead of reading it whole",
+            durationMs: Math.round(gapMs),
+            running,
+          };
+        }
+        const single = culprits.length === 1;
+        for (const culprit of culprits) {
+          const ms = Math.round(
+            single
+              ? Math.max(culprit.busyMs, Math.min(gapMs, culprit.busyMs * 1.5))
+              : culprit.busyMs,
+          );
+          const who = culprit.jobs.length === 1
+            ? ""
+            : ` (one of ${culprit.jobs.join(", ")}: they share this code)`;
+          const via = culprit.stack.length > 0 ? ` in ${culprit.stack.join(" ← ")}` : "";
+          const sync = culprit.stack.find((name) => /Sync$/.test(name));
+          const found: Omit<DiagnosticEvent, "type" | "time"> = {
+            kind: "stall",
+            message: `Blocked the event loop for ${ms}ms${via}: every other job waited${who}`,
+            hint: sync
+              ? `use the async ${
+                sync.replace(/Sync$/, "")
+              }() instead of ${sync}(), or ${OFFLOAD_HINT}`
+              : OFFLOAD_HINT,
+            durationMs: ms,
+            running,
+          };
+          if (culprit.jobs.length === 1) found.job = culprit.jobs[0]!;
+          if (culprit.site) found.site = this.#site(culprit.site);
+          if (culprit === culprits.at(-1)) diagnostic = found;
+          else this.#options.emit({ type: "diagnostic", time: Date.now(), ...found });
+        }
+      } catch {
+        diagnostic = undefined;
+      }
+    }
+    const slow = prologue ?? this.#slow.find(overlaps);
+    if (diagnostic === undefined && slow !== undefined) {
+      const ms = Math.round(slow.end - slow.start);
+      const where = slow === prologue ? "before its function returned" : "in a timer callback";
+      diagnostic = {
+        kind: "stall",
+        job: slow.job,
+        message: `Blocked the event loop for ${ms}ms ${where}: every other job waited`,
+        hint: OFFLOAD_HINT,
+        durationMs: ms,
+        running,
+      };
+    }
+    // Unexplained: sample from now on, so that a stall that comes back is blamed exactly.
+    if (diagnostic === undefined) this.#startProfiler();
+    diagnostic ??= {
+      kind: "stall",
+      message: `The event loop was blocked for ${Math.round(gapMs)}ms; running then: ${
+        running.join(", ") || "no job"
+      }`,
+      hint: OFFLOAD_HINT,
+      durationMs: Math.round(gapMs),
+      running,
+    };
+    this.#options.emit({ type: "diagnostic", time: Date.now(), ...diagnostic });
+  }
+
+  async #ranges(profiler: Profiler, jobs: string[]): Promise<CodeRange[]> {
+    const byRange = new Map<string, CodeRange>();
+    for (const job of jobs) {
+      const fn = this.#options.fnOf(job);
+      const range = fn && await profiler.codeRange(fn);
+      if (!range) continue;
+      const key = `${range.scriptId}:${range.startLine}:${range.startColumn}`;
+      const known = byRange.get(key);
+      if (known) known.jobs.push(job);
+      else byRange.set(key, { ...range, jobs: [job] });
+    }
+    return [...byRange.values()];
+  }
+
+  #site(site: { url: string; line: number; functionName: string }): string {
+    const line = sourceLine(site.url, site.line, this.#options.denoDir) ?? site.line;
+    return `${this.#relative(site.url)}:${line}`;
+  }
+
+  #relative(url: string): string {
+    if (!url.startsWith("file:")) return url;
+    const path = fromFileUrl(url);
+    const rel = relative(this.#options.cwd ?? Deno.cwd(), path);
+    return rel.startsWith("..") ? path : rel;
+  }
+
+  #rejection(event: PromiseRejectionEvent): void {
+    event.preventDefault(); // report it against its job; do not kill the run
+    const job = this.#options.scope.current();
+    const reason = event.reason;
+    const text = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
+    const site = reason instanceof Error ? this.#stackSite(reason.stack ?? "") : undefined;
+    this.#options.emit({
+      type: "diagnostic",
+      time: Date.now(),
+      ...(job === undefined ? {} : { job }),
+      kind: "unhandled-rejection",
+      message: job === undefined
+        ? `A promise rejected and nothing awaited it: ${text}`
+        : `A promise that "${job}" started and never awaited rejected: ${text}`,
+      hint: "await it (or return it), or start it with ctx.spawn so its failure fails the job",
+      ...(site === undefined ? {} : { site }),
+    });
+  }
+
+  #stackSite(stack: string): string | undefined {
+    for (const line of stack.split("\n")) {
+      const match = line.match(/(file:\/\/[^\s)]+):(\d+):(\d+)/);
+      if (match && !match[1]!.startsWith(OWN_URL)) {
+        return `${this.#relative(match[1]!)}:${match[2]}`;
+      }
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The seam between deciding and doing, after ninja's `CommandRunner`: the
+ * scheduler decides which job runs next, under the limits and the failure
+ * policy; a {@linkcode JobRunner} starts one job and settles it. The
+ * in-process runner (`runners/in_process.ts`) runs the job's function; the
+ * dry runner (`runners/dry.ts`) only pretends; a cache, a remote worker or a
+ * sandbox is another runner, or a decorator around one.
+ *
+ * @module
+ */
+
+import type { DepResults, JobSpec, Settlement } from "../types.ts";
+
+/** What the scheduler hands a runner with each job. */
+export interface JobInput {
+  /** The results of the job's dependencies, by name. */
+  deps: DepResults;
+}
+
+/**
+ * One started job, as the scheduler holds it. Cancellation is a call, not a
+ * signal in {@linkcode JobInput}: most jobs are never cancelled, and a signal
+ * per job would cost an `AbortController` each (runners make one when a job
+ * reads `ctx.signal`).
+ */
+export interface JobRun {
+  /** Settles once the job has ended (all its attempts); never rejects. */
+  readonly settled: Promise<Settlement>;
+  /**
+   * For a job whose dependents may start before it ends (a service): resolves
+   * with the value they receive from `ctx.result()` once it is ready. The
+   * scheduler releases the dependents then; the job keeps its slot until it
+   * settles.
+   */
+  readonly ready?: Promise<unknown>;
+  /**
+   * Ask the job to stop: no new attempt starts, its signal aborts and it gets
+   * the grace period; `settled` then reports it `cancelled`.
+   *
+   * @param reason Why, given to its signal.
+   */
+  cancel(reason: Error): void;
+  /** Stop waiting for a cancelled job now rather than at the end of its grace period. */
+  force(): void;
+}
+
+/**
+ * Starts jobs for a scheduler.
+ *
+ * @example A runner that succeeds at once with each job's name
+ * ```ts
+ * import type { JobRunner } from "./runner.ts";
+ * import { schedule } from "./scheduler.ts";
+ * import { buildGraph } from "./graph.ts";
+ * import { resolveJobs } from "../load/resolve.ts";
+ * import { job } from "../job.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const names: JobRunner = {
+ *   start: (spec) => ({
+ *     settled: Promise.resolve({ status: "ok", result: spec.name, attempts: 1, ignoredCancellation: false }),
+ *     cancel: () => {},
+ *     force: () => {},
+ *   }),
+ * };
+ * const { specs } = resolveJobs([["a", job(() => 1)]], "example");
+ * const result = await schedule(buildGraph(specs, ["a"]), { runner: names });
+ * assertEquals(result.jobs[0]?.result, "a");
+ * ```
+ */
+export interface JobRunner {
+  /**
+   * Start one job, all its attempts.
+   *
+   * @param job The job.
+   * @param input What the scheduler knows of its inputs.
+   * @returns The running job.
+   */
+  start(job: JobSpec, input: JobInput): JobRun;
+  /**
+   * Wait until nothing the runner started for the run is left (process trees
+   * of jobs it gave up on, say). The scheduler awaits it before `run:end`.
+   */
+  drain?(): Promise<void>;
+}

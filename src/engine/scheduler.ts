@@ -1,0 +1,411 @@
+/**
+ * The gathering scheduler: starts every ready job up to the limits, critical
+ * path first, hands results to dependents, applies the failure policy, and
+ * settles only when every job and subprocess is done.
+ *
+ * @module
+ */
+
+import { setImmediate } from "node:timers";
+import { GatherError } from "../errors.ts";
+import {
+  errorInfo,
+  type EventSink,
+  type JobCounts,
+  type JobEndEvent,
+  type RunSummaryInfo,
+} from "../events.ts";
+import type { DepResults, FailurePolicy, JobStatus, RunStatus, Settlement } from "../types.ts";
+import { GraphResults } from "./_dep_results.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import type { Graph } from "./graph.ts";
+import type { Instrument } from "./instrument.ts";
+import { Limiter } from "./limiter.ts";
+import type { JobRun, JobRunner } from "./runner.ts";
+import { InProcessRunner } from "./runners/in_process.ts";
+import { summarize } from "./summary.ts";
+
+/** Options of {@linkcode schedule}. */
+export interface ScheduleOptions {
+  /** How many jobs may run at once. @default {navigator.hardwareConcurrency} */
+  concurrency?: number;
+  /**
+   * `abort`: cancel running jobs and start nothing new; `finish`: start
+   * nothing new, let running jobs end; `continue`: run everything that does
+   * not depend on a failed job. @default {"abort"}
+   */
+  onFailure?: FailurePolicy;
+  /** Aborting it cancels the run (Ctrl-C). */
+  signal?: AbortSignal;
+  /** Aborting it stops waiting for cancelled jobs. */
+  forceSignal?: AbortSignal;
+  /** Receives every event. */
+  onEvent?: EventSink;
+  /** Starts the jobs. @default {an InProcessRunner with default options} */
+  runner?: JobRunner;
+  /** Where time is read. @default {systemClock} */
+  clock?: Clock;
+  /** Told when the scheduler has started a batch, and awaited before `run:end`. */
+  instrument?: Instrument;
+}
+
+/** How one job ended. */
+export interface JobOutcome {
+  /** The job's name. */
+  name: string;
+  /** How it ended. */
+  status: JobStatus;
+  /** Whether it started. */
+  started: boolean;
+  /** Attempts made. */
+  attempts: number;
+  /** Wall time from start to end, in ms (0 if it never started). */
+  durationMs: number;
+  /** When it started, ms since the run started. */
+  startMs?: number;
+  /** What it returned, for `ok` jobs. */
+  result?: unknown;
+  /** Why it failed or was cancelled. */
+  error?: Error;
+  /** Why it did not run, for skipped jobs. */
+  reason?: string;
+  /** Whether it kept running past its grace period after cancellation. */
+  ignoredCancellation?: boolean;
+}
+
+/** The outcome of a whole run. */
+export interface ScheduleResult {
+  /** `ok`, `failed`, or `cancelled` if the run was interrupted. */
+  status: RunStatus;
+  /** Wall time of the run, in ms. */
+  durationMs: number;
+  /** Every job, in graph order. */
+  jobs: JobOutcome[];
+  /** Jobs by how they ended. */
+  counts: JobCounts;
+  /** Every failure, first one first. */
+  errors: Error[];
+  /** The critical path, the slowest jobs and the failures. */
+  summary: RunSummaryInfo;
+}
+
+/**
+ * Run a graph.
+ *
+ * @param graph The jobs and their dependencies.
+ * @param options Limits, failure policy, cancellation, the event sink and the runner.
+ * @returns How the run and each job ended; never rejects for a job's failure.
+ *
+ * @example Usage
+ * ```ts
+ * import { schedule } from "./scheduler.ts";
+ * import { InProcessRunner } from "./runners/in_process.ts";
+ * import { buildGraph } from "./graph.ts";
+ * import { resolveJobs } from "../load/resolve.ts";
+ * import { job } from "../job.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const a = job(() => 20);
+ * const b = job({ deps: [a] }, (ctx) => ctx.result(a) + 1);
+ * const { specs, names } = resolveJobs([["a", a], ["b", b]], "example");
+ * const runner = new InProcessRunner({ nameOf: (h) => names.get(h) });
+ * const result = await schedule(buildGraph(specs, ["b"]), { runner });
+ * assertEquals(result.jobs.map((j) => j.result), [20, 21]);
+ * ```
+ */
+export function schedule(graph: Graph, options: ScheduleOptions = {}): Promise<ScheduleResult> {
+  return new Scheduler(graph, options).run();
+}
+
+/** Longest stretch of scheduling work before yielding to the event loop, in ms. */
+const SLICE_MS = 10;
+const NO_RESULTS: DepResults = new Map();
+const NO_NAMES: string[] = Object.freeze([]) as unknown as string[];
+
+class Scheduler {
+  #graph: Graph;
+  #options: ScheduleOptions;
+  #emit: EventSink;
+  #clock: Clock;
+  #runner: JobRunner;
+  #concurrency: number;
+  #limiter: Limiter;
+  #waiting: Int32Array;
+  /** 1 once a job's dependents were released (when it settled ok, or when it was ready). */
+  #released: Uint8Array;
+  #outcomes: (JobOutcome | undefined)[];
+  #results: unknown[];
+  #running = new Map<number, JobRun>();
+  /** Jobs that failed, in the order they failed. */
+  #failed: number[] = [];
+  #stopping = false;
+  #interrupted = false;
+  #forceSignal: AbortSignal;
+  #finished = false;
+  #sliceStart = -1;
+  #endSlice = () => void (this.#sliceStart = -1);
+  #resumeScheduled = false;
+  #startedAny = false;
+  #t0 = 0;
+  #done!: () => void;
+
+  constructor(graph: Graph, options: ScheduleOptions) {
+    const concurrency = options.concurrency ?? navigator.hardwareConcurrency;
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new RangeError(
+        `Cannot run with concurrency ${concurrency}: expected a whole number >= 1`,
+      );
+    }
+    this.#graph = graph;
+    this.#options = options;
+    this.#concurrency = concurrency;
+    this.#emit = options.onEvent ?? (() => {});
+    this.#clock = options.clock ?? systemClock;
+    this.#runner = options.runner ??
+      new InProcessRunner({
+        emit: this.#emit,
+        ...(options.forceSignal ? { forceSignal: options.forceSignal } : {}),
+      });
+    this.#limiter = new Limiter(concurrency, graph.priority, (i) => graph.jobs[i]!.pool);
+    this.#waiting = new Int32Array(graph.jobs.length);
+    for (let i = 0; i < graph.jobs.length; i++) {
+      this.#waiting[i] = graph.depStart[i + 1]! - graph.depStart[i]!;
+    }
+    this.#released = new Uint8Array(graph.jobs.length);
+    this.#outcomes = new Array(graph.jobs.length);
+    this.#results = new Array(graph.jobs.length);
+    this.#forceSignal = options.forceSignal ?? new AbortController().signal;
+  }
+
+  async run(): Promise<ScheduleResult> {
+    const { signal } = this.#options;
+    const finished = new Promise<void>((resolve) => this.#done = resolve);
+    const onInterrupt = () => this.#interrupt(signal?.reason);
+    const onForce = () => this.#running.forEach((job) => job.force());
+    this.#t0 = this.#clock.now();
+    this.#emit({
+      type: "run:start",
+      time: this.#clock.epochMs(),
+      jobs: this.#graph.jobs.map((spec, i) => ({ name: spec.name, deps: this.#depNames(i) })),
+      concurrency: this.#concurrency,
+    });
+    signal?.addEventListener("abort", onInterrupt, { once: true });
+    this.#forceSignal.addEventListener("abort", onForce, { once: true });
+    try {
+      for (let i = 0; i < this.#waiting.length; i++) {
+        if (this.#waiting[i] === 0) this.#limiter.push(i);
+      }
+      if (signal?.aborted) this.#interrupt(signal.reason);
+      this.#pump();
+      await finished;
+      await this.#runner.drain?.();
+      await this.#options.instrument?.runEnding?.();
+    } finally {
+      signal?.removeEventListener("abort", onInterrupt);
+      this.#forceSignal.removeEventListener("abort", onForce);
+    }
+    return this.#result();
+  }
+
+  /** The names of a job's deps: its spec's own list when it names each dep once. */
+  #depNames(i: number): string[] {
+    const { depStart, depList, jobs } = this.#graph;
+    const from = depStart[i]!;
+    const count = depStart[i + 1]! - from;
+    if (count === 0) return NO_NAMES;
+    if (count === jobs[i]!.deps.length) return jobs[i]!.deps;
+    return Array.from(depList.subarray(from, from + count), (dep) => jobs[dep]!.name);
+  }
+
+  #pump(now: number = this.#clock.now()): void {
+    // Jobs that settle at once would chain in microtasks for the whole run,
+    // starving signals, output and redraws: after ~10 ms of it, yield to the
+    // event loop. A slice ends when the event loop gets a turn: a marker
+    // scheduled with setImmediate runs only once the current task and its
+    // microtasks are done.
+    if (this.#sliceStart < 0) {
+      this.#sliceStart = now;
+      setImmediate(this.#endSlice);
+    } else if (now - this.#sliceStart > SLICE_MS && this.#limiter.waiting > 0 && !this.#stopping) {
+      if (!this.#resumeScheduled) {
+        this.#resumeScheduled = true;
+        // setImmediate, not setTimeout(0): nested timeouts are clamped to 4 ms each.
+        setImmediate(() => {
+          this.#resumeScheduled = false;
+          this.#pump();
+        });
+      }
+      return;
+    }
+    while (!this.#stopping) {
+      const next = this.#limiter.take();
+      if (next === undefined) break;
+      this.#start(next);
+    }
+    // Also after a pump that started nothing: a retry started by its own timer counts as started.
+    if (this.#startedAny) this.#options.instrument?.batchStarted?.();
+    if (this.#running.size === 0 && !this.#resumeScheduled) this.#finish();
+  }
+
+  #start(i: number): void {
+    const { jobs, depStart, depList } = this.#graph;
+    const spec = jobs[i]!;
+    const deps = depStart[i] === depStart[i + 1]
+      ? NO_RESULTS
+      : new GraphResults(jobs, this.#results, depList, depStart[i], depStart[i + 1]);
+    const startMs = this.#clock.now();
+    this.#startedAny = true;
+    this.#emit({ type: "job:start", time: this.#clock.epochMs(), job: spec.name, attempt: 1 });
+    const run = this.#runner.start(spec, { deps });
+    this.#running.set(i, run);
+    run.ready?.then((value) => this.#ready(i, value), () => {});
+    run.settled.then((settlement) => this.#settled(i, settlement, startMs));
+  }
+
+  /** A job is ready before it ends (a service): its dependents may start. */
+  #ready(i: number, value: unknown): void {
+    if (this.#outcomes[i] !== undefined || this.#released[i] === 1) return;
+    this.#results[i] = value;
+    this.#release(i);
+    this.#pump();
+  }
+
+  /** Hand a job's result on: its dependents with nothing else to wait for become ready. */
+  #release(i: number): void {
+    this.#released[i] = 1;
+    const { dependentStart, dependentList } = this.#graph;
+    for (let k = dependentStart[i]!; k < dependentStart[i + 1]!; k++) {
+      const user = dependentList[k]!;
+      if (--this.#waiting[user]! === 0 && this.#outcomes[user] === undefined) {
+        this.#limiter.push(user);
+      }
+    }
+  }
+
+  #settled(i: number, settlement: Settlement, startMs: number): void {
+    this.#running.delete(i);
+    this.#limiter.release(i);
+    const now = this.#clock.now();
+    const outcome: JobOutcome = {
+      name: this.#graph.jobs[i]!.name,
+      status: settlement.status,
+      started: true,
+      attempts: settlement.attempts,
+      durationMs: now - startMs,
+      startMs: startMs - this.#t0,
+    };
+    if (settlement.error) outcome.error = settlement.error;
+    if (settlement.ignoredCancellation) outcome.ignoredCancellation = true;
+    if (settlement.status === "ok") {
+      outcome.result = settlement.result;
+      if (this.#released[i] === 0) this.#results[i] = settlement.result;
+    }
+    this.#end(i, outcome);
+    if (settlement.status === "ok") {
+      if (this.#released[i] === 0) this.#release(i);
+    } else if (settlement.status === "failed") {
+      this.#failed.push(i);
+      this.#skipDependents(i);
+      const policy = this.#options.onFailure ?? "abort";
+      if (policy !== "continue") this.#stop();
+      if (policy === "abort") this.#cancelRunning(`"${outcome.name}" failed`);
+    }
+    this.#pump(now);
+  }
+
+  #end(i: number, outcome: JobOutcome): void {
+    this.#outcomes[i] = outcome;
+    const event: JobEndEvent = {
+      type: "job:end",
+      time: this.#clock.epochMs(),
+      job: outcome.name,
+      status: outcome.status,
+      started: outcome.started,
+      durationMs: Math.round(outcome.durationMs * 100) / 100,
+      attempt: outcome.attempts,
+    };
+    if (outcome.error) event.error = errorInfo(outcome.error);
+    if (outcome.reason) event.reason = outcome.reason;
+    if (outcome.ignoredCancellation) event.ignoredCancellation = true;
+    this.#emit(event);
+  }
+
+  #skipDependents(failed: number): void {
+    const failedName = this.#graph.jobs[failed]!.name;
+    const { dependentStart, dependentList } = this.#graph;
+    const dependentsOf = (i: number) =>
+      dependentList.subarray(dependentStart[i], dependentStart[i + 1]);
+    const stack = [...dependentsOf(failed)];
+    while (stack.length > 0) {
+      const i = stack.pop()!;
+      if (this.#outcomes[i] !== undefined || this.#running.has(i)) continue;
+      this.#end(i, this.#neverStarted(i, "skipped", `dependency "${failedName}" failed`));
+      stack.push(...dependentsOf(i));
+    }
+  }
+
+  #neverStarted(i: number, status: JobStatus, reason: string): JobOutcome {
+    return {
+      name: this.#graph.jobs[i]!.name,
+      status,
+      started: false,
+      attempts: 0,
+      durationMs: 0,
+      reason,
+    };
+  }
+
+  #stop(): void {
+    this.#stopping = true;
+    this.#limiter.clear();
+  }
+
+  #cancelRunning(why: string): void {
+    for (const [i, running] of this.#running) {
+      const name = this.#graph.jobs[i]!.name;
+      running.cancel(
+        new GatherError("CANCELLED", `Job "${name}" was cancelled: ${why}`, { job: name }),
+      );
+    }
+  }
+
+  #interrupt(reason: unknown): void {
+    if (this.#interrupted) return;
+    this.#interrupted = true;
+    this.#stop();
+    const why = reason instanceof Error ? reason.message : "the run was interrupted";
+    this.#emit({ type: "run:cancel", time: this.#clock.epochMs(), reason: why });
+    this.#cancelRunning(why);
+    this.#pump();
+  }
+
+  #finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    const why = this.#interrupted ? "the run was interrupted" : "the run stopped after a failure";
+    this.#graph.jobs.forEach((_, i) => {
+      if (this.#outcomes[i] === undefined) this.#end(i, this.#neverStarted(i, "cancelled", why));
+    });
+    this.#done();
+  }
+
+  #result(): ScheduleResult {
+    const errors = this.#failed.map((i) => this.#outcomes[i]!.error!);
+    const jobs = this.#outcomes as JobOutcome[];
+    const counts: JobCounts = { total: jobs.length, ok: 0, failed: 0, cancelled: 0, skipped: 0 };
+    for (const job of jobs) counts[job.status]++;
+    const status: RunStatus = this.#interrupted ? "cancelled" : counts.failed > 0 ? "failed" : "ok";
+    const durationMs = this.#clock.now() - this.#t0;
+    const summary = summarize(this.#graph, jobs, this.#failed);
+    this.#emit({
+      type: "run:end",
+      time: this.#clock.epochMs(),
+      status,
+      counts,
+      durationMs: Math.round(durationMs * 100) / 100,
+      ...(errors[0] ? { firstFailure: errors[0].message } : {}),
+      summary,
+    });
+    return { status, durationMs, jobs, counts, errors, summary };
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Load a task file: import the module, find the jobs it exports, and name them.
+ *
+ * @module
+ */
+
+import { stripAnsiCode } from "../deps/fmt_colors.ts";
+import { fromFileUrl, isAbsolute, relative, resolve, toFileUrl } from "../deps/path.ts";
+import { GatherError } from "../errors.ts";
+import { isJob } from "../job.ts";
+import type { Job } from "../types.ts";
+import { type JobNames, resolveJobs } from "./resolve.ts";
+import type { JobSpec } from "../types.ts";
+
+/** The jobs a task file declares. */
+export interface TaskFile {
+  /** The file as the user named it. */
+  path: string;
+  /** Its module URL. */
+  url: string;
+  /** Every job, by name. */
+  specs: Map<string, JobSpec>;
+  /** Each handle's name. */
+  names: JobNames;
+  /** What runs when no job is named: the default export, else every exported job. */
+  defaults: string[];
+}
+
+/**
+ * Import a task file and collect its jobs.
+ *
+ * @param path The task file, relative to `cwd` or absolute.
+ * @param cwd The directory relative paths start from. @default {Deno.cwd()}
+ * @returns The jobs and the default selection.
+ * @throws {GatherError} If the file is missing, does not load, or declares no jobs.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { loadTaskFile } from "./task_file.ts";
+ *
+ * const tasks = await loadTaskFile("tasks/build.ts");
+ * console.log([...tasks.specs.keys()]);
+ * ```
+ */
+export async function loadTaskFile(path: string, cwd: string = Deno.cwd()): Promise<TaskFile> {
+  const url = /^(https?|file|jsr|npm):/.test(path)
+    ? new URL(path)
+    : toFileUrl(isAbsolute(path) ? path : resolve(cwd, path));
+  if (url.protocol === "file:") {
+    try {
+      const info = await Deno.stat(url);
+      if (!info.isFile) throw new Deno.errors.NotFound();
+    } catch {
+      throw new GatherError(
+        "TASK_FILE_NOT_FOUND",
+        `Task file "${path}" not found: create it, or pass another one with -f <path>`,
+      );
+    }
+  }
+  let module: Record<string, unknown>;
+  try {
+    module = await import(url.href);
+  } catch (error) {
+    throw new GatherError(
+      "TASK_FILE_INVALID",
+      `Cannot load task file "${path}": ${firstLine(error, cwd)}`,
+      { cause: error },
+    );
+  }
+  const exported = Object.entries(module).filter(
+    (entry): entry is [string, Job<unknown>] => entry[0] !== "default" && isJob(entry[1]),
+  );
+  const fallback = module.default;
+  const defaultJobs = isJob(fallback)
+    ? [fallback]
+    : Array.isArray(fallback) && fallback.every(isJob)
+    ? fallback as Job<unknown>[]
+    : [];
+  if (fallback !== undefined && defaultJobs.length === 0) {
+    throw new GatherError(
+      "TASK_FILE_INVALID",
+      `Cannot load task file "${path}": its default export must be a job or an array of jobs`,
+    );
+  }
+  const named: [string, Job<unknown>][] = [
+    ...exported,
+    ...defaultJobs.map((handle, i): [string, Job<unknown>] => [
+      defaultJobs.length === 1 ? "default" : `default${i}`,
+      handle,
+    ]),
+  ];
+  if (named.length === 0) {
+    throw new GatherError(
+      "NO_JOBS",
+      `Task file "${path}" exports no jobs: export some, e.g. export const build = job(async () => {})`,
+    );
+  }
+  const { specs, names } = resolveJobs(named, `"${path}"`);
+  const defaults = defaultJobs.length > 0
+    ? defaultJobs.map((handle) => names.get(handle)!)
+    : exported.map(([, handle]) => names.get(handle)!).filter((n, i, all) => all.indexOf(n) === i);
+  return { path, url: url.href, specs, names, defaults };
+}
+
+/** The error's first line, with the location Deno gives on a later `at ...` line. */
+function firstLine(error: unknown, cwd: string): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const lines = stripAnsiCode(message).split("\n").map((line) => line.trim()).filter(Boolean);
+  const at = lines.findLast((line) => line.startsWith("at "))?.slice(3);
+  const where = at === undefined ? undefined : shortLocation(at, cwd);
+  return where && lines[0] !== `at ${at}`
+    ? `${lines[0]} (at ${where})`
+    : lines[0] ?? "unknown error";
+}
+
+/** A location `file:///…/tasks.ts:3:7` as a path relative to `cwd` when it is under it. */
+function shortLocation(location: string, cwd: string): string {
+  const match = location.match(/^(file:\/\/[^\s)]+?)(:\d+:\d+)?$/);
+  if (!match) return location;
+  const path = fromFileUrl(match[1]!);
+  const rel = relative(cwd, path);
+  return `${rel.startsWith("..") ? path : rel}${match[2] ?? ""}`;
+}

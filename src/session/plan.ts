@@ -1,0 +1,77 @@
+/**
+ * What a run will do, before it does it: the graph of the selected jobs,
+ * weighted by the durations the history remembers.
+ *
+ * @module
+ */
+
+import { buildGraph, type Graph } from "../engine/graph.ts";
+import type { JobNames } from "../load/resolve.ts";
+import { History } from "../state/history.ts";
+import type { JobSpec } from "../types.ts";
+
+/** Where a run's remembered durations are kept. */
+export interface HistoryPlace {
+  /** The history file. */
+  path: string;
+  /** Whose durations: the task file's URL, say. */
+  key: string;
+}
+
+/** Options of {@linkcode planRun}. */
+export interface PlanOptions {
+  /** Where the jobs come from, for error messages (a quoted file name). */
+  source: string;
+  /** Read remembered durations from here. @default {no history} */
+  history?: HistoryPlace;
+}
+
+/** A run ready to start. */
+export interface RunPlan {
+  /** The selected jobs and their dependencies. */
+  graph: Graph;
+  /** The name given to each job handle. */
+  names: JobNames;
+  /** The history read, to be written back after the run. */
+  history?: History;
+}
+
+/**
+ * Build the graph of the targets, weighted by their remembered durations.
+ *
+ * @param specs Every job, by name.
+ * @param names Each handle's name.
+ * @param targets The jobs to run.
+ * @param options Where they come from and where their history is.
+ * @returns The plan.
+ * @throws {GatherError} On an unknown target or dependency, or a cycle.
+ *
+ * @example Usage
+ * ```ts
+ * import { planRun } from "./plan.ts";
+ * import { resolveJobs } from "../load/resolve.ts";
+ * import { job } from "../job.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const a = job(() => 1);
+ * const { specs, names } = resolveJobs([["a", a], ["b", job({ deps: [a] }, () => 2)]], "x");
+ * const plan = planRun(specs, names, ["b"], { source: "x" });
+ * assertEquals(plan.graph.jobs.map((spec) => spec.name), ["a", "b"]);
+ * ```
+ */
+export function planRun(
+  specs: ReadonlyMap<string, JobSpec>,
+  names: JobNames,
+  targets: readonly string[],
+  options: PlanOptions,
+): RunPlan {
+  const history = options.history
+    ? History.load(options.history.path, options.history.key)
+    : undefined;
+  const weights = history?.weights([...specs.keys()]);
+  const graph = buildGraph(specs, targets, {
+    source: options.source,
+    ...(weights && weights.size > 0 ? { weights } : {}),
+  });
+  return history ? { graph, names, history } : { graph, names };
+}

@@ -1,0 +1,196 @@
+/**
+ * `run()`: the scheduler for programs that embed gather without the CLI,
+ * with what the CLI has: diagnostics, history and every event.
+ *
+ * @module
+ */
+
+import { parseDuration } from "../duration.ts";
+import type { DiagnosticEvent, EventSink, JobCounts, RunSummaryInfo } from "../events.ts";
+import { resolveJobs } from "../load/resolve.ts";
+import type { Duration, FailurePolicy, Job, JobStatus, RunStatus } from "../types.ts";
+import { planRun } from "./plan.ts";
+import { runSession, type SessionOptions } from "./session.ts";
+
+/** What `run()`'s diagnostics watch. */
+export interface RunDiagnosticsOptions {
+  /** Report event-loop stalls longer than this. @default {"100ms"} */
+  stallThreshold?: Duration;
+  /** Watch for stalls at all (rejections, pending work and ignored cancellation are always reported). @default {true} */
+  stalls?: boolean;
+}
+
+/** Options of {@linkcode run}. */
+export interface RunOptions {
+  /** How many jobs may run at once. @default {navigator.hardwareConcurrency} */
+  concurrency?: number;
+  /**
+   * What to do when a job fails: `abort` cancels running jobs and starts
+   * nothing new; `finish` starts nothing new and lets running jobs end;
+   * `continue` runs everything that does not depend on a failed job.
+   * @default {"abort"}
+   */
+  onFailure?: FailurePolicy;
+  /** Timeout for jobs that set none. @default {no limit} */
+  timeout?: Duration;
+  /** How long cancelled jobs and their processes get to stop. @default {"5s"} */
+  grace?: Duration;
+  /** Aborting it cancels the run, as Ctrl-C does for the CLI. */
+  signal?: AbortSignal;
+  /** Aborting it stops waiting for cancelled jobs and kills their processes now. */
+  forceSignal?: AbortSignal;
+  /** Receives every event of the run (the JSON stream's events, as objects). */
+  onEvent?: EventSink;
+  /**
+   * Watch the run for the mistakes async code hides, as the CLI does: event-
+   * loop stalls blamed on the job that blocked, promises a job never awaited
+   * that reject (reported, and kept from killing the program), work left
+   * running. They arrive as `diagnostic` events and in the report.
+   * `false` adds no listener of any kind. @default {false}
+   */
+  diagnostics?: boolean | RunDiagnosticsOptions;
+  /**
+   * Remember how long jobs took, to run the longest paths first next time:
+   * `true` keeps it in `.gather/history.json` under the current directory, a
+   * string names the file. @default {false}
+   */
+  history?: boolean | string;
+}
+
+/** How one job of a run ended. */
+export interface JobReport {
+  /** The job's name. */
+  name: string;
+  /** How it ended. */
+  status: JobStatus;
+  /** Whether it started. */
+  started: boolean;
+  /** Attempts made. */
+  attempts: number;
+  /** Wall time from start to end, in ms (0 if it never started). */
+  durationMs: number;
+  /** When it started, in ms since the run started. */
+  startMs?: number;
+  /** What it returned, for `ok` jobs. */
+  result?: unknown;
+  /** Why it failed or was cancelled. */
+  error?: Error;
+  /** Why it did not run, for skipped jobs. */
+  reason?: string;
+  /** Whether it kept running past its grace period after cancellation. */
+  ignoredCancellation?: boolean;
+}
+
+/** The report of a run: how it ended and how each job ended. */
+export interface RunReport {
+  /** `ok`, `failed`, or `cancelled` if the run was interrupted. */
+  status: RunStatus;
+  /** Wall time of the run, in ms. */
+  durationMs: number;
+  /** Every job, dependencies first. */
+  jobs: JobReport[];
+  /** Jobs by how they ended. */
+  counts: JobCounts;
+  /** Every failure, first one first. */
+  errors: Error[];
+  /** The critical path, the slowest jobs and the failures. */
+  summary: RunSummaryInfo;
+  /** Every diagnostic of the run (empty unless `diagnostics` was asked for). */
+  diagnostics: DiagnosticEvent[];
+}
+
+/** Jobs to run: one, an array (named by their `name` option or function name), or a record by name. */
+export type JobSelection =
+  | Job<unknown>
+  | readonly Job<unknown>[]
+  | Readonly<Record<string, Job<unknown>>>;
+
+/**
+ * Run jobs and everything they depend on, and report how each ended.
+ *
+ * @param jobs The jobs to run.
+ * @param options Concurrency, failure policy, timeouts, cancellation, events, diagnostics, history.
+ * @returns The report; a failing job does not make it reject.
+ * @throws {GatherError} On a cycle, an unknown dependency, or two jobs with one name.
+ * @throws {TypeError} If a job in an array has no name.
+ *
+ * @example Usage
+ * ```ts
+ * import { job, run } from "../../mod.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const fetchNames = job(async () => ["a", "b"]);
+ * const count = job({ deps: [fetchNames] }, (ctx) => ctx.result(fetchNames).length);
+ * const report = await run({ fetchNames, count });
+ * assertEquals(report.status, "ok");
+ * assertEquals(report.jobs.find((j) => j.name === "count")?.result, 2);
+ * ```
+ *
+ * @example A stall, named by job
+ * ```ts
+ * import { job, run } from "../../mod.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const spin = job(() => {
+ *   const until = Date.now() + 300;
+ *   while (Date.now() < until) Math.sqrt(until); // blocks every other job
+ * });
+ * const report = await run({ spin }, { diagnostics: true });
+ * assertEquals(report.diagnostics[0]?.job, "spin");
+ * ```
+ */
+export function run(jobs: JobSelection, options: RunOptions = {}): Promise<RunReport> {
+  const entries = namedEntries(jobs);
+  const { specs, names } = resolveJobs(entries, "run()");
+  const targets = entries.map(([, handle]) => names.get(handle)!);
+  const history = options.history === undefined || options.history === false ? undefined : {
+    path: options.history === true ? ".gather/history.json" : options.history,
+    key: `run():${Deno.mainModule}`,
+  };
+  const plan = planRun(specs, names, targets, {
+    source: "run()",
+    ...(history === undefined ? {} : { history }),
+  });
+  const session: SessionOptions = {};
+  if (options.concurrency !== undefined) session.concurrency = options.concurrency;
+  if (options.onFailure !== undefined) session.onFailure = options.onFailure;
+  if (options.timeout !== undefined) session.timeoutMs = parseDuration(options.timeout);
+  if (options.grace !== undefined) session.graceMs = parseDuration(options.grace);
+  if (options.signal !== undefined) session.signal = options.signal;
+  if (options.forceSignal !== undefined) session.forceSignal = options.forceSignal;
+  if (options.onEvent !== undefined) session.onEvent = options.onEvent;
+  if (options.diagnostics) {
+    const asked = options.diagnostics === true ? {} : options.diagnostics;
+    session.diagnostics = {
+      stalls: asked.stalls ?? true,
+      ...(asked.stallThreshold === undefined
+        ? {}
+        : { stallThresholdMs: parseDuration(asked.stallThreshold) }),
+    };
+  }
+  return runSession(plan, session).then((result) => ({
+    status: result.status,
+    durationMs: result.durationMs,
+    jobs: result.jobs,
+    counts: result.counts,
+    errors: result.errors,
+    summary: result.summary,
+    diagnostics: result.diagnostics,
+  }));
+}
+
+function namedEntries(jobs: JobSelection): [string, Job<unknown>][] {
+  if (Array.isArray(jobs) || (jobs as Job<unknown>).kind === "gather:job") {
+    const list = (Array.isArray(jobs) ? jobs : [jobs]) as Job<unknown>[];
+    return list.map((handle) => {
+      const name = handle.options.name ?? handle.fn.name;
+      if (!name) {
+        throw new TypeError(
+          "Cannot run a job without a name: give it { name }, or pass a record of jobs by name",
+        );
+      }
+      return [name, handle];
+    });
+  }
+  return Object.entries(jobs as Record<string, Job<unknown>>);
+}

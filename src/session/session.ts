@@ -1,0 +1,158 @@
+/**
+ * The one place a run is assembled, for the CLI and for `run()` alike:
+ * reporters, diagnostics, console capture and history around the engine,
+ * each patch of a global undone in reverse order when the run ends.
+ *
+ * @module
+ */
+
+import { captureConsole } from "../diagnostics/console_capture.ts";
+import { Diagnostics } from "../diagnostics/diagnostics.ts";
+import { InProcessRunner } from "../engine/runners/in_process.ts";
+import { schedule, type ScheduleResult } from "../engine/scheduler.ts";
+import type { Instrument } from "../engine/instrument.ts";
+import { JobScope } from "../engine/scope.ts";
+import type { DiagnosticEvent, EventSink, GatherEvent } from "../events.ts";
+import type { Reporter } from "../reporters/reporter.ts";
+import type { FailurePolicy } from "../types.ts";
+import { Cleanup } from "./cleanup.ts";
+import type { RunPlan } from "./plan.ts";
+
+/** How the diagnostics watch a run. */
+export interface SessionDiagnostics {
+  /** Watch for event-loop stalls (and start the profiler when needed). */
+  stalls: boolean;
+  /** Report stalls longer than this, in ms. @default {100} */
+  stallThresholdMs?: number;
+  /** Sites are shown relative to this directory. @default {Deno.cwd()} */
+  cwd?: string;
+  /** Deno's cache directory, to map emitted lines to TypeScript lines. */
+  denoDir?: string;
+}
+
+/** Options of {@linkcode runSession}. */
+export interface SessionOptions {
+  /** How many jobs may run at once. @default {navigator.hardwareConcurrency} */
+  concurrency?: number;
+  /** What to do when a job fails. @default {"abort"} */
+  onFailure?: FailurePolicy;
+  /** Timeout for jobs that set none, in ms. @default {no limit} */
+  timeoutMs?: number;
+  /** How long cancelled jobs and their processes get to stop, in ms. @default {5000} */
+  graceMs?: number;
+  /** Aborting it cancels the run. */
+  signal?: AbortSignal;
+  /** Aborting it stops waiting for cancelled jobs and kills their processes. */
+  forceSignal?: AbortSignal;
+  /** Receives every event first (the CLI's reporter). */
+  reporter?: Reporter;
+  /** Receives every event, after the reporter. */
+  onEvent?: EventSink;
+  /** Watch the run for the mistakes async code hides. @default {off: no listener is added} */
+  diagnostics?: SessionDiagnostics;
+  /** Route `console` output inside jobs to their logs; other output goes to `fallback`. */
+  captureConsole?: { fallback: (text: string, stream: "stdout" | "stderr") => void };
+}
+
+/** How a session ended. */
+export interface SessionResult extends ScheduleResult {
+  /** Every diagnostic of the run, in order. */
+  diagnostics: DiagnosticEvent[];
+}
+
+/**
+ * Run a plan with everything around the engine.
+ *
+ * @param plan The graph and names.
+ * @param options Limits, signals, reporter, diagnostics, console capture.
+ * @returns How the run ended, with its diagnostics.
+ *
+ * @example Usage
+ * ```ts
+ * import { runSession } from "./session.ts";
+ * import { planRun } from "./plan.ts";
+ * import { resolveJobs } from "../load/resolve.ts";
+ * import { job } from "../job.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const { specs, names } = resolveJobs([["a", job(() => 1)]], "x");
+ * const plan = planRun(specs, names, ["a"], { source: "x" });
+ * const result = await runSession(plan, { diagnostics: { stalls: false } });
+ * assertEquals(result.status, "ok");
+ * assertEquals(result.diagnostics, []);
+ * ```
+ */
+export async function runSession(
+  plan: RunPlan,
+  options: SessionOptions = {},
+): Promise<SessionResult> {
+  const { graph, names } = plan;
+  const cleanup = new Cleanup();
+  const diagnosticEvents: DiagnosticEvent[] = [];
+  const { reporter, onEvent } = options;
+  let diagnostics: Diagnostics | undefined;
+  let started = false;
+  const emit = (event: GatherEvent) => {
+    reporter?.handle(event);
+    if (!started && event.type === "job:start") {
+      started = true;
+      reporter?.flush?.(); // the first job shows at once, before a profiler's start-up
+    }
+    if (event.type === "diagnostic") diagnosticEvents.push(event);
+    diagnostics?.observe(event);
+    onEvent?.(event);
+  };
+  try {
+    if (reporter) cleanup.defer(() => reporter.close());
+    const scope = new JobScope();
+    let instrument: Instrument | undefined;
+    if (options.diagnostics) {
+      const watch = options.diagnostics;
+      const watcher = diagnostics = new Diagnostics({
+        emit,
+        scope,
+        fnOf: (name) => graph.jobs[graph.index.get(name) ?? -1]?.fn,
+        stalls: watch.stalls,
+        timers: globalThis,
+        ...(watch.stallThresholdMs === undefined
+          ? {}
+          : { stallThresholdMs: watch.stallThresholdMs }),
+        ...(watch.cwd === undefined ? {} : { cwd: watch.cwd }),
+        ...(watch.denoDir === undefined ? {} : { denoDir: watch.denoDir }),
+      });
+      await watcher.start();
+      cleanup.defer(() => watcher.stop());
+      instrument = watcher.instrument;
+    }
+    if (options.captureConsole) {
+      cleanup.defer(captureConsole(console, scope, emit, options.captureConsole.fallback));
+    }
+    const runner = new InProcessRunner({
+      scope,
+      emit,
+      nameOf: (handle) => names.get(handle),
+      ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      ...(options.forceSignal === undefined ? {} : { forceSignal: options.forceSignal }),
+      ...(instrument === undefined ? {} : { instrument }),
+    });
+    const result = await schedule(graph, {
+      runner,
+      onEvent: emit,
+      ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+      ...(options.onFailure === undefined ? {} : { onFailure: options.onFailure }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.forceSignal === undefined ? {} : { forceSignal: options.forceSignal }),
+      ...(instrument === undefined ? {} : { instrument }),
+    });
+    if (plan.history) {
+      const durations = new Map(
+        result.jobs.filter((job) => job.status === "ok").map((job) => [job.name, job.durationMs]),
+      );
+      await plan.history.save(durations).catch(() => {});
+    }
+    return { ...result, diagnostics: diagnosticEvents };
+  } finally {
+    await cleanup.run();
+  }
+}

@@ -1,0 +1,422 @@
+/**
+ * The nouns of gather, in one place: what a task file declares (a {@linkcode Job}
+ * with its {@linkcode JobOptions}, a {@linkcode Pool}), what a job's function
+ * receives (its {@linkcode JobContext}), what the engine works with (a resolved
+ * {@linkcode JobSpec}), and how jobs and runs end ({@linkcode JobStatus},
+ * {@linkcode Settlement}, {@linkcode FailurePolicy}). Everything else imports
+ * these; this file imports nothing.
+ *
+ * @module
+ */
+
+/** A duration: milliseconds as a number, or a string like `"500ms"`, `"10s"`, `"2m"`. */
+export type Duration = number | string;
+
+/** A named concurrency limit shared by the jobs that join it. */
+export interface Pool {
+  /** Tag that identifies a pool across copies of gather. */
+  readonly kind: "gather:pool";
+  /** The pool's name, shown in `--list`. */
+  readonly name: string;
+  /** How many of the pool's jobs may run at once. */
+  readonly limit: number;
+}
+
+/** The body of a job: receives its context, returns its result (or a promise of it). */
+export type JobFn<T> = (ctx: JobContext) => T | PromiseLike<T>;
+
+/** A reference to a job: its handle (typed) or its name. */
+export type JobRef = Job<unknown> | string;
+
+/** Options of `job()`. */
+export interface JobOptions {
+  /** The job's name. @default {the name it is exported under} */
+  name?: string;
+  /** One line shown by `--list`. */
+  description?: string;
+  /** Jobs that must finish before this one starts; their results reach `ctx.result()`. @default {[]} */
+  deps?: readonly JobRef[];
+  /** The named concurrency limit this job joins. */
+  pool?: Pool;
+  /** Abort the job and fail it after this long, per attempt. @default {no limit} */
+  timeout?: Duration;
+  /** How many times to re-run a failing job, with exponential backoff. @default {0} */
+  retries?: number;
+  /** The first backoff delay between retries; each next one doubles. @default {"250ms"} */
+  retryDelay?: Duration;
+}
+
+/** A job handle: pass it in `deps`, to `ctx.result()`, or to `run()`. */
+export interface Job<T = unknown> {
+  /** Tag that identifies a job across copies of gather. */
+  readonly kind: "gather:job";
+  /** The function that does the work. */
+  readonly fn: JobFn<T>;
+  /** The options it was declared with. */
+  readonly options: Readonly<JobOptions>;
+}
+
+/** A value that may be interpolated into `ctx.sh`: arrays become several arguments. */
+export type ShellValue =
+  | string
+  | number
+  | boolean
+  | URL
+  | ReadonlyArray<string | number | boolean | URL>;
+
+/** What a finished command produced. */
+export interface CommandResult {
+  /** The exit code (128 + n when killed by signal n). */
+  code: number;
+  /** Everything it wrote to stdout. */
+  stdout: string;
+  /** Everything it wrote to stderr. */
+  stderr: string;
+}
+
+/** Options of `ctx.exec`. */
+export interface ExecOptions {
+  /** The working directory. @default {the current directory} */
+  cwd?: string;
+  /**
+   * Extra environment variables. A `PATH` given here is also where the
+   * program is looked up.
+   */
+  env?: Record<string, string>;
+}
+
+/** Options of `ctx.map`. */
+export interface MapOptions {
+  /** How many items are worked on at once. @default {8} */
+  concurrency?: number;
+}
+
+/** Options of `ctx.offloadWith`. */
+export interface JobOffloadOptions {
+  /**
+   * `worker`: a Web Worker, cheap to start; `process`: a `deno` subprocess,
+   * killed at once on cancellation. @default {"worker"}
+   */
+  isolate?: "worker" | "process";
+}
+
+/** What a job's function receives. */
+export interface JobContext {
+  /**
+   * The job's name.
+   *
+   * @example Usage
+   * ```ts
+   * import { job, run } from "../mod.ts";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const hello = job((ctx) => `I am ${ctx.name}`);
+   * const report = await run({ hello });
+   * assertEquals(report.jobs[0]?.result, "I am hello");
+   * ```
+   */
+  readonly name: string;
+  /**
+   * 1 for the first try, 2 for the first retry, ...
+   *
+   * @example Usage
+   * ```ts
+   * import { job, run } from "../mod.ts";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const flaky = job({ retries: 2, retryDelay: 1 }, (ctx) => {
+   *   if (ctx.attempt < 3) throw new Error(`attempt ${ctx.attempt} failed`);
+   *   return ctx.attempt;
+   * });
+   * const report = await run({ flaky });
+   * assertEquals(report.jobs[0]?.result, 3);
+   * ```
+   */
+  readonly attempt: number;
+  /**
+   * Aborts on cancellation, timeout or fail-fast: pass it to `fetch` and
+   * friends.
+   *
+   * @example Usage
+   * ```ts
+   * import { job, run } from "../mod.ts";
+   * import { delay } from "@std/async/delay";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const slow = job({ timeout: 20 }, (ctx) => delay(10_000, { signal: ctx.signal }));
+   * const report = await run({ slow });
+   * assertEquals(report.jobs[0]?.status, "failed"); // timed out, and stopped waiting at once
+   * ```
+   */
+  readonly signal: AbortSignal;
+  /**
+   * Write a line to the job's log (several lines if the text has newlines).
+   *
+   * @param args Values, formatted as `console.log` does.
+   *
+   * @example Usage
+   * ```ts
+   * import { job, run } from "../mod.ts";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const lines: string[] = [];
+   * const build = job((ctx) => ctx.log("built", 3, "pages"));
+   * await run({ build }, { onEvent: (e) => e.type === "job:log" && lines.push(e.line) });
+   * assertEquals(lines, ["built 3 pages"]);
+   * ```
+   */
+  log(...args: unknown[]): void;
+  /**
+   * The result of a dependency.
+   *
+   * @param dep The dependency's handle: the result is typed from it.
+   * @returns What the dependency returned.
+   * @throws {TypeError} If `dep` is not one of this job's `deps`.
+   *
+   * @example Usage
+   * ```ts
+   * import { job, run } from "../mod.ts";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const names = job(() => ["a", "b"]);
+   * const count = job({ deps: [names] }, (ctx) => ctx.result(names).length); // typed: string[]
+   * const report = await run({ names, count });
+   * assertEquals(report.jobs.find((j) => j.name === "count")?.result, 2);
+   * ```
+   */
+  result<T>(dep: Job<T>): T;
+  /**
+   * The result of a dependency named by a string.
+   *
+   * @param dep The dependency's name.
+   * @returns What the dependency returned.
+   *
+   * @example Usage
+   * ```ts
+   * import { job, run } from "../mod.ts";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const answer = job(() => 42);
+   * const double = job({ deps: ["answer"] }, (ctx) => (ctx.result("answer") as number) * 2);
+   * const report = await run({ answer, double });
+   * assertEquals(report.jobs.find((j) => j.name === "double")?.result, 84);
+   * ```
+   */
+  result(dep: string): unknown;
+  /**
+   * Run a command in a subprocess: interpolations are quoted, never re-split.
+   * Output lines stream into the job's log; the process tree is stopped when
+   * the job's signal aborts.
+   *
+   * @param strings The literal parts of the command.
+   * @param values The interpolated values.
+   * @returns The exit code and output.
+   * @throws {GatherError} On a non-zero exit, with the code and the last stderr lines.
+   *
+   * @example Usage
+   * ```ts
+   * import { job, run } from "../mod.ts";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const file = "my notes.txt"; // one argument, spaces and all
+   * const hello = job(async (ctx) => (await ctx.sh`echo ${file}`).stdout);
+   * const report = await run({ hello });
+   * assertEquals(report.jobs[0]?.result, "my notes.txt\n");
+   * ```
+   */
+  sh(strings: TemplateStringsArray, ...values: ShellValue[]): Promise<CommandResult>;
+  /**
+   * Run a program with arguments, no shell involved, like `sh` otherwise.
+   *
+   * @param program The program, looked up on the `PATH` it will run with.
+   * @param args Its arguments.
+   * @param options Working directory and environment.
+   * @returns The exit code and output.
+   *
+   * @example Usage
+   * ```ts
+   * import { job, run } from "../mod.ts";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const where = job(async (ctx) => (await ctx.exec("pwd", [], { cwd: "/" })).stdout.trim());
+   * const report = await run({ where });
+   * assertEquals(report.jobs[0]?.result, "/");
+   * ```
+   */
+  exec(program: string, args?: readonly string[], options?: ExecOptions): Promise<CommandResult>;
+  /**
+   * Start child work inside the job, like `asyncio.create_task` in a
+   * `TaskGroup`: the job does not finish until its children settle, a
+   * child's failure fails the job and aborts its siblings, and cancellation
+   * reaches them through the signal each child receives.
+   *
+   * @param fn The child's work.
+   * @returns The child's result; leaving it un-awaited is safe.
+   *
+   * @example Usage
+   * ```ts
+   * import { job, run } from "../mod.ts";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const done: number[] = [];
+   * const parent = job((ctx) => {
+   *   for (const n of [1, 2, 3]) ctx.spawn(async () => void done.push(n));
+   * });
+   * await run({ parent });
+   * assertEquals(done.length, 3); // the job waited for its children
+   * ```
+   */
+  spawn<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>): Promise<T>;
+  /**
+   * Map items with at most `concurrency` in flight (`@std/async` `pooledMap`),
+   * reporting progress as `job:progress` events. Stops starting items on the
+   * first failure or on cancellation.
+   *
+   * @param items The items.
+   * @param fn The work for one item; it receives the job's signal.
+   * @param options The concurrency.
+   * @returns The results, in the order of the items.
+   * @throws The first failure.
+   *
+   * @example Usage
+   * ```ts
+   * import { job, run } from "../mod.ts";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const squares = job((ctx) => ctx.map([1, 2, 3], async (n) => n * n, { concurrency: 2 }));
+   * const report = await run({ squares });
+   * assertEquals(report.jobs[0]?.result, [1, 4, 9]);
+   * ```
+   */
+  map<T, R>(
+    items: Iterable<T> | AsyncIterable<T>,
+    fn: (item: T, signal: AbortSignal) => R | PromiseLike<R>,
+    options?: MapOptions,
+  ): Promise<R[]>;
+  /**
+   * Run an exported function of another module off the event loop, in a Web
+   * Worker (or a subprocess with `{ isolate: "process" }`). Cancellation
+   * terminates it.
+   *
+   * @param moduleUrl The module, e.g. `new URL("./work.ts", import.meta.url)`.
+   * @param exportName The exported function.
+   * @param args Its arguments (structured-cloneable; JSON for `process`).
+   * @returns What it returned.
+   *
+   * @example Usage
+   * ```ts
+   * import { job, run } from "../mod.ts";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const duration = new URL("./duration.ts", import.meta.url); // exports parseDuration
+   * const parse = job((ctx) => ctx.offload<number>(duration, "parseDuration", "2m"));
+   * const report = await run({ parse });
+   * assertEquals(report.jobs[0]?.result, 120_000);
+   * ```
+   */
+  offload<T = unknown>(moduleUrl: string | URL, exportName: string, ...args: unknown[]): Promise<T>;
+  /**
+   * Like `offload`, with options.
+   *
+   * @param options The isolation.
+   * @param moduleUrl The module.
+   * @param exportName The exported function.
+   * @param args Its arguments.
+   * @returns What it returned.
+   *
+   * @example Usage
+   * ```ts
+   * import { job, run } from "../mod.ts";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const duration = new URL("./duration.ts", import.meta.url);
+   * const parse = job((ctx) =>
+   *   ctx.offloadWith<number>({ isolate: "process" }, duration, "parseDuration", "1s")
+   * );
+   * const report = await run({ parse });
+   * assertEquals(report.jobs[0]?.result, 1000);
+   * ```
+   */
+  offloadWith<T = unknown>(
+    options: JobOffloadOptions,
+    moduleUrl: string | URL,
+    exportName: string,
+    ...args: unknown[]
+  ): Promise<T>;
+}
+
+/** The results of a job's dependencies, by name; a `Map` is one. */
+export interface DepResults {
+  /**
+   * Whether a dependency of this name has a result.
+   *
+   * @param name The dependency's name.
+   * @returns `true` for a dependency of the job.
+   */
+  has(name: string): boolean;
+  /**
+   * The result of a dependency.
+   *
+   * @param name The dependency's name.
+   * @returns What it returned.
+   */
+  get(name: string): unknown;
+}
+
+/** A job with its name and options resolved, ready for the graph. */
+export interface JobSpec {
+  /** The job's unique name. */
+  name: string;
+  /** One line shown by `--list`. */
+  description?: string;
+  /** Names of the jobs it depends on. */
+  deps: string[];
+  /** Its number among the jobs resolved with it (their order in `specs`). */
+  id: number;
+  /**
+   * The numbers of the jobs in `deps`, in the same order; -1 for a name that
+   * no job resolved with it has.
+   */
+  depIds: number[];
+  /** The jobs it was resolved with, by number: what `id` and `depIds` index. */
+  resolvedWith: readonly JobSpec[];
+  /** The named concurrency limit it joins. */
+  pool?: Pool;
+  /** Per-attempt timeout in milliseconds. */
+  timeoutMs?: number;
+  /** How many retries after the first attempt. */
+  retries: number;
+  /** The first backoff delay between attempts, in milliseconds. */
+  retryDelayMs: number;
+  /** The work. */
+  fn: JobFn<unknown>;
+  /** The handle it came from. */
+  handle: Job<unknown>;
+}
+
+/** How a job ended. */
+export type JobStatus = "ok" | "failed" | "cancelled" | "skipped";
+
+/** How a run ended: `cancelled` when it was interrupted. */
+export type RunStatus = "ok" | "failed" | "cancelled";
+
+/**
+ * What to do when a job fails. `abort`: cancel running jobs and start nothing
+ * new; `finish`: start nothing new, let running jobs end; `continue`: run
+ * everything that does not depend on a failed job.
+ */
+export type FailurePolicy = "abort" | "finish" | "continue";
+
+/** How a job that started ended, as its runner saw it. */
+export interface Settlement {
+  /** `ok`, `failed` or `cancelled`. */
+  status: "ok" | "failed" | "cancelled";
+  /** What the job returned. */
+  result?: unknown;
+  /** Why it failed or was cancelled. */
+  error?: Error;
+  /** Attempts made. */
+  attempts: number;
+  /** Whether it was still running when its grace period ran out. */
+  ignoredCancellation: boolean;
+}

@@ -1,0 +1,109 @@
+/**
+ * gather used from outside its repository, as a user would: a script in a
+ * temporary folder imports mod.ts by relative path or file URL, with and
+ * without a deno.json of its own, and a task file there runs under main.ts.
+ */
+
+import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { join, relative, toFileUrl } from "../src/deps/path.ts";
+import { gather, ROOT } from "./_cli.ts";
+
+const SCRIPT = (modSpecifier: string) => `
+import { job, run, type RunReport } from ${JSON.stringify(modSpecifier)};
+
+const a = job(() => 20);
+const b = job({ deps: [a] }, (ctx) => ctx.result(a) + 1);
+const spin = job(() => {
+  const until = Date.now() + 300;
+  while (Date.now() < until) Math.sqrt(until);
+});
+const report: RunReport = await run({ a, b, spin }, { diagnostics: true, concurrency: 1 });
+const total: number = report.jobs.find((j) => j.name === "b")!.result as number;
+console.log(JSON.stringify({
+  status: report.status,
+  total,
+  stall: report.diagnostics.find((d) => d.kind === "stall")?.job,
+}));
+`;
+
+async function deno(args: string[], cwd: string) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+  }).output();
+  const text = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: text.decode(output.stdout),
+    stderr: text.decode(output.stderr),
+  };
+}
+
+async function inTempFolder(fn: (dir: string) => Promise<void>): Promise<void> {
+  // A path with a space: file URLs must be made properly.
+  const dir = join(await Deno.makeTempDir(), "my project");
+  await Deno.mkdir(dir);
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(join(dir, ".."), { recursive: true });
+  }
+}
+
+for (const withConfig of [false, true]) {
+  for (const how of ["relative path", "file URL"] as const) {
+    const label = `${how}, ${withConfig ? "with" : "without"} a deno.json of its own`;
+    Deno.test(`a script outside the repository runs run() with diagnostics, by ${label}`, async () => {
+      await inTempFolder(async (dir) => {
+        if (withConfig) {
+          // A project of its own, with an import map gather knows nothing of.
+          await Deno.writeTextFile(
+            join(dir, "deno.json"),
+            JSON.stringify({ imports: { "@std/assert": "npm:deno-std@1.4.0/assert/mod.js" } }),
+          );
+        }
+        const mod = how === "relative path"
+          ? relative(dir, join(ROOT, "mod.ts"))
+          : toFileUrl(join(ROOT, "mod.ts")).href;
+        await Deno.writeTextFile(join(dir, "script.ts"), SCRIPT(mod));
+        const checked = await deno(["check", "script.ts"], dir);
+        assertEquals(checked.code, 0, checked.stderr);
+        const ran = await deno(["run", "-A", "script.ts"], dir);
+        assertEquals(ran.code, 0, ran.stderr);
+        assertEquals(JSON.parse(ran.stdout), { status: "ok", total: 21, stall: "spin" });
+      });
+    });
+  }
+}
+
+Deno.test("a task file outside the repository runs under main.ts and type-checks there", async () => {
+  await inTempFolder(async (dir) => {
+    const mod = relative(dir, join(ROOT, "mod.ts"));
+    await Deno.writeTextFile(
+      join(dir, "tasks.ts"),
+      `import { job } from ${JSON.stringify(mod)};
+export const hello = job(async (ctx) => {
+  const { stdout } = await ctx.sh\`echo hello from \${ctx.name}\`;
+  return stdout.trim();
+});
+`,
+    );
+    const checked = await deno(["check", "tasks.ts"], dir);
+    assertEquals(checked.code, 0, checked.stderr);
+    const run = await gather(["-f", "tasks.ts", "--reporter", "plain", "--no-logs"], { cwd: dir });
+    assertEquals(run.code, 0, run.stderr);
+    assertStringIncludes(run.stderr, "hello from hello");
+    assert(!(await exists(join(dir, "deno.lock"))), "gather wrote a lockfile into the project");
+  });
+});
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
