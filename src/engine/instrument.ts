@@ -14,17 +14,27 @@
  * @example An instrument that counts the jobs whose code runs on after their function returned
  * ```ts
  * import type { Instrument } from "./instrument.ts";
- * import { job, run } from "../../mod.ts";
+ * import { InProcessRunner } from "./runners/in_process.ts";
+ * import { schedule } from "./scheduler.ts";
+ * import { buildGraph } from "./graph.ts";
+ * import { resolveJobs } from "../load/resolve.ts";
+ * import { job } from "../job.ts";
  * import { assertEquals } from "@std/assert";
  *
- * let later = 0;
- * const counter: Instrument = { jobReturned: (_job, _ms, runsLater) => void (runsLater && later++) };
- * const a = job(() => 1);
- * const b = job(async () => await Promise.resolve(2));
- * // run() takes no instrument; the scheduler does (see scheduler.ts)
- * assertEquals(typeof counter.jobReturned, "function");
- * await run({ a, b });
- * assertEquals(later, 0);
+ * const later: string[] = [];
+ * let batches = 0;
+ * const instrument: Instrument = {
+ *   jobReturned: (name, _ms, runsLater) => void (runsLater && later.push(name)),
+ *   batchStarted: () => void batches++,
+ * };
+ * const { specs } = resolveJobs([
+ *   ["plain", job(() => 1)],
+ *   ["awaits", job(async () => await Promise.resolve(2))],
+ * ], "example");
+ * const runner = new InProcessRunner({ instrument });
+ * await schedule(buildGraph(specs, ["plain", "awaits"]), { runner, instrument });
+ * assertEquals(later, ["awaits"]);
+ * assertEquals(batches > 0, true);
  * ```
  */
 export interface Instrument {
