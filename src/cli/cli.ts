@@ -116,7 +116,9 @@ export async function runCli(options: CliOptions, env: CliEnv): Promise<number> 
     },
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   });
-  if (shutdown.stoppedBy) return EXIT[shutdown.stoppedBy];
+  // A signal that came after the run was decided (while the summary was written, say) does not
+  // change its outcome: the exit code says what the run's events say.
+  if (result.status === "cancelled") return EXIT[shutdown.stoppedBy ?? "SIGINT"];
   if (result.status === "ok" && options.strict && result.diagnostics.length > 0) {
     env.stderr.writeSync(
       new TextEncoder().encode(
