@@ -5,9 +5,9 @@
  * @module
  */
 
-import type { JobStatus, RunStatus } from "./types.ts";
+import type { CacheStatus, JobStatus, RunStatus } from "./types.ts";
 
-export type { JobStatus, RunStatus };
+export type { CacheStatus, JobStatus, RunStatus };
 
 /** Counts of jobs by how they ended. */
 export interface JobCounts {
@@ -21,6 +21,8 @@ export interface JobCounts {
   cancelled: number;
   /** Jobs not run because a dependency failed. */
   skipped: number;
+  /** Of the `ok` jobs, those restored from the cache. */
+  cached: number;
 }
 
 /** A failure as data. */
@@ -83,6 +85,8 @@ export interface JobLogEvent {
   line: string;
   /** Where the line came from. */
   stream: "log" | "stdout" | "stderr";
+  /** Set on lines replayed from the cache: the job did not run, this is what it printed when it did. */
+  replayed?: true;
 }
 
 /** An attempt failed and the job will run again. */
@@ -121,6 +125,36 @@ export interface JobEndEvent {
   reason?: string;
   /** Set when the job was still running when its grace period after cancellation ran out. */
   ignoredCancellation?: true;
+  /** What the cache did: `hit` (restored, not run), `miss` (ran), `off` (not cached). */
+  cache: CacheStatus;
+}
+
+/** The cache looked a job up (for jobs that declare `inputs`). */
+export interface JobCacheEvent {
+  /** The kind of event. */
+  type: "job:cache";
+  /** When it happened, in milliseconds since the Unix epoch. */
+  time: number;
+  /** The job's name. */
+  job: string;
+  /** `hit`: it will be restored; `miss`: it will run. */
+  status: "hit" | "miss";
+  /** The job's cache key (SHA-256, hex). */
+  key: string;
+  /** Why it runs, with `--explain`: `no cache entry`, `input src/a.c changed`, ... */
+  reason?: string;
+}
+
+/** Something the user should know that is not a job's mistake: a glob that matches nothing, a cache that cannot be written. */
+export interface WarningEvent {
+  /** The kind of event. */
+  type: "warning";
+  /** When it happened, in milliseconds since the Unix epoch. */
+  time: number;
+  /** The job it is about, when there is one. */
+  job?: string;
+  /** What happened and what to do, in one line. */
+  message: string;
 }
 
 /** The run was cancelled (Ctrl-C, SIGTERM, or the embedding program's signal). */
@@ -227,6 +261,8 @@ export type GatherEvent =
   | JobProgressEvent
   | JobRetryEvent
   | JobEndEvent
+  | JobCacheEvent
+  | WarningEvent
   | RunCancelEvent
   | DiagnosticEvent
   | RunEndEvent;

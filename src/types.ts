@@ -44,6 +44,24 @@ export interface JobOptions {
   retries?: number;
   /** The first backoff delay between retries; each next one doubles. @default {"250ms"} */
   retryDelay?: Duration;
+  /**
+   * The files whose contents decide whether the job must run again: globs
+   * relative to the task file's folder (`!` before a glob excludes what it
+   * matches). A job that declares `inputs` (even `[]`, for a job that depends
+   * only on its dependencies' results and its own code) is cached: when
+   * nothing it depends on changed, its function is not called, its outputs
+   * are restored, its log is replayed and its result handed on.
+   */
+  inputs?: readonly string[];
+  /**
+   * The files the job makes: globs relative to the task file's folder, saved
+   * after a successful run and restored on a cache hit.
+   */
+  outputs?: readonly string[];
+  /** Environment variables whose values are part of the cache key. */
+  env?: readonly string[];
+  /** `false` turns the cache off for a job that declares `inputs`. @default {true} */
+  cache?: boolean;
 }
 
 /** A job handle: pass it in `deps`, to `ctx.result()`, or to `run()`. */
@@ -392,6 +410,25 @@ export interface JobSpec {
   fn: JobFn<unknown>;
   /** The handle it came from. */
   handle: Job<unknown>;
+  /** What the cache needs, for a job that is cached (it declared `inputs`). */
+  cache?: CacheSpec;
+}
+
+/** How a cached job is keyed and stored. */
+export interface CacheSpec {
+  /** Globs of the files it reads, relative to `dir`; `!` excludes. */
+  inputs: readonly string[];
+  /** Globs of the files it makes, relative to `dir`. */
+  outputs: readonly string[];
+  /** Environment variables whose values are part of the key. */
+  env: readonly string[];
+  /** The absolute folder the globs are relative to: the task file's folder. */
+  dir: string;
+  /**
+   * The text that stands for the job's code in its key. @default {the
+   * function's source text}
+   */
+  code?: string;
 }
 
 /** How a job ended. */
@@ -407,6 +444,13 @@ export type RunStatus = "ok" | "failed" | "cancelled";
  */
 export type FailurePolicy = "abort" | "finish" | "continue";
 
+/**
+ * What the cache did for a job: `hit` (restored, its function not called),
+ * `miss` (ran, and was stored if it succeeded), `off` (not cached: no
+ * `inputs`, `cache: false`, `--no-cache`, or a result it cannot store).
+ */
+export type CacheStatus = "hit" | "miss" | "off";
+
 /** How a job that started ended, as its runner saw it. */
 export interface Settlement {
   /** `ok`, `failed` or `cancelled`. */
@@ -419,4 +463,6 @@ export interface Settlement {
   attempts: number;
   /** Whether it was still running when its grace period ran out. */
   ignoredCancellation: boolean;
+  /** What the cache did, when a cache stood in front of the runner. */
+  cache?: CacheStatus;
 }

@@ -10,7 +10,7 @@ const ROOT = fromFileUrl(new URL("../", import.meta.url));
 const SRC = join(ROOT, "src");
 
 /** The shared vocabulary at the top of src/: anyone may import it (and deps/); it imports only itself. */
-const KERNEL = ["types.ts", "job.ts", "errors.ts", "events.ts", "duration.ts"];
+const KERNEL = ["types.ts", "job.ts", "errors.ts", "events.ts", "duration.ts", "version.ts"];
 
 /** What each folder may import besides itself, the kernel and deps/. */
 const MAY_IMPORT: Record<string, string[]> = {
@@ -22,8 +22,9 @@ const MAY_IMPORT: Record<string, string[]> = {
   engine: ["process"],
   diagnostics: ["engine"],
   reporters: [],
-  session: ["engine", "load", "process", "diagnostics", "reporters", "state"],
-  cli: ["engine", "load", "process", "diagnostics", "reporters", "state", "session"],
+  cache: ["engine"],
+  session: ["engine", "load", "process", "diagnostics", "reporters", "state", "cache"],
+  cli: ["engine", "load", "process", "diagnostics", "reporters", "state", "session", "cache"],
 };
 
 /** The reporters see the run through its events alone. */

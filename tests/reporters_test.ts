@@ -150,13 +150,14 @@ const end = (
   started: true,
   durationMs,
   attempt: 1,
+  cache: "off",
   ...extra,
 });
 const finish = (total: number, durationMs: number, failed = 0): RunEndEvent => ({
   type: "run:end",
   time: durationMs,
   status: failed ? "failed" : "ok",
-  counts: { total, ok: total - failed, failed, cancelled: 0, skipped: 0 },
+  counts: { total, ok: total - failed, failed, cancelled: 0, skipped: 0, cached: 0 },
   durationMs,
 });
 
@@ -586,7 +587,7 @@ Deno.test("gather --reporter json: every event timed, job:end complete, run:end 
     assertStringIncludes(broken.error?.stack ?? "", "tty_fail.ts");
     const last = events.at(-1)!;
     assert(last.type === "run:end");
-    assertEquals(last.counts, { total: 2, ok: 1, failed: 1, cancelled: 0, skipped: 0 });
+    assertEquals(last.counts, { total: 2, ok: 1, failed: 1, cancelled: 0, skipped: 0, cached: 0 });
     assertEquals(last.summary?.slowest.map((job) => job.name), ["long", "broken"]);
     assertEquals(last.summary?.criticalPath.map((job) => job.name), ["long"]);
     const failure = last.summary?.failures[0];

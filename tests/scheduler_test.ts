@@ -148,7 +148,7 @@ Deno.test("schedule() on failure, continue: runs everything that does not depend
   assertEquals(outcome("e").status, "ok");
   assertEquals(outcome("d").status, "skipped");
   assertEquals(outcome("d").reason, 'dependency "a" failed');
-  assertEquals(result.counts, { total: 5, ok: 3, failed: 1, cancelled: 0, skipped: 1 });
+  assertEquals(result.counts, { total: 5, ok: 3, failed: 1, cancelled: 0, skipped: 1, cached: 0 });
 });
 
 Deno.test("schedule() on cancellation: stops running jobs, gives up on one that ignores it at the force signal", async () => {

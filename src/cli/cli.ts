@@ -11,15 +11,15 @@ import { loadTaskFile } from "../load/task_file.ts";
 import type { SyncWriter } from "../reporters/output.ts";
 import { selectReporter } from "../reporters/select.ts";
 import type { TerminalSize } from "../reporters/tty.ts";
-import { planRun } from "../session/plan.ts";
+import { projectRoot } from "../cache/root.ts";
+import { dirname, fromFileUrl, join, resolve } from "../deps/path.ts";
+import { type CachePlace, planRun } from "../session/plan.ts";
 import { runSession } from "../session/session.ts";
 import type { Shutdown } from "../session/signals.ts";
+import { VERSION } from "../version.ts";
 import { EXIT } from "./exit_codes.ts";
 import { dryRun, graphToDot, listJobs } from "./inspect.ts";
 import { type CliOptions, HELP } from "./options.ts";
-
-/** gather's version. */
-export const VERSION = "0.1.0";
 
 /** What the command needs from the process it runs in. */
 export interface CliEnv {
@@ -79,12 +79,16 @@ export async function runCli(options: CliOptions, env: CliEnv): Promise<number> 
   const tasks = await loadTaskFile(options.file);
   if (options.mode === "list") return print(listJobs(tasks.specs, tasks.defaults));
   const targets = options.targets.length > 0 ? options.targets : tasks.defaults;
+  const cache = cachePlace(options, tasks.url, env.denoDir);
   const plan = planRun(tasks.specs, tasks.names, targets, {
     source: `"${options.file}"`,
     ...(options.history ? { history: { path: ".gather/history.json", key: tasks.url } } : {}),
+    ...(cache === undefined ? {} : { cache }),
   });
   if (options.mode === "graph") return print(graphToDot(plan.graph));
-  if (options.mode === "dry-run") return print(await dryRun(plan.graph, options.concurrency));
+  if (options.mode === "dry-run") {
+    return print(await dryRun(plan.graph, options.concurrency, plan.cache));
+  }
 
   const reporter = selectReporter(options.reporter, {
     stdout: env.stdout,
@@ -128,4 +132,34 @@ export async function runCli(options: CliOptions, env: CliEnv): Promise<number> 
     return EXIT.failed;
   }
   return result.status === "ok" ? EXIT.ok : EXIT.failed;
+}
+
+/** Where and how the run uses the cache, from the options and the task file's place. */
+function cachePlace(
+  options: CliOptions,
+  taskUrl: string,
+  denoDir: string | undefined,
+): CachePlace | undefined {
+  if (!options.cache.enabled || !taskUrl.startsWith("file:")) return undefined;
+  const root = options.cache.root !== undefined
+    ? resolve(options.cache.root)
+    : projectRoot(dirname(fromFileUrl(taskUrl)));
+  return {
+    dir: options.cache.dir !== undefined
+      ? resolve(options.cache.dir)
+      : join(root, ".gather", "cache"),
+    root: realPath(root),
+    taskFile: taskUrl,
+    mode: options.mode === "dry-run" ? "dry" : options.cache.force ? "write-only" : "read-write",
+    explain: options.cache.explain,
+    denoDir,
+  };
+}
+
+function realPath(path: string): string {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return path;
+  }
 }

@@ -5,6 +5,7 @@
  */
 
 import type { Graph } from "../engine/graph.ts";
+import type { CachingRunner } from "../cache/runner.ts";
 import { DryRunner } from "../engine/runners/dry.ts";
 import { schedule } from "../engine/scheduler.ts";
 import type { JobSpec } from "../types.ts";
@@ -80,10 +81,13 @@ export function graphToDot(graph: Graph): string {
  * The order jobs would start in, by step: the real scheduler, driven by the
  * dry runner, under the same limits and priorities as a real run; jobs in
  * one step would run side by side if every job took as long as the others.
+ * With the cache, each cached job says whether it would be a hit, or why it
+ * would run.
  *
  * @param graph The graph.
  * @param concurrency The global limit.
- * @returns One line per job: step, name, pool.
+ * @param cache The cache, in `dry` mode, to say which jobs would be hits.
+ * @returns One line per job: step, name, pool, what the cache would do.
  *
  * @example Usage
  * ```ts
@@ -98,11 +102,18 @@ export function graphToDot(graph: Graph): string {
  * assertEquals(await dryRun(buildGraph(specs, ["b"]), 2), "step 1  a\nstep 2  b\n");
  * ```
  */
-export async function dryRun(graph: Graph, concurrency: number): Promise<string> {
-  const runner = new DryRunner();
-  await schedule(graph, { concurrency, runner, clock: runner.clock });
-  const lines = runner.starts.map(({ job, step }) =>
-    `step ${step}  ${job.name}${job.pool ? `  (pool ${job.pool.name})` : ""}`
-  );
+export async function dryRun(
+  graph: Graph,
+  concurrency: number,
+  cache?: CachingRunner,
+): Promise<string> {
+  const dry = new DryRunner();
+  const runner = cache ? cache.wrap(dry, () => {}) : dry;
+  await schedule(graph, { concurrency, runner, clock: dry.clock });
+  const lines = dry.starts.map(({ job, step }) => {
+    const notes = [job.pool ? `pool ${job.pool.name}` : "", cache?.notes.get(job.name) ?? ""]
+      .filter(Boolean);
+    return `step ${step}  ${job.name}${notes.length ? `  (${notes.join("; ")})` : ""}`;
+  });
   return lines.join("\n") + "\n";
 }

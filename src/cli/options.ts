@@ -50,6 +50,22 @@ export interface CliOptions {
   summaryFile?: string;
   /** Where per-job log folders go; absent with `--no-logs`. */
   logDir?: string;
+  /** The result cache: `--no-cache`, `--force`, `--explain`, `--cache-dir`, `--root`. */
+  cache: CacheOptions;
+}
+
+/** How the command line asks to use the cache. */
+export interface CacheOptions {
+  /** Read and write the cache (`--no-cache` turns both off). */
+  enabled: boolean;
+  /** Run every selected job, and store the results (`--force`). */
+  force: boolean;
+  /** Say why each job that runs is not a hit (`--explain`). */
+  explain: boolean;
+  /** The cache folder (`--cache-dir`, `$GATHER_CACHE_DIR`); default `.gather/cache` in the project root. */
+  dir?: string;
+  /** The project root (`--root`); default: the folder of the nearest deno.json, else the task file's. */
+  root?: string;
 }
 
 /** The help text. */
@@ -82,9 +98,20 @@ Options:
       --no-diagnostics       do not watch for stalls
       --strict               diagnostics fail the run (exit 1)
       --no-history           do not read or write .gather/history.json (job durations)
+      --force                run every selected job, even cached ones, and store the results
+      --no-cache             neither read nor write the result cache
+      --explain              say why each job that runs is not a cache hit
+      --cache-dir <dir>      the cache folder (default: .gather/cache in the project root,
+                             or $GATHER_CACHE_DIR)
+      --root <dir>           the project root (default: the folder of the nearest deno.json)
       --debug                print stack traces for errors
   -h, --help                 show this help
   -V, --version              print the version
+
+Cache commands:
+  gather cache status        entries, size and the last run's hit ratio
+  gather cache clean         empty the cache
+  gather cache prune --max-size <size>   drop the least recently used entries (e.g. 1GB)
 
 Exit codes: 0 all ok, 1 a job failed, 2 bad usage or task file,
 130 interrupted (SIGINT), 143 terminated (SIGTERM).
@@ -100,6 +127,8 @@ const STRINGS = [
   "summary",
   "log-dir",
   "stall-threshold",
+  "cache-dir",
+  "root",
 ] as const;
 const BOOLEANS = [
   "keep-going",
@@ -112,6 +141,9 @@ const BOOLEANS = [
   "no-diagnostics",
   "strict",
   "no-history",
+  "force",
+  "no-cache",
+  "explain",
   "help",
   "version",
   "debug",
@@ -204,7 +236,21 @@ export function parseCli(
     stallThresholdMs: duration("stall-threshold", text("stall-threshold")) ?? 100,
     strict: flags.strict === true,
     history: flags["no-history"] !== true,
+    cache: {
+      enabled: flags["no-cache"] !== true,
+      force: flags.force === true,
+      explain: flags.explain === true,
+    },
   };
+  if (flags["no-cache"] && (flags.force || flags.explain)) {
+    throw bad(`Options --no-cache and --${flags.force ? "force" : "explain"} disagree: pick one`);
+  }
+  const cacheDir = text("cache-dir") ?? (env("GATHER_CACHE_DIR") || undefined);
+  if (cacheDir === "") throw bad("Option --cache-dir needs a path, e.g. --cache-dir .gather/cache");
+  if (cacheDir !== undefined) options.cache.dir = cacheDir;
+  const root = text("root");
+  if (root === "") throw bad("Option --root needs a folder, e.g. --root .");
+  if (root !== undefined) options.cache.root = root;
   if (options.stallThresholdMs < 20) {
     throw bad(
       `Invalid --stall-threshold "${

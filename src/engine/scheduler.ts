@@ -15,7 +15,14 @@ import {
   type JobEndEvent,
   type RunSummaryInfo,
 } from "../events.ts";
-import type { DepResults, FailurePolicy, JobStatus, RunStatus, Settlement } from "../types.ts";
+import type {
+  CacheStatus,
+  DepResults,
+  FailurePolicy,
+  JobStatus,
+  RunStatus,
+  Settlement,
+} from "../types.ts";
 import { GraphResults } from "./_dep_results.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Graph } from "./graph.ts";
@@ -71,6 +78,8 @@ export interface JobOutcome {
   reason?: string;
   /** Whether it kept running past its grace period after cancellation. */
   ignoredCancellation?: boolean;
+  /** What the cache did for it (`off` when no cache stood in front of the runner). */
+  cache: CacheStatus;
 }
 
 /** The outcome of a whole run. */
@@ -293,6 +302,7 @@ class Scheduler {
       attempts: settlement.attempts,
       durationMs: now - startMs,
       startMs: startMs - this.#t0,
+      cache: settlement.cache ?? "off",
     };
     if (settlement.error) outcome.error = settlement.error;
     if (settlement.ignoredCancellation) outcome.ignoredCancellation = true;
@@ -323,6 +333,7 @@ class Scheduler {
       started: outcome.started,
       durationMs: Math.round(outcome.durationMs * 100) / 100,
       attempt: outcome.attempts,
+      cache: outcome.cache,
     };
     if (outcome.error) event.error = errorInfo(outcome.error);
     if (outcome.reason) event.reason = outcome.reason;
@@ -352,6 +363,7 @@ class Scheduler {
       attempts: 0,
       durationMs: 0,
       reason,
+      cache: "off",
     };
   }
 
@@ -392,8 +404,18 @@ class Scheduler {
   #result(): ScheduleResult {
     const errors = this.#failed.map((i) => this.#outcomes[i]!.error!);
     const jobs = this.#outcomes as JobOutcome[];
-    const counts: JobCounts = { total: jobs.length, ok: 0, failed: 0, cancelled: 0, skipped: 0 };
-    for (const job of jobs) counts[job.status]++;
+    const counts: JobCounts = {
+      total: jobs.length,
+      ok: 0,
+      failed: 0,
+      cancelled: 0,
+      skipped: 0,
+      cached: 0,
+    };
+    for (const job of jobs) {
+      counts[job.status]++;
+      if (job.cache === "hit") counts.cached++;
+    }
     const status: RunStatus = this.#interrupted ? "cancelled" : counts.failed > 0 ? "failed" : "ok";
     const durationMs = this.#clock.now() - this.#t0;
     const summary = summarize(this.#graph, jobs, this.#failed);

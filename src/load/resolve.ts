@@ -40,6 +40,7 @@ const FUNCTION_NAME = /^[A-Za-z_$][\w$-]*$/;
  *
  * @param named The jobs with the names they were exported under.
  * @param source Where they come from, for error messages (a file path).
+ * @param dir The folder their `inputs` and `outputs` globs are relative to. @default {Deno.cwd()}
  * @returns The specs by name and each handle's name.
  * @throws {GatherError} On two jobs with one name, an unnamed dependency, or a bad option.
  *
@@ -58,6 +59,7 @@ const FUNCTION_NAME = /^[A-Za-z_$][\w$-]*$/;
 export function resolveJobs(
   named: Iterable<readonly [string, Job<unknown>]>,
   source: string,
+  dir?: string,
 ): ResolvedJobs {
   // Jobs are numbered in the order they are named; each gets its spec at
   // once, its options parsed once all are named. `origins[id]` is where a
@@ -138,7 +140,7 @@ export function resolveJobs(
   for (const spec of byName) {
     spec.depIds = spec.depIds.map((id, d) => id >= 0 ? id : specs.get(spec.deps[d]!)?.id ?? -1);
   }
-  for (const spec of list) parseOptions(spec, source);
+  for (const spec of list) parseOptions(spec, source, dir);
   const names: JobNames = {
     get: (handle) => {
       const id = ids.get(handle);
@@ -172,7 +174,7 @@ const NO_DEPS: string[] = Object.freeze([]) as unknown as string[];
 const NO_IDS: number[] = Object.freeze([]) as unknown as number[];
 
 /** Parse the options of a job's handle into its spec. */
-function parseOptions(spec: JobSpec, source: string): void {
+function parseOptions(spec: JobSpec, source: string, dir: string | undefined): void {
   const { options } = spec.handle;
   const { name } = spec;
   if (options.retries !== undefined) spec.retries = options.retries;
@@ -184,6 +186,41 @@ function parseOptions(spec: JobSpec, source: string): void {
   }
   if (options.description !== undefined) spec.description = options.description;
   if (options.pool !== undefined) spec.pool = options.pool;
+  const inputs = strings(name, source, "inputs", options.inputs);
+  const outputs = strings(name, source, "outputs", options.outputs);
+  const env = strings(name, source, "env", options.env);
+  if (options.cache !== undefined && typeof options.cache !== "boolean") {
+    throw badOption(name, source, `option "cache" must be true or false`);
+  }
+  if (inputs === undefined && (outputs !== undefined || env !== undefined)) {
+    throw badOption(
+      name,
+      source,
+      `"outputs" and "env" take effect only with "inputs": add inputs: [...] (or inputs: [] for a job that reads no files)`,
+    );
+  }
+  if (inputs !== undefined && options.cache !== false) {
+    spec.cache = { inputs, outputs: outputs ?? [], env: env ?? [], dir: dir ?? Deno.cwd() };
+  }
+}
+
+function strings(
+  name: string,
+  source: string,
+  option: string,
+  value: unknown,
+): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.some((item) => typeof item !== "string" || item === "")) {
+    throw badOption(name, source, `option "${option}" must be an array of non-empty strings`);
+  }
+  return Object.freeze([...value]);
+}
+
+function badOption(name: string, source: string, message: string): GatherError {
+  return new GatherError("BAD_OPTION", `Cannot schedule "${name}" in ${source}: ${message}`, {
+    job: name,
+  });
 }
 
 function duration(name: string, source: string, option: string, value: Duration): number {

@@ -5,7 +5,7 @@
  */
 
 import { stripAnsiCode } from "../deps/fmt_colors.ts";
-import { fromFileUrl, isAbsolute, relative, resolve, toFileUrl } from "../deps/path.ts";
+import { dirname, fromFileUrl, isAbsolute, relative, resolve, toFileUrl } from "../deps/path.ts";
 import { GatherError } from "../errors.ts";
 import { isJob } from "../job.ts";
 import type { Job } from "../types.ts";
@@ -95,7 +95,8 @@ export async function loadTaskFile(path: string, cwd: string = Deno.cwd()): Prom
       `Task file "${path}" exports no jobs: export some, e.g. export const build = job(async () => {})`,
     );
   }
-  const { specs, names } = resolveJobs(named, `"${path}"`);
+  const folder = url.protocol === "file:" ? dirname(fromFileUrl(url)) : cwd;
+  const { specs, names } = resolveJobs(named, `"${path}"`, folder);
   const defaults = defaultJobs.length > 0
     ? defaultJobs.map((handle) => names.get(handle)!)
     : exported.map(([, handle]) => names.get(handle)!).filter((n, i, all) => all.indexOf(n) === i);

@@ -21,7 +21,7 @@ import type { Reporter } from "./reporter.ts";
  * const seen: GatherEvent[] = [];
  * const reporter = new JsonSummary({ handle: (e) => seen.push(e), close: () => {} });
  * reporter.handle({ type: "run:start", time: 0, jobs: [], concurrency: 1 });
- * const counts = { total: 1, ok: 0, failed: 1, cancelled: 0, skipped: 0 };
+ * const counts = { total: 1, ok: 0, failed: 1, cancelled: 0, skipped: 0, cached: 0 };
  * const summary = { criticalPath: [], slowest: [], failures: [{ name: "a", message: "broke" }] };
  * reporter.handle({ type: "run:end", time: 1, status: "failed", counts, durationMs: 1, summary });
  * const end = seen[1];

@@ -37,7 +37,7 @@ export interface EndLinesOptions {
  * import { palette } from "./palette.ts";
  * import { assertEquals } from "@std/assert";
  *
- * const event = { type: "job:end", time: 0, job: "a", status: "ok", started: true, durationMs: 1200, attempt: 1 } as const;
+ * const event = { type: "job:end", time: 0, job: "a", status: "ok", started: true, durationMs: 1200, attempt: 1, cache: "off" } as const;
  * assertEquals(endLines(event, undefined, { palette: palette(false) }), ["✔ a 1.2s"]);
  * ```
  */
@@ -51,7 +51,9 @@ export function endLines(
   const took = p.dim(shortDuration(event.durationMs));
   switch (event.status) {
     case "ok":
-      return quiet ? [] : [`${p.green("✔")} ${event.job} ${took}`];
+      return quiet
+        ? []
+        : [`${p.green("✔")} ${event.job} ${event.cache === "hit" ? p.dim("(cached)") : took}`];
     case "cancelled":
       return quiet || !event.started
         ? [] // jobs that never started are listed by the summary

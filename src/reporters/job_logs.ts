@@ -40,7 +40,7 @@ const encoder = new TextEncoder();
  * const logs = new JobLogs(dir);
  * logs.handle({ type: "run:start", time: 0, jobs: [{ name: "a", deps: [] }], concurrency: 1 });
  * logs.handle({ type: "job:log", time: 1, job: "a", line: "hello", stream: "log" });
- * logs.handle({ type: "job:end", time: 2, job: "a", status: "ok", started: true, durationMs: 1, attempt: 1 });
+ * logs.handle({ type: "job:end", time: 2, job: "a", status: "ok", started: true, durationMs: 1, attempt: 1, cache: "off" });
  * logs.close();
  * assertEquals(Deno.readTextFileSync(logs.pathOf("a")!), "hello\n");
  * await Deno.remove(dir, { recursive: true });
@@ -106,6 +106,8 @@ export class JobLogs implements Reporter {
         break;
       case "job:start":
       case "job:progress":
+      case "job:cache":
+      case "warning":
       case "run:cancel":
       case "diagnostic":
         break;

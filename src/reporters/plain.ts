@@ -127,6 +127,17 @@ export class PlainReporter implements Reporter {
       }
       case "job:progress":
         break;
+      case "job:cache":
+        if (event.reason !== undefined && !this.#quiet) {
+          this.#line(event.job, p.dim(`↻ runs: ${event.reason}`));
+        }
+        break;
+      case "warning": {
+        const text = `${p.yellow("⚠ warning")}: ${event.message}`;
+        if (event.job) this.#line(event.job, text);
+        else this.#out.write(`${text}\n`);
+        break;
+      }
       case "run:cancel":
         this.#out.write(
           p.yellow(`⊘ ${event.reason}: cancelling running jobs (send it again to stop at once)\n`),
@@ -162,7 +173,10 @@ export class PlainReporter implements Reporter {
     const took = p.dim(formatDuration(event.durationMs));
     switch (event.status) {
       case "ok":
-        if (!this.#quiet) this.#line(event.job, `${p.green("✔ ok")} ${took}`);
+        if (!this.#quiet) {
+          const cached = event.cache === "hit" ? ` ${p.dim("(cached)")}` : "";
+          this.#line(event.job, `${p.green("✔ ok")} ${took}${cached}`);
+        }
         break;
       case "failed": {
         if (this.#quiet) {

@@ -6,6 +6,7 @@
  */
 
 import type {
+  CacheStatus,
   DiagnosticEvent,
   ErrorInfo,
   GatherEvent,
@@ -13,6 +14,7 @@ import type {
   JobStatus,
   RunEndEvent,
   RunStatus,
+  WarningEvent,
 } from "../events.ts";
 
 /** Shared by every job that has written nothing (most of them, in big runs). */
@@ -42,6 +44,8 @@ export interface JobRecord {
   error?: ErrorInfo;
   /** Why it was skipped. */
   reason?: string;
+  /** What the cache did, once it ended. */
+  cache?: CacheStatus;
   /** Whether it kept running past its grace period after cancellation. */
   ignoredCancellation?: boolean;
 }
@@ -97,7 +101,7 @@ export interface RunRecordOptions {
  * const record = new RunRecord();
  * record.add({ type: "run:start", time: 0, jobs: [{ name: "a", deps: [] }], concurrency: 1 });
  * record.add({ type: "job:start", time: 0, job: "a", attempt: 1 });
- * record.add({ type: "job:end", time: 5, job: "a", status: "ok", started: true, durationMs: 5, attempt: 1 });
+ * record.add({ type: "job:end", time: 5, job: "a", status: "ok", started: true, durationMs: 5, attempt: 1, cache: "off" });
  * assertEquals(record.job("a")?.status, "ok");
  * ```
  */
@@ -106,6 +110,7 @@ export class RunRecord {
   #jobs = new Map<string, JobRecord>();
   #failures: JobRecord[] = [];
   #diagnostics: DiagnosticEvent[] = [];
+  #warnings: WarningEvent[] = [];
   #running = new Set<string>();
   #done = 0;
   #start = 0;
@@ -142,6 +147,11 @@ export class RunRecord {
   /** When the run started, ms since the epoch. */
   get startTime(): number {
     return this.#start;
+  }
+
+  /** Warnings so far. */
+  get warnings(): readonly WarningEvent[] {
+    return this.#warnings;
   }
 
   /** Diagnostics so far. */
@@ -201,8 +211,12 @@ export class RunRecord {
       case "diagnostic":
         this.#diagnostics.push(event);
         break;
+      case "warning":
+        this.#warnings.push(event);
+        break;
       case "job:retry":
       case "job:progress":
+      case "job:cache":
       case "run:cancel":
         break;
       case "job:end": {
@@ -211,6 +225,7 @@ export class RunRecord {
         job.end = event.time;
         job.durationMs = event.durationMs;
         job.attempts = event.attempt;
+        job.cache = event.cache;
         if (event.error) job.error = event.error;
         if (event.reason) job.reason = event.reason;
         if (event.ignoredCancellation) job.ignoredCancellation = true;

@@ -32,7 +32,7 @@ export interface SummaryFormatOptions {
  *
  * const text = formatSummary({
  *   status: "ok",
- *   counts: { total: 1, ok: 1, failed: 0, cancelled: 0, skipped: 0 },
+ *   counts: { total: 1, ok: 1, failed: 0, cancelled: 0, skipped: 0, cached: 0 },
  *   durationMs: 1200,
  *   criticalPath: [{ name: "build", durationMs: 1200 }],
  *   slowest: [{ name: "build", durationMs: 1200 }],
@@ -53,7 +53,7 @@ export function formatSummary(
 ): string {
   const { counts, status } = summary;
   const parts = [
-    p.green(`${counts.ok} ok`),
+    p.green(`${counts.ok} ok`) + (counts.cached ? p.dim(` (${counts.cached} cached)`) : ""),
     counts.failed ? p.red(`${counts.failed} failed`) : "",
     counts.cancelled ? p.yellow(`${counts.cancelled} cancelled`) : "",
     counts.skipped ? p.yellow(`${counts.skipped} skipped`) : "",

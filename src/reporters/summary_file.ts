@@ -85,8 +85,8 @@ export interface RunReport {
  * const record = new RunRecord();
  * record.add({ type: "run:start", time: 0, jobs: [{ name: "a", deps: [] }], concurrency: 1 });
  * record.add({ type: "job:start", time: 0, job: "a", attempt: 1 });
- * record.add({ type: "job:end", time: 5, job: "a", status: "ok", started: true, durationMs: 5, attempt: 1 });
- * const counts = { total: 1, ok: 1, failed: 0, cancelled: 0, skipped: 0 };
+ * record.add({ type: "job:end", time: 5, job: "a", status: "ok", started: true, durationMs: 5, attempt: 1, cache: "off" });
+ * const counts = { total: 1, ok: 1, failed: 0, cancelled: 0, skipped: 0, cached: 0 };
  * const summary = { criticalPath: [{ name: "a", durationMs: 5 }], slowest: [], failures: [] };
  * const end = { type: "run:end", time: 5, status: "ok", counts, durationMs: 5, summary } as const;
  * assertEquals(runSummaryInfo(record, end).criticalPath, [{ name: "a", durationMs: 5 }]);
@@ -126,8 +126,8 @@ export function runSummaryInfo(
  * const record = new RunRecord();
  * record.add({ type: "run:start", time: 100, jobs: [{ name: "a", deps: [] }], concurrency: 1 });
  * record.add({ type: "job:start", time: 110, job: "a", attempt: 1 });
- * record.add({ type: "job:end", time: 150, job: "a", status: "ok", started: true, durationMs: 40, attempt: 1 });
- * const counts = { total: 1, ok: 1, failed: 0, cancelled: 0, skipped: 0 };
+ * record.add({ type: "job:end", time: 150, job: "a", status: "ok", started: true, durationMs: 40, attempt: 1, cache: "off" });
+ * const counts = { total: 1, ok: 1, failed: 0, cancelled: 0, skipped: 0, cached: 0 };
  * const report = runReport(record, { type: "run:end", time: 150, status: "ok", counts, durationMs: 50 });
  * assertEquals(report.jobs[0]?.startMs, 10);
  * ```
@@ -187,7 +187,7 @@ export interface SummaryFileOptions {
  * const path = await Deno.makeTempFile({ suffix: ".json" });
  * const file = new SummaryFile(path);
  * file.handle({ type: "run:start", time: 0, jobs: [], concurrency: 1 });
- * const counts = { total: 0, ok: 0, failed: 0, cancelled: 0, skipped: 0 };
+ * const counts = { total: 0, ok: 0, failed: 0, cancelled: 0, skipped: 0, cached: 0 };
  * file.handle({ type: "run:end", time: 1, status: "ok", counts, durationMs: 1 });
  * file.close();
  * assertEquals(JSON.parse(await Deno.readTextFile(path)).status, "ok");

@@ -153,6 +153,16 @@ export class TtyReporter implements Reporter {
         this.#above.push(p.dim(`  fix: ${event.hint}`));
         break;
       }
+      case "job:cache":
+        if (event.reason !== undefined && !this.#quiet) {
+          this.#above.push(p.dim(`↻ ${event.job} runs: ${event.reason}`));
+        }
+        break;
+      case "warning": {
+        const about = event.job === undefined ? "" : ` ${p.bold(event.job)}`;
+        this.#above.push(`${p.yellow("⚠ warning")}${about}: ${event.message}`);
+        break;
+      }
       case "job:retry":
         if (!this.#quiet) {
           const why = event.error.message.split("\n")[0];

@@ -7,6 +7,10 @@
 
 import { buildGraph, type Graph } from "../engine/graph.ts";
 import type { JobNames } from "../load/resolve.ts";
+import { codeContext } from "../cache/code.ts";
+import { type CacheMode, CachingRunner } from "../cache/runner.ts";
+import { LocalStore } from "../cache/store.ts";
+import { fromFileUrl, relative } from "../deps/path.ts";
 import { History } from "../state/history.ts";
 import type { JobSpec } from "../types.ts";
 
@@ -18,12 +22,30 @@ export interface HistoryPlace {
   key: string;
 }
 
+/** How a run uses the cache. */
+export interface CachePlace {
+  /** The cache folder. */
+  dir: string;
+  /** The project root (absolute). */
+  root: string;
+  /** The task file's URL: its code outside the jobs, and its local imports, are in every key. */
+  taskFile?: string;
+  /** `read-write`, `write-only` (`--force`) or `dry` (`--dry-run`). */
+  mode: CacheMode;
+  /** Say why each job runs. */
+  explain?: boolean;
+  /** Deno's cache directory, where the task file's emitted JavaScript is. */
+  denoDir?: string | undefined;
+}
+
 /** Options of {@linkcode planRun}. */
 export interface PlanOptions {
   /** Where the jobs come from, for error messages (a quoted file name). */
   source: string;
   /** Read remembered durations from here. @default {no history} */
   history?: HistoryPlace;
+  /** Use the result cache. @default {no cache} */
+  cache?: CachePlace;
 }
 
 /** A run ready to start. */
@@ -34,6 +56,8 @@ export interface RunPlan {
   names: JobNames;
   /** The history read, to be written back after the run. */
   history?: History;
+  /** The cache, checked and ready to stand in front of the runner. */
+  cache?: CachingRunner;
 }
 
 /**
@@ -73,5 +97,43 @@ export function planRun(
     source: options.source,
     ...(weights && weights.size > 0 ? { weights } : {}),
   });
-  return history ? { graph, names, history } : { graph, names };
+  const plan: RunPlan = { graph, names };
+  if (history) plan.history = history;
+  const cache = options.cache && prepareCache(graph.jobs, options.cache, options.source);
+  if (cache) plan.cache = cache;
+  return plan;
+}
+
+/**
+ * The cache for a graph: its code context hashed, its jobs' globs checked.
+ *
+ * @throws {GatherError} When a glob leaves the project root.
+ */
+function prepareCache(
+  jobs: readonly JobSpec[],
+  place: CachePlace,
+  source: string,
+): CachingRunner | undefined {
+  const cached = jobs.filter((spec) => spec.cache !== undefined);
+  if (cached.length === 0) return undefined;
+  const root = place.root;
+  const context = place.taskFile === undefined ? { hash: "", modules: {} } : codeContext({
+    taskFile: place.taskFile,
+    jobTexts: cached.map((spec) => spec.cache!.code ?? spec.fn.toString()),
+    root,
+    denoDir: place.denoDir,
+  });
+  const taskId = place.taskFile?.startsWith("file:")
+    ? relative(root, fromFileUrl(place.taskFile))
+    : place.taskFile ?? "run()";
+  const caching = new CachingRunner({
+    store: new LocalStore(place.dir),
+    root,
+    context,
+    taskId,
+    mode: place.mode,
+    ...(place.explain === undefined ? {} : { explain: place.explain }),
+  });
+  caching.check(cached, source);
+  return caching;
 }

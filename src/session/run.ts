@@ -8,7 +8,7 @@
 import { parseDuration } from "../duration.ts";
 import type { DiagnosticEvent, EventSink, JobCounts, RunSummaryInfo } from "../events.ts";
 import { resolveJobs } from "../load/resolve.ts";
-import type { Duration, FailurePolicy, Job, JobStatus, RunStatus } from "../types.ts";
+import type { CacheStatus, Duration, FailurePolicy, Job, JobStatus, RunStatus } from "../types.ts";
 import { planRun } from "./plan.ts";
 import { runSession, type SessionOptions } from "./session.ts";
 
@@ -79,6 +79,8 @@ export interface JobReport {
   reason?: string;
   /** Whether it kept running past its grace period after cancellation. */
   ignoredCancellation?: boolean;
+  /** What the cache did: `hit` (restored, not run), `miss` (ran), `off` (not cached). */
+  cache: CacheStatus;
 }
 
 /** The report of a run: how it ended and how each job ended. */

@@ -15,6 +15,7 @@ import { JobScope } from "../engine/scope.ts";
 import type { DiagnosticEvent, EventSink, GatherEvent } from "../events.ts";
 import type { Reporter } from "../reporters/reporter.ts";
 import type { FailurePolicy } from "../types.ts";
+import { recordRun } from "../cache/maintenance.ts";
 import { Cleanup } from "./cleanup.ts";
 import type { RunPlan } from "./plan.ts";
 
@@ -50,6 +51,8 @@ export interface SessionOptions {
   onEvent?: EventSink;
   /** Watch the run for the mistakes async code hides. @default {off: no listener is added} */
   diagnostics?: SessionDiagnostics;
+  /** The cache's size cap in bytes, enforced after the run. @default {5 GB} */
+  cacheMaxBytes?: number;
   /** Route `console` output inside jobs to their logs; other output goes to `fallback`. */
   captureConsole?: { fallback: (text: string, stream: "stdout" | "stderr") => void };
 }
@@ -127,15 +130,16 @@ export async function runSession(
     if (options.captureConsole) {
       cleanup.defer(captureConsole(console, scope, emit, options.captureConsole.fallback));
     }
-    const runner = new InProcessRunner({
+    const inProcess = new InProcessRunner({
       scope,
-      emit,
+      emit: plan.cache ? plan.cache.tap(emit) : emit,
       nameOf: (handle) => names.get(handle),
       ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       ...(options.forceSignal === undefined ? {} : { forceSignal: options.forceSignal }),
       ...(instrument === undefined ? {} : { instrument }),
     });
+    const runner = plan.cache ? plan.cache.wrap(inProcess, emit) : inProcess;
     const result = await schedule(graph, {
       runner,
       onEvent: emit,
@@ -145,6 +149,16 @@ export async function runSession(
       ...(options.forceSignal === undefined ? {} : { forceSignal: options.forceSignal }),
       ...(instrument === undefined ? {} : { instrument }),
     });
+    if (plan.cache) {
+      await recordRun(plan.cache.store.dir, plan.cache.counts, options.cacheMaxBytes).catch(
+        (error) =>
+          emit({
+            type: "warning",
+            time: Date.now(),
+            message: `the cache could not be pruned: ${(error as Error).message}`,
+          }),
+      );
+    }
     if (plan.history) {
       const durations = new Map(
         result.jobs.filter((job) => job.status === "ok").map((job) => [job.name, job.durationMs]),

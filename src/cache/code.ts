@@ -1,0 +1,207 @@
+/**
+ * What a task file's jobs' code depends on beyond their own functions: the
+ * task file's code outside the job functions, and the local modules it
+ * imports. One hash for the run, part of every key; each job's own function
+ * text is keyed on its own. So an edit inside one job's function reruns that
+ * job (and its dependents), and an edit anywhere else in the task file, or in
+ * a local module it imports, reruns every job it declares: an
+ * over-approximation that never misses a change the code could read.
+ *
+ * The task file's text outside the job functions is read from Deno's emitted
+ * JavaScript (the functions' `toString()` is a slice of it); without it, the
+ * whole source counts. gather's own modules, and remote and npm modules, are
+ * not hashed: they are pinned by their specifiers, which are in the text.
+ *
+ * @module
+ */
+
+import { parse as parseJsonc } from "../deps/jsonc.ts";
+import { dirname, fromFileUrl, join, relative, toFileUrl } from "../deps/path.ts";
+import { sha256 } from "./stat_index.ts";
+
+/** Options of {@linkcode codeContext}. */
+export interface CodeContextOptions {
+  /** The task file's URL. */
+  taskFile: string;
+  /** The source text of each job function the task file declares. */
+  jobTexts: readonly string[];
+  /** The project root: module paths are keyed relative to it. */
+  root: string;
+  /** Deno's cache directory, where the emitted JavaScript is. */
+  denoDir?: string | undefined;
+  /** Modules under this folder are gather's own and are not hashed. */
+  ownRoot?: string;
+}
+
+/** The code context of a run. */
+export interface CodeContext {
+  /** One hash for all of it. */
+  hash: string;
+  /** Each module's hash, by path relative to the root (the task file's is its text outside the jobs). */
+  modules: Record<string, string>;
+}
+
+const GATHER_ROOT = fromFileUrl(new URL("../../", import.meta.url));
+const STATIC_IMPORT = /(?:^|[;\s}])(?:import|export)\s[^'"`;]*?from\s*(["'])([^"']+)\1/g;
+const BARE_IMPORT = /(?:^|[;\s])import\s*(["'])([^"']+)\1/g;
+const DYNAMIC_IMPORT = /\bimport\s*\(\s*(["'])([^"']+)\1\s*\)/g;
+
+/**
+ * Hash what the jobs of a task file depend on outside their own functions.
+ *
+ * @param options The task file, its job functions and where things are.
+ * @returns The context's hash and its parts.
+ *
+ * @example Usage
+ * ```ts
+ * import { codeContext } from "./code.ts";
+ * import { assertEquals, assertNotEquals } from "@std/assert";
+ *
+ * const root = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${root}/flags.ts`, "export const FLAGS = ['-O2'];\n");
+ * await Deno.writeTextFile(`${root}/tasks.ts`, "import { FLAGS } from './flags.ts';\n");
+ * const taskFile = `file://${root}/tasks.ts`;
+ * const before = codeContext({ taskFile, jobTexts: [], root });
+ * assertEquals(Object.keys(before.modules).sort(), ["flags.ts", "tasks.ts"]);
+ * await Deno.writeTextFile(`${root}/flags.ts`, "export const FLAGS = ['-O3'];\n");
+ * assertNotEquals(codeContext({ taskFile, jobTexts: [], root }).hash, before.hash);
+ * await Deno.remove(root, { recursive: true });
+ * ```
+ */
+export function codeContext(options: CodeContextOptions): CodeContext {
+  const ownRoot = options.ownRoot ?? GATHER_ROOT;
+  const modules: Record<string, string> = {};
+  const config = projectConfig(options.root);
+  if (config.hash) modules["<import map and lock>"] = config.hash;
+  const seen = new Set<string>();
+  const stack = [options.taskFile];
+  while (stack.length > 0) {
+    const url = stack.pop()!;
+    if (seen.has(url) || !url.startsWith("file:")) continue;
+    seen.add(url);
+    const path = fromFileUrl(url);
+    if (path.startsWith(ownRoot)) continue;
+    let source: string;
+    try {
+      source = Deno.readTextFileSync(path);
+    } catch {
+      modules[keyOf(path, options.root)] = "missing";
+      continue;
+    }
+    modules[keyOf(path, options.root)] = url === options.taskFile
+      ? outsideJobs(path, source, options.jobTexts, options.denoDir)
+      : sha256(source);
+    for (const specifier of imported(source)) {
+      const target = resolveLocal(specifier, url, config.imports, options.root);
+      if (target !== undefined) stack.push(target);
+    }
+  }
+  const hash = sha256(JSON.stringify(Object.entries(modules).sort()));
+  return { hash, modules };
+}
+
+/** The hash of a task file's code outside its job functions. */
+function outsideJobs(
+  path: string,
+  source: string,
+  jobTexts: readonly string[],
+  denoDir: string | undefined,
+): string {
+  const emitted = emittedJavaScript(path, source, denoDir);
+  if (emitted === undefined) return sha256(source);
+  let outside = emitted;
+  // Longest first: a job function can contain another's text.
+  for (const text of [...new Set(jobTexts)].sort((a, b) => b.length - a.length)) {
+    if (text.length > 0) outside = outside.split(text).join("\u0000job\u0000");
+  }
+  return sha256(outside);
+}
+
+/** Deno's emitted JavaScript of a local module, without its source map and metadata lines. */
+function emittedJavaScript(
+  path: string,
+  source: string,
+  denoDir: string | undefined,
+): string | undefined {
+  if (/\.(js|mjs)$/.test(path)) return source;
+  if (!denoDir) return undefined;
+  try {
+    const text = Deno.readTextFileSync(join(denoDir, "gen", "file", `${path}.js`));
+    return text.split("\n").filter((line) =>
+      !line.startsWith("//# sourceMappingURL=") && !line.startsWith("// denoCacheMetadata=")
+    ).join("\n");
+  } catch {
+    return undefined;
+  }
+}
+
+/** The specifiers a module imports (static, side-effect and literal dynamic imports). */
+function imported(source: string): string[] {
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:\\])\/\/.*$/gm, "$1");
+  const found: string[] = [];
+  for (const pattern of [STATIC_IMPORT, BARE_IMPORT, DYNAMIC_IMPORT]) {
+    for (const match of code.matchAll(pattern)) found.push(match[2]!);
+  }
+  return found;
+}
+
+/** A local module's URL: relative and file specifiers, and bare ones the import map sends to a local path. */
+function resolveLocal(
+  specifier: string,
+  from: string,
+  imports: Record<string, string>,
+  root: string,
+): string | undefined {
+  try {
+    if (/^(\.{1,2}\/|file:)/.test(specifier)) return new URL(specifier, from).href;
+    const base = toFileUrl(join(root, "/")).href;
+    if (typeof imports[specifier] === "string") {
+      const target = imports[specifier]!;
+      return /^(\.{1,2}\/|\/)/.test(target) ? new URL(target, base).href : undefined;
+    }
+    const prefix = Object.keys(imports).filter((key) =>
+      key.endsWith("/") && specifier.startsWith(key)
+    )
+      .sort((a, b) => b.length - a.length)[0];
+    if (prefix === undefined || !/^(\.{1,2}\/|\/)/.test(imports[prefix]!)) return undefined;
+    return new URL(imports[prefix]! + specifier.slice(prefix.length), base).href;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The project's import map (`imports` and `scopes` of its deno.json or
+ * deno.jsonc) and lockfile: what remote and npm modules resolve to.
+ */
+function projectConfig(
+  root: string,
+): { hash: string | undefined; imports: Record<string, string> } {
+  const parts: string[] = [];
+  let imports: Record<string, string> = {};
+  for (const name of ["deno.json", "deno.jsonc"]) {
+    try {
+      const config = parseJsonc(Deno.readTextFileSync(join(root, name))) as {
+        imports?: Record<string, string>;
+        scopes?: unknown;
+      };
+      imports = config.imports ?? {};
+      parts.push(JSON.stringify([config.imports ?? null, config.scopes ?? null]));
+      break;
+    } catch {
+      // no such file, or one we cannot read: nothing to hash
+    }
+  }
+  try {
+    parts.push(sha256(Deno.readFileSync(join(root, "deno.lock"))));
+  } catch {
+    // no lockfile
+  }
+  return { hash: parts.length > 0 ? sha256(parts.join("\n")) : undefined, imports };
+}
+
+function keyOf(path: string, root: string): string {
+  const rel = relative(root, path);
+  // A module outside the root is keyed by its name in its folder: never by an absolute path.
+  return rel.startsWith("..") ? `<outside>/${relative(dirname(dirname(path)), path)}` : rel;
+}

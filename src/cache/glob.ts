@@ -1,0 +1,207 @@
+/**
+ * Expand a job's `inputs` and `outputs` globs to the files they match, as
+ * paths relative to the project root, sorted. Globs are relative to the
+ * job's folder; `**` crosses folders; a glob that starts with `!` removes
+ * what it matches. `.git/` and `.gather/` are never entered, nor are symbolic
+ * links to folders (a file behind a symbolic link counts as a file).
+ *
+ * @module
+ */
+
+import { globToRegExp, isGlob, join, normalize, relative } from "../deps/path.ts";
+
+/** A glob that resolves outside the project root. */
+export class GlobOutsideRootError extends Error {
+  /** The glob as written. */
+  readonly glob: string;
+
+  /**
+   * Construct it.
+   *
+   * @param glob The glob as written.
+   * @param root The project root.
+   */
+  constructor(glob: string, root: string) {
+    super(`"${glob}" reaches outside the project root ${root}`);
+    this.name = "GlobOutsideRootError";
+    this.glob = glob;
+  }
+}
+
+/** A glob, checked and split at its first wildcard. */
+export interface ParsedGlob {
+  /** The glob as written. */
+  text: string;
+  /** `!glob`: removes what it matches. */
+  negated: boolean;
+  /** The folder to walk from, relative to the root ("" for the root). */
+  base: string;
+  /** The whole pattern, relative to the root. */
+  pattern: string;
+  /** Matches a root-relative path. */
+  regex: RegExp;
+  /** Whether the pattern has a wildcard at all. */
+  wild: boolean;
+}
+
+const NEVER = new Set([".git", ".gather"]);
+
+/**
+ * Check a glob and put it relative to the root.
+ *
+ * @param glob The glob, relative to `dir`.
+ * @param dir The job's folder.
+ * @param root The project root.
+ * @returns The parsed glob.
+ * @throws {GlobOutsideRootError} For an absolute glob or one that leaves the root.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseGlob } from "./glob.ts";
+ * import { assertEquals, assertThrows } from "@std/assert";
+ *
+ * const glob = parseGlob("src/**\/*.c", "/p/app", "/p");
+ * assertEquals([glob.base, glob.pattern], ["app/src", "app/src/**\/*.c"]);
+ * assertThrows(() => parseGlob("../../etc/passwd", "/p/app", "/p"));
+ * ```
+ */
+export function parseGlob(glob: string, dir: string, root: string): ParsedGlob {
+  const negated = glob.startsWith("!");
+  const text = negated ? glob.slice(1) : glob;
+  if (text.startsWith("/") || /^[A-Za-z]:[\\/]/.test(text)) {
+    throw new GlobOutsideRootError(glob, root);
+  }
+  const pattern = relative(root, normalize(join(dir, text)));
+  if (pattern === ".." || pattern.startsWith("../") || pattern.startsWith("/")) {
+    throw new GlobOutsideRootError(glob, root);
+  }
+  const parts = pattern.split("/");
+  const first = parts.findIndex((part) => isGlob(part));
+  const wild = first >= 0;
+  const base = wild ? parts.slice(0, first).join("/") : parts.slice(0, -1).join("/");
+  const regex = globToRegExp(pattern === "." ? "" : pattern, { extended: true, globstar: true });
+  return { text: glob, negated, base, pattern, regex, wild };
+}
+
+/** Lists folders once per run, however many globs walk them. */
+export class Walker {
+  #root: string;
+  #listings = new Map<string, { files: string[]; dirs: string[] }>();
+
+  /**
+   * Construct a walker.
+   *
+   * @param root The project root.
+   */
+  constructor(root: string) {
+    this.#root = root;
+  }
+
+  /**
+   * The files the globs match, relative to the root, sorted; for each glob
+   * that is not negated, whether it matched anything.
+   *
+   * @param globs The parsed globs.
+   * @returns The files, and the globs that matched nothing.
+   *
+   * @example Usage
+   * ```ts
+   * import { parseGlob, Walker } from "./glob.ts";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const root = await Deno.makeTempDir();
+   * await Deno.mkdir(`${root}/src/lib`, { recursive: true });
+   * for (const f of ["src/a.c", "src/lib/b.c", "src/lib/b.h", "src/skip.c"]) {
+   *   await Deno.writeTextFile(`${root}/${f}`, f);
+   * }
+   * const globs = ["src/**\/*.c", "!src/skip.c", "missing/*.c"].map((g) => parseGlob(g, root, root));
+   * const { files, unmatched } = new Walker(root).expand(globs);
+   * assertEquals(files, ["src/a.c", "src/lib/b.c"]);
+   * assertEquals(unmatched, ["missing/*.c"]);
+   * await Deno.remove(root, { recursive: true });
+   * ```
+   */
+  expand(globs: readonly ParsedGlob[]): { files: string[]; unmatched: string[] } {
+    const found = new Set<string>();
+    const unmatched: string[] = [];
+    for (const glob of globs) {
+      if (glob.negated) continue;
+      let any = false;
+      for (const file of this.#matches(glob)) {
+        found.add(file);
+        any = true;
+      }
+      if (!any) unmatched.push(glob.text);
+    }
+    const excluded = globs.filter((glob) => glob.negated);
+    const files = [...found].filter((file) => !excluded.some((glob) => glob.regex.test(file)));
+    return { files: files.sort(), unmatched };
+  }
+
+  *#matches(glob: ParsedGlob): Generator<string> {
+    if (!glob.wild) {
+      const listing = this.#list(glob.base);
+      const name = glob.pattern.slice(glob.base ? glob.base.length + 1 : 0);
+      if (listing.files.includes(name)) yield glob.pattern;
+      // A folder named without a wildcard stands for every file under it.
+      if (listing.dirs.includes(name)) yield* this.#walk(glob.pattern, () => true, true, 0);
+      return;
+    }
+    yield* this.#walk(
+      glob.base,
+      (path) => glob.regex.test(path),
+      glob.pattern.includes("**"),
+      glob.pattern.split("/").length,
+    );
+  }
+
+  *#walk(
+    from: string,
+    matches: (path: string) => boolean,
+    deep: boolean,
+    depth: number,
+  ): Generator<string> {
+    const stack = [from];
+    while (stack.length > 0) {
+      const folder = stack.pop()!;
+      const listing = this.#list(folder);
+      for (const file of listing.files) {
+        const path = folder ? `${folder}/${file}` : file;
+        if (matches(path)) yield path;
+      }
+      for (const dir of listing.dirs) {
+        const path = folder ? `${folder}/${dir}` : dir;
+        if (deep || path.split("/").length < depth) stack.push(path);
+      }
+    }
+  }
+
+  #list(folder: string): { files: string[]; dirs: string[] } {
+    let listing = this.#listings.get(folder);
+    if (listing) return listing;
+    listing = { files: [], dirs: [] };
+    try {
+      for (const entry of Deno.readDirSync(folder ? join(this.#root, folder) : this.#root)) {
+        if (entry.isDirectory) {
+          if (!NEVER.has(entry.name)) listing.dirs.push(entry.name);
+        } else if (entry.isFile) {
+          listing.files.push(entry.name);
+        } else if (entry.isSymlink && isFileBehind(join(this.#root, folder, entry.name))) {
+          listing.files.push(entry.name);
+        }
+      }
+    } catch {
+      // a missing or unreadable folder matches nothing
+    }
+    this.#listings.set(folder, listing);
+    return listing;
+  }
+}
+
+function isFileBehind(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}

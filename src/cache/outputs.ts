@@ -1,0 +1,167 @@
+/**
+ * A cached job's output files: saved into the store after it succeeds, and
+ * restored on a hit where they differ from what is on disk (content and
+ * executable bit). Restoring never writes outside the project root, whatever
+ * an entry says: paths are checked, and so is every folder on the way, so a
+ * symbolic link cannot lead a write out of the project.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import { dirname, join, normalize } from "../deps/path.ts";
+import { type ParsedGlob, Walker } from "./glob.ts";
+import type { StatIndex } from "./stat_index.ts";
+import { CorruptEntryError, type LocalStore, type OutputFile } from "./store.ts";
+
+/** A path an entry names that would leave the project. */
+export class UnsafePathError extends Error {
+  /**
+   * Construct it.
+   *
+   * @param path The path as the entry gives it.
+   * @param why Why it is refused.
+   */
+  constructor(path: string, why: string) {
+    super(`refused to restore "${path}": ${why}`);
+    this.name = "UnsafePathError";
+  }
+}
+
+/**
+ * The absolute path of a root-relative path, refused when it would leave the root.
+ *
+ * @param root The project root (absolute, real).
+ * @param path The relative path.
+ * @returns The absolute path.
+ * @throws {UnsafePathError} For an absolute path, `..` that leaves the root, or a NUL byte.
+ *
+ * @example Usage
+ * ```ts
+ * import { insideRoot } from "./outputs.ts";
+ * import { assertEquals, assertThrows } from "@std/assert";
+ *
+ * assertEquals(insideRoot("/p", "build/a.o"), "/p/build/a.o");
+ * assertThrows(() => insideRoot("/p", "../../etc/passwd"));
+ * assertThrows(() => insideRoot("/p", "/etc/passwd"));
+ * ```
+ */
+export function insideRoot(root: string, path: string): string {
+  if (typeof path !== "string" || path === "" || path.includes("\0")) {
+    throw new UnsafePathError(String(path), "not a file name");
+  }
+  if (path.startsWith("/") || /^[A-Za-z]:/.test(path) || path.includes("\\")) {
+    throw new UnsafePathError(path, "not a relative path");
+  }
+  const absolute = normalize(join(root, path));
+  if (!absolute.startsWith(root.endsWith("/") ? root : `${root}/`)) {
+    throw new UnsafePathError(path, "it leaves the project root");
+  }
+  return absolute;
+}
+
+/**
+ * Save the files a job made.
+ *
+ * @param root The project root.
+ * @param globs The job's output globs.
+ * @param store Where blobs go.
+ * @returns The files saved, and the globs that matched nothing.
+ */
+export async function saveOutputs(
+  root: string,
+  globs: readonly ParsedGlob[],
+  store: LocalStore,
+): Promise<{ outputs: OutputFile[]; unmatched: string[] }> {
+  // A new walker: the job has just changed the folders an earlier walk listed.
+  const { files, unmatched } = new Walker(root).expand(globs);
+  const outputs: OutputFile[] = [];
+  for (const path of files) {
+    const absolute = join(root, path);
+    const { hash, size } = await store.putFile(absolute);
+    outputs.push({ path, hash, size, mode: (Deno.statSync(absolute).mode ?? 0o644) & 0o777 });
+  }
+  return { outputs, unmatched };
+}
+
+/**
+ * Restore an entry's files where they differ from what is on disk.
+ *
+ * @param root The project root (absolute, real).
+ * @param outputs The entry's files.
+ * @param store Where their blobs are.
+ * @param index Hashes of the files on disk.
+ * @returns How many files were written.
+ * @throws {CorruptEntryError} When a blob is missing or damaged (checked before anything is written).
+ * @throws {UnsafePathError} When a path would leave the root (checked before anything is written).
+ */
+export async function restoreOutputs(
+  root: string,
+  outputs: readonly OutputFile[],
+  store: LocalStore,
+  index: StatIndex,
+): Promise<number> {
+  const targets = outputs.map((output) => {
+    if (!/^[0-9a-f]{64}$/.test(output.hash)) throw new CorruptEntryError(output.hash, "bad hash");
+    if (!store.hasBlob(output.hash)) throw new CorruptEntryError(output.hash, "a blob is missing");
+    return { output, absolute: insideRoot(root, output.path) };
+  });
+  const realRoot = Deno.realPathSync(root);
+  let written = 0;
+  for (const { output, absolute } of targets) {
+    if (await unchanged(absolute, output, index)) continue;
+    const folder = dirname(absolute);
+    Deno.mkdirSync(folder, { recursive: true });
+    const real = Deno.realPathSync(folder);
+    if (real !== realRoot && !real.startsWith(`${realRoot}/`)) {
+      throw new UnsafePathError(output.path, "a folder on its way is a link out of the project");
+    }
+    await copyBlob(store, output, absolute);
+    index.forget(output.path);
+    written++;
+  }
+  return written;
+}
+
+async function unchanged(absolute: string, output: OutputFile, index: StatIndex): Promise<boolean> {
+  try {
+    const info = Deno.lstatSync(absolute);
+    if (!info.isFile || info.size !== output.size || ((info.mode ?? 0) & 0o777) !== output.mode) {
+      return false;
+    }
+    return await index.hash(absolute, output.path) === output.hash;
+  } catch {
+    return false;
+  }
+}
+
+/** Copy a blob into place through a temporary file beside it, checking its hash on the way. */
+async function copyBlob(store: LocalStore, output: OutputFile, absolute: string): Promise<void> {
+  const temporary = `${absolute}.gather-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const hash = createHash("sha256");
+  try {
+    {
+      using source = await Deno.open(store.blobPath(output.hash));
+      using target = await Deno.open(temporary, { write: true, createNew: true, mode: 0o600 });
+      const buffer = new Uint8Array(1 << 20);
+      for (let n = await source.read(buffer); n !== null; n = await source.read(buffer)) {
+        const chunk = buffer.subarray(0, n);
+        hash.update(chunk);
+        for (let at = 0; at < n;) at += await target.write(chunk.subarray(at));
+      }
+    }
+    if (hash.digest("hex") !== output.hash) {
+      throw new CorruptEntryError(output.hash, "a blob does not match its hash");
+    }
+    Deno.chmodSync(temporary, output.mode);
+    // Replaces a symbolic link at the path itself rather than writing through it.
+    Deno.renameSync(temporary, absolute);
+  } catch (error) {
+    try {
+      Deno.removeSync(temporary);
+    } catch {
+      // never made
+    }
+    throw error;
+  }
+}

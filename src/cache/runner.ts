@@ -1,0 +1,532 @@
+/**
+ * The cache as a runner decorator: it stands between the scheduler and the
+ * runner that does the work. For a job that declares `inputs`, it computes
+ * the job's key; on a hit it restores the outputs, replays the log and
+ * settles with the stored result, without starting the job; on a miss it
+ * starts the job, and stores its outputs, log and result when it succeeds,
+ * before its dependents start. The cache never fails a run: a damaged entry
+ * is a miss, a store that cannot be written is a warning.
+ *
+ * @module
+ */
+
+import type { EventSink, GatherEvent } from "../events.ts";
+import type { JobInput, JobRun, JobRunner } from "../engine/runner.ts";
+import { GatherError } from "../errors.ts";
+import type { CacheStatus, JobSpec, Settlement } from "../types.ts";
+import { VERSION } from "../version.ts";
+import type { CodeContext } from "./code.ts";
+import { decodeValue, encodeValue, UnstorableError } from "./codec.ts";
+import { GlobOutsideRootError, type ParsedGlob, parseGlob, Walker } from "./glob.ts";
+import { CACHE_FORMAT, explain, keyOf, type KeyParts } from "./key.ts";
+import { restoreOutputs, saveOutputs } from "./outputs.ts";
+import { sha256, StatIndex } from "./stat_index.ts";
+import {
+  CorruptEntryError,
+  type LocalStore,
+  type LogLine,
+  type Manifest,
+  packLogAndResult,
+  unpackLogAndResult,
+} from "./store.ts";
+
+/** How the cache is used in a run. */
+export type CacheMode = "read-write" | "write-only" | "dry";
+
+/** Options of {@linkcode CachingRunner}. */
+export interface CachingRunnerOptions {
+  /** The store. */
+  store: LocalStore;
+  /** The project root: keys use paths relative to it, nothing is restored outside it. */
+  root: string;
+  /** What the task file's code depends on outside the job functions. */
+  context: CodeContext;
+  /** Where the task file is, relative to the root: a job's entries are found by it and its name. */
+  taskId: string;
+  /**
+   * `read-write`: look up and store; `write-only` (`--force`): run every job
+   * and store; `dry` (`--dry-run`): look up only, start the job in the inner
+   * (dry) runner. @default {"read-write"}
+   */
+  mode?: CacheMode;
+  /** Say why each job that runs is not a hit (`--explain`). @default {false} */
+  explain?: boolean;
+  /** Reads an environment variable. @default {Deno.env.get} */
+  env?: (name: string) => string | undefined;
+}
+
+/** A job's globs, checked once per run. */
+interface JobGlobs {
+  inputs: ParsedGlob[];
+  outputs: ParsedGlob[];
+  options: string;
+}
+
+/** Logs longer than this are stored head and tail. */
+const MAX_STORED_LINES = 100_000;
+
+/**
+ * The cache in front of a runner.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const caching = new CachingRunner(new InProcessRunner({ emit: caching.tap(emit) }), options);
+ * ```
+ */
+export class CachingRunner implements JobRunner {
+  #inner: JobRunner | undefined;
+  #options: CachingRunnerOptions;
+  #mode: CacheMode;
+  #index: StatIndex;
+  #walker: Walker;
+  #globs = new Map<string, JobGlobs>();
+  /** Each cached job's key, or each uncached job's result hash, by name, once known. */
+  #keys = new Map<string, string | null>();
+  #recording = new Map<string, LogLine[]>();
+  #warned = new Set<string>();
+  #tool: string;
+  #emit: EventSink = () => {};
+  /** Hits and misses of this run, and the bytes it stored. */
+  readonly counts: { hits: number; misses: number; stored: number; bytes: number } = {
+    hits: 0,
+    misses: 0,
+    stored: 0,
+    bytes: 0,
+  };
+  /** With `--dry-run`: what the cache would do for each cached job (`cached`, or why it runs). */
+  readonly notes: Map<string, string> = new Map();
+
+  /**
+   * Set up the cache for a run; `wrap()` gives it the runner it stands in front of.
+   *
+   * @param options The store, the root, the code context, the mode.
+   */
+  constructor(options: CachingRunnerOptions) {
+    this.#options = options;
+    this.#mode = options.mode ?? "read-write";
+    this.#index = StatIndex.load(options.store.indexPath);
+    this.#walker = new Walker(options.root);
+    this.#tool =
+      `${CACHE_FORMAT}/gather ${VERSION}/deno ${Deno.version.deno}/${Deno.build.os}-${Deno.build.arch}`;
+  }
+
+  /**
+   * Check every cached job's globs against the project root, before anything runs.
+   *
+   * @param specs The run's jobs.
+   * @param source Where they come from, for messages.
+   * @throws {GatherError} When a glob is absolute or leaves the root.
+   */
+  check(specs: Iterable<JobSpec>, source: string): void {
+    for (const spec of specs) {
+      if (!spec.cache) continue;
+      const parse = (kind: string, glob: string) => {
+        try {
+          return parseGlob(glob, spec.cache!.dir, this.#options.root);
+        } catch (error) {
+          if (!(error instanceof GlobOutsideRootError)) throw error;
+          throw new GatherError(
+            "BAD_OPTION",
+            `Cannot cache "${spec.name}" in ${source}: ${kind} ${error.message}; keep inputs and outputs inside the project (or pass --root)`,
+            { job: spec.name },
+          );
+        }
+      };
+      this.#globs.set(spec.name, {
+        inputs: spec.cache.inputs.map((glob) => parse("input", glob)),
+        outputs: spec.cache.outputs.map((glob) => parse("output", glob)),
+        options: sha256(JSON.stringify([
+          spec.cache.inputs,
+          spec.cache.outputs,
+          spec.cache.env,
+          spec.deps,
+        ])),
+      });
+    }
+  }
+
+  /**
+   * Put the cache in front of a runner.
+   *
+   * @param inner The runner that does the work.
+   * @param emit Receives warnings, cache events and replayed log lines.
+   * @returns This runner.
+   */
+  wrap(inner: JobRunner, emit: EventSink): this {
+    this.#inner = inner;
+    this.#emit = emit;
+    return this;
+  }
+
+  /**
+   * An event sink for the inner runner: it records the log lines of the jobs
+   * being stored, then passes every event on.
+   *
+   * @param next Where events go.
+   * @returns The sink.
+   */
+  tap(next: EventSink): EventSink {
+    return (event: GatherEvent) => {
+      if (event.type === "job:log" && event.replayed === undefined) {
+        const lines = this.#recording.get(event.job);
+        if (lines !== undefined && lines.length < MAX_STORED_LINES) {
+          lines.push([event.stream, event.line]);
+        }
+      }
+      next(event);
+    };
+  }
+
+  /**
+   * Start a job: restore it on a hit, run it on a miss.
+   *
+   * @param job The job.
+   * @param input Its dependencies' results.
+   * @returns The running job.
+   */
+  start(job: JobSpec, input: JobInput): JobRun {
+    const inner = this.#inner!;
+    if (!job.cache || !this.#globs.has(job.name)) return withCache(inner.start(job, input), "off");
+    return new CachedRun(this, job, input);
+  }
+
+  /** Wait for the inner runner and pending writes; write the stat index back. */
+  async drain(): Promise<void> {
+    await this.#inner?.drain?.();
+    try {
+      this.#index.save();
+    } catch (error) {
+      this.#warnOnce("write", `the cache could not be written: ${(error as Error).message}`);
+    }
+  }
+
+  // --- used by CachedRun -------------------------------------------------
+
+  /** The store. */
+  get store(): LocalStore {
+    return this.#options.store;
+  }
+
+  /** @internal */
+  get inner(): JobRunner {
+    return this.#inner!;
+  }
+
+  /** @internal */
+  get mode(): CacheMode {
+    return this.#mode;
+  }
+
+  /** @internal The key parts of a job, or a reason it cannot be keyed this run. */
+  async parts(job: JobSpec, input: JobInput): Promise<KeyParts | string> {
+    const spec = job.cache!;
+    const globs = this.#globs.get(job.name)!;
+    const root = this.#options.root;
+    const { files, unmatched } = this.#walker.expand(globs.inputs);
+    for (const glob of unmatched) {
+      this.#warnOnce(
+        `input:${job.name}:${glob}`,
+        `input glob "${glob}" matches no file (keyed as an empty set)`,
+        job.name,
+      );
+    }
+    const hashed: [string, string][] = [];
+    for (const path of files) {
+      try {
+        hashed.push([path, await this.#index.hash(`${root}/${path}`, path)]);
+      } catch {
+        hashed.push([path, "unreadable"]);
+      }
+    }
+    const deps: [string, string][] = [];
+    for (const dep of job.deps) {
+      let key = this.#keys.get(dep);
+      if (key === undefined && this.#mode === "dry") {
+        return `its key depends on the result of "${dep}", which is not cached`;
+      }
+      if (key === undefined) key = this.#resultHash(input.deps.get(dep));
+      if (key === null) return `its dependency "${dep}" returned a value the cache cannot hash`;
+      deps.push([dep, key]);
+    }
+    const env = this.#options.env ?? ((name: string) => Deno.env.get(name));
+    return {
+      tool: this.#tool,
+      job: job.name,
+      code: sha256(spec.code ?? job.fn.toString()),
+      context: this.#options.context.modules,
+      options: globs.options,
+      files: hashed,
+      env: spec.env.map((name) => {
+        const value = env(name);
+        return [name, value === undefined ? null : sha256(value)];
+      }),
+      deps,
+    };
+  }
+
+  /** @internal The stored entry of a key, or `undefined` (a damaged one is reported). */
+  lookup(job: JobSpec, key: string): Manifest | undefined {
+    try {
+      return this.#options.store.read(key);
+    } catch (error) {
+      this.#warn(`${(error as Error).message}: running the job`, job.name);
+      return undefined;
+    }
+  }
+
+  /** @internal Why a job runs, for --explain. */
+  reason(job: JobSpec, parts: KeyParts): string {
+    if (this.#mode === "write-only") return "--force";
+    const last = this.#options.store.lastKey(this.#lastId(job));
+    let before: KeyParts | undefined;
+    try {
+      before = last === undefined ? undefined : this.#options.store.read(last)?.parts;
+    } catch {
+      before = undefined;
+    }
+    return explain(before, parts);
+  }
+
+  /** @internal Restore a hit; `undefined` when the entry turns out unusable. Announces the hit. */
+  async restore(job: JobSpec, manifest: Manifest): Promise<Settlement | undefined> {
+    const store = this.#options.store;
+    let lines: LogLine[];
+    let result: unknown;
+    try {
+      const unpacked = unpackLogAndResult(store, manifest);
+      lines = unpacked.lines;
+      result = decodeValue(unpacked.result);
+      await restoreOutputs(this.#options.root, manifest.outputs, store, this.#index);
+    } catch (error) {
+      const why = error instanceof CorruptEntryError || error instanceof SyntaxError
+        ? (error as Error).message
+        : `cache entry ${manifest.key.slice(0, 12)} cannot be restored (${
+          (error as Error).message
+        })`;
+      this.#warn(`${why}: running the job`, job.name);
+      return undefined;
+    }
+    this.announce(job, "hit", manifest.key);
+    const emit = this.#emit;
+    for (const [stream, line] of lines) {
+      emit({ type: "job:log", time: Date.now(), job: job.name, line, stream, replayed: true });
+    }
+    store.touch(manifest.key);
+    this.counts.hits++;
+    return { status: "ok", result, attempts: 0, ignoredCancellation: false, cache: "hit" };
+  }
+
+  /** @internal Start recording a job's log. */
+  record(job: JobSpec): void {
+    this.#recording.set(job.name, []);
+  }
+
+  /** @internal Store a job that succeeded; returns the cache status to report. */
+  async save(
+    job: JobSpec,
+    key: string,
+    parts: KeyParts,
+    settlement: Settlement,
+    durationMs: number,
+  ): Promise<CacheStatus> {
+    const lines = this.#recording.get(job.name) ?? [];
+    this.#recording.delete(job.name);
+    if (settlement.status !== "ok") return "miss";
+    let encoded: string;
+    try {
+      encoded = encodeValue(settlement.result);
+    } catch (error) {
+      if (!(error instanceof UnstorableError)) throw error;
+      this.#warn(`not cached: ${error.message}`, job.name);
+      return "miss";
+    }
+    const store = this.#options.store;
+    try {
+      const globs = this.#globs.get(job.name)!;
+      const { outputs, unmatched } = await saveOutputs(this.#options.root, globs.outputs, store);
+      for (const glob of unmatched) {
+        this.#warn(
+          `output glob "${glob}" matched no file after the job ran (stored as none)`,
+          job.name,
+        );
+      }
+      for (const output of outputs) this.#index.forget(output.path);
+      const manifest: Manifest = {
+        version: 1,
+        key,
+        job: job.name,
+        createdAt: Date.now(),
+        durationMs: Math.round(durationMs * 100) / 100,
+        parts,
+        outputs,
+        ...packLogAndResult(store, lines, encoded),
+      };
+      store.write(manifest, this.#lastId(job));
+      this.counts.stored++;
+      this.counts.bytes += outputs.reduce((sum, output) => sum + output.size, 0) + 1024;
+    } catch (error) {
+      this.#warnOnce("write", `the cache could not be written: ${(error as Error).message}`);
+    }
+    return "miss";
+  }
+
+  /** @internal Remember a cached job's key, for its dependents. */
+  rememberKey(job: JobSpec, key: string | null): void {
+    this.#keys.set(job.name, key);
+  }
+
+  /** @internal Count a miss. */
+  missed(): void {
+    this.counts.misses++;
+  }
+
+  /** @internal Report what a job's cache lookup found. */
+  announce(job: JobSpec, status: "hit" | "miss", key: string, reason?: string): void {
+    if (this.#mode === "dry") {
+      this.notes.set(job.name, status === "hit" ? "cached" : `runs: ${reason ?? "no cache entry"}`);
+      return;
+    }
+    this.#emit({
+      type: "job:cache",
+      time: Date.now(),
+      job: job.name,
+      status,
+      key,
+      ...(reason === undefined ? {} : { reason }),
+    });
+  }
+
+  /** @internal Whether --explain was asked for. */
+  get explaining(): boolean {
+    return this.#options.explain === true;
+  }
+
+  /** @internal Report a problem with one job's caching. */
+  warnJob(job: JobSpec, message: string): void {
+    this.#warn(message, job.name);
+  }
+
+  /** An uncached dependency's result stands for its key: hashed when a cached dependent asks. */
+  #resultHash(value: unknown): string | null {
+    try {
+      return `result:${sha256(encodeValue(value))}`;
+    } catch {
+      return null;
+    }
+  }
+
+  #lastId(job: JobSpec): string {
+    return sha256(`${this.#options.taskId}\n${job.name}`);
+  }
+
+  #warn(message: string, job?: string): void {
+    this.#emit({
+      type: "warning",
+      time: Date.now(),
+      ...(job === undefined ? {} : { job }),
+      message,
+    });
+  }
+
+  #warnOnce(id: string, message: string, job?: string): void {
+    if (this.#warned.has(id)) return;
+    this.#warned.add(id);
+    this.#warn(message, job);
+  }
+}
+
+/** A cached job in a run: looked up, then restored or run. */
+class CachedRun implements JobRun {
+  readonly settled: Promise<Settlement>;
+  #cache: CachingRunner;
+  #job: JobSpec;
+  #run: JobRun | undefined;
+  #cancelled: Error | undefined;
+  #forced: (() => void) | undefined;
+
+  constructor(cache: CachingRunner, job: JobSpec, input: JobInput) {
+    this.#cache = cache;
+    this.#job = job;
+    this.settled = this.#settle(input).catch((error) => ({
+      status: "failed",
+      error: error instanceof Error ? error : new Error(String(error)),
+      attempts: 0,
+      ignoredCancellation: false,
+      cache: "off",
+    }));
+  }
+
+  cancel(reason: Error): void {
+    if (this.#cancelled) return;
+    this.#cancelled = reason;
+    this.#run?.cancel(reason);
+  }
+
+  force(): void {
+    if (this.#run) this.#run.force();
+    else this.#forced?.();
+  }
+
+  async #settle(input: JobInput): Promise<Settlement> {
+    const cache = this.#cache;
+    const job = this.#job;
+    const started = performance.now();
+    const parts = await cache.parts(job, input);
+    if (typeof parts === "string") {
+      cache.rememberKey(job, null);
+      if (cache.mode === "dry") cache.notes.set(job.name, `runs: ${parts}`);
+      else cache.warnJob(job, `not cached this run: ${parts}`);
+      return this.#runInner(input, "off");
+    }
+    const key = keyOf(parts);
+    cache.rememberKey(job, key);
+    if (this.#cancelled) return this.#cancelledBeforeStart();
+    const manifest = cache.mode === "write-only" ? undefined : cache.lookup(job, key);
+    if (manifest !== undefined) {
+      if (cache.mode === "dry") {
+        cache.announce(job, "hit", key);
+        return withCacheStatus(await this.#runInner(input, "hit"), "hit");
+      }
+      const hit = await cache.restore(job, manifest);
+      if (hit !== undefined) return hit;
+    }
+    cache.missed();
+    const explaining = cache.explaining || cache.mode === "dry";
+    cache.announce(job, "miss", key, explaining ? cache.reason(job, parts) : undefined);
+    if (cache.mode === "dry") return this.#runInner(input, "miss");
+    cache.record(job);
+    const settlement = await this.#runInner(input, "miss");
+    const status = await cache.save(job, key, parts, settlement, performance.now() - started);
+    return withCacheStatus(settlement, status);
+  }
+
+  async #runInner(input: JobInput, status: CacheStatus): Promise<Settlement> {
+    if (this.#cancelled) return this.#cancelledBeforeStart();
+    this.#run = this.#cache.inner.start(this.#job, input);
+    return withCacheStatus(await this.#run.settled, status);
+  }
+
+  #cancelledBeforeStart(): Settlement {
+    return {
+      status: "cancelled",
+      error: this.#cancelled!,
+      attempts: 0,
+      ignoredCancellation: false,
+      cache: "off",
+    };
+  }
+}
+
+function withCacheStatus(settlement: Settlement, cache: CacheStatus): Settlement {
+  return { ...settlement, cache };
+}
+
+function withCache(run: JobRun, cache: CacheStatus): JobRun {
+  const settled = run.settled.then((settlement) => withCacheStatus(settlement, cache));
+  return {
+    settled,
+    ...(run.ready === undefined ? {} : { ready: run.ready }),
+    cancel: (reason) => run.cancel(reason),
+    force: () => run.force(),
+  };
+}

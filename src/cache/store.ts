@@ -1,0 +1,355 @@
+/**
+ * The local cache store: a manifest per key, and blobs by content hash, so
+ * identical outputs are stored once. Every write goes to a temporary file in
+ * the same folder, then is renamed into place: two gather processes sharing
+ * the store never see half an entry, and a crash leaves no half-written one.
+ * A manifest is written last, after every blob it names.
+ *
+ * ```
+ * <dir>/v1/entries/ab/<key>.json   manifests
+ * <dir>/v1/blobs/cd/<hash>         output files, large logs and results
+ * <dir>/v1/last/<job id>           the key last stored for a job (for --explain)
+ * <dir>/v1/index.json              the stat index of the project's files
+ * <dir>/v1/stats.json              the last run's hits and misses
+ * ```
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import { join } from "../deps/path.ts";
+import type { KeyParts } from "./key.ts";
+import { sha256 } from "./stat_index.ts";
+
+/** One output file of an entry. */
+export interface OutputFile {
+  /** Its path, relative to the project root. */
+  path: string;
+  /** The SHA-256 of its content. */
+  hash: string;
+  /** Its permission bits (the executable bit matters). */
+  mode: number;
+  /** Its size in bytes. */
+  size: number;
+}
+
+/** A log line: where it came from, and its text. */
+export type LogLine = ["log" | "stdout" | "stderr", string];
+
+/** A cache entry's description. */
+export interface Manifest {
+  /** The manifest format. */
+  version: 1;
+  /** The key. */
+  key: string;
+  /** The job. */
+  job: string;
+  /** When it was stored, ms since the epoch. */
+  createdAt: number;
+  /** How long the job ran. */
+  durationMs: number;
+  /** What the key is made of. */
+  parts: KeyParts;
+  /** The files it made. */
+  outputs: OutputFile[];
+  /** Its log: the lines, or the blob that holds them (as JSON) when they are many. */
+  log: { lines: LogLine[] } | { blob: string; count: number };
+  /** Its result, encoded: inline, or in a blob when large. */
+  result: { value: string } | { blob: string };
+}
+
+/** Logs and results larger than this go to a blob. */
+const INLINE_BYTES = 64 * 1024;
+
+/** An entry that exists but cannot be used. */
+export class CorruptEntryError extends Error {
+  /**
+   * Construct it.
+   *
+   * @param key The entry's key.
+   * @param why What is wrong.
+   */
+  constructor(key: string, why: string) {
+    super(`cache entry ${key.slice(0, 12)} is damaged (${why})`);
+    this.name = "CorruptEntryError";
+  }
+}
+
+/**
+ * A cache folder.
+ *
+ * @example Usage
+ * ```ts
+ * import { LocalStore } from "./store.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const store = new LocalStore(await Deno.makeTempDir());
+ * const hash = store.putBytes(new TextEncoder().encode("dist/app.js"));
+ * assertEquals(new TextDecoder().decode(store.getBytes(hash)), "dist/app.js");
+ * assertEquals(store.read("0".repeat(64)), undefined);
+ * ```
+ */
+export class LocalStore {
+  /** The cache folder. */
+  readonly dir: string;
+  #root: string;
+
+  /**
+   * Open (without creating anything yet) a cache folder.
+   *
+   * @param dir The folder.
+   */
+  constructor(dir: string) {
+    this.dir = dir;
+    this.#root = join(dir, "v1");
+  }
+
+  /** Where the stat index lives. */
+  get indexPath(): string {
+    return join(this.#root, "index.json");
+  }
+
+  /**
+   * The manifest of a key.
+   *
+   * @param key The key.
+   * @returns The manifest, or `undefined` when there is none.
+   * @throws {CorruptEntryError} When there is one that cannot be read as a manifest.
+   */
+  read(key: string): Manifest | undefined {
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(this.#entryPath(key));
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return undefined;
+      throw new CorruptEntryError(key, (error as Error).message);
+    }
+    let manifest: Manifest;
+    try {
+      manifest = JSON.parse(text);
+    } catch {
+      throw new CorruptEntryError(key, "not JSON");
+    }
+    if (!isManifest(manifest, key)) throw new CorruptEntryError(key, "not a manifest");
+    return manifest;
+  }
+
+  /**
+   * Store a manifest; its blobs must be stored already.
+   *
+   * @param manifest The manifest.
+   * @param lastId The job's stable id, to find this entry from its next run.
+   */
+  write(manifest: Manifest, lastId: string): void {
+    writeAtomic(this.#entryPath(manifest.key), JSON.stringify(manifest));
+    writeAtomic(join(this.#root, "last", lastId.slice(0, 2), lastId), manifest.key);
+  }
+
+  /**
+   * The key last stored for a job.
+   *
+   * @param lastId The job's stable id.
+   * @returns The key, if any.
+   */
+  lastKey(lastId: string): string | undefined {
+    try {
+      const key = Deno.readTextFileSync(join(this.#root, "last", lastId.slice(0, 2), lastId));
+      return /^[0-9a-f]{64}$/.test(key) ? key : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Mark an entry as used now (pruning drops the least recently used first).
+   *
+   * @param key The key.
+   */
+  touch(key: string): void {
+    const now = new Date();
+    try {
+      Deno.utimeSync(this.#entryPath(key), now, now);
+    } catch {
+      // gone meanwhile, or read-only: it only affects pruning
+    }
+  }
+
+  /**
+   * Where a blob is.
+   *
+   * @param hash The blob's hash.
+   * @returns Its path.
+   */
+  blobPath(hash: string): string {
+    return join(this.#root, "blobs", hash.slice(0, 2), hash);
+  }
+
+  /**
+   * Whether a blob is stored.
+   *
+   * @param hash The blob's hash.
+   * @returns `true` when it is.
+   */
+  hasBlob(hash: string): boolean {
+    try {
+      return Deno.statSync(this.blobPath(hash)).isFile;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Store bytes as a blob.
+   *
+   * @param bytes The bytes.
+   * @returns Their hash.
+   */
+  putBytes(bytes: Uint8Array): string {
+    const hash = sha256(bytes);
+    if (!this.hasBlob(hash)) writeAtomic(this.blobPath(hash), bytes);
+    return hash;
+  }
+
+  /**
+   * A blob's bytes, checked against its hash.
+   *
+   * @param hash The blob's hash.
+   * @returns The bytes.
+   * @throws {CorruptEntryError} When it is missing or does not match its hash.
+   */
+  getBytes(hash: string): Uint8Array {
+    let bytes: Uint8Array;
+    try {
+      bytes = Deno.readFileSync(this.blobPath(hash));
+    } catch {
+      throw new CorruptEntryError(hash, "a blob is missing");
+    }
+    if (sha256(bytes) !== hash) throw new CorruptEntryError(hash, "a blob does not match its hash");
+    return bytes;
+  }
+
+  /**
+   * Store a file as a blob, reading it once: its hash and size.
+   *
+   * @param path The file.
+   * @returns Its hash and size.
+   */
+  async putFile(path: string): Promise<{ hash: string; size: number }> {
+    const folder = join(this.#root, "blobs", "tmp");
+    Deno.mkdirSync(folder, { recursive: true });
+    const temporary = join(folder, `${Deno.pid}-${crypto.randomUUID()}`);
+    const hash = createHash("sha256");
+    let size = 0;
+    try {
+      using source = await Deno.open(path);
+      using target = await Deno.open(temporary, { write: true, createNew: true });
+      const buffer = new Uint8Array(1 << 20);
+      for (let n = await source.read(buffer); n !== null; n = await source.read(buffer)) {
+        const chunk = buffer.subarray(0, n);
+        hash.update(chunk);
+        for (let at = 0; at < n;) at += await target.write(chunk.subarray(at));
+        size += n;
+      }
+      const digest = hash.digest("hex");
+      if (this.hasBlob(digest)) {
+        Deno.removeSync(temporary);
+      } else {
+        Deno.mkdirSync(join(this.#root, "blobs", digest.slice(0, 2)), { recursive: true });
+        Deno.renameSync(temporary, this.blobPath(digest));
+      }
+      return { hash: digest, size };
+    } catch (error) {
+      try {
+        Deno.removeSync(temporary);
+      } catch {
+        // already gone
+      }
+      throw error;
+    }
+  }
+
+  #entryPath(key: string): string {
+    return join(this.#root, "entries", key.slice(0, 2), `${key}.json`);
+  }
+}
+
+/**
+ * Store log lines and an encoded result, inline or as blobs by size.
+ *
+ * @param store The store.
+ * @param lines The log lines.
+ * @param result The encoded result.
+ * @returns The manifest's `log` and `result` fields.
+ */
+export function packLogAndResult(
+  store: LocalStore,
+  lines: LogLine[],
+  result: string,
+): Pick<Manifest, "log" | "result"> {
+  const encoder = new TextEncoder();
+  const logText = JSON.stringify(lines);
+  const log = logText.length > INLINE_BYTES
+    ? { blob: store.putBytes(encoder.encode(logText)), count: lines.length }
+    : { lines };
+  const value = result.length > INLINE_BYTES
+    ? { blob: store.putBytes(encoder.encode(result)) }
+    : { value: result };
+  return { log, result: value };
+}
+
+/**
+ * Read back what {@linkcode packLogAndResult} stored.
+ *
+ * @param store The store.
+ * @param manifest The manifest.
+ * @returns The log lines and the encoded result.
+ * @throws {CorruptEntryError} When a blob is missing or damaged.
+ */
+export function unpackLogAndResult(
+  store: LocalStore,
+  manifest: Manifest,
+): { lines: LogLine[]; result: string } {
+  const decoder = new TextDecoder();
+  const lines = "lines" in manifest.log
+    ? manifest.log.lines
+    : JSON.parse(decoder.decode(store.getBytes(manifest.log.blob))) as LogLine[];
+  const result = "value" in manifest.result
+    ? manifest.result.value
+    : decoder.decode(store.getBytes(manifest.result.blob));
+  return { lines, result };
+}
+
+/**
+ * Write a file atomically: to a temporary file in the same folder, then renamed.
+ *
+ * @param path The file.
+ * @param data Its content.
+ */
+export function writeAtomic(path: string, data: string | Uint8Array): void {
+  const folder = path.slice(0, path.lastIndexOf("/"));
+  Deno.mkdirSync(folder, { recursive: true });
+  const temporary = `${path}.${Deno.pid}-${crypto.randomUUID().slice(0, 8)}.tmp`;
+  try {
+    if (typeof data === "string") Deno.writeTextFileSync(temporary, data);
+    else Deno.writeFileSync(temporary, data);
+    Deno.renameSync(temporary, path);
+  } catch (error) {
+    try {
+      Deno.removeSync(temporary);
+    } catch {
+      // never made
+    }
+    throw error;
+  }
+}
+
+function isManifest(value: unknown, key: string): value is Manifest {
+  const m = value as Manifest;
+  return typeof m === "object" && m !== null && m.version === 1 && m.key === key &&
+    typeof m.job === "string" && Array.isArray(m.outputs) && typeof m.parts === "object" &&
+    m.parts !== null && typeof m.log === "object" && m.log !== null &&
+    typeof m.result === "object" && m.result !== null &&
+    m.outputs.every((o) =>
+      typeof o?.path === "string" && typeof o.hash === "string" && typeof o.mode === "number"
+    );
+}

@@ -1,0 +1,140 @@
+/**
+ * `gather cache status | clean | prune --max-size <size>`: look after the
+ * result cache of the project in the current folder.
+ *
+ * @module
+ */
+
+import { cacheStats, cleanCache, pruneCache } from "../cache/maintenance.ts";
+import { projectRoot } from "../cache/root.ts";
+import { parseArgs } from "../deps/cli_parse_args.ts";
+import { join, resolve } from "../deps/path.ts";
+import { GatherError } from "../errors.ts";
+
+/** The cache commands. */
+export const CACHE_COMMANDS: readonly string[] = ["status", "clean", "prune"];
+
+/**
+ * Run a cache command.
+ *
+ * @param args The arguments after `cache`.
+ * @param env Reads an environment variable (`GATHER_CACHE_DIR`).
+ * @param print Writes to stdout.
+ * @returns The exit code.
+ * @throws {GatherError} `BAD_OPTION` on a bad command or size.
+ *
+ * @example Usage
+ * ```ts
+ * import { runCacheCommand } from "./cache_command.ts";
+ * import { assertEquals, assertStringIncludes } from "@std/assert";
+ *
+ * const dir = await Deno.makeTempDir();
+ * let out = "";
+ * const code = await runCacheCommand(["status", "--cache-dir", dir], () => undefined, (t) => out += t);
+ * assertEquals(code, 0);
+ * assertStringIncludes(out, "entries: 0");
+ * ```
+ */
+export async function runCacheCommand(
+  args: readonly string[],
+  env: (name: string) => string | undefined,
+  print: (text: string) => void,
+): Promise<number> {
+  const flags = parseArgs([...args], {
+    string: ["cache-dir", "root", "max-size"],
+    unknown: (arg) => {
+      if (arg.startsWith("-")) throw bad(`Unknown option ${arg.split("=")[0]} for gather cache`);
+      return true;
+    },
+  });
+  const [command, ...rest] = flags._.map(String);
+  if (command === undefined || !CACHE_COMMANDS.includes(command) || rest.length > 0) {
+    throw bad(`Usage: gather cache status | clean | prune --max-size <size>`);
+  }
+  const text = (name: string): string | undefined => {
+    const value = (flags as Record<string, unknown>)[name];
+    return typeof value === "string" ? value : undefined;
+  };
+  const root = text("root") ?? projectRoot(Deno.cwd());
+  const dir = resolve(
+    text("cache-dir") ?? (env("GATHER_CACHE_DIR") || join(root, ".gather", "cache")),
+  );
+  if (command === "status") {
+    const stats = await cacheStats(dir);
+    const lines = [`cache: ${dir}`, `entries: ${stats.entries}, size: ${formatBytes(stats.bytes)}`];
+    if (stats.lastRun) {
+      const { hits, misses } = stats.lastRun;
+      const ratio = hits + misses === 0
+        ? "no cached jobs"
+        : `${(100 * hits / (hits + misses)).toFixed(1)} % hits`;
+      lines.push(`last run: ${hits} hits, ${misses} misses (${ratio})`);
+    }
+    print(lines.join("\n") + "\n");
+    return 0;
+  }
+  if (command === "clean") {
+    const bytes = await cleanCache(dir);
+    print(`cache: removed ${formatBytes(bytes)} from ${dir}\n`);
+    return 0;
+  }
+  const maxSize = text("max-size");
+  if (maxSize === undefined) {
+    throw bad("gather cache prune needs --max-size <size>, e.g. --max-size 1GB");
+  }
+  const { removedEntries, bytes } = await pruneCache(dir, parseSize(maxSize));
+  print(`cache: removed ${removedEntries} entries, ${formatBytes(bytes)} left in ${dir}\n`);
+  return 0;
+}
+
+/**
+ * Parse a size: bytes, or a number with `KB`, `MB`, `GB` (powers of 1024).
+ *
+ * @param text The size.
+ * @returns Bytes.
+ * @throws {GatherError} `BAD_OPTION` on anything else.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseSize } from "./cache_command.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(parseSize("1.5GB"), 1.5 * 1024 ** 3);
+ * assertEquals(parseSize("512"), 512);
+ * ```
+ */
+export function parseSize(text: string): number {
+  const match = text.trim().match(/^(\d+(?:\.\d+)?)\s*(b|kb?|mb?|gb?|tb?)?$/i);
+  if (!match) throw bad(`Invalid size "${text}": use bytes or a size like 500MB or 5GB`);
+  const unit = (match[2] ?? "b").toLowerCase()[0]!;
+  const power = { b: 0, k: 1, m: 2, g: 3, t: 4 }[unit as "b"] ?? 0;
+  return Math.round(Number(match[1]) * 1024 ** power);
+}
+
+/**
+ * Format bytes for people.
+ *
+ * @param bytes Bytes.
+ * @returns `12 B`, `3.4 MB`, ...
+ *
+ * @example Usage
+ * ```ts
+ * import { formatBytes } from "./cache_command.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(formatBytes(1536), "1.5 KB");
+ * ```
+ */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+function bad(message: string): GatherError {
+  return new GatherError("BAD_OPTION", message);
+}
