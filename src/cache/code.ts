@@ -39,6 +39,8 @@ export interface CodeContext {
   hash: string;
   /** Each module's hash, by path relative to the root (the task file's is its text outside the jobs). */
   modules: Record<string, string>;
+  /** Every file read to compute it (absolute paths): unchanged files, unchanged context. */
+  read?: string[];
 }
 
 const GATHER_ROOT = fromFileUrl(new URL("../../", import.meta.url));
@@ -71,7 +73,8 @@ const DYNAMIC_IMPORT = /\bimport\s*\(\s*(["'])([^"']+)\1\s*\)/g;
 export function codeContext(options: CodeContextOptions): CodeContext {
   const ownRoot = options.ownRoot ?? GATHER_ROOT;
   const modules: Record<string, string> = {};
-  const config = projectConfig(options.root);
+  const read: string[] = [];
+  const config = projectConfig(options.root, read);
   if (config.hash) modules["<import map and lock>"] = config.hash;
   const seen = new Set<string>();
   const stack = [options.taskFile];
@@ -82,6 +85,7 @@ export function codeContext(options: CodeContextOptions): CodeContext {
     const path = fromFileUrl(url);
     if (path.startsWith(ownRoot)) continue;
     let source: string;
+    read.push(path);
     try {
       source = Deno.readTextFileSync(path);
     } catch {
@@ -89,7 +93,7 @@ export function codeContext(options: CodeContextOptions): CodeContext {
       continue;
     }
     modules[keyOf(path, options.root)] = url === options.taskFile
-      ? outsideJobs(path, source, options.jobTexts, options.denoDir)
+      ? outsideJobs(path, source, options.jobTexts, options.denoDir, read)
       : sha256(source);
     for (const specifier of imported(source)) {
       const target = resolveLocal(specifier, url, config.imports, options.root);
@@ -97,7 +101,66 @@ export function codeContext(options: CodeContextOptions): CodeContext {
     }
   }
   const hash = sha256(JSON.stringify(Object.entries(modules).sort()));
-  return { hash, modules };
+  return { hash, modules, read };
+}
+
+/**
+ * {@linkcode codeContext}, remembered in a file: when none of the files it
+ * read has changed (by their stat), the remembered context is used, and the
+ * task file is neither read nor scanned again.
+ *
+ * @param memoPath Where the context is remembered.
+ * @param options What {@linkcode codeContext} takes.
+ * @returns The context.
+ */
+export function rememberedCodeContext(memoPath: string, options: CodeContextOptions): CodeContext {
+  const jobs = sha256(JSON.stringify(options.jobTexts));
+  try {
+    const memo = JSON.parse(Deno.readTextFileSync(memoPath));
+    if (memo?.version === 1 && memo.jobs === jobs && memo.taskFile === options.taskFile) {
+      const unchanged = Object.entries(memo.stats as Record<string, string>).every(([path, stat]) =>
+        statOf(path, memo.savedAt) === stat
+      );
+      if (unchanged) return { hash: memo.hash, modules: memo.modules };
+    }
+  } catch {
+    // none yet, or damaged: compute it
+  }
+  const context = codeContext(options);
+  const stats: Record<string, string> = {};
+  for (const path of context.read ?? []) stats[path] = statOf(path, Date.now());
+  try {
+    Deno.mkdirSync(dirname(memoPath), { recursive: true });
+    const temporary = `${memoPath}.${Deno.pid}.tmp`;
+    Deno.writeTextFileSync(
+      temporary,
+      JSON.stringify({
+        version: 1,
+        savedAt: Date.now(),
+        taskFile: options.taskFile,
+        jobs,
+        stats,
+        hash: context.hash,
+        modules: context.modules,
+      }),
+    );
+    Deno.renameSync(temporary, memoPath);
+  } catch {
+    // remembering is an optimisation
+  }
+  return context;
+}
+
+/** A file's stat as a string; a file changed in the second before `savedAt` is never equal. */
+function statOf(path: string, savedAt: number): string {
+  try {
+    const info = Deno.statSync(path);
+    const mtime = info.mtime?.getTime() ?? 0;
+    if (mtime >= savedAt - 1000) return `racy:${crypto.randomUUID()}`;
+    return `${info.size}:${mtime}:${info.ctime?.getTime() ?? 0}:${info.ino ?? 0}`;
+  } catch {
+    return "missing";
+  }
 }
 
 /** The hash of a task file's code outside its job functions. */
@@ -106,8 +169,9 @@ function outsideJobs(
   source: string,
   jobTexts: readonly string[],
   denoDir: string | undefined,
+  read: string[],
 ): string {
-  const emitted = emittedJavaScript(path, source, denoDir);
+  const emitted = emittedJavaScript(path, source, denoDir, read);
   if (emitted === undefined) return sha256(source);
   let outside = emitted;
   // Longest first: a job function can contain another's text.
@@ -122,11 +186,14 @@ function emittedJavaScript(
   path: string,
   source: string,
   denoDir: string | undefined,
+  read: string[],
 ): string | undefined {
   if (/\.(js|mjs)$/.test(path)) return source;
   if (!denoDir) return undefined;
+  const emitted = join(denoDir, "gen", "file", `${path}.js`);
+  read.push(emitted);
   try {
-    const text = Deno.readTextFileSync(join(denoDir, "gen", "file", `${path}.js`));
+    const text = Deno.readTextFileSync(emitted);
     return text.split("\n").filter((line) =>
       !line.startsWith("//# sourceMappingURL=") && !line.startsWith("// denoCacheMetadata=")
     ).join("\n");
@@ -176,10 +243,13 @@ function resolveLocal(
  */
 function projectConfig(
   root: string,
+  read: string[],
 ): { hash: string | undefined; imports: Record<string, string> } {
   const parts: string[] = [];
   let imports: Record<string, string> = {};
+  read.push(join(root, "deno.lock"));
   for (const name of ["deno.json", "deno.jsonc"]) {
+    read.push(join(root, name));
     try {
       const config = parseJsonc(Deno.readTextFileSync(join(root, name))) as {
         imports?: Record<string, string>;

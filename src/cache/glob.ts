@@ -9,6 +9,7 @@
  */
 
 import { globToRegExp, isGlob, join, normalize, relative } from "../deps/path.ts";
+import type { Listing } from "./stat_index.ts";
 
 /** A glob that resolves outside the project root. */
 export class GlobOutsideRootError extends Error {
@@ -42,6 +43,11 @@ export interface ParsedGlob {
   regex: RegExp;
   /** Whether the pattern has a wildcard at all. */
   wild: boolean;
+  /**
+   * Without `**`: one regex per segment after `base`, matched against names
+   * as the walk goes down, so only the folders the glob can reach are listed.
+   */
+  segments?: RegExp[];
 }
 
 const NEVER = new Set([".git", ".gather"]);
@@ -80,21 +86,38 @@ export function parseGlob(glob: string, dir: string, root: string): ParsedGlob {
   const wild = first >= 0;
   const base = wild ? parts.slice(0, first).join("/") : parts.slice(0, -1).join("/");
   const regex = globToRegExp(pattern === "." ? "" : pattern, { extended: true, globstar: true });
-  return { text: glob, negated, base, pattern, regex, wild };
+  const parsed: ParsedGlob = { text: glob, negated, base, pattern, regex, wild };
+  if (wild && !parts.includes("**")) {
+    parsed.segments = parts.slice(first).map((part) =>
+      globToRegExp(part, { extended: true, globstar: false })
+    );
+  }
+  return parsed;
+}
+
+/** Remembers folder listings between runs (the stat index does). */
+export interface ListingMemo {
+  /** A folder's listing, if its stat is unchanged. */
+  listing(key: string, info: Deno.FileInfo): Listing | undefined;
+  /** Remember a folder's listing. */
+  rememberListing(key: string, info: Deno.FileInfo, listing: Listing): void;
 }
 
 /** Lists folders once per run, however many globs walk them. */
 export class Walker {
   #root: string;
-  #listings = new Map<string, { files: string[]; dirs: string[] }>();
+  #listings = new Map<string, Listing>();
+  #memo: ListingMemo | undefined;
 
   /**
    * Construct a walker.
    *
    * @param root The project root.
+   * @param memo Remembers listings between runs: a folder whose stat is unchanged is not read.
    */
-  constructor(root: string) {
+  constructor(root: string, memo?: ListingMemo) {
     this.#root = root;
+    this.#memo = memo;
   }
 
   /**
@@ -126,62 +149,80 @@ export class Walker {
     const unmatched: string[] = [];
     for (const glob of globs) {
       if (glob.negated) continue;
-      let any = false;
-      for (const file of this.#matches(glob)) {
-        found.add(file);
-        any = true;
-      }
-      if (!any) unmatched.push(glob.text);
+      const matches: string[] = [];
+      this.#matches(glob, matches);
+      for (const file of matches) found.add(file);
+      if (matches.length === 0) unmatched.push(glob.text);
     }
     const excluded = globs.filter((glob) => glob.negated);
-    const files = [...found].filter((file) => !excluded.some((glob) => glob.regex.test(file)));
+    const files = excluded.length === 0
+      ? [...found]
+      : [...found].filter((file) => !excluded.some((glob) => glob.regex.test(file)));
     return { files: files.sort(), unmatched };
   }
 
-  *#matches(glob: ParsedGlob): Generator<string> {
+  #matches(glob: ParsedGlob, out: string[]): void {
     if (!glob.wild) {
       const listing = this.#list(glob.base);
       const name = glob.pattern.slice(glob.base ? glob.base.length + 1 : 0);
-      if (listing.files.includes(name)) yield glob.pattern;
+      if (listing.files.includes(name)) out.push(glob.pattern);
       // A folder named without a wildcard stands for every file under it.
-      if (listing.dirs.includes(name)) yield* this.#walk(glob.pattern, () => true, true, 0);
+      if (listing.dirs.includes(name)) this.#deep(glob.pattern, () => true, out);
       return;
     }
-    yield* this.#walk(
-      glob.base,
-      (path) => glob.regex.test(path),
-      glob.pattern.includes("**"),
-      glob.pattern.split("/").length,
-    );
+    if (glob.segments) this.#segments(glob.base, glob.segments, 0, out);
+    else this.#deep(glob.base, (path) => glob.regex.test(path), out);
   }
 
-  *#walk(
-    from: string,
-    matches: (path: string) => boolean,
-    deep: boolean,
-    depth: number,
-  ): Generator<string> {
+  /** Down a glob without `**`, one segment a level: only the folders it can reach are listed. */
+  #segments(folder: string, segments: RegExp[], at: number, out: string[]): void {
+    const listing = this.#list(folder);
+    const segment = segments[at]!;
+    const prefix = folder ? `${folder}/` : "";
+    if (at === segments.length - 1) {
+      for (const file of listing.files) if (segment.test(file)) out.push(prefix + file);
+      return;
+    }
+    for (const dir of listing.dirs) {
+      if (segment.test(dir)) this.#segments(prefix + dir, segments, at + 1, out);
+    }
+  }
+
+  /** Every file under a folder that a whole-path test accepts. */
+  #deep(from: string, matches: (path: string) => boolean, out: string[]): void {
     const stack = [from];
     while (stack.length > 0) {
       const folder = stack.pop()!;
       const listing = this.#list(folder);
+      const prefix = folder ? `${folder}/` : "";
       for (const file of listing.files) {
-        const path = folder ? `${folder}/${file}` : file;
-        if (matches(path)) yield path;
+        const path = prefix + file;
+        if (matches(path)) out.push(path);
       }
-      for (const dir of listing.dirs) {
-        const path = folder ? `${folder}/${dir}` : dir;
-        if (deep || path.split("/").length < depth) stack.push(path);
-      }
+      for (const dir of listing.dirs) stack.push(prefix + dir);
     }
   }
 
-  #list(folder: string): { files: string[]; dirs: string[] } {
+  #list(folder: string): Listing {
     let listing = this.#listings.get(folder);
     if (listing) return listing;
+    const path = folder ? join(this.#root, folder) : this.#root;
+    let info: Deno.FileInfo | undefined;
+    if (this.#memo) {
+      try {
+        info = Deno.statSync(path);
+        listing = info.isDirectory ? this.#memo.listing(folder, info) : undefined;
+      } catch {
+        info = undefined;
+      }
+      if (listing) {
+        this.#listings.set(folder, listing);
+        return listing;
+      }
+    }
     listing = { files: [], dirs: [] };
     try {
-      for (const entry of Deno.readDirSync(folder ? join(this.#root, folder) : this.#root)) {
+      for (const entry of Deno.readDirSync(path)) {
         if (entry.isDirectory) {
           if (!NEVER.has(entry.name)) listing.dirs.push(entry.name);
         } else if (entry.isFile) {
@@ -190,6 +231,7 @@ export class Walker {
           listing.files.push(entry.name);
         }
       }
+      if (info?.isDirectory) this.#memo?.rememberListing(folder, info, listing);
     } catch {
       // a missing or unreadable folder matches nothing
     }

@@ -87,7 +87,7 @@ export async function saveOutputs(
 /**
  * Restore an entry's files where they differ from what is on disk.
  *
- * @param root The project root (absolute, real).
+ * @param root The project root (absolute, with symbolic links resolved).
  * @param outputs The entry's files.
  * @param store Where their blobs are.
  * @param index Hashes of the files on disk.
@@ -103,24 +103,26 @@ export async function restoreOutputs(
 ): Promise<number> {
   const targets = outputs.map((output) => {
     if (!/^[0-9a-f]{64}$/.test(output.hash)) throw new CorruptEntryError(output.hash, "bad hash");
-    if (!store.hasBlob(output.hash)) throw new CorruptEntryError(output.hash, "a blob is missing");
     return { output, absolute: insideRoot(root, output.path) };
   });
-  const realRoot = Deno.realPathSync(root);
-  let written = 0;
-  for (const { output, absolute } of targets) {
-    if (await unchanged(absolute, output, index)) continue;
+  const stale = [];
+  for (const target of targets) {
+    if (!(await unchanged(target.absolute, target.output, index))) stale.push(target);
+  }
+  for (const { output } of stale) {
+    if (!store.hasBlob(output.hash)) throw new CorruptEntryError(output.hash, "a blob is missing");
+  }
+  for (const { output, absolute } of stale) {
     const folder = dirname(absolute);
     Deno.mkdirSync(folder, { recursive: true });
     const real = Deno.realPathSync(folder);
-    if (real !== realRoot && !real.startsWith(`${realRoot}/`)) {
+    if (real !== root && !real.startsWith(`${root}/`)) {
       throw new UnsafePathError(output.path, "a folder on its way is a link out of the project");
     }
     await copyBlob(store, output, absolute);
     index.forget(output.path);
-    written++;
   }
-  return written;
+  return stale.length;
 }
 
 async function unchanged(absolute: string, output: OutputFile, index: StatIndex): Promise<boolean> {
@@ -129,7 +131,8 @@ async function unchanged(absolute: string, output: OutputFile, index: StatIndex)
     if (!info.isFile || info.size !== output.size || ((info.mode ?? 0) & 0o777) !== output.mode) {
       return false;
     }
-    return await index.hash(absolute, output.path) === output.hash;
+    const hash = index.hash(absolute, output.path, info);
+    return (typeof hash === "string" ? hash : await hash) === output.hash;
   } catch {
     return false;
   }

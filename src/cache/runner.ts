@@ -27,6 +27,7 @@ import {
   type LogLine,
   type Manifest,
   packLogAndResult,
+  RecentEntries,
   unpackLogAndResult,
 } from "./store.ts";
 
@@ -78,6 +79,7 @@ export class CachingRunner implements JobRunner {
   #options: CachingRunnerOptions;
   #mode: CacheMode;
   #index: StatIndex;
+  #recent: RecentEntries;
   #walker: Walker;
   #globs = new Map<string, JobGlobs>();
   /** Each cached job's key, or each uncached job's result hash, by name, once known. */
@@ -85,6 +87,7 @@ export class CachingRunner implements JobRunner {
   #recording = new Map<string, LogLine[]>();
   #warned = new Set<string>();
   #tool: string;
+  #realRoot: string | undefined;
   #emit: EventSink = () => {};
   /** Hits and misses of this run, and the bytes it stored. */
   readonly counts: { hits: number; misses: number; stored: number; bytes: number } = {
@@ -105,7 +108,8 @@ export class CachingRunner implements JobRunner {
     this.#options = options;
     this.#mode = options.mode ?? "read-write";
     this.#index = StatIndex.load(options.store.indexPath);
-    this.#walker = new Walker(options.root);
+    this.#recent = RecentEntries.open(options.store, options.taskId);
+    this.#walker = new Walker(options.root, this.#index);
     this.#tool =
       `${CACHE_FORMAT}/gather ${VERSION}/deno ${Deno.version.deno}/${Deno.build.os}-${Deno.build.arch}`;
   }
@@ -195,6 +199,7 @@ export class CachingRunner implements JobRunner {
     await this.#inner?.drain?.();
     try {
       this.#index.save();
+      if (this.#mode !== "dry") this.#recent.save();
     } catch (error) {
       this.#warnOnce("write", `the cache could not be written: ${(error as Error).message}`);
     }
@@ -233,7 +238,8 @@ export class CachingRunner implements JobRunner {
     const hashed: [string, string][] = [];
     for (const path of files) {
       try {
-        hashed.push([path, await this.#index.hash(`${root}/${path}`, path)]);
+        const hash = this.#index.hash(`${root}/${path}`, path);
+        hashed.push([path, typeof hash === "string" ? hash : await hash]);
       } catch {
         hashed.push([path, "unreadable"]);
       }
@@ -267,7 +273,7 @@ export class CachingRunner implements JobRunner {
   /** @internal The stored entry of a key, or `undefined` (a damaged one is reported). */
   lookup(job: JobSpec, key: string): Manifest | undefined {
     try {
-      return this.#options.store.read(key);
+      return this.#recent.read(key);
     } catch (error) {
       this.#warn(`${(error as Error).message}: running the job`, job.name);
       return undefined;
@@ -296,7 +302,12 @@ export class CachingRunner implements JobRunner {
       const unpacked = unpackLogAndResult(store, manifest);
       lines = unpacked.lines;
       result = decodeValue(unpacked.result);
-      await restoreOutputs(this.#options.root, manifest.outputs, store, this.#index);
+      await restoreOutputs(
+        this.#realRoot ??= Deno.realPathSync(this.#options.root),
+        manifest.outputs,
+        store,
+        this.#index,
+      );
     } catch (error) {
       const why = error instanceof CorruptEntryError || error instanceof SyntaxError
         ? (error as Error).message
@@ -307,11 +318,11 @@ export class CachingRunner implements JobRunner {
       return undefined;
     }
     this.announce(job, "hit", manifest.key);
+    this.#recent.use(manifest);
     const emit = this.#emit;
     for (const [stream, line] of lines) {
       emit({ type: "job:log", time: Date.now(), job: job.name, line, stream, replayed: true });
     }
-    store.touch(manifest.key);
     this.counts.hits++;
     return { status: "ok", result, attempts: 0, ignoredCancellation: false, cache: "hit" };
   }
@@ -362,6 +373,7 @@ export class CachingRunner implements JobRunner {
         ...packLogAndResult(store, lines, encoded),
       };
       store.write(manifest, this.#lastId(job));
+      this.#recent.use(manifest, true);
       this.counts.stored++;
       this.counts.bytes += outputs.reduce((sum, output) => sum + output.size, 0) + 1024;
     } catch (error) {

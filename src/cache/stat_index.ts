@@ -19,10 +19,28 @@ interface Entry {
   hash: string;
 }
 
+/** A folder's listing, remembered by the folder's own stat (adding or removing an entry changes it). */
+interface DirEntry {
+  mtime: number;
+  ctime: number;
+  ino: number;
+  files: string[];
+  dirs: string[];
+}
+
+/** A folder's files and subfolders. */
+export interface Listing {
+  /** File names (and names of links to files). */
+  files: string[];
+  /** Subfolder names. */
+  dirs: string[];
+}
+
 interface IndexFile {
   version: 1;
   savedAt: number;
   files: Record<string, Entry>;
+  dirs?: Record<string, DirEntry>;
 }
 
 /** Files this size or larger are read in chunks, off the event loop's back. */
@@ -54,6 +72,8 @@ export class StatIndex {
   #savedAt: number;
   #old: Record<string, Entry>;
   #seen = new Map<string, Entry>();
+  #oldDirs: Record<string, DirEntry>;
+  #seenDirs = new Map<string, DirEntry>();
   #changed = false;
   /** How many files were read and hashed (not found unchanged in the index). */
   hashed = 0;
@@ -62,6 +82,46 @@ export class StatIndex {
     this.#path = path;
     this.#savedAt = data?.savedAt ?? 0;
     this.#old = data?.files ?? {};
+    this.#oldDirs = typeof data?.dirs === "object" && data.dirs !== null ? data.dirs : {};
+  }
+
+  /**
+   * A folder's listing, when its stat says it is unchanged since it was remembered.
+   *
+   * @param key The folder, relative to the root.
+   * @param info The folder's stat now.
+   * @returns The listing, or `undefined` when it must be read.
+   */
+  listing(key: string, info: Deno.FileInfo): Listing | undefined {
+    const old = this.#oldDirs[key];
+    const mtime = info.mtime?.getTime() ?? 0;
+    if (
+      old === undefined || old.mtime !== mtime || old.ctime !== (info.ctime?.getTime() ?? 0) ||
+      old.ino !== (info.ino ?? 0) || mtime >= this.#savedAt - 1000 ||
+      !Array.isArray(old.files) || !Array.isArray(old.dirs)
+    ) {
+      return undefined;
+    }
+    this.#seenDirs.set(key, old);
+    return old;
+  }
+
+  /**
+   * Remember a folder's listing.
+   *
+   * @param key The folder, relative to the root.
+   * @param info The folder's stat, taken before it was read.
+   * @param listing What it holds.
+   */
+  rememberListing(key: string, info: Deno.FileInfo, listing: Listing): void {
+    this.#changed = true;
+    this.#seenDirs.set(key, {
+      mtime: info.mtime?.getTime() ?? 0,
+      ctime: info.ctime?.getTime() ?? 0,
+      ino: info.ino ?? 0,
+      files: listing.files,
+      dirs: listing.dirs,
+    });
   }
 
   /**
@@ -83,18 +143,21 @@ export class StatIndex {
   }
 
   /**
-   * The SHA-256 of a file's content, hex, from the index when its stat is unchanged.
+   * The SHA-256 of a file's content, hex, from the index when its stat is
+   * unchanged (then at once, not through a promise: a no-op run asks this
+   * for every input file).
    *
    * @param path The file's absolute path.
    * @param key Its name in the index (relative to the project root).
+   * @param stat Its stat, when the caller has just taken it.
    * @returns The hash.
    * @throws {Deno.errors.NotFound} When the file is missing.
    */
-  async hash(path: string, key: string): Promise<string> {
+  hash(path: string, key: string, stat?: Deno.FileInfo): string | Promise<string> {
     const known = this.#seen.get(key);
     if (known) return known.hash;
-    const info = Deno.statSync(path);
-    const stat = {
+    const info = stat ?? Deno.statSync(path);
+    const now = {
       size: info.size,
       mtime: info.mtime?.getTime() ?? 0,
       ctime: info.ctime?.getTime() ?? 0,
@@ -102,17 +165,18 @@ export class StatIndex {
     };
     const old = this.#old[key];
     if (
-      old && old.size === stat.size && old.mtime === stat.mtime && old.ctime === stat.ctime &&
-      old.ino === stat.ino && stat.mtime < this.#savedAt - 1000
+      old && old.size === now.size && old.mtime === now.mtime && old.ctime === now.ctime &&
+      old.ino === now.ino && now.mtime < this.#savedAt - 1000
     ) {
       this.#seen.set(key, old);
       return old.hash;
     }
-    const hash = await hashFile(path, stat.size);
-    this.hashed++;
-    this.#changed = true;
-    this.#seen.set(key, { ...stat, hash });
-    return hash;
+    return hashFile(path, now.size).then((hash) => {
+      this.hashed++;
+      this.#changed = true;
+      this.#seen.set(key, { ...now, hash });
+      return hash;
+    });
   }
 
   /**
@@ -141,7 +205,16 @@ export class StatIndex {
         count++;
       }
     }
-    const data: IndexFile = { version: 1, savedAt: Date.now(), files };
+    const dirs: Record<string, DirEntry> = {};
+    for (const [key, entry] of this.#seenDirs) dirs[key] = entry;
+    for (const [key, entry] of Object.entries(this.#oldDirs)) {
+      if (count >= MAX_FILES) break;
+      if (!(key in dirs)) {
+        dirs[key] = entry;
+        count++;
+      }
+    }
+    const data: IndexFile = { version: 1, savedAt: Date.now(), files, dirs };
     const temporary = `${this.#path}.${Deno.pid}.tmp`;
     Deno.writeTextFileSync(temporary, JSON.stringify(data));
     Deno.renameSync(temporary, this.#path);

@@ -110,6 +110,16 @@ export class LocalStore {
   }
 
   /**
+   * Where something gather remembers between runs lives (not an entry).
+   *
+   * @param name Its name.
+   * @returns Its path.
+   */
+  memoPath(name: string): string {
+    return join(this.#root, "memo", `${name}.json`);
+  }
+
+  /**
    * The manifest of a key.
    *
    * @param key The key.
@@ -132,6 +142,20 @@ export class LocalStore {
     }
     if (!isManifest(manifest, key)) throw new CorruptEntryError(key, "not a manifest");
     return manifest;
+  }
+
+  /**
+   * Whether an entry exists (without reading it).
+   *
+   * @param key The key.
+   * @returns `true` when it does.
+   */
+  hasEntry(key: string): boolean {
+    try {
+      return Deno.statSync(this.#entryPath(key)).isFile;
+    } catch {
+      return false;
+    }
   }
 
   /**
@@ -352,4 +376,109 @@ function isManifest(value: unknown, key: string): value is Manifest {
     m.outputs.every((o) =>
       typeof o?.path === "string" && typeof o.hash === "string" && typeof o.mode === "number"
     );
+}
+
+/** An entry as the recent list keeps it: its manifest, and when it was last marked as used. */
+interface Recent {
+  manifest: Manifest;
+  touched: number;
+}
+
+/** Entries are marked as used (for pruning) at most this often. */
+const TOUCH_EVERY_MS = 24 * 3600 * 1000;
+
+/**
+ * The manifests one task file's last run used, in one file: a no-op run
+ * reads one file instead of one per job. An entry found there is still
+ * checked to exist in the store (pruning may have removed it).
+ *
+ * @example Usage
+ * ```ts
+ * import { LocalStore, RecentEntries } from "./store.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const store = new LocalStore(await Deno.makeTempDir());
+ * const recent = RecentEntries.open(store, "tasks.ts");
+ * assertEquals(recent.read("0".repeat(64)), undefined);
+ * recent.save();
+ * ```
+ */
+export class RecentEntries {
+  #store: LocalStore;
+  #path: string;
+  #old: Record<string, Recent>;
+  #now = new Map<string, Recent>();
+  #changed = false;
+
+  private constructor(store: LocalStore, path: string, old: Record<string, Recent>) {
+    this.#store = store;
+    this.#path = path;
+    this.#old = old;
+  }
+
+  /**
+   * Open the recent list of a task file.
+   *
+   * @param store The store.
+   * @param id The task file's id (its path relative to the root).
+   * @returns The list (empty when there is none, or it is damaged).
+   */
+  static open(store: LocalStore, id: string): RecentEntries {
+    const path = store.memoPath(`recent-${sha256(id)}`);
+    try {
+      const data = JSON.parse(Deno.readTextFileSync(path));
+      if (data?.version === 1 && typeof data.entries === "object" && data.entries !== null) {
+        return new RecentEntries(store, path, data.entries);
+      }
+    } catch {
+      // none yet, or damaged
+    }
+    return new RecentEntries(store, path, {});
+  }
+
+  /**
+   * The manifest of a key: from the list when the entry still exists, else from the store.
+   *
+   * @param key The key.
+   * @returns The manifest, if any.
+   * @throws {CorruptEntryError} When the store has one that cannot be read.
+   */
+  read(key: string): Manifest | undefined {
+    const recent = this.#old[key];
+    if (recent?.manifest?.key === key && this.#store.hasEntry(key)) {
+      this.#now.set(key, recent);
+      return recent.manifest;
+    }
+    const manifest = this.#store.read(key);
+    if (manifest) {
+      this.#now.set(key, { manifest, touched: 0 });
+      this.#changed = true;
+    }
+    return manifest;
+  }
+
+  /**
+   * Keep a manifest this run used or stored.
+   *
+   * @param manifest The manifest.
+   * @param stored Whether it was just written (then it needs no marking).
+   */
+  use(manifest: Manifest, stored = false): void {
+    const recent = this.#now.get(manifest.key);
+    const now = Date.now();
+    if (stored) {
+      this.#now.set(manifest.key, { manifest, touched: now });
+      this.#changed = true;
+    } else if (recent === undefined || now - recent.touched > TOUCH_EVERY_MS) {
+      this.#store.touch(manifest.key);
+      this.#now.set(manifest.key, { manifest, touched: now });
+      this.#changed = true;
+    }
+  }
+
+  /** Write the list of this run's entries, when it differs from the last one. */
+  save(): void {
+    if (!this.#changed && this.#now.size === Object.keys(this.#old).length) return;
+    writeAtomic(this.#path, JSON.stringify({ version: 1, entries: Object.fromEntries(this.#now) }));
+  }
 }

@@ -89,11 +89,15 @@ export interface SpawnerOptions {
  */
 export function createSpawner(options: SpawnerOptions = {}): Spawner {
   const route = options.route ?? (Deno.env.get("GATHER_SPAWN") === "command" ? "command" : "auto");
-  const posix = route === "auto" ? loadPosixSpawn() : undefined;
+  // Loaded at the first spawn: a run whose jobs start no command never opens libc.
+  let posix: PosixSpawn | undefined | null = route === "auto" ? null : undefined;
+  const load = () => posix === null ? (posix = loadPosixSpawn()) : posix;
   return {
-    route: posix ? "posix_spawn" : "command",
-    spawn: (argv, spawnOptions = {}) => spawnChild(posix, argv, spawnOptions),
-    signalGroup: (pgid, signal) => signalGroup(posix, pgid, signal),
+    get route() {
+      return load() ? "posix_spawn" : "command";
+    },
+    spawn: (argv, spawnOptions = {}) => spawnChild(load(), argv, spawnOptions),
+    signalGroup: (pgid, signal) => signalGroup(load(), pgid, signal),
   };
 }
 

@@ -7,7 +7,8 @@
 
 import { buildGraph, type Graph } from "../engine/graph.ts";
 import type { JobNames } from "../load/resolve.ts";
-import { codeContext } from "../cache/code.ts";
+import { rememberedCodeContext } from "../cache/code.ts";
+import { sha256 } from "../cache/stat_index.ts";
 import { type CacheMode, CachingRunner } from "../cache/runner.ts";
 import { LocalStore } from "../cache/store.ts";
 import { fromFileUrl, relative } from "../deps/path.ts";
@@ -117,17 +118,20 @@ function prepareCache(
   const cached = jobs.filter((spec) => spec.cache !== undefined);
   if (cached.length === 0) return undefined;
   const root = place.root;
-  const context = place.taskFile === undefined ? { hash: "", modules: {} } : codeContext({
-    taskFile: place.taskFile,
-    jobTexts: cached.map((spec) => spec.cache!.code ?? spec.fn.toString()),
-    root,
-    denoDir: place.denoDir,
-  });
+  const store = new LocalStore(place.dir);
+  const context = place.taskFile === undefined
+    ? { hash: "", modules: {} }
+    : rememberedCodeContext(store.memoPath(`context-${sha256(place.taskFile)}`), {
+      taskFile: place.taskFile,
+      jobTexts: cached.map((spec) => spec.cache!.code ?? spec.fn.toString()),
+      root,
+      denoDir: place.denoDir,
+    });
   const taskId = place.taskFile?.startsWith("file:")
     ? relative(root, fromFileUrl(place.taskFile))
     : place.taskFile ?? "run()";
   const caching = new CachingRunner({
-    store: new LocalStore(place.dir),
+    store,
     root,
     context,
     taskId,
