@@ -29,6 +29,7 @@
 
 export { isJob, isPool, job, pool } from "./src/job.ts";
 export type {
+  CacheStatus,
   CommandResult,
   Duration,
   ExecOptions,
@@ -54,6 +55,7 @@ export { run } from "./src/session/run.ts";
 export type {
   JobReport,
   JobSelection,
+  RunCacheOptions,
   RunDiagnosticsOptions,
   RunOptions,
   RunReport,
@@ -64,6 +66,7 @@ export type {
   ErrorInfo,
   EventSink,
   GatherEvent,
+  JobCacheEvent,
   JobCounts,
   JobEndEvent,
   JobLogEvent,
@@ -76,4 +79,5 @@ export type {
   RunStartEvent,
   RunSummaryInfo,
   TimedJobInfo,
+  WarningEvent,
 } from "./src/events.ts";

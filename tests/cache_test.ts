@@ -454,3 +454,45 @@ async function* walkFiles(folder: string): AsyncGenerator<string> {
     else yield path;
   }
 }
+
+Deno.test("tasks/incremental.ts: a C build that restores everything on the second run, and rebuilds one object after an edit", async () => {
+  const cacheDir = await Deno.makeTempDir();
+  const build = join(ROOT, "tasks", "c", "build");
+  const source = join(ROOT, "tasks", "c", "add.c");
+  const original = await Deno.readTextFile(source);
+  const args = [
+    "-f",
+    "tasks/incremental.ts",
+    "--reporter",
+    "json",
+    "--no-logs",
+    "--cache-dir",
+    cacheDir,
+  ];
+  const statuses = async () => {
+    const result = await gather(args);
+    assertEquals(result.code, 0, result.stderr);
+    const ends = parseEvents(result.stdout).filter((e): e is JobEndEvent => e.type === "job:end");
+    return Object.fromEntries(ends.map((e) => [e.job, e.cache]));
+  };
+  try {
+    await Deno.remove(build, { recursive: true }).catch(() => {});
+    assertEquals(Object.values(await statuses()), ["miss", "miss", "miss", "miss", "miss"]);
+    const binary = await Deno.readFile(join(build, "hello"));
+    await Deno.remove(build, { recursive: true });
+    assertEquals(Object.values(await statuses()), ["hit", "hit", "hit", "hit", "hit"]);
+    assertEquals(await Deno.readFile(join(build, "hello")), binary); // restored, and it runs
+    await Deno.writeTextFile(source, original + "/* an edit */\n");
+    assertEquals(await statuses(), {
+      "compile:add": "miss",
+      "compile:greet": "hit",
+      "compile:main": "hit",
+      link: "miss",
+      test: "miss",
+    });
+  } finally {
+    await Deno.writeTextFile(source, original);
+    await Deno.remove(cacheDir, { recursive: true });
+    await Deno.remove(build, { recursive: true }).catch(() => {});
+  }
+});

@@ -107,3 +107,31 @@ async function exists(path: string): Promise<boolean> {
     return false;
   }
 }
+
+Deno.test("run() with cache: true stores jobs with inputs under the project, and the next run restores them", async () => {
+  await inTempFolder(async (dir) => {
+    const mod = relative(dir, join(ROOT, "mod.ts"));
+    await Deno.writeTextFile(join(dir, "deno.json"), "{}\n");
+    await Deno.writeTextFile(join(dir, "input.txt"), "4\n");
+    await Deno.writeTextFile(
+      join(dir, "script.ts"),
+      `import { job, run } from ${JSON.stringify(mod)};
+const square = job({ inputs: ["input.txt"], outputs: ["out.txt"] }, async () => {
+  const n = Number(await Deno.readTextFile("input.txt"));
+  await Deno.writeTextFile("out.txt", String(n * n));
+  return n * n;
+});
+const report = await run({ square }, { cache: true });
+console.log(JSON.stringify(report.jobs.map((j) => [j.name, j.cache, j.result])));
+`,
+    );
+    const first = await deno(["run", "-A", "script.ts"], dir);
+    assertEquals(first.code, 0, first.stderr);
+    assertEquals(JSON.parse(first.stdout), [["square", "miss", 16]]);
+    await Deno.remove(join(dir, "out.txt"));
+    const second = await deno(["run", "-A", "script.ts"], dir);
+    assertEquals(JSON.parse(second.stdout), [["square", "hit", 16]]);
+    assertEquals(await Deno.readTextFile(join(dir, "out.txt")), "16");
+    assert(await exists(join(dir, ".gather", "cache")));
+  });
+});

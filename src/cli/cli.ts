@@ -17,6 +17,7 @@ import { type CachePlace, planRun } from "../session/plan.ts";
 import { runSession } from "../session/session.ts";
 import type { Shutdown } from "../session/signals.ts";
 import { VERSION } from "../version.ts";
+import { parseSize } from "./cache_command.ts";
 import { EXIT } from "./exit_codes.ts";
 import { dryRun, graphToDot, listJobs } from "./inspect.ts";
 import { type CliOptions, HELP } from "./options.ts";
@@ -119,6 +120,9 @@ export async function runCli(options: CliOptions, env: CliEnv): Promise<number> 
       fallback: (text) => env.stderr.writeSync(new TextEncoder().encode(text + "\n")),
     },
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    ...(env.env("GATHER_CACHE_MAX_SIZE")
+      ? { cacheMaxBytes: parseSize(env.env("GATHER_CACHE_MAX_SIZE")!) }
+      : {}),
   });
   // A signal that came after the run was decided (while the summary was written, say) does not
   // change its outcome: the exit code says what the run's events say.

@@ -9,7 +9,9 @@ import { parseDuration } from "../duration.ts";
 import type { DiagnosticEvent, EventSink, JobCounts, RunSummaryInfo } from "../events.ts";
 import { resolveJobs } from "../load/resolve.ts";
 import type { CacheStatus, Duration, FailurePolicy, Job, JobStatus, RunStatus } from "../types.ts";
-import { planRun } from "./plan.ts";
+import { projectRoot } from "../cache/root.ts";
+import { join, resolve } from "../deps/path.ts";
+import { type CachePlace, planRun } from "./plan.ts";
 import { runSession, type SessionOptions } from "./session.ts";
 
 /** What `run()`'s diagnostics watch. */
@@ -55,6 +57,27 @@ export interface RunOptions {
    * string names the file. @default {false}
    */
   history?: boolean | string;
+  /**
+   * Use the result cache for jobs that declare `inputs` (their globs are
+   * relative to the current folder): `true` keeps it in `.gather/cache` under
+   * the project root (the folder of the nearest deno.json, else the current
+   * one); an object sets the folder, the root, `force` (run and store every
+   * job) or `explain` (a `job:cache` event says why each job runs).
+   * @default {false}
+   */
+  cache?: boolean | RunCacheOptions;
+}
+
+/** Where and how `run()` uses the result cache. */
+export interface RunCacheOptions {
+  /** The cache folder. @default {".gather/cache" under the root} */
+  dir?: string;
+  /** The project root: keys use paths relative to it. @default {the nearest deno.json's folder} */
+  root?: string;
+  /** Run every job and store the results. @default {false} */
+  force?: boolean;
+  /** Say why each job runs, in its `job:cache` event. @default {false} */
+  explain?: boolean;
 }
 
 /** How one job of a run ended. */
@@ -111,7 +134,7 @@ export type JobSelection =
  * Run jobs and everything they depend on, and report how each ended.
  *
  * @param jobs The jobs to run.
- * @param options Concurrency, failure policy, timeouts, cancellation, events, diagnostics, history.
+ * @param options Concurrency, failure policy, timeouts, cancellation, events, diagnostics, history, cache.
  * @returns The report; a failing job does not make it reject.
  * @throws {GatherError} On a cycle, an unknown dependency, or two jobs with one name.
  * @throws {TypeError} If a job in an array has no name.
@@ -149,9 +172,11 @@ export function run(jobs: JobSelection, options: RunOptions = {}): Promise<RunRe
     path: options.history === true ? ".gather/history.json" : options.history,
     key: `run():${Deno.mainModule}`,
   };
+  const cache = options.cache ? runCache(options.cache === true ? {} : options.cache) : undefined;
   const plan = planRun(specs, names, targets, {
     source: "run()",
     ...(history === undefined ? {} : { history }),
+    ...(cache === undefined ? {} : { cache }),
   });
   const session: SessionOptions = {};
   if (options.concurrency !== undefined) session.concurrency = options.concurrency;
@@ -179,6 +204,17 @@ export function run(jobs: JobSelection, options: RunOptions = {}): Promise<RunRe
     summary: result.summary,
     diagnostics: result.diagnostics,
   }));
+}
+
+function runCache(options: RunCacheOptions): CachePlace {
+  const root = Deno.realPathSync(resolve(options.root ?? projectRoot(Deno.cwd())));
+  return {
+    dir: resolve(options.dir ?? join(root, ".gather", "cache")),
+    root,
+    taskFile: Deno.mainModule,
+    mode: options.force ? "write-only" : "read-write",
+    explain: options.explain ?? false,
+  };
 }
 
 function namedEntries(jobs: JobSelection): [string, Job<unknown>][] {
