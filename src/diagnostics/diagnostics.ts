@@ -221,8 +221,10 @@ export class Diagnostics {
 
   /** Finish the analyses under way (their events come before this resolves) and stop. */
   async stop(): Promise<void> {
-    // A stall that ends the run (its last job blocked, then returned) has no later tick to see it.
-    if (this.#watching) this.#checkLag();
+    // A stall that ends the run (its last job blocked, then returned) has no later tick to see
+    // it: check now, but only for a job's synchronous part that was timed (the rest of the gap
+    // may be gather's own end of run).
+    if (this.#watching) this.#checkLag(true);
     clearInterval(this.#timer);
     this.#watching = false;
     this.#restoreTimers?.();
@@ -236,12 +238,14 @@ export class Diagnostics {
   }
 
   /** How long since the monitor last ran: longer than its period and the threshold is a stall. */
-  #checkLag(): void {
+  #checkLag(timedOnly = false): void {
     const now = performance.now();
     const period = this.#period;
     const gap = now - this.#lastTick;
     this.#lastTick = now;
     if (gap - period < this.#thresholdMs) return;
+    const from = now - gap;
+    if (timedOnly && !this.#prologues.some((p) => p.end >= from && p.start <= now)) return;
     // Jobs running now, and jobs that ended during the stall (their last act may have been it).
     const since = performance.timeOrigin + now - gap - 1;
     const ended = this.#endedJobs.filter((_, k) => this.#endedAt[k]! >= since);
