@@ -8,7 +8,8 @@
  * @module
  */
 
-import { globToRegExp, isGlob, join, normalize, relative } from "../deps/path.ts";
+import { join, normalize, relative } from "../deps/path.ts";
+import { globToRegExp, isGlob } from "../deps/path_glob.ts";
 import type { Listing } from "./stat_index.ts";
 
 /** A glob that resolves outside the project root. */

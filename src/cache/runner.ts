@@ -19,6 +19,7 @@ import type { CodeContext } from "./code.ts";
 import { decodeValue, encodeValue, UnstorableError } from "./codec.ts";
 import { GlobOutsideRootError, type ParsedGlob, parseGlob, Walker } from "./glob.ts";
 import { CACHE_FORMAT, explain, keyOf, type KeyParts } from "./key.ts";
+import { recordRun } from "./maintenance.ts";
 import { restoreOutputs, saveOutputs } from "./outputs.ts";
 import { sha256, StatIndex } from "./stat_index.ts";
 import {
@@ -192,6 +193,21 @@ export class CachingRunner implements JobRunner {
     const inner = this.#inner!;
     if (!job.cache || !this.#globs.has(job.name)) return withCache(inner.start(job, input), "off");
     return new CachedRun(this, job, input);
+  }
+
+  /**
+   * After the run: record its hits and misses, and prune the cache if it may
+   * have passed its size cap.
+   *
+   * @param maxBytes The cap. @default {5 GB}
+   */
+  async finish(maxBytes?: number): Promise<void> {
+    if (this.#mode === "dry") return;
+    try {
+      await recordRun(this.#options.store.dir, this.counts, maxBytes);
+    } catch (error) {
+      this.#warnOnce("prune", `the cache could not be pruned: ${(error as Error).message}`);
+    }
   }
 
   /** Wait for the inner runner and pending writes; write the stat index back. */

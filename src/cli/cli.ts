@@ -13,11 +13,11 @@ import { selectReporter } from "../reporters/select.ts";
 import type { TerminalSize } from "../reporters/tty.ts";
 import { projectRoot } from "../cache/root.ts";
 import { dirname, fromFileUrl, join, resolve } from "../deps/path.ts";
-import { type CachePlace, planRun } from "../session/plan.ts";
+import { attachCache, type CachePlace, planRun } from "../session/plan.ts";
 import { runSession } from "../session/session.ts";
 import type { Shutdown } from "../session/signals.ts";
 import { VERSION } from "../version.ts";
-import { parseSize } from "./cache_command.ts";
+import { parseSize } from "./size.ts";
 import { EXIT } from "./exit_codes.ts";
 import { dryRun, graphToDot, listJobs } from "./inspect.ts";
 import { type CliOptions, HELP } from "./options.ts";
@@ -81,11 +81,12 @@ export async function runCli(options: CliOptions, env: CliEnv): Promise<number> 
   if (options.mode === "list") return print(listJobs(tasks.specs, tasks.defaults));
   const targets = options.targets.length > 0 ? options.targets : tasks.defaults;
   const cache = cachePlace(options, tasks.url, env.denoDir);
+  const source = `"${options.file}"`;
   const plan = planRun(tasks.specs, tasks.names, targets, {
-    source: `"${options.file}"`,
+    source,
     ...(options.history ? { history: { path: ".gather/history.json", key: tasks.url } } : {}),
-    ...(cache === undefined ? {} : { cache }),
   });
+  if (cache) await attachCache(plan, cache, source);
   if (options.mode === "graph") return print(graphToDot(plan.graph));
   if (options.mode === "dry-run") {
     return print(await dryRun(plan.graph, options.concurrency, plan.cache));

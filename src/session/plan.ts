@@ -7,11 +7,7 @@
 
 import { buildGraph, type Graph } from "../engine/graph.ts";
 import type { JobNames } from "../load/resolve.ts";
-import { rememberedCodeContext } from "../cache/code.ts";
-import { sha256 } from "../cache/stat_index.ts";
-import { type CacheMode, CachingRunner } from "../cache/runner.ts";
-import { LocalStore } from "../cache/store.ts";
-import { fromFileUrl, relative } from "../deps/path.ts";
+import type { CacheMode, CachingRunner } from "../cache/runner.ts";
 import { History } from "../state/history.ts";
 import type { JobSpec } from "../types.ts";
 
@@ -45,8 +41,6 @@ export interface PlanOptions {
   source: string;
   /** Read remembered durations from here. @default {no history} */
   history?: HistoryPlace;
-  /** Use the result cache. @default {no cache} */
-  cache?: CachePlace;
 }
 
 /** A run ready to start. */
@@ -100,44 +94,22 @@ export function planRun(
   });
   const plan: RunPlan = { graph, names };
   if (history) plan.history = history;
-  const cache = options.cache && prepareCache(graph.jobs, options.cache, options.source);
-  if (cache) plan.cache = cache;
   return plan;
 }
 
 /**
- * The cache for a graph: its code context hashed, its jobs' globs checked.
+ * Put the cache in front of a planned run, when some of its jobs are cached.
+ * The cache's modules (and `node:crypto`) are loaded only then: a run
+ * without cached jobs does not pay for them at start-up.
  *
- * @throws {GatherError} When a glob leaves the project root.
+ * @param plan The planned run.
+ * @param place Where and how to use the cache.
+ * @param source Where the jobs come from, for messages.
+ * @throws {GatherError} When a cached job's glob leaves the project root.
  */
-function prepareCache(
-  jobs: readonly JobSpec[],
-  place: CachePlace,
-  source: string,
-): CachingRunner | undefined {
-  const cached = jobs.filter((spec) => spec.cache !== undefined);
-  if (cached.length === 0) return undefined;
-  const root = place.root;
-  const store = new LocalStore(place.dir);
-  const context = place.taskFile === undefined
-    ? { hash: "", modules: {} }
-    : rememberedCodeContext(store.memoPath(`context-${sha256(place.taskFile)}`), {
-      taskFile: place.taskFile,
-      jobTexts: cached.map((spec) => spec.cache!.code ?? spec.fn.toString()),
-      root,
-      denoDir: place.denoDir,
-    });
-  const taskId = place.taskFile?.startsWith("file:")
-    ? relative(root, fromFileUrl(place.taskFile))
-    : place.taskFile ?? "run()";
-  const caching = new CachingRunner({
-    store,
-    root,
-    context,
-    taskId,
-    mode: place.mode,
-    ...(place.explain === undefined ? {} : { explain: place.explain }),
-  });
-  caching.check(cached, source);
-  return caching;
+export async function attachCache(plan: RunPlan, place: CachePlace, source: string): Promise<void> {
+  if (!plan.graph.jobs.some((spec) => spec.cache !== undefined)) return;
+  const { prepareCache } = await import("../cache/setup.ts");
+  const cache = prepareCache(plan.graph.jobs, place, source);
+  if (cache) plan.cache = cache;
 }

@@ -11,7 +11,7 @@ import { resolveJobs } from "../load/resolve.ts";
 import type { CacheStatus, Duration, FailurePolicy, Job, JobStatus, RunStatus } from "../types.ts";
 import { projectRoot } from "../cache/root.ts";
 import { join, resolve } from "../deps/path.ts";
-import { type CachePlace, planRun } from "./plan.ts";
+import { attachCache, type CachePlace, planRun } from "./plan.ts";
 import { runSession, type SessionOptions } from "./session.ts";
 
 /** What `run()`'s diagnostics watch. */
@@ -176,7 +176,6 @@ export function run(jobs: JobSelection, options: RunOptions = {}): Promise<RunRe
   const plan = planRun(specs, names, targets, {
     source: "run()",
     ...(history === undefined ? {} : { history }),
-    ...(cache === undefined ? {} : { cache }),
   });
   const session: SessionOptions = {};
   if (options.concurrency !== undefined) session.concurrency = options.concurrency;
@@ -195,7 +194,8 @@ export function run(jobs: JobSelection, options: RunOptions = {}): Promise<RunRe
         : { stallThresholdMs: parseDuration(asked.stallThreshold) }),
     };
   }
-  return runSession(plan, session).then((result) => ({
+  const ready = cache ? attachCache(plan, cache, "run()") : Promise.resolve();
+  return ready.then(() => runSession(plan, session)).then((result) => ({
     status: result.status,
     durationMs: result.durationMs,
     jobs: result.jobs,

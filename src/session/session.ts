@@ -15,7 +15,6 @@ import { JobScope } from "../engine/scope.ts";
 import type { DiagnosticEvent, EventSink, GatherEvent } from "../events.ts";
 import type { Reporter } from "../reporters/reporter.ts";
 import type { FailurePolicy } from "../types.ts";
-import { recordRun } from "../cache/maintenance.ts";
 import { Cleanup } from "./cleanup.ts";
 import type { RunPlan } from "./plan.ts";
 
@@ -149,16 +148,7 @@ export async function runSession(
       ...(options.forceSignal === undefined ? {} : { forceSignal: options.forceSignal }),
       ...(instrument === undefined ? {} : { instrument }),
     });
-    if (plan.cache) {
-      await recordRun(plan.cache.store.dir, plan.cache.counts, options.cacheMaxBytes).catch(
-        (error) =>
-          emit({
-            type: "warning",
-            time: Date.now(),
-            message: `the cache could not be pruned: ${(error as Error).message}`,
-          }),
-      );
-    }
+    await plan.cache?.finish(options.cacheMaxBytes);
     if (plan.history) {
       const durations = new Map(
         result.jobs.filter((job) => job.status === "ok").map((job) => [job.name, job.durationMs]),
