@@ -103,7 +103,8 @@ export function writeProject(
       );
     }
   }
-  const command = (job: CacheJob) => `cat src/${job.name}/*.txt > ${job.output}`;
+  // `sort`, not `cat`: a real process in every tool (deno task runs `cat` inside its own shell).
+  const command = (job: CacheJob) => `sort src/${job.name}/*.txt > ${job.output}`;
   const write = (name: string, text: string) => Deno.writeTextFileSync(join(dir, name), text);
   switch (tool) {
     case "gather": {
@@ -145,10 +146,10 @@ export function writeProject(
       break;
     }
     case "ninja": {
-      let text = "rule cat\n  command = cat $in > $out\n";
+      let text = "rule sort\n  command = sort $in > $out\n";
       for (const job of project.jobs) {
         const deps = job.deps.map((d) => `out/${d}.txt`).join(" ");
-        text += `build ${job.output}: cat ${job.inputs.join(" ")}${deps ? ` | ${deps}` : ""}\n`;
+        text += `build ${job.output}: sort ${job.inputs.join(" ")}${deps ? ` | ${deps}` : ""}\n`;
       }
       text += `build all: phony ${
         project.sinks.map((n) => `out/${n}.txt`).join(" ")

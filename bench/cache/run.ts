@@ -115,7 +115,7 @@ export async function runCacheBench(env: BenchEnv, options: CacheBenchOptions): 
     title:
       `Incremental runs: ${options.jobs} jobs × ${options.files} inputs, layered DAG, cold / no-op / one input changed`,
     notes: [
-      `${options.layers} layers; each job cats its ${options.files} inputs (1-4 KB) into one output; -j 2 for every tool`,
+      `${options.layers} layers; each job sorts its ${options.files} inputs (1-4 KB) into one output; -j 2 for every tool`,
       `one change: an input of ${changed.name} (layer ${
         Math.floor(project.jobs.indexOf(changed) / Math.ceil(options.jobs / options.layers)) + 1
       }): ${affected.size} jobs must rerun`,

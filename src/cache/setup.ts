@@ -9,7 +9,7 @@ import { fromFileUrl, relative } from "../deps/path.ts";
 import type { JobSpec } from "../types.ts";
 import { rememberedCodeContext } from "./code.ts";
 import { type CacheMode, CachingRunner } from "./runner.ts";
-import { sha256 } from "./stat_index.ts";
+import { lazyHasher, nameFor } from "./hash.ts";
 import { LocalStore } from "./store.ts";
 
 /** Where and how a run uses the cache (the same shape as the session's `CachePlace`). */
@@ -29,38 +29,48 @@ export interface CacheSetup {
 }
 
 /**
- * The cache for a graph: its code context hashed, its jobs' globs checked.
+ * The cache for a graph: its code context hashed (or remembered), its jobs'
+ * globs checked. The code context takes every cached job of the task file,
+ * not only the selected ones: a job's key must not depend on which other
+ * jobs were asked for.
  *
+ * @param all Every job the jobs were loaded with.
  * @param jobs The run's jobs.
  * @param place Where and how to use the cache.
  * @param source Where the jobs come from, for messages.
- * @returns The cache, or `undefined` when no job is cached.
+ * @returns The cache, or `undefined` when no job of the run is cached.
  * @throws {GatherError} When a glob leaves the project root.
  */
-export function prepareCache(
+export async function prepareCache(
+  all: Iterable<JobSpec>,
   jobs: readonly JobSpec[],
   place: CacheSetup,
   source: string,
-): CachingRunner | undefined {
+): Promise<CachingRunner | undefined> {
   const cached = jobs.filter((spec) => spec.cache !== undefined);
   if (cached.length === 0) return undefined;
   const root = place.root;
-  const store = new LocalStore(place.dir);
+  const hasher = lazyHasher();
+  const store = new LocalStore(place.dir, hasher);
+  const declared = [...all].filter((spec) => spec.cache !== undefined);
+  const texts = declared.map((spec) => spec.cache!.code ?? spec.fn.toString());
   const context = place.taskFile === undefined
-    ? { hash: "", modules: {} }
-    : rememberedCodeContext(store.memoPath(`context-${sha256(place.taskFile)}`), {
+    ? { hash: "", modules: {}, codes: [] }
+    : await rememberedCodeContext(store.memoPath(`context-${nameFor(place.taskFile)}`), {
       taskFile: place.taskFile,
-      jobTexts: cached.map((spec) => spec.cache!.code ?? spec.fn.toString()),
+      jobTexts: texts,
       root,
       denoDir: place.denoDir,
-    });
+    }, hasher);
+  const codes = new Map(declared.map((spec, i) => [spec.name, context.codes[i]]));
   const taskId = place.taskFile?.startsWith("file:")
     ? relative(root, fromFileUrl(place.taskFile))
     : place.taskFile ?? "run()";
   const caching = new CachingRunner({
     store,
     root,
-    context,
+    context: context.modules,
+    codes,
     taskId,
     mode: place.mode,
     ...(place.explain === undefined ? {} : { explain: place.explain }),

@@ -86,7 +86,7 @@ export async function runCli(options: CliOptions, env: CliEnv): Promise<number> 
     source,
     ...(options.history ? { history: { path: ".gather/history.json", key: tasks.url } } : {}),
   });
-  if (cache) await attachCache(plan, cache, source);
+  if (cache) await attachCache(plan, tasks.specs, cache, source);
   if (options.mode === "graph") return print(graphToDot(plan.graph));
   if (options.mode === "dry-run") {
     return print(await dryRun(plan.graph, options.concurrency, plan.cache));

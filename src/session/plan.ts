@@ -103,13 +103,19 @@ export function planRun(
  * without cached jobs does not pay for them at start-up.
  *
  * @param plan The planned run.
+ * @param all Every job the run's jobs were loaded with (the task file's).
  * @param place Where and how to use the cache.
  * @param source Where the jobs come from, for messages.
  * @throws {GatherError} When a cached job's glob leaves the project root.
  */
-export async function attachCache(plan: RunPlan, place: CachePlace, source: string): Promise<void> {
+export async function attachCache(
+  plan: RunPlan,
+  all: ReadonlyMap<string, JobSpec>,
+  place: CachePlace,
+  source: string,
+): Promise<void> {
   if (!plan.graph.jobs.some((spec) => spec.cache !== undefined)) return;
   const { prepareCache } = await import("../cache/setup.ts");
-  const cache = prepareCache(plan.graph.jobs, place, source);
+  const cache = await prepareCache(all.values(), plan.graph.jobs, place, source);
   if (cache) plan.cache = cache;
 }

@@ -194,7 +194,7 @@ export function run(jobs: JobSelection, options: RunOptions = {}): Promise<RunRe
         : { stallThresholdMs: parseDuration(asked.stallThreshold) }),
     };
   }
-  const ready = cache ? attachCache(plan, cache, "run()") : Promise.resolve();
+  const ready = cache ? attachCache(plan, specs, cache, "run()") : Promise.resolve();
   return ready.then(() => runSession(plan, session)).then((result) => ({
     status: result.status,
     durationMs: result.durationMs,
