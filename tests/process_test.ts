@@ -171,3 +171,11 @@ Deno.test("ctx.exec looks the program up on the PATH it passes to the command", 
     await Deno.remove(bin, { recursive: true });
   }
 });
+
+Deno.test("ctx.sh passes backslashes to the shell as typed: sed back-references, printf escapes", async () => {
+  const swap = job(async (ctx) => (await ctx.sh`echo a-b | sed -E 's/(a)-(b)/\2-\1/'`).stdout);
+  const escape = job(async (ctx) => (await ctx.sh`printf '\033|\t|%s\n' ${"x"}`).stdout);
+  const report = await run({ swap, escape });
+  assertEquals(report.jobs.map((j) => j.error?.message), [undefined, undefined]);
+  assertEquals(report.jobs.map((j) => j.result), ["b-a\n", "\x1b|\t|x\n"]);
+});
