@@ -213,3 +213,21 @@ Deno.test("gather on SIGINT while the task file loads starts no job and exits 13
     await Deno.remove(ready).catch(() => {});
   }
 });
+
+Deno.test("gather on a second SIGINT says how long it really waited for a job that ignores cancellation", async () => {
+  const run = new LiveGather(["-f", SIGNALS, "stubborn", "--grace", "20s"]);
+  await run.waitFor(logged("stubborn", "stubborn started"));
+  run.kill("SIGINT");
+  await run.waitFor((events) => events.some((e) => e.type === "run:cancel"));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  run.kill("SIGINT");
+  const result = await run.result();
+  assertEquals(result.code, 130);
+  const diagnostic = result.events.find((e) =>
+    e.type === "diagnostic" && e.kind === "ignored-cancellation"
+  );
+  const message = diagnostic && "message" in diagnostic ? diagnostic.message : "";
+  const waited = Number(message.match(/still running (\d+)ms after/)?.[1]);
+  assert(waited >= 250 && waited < 5_000, message);
+  assertStringIncludes(message, "when told to stop at once");
+});

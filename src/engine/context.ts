@@ -9,7 +9,7 @@ import { pooledMap } from "../deps/async_pool.ts";
 import type { EventSink } from "../events.ts";
 import { isJob } from "../job.ts";
 import { offload } from "../process/offload.ts";
-import { runCommand } from "../process/command.ts";
+import { runCommand, shortCommand } from "../process/command.ts";
 import { shellCommand } from "../process/shell.ts";
 import type { Spawner } from "../process/spawn.ts";
 import type {
@@ -271,7 +271,7 @@ class Context implements JobContext {
         display,
         ...options,
       }),
-      `${what} "${display}"`,
+      `${what} "${shortCommand(display)}"`,
     );
   }
 

@@ -31,9 +31,49 @@ export interface RunCommandOptions {
   display?: string;
   /** Starts it; one per run. @default {a new spawner} */
   spawner?: Spawner;
+  /** How much of each stream the result keeps: its last this many characters. @default {OUTPUT_TAIL_CHARS} */
+  maxOutputChars?: number;
 }
 
 const STDERR_TAIL = 10;
+
+/**
+ * How much of each stream a {@linkcode CommandResult} keeps: its last 64 Mi
+ * characters. Every line still streams to the job's log; the bound keeps a
+ * command with gigabytes of output from failing on JavaScript's string limit
+ * (about 512 Mi characters).
+ */
+export const OUTPUT_TAIL_CHARS = 64 * 1024 * 1024;
+
+/** How many characters of one output line are kept in memory; the rest of a longer line is counted and cut. */
+export const MAX_LINE_CHARS = 1024 * 1024;
+
+/** How many characters of a command an error message shows. */
+const SHOWN_COMMAND_CHARS = 300;
+
+/**
+ * A command as an error message shows it: at most a few hundred characters,
+ * NUL bytes written as `\0`.
+ *
+ * @param display The command as a person would type it.
+ * @returns It, cut with a count of what was left out when it is long.
+ *
+ * @example Usage
+ * ```ts
+ * import { shortCommand } from "./command.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(shortCommand("echo hi"), "echo hi");
+ * assertEquals(shortCommand("echo " + "x".repeat(1000)).endsWith("… (705 more characters)"), true);
+ * ```
+ */
+export function shortCommand(display: string): string {
+  const text = display.replaceAll("\0", "\\0");
+  if (text.length <= SHOWN_COMMAND_CHARS) return text;
+  return `${text.slice(0, SHOWN_COMMAND_CHARS)} … (${
+    text.length - SHOWN_COMMAND_CHARS
+  } more characters)`;
+}
 
 /**
  * Run a command in a new process group and wait for it and its output.
@@ -59,17 +99,27 @@ export async function runCommand(
 ): Promise<CommandResult> {
   const { signal, forceSignal, graceMs = 5000, onLine } = options;
   signal?.throwIfAborted();
-  const display = options.display ?? argv.join(" ");
-  const stdout: string[] = [];
-  const stderr: string[] = [];
+  const display = shortCommand(options.display ?? argv.join(" "));
+  const nul = argv.findIndex((arg) => arg.includes("\0"));
+  if (nul >= 0) {
+    throw new GatherError(
+      "COMMAND_FAILED",
+      `Cannot run "${display}": ${
+        nul === 0 ? "the program name" : `argument ${nul}`
+      } holds a NUL byte, which no program can receive; remove it, or pass such data in a file`,
+    );
+  }
+  const maxOutput = options.maxOutputChars ?? OUTPUT_TAIL_CHARS;
+  const stdout = new OutputTail(maxOutput);
+  const stderr = new OutputTail(maxOutput);
   const stderrLines: string[] = [];
   const lines = {
-    stdout: new LineSplitter(stdout, (line) => onLine?.(line, "stdout")),
+    stdout: new LineSplitter(stdout, (line) => onLine?.(line, "stdout"), MAX_LINE_CHARS),
     stderr: new LineSplitter(stderr, (line) => {
       stderrLines.push(line);
       if (stderrLines.length > STDERR_TAIL) stderrLines.shift();
       onLine?.(line, "stderr");
-    }),
+    }, MAX_LINE_CHARS),
   };
   const spawner = options.spawner ?? createSpawner();
   let child: SpawnedChild;
@@ -119,7 +169,7 @@ export async function runCommand(
   }
   if (signal?.aborted) throw signal.reason;
   const code = status.code;
-  const result = { code, stdout: stdout.join(""), stderr: stderr.join("") };
+  const result = { code, stdout: stdout.text(), stderr: stderr.text() };
   if (code !== 0) {
     const tail = stderrLines;
     const how = status.signal === null ? `exit code ${code}` : `signal ${status.signal}`;
@@ -132,20 +182,27 @@ export async function runCommand(
 }
 
 /**
- * Turns a pipe's bytes into text: keeps every chunk in `text`, and hands each
- * line to `each` (a final line without a newline too; `\r\n` ends a line as
- * `\n` does). Plain code: chaining `TextDecoderStream` and `TextLineStream`
- * cost three stream transforms per pipe, 10 % of a run of 1,000 short commands.
+ * Turns a pipe's bytes into text: keeps the last `maxText` characters of it,
+ * and hands each line to `each` (a final line without a newline too; `\r\n`
+ * ends a line as `\n` does). Linear in the output: each chunk is searched
+ * once, and a line that spans chunks is kept as pieces, at most `maxLine`
+ * characters of it (the rest is counted, not kept). Plain code: chaining
+ * `TextDecoderStream` and `TextLineStream` cost three stream transforms per
+ * pipe, 10 % of a run of 1,000 short commands.
  */
 class LineSplitter {
   #decoder = new TextDecoder();
-  #partial = "";
-  #text: string[];
+  #pieces: string[] = [];
+  #pieceChars = 0;
+  #cutChars = 0;
+  #text: OutputTail;
   #each: (line: string) => void;
+  #maxLine: number;
 
-  constructor(text: string[], each: (line: string) => void) {
+  constructor(text: OutputTail, each: (line: string) => void, maxLine: number) {
     this.#text = text;
     this.#each = each;
+    this.#maxLine = maxLine;
   }
 
   push(bytes: Uint8Array): void {
@@ -154,22 +211,73 @@ class LineSplitter {
 
   end(): void {
     this.#split(this.#decoder.decode());
-    const rest = this.#partial;
-    this.#partial = "";
-    if (rest !== "") this.#each(rest.endsWith("\r") ? rest.slice(0, -1) : rest);
+    if (this.#pieceChars > 0 || this.#cutChars > 0) this.#emit("");
   }
 
   #split(chunk: string): void {
     if (chunk === "") return;
     this.#text.push(chunk);
-    let data = this.#partial + chunk;
-    let at = data.indexOf("\n");
-    while (at >= 0) {
-      this.#each(data.charCodeAt(at - 1) === 13 ? data.slice(0, at - 1) : data.slice(0, at));
-      data = data.slice(at + 1);
-      at = data.indexOf("\n");
+    let start = 0;
+    for (let at = chunk.indexOf("\n"); at >= 0; at = chunk.indexOf("\n", start)) {
+      this.#emit(chunk.slice(start, at));
+      start = at + 1;
     }
-    this.#partial = data;
+    if (start < chunk.length) this.#keep(start === 0 ? chunk : chunk.slice(start));
+  }
+
+  /** Hold the start of a line that has no newline yet, up to the bound. */
+  #keep(piece: string): void {
+    const room = this.#maxLine - this.#pieceChars;
+    if (room <= 0) {
+      this.#cutChars += piece.length;
+      return;
+    }
+    const kept = piece.length <= room ? piece : piece.slice(0, room);
+    this.#pieces.push(kept);
+    this.#pieceChars += kept.length;
+    this.#cutChars += piece.length - kept.length;
+  }
+
+  /** A line ends with `last`: hand it on, whole or cut. */
+  #emit(last: string): void {
+    let line = last;
+    if (this.#pieceChars > 0 || this.#cutChars > 0) {
+      this.#keep(last);
+      line = this.#pieces.join("");
+      const cut = this.#cutChars;
+      this.#pieces = [];
+      this.#pieceChars = 0;
+      this.#cutChars = 0;
+      if (cut > 0) {
+        this.#each(`${line} … (line cut: ${cut} more characters)`);
+        return;
+      }
+    }
+    this.#each(line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line);
+  }
+}
+
+/** The last `max` characters of a stream's text, kept as the chunks that hold them. */
+class OutputTail {
+  #chunks: string[] = [];
+  #chars = 0;
+  #max: number;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  push(chunk: string): void {
+    this.#chunks.push(chunk);
+    this.#chars += chunk.length;
+    while (this.#chunks.length > 1 && this.#chars - this.#chunks[0]!.length >= this.#max) {
+      this.#chars -= this.#chunks.shift()!.length;
+    }
+  }
+
+  text(): string {
+    const all = this.#chunks.join("");
+    return all.length > this.#max ? all.slice(all.length - this.#max) : all;
   }
 }
 

@@ -116,12 +116,17 @@ type Libc = Omit<Deno.DynamicLibrary<typeof SYMBOLS>["symbols"], "environ"> & {
   environ: Deno.UnsafePointerView;
 };
 
-/** Linux's signal numbers (the same on x86-64 and arm64), for the signals gather meets. */
+/**
+ * Linux's signal numbers, all 31 standard ones (the same on x86-64 and arm64;
+ * SIGIOT, SIGPOLL and SIGUNUSED are other names of 6, 29 and 31). Real-time
+ * signals 34 to 64 are named `SIGRTMIN+n` by {@linkcode decodeStatus}.
+ */
 export const SIGNALS = {
   SIGHUP: 1,
   SIGINT: 2,
   SIGQUIT: 3,
   SIGILL: 4,
+  SIGTRAP: 5,
   SIGABRT: 6,
   SIGBUS: 7,
   SIGFPE: 8,
@@ -132,7 +137,22 @@ export const SIGNALS = {
   SIGPIPE: 13,
   SIGALRM: 14,
   SIGTERM: 15,
+  SIGSTKFLT: 16,
+  SIGCHLD: 17,
   SIGCONT: 18,
+  SIGSTOP: 19,
+  SIGTSTP: 20,
+  SIGTTIN: 21,
+  SIGTTOU: 22,
+  SIGURG: 23,
+  SIGXCPU: 24,
+  SIGXFSZ: 25,
+  SIGVTALRM: 26,
+  SIGPROF: 27,
+  SIGWINCH: 28,
+  SIGIO: 29,
+  SIGPWR: 30,
+  SIGSYS: 31,
 } as const;
 
 const SIGNAL_NAMES = new Map<number, string>(
@@ -369,7 +389,30 @@ async function waitBlocking(libc: Libc, pid: number): Promise<ExitStatus> {
 export function decodeStatus(word: number): ExitStatus {
   const signal = word & 0x7f;
   if (signal === 0) return { code: (word >> 8) & 0xff, signal: null };
-  return { code: 128 + signal, signal: SIGNAL_NAMES.get(signal) ?? `signal ${signal}` };
+  return { code: 128 + signal, signal: signalName(signal) };
+}
+
+/**
+ * The name of a Linux signal number.
+ *
+ * @param signal The number.
+ * @returns `SIGTERM` for 15, `SIGRTMIN+2` for 36, `signal 99` for a number Linux does not have.
+ *
+ * @example Usage
+ * ```ts
+ * import { signalName } from "./posix_spawn.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(signalName(31), "SIGSYS");
+ * assertEquals(signalName(64), "SIGRTMAX");
+ * ```
+ */
+export function signalName(signal: number): string {
+  const known = SIGNAL_NAMES.get(signal);
+  if (known !== undefined) return known;
+  if (signal === 64) return "SIGRTMAX";
+  if (signal >= 34 && signal < 64) return signal === 34 ? "SIGRTMIN" : `SIGRTMIN+${signal - 34}`;
+  return `signal ${signal}`;
 }
 
 /**

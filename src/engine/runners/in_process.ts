@@ -304,20 +304,23 @@ class RunningJob implements JobRun {
         settle();
       };
       abort.onAbort = (reason) => {
-        const giveUp = () =>
+        const cancelledAt = Date.now();
+        // After the grace period, or sooner when told to stop waiting (a second Ctrl-C).
+        const giveUp = (forced: boolean) =>
           finish(() => {
             this.#ignoredCancellation = true;
+            const waited = forced ? Math.round(Date.now() - cancelledAt) : env.graceMs;
             this.#diagnose(
               "ignored-cancellation",
-              `Job "${name}" was still running ${env.graceMs}ms after it was cancelled (${
+              `Job "${name}" was still running ${waited}ms after it was cancelled (${
                 reason instanceof Error ? reason.message : "cancelled"
-              }); gather stopped waiting for it`,
+              }); gather stopped waiting for it${forced ? " when told to stop at once" : ""}`,
               "pass ctx.signal on to fetch, ctx.sh, delay and every other wait, or check ctx.signal.aborted in loops",
             );
             reject(reason);
           });
-        this.#stopWaiting = giveUp;
-        graceTimer = setTimeout(giveUp, env.graceMs);
+        this.#stopWaiting = () => giveUp(true);
+        graceTimer = setTimeout(() => giveUp(false), env.graceMs);
       };
       if (timeoutMs !== undefined) {
         timer = setTimeout(() => {
