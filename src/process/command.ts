@@ -154,6 +154,7 @@ export async function runCommand(
         child.status.then(() => tree.stop()),
       ]);
       await tree.gone;
+      spawner.release(child.pid);
       return status;
     } finally {
       signal?.removeEventListener("abort", onAbort);

@@ -53,6 +53,16 @@ export interface Spawner {
    * @returns Whether the group had a process to receive it.
    */
   signalGroup(pgid: number, signal: GroupSignal): boolean;
+  /** The process groups started and not yet known to be gone (released). */
+  readonly groups: ReadonlySet<number>;
+  /**
+   * Forget a group: its command ended and no member of it is left.
+   *
+   * @param pgid The group.
+   */
+  release(pgid: number): void;
+  /** SIGKILL every group not yet released, now: the last resort when gather must end at once. */
+  killAll(): void;
 }
 
 /** Options of {@linkcode createSpawner}. */
@@ -90,10 +100,20 @@ export interface SpawnerOptions {
 export function createSpawner(options: SpawnerOptions = {}): Spawner {
   const route = options.route ?? (Deno.env.get("GATHER_SPAWN") === "command" ? "command" : "auto");
   const posix = route === "auto" ? loadPosixSpawn() : undefined;
+  const groups = new Set<number>();
   return {
     route: posix ? "posix_spawn" : "command",
-    spawn: (argv, spawnOptions = {}) => spawnChild(posix, argv, spawnOptions),
+    spawn: (argv, spawnOptions = {}) =>
+      spawnChild(posix, argv, spawnOptions).then((child) => {
+        groups.add(child.pid);
+        return child;
+      }),
     signalGroup: (pgid, signal) => signalGroup(posix, pgid, signal),
+    groups,
+    release: (pgid) => void groups.delete(pgid),
+    killAll: () => {
+      for (const pgid of groups) signalGroup(posix, pgid, "SIGKILL");
+    },
   };
 }
 

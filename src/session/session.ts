@@ -15,7 +15,9 @@ import { JobScope } from "../engine/scope.ts";
 import type { DiagnosticEvent, EventSink, GatherEvent } from "../events.ts";
 import type { Reporter } from "../reporters/reporter.ts";
 import type { FailurePolicy } from "../types.ts";
+import { createSpawner } from "../process/spawn.ts";
 import { Cleanup } from "./cleanup.ts";
+import { guardExit } from "./exit_guard.ts";
 import type { RunPlan } from "./plan.ts";
 
 /** How the diagnostics watch a run. */
@@ -127,8 +129,15 @@ export async function runSession(
     if (options.captureConsole) {
       cleanup.defer(captureConsole(console, scope, emit, options.captureConsole.fallback));
     }
+    const spawner = createSpawner();
+    // A job calling Deno.exit() fails; an exit from outside every job still leaves nothing behind.
+    cleanup.defer(guardExit(scope, () => {
+      spawner.killAll();
+      reporter?.close();
+    }));
     const runner = new InProcessRunner({
       scope,
+      spawner,
       emit,
       nameOf: (handle) => names.get(handle),
       ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
