@@ -47,3 +47,34 @@ Deno.test("Deno.exit() from code outside every job still kills the run's process
   assertEquals(result.code, 4);
   assertEquals(await liveProcesses(mark), []);
 });
+
+Deno.test("an embedded run() cancels on Ctrl-C, kills its trees, and gives the signal back after", async () => {
+  const mark = uniqueSleep();
+  const host = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${FIXTURES}embedded.ts`],
+    env: { MARK: mark },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const lines = host.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let stdout = "";
+  const readUntil = async (text: string) => {
+    while (!stdout.includes(text)) {
+      const { value, done } = await lines.read();
+      if (done) throw new Error(`ended before "${text}": ${stdout}`);
+      stdout += value;
+    }
+  };
+  await readUntil("tree started");
+  await until(async () => (await liveProcesses(mark)).length >= 2);
+  host.kill("SIGINT");
+  await readUntil("status cancelled");
+  assertEquals(await liveProcesses(mark), []);
+  // run() has returned and removed its listeners: Ctrl-C ends the program as usual.
+  host.kill("SIGINT");
+  const status = await host.status;
+  assertEquals(status.signal, "SIGINT");
+  lines.releaseLock();
+  await host.stdout.cancel().catch(() => {});
+  await host.stderr.cancel();
+});
