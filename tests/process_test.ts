@@ -233,3 +233,15 @@ Deno.test("runCommand() names every Linux signal that kills a command", async ()
   assertEquals(decodeStatus(30), { code: 158, signal: "SIGPWR" });
   assertEquals(decodeStatus(35), { code: 163, signal: "SIGRTMIN+1" });
 });
+
+Deno.test("run(): a process that left its group and holds the output is found and stopped", async () => {
+  const seconds = uniqueSleep();
+  const holder = job(async (ctx) => {
+    await ctx.sh`sh -c ${`setsid sleep ${seconds} & echo started`}`;
+  });
+  const started = performance.now();
+  const report = await run({ holder });
+  assertEquals(report.status, "ok");
+  assertLess(performance.now() - started, 3_000);
+  assertEquals(await liveProcesses(`sleep ${seconds}`), []);
+});

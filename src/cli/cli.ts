@@ -119,6 +119,7 @@ export async function runCli(options: CliOptions, env: CliEnv): Promise<number> 
     signal: shutdown.interrupt.signal,
     forceSignal: shutdown.force.signal,
     reporter,
+    adoptOrphans: true,
     diagnostics: {
       stalls: options.diagnostics,
       stallThresholdMs: options.stallThresholdMs,

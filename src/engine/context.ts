@@ -30,6 +30,8 @@ export interface WorkTracker {
   pending: Map<Promise<unknown>, string> | undefined;
   /** The task group of `ctx.spawn`, once used. */
   group: TaskGroup | undefined;
+  /** What holds a finished command's output open, when a process that left its group does. */
+  heldOpen?: string | undefined;
 }
 
 /** What the scheduler gives each context. */
@@ -268,6 +270,7 @@ class Context implements JobContext {
         registry: env.process.registry,
         spawner: env.process.spawner,
         onLine: (text, stream) => this.#line(text, stream),
+        onHeldOpen: (holder) => env.tracker.heldOpen = `${what} ${holder}`,
         display,
         ...options,
       }),

@@ -9,7 +9,8 @@
 
 import { GatherError } from "../errors.ts";
 import type { CommandResult } from "../types.ts";
-import { createSpawner, type ExitStatus, type SpawnedChild, type Spawner } from "./spawn.ts";
+import { ProcessTree } from "./process_tree.ts";
+import { createSpawner, type ExitStatus, type MarkedChild, type Spawner } from "./spawn.ts";
 
 /** Options of {@linkcode runCommand}. */
 export interface RunCommandOptions {
@@ -31,11 +32,19 @@ export interface RunCommandOptions {
   display?: string;
   /** Starts it; one per run. @default {a new spawner} */
   spawner?: Spawner;
+  /**
+   * Told when the command and its process group are gone but its output is
+   * still held open, by a process that left the group (`setsid`, a daemon):
+   * what holds it, for a diagnostic.
+   */
+  onHeldOpen?: (what: string) => void;
   /** How much of each stream the result keeps: its last this many characters. @default {OUTPUT_TAIL_CHARS} */
   maxOutputChars?: number;
 }
 
 const STDERR_TAIL = 10;
+/** How long output may stay open after a command and its group are gone before gather looks for who holds it. */
+const HELD_OPEN_MS = 100;
 
 /**
  * How much of each stream a {@linkcode CommandResult} keeps: its last 64 Mi
@@ -122,7 +131,7 @@ export async function runCommand(
     }, MAX_LINE_CHARS),
   };
   const spawner = options.spawner ?? createSpawner();
-  let child: SpawnedChild;
+  let child: MarkedChild;
   try {
     child = await spawner.spawn(argv, {
       ...options,
@@ -135,26 +144,45 @@ export async function runCommand(
       { cause: error },
     );
   }
-  const tree = new ProcessTree(spawner, child.pid, graceMs);
+  const tree = new ProcessTree(spawner, child.pid, child.marker, graceMs);
+  let forced!: () => void;
+  const whenForced = new Promise<void>((resolve) => forced = resolve);
   const onAbort = () => tree.stop();
-  const onForce = () => tree.kill();
+  const onForce = () => {
+    tree.kill();
+    forced();
+  };
   signal?.addEventListener("abort", onAbort, { once: true });
   forceSignal?.addEventListener("abort", onForce, { once: true });
-  if (forceSignal?.aborted) tree.kill();
+  if (forceSignal?.aborted) onForce();
   else if (signal?.aborted) tree.stop();
   const done = (async () => {
     try {
-      const [status] = await Promise.all([
-        child.status,
-        child.drained.then(() => {
-          lines.stdout.end();
-          lines.stderr.end();
-        }),
-        // Once the direct child is gone, stop whatever it left running, so the pipes close.
-        child.status.then(() => tree.stop()),
-      ]);
+      const status = await child.status;
+      // Once the direct child is gone, stop whatever it left running, so the pipes close.
+      tree.stop();
       await tree.gone;
-      spawner.release(child.pid);
+      let drained = await settlesWithin(child.drained, HELD_OPEN_MS);
+      if (!drained) {
+        // The command and its group are gone, yet the output is open: a process that left the
+        // group holds it. Look for it by its marker everywhere, and stop it too.
+        const holders = tree.hunt();
+        const what = holders.length === 0
+          ? "a process that left its process group"
+          : holders.slice(0, 3).map((p) => `process ${p.pid} (${p.name})`).join(", ");
+        options.onHeldOpen?.(
+          `"${display}" has exited, but ${what}, started by it outside its process group, still holds its output open`,
+        );
+        // After a second Ctrl-C, stop reading at once.
+        drained = await Promise.race([
+          child.drained.then(() => true),
+          whenForced.then(() => false),
+        ]);
+        await Promise.race([tree.gone, whenForced]);
+      }
+      lines.stdout.end();
+      lines.stderr.end();
+      if (drained) spawner.release(child.pid);
       return status;
     } finally {
       signal?.removeEventListener("abort", onAbort);
@@ -282,78 +310,11 @@ class OutputTail {
   }
 }
 
-/** A process group: stopped with SIGTERM then SIGKILL, watched until no live member is left. */
-class ProcessTree {
-  readonly gone: Promise<void>;
-  #pgid: number;
-  #graceMs: number;
-  #stopping = false;
-  #resolve!: () => void;
-  #timers: ReturnType<typeof setTimeout>[] = [];
-  #spawner: Spawner;
-
-  constructor(spawner: Spawner, pgid: number, graceMs: number) {
-    this.#spawner = spawner;
-    this.#pgid = pgid;
-    this.#graceMs = graceMs;
-    this.gone = new Promise((resolve) => this.#resolve = resolve);
-  }
-
-  /** SIGTERM the group, SIGKILL it after the grace period, resolve `gone` when it is empty. */
-  stop(): void {
-    if (this.#stopping) return;
-    this.#stopping = true;
-    if (!this.#send("SIGTERM")) return this.#finish();
-    this.#timers.push(setTimeout(() => this.kill(), this.#graceMs));
-    this.#watch(10);
-  }
-
-  /** SIGKILL the group now. */
-  kill(): void {
-    this.#stopping = true;
-    if (!this.#send("SIGKILL")) return this.#finish();
-    this.#watch(10);
-  }
-
-  #watch(delayMs: number): void {
-    this.#timers.push(setTimeout(() => {
-      if (!groupHasLiveMember(this.#spawner, this.#pgid)) return this.#finish();
-      this.#watch(Math.min(delayMs * 2, 100));
-    }, delayMs));
-  }
-
-  #send(signal: "SIGTERM" | "SIGKILL"): boolean {
-    return this.#spawner.signalGroup(this.#pgid, signal);
-  }
-
-  #finish(): void {
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers = [];
-    this.#resolve();
-  }
-}
-
-/**
- * Whether a process group has a member that is not a zombie. Zombies are
- * skipped because an init that reaps slowly keeps them for a second or more.
- */
-function groupHasLiveMember(spawner: Spawner, pgid: number): boolean {
-  if (!spawner.signalGroup(pgid, "SIGCONT")) return false;
-  try {
-    for (const entry of Deno.readDirSync("/proc")) {
-      if (!/^\d+$/.test(entry.name)) continue;
-      let stat: string;
-      try {
-        stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-      } catch {
-        continue;
-      }
-      // Fields after the command (which may hold spaces): state ppid pgrp ...
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) === pgid && fields[0] !== "Z") return true;
-    }
-    return false;
-  } catch {
-    return true; // no /proc: trust the signal probe
-  }
+/** Whether `promise` settles within `ms`. */
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise.then(() => true, () => true),
+    new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), ms)),
+  ]).finally(() => clearTimeout(timer));
 }

@@ -45,6 +45,10 @@ export interface SpawnOptions {
   env?: Record<string, string>;
   /** Where its output goes. */
   onOutput?: OutputSink;
+  /** `NAME=value` added to its environment, which its descendants inherit: how gather finds them. */
+  marker?: string;
+  /** A file descriptor of gather's to read its stdin from. @default {/dev/null} */
+  stdinFd?: number;
 }
 
 /**
@@ -63,6 +67,9 @@ const POSIX_SPAWN_SETSIGMASK = 0x08;
 const POSIX_SPAWN_SETSID = 0x80;
 const O_CLOEXEC = 0o2000000;
 const O_RDONLY = 0;
+const O_NONBLOCK = 0o4000;
+const PR_SET_CHILD_SUBREAPER = 36;
+const F_SETFL = 4;
 /** Room for glibc's `posix_spawnattr_t` (336 bytes), `posix_spawn_file_actions_t` (80) and `sigset_t` (128). */
 const OPAQUE_BYTES = 512;
 const CHUNK_BYTES = 16 * 1024;
@@ -108,6 +115,9 @@ const SYMBOLS = {
   },
   syscall: { parameters: ["i64", "i64", "i64"], result: "i64" },
   kill: { parameters: ["i32", "i32"], result: "i32" },
+  prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
   environ: { type: "pointer" },
 } as const;
 
@@ -171,6 +181,26 @@ export interface PosixSpawn {
    * by throwing (`Deno.kill` builds an error with a stack: 30 µs per call).
    */
   kill: Killer;
+  /**
+   * Make gather a child subreaper (`prctl(PR_SET_CHILD_SUBREAPER)`): a
+   * process orphaned below it (a daemon that left its group and whose parent
+   * exited) becomes gather's child, not init's, so it can be found.
+   *
+   * @returns Whether the system agreed.
+   */
+  adoptOrphans(): boolean;
+  /**
+   * A pipe whose write end gather keeps (close-on-exec, non-blocking) and
+   * whose read end a child can take as its stdin.
+   *
+   * @returns Its read end, and a function that writes a line to it.
+   */
+  pipe(): {
+    readFd: number;
+    writeLine: (line: string) => boolean;
+    closeRead: () => void;
+    closeWrite: () => void;
+  };
 }
 
 /**
@@ -202,7 +232,7 @@ export function loadPosixSpawn(): PosixSpawn | undefined {
   return load();
 }
 
-function load(): { spawn: Spawner; kill: Killer } | undefined {
+function load(): PosixSpawn | undefined {
   if (Deno.build.os !== "linux") return undefined;
   try {
     if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return undefined;
@@ -220,7 +250,27 @@ function load(): { spawn: Spawner; kill: Killer } | undefined {
       child.then((started) => started.status, () => {}).finally(() => live--);
       return child;
     };
-    return { spawn: spawner, kill: (pid, signal) => libc.kill(pid, signal) === 0 };
+    return {
+      spawn: spawner,
+      kill: (pid, signal) => libc.kill(pid, signal) === 0,
+      adoptOrphans: () => libc.prctl(PR_SET_CHILD_SUBREAPER, 1n, 0n, 0n, 0n) === 0,
+      pipe: () => {
+        const fds = new Int32Array(2);
+        if (libc.pipe2(fds, O_CLOEXEC) !== 0) throw new Error("Cannot create a pipe");
+        const [readFd, writeFd] = [fds[0]!, fds[1]!];
+        // Never block gather on a slow reader: a line that does not fit is dropped.
+        libc.fcntl(writeFd, F_SETFL, O_NONBLOCK);
+        return {
+          readFd,
+          writeLine: (line) => {
+            const bytes = encoder.encode(line + "\n");
+            return Number(libc.write(writeFd, bytes, BigInt(bytes.length))) === bytes.length;
+          },
+          closeRead: () => void libc.close(readFd),
+          closeWrite: () => void libc.close(writeFd),
+        };
+      },
+    };
   } catch {
     return undefined;
   }
@@ -250,7 +300,9 @@ async function spawn(
     devNull: cString("/dev/null"),
     cwd: options.cwd === undefined ? undefined : cString(options.cwd),
     args: cStrings(argv),
-    envp: options.env === undefined ? currentEnvironment(libc) : withEnvironment(options.env),
+    envp: options.env === undefined ? currentEnvironment(libc, options.marker) : withEnvironment(
+      options.marker === undefined ? options.env : { ...options.env, ...marked(options.marker) },
+    ),
     actions: new Uint8Array(OPAQUE_BYTES),
     attributes: new Uint8Array(OPAQUE_BYTES),
   };
@@ -258,7 +310,11 @@ async function spawn(
   libc.posix_spawnattr_init(call.attributes);
   let error: number;
   try {
-    libc.posix_spawn_file_actions_addopen(call.actions, 0, call.devNull, O_RDONLY, 0);
+    if (options.stdinFd === undefined) {
+      libc.posix_spawn_file_actions_addopen(call.actions, 0, call.devNull, O_RDONLY, 0);
+    } else {
+      libc.posix_spawn_file_actions_adddup2(call.actions, options.stdinFd, 0);
+    }
     libc.posix_spawn_file_actions_adddup2(call.actions, stdout[1]!, 1);
     libc.posix_spawn_file_actions_adddup2(call.actions, stderr[1]!, 2);
     if (call.cwd) libc.posix_spawn_file_actions_addchdir_np(call.actions, call.cwd);
@@ -421,13 +477,27 @@ export function signalName(signal: number): string {
  * the array (not passing `environ` itself) keeps the spawn, which reads it on
  * another thread, safe from a `setenv` that moves the array meanwhile.
  */
-function currentEnvironment(libc: Libc): BigUint64Array {
+function currentEnvironment(
+  libc: Libc,
+  marker: string | undefined,
+): BigUint64Array & { strings?: Uint8Array } {
   const array = Deno.UnsafePointer.create(libc.environ.getBigUint64());
-  if (array === null) return new BigUint64Array(1);
-  const view = new Deno.UnsafePointerView(array);
   let count = 0;
-  while (view.getBigUint64(count * 8) !== 0n) count++;
-  return new BigUint64Array(view.getArrayBuffer((count + 1) * 8).slice(0));
+  const view = array === null ? undefined : new Deno.UnsafePointerView(array);
+  while (view !== undefined && view.getBigUint64(count * 8) !== 0n) count++;
+  const extra = marker === undefined ? 0 : 1;
+  const copy = new BigUint64Array(count + 1 + extra);
+  if (view !== undefined) copy.set(new BigUint64Array(view.getArrayBuffer(count * 8)));
+  if (marker === undefined) return copy;
+  const strings = cString(marker);
+  copy[count] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(strings)));
+  return Object.assign(copy, { strings });
+}
+
+/** A `NAME=value` marker as an environment record. */
+function marked(marker: string): Record<string, string> {
+  const at = marker.indexOf("=");
+  return { [marker.slice(0, at)]: marker.slice(at + 1) };
 }
 
 /** Gather's environment with `extra` added, as a NULL-terminated array of C strings. */

@@ -16,7 +16,15 @@ import {
   type SpawnedChild,
 } from "./posix_spawn.ts";
 
-export type { ExitStatus, OutputSink, SpawnedChild };
+import { startWatchdog, type Watchdog } from "./watchdog.ts";
+
+export type { ExitStatus, OutputSink };
+
+/** A started child, with the marker its environment (and its descendants') carries. */
+export interface MarkedChild extends SpawnedChild {
+  /** `GATHER_TREE=<run>.<n>`: finds what it started even outside its group. */
+  marker: string;
+}
 
 /** Options of {@linkcode Spawner.spawn}. */
 export interface SpawnChildOptions {
@@ -44,7 +52,7 @@ export interface Spawner {
    * @throws {Deno.errors.NotFound} If the program is not on `PATH`, or `cwd` is not a directory.
    * @throws {Error} With the system's reason if it cannot be started.
    */
-  spawn(argv: readonly string[], options?: SpawnChildOptions): Promise<SpawnedChild>;
+  spawn(argv: readonly string[], options?: SpawnChildOptions): Promise<MarkedChild>;
   /**
    * Signal every process of a group.
    *
@@ -53,6 +61,14 @@ export interface Spawner {
    * @returns Whether the group had a process to receive it.
    */
   signalGroup(pgid: number, signal: GroupSignal): boolean;
+  /**
+   * Signal one process.
+   *
+   * @param pid The process.
+   * @param signal What to send.
+   * @returns Whether it was there to receive it.
+   */
+  signalProcess(pid: number, signal: GroupSignal): boolean;
   /** The process groups started and not yet known to be gone (released). */
   readonly groups: ReadonlySet<number>;
   /**
@@ -63,6 +79,10 @@ export interface Spawner {
   release(pgid: number): void;
   /** SIGKILL every group not yet released, now: the last resort when gather must end at once. */
   killAll(): void;
+  /** Whether orphans below gather become its children (it is a child subreaper). */
+  readonly adopting: boolean;
+  /** The run is over: let its watchdog go. */
+  close(): void;
 }
 
 /** Options of {@linkcode createSpawner}. */
@@ -73,6 +93,19 @@ export interface SpawnerOptions {
    * GATHER_SPAWN=command is set, else "auto"}
    */
   route?: "auto" | "command";
+  /**
+   * Make this process a child subreaper, so processes that escape a job's
+   * process group are re-parented to it and found when their command ends.
+   * A process-wide setting: for a program that owns its process (the CLI).
+   * @default {false}
+   */
+  adoptOrphans?: boolean;
+  /**
+   * Start a watchdog process with the run's first command, which kills what
+   * is left if this process dies without cleaning up (`kill -9`).
+   * `posix_spawn` route only. @default {true}
+   */
+  watchdog?: boolean;
 }
 
 /**
@@ -101,26 +134,48 @@ export function createSpawner(options: SpawnerOptions = {}): Spawner {
   const route = options.route ?? (Deno.env.get("GATHER_SPAWN") === "command" ? "command" : "auto");
   const posix = route === "auto" ? loadPosixSpawn() : undefined;
   const groups = new Set<number>();
+  const run = `${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  let count = 0;
+  let watchdog: Promise<Watchdog | undefined> | undefined;
+  let closed = false;
+  const watch = posix && options.watchdog !== false
+    ? () => watchdog ??= startWatchdog(posix, `${MARKER}=${run}.`)
+    : undefined;
   return {
     route: posix ? "posix_spawn" : "command",
-    spawn: (argv, spawnOptions = {}) =>
-      spawnChild(posix, argv, spawnOptions).then((child) => {
-        groups.add(child.pid);
-        return child;
-      }),
+    spawn: async (argv, spawnOptions = {}) => {
+      const dog = await watch?.();
+      const marker = `${MARKER}=${run}.${++count}`;
+      const child = await spawnChild(posix, argv, { ...spawnOptions, marker });
+      groups.add(child.pid);
+      dog?.started(child.pid);
+      return Object.assign(child, { marker });
+    },
     signalGroup: (pgid, signal) => signalGroup(posix, pgid, signal),
+    signalProcess: (pid, signal) => signalGroup(posix, -pid, signal),
     groups,
-    release: (pgid) => void groups.delete(pgid),
+    release: (pgid) => {
+      if (groups.delete(pgid)) watchdog?.then((dog) => dog?.gone(pgid));
+    },
     killAll: () => {
       for (const pgid of groups) signalGroup(posix, pgid, "SIGKILL");
+    },
+    adopting: options.adoptOrphans === true && posix !== undefined && posix.adoptOrphans(),
+    close: () => {
+      if (closed) return;
+      closed = true;
+      watchdog?.then((dog) => dog?.close());
     },
   };
 }
 
+/** The environment variable that marks every process a command starts. */
+const MARKER = "GATHER_TREE";
+
 function spawnChild(
   posix: PosixSpawn | undefined,
   argv: readonly string[],
-  options: SpawnChildOptions,
+  options: SpawnChildOptions & { marker: string },
 ): Promise<SpawnedChild> {
   const program = argv[0]!;
   const path = program.includes("/")
@@ -145,8 +200,10 @@ function spawnChild(
 function spawnCommand(
   path: string,
   argv: readonly string[],
-  options: SpawnChildOptions,
+  options: SpawnChildOptions & { marker: string },
 ): SpawnedChild {
+  const at = options.marker.indexOf("=");
+  const env = { ...options.env, [options.marker.slice(0, at)]: options.marker.slice(at + 1) };
   const setsid = Deno.build.os === "linux"
     ? findProgram("setsid", Deno.env.get("PATH"))
     : undefined;
@@ -156,7 +213,7 @@ function spawnCommand(
   const child = new Deno.Command(program!, {
     args,
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-    ...(options.env === undefined ? {} : { env: options.env }),
+    env,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -52,6 +52,13 @@ export interface SessionOptions {
   onEvent?: EventSink;
   /** Watch the run for the mistakes async code hides. @default {off: no listener is added} */
   diagnostics?: SessionDiagnostics;
+  /**
+   * Make this process a child subreaper for the run, so processes that leave
+   * a job's process group (`setsid`, daemons) come back to it and are
+   * stopped when their command ends. Process-wide: for the CLI, which owns
+   * its process. @default {false}
+   */
+  adoptOrphans?: boolean;
   /** Route `console` output inside jobs to their logs; other output goes to `fallback`. */
   captureConsole?: { fallback: (text: string, stream: "stdout" | "stderr") => void };
 }
@@ -129,7 +136,8 @@ export async function runSession(
     if (options.captureConsole) {
       cleanup.defer(captureConsole(console, scope, emit, options.captureConsole.fallback));
     }
-    const spawner = createSpawner();
+    const spawner = createSpawner({ adoptOrphans: options.adoptOrphans === true });
+    cleanup.defer(() => spawner.close());
     // A job calling Deno.exit() fails; an exit from outside every job still leaves nothing behind.
     cleanup.defer(guardExit(scope, () => {
       spawner.killAll();
