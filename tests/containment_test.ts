@@ -3,7 +3,7 @@
  * calls Deno.exit(), processes that leave their process group, gather killed
  * with SIGKILL, an embedded run() interrupted by Ctrl-C.
  */
-import { assert, assertEquals, assertLess, assertStringIncludes } from "@std/assert";
+import { assertEquals, assertLess, assertStringIncludes } from "@std/assert";
 import type { GatherEvent, JobEndEvent } from "../src/events.ts";
 import { assertComplete, FIXTURES } from "./_cli.ts";
 import { LiveGather, logged } from "./_live.ts";
