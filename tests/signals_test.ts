@@ -16,6 +16,9 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     });
     await run.waitFor(logged("tree", "tree started"));
     await run.waitFor((events) => end(events, "quick") !== undefined);
+    for (let i = 0; i < 200 && (await liveProcesses(mark)).length < 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
     assertEquals((await liveProcesses(mark)).length >= 2, true, "the tree should be running");
     const sentAt = performance.now();
     run.kill(signal);

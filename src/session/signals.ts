@@ -127,9 +127,13 @@ export class Shutdown {
     const signal = this.#stoppedBy ?? "SIGINT";
     this.dispose();
     if (!CORE_SIGNALS.has(signal)) {
+      // Deno gives a signal its default action back once its listeners are dropped, which it
+      // finishes on the event loop: give it turns, and send the signal again until it takes.
       try {
-        Deno.kill(Deno.pid, signal);
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        for (let attempt = 0; attempt < 10; attempt++) {
+          await new Promise((resolve) => setTimeout(resolve, attempt === 0 ? 0 : 50));
+          Deno.kill(Deno.pid, signal);
+        }
       } catch {
         // cannot signal itself: exit with the code
       }
