@@ -15,7 +15,9 @@ import { JobScope } from "../engine/scope.ts";
 import type { DiagnosticEvent, EventSink, GatherEvent } from "../events.ts";
 import type { Reporter } from "../reporters/reporter.ts";
 import type { FailurePolicy } from "../types.ts";
+import { createSpawner } from "../process/spawn.ts";
 import { Cleanup } from "./cleanup.ts";
+import { guardExit } from "./exit_guard.ts";
 import type { RunPlan } from "./plan.ts";
 
 /** How the diagnostics watch a run. */
@@ -52,6 +54,13 @@ export interface SessionOptions {
   diagnostics?: SessionDiagnostics;
   /** The cache's size cap in bytes, enforced after the run. @default {5 GB} */
   cacheMaxBytes?: number;
+  /**
+   * Make this process a child subreaper for the run, so processes that leave
+   * a job's process group (`setsid`, daemons) come back to it and are
+   * stopped when their command ends. Process-wide: for the CLI, which owns
+   * its process. @default {false}
+   */
+  adoptOrphans?: boolean;
   /** Route `console` output inside jobs to their logs; other output goes to `fallback`. */
   captureConsole?: { fallback: (text: string, stream: "stdout" | "stderr") => void };
 }
@@ -129,8 +138,16 @@ export async function runSession(
     if (options.captureConsole) {
       cleanup.defer(captureConsole(console, scope, emit, options.captureConsole.fallback));
     }
+    const spawner = createSpawner({ adoptOrphans: options.adoptOrphans === true });
+    cleanup.defer(() => spawner.close());
+    // A job calling Deno.exit() fails; an exit from outside every job still leaves nothing behind.
+    cleanup.defer(guardExit(scope, () => {
+      spawner.killAll();
+      reporter?.close();
+    }));
     const inProcess = new InProcessRunner({
       scope,
+      spawner,
       emit: plan.cache ? plan.cache.tap(emit) : emit,
       nameOf: (handle) => names.get(handle),
       ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
