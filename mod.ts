@@ -41,10 +41,15 @@ export type {
   JobOptions,
   JobRef,
   JobStatus,
+  LineProbe,
   MapOptions,
   Pool,
+  PortProbe,
+  ReadyProbe,
   RunStatus,
+  ServiceOptions,
   ShellValue,
+  UrlProbe,
 } from "./src/types.ts";
 export { Queue, QueueClosedError } from "./src/engine/queue.ts";
 export type { QueueWaitOptions } from "./src/engine/queue.ts";
@@ -71,6 +76,7 @@ export type {
   JobEndEvent,
   JobLogEvent,
   JobProgressEvent,
+  JobReadyEvent,
   JobRetryEvent,
   JobStartEvent,
   RunCancelEvent,
@@ -80,4 +86,6 @@ export type {
   RunSummaryInfo,
   TimedJobInfo,
   WarningEvent,
+  WatchChangeEvent,
+  WatchWaitEvent,
 } from "./src/events.ts";

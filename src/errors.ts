@@ -19,7 +19,9 @@ export type GatherErrorCode =
   | "TIMEOUT"
   | "CANCELLED"
   | "COMMAND_FAILED"
-  | "JOB_EXIT";
+  | "JOB_EXIT"
+  | "NOT_READY"
+  | "SERVICE_EXITED";
 
 /** Options for {@linkcode GatherError}. */
 export interface GatherErrorOptions extends ErrorOptions {

@@ -127,6 +127,64 @@ export interface JobEndEvent {
   ignoredCancellation?: true;
   /** What the cache did: `hit` (restored, not run), `miss` (ran), `off` (not cached). */
   cache: CacheStatus;
+  /**
+   * Set for a service that is still running when its part in the run ends:
+   * in watch mode, an unaffected service keeps running for the next run.
+   */
+  running?: true;
+}
+
+/** A service is ready: its dependents may start. */
+export interface JobReadyEvent {
+  /** The kind of event. */
+  type: "job:ready";
+  /** When it happened, in milliseconds since the Unix epoch. */
+  time: number;
+  /** The service's name. */
+  job: string;
+  /** What told it was ready: `line /listening/`, `port 8000`, `url http://…`, `ctx.ready()`. */
+  probe: string;
+  /** How long it took to be ready, from its start. */
+  durationMs: number;
+  /** Its ready value, when it is a string, a number or a boolean. */
+  value?: string | number | boolean;
+}
+
+/**
+ * Watch mode starts a run: the first one, or a rerun after files changed.
+ * It comes before the run's `run:start`.
+ */
+export interface WatchChangeEvent {
+  /** The kind of event. */
+  type: "watch:change";
+  /** When it happened, in milliseconds since the Unix epoch. */
+  time: number;
+  /** The run's number, from 1. */
+  run: number;
+  /** Why it runs, in a few words: `3 files changed: src/a.ts, …`, `task file reloaded`. */
+  reason: string;
+  /** The files that changed (at most 100), relative to the project root. */
+  files: string[];
+  /** How many files changed in all. */
+  count: number;
+  /** The jobs that run again; the others keep their results. */
+  jobs: string[];
+}
+
+/** Watch mode is waiting for changes, after a run. */
+export interface WatchWaitEvent {
+  /** The kind of event. */
+  type: "watch:wait";
+  /** When it happened, in milliseconds since the Unix epoch. */
+  time: number;
+  /** The run that ended. */
+  run: number;
+  /** How many files are watched. */
+  files: number;
+  /** The services that keep running. */
+  services: string[];
+  /** How files are watched: `events` (`Deno.watchFs`), or `polling` where events are unavailable. */
+  mode: "events" | "polling";
 }
 
 /** The cache looked a job up (for jobs that declare `inputs`). */
@@ -262,11 +320,14 @@ export type GatherEvent =
   | JobProgressEvent
   | JobRetryEvent
   | JobEndEvent
+  | JobReadyEvent
   | JobCacheEvent
   | WarningEvent
   | RunCancelEvent
   | DiagnosticEvent
-  | RunEndEvent;
+  | RunEndEvent
+  | WatchChangeEvent
+  | WatchWaitEvent;
 
 /** Receives events as they happen. */
 export type EventSink = (event: GatherEvent) => void;

@@ -9,7 +9,16 @@
  * @module
  */
 
-import type { Job, JobFn, JobOptions, Pool } from "./types.ts";
+import type {
+  Job,
+  JobFn,
+  JobOptions,
+  LineProbe,
+  Pool,
+  PortProbe,
+  ServiceOptions,
+  UrlProbe,
+} from "./types.ts";
 
 /**
  * Declare a job. Export it from a task file and it is named by its export
@@ -28,6 +37,73 @@ import type { Job, JobFn, JobOptions, Pool } from "./types.ts";
  * ```
  */
 export function job<T>(fn: JobFn<T>): Job<T>;
+/**
+ * Declare a service that is ready when a TCP port accepts connections: its
+ * dependents receive the port from `ctx.result()`.
+ *
+ * @param options The options, with `service: { ready: { port } }`.
+ * @param fn What the service runs; it keeps running until gather stops it.
+ * @returns The job handle, typed by its ready value.
+ *
+ * @example Usage
+ * ```ts
+ * import { job } from "../mod.ts";
+ *
+ * export const db = job({ service: { ready: { port: 5432 } } }, (ctx) => ctx.sh`postgres -D data`);
+ * export const migrate = job({ deps: [db] }, (ctx) => ctx.sh`migrate --port ${ctx.result(db)}`);
+ * ```
+ */
+export function job(
+  options: JobOptions & { service: ServiceOptions & { ready: PortProbe } },
+  fn: JobFn<unknown>,
+): Job<number>;
+/**
+ * Declare a service that is ready when a line of its output matches, or
+ * when a URL answers: its dependents receive the first capture group (else
+ * the line), or the URL, from `ctx.result()`.
+ *
+ * @param options The options, with `service: { ready: { line } }` or `{ url }`.
+ * @param fn What the service runs; it keeps running until gather stops it.
+ * @returns The job handle, typed by its ready value.
+ *
+ * @example Usage
+ * ```ts
+ * import { job } from "../mod.ts";
+ *
+ * export const api = job({
+ *   service: { ready: { line: /listening on (http:\S+)/ }, timeout: "20s" },
+ * }, (ctx) => ctx.sh`deno run -A server.ts`);
+ * export const e2e = job({ deps: [api] }, (ctx) => ctx.sh`deno test -A e2e/ -- ${ctx.result(api)}`);
+ * ```
+ */
+export function job(
+  options: JobOptions & { service: ServiceOptions & { ready: LineProbe | UrlProbe } },
+  fn: JobFn<unknown>,
+): Job<string>;
+/**
+ * Declare a service whose function says when it is ready, with
+ * `ctx.ready(value)`: its dependents receive `value` from `ctx.result()`.
+ *
+ * @typeParam T The ready value.
+ * @param options The options, with `service: true` (or a readiness `timeout`).
+ * @param fn What the service runs; it keeps running until gather stops it.
+ * @returns The job handle, typed by its ready value.
+ *
+ * @example Usage
+ * ```ts
+ * import { job } from "../mod.ts";
+ *
+ * export const server = job<string>({ service: true }, async (ctx) => {
+ *   const server = Deno.serve({ port: 0, signal: ctx.signal, onListen() {} }, () => new Response("ok"));
+ *   ctx.ready(`http://127.0.0.1:${server.addr.port}/`);
+ *   await server.finished;
+ * });
+ * ```
+ */
+export function job<T = unknown>(
+  options: JobOptions & { service: true | ServiceOptions },
+  fn: JobFn<unknown>,
+): Job<T>;
 /**
  * Declare a job with options.
  *

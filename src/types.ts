@@ -62,6 +62,54 @@ export interface JobOptions {
   env?: readonly string[];
   /** `false` turns the cache off for a job that declares `inputs`. @default {true} */
   cache?: boolean;
+  /**
+   * Make the job a service: a job that keeps running, such as a dev server.
+   * Its dependents start when it is ready, not when it ends, and
+   * `ctx.result()` of it is its ready value. `true`: its function says when,
+   * with `ctx.ready(value)`; an object: a `ready` probe (a line of output, a
+   * TCP port, an HTTP URL) and how long it may take (`timeout`). A service is
+   * stopped, its whole process tree, once no job that depends on it is
+   * pending or running (and at the end of the run), and then ends `ok`. It
+   * is never cached: its `inputs` only tell watch mode when to restart it.
+   */
+  service?: boolean | ServiceOptions;
+}
+
+/** How a service becomes ready, and how long it may take. */
+export interface ServiceOptions {
+  /** What tells that it is ready. @default {its function calls ctx.ready(value)} */
+  ready?: ReadyProbe;
+  /** Fail it if it is not ready after this long. @default {"30s"} */
+  timeout?: Duration;
+}
+
+/**
+ * What tells that a service is ready: a line of its output matches
+ * (`{ line: /listening on :(\d+)/ }`, ready value: the first capture group,
+ * else the line), a TCP port accepts connections (`{ port: 8000 }`, value:
+ * the port), or an HTTP URL answers 2xx or 3xx
+ * (`{ url: "http://127.0.0.1:8000/health" }`, value: the URL).
+ */
+export type ReadyProbe = LineProbe | PortProbe | UrlProbe;
+
+/** Ready when a line of the service's output matches. */
+export interface LineProbe {
+  /** The pattern; its first capture group (else the whole line) is the ready value. */
+  line: RegExp;
+}
+
+/** Ready when a TCP port accepts connections. */
+export interface PortProbe {
+  /** The port; it is the ready value. */
+  port: number;
+  /** The host to connect to. @default {"127.0.0.1"} */
+  host?: string;
+}
+
+/** Ready when an HTTP URL answers 2xx or 3xx. */
+export interface UrlProbe {
+  /** The URL; it is the ready value, as a string. */
+  url: string | URL;
 }
 
 /** A job handle: pass it in `deps`, to `ctx.result()`, or to `run()`. */
@@ -368,6 +416,31 @@ export interface JobContext {
     exportName: string,
     ...args: unknown[]
   ): Promise<T>;
+  /**
+   * Say that a service is ready, for a service declared with `service: true`
+   * (no probe): its dependents start now, and `ctx.result()` of it gives
+   * `value`. The function keeps running until `ctx.signal` aborts (gather
+   * stops it once no job needs it). Later calls do nothing.
+   *
+   * @param value What its dependents receive.
+   * @throws {TypeError} In a job that is not a service, or a service with a `ready` probe.
+   *
+   * @example Usage
+   * ```ts
+   * import { job, run } from "../mod.ts";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const counter = job({ service: true }, async (ctx) => {
+   *   ctx.ready(42);
+   *   await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
+   * });
+   * const client = job({ deps: [counter] }, (ctx) => ctx.result(counter));
+   * const report = await run({ counter, client });
+   * assertEquals(report.jobs.find((j) => j.name === "client")?.result, 42);
+   * assertEquals(report.jobs.find((j) => j.name === "counter")?.status, "ok"); // stopped by gather
+   * ```
+   */
+  ready(value?: unknown): void;
 }
 
 /** The results of a job's dependencies, by name; a `Map` is one. */
@@ -419,6 +492,30 @@ export interface JobSpec {
   handle: Job<unknown>;
   /** What the cache needs, for a job that is cached (it declared `inputs`). */
   cache?: CacheSpec;
+  /** How it becomes ready, for a job that is a service. */
+  service?: ServiceSpec;
+  /** The files it reads and writes, for a job that declared `inputs` (cached or not). */
+  files?: FilesSpec;
+}
+
+/** A service's readiness, resolved. */
+export interface ServiceSpec {
+  /** The probe; none when its function calls `ctx.ready(value)`. */
+  probe?: ReadyProbe;
+  /** Fail it when it is not ready after this long, in ms. */
+  readyTimeoutMs: number;
+  /** The probe as people read it: `line /listening/`, `port 8000`, `url http://…`, `ctx.ready()`. */
+  probeText: string;
+}
+
+/** What a job declared it reads and writes. */
+export interface FilesSpec {
+  /** Globs of the files it reads, relative to `dir`; `!` excludes. */
+  inputs: readonly string[];
+  /** Globs of the files it makes, relative to `dir`. */
+  outputs: readonly string[];
+  /** The absolute folder the globs are relative to: the task file's folder. */
+  dir: string;
 }
 
 /** How a cached job is keyed and stored. */
@@ -472,4 +569,6 @@ export interface Settlement {
   ignoredCancellation: boolean;
   /** What the cache did, when a cache stood in front of the runner. */
   cache?: CacheStatus;
+  /** Set for a service that ends its part in the run but keeps running for the next one (watch mode). */
+  running?: boolean;
 }

@@ -572,6 +572,7 @@ function withCache(run: JobRun, cache: CacheStatus): JobRun {
   return {
     settled,
     ...(run.ready === undefined ? {} : { ready: run.ready }),
+    ...(run.stop === undefined ? {} : { stop: () => run.stop?.() }),
     cancel: (reason) => run.cancel(reason),
     force: () => run.force(),
   };

@@ -52,6 +52,8 @@ export interface ContextEnv {
   tracker: WorkTracker;
   /** Aborts the attempt's signal (a spawned child failed); called as a method. */
   abort?(reason: Error): void;
+  /** `ctx.ready(value)`, for a service; absent for other jobs. Called as a method. */
+  ready?: ((value: unknown) => void) | undefined;
   /** Process settings shared by the run. */
   process: {
     graceMs: number;
@@ -107,6 +109,7 @@ type Offload = JobContext["offload"];
 type OffloadWith = JobContext["offloadWith"];
 type Log = JobContext["log"];
 type Result = JobContext["result"];
+type Ready = JobContext["ready"];
 
 /**
  * The context of one attempt. Each member is made on first use and kept, so
@@ -123,6 +126,7 @@ class Context implements JobContext {
   #map: MapFn | undefined;
   #offload: Offload | undefined;
   #offloadWith: OffloadWith | undefined;
+  #ready: Ready | undefined;
 
   constructor(env: ContextEnv) {
     this.#env = env;
@@ -158,6 +162,18 @@ class Context implements JobContext {
       }
       return env.results.get(depName) as never;
     }) as Result;
+  }
+
+  get ready(): Ready {
+    const env = this.#env;
+    return this.#ready ??= (value?: unknown) => {
+      if (env.ready === undefined) {
+        throw new TypeError(
+          `Job "${env.name}" called ctx.ready(), but it is not a service: declare it with service: true`,
+        );
+      }
+      env.ready(value);
+    };
   }
 
   get sh(): Sh {

@@ -29,10 +29,16 @@ export interface JobRun {
   /**
    * For a job whose dependents may start before it ends (a service): resolves
    * with the value they receive from `ctx.result()` once it is ready. The
-   * scheduler releases the dependents then; the job keeps its slot until it
-   * settles.
+   * scheduler releases the dependents then, and the job gives its slot back
+   * (a server waiting for requests holds none).
    */
   readonly ready?: Promise<unknown>;
+  /**
+   * For a service: no job needs it any more. Stop it as `cancel` would; once
+   * ready, it then settles `ok` with its ready value (being stopped is how a
+   * service ends). Without it, the scheduler calls `cancel`.
+   */
+  stop?(): void;
   /**
    * Ask the job to stop: no new attempt starts, its signal aborts and it gets
    * the grace period; `settled` then reports it `cancelled`.

@@ -28,6 +28,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import type { Graph } from "./graph.ts";
 import type { Instrument } from "./instrument.ts";
 import { Limiter } from "./limiter.ts";
+import { ServiceTracker, type ServiceView } from "./_services.ts";
 import type { JobRun, JobRunner } from "./runner.ts";
 import { InProcessRunner } from "./runners/in_process.ts";
 import { summarize } from "./summary.ts";
@@ -54,6 +55,11 @@ export interface ScheduleOptions {
   clock?: Clock;
   /** Told when the scheduler has started a batch, and awaited before `run:end`. */
   instrument?: Instrument;
+  /**
+   * Keep services running until the run is cancelled, rather than stopping
+   * each once no job needs it (when only services were asked for). @default {false}
+   */
+  keepServices?: boolean;
 }
 
 /** How one job ended. */
@@ -80,6 +86,8 @@ export interface JobOutcome {
   ignoredCancellation?: boolean;
   /** What the cache did for it (`off` when no cache stood in front of the runner). */
   cache: CacheStatus;
+  /** For a service that keeps running after its part in the run (watch mode). */
+  running?: boolean;
 }
 
 /** The outcome of a whole run. */
@@ -157,6 +165,13 @@ class Scheduler {
   #startedAny = false;
   #t0 = 0;
   #done!: () => void;
+  /** Services: when each is no longer needed; `undefined` in a run without any. */
+  #services: ServiceTracker | undefined;
+  #serviceView: ServiceView | undefined;
+  /** When each job started (clock ms), for `job:ready`. */
+  #startAt: Float64Array;
+  /** 1 once a job gave its slot back before it settled (a ready service). */
+  #slotFreed: Uint8Array;
 
   constructor(graph: Graph, options: ScheduleOptions) {
     const concurrency = options.concurrency ?? navigator.hardwareConcurrency;
@@ -184,6 +199,18 @@ class Scheduler {
     this.#outcomes = new Array(graph.jobs.length);
     this.#results = new Array(graph.jobs.length);
     this.#forceSignal = options.forceSignal ?? new AbortController().signal;
+    this.#startAt = new Float64Array(graph.jobs.length);
+    this.#slotFreed = new Uint8Array(graph.jobs.length);
+    const services = new ServiceTracker(graph, options.keepServices === true);
+    if (services.any) {
+      this.#services = services;
+      this.#serviceView = {
+        ended: (i) => this.#outcomes[i] !== undefined,
+        running: (i) => this.#running.has(i),
+        released: (i) => this.#released[i] === 1,
+        stopping: () => this.#stopping,
+      };
+    }
   }
 
   async run(): Promise<ScheduleResult> {
@@ -263,20 +290,72 @@ class Scheduler {
       ? NO_RESULTS
       : new GraphResults(jobs, this.#results, depList, depStart[i], depStart[i + 1]);
     const startMs = this.#clock.now();
+    this.#startAt[i] = startMs;
     this.#startedAny = true;
     this.#emit({ type: "job:start", time: this.#clock.epochMs(), job: spec.name, attempt: 1 });
     const run = this.#runner.start(spec, { deps });
     this.#running.set(i, run);
+    this.#services?.started(i);
     run.ready?.then((value) => this.#ready(i, value), () => {});
     run.settled.then((settlement) => this.#settled(i, settlement, startMs));
   }
 
-  /** A job is ready before it ends (a service): its dependents may start. */
+  /**
+   * A job is ready before it ends (a service): its dependents may start, and
+   * it gives its slot back, so a server waiting for requests holds none
+   * (`-j 1` runs a service and its dependent).
+   */
   #ready(i: number, value: unknown): void {
     if (this.#outcomes[i] !== undefined || this.#released[i] === 1) return;
+    const spec = this.#graph.jobs[i]!;
+    this.#emit({
+      type: "job:ready",
+      time: this.#clock.epochMs(),
+      job: spec.name,
+      probe: spec.service?.probeText ?? "ready",
+      durationMs: Math.round((this.#clock.now() - this.#startAt[i]!) * 100) / 100,
+      ...(typeof value === "string" || typeof value === "number" || typeof value === "boolean"
+        ? { value }
+        : {}),
+    });
     this.#results[i] = value;
+    this.#slotFreed[i] = 1;
+    this.#limiter.release(i);
     this.#release(i);
+    this.#stopUnneededServices();
     this.#pump();
+  }
+
+  /** Stop the services no job needs any more (each ends `ok`). */
+  #stopUnneededServices(): void {
+    if (this.#services === undefined) return;
+    for (const s of this.#services.toStop(this.#serviceView!)) {
+      const run = this.#running.get(s)!;
+      if (run.stop) run.stop();
+      else run.cancel(new GatherError("CANCELLED", "no job needs it now", { job: this.#name(s) }));
+    }
+  }
+
+  /** A service failed while jobs used it: they cannot go on, whatever the failure policy. */
+  #cancelUsersOf(i: number, error: Error | undefined): void {
+    const [first = "it failed", ...rest] = (error?.message ?? "").split("\n");
+    const detail = rest.length > 0 ? `\n${rest.join("\n")}` : "";
+    for (const user of this.#services!.runningDependents(i, this.#serviceView!)) {
+      const name = this.#name(user);
+      this.#running.get(user)!.cancel(
+        new GatherError(
+          "CANCELLED",
+          `Job "${name}" was cancelled: the service it needs, "${
+            this.#name(i)
+          }", failed: ${first}${detail}`,
+          { job: name },
+        ),
+      );
+    }
+  }
+
+  #name(i: number): string {
+    return this.#graph.jobs[i]!.name;
   }
 
   /** Hand a job's result on: its dependents with nothing else to wait for become ready. */
@@ -293,7 +372,8 @@ class Scheduler {
 
   #settled(i: number, settlement: Settlement, startMs: number): void {
     this.#running.delete(i);
-    this.#limiter.release(i);
+    if (this.#slotFreed[i] === 0) this.#limiter.release(i);
+    this.#services?.settled(i);
     const now = this.#clock.now();
     const outcome: JobOutcome = {
       name: this.#graph.jobs[i]!.name,
@@ -306,6 +386,7 @@ class Scheduler {
     };
     if (settlement.error) outcome.error = settlement.error;
     if (settlement.ignoredCancellation) outcome.ignoredCancellation = true;
+    if (settlement.running) outcome.running = true;
     if (settlement.status === "ok") {
       outcome.result = settlement.result;
       if (this.#released[i] === 0) this.#results[i] = settlement.result;
@@ -314,6 +395,9 @@ class Scheduler {
     if (settlement.status === "ok") {
       if (this.#released[i] === 0) this.#release(i);
     } else if (settlement.status === "failed") {
+      if (this.#released[i] === 1 && this.#services?.isService(i)) {
+        this.#cancelUsersOf(i, settlement.error);
+      }
       this.#failed.push(i);
       this.#skipDependents(i);
       const policy = this.#options.onFailure ?? "abort";
@@ -325,6 +409,7 @@ class Scheduler {
 
   #end(i: number, outcome: JobOutcome): void {
     this.#outcomes[i] = outcome;
+    this.#services?.ended(i);
     const event: JobEndEvent = {
       type: "job:end",
       time: this.#clock.epochMs(),
@@ -338,7 +423,9 @@ class Scheduler {
     if (outcome.error) event.error = errorInfo(outcome.error);
     if (outcome.reason) event.reason = outcome.reason;
     if (outcome.ignoredCancellation) event.ignoredCancellation = true;
+    if (outcome.running) event.running = true;
     this.#emit(event);
+    this.#stopUnneededServices();
   }
 
   #skipDependents(failed: number): void {
@@ -370,6 +457,7 @@ class Scheduler {
   #stop(): void {
     this.#stopping = true;
     this.#limiter.clear();
+    this.#stopUnneededServices();
   }
 
   #cancelRunning(why: string): void {

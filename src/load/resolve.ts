@@ -8,6 +8,7 @@
 import { parseDuration } from "../duration.ts";
 import { GatherError } from "../errors.ts";
 import { isJob } from "../job.ts";
+import { parseService } from "./service.ts";
 import type { Duration, Job, JobSpec } from "../types.ts";
 
 /** The name given to each job handle. */
@@ -192,6 +193,8 @@ function parseOptions(spec: JobSpec, source: string, dir: string | undefined): v
   if (options.cache !== undefined && typeof options.cache !== "boolean") {
     throw badOption(name, source, `option "cache" must be true or false`);
   }
+  const service = parseService(options, (message) => badOption(name, source, message));
+  if (service !== undefined) spec.service = service;
   if (inputs === undefined && (outputs !== undefined || env !== undefined)) {
     throw badOption(
       name,
@@ -199,9 +202,11 @@ function parseOptions(spec: JobSpec, source: string, dir: string | undefined): v
       `"outputs" and "env" take effect only with "inputs": add inputs: [...] (or inputs: [] for a job that reads no files)`,
     );
   }
-  if (inputs !== undefined && options.cache !== false) {
-    spec.cache = { inputs, outputs: outputs ?? [], env: env ?? [], dir: dir ?? Deno.cwd() };
-  }
+  if (inputs === undefined) return;
+  const files = { inputs, outputs: outputs ?? [], dir: dir ?? Deno.cwd() };
+  spec.files = files;
+  // A service is never cached: its inputs only tell watch mode when to restart it.
+  if (options.cache !== false && service === undefined) spec.cache = { ...files, env: env ?? [] };
 }
 
 function strings(

@@ -28,6 +28,8 @@ export interface LiveJob {
   line?: string | undefined;
   /** Its progress through its items, like `12/40`, if it reports any. */
   progress?: string | undefined;
+  /** For a service that is ready: how long that took, in ms. */
+  ready?: number | undefined;
 }
 
 /** What a frame shows. */
@@ -115,16 +117,22 @@ function jobLine(
   p: Palette,
 ): FrameLine {
   const name = padToWidth(cutToWidth(job.name, nameWidth), nameWidth);
-  const elapsed = shortDuration(now - job.start).padStart(ELAPSED);
-  const head = cutToWidth(`${spin} ${name} ${elapsed}`, columns);
+  // A ready service: `● api ready 1.2s`, with the time it took to be ready.
+  const mark = job.ready === undefined ? spin : "●";
+  const elapsed = job.ready === undefined
+    ? shortDuration(now - job.start).padStart(ELAPSED)
+    : `ready ${shortDuration(job.ready)}`;
+  const head = cutToWidth(`${mark} ${name} ${elapsed}`, columns);
   const headWidth = textWidth(head);
-  if (headWidth < 2 + nameWidth + 1 + ELAPSED) {
+  if (headWidth < 2 + nameWidth + 1 + Math.min(ELAPSED, elapsed.length)) {
     return { text: p.cyan(head), width: headWidth }; // a very narrow terminal
   }
   const output = job.line === undefined ? "" : plainLine(job.line).trim();
   const line = job.progress === undefined ? output : `[${job.progress}] ${output}`.trim();
   const tail = line === "" ? "" : cutToWidth(line, columns - headWidth - 2);
-  const text = `${p.cyan(spin)} ${p.bold(name)} ${p.dim(elapsed)}${tail ? `  ${p.dim(tail)}` : ""}`;
+  const text = `${job.ready === undefined ? p.cyan(mark) : p.green(mark)} ${p.bold(name)} ${
+    p.dim(elapsed)
+  }${tail ? `  ${p.dim(tail)}` : ""}`;
   return { text, width: headWidth + (tail ? 2 + textWidth(tail) : 0) };
 }
 

@@ -51,7 +51,7 @@ export function endLines(
   const took = p.dim(shortDuration(event.durationMs));
   switch (event.status) {
     case "ok":
-      return quiet
+      return quiet || event.running // a service that keeps running: the watch line names it
         ? []
         : [`${p.green("✔")} ${event.job} ${event.cache === "hit" ? p.dim("(cached)") : took}`];
     case "cancelled":

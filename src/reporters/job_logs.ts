@@ -110,6 +110,9 @@ export class JobLogs implements Reporter {
       case "warning":
       case "run:cancel":
       case "diagnostic":
+      case "job:ready":
+      case "watch:change":
+      case "watch:wait":
         break;
       default: {
         const never: never = event;

@@ -13,6 +13,7 @@ import type { Palette } from "./palette.ts";
 import { RunRecord } from "./record.ts";
 import type { Reporter } from "./reporter.ts";
 import { formatSummary } from "./summary.ts";
+import { waitLine, watchHeader } from "./_watch_lines.ts";
 
 /** Options of {@linkcode PlainReporter}. */
 export interface PlainReporterOptions {
@@ -127,6 +128,24 @@ export class PlainReporter implements Reporter {
       }
       case "job:progress":
         break;
+      case "job:ready":
+        if (!this.#quiet) {
+          const value = event.value === undefined ? "" : ` → ${event.value}`;
+          this.#line(
+            event.job,
+            `${p.green("● ready")} ${p.dim(formatDuration(event.durationMs))} ${
+              p.dim(`(${event.probe}${value})`)
+            }`,
+          );
+        }
+        break;
+      case "watch:change":
+        this.#out.write(`${watchHeader(event, p)}\n`);
+        break;
+      case "watch:wait":
+        this.#out.write(`${waitLine(event, p)}\n`);
+        this.#out.flush();
+        break;
       case "job:cache":
         if (event.reason !== undefined && !this.#quiet) {
           this.#line(event.job, p.dim(`↻ runs: ${event.reason}`));
@@ -173,7 +192,9 @@ export class PlainReporter implements Reporter {
     const took = p.dim(formatDuration(event.durationMs));
     switch (event.status) {
       case "ok":
-        if (!this.#quiet) {
+        if (event.running) {
+          if (!this.#quiet) this.#line(event.job, p.dim("● keeps running"));
+        } else if (!this.#quiet) {
           const cached = event.cache === "hit" ? ` ${p.dim("(cached)")}` : "";
           this.#line(event.job, `${p.green("✔ ok")} ${took}${cached}`);
         }

@@ -48,6 +48,8 @@ export interface JobRecord {
   cache?: CacheStatus;
   /** Whether it kept running past its grace period after cancellation. */
   ignoredCancellation?: boolean;
+  /** For a service that became ready: how long that took, in ms. */
+  readyMs?: number;
 }
 
 /** A job and how long it took. */
@@ -214,10 +216,15 @@ export class RunRecord {
       case "warning":
         this.#warnings.push(event);
         break;
+      case "job:ready":
+        this.#get(event.job).readyMs = event.durationMs;
+        break;
       case "job:retry":
       case "job:progress":
       case "job:cache":
       case "run:cancel":
+      case "watch:change":
+      case "watch:wait":
         break;
       case "job:end": {
         const job = this.#get(event.job);

@@ -16,6 +16,8 @@ import type { Reporter } from "./reporter.ts";
 import { formatSummary } from "./summary.ts";
 import { type FrameLine, type LiveJob, renderFrame, type TerminalSize } from "./_tty_frame.ts";
 import { endLines } from "./_tty_lines.ts";
+import { shortDuration } from "./_tty_text.ts";
+import { waitLine, watchHeader } from "./_watch_lines.ts";
 
 export type { TerminalSize } from "./_tty_frame.ts";
 
@@ -47,6 +49,8 @@ export interface TtyReporterOptions {
 }
 
 const HIDE_CURSOR = "\x1b[?25l";
+/** Cursor home, then clear the screen (the scrollback keeps what was on it). */
+const CLEAR_SCREEN = "\x1b[H\x1b[2J";
 const SHOW_CURSOR = "\x1b[?25h";
 
 const defaultTicker: Ticker = (tick, ms) => {
@@ -157,6 +161,24 @@ export class TtyReporter implements Reporter {
         if (event.reason !== undefined && !this.#quiet) {
           this.#above.push(p.dim(`↻ ${event.job} runs: ${event.reason}`));
         }
+        break;
+      case "job:ready":
+        if (!this.#quiet) {
+          const value = event.value === undefined ? "" : ` → ${event.value}`;
+          this.#above.push(
+            `${p.green("●")} ${event.job} ${p.dim(`ready ${shortDuration(event.durationMs)}`)} ${
+              p.dim(`(${event.probe}${value})`)
+            }`,
+          );
+        }
+        break;
+      case "watch:change":
+        // Watch mode: each run has the screen to itself, under a header that says why it runs.
+        this.#out.write(`${event.run > 1 ? CLEAR_SCREEN : ""}${watchHeader(event, p)}\n`);
+        break;
+      case "watch:wait":
+        this.#out.write(`${waitLine(event, p)}\n`);
+        this.#out.flush();
         break;
       case "warning": {
         const about = event.job === undefined ? "" : ` ${p.bold(event.job)}`;
@@ -269,6 +291,7 @@ export class TtyReporter implements Reporter {
         start: job?.start ?? now,
         line: job?.tail.at(-1),
         progress: this.#progress.get(name),
+        ready: job?.readyMs,
       };
     }
   }

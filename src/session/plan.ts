@@ -53,6 +53,8 @@ export interface RunPlan {
   history?: History;
   /** The cache, checked and ready to stand in front of the runner. */
   cache?: CachingRunner;
+  /** Only services were asked for: they run until the run is cancelled (Ctrl-C). */
+  keepServices?: boolean;
 }
 
 /**
@@ -94,6 +96,9 @@ export function planRun(
   });
   const plan: RunPlan = { graph, names };
   if (history) plan.history = history;
+  if (targets.length > 0 && targets.every((name) => specs.get(name)?.service !== undefined)) {
+    plan.keepServices = true;
+  }
   return plan;
 }
 

@@ -135,9 +135,6 @@ export async function runSession(
       cleanup.defer(() => watcher.stop());
       instrument = watcher.instrument;
     }
-    if (options.captureConsole) {
-      cleanup.defer(captureConsole(console, scope, emit, options.captureConsole.fallback));
-    }
     const spawner = createSpawner({ adoptOrphans: options.adoptOrphans === true });
     cleanup.defer(() => spawner.close());
     // A job calling Deno.exit() fails; an exit from outside every job still leaves nothing behind.
@@ -155,6 +152,11 @@ export async function runSession(
       ...(options.forceSignal === undefined ? {} : { forceSignal: options.forceSignal }),
       ...(instrument === undefined ? {} : { instrument }),
     });
+    if (options.captureConsole) {
+      // Through the runner, as the jobs' other output goes: a service's line probe reads it too.
+      const sink = inProcess.sink;
+      cleanup.defer(captureConsole(console, scope, sink, options.captureConsole.fallback));
+    }
     const runner = plan.cache ? plan.cache.wrap(inProcess, emit) : inProcess;
     const result = await schedule(graph, {
       runner,
@@ -164,6 +166,7 @@ export async function runSession(
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.forceSignal === undefined ? {} : { forceSignal: options.forceSignal }),
       ...(instrument === undefined ? {} : { instrument }),
+      ...(plan.keepServices ? { keepServices: true } : {}),
     });
     await plan.cache?.finish(options.cacheMaxBytes);
     if (plan.history) {

@@ -9,7 +9,7 @@
 import { retry, RetryError } from "../../deps/async_retry.ts";
 import { type ContextEnv, createContext, type WorkTracker } from "../context.ts";
 import { GatherError, toError } from "../../errors.ts";
-import type { DiagnosticKind, EventSink } from "../../events.ts";
+import type { DiagnosticKind, EventSink, GatherEvent } from "../../events.ts";
 import { errorInfo } from "../../events.ts";
 import type { DepResults, Job, JobSpec, Settlement } from "../../types.ts";
 import type { Instrument } from "../instrument.ts";
@@ -17,6 +17,7 @@ import type { JobInput, JobRun, JobRunner } from "../runner.ts";
 import { JobScope } from "../scope.ts";
 import type { TaskGroup } from "../task_group.ts";
 import { createSpawner, type Spawner } from "../../process/spawn.ts";
+import { Readiness } from "./_readiness.ts";
 
 /** Options of {@linkcode InProcessRunner}. */
 export interface InProcessRunnerOptions {
@@ -47,6 +48,8 @@ interface RunnerEnv {
   nameOf: (handle: Job<unknown>) => string | undefined;
   instrument: Instrument | undefined;
   process: ContextEnv["process"];
+  /** Running services' readiness, by name: their output lines feed their line probe. */
+  services: Map<string, Readiness>;
 }
 
 /**
@@ -76,9 +79,18 @@ export class InProcessRunner implements JobRunner {
    */
   constructor(options: InProcessRunnerOptions = {}) {
     const graceMs = options.graceMs ?? 5000;
+    const emit = options.emit ?? (() => {});
+    const services = new Map<string, Readiness>();
     this.#env = {
       scope: options.scope ?? new JobScope(),
-      emit: options.emit ?? (() => {}),
+      // Every output line of a running service goes by its readiness: a line probe reads them.
+      emit: (event: GatherEvent) => {
+        if (services.size > 0 && event.type === "job:log") {
+          services.get(event.job)?.line(event.line);
+        }
+        emit(event);
+      },
+      services,
       graceMs,
       defaultTimeoutMs: options.timeoutMs,
       nameOf: options.nameOf ?? (() => undefined),
@@ -90,6 +102,15 @@ export class InProcessRunner implements JobRunner {
         spawner: options.spawner ?? createSpawner(),
       },
     };
+  }
+
+  /**
+   * Where the run's jobs' events go through this runner: give it the output
+   * written from outside their contexts (captured `console` calls), so that
+   * a service's line probe reads it too.
+   */
+  get sink(): EventSink {
+    return this.#env.emit;
   }
 
   /**
@@ -128,6 +149,7 @@ class Attempt implements ContextEnv, WorkTracker {
   aborted = false;
   reason: unknown = undefined;
   onAbort: ((reason: unknown) => void) | undefined = undefined;
+  ready: ((value: unknown) => void) | undefined = undefined;
   #controller: AbortController | undefined = undefined;
 
   constructor(name: string, attempt: number, results: DepResults, env: RunnerEnv) {
@@ -160,6 +182,7 @@ class Attempt implements ContextEnv, WorkTracker {
 class RunningJob implements JobRun {
   readonly spec: JobSpec;
   readonly settled: Promise<Settlement>;
+  readonly ready?: Promise<unknown>;
   #results: DepResults;
   #env: RunnerEnv;
   #attempts = 0;
@@ -168,6 +191,8 @@ class RunningJob implements JobRun {
   #retryAbort: AbortController | undefined;
   #stopWaiting: (() => void) | undefined;
   #ignoredCancellation = false;
+  #service: Readiness | undefined;
+  #stopped = false;
 
   /**
    * Prepare a job to run.
@@ -180,7 +205,13 @@ class RunningJob implements JobRun {
     this.spec = spec;
     this.#results = results;
     this.#env = env;
-    this.settled = this.#settle();
+    if (spec.service !== undefined) {
+      const service = this.#service = new Readiness(spec.name, spec.service);
+      this.ready = service.promise;
+      this.settled = this.#settleService(service);
+    } else {
+      this.settled = this.#settle();
+    }
   }
 
   /** Run the job to the end, retries included; never rejects. */
@@ -209,6 +240,50 @@ class RunningJob implements JobRun {
       }
       return this.#settlement("failed", error);
     }
+  }
+
+  /**
+   * Run a service to its end: it is ready when its probe passes; it ends
+   * `ok` when it was ready and gather stopped it, `failed` when it was not
+   * ready in time or ended on its own, `cancelled` when cancelled.
+   */
+  async #settleService(service: Readiness): Promise<Settlement> {
+    const { services } = this.#env;
+    services.set(this.spec.name, service);
+    try {
+      const taken = await service.taken();
+      if (taken !== undefined) return this.#settlement("failed", taken);
+      let cause: Error | undefined;
+      try {
+        await this.#attempt();
+      } catch (thrown) {
+        cause = toError(thrown);
+      }
+      if (this.#stopped && service.isReady) return this.#settlement("ok", undefined, service.value);
+      if (cause !== undefined && isTimeout(cause)) return this.#settlement("failed", cause);
+      if (this.#cancelReason !== undefined) {
+        return this.#settlement("cancelled", this.#cancelReason);
+      }
+      return this.#settlement("failed", service.endedError(cause));
+    } finally {
+      service.dispose();
+      if (services.get(this.spec.name) === service) services.delete(this.spec.name);
+    }
+  }
+
+  /**
+   * For a service that is no longer needed: stop it as `cancel` does (its
+   * process trees get SIGTERM, then SIGKILL after the grace period); once
+   * ready, it then ends `ok` with its ready value.
+   */
+  stop(): void {
+    if (this.#cancelReason !== undefined) return;
+    this.#stopped = true;
+    this.cancel(
+      new GatherError("CANCELLED", `Service "${this.spec.name}" was stopped: no job needs it now`, {
+        job: this.spec.name,
+      }),
+    );
   }
 
   /**
@@ -260,6 +335,11 @@ class RunningJob implements JobRun {
     const abort = new Attempt(name, ++this.#attempts, this.#results, env);
     this.#current = abort;
     if (this.#cancelReason !== undefined) return Promise.reject(this.#cancelReason);
+    const service = this.#service;
+    if (service !== undefined) {
+      abort.ready = (value) => service.manualReady(value);
+      service.start((error) => abort.abort(error));
+    }
     const tracker: WorkTracker = abort;
     const ctx = createContext(abort);
     let value: unknown;
@@ -290,7 +370,10 @@ class RunningJob implements JobRun {
     if (!thenable && tracker.group === undefined && !tracker.pending?.size) {
       return Promise.resolve(value);
     }
-    const timeoutMs = this.spec.timeoutMs ?? env.defaultTimeoutMs;
+    // A service runs until it is stopped: only its readiness has a timeout.
+    const timeoutMs = service !== undefined
+      ? undefined
+      : this.spec.timeoutMs ?? env.defaultTimeoutMs;
     return new Promise((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       let graceTimer: ReturnType<typeof setTimeout> | undefined;
@@ -410,6 +493,8 @@ class RunningJob implements JobRun {
   }
 }
 
+/** A timeout (or a service not ready in time) fails the job, even while it is being cancelled. */
 function isTimeout(error: unknown): boolean {
-  return error instanceof Error && (error as { code?: unknown }).code === "TIMEOUT";
+  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+  return code === "TIMEOUT" || code === "NOT_READY";
 }

@@ -1,0 +1,69 @@
+/**
+ * Services through the real CLI: bad declarations are refused at load time
+ * (exit 2, one line), a run with only services keeps them up until Ctrl-C
+ * (exit 130, nothing left), and a service with its dependent ends on its own.
+ */
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
+import { assertComplete, FIXTURES, gather, parseEvents } from "./_cli.ts";
+import { LiveGather } from "./_live.ts";
+import { liveProcesses } from "./_processes.ts";
+
+const BAD = `${FIXTURES}services/bad.ts`;
+const SERVE = `${FIXTURES}services/serve.ts`;
+
+for (
+  const [bad, expected] of [
+    ["probe", 'option "service.ready.line" must be a RegExp, e.g. /listening on/, got a string'],
+    ["shape", 'option "service.ready" must be { line: /pattern/ }, { port: 8000 } or { url:'],
+    ["ready", 'option "ready" belongs to a service: write service: { ready: { port: 8000 } }'],
+    ["outputs", 'a service has no outputs: it is never cached, so remove "outputs"'],
+    ["timeout", "a service runs until no job needs it: write service: { timeout } for how"],
+  ] as const
+) {
+  Deno.test(`gather refuses a bad service declaration (${bad}) at load time: one line, exit 2`, async () => {
+    const result = await gather(["-f", BAD], { env: { BAD: bad } });
+    assertEquals(result.code, 2);
+    const lines = result.stderr.trim().split("\n");
+    assertEquals(lines.length, 1, result.stderr);
+    assertStringIncludes(lines[0]!, `gather: Cannot schedule "api" in "${BAD}": ${expected}`);
+  });
+}
+
+Deno.test("gather with only a service selected keeps it running until Ctrl-C, then exits 130 with nothing left", async () => {
+  const tag = `serve-${crypto.randomUUID().slice(0, 8)}`;
+  const live = new LiveGather(["-f", SERVE, "api"], { env: { TAG: tag } });
+  await live.waitFor((events) => events.some((e) => e.type === "job:ready" && e.job === "api"));
+  const ready = live.events.find((e) => e.type === "job:ready");
+  const port = ready?.type === "job:ready" ? ready.value : undefined;
+  // Still up, and still serving, well after it was ready.
+  await new Promise((resolve) => setTimeout(resolve, 700));
+  assertEquals(live.events.some((e) => e.type === "job:end"), false);
+  assertMatch(await (await fetch(`http://127.0.0.1:${port}/`)).text(), /^hello from \d+$/);
+  assertEquals((await liveProcesses(tag)).length > 0, true);
+  live.kill("SIGINT");
+  const result = await live.result();
+  assertEquals(result.code, 130);
+  assertComplete(result.events);
+  assertEquals(await liveProcesses(tag), []);
+});
+
+Deno.test("gather with a service and its dependent stops the service after it and exits 0", async () => {
+  const tag = `serve-${crypto.randomUUID().slice(0, 8)}`;
+  const result = await gather(["-f", SERVE, "--reporter", "json"], { env: { TAG: tag } });
+  assertEquals(result.code, 0, result.stderr);
+  const events = parseEvents(result.stdout);
+  assertComplete(events);
+  const ends = events.filter((e) => e.type === "job:end").map((e) => e.type === "job:end" && e.job);
+  assertEquals(ends, ["e2e", "api"]);
+  assert(events.some((e) => e.type === "job:log" && e.job === "e2e" && e.line.startsWith("hello")));
+  assertEquals(await liveProcesses(tag), []);
+});
+
+Deno.test("gather's plain reporter shows when a service is ready", async () => {
+  const tag = `serve-${crypto.randomUUID().slice(0, 8)}`;
+  const result = await gather(["-f", SERVE, "--reporter", "plain", "--no-logs"], {
+    env: { TAG: tag },
+  });
+  assertEquals(result.code, 0, result.stderr);
+  assertMatch(result.stderr, /api +│ ● ready \d+ms \(line \/listening on .*\/ → \d+\)/);
+});
