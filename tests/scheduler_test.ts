@@ -188,6 +188,43 @@ Deno.test("schedule() starts a job's dependents when it is ready, before it ends
   assertEquals(outcome("server").status, "ok");
 });
 
+Deno.test("schedule() takes a ready service's slot back: -j 1 runs a service and its dependents", async () => {
+  const server = job({ service: true }, noop);
+  const { startAt, events } = await simulate({
+    jobs: { server, a: job({ deps: [server] }, noop), b: job({ deps: [server] }, noop) },
+    plan: { server: { ms: 1000, readyAfter: 5, result: 8080 }, a: { ms: 10 }, b: { ms: 10 } },
+    options: { concurrency: 1 },
+  });
+  assertEquals([startAt("a"), startAt("b")], [5, 15]); // one after the other: the limit holds
+  const ready = events.find((e) => e.type === "job:ready");
+  assertEquals(ready?.type === "job:ready" && [ready.probe, ready.durationMs, ready.value], [
+    "ctx.ready()",
+    5,
+    8080,
+  ]);
+});
+
+Deno.test("schedule() stops a service once its last dependent ends, and keeps it with keepServices", async () => {
+  const server = job({ service: true }, noop);
+  const jobs = { server, a: job({ deps: [server] }, noop), other: job(noop) };
+  const plan = {
+    server: { ms: 1000, readyAfter: 5 },
+    a: { ms: 20 },
+    other: { ms: 100 },
+  };
+  const stopped = await simulate({ jobs, plan, options: { concurrency: 4 } });
+  // Stopped when "a" ended at 25, while "other" still ran: not at the end of the run.
+  assertEquals(stopped.runner.ends.find((e) => e.name === "server")?.at, 25);
+  const controller = new AbortController();
+  const kept = await simulate({
+    jobs,
+    plan,
+    options: { concurrency: 4, keepServices: true, signal: controller.signal },
+    at: [[500, () => controller.abort()]],
+  });
+  assertEquals(kept.runner.ends.find((e) => e.name === "server")?.at, 500); // until cancelled
+});
+
 Deno.test("schedule() summarises the longest chain of durations, not the last job to end", async () => {
   // A 1 s job and a 50 ms one feed a link; the short one is queued late behind a filler.
   const long = job(noop);
