@@ -7,7 +7,7 @@
  */
 
 import { parseDuration } from "../duration.ts";
-import { GatherError } from "../errors.ts";
+import type { GatherError } from "../errors.ts";
 import type { JobOptions, ReadyProbe, ServiceSpec } from "../types.ts";
 
 /** How long a service may take to be ready when it says nothing: 30 s. */
