@@ -31,6 +31,7 @@ async function main(args: string[], shutdown: Shutdown): Promise<number> {
       size: terminalSize,
       denoDir: denoDir(),
       shutdown,
+      args,
     });
   } catch (error) {
     return report(error, debug);

@@ -24,7 +24,18 @@ const MAY_IMPORT: Record<string, string[]> = {
   reporters: [],
   cache: ["engine"],
   session: ["engine", "load", "process", "diagnostics", "reporters", "state", "cache"],
-  cli: ["engine", "load", "process", "diagnostics", "reporters", "state", "session", "cache"],
+  watch: ["engine", "load", "process", "diagnostics", "reporters", "state", "session", "cache"],
+  cli: [
+    "engine",
+    "load",
+    "process",
+    "diagnostics",
+    "reporters",
+    "state",
+    "session",
+    "cache",
+    "watch",
+  ],
 };
 
 /** The reporters see the run through its events alone. */

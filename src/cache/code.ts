@@ -110,6 +110,72 @@ export function codeContext(options: CodeContextOptions, hasher: Hasher): CodeCo
 }
 
 /**
+ * The local modules a task file is made of: itself, the local modules it
+ * imports (followed through relative imports and the project's import map),
+ * and the project's `deno.json`/`deno.jsonc`. What watch mode watches to know
+ * when to load the task file again. gather's own modules are left out.
+ *
+ * @param taskFile The task file's URL.
+ * @param root The project root.
+ * @returns Absolute paths, the task file first.
+ *
+ * @example Usage
+ * ```ts
+ * import { localModules } from "./code.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const root = await Deno.realPath(await Deno.makeTempDir());
+ * await Deno.writeTextFile(`${root}/flags.ts`, "export const FLAGS = ['-O2'];\n");
+ * await Deno.writeTextFile(`${root}/tasks.ts`, "import { FLAGS } from './flags.ts';\n");
+ * const modules = localModules(`file://${root}/tasks.ts`, root);
+ * assertEquals(modules.slice(0, 2), [`${root}/tasks.ts`, `${root}/flags.ts`]);
+ * await Deno.remove(root, { recursive: true });
+ * ```
+ */
+export function localModules(taskFile: string, root: string): string[] {
+  const found: string[] = [];
+  let imports: Record<string, string> = {};
+  for (const name of ["deno.json", "deno.jsonc"]) {
+    try {
+      const config = parseJsonc(Deno.readTextFileSync(join(root, name))) as {
+        imports?: Record<string, string>;
+      };
+      imports = config.imports ?? {};
+      break;
+    } catch {
+      // no such file
+    }
+  }
+  const seen = new Set<string>();
+  const queue = [taskFile];
+  while (queue.length > 0) {
+    const url = queue.shift()!;
+    if (seen.has(url) || !url.startsWith("file:")) continue;
+    seen.add(url);
+    const path = fromFileUrl(url);
+    // gather's own modules are not the project's (its tasks/ examples are).
+    if (
+      url !== taskFile && (path.startsWith(`${GATHER_ROOT}src/`) || path === `${GATHER_ROOT}mod.ts`)
+    ) {
+      continue;
+    }
+    found.push(path);
+    let source: string;
+    try {
+      source = Deno.readTextFileSync(path);
+    } catch {
+      continue; // missing now: still watched, so its return is noticed
+    }
+    for (const specifier of imported(source)) {
+      const target = resolveLocal(specifier, url, imports, root);
+      if (target !== undefined) queue.push(target);
+    }
+  }
+  found.push(join(root, "deno.json"), join(root, "deno.jsonc"));
+  return found;
+}
+
+/**
  * {@linkcode codeContext}, remembered in a file: when none of the files it
  * read has changed (by their stat), the remembered context is used, and the
  * task file is neither read nor scanned again.

@@ -40,6 +40,8 @@ export interface CliEnv {
   denoDir: string | undefined;
   /** The signals that stop the run. */
   shutdown: Shutdown;
+  /** The command line as given (watch mode starts its child with it). @default {[]} */
+  args?: readonly string[];
 }
 
 /**
@@ -79,6 +81,7 @@ export async function runCli(options: CliOptions, env: CliEnv): Promise<number> 
   if (options.mode === "help") return print(HELP);
   if (options.mode === "version") return print(`gather ${VERSION}\n`);
   const { shutdown } = env;
+  if (options.watch) return await watch(options, env);
   const tasks = await untilStopped(loadTaskFile(options.file), shutdown.interrupt.signal);
   if (tasks === undefined) {
     // The task file's top-level code is still running (a wait that never ends, say): an import
@@ -106,18 +109,7 @@ export async function runCli(options: CliOptions, env: CliEnv): Promise<number> 
     return print(await dryRun(plan.graph, options.concurrency, plan.cache));
   }
 
-  const reporter = selectReporter(options.reporter, {
-    stdout: env.stdout,
-    stderr: env.stderr,
-    stdoutIsTerminal: env.stdoutIsTerminal,
-    stderrIsTerminal: env.stderrIsTerminal,
-    env: env.env,
-    quiet: options.quiet,
-    size: env.size,
-    group: options.group,
-    summaryFile: options.summaryFile,
-    logDir: options.logDir,
-  });
+  const reporter = makeReporter(options, env);
   const result = await runSession(plan, {
     concurrency: options.concurrency,
     onFailure: options.onFailure,
@@ -151,6 +143,47 @@ export async function runCli(options: CliOptions, env: CliEnv): Promise<number> 
     return EXIT.failed;
   }
   return result.status === "ok" ? EXIT.ok : EXIT.failed;
+}
+
+function makeReporter(options: CliOptions, env: CliEnv) {
+  return selectReporter(options.reporter, {
+    stdout: env.stdout,
+    stderr: env.stderr,
+    stdoutIsTerminal: env.stdoutIsTerminal,
+    stderrIsTerminal: env.stderrIsTerminal,
+    env: env.env,
+    quiet: options.quiet,
+    size: env.size,
+    group: options.group,
+    summaryFile: options.summaryFile,
+    logDir: options.logDir,
+  });
+}
+
+/** `--watch`: its modules load only then, so other runs do not pay for them at start-up. */
+async function watch(options: CliOptions, env: CliEnv): Promise<number> {
+  const { runWatch } = await import("../watch/watch.ts");
+  const maxSize = env.env("GATHER_CACHE_MAX_SIZE");
+  return await runWatch({
+    file: options.file,
+    targets: options.targets,
+    debounceMs: options.watch!.debounceMs,
+    concurrency: options.concurrency,
+    onFailure: options.onFailure,
+    graceMs: options.graceMs,
+    timeoutMs: options.timeoutMs,
+    root: options.cache.root,
+    cachePlace: (url) => cachePlace(options, url, env.denoDir),
+    cacheMaxBytes: maxSize ? parseSize(maxSize) : undefined,
+    reporter: () => makeReporter(options, env),
+    diagnostics: {
+      stalls: options.diagnostics,
+      stallThresholdMs: options.stallThresholdMs,
+      ...(env.denoDir === undefined ? {} : { denoDir: env.denoDir }),
+    },
+    shutdown: env.shutdown,
+    print: (text) => env.stderr.writeSync(new TextEncoder().encode(text)),
+  }, { args: env.args ?? [], env: env.env });
 }
 
 /** Where and how the run uses the cache, from the options and the task file's place. */

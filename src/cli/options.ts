@@ -52,6 +52,14 @@ export interface CliOptions {
   logDir?: string;
   /** The result cache: `--no-cache`, `--force`, `--explain`, `--cache-dir`, `--root`. */
   cache: CacheOptions;
+  /** `--watch`: run, then rerun what changed, until Ctrl-C. */
+  watch?: WatchFlags;
+}
+
+/** How `--watch` was asked for. */
+export interface WatchFlags {
+  /** Wait this long after the last change before rerunning, in ms (`--watch-debounce`). */
+  debounceMs: number;
 }
 
 /** How the command line asks to use the cache. */
@@ -104,6 +112,9 @@ Options:
       --cache-dir <dir>      the cache folder (default: .gather/cache in the project root,
                              or $GATHER_CACHE_DIR)
       --root <dir>           the project root (default: the folder of the nearest deno.json)
+  -w, --watch                run, then watch the jobs' inputs and the task file, and
+                             rerun what a change affects, until Ctrl-C
+      --watch-debounce <d>   wait this long after the last change (default: 100ms)
       --debug                print stack traces for errors
   -h, --help                 show this help
   -V, --version              print the version
@@ -129,6 +140,7 @@ const STRINGS = [
   "stall-threshold",
   "cache-dir",
   "root",
+  "watch-debounce",
 ] as const;
 const BOOLEANS = [
   "keep-going",
@@ -147,6 +159,7 @@ const BOOLEANS = [
   "help",
   "version",
   "debug",
+  "watch",
 ] as const;
 const ALIASES = {
   f: "file",
@@ -157,6 +170,7 @@ const ALIASES = {
   q: "quiet",
   h: "help",
   V: "version",
+  w: "watch",
 };
 
 /**
@@ -270,6 +284,15 @@ export function parseCli(
   if (options.file === "") throw bad("Option --file needs a path, e.g. -f tasks.ts");
   const timeoutMs = duration("timeout", text("timeout"));
   if (timeoutMs !== undefined) options.timeoutMs = timeoutMs;
+  const debounceMs = duration("watch-debounce", text("watch-debounce"));
+  if (flags.watch) {
+    if (options.mode !== "run" && options.mode !== "help" && options.mode !== "version") {
+      throw bad(`Options --watch and --${options.mode} cannot be combined: pick one`);
+    }
+    options.watch = { debounceMs: debounceMs ?? 100 };
+  } else if (debounceMs !== undefined) {
+    throw bad("Option --watch-debounce goes with --watch: add --watch");
+  }
   return options;
 }
 

@@ -78,6 +78,7 @@ export class Shutdown {
   readonly force: AbortController = new AbortController();
   #stoppedBy: StopSignal | undefined;
   #removers: (() => void)[];
+  #signalsForce = true;
 
   /**
    * Start listening.
@@ -87,12 +88,8 @@ export class Shutdown {
   constructor(signals: readonly StopSignal[] = STOP_SIGNALS) {
     this.#removers = signals.flatMap((signal) => {
       const listener = () => {
-        if (this.#stoppedBy === undefined) {
-          this.#stoppedBy = signal;
-          this.interrupt.abort(new GatherError("CANCELLED", `interrupted by ${signal}`));
-        } else {
-          this.force.abort(new GatherError("CANCELLED", `${signal} again: stopping now`));
-        }
+        if (this.#stoppedBy === undefined) this.request("interrupt", signal);
+        else if (this.#signalsForce) this.request("force", signal);
       };
       try {
         Deno.addSignalListener(signal, listener);
@@ -101,6 +98,33 @@ export class Shutdown {
       }
       return [() => Deno.removeSignalListener(signal, listener)];
     });
+  }
+
+  /**
+   * Stop as a signal would, told by another process (watch mode's
+   * supervisor, which owns the signals): `interrupt` cancels the run,
+   * `force` stops waiting. Asking twice for the same thing does nothing.
+   *
+   * @param level What to do.
+   * @param signal The signal it stands for: the exit status follows it.
+   */
+  request(level: "interrupt" | "force", signal: StopSignal): void {
+    if (this.#stoppedBy === undefined) {
+      this.#stoppedBy = signal;
+      this.interrupt.abort(new GatherError("CANCELLED", `interrupted by ${signal}`));
+    }
+    if (level === "force" && !this.force.signal.aborted) {
+      this.force.abort(new GatherError("CANCELLED", `${signal} again: stopping now`));
+    }
+  }
+
+  /**
+   * Whether a second signal stops waiting. A process under a supervisor
+   * that forwards every signal turns this off: the terminal's Ctrl-C reaches
+   * it too, and one keypress must not count twice.
+   */
+  set signalsForce(value: boolean) {
+    this.#signalsForce = value;
   }
 
   /** The signal that stopped the run, if one did. */

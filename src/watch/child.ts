@@ -1,0 +1,195 @@
+/**
+ * The watch child: load the task file, then run the watch loop. A task file
+ * that does not load (a syntax error while it is being edited, an unknown
+ * job) does not end watch mode: the child says why, waits for the task file
+ * or one of its local imports to change, and asks for a new child.
+ *
+ * @module
+ */
+
+import { dirname, fromFileUrl, isAbsolute, resolve, toFileUrl } from "../deps/path.ts";
+import { isGatherError } from "../errors.ts";
+import { localModules } from "../cache/code.ts";
+import { projectRoot } from "../cache/root.ts";
+import { loadTaskFile } from "../load/task_file.ts";
+import type { Reporter } from "../reporters/reporter.ts";
+import { type CachePlace, planRun } from "../session/plan.ts";
+import type { SessionDiagnostics } from "../session/session.ts";
+import { type Shutdown, signalExitCode } from "../session/signals.ts";
+import type { FailurePolicy } from "../types.ts";
+import { WatchEnvironment } from "./environment.ts";
+import { WatchedFiles } from "./files.ts";
+import { WatchLoop } from "./loop.ts";
+import { obeySupervisor, readState, RELOAD_EXIT, writeState } from "./protocol.ts";
+import { FileWatcher } from "./watcher.ts";
+
+/** What the child needs. */
+export interface WatchChildOptions {
+  /** The task file, as the user named it. */
+  file: string;
+  /** The jobs asked for; none: the task file's defaults. */
+  targets: readonly string[];
+  /** The state file the supervisor gave. */
+  statePath: string;
+  /** Quiet time after a change, in ms. */
+  debounceMs: number;
+  /** Poll instead of file events (`GATHER_WATCH_POLL=1`). */
+  poll: boolean;
+  /** Jobs at once. */
+  concurrency: number;
+  /** The failure policy. */
+  onFailure: FailurePolicy;
+  /** How long cancelled jobs get to stop, in ms. */
+  graceMs: number;
+  /** Timeout for jobs that set none, in ms. */
+  timeoutMs?: number | undefined;
+  /** The project root given with `--root`. */
+  root?: string | undefined;
+  /** Where and how to use the cache, for a task file's URL; `undefined` without a cache. */
+  cachePlace: (taskUrl: string) => CachePlace | undefined;
+  /** The cache's size cap. */
+  cacheMaxBytes?: number | undefined;
+  /** A new reporter, for each run. */
+  reporter: () => Reporter;
+  /** Diagnostics for each run. */
+  diagnostics?: SessionDiagnostics | undefined;
+  /** The signals, as the supervisor forwards them. */
+  shutdown: Shutdown;
+  /** The supervisor's requests. */
+  control: ReadableStream<Uint8Array>;
+  /** Where errors and `console` output outside jobs go (stderr). */
+  print: (text: string) => void;
+}
+
+/**
+ * Run one watch child.
+ *
+ * @param options The command line's choices, the streams and the signals.
+ * @returns {@linkcode RELOAD_EXIT} for a new child, else the stopping signal's code.
+ */
+export async function runWatchChild(options: WatchChildOptions): Promise<number> {
+  const { shutdown } = options;
+  obeySupervisor(options.control, shutdown);
+  const first = readState(options.statePath) ?? { run: 1, reason: "started", files: [] };
+  const url = toFileUrl(isAbsolute(options.file) ? options.file : resolve(options.file)).href;
+  const folder = dirname(fromFileUrl(url));
+  let loop: WatchLoop | undefined;
+  let environment: WatchEnvironment | undefined;
+  try {
+    const tasks = await untilStopped(loadTaskFile(options.file), shutdown.interrupt.signal);
+    if (tasks === undefined) return signalExitCode(shutdown.stoppedBy ?? "SIGINT");
+    const source = `"${options.file}"`;
+    const targets = options.targets.length > 0 ? options.targets : tasks.defaults;
+    const plan = planRun(tasks.specs, tasks.names, targets, { source });
+    const cache = options.cachePlace(tasks.url);
+    const root = cache?.root ?? realPath(options.root ?? projectRoot(folder));
+    const files = new WatchedFiles(plan.graph.jobs, root, tasks.url, source);
+    environment = new WatchEnvironment({
+      names: tasks.names,
+      graceMs: options.graceMs,
+      timeoutMs: options.timeoutMs,
+      forceSignal: shutdown.force.signal,
+      fallback: (text) => options.print(`${text}\n`),
+      onServiceExit: (name, settlement) => loop?.serviceExited(name, settlement),
+      beforeExit: () => {},
+    });
+    loop = new WatchLoop({
+      graph: plan.graph,
+      specs: tasks.specs,
+      names: tasks.names,
+      source,
+      files,
+      environment,
+      cache,
+      cacheMaxBytes: options.cacheMaxBytes,
+      first,
+      statePath: options.statePath,
+      debounceMs: options.debounceMs,
+      poll: options.poll,
+      concurrency: options.concurrency,
+      onFailure: options.onFailure,
+      reporter: options.reporter,
+      diagnostics: options.diagnostics,
+      shutdown,
+    });
+  } catch (error) {
+    await environment?.close();
+    if (!isGatherError(error)) throw error;
+    options.print(`gather: ${error.message}\n`);
+    return await waitForFix(options, url, folder, first.run);
+  }
+  return await loop!.run();
+}
+
+/** The task file does not load: wait for it or its imports to change, then ask for a new child. */
+async function waitForFix(
+  options: WatchChildOptions,
+  url: string,
+  folder: string,
+  run: number,
+): Promise<number> {
+  const root = realPath(options.root ?? projectRoot(folder));
+  const modules = new Set(localModules(url, root));
+  options.print(`◌ watching ${options.file} and its imports for a fix · Ctrl-C to stop\n`);
+  let changed: string[] | undefined;
+  let wake!: () => void;
+  const woken = new Promise<void>((resolve) => wake = resolve);
+  const watcher = new FileWatcher({
+    roots: () =>
+      [...new Set([...modules].map((path) => dirname(path)))].map((path) => ({
+        path,
+        recursive: false,
+      })),
+    ignored: (path) => !modules.has(path),
+    onBatch: (paths) => {
+      changed = [...paths];
+      wake();
+    },
+    debounceMs: options.debounceMs,
+    snapshot: () => new Map([...modules].map((path) => [path, signature(path)])),
+    poll: options.poll,
+  });
+  const { shutdown } = options;
+  shutdown.interrupt.signal.addEventListener("abort", wake, { once: true });
+  watcher.start();
+  await woken;
+  watcher.close();
+  shutdown.interrupt.signal.removeEventListener("abort", wake);
+  if (changed === undefined) return signalExitCode(shutdown.stoppedBy ?? "SIGINT");
+  const files = changed.map((path) =>
+    path.startsWith(`${root}/`) ? path.slice(root.length + 1) : path
+  );
+  writeState(options.statePath, {
+    run,
+    reason: `task file changed (${files.slice(0, 3).join(", ")}): reloaded`,
+    files,
+  });
+  return RELOAD_EXIT;
+}
+
+function signature(path: string): string {
+  try {
+    const info = Deno.statSync(path);
+    return `${info.size}:${info.mtime?.getTime() ?? 0}`;
+  } catch {
+    return "missing";
+  }
+}
+
+function realPath(path: string): string {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/** What `work` gives, or `undefined` as soon as `signal` aborts. */
+function untilStopped<T>(work: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}

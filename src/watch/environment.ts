@@ -1,0 +1,124 @@
+/**
+ * What the runs of a watch session share, for as long as it lasts: the
+ * job scope, the spawner (a child subreaper, with its watchdog), the
+ * in-process runner of the jobs, the service host with the runner of the
+ * services, console capture, and the exit guard. Each run points the events
+ * at its own reporter; services' output between runs goes to the last one.
+ *
+ * @module
+ */
+
+import { captureConsole } from "../diagnostics/console_capture.ts";
+import type { Instrument } from "../engine/instrument.ts";
+import { InProcessRunner } from "../engine/runners/in_process.ts";
+import { JobScope } from "../engine/scope.ts";
+import type { EventSink, GatherEvent } from "../events.ts";
+import type { JobNames } from "../load/resolve.ts";
+import { createSpawner, type Spawner } from "../process/spawn.ts";
+import { Cleanup } from "../session/cleanup.ts";
+import { guardExit } from "../session/exit_guard.ts";
+import type { Settlement } from "../types.ts";
+import { ServiceHost } from "./services.ts";
+
+/** Options of {@linkcode WatchEnvironment}. */
+export interface WatchEnvironmentOptions {
+  /** Each handle's name. */
+  names: JobNames;
+  /** How long cancelled jobs and their processes get to stop, in ms. */
+  graceMs: number;
+  /** Timeout for jobs that set none, in ms. */
+  timeoutMs?: number | undefined;
+  /** Aborting it kills every process tree at once (the second Ctrl-C). */
+  forceSignal: AbortSignal;
+  /** Where `console` output outside every job goes. */
+  fallback: (text: string, stream: "stdout" | "stderr") => void;
+  /** Told when a service stops on its own between runs. */
+  onServiceExit: (name: string, settlement: Settlement) => void;
+  /** Called before gather exits from outside every job (`Deno.exit` in top-level code). */
+  beforeExit: () => void;
+}
+
+/** The long-lived part of a watch session. */
+export class WatchEnvironment {
+  /** Which job runs the current code. */
+  readonly scope: JobScope = new JobScope();
+  /** Starts every command of the session. */
+  readonly spawner: Spawner;
+  /** Runs the jobs that are not services. */
+  readonly jobs: InProcessRunner;
+  /** Keeps the services from run to run. */
+  readonly host: ServiceHost;
+  #cleanup = new Cleanup();
+  #emit: EventSink = () => {};
+  #toRunners: EventSink = () => {};
+  #instrument: Instrument | undefined;
+  #stopped = false;
+
+  /**
+   * Set the session up.
+   *
+   * @param options Names, grace period, signals and callbacks.
+   */
+  constructor(options: WatchEnvironmentOptions) {
+    this.spawner = createSpawner({ adoptOrphans: true });
+    this.#cleanup.defer(() => this.spawner.close());
+    this.#cleanup.defer(guardExit(this.scope, () => {
+      this.spawner.killAll();
+      options.beforeExit();
+    }));
+    const downstream: EventSink = (event: GatherEvent) => this.#toRunners(event);
+    const instrument: Instrument = {
+      jobReturned: (job, ms, later) => this.#instrument?.jobReturned?.(job, ms, later),
+    };
+    const common = {
+      scope: this.scope,
+      spawner: this.spawner,
+      emit: downstream,
+      nameOf: (handle: Parameters<JobNames["get"]>[0]) => options.names.get(handle),
+      graceMs: options.graceMs,
+      forceSignal: options.forceSignal,
+      instrument,
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    };
+    this.jobs = new InProcessRunner(common);
+    // Services have a runner of their own: a run's drain() waits for its jobs, not for them.
+    const services = new InProcessRunner(common);
+    this.host = new ServiceHost(services, options.onServiceExit);
+    // Console output goes by the services' runner: a service's line probe reads it.
+    this.#cleanup.defer(captureConsole(console, this.scope, services.sink, options.fallback));
+  }
+
+  /**
+   * Point the session's events at a run.
+   *
+   * @param emit The run's reporter (and diagnostics).
+   * @param toRunners What the runners emit into: the run's cache tap, else `emit`.
+   * @param instrument The run's diagnostics.
+   */
+  setRun(emit: EventSink, toRunners: EventSink, instrument: Instrument | undefined): void {
+    this.#emit = emit;
+    this.#toRunners = toRunners;
+    this.#instrument = instrument;
+  }
+
+  /**
+   * Emit an event to the current run's reporter.
+   *
+   * @param event The event.
+   */
+  emit(event: GatherEvent): void {
+    this.#emit(event);
+  }
+
+  /** Stop every service (their process trees gone), then undo what the session set up. */
+  async close(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    try {
+      await this.host.stopAll();
+      await this.jobs.drain();
+    } finally {
+      await this.#cleanup.run();
+    }
+  }
+}

@@ -1,0 +1,280 @@
+/**
+ * What watch mode watches, and what a change affects: each job's `inputs`
+ * globs (parsed and walked by the cache's `glob.ts`), the task file and its
+ * local imports. Files a job declares as `outputs` are gather's own writes
+ * and never count as edits; `.git/` and `.gather/` are never watched.
+ *
+ * @module
+ */
+
+import { GlobOutsideRootError, type ParsedGlob, parseGlob, Walker } from "../cache/glob.ts";
+import { localModules } from "../cache/code.ts";
+import { dirname, join, relative } from "../deps/path.ts";
+import { GatherError } from "../errors.ts";
+import type { JobSpec } from "../types.ts";
+
+/** A folder to watch. */
+export interface WatchRoot {
+  /** Its absolute path. */
+  path: string;
+  /** Whether what is under its subfolders counts too. */
+  recursive: boolean;
+}
+
+/** What a batch of changed paths affects. */
+export interface Affected {
+  /** Jobs whose inputs changed (not their dependents). */
+  jobs: Set<string>;
+  /** Files of the task file's module graph that changed (absolute): reload it. */
+  modules: string[];
+  /** The changed paths that count, relative to the root. */
+  files: string[];
+}
+
+interface JobGlobs {
+  inputs: ParsedGlob[];
+  excluded: ParsedGlob[];
+  /** The files its inputs matched at the last look, relative to the root. */
+  files: Set<string>;
+}
+
+const NEVER = /(^|\/)\.(git|gather)(\/|$)/;
+
+/**
+ * The watched files of a run.
+ *
+ * @example Usage
+ * ```ts
+ * import { WatchedFiles } from "./files.ts";
+ * import { resolveJobs } from "../load/resolve.ts";
+ * import { job } from "../job.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const root = await Deno.realPath(await Deno.makeTempDir());
+ * await Deno.mkdir(`${root}/src`);
+ * await Deno.writeTextFile(`${root}/src/a.ts`, "");
+ * await Deno.writeTextFile(`${root}/tasks.ts`, "");
+ * const { specs } = resolveJobs([["build", job({ inputs: ["src/**\/*.ts"] }, () => {})]], "x", root);
+ * const files = new WatchedFiles([...specs.values()], root, `file://${root}/tasks.ts`, "x");
+ * assertEquals(files.affected([`${root}/src/a.ts`]).jobs, new Set(["build"]));
+ * assertEquals(files.affected([`${root}/tasks.ts`]).modules, [`${root}/tasks.ts`]);
+ * await Deno.remove(root, { recursive: true });
+ * ```
+ */
+export class WatchedFiles {
+  #root: string;
+  #taskFile: string;
+  #jobs = new Map<string, JobGlobs>();
+  #outputs: ParsedGlob[] = [];
+  #modules: Set<string>;
+
+  /**
+   * Parse the jobs' globs and find the task file's modules.
+   *
+   * @param jobs The run's jobs.
+   * @param root The project root (absolute, real).
+   * @param taskFile The task file's URL.
+   * @param source The task file as the user named it, for messages.
+   * @throws {GatherError} When a glob leaves the project root.
+   */
+  constructor(jobs: readonly JobSpec[], root: string, taskFile: string, source: string) {
+    this.#root = root;
+    this.#taskFile = taskFile;
+    const compiled = new Map<string, RegExp>();
+    for (const spec of jobs) {
+      if (spec.files === undefined) continue;
+      const parse = (glob: string) => {
+        try {
+          return parseGlob(glob, spec.files!.dir, root, compiled);
+        } catch (error) {
+          if (!(error instanceof GlobOutsideRootError)) throw error;
+          throw new GatherError(
+            "BAD_OPTION",
+            `Cannot watch "${spec.name}" in ${source}: ${error.message}; keep inputs inside the project (or pass --root)`,
+            { job: spec.name },
+          );
+        }
+      };
+      const inputs = spec.files.inputs.map(parse);
+      this.#jobs.set(spec.name, {
+        inputs: inputs.filter((glob) => !glob.negated),
+        excluded: inputs.filter((glob) => glob.negated),
+        files: new Set(),
+      });
+      this.#outputs.push(...spec.files.outputs.map(parse));
+    }
+    this.#modules = new Set(localModules(taskFile, root));
+    this.refresh();
+  }
+
+  /** The task file's modules (absolute paths). */
+  get modules(): ReadonlySet<string> {
+    return this.#modules;
+  }
+
+  /** How many files are watched: the jobs' inputs and the task file's modules that exist. */
+  get count(): number {
+    const all = new Set<string>();
+    for (const job of this.#jobs.values()) for (const file of job.files) all.add(file);
+    let modules = 0;
+    for (const path of this.#modules) {
+      if (!all.has(relative(this.#root, path)) && exists(path)) modules++;
+    }
+    return all.size + modules;
+  }
+
+  /** Walk the globs again: the files each job's inputs match now. */
+  refresh(): void {
+    const walker = new Walker(this.#root);
+    for (const job of this.#jobs.values()) {
+      job.files = new Set(walker.expand([...job.inputs, ...job.excluded]).files);
+    }
+  }
+
+  /** Look for the task file's imports again (after it changed). */
+  refreshModules(): void {
+    this.#modules = new Set(localModules(this.#taskFile, this.#root));
+  }
+
+  /**
+   * Whether a changed path is never an edit: under `.git/` or `.gather/`, or
+   * a job's declared output.
+   *
+   * @param path An absolute path.
+   * @returns `true` to ignore it.
+   */
+  ignored(path: string): boolean {
+    const rel = relative(this.#root, path);
+    if (rel.startsWith("..") || NEVER.test(rel)) return !this.#modules.has(path);
+    return this.#outputs.some((glob) => matches(glob, rel));
+  }
+
+  /**
+   * What changed paths affect.
+   *
+   * @param paths Absolute paths that changed (files or folders, added, changed or removed).
+   * @returns The jobs whose inputs changed, the modules that changed, the files that count.
+   */
+  affected(paths: Iterable<string>): Affected {
+    const jobs = new Set<string>();
+    const modules: string[] = [];
+    const files: string[] = [];
+    for (const path of paths) {
+      if (this.#modules.has(path)) {
+        modules.push(path);
+        files.push(relative(this.#root, path));
+        continue;
+      }
+      if (this.ignored(path)) continue;
+      const rel = relative(this.#root, path);
+      let counts = false;
+      for (const [name, job] of this.#jobs) {
+        if (this.#touches(job, rel, path)) {
+          jobs.add(name);
+          counts = true;
+        }
+      }
+      if (counts) files.push(rel);
+    }
+    return { jobs, modules, files };
+  }
+
+  /**
+   * The folders to watch now: each glob's base folder (its subfolders too
+   * when the glob reaches into them), the modules' folders; a folder that
+   * does not exist yet is stood for by its nearest existing parent, watched
+   * alone, so its creation is seen.
+   *
+   * @returns The folders, without duplicates.
+   */
+  roots(): WatchRoot[] {
+    const wanted = new Map<string, boolean>();
+    const want = (path: string, recursive: boolean) => {
+      let at = path;
+      let deep = recursive;
+      while (!isFolder(at) && dirname(at) !== at) {
+        at = dirname(at);
+        deep = false;
+      }
+      wanted.set(at, (wanted.get(at) ?? false) || deep);
+    };
+    for (const job of this.#jobs.values()) {
+      for (const glob of job.inputs) {
+        const after = glob.pattern.split("/").length -
+          (glob.base ? glob.base.split("/").length : 0);
+        const recursive = !glob.wild || glob.pattern.includes("**") || after > 1;
+        want(glob.base ? join(this.#root, glob.base) : this.#root, recursive);
+      }
+    }
+    for (const path of this.#modules) want(dirname(path), false);
+    const roots = [...wanted].map(([path, recursive]) => ({ path, recursive }));
+    // A folder under another that is watched with its subfolders is watched already.
+    return roots.filter((root) =>
+      !roots.some((other) =>
+        other !== root && other.recursive && root.path.startsWith(`${other.path}/`)
+      )
+    ).sort((a, b) => a.path.localeCompare(b.path));
+  }
+
+  /**
+   * Every watched file with its size and modification time, for polling
+   * where file events are unavailable.
+   *
+   * @returns A signature by absolute path.
+   */
+  snapshot(): Map<string, string> {
+    this.refresh();
+    const signatures = new Map<string, string>();
+    const add = (path: string) => {
+      try {
+        const info = Deno.statSync(path);
+        signatures.set(path, `${info.size}:${info.mtime?.getTime() ?? 0}:${info.ino ?? 0}`);
+      } catch {
+        // gone: its absence is the change
+      }
+    };
+    for (const job of this.#jobs.values()) {
+      for (const file of job.files) add(join(this.#root, file));
+    }
+    for (const path of this.#modules) add(path);
+    return signatures;
+  }
+
+  #touches(job: JobGlobs, rel: string, path: string): boolean {
+    if (job.files.has(rel)) return true;
+    const inside = `${rel}/`;
+    for (const glob of job.inputs) {
+      if (matches(glob, rel)) return !job.excluded.some((ex) => matches(ex, rel));
+      // The folder a glob walks from (or one above it) was removed, replaced or created.
+      if (glob.base === rel || glob.base.startsWith(inside) || rel === "") return true;
+    }
+    // A folder with some of its files in it was removed or renamed; or a new folder in reach.
+    for (const file of job.files) if (file.startsWith(inside)) return true;
+    return isFolder(path) &&
+      job.inputs.some((glob) => glob.wild && (glob.base === "" || rel.startsWith(`${glob.base}/`)));
+  }
+}
+
+/** Whether a root-relative path matches a glob; a glob without a wildcard stands for a folder's files too. */
+function matches(glob: ParsedGlob, rel: string): boolean {
+  return glob.wild
+    ? glob.regex.test(rel)
+    : rel === glob.pattern || rel.startsWith(`${glob.pattern}/`);
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

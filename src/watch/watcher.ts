@@ -1,0 +1,215 @@
+/**
+ * File events for watch mode: `Deno.watchFs` on the folders to watch (inotify
+ * on Linux), changes gathered into one batch once no event came for the
+ * debounce time (`@std/async` `debounce`), so a `git checkout` of 500 files is
+ * one batch. A watched folder that is removed is watched again when it comes
+ * back (through its nearest existing parent in the meantime). Where events
+ * are unavailable (no inotify watches left, say), it polls the watched files'
+ * sizes and times instead, and says so.
+ *
+ * @module
+ */
+
+import { debounce } from "../deps/async_debounce.ts";
+import type { WatchRoot } from "./files.ts";
+
+/** Options of {@linkcode FileWatcher}. */
+export interface FileWatcherOptions {
+  /** The folders to watch now; asked again after a batch that touched one of them. */
+  roots: () => WatchRoot[];
+  /** Paths whose changes are never edits. */
+  ignored: (path: string) => boolean;
+  /** Receives each batch of changed paths (absolute). */
+  onBatch: (paths: Set<string>) => void;
+  /** Quiet time after the last event before a batch is handed on, in ms. */
+  debounceMs: number;
+  /** Every watched file's signature, for polling. */
+  snapshot: () => Map<string, string>;
+  /** Poll rather than use events. @default {false} */
+  poll?: boolean;
+  /** How often to poll, in ms. @default {500} */
+  pollMs?: number;
+  /** Told once when events are unavailable and it polls instead. */
+  onWarning?: (message: string) => void;
+}
+
+/**
+ * Watches folders and hands on batches of changed paths.
+ *
+ * @example Usage
+ * ```ts
+ * import { FileWatcher } from "./watcher.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const dir = await Deno.realPath(await Deno.makeTempDir());
+ * const batches: string[][] = [];
+ * const watcher = new FileWatcher({
+ *   roots: () => [{ path: dir, recursive: true }],
+ *   ignored: () => false,
+ *   onBatch: (paths) => batches.push([...paths]),
+ *   debounceMs: 50,
+ *   snapshot: () => new Map(),
+ * });
+ * watcher.start();
+ * await new Promise((resolve) => setTimeout(resolve, 50));
+ * for (let i = 0; i < 20; i++) await Deno.writeTextFile(`${dir}/f${i % 2}.txt`, `${i}`);
+ * await new Promise((resolve) => setTimeout(resolve, 300));
+ * watcher.close();
+ * assertEquals(batches.length, 1); // one burst, one batch
+ * assertEquals(batches[0]!.sort(), [`${dir}/f0.txt`, `${dir}/f1.txt`]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class FileWatcher {
+  #options: FileWatcherOptions;
+  #watchers: Deno.FsWatcher[] = [];
+  #roots: WatchRoot[] = [];
+  #pending = new Set<string>();
+  #rearm = false;
+  #flush: ReturnType<typeof debounce<[]>>;
+  #pollTimer: ReturnType<typeof setInterval> | undefined;
+  #last: Map<string, string> | undefined;
+  #closed = false;
+  #mode: "events" | "polling" = "events";
+
+  /**
+   * Prepare a watcher; `start()` starts it.
+   *
+   * @param options What to watch and where batches go.
+   */
+  constructor(options: FileWatcherOptions) {
+    this.#options = options;
+    this.#flush = debounce(() => this.#handOn(), Math.max(0, Math.round(options.debounceMs)));
+  }
+
+  /** `events` (`Deno.watchFs`) or `polling`. */
+  get mode(): "events" | "polling" {
+    return this.#mode;
+  }
+
+  /** Start watching. */
+  start(): void {
+    if (this.#options.poll) this.#startPolling();
+    else this.#arm();
+  }
+
+  /** Stop watching; no batch is handed on after this. */
+  close(): void {
+    this.#closed = true;
+    this.#flush.clear();
+    clearInterval(this.#pollTimer);
+    this.#disarm();
+  }
+
+  #arm(): void {
+    this.#disarm();
+    this.#roots = this.#options.roots();
+    const groups = [true, false].map((recursive) =>
+      this.#roots.filter((root) => root.recursive === recursive).map((root) => root.path)
+    );
+    try {
+      groups.forEach((paths, i) => {
+        if (paths.length === 0) return;
+        const watcher = Deno.watchFs(paths, { recursive: i === 0 });
+        this.#watchers.push(watcher);
+        this.#read(watcher);
+      });
+    } catch (error) {
+      this.#disarm();
+      if (error instanceof Deno.errors.NotFound) {
+        // A folder went between listing and watching: try again shortly.
+        setTimeout(() => this.#closed || this.#arm(), 50);
+        return;
+      }
+      this.#fallBack(error);
+    }
+  }
+
+  #disarm(): void {
+    for (const watcher of this.#watchers) {
+      try {
+        watcher.close();
+      } catch {
+        // closed already
+      }
+    }
+    this.#watchers = [];
+  }
+
+  async #read(watcher: Deno.FsWatcher): Promise<void> {
+    try {
+      for await (const event of watcher) this.#event(event);
+    } catch (error) {
+      if (!this.#closed && this.#watchers.includes(watcher)) this.#fallBack(error);
+    }
+  }
+
+  #event(event: Deno.FsEvent): void {
+    if (this.#closed || event.kind === "access") return;
+    let any = false;
+    for (const path of event.paths) {
+      // A watched folder itself went (or came): watch again once the batch is handed on.
+      if (event.kind !== "modify" && this.#roots.some((root) => isAtOrAbove(path, root.path))) {
+        this.#rearm = true;
+      } else if (event.kind === "create" && isFolder(path)) {
+        this.#rearm = true; // perhaps a folder that was missing, watched through its parent
+      }
+      if (this.#options.ignored(path)) continue;
+      this.#pending.add(path);
+      any = true;
+    }
+    if (any || this.#rearm) this.#flush();
+  }
+
+  #handOn(): void {
+    if (this.#closed) return;
+    if (this.#rearm && this.#mode === "events") {
+      // Even when the same folders are back: the watch on a removed folder is gone with it.
+      this.#rearm = false;
+      this.#arm();
+    }
+    if (this.#pending.size === 0) return;
+    const batch = this.#pending;
+    this.#pending = new Set();
+    this.#options.onBatch(batch);
+  }
+
+  #fallBack(error: unknown): void {
+    if (this.#mode === "polling" || this.#closed) return;
+    this.#disarm();
+    const why = error instanceof Error ? error.message : String(error);
+    this.#options.onWarning?.(
+      `file events are unavailable (${why}): watching by polling every ${
+        this.#options.pollMs ?? 500
+      }ms instead`,
+    );
+    this.#startPolling();
+  }
+
+  #startPolling(): void {
+    this.#mode = "polling";
+    this.#last = this.#options.snapshot();
+    this.#pollTimer = setInterval(() => {
+      const now = this.#options.snapshot();
+      const last = this.#last!;
+      this.#last = now;
+      for (const [path, signature] of now) {
+        if (last.get(path) !== signature) this.#pending.add(path);
+      }
+      for (const path of last.keys()) if (!now.has(path)) this.#pending.add(path);
+      if (this.#pending.size > 0) this.#flush();
+    }, this.#options.pollMs ?? 500);
+  }
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+function isAtOrAbove(path: string, folder: string): boolean {
+  return folder === path || folder.startsWith(`${path}/`);
+}
