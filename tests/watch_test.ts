@@ -1,0 +1,316 @@
+/**
+ * `gather --watch` with real files and real processes: an edit reruns
+ * exactly the affected jobs, a burst of changes is one rerun, the task file
+ * is reloaded, a failure does not end watch mode, Ctrl-C ends it (130) with
+ * nothing left running.
+ */
+import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { liveProcesses } from "./_processes.ts";
+import { MOD, project, quiet, WatchSession, write } from "./_watch.ts";
+
+/** Three jobs: `a` and `b` read their own folders, `c` uses `a`'s result. */
+const ABC = `
+import { job } from "${MOD}";
+const read = async (dir: string) => {
+  const names = [];
+  for await (const entry of Deno.readDir(dir)) names.push(entry.name);
+  return names.length;
+};
+export const a = job({ inputs: ["a/**"] }, async (ctx) => {
+  ctx.log("ran a");
+  return await read("a");
+});
+export const b = job({ inputs: ["b/**"] }, async (ctx) => {
+  ctx.log("ran b");
+  return await read("b");
+});
+export const c = job({ deps: [a] }, (ctx) => {
+  ctx.log("ran c");
+  ctx.log(\`a saw \${ctx.result(a)} files\`);
+});
+`;
+
+Deno.test("--watch: editing one input reruns exactly that job and its dependents", async () => {
+  const dir = await project({ "tasks.ts": ABC, "a/1.txt": "1", "b/1.txt": "1" });
+  const session = new WatchSession(dir);
+  try {
+    await session.waitForRun(1);
+    assertEquals(session.ran(1).sort(), ["a", "b", "c"]);
+    await write(dir, "a/1.txt", "changed");
+    await session.waitForRun(2);
+    assertEquals(session.ran(2).sort(), ["a", "c"]);
+    const change = session.changes[1]!;
+    assertEquals([change.run, change.reason, change.jobs], [2, "1 file changed: a/1.txt", [
+      "a",
+      "c",
+    ]]);
+    // b kept its result: it ended ok in run 2 without running.
+    const bEnd = session.runs[1]!.find((e) => e.type === "job:end" && e.job === "b");
+    assertEquals(bEnd?.type === "job:end" && [bEnd.status, bEnd.cache], ["ok", "hit"]);
+    await write(dir, "b/2.txt", "new file");
+    await session.waitForRun(3);
+    assertEquals(session.ran(3), ["b"]);
+  } finally {
+    const result = await session.stop();
+    assertEquals(result.code, 130);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--watch: a burst of 1,000 changes is one rerun, which sees them all", async () => {
+  const dir = await project({ "tasks.ts": ABC, "a/1.txt": "1", "b/1.txt": "1" });
+  const session = new WatchSession(dir);
+  try {
+    await session.waitForRun(1);
+    const writes = [];
+    for (let i = 0; i < 1000; i++) writes.push(Deno.writeTextFile(`${dir}/a/f${i}.txt`, `${i}`));
+    await Promise.all(writes);
+    await session.waitForRun(2);
+    await quiet(1000); // no second rerun comes
+    assertEquals(session.changes.length, 2);
+    assertEquals(session.changes[1]!.count, 1000);
+    assertEquals(session.ran(2).sort(), ["a", "c"]);
+    const saw = session.runs[1]!.find((e) => e.type === "job:log" && e.line.startsWith("a saw"));
+    assertEquals(saw?.type === "job:log" && saw.line, "a saw 1001 files");
+  } finally {
+    await session.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--watch: a deleted file, and a watched folder removed and recreated, rerun with the right files", async () => {
+  const dir = await project({ "tasks.ts": ABC, "a/1.txt": "1", "a/2.txt": "2", "b/1.txt": "1" });
+  const session = new WatchSession(dir);
+  try {
+    await session.waitForRun(1);
+    await Deno.remove(`${dir}/a/2.txt`);
+    await session.waitForRun(2);
+    assertEquals(session.ran(2).sort(), ["a", "c"]);
+    await Deno.remove(`${dir}/a`, { recursive: true });
+    await quiet(300);
+    await write(dir, "a/x.txt", "x");
+    await write(dir, "a/y.txt", "y");
+    await write(dir, "a/z.txt", "z");
+    await session.live.waitFor((events) =>
+      events.some((e) => e.type === "job:log" && e.line === "a saw 3 files")
+    );
+    // Still watched after that: one more edit inside the new folder reruns a.
+    const runs = session.changes.length;
+    await session.waitForRun(runs);
+    await write(dir, "a/x.txt", "edited");
+    await session.waitForRun(runs + 1);
+    assertEquals(session.ran(runs + 1).sort(), ["a", "c"]);
+  } finally {
+    await session.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--watch: a failure does not end watch mode; fixing the input reruns", async () => {
+  const tasks = `
+import { job } from "${MOD}";
+export const check = job({ inputs: ["src/*.txt"] }, async (ctx) => {
+  ctx.log("ran check");
+  const text = await Deno.readTextFile("src/value.txt");
+  if (text.trim() !== "good") throw new Error(\`bad value: \${text.trim()}\`);
+});
+`;
+  const dir = await project({ "tasks.ts": tasks, "src/value.txt": "bad" });
+  const session = new WatchSession(dir);
+  try {
+    await session.waitForRun(1);
+    const end1 = session.runs[0]!.find((e) => e.type === "run:end");
+    assertEquals(end1?.type === "run:end" && end1.status, "failed");
+    await write(dir, "src/value.txt", "good");
+    await session.waitForRun(2);
+    const end2 = session.runs[1]!.find((e) => e.type === "run:end");
+    assertEquals(end2?.type === "run:end" && end2.status, "ok");
+  } finally {
+    await session.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--watch: an edit of the task file reloads it in a fresh process and runs what changed", async () => {
+  const dir = await project({ "tasks.ts": ABC, "a/1.txt": "1", "b/1.txt": "1" });
+  const session = new WatchSession(dir);
+  try {
+    await session.waitForRun(1);
+    const edited = ABC.replace('ctx.log("ran b");', 'ctx.log("ran b"); ctx.log("b, edited");');
+    await Deno.writeTextFile(`${dir}/tasks.ts`, edited);
+    await session.waitForRun(2);
+    const change = session.changes[1]!;
+    assertEquals(change.run, 2);
+    assertStringIncludes(change.reason, "task file changed (tasks.ts): reloaded");
+    assert(session.runs[1]!.some((e) => e.type === "job:log" && e.line === "b, edited"));
+    // The edit was inside b's function: the cache restores a (c, uncached, runs again).
+    assertEquals(session.ran(2).sort(), ["b", "c"]);
+    const hits = session.runs[1]!.filter((e) => e.type === "job:end" && e.cache === "hit");
+    assertEquals(hits.map((e) => e.type === "job:end" && e.job), ["a"]);
+  } finally {
+    await session.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--watch: a change while a job runs cancels it, its process tree gone before it runs again", async () => {
+  const tasks = `
+import { job } from "${MOD}";
+export const slow = job({ inputs: ["src/**"] }, async (ctx) => {
+  // The previous run's process, if it survived, would still be alive now.
+  let survivor = "none";
+  try {
+    const pid = (await Deno.readTextFile("pid")).trim();
+    if (pid) survivor = Deno.statSync(\`/proc/\${pid}\`) ? pid : "none";
+  } catch { /* first run, or gone */ }
+  ctx.log(\`survivor: \${survivor}\`);
+  await ctx.sh\`sh -c 'echo $$ > pid; exec sleep 30'\`;
+});
+`;
+  const dir = await project({ "tasks.ts": tasks, "src/x.txt": "1" });
+  const session = new WatchSession(dir);
+  try {
+    await session.live.waitFor((events) =>
+      events.some((e) => e.type === "job:log" && e.line === "survivor: none")
+    );
+    await quiet(300); // the sleep is running
+    await write(dir, "src/x.txt", "2");
+    await session.live.waitFor((events) =>
+      events.filter((e) => e.type === "job:log" && e.line.startsWith("survivor:")).length === 2
+    );
+    const lines = session.live.events.flatMap((e) =>
+      e.type === "job:log" && e.line.startsWith("survivor:") ? [e.line] : []
+    );
+    assertEquals(lines, ["survivor: none", "survivor: none"]);
+    const cancel = session.runs[0]!.find((e) => e.type === "run:cancel");
+    assertEquals(
+      cancel?.type === "run:cancel" && cancel.reason,
+      "1 file changed: src/x.txt: rerunning",
+    );
+  } finally {
+    const result = await session.stop();
+    assertEquals(result.code, 130);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--watch: Ctrl-C stops everything, services included: exit 130, nothing left running", async () => {
+  const tag = `watch-${crypto.randomUUID().slice(0, 8)}`;
+  const tasks = `
+import { job } from "${MOD}";
+export const api = job(
+  { service: { ready: { line: /listening on http:\\/\\/127\\.0\\.0\\.1:(\\d+)/ } }, inputs: ["server/**"] },
+  (ctx) => ctx.exec(Deno.execPath(), ["run", "-A", "${ROOT_SERVER}", "--tag", "${tag}"]),
+);
+export const e2e = job({ deps: [api], inputs: ["e2e/**"] }, async (ctx) => {
+  ctx.log("ran e2e");
+  ctx.log(await (await fetch(\`http://127.0.0.1:\${ctx.result(api)}/\`)).text());
+});
+`;
+  const dir = await project({ "tasks.ts": tasks, "server/x.txt": "1", "e2e/x.txt": "1" });
+  const session = new WatchSession(dir);
+  try {
+    await session.waitForRun(1);
+    assertEquals((await liveProcesses(tag)).length > 0, true, "the service keeps running");
+    const wait = session.live.events.find((e) => e.type === "watch:wait");
+    assertEquals(wait?.type === "watch:wait" && wait.services, ["api"]);
+    // An e2e edit reruns e2e against the same service.
+    await write(dir, "e2e/x.txt", "2");
+    await session.waitForRun(2);
+    assertEquals(session.ran(2), ["e2e"]);
+    assertEquals(
+      session.runs[1]!.some((e) => e.type === "job:log" && e.line.startsWith("starting")),
+      false,
+    );
+  } finally {
+    const result = await session.stop();
+    assertEquals(result.code, 130);
+    assertEquals(await liveProcesses(tag), []);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+const ROOT_SERVER = new URL("./fixtures/services/server.ts", import.meta.url).pathname;
+
+Deno.test("--watch: 50 restarts of a service that binds a fixed port, and never a survivor", async () => {
+  const tag = `restart-${crypto.randomUUID().slice(0, 8)}`;
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  const tasks = `
+import { job } from "${MOD}";
+export const api = job(
+  { service: { ready: { port: ${port} } }, inputs: ["server/**"] },
+  (ctx) => ctx.exec(Deno.execPath(), ["run", "-A", "${ROOT_SERVER}", "--port", "${port}", "--tag", "${tag}"]),
+);
+`;
+  const dir = await project({ "tasks.ts": tasks, "server/x.txt": "0" });
+  const session = new WatchSession(dir, ["--watch-debounce", "10ms"]);
+  try {
+    await session.waitForRun(1);
+    for (let n = 1; n <= 50; n++) {
+      await write(dir, "server/x.txt", String(n));
+      await session.waitForRun(n + 1);
+      const run = session.runs[n]!;
+      const end = run.find((e) => e.type === "run:end");
+      assertEquals(
+        end?.type === "run:end" && end.status,
+        "ok",
+        `restart ${n}: ${JSON.stringify(run)}`,
+      );
+      assert(run.some((e) => e.type === "job:ready"), `restart ${n} became ready`);
+      assertEquals((await liveProcesses(tag)).length, 1, `restart ${n}: one server, no survivor`);
+    }
+  } finally {
+    const result = await session.stop();
+    assertEquals(result.code, 130);
+    assertEquals(await liveProcesses(tag), []);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--watch polls where file events are unavailable (GATHER_WATCH_POLL=1), and says so", async () => {
+  const dir = await project({ "tasks.ts": ABC, "a/1.txt": "1", "b/1.txt": "1" });
+  const session = new WatchSession(dir, [], { GATHER_WATCH_POLL: "1" });
+  try {
+    await session.waitForRun(1);
+    const wait = session.live.events.find((e) => e.type === "watch:wait");
+    assertEquals(wait?.type === "watch:wait" && wait.mode, "polling");
+    await write(dir, "b/1.txt", "changed, and longer");
+    await session.waitForRun(2);
+    assertEquals(session.ran(2), ["b"]);
+  } finally {
+    await session.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--watch: a service that stops on its own between runs is reported in a run of its own", async () => {
+  const tasks = `
+import { job } from "${MOD}";
+export const api = job(
+  { service: { ready: { line: /listening/ } }, inputs: ["server/**"] },
+  (ctx) => ctx.exec(Deno.execPath(), ["run", "-A", "${ROOT_SERVER}", "--crash-after", "500"]),
+);
+`;
+  const dir = await project({ "tasks.ts": tasks, "server/x.txt": "0" });
+  const session = new WatchSession(dir);
+  try {
+    await session.waitForRun(2);
+    assertEquals(session.changes[1]!.reason, 'service "api" stopped on its own');
+    const end = session.runs[1]!.find((e) => e.type === "job:end");
+    assertEquals(end?.type === "job:end" && end.status, "failed");
+    assertStringIncludes(
+      end?.type === "job:end" && end.error?.message || "",
+      "crashing now: out of cheese",
+    );
+    await quiet(1500); // not restarted, so no storm of crashes
+    assertEquals(session.changes.length, 2);
+    await write(dir, "server/x.txt", "1"); // an edit starts it again
+    await session.waitForRun(3);
+    assert(session.runs[2]!.some((e) => e.type === "job:ready"));
+  } finally {
+    await session.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
