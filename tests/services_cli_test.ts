@@ -67,3 +67,36 @@ Deno.test("gather's plain reporter shows when a service is ready", async () => {
   assertEquals(result.code, 0, result.stderr);
   assertMatch(result.stderr, /api +│ ● ready \d+ms \(line \/listening on .*\/ → \d+\)/);
 });
+
+Deno.test("gather caches a job that uses a service by the service's inputs, not by its ready value", async () => {
+  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "gather-svc-cache-" }));
+  try {
+    await Deno.writeTextFile(`${dir}/server.txt`, "v1");
+    await Deno.writeTextFile(`${dir}/e2e.txt`, "test");
+    await Deno.writeTextFile(
+      `${dir}/tasks.ts`,
+      `import { job } from "${ROOT_MOD}";
+export const api = job({ service: true, inputs: ["server.txt"] }, async (ctx) => {
+  ctx.ready("http://127.0.0.1:8000"); // the same every run, whatever the server's code
+  await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
+});
+export const e2e = job({ deps: [api], inputs: ["e2e.txt"] }, () => {
+  Deno.writeTextFileSync("runs.txt", "e2e\\n", { append: true });
+});
+`,
+    );
+    const runs = async () => {
+      const result = await gather(["--no-logs"], { cwd: dir });
+      assertEquals(result.code, 0, result.stderr);
+      return (await Deno.readTextFile(`${dir}/runs.txt`)).trim().split("\n").length;
+    };
+    assertEquals(await runs(), 1);
+    assertEquals(await runs(), 1); // a hit: nothing changed
+    await Deno.writeTextFile(`${dir}/server.txt`, "v2");
+    assertEquals(await runs(), 2); // the server changed: its test runs again
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+const ROOT_MOD = new URL("../mod.ts", import.meta.url).pathname;

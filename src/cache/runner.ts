@@ -259,8 +259,13 @@ export class CachingRunner implements JobRunner {
       }
     }
     const deps: [string, string][] = [];
-    for (const dep of job.deps) {
+    for (const [d, dep] of job.deps.entries()) {
       let key = this.#keys.get(dep);
+      const depSpec = job.resolvedWith[job.depIds[d]!];
+      // A service's ready value (a URL, a port) says nothing of its code: key it by its inputs.
+      if (key === undefined && depSpec?.service !== undefined) {
+        key = await this.#serviceKey(depSpec, input.deps.get(dep));
+      }
       if (key === undefined && this.#mode === "dry") {
         return `its key depends on the result of "${dep}", which is not cached`;
       }
@@ -446,6 +451,41 @@ export class CachingRunner implements JobRunner {
   /** @internal Report a problem with one job's caching. */
   warnJob(job: JobSpec, message: string): void {
     this.#warn(message, job.name);
+  }
+
+  /**
+   * What stands for a service's key in its dependents' keys: its code, its
+   * dependencies' keys and the contents of its inputs (a service without
+   * inputs: its ready value too). A job tested against a server thus runs
+   * again when the server's files change, whatever port it listens on.
+   */
+  async #serviceKey(spec: JobSpec, value: unknown): Promise<string | null> {
+    const hasher = await this.#options.store.hasher();
+    const parts: unknown[] = [spec.name, hasher.sha256(spec.fn.toString())];
+    parts.push(spec.deps.map((dep) => this.#keys.get(dep) ?? null));
+    if (spec.files === undefined) {
+      const result = await this.#resultHash(value);
+      if (result === null) return null;
+      parts.push(result);
+    } else {
+      let globs: ParsedGlob[];
+      try {
+        globs = spec.files.inputs.map((glob) =>
+          parseGlob(glob, spec.files!.dir, this.#options.root)
+        );
+      } catch {
+        return null; // a glob outside the root: not keyed this run
+      }
+      for (const path of this.#walker.expand(globs).files) {
+        try {
+          const hash = this.#index.hash(`${this.#options.root}/${path}`, path);
+          parts.push([path, typeof hash === "string" ? hash : await hash]);
+        } catch {
+          parts.push([path, "unreadable"]);
+        }
+      }
+    }
+    return `service:${hasher.sha256(JSON.stringify(parts))}`;
   }
 
   /** An uncached dependency's result stands for its key: hashed when a cached dependent asks. */
