@@ -157,11 +157,12 @@ Deno.test("--watch: a change while a job runs cancels it, its process tree gone 
   const tasks = `
 import { job } from "${MOD}";
 export const slow = job({ inputs: ["src/**"] }, async (ctx) => {
-  // The previous run's process, if it survived, would still be alive now.
+  // The previous run's process, if it survived, would still be alive now (a zombie is not).
   let survivor = "none";
   try {
     const pid = (await Deno.readTextFile("pid")).trim();
-    if (pid) survivor = Deno.statSync(\`/proc/\${pid}\`) ? pid : "none";
+    const stat = await Deno.readTextFile(\`/proc/\${pid}/stat\`);
+    if (stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z") survivor = pid;
   } catch { /* first run, or gone */ }
   ctx.log(\`survivor: \${survivor}\`);
   await ctx.sh\`sh -c 'echo $$ > pid; exec sleep 30'\`;
@@ -311,6 +312,43 @@ export const api = job(
     assert(session.runs[2]!.some((e) => e.type === "job:ready"));
   } finally {
     await session.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--watch: a failing test does not stop the service it uses; fixing the test reuses it", async () => {
+  const tag = `keep-${crypto.randomUUID().slice(0, 8)}`;
+  const tasks = `
+import { job } from "${MOD}";
+export const api = job(
+  { service: { ready: { line: /listening on http:\\/\\/127\\.0\\.0\\.1:(\\d+)/ } }, inputs: ["server/**"] },
+  (ctx) => ctx.exec(Deno.execPath(), ["run", "-A", "${ROOT_SERVER}", "--tag", "${tag}"]),
+);
+export const e2e = job({ deps: [api], inputs: ["e2e/**"] }, async (ctx) => {
+  ctx.log("ran e2e");
+  await fetch(\`http://127.0.0.1:\${ctx.result(api)}/\`).then((r) => r.text());
+  if ((await Deno.readTextFile("e2e/expect.txt")).trim() !== "pass") throw new Error("test failed");
+});
+`;
+  const dir = await project({ "tasks.ts": tasks, "server/x.txt": "1", "e2e/expect.txt": "fail" });
+  const session = new WatchSession(dir);
+  try {
+    await session.waitForRun(1);
+    const wait = session.live.events.find((e) => e.type === "watch:wait");
+    assertEquals(wait?.type === "watch:wait" && wait.services, ["api"]);
+    await write(dir, "e2e/expect.txt", "pass");
+    await session.waitForRun(2);
+    const end = session.runs[1]!.find((e) => e.type === "run:end");
+    assertEquals(end?.type === "run:end" && end.status, "ok");
+    assertEquals(session.ran(2), ["e2e"]);
+    const restarted = session.runs[1]!.some((e) =>
+      e.type === "job:log" && e.line.startsWith("starting")
+    );
+    assertEquals(restarted, false, "the same server served the fixed test");
+  } finally {
+    const result = await session.stop();
+    assertEquals(result.code, 130);
+    assertEquals(await liveProcesses(tag), []);
     await Deno.remove(dir, { recursive: true });
   }
 });

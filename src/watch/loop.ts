@@ -240,18 +240,15 @@ export class WatchLoop {
       count: change.files.length,
       jobs: o.graph.jobs.filter((spec) => !this.#state.keeps(spec)).map((spec) => spec.name),
     });
-    let restarting = false;
     const restart = new AbortController();
     const runner = this.#state.runner(
       plan.cache ? plan.cache.wrap(o.environment.jobs, emit) : o.environment.jobs,
-      () => restarting,
+      () => !this.#stop(),
     );
     this.#current = {
       started: runner.started,
       restart: (why) => {
-        if (restart.signal.aborted) return;
-        restarting = !why.startsWith("the task file");
-        restart.abort(new GatherError("CANCELLED", why));
+        if (!restart.signal.aborted) restart.abort(new GatherError("CANCELLED", why));
       },
     };
     try {

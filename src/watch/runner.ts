@@ -20,7 +20,7 @@ import type { ServiceHost } from "./services.ts";
  * ```ts ignore
  * const state = new WatchState(graph, host);
  * const affected = state.invalidate(["lint"]); // "lint" and its dependents rerun
- * await schedule(graph, { runner: state.runner(jobsRunner, () => restarting) });
+ * await schedule(graph, { runner: state.runner(jobsRunner, () => !stopping) });
  * ```
  */
 export class WatchState {
@@ -81,20 +81,20 @@ export class WatchState {
    * The runner of one run.
    *
    * @param jobs Runs the jobs that are not services (the cache in front of the in-process runner).
-   * @param restarting Whether a cancellation now is for a rerun (ready services nothing changed keep running).
+   * @param keeping Whether a cancelled run keeps its ready services that nothing changed (not on Ctrl-C or a reload).
    * @returns The runner.
    */
-  runner(jobs: JobRunner, restarting: () => boolean): WatchRunner {
-    return new WatchRunner(this, jobs, restarting);
+  runner(jobs: JobRunner, keeping: () => boolean): WatchRunner {
+    return new WatchRunner(this, jobs, keeping);
   }
 
   /** @internal */
-  start(spec: JobSpec, input: JobInput, jobs: JobRunner, restarting: () => boolean): JobRun {
+  start(spec: JobSpec, input: JobInput, jobs: JobRunner, keeping: () => boolean): JobRun {
     const { name } = spec;
     if (spec.service !== undefined) {
       // A service that starts again: the jobs that use it run again, against the new one.
       if (!this.#host.reusable(name)) this.#invalidateDependents(name);
-      return this.#host.start(spec, input, restarting);
+      return this.#host.start(spec, input, keeping);
     }
     const kept = this.#kept.get(name);
     if (kept !== undefined) {
@@ -129,7 +129,7 @@ export class WatchState {
 export class WatchRunner implements JobRunner {
   #state: WatchState;
   #jobs: JobRunner;
-  #restarting: () => boolean;
+  #keeping: () => boolean;
   /** The jobs this run has started (kept ones included). */
   readonly started: Set<string> = new Set();
 
@@ -138,12 +138,12 @@ export class WatchRunner implements JobRunner {
    *
    * @param state What is kept between runs.
    * @param jobs Runs the jobs that are not services.
-   * @param restarting Whether a cancellation now is for a rerun.
+   * @param keeping Whether a cancelled run keeps its ready services that nothing changed.
    */
-  constructor(state: WatchState, jobs: JobRunner, restarting: () => boolean) {
+  constructor(state: WatchState, jobs: JobRunner, keeping: () => boolean) {
     this.#state = state;
     this.#jobs = jobs;
-    this.#restarting = restarting;
+    this.#keeping = keeping;
   }
 
   /**
@@ -155,7 +155,7 @@ export class WatchRunner implements JobRunner {
    */
   start(job: JobSpec, input: JobInput): JobRun {
     this.started.add(job.name);
-    return this.#state.start(job, input, this.#jobs, this.#restarting);
+    return this.#state.start(job, input, this.#jobs, this.#keeping);
   }
 
   /** Wait for the jobs' process trees (not the services', which keep running). */

@@ -38,7 +38,7 @@ interface Hosted {
  * @example Usage
  * ```ts ignore
  * const host = new ServiceHost(new InProcessRunner({ ... }), (name) => rerun(name));
- * const run = host.start(spec, input, () => restarting); // a JobRun for the scheduler
+ * const run = host.start(spec, input, () => !stopping); // a JobRun for the scheduler
  * ```
  */
 export class ServiceHost {
@@ -91,10 +91,11 @@ export class ServiceHost {
    *
    * @param spec The service.
    * @param input Its dependencies' results.
-   * @param restarting Whether a cancellation now is a rerun's (an unaffected service then keeps running).
+   * @param keeping Whether a cancellation now keeps the service when it is ready and unchanged
+   *   (a rerun, a failure elsewhere); not on Ctrl-C or a reload.
    * @returns The run's view of it.
    */
-  start(spec: JobSpec, input: JobInput, restarting: () => boolean): JobRun {
+  start(spec: JobSpec, input: JobInput, keeping: () => boolean): JobRun {
     const hosted = this.#services.get(spec.name);
     if (hosted?.crashed !== undefined && !hosted.stale) {
       // It stopped on its own since the last run: this run reports it, the next starts it again.
@@ -102,9 +103,9 @@ export class ServiceHost {
       return settledRun(hosted.crashed);
     }
     if (hosted !== undefined && this.reusable(spec.name)) {
-      return new ServiceView(hosted, restarting, true);
+      return new ServiceView(hosted, keeping, true);
     }
-    const view = new ServiceView(undefined, restarting, false);
+    const view = new ServiceView(undefined, keeping, false);
     this.#replace(spec, input, view);
     return view;
   }
@@ -177,14 +178,14 @@ class ServiceView implements JobRun {
   readonly ready: Promise<unknown>;
   cancelled: Error | undefined;
   #hosted: Hosted | undefined;
-  #restarting: () => boolean;
+  #keeping: () => boolean;
   #reused: boolean;
   #settle!: (settlement: Settlement) => void;
   #resolveReady!: (value: unknown) => void;
   #done = false;
 
-  constructor(hosted: Hosted | undefined, restarting: () => boolean, reused: boolean) {
-    this.#restarting = restarting;
+  constructor(hosted: Hosted | undefined, keeping: () => boolean, reused: boolean) {
+    this.#keeping = keeping;
     this.#reused = reused;
     this.settled = new Promise((resolve) => this.#settle = resolve);
     this.ready = new Promise((resolve) => this.#resolveReady = resolve);
@@ -219,8 +220,9 @@ class ServiceView implements JobRun {
       this.cancelled ??= reason;
       return;
     }
-    // A rerun keeps a ready service that nothing changed; Ctrl-C and changes stop it.
-    if (this.#restarting() && hosted.ready && !hosted.stale) return this.stop();
+    // A rerun or a failure elsewhere keeps a ready service that nothing changed; Ctrl-C,
+    // a reload and changes to it stop it.
+    if (this.#keeping() && hosted.ready && !hosted.stale) return this.stop();
     hosted.stopping = true;
     hosted.run.cancel(reason);
   }
