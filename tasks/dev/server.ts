@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console
 /**
  * The dev loop's server: `GET /health` and `GET /greet?name=...`. It picks a
  * free port (or $PORT) and says where it listens; gather's line probe reads it.
