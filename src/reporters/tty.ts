@@ -164,10 +164,11 @@ export class TtyReporter implements Reporter {
         break;
       case "job:ready":
         if (!this.#quiet) {
-          const value = event.value === undefined ? "" : ` → ${event.value}`;
+          // The ready value says most (a URL, a port); else what told it was ready.
+          const what = event.value === undefined ? event.probe : String(event.value);
           this.#above.push(
             `${p.green("●")} ${event.job} ${p.dim(`ready ${shortDuration(event.durationMs)}`)} ${
-              p.dim(`(${event.probe}${value})`)
+              p.dim(`(${what})`)
             }`,
           );
         }

@@ -1,4 +1,4 @@
 /** What the dev server answers: edit it while `gather --watch` runs. */
 export function greet(name: string): string {
-  return `hi, ${name}`;
+  return `hello, ${name}`;
 }
