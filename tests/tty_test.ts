@@ -336,3 +336,47 @@ test("the live display repaints cleanly when the terminal shrinks", async () => 
   await term.keys("C-c");
   assertEquals((await term.exited()).code, 130);
 });
+
+test("the live display in watch mode: a ready service is ● with its ready time; each run has the screen under its header", async () => {
+  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "gather-tty-watch-" }));
+  const server = `${FIXTURES}services/server.ts`;
+  await Deno.mkdir(`${dir}/src`);
+  await Deno.writeTextFile(`${dir}/src/x.txt`, "1");
+  await Deno.writeTextFile(
+    `${dir}/tasks.ts`,
+    `import { job } from "${ROOT}mod.ts";
+export const api = job({ service: { ready: { line: /listening on http:\\/\\/127\\.0\\.0\\.1:(\\d+)/ } } },
+  (ctx) => ctx.exec(Deno.execPath(), ["run", "-A", "${server}"]));
+export const hold = job({ deps: [api], inputs: ["src/**"] }, async (ctx) => {
+  while (true) {
+    try { await Deno.stat("${dir}/release"); break; } catch { /* not yet */ }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  ctx.log("released");
+});
+`,
+  );
+  try {
+    await using term = await Terminal.start(["-f", `${dir}/tasks.ts`, "--watch"], {
+      columns: 100,
+      rows: 20,
+    });
+    const live = await term.waitFor((s) => /^● api +ready \d+\.\ds  listening on/m.test(s), "api");
+    assertMatch(live, /^↻ run 1 · \d\d:\d\d:\d\d · started$/m);
+    assertMatch(live, /^. hold +\d+\.\ds/m);
+    await Deno.writeTextFile(`${dir}/release`, "");
+    const waiting = await term.waitFor((s) => s.includes("◌ watching"), "the first run's end");
+    assertMatch(waiting, /^◌ watching 2 files · service api keeps running · Ctrl-C to stop$/m);
+    await Deno.writeTextFile(`${dir}/src/x.txt`, "2");
+    const second = await term.waitFor((s) => /◌ watching/.test(s) && /run 2/.test(s), "run 2");
+    assertMatch(
+      second.split("\n")[0]!,
+      /^↻ run 2 · \d\d:\d\d:\d\d · 1 file changed: src\/x.txt · reruns hold$/,
+    );
+    assertNotMatch(second, /run 1/); // the screen was cleared for it
+    await term.keys("C-c");
+    assertEquals((await term.exited()).code, 130);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

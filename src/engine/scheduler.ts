@@ -88,6 +88,8 @@ export interface JobOutcome {
   cache: CacheStatus;
   /** For a service that keeps running after its part in the run (watch mode). */
   running?: boolean;
+  /** For a service that became ready: how long that took, in ms. */
+  readyMs?: number;
 }
 
 /** The outcome of a whole run. */
@@ -172,6 +174,8 @@ class Scheduler {
   #startAt: Float64Array;
   /** 1 once a job gave its slot back before it settled (a ready service). */
   #slotFreed: Uint8Array;
+  /** When each service became ready (clock ms; 0: not ready). */
+  #readyAt: Float64Array;
 
   constructor(graph: Graph, options: ScheduleOptions) {
     const concurrency = options.concurrency ?? navigator.hardwareConcurrency;
@@ -201,6 +205,7 @@ class Scheduler {
     this.#forceSignal = options.forceSignal ?? new AbortController().signal;
     this.#startAt = new Float64Array(graph.jobs.length);
     this.#slotFreed = new Uint8Array(graph.jobs.length);
+    this.#readyAt = new Float64Array(graph.jobs.length);
     const services = new ServiceTracker(graph, options.keepServices === true);
     if (services.any) {
       this.#services = services;
@@ -308,12 +313,14 @@ class Scheduler {
   #ready(i: number, value: unknown): void {
     if (this.#outcomes[i] !== undefined || this.#released[i] === 1) return;
     const spec = this.#graph.jobs[i]!;
+    const now = this.#clock.now();
+    this.#readyAt[i] = Math.max(now, Number.MIN_VALUE);
     this.#emit({
       type: "job:ready",
       time: this.#clock.epochMs(),
       job: spec.name,
       probe: spec.service?.probeText ?? "ready",
-      durationMs: Math.round((this.#clock.now() - this.#startAt[i]!) * 100) / 100,
+      durationMs: Math.round((now - this.#startAt[i]!) * 100) / 100,
       ...(typeof value === "string" || typeof value === "number" || typeof value === "boolean"
         ? { value }
         : {}),
@@ -387,6 +394,7 @@ class Scheduler {
     if (settlement.error) outcome.error = settlement.error;
     if (settlement.ignoredCancellation) outcome.ignoredCancellation = true;
     if (settlement.running) outcome.running = true;
+    if (this.#readyAt[i]! > 0) outcome.readyMs = this.#readyAt[i]! - startMs;
     if (settlement.status === "ok") {
       outcome.result = settlement.result;
       if (this.#released[i] === 0) this.#results[i] = settlement.result;

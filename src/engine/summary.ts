@@ -17,6 +17,8 @@ export interface SummarizedOutcome {
   started: boolean;
   /** How long it ran, in ms. */
   durationMs: number;
+  /** For a service: how long it took to be ready, which is what its dependents waited for. */
+  readyMs?: number;
   /** Why it failed. */
   error?: Error;
 }
@@ -62,7 +64,7 @@ export function summarize(
 ): RunSummaryInfo {
   const timed = (i: number): TimedJobInfo => ({
     name: outcomes[i]!.name,
-    durationMs: Math.round(outcomes[i]!.durationMs * 100) / 100,
+    durationMs: Math.round(weight(outcomes[i]!) * 100) / 100,
   });
   return {
     criticalPath: criticalPath(graph, outcomes).map(timed),
@@ -90,7 +92,7 @@ function criticalPath(graph: Graph, outcomes: readonly SummarizedOutcome[]): num
       if (outcomes[dep]!.started && (best < 0 || length[dep]! > length[best]!)) best = dep;
     }
     before[i] = best;
-    length[i] = outcomes[i]!.durationMs + (best < 0 ? 0 : length[best]!);
+    length[i] = weight(outcomes[i]!) + (best < 0 ? 0 : length[best]!);
     if (end < 0 || length[i]! > length[end]!) end = i;
   }
   const path: number[] = [];
@@ -104,12 +106,17 @@ function slowest(outcomes: readonly SummarizedOutcome[]): number[] {
   for (let i = 0; i < outcomes.length; i++) {
     const outcome = outcomes[i]!;
     if (!outcome.started) continue;
-    if (top.length === SLOWEST && outcome.durationMs <= outcomes[top[SLOWEST - 1]!]!.durationMs) {
+    if (top.length === SLOWEST && weight(outcome) <= weight(outcomes[top[SLOWEST - 1]!]!)) {
       continue;
     }
     top.push(i);
-    top.sort((a, b) => outcomes[b]!.durationMs - outcomes[a]!.durationMs);
+    top.sort((a, b) => weight(outcomes[b]!) - weight(outcomes[a]!));
     if (top.length > SLOWEST) top.pop();
   }
   return top;
+}
+
+/** How long a job held up the run: a service, until it was ready; any other job, its duration. */
+function weight(outcome: SummarizedOutcome): number {
+  return outcome.readyMs ?? outcome.durationMs;
 }

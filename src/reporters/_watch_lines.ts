@@ -9,12 +9,14 @@
 import type { WatchChangeEvent, WatchWaitEvent } from "../events.ts";
 import { plural } from "./format.ts";
 import type { Palette } from "./palette.ts";
+import { cutToWidth, plainLine, textWidth } from "./_tty_text.ts";
 
 /**
  * The header of a run in watch mode.
  *
  * @param event The `watch:change` event.
  * @param p The palette.
+ * @param columns Cut it to this width (a terminal's).
  * @returns One line, without a line break.
  *
  * @example Usage
@@ -30,14 +32,19 @@ import type { Palette } from "./palette.ts";
  * assertMatch(line, /^↻ run 2 · \d\d:\d\d:\d\d · 1 file changed: src\/a\.ts · reruns build$/);
  * ```
  */
-export function watchHeader(event: WatchChangeEvent, p: Palette): string {
+export function watchHeader(event: WatchChangeEvent, p: Palette, columns = Infinity): string {
   const time = new Date(event.time).toTimeString().slice(0, 8);
   const jobs = event.run === 1 || event.jobs.length === 0
     ? ""
     : ` · reruns ${event.jobs.slice(0, 5).join(", ")}${
       event.jobs.length > 5 ? ` and ${event.jobs.length - 5} more` : ""
     }`;
-  return p.bold(`↻ run ${event.run}`) + p.dim(` · ${time} · `) + event.reason + p.dim(jobs);
+  const head = `↻ run ${event.run}`;
+  const when = ` · ${time} · `;
+  const room = columns - textWidth(head + when);
+  const reason = cutToWidth(plainLine(event.reason), room);
+  const rest = cutToWidth(jobs, room - textWidth(reason));
+  return p.bold(head) + p.dim(when) + reason + p.dim(rest);
 }
 
 /**

@@ -175,7 +175,9 @@ export class TtyReporter implements Reporter {
         break;
       case "watch:change":
         // Watch mode: each run has the screen to itself, under a header that says why it runs.
-        this.#out.write(`${event.run > 1 ? CLEAR_SCREEN : ""}${watchHeader(event, p)}\n`);
+        this.#out.write(
+          `${event.run > 1 ? CLEAR_SCREEN : ""}${watchHeader(event, p, this.#size().columns)}\n`,
+        );
         break;
       case "watch:wait":
         this.#out.write(`${waitLine(event, p)}\n`);

@@ -111,6 +111,7 @@ export async function runWatchChild(options: WatchChildOptions): Promise<number>
       reporter: options.reporter,
       diagnostics: options.diagnostics,
       shutdown,
+      print: options.print,
     });
   } catch (error) {
     await environment?.close();

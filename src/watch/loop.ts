@@ -64,6 +64,8 @@ export interface WatchLoopOptions {
   diagnostics?: SessionDiagnostics | undefined;
   /** The signals. */
   shutdown: Shutdown;
+  /** Writes a line for people (stderr). */
+  print: (text: string) => void;
 }
 
 interface Pending {
@@ -125,6 +127,7 @@ export class WatchLoop {
     shutdown.interrupt.signal.addEventListener("abort", wake);
     this.#watcher.start();
     let next = this.#o.first;
+    let idle = false;
     try {
       for (;;) {
         await this.#runOnce(next);
@@ -138,11 +141,23 @@ export class WatchLoop {
             services: this.#o.environment.host.running,
             mode: this.#watcher.mode,
           });
+          idle = true;
           await new Promise<void>((resolve) => this.#wake = resolve);
           this.#wake = undefined;
         }
         if (this.#stop()) break;
+        idle = false;
         next = this.#take(next.run + 1);
+      }
+      const services = this.#o.environment.host.running;
+      const reason = (shutdown.interrupt.signal.reason as Error | undefined)?.message;
+      if (idle && this.#reload === undefined && reason !== undefined) {
+        // Stopped between runs: the last run's summary is on the screen; say what happens now.
+        this.#o.print(
+          `\n⊘ ${reason}: ${
+            services.length > 0 ? `stopping ${services.join(", ")}` : "stopping"
+          } (send it again to stop at once)\n`,
+        );
       }
     } finally {
       shutdown.interrupt.signal.removeEventListener("abort", wake);
