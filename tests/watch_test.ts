@@ -5,6 +5,7 @@
  * nothing left running.
  */
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { gather } from "./_cli.ts";
 import { liveProcesses } from "./_processes.ts";
 import { MOD, project, quiet, WatchSession, write } from "./_watch.ts";
 
@@ -352,3 +353,24 @@ export const e2e = job({ deps: [api], inputs: ["e2e/**"] }, async (ctx) => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+for (
+  const [args, message] of [
+    [["--watch", "--list"], "gather: Options --watch and --list cannot be combined: pick one"],
+    [
+      ["--watch", "--watch-debounce", "1x"],
+      'gather: Invalid --watch-debounce "1x": expected a duration',
+    ],
+    [
+      ["--watch-debounce", "50ms"],
+      "gather: Option --watch-debounce goes with --watch: add --watch",
+    ],
+  ] as const
+) {
+  Deno.test(`gather ${args.join(" ")}: one line, exit 2`, async () => {
+    const result = await gather(["-f", "tasks/dev.ts", ...args]);
+    assertEquals(result.code, 2);
+    assertEquals(result.stderr.trim().split("\n").length, 1, result.stderr);
+    assertStringIncludes(result.stderr, message);
+  });
+}
