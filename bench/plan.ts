@@ -10,6 +10,7 @@ import type { DiagnosticsCostOptions } from "./diagnostics_cost.ts";
 import type { ScaleOptions } from "./scale.ts";
 import type { CacheBenchOptions } from "./cache/run.ts";
 import type { HashBenchOptions } from "./cache/hash.ts";
+import type { WatchBenchOptions } from "./watch.ts";
 
 /** One step of a plan. */
 export type Step =
@@ -18,7 +19,8 @@ export type Step =
   | { kind: "scale"; options: ScaleOptions }
   | { kind: "diagnostics"; options: DiagnosticsCostOptions }
   | { kind: "cache"; options: CacheBenchOptions }
-  | { kind: "hash"; options: HashBenchOptions };
+  | { kind: "hash"; options: HashBenchOptions }
+  | { kind: "watch"; options: WatchBenchOptions };
 
 const LAYERED_200 = { shape: "layered", n: 200, layers: 10, durations: "random", seed: 7 } as const;
 
@@ -139,6 +141,7 @@ export function fullPlan(): Step[] {
     { kind: "scale", options: { sizes: [1000, 10_000, 100_000], reps: 2, slots: 8 } },
     { kind: "cache", options: { jobs: 1000, layers: 10, files: 10, reps: 5, installPeers: true } },
     { kind: "hash", options: { megabytes: 1024, files: 64, reps: 3 } },
+    { kind: "watch", options: { edits: 50, restarts: 20 } },
   ];
 }
 
@@ -199,5 +202,6 @@ export function quickPlan(): Step[] {
       },
     },
     { kind: "cache", options: { jobs: 30, layers: 3, files: 3, reps: 1, installPeers: false } },
+    { kind: "watch", options: { edits: 5, restarts: 3 } },
   ];
 }

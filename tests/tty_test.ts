@@ -361,7 +361,10 @@ export const hold = job({ deps: [api], inputs: ["src/**"] }, async (ctx) => {
       columns: 100,
       rows: 20,
     });
-    const live = await term.waitFor((s) => /^● api +ready \d+\.\ds {2}listening on/m.test(s), "api");
+    const live = await term.waitFor(
+      (s) => /^● api +ready \d+\.\ds {2}listening on/m.test(s),
+      "api",
+    );
     assertMatch(live, /^↻ run 1 · \d\d:\d\d:\d\d · started$/m);
     assertMatch(live, /^. hold +\d+\.\ds/m);
     await Deno.writeTextFile(`${dir}/release`, "");
