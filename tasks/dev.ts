@@ -25,9 +25,9 @@ export const api = job({
 }, (ctx) => ctx.exec(deno, ["run", "--allow-net", "--allow-env=PORT", `${dir}server.ts`]));
 
 export const e2e = job(
-  { description: "End-to-end tests against the server", deps: [api], inputs: ["dev/e2e_test.ts"] },
+  { description: "End-to-end tests against the server", deps: [api], inputs: ["dev/e2e.ts"] },
   (ctx) =>
-    ctx.exec(deno, ["test", "--allow-net", "--allow-env=API_URL", `${dir}e2e_test.ts`], {
+    ctx.exec(deno, ["test", "--allow-net", "--allow-env=API_URL", `${dir}e2e.ts`], {
       env: { API_URL: ctx.result(api) },
     }),
 );
