@@ -9,6 +9,7 @@
  * @module
  */
 
+import { GatherError } from "../errors.ts";
 import type { Graph } from "./graph.ts";
 
 /** What the tracker reads of the scheduler's state. */
@@ -152,13 +153,30 @@ export class ServiceTracker {
   }
 
   /**
-   * The running jobs that depend on a job, directly or through other jobs.
+   * The running jobs that use a service that failed, each with why it is
+   * cancelled: the service's name and its error (its last output lines).
    *
-   * @param i The job (a service that failed).
+   * @param i The service.
+   * @param error Why it failed.
    * @param view The scheduler's state.
-   * @returns Their indices.
+   * @returns The jobs and their reasons.
    */
-  runningDependents(i: number, view: ServiceView): number[] {
+  usersToCancel(i: number, error: Error | undefined, view: ServiceView): [number, GatherError][] {
+    const [first = "it failed", ...rest] = (error?.message ?? "").split("\n");
+    const detail = rest.length > 0 ? `\n${rest.join("\n")}` : "";
+    const service = this.#graph.jobs[i]!.name;
+    return this.#runningDependents(i, view).map((user) => {
+      const name = this.#graph.jobs[user]!.name;
+      const why = `the service it needs, "${service}", failed: ${first}${detail}`;
+      return [
+        user,
+        new GatherError("CANCELLED", `Job "${name}" was cancelled: ${why}`, { job: name }),
+      ];
+    });
+  }
+
+  /** The running jobs that depend on a job, directly or through other jobs. */
+  #runningDependents(i: number, view: ServiceView): number[] {
     const { dependentStart, dependentList } = this.#graph;
     const found: number[] = [];
     const seen = new Set<number>([i]);

@@ -345,19 +345,8 @@ class Scheduler {
 
   /** A service failed while jobs used it: they cannot go on, whatever the failure policy. */
   #cancelUsersOf(i: number, error: Error | undefined): void {
-    const [first = "it failed", ...rest] = (error?.message ?? "").split("\n");
-    const detail = rest.length > 0 ? `\n${rest.join("\n")}` : "";
-    for (const user of this.#services!.runningDependents(i, this.#serviceView!)) {
-      const name = this.#name(user);
-      this.#running.get(user)!.cancel(
-        new GatherError(
-          "CANCELLED",
-          `Job "${name}" was cancelled: the service it needs, "${
-            this.#name(i)
-          }", failed: ${first}${detail}`,
-          { job: name },
-        ),
-      );
+    for (const [user, reason] of this.#services!.usersToCancel(i, error, this.#serviceView!)) {
+      this.#running.get(user)!.cancel(reason);
     }
   }
 

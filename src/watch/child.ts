@@ -66,6 +66,12 @@ export interface WatchChildOptions {
  *
  * @param options The command line's choices, the streams and the signals.
  * @returns {@linkcode RELOAD_EXIT} for a new child, else the stopping signal's code.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const code = await runWatchChild({ file: "tasks.ts", targets: [], statePath, ...choices });
+ * if (code === RELOAD_EXIT) { /* the supervisor starts a new child *\/ }
+ * ```
  */
 export async function runWatchChild(options: WatchChildOptions): Promise<number> {
   const { shutdown } = options;

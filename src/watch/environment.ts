@@ -38,7 +38,16 @@ export interface WatchEnvironmentOptions {
   beforeExit: () => void;
 }
 
-/** The long-lived part of a watch session. */
+/**
+ * The long-lived part of a watch session.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const environment = new WatchEnvironment({ names, graceMs: 5000, forceSignal, ...callbacks });
+ * environment.setRun(emit, cache ? cache.tap(emit) : emit, diagnostics?.instrument);
+ * await environment.close(); // services stopped, process trees gone
+ * ```
+ */
 export class WatchEnvironment {
   /** Which job runs the current code. */
   readonly scope: JobScope = new JobScope();

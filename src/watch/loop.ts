@@ -73,7 +73,15 @@ interface Pending {
   services: string[];
 }
 
-/** One watch session in a child process. */
+/**
+ * One watch session in a child process.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const loop = new WatchLoop({ graph, specs, names, files, environment, first, ...choices });
+ * const code = await loop.run(); // 130 after Ctrl-C, RELOAD_EXIT when the task file changed
+ * ```
+ */
 export class WatchLoop {
   #o: WatchLoopOptions;
   #state: WatchState;

@@ -77,6 +77,18 @@ export function writeState(path: string, state: ChildState): void {
  *
  * @param input The child's stdin.
  * @param shutdown The child's shutdown.
+ *
+ * @example Usage
+ * ```ts
+ * import { obeySupervisor } from "./protocol.ts";
+ * import { Shutdown } from "../session/signals.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const shutdown = new Shutdown([]); // no signal listeners: only the supervisor's requests
+ * const input = ReadableStream.from([new TextEncoder().encode("interrupt SIGTERM\n")]);
+ * await obeySupervisor(input, shutdown);
+ * assertEquals(shutdown.stoppedBy, "SIGTERM");
+ * ```
  */
 export async function obeySupervisor(
   input: ReadableStream<Uint8Array>,
@@ -104,6 +116,18 @@ export async function obeySupervisor(
  * @param writer The child's stdin.
  * @param level `interrupt` or `force`.
  * @param signal The signal it stands for.
+ *
+ * @example Usage
+ * ```ts
+ * import { tellChild } from "./protocol.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const sent: string[] = [];
+ * const writer = new WritableStream<Uint8Array>({ write: (chunk) => void sent.push(new TextDecoder().decode(chunk)) }).getWriter();
+ * tellChild(writer, "force", "SIGINT");
+ * await writer.close();
+ * assertEquals(sent, ["force SIGINT\n"]);
+ * ```
  */
 export function tellChild(
   writer: WritableStreamDefaultWriter<Uint8Array>,

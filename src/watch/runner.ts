@@ -125,7 +125,16 @@ export class WatchState {
   }
 }
 
-/** The runner of one run of watch mode. */
+/**
+ * The runner of one run of watch mode.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const runner = state.runner(jobsRunner, () => !stopping);
+ * await schedule(graph, { runner });
+ * runner.started; // the jobs this run started, kept ones included
+ * ```
+ */
 export class WatchRunner implements JobRunner {
   #state: WatchState;
   #jobs: JobRunner;

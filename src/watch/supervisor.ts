@@ -30,6 +30,12 @@ export interface SupervisorEnv {
  *
  * @param env The command line and the signals.
  * @returns The exit code: the stopping signal's (130 for SIGINT), or a child's when it failed.
+ *
+ * @example Usage
+ * ```ts ignore
+ * // main.ts, for `gather --watch`: the child is `deno run -A main.ts --watch ...` again
+ * const code = await superviseWatch({ args: Deno.args, shutdown: new Shutdown() });
+ * ```
  */
 export async function superviseWatch(env: SupervisorEnv): Promise<number> {
   const { shutdown } = env;

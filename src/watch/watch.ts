@@ -28,6 +28,12 @@ export interface WatchProcess {
  * @param options The command line's choices.
  * @param process The command line, the environment and stdin.
  * @returns The exit code.
+ *
+ * @example Usage
+ * ```ts ignore
+ * // src/cli/cli.ts, for `gather --watch`
+ * return await runWatch({ file, targets, debounceMs, ...choices }, { args, env });
+ * ```
  */
 export async function runWatch(options: WatchOptions, process: WatchProcess): Promise<number> {
   const statePath = process.env(WATCH_CHILD_ENV);

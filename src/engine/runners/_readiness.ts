@@ -14,7 +14,23 @@ import type { ServiceSpec } from "../../types.ts";
 /** How many of a service's last output lines its failures show. */
 const TAIL_LINES = 10;
 
-/** One service in a run, from its start to its end. */
+/**
+ * One service in a run, from its start to its end.
+ *
+ * @example Usage
+ * ```ts
+ * import { Readiness } from "./_readiness.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const service = new Readiness("api", {
+ *   probe: { line: /listening on :(\d+)/ }, readyTimeoutMs: 1000, probeText: "line /listening/",
+ * });
+ * service.line("starting");
+ * service.line("listening on :8000");
+ * assertEquals(await service.promise, "8000");
+ * service.dispose();
+ * ```
+ */
 export class Readiness {
   /** Resolves with the ready value; never rejects (a service that fails is never ready). */
   readonly promise: Promise<unknown>;
