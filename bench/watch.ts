@@ -16,6 +16,12 @@ import { join, OUT_DIR } from "./paths.ts";
 import type { Section } from "./section.ts";
 import { median, num, ratio } from "./stats.ts";
 
+/**
+ * The pause before each edit: saves a person makes. Changes that come within
+ * 500 ms of the last batch's are taken as one burst and wait 500 ms of quiet.
+ */
+const EDIT_PAUSE_MS = 600;
+
 /** Options of {@linkcode runWatchBench}. */
 export interface WatchBenchOptions {
   /** Edits of the job's input, one after the other. */
@@ -141,6 +147,7 @@ export const api = job(
     await watcher.next(0, (text) => text.startsWith("listening on"));
     env.log(`  ${options.edits} edits of src/x.txt`);
     for (let i = 1; i <= options.edits; i++) {
+      await new Promise((resolve) => setTimeout(resolve, EDIT_PAUSE_MS)); // as saves come
       const runs = waits();
       const from = gather.lines.length;
       const saved = Date.now();
@@ -154,6 +161,7 @@ export const api = job(
     }
     env.log(`  ${options.restarts} restarts of the server, gather and deno run --watch in turn`);
     for (let i = 1; i <= options.restarts; i++) {
+      await new Promise((resolve) => setTimeout(resolve, EDIT_PAUSE_MS));
       const runs = waits();
       let from = gather.lines.length;
       let saved = Date.now();
@@ -175,7 +183,12 @@ export const api = job(
       if (e?.type === "run:end" && e.status !== "ok") problems.push(`a run ended ${e.status}`);
     }
   } catch (error) {
-    problems.push(`watch bench: ${(error as Error).message}`);
+    const last = gather.lines.slice(-5).map((line) => line.text.slice(0, 200)).join("\n    ");
+    problems.push(
+      `watch bench: ${
+        (error as Error).message
+      } after ${latency.length} edits and ${gatherRestart.length} restarts; gather's last lines:\n    ${last}`,
+    );
   } finally {
     gather.child.kill("SIGINT");
     watcher.child.kill("SIGTERM");
@@ -192,7 +205,7 @@ export const api = job(
     id: "watch",
     title: "Watch mode: rerun latency and a server's restart, gather --watch and deno run --watch",
     notes: [
-      `${options.edits} edits, then ${options.restarts} restarts each, interleaved; ms from the file write`,
+      `${options.edits} edits, then ${options.restarts} restarts each, interleaved, ${EDIT_PAUSE_MS} ms apart; ms from the file write`,
       "gather's figures include its 100 ms debounce (--watch-debounce); a restart includes stopping the old server (its process tree gone) and starting a new one",
       `restart ×gather: ${
         ratio(median(denoRestart), median(gatherRestart))

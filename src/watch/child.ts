@@ -147,7 +147,7 @@ async function waitForFix(
         path,
         recursive: false,
       })),
-    ignored: (path) => !modules.has(path),
+    relevant: (path) => modules.has(path),
     onBatch: (paths) => {
       changed = [...paths];
       wake();

@@ -150,6 +150,28 @@ export class WatchedFiles {
   }
 
   /**
+   * Whether a changed path may matter: a module of the task file, or a path
+   * a job's inputs may match (a file, or a folder on the way to one). Others
+   * (a log written next to the task file, say) do not even delay a rerun.
+   *
+   * @param path An absolute path.
+   * @returns `true` when it may matter.
+   */
+  relevant(path: string): boolean {
+    if (this.#modules.has(path)) return true;
+    if (this.ignored(path)) return false;
+    const rel = relative(this.#root, path);
+    for (const job of this.#jobs.values()) {
+      if (
+        job.files.has(rel) || job.inputs.some((glob) => matches(glob, rel) || reaches(glob, rel))
+      ) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
    * What changed paths affect.
    *
    * @param paths Absolute paths that changed (files or folders, added, changed or removed).
@@ -159,6 +181,8 @@ export class WatchedFiles {
     const jobs = new Set<string>();
     const modules: string[] = [];
     const files: string[] = [];
+    // Whether each job's inputs match other files now than at the last look, walked once a batch.
+    const walked = new Map<JobGlobs, boolean>();
     for (const path of paths) {
       if (this.#modules.has(path)) {
         modules.push(path);
@@ -169,7 +193,7 @@ export class WatchedFiles {
       const rel = relative(this.#root, path);
       let counts = false;
       for (const [name, job] of this.#jobs) {
-        if (this.#touches(job, rel, path)) {
+        if (this.#touches(job, rel, walked)) {
           jobs.add(name);
           counts = true;
         }
@@ -240,18 +264,21 @@ export class WatchedFiles {
     return signatures;
   }
 
-  #touches(job: JobGlobs, rel: string, path: string): boolean {
-    if (job.files.has(rel)) return true;
-    const inside = `${rel}/`;
+  #touches(job: JobGlobs, rel: string, walked: Map<JobGlobs, boolean>): boolean {
+    if (job.files.has(rel)) return true; // an input changed, or went
     for (const glob of job.inputs) {
-      if (matches(glob, rel)) return !job.excluded.some((ex) => matches(ex, rel));
-      // The folder a glob walks from (or one above it) was removed, replaced or created.
-      if (glob.base === rel || glob.base.startsWith(inside) || rel === "") return true;
+      if (matches(glob, rel)) return !job.excluded.some((ex) => matches(ex, rel)); // a new one
     }
-    // A folder with some of its files in it was removed or renamed; or a new folder in reach.
-    for (const file of job.files) if (file.startsWith(inside)) return true;
-    return isFolder(path) &&
-      job.inputs.some((glob) => glob.wild && (glob.base === "" || rel.startsWith(`${glob.base}/`)));
+    // A folder on the way to inputs: created, removed, renamed, or only touched. Whether it
+    // matters is whether the inputs are other files now.
+    if (!job.inputs.some((glob) => reaches(glob, rel))) return false;
+    let changed = walked.get(job);
+    if (changed === undefined) {
+      const now = new Walker(this.#root).expand([...job.inputs, ...job.excluded]).files;
+      changed = now.length !== job.files.size || now.some((file) => !job.files.has(file));
+      walked.set(job, changed);
+    }
+    return changed;
   }
 }
 
@@ -260,6 +287,13 @@ function matches(glob: ParsedGlob, rel: string): boolean {
   return glob.wild
     ? glob.regex.test(rel)
     : rel === glob.pattern || rel.startsWith(`${glob.pattern}/`);
+}
+
+/** Whether a root-relative folder is on a glob's way: at or above its base, or below it. */
+function reaches(glob: ParsedGlob, rel: string): boolean {
+  const base = glob.wild ? glob.base : glob.pattern;
+  return rel === "" || base === "" || base === rel || base.startsWith(`${rel}/`) ||
+    (glob.wild && rel.startsWith(`${base}/`));
 }
 
 function isFolder(path: string): boolean {

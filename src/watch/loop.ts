@@ -103,7 +103,7 @@ export class WatchLoop {
     const files = options.files;
     this.#watcher = new FileWatcher({
       roots: () => files.roots(),
-      ignored: (path) => files.ignored(path),
+      relevant: (path) => files.relevant(path),
       onBatch: (paths) => this.#changed(paths),
       debounceMs: options.debounceMs,
       snapshot: () => files.snapshot(),

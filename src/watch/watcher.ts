@@ -17,8 +17,8 @@ import type { WatchRoot } from "./files.ts";
 export interface FileWatcherOptions {
   /** The folders to watch now; asked again after a batch that touched one of them. */
   roots: () => WatchRoot[];
-  /** Paths whose changes are never edits. */
-  ignored: (path: string) => boolean;
+  /** Whether a changed path may matter; others are dropped, and do not delay a batch. */
+  relevant: (path: string) => boolean;
   /** Receives each batch of changed paths (absolute). */
   onBatch: (paths: Set<string>) => void;
   /** Quiet time after the last event before a batch is handed on, in ms. */
@@ -45,7 +45,7 @@ export interface FileWatcherOptions {
  * const batches: string[][] = [];
  * const watcher = new FileWatcher({
  *   roots: () => [{ path: dir, recursive: true }],
- *   ignored: () => false,
+ *   relevant: () => true,
  *   onBatch: (paths) => batches.push([...paths]),
  *   debounceMs: 50,
  *   snapshot: () => new Map(),
@@ -66,7 +66,11 @@ export class FileWatcher {
   #roots: WatchRoot[] = [];
   #pending = new Set<string>();
   #rearm = false;
-  #flush: ReturnType<typeof debounce<[]>>;
+  #quick: ReturnType<typeof debounce<[]>>;
+  #slow: ReturnType<typeof debounce<[]>>;
+  /** When the last relevant event came, and when the last one of the batch handed on last came. */
+  #lastEvent = -Infinity;
+  #batchEnd = -Infinity;
   #pollTimer: ReturnType<typeof setInterval> | undefined;
   #last: Map<string, string> | undefined;
   #closed = false;
@@ -79,7 +83,9 @@ export class FileWatcher {
    */
   constructor(options: FileWatcherOptions) {
     this.#options = options;
-    this.#flush = debounce(() => this.#handOn(), Math.max(0, Math.round(options.debounceMs)));
+    const quiet = Math.max(0, Math.round(options.debounceMs));
+    this.#quick = debounce(() => this.#handOn(), quiet);
+    this.#slow = debounce(() => this.#handOn(), Math.max(BURST_QUIET_MS, quiet));
   }
 
   /** `events` (`Deno.watchFs`) or `polling`. */
@@ -96,13 +102,16 @@ export class FileWatcher {
   /** Stop watching; no batch is handed on after this. */
   close(): void {
     this.#closed = true;
-    this.#flush.clear();
+    this.#quick.clear();
+    this.#slow.clear();
     clearInterval(this.#pollTimer);
     this.#disarm();
   }
 
   #arm(): void {
-    this.#disarm();
+    // The new watchers start before the old ones stop: no event falls in between.
+    const old = this.#watchers;
+    this.#watchers = [];
     this.#roots = this.#options.roots();
     const groups = [true, false].map((recursive) =>
       this.#roots.filter((root) => root.recursive === recursive).map((root) => root.path)
@@ -116,23 +125,21 @@ export class FileWatcher {
       });
     } catch (error) {
       this.#disarm();
+      this.#watchers = old;
+      this.#disarm();
       if (error instanceof Deno.errors.NotFound) {
         // A folder went between listing and watching: try again shortly.
         setTimeout(() => this.#closed || this.#arm(), 50);
         return;
       }
       this.#fallBack(error);
+      return;
     }
+    close(old);
   }
 
   #disarm(): void {
-    for (const watcher of this.#watchers) {
-      try {
-        watcher.close();
-      } catch {
-        // closed already
-      }
-    }
+    close(this.#watchers);
     this.#watchers = [];
   }
 
@@ -148,21 +155,41 @@ export class FileWatcher {
     if (this.#closed || event.kind === "access") return;
     let any = false;
     for (const path of event.paths) {
+      if (!this.#options.relevant(path)) continue;
       // A watched folder itself went (or came): watch again once the batch is handed on.
       if (event.kind !== "modify" && this.#roots.some((root) => isAtOrAbove(path, root.path))) {
         this.#rearm = true;
       } else if (event.kind === "create" && isFolder(path)) {
         this.#rearm = true; // perhaps a folder that was missing, watched through its parent
       }
-      if (this.#options.ignored(path)) continue;
       this.#pending.add(path);
       any = true;
     }
     if (any || this.#rearm) this.#flush();
   }
 
+  /**
+   * Hand the batch on once no event came for the debounce time; but when
+   * changes come again soon after the last batch's (a long checkout, files
+   * written with pauses), wait for a longer quiet time: a burst costs one or
+   * two reruns, never one per pause.
+   */
+  #flush(): void {
+    const now = performance.now();
+    const burst = this.#slow.pending || now - this.#batchEnd < BURST_WINDOW_MS;
+    this.#lastEvent = now;
+    if (burst) {
+      this.#quick.clear();
+      this.#slow();
+    } else {
+      this.#quick();
+    }
+  }
+
   #handOn(): void {
     if (this.#closed) return;
+    this.#quick.clear();
+    this.#slow.clear();
     if (this.#rearm && this.#mode === "events") {
       // Even when the same folders are back: the watch on a removed folder is gone with it.
       this.#rearm = false;
@@ -171,6 +198,7 @@ export class FileWatcher {
     if (this.#pending.size === 0) return;
     const batch = this.#pending;
     this.#pending = new Set();
+    this.#batchEnd = this.#lastEvent;
     this.#options.onBatch(batch);
   }
 
@@ -199,6 +227,21 @@ export class FileWatcher {
       for (const path of last.keys()) if (!now.has(path)) this.#pending.add(path);
       if (this.#pending.size > 0) this.#flush();
     }, this.#options.pollMs ?? 500);
+  }
+}
+
+/** Changes within this long of the last batch's last one are taken as the same burst... */
+const BURST_WINDOW_MS = 500;
+/** ...and gathered until none came for this long. */
+const BURST_QUIET_MS = 500;
+
+function close(watchers: readonly Deno.FsWatcher[]): void {
+  for (const watcher of watchers) {
+    try {
+      watcher.close();
+    } catch {
+      // closed already
+    }
   }
 }
 
