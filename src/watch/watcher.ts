@@ -96,7 +96,7 @@ export class FileWatcher {
   /** Start watching. */
   start(): void {
     if (this.#options.poll) this.#startPolling();
-    else this.#arm();
+    else void this.#arm();
   }
 
   /** Stop watching; no batch is handed on after this. */
@@ -108,10 +108,17 @@ export class FileWatcher {
     this.#disarm();
   }
 
-  #arm(): void {
-    // The new watchers start before the old ones stop: no event falls in between.
-    const old = this.#watchers;
-    this.#watchers = [];
+  async #arm(): Promise<void> {
+    // Deno's watchers share their watches: two on one folder cannot overlap (the old one, once
+    // its pending read lets it go, would take the new one's watch with it), so the old ones stop
+    // first, and are let go of. What changes in between is found by comparing the watched files
+    // before and after.
+    const before = this.#watchers.length > 0 ? this.#options.snapshot() : undefined;
+    if (this.#watchers.length > 0) {
+      this.#disarm();
+      await new Promise((resolve) => setTimeout(resolve, REARM_CHECK_MS));
+      if (this.#closed) return;
+    }
     this.#roots = this.#options.roots();
     const groups = [true, false].map((recursive) =>
       this.#roots.filter((root) => root.recursive === recursive).map((root) => root.path)
@@ -125,17 +132,26 @@ export class FileWatcher {
       });
     } catch (error) {
       this.#disarm();
-      this.#watchers = old;
-      this.#disarm();
       if (error instanceof Deno.errors.NotFound) {
         // A folder went between listing and watching: try again shortly.
-        setTimeout(() => this.#closed || this.#arm(), 50);
+        setTimeout(() => this.#closed || void this.#arm(), 50);
         return;
       }
       this.#fallBack(error);
       return;
     }
-    close(old);
+    if (before !== undefined && this.#diff(before)) this.#flush();
+  }
+
+  /** Add the files whose signature differs from `before` to the batch; whether there were any. */
+  #diff(before: Map<string, string>): boolean {
+    const now = this.#options.snapshot();
+    const size = this.#pending.size;
+    for (const [path, signature] of now) {
+      if (before.get(path) !== signature) this.#pending.add(path);
+    }
+    for (const path of before.keys()) if (!now.has(path)) this.#pending.add(path);
+    return this.#pending.size > size;
   }
 
   #disarm(): void {
@@ -193,7 +209,7 @@ export class FileWatcher {
     if (this.#rearm && this.#mode === "events") {
       // Even when the same folders are back: the watch on a removed folder is gone with it.
       this.#rearm = false;
-      this.#arm();
+      void this.#arm();
     }
     if (this.#pending.size === 0) return;
     const batch = this.#pending;
@@ -244,6 +260,9 @@ function close(watchers: readonly Deno.FsWatcher[]): void {
     }
   }
 }
+
+/** How long a re-arm waits for the old watchers to let their watches go. */
+const REARM_CHECK_MS = 20;
 
 function isFolder(path: string): boolean {
   try {
