@@ -134,6 +134,56 @@ Deno.test("gather --reporter json writes only events to stdout, console output i
   for (const event of events) assertEquals(typeof event.time, "number");
 });
 
+Deno.test("gather --reporter json: every way a job writes to the console or stdout becomes its job:log events", async () => {
+  const { code, stdout, stderr } = await gather([
+    "-f",
+    `${FIXTURES}every_output.ts`,
+    "--reporter",
+    "json",
+    "--no-logs",
+  ]);
+  assertEquals(code, 0, stderr);
+  const events: GatherEvent[] = [];
+  for (const line of stdout.split("\n").slice(0, -1)) {
+    try {
+      events.push(JSON.parse(line));
+    } catch {
+      throw new Error(`stdout holds a line that is not JSON: ${JSON.stringify(line)}\n${stdout}`);
+    }
+  }
+  assertComplete(events);
+  const logs = (job: string) =>
+    events.flatMap((e) => e.type === "job:log" && e.job === job ? [`${e.stream}: ${e.line}`] : []);
+  assertEquals(logs("table"), [
+    "stdout: ┌─────────┬──────┬──────┐",
+    "stdout: │ (index) │ name │ size │",
+    "stdout: ├─────────┼──────┼──────┤",
+    "stdout: │ 0       │ 'a'  │ 1    │",
+    "stdout: └─────────┴──────┴──────┘",
+  ]);
+  assertEquals(logs("dir"), ["stdout: { nested: { deep: true } }"]);
+  assertEquals(logs("count"), ["stdout: hits: 1", "stdout: hits: 2"]);
+  assertMatch(logs("timeEnd").join("\n"), /^stdout: took: [\d.]+ms$/);
+  assertEquals(logs("trace")[0], "stderr: Trace: traced here");
+  assertMatch(logs("trace")[1] ?? "", /^stderr: {5}at .*every_output\.ts:\d+:\d+$/);
+  assertEquals(logs("group"), ["stdout: outer", "stdout:   inside", "stdout: outside"]);
+  assertEquals(logs("assertion"), ["stderr: Assertion failed: broken invariant"]);
+  assertEquals(logs("processWrite"), ["stdout: node stdout", "stderr: node stderr"]);
+  assertEquals(logs("denoWrite"), ["stdout: deno write", "stderr: deno stderr write"]);
+  assertEquals(logs("denoWriteSync"), [
+    "stdout: written in pieces",
+    "stderr: deno stderr writeSync",
+    "stdout: no newline at the end",
+  ]);
+  assertEquals(logs("writable"), ["stdout: piped through writable"]);
+  // An unfinished last line is part of the job: it comes before the job's end.
+  const last = events.findIndex((e) => e.type === "job:log" && e.line === "no newline at the end");
+  const ended = events.findIndex((e) => e.type === "job:end" && e.job === "denoWriteSync");
+  assert(last < ended);
+  assertEquals(logs("outsider"), []);
+  assertStringIncludes(stderr, "written outside any job\n");
+});
+
 Deno.test("gather --list, --graph and --dry-run print the jobs without running them", async () => {
   const list = await gather(["-f", "tasks/build.ts", "--list"]);
   assertEquals(list.code, 0);
