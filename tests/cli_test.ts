@@ -1,6 +1,7 @@
 import {
   assert,
   assertEquals,
+  assertGreater,
   assertLessOrEqual,
   assertMatch,
   assertStringIncludes,
@@ -184,6 +185,45 @@ Deno.test("gather --reporter json: every way a job writes to the console or stdo
   assertStringIncludes(stderr, "written outside any job\n");
 });
 
+/** What gcc prints for the fixture's source, without colours: the lines gather must show once. */
+async function gccErrors(): Promise<string[]> {
+  const { SOURCE } = await import("./fixtures/cc_fail.ts");
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/bad.c`, SOURCE);
+    const out = await new Deno.Command("gcc", { args: ["-c", "bad.c"], cwd: dir }).output();
+    return new TextDecoder().decode(out.stderr).trimEnd().split("\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+for (const colour of [false, true]) {
+  Deno.test(`gather in a pipe prints a failed compile's output once, in order, the command cut short in the summary (${colour ? "FORCE_COLOR" : "NO_COLOR"})`, async () => {
+    const expected = await gccErrors();
+    const { code, stderr } = await gather(
+      ["-f", `${FIXTURES}cc_fail.ts`, "--no-logs", "--no-diagnostics"],
+      { env: colour ? { NO_COLOR: "", FORCE_COLOR: "1" } : { NO_COLOR: "1" } },
+    );
+    assertEquals(code, 1, stderr);
+    // deno-lint-ignore no-control-regex
+    const sgr = /\x1b\[[0-9;]*m/g;
+    if (!colour) assertEquals(stderr.includes("\x1b"), false, "colour codes without colour");
+    else assertStringIncludes(stderr, "\x1b[01;31merror: "); // gcc's own colours, kept
+    const text = stderr.replace(sgr, "");
+    const prefixed = expected.map((line) => `compile │ ${line}`.trimEnd()).join("\n");
+    assertStringIncludes(text, prefixed + "\ncompile │ ✖ failed ");
+    for (const line of expected) {
+      assertEquals(text.split(line).length, 2, `printed more than once: ${line}\n${text}`);
+    }
+    const failed = text.split("\n").find((line) => line.startsWith("compile │ ✖ failed"))!;
+    assertGreater(failed.length, 2_000); // the whole command, once
+    const summary = text.split("\n").find((line) => line.startsWith("  first failure compile: "))!;
+    assertEquals(summary.length, "  first failure compile: ".length + 120, summary);
+    assert(summary.endsWith("…"), summary);
+  });
+}
+
 Deno.test("gather --list, --graph and --dry-run print the jobs without running them", async () => {
   const list = await gather(["-f", "tasks/build.ts", "--list"]);
   assertEquals(list.code, 0);
@@ -283,6 +323,16 @@ const badInputs: [string, string[], RegExp][] = [
     "an unknown reporter",
     ["--reporter", "fancy"],
     /^gather: Invalid --reporter "fancy": expected auto, tty, plain or json$/,
+  ],
+  [
+    "an unknown --output",
+    ["--output", "some"],
+    /^gather: Invalid --output "some": expected full, errors or none$/,
+  ],
+  [
+    "-q with --output full",
+    ["-q", "--output", "full"],
+    /^gather: Options --quiet and --output full disagree: -q prints only failures; pick one$/,
   ],
   [
     "an unknown failure policy",

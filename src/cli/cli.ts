@@ -95,6 +95,7 @@ export async function runCli(options: CliOptions, env: CliEnv): Promise<number> 
     quiet: options.quiet,
     size: env.size,
     group: options.group,
+    show: options.output,
     summaryFile: options.summaryFile,
     logDir: options.logDir,
   });

@@ -20,3 +20,10 @@ export interface Reporter {
   /** Write out what is buffered now (the first lines of a run, say). */
   flush?(): void;
 }
+
+/**
+ * Whose output the human reporters print (`--output`): `full`, every job's;
+ * `errors`, only failed jobs'; `none`, no job's (a failure still shows its
+ * error and where its full log is). The JSON stream always carries every line.
+ */
+export type OutputMode = "full" | "errors" | "none";
