@@ -9,7 +9,9 @@ import {
 import type { DiagnosticEvent, GatherEvent, JobEndEvent } from "../src/events.ts";
 import { Diagnostics } from "../src/diagnostics/diagnostics.ts";
 import { JobScope } from "../src/engine/scope.ts";
-import { FIXTURES, gather, parseEvents } from "./_cli.ts";
+import type { CpuClock, CpuSample } from "../src/diagnostics/cpu_time.ts";
+import { FIXTURES, gather, parseEvents, ROOT } from "./_cli.ts";
+import { LiveGather, logged } from "./_live.ts";
 import { liveProcesses, uniqueSleep } from "./_processes.ts";
 
 const diagnostics = (events: GatherEvent[]) =>
@@ -250,4 +252,118 @@ export const neighbour = job(() => new Promise((resolve) => setTimeout(resolve, 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+// --- a stall is time the loop was held by code, not time the process did not run ---
+
+/** Block the loop for `ms` of wall time while `clock` says how the thread spent it. */
+async function gapWith(clock: FakeCpu, spent: (ms: number) => void): Promise<DiagnosticEvent[]> {
+  const events: DiagnosticEvent[] = [];
+  const watcher = new Diagnostics({
+    emit: (e) => e.type === "diagnostic" && events.push(e),
+    scope: new JobScope(),
+    fnOf: () => undefined,
+    cpu: clock,
+  });
+  await watcher.start();
+  await new Promise((resolve) => setTimeout(resolve, 120));
+  const start = performance.now();
+  while (performance.now() - start < 300) continue; // a gap of 300 ms for the lag monitor
+  spent(performance.now() - start);
+  await new Promise((resolve) => setTimeout(resolve, 120));
+  await watcher.stop();
+  return events;
+}
+
+class FakeCpu implements CpuClock {
+  now: CpuSample = { runMs: 0, waitMs: 0 };
+  resumedAt = -Infinity;
+  sample(): CpuSample {
+    return { ...this.now };
+  }
+  resumedAfter(time: number): boolean {
+    return this.resumedAt > time;
+  }
+}
+
+Deno.test("Diagnostics: a gap the loop's thread spent running is a stall", async () => {
+  const clock = new FakeCpu();
+  const stalls = await gapWith(clock, (ms) => clock.now.runMs += ms);
+  assertEquals(stalls.length, 1, JSON.stringify(stalls));
+  assertGreater(stalls[0]!.durationMs!, 250);
+});
+
+Deno.test("Diagnostics: a gap the loop's thread spent waiting for a CPU is not a stall", async () => {
+  const clock = new FakeCpu();
+  assertEquals(
+    await gapWith(clock, (ms) => {
+      clock.now.runMs += 20;
+      clock.now.waitMs! += ms - 20;
+    }),
+    [],
+  );
+});
+
+Deno.test("Diagnostics: a gap in which the process was stopped and continued is not a stall", async () => {
+  const clock = new FakeCpu();
+  const blocked = await gapWith(clock, () => clock.now.runMs += 5); // neither running nor waiting
+  assertEquals(blocked.length, 1, "a call that blocks is a stall");
+  const stopped = await gapWith(clock, () => {
+    clock.now.runMs += 5;
+    clock.resumedAt = performance.now(); // SIGCONT
+  });
+  assertEquals(stopped, []);
+});
+
+Deno.test("diagnostics: stopping gather (SIGSTOP, then SIGCONT) is not a stall, even with --strict", async () => {
+  const run = new LiveGather(["-f", `${FIXTURES}pausable.ts`, "--strict", "--no-logs"]);
+  await run.waitFor(logged("ticker", "tick 5"));
+  run.kill("SIGSTOP");
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  run.kill("SIGCONT");
+  const { code, events, stderr } = await run.result();
+  assertEquals(diagnostics(events), [], stderr);
+  assertEquals(code, 0, stderr);
+  const ticks = events.filter((e) => e.type === "job:log" && e.job === "ticker");
+  assertEquals(ticks.length, 8); // the run went on as if nothing happened
+});
+
+/** The first CPU this process may run on. */
+function firstCpu(): string {
+  const status = Deno.readTextFileSync("/proc/self/status");
+  return status.match(/^Cpus_allowed_list:\s*(\d+)/m)?.[1] ?? "0";
+}
+
+Deno.test({
+  name: "tasks/fixed.ts on a loaded CPU raises no diagnostic: waiting for a CPU is not a stall",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const cpu = firstCpu();
+    // Two busy processes on the CPU gather is pinned to: it gets a third of it.
+    const hogs = [1, 2].map(() =>
+      new Deno.Command("taskset", {
+        args: ["-c", cpu, "sh", "-c", "while :; do :; done"],
+        stdout: "null",
+        stderr: "null",
+      }).spawn()
+    );
+    try {
+      const args = ["-f", "tasks/fixed.ts", "-j", "8", "--reporter", "json", "--strict"];
+      const out = await new Deno.Command("taskset", {
+        args: ["-c", cpu, Deno.execPath(), "run", "-A", `${ROOT}main.ts`, "--no-logs", ...args],
+        cwd: ROOT,
+        env: { NO_COLOR: "1" },
+        stdin: "null",
+      }).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      const events = parseEvents(new TextDecoder().decode(out.stdout));
+      assertEquals(diagnostics(events), [], stderr);
+      assertEquals(out.code, 0, stderr);
+    } finally {
+      for (const hog of hogs) {
+        hog.kill("SIGKILL");
+        await hog.status;
+      }
+    }
+  },
 });

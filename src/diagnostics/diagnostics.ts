@@ -15,6 +15,7 @@
 
 import { fromFileUrl, relative } from "../deps/path.ts";
 import { sourceLine } from "./_source_map.ts";
+import { type CpuClock, type CpuSample, heldTime, ThreadCpuClock } from "./cpu_time.ts";
 import type { DiagnosticEvent, EventSink, GatherEvent } from "../events.ts";
 import { Profiler } from "./profiler.ts";
 import type { Instrument } from "../engine/instrument.ts";
@@ -47,6 +48,11 @@ export interface DiagnosticsOptions {
   cwd?: string;
   /** Deno's cache directory, to map emitted lines to TypeScript lines. */
   denoDir?: string | undefined;
+  /**
+   * How the loop's thread spent a gap (running, waiting for a CPU, stopped),
+   * read at every tick of the lag monitor. @default {a ThreadCpuClock}
+   */
+  cpu?: CpuClock;
 }
 
 /** How many of the last jobs that ended are kept, to blame for a stall they ended in. */
@@ -92,6 +98,10 @@ export class Diagnostics {
   #wantProfiler = false;
   #prologues: SlowCallback[] = [];
   #lastTick = 0;
+  #lastCpu: CpuSample | undefined;
+  #cpu: CpuClock;
+  #ownCpu: ThreadCpuClock | undefined;
+  #tickWaiters: (() => void)[] = [];
   #period = 50;
   #thresholdMs: number;
   #profiler: Profiler | undefined;
@@ -113,6 +123,7 @@ export class Diagnostics {
       );
     }
     this.#options = options;
+    this.#cpu = options.cpu ?? (this.#ownCpu = new ThreadCpuClock());
   }
 
   /**
@@ -156,7 +167,7 @@ export class Diagnostics {
   observe(event: GatherEvent): void {
     // The run's first event lists every job; writing it out is gather's own
     // work, not a stall to blame on a job: start watching after it.
-    if (event.type === "run:start") this.#lastTick = performance.now();
+    if (event.type === "run:start") this.#tick();
     else if (event.type === "job:start") this.#running.add(event.job);
     else if (event.type === "job:end" && event.started) {
       this.#running.delete(event.job);
@@ -176,7 +187,8 @@ export class Diagnostics {
     const threshold = this.#thresholdMs;
     const period = Math.min(50, threshold / 2);
     this.#watching = true;
-    this.#lastTick = performance.now();
+    this.#ownCpu?.start();
+    this.#tick();
     this.#period = period;
     this.#timer = setInterval(() => this.#checkLag(), period);
     if (this.#options.timers) {
@@ -225,6 +237,8 @@ export class Diagnostics {
     if (this.#watching) this.#checkLag();
     clearInterval(this.#timer);
     this.#watching = false;
+    this.#ownCpu?.stop();
+    for (const wake of this.#tickWaiters.splice(0)) wake(); // no tick will come now
     this.#restoreTimers?.();
     await this.#analysis;
     await this.#profiler?.close().catch(() => {});
@@ -235,23 +249,56 @@ export class Diagnostics {
     );
   }
 
-  /** How long since the monitor last ran: longer than its period and the threshold is a stall. */
-  #checkLag(): void {
-    const now = performance.now();
-    const period = this.#period;
-    const gap = now - this.#lastTick;
-    this.#lastTick = now;
-    if (gap - period < this.#thresholdMs) return;
-    // Jobs running now, and jobs that ended during the stall (their last act may have been it).
-    const since = performance.timeOrigin + now - gap - 1;
-    const ended = this.#endedJobs.filter((_, k) => this.#endedAt[k]! >= since);
-    const running = [...new Set([...this.#running, ...ended])];
-    this.#analysis = this.#analysis.then(() =>
-      this.#stall(now - gap, now, gap - period / 2, running)
-    );
+  /** Note the time and the loop's CPU times: the start of the next window. */
+  #tick(): void {
+    this.#lastTick = performance.now();
+    if (this.#watching) this.#lastCpu = this.#cpu.sample();
   }
 
-  async #stall(from: number, to: number, gapMs: number, running: string[]): Promise<void> {
+  /**
+   * How long since the monitor last ran: longer than its period and the
+   * threshold is a stall, if the loop was held for that long by code: running,
+   * or blocked in a call. Time the process was stopped (Ctrl-Z, SIGSTOP) or
+   * waited for a CPU (a loaded machine) is not a stall: no job can fix it.
+   */
+  #checkLag(): void {
+    const before = this.#lastCpu;
+    const from = this.#lastTick;
+    this.#tick();
+    const now = this.#lastTick;
+    for (const wake of this.#tickWaiters.splice(0)) wake();
+    const period = this.#period;
+    const gap = now - from;
+    if (gap - period < this.#thresholdMs) return;
+    const held = heldTime(gap, period, before, this.#lastCpu);
+    if (held.runningMs + held.blockedMs < this.#thresholdMs) return; // starved: it did not run
+    // Jobs running now, and jobs that ended during the stall (their last act may have been it).
+    const since = performance.timeOrigin + from - 1;
+    const ended = this.#endedJobs.filter((_, k) => this.#endedAt[k]! >= since);
+    const running = [...new Set([...this.#running, ...ended])];
+    this.#analysis = this.#analysis.then(async () => {
+      if (held.runningMs < this.#thresholdMs) {
+        // Blocked, not running: a call that blocks, or a stop. A stop ends with SIGCONT, whose
+        // listener runs after this tick: look once the next tick has come.
+        await this.#nextTick();
+        if (this.#cpu.resumedAfter(from)) return;
+      }
+      await this.#stall(from, now, held.runningMs + held.blockedMs, running);
+    });
+  }
+
+  /** Resolves at the monitor's next tick, or at once when it has stopped. */
+  #nextTick(): Promise<void> {
+    if (!this.#watching) return Promise.resolve();
+    return new Promise((resolve) => this.#tickWaiters.push(resolve));
+  }
+
+  /**
+   * Blame a stall. `heldMs` is how long the loop was held (running or
+   * blocked): no job is said to have held it longer, even when the profile's
+   * samples or a callback's wall time say so (a loaded machine stretches them).
+   */
+  async #stall(from: number, to: number, heldMs: number, running: string[]): Promise<void> {
     const overlaps = (callback: SlowCallback) => callback.end >= from && callback.start <= to;
     // A job's function that took this long before it returned was timed: no need to guess.
     const prologue = this.#prologues.find(overlaps);
@@ -284,21 +331,18 @@ export class Diagnostics {
           diagnostic = {
             kind: "stall",
             message: `The event loop was blocked for ${
-              Math.round(gapMs)
+              Math.round(heldMs)
             }ms collecting garbage; running then: ${running.join(", ") || "no job"}`,
             hint:
               "a job allocates a lot: stream large data (Deno.open, ReadableStream) instead of reading it whole",
-            durationMs: Math.round(gapMs),
+            durationMs: Math.round(heldMs),
             running,
           };
         }
         const single = culprits.length === 1;
         for (const culprit of culprits) {
-          const ms = Math.round(
-            single
-              ? Math.max(culprit.busyMs, Math.min(gapMs, culprit.busyMs * 1.5))
-              : culprit.busyMs,
-          );
+          // One culprit: the whole stall up to 1.5 times its samples (they miss its edges).
+          const ms = Math.round(Math.min(heldMs, single ? culprit.busyMs * 1.5 : culprit.busyMs));
           const who = culprit.jobs.length === 1
             ? ""
             : ` (one of ${culprit.jobs.join(", ")}: they share this code)`;
@@ -326,7 +370,7 @@ export class Diagnostics {
     }
     const slow = prologue ?? this.#slow.find(overlaps);
     if (diagnostic === undefined && slow !== undefined) {
-      const ms = Math.round(slow.end - slow.start);
+      const ms = Math.round(Math.min(heldMs, slow.end - slow.start));
       const where = slow === prologue ? "before its function returned" : "in a timer callback";
       diagnostic = {
         kind: "stall",
@@ -341,11 +385,11 @@ export class Diagnostics {
     if (diagnostic === undefined) this.#startProfiler();
     diagnostic ??= {
       kind: "stall",
-      message: `The event loop was blocked for ${Math.round(gapMs)}ms; running then: ${
+      message: `The event loop was blocked for ${Math.round(heldMs)}ms; running then: ${
         running.join(", ") || "no job"
       }`,
       hint: OFFLOAD_HINT,
-      durationMs: Math.round(gapMs),
+      durationMs: Math.round(heldMs),
       running,
     };
     this.#options.emit({ type: "diagnostic", time: Date.now(), ...diagnostic });
