@@ -77,9 +77,8 @@ Options:
   -n, --dry-run              print the order jobs would start in, run nothing
       --reporter <name>      auto (default), tty, plain or json
   -q, --quiet                print only failures and the summary (implies --output errors)
-      --output <which>       whose output to print: full (default): every job's
-                             (live display: under its line when it ends; plain:
-                             as it comes), errors: failed jobs' only, none
+      --output <which>       whose output to print: full (default: every job's),
+                             errors (failed jobs' only) or none
       --group                plain reporter: print each job's output whole when it ends
       --summary <file.json>  write the final report (timings, critical path) as JSON
       --log-dir <dir>        per-job logs go to <dir>/<run>/<job>.log (default: .gather/logs)
