@@ -196,14 +196,16 @@ export class TtyReporter implements Reporter {
   #end(event: JobEndEvent): void {
     this.#progress.delete(event.job);
     if (event.status === "failed") this.#failed++;
+    const job = this.#record.job(event.job);
     // Printed by the next frame, within frameMs: a job's output shows while other jobs still run.
-    this.#above.push(...endLines(event, this.#record.job(event.job), {
+    this.#above.push(...endLines(event, job, {
       palette: this.#p,
       quiet: this.#quiet,
       show: this.#show,
       color: this.#color,
       log: this.#logPath(event.job),
     }));
+    if (job) delete job.output; // printed once: nothing reads it again
   }
 
   #draw(): void {
