@@ -234,8 +234,8 @@ const budget: Budget = { ms: 400, label: "spin" };
 
 export const spin = job(async () => {
   await Promise.resolve();
-  const until = Date.now() + budget.ms;
-  while (Date.now() < until) Math.sqrt(until); // line 13
+  const until = process.cpuUsage().user / 1000 + budget.ms; // CPU time: load stretches it
+  while (process.cpuUsage().user / 1000 < until) Math.sqrt(until); // line 13
 });
 
 export const neighbour = job(() => new Promise((resolve) => setTimeout(resolve, 1000)));
@@ -256,8 +256,11 @@ export const neighbour = job(() => new Promise((resolve) => setTimeout(resolve, 
 
 // --- a stall is time the loop was held by code, not time the process did not run ---
 
-/** Block the loop for `ms` of wall time while `clock` says how the thread spent it. */
-async function gapWith(clock: FakeCpu, spent: (ms: number) => void): Promise<DiagnosticEvent[]> {
+/** Block the loop for 300 ms while `clock` says how the thread spent it. */
+async function gapWith(
+  clock: FakeCpu,
+  spent: { runMs?: number; waitMs?: number; resumed?: boolean },
+): Promise<DiagnosticEvent[]> {
   const events: DiagnosticEvent[] = [];
   const watcher = new Diagnostics({
     emit: (e) => e.type === "diagnostic" && events.push(e),
@@ -269,50 +272,56 @@ async function gapWith(clock: FakeCpu, spent: (ms: number) => void): Promise<Dia
   await new Promise((resolve) => setTimeout(resolve, 120));
   const start = performance.now();
   while (performance.now() - start < 300) continue; // a gap of 300 ms for the lag monitor
-  spent(performance.now() - start);
+  clock.spend(spent);
   await new Promise((resolve) => setTimeout(resolve, 120));
   await watcher.stop();
   return events;
 }
 
+/**
+ * A CPU clock the test controls. Outside the gaps it is told about, the
+ * thread is said to have waited for a CPU all along, so that a machine loaded
+ * by other tests adds no stall of its own.
+ */
 class FakeCpu implements CpuClock {
-  now: CpuSample = { runMs: 0, waitMs: 0 };
-  resumedAt = -Infinity;
+  #runMs = 0;
+  #waitMs = 0;
+  #toldMs = 0;
+  #start = performance.now();
+  #sampledAt = performance.now();
+  #resumedAt = -Infinity;
   sample(): CpuSample {
-    return { ...this.now };
+    this.#sampledAt = performance.now();
+    const untold = this.#sampledAt - this.#start - this.#toldMs;
+    return { runMs: this.#runMs, waitMs: this.#waitMs + untold };
   }
   resumedAfter(time: number): boolean {
-    return this.resumedAt > time;
+    return this.#resumedAt > time;
+  }
+  /** Everything since the last sample (the gap and the idle time before it) went as told. */
+  spend(spent: { runMs?: number; waitMs?: number; resumed?: boolean }): void {
+    this.#toldMs += performance.now() - this.#sampledAt;
+    this.#runMs += spent.runMs ?? 0;
+    this.#waitMs += spent.waitMs ?? 0;
+    if (spent.resumed) this.#resumedAt = performance.now();
   }
 }
 
 Deno.test("Diagnostics: a gap the loop's thread spent running is a stall", async () => {
-  const clock = new FakeCpu();
-  const stalls = await gapWith(clock, (ms) => clock.now.runMs += ms);
+  const stalls = await gapWith(new FakeCpu(), { runMs: 300 });
   assertEquals(stalls.length, 1, JSON.stringify(stalls));
   assertGreater(stalls[0]!.durationMs!, 250);
 });
 
 Deno.test("Diagnostics: a gap the loop's thread spent waiting for a CPU is not a stall", async () => {
-  const clock = new FakeCpu();
-  assertEquals(
-    await gapWith(clock, (ms) => {
-      clock.now.runMs += 20;
-      clock.now.waitMs! += ms - 20;
-    }),
-    [],
-  );
+  assertEquals(await gapWith(new FakeCpu(), { runMs: 20, waitMs: 280 }), []);
 });
 
 Deno.test("Diagnostics: a gap in which the process was stopped and continued is not a stall", async () => {
-  const clock = new FakeCpu();
-  const blocked = await gapWith(clock, () => clock.now.runMs += 5); // neither running nor waiting
+  // Neither running nor waiting: a call that blocks (a stall), or a stop (none).
+  const blocked = await gapWith(new FakeCpu(), { runMs: 5 });
   assertEquals(blocked.length, 1, "a call that blocks is a stall");
-  const stopped = await gapWith(clock, () => {
-    clock.now.runMs += 5;
-    clock.resumedAt = performance.now(); // SIGCONT
-  });
-  assertEquals(stopped, []);
+  assertEquals(await gapWith(new FakeCpu(), { runMs: 5, resumed: true }), []);
 });
 
 Deno.test("diagnostics: stopping gather (SIGSTOP, then SIGCONT) is not a stall, even with --strict", async () => {

@@ -31,6 +31,8 @@ export interface HeldTime {
   runningMs: number;
   /** Time it was neither running nor waiting for a CPU, beyond one idle period (a blocking call, or a stop). */
   blockedMs: number;
+  /** Whether it waited for a CPU for more than a tenth of the gap: the machine was loaded. */
+  loaded: boolean;
 }
 
 /** Reads {@linkcode CpuSample}s and notices when the process was stopped and continued. */
@@ -123,13 +125,13 @@ export class ThreadCpuClock implements CpuClock {
 }
 
 /**
- * How long a gap held the loop: the time its thread ran, plus the time it was
+ * How long a gap held the loop: the time its thread ran, and the time it was
  * neither running nor waiting for a CPU beyond one idle `periodMs` (a call
- * that blocks, or a stop). Blocked time counts only on an idle machine: when
- * the thread itself waited for a CPU for more than a tenth of the gap, the
- * machine was loaded, and a thread it was blocked on (a lock, a worker
- * starting) was likely waiting for a CPU too. Without the wait time (off
- * Linux), only running counts: waiting cannot be told from blocking there.
+ * that blocks, or a stop). When the thread itself waited for a CPU for more
+ * than a tenth of the gap, the machine was `loaded`: a thread it was blocked
+ * on (a lock, a worker starting) may have been waiting for a CPU too. Without
+ * the wait time (off Linux), only running counts: waiting cannot be told from
+ * blocking there.
  *
  * @param gapMs The time between the two ticks.
  * @param periodMs The monitor's period: the loop may have idled that long.
@@ -146,6 +148,7 @@ export class ThreadCpuClock implements CpuClock {
  * assertEquals(heldTime(400, 50, { runMs: 0, waitMs: 0 }, { runMs: 30, waitMs: 320 }), {
  *   runningMs: 30,
  *   blockedMs: 0,
+ *   loaded: true,
  * });
  * ```
  */
@@ -155,12 +158,14 @@ export function heldTime(
   before: CpuSample | undefined,
   after: CpuSample | undefined,
 ): HeldTime {
-  if (!before || !after) return { runningMs: gapMs, blockedMs: 0 }; // unknown: as before, the gap
+  if (!before || !after) return { runningMs: gapMs, blockedMs: 0, loaded: false }; // as before
   const runningMs = Math.min(gapMs, Math.max(0, after.runMs - before.runMs));
-  if (before.waitMs === undefined || after.waitMs === undefined) return { runningMs, blockedMs: 0 };
-  const waitMs = Math.max(0, after.waitMs - before.waitMs);
-  if (waitMs > gapMs / 10) return { runningMs, blockedMs: 0 };
-  return { runningMs, blockedMs: Math.max(0, gapMs - periodMs - runningMs - waitMs) };
+  if (before.waitMs === undefined || after.waitMs === undefined) {
+    return { runningMs, blockedMs: 0, loaded: false };
+  }
+  const waitingMs = Math.max(0, after.waitMs - before.waitMs);
+  const blockedMs = Math.max(0, gapMs - periodMs - runningMs - waitingMs);
+  return { runningMs, blockedMs, loaded: waitingMs > gapMs / 10 };
 }
 
 /** Whether gather runs with every permission (`-A`), which `/proc/<pid>/task` asks for. */

@@ -15,7 +15,13 @@
 
 import { fromFileUrl, relative } from "../deps/path.ts";
 import { sourceLine } from "./_source_map.ts";
-import { type CpuClock, type CpuSample, heldTime, ThreadCpuClock } from "./cpu_time.ts";
+import {
+  type CpuClock,
+  type CpuSample,
+  type HeldTime,
+  heldTime,
+  ThreadCpuClock,
+} from "./cpu_time.ts";
 import type { DiagnosticEvent, EventSink, GatherEvent } from "../events.ts";
 import { Profiler } from "./profiler.ts";
 import type { Instrument } from "../engine/instrument.ts";
@@ -101,7 +107,7 @@ export class Diagnostics {
   #lastCpu: CpuSample | undefined;
   #cpu: CpuClock;
   #ownCpu: ThreadCpuClock | undefined;
-  #tickWaiters: (() => void)[] = [];
+  #settling = new Set<() => void>(); // waits for a SIGCONT listener, cut short by stop()
   #period = 50;
   #thresholdMs: number;
   #profiler: Profiler | undefined;
@@ -238,7 +244,7 @@ export class Diagnostics {
     clearInterval(this.#timer);
     this.#watching = false;
     this.#ownCpu?.stop();
-    for (const wake of this.#tickWaiters.splice(0)) wake(); // no tick will come now
+    for (const wake of [...this.#settling]) wake(); // the run is ending: decide now
     this.#restoreTimers?.();
     await this.#analysis;
     await this.#profiler?.close().catch(() => {});
@@ -266,7 +272,6 @@ export class Diagnostics {
     const from = this.#lastTick;
     this.#tick();
     const now = this.#lastTick;
-    for (const wake of this.#tickWaiters.splice(0)) wake();
     const period = this.#period;
     const gap = now - from;
     if (gap - period < this.#thresholdMs) return;
@@ -276,29 +281,55 @@ export class Diagnostics {
     const since = performance.timeOrigin + from - 1;
     const ended = this.#endedJobs.filter((_, k) => this.#endedAt[k]! >= since);
     const running = [...new Set([...this.#running, ...ended])];
-    this.#analysis = this.#analysis.then(async () => {
-      if (held.runningMs < this.#thresholdMs) {
-        // Blocked, not running: a call that blocks, or a stop. A stop ends with SIGCONT, whose
-        // listener runs after this tick: look once the next tick has come.
-        await this.#nextTick();
-        if (this.#cpu.resumedAfter(from)) return;
-      }
-      await this.#stall(from, now, held.runningMs + held.blockedMs, running);
+    // Blocked rather than running: a call that blocks, or a stop. A stop ends with SIGCONT, whose
+    // listener runs after this tick: the stall is reported if none came within 20 ms.
+    const blocked = held.runningMs < this.#thresholdMs;
+    const stopped = async () => blocked && (await this.#settle(20), this.#cpu.resumedAfter(from));
+    this.#analysis = this.#analysis.then(() => this.#stall(from, now, held, running, stopped));
+  }
+
+  /** Resolves after `ms`, or as soon as the monitor stops (at once if it has). */
+  #settle(ms: number): Promise<void> {
+    if (!this.#watching) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.#settling.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.#settling.add(wake);
     });
   }
 
-  /** Resolves at the monitor's next tick, or at once when it has stopped. */
-  #nextTick(): Promise<void> {
-    if (!this.#watching) return Promise.resolve();
-    return new Promise((resolve) => this.#tickWaiters.push(resolve));
-  }
-
   /**
-   * Blame a stall. `heldMs` is how long the loop was held (running or
-   * blocked): no job is said to have held it longer, even when the profile's
-   * samples or a callback's wall time say so (a loaded machine stretches them).
+   * Blame a stall. The loop was held `held.runningMs + held.blockedMs`: no
+   * job is said to have held it longer, even when the profile's samples or a
+   * callback's wall time say so (a loaded machine stretches them), and a job
+   * is said to have held it for its share of the samples of that time. On a
+   * loaded machine (the thread waited for a CPU more than a tenth of the gap)
+   * time blocked counts only for code inside a synchronous call (`outputSync`,
+   * `readFileSync`): otherwise the loop may have waited on a thread that was
+   * itself waiting for a CPU. There, a stall no job can be blamed for is not
+   * reported either (starved, the loop runs the callbacks that piled up all
+   * at once), and a job is blamed only past twice the threshold: CPU work
+   * itself runs slower on shared cores and caches. The profile is read at
+   * once (it covers the window only for so long); nothing is reported if
+   * `stopped()` says the process was stopped.
    */
-  async #stall(from: number, to: number, heldMs: number, running: string[]): Promise<void> {
+  async #stall(
+    from: number,
+    to: number,
+    held: HeldTime,
+    running: string[],
+    stopped: () => Promise<boolean>,
+  ): Promise<void> {
+    const { loaded } = held;
+    const heldBy = (stack: string[] = []) =>
+      held.runningMs + (!loaded || stack.some((name) => /Sync$/.test(name)) ? held.blockedMs : 0);
+    const heldMs = heldBy();
+    const threshold = loaded ? this.#thresholdMs * 2 : this.#thresholdMs;
+    const found: Omit<DiagnosticEvent, "type" | "time">[] = [];
     const overlaps = (callback: SlowCallback) => callback.end >= from && callback.start <= to;
     // A job's function that took this long before it returned was timed: no need to guess.
     const prologue = this.#prologues.find(overlaps);
@@ -320,14 +351,16 @@ export class Diagnostics {
             ownUrlPrefix: OWN_URL,
           },
         );
-        const threshold = this.#thresholdMs;
+        // How long a job's code held the loop: its share of the time the loop was held.
+        const ran = (c: { busyMs: number; share: number; stack: string[] }) =>
+          Math.min(c.busyMs, c.share * heldBy(c.stack));
         // Every job that ran for longer than the threshold in this window; the top one in any case.
         const culprits = blame.culprits.filter((c, i) =>
-          c.busyMs >= threshold * 0.8 || (i === 0 && c.share >= 0.5)
+          ran(c) >= threshold * 0.8 || (i === 0 && c.share >= 0.5 && heldBy(c.stack) >= threshold)
         );
         // gather's own bookkeeping (a profiler that started after a timed stall saw only that)
         if (culprits.length === 0 && blame.gatherShare > 0.5 && !prologue) return;
-        if (culprits.length === 0 && blame.gcShare > 0.5 && !prologue) {
+        if (culprits.length === 0 && blame.gcShare > 0.5 && !prologue && !loaded) {
           diagnostic = {
             kind: "stall",
             message: `The event loop was blocked for ${
@@ -342,13 +375,15 @@ export class Diagnostics {
         const single = culprits.length === 1;
         for (const culprit of culprits) {
           // One culprit: the whole stall up to 1.5 times its samples (they miss its edges).
-          const ms = Math.round(Math.min(heldMs, single ? culprit.busyMs * 1.5 : culprit.busyMs));
+          const ms = Math.round(
+            Math.min(heldBy(culprit.stack), single ? ran(culprit) * 1.5 : ran(culprit)),
+          );
           const who = culprit.jobs.length === 1
             ? ""
             : ` (one of ${culprit.jobs.join(", ")}: they share this code)`;
           const via = culprit.stack.length > 0 ? ` in ${culprit.stack.join(" ← ")}` : "";
           const sync = culprit.stack.find((name) => /Sync$/.test(name));
-          const found: Omit<DiagnosticEvent, "type" | "time"> = {
+          const stall: Omit<DiagnosticEvent, "type" | "time"> = {
             kind: "stall",
             message: `Blocked the event loop for ${ms}ms${via}: every other job waited${who}`,
             hint: sync
@@ -359,15 +394,17 @@ export class Diagnostics {
             durationMs: ms,
             running,
           };
-          if (culprit.jobs.length === 1) found.job = culprit.jobs[0]!;
-          if (culprit.site) found.site = this.#site(culprit.site);
-          if (culprit === culprits.at(-1)) diagnostic = found;
-          else this.#options.emit({ type: "diagnostic", time: Date.now(), ...found });
+          if (culprit.jobs.length === 1) stall.job = culprit.jobs[0]!;
+          if (culprit.site) stall.site = this.#site(culprit.site);
+          if (culprit === culprits.at(-1)) diagnostic = stall;
+          else found.push(stall);
         }
       } catch {
         diagnostic = undefined;
       }
     }
+    // Not held long enough by code that no synchronous call explains (on a loaded machine).
+    if (diagnostic === undefined && found.length === 0 && heldMs < threshold) return;
     const slow = prologue ?? this.#slow.find(overlaps);
     if (diagnostic === undefined && slow !== undefined) {
       const ms = Math.round(Math.min(heldMs, slow.end - slow.start));
@@ -383,6 +420,7 @@ export class Diagnostics {
     }
     // Unexplained: sample from now on, so that a stall that comes back is blamed exactly.
     if (diagnostic === undefined) this.#startProfiler();
+    if (diagnostic === undefined && found.length === 0 && loaded) return; // nobody to blame
     diagnostic ??= {
       kind: "stall",
       message: `The event loop was blocked for ${Math.round(heldMs)}ms; running then: ${
@@ -392,7 +430,11 @@ export class Diagnostics {
       durationMs: Math.round(heldMs),
       running,
     };
-    this.#options.emit({ type: "diagnostic", time: Date.now(), ...diagnostic });
+    found.push(diagnostic);
+    if (await stopped()) return;
+    for (const stall of found) {
+      this.#options.emit({ type: "diagnostic", time: Date.now(), ...stall });
+    }
   }
 
   async #ranges(profiler: Profiler, jobs: string[]): Promise<CodeRange[]> {
