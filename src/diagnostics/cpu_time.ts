@@ -65,7 +65,7 @@ const SCHEDSTAT = "/proc/thread-self/schedstat";
  * while (performance.now() < end) continue; // busy: the thread runs
  * const after = clock.sample()!;
  * clock.stop();
- * assert(after.runMs - before.runMs > 10);
+ * assert(after.runMs > before.runMs);
  * ```
  */
 export class ThreadCpuClock implements CpuClock {
