@@ -371,6 +371,13 @@ Deno.test("TtyReporter bounds a huge output to its first and last lines, and say
   assertStringIncludes(screen, "  │ line 5000\n");
 });
 
+Deno.test("TtyReporter cuts a huge line of output to four rows of the terminal", () => {
+  const screen = liveRun([{ name: "bundle", lines: ["x".repeat(100_000), "short"] }]);
+  const line = screen.split("\n").find((l) => l.startsWith("  │ x"))!;
+  assertEquals(line, `  │ ${"x".repeat(799)}…`); // 4 × 200 columns
+  assertStringIncludes(screen, "  │ short\n");
+});
+
 Deno.test("TtyReporter --output errors, none and -q choose whose output is printed", () => {
   const jobs = [
     { name: "fine", lines: ["a warning"] },

@@ -13,7 +13,7 @@ import type { JobRecord } from "./record.ts";
 import type { OutputMode } from "./reporter.ts";
 import { excerptLines } from "./_excerpt.ts";
 import { failureText } from "./_failure.ts";
-import { cleanLine, shortDuration } from "./_tty_text.ts";
+import { cleanLine, cutToWidth, plainLine, shortDuration, textWidth } from "./_tty_text.ts";
 
 /** Options of {@linkcode endLines}. */
 export interface EndLinesOptions {
@@ -27,6 +27,8 @@ export interface EndLinesOptions {
   color?: boolean;
   /** Where the job's full log is. @default {undefined} */
   log?: string | undefined;
+  /** The most columns a line of output may take (the rest is in the log). @default {Infinity} */
+  lineWidth?: number;
 }
 
 /**
@@ -82,9 +84,12 @@ export function endLines(
     for (const line of detail) lines.push(p.dim(`  ${cleanLine(line, color)}`));
   }
   if (excerpt) {
+    const width = options.lineWidth ?? Infinity;
     for (const { line, note } of excerptLines(excerpt, options.log)) {
       lines.push(
-        note !== undefined ? p.dim(`  ${note}`) : `  ${p.dim("│")} ${cleanLine(line, color)}`,
+        note !== undefined
+          ? p.dim(`  ${note}`)
+          : `  ${p.dim("│")} ${outputLine(line, color, width)}`,
       );
     }
   }
@@ -93,4 +98,11 @@ export function endLines(
     lines.push(p.dim(`  full log: ${options.log}`));
   }
   return lines;
+}
+
+/** A line of output, cleaned; one wider than `width` columns is cut, its colours dropped. */
+function outputLine(line: string, color: boolean, width: number): string {
+  if (line.length <= width) return cleanLine(line, color);
+  const plain = plainLine(line);
+  return textWidth(plain) <= width ? cleanLine(line, color) : cutToWidth(plain, width);
 }

@@ -204,6 +204,7 @@ export class TtyReporter implements Reporter {
       show: this.#show,
       color: this.#color,
       log: this.#logPath(event.job),
+      lineWidth: 4 * Math.max(20, this.#size().columns), // a minified bundle: four rows of it
     }));
     if (job) delete job.output; // printed once: nothing reads it again
   }
