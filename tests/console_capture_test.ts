@@ -18,7 +18,7 @@ Deno.test("captureConsole puts the console and the standard streams back exactly
   const scope = new JobScope();
   const events: GatherEvent[] = [];
   const capture = captureConsole(
-    { console, stdout: Deno.stdout, stderr: Deno.stderr },
+    { console, stdout: Deno.stdout, stderr: Deno.stderr, process },
     scope,
     (event) => events.push(event),
     () => {},
@@ -27,6 +27,7 @@ Deno.test("captureConsole puts the console and the standard streams back exactly
   scope.run("job", () => {
     console.table([[1]]);
     Deno.stdout.writeSync(new TextEncoder().encode("raw\n"));
+    process.stdout.write("node\n");
   });
   capture.restore();
   const after = targets.map(snapshot);
@@ -41,6 +42,7 @@ Deno.test("captureConsole puts the console and the standard streams back exactly
     }
   }
   assert(events.some((e) => e.type === "job:log" && e.line === "raw"));
+  assert(events.some((e) => e.type === "job:log" && e.line === "node"));
   assert(events.some((e) => e.type === "job:log" && e.line.startsWith("┌")));
 });
 

@@ -272,6 +272,20 @@ test("the build example prints each job's output under its ✔ line, once; -q pr
   assertMatch(quietScreen, /✔ done: 6 ok of 6 jobs/);
 });
 
+test("whatever a job writes shows under its ✔ line, and output outside any job above the live block", async () => {
+  await using term = await Terminal.start(
+    ["-f", `${FIXTURES}every_output.ts`, "-j", "1", "--reporter", "tty"],
+    { columns: 80, rows: 40 },
+  );
+  const { code, screen } = await term.exited();
+  assertEquals(code, 0, screen);
+  assertNotMatch(screen, /done · /); // no stale frame left by a raw write
+  assertMatch(screen, /^✔ processWrite \d+\.\ds\n {2}│ node stdout\n {2}│ node stderr\n/m);
+  assertMatch(screen, /^✔ denoWriteSync \d+\.\ds\n {2}│ written in pieces\n/m);
+  assertMatch(screen, /^✔ table \d+\.\ds\n {2}│ ┌/m);
+  assertMatch(screen, /^written outside any job$/m);
+});
+
 test("more running jobs than rows shows how many are hidden", async () => {
   await using term = await Terminal.start(
     ["-f", `${FIXTURES}tty_many.ts`, "-j", "30", "--reporter", "tty"],

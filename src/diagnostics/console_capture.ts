@@ -1,9 +1,9 @@
 /**
  * Route what jobs write (every `console` method, and raw writes to the
  * standard streams: `Deno.stdout.write`/`writeSync`/`writable`, and
- * `process.stdout.write`, which goes through them) into their logs, so it is
- * attributed to the job and never corrupts the JSON stream on stdout or the
- * live display. Everything is put back exactly as it was by `restore()`.
+ * `process.stdout.write`) into their logs, so it is attributed to the job and
+ * never corrupts the JSON stream on stdout or the live display. Everything is
+ * put back exactly as it was by `restore()`.
  *
  * @module
  */
@@ -14,18 +14,16 @@ import { formatLog } from "../engine/context.ts";
 import type { JobScope } from "../engine/scope.ts";
 import type { EventSink } from "../events.ts";
 import { JobLines, type StdStreamName } from "./_job_lines.ts";
+import {
+  type NodeStream,
+  patchDenoStream,
+  Patches,
+  patchNodeStream,
+  type StdStream,
+} from "./_stream_capture.ts";
 
 export type { StdStreamName } from "./_job_lines.ts";
-
-/** A standard stream as Deno has it (`Deno.stdout`, `Deno.stderr`). */
-export interface StdStream {
-  /** Write bytes; resolves to how many were written. */
-  write(p: Uint8Array): Promise<number>;
-  /** Write bytes now; returns how many were written. */
-  writeSync(p: Uint8Array): number;
-  /** The stream as a `WritableStream`. */
-  readonly writable: WritableStream<Uint8Array>;
-}
+export type { NodeStream, StdStream } from "./_stream_capture.ts";
 
 /** What {@linkcode captureConsole} patches. */
 export interface CaptureTargets {
@@ -35,6 +33,8 @@ export interface CaptureTargets {
   stdout?: StdStream;
   /** Standard error: writes inside a job go to its log, others pass through. @default {left alone} */
   stderr?: StdStream;
+  /** node's `process.stdout` and `process.stderr`, the same way. @default {left alone} */
+  process?: { stdout: NodeStream; stderr: NodeStream };
 }
 
 /** A capture in place. */
@@ -188,34 +188,11 @@ export function captureConsole(
   }
   for (const [method, fn] of Object.entries(methods)) patches.set(targets.console, method, fn);
 
-  const streams = [["stdout", targets.stdout], ["stderr", targets.stderr]] as const;
-  for (const [name, stream] of streams) {
-    if (!stream) continue;
-    const writable = descriptorOf(stream, "writable"); // read before it is patched
-    const original = {
-      write: stream.write.bind(stream),
-      writeSync: stream.writeSync.bind(stream),
-      writable: () => writable?.get ? writable.get.call(stream) : writable?.value,
-    };
-    // Outside every job: stdout belongs to the run (the fallback), stderr is passed through.
-    const outside = name === "stderr";
-    patches.set(stream, "writeSync", (p: Uint8Array) => {
-      const job = scope.current();
-      if (job === undefined && outside) return original.writeSync(p);
-      lines.bytes(job, name, p);
-      return p.byteLength;
-    });
-    patches.set(stream, "write", (p: Uint8Array) => {
-      const job = scope.current();
-      if (job === undefined && outside) return original.write(p);
-      lines.bytes(job, name, p);
-      return Promise.resolve(p.byteLength);
-    });
-    patches.getter(stream, "writable", () => {
-      const job = scope.current();
-      if (job === undefined && outside) return original.writable();
-      return new WritableStream<Uint8Array>({ write: (chunk) => lines.bytes(job, name, chunk) });
-    });
+  for (const name of ["stdout", "stderr"] as const) {
+    const stream = targets[name];
+    if (stream) patchDenoStream(patches, stream, name, scope, lines);
+    const node = targets.process?.[name];
+    if (node) patchNodeStream(patches, node, name, scope, lines);
   }
 
   return {
@@ -230,15 +207,6 @@ export function captureConsole(
   };
 }
 
-/** A property's descriptor, found on the object or up its prototype chain. */
-function descriptorOf(target: object, key: string): PropertyDescriptor | undefined {
-  for (let at: object | null = target; at !== null; at = Object.getPrototypeOf(at)) {
-    const descriptor = Object.getOwnPropertyDescriptor(at, key);
-    if (descriptor) return descriptor;
-  }
-  return undefined;
-}
-
 /** A node `Writable` that hands each write to `write`, synchronously. */
 function writer(write: (text: string) => void): Writable {
   return new Writable({
@@ -248,31 +216,4 @@ function writer(write: (text: string) => void): Writable {
       done();
     },
   });
-}
-
-/** Property replacements, each undone exactly: an own property is put back, an inherited one deleted. */
-class Patches {
-  #undo: (() => void)[] = [];
-
-  set(target: object, key: string, value: unknown): void {
-    this.#save(target, key);
-    Object.defineProperty(target, key, { value, writable: true, configurable: true });
-  }
-
-  getter(target: object, key: string, get: () => unknown): void {
-    this.#save(target, key);
-    Object.defineProperty(target, key, { get, configurable: true });
-  }
-
-  restore(): void {
-    for (let undo = this.#undo.pop(); undo !== undefined; undo = this.#undo.pop()) undo();
-  }
-
-  #save(target: object, key: string): void {
-    const own = Object.getOwnPropertyDescriptor(target, key);
-    this.#undo.push(() => {
-      if (own) Object.defineProperty(target, key, own);
-      else delete (target as Record<string, unknown>)[key];
-    });
-  }
 }

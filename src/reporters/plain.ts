@@ -161,6 +161,15 @@ export class PlainReporter implements Reporter {
     }
   }
 
+  /**
+   * Print lines that belong to no job, in order with the rest.
+   *
+   * @param text The text, ending with a line break.
+   */
+  print(text: string): void {
+    this.#out.write(text);
+  }
+
   /** Write out what is buffered. */
   flush(): void {
     this.#out.flush();

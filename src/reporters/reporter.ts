@@ -19,6 +19,13 @@ export interface Reporter {
   close(): void;
   /** Write out what is buffered now (the first lines of a run, say). */
   flush?(): void;
+  /**
+   * Print lines that belong to no job (console output outside every job)
+   * where they do not break the display: above the live block, say.
+   *
+   * @param text The text, ending with a line break.
+   */
+  print?(text: string): void;
 }
 
 /**

@@ -17,6 +17,7 @@ import type { OutputMode, Reporter } from "./reporter.ts";
 import { formatSummary } from "./summary.ts";
 import { type FrameLine, type LiveJob, renderFrame, type TerminalSize } from "./_tty_frame.ts";
 import { endLines } from "./_tty_lines.ts";
+import { cleanLine } from "./_tty_text.ts";
 
 export type { TerminalSize } from "./_tty_frame.ts";
 
@@ -186,6 +187,19 @@ export class TtyReporter implements Reporter {
         throw new TypeError(`Unknown event ${JSON.stringify(never)}`);
       }
     }
+  }
+
+  /**
+   * Print lines that belong to no job above the live block (with the next
+   * frame), or at once when the block is gone.
+   *
+   * @param text The text, ending with a line break.
+   */
+  print(text: string): void {
+    if (!this.#live) return this.#out.write(text);
+    this.#above.push(
+      ...text.replace(/\n$/, "").split("\n").map((line) => cleanLine(line, this.#color)),
+    );
   }
 
   /** Stop redrawing, erase the live block, restore the cursor and flush. */

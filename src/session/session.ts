@@ -6,6 +6,7 @@
  * @module
  */
 
+import process from "node:process";
 import { captureConsole, type OutputCapture } from "../diagnostics/console_capture.ts";
 import { Diagnostics } from "../diagnostics/diagnostics.ts";
 import { InProcessRunner } from "../engine/runners/in_process.ts";
@@ -132,7 +133,7 @@ export async function runSession(
     if (options.captureConsole) {
       const { fallback } = options.captureConsole;
       const patched = capture = captureConsole(
-        { console, stdout: Deno.stdout, stderr: Deno.stderr },
+        { console, stdout: Deno.stdout, stderr: Deno.stderr, process },
         scope,
         emit,
         fallback,
