@@ -66,6 +66,7 @@ export type {
   ErrorInfo,
   EventSink,
   GatherEvent,
+  CacheUploadEvent,
   JobCacheEvent,
   JobCounts,
   JobEndEvent,

@@ -367,7 +367,22 @@ export function writeAtomic(path: string, data: string | Uint8Array): void {
   }
 }
 
-function isManifest(value: unknown, key: string): value is Manifest {
+/**
+ * Whether a parsed value is a manifest of a key (the checks a stored one gets).
+ *
+ * @param value The value.
+ * @param key The key it must be for.
+ * @returns `true` when it is.
+ *
+ * @example Usage
+ * ```ts
+ * import { isManifest } from "./store.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(isManifest({ version: 1, key: "k" }, "k"), false); // no job, outputs, ...
+ * ```
+ */
+export function isManifest(value: unknown, key: string): value is Manifest {
   const m = value as Manifest;
   return typeof m === "object" && m !== null && m.version === 1 && m.key === key &&
     typeof m.job === "string" && Array.isArray(m.outputs) && typeof m.parts === "object" &&

@@ -9,6 +9,7 @@
 import type { JobEndEvent } from "../events.ts";
 import type { Palette } from "./palette.ts";
 import type { JobRecord } from "./record.ts";
+import { cachedLabel } from "./format.ts";
 import { cleanLine, shortDuration } from "./_tty_text.ts";
 
 /** Options of {@linkcode endLines}. */
@@ -51,9 +52,7 @@ export function endLines(
   const took = p.dim(shortDuration(event.durationMs));
   switch (event.status) {
     case "ok":
-      return quiet
-        ? []
-        : [`${p.green("✔")} ${event.job} ${event.cache === "hit" ? p.dim("(cached)") : took}`];
+      return quiet ? [] : [`${p.green("✔")} ${event.job} ${cachedLabel(event.cache, p) ?? took}`];
     case "cancelled":
       return quiet || !event.started
         ? [] // jobs that never started are listed by the summary

@@ -10,6 +10,8 @@ import type { JobNames } from "../load/resolve.ts";
 import { rememberedCodeContext } from "../cache/code.ts";
 import { sha256 } from "../cache/stat_index.ts";
 import { type CacheMode, CachingRunner } from "../cache/runner.ts";
+import { RemoteStore } from "../cache/remote.ts";
+import type { RemoteCacheConfig } from "../cache/remote_client.ts";
 import { LocalStore } from "../cache/store.ts";
 import { fromFileUrl, relative } from "../deps/path.ts";
 import { History } from "../state/history.ts";
@@ -37,6 +39,8 @@ export interface CachePlace {
   explain?: boolean;
   /** Deno's cache directory, where the task file's emitted JavaScript is. */
   denoDir?: string | undefined;
+  /** The remote cache, consulted after the local one. @default {none} */
+  remote?: RemoteCacheConfig;
 }
 
 /** Options of {@linkcode planRun}. */
@@ -137,6 +141,9 @@ function prepareCache(
     taskId,
     mode: place.mode,
     ...(place.explain === undefined ? {} : { explain: place.explain }),
+    ...(place.remote === undefined || place.mode === "dry"
+      ? {}
+      : { remote: new RemoteStore(place.remote, store) }),
   });
   caching.check(cached, source);
   return caching;
