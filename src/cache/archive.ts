@@ -9,7 +9,8 @@
  * ```
  *
  * Unpacking checks everything before anything is written: the archive's
- * framing and entries, the manifest (its key must be the one asked for), and
+ * framing and entries (zlib's zstd returns what it could decode of a
+ * truncated frame without an error: the tar end marker catches that), the manifest (its key must be the one asked for), and
  * the content of every file against the hash and size the manifest gives. An
  * archive that holds anything else, or lacks anything, is refused whole.
  *
@@ -86,9 +87,10 @@ export async function packEntry(store: LocalStore, manifest: Manifest): Promise<
     files.push({ path: `blobs/${hash}`, data: store.getBytes(hash) });
   }
   const tar = packTar(files);
+  const options = { params: { [zlib.constants.ZSTD_c_checksumFlag]: 1 } };
   return tar.length > ASYNC_BYTES
-    ? new Uint8Array(await zstdCompress(tar))
-    : new Uint8Array(zlib.zstdCompressSync(tar));
+    ? new Uint8Array(await zstdCompress(tar, options))
+    : new Uint8Array(zlib.zstdCompressSync(tar, options));
 }
 
 /**

@@ -263,7 +263,7 @@ export class RemoteStore implements BackingStore {
     if (fresh) {
       this.#warnOnce(
         error.kind,
-        this.#describe(error) + (turnsOff ? OFF : ", and jobs run locally"),
+        this.#describe(error) + (turnsOff ? OFF : "; jobs run locally"),
       );
     } else if (turnsOff) {
       this.#warn(`remote cache: ${this.#failures} requests failed${OFF}`);
@@ -312,4 +312,4 @@ export class RemoteStore implements BackingStore {
   }
 }
 
-const OFF = ": not asked again this run, jobs run locally";
+const OFF = "; not asked again this run, jobs run locally";

@@ -235,12 +235,14 @@ export class RemoteCacheClient {
     if (name === "TimeoutError" || name === "AbortError") {
       return new RemoteCacheError("timeout", `no answer within ${this.#config.timeoutMs} ms`);
     }
-    const message = String((error as Error)?.message ?? error);
-    const refused = /connection refused/i.test(message);
-    return new RemoteCacheError(
-      "unreachable",
-      refused ? "connection refused" : message.replace(/^error sending request[^:]*: /, ""),
-    );
+    // Deno says "fetch failed"; what failed is in the cause.
+    const cause = (error as Error)?.cause as Error | undefined;
+    const message = String(cause?.message ?? (error as Error)?.message ?? error);
+    const detail = /connection refused/i.test(message)
+      ? "connection refused"
+      : message.replace(/^error sending request for url \([^)]*\): /, "")
+        .replace(/^client error \(Connect\): /, "");
+    return new RemoteCacheError("unreachable", detail);
   }
 
   async #fail(response: Response, what: string): Promise<never> {
