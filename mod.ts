@@ -61,12 +61,12 @@ export type {
   RunReport,
 } from "./src/session/run.ts";
 export type {
+  CacheUploadEvent,
   DiagnosticEvent,
   DiagnosticKind,
   ErrorInfo,
   EventSink,
   GatherEvent,
-  CacheUploadEvent,
   JobCacheEvent,
   JobCounts,
   JobEndEvent,

@@ -7,6 +7,7 @@
 
 import type { ComparisonSpec } from "./compare.ts";
 import type { DiagnosticsCostOptions } from "./diagnostics_cost.ts";
+import type { RemoteCacheBenchOptions } from "./remote_cache.ts";
 import type { ScaleOptions } from "./scale.ts";
 
 /** One step of a plan. */
@@ -14,7 +15,8 @@ export type Step =
   | { kind: "startup"; reps: number }
   | { kind: "compare"; spec: ComparisonSpec }
   | { kind: "scale"; options: ScaleOptions }
-  | { kind: "diagnostics"; options: DiagnosticsCostOptions };
+  | { kind: "diagnostics"; options: DiagnosticsCostOptions }
+  | { kind: "remote-cache"; options: RemoteCacheBenchOptions };
 
 const LAYERED_200 = { shape: "layered", n: 200, layers: 10, durations: "random", seed: 7 } as const;
 
@@ -23,7 +25,8 @@ const LAYERED_200 = { shape: "layered", n: 200, layers: 10, durations: "random",
  * `true` processes against ninja, make, `deno task` and the floors; layered
  * random DAGs at -j 4 and -j 8, and one whose critical path is as long as its
  * work divided by 8 (two consecutive gather runs each); the diagnostics' cost
- * on four of those graphs; scale.
+ * on four of those graphs; scale; the remote cache (cold, local-hit and
+ * remote-hit runs of 1,000 cached jobs).
  *
  * @returns The steps.
  *
@@ -133,6 +136,7 @@ export function fullPlan(): Step[] {
       },
     },
     { kind: "scale", options: { sizes: [1000, 10_000, 100_000], reps: 2, slots: 8 } },
+    { kind: "remote-cache", options: { jobs: 1000, reps: 3, slots: 8 } },
   ];
 }
 
@@ -192,5 +196,6 @@ export function quickPlan(): Step[] {
         }],
       },
     },
+    { kind: "remote-cache", options: { jobs: 100, reps: 1, slots: 4 } },
   ];
 }

@@ -145,7 +145,8 @@ export class RemoteStore implements BackingStore {
     let manifest: Manifest;
     try {
       const entry = await unpackEntry(artifact.body, key);
-      for (const data of entry.blobs.values()) this.#store.putBytes(data);
+      const store = this.#store;
+      await Promise.all([...entry.blobs].map(([hash, data]) => store.putHashedBytes(hash, data)));
       manifest = entry.manifest;
     } catch (error) {
       this.counts.refused++;

@@ -307,7 +307,7 @@ export class CachingRunner implements JobRunner {
     const manifest = await this.#options.remote?.fetch(key, job.name);
     if (manifest === undefined) return undefined;
     try {
-      this.#options.store.write(manifest, this.#lastId(job));
+      await this.#options.store.writeAsync(manifest, this.#lastId(job));
     } catch (error) {
       this.#warnOnce("write", `the cache could not be written: ${(error as Error).message}`);
       return undefined;

@@ -170,6 +170,18 @@ export class LocalStore {
   }
 
   /**
+   * {@linkcode LocalStore.write}, without blocking the event loop (the remote
+   * cache writes many entries at once).
+   *
+   * @param manifest The manifest.
+   * @param lastId The job's stable id.
+   */
+  async writeAsync(manifest: Manifest, lastId: string): Promise<void> {
+    await writeAtomicAsync(this.#entryPath(manifest.key), JSON.stringify(manifest));
+    await writeAtomicAsync(join(this.#root, "last", lastId.slice(0, 2), lastId), manifest.key);
+  }
+
+  /**
    * The key last stored for a job.
    *
    * @param lastId The job's stable id.
@@ -232,6 +244,16 @@ export class LocalStore {
     const hash = sha256(bytes);
     if (!this.hasBlob(hash)) writeAtomic(this.blobPath(hash), bytes);
     return hash;
+  }
+
+  /**
+   * Store bytes whose hash the caller has just computed, without blocking.
+   *
+   * @param hash Their SHA-256 (not checked again).
+   * @param bytes The bytes.
+   */
+  async putHashedBytes(hash: string, bytes: Uint8Array): Promise<void> {
+    if (!this.hasBlob(hash)) await writeAtomicAsync(this.blobPath(hash), bytes);
   }
 
   /**
@@ -363,6 +385,25 @@ export function writeAtomic(path: string, data: string | Uint8Array): void {
     } catch {
       // never made
     }
+    throw error;
+  }
+}
+
+/**
+ * {@linkcode writeAtomic}, without blocking the event loop.
+ *
+ * @param path The file.
+ * @param data Its content.
+ */
+export async function writeAtomicAsync(path: string, data: string | Uint8Array): Promise<void> {
+  await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+  const temporary = `${path}.${Deno.pid}-${crypto.randomUUID().slice(0, 8)}.tmp`;
+  try {
+    if (typeof data === "string") await Deno.writeTextFile(temporary, data);
+    else await Deno.writeFile(temporary, data);
+    await Deno.rename(temporary, path);
+  } catch (error) {
+    await Deno.remove(temporary).catch(() => {});
     throw error;
   }
 }
