@@ -9,6 +9,8 @@ import type { ComparisonSpec } from "./compare.ts";
 import type { DiagnosticsCostOptions } from "./diagnostics_cost.ts";
 import type { RemoteCacheBenchOptions } from "./remote_cache.ts";
 import type { ScaleOptions } from "./scale.ts";
+import type { CacheBenchOptions } from "./cache/run.ts";
+import type { HashBenchOptions } from "./cache/hash.ts";
 
 /** One step of a plan. */
 export type Step =
@@ -16,7 +18,9 @@ export type Step =
   | { kind: "compare"; spec: ComparisonSpec }
   | { kind: "scale"; options: ScaleOptions }
   | { kind: "diagnostics"; options: DiagnosticsCostOptions }
-  | { kind: "remote-cache"; options: RemoteCacheBenchOptions };
+  | { kind: "remote-cache"; options: RemoteCacheBenchOptions }
+  | { kind: "cache"; options: CacheBenchOptions }
+  | { kind: "hash"; options: HashBenchOptions };
 
 const LAYERED_200 = { shape: "layered", n: 200, layers: 10, durations: "random", seed: 7 } as const;
 
@@ -136,6 +140,8 @@ export function fullPlan(): Step[] {
       },
     },
     { kind: "scale", options: { sizes: [1000, 10_000, 100_000], reps: 2, slots: 8 } },
+    { kind: "cache", options: { jobs: 1000, layers: 10, files: 10, reps: 5, installPeers: true } },
+    { kind: "hash", options: { megabytes: 1024, files: 64, reps: 3 } },
     { kind: "remote-cache", options: { jobs: 1000, reps: 3, slots: 8 } },
   ];
 }
@@ -196,6 +202,7 @@ export function quickPlan(): Step[] {
         }],
       },
     },
+    { kind: "cache", options: { jobs: 30, layers: 3, files: 3, reps: 1, installPeers: false } },
     { kind: "remote-cache", options: { jobs: 100, reps: 1, slots: 4 } },
   ];
 }

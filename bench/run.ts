@@ -8,7 +8,7 @@
  * deno task bench --quick          # CI smoke run: small graphs, every installed tool
  * deno task bench --only process   # some sections: startup, overhead, process,
  *                                  # quality-j4, quality-j8, quality-process-j4,
- *                                  # diagnostics, scale, remote-cache
+ *                                  # diagnostics, scale, cache, hash, remote-cache
  * deno task bench --gather /tmp/g  # measure another gather checkout
  * ```
  *
@@ -33,6 +33,8 @@ import { fullPlan, quickPlan, type Step } from "./plan.ts";
 import { formatText, type Results, saveResults } from "./results.ts";
 import { runScale } from "./scale.ts";
 import { runDiagnosticsCost } from "./diagnostics_cost.ts";
+import { runCacheBench } from "./cache/run.ts";
+import { runHashBench } from "./cache/hash.ts";
 import { runRemoteCache } from "./remote_cache.ts";
 import type { Section } from "./section.ts";
 import { runStartup } from "./startup.ts";
@@ -144,6 +146,10 @@ function runStep(step: Step, env: BenchEnv): Promise<Section> {
       return runScale(env, step.options);
     case "diagnostics":
       return runDiagnosticsCost(env, step.options);
+    case "cache":
+      return runCacheBench(env, step.options);
+    case "hash":
+      return runHashBench(env, step.options);
     case "remote-cache":
       return runRemoteCache(env, step.options);
   }

@@ -18,7 +18,8 @@ export type GatherErrorCode =
   | "BAD_OPTION"
   | "TIMEOUT"
   | "CANCELLED"
-  | "COMMAND_FAILED";
+  | "COMMAND_FAILED"
+  | "JOB_EXIT";
 
 /** Options for {@linkcode GatherError}. */
 export interface GatherErrorOptions extends ErrorOptions {

@@ -7,6 +7,7 @@
 import { assert, assertEquals, assertNotEquals, assertRejects, assertThrows } from "@std/assert";
 import { packEntry, unpackEntry } from "../src/cache/archive.ts";
 import { artifactTag, verifyArtifactTag } from "../src/cache/signature.ts";
+import { type Hasher, lazyHasher } from "../src/cache/hash.ts";
 import { LocalStore, type Manifest } from "../src/cache/store.ts";
 import { packTar, unpackTar, UnsafeArchiveError } from "../src/cache/tar.ts";
 import { zstdDecompressSync } from "node:zlib";
@@ -54,11 +55,16 @@ Deno.test("unpackTar refuses the whole archive on a hostile or damaged entry", (
   assertThrows(() => unpackTar(big, { maxBytes: 1024 }), UnsafeArchiveError, "size limit");
 });
 
+const hasher: Hasher = await lazyHasher()();
+
 /** A store with one output file, a large log in a blob, and its manifest. */
-function entry(): { store: LocalStore; manifest: Manifest; output: Uint8Array } {
-  const store = new LocalStore(Deno.makeTempDirSync());
+async function entry(): Promise<{ store: LocalStore; manifest: Manifest; output: Uint8Array }> {
+  const store = new LocalStore(Deno.makeTempDirSync(), lazyHasher());
   const output = encoder.encode("#!/bin/sh\necho hi\n");
-  const logBlob = store.putBytes(encoder.encode(JSON.stringify([["stdout", "x".repeat(70_000)]])));
+  const logBlob = await store.putBytes(
+    encoder.encode(JSON.stringify([["stdout", "x".repeat(70_000)]])),
+  );
+  const outputHash = await store.putBytes(output);
   const manifest: Manifest = {
     version: 1,
     key: KEY,
@@ -75,7 +81,7 @@ function entry(): { store: LocalStore; manifest: Manifest; output: Uint8Array } 
       env: [],
       deps: [],
     },
-    outputs: [{ path: "build/app.bin", hash: store.putBytes(output), mode: 0o755, size: 18 }],
+    outputs: [{ path: "build/app.bin", hash: outputHash, mode: 0o755, size: 18 }],
     log: { blob: logBlob, count: 1 },
     result: { value: "42" },
   };
@@ -88,9 +94,9 @@ function repack(files: { path: string; data: Uint8Array }[]): Uint8Array {
 }
 
 Deno.test("packEntry/unpackEntry: an entry round trips, every blob checked against the manifest", async () => {
-  const { store, manifest, output } = entry();
+  const { store, manifest, output } = await entry();
   const artifact = await packEntry(store, manifest);
-  const unpacked = await unpackEntry(artifact, KEY);
+  const unpacked = await unpackEntry(artifact, KEY, hasher);
   assertEquals(unpacked.manifest, manifest);
   assertEquals(unpacked.blobs.get(manifest.outputs[0]!.hash), output);
   assertEquals(unpacked.blobs.size, 2); // the output and the log
@@ -99,7 +105,7 @@ Deno.test("packEntry/unpackEntry: an entry round trips, every blob checked again
 });
 
 Deno.test("unpackEntry refuses an artifact that is damaged, for another key, or not what its manifest says", async () => {
-  const { store, manifest } = entry();
+  const { store, manifest } = await entry();
   const artifact = await packEntry(store, manifest);
   const files = unpackTar(new Uint8Array(zstdDecompressSync(artifact)));
   const manifestText = (m: Manifest) => ({
@@ -143,16 +149,19 @@ Deno.test("unpackEntry refuses an artifact that is damaged, for another key, or 
     ["no manifest", repack(files.slice(1)), "manifest.json is missing"],
   ];
   for (const [label, body, message] of cases) {
-    await assertRejects(() => unpackEntry(body, KEY), UnsafeArchiveError, message, label);
+    await assertRejects(() => unpackEntry(body, KEY, hasher), UnsafeArchiveError, message, label);
   }
   await assertRejects(
-    () => unpackEntry(artifact, "cd".repeat(32)),
+    () => unpackEntry(artifact, "cd".repeat(32), hasher),
     UnsafeArchiveError,
     "another key",
   );
   // A decompression bomb stops at the limit.
   const bomb = zstd(packTar([{ path: "big", data: new Uint8Array(8 << 20) }]));
-  await assertRejects(() => unpackEntry(bomb, KEY, { maxBytes: 1 << 20 }), UnsafeArchiveError);
+  await assertRejects(
+    () => unpackEntry(bomb, KEY, hasher, { maxBytes: 1 << 20 }),
+    UnsafeArchiveError,
+  );
   await Deno.remove(store.dir, { recursive: true });
 });
 

@@ -7,6 +7,7 @@
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { unpackEntry } from "../src/cache/archive.ts";
+import { lazyHasher } from "../src/cache/hash.ts";
 import { packTar } from "../src/cache/tar.ts";
 import { join } from "../src/deps/path.ts";
 import type { RunEndEvent } from "../src/events.ts";
@@ -166,7 +167,7 @@ serverTest(
         await Deno.mkdir(outside);
         const path = server.artifactPath("gather", keys.compile!);
         const saved = await Deno.readFile(path);
-        const good = (await unpackEntry(saved, keys.compile!)).manifest;
+        const good = (await unpackEntry(saved, keys.compile!, await lazyHasher()())).manifest;
         const manifest = (outputs: { path: string }[]) =>
           JSON.stringify({ ...good, outputs: outputs.map((o) => ({ ...good.outputs[0], ...o })) });
         const variants: [string, Uint8Array][] = [

@@ -45,7 +45,10 @@ class Terminal implements AsyncDisposable {
     const terminal = new Terminal();
     const env = Object.entries({ TERM: "xterm-256color", ...options.env })
       .map(([key, value]) => `${key}=${quote(value)}`);
+    // gather dies by the SIGINT of a Ctrl-C, and a shell waiting for it would then stop too: the
+    // trap keeps the shell going to print the exit status (130).
     const command = [
+      "trap true INT;",
       `cd ${quote(ROOT)} &&`,
       "env -u CI -u NO_COLOR -u FORCE_COLOR",
       ...env,

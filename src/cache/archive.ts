@@ -19,7 +19,7 @@
 
 import { promisify } from "node:util";
 import * as zlib from "node:zlib";
-import { sha256 } from "./stat_index.ts";
+import type { Hasher } from "./hash.ts";
 import { isManifest, type LocalStore, type Manifest } from "./store.ts";
 import { packTar, safeArchivePath, type TarFile, unpackTar, UnsafeArchiveError } from "./tar.ts";
 
@@ -58,11 +58,12 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
  * @example Usage
  * ```ts
  * import { packEntry, unpackEntry } from "./archive.ts";
+ * import { lazyHasher } from "./hash.ts";
  * import { LocalStore, type Manifest } from "./store.ts";
  * import { assertEquals } from "@std/assert";
  *
- * const store = new LocalStore(await Deno.makeTempDir());
- * const hash = store.putBytes(new TextEncoder().encode("int main;"));
+ * const store = new LocalStore(await Deno.makeTempDir(), lazyHasher());
+ * const hash = await store.putBytes(new TextEncoder().encode("int main;"));
  * const manifest: Manifest = {
  *   version: 1, key: "a".repeat(64), job: "compile", createdAt: 0, durationMs: 5,
  *   parts: { tool: "t", job: "compile", code: "c", context: {}, options: "o", files: [], env: [], deps: [] },
@@ -70,7 +71,7 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
  *   log: { lines: [["stdout", "ok"]] }, result: { value: "42" },
  * };
  * const artifact = await packEntry(store, manifest);
- * const entry = await unpackEntry(artifact, manifest.key);
+ * const entry = await unpackEntry(artifact, manifest.key, await store.hasher());
  * assertEquals(entry.manifest, manifest);
  * assertEquals(entry.blobs.get(hash), new TextEncoder().encode("int main;"));
  * ```
@@ -81,10 +82,10 @@ export async function packEntry(store: LocalStore, manifest: Manifest): Promise<
     data: encoder.encode(JSON.stringify(manifest)),
   }];
   for (const output of manifest.outputs) {
-    files.push({ path: `outputs/${output.path}`, data: store.getBytes(output.hash) });
+    files.push({ path: `outputs/${output.path}`, data: await store.getBytes(output.hash) });
   }
   for (const hash of extraBlobs(manifest)) {
-    files.push({ path: `blobs/${hash}`, data: store.getBytes(hash) });
+    files.push({ path: `blobs/${hash}`, data: await store.getBytes(hash) });
   }
   const tar = packTar(files);
   // The size known in advance lets zstd size its tables to the input: small artifacts compress 4× faster.
@@ -102,6 +103,7 @@ export async function packEntry(store: LocalStore, manifest: Manifest): Promise<
  *
  * @param body The artifact's bytes, as downloaded.
  * @param key The key it was asked for.
+ * @param hasher Checks every file against the manifest.
  * @param limits Most bytes once decompressed.
  * @returns The manifest and the blobs.
  * @throws {UnsafeArchiveError} When it is damaged, unsafe, for another key, or
@@ -110,6 +112,7 @@ export async function packEntry(store: LocalStore, manifest: Manifest): Promise<
 export async function unpackEntry(
   body: Uint8Array,
   key: string,
+  hasher: Hasher,
   limits: UnpackLimits = {},
 ): Promise<UnpackedEntry> {
   const maxBytes = limits.maxBytes ?? 1 << 30;
@@ -132,7 +135,7 @@ export async function unpackEntry(
   const take = (path: string, hash: string, size?: number) => {
     const data = files.get(path);
     if (data === undefined) throw new UnsafeArchiveError(`${path} is missing`);
-    if ((size !== undefined && data.length !== size) || sha256(data) !== hash) {
+    if ((size !== undefined && data.length !== size) || hasher.sha256(data) !== hash) {
       throw new UnsafeArchiveError(`${path} does not match the manifest's hash`);
     }
     expected.add(path);

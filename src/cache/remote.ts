@@ -144,8 +144,8 @@ export class RemoteStore implements BackingStore {
     }
     let manifest: Manifest;
     try {
-      const entry = await unpackEntry(artifact.body, key);
       const store = this.#store;
+      const entry = await unpackEntry(artifact.body, key, await store.hasher());
       await Promise.all([...entry.blobs].map(([hash, data]) => store.putHashedBytes(hash, data)));
       manifest = entry.manifest;
     } catch (error) {

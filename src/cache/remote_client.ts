@@ -27,9 +27,6 @@ export interface RemoteCacheConfig {
   readOnly: boolean;
 }
 
-/** The team gather uses when none is set. */
-export const DEFAULT_TEAM = "gather";
-
 /** Why a request failed. */
 export type RemoteFailureKind =
   | "unreachable"

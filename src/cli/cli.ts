@@ -13,11 +13,11 @@ import { selectReporter } from "../reporters/select.ts";
 import type { TerminalSize } from "../reporters/tty.ts";
 import { projectRoot } from "../cache/root.ts";
 import { dirname, fromFileUrl, join, resolve } from "../deps/path.ts";
-import { type CachePlace, planRun } from "../session/plan.ts";
+import { attachCache, type CachePlace, planRun } from "../session/plan.ts";
 import { runSession } from "../session/session.ts";
-import type { Shutdown } from "../session/signals.ts";
+import { type Shutdown, signalExitCode } from "../session/signals.ts";
 import { VERSION } from "../version.ts";
-import { parseSize } from "./cache_command.ts";
+import { parseSize } from "./size.ts";
 import { EXIT } from "./exit_codes.ts";
 import { dryRun, graphToDot, listJobs } from "./inspect.ts";
 import { type CliOptions, HELP } from "./options.ts";
@@ -70,6 +70,7 @@ export interface CliEnv {
  * ```
  */
 export async function runCli(options: CliOptions, env: CliEnv): Promise<number> {
+  const loadStart = performance.now();
   const print = (text: string): number => {
     const bytes = new TextEncoder().encode(text);
     for (let at = 0; at < bytes.length;) at += env.stdout.writeSync(bytes.subarray(at));
@@ -77,15 +78,29 @@ export async function runCli(options: CliOptions, env: CliEnv): Promise<number> 
   };
   if (options.mode === "help") return print(HELP);
   if (options.mode === "version") return print(`gather ${VERSION}\n`);
-  const tasks = await loadTaskFile(options.file);
+  const { shutdown } = env;
+  const tasks = await untilStopped(loadTaskFile(options.file), shutdown.interrupt.signal);
+  if (tasks === undefined) {
+    // The task file's top-level code is still running (a wait that never ends, say): an import
+    // cannot be cancelled, so gather stops without it.
+    const seconds = ((performance.now() - loadStart) / 1000).toFixed(1);
+    const why = (shutdown.interrupt.signal.reason as Error).message;
+    env.stderr.writeSync(
+      new TextEncoder().encode(
+        `gather: ${why} while task file "${options.file}" was still loading after ${seconds}s: stopped without running anything\n`,
+      ),
+    );
+    return signalExitCode(shutdown.stoppedBy ?? "SIGINT");
+  }
   if (options.mode === "list") return print(listJobs(tasks.specs, tasks.defaults));
   const targets = options.targets.length > 0 ? options.targets : tasks.defaults;
   const cache = cachePlace(options, tasks.url, env.denoDir);
+  const source = `"${options.file}"`;
   const plan = planRun(tasks.specs, tasks.names, targets, {
-    source: `"${options.file}"`,
+    source,
     ...(options.history ? { history: { path: ".gather/history.json", key: tasks.url } } : {}),
-    ...(cache === undefined ? {} : { cache }),
   });
+  if (cache) await attachCache(plan, tasks.specs, cache, source);
   if (options.mode === "graph") return print(graphToDot(plan.graph));
   if (options.mode === "dry-run") {
     return print(await dryRun(plan.graph, options.concurrency, plan.cache));
@@ -103,7 +118,6 @@ export async function runCli(options: CliOptions, env: CliEnv): Promise<number> 
     summaryFile: options.summaryFile,
     logDir: options.logDir,
   });
-  const { shutdown } = env;
   const result = await runSession(plan, {
     concurrency: options.concurrency,
     onFailure: options.onFailure,
@@ -111,6 +125,7 @@ export async function runCli(options: CliOptions, env: CliEnv): Promise<number> 
     signal: shutdown.interrupt.signal,
     forceSignal: shutdown.force.signal,
     reporter,
+    adoptOrphans: true,
     diagnostics: {
       stalls: options.diagnostics,
       stallThresholdMs: options.stallThresholdMs,
@@ -126,7 +141,7 @@ export async function runCli(options: CliOptions, env: CliEnv): Promise<number> 
   });
   // A signal that came after the run was decided (while the summary was written, say) does not
   // change its outcome: the exit code says what the run's events say.
-  if (result.status === "cancelled") return EXIT[shutdown.stoppedBy ?? "SIGINT"];
+  if (result.status === "cancelled") return signalExitCode(shutdown.stoppedBy ?? "SIGINT");
   if (result.status === "ok" && options.strict && result.diagnostics.length > 0) {
     env.stderr.writeSync(
       new TextEncoder().encode(
@@ -167,4 +182,14 @@ function realPath(path: string): string {
   } catch {
     return path;
   }
+}
+
+/** What `work` gives, or `undefined` as soon as `signal` aborts, whichever comes first. */
+function untilStopped<T>(work: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { DEFAULT_TEAM, type RemoteCacheConfig } from "../cache/remote_client.ts";
+import type { RemoteCacheConfig } from "../cache/remote_client.ts";
 import { parseDuration } from "../duration.ts";
 import { GatherError } from "../errors.ts";
 
@@ -22,6 +22,9 @@ export interface RemoteCacheFlags {
   /** `--remote-cache-read-only`. */
   readOnly?: boolean;
 }
+
+/** The team artifacts are stored under when none is set. */
+export const DEFAULT_TEAM = "gather";
 
 /** The timeout of one request when none is given, in ms. */
 export const DEFAULT_REMOTE_TIMEOUT_MS = 5_000;

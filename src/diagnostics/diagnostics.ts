@@ -320,7 +320,7 @@ export class Diagnostics {
             running,
           };
           if (culprit.jobs.length === 1) found.job = culprit.jobs[0]!;
-          if (culprit.site) found.site = this.#site(culprit.site);
+          if (culprit.site) found.site = await this.#site(culprit.site);
           if (culprit === culprits.at(-1)) diagnostic = found;
           else this.#options.emit({ type: "diagnostic", time: Date.now(), ...found });
         }
@@ -369,8 +369,8 @@ export class Diagnostics {
     return [...byRange.values()];
   }
 
-  #site(site: { url: string; line: number; functionName: string }): string {
-    const line = sourceLine(site.url, site.line, this.#options.denoDir) ?? site.line;
+  async #site(site: { url: string; line: number; functionName: string }): Promise<string> {
+    const line = await sourceLine(site.url, site.line, this.#options.denoDir) ?? site.line;
     return `${this.#relative(site.url)}:${line}`;
   }
 

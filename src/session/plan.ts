@@ -7,13 +7,8 @@
 
 import { buildGraph, type Graph } from "../engine/graph.ts";
 import type { JobNames } from "../load/resolve.ts";
-import { rememberedCodeContext } from "../cache/code.ts";
-import { sha256 } from "../cache/stat_index.ts";
-import { type CacheMode, CachingRunner } from "../cache/runner.ts";
-import { RemoteStore } from "../cache/remote.ts";
+import type { CacheMode, CachingRunner } from "../cache/runner.ts";
 import type { RemoteCacheConfig } from "../cache/remote_client.ts";
-import { LocalStore } from "../cache/store.ts";
-import { fromFileUrl, relative } from "../deps/path.ts";
 import { History } from "../state/history.ts";
 import type { JobSpec } from "../types.ts";
 
@@ -49,8 +44,6 @@ export interface PlanOptions {
   source: string;
   /** Read remembered durations from here. @default {no history} */
   history?: HistoryPlace;
-  /** Use the result cache. @default {no cache} */
-  cache?: CachePlace;
 }
 
 /** A run ready to start. */
@@ -104,47 +97,28 @@ export function planRun(
   });
   const plan: RunPlan = { graph, names };
   if (history) plan.history = history;
-  const cache = options.cache && prepareCache(graph.jobs, options.cache, options.source);
-  if (cache) plan.cache = cache;
   return plan;
 }
 
 /**
- * The cache for a graph: its code context hashed, its jobs' globs checked.
+ * Put the cache in front of a planned run, when some of its jobs are cached.
+ * The cache's modules (and `node:crypto`) are loaded only then: a run
+ * without cached jobs does not pay for them at start-up.
  *
- * @throws {GatherError} When a glob leaves the project root.
+ * @param plan The planned run.
+ * @param all Every job the run's jobs were loaded with (the task file's).
+ * @param place Where and how to use the cache.
+ * @param source Where the jobs come from, for messages.
+ * @throws {GatherError} When a cached job's glob leaves the project root.
  */
-function prepareCache(
-  jobs: readonly JobSpec[],
+export async function attachCache(
+  plan: RunPlan,
+  all: ReadonlyMap<string, JobSpec>,
   place: CachePlace,
   source: string,
-): CachingRunner | undefined {
-  const cached = jobs.filter((spec) => spec.cache !== undefined);
-  if (cached.length === 0) return undefined;
-  const root = place.root;
-  const store = new LocalStore(place.dir);
-  const context = place.taskFile === undefined
-    ? { hash: "", modules: {} }
-    : rememberedCodeContext(store.memoPath(`context-${sha256(place.taskFile)}`), {
-      taskFile: place.taskFile,
-      jobTexts: cached.map((spec) => spec.cache!.code ?? spec.fn.toString()),
-      root,
-      denoDir: place.denoDir,
-    });
-  const taskId = place.taskFile?.startsWith("file:")
-    ? relative(root, fromFileUrl(place.taskFile))
-    : place.taskFile ?? "run()";
-  const caching = new CachingRunner({
-    store,
-    root,
-    context,
-    taskId,
-    mode: place.mode,
-    ...(place.explain === undefined ? {} : { explain: place.explain }),
-    ...(place.remote === undefined || place.mode === "dry"
-      ? {}
-      : { remote: new RemoteStore(place.remote, store) }),
-  });
-  caching.check(cached, source);
-  return caching;
+): Promise<void> {
+  if (!plan.graph.jobs.some((spec) => spec.cache !== undefined)) return;
+  const { prepareCache } = await import("../cache/setup.ts");
+  const cache = await prepareCache(all.values(), plan.graph.jobs, place, source);
+  if (cache) plan.cache = cache;
 }

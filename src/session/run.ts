@@ -11,8 +11,9 @@ import { resolveJobs } from "../load/resolve.ts";
 import type { CacheStatus, Duration, FailurePolicy, Job, JobStatus, RunStatus } from "../types.ts";
 import { projectRoot } from "../cache/root.ts";
 import { join, resolve } from "../deps/path.ts";
-import { type CachePlace, planRun } from "./plan.ts";
+import { attachCache, type CachePlace, planRun } from "./plan.ts";
 import { runSession, type SessionOptions } from "./session.ts";
+import { Shutdown } from "./signals.ts";
 
 /** What `run()`'s diagnostics watch. */
 export interface RunDiagnosticsOptions {
@@ -37,7 +38,15 @@ export interface RunOptions {
   timeout?: Duration;
   /** How long cancelled jobs and their processes get to stop. @default {"5s"} */
   grace?: Duration;
-  /** Aborting it cancels the run, as Ctrl-C does for the CLI. */
+  /**
+   * Aborting it cancels the run, as Ctrl-C does for the CLI. When you pass
+   * one, your program owns its signals: `run()` listens to none. Without it,
+   * `run()` listens for SIGINT, SIGTERM and SIGHUP while it runs (the first
+   * cancels the run, a second stops waiting and kills what is left, as in
+   * the CLI) and removes its listeners when it returns; it then resolves
+   * with status `"cancelled"` and your program carries on, so check
+   * `report.status`. @default {SIGINT, SIGTERM and SIGHUP cancel the run}
+   */
   signal?: AbortSignal;
   /** Aborting it stops waiting for cancelled jobs and kills their processes now. */
   forceSignal?: AbortSignal;
@@ -176,7 +185,6 @@ export function run(jobs: JobSelection, options: RunOptions = {}): Promise<RunRe
   const plan = planRun(specs, names, targets, {
     source: "run()",
     ...(history === undefined ? {} : { history }),
-    ...(cache === undefined ? {} : { cache }),
   });
   const session: SessionOptions = {};
   if (options.concurrency !== undefined) session.concurrency = options.concurrency;
@@ -195,7 +203,21 @@ export function run(jobs: JobSelection, options: RunOptions = {}): Promise<RunRe
         : { stallThresholdMs: parseDuration(asked.stallThreshold) }),
     };
   }
-  return runSession(plan, session).then((result) => ({
+  // Without a signal of the caller's, Ctrl-C would kill the program and leave the jobs'
+  // processes (each in its own session, out of the terminal's reach) running.
+  const shutdown = options.signal === undefined
+    ? new Shutdown(["SIGINT", "SIGTERM", "SIGHUP"])
+    : undefined;
+  if (shutdown) {
+    session.signal = shutdown.interrupt.signal;
+    session.forceSignal = options.forceSignal === undefined
+      ? shutdown.force.signal
+      : AbortSignal.any([options.forceSignal, shutdown.force.signal]);
+  }
+  const ready = cache ? attachCache(plan, specs, cache, "run()") : Promise.resolve();
+  return ready.then(() => runSession(plan, session)).finally(() => shutdown?.dispose()).then((
+    result,
+  ) => ({
     status: result.status,
     durationMs: result.durationMs,
     jobs: result.jobs,

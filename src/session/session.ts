@@ -15,8 +15,9 @@ import { JobScope } from "../engine/scope.ts";
 import type { DiagnosticEvent, EventSink, GatherEvent } from "../events.ts";
 import type { Reporter } from "../reporters/reporter.ts";
 import type { FailurePolicy } from "../types.ts";
-import { recordRun } from "../cache/maintenance.ts";
+import { createSpawner } from "../process/spawn.ts";
 import { Cleanup } from "./cleanup.ts";
+import { guardExit } from "./exit_guard.ts";
 import type { RunPlan } from "./plan.ts";
 
 /** How the diagnostics watch a run. */
@@ -53,6 +54,13 @@ export interface SessionOptions {
   diagnostics?: SessionDiagnostics;
   /** The cache's size cap in bytes, enforced after the run. @default {5 GB} */
   cacheMaxBytes?: number;
+  /**
+   * Make this process a child subreaper for the run, so processes that leave
+   * a job's process group (`setsid`, daemons) come back to it and are
+   * stopped when their command ends. Process-wide: for the CLI, which owns
+   * its process. @default {false}
+   */
+  adoptOrphans?: boolean;
   /** Route `console` output inside jobs to their logs; other output goes to `fallback`. */
   captureConsole?: { fallback: (text: string, stream: "stdout" | "stderr") => void };
 }
@@ -130,8 +138,16 @@ export async function runSession(
     if (options.captureConsole) {
       cleanup.defer(captureConsole(console, scope, emit, options.captureConsole.fallback));
     }
+    const spawner = createSpawner({ adoptOrphans: options.adoptOrphans === true });
+    cleanup.defer(() => spawner.close());
+    // A job calling Deno.exit() fails; an exit from outside every job still leaves nothing behind.
+    cleanup.defer(guardExit(scope, () => {
+      spawner.killAll();
+      reporter?.close();
+    }));
     const inProcess = new InProcessRunner({
       scope,
+      spawner,
       emit: plan.cache ? plan.cache.tap(emit) : emit,
       nameOf: (handle) => names.get(handle),
       ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
@@ -149,16 +165,7 @@ export async function runSession(
       ...(options.forceSignal === undefined ? {} : { forceSignal: options.forceSignal }),
       ...(instrument === undefined ? {} : { instrument }),
     });
-    if (plan.cache) {
-      await recordRun(plan.cache.store.dir, plan.cache.counts, options.cacheMaxBytes).catch(
-        (error) =>
-          emit({
-            type: "warning",
-            time: Date.now(),
-            message: `the cache could not be pruned: ${(error as Error).message}`,
-          }),
-      );
-    }
+    await plan.cache?.finish(options.cacheMaxBytes);
     if (plan.history) {
       const durations = new Map(
         result.jobs.filter((job) => job.status === "ok").map((job) => [job.name, job.durationMs]),
