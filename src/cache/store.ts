@@ -95,6 +95,8 @@ export class LocalStore {
   /** Hashes what is stored. */
   readonly hasher: HasherSource;
   #root: string;
+  /** Folders known to exist (made by this process). */
+  #folders = new Set<string>();
 
   /**
    * Open (without creating anything yet) a cache folder.
@@ -181,8 +183,10 @@ export class LocalStore {
    * @param lastId The job's stable id.
    */
   async writeAsync(manifest: Manifest, lastId: string): Promise<void> {
-    await writeAtomicAsync(this.#entryPath(manifest.key), JSON.stringify(manifest));
-    await writeAtomicAsync(join(this.#root, "last", lastId.slice(0, 2), lastId), manifest.key);
+    await Promise.all([
+      this.#writeAsync(this.#entryPath(manifest.key), JSON.stringify(manifest)),
+      this.#writeAsync(join(this.#root, "last", lastId.slice(0, 2), lastId), manifest.key),
+    ]);
   }
 
   /**
@@ -257,7 +261,7 @@ export class LocalStore {
    * @param bytes The bytes.
    */
   async putHashedBytes(hash: string, bytes: Uint8Array): Promise<void> {
-    if (!this.hasBlob(hash)) await writeAtomicAsync(this.blobPath(hash), bytes);
+    if (!this.hasBlob(hash)) await this.#writeAsync(this.blobPath(hash), bytes);
   }
 
   /**
@@ -318,6 +322,16 @@ export class LocalStore {
       }
       throw error;
     }
+  }
+
+  /** {@linkcode writeAtomicAsync}, making each folder once per process rather than once per file. */
+  async #writeAsync(path: string, data: string | Uint8Array): Promise<void> {
+    const folder = path.slice(0, path.lastIndexOf("/"));
+    if (!this.#folders.has(folder)) {
+      await Deno.mkdir(folder, { recursive: true });
+      this.#folders.add(folder);
+    }
+    await writeAtomicAsync(path, data, false);
   }
 
   #entryPath(key: string): string {
@@ -400,9 +414,14 @@ export function writeAtomic(path: string, data: string | Uint8Array): void {
  *
  * @param path The file.
  * @param data Its content.
+ * @param makeFolder Make its folder first. @default {true}
  */
-export async function writeAtomicAsync(path: string, data: string | Uint8Array): Promise<void> {
-  await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+export async function writeAtomicAsync(
+  path: string,
+  data: string | Uint8Array,
+  makeFolder = true,
+): Promise<void> {
+  if (makeFolder) await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
   const temporary = `${path}.${Deno.pid}-${crypto.randomUUID().slice(0, 8)}.tmp`;
   try {
     if (typeof data === "string") await Deno.writeTextFile(temporary, data);
