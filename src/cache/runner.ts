@@ -337,7 +337,7 @@ export class CachingRunner implements JobRunner {
     const manifest = await this.#options.remote?.fetch(key, job.name);
     if (manifest === undefined) return undefined;
     try {
-      await this.#options.store.writeAsync(manifest, this.#lastId(job));
+      this.#options.store.write(manifest, this.#lastId(job));
     } catch (error) {
       this.#warnOnce("write", `the cache could not be written: ${(error as Error).message}`);
       return undefined;

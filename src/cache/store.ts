@@ -95,8 +95,6 @@ export class LocalStore {
   /** Hashes what is stored. */
   readonly hasher: HasherSource;
   #root: string;
-  /** Folders known to exist (made by this process). */
-  #folders = new Set<string>();
 
   /**
    * Open (without creating anything yet) a cache folder.
@@ -176,20 +174,6 @@ export class LocalStore {
   }
 
   /**
-   * {@linkcode LocalStore.write}, without blocking the event loop (the remote
-   * cache writes many entries at once).
-   *
-   * @param manifest The manifest.
-   * @param lastId The job's stable id.
-   */
-  async writeAsync(manifest: Manifest, lastId: string): Promise<void> {
-    await Promise.all([
-      this.#writeAsync(this.#entryPath(manifest.key), JSON.stringify(manifest)),
-      this.#writeAsync(join(this.#root, "last", lastId.slice(0, 2), lastId), manifest.key),
-    ]);
-  }
-
-  /**
    * The key last stored for a job.
    *
    * @param lastId The job's stable id.
@@ -255,13 +239,20 @@ export class LocalStore {
   }
 
   /**
-   * Store bytes whose hash the caller has just computed, without blocking.
+   * Store bytes whose hash the caller has just computed. Small blobs are
+   * written at once (a synchronous write of a few KiB costs half what an
+   * asynchronous one does), without asking first whether they are there (a
+   * blob that is not costs a thrown NotFound; one that is is replaced by the
+   * same bytes); large ones are written without blocking the event loop.
    *
    * @param hash Their SHA-256 (not checked again).
    * @param bytes The bytes.
    */
   async putHashedBytes(hash: string, bytes: Uint8Array): Promise<void> {
-    if (!this.hasBlob(hash)) await this.#writeAsync(this.blobPath(hash), bytes);
+    if (bytes.length < 1 << 16) writeAtomic(this.blobPath(hash), bytes);
+    else if (this.hasBlob(hash)) return;
+    else if (bytes.length < 1 << 20) writeAtomic(this.blobPath(hash), bytes);
+    else await writeAtomicAsync(this.blobPath(hash), bytes);
   }
 
   /**
@@ -322,16 +313,6 @@ export class LocalStore {
       }
       throw error;
     }
-  }
-
-  /** {@linkcode writeAtomicAsync}, making each folder once per process rather than once per file. */
-  async #writeAsync(path: string, data: string | Uint8Array): Promise<void> {
-    const folder = path.slice(0, path.lastIndexOf("/"));
-    if (!this.#folders.has(folder)) {
-      await Deno.mkdir(folder, { recursive: true });
-      this.#folders.add(folder);
-    }
-    await writeAtomicAsync(path, data, false);
   }
 
   #entryPath(key: string): string {
@@ -414,14 +395,9 @@ export function writeAtomic(path: string, data: string | Uint8Array): void {
  *
  * @param path The file.
  * @param data Its content.
- * @param makeFolder Make its folder first. @default {true}
  */
-export async function writeAtomicAsync(
-  path: string,
-  data: string | Uint8Array,
-  makeFolder = true,
-): Promise<void> {
-  if (makeFolder) await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+export async function writeAtomicAsync(path: string, data: string | Uint8Array): Promise<void> {
+  await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
   const temporary = `${path}.${Deno.pid}-${crypto.randomUUID().slice(0, 8)}.tmp`;
   try {
     if (typeof data === "string") await Deno.writeTextFile(temporary, data);
