@@ -1,10 +1,11 @@
 /**
  * The remote cache, side by side with the local one, on one generated
  * project of cached jobs (a layered DAG; each job reads one input file and
- * writes one 1 KiB output): a cold run (every job runs, is stored, and is
- * uploaded to a real `turborepo-remote-cache` on loopback), a local-hit run
- * (the same checkout, its outputs deleted: every job restored from the local
- * cache) and a remote-hit run (a second checkout at another path with an
+ * writes one 1 KiB output): a cold run without the remote cache, a cold run
+ * (every job runs, is stored, and is uploaded to a real
+ * `turborepo-remote-cache` on loopback), a local-hit run (the same checkout,
+ * its outputs deleted: every job restored from the local cache) and a
+ * remote-hit run (a second checkout at another path with an
  * empty `.gather/`: every job downloaded, checked and restored). A floor
  * beside them: the same downloads by a bare loop of `fetch`, no gather, as
  * many at once as gather's `-j`: what the server itself costs. Skipped, with
@@ -32,8 +33,14 @@ export interface RemoteCacheBenchOptions {
   slots: number;
 }
 
-type Kind = "cold" | "local hits" | "remote hits" | "server floor: the GETs alone";
+type Kind =
+  | "cold, no remote cache"
+  | "cold"
+  | "local hits"
+  | "remote hits"
+  | "server floor: the GETs alone";
 const EXPECTED: Record<Kind, string> = {
+  "cold, no remote cache": "miss",
   cold: "miss",
   "local hits": "hit",
   "remote hits": "hit-remote",
@@ -99,7 +106,8 @@ export async function runRemoteCache(
         "json",
         ["--no-logs", "--no-history"],
       );
-      const result = await measure({ ...command, env: remote }, { marker: '"job:start"' });
+      const settings = kind === "cold, no remote cache" ? { GATHER_REMOTE_CACHE_URL: "" } : remote;
+      const result = await measure({ ...command, env: settings }, { marker: '"job:start"' });
       const wrong = checkRun(result.code, result.stdout, options.jobs, EXPECTED[kind]);
       if (wrong !== undefined) problems.push(`${kind}: ${wrong} ${result.stderrTail}`);
       const list = samples.get(kind) ?? [];
@@ -109,10 +117,12 @@ export async function runRemoteCache(
     for (let rep = 0; rep < options.reps; rep++) {
       env.log(`remote cache: round ${rep + 1} of ${options.reps}`);
       // Cold: no local entries, nothing on the server (a team of its own each round).
-      await Deno.remove(join(a, ".gather"), { recursive: true }).catch(() => {});
-      await Deno.remove(join(a, "out"), { recursive: true }).catch(() => {});
-      remote.GATHER_REMOTE_CACHE_TEAM = `bench-${rep}`;
-      await run("cold", a);
+      for (const kind of ["cold, no remote cache", "cold"] as const) {
+        await Deno.remove(join(a, ".gather"), { recursive: true }).catch(() => {});
+        await Deno.remove(join(a, "out"), { recursive: true }).catch(() => {});
+        if (kind === "cold") remote.GATHER_REMOTE_CACHE_TEAM = `bench-${rep}`;
+        await run(kind, a);
+      }
       await Deno.remove(join(a, "out"), { recursive: true });
       await run("local hits", a);
       await Deno.remove(join(b, ".gather"), { recursive: true }).catch(() => {});
@@ -134,7 +144,8 @@ export async function runRemoteCache(
     id: "remote-cache",
     title,
     notes: [
-      `${options.reps} round(s); cold = every job runs and is uploaded (the run waits for the uploads); ` +
+      `${options.reps} round(s); cold, no remote cache = every job runs and is stored locally; ` +
+      "cold = the same, and every entry is uploaded (the run waits for the uploads); " +
       "local hits = the same checkout with its outputs deleted; remote hits = a second checkout, " +
       "empty .gather/, every artifact downloaded from turborepo-remote-cache on loopback, checked " +
       "and restored; server floor = the same downloads by a bare fetch loop in the bench's " +
@@ -144,6 +155,7 @@ export async function runRemoteCache(
     series,
     facts: {
       "wall:cold": wall("cold"),
+      "wall:cold-local-only": wall("cold, no remote cache"),
       "wall:local": local,
       "wall:remote": remoteHits,
       "remote/local": ratio,
