@@ -115,6 +115,7 @@ export async function runCli(options: CliOptions, env: CliEnv): Promise<number> 
     quiet: options.quiet,
     size: env.size,
     group: options.group,
+    show: options.output,
     summaryFile: options.summaryFile,
     logDir: options.logDir,
   });
@@ -132,7 +133,11 @@ export async function runCli(options: CliOptions, env: CliEnv): Promise<number> 
       ...(env.denoDir === undefined ? {} : { denoDir: env.denoDir }),
     },
     captureConsole: {
-      fallback: (text) => env.stderr.writeSync(new TextEncoder().encode(text + "\n")),
+      // Above the live display, not through it.
+      fallback: (text) =>
+        reporter.print
+          ? reporter.print(text + "\n")
+          : env.stderr.writeSync(new TextEncoder().encode(text + "\n")),
     },
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     ...(env.env("GATHER_CACHE_MAX_SIZE")

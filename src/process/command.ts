@@ -58,10 +58,11 @@ export const OUTPUT_TAIL_CHARS = 64 * 1024 * 1024;
 export const MAX_LINE_CHARS = 1024 * 1024;
 
 /** How many characters of a command an error message shows. */
-const SHOWN_COMMAND_CHARS = 300;
+const SHOWN_COMMAND_CHARS = 4000;
 
 /**
- * A command as an error message shows it: at most a few hundred characters,
+ * A command as an error message shows it: at most 4,000 characters (a long
+ * compiler command stays whole, and copyable; a megabyte of arguments does not),
  * NUL bytes written as `\0`.
  *
  * @param display The command as a person would type it.

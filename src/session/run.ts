@@ -166,8 +166,9 @@ export type JobSelection =
  * import { assertEquals } from "@std/assert";
  *
  * const spin = job(() => {
- *   const until = Date.now() + 300;
- *   while (Date.now() < until) Math.sqrt(until); // blocks every other job
+ *   const cpuMs = () => process.cpuUsage().user / 1000;
+ *   const until = cpuMs() + 300;
+ *   while (cpuMs() < until) Math.sqrt(until); // 300 ms of CPU: blocks every other job
  * });
  * const report = await run({ spin }, { diagnostics: true });
  * assertEquals(report.diagnostics[0]?.job, "spin");

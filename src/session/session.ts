@@ -6,7 +6,8 @@
  * @module
  */
 
-import { captureConsole } from "../diagnostics/console_capture.ts";
+import process from "node:process";
+import { captureConsole, type OutputCapture } from "../diagnostics/console_capture.ts";
 import { Diagnostics } from "../diagnostics/diagnostics.ts";
 import { InProcessRunner } from "../engine/runners/in_process.ts";
 import { schedule, type ScheduleResult } from "../engine/scheduler.ts";
@@ -61,7 +62,10 @@ export interface SessionOptions {
    * its process. @default {false}
    */
   adoptOrphans?: boolean;
-  /** Route `console` output inside jobs to their logs; other output goes to `fallback`. */
+  /**
+   * Route `console` output and writes to `Deno.stdout`/`Deno.stderr` inside jobs to their
+   * logs; console output and stdout writes outside every job go to `fallback`.
+   */
   captureConsole?: { fallback: (text: string, stream: "stdout" | "stderr") => void };
 }
 
@@ -103,7 +107,9 @@ export async function runSession(
   const { reporter, onEvent } = options;
   let diagnostics: Diagnostics | undefined;
   let started = false;
+  let capture: OutputCapture | undefined;
   const emit = (event: GatherEvent) => {
+    if (event.type === "job:end") capture?.endJob(event.job); // its unfinished line comes first
     reporter?.handle(event);
     if (!started && event.type === "job:start") {
       started = true;
@@ -136,7 +142,14 @@ export async function runSession(
       instrument = watcher.instrument;
     }
     if (options.captureConsole) {
-      cleanup.defer(captureConsole(console, scope, emit, options.captureConsole.fallback));
+      const { fallback } = options.captureConsole;
+      const patched = capture = captureConsole(
+        { console, stdout: Deno.stdout, stderr: Deno.stderr, process },
+        scope,
+        emit,
+        fallback,
+      );
+      cleanup.defer(() => patched.restore());
     }
     const spawner = createSpawner({ adoptOrphans: options.adoptOrphans === true });
     cleanup.defer(() => spawner.close());
