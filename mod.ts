@@ -61,6 +61,7 @@ export type {
   RunReport,
 } from "./src/session/run.ts";
 export type {
+  CacheUploadEvent,
   DiagnosticEvent,
   DiagnosticKind,
   ErrorInfo,

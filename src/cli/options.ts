@@ -11,6 +11,8 @@ import { GatherError } from "../errors.ts";
 import type { OutputMode } from "../reporters/reporter.ts";
 import type { ReporterChoice } from "../reporters/select.ts";
 import type { FailurePolicy } from "../types.ts";
+import type { RemoteCacheConfig } from "../cache/remote_client.ts";
+import { remoteCacheConfig } from "./remote_options.ts";
 
 /** What the user asked for. */
 export type CliMode = "run" | "list" | "graph" | "dry-run" | "help" | "version";
@@ -69,6 +71,8 @@ export interface CacheOptions {
   dir?: string;
   /** The project root (`--root`); default: the folder of the nearest deno.json, else the task file's. */
   root?: string;
+  /** The remote cache (`--remote-cache`, `GATHER_REMOTE_CACHE_*`); absent when off. */
+  remote?: RemoteCacheConfig;
 }
 
 /** The help text. */
@@ -109,12 +113,17 @@ Options:
       --cache-dir <dir>      the cache folder (default: .gather/cache in the project root,
                              or $GATHER_CACHE_DIR)
       --root <dir>           the project root (default: the folder of the nearest deno.json)
+      --remote-cache <url>   share the cache through a Turborepo Remote Cache API server
+                             (or $GATHER_REMOTE_CACHE_URL; token from $GATHER_REMOTE_CACHE_TOKEN)
+      --remote-cache-timeout <d>  give up on a remote cache request after this (default: 5s)
+      --remote-cache-read-only    download from the remote cache, never upload
       --debug                print stack traces for errors
   -h, --help                 show this help
   -V, --version              print the version
 
 Cache commands:
   gather cache status        entries, size and the last run's hit ratio
+  gather cache status --remote   check the remote cache server and the token
   gather cache clean         empty the cache
   gather cache prune --max-size <size>   drop the least recently used entries (e.g. 1GB)
 
@@ -134,6 +143,8 @@ const STRINGS = [
   "stall-threshold",
   "cache-dir",
   "root",
+  "remote-cache",
+  "remote-cache-timeout",
   "output",
 ] as const;
 const BOOLEANS = [
@@ -150,6 +161,7 @@ const BOOLEANS = [
   "force",
   "no-cache",
   "explain",
+  "remote-cache-read-only",
   "help",
   "version",
   "debug",
@@ -258,6 +270,12 @@ export function parseCli(
   const root = text("root");
   if (root === "") throw bad("Option --root needs a folder, e.g. --root .");
   if (root !== undefined) options.cache.root = root;
+  const remote = remoteCacheConfig({
+    url: text("remote-cache"),
+    timeout: text("remote-cache-timeout"),
+    readOnly: flags["remote-cache-read-only"] === true,
+  }, env);
+  if (remote !== undefined) options.cache.remote = remote;
   if (options.stallThresholdMs < 20) {
     throw bad(
       `Invalid --stall-threshold "${
