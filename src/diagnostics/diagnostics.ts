@@ -1,6 +1,7 @@
 /**
  * Async diagnostics while jobs run: event-loop stalls attributed to the job
- * that blocked, and promises a job started but never awaited that reject.
+ * that blocked, promises a job started but never awaited that reject, and
+ * exceptions its callbacks threw that nothing caught (these fail the job).
  * Each becomes a `diagnostic` event with the job's name and the fix.
  *
  * Stalls are seen by a lag monitor and blamed three ways: the synchronous
@@ -15,12 +16,14 @@
 
 import { fromFileUrl, relative } from "../deps/path.ts";
 import { sourceLine } from "./_source_map.ts";
+import { toError } from "../errors.ts";
 import type { DiagnosticEvent, EventSink, GatherEvent } from "../events.ts";
 import { Profiler } from "./profiler.ts";
 import type { Instrument } from "../engine/instrument.ts";
 import type { JobScope } from "../engine/scope.ts";
 import { blameStall, type CodeRange } from "./stall_blame.ts";
 import { type SlowCallback, watchTimers } from "./timer_watch.ts";
+import { catchUncaught } from "./uncaught.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyFunction = (...args: any[]) => unknown;
@@ -39,10 +42,20 @@ export interface DiagnosticsOptions {
   stalls?: boolean;
   /** Profiler sampling interval in ms. @default {10} */
   sampleMs?: number;
-  /** Receives `unhandledrejection` events. @default {globalThis} */
+  /** Receives `unhandledrejection` and `error` (uncaught exception) events. @default {globalThis} */
   target?: EventTarget;
-  /** Whose `setTimeout`/`setInterval` to time, to blame stalls in timer callbacks. @default {none} */
+  /**
+   * Whose `setTimeout`/`setInterval` to wrap: to blame stalls in timer
+   * callbacks, and to know the job whose timer callback threw. @default {none}
+   */
   timers?: { setTimeout: typeof setTimeout; setInterval: typeof setInterval };
+  /**
+   * Fail a running job with an exception its code threw outside its
+   * function (in a timer callback, a listener, a microtask) that nothing
+   * caught; `false` when the job is not running (any more). The runner's
+   * `fail`. @default {fails nothing: the exception is only reported}
+   */
+  failJob?: (job: string, error: Error) => boolean;
   /** Sites are shown relative to this directory. @default {Deno.cwd()} */
   cwd?: string;
   /** Deno's cache directory, to map emitted lines to TypeScript lines. */
@@ -57,7 +70,7 @@ const OFFLOAD_HINT =
   'move the work off the event loop: ctx.offload(new URL("./work.ts", import.meta.url), "fn", ...args), or a subprocess with ctx.sh; a long loop can yield with await delay(0)';
 
 /**
- * Watches a run for stalls and orphan rejections.
+ * Watches a run for stalls, orphan rejections and uncaught exceptions.
  *
  * @example Usage
  * ```ts
@@ -99,6 +112,7 @@ export class Diagnostics {
   #analysis: Promise<void> = Promise.resolve();
   #count = 0;
   #onRejection = (event: PromiseRejectionEvent) => this.#rejection(event);
+  #stopCatching: (() => void) | undefined;
 
   /**
    * Prepare diagnostics; nothing runs until `start()`.
@@ -168,10 +182,14 @@ export class Diagnostics {
 
   /** Start watching. */
   start(): Promise<void> {
-    (this.#options.target ?? globalThis).addEventListener(
-      "unhandledrejection",
-      this.#onRejection as EventListener,
-    );
+    const target = this.#options.target ?? globalThis;
+    target.addEventListener("unhandledrejection", this.#onRejection as EventListener);
+    this.#stopCatching = catchUncaught({
+      target,
+      scope: this.#options.scope,
+      timers: this.#options.timers,
+      onError: (job, thrown) => this.#uncaught(job, thrown),
+    });
     if (this.#options.stalls === false) return Promise.resolve();
     const threshold = this.#thresholdMs;
     const period = Math.min(50, threshold / 2);
@@ -225,7 +243,10 @@ export class Diagnostics {
     if (this.#watching) this.#checkLag();
     clearInterval(this.#timer);
     this.#watching = false;
-    this.#restoreTimers?.();
+    this.#restoreTimers?.(); // wrapped the uncaught catcher's timers: restored first
+    this.#restoreTimers = undefined;
+    this.#stopCatching?.();
+    this.#stopCatching = undefined;
     await this.#analysis;
     await this.#profiler?.close().catch(() => {});
     this.#profiler = undefined;
@@ -380,9 +401,9 @@ export class Diagnostics {
   #rejection(event: PromiseRejectionEvent): void {
     event.preventDefault(); // report it against its job; do not kill the run
     const job = this.#options.scope.current();
-    const reason = event.reason;
-    const text = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
-    const site = reason instanceof Error ? this.#stackSite(reason.stack ?? "") : undefined;
+    const reason = toError(event.reason);
+    const text = `${reason.name}: ${reason.message}`;
+    const site = this.#stackSite(reason.stack ?? "");
     this.#options.emit({
       type: "diagnostic",
       time: Date.now(),
@@ -393,6 +414,34 @@ export class Diagnostics {
         : `A promise that "${job}" started and never awaited rejected: ${text}`,
       hint: "await it (or return it), or start it with ctx.spawn so its failure fails the job",
       ...(site === undefined ? {} : { site }),
+    });
+  }
+
+  /**
+   * An exception nothing caught: it fails its job if the job is still
+   * running (a diagnostic says where it came from and what to do), and is
+   * reported otherwise; the process goes on either way.
+   */
+  #uncaught(job: string | undefined, thrown: unknown): void {
+    const error = toError(thrown);
+    const text = `${error.name}: ${error.message}`;
+    const failed = job !== undefined && (this.#options.failJob?.(job, error) ?? false);
+    const site = this.#stackSite(error.stack ?? "");
+    const message = job === undefined
+      ? `An exception was thrown outside every job and nothing caught it: ${text}`
+      : failed
+      ? `An exception thrown in a callback of "${job}" (a timer, a listener, a microtask) failed it: ${text}`
+      : `An exception thrown in a callback of "${job}" after it ended: ${text}`;
+    this.#options.emit({
+      type: "diagnostic",
+      time: Date.now(),
+      ...(job === undefined ? {} : { job }),
+      kind: "uncaught-error",
+      message,
+      hint:
+        "catch errors inside callbacks (timers, event listeners, emitter 'error' handlers), or settle a promise the job awaits so the error fails it where it happens",
+      ...(site === undefined ? {} : { site }),
+      ...(job === undefined ? { running: [...this.#running] } : {}),
     });
   }
 

@@ -6,7 +6,7 @@
 
 import { stripAnsiCode } from "../deps/fmt_colors.ts";
 import { fromFileUrl, isAbsolute, relative, resolve, toFileUrl } from "../deps/path.ts";
-import { GatherError } from "../errors.ts";
+import { GatherError, toError } from "../errors.ts";
 import { isJob } from "../job.ts";
 import type { Job } from "../types.ts";
 import { type JobNames, resolveJobs } from "./resolve.ts";
@@ -104,7 +104,7 @@ export async function loadTaskFile(path: string, cwd: string = Deno.cwd()): Prom
 
 /** The error's first line, with the location Deno gives on a later `at ...` line. */
 function firstLine(error: unknown, cwd: string): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = toError(error).message;
   const lines = stripAnsiCode(message).split("\n").map((line) => line.trim()).filter(Boolean);
   const at = lines.findLast((line) => line.startsWith("at "))?.slice(3);
   const where = at === undefined ? undefined : shortLocation(at, cwd);

@@ -106,6 +106,8 @@ export async function runSession(
     if (reporter) cleanup.defer(() => reporter.close());
     const scope = new JobScope();
     let instrument: Instrument | undefined;
+    // The diagnostics fail a job whose callback threw through the runner, made below.
+    const late: { runner?: InProcessRunner } = {};
     if (options.diagnostics) {
       const watch = options.diagnostics;
       const watcher = diagnostics = new Diagnostics({
@@ -114,6 +116,7 @@ export async function runSession(
         fnOf: (name) => graph.jobs[graph.index.get(name) ?? -1]?.fn,
         stalls: watch.stalls,
         timers: globalThis,
+        failJob: (job, error) => late.runner?.fail(job, error) ?? false,
         ...(watch.stallThresholdMs === undefined
           ? {}
           : { stallThresholdMs: watch.stallThresholdMs }),
@@ -127,7 +130,7 @@ export async function runSession(
     if (options.captureConsole) {
       cleanup.defer(captureConsole(console, scope, emit, options.captureConsole.fallback));
     }
-    const runner = new InProcessRunner({
+    const runner = late.runner = new InProcessRunner({
       scope,
       emit,
       nameOf: (handle) => names.get(handle),
