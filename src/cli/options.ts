@@ -50,6 +50,8 @@ export interface CliOptions {
   summaryFile?: string;
   /** Where per-job log folders go; absent with `--no-logs`. */
   logDir?: string;
+  /** Overwrite a `--summary` file that is not a previous summary. */
+  force: boolean;
 }
 
 /** The help text. */
@@ -76,6 +78,7 @@ Options:
   -q, --quiet                print only failures and the summary
       --group                plain reporter: print each job's output whole when it ends
       --summary <file.json>  write the final report (timings, critical path) as JSON
+      --force                let --summary overwrite a file that is not a previous summary
       --log-dir <dir>        per-job logs go to <dir>/<run>/<job>.log (default: .gather/logs)
       --no-logs              write no per-job logs
       --stall-threshold <d>  report event-loop stalls longer than this (default: 100ms)
@@ -86,8 +89,9 @@ Options:
   -h, --help                 show this help
   -V, --version              print the version
 
-Exit codes: 0 all ok, 1 a job failed, 2 bad usage or task file,
-130 interrupted (SIGINT), 143 terminated (SIGTERM).
+Exit codes: 0 all ok, 1 a job failed (or output could not be written),
+2 bad usage or task file, 130 interrupted (SIGINT), 141 output closed
+(nobody reading), 143 terminated (SIGTERM).
 `;
 
 const STRINGS = [
@@ -111,6 +115,7 @@ const BOOLEANS = [
   "no-logs",
   "no-diagnostics",
   "strict",
+  "force",
   "no-history",
   "help",
   "version",
@@ -204,6 +209,7 @@ export function parseCli(
     stallThresholdMs: duration("stall-threshold", text("stall-threshold")) ?? 100,
     strict: flags.strict === true,
     history: flags["no-history"] !== true,
+    force: flags.force === true,
   };
   if (options.stallThresholdMs < 20) {
     throw bad(

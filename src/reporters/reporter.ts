@@ -20,3 +20,20 @@ export interface Reporter {
   /** Write out what is buffered now (the first lines of a run, say). */
   flush?(): void;
 }
+
+/**
+ * Output that could not be written (a closed pipe, a full disk, a folder
+ * that became read-only). Reporters never throw for it: they stop writing
+ * that output and tell whoever listens, once per output.
+ */
+export interface OutputFailure {
+  /**
+   * Which output: the JSON `events` (stdout), the human `progress`
+   * (stderr), the `--summary` file, or the per-job `logs`.
+   */
+  output: "events" | "progress" | "summary" | "logs";
+  /** Where it was going: `stdout`, `stderr`, or a path. */
+  target: string;
+  /** Why it could not be written. */
+  error: Error;
+}
