@@ -121,6 +121,7 @@ const BOOLEANS = [
   "version",
   "debug",
 ] as const;
+const DURATIONS = ["timeout", "grace", "stall-threshold"] as const;
 const ALIASES = {
   f: "file",
   j: "concurrency",
@@ -157,10 +158,17 @@ export function parseCli(
   env: (name: string) => string | undefined,
   cpus: number,
 ): CliOptions {
+  args = switchValues(args);
+  // A negative value would be read as an option of its own ("Unknown option -5s"): name it.
   args.forEach((arg, i) => {
-    if ((arg === "-j" || arg === "--concurrency") && /^-\d/.test(args[i + 1] ?? "")) {
+    const next = args[i + 1] ?? "";
+    if (!/^-\d/.test(next)) return;
+    if (arg === "-j" || arg === "--concurrency") {
+      throw bad(`Invalid --concurrency "${next}": expected a whole number of jobs >= 1, e.g. -j 4`);
+    }
+    if (DURATIONS.some((name) => arg === `--${name}`)) {
       throw bad(
-        `Invalid --concurrency "${args[i + 1]}": expected a whole number of jobs >= 1, e.g. -j 4`,
+        `Invalid ${arg} "${next}": a duration cannot be negative; use one like 500ms, 10s or 2m`,
       );
     }
   });
@@ -231,6 +239,33 @@ export function parseCli(
   const timeoutMs = duration("timeout", text("timeout"));
   if (timeoutMs !== undefined) options.timeoutMs = timeoutMs;
   return options;
+}
+
+/**
+ * Switches given a value, `--strict=false` or `--no-logs=true`: `=true` is
+ * the switch, `=false` its absence (for `--no-X` too); any other value is
+ * refused, rather than read as "on".
+ */
+function switchValues(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--") {
+      out.push(...args.slice(i));
+      break;
+    }
+    const match = /^--([^=]+)=(.*)$/s.exec(arg);
+    if (!match || !(BOOLEANS as readonly string[]).includes(match[1]!)) {
+      out.push(arg);
+      continue;
+    }
+    const [, name, value] = match;
+    if (value === "true") out.push(`--${name}`);
+    else if (value !== "false") {
+      throw bad(`Invalid --${name}=${value}: a switch takes no value, or =true or =false`);
+    }
+  }
+  return out;
 }
 
 function concurrency(flag: string | undefined, fromEnv: string | undefined, cpus: number): number {

@@ -56,6 +56,17 @@ export async function loadTaskFile(path: string, cwd: string = Deno.cwd()): Prom
         `Task file "${path}" not found: create it, or pass another one with -f <path>`,
       );
     }
+    // Deno's import error would not say why a file it found cannot be read.
+    try {
+      (await Deno.open(url, { read: true })).close();
+    } catch (error) {
+      const why = toError(error).message.replace(/: \w+ '.*'$/s, "");
+      throw new GatherError(
+        "TASK_FILE_INVALID",
+        `Cannot read task file "${path}": ${why}; make it readable (chmod +r), or pass another one with -f <path>`,
+        { cause: error },
+      );
+    }
   }
   let module: Record<string, unknown>;
   try {
@@ -98,7 +109,7 @@ export async function loadTaskFile(path: string, cwd: string = Deno.cwd()): Prom
   const { specs, names } = resolveJobs(named, `"${path}"`);
   const defaults = defaultJobs.length > 0
     ? defaultJobs.map((handle) => names.get(handle)!)
-    : exported.map(([, handle]) => names.get(handle)!).filter((n, i, all) => all.indexOf(n) === i);
+    : [...new Set(exported.map(([, handle]) => names.get(handle)!))];
   return { path, url: url.href, specs, names, defaults };
 }
 

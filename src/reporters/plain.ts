@@ -54,7 +54,8 @@ export class PlainReporter implements Reporter {
   #record = new RunRecord();
   #width = 0;
   #color: boolean;
-  #groups: Map<string, { lines: string[]; dropped: number }> | undefined;
+  /** Each running job's held lines; the first `head` of them (its start) are never dropped. */
+  #groups: Map<string, { lines: string[]; head: number; dropped: number }> | undefined;
   #logPath: (job: string) => string | undefined;
 
   /**
@@ -93,7 +94,7 @@ export class PlainReporter implements Reporter {
         break;
       case "job:start":
         if (this.#quiet) break;
-        this.#groups?.set(event.job, { lines: [], dropped: 0 });
+        this.#groups?.set(event.job, { lines: [], head: 1, dropped: 0 });
         this.#line(event.job, p.dim("▶ start"));
         break;
       case "job:log":
@@ -191,7 +192,7 @@ export class PlainReporter implements Reporter {
     group.lines.push(line);
     if (group.lines.length > GROUP_LINES) {
       const drop = group.lines.length - GROUP_LINES / 2;
-      group.lines.splice(0, drop);
+      group.lines.splice(group.head, drop); // the job's output, not its start line
       group.dropped += drop;
     }
   }
@@ -200,11 +201,12 @@ export class PlainReporter implements Reporter {
     const group = this.#groups?.get(job);
     if (!group) return;
     this.#groups!.delete(job);
+    this.#out.write(group.lines.slice(0, group.head).join(""));
     if (group.dropped > 0) {
       const log = this.#logPath(job);
       const where = log === undefined ? "" : `; full log: ${log}`;
       this.#line(job, this.#p.dim(`… ${group.dropped} earlier lines not shown${where}`));
     }
-    this.#out.write(group.lines.join(""));
+    this.#out.write(group.lines.slice(group.head).join(""));
   }
 }
