@@ -113,6 +113,8 @@ export class Diagnostics {
   #count = 0;
   #onRejection = (event: PromiseRejectionEvent) => this.#rejection(event);
   #stopCatching: (() => void) | undefined;
+  /** `run:end` is coming: nothing more is reported, though rejections and exceptions are still caught. */
+  #ended = false;
 
   /**
    * Prepare diagnostics; nothing runs until `start()`.
@@ -134,10 +136,12 @@ export class Diagnostics {
    * in-process runner's `instrument`. Each job's synchronous part is timed,
    * and the profiler starts after the batch in which a job may run code of
    * its own later; `runEnding` finishes the analyses under way, so their
-   * events come before `run:end`. Without stall watching, only `runEnding`.
+   * events come before `run:end`, and keeps catching rejections and uncaught
+   * exceptions (unreported: nothing comes after `run:end`) until `stop()`.
+   * Without stall watching, only `runEnding`.
    */
   get instrument(): Instrument {
-    const runEnding = () => this.stop();
+    const runEnding = () => this.#finish();
     if (this.#options.stalls === false) return { runEnding };
     return {
       jobReturned: (job, ms, runsLater) => {
@@ -237,23 +241,32 @@ export class Diagnostics {
     }
   }
 
-  /** Finish the analyses under way (their events come before this resolves) and stop. */
+  /**
+   * Finish the analyses under way (their events come before this resolves)
+   * and stop: remove the listeners, restore the timers.
+   */
   async stop(): Promise<void> {
-    // A stall that ends the run (its last job blocked, then returned) has no later tick to see it.
-    if (this.#watching) this.#checkLag();
-    clearInterval(this.#timer);
-    this.#watching = false;
-    this.#restoreTimers?.(); // wrapped the uncaught catcher's timers: restored first
-    this.#restoreTimers = undefined;
+    await this.#finish();
     this.#stopCatching?.();
     this.#stopCatching = undefined;
-    await this.#analysis;
-    await this.#profiler?.close().catch(() => {});
-    this.#profiler = undefined;
     (this.#options.target ?? globalThis).removeEventListener(
       "unhandledrejection",
       this.#onRejection as EventListener,
     );
+  }
+
+  /** The run is ending: stop watching for stalls, finish the analyses, report nothing more. */
+  async #finish(): Promise<void> {
+    // A stall that ends the run (its last job blocked, then returned) has no later tick to see it.
+    if (this.#watching) this.#checkLag();
+    clearInterval(this.#timer);
+    this.#watching = false;
+    this.#restoreTimers?.(); // wrapped the uncaught catcher's timers: restored before them
+    this.#restoreTimers = undefined;
+    await this.#analysis;
+    await this.#profiler?.close().catch(() => {});
+    this.#profiler = undefined;
+    this.#ended = true;
   }
 
   /** How long since the monitor last ran: longer than its period and the threshold is a stall. */
@@ -400,6 +413,7 @@ export class Diagnostics {
 
   #rejection(event: PromiseRejectionEvent): void {
     event.preventDefault(); // report it against its job; do not kill the run
+    if (this.#ended) return;
     const job = this.#options.scope.current();
     const reason = toError(event.reason);
     const text = `${reason.name}: ${reason.message}`;
@@ -423,6 +437,7 @@ export class Diagnostics {
    * reported otherwise; the process goes on either way.
    */
   #uncaught(job: string | undefined, thrown: unknown): void {
+    if (this.#ended) return;
     const error = toError(thrown);
     const text = `${error.name}: ${error.message}`;
     const failed = job !== undefined && (this.#options.failJob?.(job, error) ?? false);
