@@ -255,6 +255,7 @@ export const neighbour = job(() => new Promise((resolve) => setTimeout(resolve, 
 const THROWERS = [
   "timer",
   "interval",
+  "immediate",
   "microtask",
   "emitter",
   "nextTick",

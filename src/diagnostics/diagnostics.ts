@@ -23,7 +23,7 @@ import type { Instrument } from "../engine/instrument.ts";
 import type { JobScope } from "../engine/scope.ts";
 import { blameStall, type CodeRange } from "./stall_blame.ts";
 import { type SlowCallback, watchTimers } from "./timer_watch.ts";
-import { catchUncaught } from "./uncaught.ts";
+import { catchUncaught, type TimerFunctions } from "./uncaught.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyFunction = (...args: any[]) => unknown;
@@ -48,7 +48,7 @@ export interface DiagnosticsOptions {
    * Whose `setTimeout`/`setInterval` to wrap: to blame stalls in timer
    * callbacks, and to know the job whose timer callback threw. @default {none}
    */
-  timers?: { setTimeout: typeof setTimeout; setInterval: typeof setInterval };
+  timers?: TimerFunctions;
   /**
    * Fail a running job with an exception its code threw outside its
    * function (in a timer callback, a listener, a microtask) that nothing

@@ -20,6 +20,8 @@ export interface TimerFunctions {
   setTimeout: typeof setTimeout;
   /** Wrapped. */
   setInterval: typeof setInterval;
+  /** Wrapped when there is one (Node's, global in Deno 2). */
+  setImmediate?: typeof setImmediate;
 }
 
 /** Options of {@linkcode catchUncaught}. */
@@ -90,6 +92,7 @@ function wrapTimers(
   onError: CatchUncaughtOptions["onError"],
 ): () => void {
   const { setTimeout: originalTimeout, setInterval: originalInterval } = timers;
+  const originalImmediate = timers.setImmediate;
   const wrap = (callback: unknown) => {
     if (typeof callback !== "function") return callback;
     return function (this: unknown, ...args: unknown[]) {
@@ -112,8 +115,15 @@ function wrapTimers(
   timers.setInterval =
     ((callback: unknown, ...rest: unknown[]) =>
       interval(wrap(callback), ...rest)) as typeof setInterval;
+  if (originalImmediate) {
+    // deno-lint-ignore no-explicit-any
+    const immediate = originalImmediate as (...args: any[]) => unknown;
+    timers.setImmediate = ((callback: unknown, ...rest: unknown[]) =>
+      immediate(wrap(callback), ...rest)) as typeof setImmediate;
+  }
   return () => {
     timers.setTimeout = originalTimeout;
     timers.setInterval = originalInterval;
+    if (originalImmediate) timers.setImmediate = originalImmediate;
   };
 }
