@@ -9,7 +9,7 @@ import {
 import { delay } from "@std/async/delay";
 import { type GatherEvent, type Job, job, pool, run } from "../mod.ts";
 import { peakConcurrency } from "./_cli.ts";
-import { uniqueSleep } from "./_processes.ts";
+import { liveProcesses, uniqueSleep } from "./_processes.ts";
 
 function collect() {
   const events: GatherEvent[] = [];
@@ -312,4 +312,25 @@ console.log("run() returned");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("run() rejects with the error its onEvent threw, and stops its jobs, instead of hanging", async () => {
+  const seconds = uniqueSleep();
+  const quick = job(async () => await delay(10));
+  const slow = job(async (ctx) => await ctx.sh`sleep ${seconds}`);
+  const onEvent = (event: GatherEvent) => {
+    if (event.type === "job:end") throw new Error("onEvent broke");
+  };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hung = new Promise((resolve) => timer = setTimeout(() => resolve("hung"), 10_000));
+  const outcome = await Promise.race([
+    run({ quick, slow }, { diagnostics: { stalls: false }, onEvent, grace: "200ms" }).then(
+      () => "resolved",
+      (error: Error) => error.message,
+    ),
+    hung,
+  ]);
+  clearTimeout(timer);
+  assertEquals(outcome, "onEvent broke");
+  assertEquals(await liveProcesses(String(seconds)), []);
 });
