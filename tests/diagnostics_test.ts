@@ -260,6 +260,7 @@ const THROWERS = [
   "emitter",
   "nextTick",
   "listener",
+  "syncListener",
   "oddValue",
   "deaf",
 ];

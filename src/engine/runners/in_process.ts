@@ -338,15 +338,16 @@ class RunningJob implements JobRun {
     if (threw) {
       if (tracker.group === undefined && tracker.pending === undefined) {
         abort.done = true;
-        return Promise.reject(value);
+        return Promise.reject(abort.failed ? abort.reason : value);
       }
       value = Promise.reject(value);
       thenable = true;
     }
-    // The fast path: a job that returned at once and left nothing running.
+    // The fast path: a job that returned at once and left nothing running (a listener it
+    // dispatched to may have thrown meanwhile: that fails it).
     if (!thenable && tracker.group === undefined && !tracker.pending?.size) {
       abort.done = true;
-      return Promise.resolve(value);
+      return abort.failed ? Promise.reject(abort.reason) : Promise.resolve(value);
     }
     const timeoutMs = this.spec.timeoutMs ?? env.defaultTimeoutMs;
     return new Promise((resolve, reject) => {
@@ -406,6 +407,8 @@ class RunningJob implements JobRun {
         },
       );
       if (this.#cancelReason !== undefined) abort.abort(this.#cancelReason);
+      // Failed while its function ran (a listener it dispatched to threw): the grace period starts.
+      if (abort.aborted && graceTimer === undefined) abort.onAbort?.(abort.reason);
     });
   }
 
