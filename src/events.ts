@@ -5,6 +5,7 @@
  * @module
  */
 
+import { toError } from "./errors.ts";
 import type { CacheStatus, JobStatus, RunStatus } from "./types.ts";
 
 export type { CacheStatus, JobStatus, RunStatus };
@@ -227,12 +228,15 @@ export type DiagnosticKind =
   | "unhandled-rejection"
   | "pending-work"
   | "ignored-cancellation"
-  | "escaped-process";
+  | "escaped-process"
+  | "uncaught-error";
 
 /**
  * gather noticed a mistake that async code hides: a stall of the event loop,
  * a promise nobody awaited, work left running when a job finished, a job that
- * ignored its cancellation. Diagnostics never fail a run unless `--strict`.
+ * ignored its cancellation, an exception a callback threw that nothing
+ * caught (that one fails its job while it runs). Diagnostics never fail a
+ * run by themselves unless `--strict`.
  */
 export interface DiagnosticEvent {
   /** The kind of event. */
@@ -251,7 +255,7 @@ export interface DiagnosticEvent {
   durationMs?: number;
   /** Where in the code, `file:line:column`, when known. */
   site?: string;
-  /** Jobs that were running, for stalls that could not be attributed. */
+  /** Jobs that were running, for stalls and exceptions that could not be attributed. */
   running?: string[];
 }
 
@@ -288,7 +292,8 @@ export type GatherEvent =
 export type EventSink = (event: GatherEvent) => void;
 
 /**
- * Describe an error as plain data for events.
+ * Describe an error as plain data for events. It never throws: a field that
+ * cannot be read, or is not a string, is described instead (see `toError`).
  *
  * @param error The error.
  * @returns Its name, message, stack and code.
@@ -299,12 +304,20 @@ export type EventSink = (event: GatherEvent) => void;
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(errorInfo(new TypeError("bad")).name, "TypeError");
+ * const sneaky = new Error("hidden");
+ * Object.defineProperty(sneaky, "message", { get() { throw new Error("no"); } });
+ * assertEquals(errorInfo(sneaky).name, "Error");
  * ```
  */
 export function errorInfo(error: Error): ErrorInfo {
-  const info: ErrorInfo = { name: error.name, message: error.message };
-  if (error.stack) info.stack = error.stack;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === "string") info.code = code;
+  const readable = toError(error);
+  const info: ErrorInfo = { name: readable.name, message: readable.message };
+  if (readable.stack) info.stack = readable.stack;
+  try {
+    const code = (readable as { code?: unknown }).code;
+    if (typeof code === "string") info.code = code;
+  } catch {
+    // a code that cannot be read is left out
+  }
   return info;
 }

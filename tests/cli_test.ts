@@ -424,3 +424,41 @@ export const hello = job((ctx) => ctx.log(greeting));
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("gather says why a task file it cannot read cannot be read: Permission denied", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/tasks.ts`;
+    await Deno.writeTextFile(file, "export {};\n");
+    await Deno.chmod(file, 0o000);
+    // root reads anything: run gather without that power, when this machine allows it
+    const asRoot = Deno.uid() === 0;
+    const prefix = asRoot ? ["setpriv", "--bounding-set=-dac_override,-dac_read_search"] : [];
+    const probe = await new Deno.Command(prefix[0] ?? "cat", {
+      args: [...prefix.slice(1), ...(asRoot ? ["cat"] : []), file],
+      stdout: "null",
+      stderr: "null",
+    }).output().catch(() => undefined);
+    if (probe === undefined || probe.success) return; // cannot make it unreadable here
+    const output = await new Deno.Command(prefix[0] ?? Deno.execPath(), {
+      args: [
+        ...prefix.slice(1),
+        ...(asRoot ? [Deno.execPath()] : []),
+        "run",
+        "-A",
+        `${ROOT}main.ts`,
+        "-f",
+        file,
+      ],
+      env: { NO_COLOR: "1" },
+    }).output();
+    const stderr = new TextDecoder().decode(output.stderr);
+    assertEquals(output.code, 2, stderr);
+    assertEquals(
+      stderr.trim(),
+      `gather: Cannot read task file "${file}": Permission denied (os error 13); make it readable (chmod +r), or pass another one with -f <path>`,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

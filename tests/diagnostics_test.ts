@@ -10,7 +10,7 @@ import type { DiagnosticEvent, GatherEvent, JobEndEvent } from "../src/events.ts
 import { Diagnostics } from "../src/diagnostics/diagnostics.ts";
 import { JobScope } from "../src/engine/scope.ts";
 import type { CpuClock, CpuSample } from "../src/diagnostics/cpu_time.ts";
-import { FIXTURES, gather, parseEvents, ROOT } from "./_cli.ts";
+import { assertComplete, FIXTURES, gather, parseEvents, ROOT } from "./_cli.ts";
 import { LiveGather, logged } from "./_live.ts";
 import { liveProcesses, uniqueSleep } from "./_processes.ts";
 
@@ -375,4 +375,79 @@ Deno.test({
       }
     }
   },
+});
+
+const THROWERS = [
+  "timer",
+  "interval",
+  "immediate",
+  "microtask",
+  "emitter",
+  "nextTick",
+  "listener",
+  "syncListener",
+  "oddValue",
+  "deaf",
+];
+
+Deno.test("diagnostics: an exception a job's callback throws fails that job alone, under --keep-going", async () => {
+  const { code, stdout, stderr } = await gather(
+    ["-f", `${FIXTURES}uncaught.ts`, "-k", "-j", "20", "--reporter", "json"],
+    { env: { OUTSIDE: "1", MARK: `0.6${String(Math.random()).slice(2, 7)}` } },
+  );
+  assertEquals(code, 1, stderr);
+  assertEquals(stderr, "");
+  const events = parseEvents(stdout);
+  assertComplete(events);
+  for (const job of THROWERS) {
+    const ended = end(events, job);
+    assertEquals(ended?.status, "failed", job);
+    const [diagnostic] = diagnostics(events).filter((d) => d.job === job);
+    assertEquals(diagnostic?.kind, "uncaught-error", job);
+    assertStringIncludes(diagnostic!.message, "failed it", job);
+    if (job !== "oddValue") assertMatch(diagnostic!.site ?? "", /uncaught\.ts:\d+$/, job);
+    // The diagnostic (where and why) comes before the job's end.
+    assertLess(events.indexOf(diagnostic!), events.indexOf(ended!), job);
+  }
+  assertEquals(end(events, "timer")?.error?.message, "thrown in a timer");
+  assertEquals(
+    end(events, "emitter")?.error?.message,
+    "the emitter's error handler rethrew: socket hung up",
+  );
+  assertStringIncludes(end(events, "oddValue")!.error!.message, "Non-Error value thrown");
+  assertEquals(end(events, "downstream")?.status, "skipped");
+  // The innocent jobs are untouched; a callback that throws after its job ended is only reported.
+  assertEquals(end(events, "bystander")?.status, "ok");
+  assertEquals(end(events, "afterEnd")?.status, "ok");
+  const late = diagnostics(events).find((d) => d.job === "afterEnd");
+  assertStringIncludes(late!.message, "after it ended: Error: thrown after the job ended");
+  const outside = diagnostics(events).find((d) => d.kind === "uncaught-error" && !d.job);
+  assertStringIncludes(outside!.message, "outside every job");
+});
+
+Deno.test("diagnostics: an exception in a job's timer fails the run fast and leaves no process behind", async () => {
+  const mark = uniqueSleep();
+  const { code, stdout, stderr } = await gather(
+    ["-f", `${FIXTURES}uncaught.ts`, "timer", "bystander", "--reporter", "json"],
+    { env: { MARK: mark } },
+  );
+  assertEquals(code, 1, stderr);
+  const events = parseEvents(stdout);
+  assertComplete(events);
+  assertEquals(end(events, "timer")?.status, "failed");
+  assertEquals(end(events, "bystander")?.status, "cancelled");
+  assertEquals(await liveProcesses(mark), []);
+});
+
+Deno.test("diagnostics: --no-diagnostics still fails the job whose callback threw", async () => {
+  const { code, stdout } = await gather(
+    ["-f", `${FIXTURES}uncaught.ts`, "timer", "microtask", "-k", "--no-diagnostics"].concat(
+      ["--reporter", "json"],
+    ),
+  );
+  assertEquals(code, 1);
+  const events = parseEvents(stdout);
+  assertComplete(events);
+  assertEquals(end(events, "timer")?.error?.message, "thrown in a timer");
+  assertEquals(end(events, "microtask")?.error?.message, "thrown in a microtask");
 });

@@ -8,7 +8,9 @@
  */
 
 import { loadTaskFile } from "../load/task_file.ts";
+import { GatherError, toError } from "../errors.ts";
 import type { SyncWriter } from "../reporters/output.ts";
+import type { OutputFailure } from "../reporters/reporter.ts";
 import { selectReporter } from "../reporters/select.ts";
 import type { TerminalSize } from "../reporters/tty.ts";
 import { projectRoot } from "../cache/root.ts";
@@ -73,7 +75,13 @@ export async function runCli(options: CliOptions, env: CliEnv): Promise<number> 
   const loadStart = performance.now();
   const print = (text: string): number => {
     const bytes = new TextEncoder().encode(text);
-    for (let at = 0; at < bytes.length;) at += env.stdout.writeSync(bytes.subarray(at));
+    try {
+      for (let at = 0; at < bytes.length;) at += env.stdout.writeSync(bytes.subarray(at));
+    } catch (error) {
+      if (error instanceof Deno.errors.BrokenPipe) return EXIT.closedPipe; // `gather -l | head`
+      warn(env, `gather: could not write to stdout: ${toError(error).message}`);
+      return EXIT.failed;
+    }
     return EXIT.ok;
   };
   if (options.mode === "help") return print(HELP);
@@ -106,6 +114,19 @@ export async function runCli(options: CliOptions, env: CliEnv): Promise<number> 
     return print(await dryRun(plan.graph, options.concurrency, plan.cache));
   }
 
+  // Output that cannot be written: a closed pipe on the reporter's stream means nobody is
+  // listening, and cancels the run; anything else (a full disk) is said at the end.
+  const failures: OutputFailure[] = [];
+  const readerGone = new AbortController();
+  const onOutputError = (failure: OutputFailure) => {
+    failures.push(failure);
+    if (failure.output !== "events" && failure.output !== "progress") return;
+    if (failure.error instanceof Deno.errors.BrokenPipe) {
+      readerGone.abort(
+        new GatherError("CANCELLED", `${failure.target} was closed: nobody is reading the output`),
+      );
+    }
+  };
   const reporter = selectReporter(options.reporter, {
     stdout: env.stdout,
     stderr: env.stderr,
@@ -118,12 +139,14 @@ export async function runCli(options: CliOptions, env: CliEnv): Promise<number> 
     show: options.output,
     summaryFile: options.summaryFile,
     logDir: options.logDir,
+    force: options.forceSummary,
+    onOutputError,
   });
   const result = await runSession(plan, {
     concurrency: options.concurrency,
     onFailure: options.onFailure,
     graceMs: options.graceMs,
-    signal: shutdown.interrupt.signal,
+    signal: AbortSignal.any([shutdown.interrupt.signal, readerGone.signal]),
     forceSignal: shutdown.force.signal,
     reporter,
     adoptOrphans: true,
@@ -144,9 +167,16 @@ export async function runCli(options: CliOptions, env: CliEnv): Promise<number> 
       ? { cacheMaxBytes: parseSize(env.env("GATHER_CACHE_MAX_SIZE")!) }
       : {}),
   });
+  for (const failure of failures) warn(env, describeFailure(failure));
   // A signal that came after the run was decided (while the summary was written, say) does not
   // change its outcome: the exit code says what the run's events say.
-  if (result.status === "cancelled") return signalExitCode(shutdown.stoppedBy ?? "SIGINT");
+  if (result.status === "cancelled" && shutdown.stoppedBy) {
+    return signalExitCode(shutdown.stoppedBy);
+  }
+  if (readerGone.signal.aborted) return EXIT.closedPipe;
+  if (result.status === "cancelled") return EXIT.SIGINT;
+  // The jobs ran, but what the user asked to see or keep is missing.
+  if (failures.some((failure) => failure.output !== "logs")) return EXIT.failed;
   if (result.status === "ok" && options.strict && result.diagnostics.length > 0) {
     env.stderr.writeSync(
       new TextEncoder().encode(
@@ -197,4 +227,30 @@ function untilStopped<T>(work: Promise<T>, signal: AbortSignal): Promise<T | und
     signal.addEventListener("abort", onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
+}
+
+/** One line on stderr; nothing if stderr itself cannot be written. */
+function warn(env: CliEnv, line: string): void {
+  try {
+    env.stderr.writeSync(new TextEncoder().encode(`${line}\n`));
+  } catch {
+    // stderr is gone too: the exit code is all that is left
+  }
+}
+
+/** What could not be written, in one line. */
+function describeFailure({ output, target, error }: OutputFailure): string {
+  const why = error instanceof Deno.errors.BrokenPipe ? "it was closed" : error.message;
+  switch (output) {
+    case "events":
+      return error instanceof Deno.errors.BrokenPipe
+        ? `gather: stdout was closed, nobody is reading the events: the run was cancelled`
+        : `gather: could not write the JSON events to stdout: ${why}`;
+    case "progress":
+      return `gather: could not write the progress to stderr: ${why}`;
+    case "summary":
+      return `gather: could not write the summary to "${target}": ${why}`;
+    case "logs":
+      return `gather: warning: per-job logs in "${target}" were skipped from then on: ${why}`;
+  }
 }

@@ -30,13 +30,15 @@ import type { JobSpec } from "../types.ts";
  * ```
  */
 export function listJobs(specs: ReadonlyMap<string, JobSpec>, defaults: readonly string[]): string {
-  const width = Math.max(...[...specs.keys()].map((name) => name.length));
+  let width = 0;
+  for (const name of specs.keys()) width = Math.max(width, name.length);
+  const isDefault = new Set(defaults);
   const lines = [...specs.values()].map((spec) => {
     const extras = [
       spec.deps.length ? `deps: ${spec.deps.join(", ")}` : "",
       spec.pool ? `pool: ${spec.pool.name} (${spec.pool.limit})` : "",
     ].filter(Boolean);
-    const mark = defaults.includes(spec.name) ? "*" : " ";
+    const mark = isDefault.has(spec.name) ? "*" : " ";
     const text = [spec.description ?? "", extras.length ? `[${extras.join("; ")}]` : ""]
       .filter(Boolean).join(" ");
     return `${mark} ${spec.name.padEnd(width)}  ${text}`.trimEnd();

@@ -55,6 +55,8 @@ export interface CliOptions {
   summaryFile?: string;
   /** Where per-job log folders go; absent with `--no-logs`. */
   logDir?: string;
+  /** Overwrite a `--summary` file that is not a previous summary (`--force-summary`). */
+  forceSummary: boolean;
   /** The result cache: `--no-cache`, `--force`, `--explain`, `--cache-dir`, `--root`. */
   cache: CacheOptions;
 }
@@ -101,6 +103,7 @@ Options:
                              errors (failed jobs' only) or none
       --group                plain reporter: print each job's output whole when it ends
       --summary <file.json>  write the final report (timings, critical path) as JSON
+      --force-summary        let --summary overwrite a file that is not a previous summary
       --log-dir <dir>        per-job logs go to <dir>/<run>/<job>.log (default: .gather/logs)
       --no-logs              write no per-job logs
       --stall-threshold <d>  report event-loop stalls longer than this (default: 100ms)
@@ -127,8 +130,9 @@ Cache commands:
   gather cache clean         empty the cache
   gather cache prune --max-size <size>   drop the least recently used entries (e.g. 1GB)
 
-Exit codes: 0 all ok, 1 a job failed, 2 bad usage or task file,
-130 interrupted (SIGINT), 143 terminated (SIGTERM).
+Exit codes: 0 all ok, 1 a job failed (or output could not be written),
+2 bad usage or task file, 130 interrupted (SIGINT), 141 output closed
+(nobody reading), 143 terminated (SIGTERM).
 `;
 
 const STRINGS = [
@@ -157,6 +161,7 @@ const BOOLEANS = [
   "no-logs",
   "no-diagnostics",
   "strict",
+  "force-summary",
   "no-history",
   "force",
   "no-cache",
@@ -166,6 +171,7 @@ const BOOLEANS = [
   "version",
   "debug",
 ] as const;
+const DURATIONS = ["timeout", "grace", "stall-threshold"] as const;
 const ALIASES = {
   f: "file",
   j: "concurrency",
@@ -202,10 +208,17 @@ export function parseCli(
   env: (name: string) => string | undefined,
   cpus: number,
 ): CliOptions {
+  args = switchValues(args);
+  // A negative value would be read as an option of its own ("Unknown option -5s"): name it.
   args.forEach((arg, i) => {
-    if ((arg === "-j" || arg === "--concurrency") && /^-\d/.test(args[i + 1] ?? "")) {
+    const next = args[i + 1] ?? "";
+    if (!/^-\d/.test(next)) return;
+    if (arg === "-j" || arg === "--concurrency") {
+      throw bad(`Invalid --concurrency "${next}": expected a whole number of jobs >= 1, e.g. -j 4`);
+    }
+    if (DURATIONS.some((name) => arg === `--${name}`)) {
       throw bad(
-        `Invalid --concurrency "${args[i + 1]}": expected a whole number of jobs >= 1, e.g. -j 4`,
+        `Invalid ${arg} "${next}": a duration cannot be negative; use one like 500ms, 10s or 2m`,
       );
     }
   });
@@ -255,6 +268,7 @@ export function parseCli(
     stallThresholdMs: duration("stall-threshold", text("stall-threshold")) ?? 100,
     strict: flags.strict === true,
     history: flags["no-history"] !== true,
+    forceSummary: flags["force-summary"] === true,
     cache: {
       enabled: flags["no-cache"] !== true,
       force: flags.force === true,
@@ -296,6 +310,33 @@ export function parseCli(
   const timeoutMs = duration("timeout", text("timeout"));
   if (timeoutMs !== undefined) options.timeoutMs = timeoutMs;
   return options;
+}
+
+/**
+ * Switches given a value, `--strict=false` or `--no-logs=true`: `=true` is
+ * the switch, `=false` its absence (for `--no-X` too); any other value is
+ * refused, rather than read as "on".
+ */
+function switchValues(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--") {
+      out.push(...args.slice(i));
+      break;
+    }
+    const match = /^--([^=]+)=(.*)$/s.exec(arg);
+    if (!match || !(BOOLEANS as readonly string[]).includes(match[1]!)) {
+      out.push(arg);
+      continue;
+    }
+    const [, name, value] = match;
+    if (value === "true") out.push(`--${name}`);
+    else if (value !== "false") {
+      throw bad(`Invalid --${name}=${value}: a switch takes no value, or =true or =false`);
+    }
+  }
+  return out;
 }
 
 function concurrency(flag: string | undefined, fromEnv: string | undefined, cpus: number): number {

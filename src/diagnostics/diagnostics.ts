@@ -1,6 +1,7 @@
 /**
  * Async diagnostics while jobs run: event-loop stalls attributed to the job
- * that blocked, and promises a job started but never awaited that reject.
+ * that blocked, promises a job started but never awaited that reject, and
+ * exceptions its callbacks threw that nothing caught (these fail the job).
  * Each becomes a `diagnostic` event with the job's name and the fix.
  *
  * Stalls are seen by a lag monitor and blamed three ways: the synchronous
@@ -22,12 +23,14 @@ import {
   heldTime,
   ThreadCpuClock,
 } from "./cpu_time.ts";
+import { toError } from "../errors.ts";
 import type { DiagnosticEvent, EventSink, GatherEvent } from "../events.ts";
 import { Profiler } from "./profiler.ts";
 import type { Instrument } from "../engine/instrument.ts";
 import type { JobScope } from "../engine/scope.ts";
 import { blameStall, type CodeRange } from "./stall_blame.ts";
 import { type SlowCallback, watchTimers } from "./timer_watch.ts";
+import { catchUncaught, type TimerFunctions } from "./uncaught.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyFunction = (...args: any[]) => unknown;
@@ -46,10 +49,20 @@ export interface DiagnosticsOptions {
   stalls?: boolean;
   /** Profiler sampling interval in ms. @default {10} */
   sampleMs?: number;
-  /** Receives `unhandledrejection` events. @default {globalThis} */
+  /** Receives `unhandledrejection` and `error` (uncaught exception) events. @default {globalThis} */
   target?: EventTarget;
-  /** Whose `setTimeout`/`setInterval` to time, to blame stalls in timer callbacks. @default {none} */
-  timers?: { setTimeout: typeof setTimeout; setInterval: typeof setInterval };
+  /**
+   * Whose `setTimeout`/`setInterval` to wrap: to blame stalls in timer
+   * callbacks, and to know the job whose timer callback threw. @default {none}
+   */
+  timers?: TimerFunctions;
+  /**
+   * Fail a running job with an exception its code threw outside its
+   * function (in a timer callback, a listener, a microtask) that nothing
+   * caught; `false` when the job is not running (any more). The runner's
+   * `fail`. @default {fails nothing: the exception is only reported}
+   */
+  failJob?: (job: string, error: Error) => boolean;
   /** Sites are shown relative to this directory. @default {Deno.cwd()} */
   cwd?: string;
   /** Deno's cache directory, to map emitted lines to TypeScript lines. */
@@ -69,7 +82,7 @@ const OFFLOAD_HINT =
   'move the work off the event loop: ctx.offload(new URL("./work.ts", import.meta.url), "fn", ...args), or a subprocess with ctx.sh; a long loop can yield with await delay(0)';
 
 /**
- * Watches a run for stalls and orphan rejections.
+ * Watches a run for stalls, orphan rejections and uncaught exceptions.
  *
  * @example Usage
  * ```ts
@@ -115,6 +128,9 @@ export class Diagnostics {
   #analysis: Promise<void> = Promise.resolve();
   #count = 0;
   #onRejection = (event: PromiseRejectionEvent) => this.#rejection(event);
+  #stopCatching: (() => void) | undefined;
+  /** `run:end` is coming: nothing more is reported, though rejections and exceptions are still caught. */
+  #ended = false;
 
   /**
    * Prepare diagnostics; nothing runs until `start()`.
@@ -137,10 +153,12 @@ export class Diagnostics {
    * in-process runner's `instrument`. Each job's synchronous part is timed,
    * and the profiler starts after the batch in which a job may run code of
    * its own later; `runEnding` finishes the analyses under way, so their
-   * events come before `run:end`. Without stall watching, only `runEnding`.
+   * events come before `run:end`, and keeps catching rejections and uncaught
+   * exceptions (unreported: nothing comes after `run:end`) until `stop()`.
+   * Without stall watching, only `runEnding`.
    */
   get instrument(): Instrument {
-    const runEnding = () => this.stop();
+    const runEnding = () => this.#finish();
     if (this.#options.stalls === false) return { runEnding };
     return {
       jobReturned: (job, ms, runsLater) => {
@@ -185,10 +203,14 @@ export class Diagnostics {
 
   /** Start watching. */
   start(): Promise<void> {
-    (this.#options.target ?? globalThis).addEventListener(
-      "unhandledrejection",
-      this.#onRejection as EventListener,
-    );
+    const target = this.#options.target ?? globalThis;
+    target.addEventListener("unhandledrejection", this.#onRejection as EventListener);
+    this.#stopCatching = catchUncaught({
+      target,
+      scope: this.#options.scope,
+      timers: this.#options.timers,
+      onError: (job, thrown) => this.#uncaught(job, thrown),
+    });
     if (this.#options.stalls === false) return Promise.resolve();
     const threshold = this.#thresholdMs;
     const period = Math.min(50, threshold / 2);
@@ -237,20 +259,14 @@ export class Diagnostics {
     }
   }
 
-  /** Finish the analyses under way (their events come before this resolves) and stop. */
+  /**
+   * Finish the analyses under way (their events come before this resolves)
+   * and stop: remove the listeners, restore the timers.
+   */
   async stop(): Promise<void> {
-    // A stall that ends the run (its last job blocked, then returned) has no later tick to see
-    // it: check now, but only for a job's synchronous part that was timed (the rest of that gap
-    // may be gather's own end of run).
-    if (this.#watching) this.#checkLag(true);
-    clearInterval(this.#timer);
-    this.#watching = false;
-    this.#ownCpu?.stop();
-    for (const wake of [...this.#settling]) wake(); // the run is ending: decide now
-    this.#restoreTimers?.();
-    await this.#analysis;
-    await this.#profiler?.close().catch(() => {});
-    this.#profiler = undefined;
+    await this.#finish();
+    this.#stopCatching?.();
+    this.#stopCatching = undefined;
     (this.#options.target ?? globalThis).removeEventListener(
       "unhandledrejection",
       this.#onRejection as EventListener,
@@ -261,6 +277,24 @@ export class Diagnostics {
   #tick(): void {
     this.#lastTick = performance.now();
     if (this.#watching) this.#lastCpu = this.#cpu.sample();
+  }
+
+  /** The run is ending: stop watching for stalls, finish the analyses, report nothing more. */
+  async #finish(): Promise<void> {
+    // A stall that ends the run (its last job blocked, then returned) has no later tick to see
+    // it: check now, but only for a job's synchronous part that was timed (the rest of that gap
+    // may be gather's own end of run).
+    if (this.#watching) this.#checkLag(true);
+    clearInterval(this.#timer);
+    this.#watching = false;
+    this.#ownCpu?.stop();
+    for (const wake of [...this.#settling]) wake(); // the run is ending: decide now
+    this.#restoreTimers?.(); // wrapped the uncaught catcher's timers: restored before them
+    this.#restoreTimers = undefined;
+    await this.#analysis;
+    await this.#profiler?.close().catch(() => {});
+    this.#profiler = undefined;
+    this.#ended = true;
   }
 
   /**
@@ -468,10 +502,11 @@ export class Diagnostics {
 
   #rejection(event: PromiseRejectionEvent): void {
     event.preventDefault(); // report it against its job; do not kill the run
+    if (this.#ended) return;
     const job = this.#options.scope.current();
-    const reason = event.reason;
-    const text = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
-    const site = reason instanceof Error ? this.#stackSite(reason.stack ?? "") : undefined;
+    const reason = toError(event.reason);
+    const text = `${reason.name}: ${reason.message}`;
+    const site = this.#stackSite(reason.stack ?? "");
     this.#options.emit({
       type: "diagnostic",
       time: Date.now(),
@@ -482,6 +517,35 @@ export class Diagnostics {
         : `A promise that "${job}" started and never awaited rejected: ${text}`,
       hint: "await it (or return it), or start it with ctx.spawn so its failure fails the job",
       ...(site === undefined ? {} : { site }),
+    });
+  }
+
+  /**
+   * An exception nothing caught: it fails its job if the job is still
+   * running (a diagnostic says where it came from and what to do), and is
+   * reported otherwise; the process goes on either way.
+   */
+  #uncaught(job: string | undefined, thrown: unknown): void {
+    if (this.#ended) return;
+    const error = toError(thrown);
+    const text = `${error.name}: ${error.message}`;
+    const failed = job !== undefined && (this.#options.failJob?.(job, error) ?? false);
+    const site = this.#stackSite(error.stack ?? "");
+    const message = job === undefined
+      ? `An exception was thrown outside every job and nothing caught it: ${text}`
+      : failed
+      ? `An exception thrown in a callback of "${job}" (a timer, a listener, a microtask) failed it: ${text}`
+      : `An exception thrown in a callback of "${job}" after it ended: ${text}`;
+    this.#options.emit({
+      type: "diagnostic",
+      time: Date.now(),
+      ...(job === undefined ? {} : { job }),
+      kind: "uncaught-error",
+      message,
+      hint:
+        "catch errors inside callbacks (timers, event listeners, emitter 'error' handlers), or settle a promise the job awaits so the error fails it where it happens",
+      ...(site === undefined ? {} : { site }),
+      ...(job === undefined ? { running: [...this.#running] } : {}),
     });
   }
 

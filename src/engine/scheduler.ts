@@ -157,6 +157,8 @@ class Scheduler {
   #startedAny = false;
   #t0 = 0;
   #done!: () => void;
+  /** What broke the scheduler's own bookkeeping (an event sink that threw, say), if anything did. */
+  #broken: { error: unknown } | undefined;
 
   constructor(graph: Graph, options: ScheduleOptions) {
     const concurrency = options.concurrency ?? navigator.hardwareConcurrency;
@@ -209,6 +211,7 @@ class Scheduler {
       await finished;
       await this.#runner.drain?.();
       await this.#options.instrument?.runEnding?.();
+      if (this.#broken) throw this.#broken.error;
     } finally {
       signal?.removeEventListener("abort", onInterrupt);
       this.#forceSignal.removeEventListener("abort", onForce);
@@ -241,7 +244,7 @@ class Scheduler {
         // setImmediate, not setTimeout(0): nested timeouts are clamped to 4 ms each.
         setImmediate(() => {
           this.#resumeScheduled = false;
-          this.#pump();
+          this.#guard(() => this.#pump());
         });
       }
       return;
@@ -267,8 +270,8 @@ class Scheduler {
     this.#emit({ type: "job:start", time: this.#clock.epochMs(), job: spec.name, attempt: 1 });
     const run = this.#runner.start(spec, { deps });
     this.#running.set(i, run);
-    run.ready?.then((value) => this.#ready(i, value), () => {});
-    run.settled.then((settlement) => this.#settled(i, settlement, startMs));
+    run.ready?.then((value) => this.#guard(() => this.#ready(i, value)), () => {});
+    run.settled.then((settlement) => this.#guard(() => this.#settled(i, settlement, startMs)));
   }
 
   /** A job is ready before it ends (a service): its dependents may start. */
@@ -389,6 +392,28 @@ class Scheduler {
     this.#emit({ type: "run:cancel", time: this.#clock.epochMs(), reason: why });
     this.#cancelRunning(why);
     this.#pump();
+  }
+
+  /**
+   * Run a step of the scheduler's own work. If it throws (an event sink that
+   * throws, a bug), the run cannot go on: nothing new starts, running jobs
+   * are cancelled and their processes killed, and `run()` rejects with the
+   * error once they are gone, instead of waiting forever for a step that
+   * never finished.
+   */
+  #guard(step: () => void): void {
+    try {
+      step();
+    } catch (error) {
+      if (this.#broken) return;
+      this.#broken = { error };
+      this.#stop();
+      this.#cancelRunning("the run stopped on an error in gather's own work");
+      this.#running.forEach((job) => job.force());
+      this.#running.clear();
+      this.#finished = true;
+      this.#done();
+    }
   }
 
   #finish(): void {

@@ -34,3 +34,20 @@ export interface Reporter {
  * error and where its full log is). The JSON stream always carries every line.
  */
 export type OutputMode = "full" | "errors" | "none";
+
+/**
+ * Output that could not be written (a closed pipe, a full disk, a folder
+ * that became read-only). Reporters never throw for it: they stop writing
+ * that output and tell whoever listens, once per output.
+ */
+export interface OutputFailure {
+  /**
+   * Which output: the JSON `events` (stdout), the human `progress`
+   * (stderr), the `--summary` file, or the per-job `logs`.
+   */
+  output: "events" | "progress" | "summary" | "logs";
+  /** Where it was going: `stdout`, `stderr`, or a path. */
+  target: string;
+  /** Why it could not be written. */
+  error: Error;
+}

@@ -123,6 +123,8 @@ export async function runSession(
     if (reporter) cleanup.defer(() => reporter.close());
     const scope = new JobScope();
     let instrument: Instrument | undefined;
+    // The diagnostics fail a job whose callback threw through the runner, made below.
+    const late: { runner?: InProcessRunner } = {};
     if (options.diagnostics) {
       const watch = options.diagnostics;
       const watcher = diagnostics = new Diagnostics({
@@ -131,6 +133,7 @@ export async function runSession(
         fnOf: (name) => graph.jobs[graph.index.get(name) ?? -1]?.fn,
         stalls: watch.stalls,
         timers: globalThis,
+        failJob: (job, error) => late.runner?.fail(job, error) ?? false,
         ...(watch.stallThresholdMs === undefined
           ? {}
           : { stallThresholdMs: watch.stallThresholdMs }),
@@ -158,7 +161,7 @@ export async function runSession(
       spawner.killAll();
       reporter?.close();
     }));
-    const inProcess = new InProcessRunner({
+    const inProcess = late.runner = new InProcessRunner({
       scope,
       spawner,
       emit: plan.cache ? plan.cache.tap(emit) : emit,

@@ -8,6 +8,7 @@
 
 import { retry, RetryError } from "../../deps/async_retry.ts";
 import { type ContextEnv, createContext, type WorkTracker } from "../context.ts";
+import { MAX_TIMER_MS } from "../../duration.ts";
 import { GatherError, toError } from "../../errors.ts";
 import type { DiagnosticKind, EventSink } from "../../events.ts";
 import { errorInfo } from "../../events.ts";
@@ -47,6 +48,8 @@ interface RunnerEnv {
   nameOf: (handle: Job<unknown>) => string | undefined;
   instrument: Instrument | undefined;
   process: ContextEnv["process"];
+  /** The jobs started and not yet settled, by name: whom `fail()` can reach. */
+  live: Map<string, RunningJob>;
 }
 
 /**
@@ -75,12 +78,15 @@ export class InProcessRunner implements JobRunner {
    * @param options What the run's jobs share.
    */
   constructor(options: InProcessRunnerOptions = {}) {
-    const graceMs = options.graceMs ?? 5000;
+    // A timer waits at most 2^31-1 ms; a longer delay would fire at once.
+    const graceMs = Math.min(options.graceMs ?? 5000, MAX_TIMER_MS);
     this.#env = {
       scope: options.scope ?? new JobScope(),
       emit: options.emit ?? (() => {}),
       graceMs,
-      defaultTimeoutMs: options.timeoutMs,
+      defaultTimeoutMs: options.timeoutMs === undefined
+        ? undefined
+        : Math.min(options.timeoutMs, MAX_TIMER_MS),
       nameOf: options.nameOf ?? (() => undefined),
       instrument: options.instrument,
       process: {
@@ -89,6 +95,7 @@ export class InProcessRunner implements JobRunner {
         registry: new Set(),
         spawner: options.spawner ?? createSpawner(),
       },
+      live: new Map(),
     };
   }
 
@@ -106,6 +113,19 @@ export class InProcessRunner implements JobRunner {
   /** Wait until every process tree the run's jobs started is gone. */
   async drain(): Promise<void> {
     await Promise.allSettled([...this.#env.process.registry]);
+  }
+
+  /**
+   * Fail a running job's current attempt with an exception its code threw
+   * outside its function (see {@linkcode JobRunner.fail}).
+   *
+   * @param job The job's name.
+   * @param error What it threw.
+   * @returns `false` when the job is not running an attempt, or its attempt
+   * was already cancelled or timed out.
+   */
+  fail(job: string, error: Error): boolean {
+    return this.#env.live.get(job)?.fail(error) ?? false;
   }
 }
 
@@ -127,6 +147,10 @@ class Attempt implements ContextEnv, WorkTracker {
   heldOpen: string | undefined = undefined;
   aborted = false;
   reason: unknown = undefined;
+  /** The attempt has settled. */
+  done = false;
+  /** It was aborted by `fail()`: it fails with `reason`, whatever its function does after. */
+  failed = false;
   onAbort: ((reason: unknown) => void) | undefined = undefined;
   #controller: AbortController | undefined = undefined;
 
@@ -154,6 +178,14 @@ class Attempt implements ContextEnv, WorkTracker {
     this.#controller?.abort(reason);
     this.onAbort?.(reason);
   }
+
+  /** Fail the attempt from outside; `false` if it has settled or was aborted already. */
+  fail(error: Error): boolean {
+    if (this.done || this.aborted) return false;
+    this.failed = true;
+    this.abort(error);
+    return true;
+  }
 }
 
 /** One job in a run: its attempts run at once; `cancel()` aborts it, `force()` stops waiting. */
@@ -168,6 +200,8 @@ class RunningJob implements JobRun {
   #retryAbort: AbortController | undefined;
   #stopWaiting: (() => void) | undefined;
   #ignoredCancellation = false;
+  /** The error `fail()` failed the last attempt with. */
+  #failure: Error | undefined;
 
   /**
    * Prepare a job to run.
@@ -180,6 +214,7 @@ class RunningJob implements JobRun {
     this.spec = spec;
     this.#results = results;
     this.#env = env;
+    env.live.set(spec.name, this);
     this.settled = this.#settle();
   }
 
@@ -194,8 +229,11 @@ class RunningJob implements JobRun {
         this.#retryAbort = new AbortController();
         result = await retry(() => this.#attempt(), {
           maxAttempts,
-          minTimeout: this.spec.retryDelayMs,
-          maxTimeout: Math.max(this.spec.retryDelayMs * 2 ** this.spec.retries, 1),
+          minTimeout: Math.min(this.spec.retryDelayMs, MAX_TIMER_MS),
+          maxTimeout: Math.min(
+            Math.max(this.spec.retryDelayMs * 2 ** this.spec.retries, 1),
+            MAX_TIMER_MS,
+          ),
           multiplier: 2,
           signal: this.#retryAbort.signal,
           isRetriable: (error) => this.#willRetry(error, maxAttempts),
@@ -203,12 +241,28 @@ class RunningJob implements JobRun {
       }
       return this.#settlement("ok", undefined, result);
     } catch (thrown) {
-      const error = toError(thrown instanceof RetryError ? thrown.cause : thrown);
-      if (this.#cancelReason !== undefined && !isTimeout(error)) {
+      const error = toError(isRetryError(thrown) ? thrown.cause : thrown);
+      const failedOutright = isTimeout(error) || error === this.#failure;
+      if (this.#cancelReason !== undefined && !failedOutright) {
         return this.#settlement("cancelled", this.#cancelReason);
       }
       return this.#settlement("failed", error);
+    } finally {
+      this.#env.live.delete(this.spec.name);
     }
+  }
+
+  /**
+   * Fail the current attempt with an exception the job's code threw outside
+   * its function.
+   *
+   * @param error What it threw.
+   * @returns Whether an attempt was running (and not already aborted) to fail.
+   */
+  fail(error: Error): boolean {
+    if (this.#current?.fail(error) !== true) return false;
+    this.#failure = error;
+    return true;
   }
 
   /**
@@ -259,7 +313,10 @@ class RunningJob implements JobRun {
     const { name } = this.spec;
     const abort = new Attempt(name, ++this.#attempts, this.#results, env);
     this.#current = abort;
-    if (this.#cancelReason !== undefined) return Promise.reject(this.#cancelReason);
+    if (this.#cancelReason !== undefined) {
+      abort.done = true;
+      return Promise.reject(this.#cancelReason);
+    }
     const tracker: WorkTracker = abort;
     const ctx = createContext(abort);
     let value: unknown;
@@ -281,14 +338,17 @@ class RunningJob implements JobRun {
     );
     if (threw) {
       if (tracker.group === undefined && tracker.pending === undefined) {
-        return Promise.reject(value);
+        abort.done = true;
+        return Promise.reject(abort.failed ? abort.reason : value);
       }
       value = Promise.reject(value);
       thenable = true;
     }
-    // The fast path: a job that returned at once and left nothing running.
+    // The fast path: a job that returned at once and left nothing running (a listener it
+    // dispatched to may have thrown meanwhile: that fails it).
     if (!thenable && tracker.group === undefined && !tracker.pending?.size) {
-      return Promise.resolve(value);
+      abort.done = true;
+      return abort.failed ? Promise.reject(abort.reason) : Promise.resolve(value);
     }
     const timeoutMs = this.spec.timeoutMs ?? env.defaultTimeoutMs;
     return new Promise((resolve, reject) => {
@@ -298,6 +358,7 @@ class RunningJob implements JobRun {
       const finish = (settle: () => void) => {
         if (done) return;
         done = true;
+        abort.done = true;
         clearTimeout(timer);
         clearTimeout(graceTimer);
         abort.onAbort = undefined;
@@ -326,7 +387,7 @@ class RunningJob implements JobRun {
             this.#diagnose(
               "ignored-cancellation",
               `Job "${name}" was still running ${waited}ms after it was cancelled (${
-                reason instanceof Error ? reason.message : "cancelled"
+                toError(reason).message
               }); ${stopped}`,
               "pass ctx.signal on to fetch, ctx.sh, delay and every other wait, or check ctx.signal.aborted in loops",
             );
@@ -336,30 +397,34 @@ class RunningJob implements JobRun {
         graceTimer = setTimeout(() => giveUp(false), env.graceMs);
       };
       if (timeoutMs !== undefined) {
+        const limitMs = Math.min(timeoutMs, MAX_TIMER_MS);
         timer = setTimeout(() => {
           abort.abort(
             new GatherError("TIMEOUT", `Job "${name}" timed out after ${timeoutMs}ms`, {
               job: name,
             }),
           );
-        }, timeoutMs);
+        }, limitMs);
       }
-      // A timed-out attempt fails with the timeout error, whatever it does after.
-      const timedOut = () => isTimeout(abort.reason) ? abort.reason as Error : undefined;
+      // A timed-out attempt, or one failed from outside, fails with that error, whatever it does after.
+      const decided = () =>
+        abort.failed || isTimeout(abort.reason) ? abort.reason as Error : undefined;
       Promise.resolve(value).then(
         async (result) => {
           const childError = await this.#afterBody(tracker, abort);
           finish(() => {
-            const error = timedOut() ?? childError;
+            const error = decided() ?? childError;
             error === undefined ? resolve(result) : reject(error);
           });
         },
         async (error) => {
           const childError = await this.#afterBody(tracker, abort);
-          finish(() => reject(timedOut() ?? childError ?? error));
+          finish(() => reject(decided() ?? childError ?? error));
         },
       );
       if (this.#cancelReason !== undefined) abort.abort(this.#cancelReason);
+      // Failed while its function ran (a listener it dispatched to threw): the grace period starts.
+      if (abort.aborted && graceTimer === undefined) abort.onAbort?.(abort.reason);
     });
   }
 
@@ -411,5 +476,17 @@ class RunningJob implements JobRun {
 }
 
 function isTimeout(error: unknown): boolean {
-  return error instanceof Error && (error as { code?: unknown }).code === "TIMEOUT";
+  try {
+    return error instanceof Error && (error as { code?: unknown }).code === "TIMEOUT";
+  } catch {
+    return false; // a revoked proxy, a throwing getter: not gather's timeout
+  }
+}
+
+function isRetryError(thrown: unknown): thrown is RetryError {
+  try {
+    return thrown instanceof RetryError;
+  } catch {
+    return false;
+  }
 }
