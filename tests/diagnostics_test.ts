@@ -102,6 +102,9 @@ Deno.test("diagnostics: an orphan rejection is blamed on the job that created it
     "orphanDuring",
     "orphanAfter",
     "bystander",
+    "-j",
+    "3",
+    "--no-history",
     "--reporter",
     "json",
   ]);

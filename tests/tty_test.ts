@@ -262,7 +262,7 @@ test("the build example prints each job's output under its ✔ line, once; -q pr
   const { code, screen } = await term.exited();
   assertEquals(code, 0, screen);
   assertMatch(screen, /^✔ generate \d+\.\ds\n {2}│ wrote 3 files to \S+\n✔ /m);
-  assertMatch(screen, /^✔ check \d+\.\ds\n( {2}│ Check file:\S+\.ts\n){3}/m); // deno check's output
+  assertMatch(screen, /^✔ check \d+\.\ds\n( {2}│ Check \S+\.ts\n){3}/m); // deno check's output
   assertMatch(screen, /^✔ report \d+\.\ds\n {2}│ 9 \S+bundle\.ts\n {2}│ bundle has 9 lines\n/m);
   assertEquals(screen.split("bundle has 9 lines").length, 2, screen);
   await using quiet = await Terminal.start(["-f", "tasks/build.ts", "--reporter", "tty", "-q"], {
