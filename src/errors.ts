@@ -18,12 +18,19 @@ export type GatherErrorCode =
   | "BAD_OPTION"
   | "TIMEOUT"
   | "CANCELLED"
-  | "COMMAND_FAILED";
+  | "COMMAND_FAILED"
+  | "CONFIG_NOT_FOUND"
+  | "CONFIG_INVALID"
+  | "UNKNOWN_TASK"
+  | "UNKNOWN_MEMBER"
+  | "TASK_FAILED";
 
 /** Options for {@linkcode GatherError}. */
 export interface GatherErrorOptions extends ErrorOptions {
   /** The job the error is about, if any. */
   job?: string;
+  /** A failed command's exit code. */
+  exitCode?: number;
 }
 
 /**
@@ -43,6 +50,8 @@ export class GatherError extends Error {
   readonly code: GatherErrorCode;
   /** The job the error is about, if any. */
   readonly job: string | undefined;
+  /** A failed command's exit code, when the error is about one. */
+  readonly exitCode: number | undefined;
 
   /**
    * Construct a new {@linkcode GatherError}.
@@ -56,6 +65,7 @@ export class GatherError extends Error {
     this.name = "GatherError";
     this.code = code;
     this.job = options.job;
+    this.exitCode = options.exitCode;
   }
 }
 

@@ -7,11 +7,13 @@
  * @module
  */
 
-import { loadTaskFile } from "../load/task_file.ts";
 import type { SyncWriter } from "../reporters/output.ts";
 import { selectReporter } from "../reporters/select.ts";
 import type { TerminalSize } from "../reporters/tty.ts";
 import { projectRoot } from "../cache/root.ts";
+import { sha256 } from "../cache/stat_index.ts";
+import { isGatherError } from "../errors.ts";
+import { ignoreStateFolder } from "../state/state_folder.ts";
 import { dirname, fromFileUrl, join, resolve } from "../deps/path.ts";
 import { type CachePlace, planRun } from "../session/plan.ts";
 import { runSession } from "../session/session.ts";
@@ -20,7 +22,8 @@ import { VERSION } from "../version.ts";
 import { parseSize } from "./cache_command.ts";
 import { EXIT } from "./exit_codes.ts";
 import { dryRun, graphToDot, listJobs } from "./inspect.ts";
-import { type CliOptions, HELP } from "./options.ts";
+import { type CliOptions, DEFAULT_LOG_DIR, HELP } from "./options.ts";
+import { loadProject, type Project } from "./project.ts";
 
 /** What the command needs from the process it runs in. */
 export interface CliEnv {
@@ -69,7 +72,8 @@ export interface CliEnv {
  * assertEquals(out.join(""), "gather 0.1.0\n");
  * ```
  */
-export async function runCli(options: CliOptions, env: CliEnv): Promise<number> {
+export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
+  let options = given;
   const print = (text: string): number => {
     const bytes = new TextEncoder().encode(text);
     for (let at = 0; at < bytes.length;) at += env.stdout.writeSync(bytes.subarray(at));
@@ -77,13 +81,27 @@ export async function runCli(options: CliOptions, env: CliEnv): Promise<number> 
   };
   if (options.mode === "help") return print(HELP);
   if (options.mode === "version") return print(`gather ${VERSION}\n`);
-  const tasks = await loadTaskFile(options.file);
-  if (options.mode === "list") return print(listJobs(tasks.specs, tasks.defaults));
-  const targets = options.targets.length > 0 ? options.targets : tasks.defaults;
-  const cache = cachePlace(options, tasks.url, env.denoDir);
-  const plan = planRun(tasks.specs, tasks.names, targets, {
-    source: `"${options.file}"`,
-    ...(options.history ? { history: { path: ".gather/history.json", key: tasks.url } } : {}),
+  const project = await loadProject(options, Deno.cwd(), env.env);
+  options = project.options;
+  if (project.idle !== undefined) {
+    env.stderr.writeSync(new TextEncoder().encode(project.idle));
+    return EXIT.ok;
+  }
+  if (project.listing !== undefined) return print(project.listing);
+  if (options.mode === "list") return print(listJobs(project.specs, project.defaults));
+  // deno.json tasks keep gather's state at the workspace root, wherever gather starts.
+  const stateDir = project.taskFile === undefined ? project.configRoot ?? "." : ".";
+  const historyPath = join(stateDir, ".gather", "history.json");
+  if (stateDir !== "." && options.logDir === DEFAULT_LOG_DIR) {
+    options = { ...options, logDir: join(stateDir, DEFAULT_LOG_DIR) };
+  }
+  const cache = cachePlace(options, project, env.denoDir);
+  for (const used of [options.history && historyPath, options.logDir, cache?.dir]) {
+    if (used) ignoreStateFolder(used);
+  }
+  const plan = planRun(project.specs, project.names, project.targets, {
+    source: project.source,
+    ...(options.history ? { history: { path: historyPath, key: project.historyKey } } : {}),
     ...(cache === undefined ? {} : { cache }),
   });
   if (options.mode === "graph") return print(graphToDot(plan.graph));
@@ -127,6 +145,11 @@ export async function runCli(options: CliOptions, env: CliEnv): Promise<number> 
   // A signal that came after the run was decided (while the summary was written, say) does not
   // change its outcome: the exit code says what the run's events say.
   if (result.status === "cancelled") return EXIT[shutdown.stoppedBy ?? "SIGINT"];
+  // A deno.json task that failed: its exit code, as deno task gives it.
+  const first = result.errors[0];
+  if (result.status === "failed" && isGatherError(first) && first.code === "TASK_FAILED") {
+    return first.exitCode ?? EXIT.failed;
+  }
   if (result.status === "ok" && options.strict && result.diagnostics.length > 0) {
     env.stderr.writeSync(
       new TextEncoder().encode(
@@ -138,26 +161,44 @@ export async function runCli(options: CliOptions, env: CliEnv): Promise<number> 
   return result.status === "ok" ? EXIT.ok : EXIT.failed;
 }
 
-/** Where and how the run uses the cache, from the options and the task file's place. */
+/** Where and how the run uses the cache, from the options and where the jobs come from. */
 function cachePlace(
   options: CliOptions,
-  taskUrl: string,
+  project: Project,
   denoDir: string | undefined,
 ): CachePlace | undefined {
-  if (!options.cache.enabled || !taskUrl.startsWith("file:")) return undefined;
+  if (!options.cache.enabled) return undefined;
+  const taskUrl = project.taskFile;
+  if (taskUrl !== undefined && !taskUrl.startsWith("file:")) return undefined;
   const root = options.cache.root !== undefined
     ? resolve(options.cache.root)
-    : projectRoot(dirname(fromFileUrl(taskUrl)));
-  return {
+    : taskUrl !== undefined
+    ? projectRoot(dirname(fromFileUrl(taskUrl)))
+    : project.configRoot!;
+  const place: CachePlace = {
     dir: options.cache.dir !== undefined
       ? resolve(options.cache.dir)
       : join(root, ".gather", "cache"),
     root: realPath(root),
-    taskFile: taskUrl,
     mode: options.mode === "dry-run" ? "dry" : options.cache.force ? "write-only" : "read-write",
     explain: options.cache.explain,
     denoDir,
   };
+  if (taskUrl !== undefined) place.taskFile = taskUrl;
+  if (project.configRoot !== undefined) {
+    // deno.json tasks: the lockfile pins what their commands resolve to.
+    place.context = lockContext(project.configRoot);
+  }
+  return place;
+}
+
+/** The hash of a workspace's `deno.lock`, as a module of the code context. */
+function lockContext(root: string): Record<string, string> {
+  try {
+    return { "deno.lock": sha256(Deno.readFileSync(join(root, "deno.lock"))) };
+  } catch {
+    return {};
+  }
 }
 
 function realPath(path: string): string {

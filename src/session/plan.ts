@@ -37,6 +37,8 @@ export interface CachePlace {
   explain?: boolean;
   /** Deno's cache directory, where the task file's emitted JavaScript is. */
   denoDir?: string | undefined;
+  /** More of the code context, by name: hashes of files every job's key depends on. */
+  context?: Record<string, string>;
 }
 
 /** Options of {@linkcode planRun}. */
@@ -119,7 +121,7 @@ function prepareCache(
   if (cached.length === 0) return undefined;
   const root = place.root;
   const store = new LocalStore(place.dir);
-  const context = place.taskFile === undefined
+  let context = place.taskFile === undefined
     ? { hash: "", modules: {} }
     : rememberedCodeContext(store.memoPath(`context-${sha256(place.taskFile)}`), {
       taskFile: place.taskFile,
@@ -127,9 +129,13 @@ function prepareCache(
       root,
       denoDir: place.denoDir,
     });
+  if (place.context !== undefined && Object.keys(place.context).length > 0) {
+    const modules = { ...context.modules, ...place.context };
+    context = { hash: sha256(JSON.stringify(Object.entries(modules).sort())), modules };
+  }
   const taskId = place.taskFile?.startsWith("file:")
     ? relative(root, fromFileUrl(place.taskFile))
-    : place.taskFile ?? "run()";
+    : place.taskFile ?? (place.context === undefined ? "run()" : "deno.json");
   const caching = new CachingRunner({
     store,
     root,

@@ -11,6 +11,7 @@ import { resolveJobs } from "../load/resolve.ts";
 import type { CacheStatus, Duration, FailurePolicy, Job, JobStatus, RunStatus } from "../types.ts";
 import { projectRoot } from "../cache/root.ts";
 import { join, resolve } from "../deps/path.ts";
+import { ignoreStateFolder } from "../state/state_folder.ts";
 import { type CachePlace, planRun } from "./plan.ts";
 import { runSession, type SessionOptions } from "./session.ts";
 
@@ -173,6 +174,7 @@ export function run(jobs: JobSelection, options: RunOptions = {}): Promise<RunRe
     key: `run():${Deno.mainModule}`,
   };
   const cache = options.cache ? runCache(options.cache === true ? {} : options.cache) : undefined;
+  for (const used of [history?.path, cache?.dir]) if (used) ignoreStateFolder(used);
   const plan = planRun(specs, names, targets, {
     source: "run()",
     ...(history === undefined ? {} : { history }),
