@@ -6,7 +6,6 @@
  * @module
  */
 
-import { CACHE_COMMANDS, runCacheCommand } from "./src/cli/cache_command.ts";
 import { runCli } from "./src/cli/cli.ts";
 import { EXIT } from "./src/cli/exit_codes.ts";
 import { parseCli } from "./src/cli/options.ts";
@@ -19,7 +18,10 @@ async function main(args: string[]): Promise<number> {
   // loads still ends in an orderly way.
   const shutdown = new Shutdown();
   try {
-    if (args[0] === "cache" && CACHE_COMMANDS.includes(args[1] ?? "")) {
+    // The cache's modules are loaded only when asked for: they cost start-up.
+    const cache = args[0] === "cache" ? await import("./src/cli/cache_command.ts") : undefined;
+    if (cache && cache.CACHE_COMMANDS.includes(args[1] ?? "")) {
+      const { runCacheCommand } = cache;
       return await runCacheCommand(args.slice(1), (name) => Deno.env.get(name), (text) => {
         Deno.stdout.writeSync(new TextEncoder().encode(text));
       });

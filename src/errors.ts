@@ -22,8 +22,7 @@ export type GatherErrorCode =
   | "CONFIG_NOT_FOUND"
   | "CONFIG_INVALID"
   | "UNKNOWN_TASK"
-  | "UNKNOWN_MEMBER"
-  | "TASK_FAILED";
+  | "UNKNOWN_MEMBER";
 
 /** Options for {@linkcode GatherError}. */
 export interface GatherErrorOptions extends ErrorOptions {

@@ -122,6 +122,11 @@ export interface ExecOptions {
    * program is looked up.
    */
   env?: Record<string, string>;
+  /**
+   * How the command is named in its error and in diagnostics, e.g. to keep a
+   * secret argument out of them. @default {the program and its arguments}
+   */
+  display?: string;
 }
 
 /** Options of `ctx.map`. */

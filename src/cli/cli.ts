@@ -11,15 +11,14 @@ import type { SyncWriter } from "../reporters/output.ts";
 import { selectReporter } from "../reporters/select.ts";
 import type { TerminalSize } from "../reporters/tty.ts";
 import { projectRoot } from "../cache/root.ts";
-import { sha256 } from "../cache/stat_index.ts";
 import { isGatherError } from "../errors.ts";
 import { ignoreStateFolder } from "../state/state_folder.ts";
 import { dirname, fromFileUrl, join, resolve } from "../deps/path.ts";
-import { type CachePlace, planRun } from "../session/plan.ts";
+import type { CachePlace } from "../session/plan.ts";
+import { planGraph } from "../session/plan_graph.ts";
 import { runSession } from "../session/session.ts";
 import type { Shutdown } from "../session/signals.ts";
 import { VERSION } from "../version.ts";
-import { parseSize } from "./cache_command.ts";
 import { EXIT } from "./exit_codes.ts";
 import { dryRun, graphToDot, listJobs } from "./inspect.ts";
 import { type CliOptions, DEFAULT_LOG_DIR, HELP } from "./options.ts";
@@ -99,11 +98,17 @@ export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
   for (const used of [options.history && historyPath, options.logDir, cache?.dir]) {
     if (used) ignoreStateFolder(used);
   }
-  const plan = planRun(project.specs, project.names, project.targets, {
+  const plan = planGraph(project.specs, project.names, project.targets, {
     source: project.source,
     ...(options.history ? { history: { path: historyPath, key: project.historyKey } } : {}),
-    ...(cache === undefined ? {} : { cache }),
   });
+  if (cache !== undefined && plan.graph.jobs.some((spec) => spec.cache !== undefined)) {
+    // The cache's modules are loaded only by runs that have cached jobs: they cost start-up.
+    const { prepareCache } = await import("../session/plan.ts");
+    if (project.configRoot !== undefined) cache.context = await lockContext(project.configRoot);
+    const caching = prepareCache(plan.graph.jobs, cache, project.source);
+    if (caching) plan.cache = caching;
+  }
   if (options.mode === "graph") return print(graphToDot(plan.graph));
   if (options.mode === "dry-run") {
     return print(await dryRun(plan.graph, options.concurrency, plan.cache));
@@ -139,16 +144,24 @@ export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
     },
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     ...(env.env("GATHER_CACHE_MAX_SIZE")
-      ? { cacheMaxBytes: parseSize(env.env("GATHER_CACHE_MAX_SIZE")!) }
+      ? {
+        cacheMaxBytes: (await import("./cache_command.ts")).parseSize(
+          env.env("GATHER_CACHE_MAX_SIZE")!,
+        ),
+      }
       : {}),
   });
   // A signal that came after the run was decided (while the summary was written, say) does not
   // change its outcome: the exit code says what the run's events say.
   if (result.status === "cancelled") return EXIT[shutdown.stoppedBy ?? "SIGINT"];
-  // A deno.json task that failed: its exit code, as deno task gives it.
+  // The first failure is a deno.json task's command: its exit code, as deno task gives it.
   const first = result.errors[0];
-  if (result.status === "failed" && isGatherError(first) && first.code === "TASK_FAILED") {
-    return first.exitCode ?? EXIT.failed;
+  const failed = result.jobs.find((job) => job.status === "failed" && job.error === first);
+  if (
+    result.status === "failed" && failed && project.specs.get(failed.name)?.command !== undefined &&
+    isGatherError(first) && first.exitCode !== undefined && first.exitCode !== 0
+  ) {
+    return first.exitCode;
   }
   if (result.status === "ok" && options.strict && result.diagnostics.length > 0) {
     env.stderr.writeSync(
@@ -185,15 +198,12 @@ function cachePlace(
     denoDir,
   };
   if (taskUrl !== undefined) place.taskFile = taskUrl;
-  if (project.configRoot !== undefined) {
-    // deno.json tasks: the lockfile pins what their commands resolve to.
-    place.context = lockContext(project.configRoot);
-  }
   return place;
 }
 
 /** The hash of a workspace's `deno.lock`, as a module of the code context. */
-function lockContext(root: string): Record<string, string> {
+async function lockContext(root: string): Promise<Record<string, string>> {
+  const { sha256 } = await import("../cache/stat_index.ts");
   try {
     return { "deno.lock": sha256(Deno.readFileSync(join(root, "deno.lock"))) };
   } catch {

@@ -10,7 +10,6 @@
 import { parse as parseJsonc } from "../deps/jsonc.ts";
 import { dirname, join } from "../deps/path.ts";
 import { GatherError } from "../errors.ts";
-import { sha256Text } from "./_hash.ts";
 
 /** gather-only settings of a deno.json task, in its `"gather"` key (which `deno task` ignores). */
 export interface GatherTaskSettings {
@@ -62,8 +61,8 @@ export interface DenoConfig {
   workspace?: string[];
   /** The specifiers its `imports` and `scopes` map to. */
   importTargets: string[];
-  /** The hash of everything in it but its tasks: what can change what a `deno` command does. */
-  settingsHash: string;
+  /** Everything in it but its tasks, as JSON: what can change what a `deno` command does. */
+  settings: string;
 }
 
 const CONFIG_NAMES = ["deno.json", "deno.jsonc"] as const;
@@ -158,7 +157,7 @@ export function readConfig(path: string, shown: string): DenoConfig {
     dir: dirname(path),
     tasks: readTasks(raw.tasks, shown),
     importTargets: importTargets(raw),
-    settingsHash: settingsHash(raw),
+    settings: settingsText(raw),
   };
   if (typeof raw.name === "string" && raw.name !== "") config.name = raw.name;
   const workspace = readWorkspace(raw.workspace, shown);
@@ -298,9 +297,9 @@ function importTargets(raw: Record<string, unknown>): string[] {
   return targets;
 }
 
-function settingsHash(raw: Record<string, unknown>): string {
+function settingsText(raw: Record<string, unknown>): string {
   const { tasks: _tasks, ...settings } = raw;
-  return sha256Text(JSON.stringify(settings));
+  return JSON.stringify(settings);
 }
 
 function text(value: unknown, where: string, field: string, shown: string): string {

@@ -7,15 +7,12 @@
  * @module
  */
 
-import { GatherError, isGatherError } from "../errors.ts";
 import type { JobContext, JobFn } from "../types.ts";
 
 /** How one task runs. */
 export interface TaskRun {
   /** The task's name, as the `Task <name> ...` line shows it. */
   task: string;
-  /** The job's name, for errors. */
-  job: string;
   /** The command; `undefined` for a task with only dependencies. */
   command: string | undefined;
   /** Arguments appended to the command, quoted. */
@@ -52,8 +49,8 @@ export function scriptWithArgs(command: string, args: readonly string[]): string
 
 /**
  * The job function of a task: it logs `Task <name> <script>` (the line
- * `deno task` prints), then runs the script, and fails with the script's
- * exit code.
+ * `deno task` prints), then runs the script; a non-zero exit fails the job
+ * with a `COMMAND_FAILED` error that holds the exit code.
  *
  * @param run The task's command, folder and environment.
  * @returns The function.
@@ -65,7 +62,7 @@ export function scriptWithArgs(command: string, args: readonly string[]): string
  * import { assertEquals } from "@std/assert";
  *
  * const fn = taskFunction({
- *   task: "hello", job: "hello", command: "echo hello", args: ["world"],
+ *   task: "hello", command: "echo hello", args: ["world"],
  *   cwd: Deno.cwd(), deno: Deno.execPath(), env: {},
  * });
  * const lines: string[] = [];
@@ -73,28 +70,19 @@ export function scriptWithArgs(command: string, args: readonly string[]): string
  * assertEquals(lines, ["Task hello echo hello 'world'", "hello world"]);
  * ```
  */
-export function taskFunction(run: TaskRun): JobFn<void> {
+export function taskFunction(run: TaskRun): JobFn<unknown> {
   const script = run.command === undefined ? undefined : scriptWithArgs(run.command, run.args);
-  return async (ctx: JobContext): Promise<void> => {
-    ctx.log(`Task ${run.task} ${script ?? "(no command)"}`);
-    if (script === undefined) return;
-    try {
-      // A leading space keeps a command that starts with "-" from being read as a flag.
-      await ctx.exec(run.deno, ["task", "-q", "--eval", ` ${script}`], {
-        cwd: run.cwd,
-        env: run.env,
-      });
-    } catch (error) {
-      if (!isGatherError(error) || error.code !== "COMMAND_FAILED") throw error;
-      const [first = "", ...tail] = error.message.split("\n");
-      const message = error.exitCode === undefined
-        ? `Task "${run.job}" could not start: ${first.replace(/^Cannot run "[^"]*": /, "")}`
-        : `Task "${run.job}" failed with exit code ${error.exitCode}: ${script}`;
-      throw new GatherError("TASK_FAILED", [message, ...tail].join("\n"), {
-        job: run.job,
-        cause: error,
-        ...(error.exitCode === undefined ? {} : { exitCode: error.exitCode }),
-      });
-    }
+  const header = `Task ${run.task} ${script ?? "(no command)"}`;
+  // Not async: a job that returns what ctx.exec returned runs no code of its own
+  // afterwards, so the diagnostics need not start their profiler for it.
+  return (ctx: JobContext) => {
+    ctx.log(header);
+    if (script === undefined) return undefined;
+    // A leading space keeps a command that starts with "-" from being read as a flag.
+    return ctx.exec(run.deno, ["task", "-q", "--eval", ` ${script}`], {
+      cwd: run.cwd,
+      env: run.env,
+      display: script,
+    });
   };
 }

@@ -152,7 +152,6 @@ export class DenoTasks {
     const cwd = this.#options.cwd ?? pkg.config.dir;
     const run: TaskRun = {
       task: def.name,
-      job: name,
       command: def.command,
       args,
       cwd,
@@ -274,8 +273,8 @@ export class DenoTasks {
           def.command ?? null,
           args,
           relative(root.dir, cwd),
-          pkg.config.settingsHash,
-          root.settingsHash,
+          pkg.config.settings,
+          pkg.isRoot ? null : root.settings,
         ]),
       };
     }

@@ -5,23 +5,16 @@
  * @module
  */
 
-import { buildGraph, type Graph } from "../engine/graph.ts";
 import type { JobNames } from "../load/resolve.ts";
 import { rememberedCodeContext } from "../cache/code.ts";
 import { sha256 } from "../cache/stat_index.ts";
 import { type CacheMode, CachingRunner } from "../cache/runner.ts";
 import { LocalStore } from "../cache/store.ts";
 import { fromFileUrl, relative } from "../deps/path.ts";
-import { History } from "../state/history.ts";
 import type { JobSpec } from "../types.ts";
+import { type HistoryPlace, planGraph, type RunPlan } from "./plan_graph.ts";
 
-/** Where a run's remembered durations are kept. */
-export interface HistoryPlace {
-  /** The history file. */
-  path: string;
-  /** Whose durations: the task file's URL, say. */
-  key: string;
-}
+export type { HistoryPlace, RunPlan } from "./plan_graph.ts";
 
 /** How a run uses the cache. */
 export interface CachePlace {
@@ -49,18 +42,6 @@ export interface PlanOptions {
   history?: HistoryPlace;
   /** Use the result cache. @default {no cache} */
   cache?: CachePlace;
-}
-
-/** A run ready to start. */
-export interface RunPlan {
-  /** The selected jobs and their dependencies. */
-  graph: Graph;
-  /** The name given to each job handle. */
-  names: JobNames;
-  /** The history read, to be written back after the run. */
-  history?: History;
-  /** The cache, checked and ready to stand in front of the runner. */
-  cache?: CachingRunner;
 }
 
 /**
@@ -92,17 +73,8 @@ export function planRun(
   targets: readonly string[],
   options: PlanOptions,
 ): RunPlan {
-  const history = options.history
-    ? History.load(options.history.path, options.history.key)
-    : undefined;
-  const weights = history?.weights([...specs.keys()]);
-  const graph = buildGraph(specs, targets, {
-    source: options.source,
-    ...(weights && weights.size > 0 ? { weights } : {}),
-  });
-  const plan: RunPlan = { graph, names };
-  if (history) plan.history = history;
-  const cache = options.cache && prepareCache(graph.jobs, options.cache, options.source);
+  const plan = planGraph(specs, names, targets, options);
+  const cache = options.cache && prepareCache(plan.graph.jobs, options.cache, options.source);
   if (cache) plan.cache = cache;
   return plan;
 }
@@ -110,9 +82,13 @@ export function planRun(
 /**
  * The cache for a graph: its code context hashed, its jobs' globs checked.
  *
+ * @param jobs The graph's jobs.
+ * @param place Where and how the run uses the cache.
+ * @param source Where the jobs come from, for messages.
+ * @returns The cache, or `undefined` when no job is cached.
  * @throws {GatherError} When a glob leaves the project root.
  */
-function prepareCache(
+export function prepareCache(
   jobs: readonly JobSpec[],
   place: CachePlace,
   source: string,

@@ -15,7 +15,6 @@ import { JobScope } from "../engine/scope.ts";
 import type { DiagnosticEvent, EventSink, GatherEvent } from "../events.ts";
 import type { Reporter } from "../reporters/reporter.ts";
 import type { FailurePolicy } from "../types.ts";
-import { recordRun } from "../cache/maintenance.ts";
 import { Cleanup } from "./cleanup.ts";
 import type { RunPlan } from "./plan.ts";
 
@@ -150,6 +149,8 @@ export async function runSession(
       ...(instrument === undefined ? {} : { instrument }),
     });
     if (plan.cache) {
+      // Loaded only by runs that cache: the cache's modules are costly to load.
+      const { recordRun } = await import("../cache/maintenance.ts");
       await recordRun(plan.cache.store.dir, plan.cache.counts, options.cacheMaxBytes).catch(
         (error) =>
           emit({
