@@ -6,6 +6,7 @@
  */
 
 import type { ComparisonSpec } from "./compare.ts";
+import type { DenoTasksOptions } from "./deno_tasks.ts";
 import type { DiagnosticsCostOptions } from "./diagnostics_cost.ts";
 import type { ScaleOptions } from "./scale.ts";
 
@@ -14,7 +15,8 @@ export type Step =
   | { kind: "startup"; reps: number }
   | { kind: "compare"; spec: ComparisonSpec }
   | { kind: "scale"; options: ScaleOptions }
-  | { kind: "diagnostics"; options: DiagnosticsCostOptions };
+  | { kind: "diagnostics"; options: DiagnosticsCostOptions }
+  | { kind: "deno-tasks"; options: DenoTasksOptions };
 
 const LAYERED_200 = { shape: "layered", n: 200, layers: 10, durations: "random", seed: 7 } as const;
 
@@ -23,7 +25,7 @@ const LAYERED_200 = { shape: "layered", n: 200, layers: 10, durations: "random",
  * `true` processes against ninja, make, `deno task` and the floors; layered
  * random DAGs at -j 4 and -j 8, and one whose critical path is as long as its
  * work divided by 8 (two consecutive gather runs each); the diagnostics' cost
- * on four of those graphs; scale.
+ * on four of those graphs; deno.json tasks against `deno task`; scale.
  *
  * @returns The steps.
  *
@@ -132,6 +134,7 @@ export function fullPlan(): Step[] {
         ],
       },
     },
+    { kind: "deno-tasks", options: { reps: 10, tasks: 50, members: 20, inputs: 200 } },
     { kind: "scale", options: { sizes: [1000, 10_000, 100_000], reps: 2, slots: 8 } },
   ];
 }
@@ -192,5 +195,6 @@ export function quickPlan(): Step[] {
         }],
       },
     },
+    { kind: "deno-tasks", options: { reps: 1, tasks: 10, members: 5, inputs: 20 } },
   ];
 }

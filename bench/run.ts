@@ -8,7 +8,7 @@
  * deno task bench --quick          # CI smoke run: small graphs, every installed tool
  * deno task bench --only process   # some sections: startup, overhead, process,
  *                                  # quality-j4, quality-j8, quality-process-j4,
- *                                  # diagnostics, scale
+ *                                  # diagnostics, deno-tasks, scale
  * deno task bench --gather /tmp/g  # measure another gather checkout
  * ```
  *
@@ -33,6 +33,7 @@ import { fullPlan, quickPlan, type Step } from "./plan.ts";
 import { formatText, type Results, saveResults } from "./results.ts";
 import { runScale } from "./scale.ts";
 import { runDiagnosticsCost } from "./diagnostics_cost.ts";
+import { runDenoTasks } from "./deno_tasks.ts";
 import type { Section } from "./section.ts";
 import { runStartup } from "./startup.ts";
 import { judgeTargets } from "./targets.ts";
@@ -143,6 +144,8 @@ function runStep(step: Step, env: BenchEnv): Promise<Section> {
       return runScale(env, step.options);
     case "diagnostics":
       return runDiagnosticsCost(env, step.options);
+    case "deno-tasks":
+      return runDenoTasks(env, step.options);
   }
 }
 

@@ -96,8 +96,16 @@ export function createSpawner(options: SpawnerOptions = {}): Spawner {
     get route() {
       return load() ? "posix_spawn" : "command";
     },
-    spawn: (argv, spawnOptions = {}) => spawnChild(load(), argv, spawnOptions),
-    signalGroup: (pgid, signal) => signalGroup(load(), pgid, signal),
+    spawn: (argv, spawnOptions = {}) => {
+      if (posix !== null) return spawnChild(posix, argv, spawnOptions);
+      // The first command goes through Deno.Command, and libc is loaded while it runs: loading
+      // it (5-20 ms, measured) takes longer than the one spawn it would speed up, and a run of
+      // one command (a deno.json task, say) would wait for it before starting anything.
+      const child = spawnChild(undefined, argv, spawnOptions);
+      load();
+      return child;
+    },
+    signalGroup: (pgid, signal) => signalGroup(posix ?? undefined, pgid, signal),
   };
 }
 
