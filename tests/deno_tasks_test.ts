@@ -90,11 +90,12 @@ Deno.test("gather finds the deno.json from a subfolder and runs the task in the 
   try {
     const deep = join(dir, "src", "deep");
     const deno = await denoTask(["where"], deep);
-    const ours = await gatherJson(["--no-history", "where"], deep);
+    const ours = await gatherJson(["where"], deep);
     assertEquals(ours.code, 0, ours.stderr);
     assertEquals(linesOf(ours.events, "where", "stdout"), lines(deno.stdout));
     assertEquals(lines(deno.stdout), [dir, `INIT_CWD=${deep}`]);
     // gather's state goes to the project's root, not to the subfolder.
+    assert(await exists(join(dir, ".gather", "history.json")));
     assert(await exists(join(dir, ".gather", ".gitignore")));
     assert(!(await exists(join(deep, ".gather"))));
   } finally {

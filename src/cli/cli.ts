@@ -95,9 +95,6 @@ export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
     options = { ...options, logDir: join(stateDir, DEFAULT_LOG_DIR) };
   }
   const cache = cachePlace(options, project, env.denoDir);
-  for (const used of [options.history && historyPath, options.logDir, cache?.dir]) {
-    if (used) ignoreStateFolder(used);
-  }
   const plan = planGraph(project.specs, project.names, project.targets, {
     source: project.source,
     ...(options.history ? { history: { path: historyPath, key: project.historyKey } } : {}),
@@ -108,6 +105,7 @@ export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
     if (project.configRoot !== undefined) cache.context = await lockContext(project.configRoot);
     const caching = prepareCache(plan.graph.jobs, cache, project.source);
     if (caching) plan.cache = caching;
+    if (caching) ignoreStateFolder(caching.store.dir);
   }
   if (options.mode === "graph") return print(graphToDot(plan.graph));
   if (options.mode === "dry-run") {
@@ -125,6 +123,7 @@ export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
     group: options.group,
     summaryFile: options.summaryFile,
     logDir: options.logDir,
+    beforeLogs: ignoreStateFolder,
   });
   const { shutdown } = env;
   const result = await runSession(plan, {

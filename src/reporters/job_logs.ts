@@ -17,6 +17,8 @@ export interface JobLogsOptions {
   keepRuns?: number;
   /** Buffered bytes (UTF-16 units) per job before its file is opened and written. @default {65536} */
   bufferSize?: number;
+  /** Called with the logs folder just before the run's folder in it is first created. */
+  beforeCreate?: (dir: string) => void;
 }
 
 interface JobLog {
@@ -50,6 +52,7 @@ export class JobLogs implements Reporter {
   #root: string;
   #keepRuns: number;
   #bufferSize: number;
+  #beforeCreate: ((dir: string) => void) | undefined;
   #runName = "run";
   #runDir: string | undefined;
   #logs = new Map<string, JobLog>();
@@ -67,6 +70,7 @@ export class JobLogs implements Reporter {
     this.#root = dir.replace(/\/+$/, "") || ".";
     this.#keepRuns = options.keepRuns ?? 10;
     this.#bufferSize = options.bufferSize ?? 64 * 1024;
+    this.#beforeCreate = options.beforeCreate;
   }
 
   /**
@@ -176,6 +180,7 @@ export class JobLogs implements Reporter {
   /** Create this run's folder on first use, pruning old runs; returns `path`. */
   #ensureDir(path: string): string {
     if (this.#runDir === undefined) {
+      this.#beforeCreate?.(this.#root);
       Deno.mkdirSync(`${this.#root}/${this.#runName}`, { recursive: true });
       this.#runDir = `${this.#root}/${this.#runName}`;
       this.#prune();

@@ -40,6 +40,8 @@ export interface ReporterEnv {
   summaryFile?: string | undefined;
   /** Write each job's output to `<logDir>/<run>/<job>.log`; none when absent. @default {undefined} */
   logDir?: string | undefined;
+  /** Called with the logs folder before it is first written (to keep it out of the project's tools). */
+  beforeLogs?: (dir: string) => void;
 }
 
 /**
@@ -127,7 +129,9 @@ export function reporterKind(
  * ```
  */
 export function selectReporter(choice: ReporterChoice, env: ReporterEnv): Reporter {
-  const logs = env.logDir === undefined ? undefined : new JobLogs(env.logDir);
+  const logs = env.logDir === undefined
+    ? undefined
+    : new JobLogs(env.logDir, env.beforeLogs ? { beforeCreate: env.beforeLogs } : {});
   const logPath = (job: string) => logs?.pathOf(job);
   const reporters: Reporter[] = [];
   if (logs) reporters.push(logs); // first: a job's log is written before reporters point at it

@@ -174,12 +174,12 @@ export function run(jobs: JobSelection, options: RunOptions = {}): Promise<RunRe
     key: `run():${Deno.mainModule}`,
   };
   const cache = options.cache ? runCache(options.cache === true ? {} : options.cache) : undefined;
-  for (const used of [history?.path, cache?.dir]) if (used) ignoreStateFolder(used);
   const plan = planRun(specs, names, targets, {
     source: "run()",
     ...(history === undefined ? {} : { history }),
     ...(cache === undefined ? {} : { cache }),
   });
+  if (plan.cache) ignoreStateFolder(plan.cache.store.dir);
   const session: SessionOptions = {};
   if (options.concurrency !== undefined) session.concurrency = options.concurrency;
   if (options.onFailure !== undefined) session.onFailure = options.onFailure;

@@ -8,6 +8,8 @@
  * @module
  */
 
+import { ignoreStateFolder } from "./state_folder.ts";
+
 interface Entry {
   /** Smoothed duration in ms. */
   ms: number;
@@ -115,6 +117,7 @@ export class History {
     }
     if (!changed) return;
     const folder = this.#path.slice(0, this.#path.lastIndexOf("/"));
+    ignoreStateFolder(this.#path);
     if (folder) await Deno.mkdir(folder, { recursive: true });
     const temporary = `${this.#path}.${Deno.pid}.tmp`;
     await Deno.writeTextFile(temporary, JSON.stringify(this.#data));
