@@ -8,13 +8,10 @@
  */
 
 import { DenoTasks } from "../load/deno_tasks.ts";
-import { listTasks } from "../load/deno_listing.ts";
 import { configIn } from "../load/deno_config.ts";
 import { selectTasks } from "../load/deno_targets.ts";
-import { selectPackages } from "../load/member_filter.ts";
 import type { JobNames } from "../load/resolve.ts";
 import { loadTaskFile } from "../load/task_file.ts";
-import { mergeDenoTasks } from "../load/with_deno_tasks.ts";
 import { findWorkspace, type Workspace } from "../load/workspace.ts";
 import { dirname, fromFileUrl, join, relative, resolve, toFileUrl } from "../deps/path.ts";
 import { GatherError } from "../errors.ts";
@@ -97,8 +94,13 @@ export async function loadProject(
     } else if (options.asJobList) {
       options = options.asJobList();
     }
+    // The modules a run needs only in some cases are loaded then: they cost start-up.
     const merged = tasks
-      ? mergeDenoTasks(file, tasks, options.mode === "list")
+      ? (await import("../load/with_deno_tasks.ts")).mergeDenoTasks(
+        file,
+        tasks,
+        options.mode === "list",
+      )
       : { specs: file.specs, names: file.names, defaults: file.defaults };
     return {
       options,
@@ -131,7 +133,7 @@ export async function loadProject(
     historyKey: toFileUrl(ws.root.config.path).href,
   };
   const packages = recursive
-    ? await selectPackages(ws, {
+    ? await (await import("../load/member_filter.ts")).selectPackages(ws, {
       ...(options.filter === undefined ? {} : { filter: options.filter }),
       ...(options.changedSince === undefined ? {} : { changedSince: options.changedSince }),
     })
@@ -153,6 +155,7 @@ export async function loadProject(
     return { ...project, specs: tasks.specs(), targets: [] };
   }
   if (first === undefined) {
+    const { listTasks } = await import("../load/deno_listing.ts");
     return { ...project, specs: new Map(), targets: [], listing: listTasks(ws, packages) };
   }
   const targets = selectTasks(tasks, {
