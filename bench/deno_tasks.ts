@@ -32,7 +32,12 @@ interface Scenario {
   title: string;
   dir: string;
   task: string[];
+  /** Called at the start of each round, with the round's number. */
+  before?: (round: number) => Promise<void>;
 }
+
+/** Untimed rounds first: the second one lets the revert scenario's two states both be cached. */
+const WARMUP_ROUNDS = 2;
 
 /**
  * Write the projects and measure both tools on each, interleaved.
@@ -63,14 +68,15 @@ export async function runDenoTasks(env: BenchEnv, options: DenoTasksOptions): Pr
   ];
   const problems: string[] = [];
   const samples = new Map<string, Sample[]>();
-  for (let rep = 0; rep <= options.reps; rep++) {
+  for (let rep = 0; rep < WARMUP_ROUNDS + options.reps; rep++) {
     for (const scenario of scenarios) {
+      await scenario.before?.(rep);
       for (const [tool, command] of commands(scenario)) {
         const result = await measure(command);
         if (result.code !== 0) {
           problems.push(`${scenario.id}, ${tool}: exit code ${result.code}: ${result.stderrTail}`);
         }
-        if (rep === 0) continue; // warm-up (and, for the cached scenario, the run that fills the caches)
+        if (rep < WARMUP_ROUNDS) continue; // warm-up, and the runs that fill the caches
         const label = `${scenario.id}|${tool}`;
         samples.set(label, [...(samples.get(label) ?? []), sampleOf(result)]);
       }
@@ -101,18 +107,22 @@ export async function runDenoTasks(env: BenchEnv, options: DenoTasksOptions): Pr
   facts.startupOverheadMs = startup[0] === undefined || startup[1] === undefined
     ? undefined
     : startup[0] - startup[1];
-  const cached = [wall("cached", "gather"), wall("cached", "deno task")];
-  facts.cachedRatio = cached[0] === undefined || cached[1] === undefined
-    ? undefined
-    : cached[0] / cached[1];
+  const over = (id: string) => {
+    const [ours, theirs] = [wall(id, "gather"), wall(id, "deno task")];
+    return ours === undefined || theirs === undefined ? undefined : ours / theirs;
+  };
+  facts.cachedRatio = over("cached");
+  facts.revertRatio = over("revert");
   return {
     id: "deno-tasks",
     title: "deno.json tasks: gather vs deno task",
     notes: [
-      `${options.reps} interleaved rounds after a warm-up; whole runs from spawn, in ms`,
+      `${options.reps} interleaved rounds after ${WARMUP_ROUNDS} untimed ones; whole runs from spawn, in ms`,
       "gather runs each task's command with `deno task -q --eval` in its own process group " +
       "(one Deno start per task); deno task runs a whole graph in one process",
       "gather waits for each member's imports in `-r`; deno task starts them in order without waiting",
+      "revert: the input alternates between two contents, round by round; deno task keeps one " +
+      "cache entry per task, gather one per key",
     ],
     problems,
     series,
@@ -183,6 +193,20 @@ async function writeProjects(
   for (let i = 0; i < options.inputs; i++) {
     await Deno.writeTextFile(join(cached, "src", `f${i}.txt`), `file ${i}\n`.repeat(20));
   }
+  // The same, its input alternating between two contents: a change, then its revert.
+  const revert = join(root, "revert");
+  await write(join(revert, "deno.json"), {
+    tasks: {
+      build: {
+        command: `${env.programs.sleep} 0.2 && mkdir -p dist && cat src/*.txt > dist/all.txt`,
+        files: ["src/**"],
+        output: ["dist/**"],
+      },
+    },
+  });
+  await Deno.mkdir(join(revert, "src"), { recursive: true });
+  const toggle = (round: number) =>
+    Deno.writeTextFile(join(revert, "src", "state.txt"), round % 2 === 0 ? "A\n" : "B\n");
   return [
     { id: "one", title: "start-up: a one-task config", dir: one, task: ["noop"] },
     { id: "graph", title: `${options.tasks} tasks with dependencies`, dir: graph, task: ["all"] },
@@ -197,6 +221,13 @@ async function writeProjects(
       title: `cached rerun (${options.inputs} input files)`,
       dir: cached,
       task: ["build"],
+    },
+    {
+      id: "revert",
+      title: "rerun after a change is reverted",
+      dir: revert,
+      task: ["build"],
+      before: toggle,
     },
   ];
 }

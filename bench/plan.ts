@@ -195,6 +195,6 @@ export function quickPlan(): Step[] {
         }],
       },
     },
-    { kind: "deno-tasks", options: { reps: 1, tasks: 10, members: 5, inputs: 20 } },
+    { kind: "deno-tasks", options: { reps: 2, tasks: 10, members: 5, inputs: 20 } },
   ];
 }

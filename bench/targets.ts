@@ -153,6 +153,13 @@ export function judgeTargets(sections: readonly Section[]): Target[] {
     `${num(cachedRatio)}× deno task`,
     (v) => v < 1,
   );
+  const revertRatio = fact("deno-tasks", "revertRatio");
+  check(
+    "… after a change is reverted (deno task keeps one entry per task)",
+    revertRatio,
+    `${num(revertRatio)}× deno task`,
+    (v) => v < 1,
+  );
 
   const scale = sections.find((s) => s.id === "scale");
   if (scale) {
