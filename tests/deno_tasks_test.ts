@@ -5,7 +5,10 @@
  */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
+import { delay } from "@std/async/delay";
 import { join } from "../src/deps/path.ts";
+import { LiveGather, logged } from "./_live.ts";
+import { liveProcesses, uniqueSleep } from "./_processes.ts";
 import {
   denoTask,
   gatherIn,
@@ -203,3 +206,32 @@ async function exists(path: string): Promise<boolean> {
     return false;
   }
 }
+
+Deno.test("Ctrl-C stops a deno.json task's whole tree (deno task, its shell, a grandchild) and exits 130", async () => {
+  const mark = uniqueSleep();
+  const dir = await makeProject({
+    "deno.json": {
+      tasks: {
+        tree:
+          `echo tree started && sh -c 'sleep ${mark}' & deno eval "await new Deno.Command('sleep', { args: ['${mark}'] }).output()"`,
+      },
+    },
+  });
+  try {
+    const run = new LiveGather(["--no-history", "--no-logs", "tree"], { cwd: dir });
+    await run.waitFor(logged("tree", "tree started"));
+    const deadline = Date.now() + 10_000;
+    const sleeping = async () =>
+      (await liveProcesses(mark)).filter((line) => /(^|\s)sleep /.test(line)).length;
+    while ((await sleeping()) < 2 && Date.now() < deadline) await delay(50);
+    assert((await sleeping()) >= 2, "both sleeps should be running");
+    run.kill("SIGINT");
+    const result = await run.result();
+    assertEquals(result.code, 130);
+    const end = result.events.find((e) => e.type === "job:end" && e.job === "tree");
+    assertEquals(end?.type === "job:end" ? end.status : undefined, "cancelled");
+    assertEquals(await liveProcesses(mark), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
