@@ -27,6 +27,12 @@ const cases: [string, Files, string[], RegExp][] = [
     /^gather: Cannot read "deno\.json": task "build": "files" must be a list of strings$/,
   ],
   [
+    "an unknown gather setting",
+    { "deno.json": { tasks: { build: { command: "echo", gather: { timout: "5m" } } } } },
+    ["build"],
+    /^gather: Cannot read "deno\.json": task "build": unknown gather setting "timout" \(known: timeout, retries, retryDelay, pool, dependencies, cache\)$/,
+  ],
+  [
     "a task that does not exist",
     { "deno.json": { tasks: { test: "echo", build: "echo" } } },
     ["tset"],

@@ -235,3 +235,35 @@ Deno.test("Ctrl-C stops a deno.json task's whole tree (deno task, its shell, a g
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a task's gather key gives it a timeout, retries and a pool, and deno task ignores it", async () => {
+  const flaky =
+    `deno eval "try { Deno.statSync('marker') } catch { Deno.writeTextFileSync('marker', ''); Deno.exit(4) }"`;
+  const dir = await makeProject({
+    "deno.json": {
+      tasks: {
+        slow: { command: "sleep 30", gather: { timeout: "300ms" } },
+        flaky: { command: flaky, gather: { retries: 1, retryDelay: "1ms" } },
+        a: { command: "sleep 0.2", gather: { pool: { name: "one", limit: 1 } } },
+        b: { command: "sleep 0.2", gather: { pool: { name: "one", limit: 1 } } },
+        both: { dependencies: ["a", "b"] },
+      },
+    },
+  });
+  try {
+    const slow = await gatherJson(["--no-history", "--grace", "1s", "slow"], dir);
+    assertEquals(slow.code, 1);
+    assertMatch(JSON.stringify(slow.events), /timed out after 300ms/);
+    const retried = await gatherJson(["--no-history", "flaky"], dir);
+    assertEquals(retried.code, 0, retried.stderr);
+    assertEquals(retried.events.filter((e) => e.type === "job:retry").length, 1);
+    const pooled = await gatherJson(["--no-history", "-j", "4", "both"], dir);
+    const order = pooled.events.flatMap((e) =>
+      (e.type === "job:start" || e.type === "job:end") && e.job !== "both" ? [e.type] : []
+    );
+    assertEquals(order, ["job:start", "job:end", "job:start", "job:end"]); // one at a time
+    assertEquals((await denoTask(["a"], dir)).code, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

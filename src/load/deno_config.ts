@@ -10,22 +10,9 @@
 import { parse as parseJsonc } from "../deps/jsonc.ts";
 import { dirname, join } from "../deps/path.ts";
 import { GatherError } from "../errors.ts";
+import { type GatherTaskSettings, readGather } from "./_gather_key.ts";
 
-/** gather-only settings of a deno.json task, in its `"gather"` key (which `deno task` ignores). */
-export interface GatherTaskSettings {
-  /** Per-attempt timeout, e.g. `"5m"`. */
-  timeout?: string | number;
-  /** Re-runs after a failure. */
-  retries?: number;
-  /** The first backoff delay between retries. */
-  retryDelay?: string | number;
-  /** A named concurrency limit. */
-  pool?: { name: string; limit: number };
-  /** More dependencies, where `deno task` never looks: `"@scope/core#build"`. */
-  dependencies?: string[];
-  /** `false`: never cache this task, even with `files`. */
-  cache?: boolean;
-}
+export type { GatherTaskSettings } from "./_gather_key.ts";
 
 /** One task of a config, as written. */
 export interface DenoTaskDef {
@@ -220,55 +207,6 @@ function readTask(name: string, value: unknown, shown: string): DenoTaskDef {
   }
   if (task.gather !== undefined) def.gather = readGather(task.gather, where, shown);
   return def;
-}
-
-function readGather(value: unknown, where: string, shown: string): GatherTaskSettings {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw invalid(shown, `${where}: "gather" must be an object, e.g. { "timeout": "5m" }`);
-  }
-  const raw = value as Record<string, unknown>;
-  const known = ["timeout", "retries", "retryDelay", "pool", "dependencies", "cache"];
-  const unknown = Object.keys(raw).find((key) => !known.includes(key));
-  if (unknown !== undefined) {
-    throw invalid(
-      shown,
-      `${where}: unknown gather setting "${unknown}" (known: ${known.join(", ")})`,
-    );
-  }
-  const settings: GatherTaskSettings = {};
-  for (const field of ["timeout", "retryDelay"] as const) {
-    const item = raw[field];
-    if (item === undefined) continue;
-    if (typeof item !== "string" && typeof item !== "number") {
-      throw invalid(shown, `${where}: gather.${field} must be a duration like "30s"`);
-    }
-    settings[field] = item;
-  }
-  if (raw.retries !== undefined) {
-    if (!Number.isInteger(raw.retries) || (raw.retries as number) < 0) {
-      throw invalid(shown, `${where}: gather.retries must be a whole number >= 0`);
-    }
-    settings.retries = raw.retries as number;
-  }
-  if (raw.pool !== undefined) {
-    const pool = raw.pool as { name?: unknown; limit?: unknown };
-    if (
-      typeof pool !== "object" || pool === null || typeof pool.name !== "string" ||
-      pool.name === "" || !Number.isInteger(pool.limit) || (pool.limit as number) < 1
-    ) {
-      throw invalid(shown, `${where}: gather.pool must be { "name": "e2e", "limit": 1 }`);
-    }
-    settings.pool = { name: pool.name, limit: pool.limit as number };
-  }
-  const deps = strings(raw.dependencies, where, "gather.dependencies", shown);
-  if (deps !== undefined) settings.dependencies = deps;
-  if (raw.cache !== undefined) {
-    if (typeof raw.cache !== "boolean") {
-      throw invalid(shown, `${where}: gather.cache must be true or false`);
-    }
-    settings.cache = raw.cache;
-  }
-  return settings;
 }
 
 function readWorkspace(value: unknown, shown: string): string[] | undefined {

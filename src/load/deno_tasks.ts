@@ -10,12 +10,11 @@
  * @module
  */
 
-import { parseDuration } from "../duration.ts";
 import { GatherError } from "../errors.ts";
-import { pool as makePool } from "../job.ts";
 import { relative } from "../deps/path.ts";
 import type { Job, JobSpec, Pool } from "../types.ts";
 import type { DenoTaskDef } from "./deno_config.ts";
+import { applyGatherKey } from "./_gather_key.ts";
 import { taskFunction, type TaskRun } from "./deno_task_job.ts";
 import type { JobNames } from "./resolve.ts";
 import { didYouMean } from "./task_pattern.ts";
@@ -180,7 +179,14 @@ export class DenoTasks {
     };
     if (def.description !== undefined) spec.description = def.description;
     if (def.command !== undefined) spec.command = def.command;
-    this.#settings(spec, pkg, def);
+    if (def.gather !== undefined) {
+      applyGatherKey(
+        spec,
+        def.gather,
+        `"${name}" in "${this.workspace.shown(pkg.config.path)}"`,
+        this.#pools,
+      );
+    }
     this.#specs.set(name, spec);
     this.#list.push(spec);
     this.#made.set(name, { pkg, def, args, cwd });
@@ -277,40 +283,6 @@ export class DenoTasks {
           pkg.isRoot ? null : root.settings,
         ]),
       };
-    }
-  }
-
-  #settings(spec: JobSpec, pkg: Package, def: DenoTaskDef): void {
-    const gather = def.gather;
-    if (gather === undefined) return;
-    const where = `"${spec.name}" in "${this.workspace.shown(pkg.config.path)}"`;
-    const duration = (field: string, value: string | number) => {
-      try {
-        return parseDuration(value);
-      } catch (error) {
-        throw new GatherError(
-          "CONFIG_INVALID",
-          `Cannot schedule ${where}: gather.${field}: ${(error as Error).message}`,
-          { job: spec.name },
-        );
-      }
-    };
-    if (gather.timeout !== undefined) spec.timeoutMs = duration("timeout", gather.timeout);
-    if (gather.retryDelay !== undefined) {
-      spec.retryDelayMs = duration("retryDelay", gather.retryDelay);
-    }
-    if (gather.pool !== undefined) {
-      const known = this.#pools.get(gather.pool.name);
-      if (known !== undefined && known.limit !== gather.pool.limit) {
-        throw new GatherError(
-          "CONFIG_INVALID",
-          `Cannot schedule ${where}: pool "${known.name}" has limit ${known.limit} elsewhere and ${gather.pool.limit} here; give it one limit`,
-          { job: spec.name },
-        );
-      }
-      const pool = known ?? makePool(gather.pool.name, gather.pool.limit);
-      this.#pools.set(pool.name, pool);
-      spec.pool = pool;
     }
   }
 }
