@@ -16,4 +16,7 @@ export function run(args: readonly string[]): string {
   return totalText(args.map((arg) => Math.round(Number(arg) * 100)));
 }
 
-if (import.meta.main) console.log(run(Deno.args));
+if (import.meta.main) {
+  // deno-lint-ignore no-console -- a command-line program prints its result
+  console.log(run(Deno.args));
+}
