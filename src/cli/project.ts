@@ -77,7 +77,8 @@ export async function loadProject(
     new DenoTasks(ws, {
       deno: Deno.execPath(),
       env: env("INIT_CWD") === undefined ? { INIT_CWD: cwd } : {},
-      ...(options.cwd === undefined ? {} : { cwd: start }),
+      // --cwd moves where tasks run, as with deno task; a recursive run keeps each member's folder.
+      ...(options.cwd === undefined || recursive ? {} : { cwd: start }),
     });
   const taskFile = recursive ? undefined : findTaskFile(options, cwd, start);
   if (taskFile !== undefined) {
