@@ -10,18 +10,13 @@ import { runCli } from "./src/cli/cli.ts";
 import { EXIT } from "./src/cli/exit_codes.ts";
 import { parseCli } from "./src/cli/options.ts";
 import { isGatherError } from "./src/errors.ts";
-import { Shutdown } from "./src/session/signals.ts";
+import { Shutdown, signalExitCode } from "./src/session/signals.ts";
 
-async function main(args: string[]): Promise<number> {
+async function main(args: string[], shutdown: Shutdown): Promise<number> {
   const debug = args.includes("--debug");
-  // Own the signals before anything else, so a Ctrl-C while the task file
-  // loads still ends in an orderly way.
-  const shutdown = new Shutdown();
   try {
-    // The cache's modules are loaded only when asked for: they cost start-up.
-    const cache = args[0] === "cache" ? await import("./src/cli/cache_command.ts") : undefined;
-    if (cache && cache.CACHE_COMMANDS.includes(args[1] ?? "")) {
-      const { runCacheCommand } = cache;
+    if (args[0] === "cache" && ["status", "clean", "prune"].includes(args[1] ?? "")) {
+      const { runCacheCommand } = await import("./src/cli/cache_command.ts");
       return await runCacheCommand(args.slice(1), (name) => Deno.env.get(name), (text) => {
         Deno.stdout.writeSync(new TextEncoder().encode(text));
       });
@@ -74,4 +69,13 @@ function report(error: unknown, debug: boolean): number {
   return known ? EXIT.usage : EXIT.internal;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  // Own the signals before anything else, so a Ctrl-C while the task file
+  // loads still ends in an orderly way.
+  const shutdown = new Shutdown();
+  const code = await main(Deno.args, shutdown);
+  // Stopped by a signal, and cleaned up: die by that signal, so a calling script stops too.
+  const by = shutdown.stoppedBy;
+  if (by !== undefined && code === signalExitCode(by)) await shutdown.exitBySignal(Deno.exit);
+  Deno.exit(code);
+}

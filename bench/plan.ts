@@ -9,6 +9,8 @@ import type { ComparisonSpec } from "./compare.ts";
 import type { DenoTasksOptions } from "./deno_tasks.ts";
 import type { DiagnosticsCostOptions } from "./diagnostics_cost.ts";
 import type { ScaleOptions } from "./scale.ts";
+import type { CacheBenchOptions } from "./cache/run.ts";
+import type { HashBenchOptions } from "./cache/hash.ts";
 
 /** One step of a plan. */
 export type Step =
@@ -16,6 +18,8 @@ export type Step =
   | { kind: "compare"; spec: ComparisonSpec }
   | { kind: "scale"; options: ScaleOptions }
   | { kind: "diagnostics"; options: DiagnosticsCostOptions }
+  | { kind: "cache"; options: CacheBenchOptions }
+  | { kind: "hash"; options: HashBenchOptions }
   | { kind: "deno-tasks"; options: DenoTasksOptions };
 
 const LAYERED_200 = { shape: "layered", n: 200, layers: 10, durations: "random", seed: 7 } as const;
@@ -136,6 +140,8 @@ export function fullPlan(): Step[] {
     },
     { kind: "deno-tasks", options: { reps: 10, tasks: 50, members: 20, inputs: 200 } },
     { kind: "scale", options: { sizes: [1000, 10_000, 100_000], reps: 2, slots: 8 } },
+    { kind: "cache", options: { jobs: 1000, layers: 10, files: 10, reps: 5, installPeers: true } },
+    { kind: "hash", options: { megabytes: 1024, files: 64, reps: 3 } },
   ];
 }
 
@@ -195,6 +201,7 @@ export function quickPlan(): Step[] {
         }],
       },
     },
+    { kind: "cache", options: { jobs: 30, layers: 3, files: 3, reps: 1, installPeers: false } },
     { kind: "deno-tasks", options: { reps: 2, tasks: 10, members: 5, inputs: 20 } },
   ];
 }

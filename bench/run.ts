@@ -8,7 +8,7 @@
  * deno task bench --quick          # CI smoke run: small graphs, every installed tool
  * deno task bench --only process   # some sections: startup, overhead, process,
  *                                  # quality-j4, quality-j8, quality-process-j4,
- *                                  # diagnostics, deno-tasks, scale
+ *                                  # diagnostics, deno-tasks, scale, cache, hash
  * deno task bench --gather /tmp/g  # measure another gather checkout
  * ```
  *
@@ -34,6 +34,8 @@ import { formatText, type Results, saveResults } from "./results.ts";
 import { runScale } from "./scale.ts";
 import { runDiagnosticsCost } from "./diagnostics_cost.ts";
 import { runDenoTasks } from "./deno_tasks.ts";
+import { runCacheBench } from "./cache/run.ts";
+import { runHashBench } from "./cache/hash.ts";
 import type { Section } from "./section.ts";
 import { runStartup } from "./startup.ts";
 import { judgeTargets } from "./targets.ts";
@@ -146,6 +148,10 @@ function runStep(step: Step, env: BenchEnv): Promise<Section> {
       return runDiagnosticsCost(env, step.options);
     case "deno-tasks":
       return runDenoTasks(env, step.options);
+    case "cache":
+      return runCacheBench(env, step.options);
+    case "hash":
+      return runHashBench(env, step.options);
   }
 }
 

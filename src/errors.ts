@@ -19,7 +19,7 @@ export type GatherErrorCode =
   | "TIMEOUT"
   | "CANCELLED"
   | "COMMAND_FAILED"
-  | "CONFIG_NOT_FOUND"
+  | "JOB_EXIT"
   | "CONFIG_INVALID"
   | "UNKNOWN_TASK"
   | "UNKNOWN_MEMBER";

@@ -211,7 +211,8 @@ export type DiagnosticKind =
   | "stall"
   | "unhandled-rejection"
   | "pending-work"
-  | "ignored-cancellation";
+  | "ignored-cancellation"
+  | "escaped-process";
 
 /**
  * gather noticed a mistake that async code hides: a stall of the event loop,

@@ -103,13 +103,20 @@ export type ShellValue =
   | URL
   | ReadonlyArray<string | number | boolean | URL>;
 
-/** What a finished command produced. */
+/**
+ * What a finished command produced. `stdout` and `stderr` keep at most the
+ * last 64 Mi characters (67,108,864) of each stream, so a command with more
+ * output than a JavaScript string can hold still succeeds; every line of it
+ * still streams to the job's log (a single line longer than 1 Mi characters
+ * is cut there, with a count of what was cut). Send large output to a file
+ * and read that when you need all of it.
+ */
 export interface CommandResult {
   /** The exit code (128 + n when killed by signal n). */
   code: number;
-  /** Everything it wrote to stdout. */
+  /** What it wrote to stdout: all of it, or its last 64 Mi characters. */
   stdout: string;
-  /** Everything it wrote to stderr. */
+  /** What it wrote to stderr: all of it, or its last 64 Mi characters. */
   stderr: string;
 }
 

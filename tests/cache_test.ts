@@ -250,6 +250,14 @@ Deno.test("cache: --force runs and stores, --no-cache neither reads nor writes, 
   });
 });
 
+Deno.test("cache: a job's key does not depend on which jobs were asked for", async () => {
+  await withProject(async (dir) => {
+    assertEquals((await run(dir, ["docs"])).ran, ["docs", "lex", "parse"]);
+    assertEquals((await run(dir)).ran, ["compile", "publish"]); // docs, lex and parse: hits
+    assertEquals((await run(dir, ["lex"])).ran, []);
+  });
+});
+
 Deno.test("cache: a failed job is not stored", async () => {
   await withProject(async (dir) => {
     const failing = `\nexport const flaky = job({ inputs: ["grammar.txt"] }, () => {

@@ -1,7 +1,8 @@
 /**
  * The chaos suite: random job graphs (async sleeps, subprocess trees, CPU
  * spins, jobs that ignore cancellation, random failures) run through the real
- * CLI, with SIGINT or SIGTERM sent at random moments or not at all. After each
+ * CLI, with SIGINT, SIGTERM, SIGHUP or SIGQUIT sent at random moments or
+ * not at all; some commands start processes that leave their process group. After each
  * run it checks the exit code, the completeness of the event stream, that no
  * process of the run is alive, that no job started after cancellation, and
  * that the run ended within the grace period plus a small bound.
@@ -20,13 +21,22 @@ const SEED = Number(Deno.env.get("GATHER_CHAOS_SEED") ?? 20261126);
 const GRACE_MS = 800;
 const BOUND_MS = 1_500;
 
-type Kind = "sleep" | "stubborn" | "tree" | "spin" | "fail" | "failsh" | "log";
+type Kind = "sleep" | "stubborn" | "tree" | "spin" | "fail" | "failsh" | "log" | EscapeKind;
+/** Commands that start a process outside their group: one lets go of the output, one keeps it. */
+type EscapeKind = "daemon" | "holder";
+type StopSignal = "SIGINT" | "SIGTERM" | "SIGHUP" | "SIGQUIT";
+const EXIT_CODES: Record<StopSignal, number> = {
+  SIGINT: 130,
+  SIGTERM: 143,
+  SIGHUP: 129,
+  SIGQUIT: 131,
+};
 
 interface Scenario {
   source: string;
   tag: string;
   args: string[];
-  signal: "SIGINT" | "SIGTERM" | undefined;
+  signal: StopSignal | undefined;
   signalDelayMs: number;
   kinds: Kind[];
   deps: number[][];
@@ -48,7 +58,10 @@ function scenario(rand: () => number, run: number): Scenario {
   ];
   for (let i = 0; i < n; i++) {
     const kind = pick(
-      ["sleep", "sleep", "stubborn", "tree", "tree", "spin", "fail", "failsh", "log"] as const,
+      [
+        ...["sleep", "sleep", "stubborn", "tree", "tree", "spin", "fail", "failsh", "log"] as const,
+        ...["daemon", "holder"] as const,
+      ],
     );
     kinds.push(kind);
     const mine = [
@@ -70,6 +83,7 @@ function scenario(rand: () => number, run: number): Scenario {
       failsh: `await ctx.sh\`sh -c \${${JSON.stringify(`sleep ${sleepArg(ms)}; exit 3`)}}\`;`,
       log:
         `for (let k = 0; k < 50; k++) { ctx.log("line", k); await delay(2, { signal: ctx.signal }); }`,
+      ...escapeBodies(sleepArg, ms),
     }[kind];
     lines.push(
       `export const j${i} = job({ deps: [${
@@ -78,7 +92,7 @@ function scenario(rand: () => number, run: number): Scenario {
     );
   }
   const policy = pick(["abort", "abort", "finish", "continue"] as const);
-  const signal = pick([undefined, "SIGINT", "SIGINT", "SIGTERM"] as const);
+  const signal = pick([undefined, "SIGINT", "SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const);
   return {
     source: lines.join("\n") + "\n",
     tag,
@@ -87,6 +101,15 @@ function scenario(rand: () => number, run: number): Scenario {
     signalDelayMs: between(0, 700),
     kinds,
     deps,
+  };
+}
+
+/** The bodies of the escaping kinds: a daemon beside a running command, and a holder of its output. */
+function escapeBodies(sleepArg: (ms: number) => string, ms: number): Record<EscapeKind, string> {
+  const sh = (script: string) => `await ctx.sh\`sh -c \${${JSON.stringify(script)}}\`;`;
+  return {
+    daemon: sh(`setsid sleep ${sleepArg(ms + 900)} > /dev/null 2>&1 & sleep ${sleepArg(ms)}; wait`),
+    holder: sh(`setsid sleep ${sleepArg(ms + 900)} & echo started`),
   };
 }
 
@@ -182,7 +205,7 @@ Deno.test(`chaos: ${RUNS} random runs with random signals keep every promise (se
       const failed = [...byJob.values()].some((e) => e.status === "failed");
       const normal = failed ? 1 : 0;
       if (cancelAt >= 0) {
-        assertEquals(result.code, s.signal === "SIGTERM" ? 143 : 130, `${label}: exit code`);
+        assertEquals(result.code, EXIT_CODES[s.signal ?? "SIGINT"], `${label}: exit code`);
       } else if (result.signal !== null) {
         // The signal arrived after the run was over, while gather was exiting.
         assertEquals(result.signal, s.signal, label);

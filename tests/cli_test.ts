@@ -1,6 +1,7 @@
 import {
   assert,
   assertEquals,
+  assertGreater,
   assertLessOrEqual,
   assertMatch,
   assertStringIncludes,
@@ -134,6 +135,95 @@ Deno.test("gather --reporter json writes only events to stdout, console output i
   for (const event of events) assertEquals(typeof event.time, "number");
 });
 
+Deno.test("gather --reporter json: every way a job writes to the console or stdout becomes its job:log events", async () => {
+  const { code, stdout, stderr } = await gather([
+    "-f",
+    `${FIXTURES}every_output.ts`,
+    "--reporter",
+    "json",
+    "--no-logs",
+  ]);
+  assertEquals(code, 0, stderr);
+  const events: GatherEvent[] = [];
+  for (const line of stdout.split("\n").slice(0, -1)) {
+    try {
+      events.push(JSON.parse(line));
+    } catch {
+      throw new Error(`stdout holds a line that is not JSON: ${JSON.stringify(line)}\n${stdout}`);
+    }
+  }
+  assertComplete(events);
+  const logs = (job: string) =>
+    events.flatMap((e) => e.type === "job:log" && e.job === job ? [`${e.stream}: ${e.line}`] : []);
+  assertEquals(logs("table"), [
+    "stdout: ┌─────────┬──────┬──────┐",
+    "stdout: │ (index) │ name │ size │",
+    "stdout: ├─────────┼──────┼──────┤",
+    "stdout: │ 0       │ 'a'  │ 1    │",
+    "stdout: └─────────┴──────┴──────┘",
+  ]);
+  assertEquals(logs("dir"), ["stdout: { nested: { deep: true } }"]);
+  assertEquals(logs("count"), ["stdout: hits: 1", "stdout: hits: 2"]);
+  assertMatch(logs("timeEnd").join("\n"), /^stdout: took: [\d.]+ms$/);
+  assertEquals(logs("trace")[0], "stderr: Trace: traced here");
+  assertMatch(logs("trace")[1] ?? "", /^stderr: {5}at .*every_output\.ts:\d+:\d+$/);
+  assertEquals(logs("group"), ["stdout: outer", "stdout:   inside", "stdout: outside"]);
+  assertEquals(logs("assertion"), ["stderr: Assertion failed: broken invariant"]);
+  assertEquals(logs("processWrite"), ["stdout: node stdout", "stderr: node stderr"]);
+  assertEquals(logs("denoWrite"), ["stdout: deno write", "stderr: deno stderr write"]);
+  assertEquals(logs("denoWriteSync"), [
+    "stdout: written in pieces",
+    "stderr: deno stderr writeSync",
+    "stdout: no newline at the end",
+  ]);
+  assertEquals(logs("writable"), ["stdout: piped through writable"]);
+  // An unfinished last line is part of the job: it comes before the job's end.
+  const last = events.findIndex((e) => e.type === "job:log" && e.line === "no newline at the end");
+  const ended = events.findIndex((e) => e.type === "job:end" && e.job === "denoWriteSync");
+  assert(last < ended);
+  assertEquals(logs("outsider"), []);
+  assertStringIncludes(stderr, "written outside any job\n");
+});
+
+/** What gcc prints for the fixture's source, without colours: the lines gather must show once. */
+async function gccErrors(): Promise<string[]> {
+  const { SOURCE } = await import("./fixtures/cc_fail.ts");
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/bad.c`, SOURCE);
+    const out = await new Deno.Command("gcc", { args: ["-c", "bad.c"], cwd: dir }).output();
+    return new TextDecoder().decode(out.stderr).trimEnd().split("\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+for (const colour of [false, true]) {
+  Deno.test(`gather in a pipe prints a failed compile's output once, in order, the command cut short in the summary (${colour ? "FORCE_COLOR" : "NO_COLOR"})`, async () => {
+    const expected = await gccErrors();
+    const { code, stderr } = await gather(
+      ["-f", `${FIXTURES}cc_fail.ts`, "--no-logs", "--no-diagnostics"],
+      { env: colour ? { NO_COLOR: "", FORCE_COLOR: "1" } : { NO_COLOR: "1" } },
+    );
+    assertEquals(code, 1, stderr);
+    // deno-lint-ignore no-control-regex
+    const sgr = /\x1b\[[0-9;]*m/g;
+    if (!colour) assertEquals(stderr.includes("\x1b"), false, "colour codes without colour");
+    else assertStringIncludes(stderr, "\x1b[01;31merror: "); // gcc's own colours, kept
+    const text = stderr.replace(sgr, "");
+    const prefixed = expected.map((line) => `compile │ ${line}`.trimEnd()).join("\n");
+    assertStringIncludes(text, prefixed + "\ncompile │ ✖ failed ");
+    for (const line of expected) {
+      assertEquals(text.split(line).length, 2, `printed more than once: ${line}\n${text}`);
+    }
+    const failed = text.split("\n").find((line) => line.startsWith("compile │ ✖ failed"))!;
+    assertGreater(failed.length, 2_000); // the whole command, once
+    const summary = text.split("\n").find((line) => line.startsWith("  first failure compile: "))!;
+    assertEquals(summary.length, "  first failure compile: ".length + 120, summary);
+    assert(summary.endsWith("…"), summary);
+  });
+}
+
 Deno.test("gather --list, --graph and --dry-run print the jobs without running them", async () => {
   const list = await gather(["-f", "tasks/build.ts", "--list"]);
   assertEquals(list.code, 0);
@@ -233,6 +323,16 @@ const badInputs: [string, string[], RegExp][] = [
     "an unknown reporter",
     ["--reporter", "fancy"],
     /^gather: Invalid --reporter "fancy": expected auto, tty, plain or json$/,
+  ],
+  [
+    "an unknown --output",
+    ["--output", "some"],
+    /^gather: Invalid --output "some": expected full, errors or none$/,
+  ],
+  [
+    "-q with --output full",
+    ["-q", "--output", "full"],
+    /^gather: Options --quiet and --output full disagree: -q prints only failures; pick one$/,
   ],
   [
     "an unknown failure policy",

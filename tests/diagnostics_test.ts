@@ -9,7 +9,9 @@ import {
 import type { DiagnosticEvent, GatherEvent, JobEndEvent } from "../src/events.ts";
 import { Diagnostics } from "../src/diagnostics/diagnostics.ts";
 import { JobScope } from "../src/engine/scope.ts";
-import { FIXTURES, gather, parseEvents } from "./_cli.ts";
+import type { CpuClock, CpuSample } from "../src/diagnostics/cpu_time.ts";
+import { FIXTURES, gather, parseEvents, ROOT } from "./_cli.ts";
+import { LiveGather, logged } from "./_live.ts";
 import { liveProcesses, uniqueSleep } from "./_processes.ts";
 
 const diagnostics = (events: GatherEvent[]) =>
@@ -232,8 +234,8 @@ const budget: Budget = { ms: 400, label: "spin" };
 
 export const spin = job(async () => {
   await Promise.resolve();
-  const until = Date.now() + budget.ms;
-  while (Date.now() < until) Math.sqrt(until); // line 13
+  const until = process.cpuUsage().user / 1000 + budget.ms; // CPU time: load stretches it
+  while (process.cpuUsage().user / 1000 < until) Math.sqrt(until); // line 13
 });
 
 export const neighbour = job(() => new Promise((resolve) => setTimeout(resolve, 1000)));
@@ -250,4 +252,127 @@ export const neighbour = job(() => new Promise((resolve) => setTimeout(resolve, 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+// --- a stall is time the loop was held by code, not time the process did not run ---
+
+/** Block the loop for 300 ms while `clock` says how the thread spent it. */
+async function gapWith(
+  clock: FakeCpu,
+  spent: { runMs?: number; waitMs?: number; resumed?: boolean },
+): Promise<DiagnosticEvent[]> {
+  const events: DiagnosticEvent[] = [];
+  const watcher = new Diagnostics({
+    emit: (e) => e.type === "diagnostic" && events.push(e),
+    scope: new JobScope(),
+    fnOf: () => undefined,
+    cpu: clock,
+  });
+  await watcher.start();
+  await new Promise((resolve) => setTimeout(resolve, 120));
+  const start = performance.now();
+  while (performance.now() - start < 300) continue; // a gap of 300 ms for the lag monitor
+  clock.spend(spent);
+  await new Promise((resolve) => setTimeout(resolve, 120));
+  await watcher.stop();
+  return events;
+}
+
+/**
+ * A CPU clock the test controls. Outside the gaps it is told about, the
+ * thread is said to have waited for a CPU all along, so that a machine loaded
+ * by other tests adds no stall of its own.
+ */
+class FakeCpu implements CpuClock {
+  #runMs = 0;
+  #waitMs = 0;
+  #toldMs = 0;
+  #start = performance.now();
+  #sampledAt = performance.now();
+  #resumedAt = -Infinity;
+  sample(): CpuSample {
+    this.#sampledAt = performance.now();
+    const untold = this.#sampledAt - this.#start - this.#toldMs;
+    return { runMs: this.#runMs, waitMs: this.#waitMs + untold };
+  }
+  resumedAfter(time: number): boolean {
+    return this.#resumedAt > time;
+  }
+  /** Everything since the last sample (the gap and the idle time before it) went as told. */
+  spend(spent: { runMs?: number; waitMs?: number; resumed?: boolean }): void {
+    this.#toldMs += performance.now() - this.#sampledAt;
+    this.#runMs += spent.runMs ?? 0;
+    this.#waitMs += spent.waitMs ?? 0;
+    if (spent.resumed) this.#resumedAt = performance.now();
+  }
+}
+
+Deno.test("Diagnostics: a gap the loop's thread spent running is a stall", async () => {
+  const stalls = await gapWith(new FakeCpu(), { runMs: 300 });
+  assertEquals(stalls.length, 1, JSON.stringify(stalls));
+  assertGreater(stalls[0]!.durationMs!, 250);
+});
+
+Deno.test("Diagnostics: a gap the loop's thread spent waiting for a CPU is not a stall", async () => {
+  assertEquals(await gapWith(new FakeCpu(), { runMs: 20, waitMs: 280 }), []);
+});
+
+Deno.test("Diagnostics: a gap in which the process was stopped and continued is not a stall", async () => {
+  // Neither running nor waiting: a call that blocks (a stall), or a stop (none).
+  const blocked = await gapWith(new FakeCpu(), { runMs: 5 });
+  assertEquals(blocked.length, 1, "a call that blocks is a stall");
+  assertEquals(await gapWith(new FakeCpu(), { runMs: 5, resumed: true }), []);
+});
+
+Deno.test("diagnostics: stopping gather (SIGSTOP, then SIGCONT) is not a stall, even with --strict", async () => {
+  const run = new LiveGather(["-f", `${FIXTURES}pausable.ts`, "--strict", "--no-logs"]);
+  await run.waitFor(logged("ticker", "tick 5"));
+  run.kill("SIGSTOP");
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  run.kill("SIGCONT");
+  const { code, events, stderr } = await run.result();
+  assertEquals(diagnostics(events), [], stderr);
+  assertEquals(code, 0, stderr);
+  const ticks = events.filter((e) => e.type === "job:log" && e.job === "ticker");
+  assertEquals(ticks.length, 8); // the run went on as if nothing happened
+});
+
+/** The first CPU this process may run on. */
+function firstCpu(): string {
+  const status = Deno.readTextFileSync("/proc/self/status");
+  return status.match(/^Cpus_allowed_list:\s*(\d+)/m)?.[1] ?? "0";
+}
+
+Deno.test({
+  name: "tasks/fixed.ts on a loaded CPU raises no diagnostic: waiting for a CPU is not a stall",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const cpu = firstCpu();
+    // Two busy processes on the CPU gather is pinned to: it gets a third of it.
+    const hogs = [1, 2].map(() =>
+      new Deno.Command("taskset", {
+        args: ["-c", cpu, "sh", "-c", "while :; do :; done"],
+        stdout: "null",
+        stderr: "null",
+      }).spawn()
+    );
+    try {
+      const args = ["-f", "tasks/fixed.ts", "-j", "8", "--reporter", "json", "--strict"];
+      const out = await new Deno.Command("taskset", {
+        args: ["-c", cpu, Deno.execPath(), "run", "-A", `${ROOT}main.ts`, "--no-logs", ...args],
+        cwd: ROOT,
+        env: { NO_COLOR: "1" },
+        stdin: "null",
+      }).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      const events = parseEvents(new TextDecoder().decode(out.stdout));
+      assertEquals(diagnostics(events), [], stderr);
+      assertEquals(out.code, 0, stderr);
+    } finally {
+      for (const hog of hogs) {
+        hog.kill("SIGKILL");
+        await hog.status;
+      }
+    }
+  },
 });

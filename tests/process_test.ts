@@ -3,6 +3,7 @@ import { delay } from "@std/async/delay";
 import { type GatherEvent, job, run } from "../mod.ts";
 import { runCommand } from "../src/process/command.ts";
 import { createSpawner } from "../src/process/spawn.ts";
+import { decodeStatus } from "../src/process/posix_spawn.ts";
 import { liveProcesses, uniqueSleep } from "./_processes.ts";
 
 Deno.test("ctx.sh kills the whole process tree when the job is cancelled", async () => {
@@ -170,4 +171,77 @@ Deno.test("ctx.exec looks the program up on the PATH it passes to the command", 
   } finally {
     await Deno.remove(bin, { recursive: true });
   }
+});
+
+Deno.test("ctx.sh passes backslashes to the shell as typed: sed back-references, printf escapes", async () => {
+  const swap = job(async (ctx) => (await ctx.sh`echo a-b | sed -E 's/(a)-(b)/\2-\1/'`).stdout);
+  const escape = job(async (ctx) => (await ctx.sh`printf '\033|\t|%s\n' ${"x"}`).stdout);
+  const report = await run({ swap, escape });
+  assertEquals(report.jobs.map((j) => j.error?.message), [undefined, undefined]);
+  assertEquals(report.jobs.map((j) => j.result), ["b-a\n", "\x1b|\t|x\n"]);
+});
+
+Deno.test("runCommand() keeps the last part of a large output and still logs every line", async () => {
+  let lines = 0;
+  const result = await runCommand(
+    ["sh", "-c", "i=0; while [ $i -lt 3000 ]; do echo line-$i; i=$((i+1)); done"],
+    { maxOutputChars: 1000, onLine: () => lines++ },
+  );
+  assertEquals(lines, 3000);
+  assertEquals(result.stdout.length, 1000);
+  assertEquals(result.stdout.endsWith("line-2999\n"), true);
+});
+
+Deno.test("runCommand() splits one huge line in linear time and keeps a bounded part of it", async () => {
+  const logged: string[] = [];
+  const started = performance.now();
+  // 48 MiB without a newline, then a short line.
+  const result = await runCommand(
+    ["sh", "-c", "head -c 50331648 /dev/zero | tr '\\0' x; printf '\\nend\\n'"],
+    { onLine: (line) => logged.push(line), maxOutputChars: 4096 },
+  );
+  const took = performance.now() - started;
+  assertLess(took, 8_000, `took ${Math.round(took)}ms`);
+  assertEquals(logged.length, 2);
+  assertEquals(logged[0]!.length < 1024 * 1024 + 100, true);
+  assertStringIncludes(logged[0]!, "… (line cut: ");
+  assertEquals(logged[1], "end");
+  assertEquals(result.stdout.endsWith("xxx\nend\n"), true);
+});
+
+Deno.test("runCommand() rejects an argument holding a NUL byte, naming it", async () => {
+  await assertRejects(
+    () => runCommand(["printf", "%s", "a\0b"]),
+    Error,
+    'Cannot run "printf %s a\\0b": argument 2 holds a NUL byte',
+  );
+});
+
+Deno.test("runCommand() shows a long command shortened in its errors", async () => {
+  const long = "x".repeat(200_000);
+  const error = await assertRejects(() => runCommand(["sh", "-c", `exit 3 # ${long}`]), Error);
+  assertLess(error.message.length, 5_000);
+  assertStringIncludes(error.message, "more characters)");
+  const missing = await assertRejects(() => runCommand([`no-such-${long}`]), Error);
+  assertLess(missing.message.length, 5_000);
+});
+
+Deno.test("runCommand() names every Linux signal that kills a command", async () => {
+  const error = await assertRejects(() => runCommand(["sh", "-c", "kill -16 $$"]), Error);
+  assertStringIncludes(error.message, "Command failed with signal SIGSTKFLT");
+  assertEquals(decodeStatus(31), { code: 159, signal: "SIGSYS" });
+  assertEquals(decodeStatus(30), { code: 158, signal: "SIGPWR" });
+  assertEquals(decodeStatus(35), { code: 163, signal: "SIGRTMIN+1" });
+});
+
+Deno.test("run(): a process that left its group and holds the output is found and stopped", async () => {
+  const seconds = uniqueSleep();
+  const holder = job(async (ctx) => {
+    await ctx.sh`sh -c ${`setsid sleep ${seconds} & echo started`}`;
+  });
+  const started = performance.now();
+  const report = await run({ holder });
+  assertEquals(report.status, "ok");
+  assertLess(performance.now() - started, 3_000);
+  assertEquals(await liveProcesses(`sleep ${seconds}`), []);
 });

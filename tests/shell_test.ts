@@ -32,3 +32,13 @@ Deno.test("quote() survives a round trip through sh", async () => {
 Deno.test("shellCommand() runs leading variable assignments through sh", () => {
   assertEquals(sh`LANG=C sort ${"f"}`, ["sh", "-c", "LANG=C sort 'f'"]);
 });
+
+Deno.test("shellCommand() hands the shell the template's backslashes as they were typed", () => {
+  assertEquals(sh`echo a-b | sed -E 's/(a)-(b)/\2-\1/'`, [
+    "sh",
+    "-c",
+    String.raw`echo a-b | sed -E 's/(a)-(b)/\2-\1/'`,
+  ]);
+  assertEquals(sh`printf '\033[1m%s\n' ${"x"}`, ["sh", "-c", String.raw`printf '\033[1m%s\n' 'x'`]);
+  assertEquals(sh`echo a\ b`, ["sh", "-c", String.raw`echo a\ b`]);
+});

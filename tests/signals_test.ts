@@ -16,6 +16,9 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     });
     await run.waitFor(logged("tree", "tree started"));
     await run.waitFor((events) => end(events, "quick") !== undefined);
+    for (let i = 0; i < 200 && (await liveProcesses(mark)).length < 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
     assertEquals((await liveProcesses(mark)).length >= 2, true, "the tree should be running");
     const sentAt = performance.now();
     run.kill(signal);
@@ -31,6 +34,57 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     assertEquals(await liveProcesses(mark), []);
   });
 }
+
+for (
+  const [signal, code] of [
+    ["SIGHUP", 129],
+    ["SIGQUIT", 131],
+    ["SIGUSR1", 138],
+    ["SIGUSR2", 140],
+    ["SIGALRM", 142],
+  ] as const
+) {
+  Deno.test(`gather on ${signal}: cancels like SIGTERM, kills the tree, exits ${code}`, async () => {
+    const mark = uniqueSleep();
+    const run = new LiveGather(["-f", SIGNALS, "tree", "later"], { env: { MARK: mark } });
+    await run.waitFor(logged("tree", "tree started"));
+    while ((await liveProcesses(mark)).length < 2) await new Promise((r) => setTimeout(r, 20));
+    run.kill(signal);
+    const result = await run.result();
+    assertEquals(result.code, code);
+    // It dies by the signal itself, except SIGQUIT, which would write a core file.
+    assertEquals(result.signal, signal === "SIGQUIT" ? null : signal);
+    assertComplete(result.events);
+    assertEquals(end(result.events, "tree")?.status, "cancelled");
+    const cancel = result.events.find((e) => e.type === "run:cancel");
+    assertEquals(cancel && "reason" in cancel ? cancel.reason : "", `interrupted by ${signal}`);
+    assertEquals(await liveProcesses(mark), []);
+  });
+}
+
+Deno.test("gather on Ctrl-C in a bash script dies by SIGINT, so the script stops as with make", async () => {
+  const mark = uniqueSleep();
+  const script =
+    `"${Deno.execPath()}" run -A main.ts -f ${SIGNALS} tree --reporter plain; echo "after: $?"`;
+  // bash in a process group of its own, like a shell in a terminal: Ctrl-C signals the whole group.
+  const bash = new Deno.Command("setsid", {
+    args: ["bash", "-c", script],
+    env: { NO_COLOR: "1", MARK: mark },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const deadline = Date.now() + 15_000;
+  while ((await liveProcesses(mark)).length < 2 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  Deno.kill(-bash.pid, "SIGINT");
+  const output = await bash.output();
+  const stdout = new TextDecoder().decode(output.stdout);
+  assertEquals(stdout.includes("after"), false, `the script went on: ${stdout}`);
+  assertEquals(output.signal, "SIGINT");
+  assertEquals(output.code, 130);
+  assertEquals(await liveProcesses(mark), []);
+});
 
 Deno.test("gather on SIGINT prints a summary of what finished, was cancelled, never started", async () => {
   const mark = uniqueSleep();
@@ -191,25 +245,35 @@ Deno.test("gather handles sync throws, non-Error throws and plain return values"
   assertEquals(end(events, "returnsNothing")?.status, "ok");
 });
 
-Deno.test("gather on SIGINT while the task file loads starts no job and exits 130", async () => {
-  const ready = await Deno.makeTempFile();
-  await Deno.remove(ready);
-  try {
-    const run = new LiveGather(["-f", `${FIXTURES}slow_load.ts`], { env: { READY_FILE: ready } });
-    for (let i = 0; i < 200; i++) {
-      try {
-        await Deno.stat(ready);
-        break;
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, 20));
+for (const fixture of ["slow_load.ts", "endless_load.ts"]) {
+  Deno.test(`gather on SIGINT while the task file loads (${fixture}) stops at once, names the file, exits 130`, async () => {
+    const ready = await Deno.makeTempFile();
+    await Deno.remove(ready);
+    try {
+      const run = new LiveGather(["-f", `${FIXTURES}${fixture}`], { env: { READY_FILE: ready } });
+      for (let i = 0; i < 500; i++) {
+        try {
+          await Deno.stat(ready);
+          break;
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
       }
+      const sentAt = performance.now();
+      run.kill("SIGINT");
+      const result = await run.result();
+      assertEquals(result.code, 130);
+      assertEquals(result.signal, "SIGINT");
+      assertLess(result.exitedAt - sentAt, 2_000);
+      assertEquals(result.events, []);
+      assertMatch(
+        result.stderr,
+        new RegExp(
+          `^gather: interrupted by SIGINT while task file ".*${fixture}" was still loading after \\d+\\.\\ds: stopped without running anything\n$`,
+        ),
+      );
+    } finally {
+      await Deno.remove(ready).catch(() => {});
     }
-    run.kill("SIGINT");
-    const result = await run.result();
-    assertEquals(result.code, 130);
-    assertComplete(result.events);
-    assertEquals(result.events.filter((e) => e.type === "job:start"), []);
-  } finally {
-    await Deno.remove(ready).catch(() => {});
-  }
-});
+  });
+}

@@ -17,7 +17,7 @@
 
 import { parse as parseJsonc } from "../deps/jsonc.ts";
 import { dirname, fromFileUrl, join, relative, toFileUrl } from "../deps/path.ts";
-import { sha256 } from "./stat_index.ts";
+import type { Hasher, HasherSource } from "./hash.ts";
 
 /** Options of {@linkcode codeContext}. */
 export interface CodeContextOptions {
@@ -39,6 +39,8 @@ export interface CodeContext {
   hash: string;
   /** Each module's hash, by path relative to the root (the task file's is its text outside the jobs). */
   modules: Record<string, string>;
+  /** The hash of each job function's text, by the text's position in `jobTexts`. */
+  codes: string[];
   /** Every file read to compute it (absolute paths): unchanged files, unchanged context. */
   read?: string[];
 }
@@ -57,24 +59,27 @@ const DYNAMIC_IMPORT = /\bimport\s*\(\s*(["'])([^"']+)\1\s*\)/g;
  * @example Usage
  * ```ts
  * import { codeContext } from "./code.ts";
+ * import { lazyHasher } from "./hash.ts";
  * import { assertEquals, assertNotEquals } from "@std/assert";
  *
  * const root = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${root}/flags.ts`, "export const FLAGS = ['-O2'];\n");
  * await Deno.writeTextFile(`${root}/tasks.ts`, "import { FLAGS } from './flags.ts';\n");
  * const taskFile = `file://${root}/tasks.ts`;
- * const before = codeContext({ taskFile, jobTexts: [], root });
+ * const hasher = await lazyHasher()();
+ * const before = codeContext({ taskFile, jobTexts: [], root }, hasher);
  * assertEquals(Object.keys(before.modules).sort(), ["flags.ts", "tasks.ts"]);
  * await Deno.writeTextFile(`${root}/flags.ts`, "export const FLAGS = ['-O3'];\n");
- * assertNotEquals(codeContext({ taskFile, jobTexts: [], root }).hash, before.hash);
+ * assertNotEquals(codeContext({ taskFile, jobTexts: [], root }, hasher).hash, before.hash);
  * await Deno.remove(root, { recursive: true });
  * ```
  */
-export function codeContext(options: CodeContextOptions): CodeContext {
+export function codeContext(options: CodeContextOptions, hasher: Hasher): CodeContext {
+  const sha256 = hasher.sha256;
   const ownRoot = options.ownRoot ?? GATHER_ROOT;
   const modules: Record<string, string> = {};
   const read: string[] = [];
-  const config = projectConfig(options.root, read);
+  const config = projectConfig(options.root, read, hasher);
   if (config.hash) modules["<import map and lock>"] = config.hash;
   const seen = new Set<string>();
   const stack = [options.taskFile];
@@ -93,7 +98,7 @@ export function codeContext(options: CodeContextOptions): CodeContext {
       continue;
     }
     modules[keyOf(path, options.root)] = url === options.taskFile
-      ? outsideJobs(path, source, options.jobTexts, options.denoDir, read)
+      ? outsideJobs(path, source, options.jobTexts, options.denoDir, read, hasher)
       : sha256(source);
     for (const specifier of imported(source)) {
       const target = resolveLocal(specifier, url, config.imports, options.root);
@@ -101,7 +106,7 @@ export function codeContext(options: CodeContextOptions): CodeContext {
     }
   }
   const hash = sha256(JSON.stringify(Object.entries(modules).sort()));
-  return { hash, modules, read };
+  return { hash, modules, codes: options.jobTexts.map((text) => sha256(text)), read };
 }
 
 /**
@@ -111,22 +116,30 @@ export function codeContext(options: CodeContextOptions): CodeContext {
  *
  * @param memoPath Where the context is remembered.
  * @param options What {@linkcode codeContext} takes.
+ * @param hasher Hashes, when the context must be computed.
  * @returns The context.
  */
-export function rememberedCodeContext(memoPath: string, options: CodeContextOptions): CodeContext {
-  const jobs = sha256(JSON.stringify(options.jobTexts));
+export async function rememberedCodeContext(
+  memoPath: string,
+  options: CodeContextOptions,
+  hasher: HasherSource,
+): Promise<CodeContext> {
+  const jobs = options.jobTexts.join("\u0000");
   try {
     const memo = JSON.parse(Deno.readTextFileSync(memoPath));
-    if (memo?.version === 1 && memo.jobs === jobs && memo.taskFile === options.taskFile) {
+    if (
+      memo?.version === 2 && memo.jobs === jobs && memo.taskFile === options.taskFile &&
+      Array.isArray(memo.codes) && memo.codes.length === options.jobTexts.length
+    ) {
       const unchanged = Object.entries(memo.stats as Record<string, string>).every(([path, stat]) =>
         statOf(path, memo.savedAt) === stat
       );
-      if (unchanged) return { hash: memo.hash, modules: memo.modules };
+      if (unchanged) return { hash: memo.hash, modules: memo.modules, codes: memo.codes };
     }
   } catch {
     // none yet, or damaged: compute it
   }
-  const context = codeContext(options);
+  const context = codeContext(options, await hasher());
   const stats: Record<string, string> = {};
   for (const path of context.read ?? []) stats[path] = statOf(path, Date.now());
   try {
@@ -135,13 +148,14 @@ export function rememberedCodeContext(memoPath: string, options: CodeContextOpti
     Deno.writeTextFileSync(
       temporary,
       JSON.stringify({
-        version: 1,
+        version: 2,
         savedAt: Date.now(),
         taskFile: options.taskFile,
         jobs,
         stats,
         hash: context.hash,
         modules: context.modules,
+        codes: context.codes,
       }),
     );
     Deno.renameSync(temporary, memoPath);
@@ -170,15 +184,16 @@ function outsideJobs(
   jobTexts: readonly string[],
   denoDir: string | undefined,
   read: string[],
+  hasher: Hasher,
 ): string {
   const emitted = emittedJavaScript(path, source, denoDir, read);
-  if (emitted === undefined) return sha256(source);
+  if (emitted === undefined) return hasher.sha256(source);
   let outside = emitted;
   // Longest first: a job function can contain another's text.
   for (const text of [...new Set(jobTexts)].sort((a, b) => b.length - a.length)) {
     if (text.length > 0) outside = outside.split(text).join("\u0000job\u0000");
   }
-  return sha256(outside);
+  return hasher.sha256(outside);
 }
 
 /** Deno's emitted JavaScript of a local module, without its source map and metadata lines. */
@@ -244,7 +259,9 @@ function resolveLocal(
 function projectConfig(
   root: string,
   read: string[],
+  hasher: Hasher,
 ): { hash: string | undefined; imports: Record<string, string> } {
+  const sha256 = hasher.sha256;
   const parts: string[] = [];
   let imports: Record<string, string> = {};
   read.push(join(root, "deno.lock"));

@@ -8,7 +8,8 @@
  * @module
  */
 
-import { globToRegExp, isGlob, join, normalize, relative } from "../deps/path.ts";
+import { join, normalize, relative } from "../deps/path.ts";
+import { globToRegExp, isGlob } from "../deps/path_glob.ts";
 import type { Listing } from "./stat_index.ts";
 
 /** A glob that resolves outside the project root. */
@@ -39,8 +40,8 @@ export interface ParsedGlob {
   base: string;
   /** The whole pattern, relative to the root. */
   pattern: string;
-  /** Matches a root-relative path. */
-  regex: RegExp;
+  /** Matches a root-relative path (made on first use). */
+  readonly regex: RegExp;
   /** Whether the pattern has a wildcard at all. */
   wild: boolean;
   /**
@@ -58,6 +59,7 @@ const NEVER = new Set([".git", ".gather"]);
  * @param glob The glob, relative to `dir`.
  * @param dir The job's folder.
  * @param root The project root.
+ * @param compiled Regexes already made for glob segments, shared by a run's globs.
  * @returns The parsed glob.
  * @throws {GlobOutsideRootError} For an absolute glob or one that leaves the root.
  *
@@ -71,13 +73,23 @@ const NEVER = new Set([".git", ".gather"]);
  * assertThrows(() => parseGlob("../../etc/passwd", "/p/app", "/p"));
  * ```
  */
-export function parseGlob(glob: string, dir: string, root: string): ParsedGlob {
+export function parseGlob(
+  glob: string,
+  dir: string,
+  root: string,
+  compiled: Map<string, RegExp> = new Map(),
+): ParsedGlob {
   const negated = glob.startsWith("!");
   const text = negated ? glob.slice(1) : glob;
   if (text.startsWith("/") || /^[A-Za-z]:[\\/]/.test(text)) {
     throw new GlobOutsideRootError(glob, root);
   }
-  const pattern = relative(root, normalize(join(dir, text)));
+  // The common case, a plain relative glob in a folder under the root, without path arithmetic.
+  const pattern = dir.startsWith(`${root}/`) && SIMPLE.test(text)
+    ? `${dir.slice(root.length + 1)}/${text}`
+    : dir === root && SIMPLE.test(text)
+    ? text
+    : relative(root, normalize(join(dir, text)));
   if (pattern === ".." || pattern.startsWith("../") || pattern.startsWith("/")) {
     throw new GlobOutsideRootError(glob, root);
   }
@@ -85,15 +97,35 @@ export function parseGlob(glob: string, dir: string, root: string): ParsedGlob {
   const first = parts.findIndex((part) => isGlob(part));
   const wild = first >= 0;
   const base = wild ? parts.slice(0, first).join("/") : parts.slice(0, -1).join("/");
-  const regex = globToRegExp(pattern === "." ? "" : pattern, { extended: true, globstar: true });
-  const parsed: ParsedGlob = { text: glob, negated, base, pattern, regex, wild };
+  let regex: RegExp | undefined;
+  const parsed: ParsedGlob = {
+    text: glob,
+    negated,
+    base,
+    pattern,
+    wild,
+    get regex() {
+      return regex ??= globToRegExp(pattern === "." ? "" : pattern, {
+        extended: true,
+        globstar: true,
+      });
+    },
+  };
   if (wild && !parts.includes("**")) {
-    parsed.segments = parts.slice(first).map((part) =>
-      globToRegExp(part, { extended: true, globstar: false })
-    );
+    parsed.segments = parts.slice(first).map((part) => {
+      let segment = compiled.get(part);
+      if (!segment) {
+        segment = globToRegExp(part, { extended: true, globstar: false });
+        compiled.set(part, segment);
+      }
+      return segment;
+    });
   }
   return parsed;
 }
+
+/** A glob with no `.` or `..` segment and no empty one: joined to its folder as it is. */
+const SIMPLE = /^(?!\.{1,2}(?:\/|$))(?!.*\/\.{1,2}(?:\/|$))(?!.*\/\/)[^\\]+$/;
 
 /** Remembers folder listings between runs (the stat index does). */
 export interface ListingMemo {

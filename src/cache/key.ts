@@ -6,7 +6,7 @@
  * @module
  */
 
-import { sha256 } from "./stat_index.ts";
+import type { Hasher } from "./hash.ts";
 
 /** gather's cache format: a new one invalidates every entry. */
 export const CACHE_FORMAT = 1;
@@ -21,7 +21,7 @@ export interface KeyParts {
   code: string;
   /** The hash of each module the task file's code depends on outside the jobs (path: hash). */
   context: Record<string, string>;
-  /** The hash of the job's cache-relevant options (globs, env names, dependency names). */
+  /** The job's cache-relevant options (globs, env names, dependency names), as JSON. */
   options: string;
   /** Each input file (path relative to the root) and the hash of its content, sorted. */
   files: [string, string][];
@@ -32,26 +32,13 @@ export interface KeyParts {
 }
 
 /**
- * The key of a job from its parts.
+ * The parts of a key in canonical form: equal parts, equal text.
  *
- * @param parts What it is made of.
- * @returns The key: SHA-256, hex.
- *
- * @example Usage
- * ```ts
- * import { keyOf } from "./key.ts";
- * import { assertEquals, assertNotEquals } from "@std/assert";
- *
- * const parts = {
- *   tool: "1/gather 0.1.0/deno 2.9.6/linux-x86_64", job: "compile", code: "c0de", context: {},
- *   options: "0p7", files: [["src/a.c", "a1"]] as [string, string][], env: [], deps: [],
- * };
- * assertEquals(keyOf(parts), keyOf({ ...parts }));
- * assertNotEquals(keyOf(parts), keyOf({ ...parts, files: [["src/a.c", "a2"]] }));
- * ```
+ * @param parts What a key is made of.
+ * @returns The text that is hashed into the key.
  */
-export function keyOf(parts: KeyParts): string {
-  return sha256(JSON.stringify([
+export function canonicalParts(parts: KeyParts): string {
+  return JSON.stringify([
     parts.tool,
     parts.job,
     parts.code,
@@ -60,7 +47,33 @@ export function keyOf(parts: KeyParts): string {
     parts.files,
     parts.env,
     parts.deps,
-  ]));
+  ]);
+}
+
+/**
+ * The key of a job from its parts.
+ *
+ * @param parts What it is made of.
+ * @param hasher The hasher.
+ * @returns The key: SHA-256, hex.
+ *
+ * @example Usage
+ * ```ts
+ * import { keyOf } from "./key.ts";
+ * import { lazyHasher } from "./hash.ts";
+ * import { assertEquals, assertNotEquals } from "@std/assert";
+ *
+ * const hasher = await lazyHasher()();
+ * const parts = {
+ *   tool: "1/gather 0.1.0/deno 2.9.6/linux-x86_64", job: "compile", code: "c0de", context: {},
+ *   options: "0p7", files: [["src/a.c", "a1"]] as [string, string][], env: [], deps: [],
+ * };
+ * assertEquals(keyOf(parts, hasher), keyOf({ ...parts }, hasher));
+ * assertNotEquals(keyOf(parts, hasher), keyOf({ ...parts, files: [["src/a.c", "a2"]] }, hasher));
+ * ```
+ */
+export function keyOf(parts: KeyParts, hasher: Hasher): string {
+  return hasher.sha256(canonicalParts(parts));
 }
 
 /**

@@ -8,7 +8,6 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
 import { dirname, join, normalize } from "../deps/path.ts";
 import { type ParsedGlob, Walker } from "./glob.ts";
 import type { StatIndex } from "./stat_index.ts";
@@ -53,6 +52,8 @@ export function insideRoot(root: string, path: string): string {
   if (path.startsWith("/") || /^[A-Za-z]:/.test(path) || path.includes("\\")) {
     throw new UnsafePathError(path, "not a relative path");
   }
+  // No `.`, `..` or empty segment: nothing to resolve.
+  if (!/(^|\/)\.{0,2}(\/|$)/.test(path)) return `${root}/${path}`;
   const absolute = normalize(join(root, path));
   if (!absolute.startsWith(root.endsWith("/") ? root : `${root}/`)) {
     throw new UnsafePathError(path, "it leaves the project root");
@@ -141,7 +142,7 @@ async function unchanged(absolute: string, output: OutputFile, index: StatIndex)
 /** Copy a blob into place through a temporary file beside it, checking its hash on the way. */
 async function copyBlob(store: LocalStore, output: OutputFile, absolute: string): Promise<void> {
   const temporary = `${absolute}.gather-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  const hash = createHash("sha256");
+  const hash = (await store.hasher()).stream();
   try {
     {
       using source = await Deno.open(store.blobPath(output.hash));
@@ -153,7 +154,7 @@ async function copyBlob(store: LocalStore, output: OutputFile, absolute: string)
         for (let at = 0; at < n;) at += await target.write(chunk.subarray(at));
       }
     }
-    if (hash.digest("hex") !== output.hash) {
+    if (hash.digest() !== output.hash) {
       throw new CorruptEntryError(output.hash, "a blob does not match its hash");
     }
     Deno.chmodSync(temporary, output.mode);

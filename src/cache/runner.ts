@@ -15,12 +15,13 @@ import type { JobInput, JobRun, JobRunner } from "../engine/runner.ts";
 import { GatherError } from "../errors.ts";
 import type { CacheStatus, JobSpec, Settlement } from "../types.ts";
 import { VERSION } from "../version.ts";
-import type { CodeContext } from "./code.ts";
 import { decodeValue, encodeValue, UnstorableError } from "./codec.ts";
 import { GlobOutsideRootError, type ParsedGlob, parseGlob, Walker } from "./glob.ts";
-import { CACHE_FORMAT, explain, keyOf, type KeyParts } from "./key.ts";
+import { CACHE_FORMAT, canonicalParts, explain, type KeyParts } from "./key.ts";
+import { nameFor } from "./hash.ts";
+import { recordRun } from "./maintenance.ts";
 import { restoreOutputs, saveOutputs } from "./outputs.ts";
-import { sha256, StatIndex } from "./stat_index.ts";
+import { StatIndex } from "./stat_index.ts";
 import {
   CorruptEntryError,
   type LocalStore,
@@ -40,8 +41,10 @@ export interface CachingRunnerOptions {
   store: LocalStore;
   /** The project root: keys use paths relative to it, nothing is restored outside it. */
   root: string;
-  /** What the task file's code depends on outside the job functions. */
-  context: CodeContext;
+  /** What the task file's code depends on outside the job functions: each module's hash, by path. */
+  context: Record<string, string>;
+  /** Each cached job's code hash, by name (computed with the context, or remembered). */
+  codes: ReadonlyMap<string, string | undefined>;
   /** Where the task file is, relative to the root: a job's entries are found by it and its name. */
   taskId: string;
   /**
@@ -107,7 +110,7 @@ export class CachingRunner implements JobRunner {
   constructor(options: CachingRunnerOptions) {
     this.#options = options;
     this.#mode = options.mode ?? "read-write";
-    this.#index = StatIndex.load(options.store.indexPath);
+    this.#index = StatIndex.load(options.store.indexPath, options.store.hasher);
     this.#recent = RecentEntries.open(options.store, options.taskId);
     this.#walker = new Walker(options.root, this.#index);
     this.#tool =
@@ -122,11 +125,12 @@ export class CachingRunner implements JobRunner {
    * @throws {GatherError} When a glob is absolute or leaves the root.
    */
   check(specs: Iterable<JobSpec>, source: string): void {
+    const compiled = new Map<string, RegExp>();
     for (const spec of specs) {
       if (!spec.cache) continue;
       const parse = (kind: string, glob: string) => {
         try {
-          return parseGlob(glob, spec.cache!.dir, this.#options.root);
+          return parseGlob(glob, spec.cache!.dir, this.#options.root, compiled);
         } catch (error) {
           if (!(error instanceof GlobOutsideRootError)) throw error;
           throw new GatherError(
@@ -139,12 +143,7 @@ export class CachingRunner implements JobRunner {
       this.#globs.set(spec.name, {
         inputs: spec.cache.inputs.map((glob) => parse("input", glob)),
         outputs: spec.cache.outputs.map((glob) => parse("output", glob)),
-        options: sha256(JSON.stringify([
-          spec.cache.inputs,
-          spec.cache.outputs,
-          spec.cache.env,
-          spec.deps,
-        ])),
+        options: JSON.stringify([spec.cache.inputs, spec.cache.outputs, spec.cache.env, spec.deps]),
       });
     }
   }
@@ -192,6 +191,21 @@ export class CachingRunner implements JobRunner {
     const inner = this.#inner!;
     if (!job.cache || !this.#globs.has(job.name)) return withCache(inner.start(job, input), "off");
     return new CachedRun(this, job, input);
+  }
+
+  /**
+   * After the run: record its hits and misses, and prune the cache if it may
+   * have passed its size cap.
+   *
+   * @param maxBytes The cap. @default {5 GB}
+   */
+  async finish(maxBytes?: number): Promise<void> {
+    if (this.#mode === "dry") return;
+    try {
+      await recordRun(this.#options.store.dir, this.counts, maxBytes);
+    } catch (error) {
+      this.#warnOnce("prune", `the cache could not be pruned: ${(error as Error).message}`);
+    }
   }
 
   /** Wait for the inner runner and pending writes; write the stat index back. */
@@ -250,24 +264,40 @@ export class CachingRunner implements JobRunner {
       if (key === undefined && this.#mode === "dry") {
         return `its key depends on the result of "${dep}", which is not cached`;
       }
-      if (key === undefined) key = this.#resultHash(input.deps.get(dep));
+      if (key === undefined) key = await this.#resultHash(input.deps.get(dep));
       if (key === null) return `its dependency "${dep}" returned a value the cache cannot hash`;
       deps.push([dep, key]);
     }
     const env = this.#options.env ?? ((name: string) => Deno.env.get(name));
+    const hasher = spec.env.length > 0 || !this.#options.codes.get(job.name)
+      ? await this.#options.store.hasher()
+      : undefined;
     return {
       tool: this.#tool,
       job: job.name,
-      code: sha256(spec.code ?? job.fn.toString()),
-      context: this.#options.context.modules,
+      code: this.#options.codes.get(job.name) ?? hasher!.sha256(spec.code ?? job.fn.toString()),
+      context: this.#options.context,
       options: globs.options,
       files: hashed,
       env: spec.env.map((name) => {
         const value = env(name);
-        return [name, value === undefined ? null : sha256(value)];
+        return [name, value === undefined ? null : hasher!.sha256(value)];
       }),
       deps,
     };
+  }
+
+  /**
+   * @internal The key of a job's parts: the last run's, when its parts are the
+   * same (nothing is hashed), else their hash.
+   */
+  async key(job: JobSpec, parts: KeyParts): Promise<string> {
+    const canonical = canonicalParts(parts);
+    const last = this.#recent.lastKey(job.name, canonical);
+    if (last !== undefined) return last;
+    const key = (await this.#options.store.hasher()).sha256(canonical);
+    this.#recent.rememberKey(job.name, key, canonical);
+    return key;
   }
 
   /** @internal The stored entry of a key, or `undefined` (a damaged one is reported). */
@@ -299,7 +329,7 @@ export class CachingRunner implements JobRunner {
     let lines: LogLine[];
     let result: unknown;
     try {
-      const unpacked = unpackLogAndResult(store, manifest);
+      const unpacked = await unpackLogAndResult(store, manifest);
       lines = unpacked.lines;
       result = decodeValue(unpacked.result);
       await restoreOutputs(
@@ -370,7 +400,7 @@ export class CachingRunner implements JobRunner {
         durationMs: Math.round(durationMs * 100) / 100,
         parts,
         outputs,
-        ...packLogAndResult(store, lines, encoded),
+        ...await packLogAndResult(store, lines, encoded),
       };
       store.write(manifest, this.#lastId(job));
       this.#recent.use(manifest, true);
@@ -419,16 +449,20 @@ export class CachingRunner implements JobRunner {
   }
 
   /** An uncached dependency's result stands for its key: hashed when a cached dependent asks. */
-  #resultHash(value: unknown): string | null {
+  async #resultHash(value: unknown): Promise<string | null> {
+    let encoded: string;
     try {
-      return `result:${sha256(encodeValue(value))}`;
+      encoded = encodeValue(value);
     } catch {
       return null;
     }
+    return `result:${(await this.#options.store.hasher()).sha256(encoded)}`;
   }
 
   #lastId(job: JobSpec): string {
-    return sha256(`${this.#options.taskId}\n${job.name}`);
+    return `${nameFor(this.#options.taskId)}-${nameFor(job.name)}-${
+      nameFor(job.name + "\n" + this.#options.taskId)
+    }`;
   }
 
   #warn(message: string, job?: string): void {
@@ -490,7 +524,7 @@ class CachedRun implements JobRun {
       else cache.warnJob(job, `not cached this run: ${parts}`);
       return this.#runInner(input, "off");
     }
-    const key = keyOf(parts);
+    const key = await cache.key(job, parts);
     cache.rememberKey(job, key);
     if (this.#cancelled) return this.#cancelledBeforeStart();
     const manifest = cache.mode === "write-only" ? undefined : cache.lookup(job, key);

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+import type { Hasher, HasherSource } from "./hash.ts";
 
 interface Entry {
   size: number;
@@ -56,9 +56,11 @@ const MAX_FILES = 500_000;
  * import { StatIndex } from "./stat_index.ts";
  * import { assertEquals } from "@std/assert";
  *
+ * import { lazyHasher } from "./hash.ts";
+ *
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/a.txt`, "hello");
- * const index = StatIndex.load(`${dir}/index.json`);
+ * const index = StatIndex.load(`${dir}/index.json`, lazyHasher());
  * const hash = await index.hash(`${dir}/a.txt`, "a.txt");
  * assertEquals(hash, "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
  * assertEquals(index.hashed, 1);
@@ -75,11 +77,13 @@ export class StatIndex {
   #oldDirs: Record<string, DirEntry>;
   #seenDirs = new Map<string, DirEntry>();
   #changed = false;
+  #hasher: HasherSource;
   /** How many files were read and hashed (not found unchanged in the index). */
   hashed = 0;
 
-  private constructor(path: string, data: IndexFile | undefined) {
+  private constructor(path: string, data: IndexFile | undefined, hasher: HasherSource) {
     this.#path = path;
+    this.#hasher = hasher;
     this.#savedAt = data?.savedAt ?? 0;
     this.#old = data?.files ?? {};
     this.#oldDirs = typeof data?.dirs === "object" && data.dirs !== null ? data.dirs : {};
@@ -128,18 +132,19 @@ export class StatIndex {
    * Read an index file; a missing or damaged one counts as empty.
    *
    * @param path The index file.
+   * @param hasher Hashes the files that must be read.
    * @returns The index.
    */
-  static load(path: string): StatIndex {
+  static load(path: string, hasher: HasherSource): StatIndex {
     try {
       const data = JSON.parse(Deno.readTextFileSync(path));
       if (data?.version === 1 && typeof data.files === "object" && data.files !== null) {
-        return new StatIndex(path, data as IndexFile);
+        return new StatIndex(path, data as IndexFile, hasher);
       }
     } catch {
       // missing or damaged: start afresh
     }
-    return new StatIndex(path, undefined);
+    return new StatIndex(path, undefined, hasher);
   }
 
   /**
@@ -157,21 +162,23 @@ export class StatIndex {
     const known = this.#seen.get(key);
     if (known) return known.hash;
     const info = stat ?? Deno.statSync(path);
-    const now = {
-      size: info.size,
-      mtime: info.mtime?.getTime() ?? 0,
-      ctime: info.ctime?.getTime() ?? 0,
-      ino: info.ino ?? 0,
-    };
+    const mtime = info.mtime?.getTime() ?? 0;
     const old = this.#old[key];
     if (
-      old && old.size === now.size && old.mtime === now.mtime && old.ctime === now.ctime &&
-      old.ino === now.ino && now.mtime < this.#savedAt - 1000
+      old && old.size === info.size && old.mtime === mtime &&
+      old.ctime === (info.ctime?.getTime() ?? 0) && old.ino === (info.ino ?? 0) &&
+      mtime < this.#savedAt - 1000
     ) {
       this.#seen.set(key, old);
       return old.hash;
     }
-    return hashFile(path, now.size).then((hash) => {
+    const now = {
+      size: info.size,
+      mtime,
+      ctime: info.ctime?.getTime() ?? 0,
+      ino: info.ino ?? 0,
+    };
+    return this.#hasher().then((hasher) => hashFile(path, hasher, now.size)).then((hash) => {
       this.hashed++;
       this.#changed = true;
       this.#seen.set(key, { ...now, hash });
@@ -225,46 +232,30 @@ export class StatIndex {
  * SHA-256 of a file, hex: small files read at once, large ones in chunks.
  *
  * @param path The file.
+ * @param hasher The hasher.
  * @param size Its size, if known.
  * @returns The hash.
  *
  * @example Usage
  * ```ts
  * import { hashFile } from "./stat_index.ts";
+ * import { lazyHasher } from "./hash.ts";
  * import { assertEquals } from "@std/assert";
  *
  * const file = await Deno.makeTempFile();
- * assertEquals((await hashFile(file)).slice(0, 8), "e3b0c442"); // the empty file
+ * assertEquals((await hashFile(file, await lazyHasher()())).slice(0, 8), "e3b0c442"); // the empty file
  * await Deno.remove(file);
  * ```
  */
-export async function hashFile(path: string, size?: number): Promise<string> {
-  const hash = createHash("sha256");
+export async function hashFile(path: string, hasher: Hasher, size?: number): Promise<string> {
   if ((size ?? Deno.statSync(path).size) < STREAM_BYTES) {
-    return hash.update(Deno.readFileSync(path)).digest("hex");
+    return hasher.sha256(Deno.readFileSync(path));
   }
+  const hash = hasher.stream();
   using file = await Deno.open(path);
   const buffer = new Uint8Array(STREAM_BYTES);
   for (let n = await file.read(buffer); n !== null; n = await file.read(buffer)) {
     hash.update(buffer.subarray(0, n));
   }
-  return hash.digest("hex");
-}
-
-/**
- * SHA-256 of text or bytes, hex.
- *
- * @param data What to hash.
- * @returns The hash.
- *
- * @example Usage
- * ```ts
- * import { sha256 } from "./stat_index.ts";
- * import { assertEquals } from "@std/assert";
- *
- * assertEquals(sha256("hello").slice(0, 8), "2cf24dba");
- * ```
- */
-export function sha256(data: string | Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
+  return hash.digest();
 }

@@ -16,10 +16,9 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
 import { join } from "../deps/path.ts";
+import { type HasherSource, nameFor } from "./hash.ts";
 import type { KeyParts } from "./key.ts";
-import { sha256 } from "./stat_index.ts";
 
 /** One output file of an entry. */
 export interface OutputFile {
@@ -81,26 +80,31 @@ export class CorruptEntryError extends Error {
  * @example Usage
  * ```ts
  * import { LocalStore } from "./store.ts";
+ * import { lazyHasher } from "./hash.ts";
  * import { assertEquals } from "@std/assert";
  *
- * const store = new LocalStore(await Deno.makeTempDir());
- * const hash = store.putBytes(new TextEncoder().encode("dist/app.js"));
- * assertEquals(new TextDecoder().decode(store.getBytes(hash)), "dist/app.js");
+ * const store = new LocalStore(await Deno.makeTempDir(), lazyHasher());
+ * const hash = await store.putBytes(new TextEncoder().encode("dist/app.js"));
+ * assertEquals(new TextDecoder().decode(await store.getBytes(hash)), "dist/app.js");
  * assertEquals(store.read("0".repeat(64)), undefined);
  * ```
  */
 export class LocalStore {
   /** The cache folder. */
   readonly dir: string;
+  /** Hashes what is stored. */
+  readonly hasher: HasherSource;
   #root: string;
 
   /**
    * Open (without creating anything yet) a cache folder.
    *
    * @param dir The folder.
+   * @param hasher Hashes blobs as they are stored and read.
    */
-  constructor(dir: string) {
+  constructor(dir: string, hasher: HasherSource) {
     this.dir = dir;
+    this.hasher = hasher;
     this.#root = join(dir, "v1");
   }
 
@@ -228,8 +232,8 @@ export class LocalStore {
    * @param bytes The bytes.
    * @returns Their hash.
    */
-  putBytes(bytes: Uint8Array): string {
-    const hash = sha256(bytes);
+  async putBytes(bytes: Uint8Array): Promise<string> {
+    const hash = (await this.hasher()).sha256(bytes);
     if (!this.hasBlob(hash)) writeAtomic(this.blobPath(hash), bytes);
     return hash;
   }
@@ -241,14 +245,16 @@ export class LocalStore {
    * @returns The bytes.
    * @throws {CorruptEntryError} When it is missing or does not match its hash.
    */
-  getBytes(hash: string): Uint8Array {
+  async getBytes(hash: string): Promise<Uint8Array> {
     let bytes: Uint8Array;
     try {
       bytes = Deno.readFileSync(this.blobPath(hash));
     } catch {
       throw new CorruptEntryError(hash, "a blob is missing");
     }
-    if (sha256(bytes) !== hash) throw new CorruptEntryError(hash, "a blob does not match its hash");
+    if ((await this.hasher()).sha256(bytes) !== hash) {
+      throw new CorruptEntryError(hash, "a blob does not match its hash");
+    }
     return bytes;
   }
 
@@ -262,7 +268,7 @@ export class LocalStore {
     const folder = join(this.#root, "blobs", "tmp");
     Deno.mkdirSync(folder, { recursive: true });
     const temporary = join(folder, `${Deno.pid}-${crypto.randomUUID()}`);
-    const hash = createHash("sha256");
+    const hash = (await this.hasher()).stream();
     let size = 0;
     try {
       using source = await Deno.open(path);
@@ -274,7 +280,7 @@ export class LocalStore {
         for (let at = 0; at < n;) at += await target.write(chunk.subarray(at));
         size += n;
       }
-      const digest = hash.digest("hex");
+      const digest = hash.digest();
       if (this.hasBlob(digest)) {
         Deno.removeSync(temporary);
       } else {
@@ -305,18 +311,18 @@ export class LocalStore {
  * @param result The encoded result.
  * @returns The manifest's `log` and `result` fields.
  */
-export function packLogAndResult(
+export async function packLogAndResult(
   store: LocalStore,
   lines: LogLine[],
   result: string,
-): Pick<Manifest, "log" | "result"> {
+): Promise<Pick<Manifest, "log" | "result">> {
   const encoder = new TextEncoder();
   const logText = JSON.stringify(lines);
   const log = logText.length > INLINE_BYTES
-    ? { blob: store.putBytes(encoder.encode(logText)), count: lines.length }
+    ? { blob: await store.putBytes(encoder.encode(logText)), count: lines.length }
     : { lines };
   const value = result.length > INLINE_BYTES
-    ? { blob: store.putBytes(encoder.encode(result)) }
+    ? { blob: await store.putBytes(encoder.encode(result)) }
     : { value: result };
   return { log, result: value };
 }
@@ -329,17 +335,17 @@ export function packLogAndResult(
  * @returns The log lines and the encoded result.
  * @throws {CorruptEntryError} When a blob is missing or damaged.
  */
-export function unpackLogAndResult(
+export async function unpackLogAndResult(
   store: LocalStore,
   manifest: Manifest,
-): { lines: LogLine[]; result: string } {
+): Promise<{ lines: LogLine[]; result: string }> {
   const decoder = new TextDecoder();
   const lines = "lines" in manifest.log
     ? manifest.log.lines
-    : JSON.parse(decoder.decode(store.getBytes(manifest.log.blob))) as LogLine[];
+    : JSON.parse(decoder.decode(await store.getBytes(manifest.log.blob))) as LogLine[];
   const result = "value" in manifest.result
     ? manifest.result.value
-    : decoder.decode(store.getBytes(manifest.result.blob));
+    : decoder.decode(await store.getBytes(manifest.result.blob));
   return { lines, result };
 }
 
@@ -384,6 +390,23 @@ interface Recent {
   touched: number;
 }
 
+/** A job's last key and the canonical parts it was the hash of. */
+interface JobKey {
+  key: string;
+  parts: string;
+}
+
+const EMPTY_PARTS: KeyParts = Object.freeze({
+  tool: "",
+  job: "",
+  code: "",
+  context: {},
+  options: "",
+  files: [],
+  env: [],
+  deps: [],
+}) as unknown as KeyParts;
+
 /** Entries are marked as used (for pruning) at most this often. */
 const TOUCH_EVERY_MS = 24 * 3600 * 1000;
 
@@ -395,9 +418,10 @@ const TOUCH_EVERY_MS = 24 * 3600 * 1000;
  * @example Usage
  * ```ts
  * import { LocalStore, RecentEntries } from "./store.ts";
+ * import { lazyHasher } from "./hash.ts";
  * import { assertEquals } from "@std/assert";
  *
- * const store = new LocalStore(await Deno.makeTempDir());
+ * const store = new LocalStore(await Deno.makeTempDir(), lazyHasher());
  * const recent = RecentEntries.open(store, "tasks.ts");
  * assertEquals(recent.read("0".repeat(64)), undefined);
  * recent.save();
@@ -408,12 +432,48 @@ export class RecentEntries {
   #path: string;
   #old: Record<string, Recent>;
   #now = new Map<string, Recent>();
+  #oldKeys: Record<string, JobKey>;
+  #keys = new Map<string, JobKey>();
   #changed = false;
 
-  private constructor(store: LocalStore, path: string, old: Record<string, Recent>) {
+  private constructor(
+    store: LocalStore,
+    path: string,
+    old: Record<string, Recent>,
+    keys: Record<string, JobKey>,
+  ) {
     this.#store = store;
     this.#path = path;
     this.#old = old;
+    this.#oldKeys = keys;
+  }
+
+  /**
+   * A job's key from the last run, when its parts are the same now.
+   *
+   * @param job The job's name.
+   * @param parts Its canonical parts now.
+   * @returns The key, or `undefined` when the parts differ (hash them).
+   */
+  lastKey(job: string, parts: string): string | undefined {
+    const last = this.#oldKeys[job];
+    if (last === undefined || last.parts !== parts || !/^[0-9a-f]{64}$/.test(last.key)) {
+      return undefined;
+    }
+    this.#keys.set(job, last);
+    return last.key;
+  }
+
+  /**
+   * Remember a job's key and the parts it was hashed from.
+   *
+   * @param job The job's name.
+   * @param key The key.
+   * @param parts The canonical parts.
+   */
+  rememberKey(job: string, key: string, parts: string): void {
+    this.#keys.set(job, { key, parts });
+    this.#changed = true;
   }
 
   /**
@@ -424,20 +484,26 @@ export class RecentEntries {
    * @returns The list (empty when there is none, or it is damaged).
    */
   static open(store: LocalStore, id: string): RecentEntries {
-    const path = store.memoPath(`recent-${sha256(id)}`);
+    const path = store.memoPath(`recent-${nameFor(id)}`);
     try {
       const data = JSON.parse(Deno.readTextFileSync(path));
-      if (data?.version === 1 && typeof data.entries === "object" && data.entries !== null) {
-        return new RecentEntries(store, path, data.entries);
+      if (
+        data?.version === 2 && typeof data.entries === "object" && data.entries !== null &&
+        typeof data.keys === "object" && data.keys !== null
+      ) {
+        return new RecentEntries(store, path, data.entries, data.keys);
       }
     } catch {
       // none yet, or damaged
     }
-    return new RecentEntries(store, path, {});
+    return new RecentEntries(store, path, {}, {});
   }
 
   /**
-   * The manifest of a key: from the list when the entry still exists, else from the store.
+   * The manifest of a key: from the list, else from the store. A manifest
+   * from the list is used even if pruning removed its entry since: the key
+   * is the same, so is what it describes (its blobs are checked as they are
+   * used).
    *
    * @param key The key.
    * @returns The manifest, if any.
@@ -445,7 +511,7 @@ export class RecentEntries {
    */
   read(key: string): Manifest | undefined {
     const recent = this.#old[key];
-    if (recent?.manifest?.key === key && this.#store.hasEntry(key)) {
+    if (recent?.manifest?.key === key) {
       this.#now.set(key, recent);
       return recent.manifest;
     }
@@ -466,19 +532,33 @@ export class RecentEntries {
   use(manifest: Manifest, stored = false): void {
     const recent = this.#now.get(manifest.key);
     const now = Date.now();
+    // Kept without its key parts (only --explain reads those, from the store).
+    const slim = { ...manifest, parts: EMPTY_PARTS };
     if (stored) {
-      this.#now.set(manifest.key, { manifest, touched: now });
+      this.#now.set(manifest.key, { manifest: slim, touched: now });
       this.#changed = true;
     } else if (recent === undefined || now - recent.touched > TOUCH_EVERY_MS) {
       this.#store.touch(manifest.key);
-      this.#now.set(manifest.key, { manifest, touched: now });
+      this.#now.set(manifest.key, { manifest: slim, touched: now });
       this.#changed = true;
     }
   }
 
   /** Write the list of this run's entries, when it differs from the last one. */
   save(): void {
-    if (!this.#changed && this.#now.size === Object.keys(this.#old).length) return;
-    writeAtomic(this.#path, JSON.stringify({ version: 1, entries: Object.fromEntries(this.#now) }));
+    if (
+      !this.#changed && this.#now.size === Object.keys(this.#old).length &&
+      this.#keys.size === Object.keys(this.#oldKeys).length
+    ) {
+      return;
+    }
+    writeAtomic(
+      this.#path,
+      JSON.stringify({
+        version: 2,
+        entries: Object.fromEntries(this.#now),
+        keys: Object.fromEntries(this.#keys),
+      }),
+    );
   }
 }

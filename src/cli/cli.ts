@@ -14,11 +14,11 @@ import { projectRoot } from "../cache/root.ts";
 import { isGatherError } from "../errors.ts";
 import { ignoreStateFolder } from "../state/state_folder.ts";
 import { dirname, fromFileUrl, join, resolve } from "../deps/path.ts";
-import type { CachePlace } from "../session/plan.ts";
-import { planGraph } from "../session/plan_graph.ts";
+import { attachCache, type CachePlace, planRun } from "../session/plan.ts";
 import { runSession } from "../session/session.ts";
-import type { Shutdown } from "../session/signals.ts";
+import { type Shutdown, signalExitCode } from "../session/signals.ts";
 import { VERSION } from "../version.ts";
+import { parseSize } from "./size.ts";
 import { EXIT } from "./exit_codes.ts";
 import { dryRun, graphToDot, listJobs } from "./inspect.ts";
 import { type CliOptions, DEFAULT_LOG_DIR, HELP } from "./options.ts";
@@ -73,6 +73,7 @@ export interface CliEnv {
  */
 export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
   let options = given;
+  const loadStart = performance.now();
   const print = (text: string): number => {
     const bytes = new TextEncoder().encode(text);
     for (let at = 0; at < bytes.length;) at += env.stdout.writeSync(bytes.subarray(at));
@@ -80,7 +81,23 @@ export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
   };
   if (options.mode === "help") return print(HELP);
   if (options.mode === "version") return print(`gather ${VERSION}\n`);
-  const project = await loadProject(options, Deno.cwd(), env.env);
+  const { shutdown } = env;
+  const project = await untilStopped(
+    loadProject(options, Deno.cwd(), env.env),
+    shutdown.interrupt.signal,
+  );
+  if (project === undefined) {
+    // The task file's top-level code is still running (a wait that never ends, say): an import
+    // cannot be cancelled, so gather stops without it.
+    const seconds = ((performance.now() - loadStart) / 1000).toFixed(1);
+    const why = (shutdown.interrupt.signal.reason as Error).message;
+    env.stderr.writeSync(
+      new TextEncoder().encode(
+        `gather: ${why} while task file "${options.file}" was still loading after ${seconds}s: stopped without running anything\n`,
+      ),
+    );
+    return signalExitCode(shutdown.stoppedBy ?? "SIGINT");
+  }
   options = project.options;
   if (project.idle !== undefined) {
     env.stderr.writeSync(new TextEncoder().encode(project.idle));
@@ -95,17 +112,14 @@ export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
     options = { ...options, logDir: join(stateDir, DEFAULT_LOG_DIR) };
   }
   const cache = cachePlace(options, project, env.denoDir);
-  const plan = planGraph(project.specs, project.names, project.targets, {
-    source: project.source,
+  const source = project.source;
+  const plan = planRun(project.specs, project.names, project.targets, {
+    source,
     ...(options.history ? { history: { path: historyPath, key: project.historyKey } } : {}),
   });
-  if (cache !== undefined && plan.graph.jobs.some((spec) => spec.cache !== undefined)) {
-    // The cache's modules are loaded only by runs that have cached jobs: they cost start-up.
-    const { prepareCache } = await import("../session/plan.ts");
-    if (project.configRoot !== undefined) cache.context = await lockContext(project.configRoot);
-    const caching = prepareCache(plan.graph.jobs, cache, project.source);
-    if (caching) plan.cache = caching;
-    if (caching) ignoreStateFolder(caching.store.dir);
+  if (cache && plan.graph.jobs.some((spec) => spec.cache !== undefined)) {
+    await attachCache(plan, project.specs, cache, source);
+    if (plan.cache) ignoreStateFolder(cache.dir);
   }
   if (options.mode === "graph") return print(graphToDot(plan.graph));
   if (options.mode === "dry-run") {
@@ -121,11 +135,11 @@ export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
     quiet: options.quiet,
     size: env.size,
     group: options.group,
+    show: options.output,
     summaryFile: options.summaryFile,
     logDir: options.logDir,
     beforeLogs: ignoreStateFolder,
   });
-  const { shutdown } = env;
   const result = await runSession(plan, {
     concurrency: options.concurrency,
     onFailure: options.onFailure,
@@ -133,26 +147,27 @@ export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
     signal: shutdown.interrupt.signal,
     forceSignal: shutdown.force.signal,
     reporter,
+    adoptOrphans: true,
     diagnostics: {
       stalls: options.diagnostics,
       stallThresholdMs: options.stallThresholdMs,
       ...(env.denoDir === undefined ? {} : { denoDir: env.denoDir }),
     },
     captureConsole: {
-      fallback: (text) => env.stderr.writeSync(new TextEncoder().encode(text + "\n")),
+      // Above the live display, not through it.
+      fallback: (text) =>
+        reporter.print
+          ? reporter.print(text + "\n")
+          : env.stderr.writeSync(new TextEncoder().encode(text + "\n")),
     },
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     ...(env.env("GATHER_CACHE_MAX_SIZE")
-      ? {
-        cacheMaxBytes: (await import("./cache_command.ts")).parseSize(
-          env.env("GATHER_CACHE_MAX_SIZE")!,
-        ),
-      }
+      ? { cacheMaxBytes: parseSize(env.env("GATHER_CACHE_MAX_SIZE")!) }
       : {}),
   });
   // A signal that came after the run was decided (while the summary was written, say) does not
   // change its outcome: the exit code says what the run's events say.
-  if (result.status === "cancelled") return EXIT[shutdown.stoppedBy ?? "SIGINT"];
+  if (result.status === "cancelled") return signalExitCode(shutdown.stoppedBy ?? "SIGINT");
   // The first failure is a deno.json task's command: its exit code, as deno task gives it.
   const first = result.errors[0];
   const failed = result.jobs.find((job) => job.status === "failed" && job.error === first);
@@ -200,20 +215,20 @@ function cachePlace(
   return place;
 }
 
-/** The hash of a workspace's `deno.lock`, as a module of the code context. */
-async function lockContext(root: string): Promise<Record<string, string>> {
-  const { sha256 } = await import("../cache/stat_index.ts");
-  try {
-    return { "deno.lock": sha256(Deno.readFileSync(join(root, "deno.lock"))) };
-  } catch {
-    return {};
-  }
-}
-
 function realPath(path: string): string {
   try {
     return Deno.realPathSync(path);
   } catch {
     return path;
   }
+}
+
+/** What `work` gives, or `undefined` as soon as `signal` aborts, whichever comes first. */
+function untilStopped<T>(work: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }

@@ -8,6 +8,7 @@
 import { parseArgs } from "../deps/cli_parse_args.ts";
 import { parseDuration } from "../duration.ts";
 import { GatherError } from "../errors.ts";
+import type { OutputMode } from "../reporters/reporter.ts";
 import type { ReporterChoice } from "../reporters/select.ts";
 import type { FailurePolicy } from "../types.ts";
 
@@ -67,6 +68,8 @@ export interface CliOptions {
   history: boolean;
   /** Plain reporter: print each job's lines together when it ends. */
   group: boolean;
+  /** Whose output the human reporters print: `full`, `errors` (the default with `-q`), `none`. */
+  output: OutputMode;
   /** Write the final report as JSON to this file. */
   summaryFile?: string;
   /** Where per-job log folders go; absent with `--no-logs`. */
@@ -122,7 +125,9 @@ Options:
       --graph                print the selected jobs as a Graphviz dot graph
   -n, --dry-run              print the order jobs would start in, run nothing
       --reporter <name>      auto (default), tty, plain or json
-  -q, --quiet                print only failures and the summary
+  -q, --quiet                print only failures and the summary (implies --output errors)
+      --output <which>       whose output to print: full (default: every job's),
+                             errors (failed jobs' only) or none
       --group                plain reporter: print each job's output whole when it ends
       --summary <file.json>  write the final report (timings, critical path) as JSON
       --log-dir <dir>        per-job logs go to <dir>/<run>/<job>.log (default: .gather/logs)
@@ -162,6 +167,7 @@ const STRINGS = [
   "stall-threshold",
   "cache-dir",
   "root",
+  "output",
   "filter",
   "changed-since",
   "cwd",
@@ -303,6 +309,7 @@ function parseFlags(
     graceMs: duration("grace", text("grace")) ?? 5_000,
     reporter: reporter(text("reporter")),
     quiet: flags.quiet === true,
+    output: outputMode(text("output"), flags.quiet === true),
     debug: flags.debug === true,
     group: flags.group === true,
     diagnostics: flags["no-diagnostics"] !== true,
@@ -391,6 +398,17 @@ function reporter(flag: string | undefined): ReporterChoice {
     throw bad(`Invalid --reporter "${value}": expected auto, tty, plain or json`);
   }
   return value;
+}
+
+function outputMode(flag: string | undefined, quiet: boolean): OutputMode {
+  if (flag === undefined) return quiet ? "errors" : "full";
+  if (flag !== "full" && flag !== "errors" && flag !== "none") {
+    throw bad(`Invalid --output "${flag}": expected full, errors or none`);
+  }
+  if (quiet && flag === "full") {
+    throw bad("Options --quiet and --output full disagree: -q prints only failures; pick one");
+  }
+  return flag;
 }
 
 function duration(name: string, value: string | undefined): number | undefined {

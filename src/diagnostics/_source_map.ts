@@ -7,13 +7,13 @@
  * @module
  */
 
-import { LEAST_UPPER_BOUND, originalPositionFor, TraceMap } from "../deps/trace_mapping.ts";
 import { fromFileUrl } from "../deps/path.ts";
 
 const MARKER = "sourceMappingURL=data:application/json;base64,";
 
 /**
- * Find the TypeScript line of an emitted line for a local `.ts` module.
+ * Find the TypeScript line of an emitted line for a local `.ts` module. The
+ * source-map reader is loaded on first use: most runs never report a stall.
  *
  * @param url The module's file URL.
  * @param line The 1-based emitted line.
@@ -25,19 +25,22 @@ const MARKER = "sourceMappingURL=data:application/json;base64,";
  * import { sourceLine } from "./_source_map.ts";
  * import { assertEquals } from "@std/assert";
  *
- * assertEquals(sourceLine("file:///nowhere/tasks.ts", 3, "/no/deno/dir"), undefined);
+ * assertEquals(await sourceLine("file:///nowhere/tasks.ts", 3, "/no/deno/dir"), undefined);
  * ```
  */
-export function sourceLine(
+export async function sourceLine(
   url: string,
   line: number,
   denoDir: string | undefined,
-): number | undefined {
+): Promise<number | undefined> {
   if (!denoDir || !url.startsWith("file://") || !/\.(ts|tsx|mts)$/.test(url)) return undefined;
   try {
     const emitted = Deno.readTextFileSync(`${denoDir}/gen/file${fromFileUrl(url)}.js`);
     const at = emitted.lastIndexOf(MARKER);
     if (at < 0) return undefined;
+    const { LEAST_UPPER_BOUND, originalPositionFor, TraceMap } = await import(
+      "../deps/trace_mapping.ts"
+    );
     const map = new TraceMap(atob(emitted.slice(at + MARKER.length).split(/\s/, 1)[0]!));
     // The first mapped position on the line: its columns are not known here.
     return originalPositionFor(map, { line, column: 0, bias: LEAST_UPPER_BOUND }).line ?? undefined;

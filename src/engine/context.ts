@@ -9,7 +9,7 @@ import { pooledMap } from "../deps/async_pool.ts";
 import type { EventSink } from "../events.ts";
 import { isJob } from "../job.ts";
 import { offload } from "../process/offload.ts";
-import { runCommand } from "../process/command.ts";
+import { runCommand, shortCommand } from "../process/command.ts";
 import { shellCommand } from "../process/shell.ts";
 import type { Spawner } from "../process/spawn.ts";
 import type {
@@ -30,6 +30,8 @@ export interface WorkTracker {
   pending: Map<Promise<unknown>, string> | undefined;
   /** The task group of `ctx.spawn`, once used. */
   group: TaskGroup | undefined;
+  /** What holds a finished command's output open, when a process that left its group does. */
+  heldOpen?: string | undefined;
 }
 
 /** What the scheduler gives each context. */
@@ -273,10 +275,11 @@ class Context implements JobContext {
         registry: env.process.registry,
         spawner: env.process.spawner,
         onLine: (text, stream) => this.#line(text, stream),
+        onHeldOpen: (holder) => env.tracker.heldOpen = `${what} ${holder}`,
         display,
         ...options,
       }),
-      `${what} "${display}"`,
+      `${what} "${shortCommand(display)}"`,
     );
   }
 

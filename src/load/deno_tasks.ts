@@ -11,7 +11,7 @@
  */
 
 import { GatherError } from "../errors.ts";
-import { relative } from "../deps/path.ts";
+import { join, relative } from "../deps/path.ts";
 import type { Job, JobSpec, Pool } from "../types.ts";
 import type { DenoTaskDef } from "./deno_config.ts";
 import { applyGatherKey } from "./_gather_key.ts";
@@ -263,12 +263,14 @@ export class DenoTasks {
       cacheable.set(name, all);
       return all;
     };
+    const lock = lockfile(this.workspace.root.config.dir);
     for (const spec of this.#list) {
       if (!decide(spec.name)) continue;
       const { pkg, def, args, cwd } = this.#made.get(spec.name)!;
       const root = this.workspace.root.config;
       spec.cache = {
-        inputs: def.files!,
+        // The lockfile pins what the command's imports resolve to: an input of every cached task.
+        inputs: lock === undefined ? def.files! : [...def.files!, relative(cwd, lock)],
         outputs: def.output ?? [],
         env: def.env ?? [],
         dir: cwd,
@@ -284,5 +286,15 @@ export class DenoTasks {
         ]),
       };
     }
+  }
+}
+
+/** The workspace's `deno.lock`, if it has one. */
+function lockfile(dir: string): string | undefined {
+  const path = join(dir, "deno.lock");
+  try {
+    return Deno.statSync(path).isFile ? path : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -8,7 +8,6 @@
  * @module
  */
 
-import { basename } from "../deps/path.ts";
 import { GatherError } from "../errors.ts";
 import type { Package, Workspace } from "./workspace.ts";
 
@@ -112,7 +111,7 @@ function filterMatcher(pattern: string): (pkg: Package) => boolean {
   );
   return (pkg) =>
     (pkg.config.name !== undefined && regex.test(pkg.config.name)) ||
-    (!pkg.isRoot && regex.test(basename(pkg.path)));
+    (!pkg.isRoot && regex.test(pkg.path.split("/").at(-1) ?? ""));
 }
 
 /** The packages and, transitively, the members that import them. */

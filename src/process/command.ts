@@ -9,7 +9,8 @@
 
 import { GatherError } from "../errors.ts";
 import type { CommandResult } from "../types.ts";
-import { createSpawner, type ExitStatus, type SpawnedChild, type Spawner } from "./spawn.ts";
+import { ProcessTree } from "./process_tree.ts";
+import { createSpawner, type ExitStatus, type MarkedChild, type Spawner } from "./spawn.ts";
 
 /** Options of {@linkcode runCommand}. */
 export interface RunCommandOptions {
@@ -31,9 +32,58 @@ export interface RunCommandOptions {
   display?: string;
   /** Starts it; one per run. @default {a new spawner} */
   spawner?: Spawner;
+  /**
+   * Told when the command and its process group are gone but its output is
+   * still held open, by a process that left the group (`setsid`, a daemon):
+   * what holds it, for a diagnostic.
+   */
+  onHeldOpen?: (what: string) => void;
+  /** How much of each stream the result keeps: its last this many characters. @default {OUTPUT_TAIL_CHARS} */
+  maxOutputChars?: number;
 }
 
 const STDERR_TAIL = 10;
+/** How long output may stay open after a command and its group are gone before gather looks for who holds it. */
+const HELD_OPEN_MS = 100;
+
+/**
+ * How much of each stream a {@linkcode CommandResult} keeps: its last 64 Mi
+ * characters. Every line still streams to the job's log; the bound keeps a
+ * command with gigabytes of output from failing on JavaScript's string limit
+ * (about 512 Mi characters).
+ */
+export const OUTPUT_TAIL_CHARS = 64 * 1024 * 1024;
+
+/** How many characters of one output line are kept in memory; the rest of a longer line is counted and cut. */
+export const MAX_LINE_CHARS = 1024 * 1024;
+
+/** How many characters of a command an error message shows. */
+const SHOWN_COMMAND_CHARS = 4000;
+
+/**
+ * A command as an error message shows it: at most 4,000 characters (a long
+ * compiler command stays whole, and copyable; a megabyte of arguments does not),
+ * NUL bytes written as `\0`.
+ *
+ * @param display The command as a person would type it.
+ * @returns It, cut with a count of what was left out when it is long.
+ *
+ * @example Usage
+ * ```ts
+ * import { shortCommand } from "./command.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(shortCommand("echo hi"), "echo hi");
+ * assertEquals(shortCommand("echo " + "x".repeat(1000)).endsWith("… (705 more characters)"), true);
+ * ```
+ */
+export function shortCommand(display: string): string {
+  const text = display.replaceAll("\0", "\\0");
+  if (text.length <= SHOWN_COMMAND_CHARS) return text;
+  return `${text.slice(0, SHOWN_COMMAND_CHARS)} … (${
+    text.length - SHOWN_COMMAND_CHARS
+  } more characters)`;
+}
 
 /**
  * Run a command in a new process group and wait for it and its output.
@@ -59,20 +109,30 @@ export async function runCommand(
 ): Promise<CommandResult> {
   const { signal, forceSignal, graceMs = 5000, onLine } = options;
   signal?.throwIfAborted();
-  const display = options.display ?? argv.join(" ");
-  const stdout: string[] = [];
-  const stderr: string[] = [];
+  const display = shortCommand(options.display ?? argv.join(" "));
+  const nul = argv.findIndex((arg) => arg.includes("\0"));
+  if (nul >= 0) {
+    throw new GatherError(
+      "COMMAND_FAILED",
+      `Cannot run "${display}": ${
+        nul === 0 ? "the program name" : `argument ${nul}`
+      } holds a NUL byte, which no program can receive; remove it, or pass such data in a file`,
+    );
+  }
+  const maxOutput = options.maxOutputChars ?? OUTPUT_TAIL_CHARS;
+  const stdout = new OutputTail(maxOutput);
+  const stderr = new OutputTail(maxOutput);
   const stderrLines: string[] = [];
   const lines = {
-    stdout: new LineSplitter(stdout, (line) => onLine?.(line, "stdout")),
+    stdout: new LineSplitter(stdout, (line) => onLine?.(line, "stdout"), MAX_LINE_CHARS),
     stderr: new LineSplitter(stderr, (line) => {
       stderrLines.push(line);
       if (stderrLines.length > STDERR_TAIL) stderrLines.shift();
       onLine?.(line, "stderr");
-    }),
+    }, MAX_LINE_CHARS),
   };
   const spawner = options.spawner ?? createSpawner();
-  let child: SpawnedChild;
+  let child: MarkedChild;
   try {
     child = await spawner.spawn(argv, {
       ...options,
@@ -85,25 +145,45 @@ export async function runCommand(
       { cause: error },
     );
   }
-  const tree = new ProcessTree(spawner, child.pid, graceMs);
+  const tree = new ProcessTree(spawner, child.pid, child.marker, graceMs);
+  let forced!: () => void;
+  const whenForced = new Promise<void>((resolve) => forced = resolve);
   const onAbort = () => tree.stop();
-  const onForce = () => tree.kill();
+  const onForce = () => {
+    tree.kill();
+    forced();
+  };
   signal?.addEventListener("abort", onAbort, { once: true });
   forceSignal?.addEventListener("abort", onForce, { once: true });
-  if (forceSignal?.aborted) tree.kill();
+  if (forceSignal?.aborted) onForce();
   else if (signal?.aborted) tree.stop();
   const done = (async () => {
     try {
-      const [status] = await Promise.all([
-        child.status,
-        child.drained.then(() => {
-          lines.stdout.end();
-          lines.stderr.end();
-        }),
-        // Once the direct child is gone, stop whatever it left running, so the pipes close.
-        child.status.then(() => tree.stop()),
-      ]);
+      const status = await child.status;
+      // Once the direct child is gone, stop whatever it left running, so the pipes close.
+      tree.stop();
       await tree.gone;
+      let drained = await settlesWithin(child.drained, HELD_OPEN_MS);
+      if (!drained) {
+        // The command and its group are gone, yet the output is open: a process that left the
+        // group holds it. Look for it by its marker everywhere, and stop it too.
+        const holders = tree.hunt();
+        const what = holders.length === 0
+          ? "a process that left its process group"
+          : holders.slice(0, 3).map((p) => `process ${p.pid} (${p.name})`).join(", ");
+        options.onHeldOpen?.(
+          `"${display}" has exited, but ${what}, started by it outside its process group, still holds its output open`,
+        );
+        // After a second Ctrl-C, stop reading at once.
+        drained = await Promise.race([
+          child.drained.then(() => true),
+          whenForced.then(() => false),
+        ]);
+        await Promise.race([tree.gone, whenForced]);
+      }
+      lines.stdout.end();
+      lines.stderr.end();
+      if (drained) spawner.release(child.pid);
       return status;
     } finally {
       signal?.removeEventListener("abort", onAbort);
@@ -119,7 +199,7 @@ export async function runCommand(
   }
   if (signal?.aborted) throw signal.reason;
   const code = status.code;
-  const result = { code, stdout: stdout.join(""), stderr: stderr.join("") };
+  const result = { code, stdout: stdout.text(), stderr: stderr.text() };
   if (code !== 0) {
     const tail = stderrLines;
     const how = status.signal === null ? `exit code ${code}` : `signal ${status.signal}`;
@@ -133,20 +213,27 @@ export async function runCommand(
 }
 
 /**
- * Turns a pipe's bytes into text: keeps every chunk in `text`, and hands each
- * line to `each` (a final line without a newline too; `\r\n` ends a line as
- * `\n` does). Plain code: chaining `TextDecoderStream` and `TextLineStream`
- * cost three stream transforms per pipe, 10 % of a run of 1,000 short commands.
+ * Turns a pipe's bytes into text: keeps the last `maxText` characters of it,
+ * and hands each line to `each` (a final line without a newline too; `\r\n`
+ * ends a line as `\n` does). Linear in the output: each chunk is searched
+ * once, and a line that spans chunks is kept as pieces, at most `maxLine`
+ * characters of it (the rest is counted, not kept). Plain code: chaining
+ * `TextDecoderStream` and `TextLineStream` cost three stream transforms per
+ * pipe, 10 % of a run of 1,000 short commands.
  */
 class LineSplitter {
   #decoder = new TextDecoder();
-  #partial = "";
-  #text: string[];
+  #pieces: string[] = [];
+  #pieceChars = 0;
+  #cutChars = 0;
+  #text: OutputTail;
   #each: (line: string) => void;
+  #maxLine: number;
 
-  constructor(text: string[], each: (line: string) => void) {
+  constructor(text: OutputTail, each: (line: string) => void, maxLine: number) {
     this.#text = text;
     this.#each = each;
+    this.#maxLine = maxLine;
   }
 
   push(bytes: Uint8Array): void {
@@ -155,97 +242,81 @@ class LineSplitter {
 
   end(): void {
     this.#split(this.#decoder.decode());
-    const rest = this.#partial;
-    this.#partial = "";
-    if (rest !== "") this.#each(rest.endsWith("\r") ? rest.slice(0, -1) : rest);
+    if (this.#pieceChars > 0 || this.#cutChars > 0) this.#emit("");
   }
 
   #split(chunk: string): void {
     if (chunk === "") return;
     this.#text.push(chunk);
-    let data = this.#partial + chunk;
-    let at = data.indexOf("\n");
-    while (at >= 0) {
-      this.#each(data.charCodeAt(at - 1) === 13 ? data.slice(0, at - 1) : data.slice(0, at));
-      data = data.slice(at + 1);
-      at = data.indexOf("\n");
+    let start = 0;
+    for (let at = chunk.indexOf("\n"); at >= 0; at = chunk.indexOf("\n", start)) {
+      this.#emit(chunk.slice(start, at));
+      start = at + 1;
     }
-    this.#partial = data;
-  }
-}
-
-/** A process group: stopped with SIGTERM then SIGKILL, watched until no live member is left. */
-class ProcessTree {
-  readonly gone: Promise<void>;
-  #pgid: number;
-  #graceMs: number;
-  #stopping = false;
-  #resolve!: () => void;
-  #timers: ReturnType<typeof setTimeout>[] = [];
-  #spawner: Spawner;
-
-  constructor(spawner: Spawner, pgid: number, graceMs: number) {
-    this.#spawner = spawner;
-    this.#pgid = pgid;
-    this.#graceMs = graceMs;
-    this.gone = new Promise((resolve) => this.#resolve = resolve);
+    if (start < chunk.length) this.#keep(start === 0 ? chunk : chunk.slice(start));
   }
 
-  /** SIGTERM the group, SIGKILL it after the grace period, resolve `gone` when it is empty. */
-  stop(): void {
-    if (this.#stopping) return;
-    this.#stopping = true;
-    if (!this.#send("SIGTERM")) return this.#finish();
-    this.#timers.push(setTimeout(() => this.kill(), this.#graceMs));
-    this.#watch(10);
+  /** Hold the start of a line that has no newline yet, up to the bound. */
+  #keep(piece: string): void {
+    const room = this.#maxLine - this.#pieceChars;
+    if (room <= 0) {
+      this.#cutChars += piece.length;
+      return;
+    }
+    const kept = piece.length <= room ? piece : piece.slice(0, room);
+    this.#pieces.push(kept);
+    this.#pieceChars += kept.length;
+    this.#cutChars += piece.length - kept.length;
   }
 
-  /** SIGKILL the group now. */
-  kill(): void {
-    this.#stopping = true;
-    if (!this.#send("SIGKILL")) return this.#finish();
-    this.#watch(10);
-  }
-
-  #watch(delayMs: number): void {
-    this.#timers.push(setTimeout(() => {
-      if (!groupHasLiveMember(this.#spawner, this.#pgid)) return this.#finish();
-      this.#watch(Math.min(delayMs * 2, 100));
-    }, delayMs));
-  }
-
-  #send(signal: "SIGTERM" | "SIGKILL"): boolean {
-    return this.#spawner.signalGroup(this.#pgid, signal);
-  }
-
-  #finish(): void {
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers = [];
-    this.#resolve();
-  }
-}
-
-/**
- * Whether a process group has a member that is not a zombie. Zombies are
- * skipped because an init that reaps slowly keeps them for a second or more.
- */
-function groupHasLiveMember(spawner: Spawner, pgid: number): boolean {
-  if (!spawner.signalGroup(pgid, "SIGCONT")) return false;
-  try {
-    for (const entry of Deno.readDirSync("/proc")) {
-      if (!/^\d+$/.test(entry.name)) continue;
-      let stat: string;
-      try {
-        stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-      } catch {
-        continue;
+  /** A line ends with `last`: hand it on, whole or cut. */
+  #emit(last: string): void {
+    let line = last;
+    if (this.#pieceChars > 0 || this.#cutChars > 0) {
+      this.#keep(last);
+      line = this.#pieces.join("");
+      const cut = this.#cutChars;
+      this.#pieces = [];
+      this.#pieceChars = 0;
+      this.#cutChars = 0;
+      if (cut > 0) {
+        this.#each(`${line} … (line cut: ${cut} more characters)`);
+        return;
       }
-      // Fields after the command (which may hold spaces): state ppid pgrp ...
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) === pgid && fields[0] !== "Z") return true;
     }
-    return false;
-  } catch {
-    return true; // no /proc: trust the signal probe
+    this.#each(line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line);
   }
+}
+
+/** The last `max` characters of a stream's text, kept as the chunks that hold them. */
+class OutputTail {
+  #chunks: string[] = [];
+  #chars = 0;
+  #max: number;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  push(chunk: string): void {
+    this.#chunks.push(chunk);
+    this.#chars += chunk.length;
+    while (this.#chunks.length > 1 && this.#chars - this.#chunks[0]!.length >= this.#max) {
+      this.#chars -= this.#chunks.shift()!.length;
+    }
+  }
+
+  text(): string {
+    const all = this.#chunks.join("");
+    return all.length > this.#max ? all.slice(all.length - this.#max) : all;
+  }
+}
+
+/** Whether `promise` settles within `ms`. */
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise.then(() => true, () => true),
+    new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), ms)),
+  ]).finally(() => clearTimeout(timer));
 }

@@ -45,6 +45,10 @@ export interface SpawnOptions {
   env?: Record<string, string>;
   /** Where its output goes. */
   onOutput?: OutputSink;
+  /** `NAME=value` added to its environment, which its descendants inherit: how gather finds them. */
+  marker?: string;
+  /** A file descriptor of gather's to read its stdin from. @default {/dev/null} */
+  stdinFd?: number;
 }
 
 /**
@@ -63,6 +67,9 @@ const POSIX_SPAWN_SETSIGMASK = 0x08;
 const POSIX_SPAWN_SETSID = 0x80;
 const O_CLOEXEC = 0o2000000;
 const O_RDONLY = 0;
+const O_NONBLOCK = 0o4000;
+const PR_SET_CHILD_SUBREAPER = 36;
+const F_SETFL = 4;
 /** Room for glibc's `posix_spawnattr_t` (336 bytes), `posix_spawn_file_actions_t` (80) and `sigset_t` (128). */
 const OPAQUE_BYTES = 512;
 const CHUNK_BYTES = 16 * 1024;
@@ -108,6 +115,9 @@ const SYMBOLS = {
   },
   syscall: { parameters: ["i64", "i64", "i64"], result: "i64" },
   kill: { parameters: ["i32", "i32"], result: "i32" },
+  prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
   environ: { type: "pointer" },
 } as const;
 
@@ -116,12 +126,17 @@ type Libc = Omit<Deno.DynamicLibrary<typeof SYMBOLS>["symbols"], "environ"> & {
   environ: Deno.UnsafePointerView;
 };
 
-/** Linux's signal numbers (the same on x86-64 and arm64), for the signals gather meets. */
+/**
+ * Linux's signal numbers, all 31 standard ones (the same on x86-64 and arm64;
+ * SIGIOT, SIGPOLL and SIGUNUSED are other names of 6, 29 and 31). Real-time
+ * signals 34 to 64 are named `SIGRTMIN+n` by {@linkcode decodeStatus}.
+ */
 export const SIGNALS = {
   SIGHUP: 1,
   SIGINT: 2,
   SIGQUIT: 3,
   SIGILL: 4,
+  SIGTRAP: 5,
   SIGABRT: 6,
   SIGBUS: 7,
   SIGFPE: 8,
@@ -132,7 +147,22 @@ export const SIGNALS = {
   SIGPIPE: 13,
   SIGALRM: 14,
   SIGTERM: 15,
+  SIGSTKFLT: 16,
+  SIGCHLD: 17,
   SIGCONT: 18,
+  SIGSTOP: 19,
+  SIGTSTP: 20,
+  SIGTTIN: 21,
+  SIGTTOU: 22,
+  SIGURG: 23,
+  SIGXCPU: 24,
+  SIGXFSZ: 25,
+  SIGVTALRM: 26,
+  SIGPROF: 27,
+  SIGWINCH: 28,
+  SIGIO: 29,
+  SIGPWR: 30,
+  SIGSYS: 31,
 } as const;
 
 const SIGNAL_NAMES = new Map<number, string>(
@@ -151,6 +181,26 @@ export interface PosixSpawn {
    * by throwing (`Deno.kill` builds an error with a stack: 30 µs per call).
    */
   kill: Killer;
+  /**
+   * Make gather a child subreaper (`prctl(PR_SET_CHILD_SUBREAPER)`): a
+   * process orphaned below it (a daemon that left its group and whose parent
+   * exited) becomes gather's child, not init's, so it can be found.
+   *
+   * @returns Whether the system agreed.
+   */
+  adoptOrphans(): boolean;
+  /**
+   * A pipe whose write end gather keeps (close-on-exec, non-blocking) and
+   * whose read end a child can take as its stdin.
+   *
+   * @returns Its read end, and a function that writes a line to it.
+   */
+  pipe(): {
+    readFd: number;
+    writeLine: (line: string) => boolean;
+    closeRead: () => void;
+    closeWrite: () => void;
+  };
 }
 
 /**
@@ -182,7 +232,7 @@ export function loadPosixSpawn(): PosixSpawn | undefined {
   return load();
 }
 
-function load(): { spawn: Spawner; kill: Killer } | undefined {
+function load(): PosixSpawn | undefined {
   if (Deno.build.os !== "linux") return undefined;
   try {
     if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return undefined;
@@ -200,7 +250,27 @@ function load(): { spawn: Spawner; kill: Killer } | undefined {
       child.then((started) => started.status, () => {}).finally(() => live--);
       return child;
     };
-    return { spawn: spawner, kill: (pid, signal) => libc.kill(pid, signal) === 0 };
+    return {
+      spawn: spawner,
+      kill: (pid, signal) => libc.kill(pid, signal) === 0,
+      adoptOrphans: () => libc.prctl(PR_SET_CHILD_SUBREAPER, 1n, 0n, 0n, 0n) === 0,
+      pipe: () => {
+        const fds = new Int32Array(2);
+        if (libc.pipe2(fds, O_CLOEXEC) !== 0) throw new Error("Cannot create a pipe");
+        const [readFd, writeFd] = [fds[0]!, fds[1]!];
+        // Never block gather on a slow reader: a line that does not fit is dropped.
+        libc.fcntl(writeFd, F_SETFL, O_NONBLOCK);
+        return {
+          readFd,
+          writeLine: (line) => {
+            const bytes = encoder.encode(line + "\n");
+            return Number(libc.write(writeFd, bytes, BigInt(bytes.length))) === bytes.length;
+          },
+          closeRead: () => void libc.close(readFd),
+          closeWrite: () => void libc.close(writeFd),
+        };
+      },
+    };
   } catch {
     return undefined;
   }
@@ -230,7 +300,9 @@ async function spawn(
     devNull: cString("/dev/null"),
     cwd: options.cwd === undefined ? undefined : cString(options.cwd),
     args: cStrings(argv),
-    envp: options.env === undefined ? currentEnvironment(libc) : withEnvironment(options.env),
+    envp: options.env === undefined ? currentEnvironment(libc, options.marker) : withEnvironment(
+      options.marker === undefined ? options.env : { ...options.env, ...marked(options.marker) },
+    ),
     actions: new Uint8Array(OPAQUE_BYTES),
     attributes: new Uint8Array(OPAQUE_BYTES),
   };
@@ -238,7 +310,11 @@ async function spawn(
   libc.posix_spawnattr_init(call.attributes);
   let error: number;
   try {
-    libc.posix_spawn_file_actions_addopen(call.actions, 0, call.devNull, O_RDONLY, 0);
+    if (options.stdinFd === undefined) {
+      libc.posix_spawn_file_actions_addopen(call.actions, 0, call.devNull, O_RDONLY, 0);
+    } else {
+      libc.posix_spawn_file_actions_adddup2(call.actions, options.stdinFd, 0);
+    }
     libc.posix_spawn_file_actions_adddup2(call.actions, stdout[1]!, 1);
     libc.posix_spawn_file_actions_adddup2(call.actions, stderr[1]!, 2);
     if (call.cwd) libc.posix_spawn_file_actions_addchdir_np(call.actions, call.cwd);
@@ -369,7 +445,30 @@ async function waitBlocking(libc: Libc, pid: number): Promise<ExitStatus> {
 export function decodeStatus(word: number): ExitStatus {
   const signal = word & 0x7f;
   if (signal === 0) return { code: (word >> 8) & 0xff, signal: null };
-  return { code: 128 + signal, signal: SIGNAL_NAMES.get(signal) ?? `signal ${signal}` };
+  return { code: 128 + signal, signal: signalName(signal) };
+}
+
+/**
+ * The name of a Linux signal number.
+ *
+ * @param signal The number.
+ * @returns `SIGTERM` for 15, `SIGRTMIN+2` for 36, `signal 99` for a number Linux does not have.
+ *
+ * @example Usage
+ * ```ts
+ * import { signalName } from "./posix_spawn.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(signalName(31), "SIGSYS");
+ * assertEquals(signalName(64), "SIGRTMAX");
+ * ```
+ */
+export function signalName(signal: number): string {
+  const known = SIGNAL_NAMES.get(signal);
+  if (known !== undefined) return known;
+  if (signal === 64) return "SIGRTMAX";
+  if (signal >= 34 && signal < 64) return signal === 34 ? "SIGRTMIN" : `SIGRTMIN+${signal - 34}`;
+  return `signal ${signal}`;
 }
 
 /**
@@ -378,13 +477,27 @@ export function decodeStatus(word: number): ExitStatus {
  * the array (not passing `environ` itself) keeps the spawn, which reads it on
  * another thread, safe from a `setenv` that moves the array meanwhile.
  */
-function currentEnvironment(libc: Libc): BigUint64Array {
+function currentEnvironment(
+  libc: Libc,
+  marker: string | undefined,
+): BigUint64Array & { strings?: Uint8Array } {
   const array = Deno.UnsafePointer.create(libc.environ.getBigUint64());
-  if (array === null) return new BigUint64Array(1);
-  const view = new Deno.UnsafePointerView(array);
   let count = 0;
-  while (view.getBigUint64(count * 8) !== 0n) count++;
-  return new BigUint64Array(view.getArrayBuffer((count + 1) * 8).slice(0));
+  const view = array === null ? undefined : new Deno.UnsafePointerView(array);
+  while (view !== undefined && view.getBigUint64(count * 8) !== 0n) count++;
+  const extra = marker === undefined ? 0 : 1;
+  const copy = new BigUint64Array(count + 1 + extra);
+  if (view !== undefined) copy.set(new BigUint64Array(view.getArrayBuffer(count * 8)));
+  if (marker === undefined) return copy;
+  const strings = cString(marker);
+  copy[count] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(strings)));
+  return Object.assign(copy, { strings });
+}
+
+/** A `NAME=value` marker as an environment record. */
+function marked(marker: string): Record<string, string> {
+  const at = marker.indexOf("=");
+  return { [marker.slice(0, at)]: marker.slice(at + 1) };
 }
 
 /** Gather's environment with `extra` added, as a NULL-terminated array of C strings. */

@@ -23,7 +23,15 @@ const ASSIGNMENT = /^\s*[A-Za-z_][A-Za-z0-9_]*=/;
  * syntax the command is exec'd directly (as make does); otherwise it runs
  * under `sh -c` with every interpolation single-quoted.
  *
- * @param strings The literal parts of the template.
+ * The literal text is taken as written: a template's raw strings (what
+ * `String.raw` gives), so a backslash reaches the shell as it was typed, as
+ * in a shell script or a Makefile. `` ctx.sh`sed 's/(a)/\1/'` `` gives sed
+ * `\1`, `` ctx.sh`printf '\033[1m'` `` gives printf `\033`, and `\n` is a
+ * backslash and an `n` for the shell (or printf) to read, not a newline made
+ * by JavaScript. Escapes that JavaScript would reject in a template
+ * (`\1`, `\033`) therefore work.
+ *
+ * @param strings The literal parts of the template (its `raw` strings are used when it has them).
  * @param values The interpolated values.
  * @returns The argv and a display form.
  * @throws {TypeError} If the template holds no command.
@@ -39,9 +47,10 @@ const ASSIGNMENT = /^\s*[A-Za-z_][A-Za-z0-9_]*=/;
  * ```
  */
 export function shellCommand(
-  strings: ReadonlyArray<string>,
+  template: ReadonlyArray<string> | TemplateStringsArray,
   values: ReadonlyArray<ShellValue>,
 ): ShellCommand {
+  const strings = "raw" in template ? template.raw : template;
   const command =
     ASSIGNMENT.test(strings[0] ?? "") || strings.some((part) => SHELL_SYNTAX.test(part))
       ? viaShell(strings, values)

@@ -16,7 +16,15 @@ import {
   type SpawnedChild,
 } from "./posix_spawn.ts";
 
-export type { ExitStatus, OutputSink, SpawnedChild };
+import { startWatchdog, type Watchdog } from "./watchdog.ts";
+
+export type { ExitStatus, OutputSink };
+
+/** A started child, with the marker its environment (and its descendants') carries. */
+export interface MarkedChild extends SpawnedChild {
+  /** `GATHER_TREE=<run>.<n>`: finds what it started even outside its group. */
+  marker: string;
+}
 
 /** Options of {@linkcode Spawner.spawn}. */
 export interface SpawnChildOptions {
@@ -44,7 +52,7 @@ export interface Spawner {
    * @throws {Deno.errors.NotFound} If the program is not on `PATH`, or `cwd` is not a directory.
    * @throws {Error} With the system's reason if it cannot be started.
    */
-  spawn(argv: readonly string[], options?: SpawnChildOptions): Promise<SpawnedChild>;
+  spawn(argv: readonly string[], options?: SpawnChildOptions): Promise<MarkedChild>;
   /**
    * Signal every process of a group.
    *
@@ -53,6 +61,28 @@ export interface Spawner {
    * @returns Whether the group had a process to receive it.
    */
   signalGroup(pgid: number, signal: GroupSignal): boolean;
+  /**
+   * Signal one process.
+   *
+   * @param pid The process.
+   * @param signal What to send.
+   * @returns Whether it was there to receive it.
+   */
+  signalProcess(pid: number, signal: GroupSignal): boolean;
+  /** The process groups started and not yet known to be gone (released). */
+  readonly groups: ReadonlySet<number>;
+  /**
+   * Forget a group: its command ended and no member of it is left.
+   *
+   * @param pgid The group.
+   */
+  release(pgid: number): void;
+  /** SIGKILL every group not yet released, now: the last resort when gather must end at once. */
+  killAll(): void;
+  /** Whether orphans below gather become its children (it is a child subreaper). */
+  readonly adopting: boolean;
+  /** The run is over: let its watchdog go. */
+  close(): void;
 }
 
 /** Options of {@linkcode createSpawner}. */
@@ -63,6 +93,19 @@ export interface SpawnerOptions {
    * GATHER_SPAWN=command is set, else "auto"}
    */
   route?: "auto" | "command";
+  /**
+   * Make this process a child subreaper, so processes that escape a job's
+   * process group are re-parented to it and found when their command ends.
+   * A process-wide setting: for a program that owns its process (the CLI).
+   * @default {false}
+   */
+  adoptOrphans?: boolean;
+  /**
+   * Start a watchdog process with the run's first command, which kills what
+   * is left if this process dies without cleaning up (`kill -9`).
+   * `posix_spawn` route only. @default {true}
+   */
+  watchdog?: boolean;
 }
 
 /**
@@ -91,28 +134,65 @@ export function createSpawner(options: SpawnerOptions = {}): Spawner {
   const route = options.route ?? (Deno.env.get("GATHER_SPAWN") === "command" ? "command" : "auto");
   // Loaded at the first spawn: a run whose jobs start no command never opens libc.
   let posix: PosixSpawn | undefined | null = route === "auto" ? null : undefined;
-  const load = () => posix === null ? (posix = loadPosixSpawn()) : posix;
+  let adopting = false;
+  const load = () => {
+    if (posix === null) {
+      posix = loadPosixSpawn();
+      adopting = options.adoptOrphans === true && posix !== undefined && posix.adoptOrphans();
+    }
+    return posix;
+  };
+  const groups = new Set<number>();
+  const run = `${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  let count = 0;
+  let watchdog: Promise<Watchdog | undefined> | undefined;
+  let closed = false;
+  const watch = () => {
+    const loaded = load();
+    return loaded && options.watchdog !== false
+      ? watchdog ??= startWatchdog(loaded, `${MARKER}=${run}.`)
+      : undefined;
+  };
   return {
     get route() {
       return load() ? "posix_spawn" : "command";
     },
-    spawn: (argv, spawnOptions = {}) => {
-      if (posix !== null) return spawnChild(posix, argv, spawnOptions);
-      // The first command goes through Deno.Command, and libc is loaded while it runs: loading
-      // it (5-20 ms, measured) takes longer than the one spawn it would speed up, and a run of
-      // one command (a deno.json task, say) would wait for it before starting anything.
-      const child = spawnChild(undefined, argv, spawnOptions);
-      load();
-      return child;
+    spawn: async (argv, spawnOptions = {}) => {
+      const dog = await watch();
+      const marker = `${MARKER}=${run}.${++count}`;
+      const child = await spawnChild(load(), argv, { ...spawnOptions, marker });
+      groups.add(child.pid);
+      dog?.started(child.pid);
+      return Object.assign(child, { marker });
     },
-    signalGroup: (pgid, signal) => signalGroup(posix ?? undefined, pgid, signal),
+    signalGroup: (pgid, signal) => signalGroup(load(), pgid, signal),
+    signalProcess: (pid, signal) => signalGroup(load(), -pid, signal),
+    groups,
+    release: (pgid) => {
+      if (groups.delete(pgid)) watchdog?.then((dog) => dog?.gone(pgid));
+    },
+    killAll: () => {
+      for (const pgid of groups) signalGroup(load(), pgid, "SIGKILL");
+    },
+    get adopting() {
+      load();
+      return adopting;
+    },
+    close: () => {
+      if (closed) return;
+      closed = true;
+      watchdog?.then((dog) => dog?.close());
+    },
   };
 }
+
+/** The environment variable that marks every process a command starts. */
+const MARKER = "GATHER_TREE";
 
 function spawnChild(
   posix: PosixSpawn | undefined,
   argv: readonly string[],
-  options: SpawnChildOptions,
+  options: SpawnChildOptions & { marker: string },
 ): Promise<SpawnedChild> {
   const program = argv[0]!;
   const path = program.includes("/")
@@ -137,8 +217,10 @@ function spawnChild(
 function spawnCommand(
   path: string,
   argv: readonly string[],
-  options: SpawnChildOptions,
+  options: SpawnChildOptions & { marker: string },
 ): SpawnedChild {
+  const at = options.marker.indexOf("=");
+  const env = { ...options.env, [options.marker.slice(0, at)]: options.marker.slice(at + 1) };
   const setsid = Deno.build.os === "linux"
     ? findProgram("setsid", Deno.env.get("PATH"))
     : undefined;
@@ -148,7 +230,7 @@ function spawnCommand(
   const child = new Deno.Command(program!, {
     args,
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-    ...(options.env === undefined ? {} : { env: options.env }),
+    env,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

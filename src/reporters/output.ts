@@ -30,7 +30,7 @@ const FLUSH_AT = 64 * 1024;
  * ```
  */
 export class Output {
-  #writer: SyncWriter;
+  #write: (p: Uint8Array) => number;
   #parts: string[] = [];
   #size = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -38,12 +38,14 @@ export class Output {
   #encoder = new TextEncoder();
 
   /**
-   * Construct an output.
+   * Construct an output. The writer's `writeSync` is read once, here: output
+   * keeps going where it pointed even after the run patches `Deno.stdout`
+   * and `Deno.stderr` to capture what jobs write.
    *
    * @param writer Where the bytes go.
    */
   constructor(writer: SyncWriter) {
-    this.#writer = writer;
+    this.#write = writer.writeSync.bind(writer);
   }
 
   /**
@@ -68,7 +70,7 @@ export class Output {
     this.#parts = [];
     this.#size = 0;
     try {
-      for (let at = 0; at < bytes.length;) at += this.#writer.writeSync(bytes.subarray(at));
+      for (let at = 0; at < bytes.length;) at += this.#write(bytes.subarray(at));
     } catch (error) {
       if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
       this.#closed = true; // the reader went away (`gather | head`): drop the rest quietly

@@ -19,4 +19,18 @@ export interface Reporter {
   close(): void;
   /** Write out what is buffered now (the first lines of a run, say). */
   flush?(): void;
+  /**
+   * Print lines that belong to no job (console output outside every job)
+   * where they do not break the display: above the live block, say.
+   *
+   * @param text The text, ending with a line break.
+   */
+  print?(text: string): void;
 }
+
+/**
+ * Whose output the human reporters print (`--output`): `full`, every job's;
+ * `errors`, only failed jobs'; `none`, no job's (a failure still shows its
+ * error and where its full log is). The JSON stream always carries every line.
+ */
+export type OutputMode = "full" | "errors" | "none";

@@ -9,7 +9,7 @@ import { JsonReporter } from "./json.ts";
 import { Output, type SyncWriter } from "./output.ts";
 import { palette } from "./palette.ts";
 import { PlainReporter } from "./plain.ts";
-import type { Reporter } from "./reporter.ts";
+import type { OutputMode, Reporter } from "./reporter.ts";
 import { SummaryFile } from "./summary_file.ts";
 import { type TerminalSize, TtyReporter } from "./tty.ts";
 import { JsonSummary } from "./_json_summary.ts";
@@ -36,6 +36,8 @@ export interface ReporterEnv {
   size?: () => TerminalSize;
   /** Plain reporter: print each job's lines together when it ends. @default {false} */
   group?: boolean;
+  /** Whose output the human reporters print (`--output`). @default {quiet ? "errors" : "full"} */
+  show?: OutputMode | undefined;
   /** Also write the final report as JSON to this file. @default {undefined} */
   summaryFile?: string | undefined;
   /** Write each job's output to `<logDir>/<run>/<job>.log`; none when absent. @default {undefined} */
@@ -153,6 +155,7 @@ function humanOrJson(
     quiet: env.quiet,
     color,
     logPath,
+    ...(env.show === undefined ? {} : { show: env.show }),
   };
   if (kind === "tty") {
     return new TtyReporter({ ...common, size: env.size ?? (() => ({ columns: 80, rows: 24 })) });

@@ -4,10 +4,14 @@
  * @module
  */
 
-import { stripAnsiCode } from "../deps/fmt_colors.ts";
 import { formatDuration, plural } from "./format.ts";
 import type { Palette } from "./palette.ts";
 import type { Summary } from "./record.ts";
+import { failureText, shorten } from "./_failure.ts";
+import { cleanLine } from "./_tty_text.ts";
+
+/** The most characters of a failure's message the summary shows (a command can be long). */
+const HEADLINE = 120;
 
 /** Options of {@linkcode formatSummary}. */
 export interface SummaryFormatOptions {
@@ -16,8 +20,10 @@ export interface SummaryFormatOptions {
 }
 
 /**
- * Render the summary: the outcome with counts, each failure with its error
- * and last output lines, the critical path and the slowest jobs.
+ * Render the summary: the outcome with counts, each failure with the first
+ * line of its error (cut to 120 characters: its output and whole error were
+ * printed when it failed) and where its full log is, the critical path and
+ * the slowest jobs.
  *
  * @param summary The summary.
  * @param p The palette.
@@ -71,16 +77,11 @@ export function formatSummary(
   ];
   summary.failures.forEach((job, i) => {
     const label = i === 0 ? "first failure" : "also failed";
-    const [first = "", ...more] = (job.error?.message ?? "failed").split("\n");
-    lines.push(`  ${p.red(label)} ${p.bold(job.name)}: ${first}`);
-    const shown = new Set(more);
-    for (const line of more) lines.push(p.dim(`    ${line}`));
-    const tail = job.tail.filter((line) => !shown.has(line)).slice(-5);
-    if (tail.length > 0) {
-      lines.push(p.dim(`    last output of ${job.name}:`));
-      // Job output may carry colour codes: never let them leak into the summary.
-      for (const line of tail) lines.push(p.dim(`    │ ${stripAnsiCode(line)}`));
-    }
+    const { headline } = failureText(job.error, true);
+    // Colour codes in an error must not leak into the summary; the palette colours it.
+    lines.push(
+      `  ${p.red(label)} ${p.bold(job.name)}: ${shorten(cleanLine(headline, false), HEADLINE)}`,
+    );
     const log = options.logPath?.(job.name);
     if (log !== undefined) lines.push(p.dim(`    full log: ${log}`));
   });

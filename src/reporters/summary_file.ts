@@ -197,7 +197,7 @@ export interface SummaryFileOptions {
 export class SummaryFile implements Reporter {
   #path: string;
   #file: Deno.FsFile | undefined;
-  #record = new RunRecord({ tailLines: 0 });
+  #record = new RunRecord();
   #logPath: (job: string) => string | undefined;
 
   /**

@@ -5,16 +5,19 @@
  * @module
  */
 
+import { buildGraph, type Graph } from "../engine/graph.ts";
 import type { JobNames } from "../load/resolve.ts";
-import { rememberedCodeContext } from "../cache/code.ts";
-import { sha256 } from "../cache/stat_index.ts";
-import { type CacheMode, CachingRunner } from "../cache/runner.ts";
-import { LocalStore } from "../cache/store.ts";
-import { fromFileUrl, relative } from "../deps/path.ts";
+import type { CacheMode, CachingRunner } from "../cache/runner.ts";
+import { History } from "../state/history.ts";
 import type { JobSpec } from "../types.ts";
-import { type HistoryPlace, planGraph, type RunPlan } from "./plan_graph.ts";
 
-export type { HistoryPlace, RunPlan } from "./plan_graph.ts";
+/** Where a run's remembered durations are kept. */
+export interface HistoryPlace {
+  /** The history file. */
+  path: string;
+  /** Whose durations: the task file's URL, say. */
+  key: string;
+}
 
 /** How a run uses the cache. */
 export interface CachePlace {
@@ -30,8 +33,6 @@ export interface CachePlace {
   explain?: boolean;
   /** Deno's cache directory, where the task file's emitted JavaScript is. */
   denoDir?: string | undefined;
-  /** More of the code context, by name: hashes of files every job's key depends on. */
-  context?: Record<string, string>;
 }
 
 /** Options of {@linkcode planRun}. */
@@ -40,8 +41,18 @@ export interface PlanOptions {
   source: string;
   /** Read remembered durations from here. @default {no history} */
   history?: HistoryPlace;
-  /** Use the result cache. @default {no cache} */
-  cache?: CachePlace;
+}
+
+/** A run ready to start. */
+export interface RunPlan {
+  /** The selected jobs and their dependencies. */
+  graph: Graph;
+  /** The name given to each job handle. */
+  names: JobNames;
+  /** The history read, to be written back after the run. */
+  history?: History;
+  /** The cache, checked and ready to stand in front of the runner. */
+  cache?: CachingRunner;
 }
 
 /**
@@ -73,53 +84,38 @@ export function planRun(
   targets: readonly string[],
   options: PlanOptions,
 ): RunPlan {
-  const plan = planGraph(specs, names, targets, options);
-  const cache = options.cache && prepareCache(plan.graph.jobs, options.cache, options.source);
-  if (cache) plan.cache = cache;
+  const history = options.history
+    ? History.load(options.history.path, options.history.key)
+    : undefined;
+  const weights = history?.weights([...specs.keys()]);
+  const graph = buildGraph(specs, targets, {
+    source: options.source,
+    ...(weights && weights.size > 0 ? { weights } : {}),
+  });
+  const plan: RunPlan = { graph, names };
+  if (history) plan.history = history;
   return plan;
 }
 
 /**
- * The cache for a graph: its code context hashed, its jobs' globs checked.
+ * Put the cache in front of a planned run, when some of its jobs are cached.
+ * The cache's modules (and `node:crypto`) are loaded only then: a run
+ * without cached jobs does not pay for them at start-up.
  *
- * @param jobs The graph's jobs.
- * @param place Where and how the run uses the cache.
+ * @param plan The planned run.
+ * @param all Every job the run's jobs were loaded with (the task file's).
+ * @param place Where and how to use the cache.
  * @param source Where the jobs come from, for messages.
- * @returns The cache, or `undefined` when no job is cached.
- * @throws {GatherError} When a glob leaves the project root.
+ * @throws {GatherError} When a cached job's glob leaves the project root.
  */
-export function prepareCache(
-  jobs: readonly JobSpec[],
+export async function attachCache(
+  plan: RunPlan,
+  all: ReadonlyMap<string, JobSpec>,
   place: CachePlace,
   source: string,
-): CachingRunner | undefined {
-  const cached = jobs.filter((spec) => spec.cache !== undefined);
-  if (cached.length === 0) return undefined;
-  const root = place.root;
-  const store = new LocalStore(place.dir);
-  let context = place.taskFile === undefined
-    ? { hash: "", modules: {} }
-    : rememberedCodeContext(store.memoPath(`context-${sha256(place.taskFile)}`), {
-      taskFile: place.taskFile,
-      jobTexts: cached.map((spec) => spec.cache!.code ?? spec.fn.toString()),
-      root,
-      denoDir: place.denoDir,
-    });
-  if (place.context !== undefined && Object.keys(place.context).length > 0) {
-    const modules = { ...context.modules, ...place.context };
-    context = { hash: sha256(JSON.stringify(Object.entries(modules).sort())), modules };
-  }
-  const taskId = place.taskFile?.startsWith("file:")
-    ? relative(root, fromFileUrl(place.taskFile))
-    : place.taskFile ?? (place.context === undefined ? "run()" : "deno.json");
-  const caching = new CachingRunner({
-    store,
-    root,
-    context,
-    taskId,
-    mode: place.mode,
-    ...(place.explain === undefined ? {} : { explain: place.explain }),
-  });
-  caching.check(cached, source);
-  return caching;
+): Promise<void> {
+  if (!plan.graph.jobs.some((spec) => spec.cache !== undefined)) return;
+  const { prepareCache } = await import("../cache/setup.ts");
+  const cache = await prepareCache(all.values(), plan.graph.jobs, place, source);
+  if (cache) plan.cache = cache;
 }

@@ -12,8 +12,9 @@ import type { CacheStatus, Duration, FailurePolicy, Job, JobStatus, RunStatus } 
 import { projectRoot } from "../cache/root.ts";
 import { join, resolve } from "../deps/path.ts";
 import { ignoreStateFolder } from "../state/state_folder.ts";
-import { type CachePlace, planRun } from "./plan.ts";
+import { attachCache, type CachePlace, planRun } from "./plan.ts";
 import { runSession, type SessionOptions } from "./session.ts";
+import { Shutdown } from "./signals.ts";
 
 /** What `run()`'s diagnostics watch. */
 export interface RunDiagnosticsOptions {
@@ -38,7 +39,15 @@ export interface RunOptions {
   timeout?: Duration;
   /** How long cancelled jobs and their processes get to stop. @default {"5s"} */
   grace?: Duration;
-  /** Aborting it cancels the run, as Ctrl-C does for the CLI. */
+  /**
+   * Aborting it cancels the run, as Ctrl-C does for the CLI. When you pass
+   * one, your program owns its signals: `run()` listens to none. Without it,
+   * `run()` listens for SIGINT, SIGTERM and SIGHUP while it runs (the first
+   * cancels the run, a second stops waiting and kills what is left, as in
+   * the CLI) and removes its listeners when it returns; it then resolves
+   * with status `"cancelled"` and your program carries on, so check
+   * `report.status`. @default {SIGINT, SIGTERM and SIGHUP cancel the run}
+   */
   signal?: AbortSignal;
   /** Aborting it stops waiting for cancelled jobs and kills their processes now. */
   forceSignal?: AbortSignal;
@@ -158,8 +167,9 @@ export type JobSelection =
  * import { assertEquals } from "@std/assert";
  *
  * const spin = job(() => {
- *   const until = Date.now() + 300;
- *   while (Date.now() < until) Math.sqrt(until); // blocks every other job
+ *   const cpuMs = () => process.cpuUsage().user / 1000;
+ *   const until = cpuMs() + 300;
+ *   while (cpuMs() < until) Math.sqrt(until); // 300 ms of CPU: blocks every other job
  * });
  * const report = await run({ spin }, { diagnostics: true });
  * assertEquals(report.diagnostics[0]?.job, "spin");
@@ -177,9 +187,7 @@ export function run(jobs: JobSelection, options: RunOptions = {}): Promise<RunRe
   const plan = planRun(specs, names, targets, {
     source: "run()",
     ...(history === undefined ? {} : { history }),
-    ...(cache === undefined ? {} : { cache }),
   });
-  if (plan.cache) ignoreStateFolder(plan.cache.store.dir);
   const session: SessionOptions = {};
   if (options.concurrency !== undefined) session.concurrency = options.concurrency;
   if (options.onFailure !== undefined) session.onFailure = options.onFailure;
@@ -197,7 +205,25 @@ export function run(jobs: JobSelection, options: RunOptions = {}): Promise<RunRe
         : { stallThresholdMs: parseDuration(asked.stallThreshold) }),
     };
   }
-  return runSession(plan, session).then((result) => ({
+  // Without a signal of the caller's, Ctrl-C would kill the program and leave the jobs'
+  // processes (each in its own session, out of the terminal's reach) running.
+  const shutdown = options.signal === undefined
+    ? new Shutdown(["SIGINT", "SIGTERM", "SIGHUP"])
+    : undefined;
+  if (shutdown) {
+    session.signal = shutdown.interrupt.signal;
+    session.forceSignal = options.forceSignal === undefined
+      ? shutdown.force.signal
+      : AbortSignal.any([options.forceSignal, shutdown.force.signal]);
+  }
+  const ready = cache
+    ? attachCache(plan, specs, cache, "run()").then(() => {
+      if (plan.cache) ignoreStateFolder(cache.dir);
+    })
+    : Promise.resolve();
+  return ready.then(() => runSession(plan, session)).finally(() => shutdown?.dispose()).then((
+    result,
+  ) => ({
     status: result.status,
     durationMs: result.durationMs,
     jobs: result.jobs,

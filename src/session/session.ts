@@ -6,7 +6,8 @@
  * @module
  */
 
-import { captureConsole } from "../diagnostics/console_capture.ts";
+import process from "node:process";
+import { captureConsole, type OutputCapture } from "../diagnostics/console_capture.ts";
 import { Diagnostics } from "../diagnostics/diagnostics.ts";
 import { InProcessRunner } from "../engine/runners/in_process.ts";
 import { schedule, type ScheduleResult } from "../engine/scheduler.ts";
@@ -15,7 +16,9 @@ import { JobScope } from "../engine/scope.ts";
 import type { DiagnosticEvent, EventSink, GatherEvent } from "../events.ts";
 import type { Reporter } from "../reporters/reporter.ts";
 import type { FailurePolicy } from "../types.ts";
+import { createSpawner } from "../process/spawn.ts";
 import { Cleanup } from "./cleanup.ts";
+import { guardExit } from "./exit_guard.ts";
 import type { RunPlan } from "./plan.ts";
 
 /** How the diagnostics watch a run. */
@@ -52,7 +55,17 @@ export interface SessionOptions {
   diagnostics?: SessionDiagnostics;
   /** The cache's size cap in bytes, enforced after the run. @default {5 GB} */
   cacheMaxBytes?: number;
-  /** Route `console` output inside jobs to their logs; other output goes to `fallback`. */
+  /**
+   * Make this process a child subreaper for the run, so processes that leave
+   * a job's process group (`setsid`, daemons) come back to it and are
+   * stopped when their command ends. Process-wide: for the CLI, which owns
+   * its process. @default {false}
+   */
+  adoptOrphans?: boolean;
+  /**
+   * Route `console` output and writes to `Deno.stdout`/`Deno.stderr` inside jobs to their
+   * logs; console output and stdout writes outside every job go to `fallback`.
+   */
   captureConsole?: { fallback: (text: string, stream: "stdout" | "stderr") => void };
 }
 
@@ -94,7 +107,9 @@ export async function runSession(
   const { reporter, onEvent } = options;
   let diagnostics: Diagnostics | undefined;
   let started = false;
+  let capture: OutputCapture | undefined;
   const emit = (event: GatherEvent) => {
+    if (event.type === "job:end") capture?.endJob(event.job); // its unfinished line comes first
     reporter?.handle(event);
     if (!started && event.type === "job:start") {
       started = true;
@@ -127,10 +142,25 @@ export async function runSession(
       instrument = watcher.instrument;
     }
     if (options.captureConsole) {
-      cleanup.defer(captureConsole(console, scope, emit, options.captureConsole.fallback));
+      const { fallback } = options.captureConsole;
+      const patched = capture = captureConsole(
+        { console, stdout: Deno.stdout, stderr: Deno.stderr, process },
+        scope,
+        emit,
+        fallback,
+      );
+      cleanup.defer(() => patched.restore());
     }
+    const spawner = createSpawner({ adoptOrphans: options.adoptOrphans === true });
+    cleanup.defer(() => spawner.close());
+    // A job calling Deno.exit() fails; an exit from outside every job still leaves nothing behind.
+    cleanup.defer(guardExit(scope, () => {
+      spawner.killAll();
+      reporter?.close();
+    }));
     const inProcess = new InProcessRunner({
       scope,
+      spawner,
       emit: plan.cache ? plan.cache.tap(emit) : emit,
       nameOf: (handle) => names.get(handle),
       ...(options.graceMs === undefined ? {} : { graceMs: options.graceMs }),
@@ -148,18 +178,7 @@ export async function runSession(
       ...(options.forceSignal === undefined ? {} : { forceSignal: options.forceSignal }),
       ...(instrument === undefined ? {} : { instrument }),
     });
-    if (plan.cache) {
-      // Loaded only by runs that cache: the cache's modules are costly to load.
-      const { recordRun } = await import("../cache/maintenance.ts");
-      await recordRun(plan.cache.store.dir, plan.cache.counts, options.cacheMaxBytes).catch(
-        (error) =>
-          emit({
-            type: "warning",
-            time: Date.now(),
-            message: `the cache could not be pruned: ${(error as Error).message}`,
-          }),
-      );
-    }
+    await plan.cache?.finish(options.cacheMaxBytes);
     if (plan.history) {
       const durations = new Map(
         result.jobs.filter((job) => job.status === "ok").map((job) => [job.name, job.durationMs]),

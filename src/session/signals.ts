@@ -6,19 +6,67 @@
  */
 
 import { GatherError } from "../errors.ts";
-
-/** A signal that stops a run. */
-export type StopSignal = "SIGINT" | "SIGTERM";
+import { dieBySignal } from "../process/raise.ts";
+import { SIGNALS } from "../process/posix_spawn.ts";
 
 /**
- * Listens for SIGINT and SIGTERM while a run lasts.
+ * Every signal whose default action ends a process and that a Deno program
+ * may catch on Linux. Left out, on purpose: SIGKILL and SIGSTOP (no program
+ * can catch them); SIGILL, SIGFPE, SIGSEGV (Deno refuses them); SIGBUS,
+ * SIGSYS, SIGTRAP and SIGABRT (faults and aborts of the process itself,
+ * where a handler that returns would run the faulting code again); SIGPIPE
+ * (Deno ignores it, so it never ends gather, and a listener would turn every
+ * write to a closed pipe into a shutdown); SIGPROF (V8's profiler uses it).
+ */
+export const STOP_SIGNALS = [
+  "SIGINT",
+  "SIGTERM",
+  "SIGHUP",
+  "SIGQUIT",
+  "SIGUSR1",
+  "SIGUSR2",
+  "SIGALRM",
+  "SIGVTALRM",
+  "SIGXCPU",
+  "SIGXFSZ",
+  "SIGIO",
+  "SIGPWR",
+  "SIGSTKFLT",
+] as const;
+
+/** A signal that stops a run. */
+export type StopSignal = typeof STOP_SIGNALS[number];
+
+/** The signals whose default action also writes a core file. */
+const CORE_SIGNALS: ReadonlySet<StopSignal> = new Set(["SIGQUIT", "SIGXCPU", "SIGXFSZ"]);
+
+/**
+ * The exit code of a process ended by a signal, as shells report it.
+ *
+ * @param signal The signal.
+ * @returns 128 + its number: 130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP.
+ *
+ * @example Usage
+ * ```ts
+ * import { signalExitCode } from "./signals.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(signalExitCode("SIGHUP"), 129);
+ * ```
+ */
+export function signalExitCode(signal: StopSignal): number {
+  return 128 + SIGNALS[signal];
+}
+
+/**
+ * Listens for the signals that stop a run while it lasts.
  *
  * @example Usage
  * ```ts
  * import { Shutdown } from "./signals.ts";
  * import { assertEquals } from "@std/assert";
  *
- * const shutdown = new Shutdown();
+ * const shutdown = new Shutdown(["SIGINT", "SIGTERM", "SIGHUP"]);
  * assertEquals(shutdown.interrupt.signal.aborted, false);
  * shutdown.dispose();
  * ```
@@ -31,9 +79,13 @@ export class Shutdown {
   #stoppedBy: StopSignal | undefined;
   #removers: (() => void)[];
 
-  /** Start listening. */
-  constructor() {
-    this.#removers = (["SIGINT", "SIGTERM"] as const).map((signal) => {
+  /**
+   * Start listening.
+   *
+   * @param signals Which signals stop the run. @default {STOP_SIGNALS}
+   */
+  constructor(signals: readonly StopSignal[] = STOP_SIGNALS) {
+    this.#removers = signals.flatMap((signal) => {
       const listener = () => {
         if (this.#stoppedBy === undefined) {
           this.#stoppedBy = signal;
@@ -42,8 +94,12 @@ export class Shutdown {
           this.force.abort(new GatherError("CANCELLED", `${signal} again: stopping now`));
         }
       };
-      Deno.addSignalListener(signal, listener);
-      return () => Deno.removeSignalListener(signal, listener);
+      try {
+        Deno.addSignalListener(signal, listener);
+      } catch {
+        return []; // not a signal of this system (SIGPWR, SIGSTKFLT off Linux)
+      }
+      return [() => Deno.removeSignalListener(signal, listener)];
     });
   }
 
@@ -52,9 +108,40 @@ export class Shutdown {
     return this.#stoppedBy;
   }
 
-  /** Stop listening. */
+  /** Stop listening: once no listener is left, Deno gives each signal its default action back. */
   dispose(): void {
     for (const remove of this.#removers) remove();
     this.#removers = [];
+  }
+
+  /**
+   * After cleanup, end this process by the signal that stopped the run, as a
+   * well-behaved program does, so the shell that started it sees a death by
+   * that signal and stops its script (bash's wait-and-cooperative-exit).
+   * Signals that would write a core file (SIGQUIT, SIGXCPU, SIGXFSZ) are not
+   * raised again: the process exits with 128 + n instead. Stops listening.
+   *
+   * @param exit Ends the process with a code, if the signal does not (it is ignored, say).
+   * @returns Only if `exit` does.
+   */
+  async exitBySignal(exit: (code: number) => never): Promise<never> {
+    const signal = this.#stoppedBy ?? "SIGINT";
+    this.dispose();
+    if (!CORE_SIGNALS.has(signal)) {
+      // The default action back and the signal raised, through libc: Deno keeps its own handler
+      // for some signals even with no listener left.
+      dieBySignal(signal);
+      // Without FFI: Deno gives a signal its default action back once its listeners are
+      // dropped, which it finishes on the event loop: give it turns, and send the signal again.
+      try {
+        for (let attempt = 0; attempt < 10; attempt++) {
+          await new Promise((resolve) => setTimeout(resolve, attempt === 0 ? 0 : 50));
+          Deno.kill(Deno.pid, signal);
+        }
+      } catch {
+        // cannot signal itself: exit with the code
+      }
+    }
+    return exit(signalExitCode(signal));
   }
 }

@@ -124,6 +124,7 @@ class Attempt implements ContextEnv, WorkTracker {
   readonly tracker: WorkTracker = this;
   pending: Map<Promise<unknown>, string> | undefined = undefined;
   group: TaskGroup | undefined = undefined;
+  heldOpen: string | undefined = undefined;
   aborted = false;
   reason: unknown = undefined;
   onAbort: ((reason: unknown) => void) | undefined = undefined;
@@ -304,20 +305,35 @@ class RunningJob implements JobRun {
         settle();
       };
       abort.onAbort = (reason) => {
-        const giveUp = () =>
+        const cancelledAt = Date.now();
+        // After the grace period, or sooner when told to stop waiting (a second Ctrl-C).
+        const giveUp = (forced: boolean) =>
           finish(() => {
+            const waited = forced ? Math.round(Date.now() - cancelledAt) : env.graceMs;
+            const stopped = `gather stopped waiting for it${
+              forced ? " when told to stop at once" : ""
+            }`;
+            if (abort.heldOpen !== undefined) {
+              // Not the job's fault: it passed its signal on, and its command has ended.
+              this.#diagnose(
+                "escaped-process",
+                `Job "${name}" was still waiting ${waited}ms after it was cancelled: ${abort.heldOpen}; ${stopped}`,
+                "a process started with setsid or as a daemon keeps the job's output pipe open: redirect its output (> /dev/null 2>&1), or stop it before the command ends",
+              );
+              return reject(reason);
+            }
             this.#ignoredCancellation = true;
             this.#diagnose(
               "ignored-cancellation",
-              `Job "${name}" was still running ${env.graceMs}ms after it was cancelled (${
+              `Job "${name}" was still running ${waited}ms after it was cancelled (${
                 reason instanceof Error ? reason.message : "cancelled"
-              }); gather stopped waiting for it`,
+              }); ${stopped}`,
               "pass ctx.signal on to fetch, ctx.sh, delay and every other wait, or check ctx.signal.aborted in loops",
             );
             reject(reason);
           });
-        this.#stopWaiting = giveUp;
-        graceTimer = setTimeout(giveUp, env.graceMs);
+        this.#stopWaiting = () => giveUp(true);
+        graceTimer = setTimeout(() => giveUp(false), env.graceMs);
       };
       if (timeoutMs !== undefined) {
         timer = setTimeout(() => {

@@ -1,0 +1,80 @@
+/**
+ * Setting up the cache for a run: the task file's code context hashed (or
+ * remembered), the store opened, every cached job's globs checked.
+ *
+ * @module
+ */
+
+import { fromFileUrl, relative } from "../deps/path.ts";
+import type { JobSpec } from "../types.ts";
+import { rememberedCodeContext } from "./code.ts";
+import { type CacheMode, CachingRunner } from "./runner.ts";
+import { lazyHasher, nameFor } from "./hash.ts";
+import { LocalStore } from "./store.ts";
+
+/** Where and how a run uses the cache (the same shape as the session's `CachePlace`). */
+export interface CacheSetup {
+  /** The cache folder. */
+  dir: string;
+  /** The project root (absolute). */
+  root: string;
+  /** The task file's URL. */
+  taskFile?: string;
+  /** `read-write`, `write-only` or `dry`. */
+  mode: CacheMode;
+  /** Say why each job runs. */
+  explain?: boolean;
+  /** Deno's cache directory. */
+  denoDir?: string | undefined;
+}
+
+/**
+ * The cache for a graph: its code context hashed (or remembered), its jobs'
+ * globs checked. The code context takes every cached job of the task file,
+ * not only the selected ones: a job's key must not depend on which other
+ * jobs were asked for.
+ *
+ * @param all Every job the jobs were loaded with.
+ * @param jobs The run's jobs.
+ * @param place Where and how to use the cache.
+ * @param source Where the jobs come from, for messages.
+ * @returns The cache, or `undefined` when no job of the run is cached.
+ * @throws {GatherError} When a glob leaves the project root.
+ */
+export async function prepareCache(
+  all: Iterable<JobSpec>,
+  jobs: readonly JobSpec[],
+  place: CacheSetup,
+  source: string,
+): Promise<CachingRunner | undefined> {
+  const cached = jobs.filter((spec) => spec.cache !== undefined);
+  if (cached.length === 0) return undefined;
+  const root = place.root;
+  const hasher = lazyHasher();
+  const store = new LocalStore(place.dir, hasher);
+  const declared = [...all].filter((spec) => spec.cache !== undefined);
+  const texts = declared.map((spec) => spec.cache!.code ?? spec.fn.toString());
+  const context = place.taskFile === undefined
+    ? { hash: "", modules: {}, codes: [] }
+    : await rememberedCodeContext(store.memoPath(`context-${nameFor(place.taskFile)}`), {
+      taskFile: place.taskFile,
+      jobTexts: texts,
+      root,
+      denoDir: place.denoDir,
+    }, hasher);
+  const codes = new Map(declared.map((spec, i) => [spec.name, context.codes[i]]));
+  const taskId = place.taskFile?.startsWith("file:")
+    ? relative(root, fromFileUrl(place.taskFile))
+    : place.taskFile ?? "run()";
+  const caching = new CachingRunner({
+    store,
+    root,
+    context: context.modules,
+    codes,
+    taskId,
+    mode: place.mode,
+    ...(place.explain === undefined ? {} : { explain: place.explain }),
+  });
+  caching.check(cached, source);
+  return caching;
+}

@@ -1,0 +1,107 @@
+/**
+ * Processes that left their command's process group (`setsid cmd &`, a
+ * double-forked daemon), found by the marker every command's environment
+ * carries and its descendants inherit.
+ *
+ * @module
+ */
+
+/** A process that carries a command's marker but is outside its group. */
+export interface Escapee {
+  /** Its process id. */
+  pid: number;
+  /** Its process group, to signal it with its own children. */
+  pgrp: number;
+  /** Its command name, as `/proc/<pid>/stat` gives it. */
+  name: string;
+}
+
+/**
+ * The children of gather's main thread: where orphans go when gather is a
+ * child subreaper (cheap: one small read).
+ *
+ * @returns Their pids; none where `/proc` cannot tell.
+ *
+ * @example Usage
+ * ```ts
+ * import { adoptedChildren } from "./escapees.ts";
+ * import { assert } from "@std/assert";
+ *
+ * assert(Array.isArray(adoptedChildren()));
+ * ```
+ */
+export function adoptedChildren(): number[] {
+  try {
+    const text = Deno.readTextFileSync(`/proc/self/task/${Deno.pid}/children`);
+    return text.split(" ").filter((pid) => pid !== "").map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The live processes among `pids` (or among all processes) whose environment
+ * holds `marker`, outside process group `pgid`.
+ *
+ * @param marker The `NAME=value` the command was started with.
+ * @param pgid The command's own group, already handled by group signals.
+ * @param pids Where to look: some pids, or `"all"` of `/proc` (a few ms).
+ * @returns What was found.
+ *
+ * @example Usage
+ * ```ts
+ * import { findEscapees } from "./escapees.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(findEscapees("GATHER_TREE=none.1", 0, "all"), []);
+ * ```
+ */
+export function findEscapees(
+  marker: string,
+  pgid: number,
+  pids: Iterable<number> | "all",
+): Escapee[] {
+  const needle = new TextEncoder().encode(`${marker}\0`);
+  const found: Escapee[] = [];
+  for (const pid of pids === "all" ? allPids() : pids) {
+    let stat: string;
+    let environ: Uint8Array;
+    try {
+      stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+      environ = Deno.readFileSync(`/proc/${pid}/environ`);
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    // pid (name) state ppid pgrp ...: the name may hold spaces and parentheses.
+    const close = stat.lastIndexOf(")");
+    const fields = stat.slice(close + 2).split(" ");
+    const pgrp = Number(fields[2]);
+    if (fields[0] === "Z" || pgrp === pgid || !holds(environ, needle)) continue;
+    found.push({ pid, pgrp, name: stat.slice(stat.indexOf("(") + 1, close) });
+  }
+  return found;
+}
+
+function* allPids(): Iterable<number> {
+  try {
+    for (const entry of Deno.readDirSync("/proc")) {
+      if (/^\d+$/.test(entry.name)) yield Number(entry.name);
+    }
+  } catch {
+    // no /proc
+  }
+}
+
+/** Whether `environ` (NUL-separated entries) has an entry equal to `needle` (NUL included). */
+function holds(environ: Uint8Array, needle: Uint8Array): boolean {
+  let start = 0;
+  while (start < environ.length) {
+    let i = 0;
+    while (i < needle.length && environ[start + i] === needle[i]) i++;
+    if (i === needle.length) return true;
+    const end = environ.indexOf(0, start);
+    if (end < 0) return false;
+    start = end + 1;
+  }
+  return false;
+}

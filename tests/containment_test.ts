@@ -1,0 +1,167 @@
+/**
+ * Nothing a run starts outlives it, whatever tries to get away: a job that
+ * calls Deno.exit(), processes that leave their process group, gather killed
+ * with SIGKILL, an embedded run() interrupted by Ctrl-C.
+ */
+import { assertEquals, assertLess, assertStringIncludes } from "@std/assert";
+import type { GatherEvent, JobEndEvent } from "../src/events.ts";
+import { assertComplete, FIXTURES } from "./_cli.ts";
+import { LiveGather, logged } from "./_live.ts";
+import { liveProcesses, uniqueSleep } from "./_processes.ts";
+
+const end = (events: GatherEvent[], job: string) =>
+  events.find((e): e is JobEndEvent => e.type === "job:end" && e.job === job);
+
+async function until(test: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await test())) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+Deno.test("a job that calls Deno.exit() fails with a clear message; the run ends in order", async () => {
+  const mark = uniqueSleep();
+  const run = new LiveGather(["-f", `${FIXTURES}exits.ts`, "-j", "2", "tree", "exits"], {
+    env: { MARK: mark },
+  });
+  const result = await run.result();
+  assertEquals(result.code, 1);
+  assertComplete(result.events);
+  assertEquals(end(result.events, "exits")?.status, "failed");
+  assertStringIncludes(
+    end(result.events, "exits")?.error?.message ?? "",
+    'Job "exits" called Deno.exit(3), which would end gather and every other job',
+  );
+  assertEquals(end(result.events, "tree")?.status, "cancelled");
+  assertEquals(await liveProcesses(mark), []);
+});
+
+Deno.test("Deno.exit() from code outside every job still kills the run's process trees", async () => {
+  const mark = uniqueSleep();
+  const run = new LiveGather(["-f", `${FIXTURES}exits.ts`, "-j", "2", "tree", "exitsOutside"], {
+    env: { MARK: mark },
+  });
+  await run.waitFor(logged("tree", "tree started"));
+  const result = await run.result();
+  assertEquals(result.code, 4);
+  assertEquals(await liveProcesses(mark), []);
+});
+
+Deno.test("an embedded run() cancels on Ctrl-C, kills its trees, and gives the signal back after", async () => {
+  const mark = uniqueSleep();
+  const host = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${FIXTURES}embedded.ts`],
+    env: { MARK: mark },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const lines = host.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let stdout = "";
+  const readUntil = async (text: string) => {
+    while (!stdout.includes(text)) {
+      const { value, done } = await lines.read();
+      if (done) throw new Error(`ended before "${text}": ${stdout}`);
+      stdout += value;
+    }
+  };
+  await readUntil("tree started");
+  await until(async () => (await liveProcesses(mark)).length >= 2);
+  host.kill("SIGINT");
+  await readUntil("status cancelled");
+  assertEquals(await liveProcesses(mark), []);
+  // run() has returned and removed its listeners: Ctrl-C ends the program as usual.
+  host.kill("SIGINT");
+  const status = await host.status;
+  assertEquals(status.signal, "SIGINT");
+  lines.releaseLock();
+  await host.stdout.cancel().catch(() => {});
+  await host.stderr.cancel();
+});
+
+const ESCAPES = `${FIXTURES}escapes.ts`;
+
+Deno.test("processes that leave their group (setsid, daemons) are stopped when their command ends", async () => {
+  const mark = uniqueSleep();
+  const run = new LiveGather(["-f", ESCAPES, "daemon", "holder"], { env: { MARK: mark } });
+  const result = await run.result();
+  assertEquals(result.code, 0, result.stderr);
+  assertEquals(end(result.events, "holder")?.status, "ok");
+  assertLess(end(result.events, "holder")!.durationMs, 3_000);
+  assertEquals(await liveProcesses(mark), []);
+});
+
+Deno.test("on SIGHUP, a process that left its group dies with the rest of the tree", async () => {
+  const mark = uniqueSleep();
+  const run = new LiveGather(["-f", ESCAPES, "running"], { env: { MARK: mark } });
+  await run.waitFor(logged("running", "running started"));
+  await until(async () => (await liveProcesses(mark)).length >= 3);
+  run.kill("SIGHUP");
+  const result = await run.result();
+  assertEquals(result.code, 129);
+  assertEquals(await liveProcesses(mark), []);
+});
+
+Deno.test("after a second Ctrl-C gather stops reading a pipe an escaped process holds, and does not blame the job", async () => {
+  const mark = uniqueSleep();
+  const run = new LiveGather(["-f", ESCAPES, "unmarked", "--grace", "20s"], {
+    env: { MARK: mark },
+  });
+  try {
+    await run.waitFor(logged("unmarked", "unmarked started"));
+    await until(async () => (await liveProcesses(mark)).length >= 3);
+    run.kill("SIGINT");
+    await run.waitFor((events) => events.some((e) => e.type === "run:cancel"));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const secondAt = performance.now();
+    run.kill("SIGINT");
+    const result = await run.result();
+    assertEquals(result.code, 130);
+    assertLess(result.exitedAt - secondAt, 2_000);
+    assertComplete(result.events);
+    // (A loaded machine may add stalls.)
+    const kinds = result.events.flatMap((e) =>
+      e.type === "diagnostic" && e.kind !== "stall" ? [e.kind] : []
+    );
+    assertEquals(kinds, ["escaped-process"]);
+    const diagnostic = result.events.find((e) =>
+      e.type === "diagnostic" && e.kind === "escaped-process"
+    );
+    assertStringIncludes(
+      diagnostic && "message" in diagnostic ? diagnostic.message : "",
+      "started by it outside its process group, still holds its output open",
+    );
+    assertEquals(end(result.events, "unmarked")?.ignoredCancellation, undefined);
+  } finally {
+    // It cleared its environment and left its group: gather cannot find it (the README says so).
+    await killMarked(mark);
+  }
+});
+
+Deno.test("kill -9 of gather leaves nothing behind: its watchdog kills the run's trees and escaped processes", async () => {
+  const mark = uniqueSleep();
+  const run = new LiveGather(["-f", ESCAPES, "running"], { env: { MARK: mark } });
+  await run.waitFor(logged("running", "running started"));
+  await until(async () => (await liveProcesses(mark)).length >= 3);
+  run.kill("SIGKILL");
+  const result = await run.result();
+  assertEquals(result.signal, "SIGKILL");
+  await until(async () => (await liveProcesses(mark)).length === 0, 5_000).catch(async () => {
+    const left = await liveProcesses(mark);
+    await killMarked(mark);
+    assertEquals(left, []);
+  });
+});
+
+/** Kill what a failed test left behind, by pid. */
+async function killMarked(mark: string): Promise<void> {
+  const output = await new Deno.Command("ps", { args: ["-eo", "pid=,args="] }).output();
+  for (const line of new TextDecoder().decode(output.stdout).split("\n")) {
+    if (!line.includes(mark) || line.includes("ps -eo")) continue;
+    try {
+      Deno.kill(Number(line.trim().split(" ")[0]), "SIGKILL");
+    } catch {
+      // gone
+    }
+  }
+}
