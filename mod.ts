@@ -62,6 +62,7 @@ export type {
   RunReport,
 } from "./src/session/run.ts";
 export type {
+  CacheUploadEvent,
   DiagnosticEvent,
   DiagnosticKind,
   ErrorInfo,

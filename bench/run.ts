@@ -8,7 +8,8 @@
  * deno task bench --quick          # CI smoke run: small graphs, every installed tool
  * deno task bench --only process   # some sections: startup, overhead, process,
  *                                  # quality-j4, quality-j8, quality-process-j4,
- *                                  # diagnostics, deno-tasks, scale, cache, hash
+ *                                  # diagnostics, deno-tasks, scale, cache, hash,
+ *                                  # remote-cache
  * deno task bench --gather /tmp/g  # measure another gather checkout
  * ```
  *
@@ -36,6 +37,7 @@ import { runDiagnosticsCost } from "./diagnostics_cost.ts";
 import { runDenoTasks } from "./deno_tasks.ts";
 import { runCacheBench } from "./cache/run.ts";
 import { runHashBench } from "./cache/hash.ts";
+import { runRemoteCache } from "./remote_cache.ts";
 import type { Section } from "./section.ts";
 import { runStartup } from "./startup.ts";
 import { judgeTargets } from "./targets.ts";
@@ -152,6 +154,8 @@ function runStep(step: Step, env: BenchEnv): Promise<Section> {
       return runCacheBench(env, step.options);
     case "hash":
       return runHashBench(env, step.options);
+    case "remote-cache":
+      return runRemoteCache(env, step.options);
   }
 }
 

@@ -23,6 +23,8 @@ export interface JobCounts {
   skipped: number;
   /** Of the `ok` jobs, those restored from the cache. */
   cached: number;
+  /** Of the cached jobs, those restored from the remote cache (present when there are any). */
+  cachedRemote?: number;
 }
 
 /** A failure as data. */
@@ -125,7 +127,10 @@ export interface JobEndEvent {
   reason?: string;
   /** Set when the job was still running when its grace period after cancellation ran out. */
   ignoredCancellation?: true;
-  /** What the cache did: `hit` (restored, not run), `miss` (ran), `off` (not cached). */
+  /**
+   * What the cache did: `hit` (restored, not run), `hit-remote` (restored
+   * from the remote cache, not run), `miss` (ran), `off` (not cached).
+   */
   cache: CacheStatus;
 }
 
@@ -137,8 +142,8 @@ export interface JobCacheEvent {
   time: number;
   /** The job's name. */
   job: string;
-  /** `hit`: it will be restored; `miss`: it will run. */
-  status: "hit" | "miss";
+  /** `hit`: it will be restored; `hit-remote`: restored from the remote cache; `miss`: it will run. */
+  status: "hit" | "hit-remote" | "miss";
   /** The job's cache key (SHA-256, hex). */
   key: string;
   /** Why it runs, with `--explain`: `no cache entry`, `input src/a.c changed`, ... */
@@ -155,6 +160,16 @@ export interface WarningEvent {
   job?: string;
   /** What happened and what to do, in one line. */
   message: string;
+}
+
+/** The run waits for its uploads to the remote cache: sent when that takes more than a moment, then every few seconds. */
+export interface CacheUploadEvent {
+  /** The kind of event. */
+  type: "cache:upload";
+  /** When it happened, in milliseconds since the Unix epoch. */
+  time: number;
+  /** Uploads not finished yet. */
+  pending: number;
 }
 
 /** The run was cancelled (Ctrl-C, SIGTERM, or the embedding program's signal). */
@@ -264,6 +279,7 @@ export type GatherEvent =
   | JobEndEvent
   | JobCacheEvent
   | WarningEvent
+  | CacheUploadEvent
   | RunCancelEvent
   | DiagnosticEvent
   | RunEndEvent;

@@ -481,10 +481,11 @@ export type FailurePolicy = "abort" | "finish" | "continue";
 
 /**
  * What the cache did for a job: `hit` (restored, its function not called),
- * `miss` (ran, and was stored if it succeeded), `off` (not cached: no
- * `inputs`, `cache: false`, `--no-cache`, or a result it cannot store).
+ * `hit-remote` (the same, from the remote cache), `miss` (ran, and was stored
+ * if it succeeded), `off` (not cached: no `inputs`, `cache: false`,
+ * `--no-cache`, or a result it cannot store).
  */
-export type CacheStatus = "hit" | "miss" | "off";
+export type CacheStatus = "hit" | "hit-remote" | "miss" | "off";
 
 /** How a job that started ended, as its runner saw it. */
 export interface Settlement {

@@ -48,7 +48,8 @@ export type CacheTool = "gather" | "deno-task" | "make" | "ninja" | "turbo" | "w
  *
  * const project = makeProject(20, 4, 3);
  * assertEquals(project.jobs.length, 20);
- * assertEquals(project.jobs[7]!.deps.length, 2);
+ * assertEquals(project.jobs[6]!.deps, ["j0001", "j0000"]); // layer 2, slot 1: slots 1 and (7 + 3) % 5
+ * assertEquals(project.jobs[0]!.deps, []);
  * ```
  */
 export function makeProject(jobs: number, layers: number, files: number): CacheProject {

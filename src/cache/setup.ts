@@ -7,6 +7,7 @@
 
 import { fromFileUrl, relative } from "../deps/path.ts";
 import type { JobSpec } from "../types.ts";
+import type { RemoteCacheConfig } from "./remote_client.ts";
 import { rememberedCodeContext } from "./code.ts";
 import { type CacheMode, CachingRunner } from "./runner.ts";
 import { lazyHasher, nameFor } from "./hash.ts";
@@ -26,6 +27,8 @@ export interface CacheSetup {
   explain?: boolean;
   /** Deno's cache directory. */
   denoDir?: string | undefined;
+  /** The remote cache, consulted after the local one. */
+  remote?: RemoteCacheConfig;
 }
 
 /**
@@ -66,6 +69,10 @@ export async function prepareCache(
   const taskId = place.taskFile?.startsWith("file:")
     ? relative(root, fromFileUrl(place.taskFile))
     : place.taskFile ?? "run()";
+  // The remote cache's modules (zstd, the archive, HTTP) load only when one is configured.
+  const remote = place.remote === undefined || place.mode === "dry"
+    ? undefined
+    : new (await import("./remote.ts")).RemoteStore(place.remote, store);
   const caching = new CachingRunner({
     store,
     root,
@@ -74,6 +81,7 @@ export async function prepareCache(
     taskId,
     mode: place.mode,
     ...(place.explain === undefined ? {} : { explain: place.explain }),
+    ...(remote === undefined ? {} : { remote }),
   });
   caching.check(cached, source);
   return caching;

@@ -210,6 +210,7 @@ function cachePlace(
     mode: options.mode === "dry-run" ? "dry" : options.cache.force ? "write-only" : "read-write",
     explain: options.cache.explain,
     denoDir,
+    ...(options.cache.remote === undefined ? {} : { remote: options.cache.remote }),
   };
   if (taskUrl !== undefined) place.taskFile = taskUrl;
   return place;

@@ -11,6 +11,8 @@ import { GatherError } from "../errors.ts";
 import type { OutputMode } from "../reporters/reporter.ts";
 import type { ReporterChoice } from "../reporters/select.ts";
 import type { FailurePolicy } from "../types.ts";
+import type { RemoteCacheConfig } from "../cache/remote_client.ts";
+import { remoteCacheConfig } from "./remote_options.ts";
 
 /** What the user asked for. */
 export type CliMode = "run" | "list" | "graph" | "dry-run" | "help" | "version";
@@ -90,6 +92,8 @@ export interface CacheOptions {
   dir?: string;
   /** The project root (`--root`); default: the folder of the nearest deno.json, else the task file's. */
   root?: string;
+  /** The remote cache (`--remote-cache`, `GATHER_REMOTE_CACHE_*`); absent when off. */
+  remote?: RemoteCacheConfig;
 }
 
 /** Where per-job logs go unless `--log-dir` says otherwise. */
@@ -142,12 +146,17 @@ Options:
       --cache-dir <dir>      the cache folder (default: .gather/cache in the project root,
                              or $GATHER_CACHE_DIR)
       --root <dir>           the project root (default: the folder of the nearest deno.json)
+      --remote-cache <url>   share the cache through a Turborepo Remote Cache API server
+                             (or $GATHER_REMOTE_CACHE_URL; token from $GATHER_REMOTE_CACHE_TOKEN)
+      --remote-cache-timeout <d>  give up on a remote cache request after this (default: 5s)
+      --remote-cache-read-only    download from the remote cache, never upload
       --debug                print stack traces for errors
   -h, --help                 show this help
   -V, --version              print the version
 
 Cache commands:
   gather cache status        entries, size and the last run's hit ratio
+  gather cache status --remote   check the remote cache server and the token
   gather cache clean         empty the cache
   gather cache prune --max-size <size>   drop the least recently used entries (e.g. 1GB)
 
@@ -167,6 +176,8 @@ const STRINGS = [
   "stall-threshold",
   "cache-dir",
   "root",
+  "remote-cache",
+  "remote-cache-timeout",
   "output",
   "filter",
   "changed-since",
@@ -186,6 +197,7 @@ const BOOLEANS = [
   "force",
   "no-cache",
   "explain",
+  "remote-cache-read-only",
   "help",
   "version",
   "debug",
@@ -331,6 +343,12 @@ function parseFlags(
   const root = text("root");
   if (root === "") throw bad("Option --root needs a folder, e.g. --root .");
   if (root !== undefined) options.cache.root = root;
+  const remote = remoteCacheConfig({
+    url: text("remote-cache"),
+    timeout: text("remote-cache-timeout"),
+    readOnly: flags["remote-cache-read-only"] === true,
+  }, env);
+  if (remote !== undefined) options.cache.remote = remote;
   if (options.stallThresholdMs < 20) {
     throw bad(
       `Invalid --stall-threshold "${

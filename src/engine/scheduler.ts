@@ -415,6 +415,10 @@ class Scheduler {
     for (const job of jobs) {
       counts[job.status]++;
       if (job.cache === "hit") counts.cached++;
+      else if (job.cache === "hit-remote") {
+        counts.cached++;
+        counts.cachedRemote = (counts.cachedRemote ?? 0) + 1;
+      }
     }
     const status: RunStatus = this.#interrupted ? "cancelled" : counts.failed > 0 ? "failed" : "ok";
     const durationMs = this.#clock.now() - this.#t0;

@@ -74,7 +74,7 @@ const SHOWN_COMMAND_CHARS = 4000;
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(shortCommand("echo hi"), "echo hi");
- * assertEquals(shortCommand("echo " + "x".repeat(1000)).endsWith("… (705 more characters)"), true);
+ * assertEquals(shortCommand("echo " + "x".repeat(5000)).endsWith("… (1005 more characters)"), true);
  * ```
  */
 export function shortCommand(display: string): string {

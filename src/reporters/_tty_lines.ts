@@ -10,6 +10,7 @@
 import type { JobEndEvent } from "../events.ts";
 import type { Palette } from "./palette.ts";
 import type { JobRecord } from "./record.ts";
+import { cachedLabel } from "./format.ts";
 import type { OutputMode } from "./reporter.ts";
 import { excerptLines } from "./_excerpt.ts";
 import { failureText } from "./_failure.ts";
@@ -62,7 +63,7 @@ export function endLines(
   switch (event.status) {
     case "ok":
       if (quiet) return [];
-      head = `${p.green("✔")} ${event.job} ${event.cache === "hit" ? p.dim("(cached)") : took}`;
+      head = `${p.green("✔")} ${event.job} ${cachedLabel(event.cache, p) ?? took}`;
       break;
     case "cancelled":
       if (quiet || !event.started) return []; // jobs that never started are listed by the summary

@@ -112,6 +112,7 @@ export class JobLogs implements Reporter {
       case "job:progress":
       case "job:cache":
       case "warning":
+      case "cache:upload":
       case "run:cancel":
       case "diagnostic":
         break;

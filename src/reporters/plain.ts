@@ -8,7 +8,7 @@
  */
 
 import type { GatherEvent } from "../events.ts";
-import { formatDuration, plural } from "./format.ts";
+import { cachedLabel, formatDuration, plural, uploadLine } from "./format.ts";
 import type { Output } from "./output.ts";
 import type { Palette } from "./palette.ts";
 import { RunRecord } from "./record.ts";
@@ -153,6 +153,9 @@ export class PlainReporter implements Reporter {
         else this.#out.write(`${text}\n`);
         break;
       }
+      case "cache:upload":
+        this.#out.write(`${p.dim(uploadLine(event.pending))}\n`);
+        break;
       case "run:cancel":
         this.#out.write(
           p.yellow(`⊘ ${event.reason}: cancelling running jobs (send it again to stop at once)\n`),
@@ -200,7 +203,8 @@ export class PlainReporter implements Reporter {
     switch (event.status) {
       case "ok":
         if (!this.#quiet) {
-          const cached = event.cache === "hit" ? ` ${p.dim("(cached)")}` : "";
+          const label = cachedLabel(event.cache, p);
+          const cached = label === undefined ? "" : ` ${label}`;
           this.#line(event.job, `${p.green("✔ ok")} ${took}${cached}`);
         }
         break;

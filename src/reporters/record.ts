@@ -215,6 +215,7 @@ export class RunRecord {
       case "job:retry":
       case "job:progress":
       case "job:cache":
+      case "cache:upload":
       case "run:cancel":
         break;
       case "job:end": {

@@ -5,6 +5,7 @@
  */
 
 import { formatDuration, plural } from "./format.ts";
+import type { JobCounts } from "../events.ts";
 import type { Palette } from "./palette.ts";
 import type { Summary } from "./record.ts";
 import { failureText, shorten } from "./_failure.ts";
@@ -59,7 +60,7 @@ export function formatSummary(
 ): string {
   const { counts, status } = summary;
   const parts = [
-    p.green(`${counts.ok} ok`) + (counts.cached ? p.dim(` (${counts.cached} cached)`) : ""),
+    p.green(`${counts.ok} ok`) + (counts.cached ? p.dim(` (${cachedCount(counts)})`) : ""),
     counts.failed ? p.red(`${counts.failed} failed`) : "",
     counts.cancelled ? p.yellow(`${counts.cancelled} cancelled`) : "",
     counts.skipped ? p.yellow(`${counts.skipped} skipped`) : "",
@@ -132,6 +133,14 @@ export function formatSummary(
     lines.push(`  slowest: ${slow.join(", ")}`);
   }
   return lines.join("\n") + "\n";
+}
+
+/** `10 cached`, or `10 cached: 6 local, 4 remote` when some came from the remote cache. */
+function cachedCount(counts: JobCounts): string {
+  const remote = counts.cachedRemote ?? 0;
+  return remote === 0
+    ? `${counts.cached} cached`
+    : `${counts.cached} cached: ${counts.cached - remote} local, ${remote} remote`;
 }
 
 function list(names: string[], most = 8): string {

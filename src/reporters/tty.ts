@@ -14,6 +14,7 @@ import type { Output } from "./output.ts";
 import type { Palette } from "./palette.ts";
 import { RunRecord } from "./record.ts";
 import type { OutputMode, Reporter } from "./reporter.ts";
+import { uploadLine } from "./format.ts";
 import { formatSummary } from "./summary.ts";
 import { type FrameLine, type LiveJob, renderFrame, type TerminalSize } from "./_tty_frame.ts";
 import { endLines } from "./_tty_lines.ts";
@@ -171,6 +172,9 @@ export class TtyReporter implements Reporter {
         this.#above.push(`${p.yellow("⚠ warning")}${about}: ${event.message}`);
         break;
       }
+      case "cache:upload":
+        this.#above.push(p.dim(uploadLine(event.pending)));
+        break;
       case "job:retry":
         if (!this.#quiet) {
           const why = event.error.message.split("\n")[0];

@@ -8,6 +8,7 @@
 import { buildGraph, type Graph } from "../engine/graph.ts";
 import type { JobNames } from "../load/resolve.ts";
 import type { CacheMode, CachingRunner } from "../cache/runner.ts";
+import type { RemoteCacheConfig } from "../cache/remote_client.ts";
 import { History } from "../state/history.ts";
 import type { JobSpec } from "../types.ts";
 
@@ -33,6 +34,8 @@ export interface CachePlace {
   explain?: boolean;
   /** Deno's cache directory, where the task file's emitted JavaScript is. */
   denoDir?: string | undefined;
+  /** The remote cache, consulted after the local one. @default {none} */
+  remote?: RemoteCacheConfig;
 }
 
 /** Options of {@linkcode planRun}. */

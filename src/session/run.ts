@@ -112,7 +112,7 @@ export interface JobReport {
   reason?: string;
   /** Whether it kept running past its grace period after cancellation. */
   ignoredCancellation?: boolean;
-  /** What the cache did: `hit` (restored, not run), `miss` (ran), `off` (not cached). */
+  /** What the cache did: `hit` (restored, not run), `hit-remote` (from the remote cache), `miss` (ran), `off` (not cached). */
   cache: CacheStatus;
 }
 

@@ -168,7 +168,7 @@ export async function runSession(
       ...(options.forceSignal === undefined ? {} : { forceSignal: options.forceSignal }),
       ...(instrument === undefined ? {} : { instrument }),
     });
-    const runner = plan.cache ? plan.cache.wrap(inProcess, emit) : inProcess;
+    const runner = plan.cache ? plan.cache.wrap(inProcess, emit, options.signal) : inProcess;
     const result = await schedule(graph, {
       runner,
       onEvent: emit,
