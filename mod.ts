@@ -27,10 +27,11 @@
  * @module
  */
 
-export { isJob, isPool, job, pool } from "./src/job.ts";
+export { denoTask, isJob, isPool, job, pool } from "./src/job.ts";
 export type {
   CacheStatus,
   CommandResult,
+  DenoTaskOptions,
   Duration,
   ExecOptions,
   FailurePolicy,

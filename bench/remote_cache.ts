@@ -120,7 +120,7 @@ export async function runRemoteCache(
       for (const kind of ["cold, no remote cache", "cold"] as const) {
         await Deno.remove(join(a, ".gather"), { recursive: true }).catch(() => {});
         await Deno.remove(join(a, "out"), { recursive: true }).catch(() => {});
-        if (kind === "cold") remote.GATHER_REMOTE_CACHE_TEAM = `bench-${rep}`;
+        if (kind === "cold") remote["GATHER_REMOTE_CACHE_TEAM"] = `bench-${rep}`;
         await run(kind, a);
       }
       await Deno.remove(join(a, "out"), { recursive: true });
@@ -180,17 +180,17 @@ async function downloadAll(
   storage: string,
   slots: number,
 ): Promise<number> {
-  const team = remote.GATHER_REMOTE_CACHE_TEAM!;
+  const team = remote["GATHER_REMOTE_CACHE_TEAM"]!;
   const hashes = [...Deno.readDirSync(join(storage, team))]
     .map((entry) => entry.name)
     .filter((name) => !name.endsWith(".tag"));
-  const headers = { authorization: `Bearer ${remote.GATHER_REMOTE_CACHE_TOKEN}` };
+  const headers = { authorization: `Bearer ${remote["GATHER_REMOTE_CACHE_TOKEN"]}` };
   let next = 0;
   const started = performance.now();
   await Promise.all(Array.from({ length: slots }, async () => {
     while (next < hashes.length) {
       const hash = hashes[next++]!;
-      const url = `${remote.GATHER_REMOTE_CACHE_URL}/v8/artifacts/${hash}?slug=${team}`;
+      const url = `${remote["GATHER_REMOTE_CACHE_URL"]}/v8/artifacts/${hash}?slug=${team}`;
       await (await fetch(url, { headers })).arrayBuffer();
     }
   }));

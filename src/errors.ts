@@ -19,12 +19,17 @@ export type GatherErrorCode =
   | "TIMEOUT"
   | "CANCELLED"
   | "COMMAND_FAILED"
-  | "JOB_EXIT";
+  | "JOB_EXIT"
+  | "CONFIG_INVALID"
+  | "UNKNOWN_TASK"
+  | "UNKNOWN_MEMBER";
 
 /** Options for {@linkcode GatherError}. */
 export interface GatherErrorOptions extends ErrorOptions {
   /** The job the error is about, if any. */
   job?: string;
+  /** A failed command's exit code. */
+  exitCode?: number;
 }
 
 /**
@@ -44,6 +49,8 @@ export class GatherError extends Error {
   readonly code: GatherErrorCode;
   /** The job the error is about, if any. */
   readonly job: string | undefined;
+  /** A failed command's exit code, when the error is about one. */
+  readonly exitCode: number | undefined;
 
   /**
    * Construct a new {@linkcode GatherError}.
@@ -57,6 +64,7 @@ export class GatherError extends Error {
     this.name = "GatherError";
     this.code = code;
     this.job = options.job;
+    this.exitCode = options.exitCode;
   }
 }
 

@@ -72,6 +72,27 @@ export interface Job<T = unknown> {
   readonly fn: JobFn<T>;
   /** The options it was declared with. */
   readonly options: Readonly<JobOptions>;
+  /** The deno.json task it stands for, when `denoTask()` made it. */
+  readonly denoTask?: string;
+}
+
+/**
+ * Options of `denoTask()`: what gather adds to a deno.json task. Its command,
+ * dependencies and cache settings come from the deno.json.
+ */
+export interface DenoTaskOptions {
+  /** One line shown by `--list`. @default {the task's description} */
+  description?: string;
+  /** More jobs that must finish first, on top of the task's `dependencies`. @default {[]} */
+  deps?: readonly JobRef[];
+  /** The named concurrency limit it joins. */
+  pool?: Pool;
+  /** Abort the task and fail it after this long, per attempt. @default {no limit} */
+  timeout?: Duration;
+  /** How many times to re-run it when it fails. @default {0} */
+  retries?: number;
+  /** The first backoff delay between retries. @default {"250ms"} */
+  retryDelay?: Duration;
 }
 
 /** A value that may be interpolated into `ctx.sh`: arrays become several arguments. */
@@ -108,6 +129,11 @@ export interface ExecOptions {
    * program is looked up.
    */
   env?: Record<string, string>;
+  /**
+   * How the command is named in its error and in diagnostics, e.g. to keep a
+   * secret argument out of them. @default {the program and its arguments}
+   */
+  display?: string;
 }
 
 /** Options of `ctx.map`. */
@@ -394,6 +420,8 @@ export interface JobSpec {
   name: string;
   /** One line shown by `--list`. */
   description?: string;
+  /** The command of a deno.json task, shown by `--list`. */
+  command?: string;
   /** Names of the jobs it depends on. */
   deps: string[];
   /** Its number among the jobs resolved with it (their order in `specs`). */

@@ -44,9 +44,9 @@ Deno.test("gather fails fast on the failing example: exit 1, test cancelled, dep
   const events = parseEvents(stdout);
   assertComplete(events);
   const end = ends(events);
-  assertEquals(end.lint?.status, "failed");
-  assertEquals(end.test?.status, "cancelled");
-  assertEquals(end.deploy?.status, "skipped");
+  assertEquals(end["lint"]?.status, "failed");
+  assertEquals(end["test"]?.status, "cancelled");
+  assertEquals(end["deploy"]?.status, "skipped");
   const runEnd = events.at(-1) as Extract<GatherEvent, { type: "run:end" }>;
   assertStringIncludes(runEnd.firstFailure!, "exit code 1");
 });
@@ -55,8 +55,8 @@ Deno.test("gather --keep-going runs the failing example's independent job to the
   const { code, stdout } = await gather(["-f", "tasks/failing.ts", "-k", "--reporter", "json"]);
   assertEquals(code, 1);
   const end = ends(parseEvents(stdout));
-  assertEquals(end.test?.status, "ok");
-  assertEquals(end.deploy?.status, "skipped");
+  assertEquals(end["test"]?.status, "ok");
+  assertEquals(end["deploy"]?.status, "skipped");
 });
 
 Deno.test("gather's summary leads with the first failure", async () => {
@@ -83,8 +83,8 @@ Deno.test("gather fail-fast aborts the signal of running jobs", async () => {
       e.type === "job:log" && e.job === "patient" && e.line === "signal aborted: true"
     ),
   );
-  assertEquals(ends(events).patient?.status, "cancelled");
-  assertEquals(ends(events).independent?.status, "cancelled");
+  assertEquals(ends(events)["patient"]?.status, "cancelled");
+  assertEquals(ends(events)["independent"]?.status, "cancelled");
 });
 
 Deno.test("gather -j limits concurrency, measured from the JSON events", async () => {
@@ -261,7 +261,7 @@ Deno.test("gather --timeout fails a slow job with a timeout error", async () => 
     "json",
   ]);
   assertEquals(code, 1);
-  const end = ends(parseEvents(stdout)).patient!;
+  const end = ends(parseEvents(stdout))["patient"]!;
   assertEquals(end.status, "failed");
   assertEquals(end.error?.code, "TIMEOUT");
 });

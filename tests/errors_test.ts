@@ -36,7 +36,7 @@ const ODD_VALUES: [string, () => unknown, string][] = [
   ["undefined", () => undefined, "undefined"],
   ["a cyclic object", () => {
     const value: Record<string, unknown> = {};
-    value.self = value;
+    value["self"] = value;
     return value;
   }, "[Circular *1]"],
   ["a null-prototype object", () => Object.create(null), "null prototype"],

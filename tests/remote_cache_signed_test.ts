@@ -34,14 +34,14 @@ serverTest("remote cache, signed: a round trip, and a tampered artifact refused"
       assertEquals(first.code, 0, first.stderr);
       assertEquals(first.warnings, []);
       const tag = await Deno.readTextFile(
-        server.artifactPath("team_signed", keys.compile!) + ".tag",
+        server.artifactPath("team_signed", keys["compile"]!) + ".tag",
       );
       assertEquals(tag.length, 44);
       const b = await checkout(join(dir, "somewhere", "b"));
       const second = await runIn(b, env);
       assertEquals(second.code, 0, second.stderr);
       assertEquals(second.ran, ["publish"]);
-      assertEquals(second.cache.compile, "hit-remote");
+      assertEquals(second.cache["compile"], "hit-remote");
       assertEquals(second.warnings, []);
     },
   );
@@ -51,10 +51,10 @@ serverTest("remote cache, signed: a round trip, and a tampered artifact refused"
     async () => {
       // What an attacker who can write to the server's storage, but has no key, can plant: a
       // well-formed artifact whose manifest and files agree, with a build output of their own.
-      const path = server.artifactPath("team_signed", keys.compile!);
+      const path = server.artifactPath("team_signed", keys["compile"]!);
       const saved = await Deno.readFile(path);
       const evil = new TextEncoder().encode("#!/bin/sh\necho pwned\n");
-      const { manifest } = await unpackEntry(saved, keys.compile!, hasher);
+      const { manifest } = await unpackEntry(saved, keys["compile"]!, hasher);
       const files = unpackTar(new Uint8Array(zstdDecompressSync(saved)));
       const output = manifest.outputs.find((o) => o.path === "build/app.bin")!;
       Object.assign(output, { hash: hasher.sha256(evil), size: evil.length });
@@ -65,14 +65,14 @@ serverTest("remote cache, signed: a round trip, and a tampered artifact refused"
           ? { ...file, data: evil }
           : file
       );
-      await unpackEntry(zstd(packTar(planted)), keys.compile!, hasher); // it would pass every other check
+      await unpackEntry(zstd(packTar(planted)), keys["compile"]!, hasher); // it would pass every other check
       await Deno.writeFile(path, zstd(packTar(planted)));
       const c = await checkout(join(dir, "c"));
       const refused = await runIn(c, env);
       assertEquals(refused.code, 0, refused.stderr);
       assertEquals(refused.ran, ["compile", "publish"]);
-      assertEquals(refused.cache.compile, "miss");
-      assertEquals(refused.cache.docs, "hit-remote");
+      assertEquals(refused.cache["compile"], "miss");
+      assertEquals(refused.cache["docs"], "hit-remote");
       assertEquals(refused.warnings.length, 1, refused.warnings.join("\n"));
       assertStringIncludes(
         refused.warnings[0]!,

@@ -78,7 +78,7 @@ serverTest(
         // Now in B's local cache: a second run is all local hits.
         const third = await runIn(b, env);
         assertEquals(third.ran, ["publish"]);
-        assertEquals(third.cache.compile, "hit");
+        assertEquals(third.cache["compile"], "hit");
         // The plain reporter labels remote hits, and the summary counts them apart.
         await Deno.remove(join(b, ".gather"), { recursive: true });
         const plain = await gather(["--reporter", "plain", "--no-logs"], { cwd: b, env });
@@ -96,7 +96,7 @@ serverTest(
       const changed = await runIn(c, env, ["--remote-cache-read-only"]);
       assertEquals(changed.code, 0, changed.stderr);
       assertEquals(changed.ran, ["compile", "docs", "parse", "publish"]);
-      assertEquals(changed.cache.lex, "hit"); // local since the first run
+      assertEquals(changed.cache["lex"], "hit"); // local since the first run
       assertEquals(artifactsOf(storage), before);
     });
 
@@ -140,7 +140,7 @@ serverTest(
     await t.step(
       "an artifact truncated on the server's disk is refused, and its job runs",
       async () => {
-        const path = server.artifactPath("gather", keys.lex!);
+        const path = server.artifactPath("gather", keys["lex"]!);
         const saved = await Deno.readFile(path);
         await Deno.writeFile(path, saved.subarray(0, Math.floor(saved.length / 2)));
         try {
@@ -148,7 +148,7 @@ serverTest(
           const damaged = await runIn(e, env);
           assertEquals(damaged.code, 0, damaged.stderr);
           assertEquals(damaged.ran, ["lex", "publish"]);
-          assertEquals(damaged.cache.parse, "hit-remote");
+          assertEquals(damaged.cache["parse"], "hit-remote");
           assertEquals(damaged.warnings.length, 1, damaged.warnings.join("\n"));
           assertStringIncludes(
             damaged.warnings[0]!,
@@ -165,9 +165,9 @@ serverTest(
       async () => {
         const outside = join(dir, `outside-${crypto.randomUUID()}`);
         await Deno.mkdir(outside);
-        const path = server.artifactPath("gather", keys.compile!);
+        const path = server.artifactPath("gather", keys["compile"]!);
         const saved = await Deno.readFile(path);
-        const good = (await unpackEntry(saved, keys.compile!, await lazyHasher()())).manifest;
+        const good = (await unpackEntry(saved, keys["compile"]!, await lazyHasher()())).manifest;
         const manifest = (outputs: { path: string }[]) =>
           JSON.stringify({ ...good, outputs: outputs.map((o) => ({ ...good.outputs[0], ...o })) });
         const variants: [string, Uint8Array][] = [
@@ -210,7 +210,7 @@ serverTest(
             const hostile = await runIn(f, env);
             assertEquals(hostile.code, 0, `${label}: ${hostile.stderr}`);
             assert(hostile.ran.includes("compile"), label);
-            assertEquals(hostile.cache.compile, "miss", label);
+            assertEquals(hostile.cache["compile"], "miss", label);
             assertEquals(hostile.warnings.length, 1, `${label}: ${hostile.warnings.join("\n")}`);
             assertStringIncludes(hostile.warnings[0]!, 'refused the artifact for "compile"', label);
             assertEquals([...Deno.readDirSync(outside)], [], label);

@@ -133,7 +133,7 @@ export function writeProject(
           dependencies: job.deps,
         };
       }
-      tasks.all = { command: "true", dependencies: project.sinks };
+      tasks["all"] = { command: "true", dependencies: project.sinks };
       write("deno.json", JSON.stringify({ tasks }, null, 1));
       break;
     }
@@ -170,8 +170,8 @@ export function writeProject(
           outputLogs: "none",
         };
       }
-      tasks.all = { dependsOn: project.sinks, cache: false };
-      scripts.all = "true";
+      tasks["all"] = { dependsOn: project.sinks, cache: false };
+      scripts["all"] = "true";
       write(
         "package.json",
         JSON.stringify({
@@ -198,7 +198,7 @@ export function writeProject(
           dependencies: job.deps,
         };
       }
-      wireit.all = { dependencies: project.sinks };
+      wireit["all"] = { dependencies: project.sinks };
       write(
         "package.json",
         JSON.stringify({ name: "bench", version: "0.0.0", private: true, scripts, wireit }),

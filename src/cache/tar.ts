@@ -161,7 +161,7 @@ export function unpackTar(tar: Uint8Array, limits: TarLimits = {}): TarFile[] {
       throw new UnsafeArchiveError(`bad header checksum at byte ${at}`);
     }
     const type = String.fromCharCode(block[156] || 0x30);
-    const size = pax.size === undefined ? readOctal(block, 124, 12) : Number(pax.size);
+    const size = pax["size"] === undefined ? readOctal(block, 124, 12) : Number(pax["size"]);
     if (!Number.isSafeInteger(size) || size < 0) throw new UnsafeArchiveError("bad entry size");
     const start = at + BLOCK;
     if (start + size > tar.length) throw new UnsafeArchiveError("truncated entry");
@@ -175,7 +175,7 @@ export function unpackTar(tar: Uint8Array, limits: TarLimits = {}): TarFile[] {
     let name = readString(block, 0, 100);
     const prefix = readString(block, 345, 155);
     if (prefix !== "" && readString(block, 257, 6) === "ustar") name = `${prefix}/${name}`;
-    if (pax.path !== undefined) name = pax.path;
+    if (pax["path"] !== undefined) name = pax["path"];
     pax = {};
     if (type !== "0") {
       const what = LINK_TYPES[type] ?? `an entry of type ${JSON.stringify(type)}`;

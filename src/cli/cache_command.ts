@@ -75,7 +75,7 @@ export async function runCacheCommand(
       lines.push(`last run: ${hits} hits${fromRemote}, ${misses} misses (${ratio})`);
     }
     print(lines.join("\n") + "\n");
-    if (!flags.remote) return 0;
+    if (!flags["remote"]) return 0;
     const remote = await checkRemote(remoteCacheConfig({
       url: text("remote-cache"),
       timeout: text("remote-cache-timeout"),

@@ -7,13 +7,14 @@
  * @module
  */
 
-import { loadTaskFile } from "../load/task_file.ts";
 import { GatherError, toError } from "../errors.ts";
 import type { SyncWriter } from "../reporters/output.ts";
 import type { OutputFailure } from "../reporters/reporter.ts";
 import { selectReporter } from "../reporters/select.ts";
 import type { TerminalSize } from "../reporters/tty.ts";
 import { projectRoot } from "../cache/root.ts";
+import { isGatherError } from "../errors.ts";
+import { ignoreStateFolder } from "../state/state_folder.ts";
 import { dirname, fromFileUrl, join, resolve } from "../deps/path.ts";
 import { attachCache, type CachePlace, planRun } from "../session/plan.ts";
 import { runSession } from "../session/session.ts";
@@ -22,7 +23,8 @@ import { VERSION } from "../version.ts";
 import { parseSize } from "./size.ts";
 import { EXIT } from "./exit_codes.ts";
 import { dryRun, graphToDot, listJobs } from "./inspect.ts";
-import { type CliOptions, HELP } from "./options.ts";
+import { type CliOptions, DEFAULT_LOG_DIR, HELP } from "./options.ts";
+import { loadProject, type Project } from "./project.ts";
 
 /** What the command needs from the process it runs in. */
 export interface CliEnv {
@@ -71,7 +73,8 @@ export interface CliEnv {
  * assertEquals(out.join(""), "gather 0.1.0\n");
  * ```
  */
-export async function runCli(options: CliOptions, env: CliEnv): Promise<number> {
+export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
+  let options = given;
   const loadStart = performance.now();
   const print = (text: string): number => {
     const bytes = new TextEncoder().encode(text);
@@ -87,8 +90,11 @@ export async function runCli(options: CliOptions, env: CliEnv): Promise<number> 
   if (options.mode === "help") return print(HELP);
   if (options.mode === "version") return print(`gather ${VERSION}\n`);
   const { shutdown } = env;
-  const tasks = await untilStopped(loadTaskFile(options.file), shutdown.interrupt.signal);
-  if (tasks === undefined) {
+  const project = await untilStopped(
+    loadProject(options, Deno.cwd(), env.env),
+    shutdown.interrupt.signal,
+  );
+  if (project === undefined) {
     // The task file's top-level code is still running (a wait that never ends, say): an import
     // cannot be cancelled, so gather stops without it.
     const seconds = ((performance.now() - loadStart) / 1000).toFixed(1);
@@ -100,15 +106,29 @@ export async function runCli(options: CliOptions, env: CliEnv): Promise<number> 
     );
     return signalExitCode(shutdown.stoppedBy ?? "SIGINT");
   }
-  if (options.mode === "list") return print(listJobs(tasks.specs, tasks.defaults));
-  const targets = options.targets.length > 0 ? options.targets : tasks.defaults;
-  const cache = cachePlace(options, tasks.url, env.denoDir);
-  const source = `"${options.file}"`;
-  const plan = planRun(tasks.specs, tasks.names, targets, {
+  options = project.options;
+  if (project.idle !== undefined) {
+    env.stderr.writeSync(new TextEncoder().encode(project.idle));
+    return EXIT.ok;
+  }
+  if (project.listing !== undefined) return print(project.listing);
+  if (options.mode === "list") return print(listJobs(project.specs, project.defaults));
+  // deno.json tasks keep gather's state at the workspace root, wherever gather starts.
+  const stateDir = project.taskFile === undefined ? project.configRoot ?? "." : ".";
+  const historyPath = join(stateDir, ".gather", "history.json");
+  if (stateDir !== "." && options.logDir === DEFAULT_LOG_DIR) {
+    options = { ...options, logDir: join(stateDir, DEFAULT_LOG_DIR) };
+  }
+  const cache = cachePlace(options, project, env.denoDir);
+  const source = project.source;
+  const plan = planRun(project.specs, project.names, project.targets, {
     source,
-    ...(options.history ? { history: { path: ".gather/history.json", key: tasks.url } } : {}),
+    ...(options.history ? { history: { path: historyPath, key: project.historyKey } } : {}),
   });
-  if (cache) await attachCache(plan, tasks.specs, cache, source);
+  if (cache && plan.graph.jobs.some((spec) => spec.cache !== undefined)) {
+    await attachCache(plan, project.specs, cache, source);
+    if (plan.cache) ignoreStateFolder(cache.dir);
+  }
   if (options.mode === "graph") return print(graphToDot(plan.graph));
   if (options.mode === "dry-run") {
     return print(await dryRun(plan.graph, options.concurrency, plan.cache));
@@ -141,6 +161,7 @@ export async function runCli(options: CliOptions, env: CliEnv): Promise<number> 
     logDir: options.logDir,
     force: options.forceSummary,
     onOutputError,
+    beforeLogs: ignoreStateFolder,
   });
   const result = await runSession(plan, {
     concurrency: options.concurrency,
@@ -177,6 +198,15 @@ export async function runCli(options: CliOptions, env: CliEnv): Promise<number> 
   if (result.status === "cancelled") return EXIT.SIGINT;
   // The jobs ran, but what the user asked to see or keep is missing.
   if (failures.some((failure) => failure.output !== "logs")) return EXIT.failed;
+  // The first failure is a deno.json task's command: its exit code, as deno task gives it.
+  const first = result.errors[0];
+  const failed = result.jobs.find((job) => job.status === "failed" && job.error === first);
+  if (
+    result.status === "failed" && failed && project.specs.get(failed.name)?.command !== undefined &&
+    isGatherError(first) && first.exitCode !== undefined && first.exitCode !== 0
+  ) {
+    return first.exitCode;
+  }
   if (result.status === "ok" && options.strict && result.diagnostics.length > 0) {
     env.stderr.writeSync(
       new TextEncoder().encode(
@@ -188,27 +218,32 @@ export async function runCli(options: CliOptions, env: CliEnv): Promise<number> 
   return result.status === "ok" ? EXIT.ok : EXIT.failed;
 }
 
-/** Where and how the run uses the cache, from the options and the task file's place. */
+/** Where and how the run uses the cache, from the options and where the jobs come from. */
 function cachePlace(
   options: CliOptions,
-  taskUrl: string,
+  project: Project,
   denoDir: string | undefined,
 ): CachePlace | undefined {
-  if (!options.cache.enabled || !taskUrl.startsWith("file:")) return undefined;
+  if (!options.cache.enabled) return undefined;
+  const taskUrl = project.taskFile;
+  if (taskUrl !== undefined && !taskUrl.startsWith("file:")) return undefined;
   const root = options.cache.root !== undefined
     ? resolve(options.cache.root)
-    : projectRoot(dirname(fromFileUrl(taskUrl)));
-  return {
+    : taskUrl !== undefined
+    ? projectRoot(dirname(fromFileUrl(taskUrl)))
+    : project.configRoot!;
+  const place: CachePlace = {
     dir: options.cache.dir !== undefined
       ? resolve(options.cache.dir)
       : join(root, ".gather", "cache"),
     root: realPath(root),
-    taskFile: taskUrl,
     mode: options.mode === "dry-run" ? "dry" : options.cache.force ? "write-only" : "read-write",
     explain: options.cache.explain,
     denoDir,
     ...(options.cache.remote === undefined ? {} : { remote: options.cache.remote }),
   };
+  if (taskUrl !== undefined) place.taskFile = taskUrl;
+  return place;
 }
 
 function realPath(path: string): string {

@@ -23,8 +23,29 @@ export interface CliOptions {
   mode: CliMode;
   /** The task file. */
   file: string;
+  /** Whether `-f` named the task file (else `tasks.ts`, if there is one). */
+  fileGiven: boolean;
   /** The jobs named on the command line. */
   targets: string[];
+  /**
+   * The words after the first job name, as given: a deno.json task's
+   * arguments (`gather test --filter x` passes `--filter x` on, as `deno task` does).
+   */
+  taskArgs: string[];
+  /**
+   * The command line read the task-file way, where every word after the
+   * options names a job and options may follow job names; `undefined` when
+   * nothing follows the first job name.
+   */
+  asJobList?: () => CliOptions;
+  /** deno.json tasks: run the task in every workspace member that has it (`-r`). */
+  recursive: boolean;
+  /** deno.json tasks: the workspace members to run in (`--filter`). */
+  filter?: string;
+  /** deno.json tasks: the members whose files changed since this git ref (`--changed-since`). */
+  changedSince?: string;
+  /** Look for the task file or deno.json here, and run deno.json tasks here (`--cwd`). */
+  cwd?: string;
   /** The global concurrency limit. */
   concurrency: number;
   /** The failure policy. */
@@ -77,16 +98,28 @@ export interface CacheOptions {
   remote?: RemoteCacheConfig;
 }
 
+/** Where per-job logs go unless `--log-dir` says otherwise. */
+export const DEFAULT_LOG_DIR = ".gather/logs";
+
 /** The help text. */
 export const HELP = `gather: run async jobs with dependencies, concurrently
 
 Usage: gather [options] [job...]
+       gather [options] <deno.json task> [args...]
 
 Runs the named jobs (default: the task file's default export, else every
-exported job) and everything they depend on.
+exported job) and everything they depend on. Without a task file, runs the
+tasks of the nearest deno.json as deno task does (no task named: lists them);
+the words after a task's name are its arguments.
 
 Options:
   -f, --file <path>          task file (default: ./tasks.ts)
+  -r, --recursive            deno.json: run the task in every workspace member that has it
+      --filter <pattern>     deno.json: only the members whose name or path matches
+                             (implies -r); "<pattern>..." adds the members that depend on them
+      --changed-since <ref>  deno.json: only the members whose files changed since a git
+                             ref, and the members that depend on them (implies -r)
+      --cwd <dir>            find the task file or deno.json from <dir>, and run tasks there
   -j, --concurrency <n>      jobs at once (default: number of CPUs, or $GATHER_JOBS)
   -k, --keep-going           run everything that does not depend on a failure
       --on-failure <policy>  abort (default): cancel running jobs
@@ -150,6 +183,9 @@ const STRINGS = [
   "remote-cache",
   "remote-cache-timeout",
   "output",
+  "filter",
+  "changed-since",
+  "cwd",
 ] as const;
 const BOOLEANS = [
   "keep-going",
@@ -170,6 +206,7 @@ const BOOLEANS = [
   "help",
   "version",
   "debug",
+  "recursive",
 ] as const;
 const DURATIONS = ["timeout", "grace", "stall-threshold"] as const;
 const ALIASES = {
@@ -179,6 +216,7 @@ const ALIASES = {
   l: "list",
   n: "dry-run",
   q: "quiet",
+  r: "recursive",
   h: "help",
   V: "version",
 };
@@ -204,6 +242,38 @@ const ALIASES = {
  * ```
  */
 export function parseCli(
+  args: string[],
+  env: (name: string) => string | undefined,
+  cpus: number,
+): CliOptions {
+  const at = firstJobName(args);
+  if (at < 0) return parseFlags(args, env, cpus);
+  const options = parseFlags(args.slice(0, at).filter((arg) => arg !== "--"), env, cpus);
+  options.targets = [args[at]!];
+  options.taskArgs = args.slice(at + 1);
+  if (options.taskArgs.length > 0) options.asJobList = () => parseFlags(args, env, cpus);
+  return options;
+}
+
+/**
+ * Where the first job name is: the first word that is neither an option nor
+ * an option's value; -1 when there is none.
+ */
+function firstJobName(args: readonly string[]): number {
+  const valued = new Set<string>(STRINGS.map((name) => `--${name}`));
+  for (const [short, long] of Object.entries(ALIASES)) {
+    if ((STRINGS as readonly string[]).includes(long)) valued.add(`-${short}`);
+  }
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--") return i + 1 < args.length ? i + 1 : -1;
+    if (!arg.startsWith("-") || arg === "-") return i;
+    if (valued.has(arg)) i++; // its value is the next word
+  }
+  return -1;
+}
+
+function parseFlags(
   args: string[],
   env: (name: string) => string | undefined,
   cpus: number,
@@ -244,10 +314,10 @@ export function parseCli(
     return value === undefined ? undefined : String(value);
   };
   const modes: CliMode[] = [];
-  if (flags.help) modes.push("help");
-  if (flags.version) modes.push("version");
-  if (flags.list) modes.push("list");
-  if (flags.graph) modes.push("graph");
+  if (flags["help"]) modes.push("help");
+  if (flags["version"]) modes.push("version");
+  if (flags["list"]) modes.push("list");
+  if (flags["graph"]) modes.push("graph");
   if (flags["dry-run"]) modes.push("dry-run");
   if (modes.length > 1 && !modes.includes("help") && !modes.includes("version")) {
     throw bad(`Options ${modes.map((m) => `--${m}`).join(" and ")} cannot be combined: pick one`);
@@ -255,28 +325,33 @@ export function parseCli(
   const options: CliOptions = {
     mode: modes[0] ?? "run",
     file: text("file") ?? "tasks.ts",
+    fileGiven: text("file") !== undefined,
     targets: flags._.map(String),
+    taskArgs: [],
+    recursive: flags["recursive"] === true,
     concurrency: concurrency(text("concurrency"), env("GATHER_JOBS"), cpus),
     onFailure: failurePolicy(text("on-failure"), flags["keep-going"] === true),
     graceMs: duration("grace", text("grace")) ?? 5_000,
     reporter: reporter(text("reporter")),
-    quiet: flags.quiet === true,
-    output: outputMode(text("output"), flags.quiet === true),
-    debug: flags.debug === true,
-    group: flags.group === true,
+    quiet: flags["quiet"] === true,
+    output: outputMode(text("output"), flags["quiet"] === true),
+    debug: flags["debug"] === true,
+    group: flags["group"] === true,
     diagnostics: flags["no-diagnostics"] !== true,
     stallThresholdMs: duration("stall-threshold", text("stall-threshold")) ?? 100,
-    strict: flags.strict === true,
+    strict: flags["strict"] === true,
     history: flags["no-history"] !== true,
     forceSummary: flags["force-summary"] === true,
     cache: {
       enabled: flags["no-cache"] !== true,
-      force: flags.force === true,
-      explain: flags.explain === true,
+      force: flags["force"] === true,
+      explain: flags["explain"] === true,
     },
   };
-  if (flags["no-cache"] && (flags.force || flags.explain)) {
-    throw bad(`Options --no-cache and --${flags.force ? "force" : "explain"} disagree: pick one`);
+  if (flags["no-cache"] && (flags["force"] || flags["explain"])) {
+    throw bad(
+      `Options --no-cache and --${flags["force"] ? "force" : "explain"} disagree: pick one`,
+    );
   }
   const cacheDir = text("cache-dir") ?? (env("GATHER_CACHE_DIR") || undefined);
   if (cacheDir === "") throw bad("Option --cache-dir needs a path, e.g. --cache-dir .gather/cache");
@@ -305,8 +380,23 @@ export function parseCli(
   if (logDir !== undefined && flags["no-logs"]) {
     throw bad("Options --log-dir and --no-logs disagree: pick one");
   }
-  if (!flags["no-logs"]) options.logDir = logDir ?? ".gather/logs";
+  if (!flags["no-logs"]) options.logDir = logDir ?? DEFAULT_LOG_DIR;
   if (options.file === "") throw bad("Option --file needs a path, e.g. -f tasks.ts");
+  for (
+    const [name, example] of [["filter", "@scope/core"], ["changed-since", "origin/main"], [
+      "cwd",
+      "packages/core",
+    ]] as const
+  ) {
+    const value = text(name);
+    if (value === "") throw bad(`Option --${name} needs a value, e.g. --${name} ${example}`);
+  }
+  const filter = text("filter");
+  if (filter !== undefined) options.filter = filter;
+  const changedSince = text("changed-since");
+  if (changedSince !== undefined) options.changedSince = changedSince;
+  const cwd = text("cwd");
+  if (cwd !== undefined) options.cwd = cwd;
   const timeoutMs = duration("timeout", text("timeout"));
   if (timeoutMs !== undefined) options.timeoutMs = timeoutMs;
   return options;

@@ -81,7 +81,7 @@ export async function loadTaskFile(path: string, cwd: string = Deno.cwd()): Prom
   const exported = Object.entries(module).filter(
     (entry): entry is [string, Job<unknown>] => entry[0] !== "default" && isJob(entry[1]),
   );
-  const fallback = module.default;
+  const fallback = module["default"];
   const defaultJobs = isJob(fallback)
     ? [fallback]
     : Array.isArray(fallback) && fallback.every(isJob)

@@ -206,6 +206,7 @@ export async function runCommand(
     throw new GatherError(
       "COMMAND_FAILED",
       `Command failed with ${how}: ${display}${tail.length ? "\n" + tail.join("\n") : ""}`,
+      { exitCode: code },
     );
   }
   return result;

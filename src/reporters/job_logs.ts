@@ -26,6 +26,8 @@ export interface JobLogsOptions {
   bufferSize?: number;
   /** Told once when logs cannot be written (the rest of the run writes none). @default {nothing} */
   onError?: (error: Error) => void;
+  /** Called with the logs folder just before the run's folder in it is first created. */
+  beforeCreate?: (dir: string) => void;
 }
 
 /** The lock file a live run holds in its folder. */
@@ -62,6 +64,7 @@ export class JobLogs implements Reporter {
   #root: string;
   #keepRuns: number;
   #bufferSize: number;
+  #beforeCreate: ((dir: string) => void) | undefined;
   #runName = "run";
   #runDir: string | undefined;
   #logs = new Map<string, JobLog>();
@@ -82,6 +85,7 @@ export class JobLogs implements Reporter {
     this.#keepRuns = options.keepRuns ?? 10;
     this.#bufferSize = options.bufferSize ?? 64 * 1024;
     this.#onError = options.onError;
+    this.#beforeCreate = options.beforeCreate;
   }
 
   /**
@@ -193,6 +197,7 @@ export class JobLogs implements Reporter {
   /** Create this run's folder on first use, lock it, prune old runs; returns `path`. */
   #ensureDir(path: string): string {
     if (this.#runDir === undefined) {
+      this.#beforeCreate?.(this.#root);
       const dir = `${this.#root}/${this.#runName}`;
       Deno.mkdirSync(dir, { recursive: true });
       this.#runDir = dir;

@@ -49,6 +49,8 @@ export interface ReporterEnv {
    * reporters never throw for it. @default {nothing}
    */
   onOutputError?: (failure: OutputFailure) => void;
+  /** Called with the logs folder before it is first written (to keep it out of the project's tools). */
+  beforeLogs?: (dir: string) => void;
 }
 
 /**
@@ -138,9 +140,10 @@ export function reporterKind(
 export function selectReporter(choice: ReporterChoice, env: ReporterEnv): Reporter {
   const failed = (output: OutputFailure["output"], target: string) => (error: Error) =>
     env.onOutputError?.({ output, target, error });
-  const logs = env.logDir === undefined
-    ? undefined
-    : new JobLogs(env.logDir, { onError: failed("logs", env.logDir) });
+  const logs = env.logDir === undefined ? undefined : new JobLogs(env.logDir, {
+    onError: failed("logs", env.logDir),
+    ...(env.beforeLogs ? { beforeCreate: env.beforeLogs } : {}),
+  });
   const logPath = (job: string) => logs?.pathOf(job);
   const reporters: Reporter[] = [];
   if (logs) reporters.push(logs); // first: a job's log is written before reporters point at it

@@ -11,6 +11,7 @@ import { resolveJobs } from "../load/resolve.ts";
 import type { CacheStatus, Duration, FailurePolicy, Job, JobStatus, RunStatus } from "../types.ts";
 import { projectRoot } from "../cache/root.ts";
 import { join, resolve } from "../deps/path.ts";
+import { ignoreStateFolder } from "../state/state_folder.ts";
 import { attachCache, type CachePlace, planRun } from "./plan.ts";
 import { runSession, type SessionOptions } from "./session.ts";
 import { Shutdown } from "./signals.ts";
@@ -215,7 +216,11 @@ export function run(jobs: JobSelection, options: RunOptions = {}): Promise<RunRe
       ? shutdown.force.signal
       : AbortSignal.any([options.forceSignal, shutdown.force.signal]);
   }
-  const ready = cache ? attachCache(plan, specs, cache, "run()") : Promise.resolve();
+  const ready = cache
+    ? attachCache(plan, specs, cache, "run()").then(() => {
+      if (plan.cache) ignoreStateFolder(cache.dir);
+    })
+    : Promise.resolve();
   return ready.then(() => runSession(plan, session)).finally(() => shutdown?.dispose()).then((
     result,
   ) => ({

@@ -15,6 +15,8 @@
  * @module
  */
 
+import { ignoreStateFolder } from "./state_folder.ts";
+
 /** How many task files the history keeps, the ones run most recently. */
 export const KEEP_FILES = 50;
 /** A job missing from this many runs of its task file in a row is forgotten (renamed, removed). */
@@ -159,6 +161,7 @@ export class History {
   async #write(text: string): Promise<void> {
     const path = this.#path;
     const folder = path.slice(0, path.lastIndexOf("/"));
+    ignoreStateFolder(path);
     if (folder) await Deno.mkdir(folder, { recursive: true });
     const temporary = `${path}.${Deno.pid}.tmp`;
     try {
@@ -187,12 +190,12 @@ function parseHistory(text: string): { files: Map<string, FileHistory>; clean: b
   } catch {
     return { files, clean: false };
   }
-  if (!isRecord(parsed) || !isRecord(parsed.files)) return { files, clean: false };
+  if (!isRecord(parsed) || !isRecord(parsed["files"])) return { files, clean: false };
   // Version 1 kept each task file's jobs alone: read them as never run, and rewrite the file.
-  const v1 = parsed.version === 1;
-  if (!v1 && parsed.version !== VERSION) return { files, clean: false };
+  const v1 = parsed["version"] === 1;
+  if (!v1 && parsed["version"] !== VERSION) return { files, clean: false };
   let clean = !v1;
-  const byAge = Object.entries(parsed.files).map(([key, value]) => {
+  const byAge = Object.entries(parsed["files"]).map(([key, value]) => {
     const file = parseFile(v1 ? { lastRun: 0, runs: 0, jobs: value, v1 } : value);
     if (file === undefined || file.dropped) clean = false;
     return { key, file };
@@ -206,23 +209,23 @@ function parseHistory(text: string): { files: Map<string, FileHistory>; clean: b
 }
 
 function parseFile(value: unknown): (FileHistory & { dropped: boolean }) | undefined {
-  if (!isRecord(value) || !isRecord(value.jobs)) return undefined;
+  if (!isRecord(value) || !isRecord(value["jobs"])) return undefined;
   const { lastRun, runs } = value;
   if (!isCount(runs) || typeof lastRun !== "number" || !Number.isFinite(lastRun)) return undefined;
   const jobs = new Map<string, Entry>();
   let dropped = false;
-  for (const [job, entry] of Object.entries(value.jobs)) {
+  for (const [job, entry] of Object.entries(value["jobs"])) {
     if (!isRecord(entry)) {
       dropped = true;
       continue;
     }
-    const seen = value.v1 === true ? 0 : entry.seen;
+    const seen = value["v1"] === true ? 0 : entry["seen"];
     if (
-      typeof entry.ms === "number" && Number.isFinite(entry.ms) &&
-      entry.ms >= QUICK_MS && isCount(entry.runs) && entry.runs >= 1 && isCount(seen) &&
+      typeof entry["ms"] === "number" && Number.isFinite(entry["ms"]) &&
+      entry["ms"] >= QUICK_MS && isCount(entry["runs"]) && entry["runs"] >= 1 && isCount(seen) &&
       seen <= runs
     ) {
-      jobs.set(job, { ms: entry.ms, runs: entry.runs, seen });
+      jobs.set(job, { ms: entry["ms"], runs: entry["runs"], seen });
     } else {
       dropped = true;
     }

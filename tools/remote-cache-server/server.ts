@@ -110,7 +110,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     TURBO_TOKEN: token,
     LOG_LEVEL: "warn",
   };
-  if (options.keepTags) env.TURBO_REMOTE_CACHE_SIGNATURE_KEY = "keep-tags";
+  if (options.keepTags) env["TURBO_REMOTE_CACHE_SIGNATURE_KEY"] = "keep-tags";
   const child = new Deno.Command("node", {
     args: [SERVER_CLI],
     env,
