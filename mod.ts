@@ -41,6 +41,7 @@ export type {
   JobOffloadOptions,
   JobOptions,
   JobRef,
+  JobReport,
   JobStatus,
   MapOptions,
   Pool,
@@ -54,7 +55,6 @@ export { GatherError, isGatherError } from "./src/errors.ts";
 export type { GatherErrorCode, GatherErrorOptions } from "./src/errors.ts";
 export { run } from "./src/session/run.ts";
 export type {
-  JobReport,
   JobSelection,
   RunCacheOptions,
   RunDiagnosticsOptions,

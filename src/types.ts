@@ -487,6 +487,32 @@ export type FailurePolicy = "abort" | "finish" | "continue";
  */
 export type CacheStatus = "hit" | "hit-remote" | "miss" | "off";
 
+/** How one job of a run ended. */
+export interface JobReport {
+  /** The job's name. */
+  name: string;
+  /** How it ended. */
+  status: JobStatus;
+  /** Whether it started. */
+  started: boolean;
+  /** Attempts made. */
+  attempts: number;
+  /** Wall time from start to end, in ms (0 if it never started). */
+  durationMs: number;
+  /** When it started, in ms since the run started. */
+  startMs?: number;
+  /** What it returned, for `ok` jobs. */
+  result?: unknown;
+  /** Why it failed or was cancelled. */
+  error?: Error;
+  /** Why it did not run, for skipped jobs. */
+  reason?: string;
+  /** Whether it kept running past its grace period after cancellation. */
+  ignoredCancellation?: boolean;
+  /** What the cache did: `hit` (restored, not run), `hit-remote` (from the remote cache), `miss` (ran), `off` (not cached). */
+  cache: CacheStatus;
+}
+
 /** How a job that started ended, as its runner saw it. */
 export interface Settlement {
   /** `ok`, `failed` or `cancelled`. */

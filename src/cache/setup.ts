@@ -13,19 +13,19 @@ import { type CacheMode, CachingRunner } from "./runner.ts";
 import { lazyHasher, nameFor } from "./hash.ts";
 import { LocalStore } from "./store.ts";
 
-/** Where and how a run uses the cache (the same shape as the session's `CachePlace`). */
+/** Where and how a run uses the cache. */
 export interface CacheSetup {
   /** The cache folder. */
   dir: string;
   /** The project root (absolute). */
   root: string;
-  /** The task file's URL. */
+  /** The task file's URL: its code outside the jobs, and its local imports, are in every key. */
   taskFile?: string;
-  /** `read-write`, `write-only` or `dry`. */
+  /** `read-write`, `write-only` (`--force`) or `dry` (`--dry-run`). */
   mode: CacheMode;
   /** Say why each job runs. */
   explain?: boolean;
-  /** Deno's cache directory. */
+  /** Deno's cache directory, where the task file's emitted JavaScript is. */
   denoDir?: string | undefined;
   /** The remote cache, consulted after the local one. */
   remote?: RemoteCacheConfig;

@@ -16,9 +16,9 @@ import {
   type RunSummaryInfo,
 } from "../events.ts";
 import type {
-  CacheStatus,
   DepResults,
   FailurePolicy,
+  JobReport,
   JobStatus,
   RunStatus,
   Settlement,
@@ -56,31 +56,8 @@ export interface ScheduleOptions {
   instrument?: Instrument;
 }
 
-/** How one job ended. */
-export interface JobOutcome {
-  /** The job's name. */
-  name: string;
-  /** How it ended. */
-  status: JobStatus;
-  /** Whether it started. */
-  started: boolean;
-  /** Attempts made. */
-  attempts: number;
-  /** Wall time from start to end, in ms (0 if it never started). */
-  durationMs: number;
-  /** When it started, ms since the run started. */
-  startMs?: number;
-  /** What it returned, for `ok` jobs. */
-  result?: unknown;
-  /** Why it failed or was cancelled. */
-  error?: Error;
-  /** Why it did not run, for skipped jobs. */
-  reason?: string;
-  /** Whether it kept running past its grace period after cancellation. */
-  ignoredCancellation?: boolean;
-  /** What the cache did for it (`off` when no cache stood in front of the runner). */
-  cache: CacheStatus;
-}
+/** How one job ended: the engine's name for the public {@linkcode JobReport}. */
+export type JobOutcome = JobReport;
 
 /** The outcome of a whole run. */
 export interface ScheduleResult {

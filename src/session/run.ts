@@ -8,7 +8,7 @@
 import { parseDuration } from "../duration.ts";
 import type { DiagnosticEvent, EventSink, JobCounts, RunSummaryInfo } from "../events.ts";
 import { resolveJobs } from "../load/resolve.ts";
-import type { CacheStatus, Duration, FailurePolicy, Job, JobStatus, RunStatus } from "../types.ts";
+import type { Duration, FailurePolicy, Job, JobReport, RunStatus } from "../types.ts";
 import { projectRoot } from "../cache/root.ts";
 import { join, resolve } from "../deps/path.ts";
 import { ignoreStateFolder } from "../state/state_folder.ts";
@@ -88,32 +88,6 @@ export interface RunCacheOptions {
   force?: boolean;
   /** Say why each job runs, in its `job:cache` event. @default {false} */
   explain?: boolean;
-}
-
-/** How one job of a run ended. */
-export interface JobReport {
-  /** The job's name. */
-  name: string;
-  /** How it ended. */
-  status: JobStatus;
-  /** Whether it started. */
-  started: boolean;
-  /** Attempts made. */
-  attempts: number;
-  /** Wall time from start to end, in ms (0 if it never started). */
-  durationMs: number;
-  /** When it started, in ms since the run started. */
-  startMs?: number;
-  /** What it returned, for `ok` jobs. */
-  result?: unknown;
-  /** Why it failed or was cancelled. */
-  error?: Error;
-  /** Why it did not run, for skipped jobs. */
-  reason?: string;
-  /** Whether it kept running past its grace period after cancellation. */
-  ignoredCancellation?: boolean;
-  /** What the cache did: `hit` (restored, not run), `hit-remote` (from the remote cache), `miss` (ran), `off` (not cached). */
-  cache: CacheStatus;
 }
 
 /** The report of a run: how it ended and how each job ended. */
