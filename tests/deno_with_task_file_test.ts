@@ -131,9 +131,11 @@ import { greet } from "greet";
 export const hello = denoTask("hello", { timeout: "1m" });
 export const greeting = job({ deps: [hello] }, (ctx: JobContext) => ctx.log(greet(ctx.name)));
 `,
+    // The CLI too: a project's strict options apply to every gather module it checks.
+    "cli_check.ts": `import "@gather/gather/cli";\n`,
   });
   try {
-    const checked = await runIn([Deno.execPath(), "check", "tasks.ts"], dir);
+    const checked = await runIn([Deno.execPath(), "check", "tasks.ts", "cli_check.ts"], dir);
     assertEquals(checked.code, 0, checked.stderr);
     // Run the README's way, so the project's import map resolves "greet".
     const run = await runIn(
