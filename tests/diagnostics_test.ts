@@ -8,6 +8,7 @@ import {
 } from "@std/assert";
 import type { DiagnosticEvent, GatherEvent, JobEndEvent } from "../src/events.ts";
 import { Diagnostics } from "../src/diagnostics/diagnostics.ts";
+import { blameStall } from "../src/diagnostics/stall_blame.ts";
 import { JobScope } from "../src/engine/scope.ts";
 import type { CpuClock, CpuSample } from "../src/diagnostics/cpu_time.ts";
 import { assertComplete, FIXTURES, gather, parseEvents, ROOT } from "./_cli.ts";
@@ -238,7 +239,7 @@ const budget: Budget = { ms: 400, label: "spin" };
 export const spin = job(async () => {
   await Promise.resolve();
   const until = process.cpuUsage().user / 1000 + budget.ms; // CPU time: load stretches it
-  while (process.cpuUsage().user / 1000 < until) Math.sqrt(until); // line 13
+  while (process.cpuUsage().user / 1000 < until) for (let i = 0; i < 1e5; i++) Math.sqrt(i); // line 13
 });
 
 export const neighbour = job(() => new Promise((resolve) => setTimeout(resolve, 1000)));
@@ -453,4 +454,40 @@ Deno.test("diagnostics: --no-diagnostics still fails the job whose callback thre
   assertComplete(events);
   assertEquals(end(events, "timer")?.error?.message, "thrown in a timer");
   assertEquals(end(events, "microtask")?.error?.message, "thrown in a microtask");
+});
+
+Deno.test("blameStall: a job whose time is all in a native call is placed at its loop, from the same function's ticks elsewhere in the profile", () => {
+  const frame = (name: string, line: number, url = "file:///t.ts", scriptId = "7") => ({
+    functionName: name,
+    scriptId,
+    url,
+    lineNumber: line,
+    columnNumber: 0,
+  });
+  const profile = {
+    nodes: [
+      { id: 1, callFrame: frame("(root)", -1), children: [2, 4] },
+      // the job's loop, reached one way: all its time in the native callee, no ticks of its own
+      { id: 2, callFrame: frame("spinJob", 10), children: [3] },
+      { id: 3, callFrame: frame("op_cpu_usage", -1, "", "0") },
+      // the same function reached another way (after an await), with ticks on line 13
+      { id: 4, callFrame: frame("(microtask)", -1, "", "0"), children: [5] },
+      { id: 5, callFrame: frame("spinJob", 10), positionTicks: [{ line: 13, ticks: 2 }] },
+    ],
+    startTime: 0,
+    endTime: 5000,
+    samples: [3, 3, 3, 5, 5],
+    timeDeltas: [1000, 1000, 1000, 1000, 1000],
+  };
+  const ranges = [{
+    jobs: ["spin"],
+    scriptId: "7",
+    startLine: 10,
+    startColumn: 0,
+    endLine: 20,
+    endColumn: 1,
+  }];
+  const blame = blameStall(profile, 0, 5000, ranges, { ownUrlPrefix: "file:///gather/" });
+  assertEquals(blame.culprits[0]?.jobs, ["spin"]);
+  assertEquals(blame.culprits[0]?.site?.line, 13);
 });

@@ -6,8 +6,11 @@
  * @module
  */
 
-import process from "node:process";
-import { captureConsole, type OutputCapture } from "../diagnostics/console_capture.ts";
+import {
+  captureConsole,
+  type NodeStream,
+  type OutputCapture,
+} from "../diagnostics/console_capture.ts";
 import { Diagnostics } from "../diagnostics/diagnostics.ts";
 import { InProcessRunner } from "../engine/runners/in_process.ts";
 import { schedule, type ScheduleResult } from "../engine/scheduler.ts";
@@ -147,7 +150,7 @@ export async function runSession(
     if (options.captureConsole) {
       const { fallback } = options.captureConsole;
       const patched = capture = captureConsole(
-        { console, stdout: Deno.stdout, stderr: Deno.stderr, process },
+        { console, stdout: Deno.stdout, stderr: Deno.stderr, ...await nodeStreams() },
         scope,
         emit,
         fallback,
@@ -192,4 +195,16 @@ export async function runSession(
   } finally {
     await cleanup.run();
   }
+}
+
+/**
+ * node's `process` streams, where they need patches of their own: to a
+ * terminal they write around `Deno.stdout`/`Deno.stderr`, to a pipe or a file
+ * through them. Loading `node:process` costs ~20 ms of start-up, so it is
+ * loaded only for a terminal.
+ */
+async function nodeStreams(): Promise<{ process?: { stdout: NodeStream; stderr: NodeStream } }> {
+  if (!Deno.stdout.isTerminal() && !Deno.stderr.isTerminal()) return {};
+  const { default: process } = await import("node:process");
+  return { process };
 }
