@@ -27,10 +27,11 @@
  * @module
  */
 
-export { isJob, isPool, job, pool } from "./src/job.ts";
+export { denoTask, isJob, isPool, job, pool } from "./src/job.ts";
 export type {
   CacheStatus,
   CommandResult,
+  DenoTaskOptions,
   Duration,
   ExecOptions,
   FailurePolicy,
@@ -40,6 +41,7 @@ export type {
   JobOffloadOptions,
   JobOptions,
   JobRef,
+  JobReport,
   JobStatus,
   LineProbe,
   MapOptions,
@@ -58,7 +60,6 @@ export { GatherError, isGatherError } from "./src/errors.ts";
 export type { GatherErrorCode, GatherErrorOptions } from "./src/errors.ts";
 export { run } from "./src/session/run.ts";
 export type {
-  JobReport,
   JobSelection,
   RunCacheOptions,
   RunDiagnosticsOptions,
@@ -66,6 +67,7 @@ export type {
   RunReport,
 } from "./src/session/run.ts";
 export type {
+  CacheUploadEvent,
   DiagnosticEvent,
   DiagnosticKind,
   ErrorInfo,

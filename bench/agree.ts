@@ -45,16 +45,16 @@ export async function readFormats(
     floor: parseFloorScript(await text(files.floor)),
   };
   if (python === undefined) {
-    formats.python = parsePythonScript(await text(files.python));
+    formats["python"] = parsePythonScript(await text(files.python));
   } else {
     const out = await new Deno.Command(python, { args: [files.python, "--dump"] }).output();
     if (!out.success) throw new Error(`python3 ${files.python} --dump failed`);
-    formats.python = sortEdges(JSON.parse(new TextDecoder().decode(out.stdout)));
+    formats["python"] = sortEdges(JSON.parse(new TextDecoder().decode(out.stdout)));
   }
-  if (files.ninja) formats.ninja = parseNinja(await text(files.ninja));
-  if (files.make) formats.make = parseMakefile(await text(files.make));
+  if (files.ninja) formats["ninja"] = parseNinja(await text(files.ninja));
+  if (files.make) formats["make"] = parseMakefile(await text(files.make));
   if (files.denoTask) formats["deno task"] = parseDenoTasks(await text(files.denoTask));
-  if (files.xargs) formats.xargs = parseXargsScript(await text(files.xargs));
+  if (files.xargs) formats["xargs"] = parseXargsScript(await text(files.xargs));
   return formats;
 }
 

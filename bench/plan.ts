@@ -6,7 +6,9 @@
  */
 
 import type { ComparisonSpec } from "./compare.ts";
+import type { DenoTasksOptions } from "./deno_tasks.ts";
 import type { DiagnosticsCostOptions } from "./diagnostics_cost.ts";
+import type { RemoteCacheBenchOptions } from "./remote_cache.ts";
 import type { ScaleOptions } from "./scale.ts";
 import type { CacheBenchOptions } from "./cache/run.ts";
 import type { HashBenchOptions } from "./cache/hash.ts";
@@ -18,8 +20,10 @@ export type Step =
   | { kind: "compare"; spec: ComparisonSpec }
   | { kind: "scale"; options: ScaleOptions }
   | { kind: "diagnostics"; options: DiagnosticsCostOptions }
+  | { kind: "remote-cache"; options: RemoteCacheBenchOptions }
   | { kind: "cache"; options: CacheBenchOptions }
   | { kind: "hash"; options: HashBenchOptions }
+  | { kind: "deno-tasks"; options: DenoTasksOptions }
   | { kind: "watch"; options: WatchBenchOptions };
 
 const LAYERED_200 = { shape: "layered", n: 200, layers: 10, durations: "random", seed: 7 } as const;
@@ -29,7 +33,8 @@ const LAYERED_200 = { shape: "layered", n: 200, layers: 10, durations: "random",
  * `true` processes against ninja, make, `deno task` and the floors; layered
  * random DAGs at -j 4 and -j 8, and one whose critical path is as long as its
  * work divided by 8 (two consecutive gather runs each); the diagnostics' cost
- * on four of those graphs; scale.
+ * on four of those graphs; deno.json tasks against `deno task`; scale; the
+ * remote cache (cold, local-hit and remote-hit runs of 1,000 cached jobs).
  *
  * @returns The steps.
  *
@@ -138,9 +143,11 @@ export function fullPlan(): Step[] {
         ],
       },
     },
+    { kind: "deno-tasks", options: { reps: 10, tasks: 50, members: 20, inputs: 200 } },
     { kind: "scale", options: { sizes: [1000, 10_000, 100_000], reps: 2, slots: 8 } },
     { kind: "cache", options: { jobs: 1000, layers: 10, files: 10, reps: 5, installPeers: true } },
     { kind: "hash", options: { megabytes: 1024, files: 64, reps: 3 } },
+    { kind: "remote-cache", options: { jobs: 1000, reps: 3, slots: 8 } },
     { kind: "watch", options: { edits: 50, restarts: 20 } },
   ];
 }
@@ -202,6 +209,8 @@ export function quickPlan(): Step[] {
       },
     },
     { kind: "cache", options: { jobs: 30, layers: 3, files: 3, reps: 1, installPeers: false } },
+    { kind: "deno-tasks", options: { reps: 2, tasks: 10, members: 5, inputs: 20 } },
+    { kind: "remote-cache", options: { jobs: 100, reps: 1, slots: 4 } },
     { kind: "watch", options: { edits: 5, restarts: 3 } },
   ];
 }

@@ -8,7 +8,8 @@
  * deno task bench --quick          # CI smoke run: small graphs, every installed tool
  * deno task bench --only process   # some sections: startup, overhead, process,
  *                                  # quality-j4, quality-j8, quality-process-j4,
- *                                  # diagnostics, scale, cache, hash, watch
+ *                                  # diagnostics, deno-tasks, scale, cache, hash,
+ *                                  # remote-cache, watch
  * deno task bench --gather /tmp/g  # measure another gather checkout
  * ```
  *
@@ -33,8 +34,10 @@ import { fullPlan, quickPlan, type Step } from "./plan.ts";
 import { formatText, type Results, saveResults } from "./results.ts";
 import { runScale } from "./scale.ts";
 import { runDiagnosticsCost } from "./diagnostics_cost.ts";
+import { runDenoTasks } from "./deno_tasks.ts";
 import { runCacheBench } from "./cache/run.ts";
 import { runHashBench } from "./cache/hash.ts";
+import { runRemoteCache } from "./remote_cache.ts";
 import { runWatchBench } from "./watch.ts";
 import type { Section } from "./section.ts";
 import { runStartup } from "./startup.ts";
@@ -48,15 +51,15 @@ const args = parseArgs(Deno.args, {
   default: { save: true },
   negatable: ["save"],
 });
-if (args.help) {
+if (args["help"]) {
   console.log(
     "Usage: deno run -A bench/run.ts [--quick] [--only id,...] [--gather <dir>] [--label text] [--no-save]",
   );
   Deno.exit(0);
 }
 const started = performance.now();
-const quick = args.quick === true;
-const gatherRoot = typeof args.gather === "string" ? args.gather.replace(/\/?$/, "/") : ROOT;
+const quick = args["quick"] === true;
+const gatherRoot = typeof args["gather"] === "string" ? args["gather"].replace(/\/?$/, "/") : ROOT;
 const installed = await findInstalled();
 const { tools, missing } = makeTools(installed, `${gatherRoot}main.ts`);
 const env: BenchEnv = {
@@ -83,7 +86,7 @@ if (quick) {
   env.log("generator: every format of every shape, both job kinds");
   failures.push(...await checkGenerator(env));
 }
-const only = typeof args.only === "string" ? args.only.split(",") : undefined;
+const only = typeof args["only"] === "string" ? args["only"].split(",") : undefined;
 const steps = (quick ? quickPlan() : fullPlan()).filter((step) =>
   only?.includes(stepId(step)) ?? true
 );
@@ -107,7 +110,7 @@ const results: Results = {
 if (results.targets.length > 0) {
   console.log(formatText({ ...results, sections: [] }));
 }
-if (args.save) {
+if (args["save"]) {
   const path = await saveResults(quick ? OUT_DIR : RESULTS_DIR, results);
   console.error(`\nwrote ${path}`);
 }
@@ -128,7 +131,7 @@ function emptyResults(): Results {
     targets: [],
     skipped: missing,
   };
-  if (typeof args.label === "string") results.label = args.label;
+  if (typeof args["label"] === "string") results.label = args["label"];
   return results;
 }
 
@@ -146,10 +149,14 @@ function runStep(step: Step, env: BenchEnv): Promise<Section> {
       return runScale(env, step.options);
     case "diagnostics":
       return runDiagnosticsCost(env, step.options);
+    case "deno-tasks":
+      return runDenoTasks(env, step.options);
     case "cache":
       return runCacheBench(env, step.options);
     case "hash":
       return runHashBench(env, step.options);
+    case "remote-cache":
+      return runRemoteCache(env, step.options);
     case "watch":
       return runWatchBench(env, step.options);
   }

@@ -139,6 +139,28 @@ export function judgeTargets(sections: readonly Section[]): Target[] {
   const list = fact("startup", "listMs");
   check("`--list` < 60 ms", list, `${num(list)} ms`, (v) => v < 60);
 
+  const overhead = fact("deno-tasks", "startupOverheadMs");
+  check(
+    "`gather <task>` start-up over `deno task <task>` < 40 ms (one-task deno.json)",
+    overhead,
+    `${num(overhead)} ms`,
+    (v) => v < 40,
+  );
+  const cachedRatio = fact("deno-tasks", "cachedRatio");
+  check(
+    "a cached rerun faster than deno task's cached rerun",
+    cachedRatio,
+    `${num(cachedRatio)}× deno task`,
+    (v) => v < 1,
+  );
+  const revertRatio = fact("deno-tasks", "revertRatio");
+  check(
+    "… after a change is reverted (deno task keeps one entry per task)",
+    revertRatio,
+    `${num(revertRatio)}× deno task`,
+    (v) => v < 1,
+  );
+
   const scale = sections.find((s) => s.id === "scale");
   if (scale) {
     const failures = scale.problems.length;

@@ -11,10 +11,26 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_0
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/y;
 
 /**
- * Parse a {@linkcode Duration} into milliseconds.
+ * The longest delay a timer can wait, 2^31-1 ms (24.8 days): a longer one
+ * overflows and fires at once. Durations are clamped to it.
+ *
+ * @example Usage
+ * ```ts
+ * import { MAX_TIMER_MS, parseDuration } from "./duration.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(parseDuration("1000h"), MAX_TIMER_MS);
+ * ```
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Parse a {@linkcode Duration} into milliseconds. Durations longer than
+ * {@linkcode MAX_TIMER_MS} (24.8 days) are clamped to it: no timer can wait
+ * longer, and `"1000h"` means "practically never" either way.
  *
  * @param value The duration to parse.
- * @returns The duration in milliseconds.
+ * @returns The duration in milliseconds, at most {@linkcode MAX_TIMER_MS}.
  * @throws {RangeError} If the value is negative, not finite, or not a duration string.
  *
  * @example Usage
@@ -31,7 +47,7 @@ export function parseDuration(value: Duration): number {
     if (!Number.isFinite(value) || value < 0) {
       throw new RangeError(`Cannot use duration ${value}: expected a number of milliseconds >= 0`);
     }
-    return value;
+    return Math.min(value, MAX_TIMER_MS);
   }
   const text = String(value).trim();
   let total = 0;
@@ -49,5 +65,5 @@ export function parseDuration(value: Duration): number {
       `Cannot parse duration "${value}": use milliseconds or a string like "500ms", "10s", "2m"`,
     );
   }
-  return total;
+  return Math.min(total, MAX_TIMER_MS);
 }

@@ -20,6 +20,9 @@ export type GatherErrorCode =
   | "CANCELLED"
   | "COMMAND_FAILED"
   | "JOB_EXIT"
+  | "CONFIG_INVALID"
+  | "UNKNOWN_TASK"
+  | "UNKNOWN_MEMBER"
   | "NOT_READY"
   | "SERVICE_EXITED";
 
@@ -27,6 +30,8 @@ export type GatherErrorCode =
 export interface GatherErrorOptions extends ErrorOptions {
   /** The job the error is about, if any. */
   job?: string;
+  /** A failed command's exit code. */
+  exitCode?: number;
 }
 
 /**
@@ -46,6 +51,8 @@ export class GatherError extends Error {
   readonly code: GatherErrorCode;
   /** The job the error is about, if any. */
   readonly job: string | undefined;
+  /** A failed command's exit code, when the error is about one. */
+  readonly exitCode: number | undefined;
 
   /**
    * Construct a new {@linkcode GatherError}.
@@ -59,6 +66,7 @@ export class GatherError extends Error {
     this.name = "GatherError";
     this.code = code;
     this.job = options.job;
+    this.exitCode = options.exitCode;
   }
 }
 
@@ -81,7 +89,11 @@ export function isGatherError(error: unknown): error is GatherError {
 }
 
 /**
- * Turn any thrown value into an `Error`, keeping a non-Error value readable.
+ * Turn any thrown value into an `Error` whose `name`, `message` and `stack`
+ * can be read, keeping a non-Error value readable. It never throws, whatever
+ * was thrown: `null`, a `Symbol`, a revoked proxy, an object whose
+ * `toString` throws, a cyclic object, or an `Error` whose `message` getter
+ * throws (that one is wrapped in a new `Error`, the original kept as `cause`).
  *
  * @param value What was thrown.
  * @returns An Error describing it.
@@ -92,15 +104,77 @@ export function isGatherError(error: unknown): error is GatherError {
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(toError("boom").message, 'Non-Error value thrown: "boom"');
+ * const sneaky = new Error("hidden");
+ * Object.defineProperty(sneaky, "message", { get() { throw new Error("no"); } });
+ * assertEquals(toError(sneaky).message, 'An error was thrown whose message cannot be read: reading it threw Error: no');
  * ```
  */
 export function toError(value: unknown): Error {
-  if (value instanceof Error) return value;
-  let shown: string;
-  try {
-    shown = typeof value === "string" ? JSON.stringify(value) : Deno.inspect(value);
-  } catch {
-    shown = String(value);
+  if (!isError(value)) return new Error(`Non-Error value thrown: ${show(value)}`, { cause: value });
+  for (const key of ["name", "message", "stack"] as const) {
+    let part: unknown;
+    try {
+      part = value[key];
+    } catch (thrown) {
+      return new Error(
+        `An error was thrown whose ${key} cannot be read: reading it threw ${brief(thrown)}`,
+        { cause: value },
+      );
+    }
+    if (typeof part !== "string" && !(key === "stack" && part === undefined)) {
+      return new Error(
+        `An error was thrown whose ${key} is not a string but ${show(part)}`,
+        { cause: value },
+      );
+    }
   }
-  return new Error(`Non-Error value thrown: ${shown}`, { cause: value });
+  return value;
+}
+
+/** The longest description of a thrown value kept in a message. */
+const SHOWN_CHARS = 500;
+
+function isError(value: unknown): value is Error {
+  try {
+    return value instanceof Error;
+  } catch {
+    return false; // a revoked proxy
+  }
+}
+
+/** One line for an error thrown while reading another: its name and message, or the value shown. */
+function brief(thrown: unknown): string {
+  try {
+    if (thrown instanceof Error) {
+      const { name, message } = thrown;
+      if (typeof name === "string" && typeof message === "string") return `${name}: ${message}`;
+    }
+  } catch {
+    // shown below
+  }
+  return show(thrown);
+}
+
+/** A thrown value, shown on one line, whatever it is. */
+function show(value: unknown): string {
+  let shown: string | undefined;
+  try {
+    shown = typeof value === "string"
+      ? JSON.stringify(value)
+      : Deno.inspect(value, { depth: 2, breakLength: Infinity, compact: true });
+  } catch (inspecting) {
+    try {
+      shown = String(value);
+    } catch {
+      let why = "";
+      try {
+        why = inspecting instanceof Error ? ` (${String(inspecting.message)})` : "";
+      } catch {
+        // no reason to give
+      }
+      shown = `a value of type ${typeof value} that cannot be shown${why}`;
+    }
+  }
+  shown = shown.replace(/\s*\n\s*/g, " ");
+  return shown.length > SHOWN_CHARS ? `${shown.slice(0, SHOWN_CHARS)}…` : shown;
 }

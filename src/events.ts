@@ -5,6 +5,7 @@
  * @module
  */
 
+import { toError } from "./errors.ts";
 import type { CacheStatus, JobStatus, RunStatus } from "./types.ts";
 
 export type { CacheStatus, JobStatus, RunStatus };
@@ -23,6 +24,8 @@ export interface JobCounts {
   skipped: number;
   /** Of the `ok` jobs, those restored from the cache. */
   cached: number;
+  /** Of the cached jobs, those restored from the remote cache (present when there are any). */
+  cachedRemote?: number;
 }
 
 /** A failure as data. */
@@ -125,7 +128,10 @@ export interface JobEndEvent {
   reason?: string;
   /** Set when the job was still running when its grace period after cancellation ran out. */
   ignoredCancellation?: true;
-  /** What the cache did: `hit` (restored, not run), `miss` (ran), `off` (not cached). */
+  /**
+   * What the cache did: `hit` (restored, not run), `hit-remote` (restored
+   * from the remote cache, not run), `miss` (ran), `off` (not cached).
+   */
   cache: CacheStatus;
   /**
    * Set for a service that is still running when its part in the run ends:
@@ -195,8 +201,8 @@ export interface JobCacheEvent {
   time: number;
   /** The job's name. */
   job: string;
-  /** `hit`: it will be restored; `miss`: it will run. */
-  status: "hit" | "miss";
+  /** `hit`: it will be restored; `hit-remote`: restored from the remote cache; `miss`: it will run. */
+  status: "hit" | "hit-remote" | "miss";
   /** The job's cache key (SHA-256, hex). */
   key: string;
   /** Why it runs, with `--explain`: `no cache entry`, `input src/a.c changed`, ... */
@@ -213,6 +219,16 @@ export interface WarningEvent {
   job?: string;
   /** What happened and what to do, in one line. */
   message: string;
+}
+
+/** The run waits for its uploads to the remote cache: sent when that takes more than a moment, then every few seconds. */
+export interface CacheUploadEvent {
+  /** The kind of event. */
+  type: "cache:upload";
+  /** When it happened, in milliseconds since the Unix epoch. */
+  time: number;
+  /** Uploads not finished yet. */
+  pending: number;
 }
 
 /** The run was cancelled (Ctrl-C, SIGTERM, or the embedding program's signal). */
@@ -270,12 +286,15 @@ export type DiagnosticKind =
   | "unhandled-rejection"
   | "pending-work"
   | "ignored-cancellation"
-  | "escaped-process";
+  | "escaped-process"
+  | "uncaught-error";
 
 /**
  * gather noticed a mistake that async code hides: a stall of the event loop,
  * a promise nobody awaited, work left running when a job finished, a job that
- * ignored its cancellation. Diagnostics never fail a run unless `--strict`.
+ * ignored its cancellation, an exception a callback threw that nothing
+ * caught (that one fails its job while it runs). Diagnostics never fail a
+ * run by themselves unless `--strict`.
  */
 export interface DiagnosticEvent {
   /** The kind of event. */
@@ -294,7 +313,7 @@ export interface DiagnosticEvent {
   durationMs?: number;
   /** Where in the code, `file:line:column`, when known. */
   site?: string;
-  /** Jobs that were running, for stalls that could not be attributed. */
+  /** Jobs that were running, for stalls and exceptions that could not be attributed. */
   running?: string[];
 }
 
@@ -323,6 +342,7 @@ export type GatherEvent =
   | JobReadyEvent
   | JobCacheEvent
   | WarningEvent
+  | CacheUploadEvent
   | RunCancelEvent
   | DiagnosticEvent
   | RunEndEvent
@@ -333,7 +353,8 @@ export type GatherEvent =
 export type EventSink = (event: GatherEvent) => void;
 
 /**
- * Describe an error as plain data for events.
+ * Describe an error as plain data for events. It never throws: a field that
+ * cannot be read, or is not a string, is described instead (see `toError`).
  *
  * @param error The error.
  * @returns Its name, message, stack and code.
@@ -344,12 +365,20 @@ export type EventSink = (event: GatherEvent) => void;
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(errorInfo(new TypeError("bad")).name, "TypeError");
+ * const sneaky = new Error("hidden");
+ * Object.defineProperty(sneaky, "message", { get() { throw new Error("no"); } });
+ * assertEquals(errorInfo(sneaky).name, "Error");
  * ```
  */
 export function errorInfo(error: Error): ErrorInfo {
-  const info: ErrorInfo = { name: error.name, message: error.message };
-  if (error.stack) info.stack = error.stack;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === "string") info.code = code;
+  const readable = toError(error);
+  const info: ErrorInfo = { name: readable.name, message: readable.message };
+  if (readable.stack) info.stack = readable.stack;
+  try {
+    const code = (readable as { code?: unknown }).code;
+    if (typeof code === "string") info.code = code;
+  } catch {
+    // a code that cannot be read is left out
+  }
   return info;
 }

@@ -10,6 +10,7 @@
  */
 
 import type {
+  DenoTaskOptions,
   Job,
   JobFn,
   JobOptions,
@@ -168,6 +169,39 @@ export function pool(name: string, limit: number): Pool {
     );
   }
   return Object.freeze({ kind: "gather:pool", name, limit });
+}
+
+/**
+ * Stand for a task of the project's deno.json in a task file, to give it
+ * gather's options or to depend on it by handle. The task keeps its command,
+ * `dependencies` and cache settings; under the `gather` CLI, run next to that
+ * deno.json, this handle and the task are one job, named as the task.
+ *
+ * @param task The task's name (`test`), or `<member>#<task>` in a workspace.
+ * @param options Timeout, retries, pool, more deps, a description.
+ * @returns The job handle.
+ * @throws {TypeError} If `task` is empty or an option has the wrong type.
+ *
+ * @example Usage
+ * ```ts
+ * import { denoTask, job, pool } from "../mod.ts";
+ *
+ * const e2e = pool("e2e", 1);
+ * export const test = denoTask("test", { timeout: "5m", retries: 1, pool: e2e });
+ * export const report = job({ deps: [test] }, (ctx) => ctx.log("tests passed"));
+ * ```
+ */
+export function denoTask(task: string, options: DenoTaskOptions = {}): Job<void> {
+  if (typeof task !== "string" || task.trim() === "") {
+    throw new TypeError(`Cannot declare a deno.json task: its name must be a non-empty string`);
+  }
+  const fn = (): never => {
+    throw new Error(
+      `denoTask("${task}") runs under the gather CLI, next to the deno.json that declares it`,
+    );
+  };
+  const handle = job<void>({ ...options, name: task }, fn);
+  return Object.freeze({ ...handle, denoTask: task });
 }
 
 /**

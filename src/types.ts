@@ -120,6 +120,27 @@ export interface Job<T = unknown> {
   readonly fn: JobFn<T>;
   /** The options it was declared with. */
   readonly options: Readonly<JobOptions>;
+  /** The deno.json task it stands for, when `denoTask()` made it. */
+  readonly denoTask?: string;
+}
+
+/**
+ * Options of `denoTask()`: what gather adds to a deno.json task. Its command,
+ * dependencies and cache settings come from the deno.json.
+ */
+export interface DenoTaskOptions {
+  /** One line shown by `--list`. @default {the task's description} */
+  description?: string;
+  /** More jobs that must finish first, on top of the task's `dependencies`. @default {[]} */
+  deps?: readonly JobRef[];
+  /** The named concurrency limit it joins. */
+  pool?: Pool;
+  /** Abort the task and fail it after this long, per attempt. @default {no limit} */
+  timeout?: Duration;
+  /** How many times to re-run it when it fails. @default {0} */
+  retries?: number;
+  /** The first backoff delay between retries. @default {"250ms"} */
+  retryDelay?: Duration;
 }
 
 /** A value that may be interpolated into `ctx.sh`: arrays become several arguments. */
@@ -156,6 +177,11 @@ export interface ExecOptions {
    * program is looked up.
    */
   env?: Record<string, string>;
+  /**
+   * How the command is named in its error and in diagnostics, e.g. to keep a
+   * secret argument out of them. @default {the program and its arguments}
+   */
+  display?: string;
 }
 
 /** Options of `ctx.map`. */
@@ -467,6 +493,8 @@ export interface JobSpec {
   name: string;
   /** One line shown by `--list`. */
   description?: string;
+  /** The command of a deno.json task, shown by `--list`. */
+  command?: string;
   /** Names of the jobs it depends on. */
   deps: string[];
   /** Its number among the jobs resolved with it (their order in `specs`). */
@@ -550,10 +578,41 @@ export type FailurePolicy = "abort" | "finish" | "continue";
 
 /**
  * What the cache did for a job: `hit` (restored, its function not called),
- * `miss` (ran, and was stored if it succeeded), `off` (not cached: no
- * `inputs`, `cache: false`, `--no-cache`, or a result it cannot store).
+ * `hit-remote` (the same, from the remote cache), `miss` (ran, and was stored
+ * if it succeeded), `off` (not cached: no `inputs`, `cache: false`,
+ * `--no-cache`, or a result it cannot store).
  */
-export type CacheStatus = "hit" | "miss" | "off";
+export type CacheStatus = "hit" | "hit-remote" | "miss" | "off";
+
+/** How one job of a run ended. */
+export interface JobReport {
+  /** The job's name. */
+  name: string;
+  /** How it ended. */
+  status: JobStatus;
+  /** Whether it started. */
+  started: boolean;
+  /** Attempts made. */
+  attempts: number;
+  /** Wall time from start to end, in ms (0 if it never started). */
+  durationMs: number;
+  /** When it started, in ms since the run started. */
+  startMs?: number;
+  /** What it returned, for `ok` jobs. */
+  result?: unknown;
+  /** Why it failed or was cancelled. */
+  error?: Error;
+  /** Why it did not run, for skipped jobs. */
+  reason?: string;
+  /** Whether it kept running past its grace period after cancellation. */
+  ignoredCancellation?: boolean;
+  /** What the cache did: `hit` (restored, not run), `hit-remote` (from the remote cache), `miss` (ran), `off` (not cached). */
+  cache: CacheStatus;
+  /** For a service that keeps running after its part in the run (watch mode). */
+  running?: boolean;
+  /** For a service that became ready: how long that took, in ms. */
+  readyMs?: number;
+}
 
 /** How a job that started ended, as its runner saw it. */
 export interface Settlement {

@@ -107,7 +107,7 @@ Deno.test("formats agree: a missing edge is caught", async () => {
     });
     const ninja = await Deno.readTextFile(files.ninja!);
     await Deno.writeTextFile(files.ninja!, ninja.replace("| j1 j2 j3 j4", "| j1 j2 j3"));
-    assertEquals(parseNinja(await Deno.readTextFile(files.ninja!)).j5, ["j1", "j2", "j3"]);
+    assertEquals(parseNinja(await Deno.readTextFile(files.ninja!))["j5"], ["j1", "j2", "j3"]);
     assertEquals(await disagreements(files), [
       "ninja: j5 depends on [j1,j2,j3], expected [j1,j2,j3,j4]",
     ]);

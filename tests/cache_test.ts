@@ -123,7 +123,7 @@ Deno.test("cache: the first run misses, the second runs no cached job and hands 
     const second = await run(dir);
     assertEquals(second.code, 0, second.stderr);
     assertEquals(second.ran, ["publish"]); // the one job without inputs
-    assertEquals(second.cache.lex, "hit");
+    assertEquals(second.cache["lex"], "hit");
     // Results restored from the cache reach dependents intact (a Map, a Date, a number).
     const published = second.events.find((e) => e.type === "job:log" && e.job === "publish");
     assertEquals(published?.type === "job:log" && published.line, "published 42 docs");
@@ -239,7 +239,7 @@ Deno.test("cache: --force runs and stores, --no-cache neither reads nor writes, 
     assertEquals((await run(dir, ["--force"])).ran, ALL);
     const none = await run(dir, ["--no-cache"]);
     assertEquals(none.ran, ALL);
-    assertEquals(none.cache.lex, "off");
+    assertEquals(none.cache["lex"], "off");
     assertEquals((await run(dir)).ran, ["publish"]);
     // The plain reporter prints the reason on the job's line.
     await Deno.writeTextFile(join(dir, "grammar.txt"), "g2\n");
@@ -379,7 +379,7 @@ export const odd = job({ inputs: ["nothing/*.zzz"] }, () => new Tree(3));\n`;
       'input glob "nothing/*.zzz" matches no file (keyed as an empty set)',
       "not cached: result is an instance of Tree, which the cache cannot store",
     ]);
-    assertEquals((await run(dir, ["odd"])).cache.odd, "miss");
+    assertEquals((await run(dir, ["odd"])).cache["odd"], "miss");
     // A cache folder that cannot be made (a file stands where it should be): every job still runs.
     const blocked = join(dir, "blocked");
     await Deno.writeTextFile(blocked, "a file, not a folder");

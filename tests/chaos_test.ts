@@ -21,7 +21,16 @@ const SEED = Number(Deno.env.get("GATHER_CHAOS_SEED") ?? 20261126);
 const GRACE_MS = 800;
 const BOUND_MS = 1_500;
 
-type Kind = "sleep" | "stubborn" | "tree" | "spin" | "fail" | "failsh" | "log" | EscapeKind;
+type Kind =
+  | "sleep"
+  | "stubborn"
+  | "tree"
+  | "spin"
+  | "fail"
+  | "failsh"
+  | "log"
+  | "throws"
+  | EscapeKind;
 /** Commands that start a process outside their group: one lets go of the output, one keeps it. */
 type EscapeKind = "daemon" | "holder";
 type StopSignal = "SIGINT" | "SIGTERM" | "SIGHUP" | "SIGQUIT";
@@ -55,9 +64,10 @@ function scenario(rand: () => number, run: number): Scenario {
   const lines = [
     `import { delay } from "@std/async/delay";`,
     `import { job } from ${JSON.stringify(`${ROOT}mod.ts`)};`,
+    `import { EventEmitter } from "node:events";`,
   ];
   for (let i = 0; i < n; i++) {
-    const kind = pick(
+    const kind: Kind = rand() < 0.1 ? "throws" : pick(
       [
         ...["sleep", "sleep", "stubborn", "tree", "tree", "spin", "fail", "failsh", "log"] as const,
         ...["daemon", "holder"] as const,
@@ -84,6 +94,12 @@ function scenario(rand: () => number, run: number): Scenario {
       log:
         `for (let k = 0; k < 50; k++) { ctx.log("line", k); await delay(2, { signal: ctx.signal }); }`,
       ...escapeBodies(sleepArg, ms),
+      // A callback that throws and nothing catches it: in a timer, a microtask, an emitter handler.
+      throws: [
+        `setTimeout(() => { throw new Error("chaos callback ${i}"); }, ${ms});`,
+        `await delay(${ms}, { signal: ctx.signal }); queueMicrotask(() => { throw new Error("chaos callback ${i}"); });`,
+        `const e = new EventEmitter(); e.on("error", (error) => { throw error; }); setTimeout(() => e.emit("error", new Error("chaos callback ${i}")), ${ms});`,
+      ][i % 3] + ` await delay(5_000, { signal: ctx.signal });`,
     }[kind];
     lines.push(
       `export const j${i} = job({ deps: [${
@@ -198,6 +214,16 @@ Deno.test(`chaos: ${RUNS} random runs with random signals keep every promise (se
             depStatus.some((st) => st === "failed" || st === "skipped"),
             `${label}: j${i} skipped for no reason`,
           );
+        }
+      });
+
+      // Only jobs that fail on purpose fail; a callback that throws fails its own job, nothing else.
+      s.kinds.forEach((kind, i) => {
+        const mine = byJob.get(`j${i}`)!;
+        if (mine.status !== "failed") return;
+        assert(["fail", "failsh", "throws"].includes(kind), `${label}: j${i} (${kind}) failed`);
+        if (kind === "throws") {
+          assertEquals(mine.error?.message, `chaos callback ${i}`, `${label}: j${i}`);
         }
       });
 

@@ -1,6 +1,7 @@
 import {
   assert,
   assertEquals,
+  assertGreater,
   assertLessOrEqual,
   assertMatch,
   assertStringIncludes,
@@ -43,9 +44,9 @@ Deno.test("gather fails fast on the failing example: exit 1, test cancelled, dep
   const events = parseEvents(stdout);
   assertComplete(events);
   const end = ends(events);
-  assertEquals(end.lint?.status, "failed");
-  assertEquals(end.test?.status, "cancelled");
-  assertEquals(end.deploy?.status, "skipped");
+  assertEquals(end["lint"]?.status, "failed");
+  assertEquals(end["test"]?.status, "cancelled");
+  assertEquals(end["deploy"]?.status, "skipped");
   const runEnd = events.at(-1) as Extract<GatherEvent, { type: "run:end" }>;
   assertStringIncludes(runEnd.firstFailure!, "exit code 1");
 });
@@ -54,8 +55,8 @@ Deno.test("gather --keep-going runs the failing example's independent job to the
   const { code, stdout } = await gather(["-f", "tasks/failing.ts", "-k", "--reporter", "json"]);
   assertEquals(code, 1);
   const end = ends(parseEvents(stdout));
-  assertEquals(end.test?.status, "ok");
-  assertEquals(end.deploy?.status, "skipped");
+  assertEquals(end["test"]?.status, "ok");
+  assertEquals(end["deploy"]?.status, "skipped");
 });
 
 Deno.test("gather's summary leads with the first failure", async () => {
@@ -82,8 +83,8 @@ Deno.test("gather fail-fast aborts the signal of running jobs", async () => {
       e.type === "job:log" && e.job === "patient" && e.line === "signal aborted: true"
     ),
   );
-  assertEquals(ends(events).patient?.status, "cancelled");
-  assertEquals(ends(events).independent?.status, "cancelled");
+  assertEquals(ends(events)["patient"]?.status, "cancelled");
+  assertEquals(ends(events)["independent"]?.status, "cancelled");
 });
 
 Deno.test("gather -j limits concurrency, measured from the JSON events", async () => {
@@ -134,6 +135,95 @@ Deno.test("gather --reporter json writes only events to stdout, console output i
   for (const event of events) assertEquals(typeof event.time, "number");
 });
 
+Deno.test("gather --reporter json: every way a job writes to the console or stdout becomes its job:log events", async () => {
+  const { code, stdout, stderr } = await gather([
+    "-f",
+    `${FIXTURES}every_output.ts`,
+    "--reporter",
+    "json",
+    "--no-logs",
+  ]);
+  assertEquals(code, 0, stderr);
+  const events: GatherEvent[] = [];
+  for (const line of stdout.split("\n").slice(0, -1)) {
+    try {
+      events.push(JSON.parse(line));
+    } catch {
+      throw new Error(`stdout holds a line that is not JSON: ${JSON.stringify(line)}\n${stdout}`);
+    }
+  }
+  assertComplete(events);
+  const logs = (job: string) =>
+    events.flatMap((e) => e.type === "job:log" && e.job === job ? [`${e.stream}: ${e.line}`] : []);
+  assertEquals(logs("table"), [
+    "stdout: ┌─────────┬──────┬──────┐",
+    "stdout: │ (index) │ name │ size │",
+    "stdout: ├─────────┼──────┼──────┤",
+    "stdout: │ 0       │ 'a'  │ 1    │",
+    "stdout: └─────────┴──────┴──────┘",
+  ]);
+  assertEquals(logs("dir"), ["stdout: { nested: { deep: true } }"]);
+  assertEquals(logs("count"), ["stdout: hits: 1", "stdout: hits: 2"]);
+  assertMatch(logs("timeEnd").join("\n"), /^stdout: took: [\d.]+ms$/);
+  assertEquals(logs("trace")[0], "stderr: Trace: traced here");
+  assertMatch(logs("trace")[1] ?? "", /^stderr: {5}at .*every_output\.ts:\d+:\d+$/);
+  assertEquals(logs("group"), ["stdout: outer", "stdout:   inside", "stdout: outside"]);
+  assertEquals(logs("assertion"), ["stderr: Assertion failed: broken invariant"]);
+  assertEquals(logs("processWrite"), ["stdout: node stdout", "stderr: node stderr"]);
+  assertEquals(logs("denoWrite"), ["stdout: deno write", "stderr: deno stderr write"]);
+  assertEquals(logs("denoWriteSync"), [
+    "stdout: written in pieces",
+    "stderr: deno stderr writeSync",
+    "stdout: no newline at the end",
+  ]);
+  assertEquals(logs("writable"), ["stdout: piped through writable"]);
+  // An unfinished last line is part of the job: it comes before the job's end.
+  const last = events.findIndex((e) => e.type === "job:log" && e.line === "no newline at the end");
+  const ended = events.findIndex((e) => e.type === "job:end" && e.job === "denoWriteSync");
+  assert(last < ended);
+  assertEquals(logs("outsider"), []);
+  assertStringIncludes(stderr, "written outside any job\n");
+});
+
+/** What gcc prints for the fixture's source, without colours: the lines gather must show once. */
+async function gccErrors(): Promise<string[]> {
+  const { SOURCE } = await import("./fixtures/cc_fail.ts");
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/bad.c`, SOURCE);
+    const out = await new Deno.Command("gcc", { args: ["-c", "bad.c"], cwd: dir }).output();
+    return new TextDecoder().decode(out.stderr).trimEnd().split("\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+for (const colour of [false, true]) {
+  Deno.test(`gather in a pipe prints a failed compile's output once, in order, the command cut short in the summary (${colour ? "FORCE_COLOR" : "NO_COLOR"})`, async () => {
+    const expected = await gccErrors();
+    const { code, stderr } = await gather(
+      ["-f", `${FIXTURES}cc_fail.ts`, "--no-logs", "--no-diagnostics"],
+      { env: colour ? { NO_COLOR: "", FORCE_COLOR: "1" } : { NO_COLOR: "1" } },
+    );
+    assertEquals(code, 1, stderr);
+    // deno-lint-ignore no-control-regex
+    const sgr = /\x1b\[[0-9;]*m/g;
+    if (!colour) assertEquals(stderr.includes("\x1b"), false, "colour codes without colour");
+    else assertStringIncludes(stderr, "\x1b[01;31merror: "); // gcc's own colours, kept
+    const text = stderr.replace(sgr, "");
+    const prefixed = expected.map((line) => `compile │ ${line}`.trimEnd()).join("\n");
+    assertStringIncludes(text, prefixed + "\ncompile │ ✖ failed ");
+    for (const line of expected) {
+      assertEquals(text.split(line).length, 2, `printed more than once: ${line}\n${text}`);
+    }
+    const failed = text.split("\n").find((line) => line.startsWith("compile │ ✖ failed"))!;
+    assertGreater(failed.length, 2_000); // the whole command, once
+    const summary = text.split("\n").find((line) => line.startsWith("  first failure compile: "))!;
+    assertEquals(summary.length, "  first failure compile: ".length + 120, summary);
+    assert(summary.endsWith("…"), summary);
+  });
+}
+
 Deno.test("gather --list, --graph and --dry-run print the jobs without running them", async () => {
   const list = await gather(["-f", "tasks/build.ts", "--list"]);
   assertEquals(list.code, 0);
@@ -171,7 +261,7 @@ Deno.test("gather --timeout fails a slow job with a timeout error", async () => 
     "json",
   ]);
   assertEquals(code, 1);
-  const end = ends(parseEvents(stdout)).patient!;
+  const end = ends(parseEvents(stdout))["patient"]!;
   assertEquals(end.status, "failed");
   assertEquals(end.error?.code, "TIMEOUT");
 });
@@ -233,6 +323,16 @@ const badInputs: [string, string[], RegExp][] = [
     "an unknown reporter",
     ["--reporter", "fancy"],
     /^gather: Invalid --reporter "fancy": expected auto, tty, plain or json$/,
+  ],
+  [
+    "an unknown --output",
+    ["--output", "some"],
+    /^gather: Invalid --output "some": expected full, errors or none$/,
+  ],
+  [
+    "-q with --output full",
+    ["-q", "--output", "full"],
+    /^gather: Options --quiet and --output full disagree: -q prints only failures; pick one$/,
   ],
   [
     "an unknown failure policy",
@@ -319,6 +419,44 @@ export const hello = job((ctx) => ctx.log(greeting));
     assertEquals(output.code, 0, new TextDecoder().decode(output.stderr));
     assert(
       parseEvents(stdout).some((e) => e.type === "job:log" && e.line === "hello from the project"),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("gather says why a task file it cannot read cannot be read: Permission denied", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/tasks.ts`;
+    await Deno.writeTextFile(file, "export {};\n");
+    await Deno.chmod(file, 0o000);
+    // root reads anything: run gather without that power, when this machine allows it
+    const asRoot = Deno.uid() === 0;
+    const prefix = asRoot ? ["setpriv", "--bounding-set=-dac_override,-dac_read_search"] : [];
+    const probe = await new Deno.Command(prefix[0] ?? "cat", {
+      args: [...prefix.slice(1), ...(asRoot ? ["cat"] : []), file],
+      stdout: "null",
+      stderr: "null",
+    }).output().catch(() => undefined);
+    if (probe === undefined || probe.success) return; // cannot make it unreadable here
+    const output = await new Deno.Command(prefix[0] ?? Deno.execPath(), {
+      args: [
+        ...prefix.slice(1),
+        ...(asRoot ? [Deno.execPath()] : []),
+        "run",
+        "-A",
+        `${ROOT}main.ts`,
+        "-f",
+        file,
+      ],
+      env: { NO_COLOR: "1" },
+    }).output();
+    const stderr = new TextDecoder().decode(output.stderr);
+    assertEquals(output.code, 2, stderr);
+    assertEquals(
+      stderr.trim(),
+      `gather: Cannot read task file "${file}": Permission denied (os error 13); make it readable (chmod +r), or pass another one with -f <path>`,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -8,8 +8,11 @@ import {
 } from "@std/assert";
 import type { DiagnosticEvent, GatherEvent, JobEndEvent } from "../src/events.ts";
 import { Diagnostics } from "../src/diagnostics/diagnostics.ts";
+import { blameStall } from "../src/diagnostics/stall_blame.ts";
 import { JobScope } from "../src/engine/scope.ts";
-import { FIXTURES, gather, parseEvents } from "./_cli.ts";
+import type { CpuClock, CpuSample } from "../src/diagnostics/cpu_time.ts";
+import { assertComplete, FIXTURES, gather, parseEvents, ROOT } from "./_cli.ts";
+import { LiveGather, logged } from "./_live.ts";
 import { liveProcesses, uniqueSleep } from "./_processes.ts";
 
 const diagnostics = (events: GatherEvent[]) =>
@@ -100,6 +103,9 @@ Deno.test("diagnostics: an orphan rejection is blamed on the job that created it
     "orphanDuring",
     "orphanAfter",
     "bystander",
+    "-j",
+    "3",
+    "--no-history",
     "--reporter",
     "json",
   ]);
@@ -232,8 +238,8 @@ const budget: Budget = { ms: 400, label: "spin" };
 
 export const spin = job(async () => {
   await Promise.resolve();
-  const until = Date.now() + budget.ms;
-  while (Date.now() < until) Math.sqrt(until); // line 13
+  const until = process.cpuUsage().user / 1000 + budget.ms; // CPU time: load stretches it
+  while (process.cpuUsage().user / 1000 < until) for (let i = 0; i < 1e5; i++) Math.sqrt(i); // line 13
 });
 
 export const neighbour = job(() => new Promise((resolve) => setTimeout(resolve, 1000)));
@@ -250,4 +256,238 @@ export const neighbour = job(() => new Promise((resolve) => setTimeout(resolve, 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+// --- a stall is time the loop was held by code, not time the process did not run ---
+
+/** Block the loop for 300 ms while `clock` says how the thread spent it. */
+async function gapWith(
+  clock: FakeCpu,
+  spent: { runMs?: number; waitMs?: number; resumed?: boolean },
+): Promise<DiagnosticEvent[]> {
+  const events: DiagnosticEvent[] = [];
+  const watcher = new Diagnostics({
+    emit: (e) => e.type === "diagnostic" && events.push(e),
+    scope: new JobScope(),
+    fnOf: () => undefined,
+    cpu: clock,
+  });
+  await watcher.start();
+  await new Promise((resolve) => setTimeout(resolve, 120));
+  const start = performance.now();
+  while (performance.now() - start < 300) continue; // a gap of 300 ms for the lag monitor
+  clock.spend(spent);
+  await new Promise((resolve) => setTimeout(resolve, 120));
+  await watcher.stop();
+  return events;
+}
+
+/**
+ * A CPU clock the test controls. Outside the gaps it is told about, the
+ * thread is said to have waited for a CPU all along, so that a machine loaded
+ * by other tests adds no stall of its own.
+ */
+class FakeCpu implements CpuClock {
+  #runMs = 0;
+  #waitMs = 0;
+  #toldMs = 0;
+  #start = performance.now();
+  #sampledAt = performance.now();
+  #resumedAt = -Infinity;
+  sample(): CpuSample {
+    this.#sampledAt = performance.now();
+    const untold = this.#sampledAt - this.#start - this.#toldMs;
+    return { runMs: this.#runMs, waitMs: this.#waitMs + untold };
+  }
+  resumedAfter(time: number): boolean {
+    return this.#resumedAt > time;
+  }
+  /** Everything since the last sample (the gap and the idle time before it) went as told. */
+  spend(spent: { runMs?: number; waitMs?: number; resumed?: boolean }): void {
+    this.#toldMs += performance.now() - this.#sampledAt;
+    this.#runMs += spent.runMs ?? 0;
+    this.#waitMs += spent.waitMs ?? 0;
+    if (spent.resumed) this.#resumedAt = performance.now();
+  }
+}
+
+Deno.test("Diagnostics: a gap the loop's thread spent running is a stall", async () => {
+  const stalls = await gapWith(new FakeCpu(), { runMs: 300 });
+  assertEquals(stalls.length, 1, JSON.stringify(stalls));
+  assertGreater(stalls[0]!.durationMs!, 250);
+});
+
+Deno.test("Diagnostics: a gap the loop's thread spent waiting for a CPU is not a stall", async () => {
+  assertEquals(await gapWith(new FakeCpu(), { runMs: 20, waitMs: 280 }), []);
+});
+
+Deno.test("Diagnostics: a gap in which the process was stopped and continued is not a stall", async () => {
+  // Neither running nor waiting: a call that blocks (a stall), or a stop (none).
+  const blocked = await gapWith(new FakeCpu(), { runMs: 5 });
+  assertEquals(blocked.length, 1, "a call that blocks is a stall");
+  assertEquals(await gapWith(new FakeCpu(), { runMs: 5, resumed: true }), []);
+});
+
+Deno.test("diagnostics: stopping gather (SIGSTOP, then SIGCONT) is not a stall, even with --strict", async () => {
+  const run = new LiveGather(["-f", `${FIXTURES}pausable.ts`, "--strict", "--no-logs"]);
+  await run.waitFor(logged("ticker", "tick 5"));
+  run.kill("SIGSTOP");
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  run.kill("SIGCONT");
+  const { code, events, stderr } = await run.result();
+  assertEquals(diagnostics(events), [], stderr);
+  assertEquals(code, 0, stderr);
+  const ticks = events.filter((e) => e.type === "job:log" && e.job === "ticker");
+  assertEquals(ticks.length, 8); // the run went on as if nothing happened
+});
+
+/** The first CPU this process may run on. */
+function firstCpu(): string {
+  const status = Deno.readTextFileSync("/proc/self/status");
+  return status.match(/^Cpus_allowed_list:\s*(\d+)/m)?.[1] ?? "0";
+}
+
+Deno.test({
+  name: "tasks/fixed.ts on a loaded CPU raises no diagnostic: waiting for a CPU is not a stall",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const cpu = firstCpu();
+    // Two busy processes on the CPU gather is pinned to: it gets a third of it.
+    const hogs = [1, 2].map(() =>
+      new Deno.Command("taskset", {
+        args: ["-c", cpu, "sh", "-c", "while :; do :; done"],
+        stdout: "null",
+        stderr: "null",
+      }).spawn()
+    );
+    try {
+      const args = ["-f", "tasks/fixed.ts", "-j", "8", "--reporter", "json", "--strict"];
+      const out = await new Deno.Command("taskset", {
+        args: ["-c", cpu, Deno.execPath(), "run", "-A", `${ROOT}main.ts`, "--no-logs", ...args],
+        cwd: ROOT,
+        env: { NO_COLOR: "1" },
+        stdin: "null",
+      }).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      const events = parseEvents(new TextDecoder().decode(out.stdout));
+      assertEquals(diagnostics(events), [], stderr);
+      assertEquals(out.code, 0, stderr);
+    } finally {
+      for (const hog of hogs) {
+        hog.kill("SIGKILL");
+        await hog.status;
+      }
+    }
+  },
+});
+
+const THROWERS = [
+  "timer",
+  "interval",
+  "immediate",
+  "microtask",
+  "emitter",
+  "nextTick",
+  "listener",
+  "syncListener",
+  "oddValue",
+  "deaf",
+];
+
+Deno.test("diagnostics: an exception a job's callback throws fails that job alone, under --keep-going", async () => {
+  const { code, stdout, stderr } = await gather(
+    ["-f", `${FIXTURES}uncaught.ts`, "-k", "-j", "20", "--reporter", "json"],
+    { env: { OUTSIDE: "1", MARK: `0.6${String(Math.random()).slice(2, 7)}` } },
+  );
+  assertEquals(code, 1, stderr);
+  assertEquals(stderr, "");
+  const events = parseEvents(stdout);
+  assertComplete(events);
+  for (const job of THROWERS) {
+    const ended = end(events, job);
+    assertEquals(ended?.status, "failed", job);
+    const [diagnostic] = diagnostics(events).filter((d) => d.job === job);
+    assertEquals(diagnostic?.kind, "uncaught-error", job);
+    assertStringIncludes(diagnostic!.message, "failed it", job);
+    if (job !== "oddValue") assertMatch(diagnostic!.site ?? "", /uncaught\.ts:\d+$/, job);
+    // The diagnostic (where and why) comes before the job's end.
+    assertLess(events.indexOf(diagnostic!), events.indexOf(ended!), job);
+  }
+  assertEquals(end(events, "timer")?.error?.message, "thrown in a timer");
+  assertEquals(
+    end(events, "emitter")?.error?.message,
+    "the emitter's error handler rethrew: socket hung up",
+  );
+  assertStringIncludes(end(events, "oddValue")!.error!.message, "Non-Error value thrown");
+  assertEquals(end(events, "downstream")?.status, "skipped");
+  // The innocent jobs are untouched; a callback that throws after its job ended is only reported.
+  assertEquals(end(events, "bystander")?.status, "ok");
+  assertEquals(end(events, "afterEnd")?.status, "ok");
+  const late = diagnostics(events).find((d) => d.job === "afterEnd");
+  assertStringIncludes(late!.message, "after it ended: Error: thrown after the job ended");
+  const outside = diagnostics(events).find((d) => d.kind === "uncaught-error" && !d.job);
+  assertStringIncludes(outside!.message, "outside every job");
+});
+
+Deno.test("diagnostics: an exception in a job's timer fails the run fast and leaves no process behind", async () => {
+  const mark = uniqueSleep();
+  const { code, stdout, stderr } = await gather(
+    ["-f", `${FIXTURES}uncaught.ts`, "timer", "bystander", "--reporter", "json"],
+    { env: { MARK: mark } },
+  );
+  assertEquals(code, 1, stderr);
+  const events = parseEvents(stdout);
+  assertComplete(events);
+  assertEquals(end(events, "timer")?.status, "failed");
+  assertEquals(end(events, "bystander")?.status, "cancelled");
+  assertEquals(await liveProcesses(mark), []);
+});
+
+Deno.test("diagnostics: --no-diagnostics still fails the job whose callback threw", async () => {
+  const { code, stdout } = await gather(
+    ["-f", `${FIXTURES}uncaught.ts`, "timer", "microtask", "-k", "--no-diagnostics"].concat(
+      ["--reporter", "json"],
+    ),
+  );
+  assertEquals(code, 1);
+  const events = parseEvents(stdout);
+  assertComplete(events);
+  assertEquals(end(events, "timer")?.error?.message, "thrown in a timer");
+  assertEquals(end(events, "microtask")?.error?.message, "thrown in a microtask");
+});
+
+Deno.test("blameStall: a job whose time is all in a native call is placed at its loop, from the same function's ticks elsewhere in the profile", () => {
+  const frame = (name: string, line: number, url = "file:///t.ts", scriptId = "7") => ({
+    functionName: name,
+    scriptId,
+    url,
+    lineNumber: line,
+    columnNumber: 0,
+  });
+  const profile = {
+    nodes: [
+      { id: 1, callFrame: frame("(root)", -1), children: [2, 4] },
+      // the job's loop, reached one way: all its time in the native callee, no ticks of its own
+      { id: 2, callFrame: frame("spinJob", 10), children: [3] },
+      { id: 3, callFrame: frame("op_cpu_usage", -1, "", "0") },
+      // the same function reached another way (after an await), with ticks on line 13
+      { id: 4, callFrame: frame("(microtask)", -1, "", "0"), children: [5] },
+      { id: 5, callFrame: frame("spinJob", 10), positionTicks: [{ line: 13, ticks: 2 }] },
+    ],
+    startTime: 0,
+    endTime: 5000,
+    samples: [3, 3, 3, 5, 5],
+    timeDeltas: [1000, 1000, 1000, 1000, 1000],
+  };
+  const ranges = [{
+    jobs: ["spin"],
+    scriptId: "7",
+    startLine: 10,
+    startColumn: 0,
+    endLine: 20,
+    endColumn: 1,
+  }];
+  const blame = blameStall(profile, 0, 5000, ranges, { ownUrlPrefix: "file:///gather/" });
+  assertEquals(blame.culprits[0]?.jobs, ["spin"]);
+  assertEquals(blame.culprits[0]?.site?.line, 13);
 });

@@ -16,6 +16,7 @@ import { JsonReporter } from "../src/reporters/json.ts";
 import { Output } from "../src/reporters/output.ts";
 import { palette } from "../src/reporters/palette.ts";
 import { PlainReporter } from "../src/reporters/plain.ts";
+import type { OutputMode } from "../src/reporters/reporter.ts";
 import { reporterKind } from "../src/reporters/select.ts";
 import { SummaryFile } from "../src/reporters/summary_file.ts";
 import { TtyReporter } from "../src/reporters/tty.ts";
@@ -93,7 +94,12 @@ interface Harness {
 
 function ttyHarness(
   size = { columns: 80, rows: 24 },
-  options: { color?: boolean; logPath?: (job: string) => string | undefined } = {},
+  options: {
+    color?: boolean;
+    logPath?: (job: string) => string | undefined;
+    quiet?: boolean;
+    show?: OutputMode;
+  } = {},
 ): Harness {
   const screen = new Screen(size.rows);
   const clock = { now: 0 };
@@ -113,6 +119,8 @@ function ttyHarness(
       return () => (running = false);
     },
     ...(options.logPath ? { logPath: options.logPath } : {}),
+    ...(options.quiet ? { quiet: true } : {}),
+    ...(options.show ? { show: options.show } : {}),
   });
   return { screen, reporter, tick: () => tick(), clock, ticking: () => running };
 }
@@ -250,7 +258,7 @@ Deno.test("TtyReporter keeps every line of the block within a narrow terminal", 
   reporter.close();
 });
 
-Deno.test("TtyReporter prints a failed job's output when it fails, with its log", () => {
+Deno.test("TtyReporter prints a failed job's output when it fails: first and last lines, with its log", () => {
   const { screen, reporter, tick, clock } = ttyHarness(undefined, {
     logPath: (job) => `.gather/logs/run/${job}.log`,
   });
@@ -261,18 +269,138 @@ Deno.test("TtyReporter prints a failed job's output when it fails, with its log"
   clock.now = 500;
   reporter.handle(
     end("broken", 500, 500, "failed", {
-      error: { name: "Error", message: "it broke\noutput 80\ndetail" },
+      error: { name: "Error", message: "it broke\nsecond line" },
     }),
   );
   tick();
   const text = screen.all;
-  assertStringIncludes(text, "✖ broken 0.5s\n  it broke\n  output of broken, last 50 lines:");
-  assertNotMatch(text, /│ output 30\n/);
-  assertStringIncludes(text, "  │ output 31\n");
-  assertStringIncludes(text, "  │ output 80\n  detail\n  full log: .gather/logs/run/broken.log\n");
+  assertStringIncludes(text, "✖ broken 0.5s\n  it broke\n  second line\n  │ output 1\n");
+  assertStringIncludes(
+    text,
+    "  │ output 20\n  … 30 lines not shown, full log: .gather/logs/run/broken.log\n  │ output 51\n",
+  );
+  assertNotMatch(text, /│ output (2[1-9]|[34]\d|50)\n/);
+  assertStringIncludes(text, "  │ output 80\n");
   assertMatch(text.split("\n").at(-2)!, /^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] long/); // still running below
   assertStringIncludes(text.split("\n").at(-1)!, "1 failed");
   reporter.close();
+});
+
+/** Run jobs through a live display to the end; returns the whole screen. */
+function liveRun(
+  jobs: { name: string; lines: string[]; status?: "ok" | "failed"; error?: string }[],
+  options: Parameters<typeof ttyHarness>[1] = {},
+): string {
+  const { screen, reporter, tick, clock } = ttyHarness({ columns: 200, rows: 30 }, options);
+  reporter.handle(start(jobs.map((job) => job.name)));
+  for (const job of jobs) reporter.handle(begin(job.name, 0));
+  for (const job of jobs) {
+    for (const line of job.lines) {
+      reporter.handle({ type: "job:log", time: 0, job: job.name, line, stream: "stderr" });
+    }
+    clock.now += 100;
+    tick();
+    const failure = {
+      error: {
+        name: "GatherError",
+        code: "COMMAND_FAILED",
+        message: [job.error ?? "Command failed with exit code 1: cc", ...job.lines.slice(-10)]
+          .join("\n"),
+      },
+    };
+    reporter.handle(
+      end(job.name, clock.now, 100, job.status, job.status === "failed" ? failure : {}),
+    );
+    tick();
+  }
+  const failed = jobs.filter((job) => job.status === "failed").length;
+  reporter.handle({
+    ...finish(jobs.length, clock.now, failed),
+    ...(failed
+      ? {
+        counts: {
+          total: jobs.length,
+          ok: jobs.length - failed,
+          failed,
+          cancelled: 0,
+          skipped: 0,
+          cached: 0,
+        },
+      }
+      : {}),
+  });
+  return screen.all;
+}
+
+const GCC = [
+  "bad.c: In function ‘main’:",
+  "bad.c:2:11: error: ‘undefined_one’ undeclared (first use in this function)",
+  "    2 |   int x = undefined_one;",
+  "      |           ^~~~~~~~~~~~~",
+  "bad.c:3:14: error: ‘undefined_two’ undeclared (first use in this function)",
+  "    3 |   return x + undefined_two;",
+  "      |              ^~~~~~~~~~~~~",
+];
+
+Deno.test("TtyReporter prints a successful job's output once, under its line, in order", () => {
+  const screen = liveRun([
+    { name: "check", lines: ["warning: unused variable", "  --> src/main.rs:3"] },
+    { name: "quiet", lines: [] },
+  ]);
+  assertStringIncludes(
+    screen,
+    "✔ check 0.1s\n  │ warning: unused variable\n  │   --> src/main.rs:3\n✔ quiet 0.1s\n",
+  );
+  assertEquals(screen.split("warning: unused variable").length, 2, screen);
+});
+
+Deno.test("TtyReporter prints a failed command's output once, in order, and a short command in the summary", () => {
+  const command = `Command failed with exit code 1: gcc -c ${"-DLONG_MACRO=1 ".repeat(130)}bad.c`;
+  const screen = liveRun([{ name: "compile", lines: GCC, status: "failed", error: command }], {
+    logPath: () => "compile.log",
+  });
+  for (const line of GCC) assertEquals(screen.split(line).length, 2, `${line}\n${screen}`);
+  assertStringIncludes(screen, `✖ compile 0.1s\n  ${command}\n  │ ${GCC.join("\n  │ ")}\n`);
+  assertEquals(screen.split(command).length, 2, "the whole command is printed once");
+  const summary = screen.split("first failure compile: ")[1]!.split("\n");
+  assertEquals(summary[0], command.slice(0, 119) + "…");
+  assertEquals(summary[1], "    full log: compile.log");
+});
+
+Deno.test("TtyReporter bounds a huge output to its first and last lines, and says what was cut", () => {
+  const lines = Array.from({ length: 5_000 }, (_, i) => `line ${i + 1}`);
+  const screen = liveRun([{ name: "flood", lines }], { logPath: () => "flood.log" });
+  const shown = screen.split("\n").filter((line) => line.startsWith("  │ line "));
+  assertEquals(shown.length, 50);
+  assertStringIncludes(
+    screen,
+    "  │ line 20\n  … 4,950 lines not shown, full log: flood.log\n  │ line 4971\n",
+  );
+  assertStringIncludes(screen, "  │ line 5000\n");
+});
+
+Deno.test("TtyReporter cuts a huge line of output to four rows of the terminal", () => {
+  const screen = liveRun([{ name: "bundle", lines: ["x".repeat(100_000), "short"] }]);
+  const line = screen.split("\n").find((l) => l.startsWith("  │ x"))!;
+  assertEquals(line, `  │ ${"x".repeat(799)}…`); // 4 × 200 columns
+  assertStringIncludes(screen, "  │ short\n");
+});
+
+Deno.test("TtyReporter --output errors, none and -q choose whose output is printed", () => {
+  const jobs = [
+    { name: "fine", lines: ["a warning"] },
+    { name: "bad", lines: ["an error"], status: "failed" as const },
+  ];
+  const errors = liveRun(jobs, { show: "errors" });
+  assertStringIncludes(errors, "✔ fine 0.1s\n✖ bad");
+  assertStringIncludes(errors, "  │ an error\n");
+  assertNotMatch(errors, /a warning/);
+  const none = liveRun(jobs, { show: "none" });
+  assertNotMatch(none, /a warning|│ an error/);
+  assertStringIncludes(none, "✖ bad 0.1s\n  Command failed with exit code 1: cc\n  an error\n");
+  const quiet = liveRun(jobs, { quiet: true });
+  assertNotMatch(quiet, /✔ fine|a warning/);
+  assertStringIncludes(quiet, "  │ an error\n");
 });
 
 Deno.test("TtyReporter estimates the time left once enough jobs are done", () => {
@@ -429,7 +557,14 @@ Deno.test("reporterKind picks tty only for a person at a terminal", () => {
 
 // --- the plain reporter ---
 
-function plain(options: { group?: boolean } = {}) {
+function plain(
+  options: {
+    group?: boolean;
+    quiet?: boolean;
+    show?: OutputMode;
+    logPath?: (job: string) => string | undefined;
+  } = {},
+) {
   let text = "";
   const output = new Output({ writeSync: (p) => (text += new TextDecoder().decode(p), p.length) });
   const reporter = new PlainReporter({ output, palette: palette(false), ...options });
@@ -495,6 +630,98 @@ Deno.test("PlainReporter --group prints each job's lines together when it ends",
     "a      │ a 3",
     "a      │ ✔ ok 6ms",
   ]);
+});
+
+/** Run jobs one after the other through a plain reporter; returns its text. */
+function plainRun(
+  jobs: { name: string; lines: string[]; status?: "ok" | "failed"; error?: string }[],
+  options: Parameters<typeof plain>[0] = {},
+): string {
+  const { reporter, text } = plain(options);
+  reporter.handle(start(jobs.map((job) => job.name)));
+  let time = 0;
+  for (const job of jobs) {
+    reporter.handle(begin(job.name, time));
+    for (const line of job.lines) {
+      reporter.handle({ type: "job:log", time, job: job.name, line, stream: "stderr" });
+    }
+    time += 10;
+    const error = {
+      name: "GatherError",
+      code: "COMMAND_FAILED",
+      message: [job.error ?? "Command failed with exit code 1: cc", ...job.lines.slice(-10)]
+        .join("\n"),
+    };
+    reporter.handle(end(job.name, time, 10, job.status, job.status === "failed" ? { error } : {}));
+  }
+  const failed = jobs.filter((job) => job.status === "failed").length;
+  reporter.handle(finish(jobs.length, time, failed));
+  reporter.close();
+  return text();
+}
+
+Deno.test("PlainReporter prints a failed command's output once, in order, and a short command in the summary", () => {
+  const command = `Command failed with exit code 1: gcc -c ${"-DLONG_MACRO=1 ".repeat(130)}bad.c`;
+  const text = plainRun([{ name: "compile", lines: GCC, status: "failed", error: command }], {
+    logPath: () => "compile.log",
+  });
+  for (const line of GCC) assertEquals(text.split(line).length, 2, `${line}\n${text}`);
+  assertStringIncludes(
+    text,
+    `compile │ ${GCC.join("\ncompile │ ")}\ncompile │ ✖ failed 10ms: ${command}\n\n`,
+  );
+  assertEquals(text.split(command).length, 2, "the whole command is printed once");
+  assertStringIncludes(
+    text,
+    `first failure compile: ${command.slice(0, 119)}…\n    full log: compile.log\n`,
+  );
+});
+
+Deno.test("PlainReporter --output errors prints a job's output only if it fails, after its lines", () => {
+  const jobs = [
+    { name: "fine", lines: ["a warning"] },
+    { name: "bad", lines: ["an error", "and more"], status: "failed" as const },
+  ];
+  for (const options of [{ show: "errors" as const }, { quiet: true }]) {
+    const text = plainRun(jobs, options);
+    assertNotMatch(text, /a warning/);
+    assertStringIncludes(
+      text,
+      "bad  │ an error\nbad  │ and more\nbad  │ ✖ failed 10ms: Command failed with exit code 1: cc\n",
+    );
+    if (options.quiet) assertNotMatch(text, /✔ ok|▶ start/);
+    else assertStringIncludes(text, "fine │ ✔ ok 10ms\n");
+  }
+});
+
+Deno.test("PlainReporter --output none prints no job output; a failure keeps its whole error", () => {
+  const text = plainRun([
+    { name: "fine", lines: ["a warning"] },
+    { name: "bad", lines: ["an error"], status: "failed" },
+  ], { show: "none" });
+  assertNotMatch(text, /a warning/);
+  // The stderr in the command's error is the only place its output shows.
+  assertStringIncludes(
+    text,
+    "bad  │ ✖ failed 10ms: Command failed with exit code 1: cc\nbad  │ an error\n\n",
+  );
+});
+
+Deno.test("PlainReporter --group and --output errors keep a huge job's first and last lines", () => {
+  const lines = Array.from({ length: 20_000 }, (_, i) => `line ${i + 1}`);
+  for (const options of [{ group: true }, { show: "errors" as const }]) {
+    const text = plainRun([{ name: "flood", lines, status: "failed" }], {
+      ...options,
+      logPath: () => "flood.log",
+    });
+    assertStringIncludes(text, "flood │ line 1\n");
+    // --group holds the "▶ start" line too
+    assertMatch(
+      text,
+      /flood │ line (4999|5000)\nflood │ … 10,00[01] lines not shown, full log: flood\.log\nflood │ line 15001\n/,
+    );
+    assertStringIncludes(text, "flood │ line 20000\n");
+  }
 });
 
 // --- logs and the summary file ---

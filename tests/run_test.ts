@@ -9,7 +9,7 @@ import {
 import { delay } from "@std/async/delay";
 import { type GatherEvent, type Job, job, pool, run } from "../mod.ts";
 import { peakConcurrency } from "./_cli.ts";
-import { uniqueSleep } from "./_processes.ts";
+import { liveProcesses, uniqueSleep } from "./_processes.ts";
 
 function collect() {
   const events: GatherEvent[] = [];
@@ -253,4 +253,84 @@ Deno.test("run() names ctx.exec work a job left running as ctx.exec, not ctx.sh"
     pending?.type === "diagnostic" ? pending.message : "",
     `ctx.exec "sleep ${seconds}"`,
   );
+});
+
+Deno.test("run() with diagnostics fails the job whose timer callback threw, and only it", async () => {
+  const original = globalThis.setTimeout;
+  const throws = job(async (ctx) => {
+    setTimeout(() => {
+      throw new Error("from a timer");
+    }, 10);
+    await delay(5_000, { signal: ctx.signal });
+  });
+  const calm = job(async (ctx) => {
+    await delay(100, { signal: ctx.signal });
+    return "calm";
+  });
+  const { events, onEvent } = collect();
+  const report = await run({ throws, calm }, {
+    diagnostics: { stalls: false },
+    onFailure: "continue",
+    onEvent,
+  });
+  assertEquals(outcome(report, "throws").status, "failed");
+  assertEquals(outcome(report, "throws").error?.message, "from a timer");
+  assertEquals(outcome(report, "calm").result, "calm");
+  assertEquals(report.diagnostics.map((d) => [d.kind, d.job]), [["uncaught-error", "throws"]]);
+  assertEquals(events.filter((e) => e.type === "job:end").length, 2);
+  assertEquals(events.at(-1)?.type, "run:end");
+  assertEquals(globalThis.setTimeout, original); // the wrapper is gone
+});
+
+Deno.test("run() without diagnostics leaves timers and uncaught exceptions to the program", async () => {
+  const original = globalThis.setTimeout;
+  const looks = job(() => globalThis.setTimeout === original);
+  assertEquals(outcome(await run({ looks }), "looks").result, true);
+  // Nothing of gather's catches the exception: Deno ends the program, as it would without gather.
+  const dir = await Deno.makeTempDir();
+  try {
+    const script = `${dir}/embed.ts`;
+    await Deno.writeTextFile(
+      script,
+      `import { job, run } from ${JSON.stringify(new URL("../mod.ts", import.meta.url).href)};
+const throws = job(async () => {
+  setTimeout(() => { throw new Error("from a timer"); }, 10);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+});
+await run({ throws });
+console.log("run() returned");
+`,
+    );
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", script],
+      env: { NO_COLOR: "1" },
+    }).output();
+    const stderr = new TextDecoder().decode(output.stderr);
+    assertEquals(output.code, 1);
+    assertStringIncludes(stderr, "Uncaught Error: from a timer");
+    assertEquals(new TextDecoder().decode(output.stdout), "");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("run() rejects with the error its onEvent threw, and stops its jobs, instead of hanging", async () => {
+  const seconds = uniqueSleep();
+  const quick = job(async () => await delay(10));
+  const slow = job(async (ctx) => await ctx.sh`sleep ${seconds}`);
+  const onEvent = (event: GatherEvent) => {
+    if (event.type === "job:end") throw new Error("onEvent broke");
+  };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hung = new Promise((resolve) => timer = setTimeout(() => resolve("hung"), 10_000));
+  const outcome = await Promise.race([
+    run({ quick, slow }, { diagnostics: { stalls: false }, onEvent, grace: "200ms" }).then(
+      () => "resolved",
+      (error: Error) => error.message,
+    ),
+    hung,
+  ]);
+  clearTimeout(timer);
+  assertEquals(outcome, "onEvent broke");
+  assertEquals(await liveProcesses(String(seconds)), []);
 });

@@ -234,7 +234,7 @@ test("the live display fits a 40-column terminal", async () => {
   assertNotMatch(end, SPINNER); // no stale rows, in the scrollback either
 });
 
-test("a job printing 5,000 lines does not flood the terminal", async () => {
+test("a job printing 5,000 lines shows its first and last lines when it ends, not all of them", async () => {
   await using term = await Terminal.start(["-f", `${FIXTURES}tty_flood.ts`, "--reporter", "tty"], {
     columns: 80,
     rows: 20,
@@ -242,7 +242,51 @@ test("a job printing 5,000 lines does not flood the terminal", async () => {
   await term.waitFor((s) => s.includes("flood line 5000"), "the last flood line");
   const { code, screen } = await term.exited();
   assertEquals(code, 0, screen);
-  assertLessOrEqual(screen.split("\n").filter((line) => line.trim() !== "").length, 10, screen);
+  const lines = screen.split("\n");
+  const shown = lines.filter((line) => line.startsWith("  │ flood line "));
+  assertEquals(shown.length, 50, screen);
+  assertEquals(shown[0], "  │ flood line 1");
+  assertEquals(shown[19], "  │ flood line 20");
+  assertEquals(shown[20], "  │ flood line 4971");
+  assertEquals(shown[49], "  │ flood line 5000");
+  assertEquals(lines[lines.indexOf(shown[19]!) + 1], "  … 4,950 lines not shown");
+  assertEquals(lines.filter((line) => /^✔ flood /.test(line)).length, 1, screen);
+  assertLessOrEqual(lines.filter((line) => line.trim() !== "").length, 60, screen);
+});
+
+test("the build example prints each job's output under its ✔ line, once; -q prints none of it", async () => {
+  await using term = await Terminal.start(["-f", "tasks/build.ts", "--reporter", "tty"], {
+    columns: 100,
+    rows: 30,
+  });
+  const { code, screen } = await term.exited();
+  assertEquals(code, 0, screen);
+  assertMatch(screen, /^✔ generate \d+\.\ds\n {2}│ wrote 3 files to \S+\n✔ /m);
+  assertMatch(screen, /^✔ check \d+\.\ds\n( {2}│ Check \S+\.ts\n){3}/m); // deno check's output
+  assertMatch(screen, /^✔ report \d+\.\ds\n {2}│ 9 \S+bundle\.ts\n {2}│ bundle has 9 lines\n/m);
+  assertEquals(screen.split("bundle has 9 lines").length, 2, screen);
+  await using quiet = await Terminal.start(["-f", "tasks/build.ts", "--reporter", "tty", "-q"], {
+    columns: 100,
+    rows: 30,
+  });
+  const { code: quietCode, screen: quietScreen } = await quiet.exited();
+  assertEquals(quietCode, 0, quietScreen);
+  assertNotMatch(quietScreen, /✔ generate|│ |bundle has/);
+  assertMatch(quietScreen, /✔ done: 6 ok of 6 jobs/);
+});
+
+test("whatever a job writes shows under its ✔ line, and output outside any job above the live block", async () => {
+  await using term = await Terminal.start(
+    ["-f", `${FIXTURES}every_output.ts`, "-j", "1", "--reporter", "tty"],
+    { columns: 80, rows: 40 },
+  );
+  const { code, screen } = await term.exited();
+  assertEquals(code, 0, screen);
+  assertNotMatch(screen, /done · /); // no stale frame left by a raw write
+  assertMatch(screen, /^✔ processWrite \d+\.\ds\n {2}│ node stdout\n {2}│ node stderr\n/m);
+  assertMatch(screen, /^✔ denoWriteSync \d+\.\ds\n {2}│ written in pieces\n/m);
+  assertMatch(screen, /^✔ table \d+\.\ds\n {2}│ ┌/m);
+  assertMatch(screen, /^written outside any job$/m);
 });
 
 test("more running jobs than rows shows how many are hidden", async () => {
@@ -267,7 +311,12 @@ test("a failed job's output shows at once, under the jobs still running", async 
     history: true,
   });
   assertMatch(screen, /^✖ broken 0\.\ds$/m);
-  assertStringIncludes(screen, "  │ broken output line 80\n  second line of the message");
+  assertStringIncludes(
+    screen,
+    "  broken went wrong\n  second line of the message\n  │ broken output line 1\n",
+  );
+  assertStringIncludes(screen, "  │ broken output line 20\n  … 30 lines not shown\n");
+  assertStringIncludes(screen, "  │ broken output line 80\n");
   assertMatch(screen.split("\n").at(-2) ?? "", /^. long /); // long is still running
   const { code, screen: end } = await term.exited();
   assertEquals(code, 1);
@@ -336,6 +385,52 @@ test("the live display repaints cleanly when the terminal shrinks", async () => 
   await term.keys("C-c");
   assertEquals((await term.exited()).code, 130);
 });
+
+/** What gcc prints for the fixture's source, without colours. */
+async function gccErrors(): Promise<string[]> {
+  const { SOURCE } = await import("./fixtures/cc_fail.ts");
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/bad.c`, SOURCE);
+    const out = await new Deno.Command("gcc", { args: ["-c", "bad.c"], cwd: dir }).output();
+    return new TextDecoder().decode(out.stderr).trimEnd().split("\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+for (const colour of [false, true]) {
+  test(
+    `a failing compile shows its errors once, in order, and a short command in the summary (${
+      colour ? "colour" : "NO_COLOR"
+    })`,
+    async () => {
+      const expected = await gccErrors();
+      await using term = await Terminal.start(
+        ["-f", `${FIXTURES}cc_fail.ts`, "--reporter", "tty", "--no-diagnostics"],
+        { columns: 100, rows: 30, ...(colour ? {} : { env: { NO_COLOR: "1" } }) },
+      );
+      const { code } = await term.exited();
+      assertEquals(code, 1);
+      const screen = await term.capture({ history: true, join: true });
+      const block = expected.map((line) => `  │ ${line}`.trimEnd()).join("\n");
+      assertStringIncludes(screen, block, screen);
+      for (const line of expected) {
+        assertEquals(screen.split(line).length, 2, `shown more than once: ${line}\n${screen}`);
+      }
+      assertMatch(screen, /^✖ compile \d+\.\ds\n {2}Command failed with exit code 1: cd /m);
+      const summary = screen.split("\n").find((line) =>
+        line.startsWith("  first failure compile: ")
+      );
+      assertEquals(summary?.length, "  first failure compile: ".length + 120, screen);
+      const escapes = await term.capture({ history: true, escapes: true });
+      // deno-lint-ignore no-control-regex
+      if (colour) assertMatch(escapes, /\x1b\[31merror: /); // gcc's own colours (tmux splits 01;31)
+      // deno-lint-ignore no-control-regex
+      else assertNotMatch(escapes, /\x1b\[[0-9;]*m/);
+    },
+  );
+}
 
 test("the live display in watch mode: a ready service is ● with its ready time; each run has the screen under its header", async () => {
   const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "gather-tty-watch-" }));

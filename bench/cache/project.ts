@@ -48,7 +48,8 @@ export type CacheTool = "gather" | "deno-task" | "make" | "ninja" | "turbo" | "w
  *
  * const project = makeProject(20, 4, 3);
  * assertEquals(project.jobs.length, 20);
- * assertEquals(project.jobs[7]!.deps.length, 2);
+ * assertEquals(project.jobs[6]!.deps, ["j0001", "j0000"]); // layer 2, slot 1: slots 1 and (7 + 3) % 5
+ * assertEquals(project.jobs[0]!.deps, []);
  * ```
  */
 export function makeProject(jobs: number, layers: number, files: number): CacheProject {
@@ -132,7 +133,7 @@ export function writeProject(
           dependencies: job.deps,
         };
       }
-      tasks.all = { command: "true", dependencies: project.sinks };
+      tasks["all"] = { command: "true", dependencies: project.sinks };
       write("deno.json", JSON.stringify({ tasks }, null, 1));
       break;
     }
@@ -169,8 +170,8 @@ export function writeProject(
           outputLogs: "none",
         };
       }
-      tasks.all = { dependsOn: project.sinks, cache: false };
-      scripts.all = "true";
+      tasks["all"] = { dependsOn: project.sinks, cache: false };
+      scripts["all"] = "true";
       write(
         "package.json",
         JSON.stringify({
@@ -197,7 +198,7 @@ export function writeProject(
           dependencies: job.deps,
         };
       }
-      wireit.all = { dependencies: project.sinks };
+      wireit["all"] = { dependencies: project.sinks };
       write(
         "package.json",
         JSON.stringify({ name: "bench", version: "0.0.0", private: true, scripts, wireit }),

@@ -40,7 +40,7 @@ export function denoTasks(graph: BenchGraph, programs: Programs): string {
     if (job.deps.length > 0) task.dependencies = job.deps.map((dep) => graph.jobs[dep]!.name);
     tasks[job.name] = task;
   }
-  tasks.all = { dependencies: sinks(graph).map((i) => graph.jobs[i]!.name) };
+  tasks["all"] = { dependencies: sinks(graph).map((i) => graph.jobs[i]!.name) };
   return JSON.stringify({ tasks }, null, 1) + "\n";
 }
 

@@ -87,7 +87,7 @@ export function edgesOfTaskModule(module: Record<string, unknown>): Edges {
   }
   const nameOf = (handle: JobLike) => handle.options.name ?? exportName.get(handle) ?? "?";
   const stack: JobLike[] = [...exportName.keys()].filter(isJobLike);
-  const fallback = module.default;
+  const fallback = module["default"];
   if (Array.isArray(fallback)) stack.push(...fallback.filter(isJobLike));
   else if (isJobLike(fallback)) stack.push(fallback);
   const edges: Edges = {};

@@ -172,7 +172,7 @@ function decode(value: Encoded): unknown {
     return out;
   }
   const type = value[TAG];
-  if (typeof type === "string") return decodeTagged(type, value.v ?? null);
+  if (typeof type === "string") return decodeTagged(type, value["v"] ?? null);
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
     out[key === `${TAG}$` ? TAG : key] = decode(item);

@@ -14,13 +14,25 @@ export interface CacheStats {
   entries: number;
   /** Bytes of manifests and blobs. */
   bytes: number;
-  /** The last run's hits and misses among cached jobs, when one was recorded. */
-  lastRun?: { hits: number; misses: number; at: number };
+  /** The last run's hits (of which remote ones) and misses among cached jobs, when one was recorded. */
+  lastRun?: LastRun;
+}
+
+/** A run's hits and misses among cached jobs. */
+export interface LastRun {
+  /** Jobs restored. */
+  hits: number;
+  /** Jobs that ran. */
+  misses: number;
+  /** When the run ended, ms since the epoch. */
+  at: number;
+  /** Of the hits, those from the remote cache (absent when none). */
+  remote?: number;
 }
 
 interface StatsFile {
   version: 1;
-  lastRun?: { hits: number; misses: number; at: number };
+  lastRun?: LastRun;
   /** Bytes stored since the last full count: a cheap check of the size cap. */
   added?: number;
   /** The size at the last full count. */
@@ -65,11 +77,12 @@ export async function cacheStats(dir: string): Promise<CacheStats> {
  */
 export async function recordRun(
   dir: string,
-  run: { hits: number; misses: number; bytes: number },
+  run: { hits: number; remoteHits?: number; misses: number; bytes: number },
   maxBytes: number = DEFAULT_MAX_BYTES,
 ): Promise<void> {
   const stats = readStats(dir);
   stats.lastRun = { hits: run.hits, misses: run.misses, at: Date.now() };
+  if (run.remoteHits) stats.lastRun.remote = run.remoteHits;
   stats.added = (stats.added ?? 0) + run.bytes;
   if (stats.counted === undefined || stats.counted + stats.added > maxBytes) {
     const { bytes } = await pruneCache(dir, maxBytes);

@@ -5,7 +5,9 @@
  * settles with the stored result, without starting the job; on a miss it
  * starts the job, and stores its outputs, log and result when it succeeds,
  * before its dependents start. The cache never fails a run: a damaged entry
- * is a miss, a store that cannot be written is a warning.
+ * is a miss, a store that cannot be written is a warning. A store behind the
+ * local one (the remote cache, a {@linkcode BackingStore}) is asked on a
+ * local miss, told of each entry stored, and flushed when the run drains.
  *
  * @module
  */
@@ -15,6 +17,7 @@ import type { JobInput, JobRun, JobRunner } from "../engine/runner.ts";
 import { GatherError } from "../errors.ts";
 import type { CacheStatus, JobSpec, Settlement } from "../types.ts";
 import { VERSION } from "../version.ts";
+import type { BackingStore } from "./backing.ts";
 import { decodeValue, encodeValue, UnstorableError } from "./codec.ts";
 import { GlobOutsideRootError, type ParsedGlob, parseGlob, Walker } from "./glob.ts";
 import { CACHE_FORMAT, canonicalParts, explain, type KeyParts } from "./key.ts";
@@ -57,6 +60,8 @@ export interface CachingRunnerOptions {
   explain?: boolean;
   /** Reads an environment variable. @default {Deno.env.get} */
   env?: (name: string) => string | undefined;
+  /** A store behind the local one (the remote cache). @default {none} */
+  remote?: BackingStore;
 }
 
 /** A job's globs, checked once per run. */
@@ -92,13 +97,14 @@ export class CachingRunner implements JobRunner {
   #tool: string;
   #realRoot: string | undefined;
   #emit: EventSink = () => {};
-  /** Hits and misses of this run, and the bytes it stored. */
-  readonly counts: { hits: number; misses: number; stored: number; bytes: number } = {
-    hits: 0,
-    misses: 0,
-    stored: 0,
-    bytes: 0,
-  };
+  /** Hits (of which remote ones) and misses of this run, and the bytes it stored. */
+  readonly counts: {
+    hits: number;
+    remoteHits: number;
+    misses: number;
+    stored: number;
+    bytes: number;
+  } = { hits: 0, remoteHits: 0, misses: 0, stored: 0, bytes: 0 };
   /** With `--dry-run`: what the cache would do for each cached job (`cached`, or why it runs). */
   readonly notes: Map<string, string> = new Map();
 
@@ -153,11 +159,13 @@ export class CachingRunner implements JobRunner {
    *
    * @param inner The runner that does the work.
    * @param emit Receives warnings, cache events and replayed log lines.
+   * @param signal The run's signal: it abandons the remote cache's requests.
    * @returns This runner.
    */
-  wrap(inner: JobRunner, emit: EventSink): this {
+  wrap(inner: JobRunner, emit: EventSink, signal?: AbortSignal): this {
     this.#inner = inner;
     this.#emit = emit;
+    this.#options.remote?.open(emit, signal);
     return this;
   }
 
@@ -208,7 +216,7 @@ export class CachingRunner implements JobRunner {
     }
   }
 
-  /** Wait for the inner runner and pending writes; write the stat index back. */
+  /** Wait for the inner runner and pending writes; write the stat index back; flush the remote cache. */
   async drain(): Promise<void> {
     await this.#inner?.drain?.();
     try {
@@ -217,6 +225,7 @@ export class CachingRunner implements JobRunner {
     } catch (error) {
       this.#warnOnce("write", `the cache could not be written: ${(error as Error).message}`);
     }
+    await this.#options.remote?.flush();
   }
 
   // --- used by CachedRun -------------------------------------------------
@@ -328,8 +337,26 @@ export class CachingRunner implements JobRunner {
     return explain(before, parts);
   }
 
+  /** @internal On a local miss: the entry from the remote cache, its manifest now written locally. */
+  async fetchRemote(job: JobSpec, key: string): Promise<Manifest | undefined> {
+    const manifest = await this.#options.remote?.fetch(key, job.name);
+    if (manifest === undefined) return undefined;
+    try {
+      this.#options.store.write(manifest, this.#lastId(job));
+    } catch (error) {
+      this.#warnOnce("write", `the cache could not be written: ${(error as Error).message}`);
+      return undefined;
+    }
+    this.counts.bytes += manifest.outputs.reduce((sum, output) => sum + output.size, 0) + 1024;
+    return manifest;
+  }
+
   /** @internal Restore a hit; `undefined` when the entry turns out unusable. Announces the hit. */
-  async restore(job: JobSpec, manifest: Manifest): Promise<Settlement | undefined> {
+  async restore(
+    job: JobSpec,
+    manifest: Manifest,
+    from: "hit" | "hit-remote" = "hit",
+  ): Promise<Settlement | undefined> {
     const store = this.#options.store;
     let lines: LogLine[];
     let result: unknown;
@@ -352,14 +379,15 @@ export class CachingRunner implements JobRunner {
       this.#warn(`${why}: running the job`, job.name);
       return undefined;
     }
-    this.announce(job, "hit", manifest.key);
-    this.#recent.use(manifest);
+    this.announce(job, from, manifest.key);
+    this.#recent.use(manifest, from === "hit-remote");
     const emit = this.#emit;
     for (const [stream, line] of lines) {
       emit({ type: "job:log", time: Date.now(), job: job.name, line, stream, replayed: true });
     }
     this.counts.hits++;
-    return { status: "ok", result, attempts: 0, ignoredCancellation: false, cache: "hit" };
+    if (from === "hit-remote") this.counts.remoteHits++;
+    return { status: "ok", result, attempts: 0, ignoredCancellation: false, cache: from };
   }
 
   /** @internal Start recording a job's log. */
@@ -411,6 +439,7 @@ export class CachingRunner implements JobRunner {
       this.#recent.use(manifest, true);
       this.counts.stored++;
       this.counts.bytes += outputs.reduce((sum, output) => sum + output.size, 0) + 1024;
+      this.#options.remote?.stored(manifest);
     } catch (error) {
       this.#warnOnce("write", `the cache could not be written: ${(error as Error).message}`);
     }
@@ -428,9 +457,17 @@ export class CachingRunner implements JobRunner {
   }
 
   /** @internal Report what a job's cache lookup found. */
-  announce(job: JobSpec, status: "hit" | "miss", key: string, reason?: string): void {
+  announce(
+    job: JobSpec,
+    status: "hit" | "hit-remote" | "miss",
+    key: string,
+    reason?: string,
+  ): void {
     if (this.#mode === "dry") {
-      this.notes.set(job.name, status === "hit" ? "cached" : `runs: ${reason ?? "no cache entry"}`);
+      this.notes.set(
+        job.name,
+        status !== "miss" ? "cached" : `runs: ${reason ?? "no cache entry"}`,
+      );
       return;
     }
     this.#emit({
@@ -575,6 +612,11 @@ class CachedRun implements JobRun {
       }
       const hit = await cache.restore(job, manifest);
       if (hit !== undefined) return hit;
+    } else if (cache.mode === "read-write") {
+      const remote = await cache.fetchRemote(job, key);
+      if (this.#cancelled) return this.#cancelledBeforeStart();
+      const hit = remote && await cache.restore(job, remote, "hit-remote");
+      if (hit) return hit;
     }
     cache.missed();
     const explaining = cache.explaining || cache.mode === "dry";

@@ -7,25 +7,28 @@
 
 import { fromFileUrl, relative } from "../deps/path.ts";
 import type { JobSpec } from "../types.ts";
+import type { RemoteCacheConfig } from "./remote_client.ts";
 import { rememberedCodeContext } from "./code.ts";
 import { type CacheMode, CachingRunner } from "./runner.ts";
 import { lazyHasher, nameFor } from "./hash.ts";
 import { LocalStore } from "./store.ts";
 
-/** Where and how a run uses the cache (the same shape as the session's `CachePlace`). */
+/** Where and how a run uses the cache. */
 export interface CacheSetup {
   /** The cache folder. */
   dir: string;
   /** The project root (absolute). */
   root: string;
-  /** The task file's URL. */
+  /** The task file's URL: its code outside the jobs, and its local imports, are in every key. */
   taskFile?: string;
-  /** `read-write`, `write-only` or `dry`. */
+  /** `read-write`, `write-only` (`--force`) or `dry` (`--dry-run`). */
   mode: CacheMode;
   /** Say why each job runs. */
   explain?: boolean;
-  /** Deno's cache directory. */
+  /** Deno's cache directory, where the task file's emitted JavaScript is. */
   denoDir?: string | undefined;
+  /** The remote cache, consulted after the local one. */
+  remote?: RemoteCacheConfig;
 }
 
 /**
@@ -66,6 +69,10 @@ export async function prepareCache(
   const taskId = place.taskFile?.startsWith("file:")
     ? relative(root, fromFileUrl(place.taskFile))
     : place.taskFile ?? "run()";
+  // The remote cache's modules (zstd, the archive, HTTP) load only when one is configured.
+  const remote = place.remote === undefined || place.mode === "dry"
+    ? undefined
+    : new (await import("./remote.ts")).RemoteStore(place.remote, store);
   const caching = new CachingRunner({
     store,
     root,
@@ -74,6 +81,7 @@ export async function prepareCache(
     taskId,
     mode: place.mode,
     ...(place.explain === undefined ? {} : { explain: place.explain }),
+    ...(remote === undefined ? {} : { remote }),
   });
   caching.check(cached, source);
   return caching;

@@ -239,6 +239,23 @@ export class LocalStore {
   }
 
   /**
+   * Store bytes whose hash the caller has just computed. Small blobs are
+   * written at once (a synchronous write of a few KiB costs half what an
+   * asynchronous one does), without asking first whether they are there (a
+   * blob that is not costs a thrown NotFound; one that is is replaced by the
+   * same bytes); large ones are written without blocking the event loop.
+   *
+   * @param hash Their SHA-256 (not checked again).
+   * @param bytes The bytes.
+   */
+  async putHashedBytes(hash: string, bytes: Uint8Array): Promise<void> {
+    if (bytes.length < 1 << 16) writeAtomic(this.blobPath(hash), bytes);
+    else if (this.hasBlob(hash)) return;
+    else if (bytes.length < 1 << 20) writeAtomic(this.blobPath(hash), bytes);
+    else await writeAtomicAsync(this.blobPath(hash), bytes);
+  }
+
+  /**
    * A blob's bytes, checked against its hash.
    *
    * @param hash The blob's hash.
@@ -373,7 +390,41 @@ export function writeAtomic(path: string, data: string | Uint8Array): void {
   }
 }
 
-function isManifest(value: unknown, key: string): value is Manifest {
+/**
+ * {@linkcode writeAtomic}, without blocking the event loop.
+ *
+ * @param path The file.
+ * @param data Its content.
+ */
+export async function writeAtomicAsync(path: string, data: string | Uint8Array): Promise<void> {
+  await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+  const temporary = `${path}.${Deno.pid}-${crypto.randomUUID().slice(0, 8)}.tmp`;
+  try {
+    if (typeof data === "string") await Deno.writeTextFile(temporary, data);
+    else await Deno.writeFile(temporary, data);
+    await Deno.rename(temporary, path);
+  } catch (error) {
+    await Deno.remove(temporary).catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * Whether a parsed value is a manifest of a key (the checks a stored one gets).
+ *
+ * @param value The value.
+ * @param key The key it must be for.
+ * @returns `true` when it is.
+ *
+ * @example Usage
+ * ```ts
+ * import { isManifest } from "./store.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(isManifest({ version: 1, key: "k" }, "k"), false); // no job, outputs, ...
+ * ```
+ */
+export function isManifest(value: unknown, key: string): value is Manifest {
   const m = value as Manifest;
   return typeof m === "object" && m !== null && m.version === 1 && m.key === key &&
     typeof m.job === "string" && Array.isArray(m.outputs) && typeof m.parts === "object" &&

@@ -1,6 +1,6 @@
 /**
- * `gather cache status | clean | prune --max-size <size>`: look after the
- * result cache of the project in the current folder.
+ * `gather cache status [--remote] | clean | prune --max-size <size>`: look
+ * after the result cache of the project in the current folder.
  *
  * @module
  */
@@ -11,6 +11,8 @@ import { parseArgs } from "../deps/cli_parse_args.ts";
 import { join, resolve } from "../deps/path.ts";
 import { GatherError } from "../errors.ts";
 import { formatBytes, parseSize } from "./size.ts";
+import { remoteCacheConfig } from "./remote_options.ts";
+import { checkRemote } from "./remote_status.ts";
 
 /** The cache commands. */
 export const CACHE_COMMANDS: readonly string[] = ["status", "clean", "prune"];
@@ -19,9 +21,9 @@ export const CACHE_COMMANDS: readonly string[] = ["status", "clean", "prune"];
  * Run a cache command.
  *
  * @param args The arguments after `cache`.
- * @param env Reads an environment variable (`GATHER_CACHE_DIR`).
+ * @param env Reads an environment variable (`GATHER_CACHE_DIR`, `GATHER_REMOTE_CACHE_*`).
  * @param print Writes to stdout.
- * @returns The exit code.
+ * @returns The exit code: 1 when `status --remote` finds a problem.
  * @throws {GatherError} `BAD_OPTION` on a bad command or size.
  *
  * @example Usage
@@ -42,7 +44,8 @@ export async function runCacheCommand(
   print: (text: string) => void,
 ): Promise<number> {
   const flags = parseArgs([...args], {
-    string: ["cache-dir", "root", "max-size"],
+    string: ["cache-dir", "root", "max-size", "remote-cache", "remote-cache-timeout"],
+    boolean: ["remote", "remote-cache-read-only"],
     unknown: (arg) => {
       if (arg.startsWith("-")) throw bad(`Unknown option ${arg.split("=")[0]} for gather cache`);
       return true;
@@ -64,14 +67,22 @@ export async function runCacheCommand(
     const stats = await cacheStats(dir);
     const lines = [`cache: ${dir}`, `entries: ${stats.entries}, size: ${formatBytes(stats.bytes)}`];
     if (stats.lastRun) {
-      const { hits, misses } = stats.lastRun;
+      const { hits, misses, remote } = stats.lastRun;
       const ratio = hits + misses === 0
         ? "no cached jobs"
         : `${(100 * hits / (hits + misses)).toFixed(1)} % hits`;
-      lines.push(`last run: ${hits} hits, ${misses} misses (${ratio})`);
+      const fromRemote = remote ? ` (${remote} remote)` : "";
+      lines.push(`last run: ${hits} hits${fromRemote}, ${misses} misses (${ratio})`);
     }
     print(lines.join("\n") + "\n");
-    return 0;
+    if (!flags["remote"]) return 0;
+    const remote = await checkRemote(remoteCacheConfig({
+      url: text("remote-cache"),
+      timeout: text("remote-cache-timeout"),
+      readOnly: flags["remote-cache-read-only"] === true,
+    }, env));
+    print(remote.lines.join("\n") + "\n");
+    return remote.ok ? 0 : 1;
   }
   if (command === "clean") {
     const bytes = await cleanCache(dir);

@@ -7,11 +7,14 @@
  * @module
  */
 
-import { loadTaskFile } from "../load/task_file.ts";
+import { GatherError, toError } from "../errors.ts";
 import type { SyncWriter } from "../reporters/output.ts";
+import type { OutputFailure } from "../reporters/reporter.ts";
 import { selectReporter } from "../reporters/select.ts";
 import type { TerminalSize } from "../reporters/tty.ts";
 import { projectRoot } from "../cache/root.ts";
+import { isGatherError } from "../errors.ts";
+import { ignoreStateFolder } from "../state/state_folder.ts";
 import { dirname, fromFileUrl, join, resolve } from "../deps/path.ts";
 import { attachCache, type CachePlace, planRun } from "../session/plan.ts";
 import { runSession } from "../session/session.ts";
@@ -20,7 +23,8 @@ import { VERSION } from "../version.ts";
 import { parseSize } from "./size.ts";
 import { EXIT } from "./exit_codes.ts";
 import { dryRun, graphToDot, listJobs } from "./inspect.ts";
-import { type CliOptions, HELP } from "./options.ts";
+import { type CliOptions, DEFAULT_LOG_DIR, HELP } from "./options.ts";
+import { loadProject, type Project } from "./project.ts";
 
 /** What the command needs from the process it runs in. */
 export interface CliEnv {
@@ -71,19 +75,29 @@ export interface CliEnv {
  * assertEquals(out.join(""), "gather 0.1.0\n");
  * ```
  */
-export async function runCli(options: CliOptions, env: CliEnv): Promise<number> {
+export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
+  let options = given;
   const loadStart = performance.now();
   const print = (text: string): number => {
     const bytes = new TextEncoder().encode(text);
-    for (let at = 0; at < bytes.length;) at += env.stdout.writeSync(bytes.subarray(at));
+    try {
+      for (let at = 0; at < bytes.length;) at += env.stdout.writeSync(bytes.subarray(at));
+    } catch (error) {
+      if (error instanceof Deno.errors.BrokenPipe) return EXIT.closedPipe; // `gather -l | head`
+      warn(env, `gather: could not write to stdout: ${toError(error).message}`);
+      return EXIT.failed;
+    }
     return EXIT.ok;
   };
   if (options.mode === "help") return print(HELP);
   if (options.mode === "version") return print(`gather ${VERSION}\n`);
   const { shutdown } = env;
   if (options.watch) return await watch(options, env);
-  const tasks = await untilStopped(loadTaskFile(options.file), shutdown.interrupt.signal);
-  if (tasks === undefined) {
+  const project = await untilStopped(
+    loadProject(options, Deno.cwd(), env.env),
+    shutdown.interrupt.signal,
+  );
+  if (project === undefined) {
     // The task file's top-level code is still running (a wait that never ends, say): an import
     // cannot be cancelled, so gather stops without it.
     const seconds = ((performance.now() - loadStart) / 1000).toFixed(1);
@@ -95,26 +109,53 @@ export async function runCli(options: CliOptions, env: CliEnv): Promise<number> 
     );
     return signalExitCode(shutdown.stoppedBy ?? "SIGINT");
   }
-  if (options.mode === "list") return print(listJobs(tasks.specs, tasks.defaults));
-  const targets = options.targets.length > 0 ? options.targets : tasks.defaults;
-  const cache = cachePlace(options, tasks.url, env.denoDir);
-  const source = `"${options.file}"`;
-  const plan = planRun(tasks.specs, tasks.names, targets, {
+  options = project.options;
+  if (project.idle !== undefined) {
+    env.stderr.writeSync(new TextEncoder().encode(project.idle));
+    return EXIT.ok;
+  }
+  if (project.listing !== undefined) return print(project.listing);
+  if (options.mode === "list") return print(listJobs(project.specs, project.defaults));
+  // deno.json tasks keep gather's state at the workspace root, wherever gather starts.
+  const stateDir = project.taskFile === undefined ? project.configRoot ?? "." : ".";
+  const historyPath = join(stateDir, ".gather", "history.json");
+  if (stateDir !== "." && options.logDir === DEFAULT_LOG_DIR) {
+    options = { ...options, logDir: join(stateDir, DEFAULT_LOG_DIR) };
+  }
+  const cache = cachePlace(options, project, env.denoDir);
+  const source = project.source;
+  const plan = planRun(project.specs, project.names, project.targets, {
     source,
-    ...(options.history ? { history: { path: ".gather/history.json", key: tasks.url } } : {}),
+    ...(options.history ? { history: { path: historyPath, key: project.historyKey } } : {}),
   });
-  if (cache) await attachCache(plan, tasks.specs, cache, source);
+  if (cache && plan.graph.jobs.some((spec) => spec.cache !== undefined)) {
+    await attachCache(plan, project.specs, cache, source);
+    if (plan.cache) ignoreStateFolder(cache.dir);
+  }
   if (options.mode === "graph") return print(graphToDot(plan.graph));
   if (options.mode === "dry-run") {
     return print(await dryRun(plan.graph, options.concurrency, plan.cache));
   }
 
-  const reporter = makeReporter(options, env);
+  // Output that cannot be written: a closed pipe on the reporter's stream means nobody is
+  // listening, and cancels the run; anything else (a full disk) is said at the end.
+  const failures: OutputFailure[] = [];
+  const readerGone = new AbortController();
+  const onOutputError = (failure: OutputFailure) => {
+    failures.push(failure);
+    if (failure.output !== "events" && failure.output !== "progress") return;
+    if (failure.error instanceof Deno.errors.BrokenPipe) {
+      readerGone.abort(
+        new GatherError("CANCELLED", `${failure.target} was closed: nobody is reading the output`),
+      );
+    }
+  };
+  const reporter = makeReporter(options, env, onOutputError);
   const result = await runSession(plan, {
     concurrency: options.concurrency,
     onFailure: options.onFailure,
     graceMs: options.graceMs,
-    signal: shutdown.interrupt.signal,
+    signal: AbortSignal.any([shutdown.interrupt.signal, readerGone.signal]),
     forceSignal: shutdown.force.signal,
     reporter,
     adoptOrphans: true,
@@ -124,16 +165,36 @@ export async function runCli(options: CliOptions, env: CliEnv): Promise<number> 
       ...(env.denoDir === undefined ? {} : { denoDir: env.denoDir }),
     },
     captureConsole: {
-      fallback: (text) => env.stderr.writeSync(new TextEncoder().encode(text + "\n")),
+      // Above the live display, not through it.
+      fallback: (text) =>
+        reporter.print
+          ? reporter.print(text + "\n")
+          : env.stderr.writeSync(new TextEncoder().encode(text + "\n")),
     },
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     ...(env.env("GATHER_CACHE_MAX_SIZE")
       ? { cacheMaxBytes: parseSize(env.env("GATHER_CACHE_MAX_SIZE")!) }
       : {}),
   });
+  for (const failure of failures) warn(env, describeFailure(failure));
   // A signal that came after the run was decided (while the summary was written, say) does not
   // change its outcome: the exit code says what the run's events say.
-  if (result.status === "cancelled") return signalExitCode(shutdown.stoppedBy ?? "SIGINT");
+  if (result.status === "cancelled" && shutdown.stoppedBy) {
+    return signalExitCode(shutdown.stoppedBy);
+  }
+  if (readerGone.signal.aborted) return EXIT.closedPipe;
+  if (result.status === "cancelled") return EXIT.SIGINT;
+  // The jobs ran, but what the user asked to see or keep is missing.
+  if (failures.some((failure) => failure.output !== "logs")) return EXIT.failed;
+  // The first failure is a deno.json task's command: its exit code, as deno task gives it.
+  const first = result.errors[0];
+  const failed = result.jobs.find((job) => job.status === "failed" && job.error === first);
+  if (
+    result.status === "failed" && failed && project.specs.get(failed.name)?.command !== undefined &&
+    isGatherError(first) && first.exitCode !== undefined && first.exitCode !== 0
+  ) {
+    return first.exitCode;
+  }
   if (result.status === "ok" && options.strict && result.diagnostics.length > 0) {
     env.stderr.writeSync(
       new TextEncoder().encode(
@@ -145,7 +206,11 @@ export async function runCli(options: CliOptions, env: CliEnv): Promise<number> 
   return result.status === "ok" ? EXIT.ok : EXIT.failed;
 }
 
-function makeReporter(options: CliOptions, env: CliEnv) {
+function makeReporter(
+  options: CliOptions,
+  env: CliEnv,
+  onOutputError: (failure: OutputFailure) => void,
+) {
   return selectReporter(options.reporter, {
     stdout: env.stdout,
     stderr: env.stderr,
@@ -155,57 +220,97 @@ function makeReporter(options: CliOptions, env: CliEnv) {
     quiet: options.quiet,
     size: env.size,
     group: options.group,
+    show: options.output,
     summaryFile: options.summaryFile,
     logDir: options.logDir,
+    force: options.forceSummary,
+    onOutputError,
+    beforeLogs: ignoreStateFolder,
   });
 }
 
 /** `--watch`: its modules load only then, so other runs do not pay for them at start-up. */
-async function watch(options: CliOptions, env: CliEnv): Promise<number> {
+async function watch(options: CliOptions, given: CliEnv): Promise<number> {
+  // Each run's reporter writes to the streams as they are now: the watch child then routes what
+  // jobs write to Deno.stdout/stderr into their logs, and must not take the reporter's writes
+  // for theirs.
+  const env = {
+    ...given,
+    stdout: { writeSync: given.stdout.writeSync.bind(given.stdout) },
+    stderr: { writeSync: given.stderr.writeSync.bind(given.stderr) },
+  };
   const { runWatch } = await import("../watch/watch.ts");
   const maxSize = env.env("GATHER_CACHE_MAX_SIZE");
   return await runWatch({
     file: options.file,
-    targets: options.targets,
+    load: async () => {
+      const project = await loadProject(options, Deno.cwd(), env.env);
+      const cache = cachePlace(project.options, project, env.denoDir);
+      const root = cache?.root ?? realPath(rootOf(options, project));
+      if (cache) ignoreStateFolder(cache.dir);
+      return {
+        specs: project.specs,
+        names: project.names,
+        targets: project.targets,
+        source: project.source,
+        taskFile: project.taskFile,
+        root,
+        cache,
+      };
+    },
     debounceMs: options.watch!.debounceMs,
     concurrency: options.concurrency,
     onFailure: options.onFailure,
     graceMs: options.graceMs,
     timeoutMs: options.timeoutMs,
-    root: options.cache.root,
-    cachePlace: (url) => cachePlace(options, url, env.denoDir),
     cacheMaxBytes: maxSize ? parseSize(maxSize) : undefined,
-    reporter: () => makeReporter(options, env),
+    reporter: () => makeReporter(options, env, () => {}),
     diagnostics: {
       stalls: options.diagnostics,
       stallThresholdMs: options.stallThresholdMs,
       ...(env.denoDir === undefined ? {} : { denoDir: env.denoDir }),
     },
     shutdown: env.shutdown,
-    print: (text) => env.stderr.writeSync(new TextEncoder().encode(text)),
+    print: (text) => warn(env, text.replace(/\n$/, "")),
   }, { args: env.args ?? [], env: env.env });
 }
 
-/** Where and how the run uses the cache, from the options and the task file's place. */
+/** The project root: `--root`, else the folder of the nearest deno.json above the task file. */
+function rootOf(options: CliOptions, project: Project): string {
+  if (options.cache.root !== undefined) return resolve(options.cache.root);
+  const taskUrl = project.taskFile;
+  if (taskUrl !== undefined && taskUrl.startsWith("file:")) {
+    return projectRoot(dirname(fromFileUrl(taskUrl)));
+  }
+  return project.configRoot ?? Deno.cwd();
+}
+
+/** Where and how the run uses the cache, from the options and where the jobs come from. */
 function cachePlace(
   options: CliOptions,
-  taskUrl: string,
+  project: Project,
   denoDir: string | undefined,
 ): CachePlace | undefined {
-  if (!options.cache.enabled || !taskUrl.startsWith("file:")) return undefined;
+  if (!options.cache.enabled) return undefined;
+  const taskUrl = project.taskFile;
+  if (taskUrl !== undefined && !taskUrl.startsWith("file:")) return undefined;
   const root = options.cache.root !== undefined
     ? resolve(options.cache.root)
-    : projectRoot(dirname(fromFileUrl(taskUrl)));
-  return {
+    : taskUrl !== undefined
+    ? projectRoot(dirname(fromFileUrl(taskUrl)))
+    : project.configRoot!;
+  const place: CachePlace = {
     dir: options.cache.dir !== undefined
       ? resolve(options.cache.dir)
       : join(root, ".gather", "cache"),
     root: realPath(root),
-    taskFile: taskUrl,
     mode: options.mode === "dry-run" ? "dry" : options.cache.force ? "write-only" : "read-write",
     explain: options.cache.explain,
     denoDir,
+    ...(options.cache.remote === undefined ? {} : { remote: options.cache.remote }),
   };
+  if (taskUrl !== undefined) place.taskFile = taskUrl;
+  return place;
 }
 
 function realPath(path: string): string {
@@ -224,4 +329,30 @@ function untilStopped<T>(work: Promise<T>, signal: AbortSignal): Promise<T | und
     signal.addEventListener("abort", onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
+}
+
+/** One line on stderr; nothing if stderr itself cannot be written. */
+function warn(env: CliEnv, line: string): void {
+  try {
+    env.stderr.writeSync(new TextEncoder().encode(`${line}\n`));
+  } catch {
+    // stderr is gone too: the exit code is all that is left
+  }
+}
+
+/** What could not be written, in one line. */
+function describeFailure({ output, target, error }: OutputFailure): string {
+  const why = error instanceof Deno.errors.BrokenPipe ? "it was closed" : error.message;
+  switch (output) {
+    case "events":
+      return error instanceof Deno.errors.BrokenPipe
+        ? `gather: stdout was closed, nobody is reading the events: the run was cancelled`
+        : `gather: could not write the JSON events to stdout: ${why}`;
+    case "progress":
+      return `gather: could not write the progress to stderr: ${why}`;
+    case "summary":
+      return `gather: could not write the summary to "${target}": ${why}`;
+    case "logs":
+      return `gather: warning: per-job logs in "${target}" were skipped from then on: ${why}`;
+  }
 }

@@ -22,6 +22,8 @@ export const EXIT = Object.freeze(
     usage: 2,
     internal: 70,
     SIGINT: 130,
+    /** The reader of the output went away (a closed pipe): 128 + SIGPIPE, as a shell reports it. */
+    closedPipe: 141,
     SIGTERM: 143,
   } as const,
 );

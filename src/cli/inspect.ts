@@ -11,8 +11,8 @@ import { schedule } from "../engine/scheduler.ts";
 import type { JobSpec } from "../types.ts";
 
 /**
- * List jobs with their descriptions, deps and pools, one per line. Default
- * jobs are marked with `*`.
+ * List jobs with their descriptions, deps and pools, one per line (and a
+ * deno.json task's command on the next). Default jobs are marked with `*`.
  *
  * @param specs Every job, by name.
  * @param defaults The jobs that run when none is named.
@@ -30,16 +30,22 @@ import type { JobSpec } from "../types.ts";
  * ```
  */
 export function listJobs(specs: ReadonlyMap<string, JobSpec>, defaults: readonly string[]): string {
-  const width = Math.max(...[...specs.keys()].map((name) => name.length));
+  let width = 0;
+  for (const name of specs.keys()) width = Math.max(width, name.length);
+  const isDefault = new Set(defaults);
   const lines = [...specs.values()].map((spec) => {
     const extras = [
       spec.deps.length ? `deps: ${spec.deps.join(", ")}` : "",
       spec.pool ? `pool: ${spec.pool.name} (${spec.pool.limit})` : "",
     ].filter(Boolean);
-    const mark = defaults.includes(spec.name) ? "*" : " ";
+    const mark = isDefault.has(spec.name) ? "*" : " ";
     const text = [spec.description ?? "", extras.length ? `[${extras.join("; ")}]` : ""]
       .filter(Boolean).join(" ");
-    return `${mark} ${spec.name.padEnd(width)}  ${text}`.trimEnd();
+    const line = `${mark} ${spec.name.padEnd(width)}  ${text}`.trimEnd();
+    // A deno.json task's command, under its description.
+    return spec.command === undefined
+      ? line
+      : `${line}\n${" ".repeat(width + 4)}$ ${spec.command.replaceAll("\n", " ")}`;
   });
   return lines.join("\n") + "\n";
 }

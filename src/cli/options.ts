@@ -8,8 +8,11 @@
 import { parseArgs } from "../deps/cli_parse_args.ts";
 import { parseDuration } from "../duration.ts";
 import { GatherError } from "../errors.ts";
+import type { OutputMode } from "../reporters/reporter.ts";
 import type { ReporterChoice } from "../reporters/select.ts";
 import type { FailurePolicy } from "../types.ts";
+import type { RemoteCacheConfig } from "../cache/remote_client.ts";
+import { remoteCacheConfig } from "./remote_options.ts";
 
 /** What the user asked for. */
 export type CliMode = "run" | "list" | "graph" | "dry-run" | "help" | "version";
@@ -20,8 +23,29 @@ export interface CliOptions {
   mode: CliMode;
   /** The task file. */
   file: string;
+  /** Whether `-f` named the task file (else `tasks.ts`, if there is one). */
+  fileGiven: boolean;
   /** The jobs named on the command line. */
   targets: string[];
+  /**
+   * The words after the first job name, as given: a deno.json task's
+   * arguments (`gather test --filter x` passes `--filter x` on, as `deno task` does).
+   */
+  taskArgs: string[];
+  /**
+   * The command line read the task-file way, where every word after the
+   * options names a job and options may follow job names; `undefined` when
+   * nothing follows the first job name.
+   */
+  asJobList?: () => CliOptions;
+  /** deno.json tasks: run the task in every workspace member that has it (`-r`). */
+  recursive: boolean;
+  /** deno.json tasks: the workspace members to run in (`--filter`). */
+  filter?: string;
+  /** deno.json tasks: the members whose files changed since this git ref (`--changed-since`). */
+  changedSince?: string;
+  /** Look for the task file or deno.json here, and run deno.json tasks here (`--cwd`). */
+  cwd?: string;
   /** The global concurrency limit. */
   concurrency: number;
   /** The failure policy. */
@@ -46,10 +70,14 @@ export interface CliOptions {
   history: boolean;
   /** Plain reporter: print each job's lines together when it ends. */
   group: boolean;
+  /** Whose output the human reporters print: `full`, `errors` (the default with `-q`), `none`. */
+  output: OutputMode;
   /** Write the final report as JSON to this file. */
   summaryFile?: string;
   /** Where per-job log folders go; absent with `--no-logs`. */
   logDir?: string;
+  /** Overwrite a `--summary` file that is not a previous summary (`--force-summary`). */
+  forceSummary: boolean;
   /** The result cache: `--no-cache`, `--force`, `--explain`, `--cache-dir`, `--root`. */
   cache: CacheOptions;
   /** `--watch`: run, then rerun what changed, until Ctrl-C. */
@@ -74,18 +102,32 @@ export interface CacheOptions {
   dir?: string;
   /** The project root (`--root`); default: the folder of the nearest deno.json, else the task file's. */
   root?: string;
+  /** The remote cache (`--remote-cache`, `GATHER_REMOTE_CACHE_*`); absent when off. */
+  remote?: RemoteCacheConfig;
 }
+
+/** Where per-job logs go unless `--log-dir` says otherwise. */
+export const DEFAULT_LOG_DIR = ".gather/logs";
 
 /** The help text. */
 export const HELP = `gather: run async jobs with dependencies, concurrently
 
 Usage: gather [options] [job...]
+       gather [options] <deno.json task> [args...]
 
 Runs the named jobs (default: the task file's default export, else every
-exported job) and everything they depend on.
+exported job) and everything they depend on. Without a task file, runs the
+tasks of the nearest deno.json as deno task does (no task named: lists them);
+the words after a task's name are its arguments.
 
 Options:
   -f, --file <path>          task file (default: ./tasks.ts)
+  -r, --recursive            deno.json: run the task in every workspace member that has it
+      --filter <pattern>     deno.json: only the members whose name or path matches
+                             (implies -r); "<pattern>..." adds the members that depend on them
+      --changed-since <ref>  deno.json: only the members whose files changed since a git
+                             ref, and the members that depend on them (implies -r)
+      --cwd <dir>            find the task file or deno.json from <dir>, and run tasks there
   -j, --concurrency <n>      jobs at once (default: number of CPUs, or $GATHER_JOBS)
   -k, --keep-going           run everything that does not depend on a failure
       --on-failure <policy>  abort (default): cancel running jobs
@@ -97,9 +139,12 @@ Options:
       --graph                print the selected jobs as a Graphviz dot graph
   -n, --dry-run              print the order jobs would start in, run nothing
       --reporter <name>      auto (default), tty, plain or json
-  -q, --quiet                print only failures and the summary
+  -q, --quiet                print only failures and the summary (implies --output errors)
+      --output <which>       whose output to print: full (default: every job's),
+                             errors (failed jobs' only) or none
       --group                plain reporter: print each job's output whole when it ends
       --summary <file.json>  write the final report (timings, critical path) as JSON
+      --force-summary        let --summary overwrite a file that is not a previous summary
       --log-dir <dir>        per-job logs go to <dir>/<run>/<job>.log (default: .gather/logs)
       --no-logs              write no per-job logs
       --stall-threshold <d>  report event-loop stalls longer than this (default: 100ms)
@@ -112,6 +157,10 @@ Options:
       --cache-dir <dir>      the cache folder (default: .gather/cache in the project root,
                              or $GATHER_CACHE_DIR)
       --root <dir>           the project root (default: the folder of the nearest deno.json)
+      --remote-cache <url>   share the cache through a Turborepo Remote Cache API server
+                             (or $GATHER_REMOTE_CACHE_URL; token from $GATHER_REMOTE_CACHE_TOKEN)
+      --remote-cache-timeout <d>  give up on a remote cache request after this (default: 5s)
+      --remote-cache-read-only    download from the remote cache, never upload
   -w, --watch                run, then watch the jobs' inputs and the task file, and
                              rerun what a change affects, until Ctrl-C
       --watch-debounce <d>   wait this long after the last change (default: 100ms)
@@ -121,11 +170,13 @@ Options:
 
 Cache commands:
   gather cache status        entries, size and the last run's hit ratio
+  gather cache status --remote   check the remote cache server and the token
   gather cache clean         empty the cache
   gather cache prune --max-size <size>   drop the least recently used entries (e.g. 1GB)
 
-Exit codes: 0 all ok, 1 a job failed, 2 bad usage or task file,
-130 interrupted (SIGINT), 143 terminated (SIGTERM).
+Exit codes: 0 all ok, 1 a job failed (or output could not be written),
+2 bad usage or task file, 130 interrupted (SIGINT), 141 output closed
+(nobody reading), 143 terminated (SIGTERM).
 `;
 
 const STRINGS = [
@@ -140,6 +191,12 @@ const STRINGS = [
   "stall-threshold",
   "cache-dir",
   "root",
+  "remote-cache",
+  "remote-cache-timeout",
+  "output",
+  "filter",
+  "changed-since",
+  "cwd",
   "watch-debounce",
 ] as const;
 const BOOLEANS = [
@@ -152,15 +209,19 @@ const BOOLEANS = [
   "no-logs",
   "no-diagnostics",
   "strict",
+  "force-summary",
   "no-history",
   "force",
   "no-cache",
   "explain",
+  "remote-cache-read-only",
   "help",
   "version",
   "debug",
+  "recursive",
   "watch",
 ] as const;
+const DURATIONS = ["timeout", "grace", "stall-threshold", "watch-debounce"] as const;
 const ALIASES = {
   f: "file",
   j: "concurrency",
@@ -168,6 +229,7 @@ const ALIASES = {
   l: "list",
   n: "dry-run",
   q: "quiet",
+  r: "recursive",
   h: "help",
   V: "version",
   w: "watch",
@@ -198,10 +260,49 @@ export function parseCli(
   env: (name: string) => string | undefined,
   cpus: number,
 ): CliOptions {
+  const at = firstJobName(args);
+  if (at < 0) return parseFlags(args, env, cpus);
+  const options = parseFlags(args.slice(0, at).filter((arg) => arg !== "--"), env, cpus);
+  options.targets = [args[at]!];
+  options.taskArgs = args.slice(at + 1);
+  if (options.taskArgs.length > 0) options.asJobList = () => parseFlags(args, env, cpus);
+  return options;
+}
+
+/**
+ * Where the first job name is: the first word that is neither an option nor
+ * an option's value; -1 when there is none.
+ */
+function firstJobName(args: readonly string[]): number {
+  const valued = new Set<string>(STRINGS.map((name) => `--${name}`));
+  for (const [short, long] of Object.entries(ALIASES)) {
+    if ((STRINGS as readonly string[]).includes(long)) valued.add(`-${short}`);
+  }
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--") return i + 1 < args.length ? i + 1 : -1;
+    if (!arg.startsWith("-") || arg === "-") return i;
+    if (valued.has(arg)) i++; // its value is the next word
+  }
+  return -1;
+}
+
+function parseFlags(
+  args: string[],
+  env: (name: string) => string | undefined,
+  cpus: number,
+): CliOptions {
+  args = switchValues(args);
+  // A negative value would be read as an option of its own ("Unknown option -5s"): name it.
   args.forEach((arg, i) => {
-    if ((arg === "-j" || arg === "--concurrency") && /^-\d/.test(args[i + 1] ?? "")) {
+    const next = args[i + 1] ?? "";
+    if (!/^-\d/.test(next)) return;
+    if (arg === "-j" || arg === "--concurrency") {
+      throw bad(`Invalid --concurrency "${next}": expected a whole number of jobs >= 1, e.g. -j 4`);
+    }
+    if (DURATIONS.some((name) => arg === `--${name}`)) {
       throw bad(
-        `Invalid --concurrency "${args[i + 1]}": expected a whole number of jobs >= 1, e.g. -j 4`,
+        `Invalid ${arg} "${next}": a duration cannot be negative; use one like 500ms, 10s or 2m`,
       );
     }
   });
@@ -227,10 +328,10 @@ export function parseCli(
     return value === undefined ? undefined : String(value);
   };
   const modes: CliMode[] = [];
-  if (flags.help) modes.push("help");
-  if (flags.version) modes.push("version");
-  if (flags.list) modes.push("list");
-  if (flags.graph) modes.push("graph");
+  if (flags["help"]) modes.push("help");
+  if (flags["version"]) modes.push("version");
+  if (flags["list"]) modes.push("list");
+  if (flags["graph"]) modes.push("graph");
   if (flags["dry-run"]) modes.push("dry-run");
   if (modes.length > 1 && !modes.includes("help") && !modes.includes("version")) {
     throw bad(`Options ${modes.map((m) => `--${m}`).join(" and ")} cannot be combined: pick one`);
@@ -238,26 +339,33 @@ export function parseCli(
   const options: CliOptions = {
     mode: modes[0] ?? "run",
     file: text("file") ?? "tasks.ts",
+    fileGiven: text("file") !== undefined,
     targets: flags._.map(String),
+    taskArgs: [],
+    recursive: flags["recursive"] === true,
     concurrency: concurrency(text("concurrency"), env("GATHER_JOBS"), cpus),
     onFailure: failurePolicy(text("on-failure"), flags["keep-going"] === true),
     graceMs: duration("grace", text("grace")) ?? 5_000,
     reporter: reporter(text("reporter")),
-    quiet: flags.quiet === true,
-    debug: flags.debug === true,
-    group: flags.group === true,
+    quiet: flags["quiet"] === true,
+    output: outputMode(text("output"), flags["quiet"] === true),
+    debug: flags["debug"] === true,
+    group: flags["group"] === true,
     diagnostics: flags["no-diagnostics"] !== true,
     stallThresholdMs: duration("stall-threshold", text("stall-threshold")) ?? 100,
-    strict: flags.strict === true,
+    strict: flags["strict"] === true,
     history: flags["no-history"] !== true,
+    forceSummary: flags["force-summary"] === true,
     cache: {
       enabled: flags["no-cache"] !== true,
-      force: flags.force === true,
-      explain: flags.explain === true,
+      force: flags["force"] === true,
+      explain: flags["explain"] === true,
     },
   };
-  if (flags["no-cache"] && (flags.force || flags.explain)) {
-    throw bad(`Options --no-cache and --${flags.force ? "force" : "explain"} disagree: pick one`);
+  if (flags["no-cache"] && (flags["force"] || flags["explain"])) {
+    throw bad(
+      `Options --no-cache and --${flags["force"] ? "force" : "explain"} disagree: pick one`,
+    );
   }
   const cacheDir = text("cache-dir") ?? (env("GATHER_CACHE_DIR") || undefined);
   if (cacheDir === "") throw bad("Option --cache-dir needs a path, e.g. --cache-dir .gather/cache");
@@ -265,6 +373,12 @@ export function parseCli(
   const root = text("root");
   if (root === "") throw bad("Option --root needs a folder, e.g. --root .");
   if (root !== undefined) options.cache.root = root;
+  const remote = remoteCacheConfig({
+    url: text("remote-cache"),
+    timeout: text("remote-cache-timeout"),
+    readOnly: flags["remote-cache-read-only"] === true,
+  }, env);
+  if (remote !== undefined) options.cache.remote = remote;
   if (options.stallThresholdMs < 20) {
     throw bad(
       `Invalid --stall-threshold "${
@@ -280,12 +394,27 @@ export function parseCli(
   if (logDir !== undefined && flags["no-logs"]) {
     throw bad("Options --log-dir and --no-logs disagree: pick one");
   }
-  if (!flags["no-logs"]) options.logDir = logDir ?? ".gather/logs";
+  if (!flags["no-logs"]) options.logDir = logDir ?? DEFAULT_LOG_DIR;
   if (options.file === "") throw bad("Option --file needs a path, e.g. -f tasks.ts");
+  for (
+    const [name, example] of [["filter", "@scope/core"], ["changed-since", "origin/main"], [
+      "cwd",
+      "packages/core",
+    ]] as const
+  ) {
+    const value = text(name);
+    if (value === "") throw bad(`Option --${name} needs a value, e.g. --${name} ${example}`);
+  }
+  const filter = text("filter");
+  if (filter !== undefined) options.filter = filter;
+  const changedSince = text("changed-since");
+  if (changedSince !== undefined) options.changedSince = changedSince;
+  const cwd = text("cwd");
+  if (cwd !== undefined) options.cwd = cwd;
   const timeoutMs = duration("timeout", text("timeout"));
   if (timeoutMs !== undefined) options.timeoutMs = timeoutMs;
   const debounceMs = duration("watch-debounce", text("watch-debounce"));
-  if (flags.watch) {
+  if (flags["watch"]) {
     if (options.mode !== "run" && options.mode !== "help" && options.mode !== "version") {
       throw bad(`Options --watch and --${options.mode} cannot be combined: pick one`);
     }
@@ -294,6 +423,33 @@ export function parseCli(
     throw bad("Option --watch-debounce goes with --watch: add --watch");
   }
   return options;
+}
+
+/**
+ * Switches given a value, `--strict=false` or `--no-logs=true`: `=true` is
+ * the switch, `=false` its absence (for `--no-X` too); any other value is
+ * refused, rather than read as "on".
+ */
+function switchValues(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--") {
+      out.push(...args.slice(i));
+      break;
+    }
+    const match = /^--([^=]+)=(.*)$/s.exec(arg);
+    if (!match || !(BOOLEANS as readonly string[]).includes(match[1]!)) {
+      out.push(arg);
+      continue;
+    }
+    const [, name, value] = match;
+    if (value === "true") out.push(`--${name}`);
+    else if (value !== "false") {
+      throw bad(`Invalid --${name}=${value}: a switch takes no value, or =true or =false`);
+    }
+  }
+  return out;
 }
 
 function concurrency(flag: string | undefined, fromEnv: string | undefined, cpus: number): number {
@@ -326,6 +482,17 @@ function reporter(flag: string | undefined): ReporterChoice {
     throw bad(`Invalid --reporter "${value}": expected auto, tty, plain or json`);
   }
   return value;
+}
+
+function outputMode(flag: string | undefined, quiet: boolean): OutputMode {
+  if (flag === undefined) return quiet ? "errors" : "full";
+  if (flag !== "full" && flag !== "errors" && flag !== "none") {
+    throw bad(`Invalid --output "${flag}": expected full, errors or none`);
+  }
+  if (quiet && flag === "full") {
+    throw bad("Options --quiet and --output full disagree: -q prints only failures; pick one");
+  }
+  return flag;
 }
 
 function duration(name: string, value: string | undefined): number | undefined {

@@ -1,6 +1,7 @@
 /**
  * Async diagnostics while jobs run: event-loop stalls attributed to the job
- * that blocked, and promises a job started but never awaited that reject.
+ * that blocked, promises a job started but never awaited that reject, and
+ * exceptions its callbacks threw that nothing caught (these fail the job).
  * Each becomes a `diagnostic` event with the job's name and the fix.
  *
  * Stalls are seen by a lag monitor and blamed three ways: the synchronous
@@ -15,12 +16,21 @@
 
 import { fromFileUrl, relative } from "../deps/path.ts";
 import { sourceLine } from "./_source_map.ts";
+import {
+  type CpuClock,
+  type CpuSample,
+  type HeldTime,
+  heldTime,
+  ThreadCpuClock,
+} from "./cpu_time.ts";
+import { toError } from "../errors.ts";
 import type { DiagnosticEvent, EventSink, GatherEvent } from "../events.ts";
 import { Profiler } from "./profiler.ts";
 import type { Instrument } from "../engine/instrument.ts";
 import type { JobScope } from "../engine/scope.ts";
 import { blameStall, type CodeRange } from "./stall_blame.ts";
 import { type SlowCallback, watchTimers } from "./timer_watch.ts";
+import { catchUncaught, type TimerFunctions } from "./uncaught.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnyFunction = (...args: any[]) => unknown;
@@ -39,14 +49,29 @@ export interface DiagnosticsOptions {
   stalls?: boolean;
   /** Profiler sampling interval in ms. @default {10} */
   sampleMs?: number;
-  /** Receives `unhandledrejection` events. @default {globalThis} */
+  /** Receives `unhandledrejection` and `error` (uncaught exception) events. @default {globalThis} */
   target?: EventTarget;
-  /** Whose `setTimeout`/`setInterval` to time, to blame stalls in timer callbacks. @default {none} */
-  timers?: { setTimeout: typeof setTimeout; setInterval: typeof setInterval };
+  /**
+   * Whose `setTimeout`/`setInterval` to wrap: to blame stalls in timer
+   * callbacks, and to know the job whose timer callback threw. @default {none}
+   */
+  timers?: TimerFunctions;
+  /**
+   * Fail a running job with an exception its code threw outside its
+   * function (in a timer callback, a listener, a microtask) that nothing
+   * caught; `false` when the job is not running (any more). The runner's
+   * `fail`. @default {fails nothing: the exception is only reported}
+   */
+  failJob?: (job: string, error: Error) => boolean;
   /** Sites are shown relative to this directory. @default {Deno.cwd()} */
   cwd?: string;
   /** Deno's cache directory, to map emitted lines to TypeScript lines. */
   denoDir?: string | undefined;
+  /**
+   * How the loop's thread spent a gap (running, waiting for a CPU, stopped),
+   * read at every tick of the lag monitor. @default {a ThreadCpuClock}
+   */
+  cpu?: CpuClock;
 }
 
 /** How many of the last jobs that ended are kept, to blame for a stall they ended in. */
@@ -57,7 +82,7 @@ const OFFLOAD_HINT =
   'move the work off the event loop: ctx.offload(new URL("./work.ts", import.meta.url), "fn", ...args), or a subprocess with ctx.sh; a long loop can yield with await delay(0)';
 
 /**
- * Watches a run for stalls and orphan rejections.
+ * Watches a run for stalls, orphan rejections and uncaught exceptions.
  *
  * @example Usage
  * ```ts
@@ -92,6 +117,10 @@ export class Diagnostics {
   #wantProfiler = false;
   #prologues: SlowCallback[] = [];
   #lastTick = 0;
+  #lastCpu: CpuSample | undefined;
+  #cpu: CpuClock;
+  #ownCpu: ThreadCpuClock | undefined;
+  #settling = new Set<() => void>(); // waits for a SIGCONT listener, cut short by stop()
   #period = 50;
   #thresholdMs: number;
   #profiler: Profiler | undefined;
@@ -99,6 +128,9 @@ export class Diagnostics {
   #analysis: Promise<void> = Promise.resolve();
   #count = 0;
   #onRejection = (event: PromiseRejectionEvent) => this.#rejection(event);
+  #stopCatching: (() => void) | undefined;
+  /** `run:end` is coming: nothing more is reported, though rejections and exceptions are still caught. */
+  #ended = false;
 
   /**
    * Prepare diagnostics; nothing runs until `start()`.
@@ -113,6 +145,7 @@ export class Diagnostics {
       );
     }
     this.#options = options;
+    this.#cpu = options.cpu ?? (this.#ownCpu = new ThreadCpuClock());
   }
 
   /**
@@ -120,10 +153,12 @@ export class Diagnostics {
    * in-process runner's `instrument`. Each job's synchronous part is timed,
    * and the profiler starts after the batch in which a job may run code of
    * its own later; `runEnding` finishes the analyses under way, so their
-   * events come before `run:end`. Without stall watching, only `runEnding`.
+   * events come before `run:end`, and keeps catching rejections and uncaught
+   * exceptions (unreported: nothing comes after `run:end`) until `stop()`.
+   * Without stall watching, only `runEnding`.
    */
   get instrument(): Instrument {
-    const runEnding = () => this.stop();
+    const runEnding = () => this.#finish();
     if (this.#options.stalls === false) return { runEnding };
     return {
       jobReturned: (job, ms, runsLater) => {
@@ -156,7 +191,7 @@ export class Diagnostics {
   observe(event: GatherEvent): void {
     // The run's first event lists every job; writing it out is gather's own
     // work, not a stall to blame on a job: start watching after it.
-    if (event.type === "run:start") this.#lastTick = performance.now();
+    if (event.type === "run:start") this.#tick();
     else if (event.type === "job:start") this.#running.add(event.job);
     else if (event.type === "job:end" && event.started) {
       this.#running.delete(event.job);
@@ -168,15 +203,20 @@ export class Diagnostics {
 
   /** Start watching. */
   start(): Promise<void> {
-    (this.#options.target ?? globalThis).addEventListener(
-      "unhandledrejection",
-      this.#onRejection as EventListener,
-    );
+    const target = this.#options.target ?? globalThis;
+    target.addEventListener("unhandledrejection", this.#onRejection as EventListener);
+    this.#stopCatching = catchUncaught({
+      target,
+      scope: this.#options.scope,
+      timers: this.#options.timers,
+      onError: (job, thrown) => this.#uncaught(job, thrown),
+    });
     if (this.#options.stalls === false) return Promise.resolve();
     const threshold = this.#thresholdMs;
     const period = Math.min(50, threshold / 2);
     this.#watching = true;
-    this.#lastTick = performance.now();
+    this.#ownCpu?.start();
+    this.#tick();
     this.#period = period;
     this.#timer = setInterval(() => this.#checkLag(), period);
     if (this.#options.timers) {
@@ -219,43 +259,114 @@ export class Diagnostics {
     }
   }
 
-  /** Finish the analyses under way (their events come before this resolves) and stop. */
+  /**
+   * Finish the analyses under way (their events come before this resolves)
+   * and stop: remove the listeners, restore the timers.
+   */
   async stop(): Promise<void> {
-    // A stall that ends the run (its last job blocked, then returned) has no later tick to see
-    // it: check now, but only for a job's synchronous part that was timed (the rest of the gap
-    // may be gather's own end of run).
-    if (this.#watching) this.#checkLag(true);
-    clearInterval(this.#timer);
-    this.#watching = false;
-    this.#restoreTimers?.();
-    await this.#analysis;
-    await this.#profiler?.close().catch(() => {});
-    this.#profiler = undefined;
+    await this.#finish();
+    this.#stopCatching?.();
+    this.#stopCatching = undefined;
     (this.#options.target ?? globalThis).removeEventListener(
       "unhandledrejection",
       this.#onRejection as EventListener,
     );
   }
 
-  /** How long since the monitor last ran: longer than its period and the threshold is a stall. */
-  #checkLag(timedOnly = false): void {
-    const now = performance.now();
-    const period = this.#period;
-    const gap = now - this.#lastTick;
-    this.#lastTick = now;
-    if (gap - period < this.#thresholdMs) return;
-    const from = now - gap;
-    if (timedOnly && !this.#prologues.some((p) => p.end >= from && p.start <= now)) return;
-    // Jobs running now, and jobs that ended during the stall (their last act may have been it).
-    const since = performance.timeOrigin + now - gap - 1;
-    const ended = this.#endedJobs.filter((_, k) => this.#endedAt[k]! >= since);
-    const running = [...new Set([...this.#running, ...ended])];
-    this.#analysis = this.#analysis.then(() =>
-      this.#stall(now - gap, now, gap - period / 2, running)
-    );
+  /** Note the time and the loop's CPU times: the start of the next window. */
+  #tick(): void {
+    this.#lastTick = performance.now();
+    if (this.#watching) this.#lastCpu = this.#cpu.sample();
   }
 
-  async #stall(from: number, to: number, gapMs: number, running: string[]): Promise<void> {
+  /** The run is ending: stop watching for stalls, finish the analyses, report nothing more. */
+  async #finish(): Promise<void> {
+    // A stall that ends the run (its last job blocked, then returned) has no later tick to see
+    // it: check now, but only for a job's synchronous part that was timed (the rest of that gap
+    // may be gather's own end of run).
+    if (this.#watching) this.#checkLag(true);
+    clearInterval(this.#timer);
+    this.#watching = false;
+    this.#ownCpu?.stop();
+    for (const wake of [...this.#settling]) wake(); // the run is ending: decide now
+    this.#restoreTimers?.(); // wrapped the uncaught catcher's timers: restored before them
+    this.#restoreTimers = undefined;
+    await this.#analysis;
+    await this.#profiler?.close().catch(() => {});
+    this.#profiler = undefined;
+    this.#ended = true;
+  }
+
+  /**
+   * How long since the monitor last ran: longer than its period and the
+   * threshold is a stall, if the loop was held for that long by code: running,
+   * or blocked in a call. Time the process was stopped (Ctrl-Z, SIGSTOP) or
+   * waited for a CPU (a loaded machine) is not a stall: no job can fix it.
+   */
+  #checkLag(timedOnly = false): void {
+    const before = this.#lastCpu;
+    const from = this.#lastTick;
+    this.#tick();
+    const now = this.#lastTick;
+    const period = this.#period;
+    const gap = now - from;
+    if (gap - period < this.#thresholdMs) return;
+    if (timedOnly && !this.#prologues.some((p) => p.end >= from && p.start <= now)) return;
+    const held = heldTime(gap, period, before, this.#lastCpu);
+    if (held.runningMs + held.blockedMs < this.#thresholdMs) return; // starved: it did not run
+    // Jobs running now, and jobs that ended during the stall (their last act may have been it).
+    const since = performance.timeOrigin + from - 1;
+    const ended = this.#endedJobs.filter((_, k) => this.#endedAt[k]! >= since);
+    const running = [...new Set([...this.#running, ...ended])];
+    // Blocked rather than running: a call that blocks, or a stop. A stop ends with SIGCONT, whose
+    // listener runs after this tick: the stall is reported if none came within 20 ms.
+    const blocked = held.runningMs < this.#thresholdMs;
+    const stopped = async () => blocked && (await this.#settle(20), this.#cpu.resumedAfter(from));
+    this.#analysis = this.#analysis.then(() => this.#stall(from, now, held, running, stopped));
+  }
+
+  /** Resolves after `ms`, or as soon as the monitor stops (at once if it has). */
+  #settle(ms: number): Promise<void> {
+    if (!this.#watching) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.#settling.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.#settling.add(wake);
+    });
+  }
+
+  /**
+   * Blame a stall. The loop was held `held.runningMs + held.blockedMs`: no
+   * job is said to have held it longer, even when the profile's samples or a
+   * callback's wall time say so (a loaded machine stretches them), and a job
+   * is said to have held it for its share of the samples of that time. On a
+   * loaded machine (the thread waited for a CPU more than a tenth of the gap)
+   * time blocked counts only for code inside a synchronous call (`outputSync`,
+   * `readFileSync`): otherwise the loop may have waited on a thread that was
+   * itself waiting for a CPU. There, a stall no job can be blamed for is not
+   * reported either (starved, the loop runs the callbacks that piled up all
+   * at once), and a job is blamed only past twice the threshold: CPU work
+   * itself runs slower on shared cores and caches. The profile is read at
+   * once (it covers the window only for so long); nothing is reported if
+   * `stopped()` says the process was stopped.
+   */
+  async #stall(
+    from: number,
+    to: number,
+    held: HeldTime,
+    running: string[],
+    stopped: () => Promise<boolean>,
+  ): Promise<void> {
+    const { loaded } = held;
+    const heldBy = (stack: string[] = []) =>
+      held.runningMs + (!loaded || stack.some((name) => /Sync$/.test(name)) ? held.blockedMs : 0);
+    const heldMs = heldBy();
+    const threshold = loaded ? this.#thresholdMs * 2 : this.#thresholdMs;
+    const found: Omit<DiagnosticEvent, "type" | "time">[] = [];
     const overlaps = (callback: SlowCallback) => callback.end >= from && callback.start <= to;
     // A job's function that took this long before it returned was timed: no need to guess.
     const prologue = this.#prologues.find(overlaps);
@@ -277,38 +388,39 @@ export class Diagnostics {
             ownUrlPrefix: OWN_URL,
           },
         );
-        const threshold = this.#thresholdMs;
+        // How long a job's code held the loop: its share of the time the loop was held.
+        const ran = (c: { busyMs: number; share: number; stack: string[] }) =>
+          Math.min(c.busyMs, c.share * heldBy(c.stack));
         // Every job that ran for longer than the threshold in this window; the top one in any case.
         const culprits = blame.culprits.filter((c, i) =>
-          c.busyMs >= threshold * 0.8 || (i === 0 && c.share >= 0.5)
+          ran(c) >= threshold * 0.8 || (i === 0 && c.share >= 0.5 && heldBy(c.stack) >= threshold)
         );
         // gather's own bookkeeping (a profiler that started after a timed stall saw only that)
         if (culprits.length === 0 && blame.gatherShare > 0.5 && !prologue) return;
-        if (culprits.length === 0 && blame.gcShare > 0.5 && !prologue) {
+        if (culprits.length === 0 && blame.gcShare > 0.5 && !prologue && !loaded) {
           diagnostic = {
             kind: "stall",
             message: `The event loop was blocked for ${
-              Math.round(gapMs)
+              Math.round(heldMs)
             }ms collecting garbage; running then: ${running.join(", ") || "no job"}`,
             hint:
               "a job allocates a lot: stream large data (Deno.open, ReadableStream) instead of reading it whole",
-            durationMs: Math.round(gapMs),
+            durationMs: Math.round(heldMs),
             running,
           };
         }
         const single = culprits.length === 1;
         for (const culprit of culprits) {
+          // One culprit: the whole stall up to 1.5 times its samples (they miss its edges).
           const ms = Math.round(
-            single
-              ? Math.max(culprit.busyMs, Math.min(gapMs, culprit.busyMs * 1.5))
-              : culprit.busyMs,
+            Math.min(heldBy(culprit.stack), single ? ran(culprit) * 1.5 : ran(culprit)),
           );
           const who = culprit.jobs.length === 1
             ? ""
             : ` (one of ${culprit.jobs.join(", ")}: they share this code)`;
           const via = culprit.stack.length > 0 ? ` in ${culprit.stack.join(" ← ")}` : "";
           const sync = culprit.stack.find((name) => /Sync$/.test(name));
-          const found: Omit<DiagnosticEvent, "type" | "time"> = {
+          const stall: Omit<DiagnosticEvent, "type" | "time"> = {
             kind: "stall",
             message: `Blocked the event loop for ${ms}ms${via}: every other job waited${who}`,
             hint: sync
@@ -319,18 +431,20 @@ export class Diagnostics {
             durationMs: ms,
             running,
           };
-          if (culprit.jobs.length === 1) found.job = culprit.jobs[0]!;
-          if (culprit.site) found.site = await this.#site(culprit.site);
-          if (culprit === culprits.at(-1)) diagnostic = found;
-          else this.#options.emit({ type: "diagnostic", time: Date.now(), ...found });
+          if (culprit.jobs.length === 1) stall.job = culprit.jobs[0]!;
+          if (culprit.site) stall.site = await this.#site(culprit.site);
+          if (culprit === culprits.at(-1)) diagnostic = stall;
+          else found.push(stall);
         }
       } catch {
         diagnostic = undefined;
       }
     }
+    // Not held long enough by code that no synchronous call explains (on a loaded machine).
+    if (diagnostic === undefined && found.length === 0 && heldMs < threshold) return;
     const slow = prologue ?? this.#slow.find(overlaps);
     if (diagnostic === undefined && slow !== undefined) {
-      const ms = Math.round(slow.end - slow.start);
+      const ms = Math.round(Math.min(heldMs, slow.end - slow.start));
       const where = slow === prologue ? "before its function returned" : "in a timer callback";
       diagnostic = {
         kind: "stall",
@@ -343,16 +457,21 @@ export class Diagnostics {
     }
     // Unexplained: sample from now on, so that a stall that comes back is blamed exactly.
     if (diagnostic === undefined) this.#startProfiler();
+    if (diagnostic === undefined && found.length === 0 && loaded) return; // nobody to blame
     diagnostic ??= {
       kind: "stall",
-      message: `The event loop was blocked for ${Math.round(gapMs)}ms; running then: ${
+      message: `The event loop was blocked for ${Math.round(heldMs)}ms; running then: ${
         running.join(", ") || "no job"
       }`,
       hint: OFFLOAD_HINT,
-      durationMs: Math.round(gapMs),
+      durationMs: Math.round(heldMs),
       running,
     };
-    this.#options.emit({ type: "diagnostic", time: Date.now(), ...diagnostic });
+    found.push(diagnostic);
+    if (await stopped()) return;
+    for (const stall of found) {
+      this.#options.emit({ type: "diagnostic", time: Date.now(), ...stall });
+    }
   }
 
   async #ranges(profiler: Profiler, jobs: string[]): Promise<CodeRange[]> {
@@ -383,10 +502,11 @@ export class Diagnostics {
 
   #rejection(event: PromiseRejectionEvent): void {
     event.preventDefault(); // report it against its job; do not kill the run
+    if (this.#ended) return;
     const job = this.#options.scope.current();
-    const reason = event.reason;
-    const text = reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
-    const site = reason instanceof Error ? this.#stackSite(reason.stack ?? "") : undefined;
+    const reason = toError(event.reason);
+    const text = `${reason.name}: ${reason.message}`;
+    const site = this.#stackSite(reason.stack ?? "");
     this.#options.emit({
       type: "diagnostic",
       time: Date.now(),
@@ -397,6 +517,35 @@ export class Diagnostics {
         : `A promise that "${job}" started and never awaited rejected: ${text}`,
       hint: "await it (or return it), or start it with ctx.spawn so its failure fails the job",
       ...(site === undefined ? {} : { site }),
+    });
+  }
+
+  /**
+   * An exception nothing caught: it fails its job if the job is still
+   * running (a diagnostic says where it came from and what to do), and is
+   * reported otherwise; the process goes on either way.
+   */
+  #uncaught(job: string | undefined, thrown: unknown): void {
+    if (this.#ended) return;
+    const error = toError(thrown);
+    const text = `${error.name}: ${error.message}`;
+    const failed = job !== undefined && (this.#options.failJob?.(job, error) ?? false);
+    const site = this.#stackSite(error.stack ?? "");
+    const message = job === undefined
+      ? `An exception was thrown outside every job and nothing caught it: ${text}`
+      : failed
+      ? `An exception thrown in a callback of "${job}" (a timer, a listener, a microtask) failed it: ${text}`
+      : `An exception thrown in a callback of "${job}" after it ended: ${text}`;
+    this.#options.emit({
+      type: "diagnostic",
+      time: Date.now(),
+      ...(job === undefined ? {} : { job }),
+      kind: "uncaught-error",
+      message,
+      hint:
+        "catch errors inside callbacks (timers, event listeners, emitter 'error' handlers), or settle a promise the job awaits so the error fails it where it happens",
+      ...(site === undefined ? {} : { site }),
+      ...(job === undefined ? { running: [...this.#running] } : {}),
     });
   }
 

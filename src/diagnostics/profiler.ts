@@ -62,9 +62,13 @@ export class Profiler {
    * @returns The profile, and `performance.now()` when it was stopped.
    */
   async take(): Promise<{ profile: CpuProfile; stoppedAt: number }> {
-    const { profile } = await this.#post<{ profile: CpuProfile }>("Profiler.stop");
+    // The inspector stops and starts the profiler as each message is posted; the replies may
+    // come much later (after a job that blocks the loop next): the time is taken, and the next
+    // profile started, at once, so that no stall falls between two profiles.
+    const stopping = this.#post<{ profile: CpuProfile }>("Profiler.stop");
     const stoppedAt = performance.now();
-    await this.#post("Profiler.start");
+    const restarting = this.#post("Profiler.start");
+    const [{ profile }] = await Promise.all([stopping, restarting]);
     return { profile, stoppedAt };
   }
 

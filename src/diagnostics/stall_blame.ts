@@ -217,6 +217,20 @@ export function blameStall(
     gcShare: all > 0 ? gc / all : 0,
   };
 
+  /** Every line tick of one function, over all the profile's nodes for it. */
+  function ticksOf(frame: CallFrame): { line: number; ticks: number }[] {
+    const lines = new Map<number, number>();
+    for (const other of profile.nodes) {
+      const { scriptId, lineNumber, columnNumber } = other.callFrame;
+      if (scriptId !== frame.scriptId || lineNumber !== frame.lineNumber) continue;
+      if (columnNumber !== frame.columnNumber) continue;
+      for (const { line, ticks } of other.positionTicks ?? []) {
+        lines.set(line, (lines.get(line) ?? 0) + ticks);
+      }
+    }
+    return [...lines].map(([line, ticks]) => ({ line, ticks }));
+  }
+
   function describe(owner: number, count: number): JobBlame {
     const range = ranges[owner]!;
     const hottest = [...leaves.get(owner)!].sort((a, b) => b[1] - a[1])[0]![0];
@@ -236,7 +250,9 @@ export function blameStall(
         stack.push(functionName || "(anonymous)");
       }
       if (site === undefined && user) {
-        const ticks = node.positionTicks ?? [];
+        // A frame whose time is all in its callees has no ticks of its own: the same
+        // function's ticks elsewhere in the profile (the loop around the call) say where.
+        const ticks = node.positionTicks?.length ? node.positionTicks : ticksOf(node.callFrame);
         const line = ticks.length > 0
           ? ticks.reduce((a, b) => (b.ticks > a.ticks ? b : a)).line
           : node.callFrame.lineNumber + 1;

@@ -185,7 +185,12 @@ class Context implements JobContext {
 
   get exec(): Exec {
     return this.#exec ??= (program: string, args: readonly string[] = [], options?: ExecOptions) =>
-      this.#run("ctx.exec", [program, ...args], [program, ...args].join(" "), options);
+      this.#run(
+        "ctx.exec",
+        [program, ...args],
+        options?.display ?? [program, ...args].join(" "),
+        options,
+      );
   }
 
   get spawn(): Spawn {

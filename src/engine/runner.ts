@@ -88,4 +88,17 @@ export interface JobRunner {
    * of jobs it gave up on, say). The scheduler awaits it before `run:end`.
    */
   drain?(): Promise<void>;
+  /**
+   * Fail a running job from outside: its code threw an exception that
+   * nothing caught, in a callback it scheduled (a timer, a listener). Its
+   * current attempt fails with `error` as if its function had thrown it: its
+   * signal aborts, its work is stopped, it may be retried; the scheduler sees
+   * an ordinary failure. Whoever watches for such exceptions (the session's
+   * diagnostics) calls it; the scheduler never does.
+   *
+   * @param job The job's name.
+   * @param error What it threw.
+   * @returns `false` when the job is not running an attempt (it ended, or has not started).
+   */
+  fail?(job: string, error: Error): boolean;
 }

@@ -16,9 +16,9 @@ import {
   type RunSummaryInfo,
 } from "../events.ts";
 import type {
-  CacheStatus,
   DepResults,
   FailurePolicy,
+  JobReport,
   JobStatus,
   RunStatus,
   Settlement,
@@ -62,35 +62,8 @@ export interface ScheduleOptions {
   keepServices?: boolean;
 }
 
-/** How one job ended. */
-export interface JobOutcome {
-  /** The job's name. */
-  name: string;
-  /** How it ended. */
-  status: JobStatus;
-  /** Whether it started. */
-  started: boolean;
-  /** Attempts made. */
-  attempts: number;
-  /** Wall time from start to end, in ms (0 if it never started). */
-  durationMs: number;
-  /** When it started, ms since the run started. */
-  startMs?: number;
-  /** What it returned, for `ok` jobs. */
-  result?: unknown;
-  /** Why it failed or was cancelled. */
-  error?: Error;
-  /** Why it did not run, for skipped jobs. */
-  reason?: string;
-  /** Whether it kept running past its grace period after cancellation. */
-  ignoredCancellation?: boolean;
-  /** What the cache did for it (`off` when no cache stood in front of the runner). */
-  cache: CacheStatus;
-  /** For a service that keeps running after its part in the run (watch mode). */
-  running?: boolean;
-  /** For a service that became ready: how long that took, in ms. */
-  readyMs?: number;
-}
+/** How one job ended: the engine's name for the public {@linkcode JobReport}. */
+export type JobOutcome = JobReport;
 
 /** The outcome of a whole run. */
 export interface ScheduleResult {
@@ -176,6 +149,8 @@ class Scheduler {
   #slotFreed: Uint8Array;
   /** When each service became ready (clock ms; 0: not ready). */
   #readyAt: Float64Array;
+  /** What broke the scheduler's own bookkeeping (an event sink that threw, say), if anything did. */
+  #broken: { error: unknown } | undefined;
 
   constructor(graph: Graph, options: ScheduleOptions) {
     const concurrency = options.concurrency ?? navigator.hardwareConcurrency;
@@ -241,6 +216,7 @@ class Scheduler {
       await finished;
       await this.#runner.drain?.();
       await this.#options.instrument?.runEnding?.();
+      if (this.#broken) throw this.#broken.error;
     } finally {
       signal?.removeEventListener("abort", onInterrupt);
       this.#forceSignal.removeEventListener("abort", onForce);
@@ -273,7 +249,7 @@ class Scheduler {
         // setImmediate, not setTimeout(0): nested timeouts are clamped to 4 ms each.
         setImmediate(() => {
           this.#resumeScheduled = false;
-          this.#pump();
+          this.#guard(() => this.#pump());
         });
       }
       return;
@@ -301,8 +277,8 @@ class Scheduler {
     const run = this.#runner.start(spec, { deps });
     this.#running.set(i, run);
     this.#services?.started(i);
-    run.ready?.then((value) => this.#ready(i, value), () => {});
-    run.settled.then((settlement) => this.#settled(i, settlement, startMs));
+    run.ready?.then((value) => this.#guard(() => this.#ready(i, value)), () => {});
+    run.settled.then((settlement) => this.#guard(() => this.#settled(i, settlement, startMs)));
   }
 
   /**
@@ -476,6 +452,28 @@ class Scheduler {
     this.#pump();
   }
 
+  /**
+   * Run a step of the scheduler's own work. If it throws (an event sink that
+   * throws, a bug), the run cannot go on: nothing new starts, running jobs
+   * are cancelled and their processes killed, and `run()` rejects with the
+   * error once they are gone, instead of waiting forever for a step that
+   * never finished.
+   */
+  #guard(step: () => void): void {
+    try {
+      step();
+    } catch (error) {
+      if (this.#broken) return;
+      this.#broken = { error };
+      this.#stop();
+      this.#cancelRunning("the run stopped on an error in gather's own work");
+      this.#running.forEach((job) => job.force());
+      this.#running.clear();
+      this.#finished = true;
+      this.#done();
+    }
+  }
+
   #finish(): void {
     if (this.#finished) return;
     this.#finished = true;
@@ -500,6 +498,10 @@ class Scheduler {
     for (const job of jobs) {
       counts[job.status]++;
       if (job.cache === "hit") counts.cached++;
+      else if (job.cache === "hit-remote") {
+        counts.cached++;
+        counts.cachedRemote = (counts.cachedRemote ?? 0) + 1;
+      }
     }
     const status: RunStatus = this.#interrupted ? "cancelled" : counts.failed > 0 ? "failed" : "ok";
     const durationMs = this.#clock.now() - this.#t0;

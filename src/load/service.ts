@@ -117,7 +117,7 @@ function parseProbe(value: unknown, fail: (message: string) => GatherError): Rea
   if (kinds.length !== 1 || extra.length > 0) {
     throw fail(`option "service.ready" must be one of ${PROBE_SHAPES}, got ${shown(value)}`);
   }
-  const probe = value as Record<string, unknown>;
+  const probe = value as { line?: unknown; port?: unknown; host?: unknown; url?: unknown };
   if ("line" in probe) {
     if (!(probe.line instanceof RegExp)) {
       throw fail(

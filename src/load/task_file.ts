@@ -6,7 +6,7 @@
 
 import { stripAnsiCode } from "../deps/fmt_colors.ts";
 import { dirname, fromFileUrl, isAbsolute, relative, resolve, toFileUrl } from "../deps/path.ts";
-import { GatherError } from "../errors.ts";
+import { GatherError, toError } from "../errors.ts";
 import { isJob } from "../job.ts";
 import type { Job } from "../types.ts";
 import { type JobNames, resolveJobs } from "./resolve.ts";
@@ -56,6 +56,17 @@ export async function loadTaskFile(path: string, cwd: string = Deno.cwd()): Prom
         `Task file "${path}" not found: create it, or pass another one with -f <path>`,
       );
     }
+    // Deno's import error would not say why a file it found cannot be read.
+    try {
+      (await Deno.open(url, { read: true })).close();
+    } catch (error) {
+      const why = toError(error).message.replace(/: \w+ '.*'$/s, "");
+      throw new GatherError(
+        "TASK_FILE_INVALID",
+        `Cannot read task file "${path}": ${why}; make it readable (chmod +r), or pass another one with -f <path>`,
+        { cause: error },
+      );
+    }
   }
   let module: Record<string, unknown>;
   try {
@@ -70,7 +81,7 @@ export async function loadTaskFile(path: string, cwd: string = Deno.cwd()): Prom
   const exported = Object.entries(module).filter(
     (entry): entry is [string, Job<unknown>] => entry[0] !== "default" && isJob(entry[1]),
   );
-  const fallback = module.default;
+  const fallback = module["default"];
   const defaultJobs = isJob(fallback)
     ? [fallback]
     : Array.isArray(fallback) && fallback.every(isJob)
@@ -99,13 +110,13 @@ export async function loadTaskFile(path: string, cwd: string = Deno.cwd()): Prom
   const { specs, names } = resolveJobs(named, `"${path}"`, folder);
   const defaults = defaultJobs.length > 0
     ? defaultJobs.map((handle) => names.get(handle)!)
-    : exported.map(([, handle]) => names.get(handle)!).filter((n, i, all) => all.indexOf(n) === i);
+    : [...new Set(exported.map(([, handle]) => names.get(handle)!))];
   return { path, url: url.href, specs, names, defaults };
 }
 
 /** The error's first line, with the location Deno gives on a later `at ...` line. */
 function firstLine(error: unknown, cwd: string): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = toError(error).message;
   const lines = stripAnsiCode(message).split("\n").map((line) => line.trim()).filter(Boolean);
   const at = lines.findLast((line) => line.startsWith("at "))?.slice(3);
   const where = at === undefined ? undefined : shortLocation(at, cwd);

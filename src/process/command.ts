@@ -58,10 +58,11 @@ export const OUTPUT_TAIL_CHARS = 64 * 1024 * 1024;
 export const MAX_LINE_CHARS = 1024 * 1024;
 
 /** How many characters of a command an error message shows. */
-const SHOWN_COMMAND_CHARS = 300;
+const SHOWN_COMMAND_CHARS = 4000;
 
 /**
- * A command as an error message shows it: at most a few hundred characters,
+ * A command as an error message shows it: at most 4,000 characters (a long
+ * compiler command stays whole, and copyable; a megabyte of arguments does not),
  * NUL bytes written as `\0`.
  *
  * @param display The command as a person would type it.
@@ -73,7 +74,7 @@ const SHOWN_COMMAND_CHARS = 300;
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(shortCommand("echo hi"), "echo hi");
- * assertEquals(shortCommand("echo " + "x".repeat(1000)).endsWith("… (705 more characters)"), true);
+ * assertEquals(shortCommand("echo " + "x".repeat(5000)).endsWith("… (1005 more characters)"), true);
  * ```
  */
 export function shortCommand(display: string): string {
@@ -205,6 +206,7 @@ export async function runCommand(
     throw new GatherError(
       "COMMAND_FAILED",
       `Command failed with ${how}: ${display}${tail.length ? "\n" + tail.join("\n") : ""}`,
+      { exitCode: code },
     );
   }
   return result;

@@ -197,7 +197,7 @@ function spawnChild(
   const program = argv[0]!;
   const path = program.includes("/")
     ? program
-    : findProgram(program, options.env?.PATH ?? Deno.env.get("PATH"));
+    : findProgram(program, options.env?.["PATH"] ?? Deno.env.get("PATH"));
   if (path === undefined) {
     return Promise.reject(new Deno.errors.NotFound(`No such file or directory (os error 2)`));
   }

@@ -30,7 +30,9 @@ import type { Reporter } from "./reporter.ts";
  * ```
  */
 export function tee(reporters: readonly Reporter[]): Reporter {
+  const printer = reporters.find((reporter) => reporter.print);
   return {
+    ...(printer ? { print: (text: string) => printer.print!(text) } : {}),
     handle(event: GatherEvent): void {
       for (const reporter of reporters) reporter.handle(event);
     },

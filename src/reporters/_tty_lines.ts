@@ -1,7 +1,8 @@
 /**
  * The permanent lines the live display prints above its block when a job
- * ends: `✔ name 1.2s`, `⊘`, `–`, and for a failure the error, the job's last
- * output lines and where its full log is.
+ * ends: `✔ name 1.2s`, `⊘`, `–`, `✖` with the error; under it, the job's
+ * output (first and last lines, with how many were cut) when `--output`
+ * shows it, and for a failure where its full log is.
  *
  * @module
  */
@@ -9,7 +10,11 @@
 import type { JobEndEvent } from "../events.ts";
 import type { Palette } from "./palette.ts";
 import type { JobRecord } from "./record.ts";
-import { cleanLine, shortDuration } from "./_tty_text.ts";
+import { cachedLabel } from "./format.ts";
+import type { OutputMode } from "./reporter.ts";
+import { excerptLines } from "./_excerpt.ts";
+import { failureText } from "./_failure.ts";
+import { cleanLine, cutToWidth, plainLine, shortDuration, textWidth } from "./_tty_text.ts";
 
 /** Options of {@linkcode endLines}. */
 export interface EndLinesOptions {
@@ -17,18 +22,22 @@ export interface EndLinesOptions {
   palette: Palette;
   /** Only failures get lines. @default {false} */
   quiet?: boolean;
+  /** Whose output is printed under its line. @default {"full"} */
+  show?: OutputMode;
   /** Keep colour codes in job output. @default {false} */
   color?: boolean;
   /** Where the job's full log is. @default {undefined} */
   log?: string | undefined;
+  /** The most columns a line of output may take (the rest is in the log). @default {Infinity} */
+  lineWidth?: number;
 }
 
 /**
  * The lines to print when a job ends.
  *
  * @param event The `job:end` event.
- * @param job The job's record: its last lines and how many it wrote.
- * @param options Palette, quiet mode, colour and the log path.
+ * @param job The job's record: an excerpt of its output.
+ * @param options Palette, quiet mode, whose output to show, colour and the log path.
  * @returns The lines, without line breaks; none for a job that never started.
  *
  * @example Usage
@@ -48,33 +57,53 @@ export function endLines(
 ): string[] {
   const p = options.palette;
   const quiet = options.quiet ?? false;
+  const color = options.color ?? false;
   const took = p.dim(shortDuration(event.durationMs));
+  let head: string;
   switch (event.status) {
     case "ok":
-      return quiet || event.running // a service that keeps running: the watch line names it
-        ? []
-        : [`${p.green("✔")} ${event.job} ${event.cache === "hit" ? p.dim("(cached)") : took}`];
+      if (quiet || event.running) return []; // a service that keeps running: the watch line names it
+      head = `${p.green("✔")} ${event.job} ${cachedLabel(event.cache, p) ?? took}`;
+      break;
     case "cancelled":
-      return quiet || !event.started
-        ? [] // jobs that never started are listed by the summary
-        : [`${p.yellow("⊘")} ${event.job} ${took} ${p.yellow("cancelled")}`];
+      if (quiet || !event.started) return []; // jobs that never started are listed by the summary
+      head = `${p.yellow("⊘")} ${event.job} ${took} ${p.yellow("cancelled")}`;
+      break;
     case "skipped":
       return quiet ? [] : [p.yellow(`– ${event.job} skipped: ${event.reason ?? ""}`)];
     case "failed":
+      head = `${p.red("✖")} ${p.bold(event.job)} ${took}`;
       break;
   }
-  const [first = "failed", ...rest] = (event.error?.message ?? "failed").split("\n");
-  const lines = [`${p.red("✖")} ${p.bold(event.job)} ${took}`, `  ${p.red(first)}`];
-  const tail = job?.tail ?? [];
-  if (tail.length > 0) {
-    const earlier = (job?.lines ?? 0) > tail.length ? `, last ${tail.length} lines` : "";
-    lines.push(p.dim(`  output of ${event.job}${earlier}:`));
-    for (const line of tail) {
-      lines.push(`  ${p.dim("│")} ${cleanLine(line, options.color ?? false)}`);
+  const failed = event.status === "failed";
+  const mode = options.show ?? "full";
+  const excerpt = mode === "full" || (mode === "errors" && failed) ? job?.output : undefined;
+  const lines = [head];
+  if (failed) {
+    const { headline, detail } = failureText(event.error, excerpt !== undefined);
+    lines.push(`  ${p.red(cleanLine(headline, color))}`);
+    for (const line of detail) lines.push(p.dim(`  ${cleanLine(line, color)}`));
+  }
+  if (excerpt) {
+    const width = options.lineWidth ?? Infinity;
+    for (const { line, note } of excerptLines(excerpt, options.log)) {
+      lines.push(
+        note !== undefined
+          ? p.dim(`  ${note}`)
+          : `  ${p.dim("│")} ${outputLine(line, color, width)}`,
+      );
     }
   }
-  const shown = new Set(tail);
-  for (const line of rest) if (!shown.has(line)) lines.push(p.dim(`  ${line}`));
-  if (options.log !== undefined) lines.push(p.dim(`  full log: ${options.log}`));
+  const logNamed = excerpt !== undefined && excerpt.omitted > 0;
+  if (failed && options.log !== undefined && !logNamed) {
+    lines.push(p.dim(`  full log: ${options.log}`));
+  }
   return lines;
+}
+
+/** A line of output, cleaned; one wider than `width` columns is cut, its colours dropped. */
+function outputLine(line: string, color: boolean, width: number): string {
+  if (line.length <= width) return cleanLine(line, color);
+  const plain = plainLine(line);
+  return textWidth(plain) <= width ? cleanLine(line, color) : cutToWidth(plain, width);
 }

@@ -5,6 +5,8 @@
  */
 
 import { format } from "../deps/fmt_duration.ts";
+import type { CacheStatus } from "../events.ts";
+import type { Palette } from "./palette.ts";
 
 /**
  * Format a duration for people: `340ms`, `1s 200ms`, `2m 5s`.
@@ -48,4 +50,48 @@ export function formatDuration(ms: number): string {
  */
 export function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
+/**
+ * The label of a job restored from the cache: `(cached)`, or `(cached, remote)`
+ * when it came from the remote cache.
+ *
+ * @param cache What the cache did for the job.
+ * @param p Colours.
+ * @returns The label, dimmed; `undefined` for a job that ran.
+ *
+ * @example Usage
+ * ```ts
+ * import { cachedLabel } from "./format.ts";
+ * import { palette } from "./palette.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(cachedLabel("hit-remote", palette(false)), "(cached, remote)");
+ * assertEquals(cachedLabel("miss", palette(false)), undefined);
+ * ```
+ */
+export function cachedLabel(cache: CacheStatus, p: Palette): string | undefined {
+  if (cache === "hit") return p.dim("(cached)");
+  if (cache === "hit-remote") return p.dim("(cached, remote)");
+  return undefined;
+}
+
+/**
+ * The line that says the run waits for its uploads to the remote cache.
+ *
+ * @param pending Uploads not finished.
+ * @returns The line.
+ *
+ * @example Usage
+ * ```ts
+ * import { uploadLine } from "./format.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(uploadLine(1), "⇡ waiting for 1 upload to the remote cache (Ctrl-C abandons it)");
+ * ```
+ */
+export function uploadLine(pending: number): string {
+  return `⇡ waiting for ${plural(pending, "upload")} to the remote cache (Ctrl-C abandons ${
+    pending === 1 ? "it" : "them"
+  })`;
 }

@@ -5,9 +5,16 @@
  * written when it ends, or streamed to its open file once they pass 64 KiB.
  * A run without output costs a map lookup per event and touches no disk.
  *
+ * The newest runs' folders are kept, and never one that a live run is still
+ * writing: each run holds an exclusive lock on the `.lock` file in its
+ * folder while it lasts (released by the system even if gather is killed),
+ * and pruning skips a folder whose lock is held. A folder that cannot be
+ * written stops the logs for the rest of the run, with one warning.
+ *
  * @module
  */
 
+import { toError } from "../errors.ts";
 import type { GatherEvent } from "../events.ts";
 import type { Reporter } from "./reporter.ts";
 
@@ -17,7 +24,14 @@ export interface JobLogsOptions {
   keepRuns?: number;
   /** Buffered bytes (UTF-16 units) per job before its file is opened and written. @default {65536} */
   bufferSize?: number;
+  /** Told once when logs cannot be written (the rest of the run writes none). @default {nothing} */
+  onError?: (error: Error) => void;
+  /** Called with the logs folder just before the run's folder in it is first created. */
+  beforeCreate?: (dir: string) => void;
 }
+
+/** The lock file a live run holds in its folder. */
+const LOCK = ".lock";
 
 interface JobLog {
   path: string;
@@ -50,12 +64,15 @@ export class JobLogs implements Reporter {
   #root: string;
   #keepRuns: number;
   #bufferSize: number;
+  #beforeCreate: ((dir: string) => void) | undefined;
   #runName = "run";
   #runDir: string | undefined;
   #logs = new Map<string, JobLog>();
   #paths = new Map<string, string>();
   #usedNames = new Set<string>();
   #broken = false;
+  #lock: Deno.FsFile | undefined;
+  #onError: ((error: Error) => void) | undefined;
 
   /**
    * Construct the writer. Nothing is created until a job writes a line.
@@ -67,6 +84,8 @@ export class JobLogs implements Reporter {
     this.#root = dir.replace(/\/+$/, "") || ".";
     this.#keepRuns = options.keepRuns ?? 10;
     this.#bufferSize = options.bufferSize ?? 64 * 1024;
+    this.#onError = options.onError;
+    this.#beforeCreate = options.beforeCreate;
   }
 
   /**
@@ -108,6 +127,7 @@ export class JobLogs implements Reporter {
       case "job:progress":
       case "job:cache":
       case "warning":
+      case "cache:upload":
       case "run:cancel":
       case "diagnostic":
       case "job:ready":
@@ -121,10 +141,11 @@ export class JobLogs implements Reporter {
     }
   }
 
-  /** Write and close every log still open. */
+  /** Write and close every log still open, and release the run's folder. */
   close(): void {
-    if (this.#broken) return;
-    for (const job of [...this.#logs.keys()]) this.#finish(job);
+    const open = this.#broken ? [] : [...this.#logs.keys()];
+    for (const job of open) this.#finish(job);
+    this.#unlock();
   }
 
   #add(job: string, line: string): void {
@@ -176,11 +197,16 @@ export class JobLogs implements Reporter {
     return path;
   }
 
-  /** Create this run's folder on first use, pruning old runs; returns `path`. */
+  /** Create this run's folder on first use, lock it, prune old runs; returns `path`. */
   #ensureDir(path: string): string {
     if (this.#runDir === undefined) {
-      Deno.mkdirSync(`${this.#root}/${this.#runName}`, { recursive: true });
-      this.#runDir = `${this.#root}/${this.#runName}`;
+      this.#beforeCreate?.(this.#root);
+      const dir = `${this.#root}/${this.#runName}`;
+      Deno.mkdirSync(dir, { recursive: true });
+      this.#runDir = dir;
+      const lock = Deno.openSync(`${dir}/${LOCK}`, { write: true, create: true });
+      if (lock.tryLockSync(true)) this.#lock = lock;
+      else lock.close();
       this.#prune();
     }
     return path;
@@ -193,26 +219,66 @@ export class JobLogs implements Reporter {
         .map((entry) => entry.name)
         .sort();
       for (const name of runs.slice(0, Math.max(0, runs.length - this.#keepRuns))) {
-        if (name === this.#runName) continue;
-        Deno.removeSync(`${this.#root}/${name}`, { recursive: true });
+        if (name === this.#runName || isLive(`${this.#root}/${name}`)) continue;
+        try {
+          Deno.removeSync(`${this.#root}/${name}`, { recursive: true });
+        } catch {
+          // another run may be pruning it too
+        }
       }
     } catch {
-      // another run may be pruning too; old logs are not worth failing over
+      // old logs are not worth failing over
     }
+  }
+
+  #unlock(): void {
+    const lock = this.#lock;
+    if (lock === undefined) return;
+    this.#lock = undefined;
+    try {
+      Deno.removeSync(`${this.#runDir}/${LOCK}`);
+    } catch {
+      // the folder went away, or cannot be written: the lock goes with the process anyway
+    }
+    lock.close(); // releases the lock
   }
 
   #try(write: () => void): void {
     try {
       write();
-    } catch {
-      // A read-only or full disk: stop writing logs rather than fail the run.
+    } catch (error) {
+      // A read-only or full disk: stop writing logs rather than fail the run, and say so once.
       this.#broken = true;
-      for (const log of this.#logs.values()) log.file?.close();
+      for (const log of this.#logs.values()) {
+        try {
+          log.file?.close();
+        } catch {
+          // closing is all that is left to do
+        }
+      }
       this.#logs.clear();
+      this.#onError?.(toError(error));
     }
   }
 }
 
 function writeAll(file: Deno.FsFile, bytes: Uint8Array): void {
   for (let at = 0; at < bytes.length;) at += file.writeSync(bytes.subarray(at));
+}
+
+/** Whether a live run holds the lock of a run folder (one without a lock file is an old run's). */
+function isLive(dir: string): boolean {
+  let lock: Deno.FsFile;
+  try {
+    lock = Deno.openSync(`${dir}/${LOCK}`, { read: true });
+  } catch {
+    return false;
+  }
+  try {
+    return !lock.tryLockSync(true);
+  } catch {
+    return true; // cannot tell: keep it
+  } finally {
+    lock.close();
+  }
 }

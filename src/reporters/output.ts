@@ -1,14 +1,28 @@
 /**
  * Buffered, synchronous text output for reporters: cheap for many small
- * writes, flushed before the process exits, silent once the reader is gone.
+ * writes, flushed before the process exits. It never throws: when the
+ * stream cannot be written (the reader went away, the disk is full) it says
+ * so once, to whoever listens, and drops the rest.
  *
  * @module
  */
+
+import { toError } from "../errors.ts";
 
 /** Somewhere bytes can be written synchronously, like `Deno.stdout`. */
 export interface SyncWriter {
   /** Write some of `p`, returning how many bytes were written. */
   writeSync(p: Uint8Array): number;
+}
+
+/** Options of {@linkcode Output}. */
+export interface OutputOptions {
+  /**
+   * Told once, when the stream cannot be written: `Deno.errors.BrokenPipe`
+   * when the reader went away (`gather | head`), another error (a full disk)
+   * otherwise. Nothing more is written after it. @default {nothing is told}
+   */
+  onError?: (error: Error) => void;
 }
 
 const FLUSH_AT = 64 * 1024;
@@ -30,20 +44,30 @@ const FLUSH_AT = 64 * 1024;
  * ```
  */
 export class Output {
-  #writer: SyncWriter;
+  #write: (p: Uint8Array) => number;
   #parts: string[] = [];
   #size = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
   #encoder = new TextEncoder();
+  #onError: ((error: Error) => void) | undefined;
 
   /**
-   * Construct an output.
+   * Construct an output. The writer's `writeSync` is read once, here: output
+   * keeps going where it pointed even after the run patches `Deno.stdout`
+   * and `Deno.stderr` to capture what jobs write.
    *
    * @param writer Where the bytes go.
+   * @param options Whom to tell when it cannot be written.
    */
-  constructor(writer: SyncWriter) {
-    this.#writer = writer;
+  constructor(writer: SyncWriter, options: OutputOptions = {}) {
+    this.#write = writer.writeSync.bind(writer);
+    this.#onError = options.onError;
+  }
+
+  /** Whether writing failed, and nothing more is written. */
+  get failed(): boolean {
+    return this.#closed;
   }
 
   /**
@@ -68,10 +92,11 @@ export class Output {
     this.#parts = [];
     this.#size = 0;
     try {
-      for (let at = 0; at < bytes.length;) at += this.#writer.writeSync(bytes.subarray(at));
+      for (let at = 0; at < bytes.length;) at += this.#write(bytes.subarray(at));
     } catch (error) {
-      if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
-      this.#closed = true; // the reader went away (`gather | head`): drop the rest quietly
+      // The reader went away (`gather | head`) or the disk is full: drop the rest, say so once.
+      this.#closed = true;
+      this.#onError?.(toError(error));
     }
   }
 }

@@ -1,18 +1,22 @@
 /**
  * The plain reporter, for pipes, files and CI: one line per event, each
  * prefixed by its job's name, aligned, then the summary. No cursor movement.
+ * Job output streams as it comes (`--output full`), or is held and printed
+ * only if the job fails (`--output errors`, and `-q`), or not at all.
  *
  * @module
  */
 
-import { stripAnsiCode } from "../deps/fmt_colors.ts";
 import type { GatherEvent } from "../events.ts";
-import { formatDuration, plural } from "./format.ts";
+import { cachedLabel, formatDuration, plural, uploadLine } from "./format.ts";
 import type { Output } from "./output.ts";
 import type { Palette } from "./palette.ts";
 import { RunRecord } from "./record.ts";
-import type { Reporter } from "./reporter.ts";
+import type { OutputMode, Reporter } from "./reporter.ts";
 import { formatSummary } from "./summary.ts";
+import { excerptLines, LineExcerpt } from "./_excerpt.ts";
+import { failureText } from "./_failure.ts";
+import { cleanLine } from "./_tty_text.ts";
 import { waitLine, watchHeader } from "./_watch_lines.ts";
 
 /** Options of {@linkcode PlainReporter}. */
@@ -27,11 +31,18 @@ export interface PlainReporterOptions {
   color?: boolean;
   /** Hold each job's lines until it ends, then print them together. @default {false} */
   group?: boolean;
+  /** Whose output is printed (`--output`). @default {quiet ? "errors" : "full"} */
+  show?: OutputMode;
   /** Where a job's full log is, for the summary. @default {() => undefined} */
   logPath?: (job: string) => string | undefined;
 }
 
-const GROUP_LINES = 10_000; // per job; older lines are dropped (they are in the job's log)
+/** A line of output held until its job ends. */
+type HeldLine = { line: string; stream: string };
+
+/** Lines held per job (grouped, or waiting to see if it fails): its first and its last. */
+const HELD_HEAD = 5_000;
+const HELD_TAIL = 5_000;
 
 /**
  * Writes events as prefixed lines.
@@ -55,18 +66,21 @@ export class PlainReporter implements Reporter {
   #record = new RunRecord();
   #width = 0;
   #color: boolean;
-  #groups: Map<string, { lines: string[]; dropped: number }> | undefined;
+  #show: OutputMode;
+  #groups: Map<string, LineExcerpt> | undefined;
+  #held = new Map<string, LineExcerpt<HeldLine>>(); // --output errors: kept until the job ends
   #logPath: (job: string) => string | undefined;
 
   /**
    * Construct the reporter.
    *
-   * @param options Output, palette and quiet mode.
+   * @param options Output, palette, quiet mode, grouping and whose output to print.
    */
   constructor(options: PlainReporterOptions) {
     this.#out = options.output;
     this.#p = options.palette;
     this.#quiet = options.quiet ?? false;
+    this.#show = options.show ?? (this.#quiet ? "errors" : "full");
     this.#color = options.color ?? false;
     if (options.group) this.#groups = new Map();
     this.#logPath = options.logPath ?? (() => undefined);
@@ -93,14 +107,15 @@ export class PlainReporter implements Reporter {
         }
         break;
       case "job:start":
-        if (this.#quiet) break;
-        this.#groups?.set(event.job, { lines: [], dropped: 0 });
-        this.#line(event.job, p.dim("▶ start"));
+        this.#groups?.set(event.job, new LineExcerpt(HELD_HEAD, HELD_TAIL));
+        if (!this.#quiet) this.#line(event.job, p.dim("▶ start"));
         break;
       case "job:log":
-        if (!this.#quiet) {
-          const line = this.#color ? event.line : stripAnsiCode(event.line);
-          this.#line(event.job, event.stream === "stderr" ? p.yellow(line) : line);
+        if (this.#show === "full") this.#output(event.job, event.line, event.stream);
+        else if (this.#show === "errors") {
+          let held = this.#held.get(event.job);
+          if (!held) this.#held.set(event.job, held = new LineExcerpt(HELD_HEAD, HELD_TAIL));
+          held.add(event);
         }
         break;
       case "job:retry":
@@ -157,6 +172,9 @@ export class PlainReporter implements Reporter {
         else this.#out.write(`${text}\n`);
         break;
       }
+      case "cache:upload":
+        this.#out.write(`${p.dim(uploadLine(event.pending))}\n`);
+        break;
       case "run:cancel":
         this.#out.write(
           p.yellow(`⊘ ${event.reason}: cancelling running jobs (send it again to stop at once)\n`),
@@ -176,6 +194,15 @@ export class PlainReporter implements Reporter {
     }
   }
 
+  /**
+   * Print lines that belong to no job, in order with the rest.
+   *
+   * @param text The text, ending with a line break.
+   */
+  print(text: string): void {
+    this.#out.write(text);
+  }
+
   /** Write out what is buffered. */
   flush(): void {
     this.#out.flush();
@@ -190,22 +217,27 @@ export class PlainReporter implements Reporter {
   #end(event: Extract<GatherEvent, { type: "job:end" }>): void {
     const p = this.#p;
     const took = p.dim(formatDuration(event.durationMs));
+    const held = this.#held.get(event.job);
+    this.#held.delete(event.job);
     switch (event.status) {
       case "ok":
         if (event.running) {
           if (!this.#quiet) this.#line(event.job, p.dim("● keeps running"));
         } else if (!this.#quiet) {
-          const cached = event.cache === "hit" ? ` ${p.dim("(cached)")}` : "";
+          const label = cachedLabel(event.cache, p);
+          const cached = label === undefined ? "" : ` ${label}`;
           this.#line(event.job, `${p.green("✔ ok")} ${took}${cached}`);
         }
         break;
       case "failed": {
-        if (this.#quiet) {
-          for (const line of this.#record.job(event.job)?.tail ?? []) this.#line(event.job, line);
+        if (held) {
+          this.#excerpt(event.job, held, (line) => this.#output(event.job, line.line, line.stream));
         }
-        const [first, ...rest] = (event.error?.message ?? "failed").split("\n");
-        this.#line(event.job, `${p.red("✖ failed")} ${took}: ${first}`);
-        for (const line of rest) this.#line(event.job, p.dim(line));
+        // The error's detail is skipped when it repeats output printed above (a command's stderr).
+        const shown = this.#show !== "none" && (this.#record.job(event.job)?.lines ?? 0) > 0;
+        const { headline, detail } = failureText(event.error, shown);
+        this.#line(event.job, `${p.red("✖ failed")} ${took}: ${cleanLine(headline, this.#color)}`);
+        for (const line of detail) this.#line(event.job, p.dim(cleanLine(line, this.#color)));
         break;
       }
       case "cancelled":
@@ -219,15 +251,24 @@ export class PlainReporter implements Reporter {
     }
   }
 
+  /** A line of the job's output, cleaned of escapes other than colours (and of those without colour). */
+  #output(job: string, line: string, stream: string): void {
+    const text = cleanLine(line, this.#color);
+    this.#line(job, stream === "stderr" ? this.#p.yellow(text) : text);
+  }
+
   #line(job: string, text: string): void {
     const line = `${this.#p.cyan(job.padEnd(this.#width))} │ ${text}\n`;
     const group = this.#groups?.get(job);
-    if (!group) return this.#out.write(line);
-    group.lines.push(line);
-    if (group.lines.length > GROUP_LINES) {
-      const drop = group.lines.length - GROUP_LINES / 2;
-      group.lines.splice(0, drop);
-      group.dropped += drop;
+    if (group) group.add(line);
+    else this.#out.write(line);
+  }
+
+  /** Print an excerpt: its first lines, how many were cut and where the full log is, its last. */
+  #excerpt<T>(job: string, excerpt: LineExcerpt<T>, each: (line: T) => void): void {
+    for (const { line, note } of excerptLines(excerpt, this.#logPath(job))) {
+      if (note !== undefined) this.#line(job, this.#p.dim(note));
+      else each(line);
     }
   }
 
@@ -235,11 +276,6 @@ export class PlainReporter implements Reporter {
     const group = this.#groups?.get(job);
     if (!group) return;
     this.#groups!.delete(job);
-    if (group.dropped > 0) {
-      const log = this.#logPath(job);
-      const where = log === undefined ? "" : `; full log: ${log}`;
-      this.#line(job, this.#p.dim(`… ${group.dropped} earlier lines not shown${where}`));
-    }
-    this.#out.write(group.lines.join(""));
+    this.#excerpt(job, group, (line) => this.#out.write(line));
   }
 }

@@ -1,6 +1,7 @@
 /**
  * What reporters remember of a run, built from events alone: per-job times,
- * last output lines, failures, and at the end the summary.
+ * an excerpt of each job's output (its first and last lines), failures, and
+ * at the end the summary.
  *
  * @module
  */
@@ -16,9 +17,10 @@ import type {
   RunStatus,
   WarningEvent,
 } from "../events.ts";
+import { LineExcerpt } from "./_excerpt.ts";
 
-/** Shared by every job that has written nothing (most of them, in big runs). */
-const NO_LINES: string[] = Object.freeze([]) as unknown as string[];
+/** The deps of a job the record only heard of late. */
+const NO_DEPS: string[] = Object.freeze([]) as unknown as string[];
 
 /** One job as recorded. */
 export interface JobRecord {
@@ -36,8 +38,8 @@ export interface JobRecord {
   durationMs: number;
   /** Attempts made, as reported by `job:end` (0 until then). */
   attempts: number;
-  /** The last lines it wrote. */
-  tail: string[];
+  /** Its first and last lines, once it wrote any (and the record keeps lines). */
+  output?: LineExcerpt;
   /** How many lines it wrote. */
   lines: number;
   /** Why it failed or was cancelled. */
@@ -72,7 +74,7 @@ export interface Summary {
   criticalPath: TimedJob[];
   /** The slowest jobs, slowest first. */
   slowest: TimedJob[];
-  /** Failed jobs, first failure first, with their last lines. */
+  /** Failed jobs, first failure first. */
   failures: JobRecord[];
   /** Jobs that kept running past their grace period after cancellation. */
   ignoredCancellation: string[];
@@ -88,7 +90,9 @@ export interface Summary {
 
 /** Options of {@linkcode RunRecord}. */
 export interface RunRecordOptions {
-  /** How many of each job's last lines to keep. @default {10} */
+  /** How many of each job's first lines to keep. @default {0} */
+  headLines?: number;
+  /** How many of each job's last lines to keep, after the first ones. @default {0} */
   tailLines?: number;
 }
 
@@ -108,6 +112,7 @@ export interface RunRecordOptions {
  * ```
  */
 export class RunRecord {
+  #headLines: number;
   #tailLines: number;
   #jobs = new Map<string, JobRecord>();
   #failures: JobRecord[] = [];
@@ -123,7 +128,8 @@ export class RunRecord {
    * @param options How much output to keep.
    */
   constructor(options: RunRecordOptions = {}) {
-    this.#tailLines = options.tailLines ?? 10;
+    this.#headLines = options.headLines ?? 0;
+    this.#tailLines = options.tailLines ?? 0;
   }
 
   /** Every job of the run, in the order `run:start` listed them. */
@@ -186,14 +192,7 @@ export class RunRecord {
       case "run:start":
         this.#start = event.time;
         for (const { name, deps } of event.jobs) {
-          this.#jobs.set(name, {
-            name,
-            deps,
-            durationMs: 0,
-            attempts: 0,
-            tail: NO_LINES,
-            lines: 0,
-          });
+          this.#jobs.set(name, { name, deps, durationMs: 0, attempts: 0, lines: 0 });
         }
         break;
       case "job:start": {
@@ -205,9 +204,8 @@ export class RunRecord {
       case "job:log": {
         const job = this.#get(event.job);
         job.lines++;
-        if (job.tail === NO_LINES) job.tail = [];
-        job.tail.push(event.line);
-        if (job.tail.length > this.#tailLines) job.tail.shift();
+        if (this.#headLines + this.#tailLines === 0) break;
+        (job.output ??= new LineExcerpt(this.#headLines, this.#tailLines)).add(event.line);
         break;
       }
       case "diagnostic":
@@ -222,6 +220,7 @@ export class RunRecord {
       case "job:retry":
       case "job:progress":
       case "job:cache":
+      case "cache:upload":
       case "run:cancel":
       case "watch:change":
       case "watch:wait":
@@ -252,8 +251,8 @@ export class RunRecord {
 
   /**
    * Summarise the run: the engine's summary in `run:end` (critical path,
-   * slowest jobs), with what the record adds (failures with their last
-   * lines, diagnostics, who finished, who was cancelled).
+   * slowest jobs), with what the record adds (failures, diagnostics, who
+   * finished, who was cancelled).
    *
    * @param end The `run:end` event.
    * @returns The summary.
@@ -280,7 +279,7 @@ export class RunRecord {
   #get(name: string): JobRecord {
     let job = this.#jobs.get(name);
     if (!job) {
-      job = { name, deps: NO_LINES, durationMs: 0, attempts: 0, tail: NO_LINES, lines: 0 };
+      job = { name, deps: NO_DEPS, durationMs: 0, attempts: 0, lines: 0 };
       this.#jobs.set(name, job);
     }
     return job;

@@ -19,4 +19,35 @@ export interface Reporter {
   close(): void;
   /** Write out what is buffered now (the first lines of a run, say). */
   flush?(): void;
+  /**
+   * Print lines that belong to no job (console output outside every job)
+   * where they do not break the display: above the live block, say.
+   *
+   * @param text The text, ending with a line break.
+   */
+  print?(text: string): void;
+}
+
+/**
+ * Whose output the human reporters print (`--output`): `full`, every job's;
+ * `errors`, only failed jobs'; `none`, no job's (a failure still shows its
+ * error and where its full log is). The JSON stream always carries every line.
+ */
+export type OutputMode = "full" | "errors" | "none";
+
+/**
+ * Output that could not be written (a closed pipe, a full disk, a folder
+ * that became read-only). Reporters never throw for it: they stop writing
+ * that output and tell whoever listens, once per output.
+ */
+export interface OutputFailure {
+  /**
+   * Which output: the JSON `events` (stdout), the human `progress`
+   * (stderr), the `--summary` file, or the per-job `logs`.
+   */
+  output: "events" | "progress" | "summary" | "logs";
+  /** Where it was going: `stdout`, `stderr`, or a path. */
+  target: string;
+  /** Why it could not be written. */
+  error: Error;
 }

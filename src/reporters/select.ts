@@ -9,7 +9,7 @@ import { JsonReporter } from "./json.ts";
 import { Output, type SyncWriter } from "./output.ts";
 import { palette } from "./palette.ts";
 import { PlainReporter } from "./plain.ts";
-import type { Reporter } from "./reporter.ts";
+import type { OutputFailure, OutputMode, Reporter } from "./reporter.ts";
 import { SummaryFile } from "./summary_file.ts";
 import { type TerminalSize, TtyReporter } from "./tty.ts";
 import { JsonSummary } from "./_json_summary.ts";
@@ -36,10 +36,21 @@ export interface ReporterEnv {
   size?: () => TerminalSize;
   /** Plain reporter: print each job's lines together when it ends. @default {false} */
   group?: boolean;
+  /** Whose output the human reporters print (`--output`). @default {quiet ? "errors" : "full"} */
+  show?: OutputMode | undefined;
   /** Also write the final report as JSON to this file. @default {undefined} */
   summaryFile?: string | undefined;
   /** Write each job's output to `<logDir>/<run>/<job>.log`; none when absent. @default {undefined} */
   logDir?: string | undefined;
+  /** Overwrite a `summaryFile` that is not a previous summary (`--force-summary`). @default {false} */
+  force?: boolean;
+  /**
+   * Told once per output that cannot be written (a closed pipe, a full disk);
+   * reporters never throw for it. @default {nothing}
+   */
+  onOutputError?: (failure: OutputFailure) => void;
+  /** Called with the logs folder before it is first written (to keep it out of the project's tools). */
+  beforeLogs?: (dir: string) => void;
 }
 
 /**
@@ -127,28 +138,47 @@ export function reporterKind(
  * ```
  */
 export function selectReporter(choice: ReporterChoice, env: ReporterEnv): Reporter {
-  const logs = env.logDir === undefined ? undefined : new JobLogs(env.logDir);
+  const failed = (output: OutputFailure["output"], target: string) => (error: Error) =>
+    env.onOutputError?.({ output, target, error });
+  const logs = env.logDir === undefined ? undefined : new JobLogs(env.logDir, {
+    onError: failed("logs", env.logDir),
+    ...(env.beforeLogs ? { beforeCreate: env.beforeLogs } : {}),
+  });
   const logPath = (job: string) => logs?.pathOf(job);
   const reporters: Reporter[] = [];
   if (logs) reporters.push(logs); // first: a job's log is written before reporters point at it
-  if (env.summaryFile !== undefined) reporters.push(new SummaryFile(env.summaryFile, { logPath }));
-  reporters.push(humanOrJson(reporterKind(choice, env), env, logPath));
+  if (env.summaryFile !== undefined) {
+    reporters.push(
+      new SummaryFile(env.summaryFile, {
+        logPath,
+        onError: failed("summary", env.summaryFile),
+        overwrite: env.force ?? false,
+      }),
+    );
+  }
+  const kind = reporterKind(choice, env);
+  const output = kind === "json"
+    ? new Output(env.stdout, { onError: failed("events", "stdout") })
+    : new Output(env.stderr, { onError: failed("progress", "stderr") });
+  reporters.push(humanOrJson(kind, env, output, logPath));
   return reporters.length === 1 ? reporters[0]! : tee(reporters);
 }
 
 function humanOrJson(
   kind: "tty" | "plain" | "json",
   env: ReporterEnv,
+  output: Output,
   logPath: (job: string) => string | undefined,
 ): Reporter {
-  if (kind === "json") return new JsonSummary(new JsonReporter(new Output(env.stdout)), logPath);
+  if (kind === "json") return new JsonSummary(new JsonReporter(output), logPath);
   const color = wantsColor(env.env, env.stderrIsTerminal);
   const common = {
-    output: new Output(env.stderr),
+    output,
     palette: palette(color),
     quiet: env.quiet,
     color,
     logPath,
+    ...(env.show === undefined ? {} : { show: env.show }),
   };
   if (kind === "tty") {
     return new TtyReporter({ ...common, size: env.size ?? (() => ({ columns: 80, rows: 24 })) });

@@ -4,10 +4,15 @@
  * @module
  */
 
-import { stripAnsiCode } from "../deps/fmt_colors.ts";
 import { formatDuration, plural } from "./format.ts";
+import type { JobCounts } from "../events.ts";
 import type { Palette } from "./palette.ts";
 import type { Summary } from "./record.ts";
+import { failureText, shorten } from "./_failure.ts";
+import { cleanLine } from "./_tty_text.ts";
+
+/** The most characters of a failure's message the summary shows (a command can be long). */
+const HEADLINE = 120;
 
 /** Options of {@linkcode formatSummary}. */
 export interface SummaryFormatOptions {
@@ -16,8 +21,10 @@ export interface SummaryFormatOptions {
 }
 
 /**
- * Render the summary: the outcome with counts, each failure with its error
- * and last output lines, the critical path and the slowest jobs.
+ * Render the summary: the outcome with counts, each failure with the first
+ * line of its error (cut to 120 characters: its output and whole error were
+ * printed when it failed) and where its full log is, the critical path and
+ * the slowest jobs.
  *
  * @param summary The summary.
  * @param p The palette.
@@ -53,7 +60,7 @@ export function formatSummary(
 ): string {
   const { counts, status } = summary;
   const parts = [
-    p.green(`${counts.ok} ok`) + (counts.cached ? p.dim(` (${counts.cached} cached)`) : ""),
+    p.green(`${counts.ok} ok`) + (counts.cached ? p.dim(` (${cachedCount(counts)})`) : ""),
     counts.failed ? p.red(`${counts.failed} failed`) : "",
     counts.cancelled ? p.yellow(`${counts.cancelled} cancelled`) : "",
     counts.skipped ? p.yellow(`${counts.skipped} skipped`) : "",
@@ -71,16 +78,11 @@ export function formatSummary(
   ];
   summary.failures.forEach((job, i) => {
     const label = i === 0 ? "first failure" : "also failed";
-    const [first = "", ...more] = (job.error?.message ?? "failed").split("\n");
-    lines.push(`  ${p.red(label)} ${p.bold(job.name)}: ${first}`);
-    const shown = new Set(more);
-    for (const line of more) lines.push(p.dim(`    ${line}`));
-    const tail = job.tail.filter((line) => !shown.has(line)).slice(-5);
-    if (tail.length > 0) {
-      lines.push(p.dim(`    last output of ${job.name}:`));
-      // Job output may carry colour codes: never let them leak into the summary.
-      for (const line of tail) lines.push(p.dim(`    │ ${stripAnsiCode(line)}`));
-    }
+    const { headline } = failureText(job.error, true);
+    // Colour codes in an error must not leak into the summary; the palette colours it.
+    lines.push(
+      `  ${p.red(label)} ${p.bold(job.name)}: ${shorten(cleanLine(headline, false), HEADLINE)}`,
+    );
     const log = options.logPath?.(job.name);
     if (log !== undefined) lines.push(p.dim(`    full log: ${log}`));
   });
@@ -131,6 +133,14 @@ export function formatSummary(
     lines.push(`  slowest: ${slow.join(", ")}`);
   }
   return lines.join("\n") + "\n";
+}
+
+/** `10 cached`, or `10 cached: 6 local, 4 remote` when some came from the remote cache. */
+function cachedCount(counts: JobCounts): string {
+  const remote = counts.cachedRemote ?? 0;
+  return remote === 0
+    ? `${counts.cached} cached`
+    : `${counts.cached} cached: ${counts.cached - remote} local, ${remote} remote`;
 }
 
 function list(names: string[], most = 8): string {

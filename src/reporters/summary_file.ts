@@ -6,7 +6,7 @@
  * @module
  */
 
-import { GatherError } from "../errors.ts";
+import { GatherError, toError } from "../errors.ts";
 import type {
   ErrorInfo,
   GatherEvent,
@@ -172,6 +172,13 @@ export function runReport(
 export interface SummaryFileOptions {
   /** Where a job's full log is. @default {() => undefined} */
   logPath?: (job: string) => string | undefined;
+  /** Told when the report cannot be written (a full disk): the run is not failed for it. @default {nothing} */
+  onError?: (error: Error) => void;
+  /**
+   * Overwrite a file that is not a previous summary (`--force-summary`). Otherwise
+   * such a file (a task file, say) is refused before the run. @default {false}
+   */
+  overwrite?: boolean;
 }
 
 /**
@@ -197,8 +204,9 @@ export interface SummaryFileOptions {
 export class SummaryFile implements Reporter {
   #path: string;
   #file: Deno.FsFile | undefined;
-  #record = new RunRecord({ tailLines: 0 });
+  #record = new RunRecord();
   #logPath: (job: string) => string | undefined;
+  #onError: ((error: Error) => void) | undefined;
 
   /**
    * Create (or empty) the file.
@@ -210,6 +218,8 @@ export class SummaryFile implements Reporter {
   constructor(path: string, options: SummaryFileOptions = {}) {
     this.#path = path;
     this.#logPath = options.logPath ?? (() => undefined);
+    this.#onError = options.onError;
+    if (!options.overwrite) refuseToClobber(path);
     try {
       this.#file = Deno.openSync(path, { write: true, create: true, truncate: true });
     } catch (error) {
@@ -232,6 +242,14 @@ export class SummaryFile implements Reporter {
     const bytes = new TextEncoder().encode(text);
     try {
       for (let at = 0; at < bytes.length;) at += this.#file.writeSync(bytes.subarray(at));
+    } catch (error) {
+      // Not half a report: an empty file, and the listener says why.
+      try {
+        this.#file.truncateSync(0);
+      } catch {
+        // a device such as /dev/full cannot be truncated
+      }
+      this.#onError?.(toError(error));
     } finally {
       this.close();
     }
@@ -239,12 +257,47 @@ export class SummaryFile implements Reporter {
 
   /** Close the file. */
   close(): void {
-    this.#file?.close();
+    const file = this.#file;
     this.#file = undefined;
+    try {
+      file?.close();
+    } catch (error) {
+      this.#onError?.(toError(error));
+    }
   }
 
   /** The path of the report. */
   get path(): string {
     return this.#path;
   }
+}
+
+/** How a summary written by gather begins (its first key is `status`). */
+const SUMMARY_START = /^\{\s*"status"\s*:\s*"(ok|failed|cancelled)"/;
+
+/**
+ * Refuse to empty a file that holds something else than a previous summary:
+ * `--summary tasks.ts` must not destroy the task file. Empty files, devices
+ * and paths that do not exist yet are fine.
+ */
+function refuseToClobber(path: string): void {
+  let start: string;
+  try {
+    if (!Deno.statSync(path).isFile) return;
+    const file = Deno.openSync(path, { read: true });
+    try {
+      const bytes = new Uint8Array(64);
+      const read = file.readSync(bytes) ?? 0;
+      start = new TextDecoder().decode(bytes.subarray(0, read));
+    } finally {
+      file.close();
+    }
+  } catch {
+    return; // missing or unreadable: opening it for writing says what is wrong
+  }
+  if (start === "" || SUMMARY_START.test(start)) return;
+  throw new GatherError(
+    "BAD_OPTION",
+    `Cannot write the summary to "${path}": it exists and is not a gather summary; choose another path, or pass --force-summary to overwrite it`,
+  );
 }

@@ -2,8 +2,9 @@
  * The live display, for a person at a terminal: finished jobs scroll up as
  * permanent lines, and a live block at the bottom (one row per running job
  * and a progress footer) is redrawn in place at most ~15 times a second.
- * A failed job's output is printed as soon as it fails; at the end the block
- * is erased, the cursor restored and the summary printed.
+ * A job's output is printed under its line once it ends (with `--output
+ * errors`, only a failed job's), its first and last lines when it is long;
+ * at the end the block is erased, the cursor restored and the summary printed.
  *
  * @module
  */
@@ -12,11 +13,12 @@ import type { GatherEvent, JobEndEvent } from "../events.ts";
 import type { Output } from "./output.ts";
 import type { Palette } from "./palette.ts";
 import { RunRecord } from "./record.ts";
-import type { Reporter } from "./reporter.ts";
+import type { OutputMode, Reporter } from "./reporter.ts";
+import { uploadLine } from "./format.ts";
 import { formatSummary } from "./summary.ts";
 import { type FrameLine, type LiveJob, renderFrame, type TerminalSize } from "./_tty_frame.ts";
 import { endLines } from "./_tty_lines.ts";
-import { shortDuration } from "./_tty_text.ts";
+import { cleanLine, shortDuration } from "./_tty_text.ts";
 import { waitLine, watchHeader } from "./_watch_lines.ts";
 
 export type { TerminalSize } from "./_tty_frame.ts";
@@ -36,6 +38,8 @@ export interface TtyReporterOptions {
   color?: boolean;
   /** Print only failures and the summary under the live block. @default {false} */
   quiet?: boolean;
+  /** Whose output is printed when a job ends (`--output`). @default {quiet ? "errors" : "full"} */
+  show?: OutputMode;
   /** Where a job's full log is, if it has one. @default {() => undefined} */
   logPath?: (job: string) => string | undefined;
   /** The clock, ms since the epoch. @default {Date.now} */
@@ -44,8 +48,10 @@ export interface TtyReporterOptions {
   ticker?: Ticker;
   /** Time between redraws. @default {66} */
   frameMs?: number;
-  /** How many of a failed job's last lines to print when it fails. @default {50} */
-  failureLines?: number;
+  /** How many of a job's first lines to print when it ends. @default {20} */
+  headLines?: number;
+  /** How many of a job's last lines to print when it ends, after the first ones. @default {30} */
+  tailLines?: number;
 }
 
 const HIDE_CURSOR = "\x1b[?25l";
@@ -89,11 +95,11 @@ export class TtyReporter implements Reporter {
   #size: () => TerminalSize;
   #color: boolean;
   #quiet: boolean;
+  #show: OutputMode;
   #logPath: (job: string) => string | undefined;
   #now: () => number;
   #ticker: Ticker;
   #frameMs: number;
-  #failureLines: number;
   #record: RunRecord;
   #nameWidth = 0;
   #failed = 0;
@@ -117,12 +123,14 @@ export class TtyReporter implements Reporter {
     this.#size = options.size;
     this.#color = options.color ?? false;
     this.#quiet = options.quiet ?? false;
+    this.#show = options.show ?? (this.#quiet ? "errors" : "full");
     this.#logPath = options.logPath ?? (() => undefined);
     this.#now = options.now ?? Date.now;
     this.#ticker = options.ticker ?? defaultTicker;
     this.#frameMs = options.frameMs ?? 66;
-    this.#failureLines = options.failureLines ?? 50;
-    this.#record = new RunRecord({ tailLines: this.#failureLines });
+    this.#record = this.#show === "none"
+      ? new RunRecord({ tailLines: 1 }) // the running row's latest line
+      : new RunRecord({ headLines: options.headLines ?? 20, tailLines: options.tailLines ?? 30 });
   }
 
   /**
@@ -188,6 +196,9 @@ export class TtyReporter implements Reporter {
         this.#above.push(`${p.yellow("⚠ warning")}${about}: ${event.message}`);
         break;
       }
+      case "cache:upload":
+        this.#above.push(p.dim(uploadLine(event.pending)));
+        break;
       case "job:retry":
         if (!this.#quiet) {
           const why = event.error.message.split("\n")[0];
@@ -216,6 +227,19 @@ export class TtyReporter implements Reporter {
     }
   }
 
+  /**
+   * Print lines that belong to no job above the live block (with the next
+   * frame), or at once when the block is gone.
+   *
+   * @param text The text, ending with a line break.
+   */
+  print(text: string): void {
+    if (!this.#live) return this.#out.write(text);
+    this.#above.push(
+      ...text.replace(/\n$/, "").split("\n").map((line) => cleanLine(line, this.#color)),
+    );
+  }
+
   /** Stop redrawing, erase the live block, restore the cursor and flush. */
   close(): void {
     this.#finish();
@@ -224,13 +248,17 @@ export class TtyReporter implements Reporter {
   #end(event: JobEndEvent): void {
     this.#progress.delete(event.job);
     if (event.status === "failed") this.#failed++;
-    // Printed by the next frame, within frameMs: a failure shows while other jobs still run.
-    this.#above.push(...endLines(event, this.#record.job(event.job), {
+    const job = this.#record.job(event.job);
+    // Printed by the next frame, within frameMs: a job's output shows while other jobs still run.
+    this.#above.push(...endLines(event, job, {
       palette: this.#p,
       quiet: this.#quiet,
+      show: this.#show,
       color: this.#color,
       log: this.#logPath(event.job),
+      lineWidth: 4 * Math.max(20, this.#size().columns), // a minified bundle: four rows of it
     }));
+    if (job) delete job.output; // printed once: nothing reads it again
   }
 
   #draw(): void {
@@ -292,7 +320,7 @@ export class TtyReporter implements Reporter {
       yield {
         name,
         start: job?.start ?? now,
-        line: job?.tail.at(-1),
+        line: job?.output?.last,
         progress: this.#progress.get(name),
         ready: job?.readyMs,
       };

@@ -7,7 +7,8 @@
 
 import { buildGraph, type Graph } from "../engine/graph.ts";
 import type { JobNames } from "../load/resolve.ts";
-import type { CacheMode, CachingRunner } from "../cache/runner.ts";
+import type { CachingRunner } from "../cache/runner.ts";
+import type { CacheSetup } from "../cache/setup.ts";
 import { History } from "../state/history.ts";
 import type { JobSpec } from "../types.ts";
 
@@ -19,21 +20,8 @@ export interface HistoryPlace {
   key: string;
 }
 
-/** How a run uses the cache. */
-export interface CachePlace {
-  /** The cache folder. */
-  dir: string;
-  /** The project root (absolute). */
-  root: string;
-  /** The task file's URL: its code outside the jobs, and its local imports, are in every key. */
-  taskFile?: string;
-  /** `read-write`, `write-only` (`--force`) or `dry` (`--dry-run`). */
-  mode: CacheMode;
-  /** Say why each job runs. */
-  explain?: boolean;
-  /** Deno's cache directory, where the task file's emitted JavaScript is. */
-  denoDir?: string | undefined;
-}
+/** How a run uses the cache: the cache's own {@linkcode CacheSetup}. */
+export type CachePlace = CacheSetup;
 
 /** Options of {@linkcode planRun}. */
 export interface PlanOptions {

@@ -8,9 +8,10 @@
 import { parseDuration } from "../duration.ts";
 import type { DiagnosticEvent, EventSink, JobCounts, RunSummaryInfo } from "../events.ts";
 import { resolveJobs } from "../load/resolve.ts";
-import type { CacheStatus, Duration, FailurePolicy, Job, JobStatus, RunStatus } from "../types.ts";
+import type { Duration, FailurePolicy, Job, JobReport, RunStatus } from "../types.ts";
 import { projectRoot } from "../cache/root.ts";
 import { join, resolve } from "../deps/path.ts";
+import { ignoreStateFolder } from "../state/state_folder.ts";
 import { attachCache, type CachePlace, planRun } from "./plan.ts";
 import { runSession, type SessionOptions } from "./session.ts";
 import { Shutdown } from "./signals.ts";
@@ -89,32 +90,6 @@ export interface RunCacheOptions {
   explain?: boolean;
 }
 
-/** How one job of a run ended. */
-export interface JobReport {
-  /** The job's name. */
-  name: string;
-  /** How it ended. */
-  status: JobStatus;
-  /** Whether it started. */
-  started: boolean;
-  /** Attempts made. */
-  attempts: number;
-  /** Wall time from start to end, in ms (0 if it never started). */
-  durationMs: number;
-  /** When it started, in ms since the run started. */
-  startMs?: number;
-  /** What it returned, for `ok` jobs. */
-  result?: unknown;
-  /** Why it failed or was cancelled. */
-  error?: Error;
-  /** Why it did not run, for skipped jobs. */
-  reason?: string;
-  /** Whether it kept running past its grace period after cancellation. */
-  ignoredCancellation?: boolean;
-  /** What the cache did: `hit` (restored, not run), `miss` (ran), `off` (not cached). */
-  cache: CacheStatus;
-}
-
 /** The report of a run: how it ended and how each job ended. */
 export interface RunReport {
   /** `ok`, `failed`, or `cancelled` if the run was interrupted. */
@@ -166,8 +141,9 @@ export type JobSelection =
  * import { assertEquals } from "@std/assert";
  *
  * const spin = job(() => {
- *   const until = Date.now() + 300;
- *   while (Date.now() < until) Math.sqrt(until); // blocks every other job
+ *   const cpuMs = () => process.cpuUsage().user / 1000;
+ *   const until = cpuMs() + 300;
+ *   while (cpuMs() < until) Math.sqrt(until); // 300 ms of CPU: blocks every other job
  * });
  * const report = await run({ spin }, { diagnostics: true });
  * assertEquals(report.diagnostics[0]?.job, "spin");
@@ -214,7 +190,11 @@ export function run(jobs: JobSelection, options: RunOptions = {}): Promise<RunRe
       ? shutdown.force.signal
       : AbortSignal.any([options.forceSignal, shutdown.force.signal]);
   }
-  const ready = cache ? attachCache(plan, specs, cache, "run()") : Promise.resolve();
+  const ready = cache
+    ? attachCache(plan, specs, cache, "run()").then(() => {
+      if (plan.cache) ignoreStateFolder(cache.dir);
+    })
+    : Promise.resolve();
   return ready.then(() => runSession(plan, session)).finally(() => shutdown?.dispose()).then((
     result,
   ) => ({

@@ -6,7 +6,11 @@
  * @module
  */
 
-import { captureConsole } from "../diagnostics/console_capture.ts";
+import {
+  captureConsole,
+  type NodeStream,
+  type OutputCapture,
+} from "../diagnostics/console_capture.ts";
 import { Diagnostics } from "../diagnostics/diagnostics.ts";
 import { InProcessRunner } from "../engine/runners/in_process.ts";
 import { schedule, type ScheduleResult } from "../engine/scheduler.ts";
@@ -61,7 +65,10 @@ export interface SessionOptions {
    * its process. @default {false}
    */
   adoptOrphans?: boolean;
-  /** Route `console` output inside jobs to their logs; other output goes to `fallback`. */
+  /**
+   * Route `console` output and writes to `Deno.stdout`/`Deno.stderr` inside jobs to their
+   * logs; console output and stdout writes outside every job go to `fallback`.
+   */
   captureConsole?: { fallback: (text: string, stream: "stdout" | "stderr") => void };
 }
 
@@ -103,7 +110,9 @@ export async function runSession(
   const { reporter, onEvent } = options;
   let diagnostics: Diagnostics | undefined;
   let started = false;
+  let capture: OutputCapture | undefined;
   const emit = (event: GatherEvent) => {
+    if (event.type === "job:end") capture?.endJob(event.job); // its unfinished line comes first
     reporter?.handle(event);
     if (!started && event.type === "job:start") {
       started = true;
@@ -117,6 +126,8 @@ export async function runSession(
     if (reporter) cleanup.defer(() => reporter.close());
     const scope = new JobScope();
     let instrument: Instrument | undefined;
+    // The diagnostics fail a job whose callback threw through the runner, made below.
+    const late: { runner?: InProcessRunner } = {};
     if (options.diagnostics) {
       const watch = options.diagnostics;
       const watcher = diagnostics = new Diagnostics({
@@ -125,6 +136,7 @@ export async function runSession(
         fnOf: (name) => graph.jobs[graph.index.get(name) ?? -1]?.fn,
         stalls: watch.stalls,
         timers: globalThis,
+        failJob: (job, error) => late.runner?.fail(job, error) ?? false,
         ...(watch.stallThresholdMs === undefined
           ? {}
           : { stallThresholdMs: watch.stallThresholdMs }),
@@ -135,6 +147,19 @@ export async function runSession(
       cleanup.defer(() => watcher.stop());
       instrument = watcher.instrument;
     }
+    // Captured output goes by the runner, made below, as the jobs' other output does: a
+    // service's line probe reads it too.
+    let captured: EventSink = emit;
+    if (options.captureConsole) {
+      const { fallback } = options.captureConsole;
+      const patched = capture = captureConsole(
+        { console, stdout: Deno.stdout, stderr: Deno.stderr, ...await nodeStreams() },
+        scope,
+        (event) => captured(event),
+        fallback,
+      );
+      cleanup.defer(() => patched.restore());
+    }
     const spawner = createSpawner({ adoptOrphans: options.adoptOrphans === true });
     cleanup.defer(() => spawner.close());
     // A job calling Deno.exit() fails; an exit from outside every job still leaves nothing behind.
@@ -142,7 +167,7 @@ export async function runSession(
       spawner.killAll();
       reporter?.close();
     }));
-    const inProcess = new InProcessRunner({
+    const inProcess = late.runner = new InProcessRunner({
       scope,
       spawner,
       emit: plan.cache ? plan.cache.tap(emit) : emit,
@@ -152,12 +177,8 @@ export async function runSession(
       ...(options.forceSignal === undefined ? {} : { forceSignal: options.forceSignal }),
       ...(instrument === undefined ? {} : { instrument }),
     });
-    if (options.captureConsole) {
-      // Through the runner, as the jobs' other output goes: a service's line probe reads it too.
-      const sink = inProcess.sink;
-      cleanup.defer(captureConsole(console, scope, sink, options.captureConsole.fallback));
-    }
-    const runner = plan.cache ? plan.cache.wrap(inProcess, emit) : inProcess;
+    captured = inProcess.sink;
+    const runner = plan.cache ? plan.cache.wrap(inProcess, emit, options.signal) : inProcess;
     const result = await schedule(graph, {
       runner,
       onEvent: emit,
@@ -179,4 +200,30 @@ export async function runSession(
   } finally {
     await cleanup.run();
   }
+}
+
+/**
+ * node's `process` streams, where they need patches of their own: to a
+ * terminal they write around `Deno.stdout`/`Deno.stderr`, to a pipe or a file
+ * through them. Loading `node:process` costs ~20 ms of start-up, so it is
+ * loaded only for a terminal.
+ *
+ * @returns `{ process }` for a terminal, else nothing.
+ *
+ * @example Usage
+ * ```ts
+ * import { nodeStreams } from "./session.ts";
+ * import { captureConsole } from "../diagnostics/console_capture.ts";
+ * import { JobScope } from "../engine/scope.ts";
+ *
+ * const targets = { console: { ...console }, stdout: Deno.stdout, stderr: Deno.stderr, ...await nodeStreams() };
+ * captureConsole(targets, new JobScope(), () => {}, () => {}).restore();
+ * ```
+ */
+export async function nodeStreams(): Promise<
+  { process?: { stdout: NodeStream; stderr: NodeStream } }
+> {
+  if (!Deno.stdout.isTerminal() && !Deno.stderr.isTerminal()) return {};
+  const { default: process } = await import("node:process");
+  return { process };
 }

@@ -11,24 +11,42 @@ import { dirname, fromFileUrl, isAbsolute, resolve, toFileUrl } from "../deps/pa
 import { isGatherError } from "../errors.ts";
 import { localModules } from "../cache/code.ts";
 import { projectRoot } from "../cache/root.ts";
-import { loadTaskFile } from "../load/task_file.ts";
+import type { JobNames } from "../load/resolve.ts";
 import type { Reporter } from "../reporters/reporter.ts";
 import { type CachePlace, planRun } from "../session/plan.ts";
 import type { SessionDiagnostics } from "../session/session.ts";
 import { type Shutdown, signalExitCode } from "../session/signals.ts";
-import type { FailurePolicy } from "../types.ts";
+import type { FailurePolicy, JobSpec } from "../types.ts";
 import { WatchEnvironment } from "./environment.ts";
 import { WatchedFiles } from "./files.ts";
 import { WatchLoop } from "./loop.ts";
 import { obeySupervisor, readState, RELOAD_EXIT, writeState } from "./protocol.ts";
 import { FileWatcher } from "./watcher.ts";
 
+/** The jobs a watch child loads, and where things are. */
+export interface WatchProject {
+  /** Every job, by name. */
+  specs: Map<string, JobSpec>;
+  /** Each handle's name. */
+  names: JobNames;
+  /** What to run. */
+  targets: string[];
+  /** Where the jobs come from, for messages: a quoted file name. */
+  source: string;
+  /** The task file's URL, if the jobs come from one (else from deno.json tasks). */
+  taskFile?: string | undefined;
+  /** The project root (absolute, real): what the inputs' globs are relative to. */
+  root: string;
+  /** Where and how to use the cache; `undefined` without a cache. */
+  cache: CachePlace | undefined;
+}
+
 /** What the child needs. */
 export interface WatchChildOptions {
-  /** The task file, as the user named it. */
+  /** The task file, as the user named it (watched for a fix when it does not load). */
   file: string;
-  /** The jobs asked for; none: the task file's defaults. */
-  targets: readonly string[];
+  /** Load the jobs (the command line's way: a task file, or deno.json tasks). */
+  load: () => Promise<WatchProject>;
   /** The state file the supervisor gave. */
   statePath: string;
   /** Quiet time after a change, in ms. */
@@ -43,10 +61,6 @@ export interface WatchChildOptions {
   graceMs: number;
   /** Timeout for jobs that set none, in ms. */
   timeoutMs?: number | undefined;
-  /** The project root given with `--root`. */
-  root?: string | undefined;
-  /** Where and how to use the cache, for a task file's URL; `undefined` without a cache. */
-  cachePlace: (taskUrl: string) => CachePlace | undefined;
   /** The cache's size cap. */
   cacheMaxBytes?: number | undefined;
   /** A new reporter, for each run. */
@@ -82,27 +96,24 @@ export async function runWatchChild(options: WatchChildOptions): Promise<number>
   let loop: WatchLoop | undefined;
   let environment: WatchEnvironment | undefined;
   try {
-    const tasks = await untilStopped(loadTaskFile(options.file), shutdown.interrupt.signal);
-    if (tasks === undefined) return signalExitCode(shutdown.stoppedBy ?? "SIGINT");
-    const source = `"${options.file}"`;
-    const targets = options.targets.length > 0 ? options.targets : tasks.defaults;
-    const plan = planRun(tasks.specs, tasks.names, targets, { source });
-    const cache = options.cachePlace(tasks.url);
-    const root = cache?.root ?? realPath(options.root ?? projectRoot(folder));
-    const files = new WatchedFiles(plan.graph.jobs, root, tasks.url, source);
+    const project = await untilStopped(options.load(), shutdown.interrupt.signal);
+    if (project === undefined) return signalExitCode(shutdown.stoppedBy ?? "SIGINT");
+    const { source, cache } = project;
+    const plan = planRun(project.specs, project.names, project.targets, { source });
+    const files = new WatchedFiles(plan.graph.jobs, project.root, project.taskFile, source);
     environment = new WatchEnvironment({
-      names: tasks.names,
+      names: project.names,
       graceMs: options.graceMs,
       timeoutMs: options.timeoutMs,
       forceSignal: shutdown.force.signal,
-      fallback: (text) => options.print(`${text}\n`),
       onServiceExit: (name, settlement) => loop?.serviceExited(name, settlement),
       beforeExit: () => {},
     });
+    await environment.captureOutput((text) => options.print(`${text}\n`));
     loop = new WatchLoop({
       graph: plan.graph,
-      specs: tasks.specs,
-      names: tasks.names,
+      specs: project.specs,
+      names: project.names,
       source,
       files,
       environment,
@@ -135,7 +146,7 @@ async function waitForFix(
   folder: string,
   run: number,
 ): Promise<number> {
-  const root = realPath(options.root ?? projectRoot(folder));
+  const root = realPath(projectRoot(folder));
   const modules = new Set(localModules(url, root));
   options.print(`◌ watching ${options.file} and its imports for a fix · Ctrl-C to stop\n`);
   let changed: string[] | undefined;

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { captureConsole } from "../diagnostics/console_capture.ts";
+import { captureConsole, type OutputCapture } from "../diagnostics/console_capture.ts";
 import type { Instrument } from "../engine/instrument.ts";
 import { InProcessRunner } from "../engine/runners/in_process.ts";
 import { JobScope } from "../engine/scope.ts";
@@ -17,6 +17,7 @@ import type { JobNames } from "../load/resolve.ts";
 import { createSpawner, type Spawner } from "../process/spawn.ts";
 import { Cleanup } from "../session/cleanup.ts";
 import { guardExit } from "../session/exit_guard.ts";
+import { nodeStreams } from "../session/session.ts";
 import type { Settlement } from "../types.ts";
 import { ServiceHost } from "./services.ts";
 
@@ -30,8 +31,6 @@ export interface WatchEnvironmentOptions {
   timeoutMs?: number | undefined;
   /** Aborting it kills every process tree at once (the second Ctrl-C). */
   forceSignal: AbortSignal;
-  /** Where `console` output outside every job goes. */
-  fallback: (text: string, stream: "stdout" | "stderr") => void;
   /** Told when a service stops on its own between runs. */
   onServiceExit: (name: string, settlement: Settlement) => void;
   /** Called before gather exits from outside every job (`Deno.exit` in top-level code). */
@@ -57,6 +56,8 @@ export class WatchEnvironment {
   readonly jobs: InProcessRunner;
   /** Keeps the services from run to run. */
   readonly host: ServiceHost;
+  #services: InProcessRunner;
+  #capture: OutputCapture | undefined;
   #cleanup = new Cleanup();
   #emit: EventSink = () => {};
   #toRunners: EventSink = () => {};
@@ -91,10 +92,48 @@ export class WatchEnvironment {
     };
     this.jobs = new InProcessRunner(common);
     // Services have a runner of their own: a run's drain() waits for its jobs, not for them.
-    const services = new InProcessRunner(common);
+    const services = this.#services = new InProcessRunner(common);
     this.host = new ServiceHost(services, options.onServiceExit);
-    // Console output goes by the services' runner: a service's line probe reads it.
-    this.#cleanup.defer(captureConsole(console, this.scope, services.sink, options.fallback));
+  }
+
+  /**
+   * Capture the jobs' `console`, `Deno.stdout`/`Deno.stderr` and node stream
+   * output into their logs, by the services' runner: a service's line probe
+   * reads it.
+   *
+   * @param fallback Where output outside every job goes.
+   */
+  async captureOutput(
+    fallback: (text: string, stream: "stdout" | "stderr") => void,
+  ): Promise<void> {
+    const capture = this.#capture = captureConsole(
+      { console, stdout: Deno.stdout, stderr: Deno.stderr, ...await nodeStreams() },
+      this.scope,
+      this.#services.sink,
+      fallback,
+    );
+    this.#cleanup.defer(() => capture.restore());
+  }
+
+  /**
+   * A job ended: its unfinished output line comes before its end.
+   *
+   * @param job The job's name.
+   */
+  jobEnded(job: string): void {
+    this.#capture?.endJob(job);
+  }
+
+  /**
+   * Fail a running job's attempt with an exception its code threw outside
+   * its function (the diagnostics call it).
+   *
+   * @param job The job's name.
+   * @param error What it threw.
+   * @returns Whether it was running.
+   */
+  fail(job: string, error: Error): boolean {
+    return this.jobs.fail(job, error) || this.#services.fail(job, error);
   }
 
   /**

@@ -63,7 +63,7 @@ const NEVER = /(^|\/)\.(git|gather)(\/|$)/;
  */
 export class WatchedFiles {
   #root: string;
-  #taskFile: string;
+  #taskFile: string | undefined;
   #jobs = new Map<string, JobGlobs>();
   #outputs: ParsedGlob[] = [];
   #modules: Set<string>;
@@ -73,19 +73,26 @@ export class WatchedFiles {
    *
    * @param jobs The run's jobs.
    * @param root The project root (absolute, real).
-   * @param taskFile The task file's URL.
+   * @param taskFile The task file's URL; none for deno.json tasks (then deno.json is watched).
    * @param source The task file as the user named it, for messages.
    * @throws {GatherError} When a glob leaves the project root.
    */
-  constructor(jobs: readonly JobSpec[], root: string, taskFile: string, source: string) {
+  constructor(
+    jobs: readonly JobSpec[],
+    root: string,
+    taskFile: string | undefined,
+    source: string,
+  ) {
     this.#root = root;
     this.#taskFile = taskFile;
     const compiled = new Map<string, RegExp>();
     for (const spec of jobs) {
-      if (spec.files === undefined) continue;
+      // A deno.json task's files are its cache's inputs.
+      const declared = spec.files ?? spec.cache;
+      if (declared === undefined) continue;
       const parse = (glob: string) => {
         try {
-          return parseGlob(glob, spec.files!.dir, root, compiled);
+          return parseGlob(glob, declared.dir, root, compiled);
         } catch (error) {
           if (!(error instanceof GlobOutsideRootError)) throw error;
           throw new GatherError(
@@ -95,15 +102,15 @@ export class WatchedFiles {
           );
         }
       };
-      const inputs = spec.files.inputs.map(parse);
+      const inputs = declared.inputs.map(parse);
       this.#jobs.set(spec.name, {
         inputs: inputs.filter((glob) => !glob.negated),
         excluded: inputs.filter((glob) => glob.negated),
         files: new Set(),
       });
-      this.#outputs.push(...spec.files.outputs.map(parse));
+      this.#outputs.push(...declared.outputs.map(parse));
     }
-    this.#modules = new Set(localModules(taskFile, root));
+    this.#modules = new Set(this.#findModules());
     this.refresh();
   }
 
@@ -133,7 +140,13 @@ export class WatchedFiles {
 
   /** Look for the task file's imports again (after it changed). */
   refreshModules(): void {
-    this.#modules = new Set(localModules(this.#taskFile, this.#root));
+    this.#modules = new Set(this.#findModules());
+  }
+
+  #findModules(): string[] {
+    return this.#taskFile === undefined
+      ? [join(this.#root, "deno.json"), join(this.#root, "deno.jsonc")]
+      : localModules(this.#taskFile, this.#root);
   }
 
   /**

@@ -229,6 +229,7 @@ export class WatchLoop {
     let diagnostics: Diagnostics | undefined;
     let first = true;
     const emit = (event: GatherEvent) => {
+      if (event.type === "job:end") o.environment.jobEnded(event.job); // its unfinished line first
       reporter.handle(event);
       if (first && event.type === "job:start") {
         first = false;
@@ -244,6 +245,7 @@ export class WatchLoop {
         fnOf: (name) => o.graph.jobs[o.graph.index.get(name) ?? -1]?.fn,
         stalls: watch.stalls,
         timers: globalThis,
+        failJob: (job, error) => o.environment.fail(job, error),
         ...(watch.stallThresholdMs === undefined
           ? {}
           : { stallThresholdMs: watch.stallThresholdMs }),

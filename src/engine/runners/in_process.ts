@@ -8,6 +8,7 @@
 
 import { retry, RetryError } from "../../deps/async_retry.ts";
 import { type ContextEnv, createContext, type WorkTracker } from "../context.ts";
+import { MAX_TIMER_MS } from "../../duration.ts";
 import { GatherError, toError } from "../../errors.ts";
 import type { DiagnosticKind, EventSink, GatherEvent } from "../../events.ts";
 import { errorInfo } from "../../events.ts";
@@ -48,6 +49,8 @@ interface RunnerEnv {
   nameOf: (handle: Job<unknown>) => string | undefined;
   instrument: Instrument | undefined;
   process: ContextEnv["process"];
+  /** The jobs started and not yet settled, by name: whom `fail()` can reach. */
+  live: Map<string, RunningJob>;
   /** Running services' readiness, by name: their output lines feed their line probe. */
   services: Map<string, Readiness>;
 }
@@ -78,7 +81,8 @@ export class InProcessRunner implements JobRunner {
    * @param options What the run's jobs share.
    */
   constructor(options: InProcessRunnerOptions = {}) {
-    const graceMs = options.graceMs ?? 5000;
+    // A timer waits at most 2^31-1 ms; a longer delay would fire at once.
+    const graceMs = Math.min(options.graceMs ?? 5000, MAX_TIMER_MS);
     const emit = options.emit ?? (() => {});
     const services = new Map<string, Readiness>();
     this.#env = {
@@ -92,7 +96,9 @@ export class InProcessRunner implements JobRunner {
       },
       services,
       graceMs,
-      defaultTimeoutMs: options.timeoutMs,
+      defaultTimeoutMs: options.timeoutMs === undefined
+        ? undefined
+        : Math.min(options.timeoutMs, MAX_TIMER_MS),
       nameOf: options.nameOf ?? (() => undefined),
       instrument: options.instrument,
       process: {
@@ -101,6 +107,7 @@ export class InProcessRunner implements JobRunner {
         registry: new Set(),
         spawner: options.spawner ?? createSpawner(),
       },
+      live: new Map(),
     };
   }
 
@@ -128,6 +135,19 @@ export class InProcessRunner implements JobRunner {
   async drain(): Promise<void> {
     await Promise.allSettled([...this.#env.process.registry]);
   }
+
+  /**
+   * Fail a running job's current attempt with an exception its code threw
+   * outside its function (see {@linkcode JobRunner.fail}).
+   *
+   * @param job The job's name.
+   * @param error What it threw.
+   * @returns `false` when the job is not running an attempt, or its attempt
+   * was already cancelled or timed out.
+   */
+  fail(job: string, error: Error): boolean {
+    return this.#env.live.get(job)?.fail(error) ?? false;
+  }
 }
 
 /**
@@ -148,6 +168,10 @@ class Attempt implements ContextEnv, WorkTracker {
   heldOpen: string | undefined = undefined;
   aborted = false;
   reason: unknown = undefined;
+  /** The attempt has settled. */
+  done = false;
+  /** It was aborted by `fail()`: it fails with `reason`, whatever its function does after. */
+  failed = false;
   onAbort: ((reason: unknown) => void) | undefined = undefined;
   ready: ((value: unknown) => void) | undefined = undefined;
   #controller: AbortController | undefined = undefined;
@@ -176,6 +200,14 @@ class Attempt implements ContextEnv, WorkTracker {
     this.#controller?.abort(reason);
     this.onAbort?.(reason);
   }
+
+  /** Fail the attempt from outside; `false` if it has settled or was aborted already. */
+  fail(error: Error): boolean {
+    if (this.done || this.aborted) return false;
+    this.failed = true;
+    this.abort(error);
+    return true;
+  }
 }
 
 /** One job in a run: its attempts run at once; `cancel()` aborts it, `force()` stops waiting. */
@@ -191,6 +223,8 @@ class RunningJob implements JobRun {
   #retryAbort: AbortController | undefined;
   #stopWaiting: (() => void) | undefined;
   #ignoredCancellation = false;
+  /** The error `fail()` failed the last attempt with. */
+  #failure: Error | undefined;
   #service: Readiness | undefined;
   #stopped = false;
 
@@ -205,6 +239,7 @@ class RunningJob implements JobRun {
     this.spec = spec;
     this.#results = results;
     this.#env = env;
+    env.live.set(spec.name, this);
     if (spec.service !== undefined) {
       const service = this.#service = new Readiness(spec.name, spec.service);
       this.ready = service.promise;
@@ -225,8 +260,11 @@ class RunningJob implements JobRun {
         this.#retryAbort = new AbortController();
         result = await retry(() => this.#attempt(), {
           maxAttempts,
-          minTimeout: this.spec.retryDelayMs,
-          maxTimeout: Math.max(this.spec.retryDelayMs * 2 ** this.spec.retries, 1),
+          minTimeout: Math.min(this.spec.retryDelayMs, MAX_TIMER_MS),
+          maxTimeout: Math.min(
+            Math.max(this.spec.retryDelayMs * 2 ** this.spec.retries, 1),
+            MAX_TIMER_MS,
+          ),
           multiplier: 2,
           signal: this.#retryAbort.signal,
           isRetriable: (error) => this.#willRetry(error, maxAttempts),
@@ -234,11 +272,14 @@ class RunningJob implements JobRun {
       }
       return this.#settlement("ok", undefined, result);
     } catch (thrown) {
-      const error = toError(thrown instanceof RetryError ? thrown.cause : thrown);
-      if (this.#cancelReason !== undefined && !isTimeout(error)) {
+      const error = toError(isRetryError(thrown) ? thrown.cause : thrown);
+      const failedOutright = isTimeout(error) || error === this.#failure;
+      if (this.#cancelReason !== undefined && !failedOutright) {
         return this.#settlement("cancelled", this.#cancelReason);
       }
       return this.#settlement("failed", error);
+    } finally {
+      this.#env.live.delete(this.spec.name);
     }
   }
 
@@ -260,7 +301,9 @@ class RunningJob implements JobRun {
         cause = toError(thrown);
       }
       if (this.#stopped && service.isReady) return this.#settlement("ok", undefined, service.value);
-      if (cause !== undefined && isTimeout(cause)) return this.#settlement("failed", cause);
+      if (cause !== undefined && (isTimeout(cause) || cause === this.#failure)) {
+        return this.#settlement("failed", cause);
+      }
       if (this.#cancelReason !== undefined) {
         return this.#settlement("cancelled", this.#cancelReason);
       }
@@ -268,6 +311,7 @@ class RunningJob implements JobRun {
     } finally {
       service.dispose();
       if (services.get(this.spec.name) === service) services.delete(this.spec.name);
+      this.#env.live.delete(this.spec.name);
     }
   }
 
@@ -284,6 +328,19 @@ class RunningJob implements JobRun {
         job: this.spec.name,
       }),
     );
+  }
+
+  /**
+   * Fail the current attempt with an exception the job's code threw outside
+   * its function.
+   *
+   * @param error What it threw.
+   * @returns Whether an attempt was running (and not already aborted) to fail.
+   */
+  fail(error: Error): boolean {
+    if (this.#current?.fail(error) !== true) return false;
+    this.#failure = error;
+    return true;
   }
 
   /**
@@ -334,7 +391,10 @@ class RunningJob implements JobRun {
     const { name } = this.spec;
     const abort = new Attempt(name, ++this.#attempts, this.#results, env);
     this.#current = abort;
-    if (this.#cancelReason !== undefined) return Promise.reject(this.#cancelReason);
+    if (this.#cancelReason !== undefined) {
+      abort.done = true;
+      return Promise.reject(this.#cancelReason);
+    }
     const service = this.#service;
     if (service !== undefined) {
       abort.ready = (value) => service.manualReady(value);
@@ -361,14 +421,17 @@ class RunningJob implements JobRun {
     );
     if (threw) {
       if (tracker.group === undefined && tracker.pending === undefined) {
-        return Promise.reject(value);
+        abort.done = true;
+        return Promise.reject(abort.failed ? abort.reason : value);
       }
       value = Promise.reject(value);
       thenable = true;
     }
-    // The fast path: a job that returned at once and left nothing running.
+    // The fast path: a job that returned at once and left nothing running (a listener it
+    // dispatched to may have thrown meanwhile: that fails it).
     if (!thenable && tracker.group === undefined && !tracker.pending?.size) {
-      return Promise.resolve(value);
+      abort.done = true;
+      return abort.failed ? Promise.reject(abort.reason) : Promise.resolve(value);
     }
     // A service runs until it is stopped: only its readiness has a timeout.
     const timeoutMs = service !== undefined
@@ -381,6 +444,7 @@ class RunningJob implements JobRun {
       const finish = (settle: () => void) => {
         if (done) return;
         done = true;
+        abort.done = true;
         clearTimeout(timer);
         clearTimeout(graceTimer);
         abort.onAbort = undefined;
@@ -409,7 +473,7 @@ class RunningJob implements JobRun {
             this.#diagnose(
               "ignored-cancellation",
               `Job "${name}" was still running ${waited}ms after it was cancelled (${
-                reason instanceof Error ? reason.message : "cancelled"
+                toError(reason).message
               }); ${stopped}`,
               "pass ctx.signal on to fetch, ctx.sh, delay and every other wait, or check ctx.signal.aborted in loops",
             );
@@ -419,30 +483,34 @@ class RunningJob implements JobRun {
         graceTimer = setTimeout(() => giveUp(false), env.graceMs);
       };
       if (timeoutMs !== undefined) {
+        const limitMs = Math.min(timeoutMs, MAX_TIMER_MS);
         timer = setTimeout(() => {
           abort.abort(
             new GatherError("TIMEOUT", `Job "${name}" timed out after ${timeoutMs}ms`, {
               job: name,
             }),
           );
-        }, timeoutMs);
+        }, limitMs);
       }
-      // A timed-out attempt fails with the timeout error, whatever it does after.
-      const timedOut = () => isTimeout(abort.reason) ? abort.reason as Error : undefined;
+      // A timed-out attempt, or one failed from outside, fails with that error, whatever it does after.
+      const decided = () =>
+        abort.failed || isTimeout(abort.reason) ? abort.reason as Error : undefined;
       Promise.resolve(value).then(
         async (result) => {
           const childError = await this.#afterBody(tracker, abort);
           finish(() => {
-            const error = timedOut() ?? childError;
+            const error = decided() ?? childError;
             error === undefined ? resolve(result) : reject(error);
           });
         },
         async (error) => {
           const childError = await this.#afterBody(tracker, abort);
-          finish(() => reject(timedOut() ?? childError ?? error));
+          finish(() => reject(decided() ?? childError ?? error));
         },
       );
       if (this.#cancelReason !== undefined) abort.abort(this.#cancelReason);
+      // Failed while its function ran (a listener it dispatched to threw): the grace period starts.
+      if (abort.aborted && graceTimer === undefined) abort.onAbort?.(abort.reason);
     });
   }
 
@@ -493,8 +561,20 @@ class RunningJob implements JobRun {
   }
 }
 
-/** A timeout (or a service not ready in time) fails the job, even while it is being cancelled. */
 function isTimeout(error: unknown): boolean {
-  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
-  return code === "TIMEOUT" || code === "NOT_READY";
+  try {
+    // A service not ready in time fails too.
+    const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+    return code === "TIMEOUT" || code === "NOT_READY";
+  } catch {
+    return false; // a revoked proxy, a throwing getter: not gather's timeout
+  }
+}
+
+function isRetryError(thrown: unknown): thrown is RetryError {
+  try {
+    return thrown instanceof RetryError;
+  } catch {
+    return false;
+  }
 }

@@ -1,0 +1,53 @@
+/**
+ * The seam between the cache runner and a store behind the local one (the
+ * remote cache): asked on a local miss, told of each entry stored, flushed
+ * at the end of the run. Whatever goes wrong behind it is a warning and a
+ * miss, never a failed run.
+ *
+ * @module
+ */
+
+import type { EventSink } from "../events.ts";
+import type { Manifest } from "./store.ts";
+
+/**
+ * A second store, consulted after the local one.
+ *
+ * @example A store behind the local one that never has anything
+ * ```ts
+ * import type { BackingStore } from "./backing.ts";
+ *
+ * const none: BackingStore = {
+ *   open: () => {},
+ *   fetch: () => Promise.resolve(undefined),
+ *   stored: () => {},
+ *   flush: () => Promise.resolve(),
+ * };
+ * ```
+ */
+export interface BackingStore {
+  /**
+   * Get ready for a run.
+   *
+   * @param emit Where warnings (and the upload progress line) go.
+   * @param signal The run's signal: when it aborts, give up everything at once.
+   */
+  open(emit: EventSink, signal?: AbortSignal): void;
+  /**
+   * On a local miss: find the entry of a key, and put its blobs into the
+   * local store (the cache runner writes the manifest, last).
+   *
+   * @param key The key.
+   * @param job The job, for warnings.
+   * @returns The entry's manifest, checked; `undefined` for a miss.
+   */
+  fetch(key: string, job: string): Promise<Manifest | undefined>;
+  /**
+   * An entry was stored in the local store (share it, in the background).
+   *
+   * @param manifest The entry.
+   */
+  stored(manifest: Manifest): void;
+  /** The run is over: wait for what is pending, unless the run's signal aborts. */
+  flush(): Promise<void>;
+}

@@ -1,0 +1,316 @@
+/**
+ * The remote cache as a store behind the local one. On a local miss it
+ * downloads the key's artifact, checks its signature (when a key is set),
+ * the archive and every blob, and puts the blobs into the local store; the
+ * cache runner then writes the manifest and restores the entry like a local
+ * hit. After a job is stored locally, its entry is packed and uploaded in the
+ * background, a few at a time; the run waits for them at its end, and its
+ * signal abandons them.
+ *
+ * It never fails a run: each cause of trouble (a server that is down, slow,
+ * refuses the token or fails; an unsigned, tampered or unsafe artifact) gives
+ * one warning, and the job runs locally. After repeated failed requests, or
+ * a refused token, the server is not asked again for the rest of the run.
+ *
+ * @module
+ */
+
+import type { EventSink } from "../events.ts";
+import { packEntry, unpackEntry } from "./archive.ts";
+import type { BackingStore } from "./backing.ts";
+import {
+  type CacheUsageEvent,
+  RemoteCacheClient,
+  type RemoteCacheConfig,
+  RemoteCacheError,
+} from "./remote_client.ts";
+import { artifactTag, verifyArtifactTag } from "./signature.ts";
+import type { LocalStore, Manifest } from "./store.ts";
+
+/** Options of {@linkcode RemoteStore}. */
+export interface RemoteStoreOptions {
+  /** Uploads at once. @default {4} */
+  uploads?: number;
+  /** Failed requests after which the server is not asked again this run. @default {3} */
+  maxFailures?: number;
+  /** The progress line appears when the uploads take longer than this at the end, in ms. @default {1000} */
+  progressAfterMs?: number;
+  /** Then it repeats this often, in ms. @default {5000} */
+  progressEveryMs?: number;
+}
+
+/** What the remote cache did in a run. */
+export interface RemoteCounts {
+  /** Artifacts downloaded and used. */
+  hits: number;
+  /** Keys the server did not have. */
+  misses: number;
+  /** Artifacts refused (signature, damage, unsafe content). */
+  refused: number;
+  /** Artifacts uploaded. */
+  uploaded: number;
+  /** Their bytes. */
+  uploadedBytes: number;
+}
+
+/**
+ * A remote cache server behind the local store.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const remote = new RemoteStore(config, new LocalStore(".gather/cache"));
+ * const caching = new CachingRunner({ ...options, remote });
+ * ```
+ */
+export class RemoteStore implements BackingStore {
+  /** What it did this run. */
+  readonly counts: RemoteCounts = { hits: 0, misses: 0, refused: 0, uploaded: 0, uploadedBytes: 0 };
+  #config: RemoteCacheConfig;
+  #store: LocalStore;
+  #client: RemoteCacheClient;
+  #emit: EventSink = () => {};
+  #signal: AbortSignal | undefined;
+  #uploads: number;
+  #maxFailures: number;
+  #progressAfterMs: number;
+  #progressEveryMs: number;
+  #warned = new Set<string>();
+  #failures = 0;
+  #off = false;
+  #queue: Manifest[] = [];
+  #active = 0;
+  #idle: (() => void)[] = [];
+  #usage: CacheUsageEvent[] = [];
+  #sessionId = crypto.randomUUID();
+
+  /**
+   * Set up the remote cache for a run.
+   *
+   * @param config The server, token, team, signature key, timeout and mode.
+   * @param store The local store artifacts are unpacked into and packed from.
+   * @param options Upload concurrency, failure limit, progress timing.
+   */
+  constructor(config: RemoteCacheConfig, store: LocalStore, options: RemoteStoreOptions = {}) {
+    this.#config = config;
+    this.#store = store;
+    this.#client = new RemoteCacheClient(config);
+    this.#uploads = options.uploads ?? 4;
+    this.#maxFailures = options.maxFailures ?? 3;
+    this.#progressAfterMs = options.progressAfterMs ?? 1000;
+    this.#progressEveryMs = options.progressEveryMs ?? 5000;
+  }
+
+  open(emit: EventSink, signal?: AbortSignal): void {
+    this.#emit = emit;
+    this.#signal = signal;
+    this.#client = new RemoteCacheClient(this.#config, signal);
+    const key = this.#config.signatureKey;
+    if (key !== undefined && new TextEncoder().encode(key).length < 32) {
+      this.#warn(
+        "GATHER_REMOTE_CACHE_SIGNATURE_KEY is shorter than 32 bytes: use a long random key (e.g. `openssl rand -hex 32`)",
+      );
+    }
+  }
+
+  async fetch(key: string, job: string): Promise<Manifest | undefined> {
+    if (this.#off || this.#signal?.aborted) return undefined;
+    let artifact;
+    try {
+      artifact = await this.#client.get(key);
+    } catch (error) {
+      this.#failed(error);
+      return undefined;
+    }
+    if (artifact === undefined) {
+      this.counts.misses++;
+      this.#usage.push(this.#event("MISS", key, 0));
+      return undefined;
+    }
+    const signatureKey = this.#config.signatureKey;
+    if (signatureKey !== undefined) {
+      const valid = artifact.tag !== null &&
+        await verifyArtifactTag(signatureKey, key, this.#config.team, artifact.body, artifact.tag);
+      if (!valid) {
+        this.counts.refused++;
+        this.#warnOnce(
+          artifact.tag === null ? "unsigned" : "bad-signature",
+          artifact.tag === null
+            ? `remote cache: refused an unsigned artifact (no x-artifact-tag) for "${job}", and ran it: is TURBO_REMOTE_CACHE_SIGNATURE_KEY set on the server?`
+            : `remote cache: refused an artifact whose signature does not match for "${job}" (tampered with, or signed with another key), and ran it`,
+          job,
+        );
+        return undefined;
+      }
+    }
+    let manifest: Manifest;
+    try {
+      const store = this.#store;
+      const entry = await unpackEntry(artifact.body, key, await store.hasher());
+      await Promise.all([...entry.blobs].map(([hash, data]) => store.putHashedBytes(hash, data)));
+      manifest = entry.manifest;
+    } catch (error) {
+      this.counts.refused++;
+      this.#warnOnce(
+        "archive",
+        `remote cache: refused the artifact for "${job}" (${(error as Error).message}), and ran it`,
+        job,
+      );
+      return undefined;
+    }
+    this.counts.hits++;
+    this.#usage.push(this.#event("HIT", key, manifest.durationMs));
+    return manifest;
+  }
+
+  stored(manifest: Manifest): void {
+    if (this.#config.readOnly || this.#off || this.#signal?.aborted) return;
+    this.#queue.push(manifest);
+    this.#pump();
+  }
+
+  async flush(): Promise<void> {
+    const usage = this.#usage.splice(0);
+    const reported = usage.length > 0 && !this.#off && !this.#signal?.aborted
+      ? this.#client.events(usage).catch(() => {}) // servers may not keep them: never a warning
+      : undefined;
+    if (this.#active > 0 || this.#queue.length > 0) await this.#waitForUploads();
+    if (!this.#signal?.aborted) await reported;
+  }
+
+  #pump(): void {
+    if (this.#off || this.#signal?.aborted) this.#queue.length = 0;
+    while (this.#active < this.#uploads && this.#queue.length > 0) {
+      const manifest = this.#queue.shift()!;
+      this.#active++;
+      this.#upload(manifest).finally(() => {
+        this.#active--;
+        this.#pump();
+        if (this.#active === 0 && this.#queue.length === 0) {
+          for (const wake of this.#idle.splice(0)) wake();
+        }
+      });
+    }
+  }
+
+  async #upload(manifest: Manifest): Promise<void> {
+    let body: Uint8Array;
+    try {
+      body = await packEntry(this.#store, manifest);
+    } catch (error) {
+      this.#warnOnce(
+        "pack",
+        `remote cache: cannot pack the entry of "${manifest.job}" (${(error as Error).message})`,
+      );
+      return;
+    }
+    const key = this.#config.signatureKey;
+    try {
+      const tag = key === undefined
+        ? undefined
+        : await artifactTag(key, manifest.key, this.#config.team, body);
+      await this.#client.put(manifest.key, body, {
+        durationMs: manifest.durationMs,
+        ...(tag === undefined ? {} : { tag }),
+      });
+      this.counts.uploaded++;
+      this.counts.uploadedBytes += body.length;
+    } catch (error) {
+      if (error instanceof RemoteCacheError && error.kind === "too-large") {
+        this.#warnOnce(
+          "too-large",
+          `remote cache: "${manifest.job}" was not uploaded: its artifact (${body.length} bytes) is larger than the server accepts (${error.message})`,
+        );
+      } else {
+        this.#failed(error);
+      }
+    }
+  }
+
+  /** Wait until every upload is done, or the run's signal aborts; say so when it takes a while. */
+  async #waitForUploads(): Promise<void> {
+    const signal = this.#signal;
+    if (signal?.aborted) return;
+    let onAbort = () => {};
+    const aborted = new Promise<void>((resolve) => onAbort = resolve);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const progress = () => {
+      this.#emit({
+        type: "cache:upload",
+        time: Date.now(),
+        pending: this.#active + this.#queue.length,
+      });
+      timer = setTimeout(progress, this.#progressEveryMs);
+    };
+    let timer = setTimeout(progress, this.#progressAfterMs);
+    try {
+      await Promise.race([new Promise<void>((resolve) => this.#idle.push(resolve)), aborted]);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      if (signal?.aborted) this.#queue.length = 0; // abandoned; requests in flight were aborted
+    }
+  }
+
+  /** A request failed: one warning per cause; after too many, or a refused token, stop asking. */
+  #failed(error: unknown): void {
+    if (!(error instanceof RemoteCacheError)) {
+      this.#warnOnce("internal", `remote cache: ${(error as Error)?.message ?? error}`);
+      return;
+    }
+    if (error.kind === "aborted") return;
+    this.#failures++;
+    const turnsOff = !this.#off && (error.kind === "auth" || this.#failures >= this.#maxFailures);
+    const fresh = !this.#warned.has(error.kind);
+    if (fresh) {
+      this.#warnOnce(
+        error.kind,
+        this.#describe(error) + (turnsOff ? OFF : "; jobs run locally"),
+      );
+    } else if (turnsOff) {
+      this.#warn(`remote cache: ${this.#failures} requests failed${OFF}`);
+    }
+    if (turnsOff) {
+      this.#off = true;
+      this.#queue.length = 0;
+    }
+  }
+
+  #describe(error: RemoteCacheError): string {
+    const at = `remote cache ${this.#config.url}`;
+    switch (error.kind) {
+      case "unreachable":
+        return `${at}: cannot connect (${error.message})`;
+      case "timeout":
+        return `${at}: ${error.message} (--remote-cache-timeout)`;
+      case "auth":
+        return this.#config.token
+          ? `${at}: the token was refused (${error.message}): check GATHER_REMOTE_CACHE_TOKEN`
+          : `${at}: no token (${error.message}): set GATHER_REMOTE_CACHE_TOKEN`;
+      case "server":
+        return `${at}: the server failed (${error.message})`;
+      default:
+        return `${at}: ${error.message}`;
+    }
+  }
+
+  #event(event: "HIT" | "MISS", hash: string, duration: number): CacheUsageEvent {
+    return { sessionId: this.#sessionId, source: "REMOTE", event, hash, duration };
+  }
+
+  #warnOnce(cause: string, message: string, job?: string): void {
+    if (this.#warned.has(cause)) return;
+    this.#warned.add(cause);
+    this.#warn(message, job);
+  }
+
+  #warn(message: string, job?: string): void {
+    this.#emit({
+      type: "warning",
+      time: Date.now(),
+      ...(job === undefined ? {} : { job }),
+      message,
+    });
+  }
+}
+
+const OFF = "; not asked again this run, jobs run locally";

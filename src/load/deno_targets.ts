@@ -1,0 +1,198 @@
+/**
+ * Which deno.json tasks a command line names: one task (or a wildcard) seen
+ * from the current package, or, with `-r`, the task in every selected
+ * package, each member's waiting for the same task of the members it
+ * imports. Only the last task a pattern matches in a package gets the
+ * arguments, as with `deno task`.
+ *
+ * @module
+ */
+
+import { GatherError } from "../errors.ts";
+import type { DenoTaskDef } from "./deno_config.ts";
+import type { DenoTasks, PackageTask } from "./deno_tasks.ts";
+import { didYouMean, taskPattern } from "./task_pattern.ts";
+import type { Package } from "./workspace.ts";
+
+/** What to run. */
+export interface TaskSelection {
+  /** The task's name or pattern (`test`, `test:*`, `@scope/core#build`). */
+  task: string;
+  /** The arguments after it. */
+  args: readonly string[];
+  /** With `-r`, `--filter` or `--changed-since`: the packages to run it in. */
+  packages?: readonly Package[];
+}
+
+/**
+ * Add the jobs a selection names and return their names.
+ *
+ * @param tasks The workspace's tasks.
+ * @param selection The task, its arguments and the packages.
+ * @returns The target jobs' names.
+ * @throws {GatherError} `UNKNOWN_TASK` when nothing matches.
+ *
+ * @example Usage
+ * ```ts
+ * import { selectTasks } from "./deno_targets.ts";
+ * import { DenoTasks } from "./deno_tasks.ts";
+ * import { findWorkspace } from "./workspace.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const dir = await Deno.realPath(await Deno.makeTempDir());
+ * await Deno.writeTextFile(
+ *   `${dir}/deno.json`,
+ *   JSON.stringify({ tasks: { "test:unit": "echo u", "test:e2e": "echo e", build: "echo b" } }),
+ * );
+ * const tasks = new DenoTasks(findWorkspace(dir, dir)!, { deno: Deno.execPath(), env: {} });
+ * assertEquals(selectTasks(tasks, { task: "test:*", args: [] }), ["test:unit", "test:e2e"]);
+ * ```
+ */
+export function selectTasks(tasks: DenoTasks, selection: TaskSelection): string[] {
+  const { task, args, packages } = selection;
+  const ws = tasks.workspace;
+  if (packages === undefined) {
+    const found = task.lastIndexOf("#") > 0
+      ? [tasks.find(ws.current, task)].filter((one) => one !== undefined)
+      : matching(tasks, ws.current, task, true);
+    if (found.length === 0) {
+      const seen = visible(ws.current, ws.root).map((def) => def.name);
+      throw new GatherError(
+        "UNKNOWN_TASK",
+        `Unknown task "${task}" in "${ws.shown(ws.current.config.path)}"${
+          didYouMean(task, seen)
+        }; available: ${seen.join(", ") || 'none (add a "tasks" field)'}`,
+      );
+    }
+    return addAll(tasks, found, args);
+  }
+  const targets: string[] = [];
+  const byPackage = new Map<Package, Map<string, string>>();
+  for (const pkg of packages) {
+    const found = matching(tasks, pkg, task, false);
+    const names = addAll(tasks, found, args);
+    byPackage.set(pkg, new Map(found.map((one, i) => [one.def.name, names[i]!])));
+    targets.push(...names);
+  }
+  if (targets.length === 0) {
+    const seen = [...new Set(packages.flatMap((pkg) => pkg.config.tasks.map((def) => def.name)))];
+    throw new GatherError(
+      "UNKNOWN_TASK",
+      `No selected package has a task "${task}"${didYouMean(task, seen)}; tasks: ${
+        seen.join(", ") || "none"
+      }`,
+    );
+  }
+  orderByImports(tasks, packages, byPackage);
+  return targets;
+}
+
+/** The tasks a package can run by name: its own, then the root's it does not shadow. */
+export function visible(pkg: Package, root: Package): DenoTaskDef[] {
+  if (pkg.isRoot) return pkg.config.tasks;
+  const own = new Set(pkg.config.tasks.map((def) => def.name));
+  return [...pkg.config.tasks, ...root.config.tasks.filter((def) => !own.has(def.name))];
+}
+
+/** The tasks of a package a name or pattern matches, leaving out those another match depends on. */
+function matching(
+  tasks: DenoTasks,
+  pkg: Package,
+  text: string,
+  withRoot: boolean,
+): PackageTask[] {
+  const pattern = taskPattern(text);
+  const root = tasks.workspace.root;
+  const defs = withRoot ? visible(pkg, root) : pkg.config.tasks;
+  const owner = (def: DenoTaskDef) => pkg.config.tasks.includes(def) ? pkg : root;
+  if (!pattern.wildcard) {
+    const def = defs.find((one) => one.name === text);
+    return def ? [{ pkg: owner(def), def }] : [];
+  }
+  const matched: PackageTask[] = [];
+  const reached = new Set<DenoTaskDef>();
+  const visit = (def: DenoTaskDef, from: Package) => {
+    if (reached.has(def)) return;
+    reached.add(def);
+    for (const dep of def.dependencies) {
+      const found = tasks.find(from, dep);
+      if (found) visit(found.def, found.pkg);
+    }
+  };
+  for (const def of defs) {
+    if (!pattern.matches(def.name) || reached.has(def)) continue;
+    matched.push({ pkg: owner(def), def });
+    visit(def, owner(def));
+  }
+  return matched;
+}
+
+/** Add the jobs, the last one (which gets the arguments) first; returns their names in order. */
+function addAll(tasks: DenoTasks, found: PackageTask[], args: readonly string[]): string[] {
+  if (found.length === 0) return [];
+  const last = tasks.add(found.at(-1)!, args).name;
+  return [...found.slice(0, -1).map((one) => tasks.add(one, []).name), last];
+}
+
+/**
+ * Each member's job waits for the same task's job in the members it imports,
+ * through members that do not run it.
+ */
+function orderByImports(
+  tasks: DenoTasks,
+  packages: readonly Package[],
+  byPackage: Map<Package, Map<string, string>>,
+): void {
+  const ws = tasks.workspace;
+  const edges = new Map<string, string[]>(); // job -> the jobs it was made to wait for
+  for (const pkg of packages) {
+    if (pkg.isRoot) continue;
+    for (const [task, job] of byPackage.get(pkg)!) {
+      const seen = new Set<Package>([pkg]);
+      const queue = [...ws.importsOf(pkg)];
+      while (queue.length > 0) {
+        const dep = queue.shift()!;
+        if (seen.has(dep)) continue;
+        seen.add(dep);
+        const other = byPackage.get(dep)?.get(task);
+        if (other !== undefined) {
+          tasks.order(job, other);
+          edges.set(job, [...edges.get(job) ?? [], other]);
+        } else queue.push(...ws.importsOf(dep));
+      }
+    }
+  }
+  const cycle = findCycle(edges);
+  if (cycle !== undefined) {
+    throw new GatherError(
+      "CYCLE",
+      `Cannot order workspace members: they import each other in a cycle (${
+        cycle.join(" -> ")
+      }); a member's task runs after the same task of the members it imports, so break the cycle in their "imports"`,
+    );
+  }
+}
+
+/** A cycle in a graph of names, as a path that ends where it starts. */
+function findCycle(edges: Map<string, string[]>): string[] | undefined {
+  const state = new Map<string, "open" | "done">();
+  const path: string[] = [];
+  const visit = (node: string): string[] | undefined => {
+    if (state.get(node) === "done") return undefined;
+    if (state.get(node) === "open") return [...path.slice(path.indexOf(node)), node];
+    state.set(node, "open");
+    path.push(node);
+    for (const next of edges.get(node) ?? []) {
+      const found = visit(next);
+      if (found) return found;
+    }
+    path.pop();
+    state.set(node, "done");
+    return undefined;
+  };
+  for (const node of edges.keys()) {
+    const found = visit(node);
+    if (found) return found;
+  }
+  return undefined;
+}

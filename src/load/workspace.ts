@@ -1,0 +1,221 @@
+/**
+ * A Deno project as `deno task` sees it: the nearest config found from a
+ * folder, and, when that config is a workspace root or one of its members,
+ * the root and every member, each with its package name and the members it
+ * imports. Members are read only when asked for.
+ *
+ * @module
+ */
+
+import { dirname, join, relative, resolve } from "../deps/path.ts";
+import { GatherError } from "../errors.ts";
+import { configIn, type DenoConfig, nearestConfig, readConfig } from "./deno_config.ts";
+
+/** A config and its place in the workspace. */
+export interface Package {
+  /** The config. */
+  config: DenoConfig;
+  /** Its folder relative to the root, with `/`; `""` for the root. */
+  path: string;
+  /** `""` for the root; for a member, its package name, else its path. */
+  label: string;
+  /** Whether it is the root (or a config on its own). */
+  isRoot: boolean;
+}
+
+/** The configs a run can see. */
+export interface Workspace {
+  /** The workspace root, or the config on its own. */
+  root: Package;
+  /** The package the start folder is in. */
+  current: Package;
+  /** Whether the root declares members. */
+  isWorkspace: boolean;
+  /** The members, in the order the root lists them (read on first call). */
+  members(): Package[];
+  /** The members a member imports (by `jsr:`/`npm:` name or path), read on first call. */
+  importsOf(pkg: Package): Package[];
+  /** A path as messages show it: relative to where gather started. */
+  shown(path: string): string;
+}
+
+/**
+ * Find the project from a folder, as `deno task` does: the nearest
+ * `deno.json`/`deno.jsonc`; if it is a member of a workspace above it, that
+ * workspace (a config that is not listed as a member stands alone).
+ *
+ * @param start The folder to start from (absolute).
+ * @param cwd Where gather started: paths in messages are relative to it.
+ * @returns The workspace, or `undefined` when no config is found.
+ * @throws {GatherError} `CONFIG_INVALID` for a config that does not parse or a bad member.
+ *
+ * @example Usage
+ * ```ts
+ * import { findWorkspace } from "./workspace.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const dir = await Deno.realPath(await Deno.makeTempDir());
+ * await Deno.mkdir(`${dir}/packages/core`, { recursive: true });
+ * await Deno.writeTextFile(`${dir}/deno.json`, '{"workspace": ["./packages/*"]}');
+ * await Deno.writeTextFile(`${dir}/packages/core/deno.json`, '{"name": "@s/core"}');
+ * const ws = findWorkspace(`${dir}/packages/core`, dir)!;
+ * assertEquals(ws.current.label, "@s/core");
+ * assertEquals(ws.root.path, "");
+ * ```
+ */
+export function findWorkspace(start: string, cwd: string): Workspace | undefined {
+  const nearest = nearestConfig(start);
+  if (nearest === undefined) return undefined;
+  const shown = (path: string) => {
+    const rel = relative(cwd, path);
+    return rel === "" ? "." : rel;
+  };
+  const config = readConfig(nearest, shown(nearest));
+  if (config.workspace !== undefined) return workspaceOf(config, config, shown);
+  for (let folder = dirname(config.dir);; folder = dirname(folder)) {
+    const path = configIn(folder);
+    if (path !== undefined) {
+      const above = readConfig(path, shown(path));
+      if (above.workspace !== undefined) {
+        const workspace = workspaceOf(above, config, shown);
+        // A config the workspace does not list stands alone, as deno task has it.
+        if (!workspace.current.isRoot) return workspace;
+        break;
+      }
+    }
+    if (dirname(folder) === folder) break;
+  }
+  return workspaceOf(config, config, shown);
+}
+
+function workspaceOf(
+  rootConfig: DenoConfig,
+  currentConfig: DenoConfig,
+  shown: (path: string) => string,
+): Workspace {
+  const root: Package = { config: rootConfig, path: "", label: "", isRoot: true };
+  let members: Package[] | undefined;
+  const readMembers = () => members ??= listMembers(rootConfig, shown);
+  let current = root;
+  if (currentConfig !== rootConfig) {
+    // Is the config one of the members? Read only the member lists, not every member.
+    const folders = memberFolders(rootConfig, shown);
+    if (folders.includes(currentConfig.dir)) {
+      current = readMembers().find((member) => member.config.dir === currentConfig.dir)!;
+    }
+  }
+  let imports: Map<Package, Package[]> | undefined;
+  return {
+    root,
+    current,
+    isWorkspace: rootConfig.workspace !== undefined,
+    members: readMembers,
+    importsOf: (pkg) => (imports ??= importGraph(readMembers())).get(pkg) ?? [],
+    shown,
+  };
+}
+
+/** The members' folders (absolute), in the order the root lists them. */
+function memberFolders(root: DenoConfig, shown: (path: string) => string): string[] {
+  const found: string[] = [];
+  const excluded = new Set<string>();
+  for (const pattern of root.workspace ?? []) {
+    const negated = pattern.startsWith("!");
+    const body = negated ? pattern.slice(1) : pattern;
+    if (!body.includes("*")) {
+      const folder = resolve(root.dir, body);
+      if (negated) excluded.add(folder);
+      else if (configIn(folder) === undefined) {
+        throw new GatherError(
+          "CONFIG_INVALID",
+          `Cannot read "${
+            shown(root.path)
+          }": workspace member "${pattern}" has no deno.json; create one or remove it from "workspace"`,
+        );
+      } else found.push(folder);
+      continue;
+    }
+    for (const folder of expand(root.dir, body)) {
+      if (negated) excluded.add(folder);
+      else if (configIn(folder) !== undefined) found.push(folder);
+    }
+  }
+  return [...new Set(found)].filter((folder) => !excluded.has(folder) && folder !== root.dir);
+}
+
+function listMembers(root: DenoConfig, shown: (path: string) => string): Package[] {
+  const members = memberFolders(root, shown).map((folder): Package => {
+    const path = configIn(folder)!;
+    const config = readConfig(path, shown(path));
+    const rel = relative(root.dir, folder);
+    return { config, path: rel, label: config.name ?? rel, isRoot: false };
+  });
+  const seen = new Map<string, Package>();
+  for (const member of members) {
+    const other = seen.get(member.label);
+    if (other !== undefined) {
+      throw new GatherError(
+        "CONFIG_INVALID",
+        `Cannot read "${
+          shown(root.path)
+        }": two workspace members are named "${member.label}" (${other.path} and ${member.path}); rename one`,
+      );
+    }
+    seen.set(member.label, member);
+  }
+  return members;
+}
+
+/** Folders under `dir` matching a relative pattern whose segments may hold `*` and `?`. */
+function expand(dir: string, pattern: string): string[] {
+  let folders = [dir];
+  for (const segment of pattern.split("/")) {
+    if (segment === "" || segment === ".") continue;
+    if (!/[*?]/.test(segment)) {
+      folders = folders.map((folder) => join(folder, segment));
+      continue;
+    }
+    const regex = new RegExp(
+      `^${segment.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`,
+    );
+    const next: string[] = [];
+    for (const folder of folders) {
+      try {
+        const names = [...Deno.readDirSync(folder)]
+          .filter((entry) => entry.isDirectory && regex.test(entry.name) && entry.name[0] !== ".")
+          .map((entry) => entry.name)
+          .sort();
+        for (const name of names) next.push(join(folder, name));
+      } catch {
+        // no such folder: no members here
+      }
+    }
+    folders = next;
+  }
+  return folders;
+}
+
+/** Which members each member imports: `jsr:`/`npm:` specifiers naming a member, or paths into one. */
+function importGraph(members: Package[]): Map<Package, Package[]> {
+  const byName = new Map<string, Package>();
+  for (const member of members) if (member.config.name) byName.set(member.config.name, member);
+  const graph = new Map<Package, Package[]>();
+  for (const member of members) {
+    const deps = new Set<Package>();
+    for (const target of member.config.importTargets) {
+      const name = target.match(/^(?:jsr|npm):\/?(@[^/@]+\/[^/@]+|[^/@]+)/)?.[1];
+      const byPackage = name === undefined ? undefined : byName.get(name);
+      const dep = byPackage ??
+        (/^\.{1,2}\//.test(target)
+          ? members.find((other) => inside(resolve(member.config.dir, target), other.config.dir))
+          : undefined);
+      if (dep !== undefined && dep !== member) deps.add(dep);
+    }
+    graph.set(member, [...deps]);
+  }
+  return graph;
+}
+
+function inside(path: string, folder: string): boolean {
+  return path === folder || path.startsWith(folder + "/");
+}

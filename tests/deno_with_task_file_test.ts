@@ -1,0 +1,152 @@
+/**
+ * A task file beside a deno.json: its jobs depend on the config's tasks by
+ * name, `denoTask()` adds gather's options to a task, a job named like a
+ * task is an error naming both; the task file type-checks and runs under the
+ * project's own import map and strict compiler options.
+ */
+
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
+import { join, relative } from "../src/deps/path.ts";
+import { parseEvents, ROOT } from "./_cli.ts";
+import {
+  gatherIn,
+  gatherJson,
+  linesOf,
+  makeProject,
+  runIn,
+  started,
+  writeFiles,
+} from "./_deno_project.ts";
+
+const FLAKY =
+  `deno eval "try { Deno.statSync('marker') } catch { Deno.writeTextFileSync('marker', ''); Deno.exit(4) }"`;
+
+async function mixedProject(): Promise<string> {
+  const dir = await makeProject({
+    "deno.json": {
+      tasks: {
+        lint: "echo linted",
+        test: { description: "Run the tests", command: "echo tested" },
+        slow: "sleep 30",
+        flaky: FLAKY,
+      },
+    },
+  });
+  const mod = JSON.stringify(relative(dir, join(ROOT, "mod.ts")));
+  await writeFiles(dir, {
+    "tasks.ts": `import { denoTask, job } from ${mod};
+
+export const test = denoTask("test", { timeout: "5m", retries: 1 });
+export const slow = denoTask("slow", { timeout: "300ms" });
+export const flaky = denoTask("flaky", { retries: 1, retryDelay: 1 });
+export const report = job({ deps: ["lint", test] }, (ctx) => ctx.log("report after lint and test"));
+export default report;
+`,
+  });
+  return dir;
+}
+
+Deno.test("a task file's jobs depend on deno.json tasks by name and by denoTask() handle", async () => {
+  const dir = await mixedProject();
+  try {
+    const run = await gatherJson(["--no-history"], dir);
+    assertEquals(run.code, 0, run.stderr);
+    const order = started(run.events);
+    assertEquals(order.slice().sort(), ["lint", "report", "test"]);
+    assertEquals(order.at(-1), "report");
+    assertEquals(linesOf(run.events, "lint", "stdout"), ["linted"]);
+    assertEquals(linesOf(run.events, "test", "log"), ["Task test echo tested"]);
+    // A deno.json task named first takes the rest of the line as its arguments.
+    const withArgs = await gatherJson(["--no-history", "lint", "--fix"], dir);
+    assertEquals(linesOf(withArgs.events, "lint", "stdout"), ["linted --fix"]);
+    const listed = await gatherIn(["-l"], dir);
+    assertMatch(listed.stdout, /^\* report/m);
+    assertMatch(listed.stdout, /^ {2}test {4}Run the tests$/m);
+    assertMatch(listed.stdout, /^ {10}\$ echo linted$/m);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("denoTask() gives a deno.json task gather's timeout and retries", async () => {
+  const dir = await mixedProject();
+  try {
+    const slow = await gatherJson(["--no-history", "--grace", "1s", "slow"], dir);
+    assertEquals(slow.code, 1);
+    const end = slow.events.find((e) => e.type === "job:end" && e.job === "slow");
+    assert(end?.type === "job:end" && end.status === "failed");
+    assertMatch(end.error?.message ?? "", /timed out after 300ms/);
+    const flaky = await gatherJson(["--no-history", "flaky"], dir);
+    assertEquals(flaky.code, 0, flaky.stderr);
+    assertEquals(flaky.events.filter((e) => e.type === "job:retry").length, 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a task-file job named like a deno.json task is an error naming both places", async () => {
+  const dir = await makeProject({ "deno.json": { tasks: { lint: "echo linted" } } });
+  try {
+    const mod = JSON.stringify(relative(dir, join(ROOT, "mod.ts")));
+    await writeFiles(dir, {
+      "tasks.ts": `import { job } from ${mod};\nexport const lint = job(() => {});\n`,
+    });
+    const run = await gatherIn(["--reporter", "json"], dir);
+    assertEquals(run.code, 2);
+    assertEquals(run.stdout, "");
+    assertEquals(
+      run.stderr.trimEnd(),
+      `gather: Cannot load "tasks.ts": job "lint" is also a task in "deno.json" (task "lint"); rename the job, or wrap the task with denoTask("lint", { ... })`,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a task file in a project with its own import map and strict compilerOptions type-checks and runs", async () => {
+  const dir = await makeProject({
+    "deno.json": {
+      imports: { "@gather/gather": "jsr:@gather/gather@^0.1.0", "greet": "./lib/greet.ts" },
+      links: [ROOT],
+      compilerOptions: {
+        strict: true,
+        noUncheckedIndexedAccess: true,
+        exactOptionalPropertyTypes: true,
+        noImplicitOverride: true,
+        noImplicitReturns: true,
+        noUnusedLocals: true,
+        noUnusedParameters: true,
+        noFallthroughCasesInSwitch: true,
+        noPropertyAccessFromIndexSignature: true,
+      },
+      tasks: {
+        gather: "deno run -A jsr:@gather/gather/cli",
+        hello: "echo hello from deno.json",
+      },
+    },
+    "lib/greet.ts": "export const greet = (name: string): string => `hi ${name}`;\n",
+    "tasks.ts": `import { denoTask, job, type JobContext } from "@gather/gather";
+import { greet } from "greet";
+
+export const hello = denoTask("hello", { timeout: "1m" });
+export const greeting = job({ deps: [hello] }, (ctx: JobContext) => ctx.log(greet(ctx.name)));
+`,
+    // The CLI too: a project's strict options apply to every gather module it checks.
+    "cli_check.ts": `import "@gather/gather/cli";\n`,
+  });
+  try {
+    const checked = await runIn([Deno.execPath(), "check", "tasks.ts", "cli_check.ts"], dir);
+    assertEquals(checked.code, 0, checked.stderr);
+    // Run the README's way, so the project's import map resolves "greet".
+    const run = await runIn(
+      [Deno.execPath(), "task", "gather", "--reporter", "json", "--no-logs", "greeting"],
+      dir,
+    );
+    assertEquals(run.code, 0, run.stderr);
+    const events = parseEvents(run.stdout);
+    assertEquals(linesOf(events, "greeting", "log"), ["hi greeting"]);
+    assertStringIncludes(linesOf(events, "hello", "stdout").join(), "hello from deno.json");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

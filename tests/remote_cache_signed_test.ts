@@ -1,0 +1,98 @@
+/**
+ * Signed artifacts against a real `turborepo-remote-cache` that keeps
+ * `x-artifact-tag` (its `TURBO_REMOTE_CACHE_SIGNATURE_KEY` set): a signed
+ * round trip, and an artifact rewritten on the server's disk by someone
+ * without the key, refused.
+ */
+
+import { assertEquals, assertStringIncludes } from "@std/assert";
+import { zstdDecompressSync } from "node:zlib";
+import { unpackEntry } from "../src/cache/archive.ts";
+import { lazyHasher } from "../src/cache/hash.ts";
+import { packTar, unpackTar } from "../src/cache/tar.ts";
+import { join } from "../src/deps/path.ts";
+import { ALL, checkout, keysOf, remoteEnv, runIn, serverTest } from "./_remote_project.ts";
+import { zstd } from "./_tar.ts";
+
+const KEY = "a signature key of at least thirty-two bytes";
+const hasher = await lazyHasher()();
+
+serverTest("remote cache, signed: a round trip, and a tampered artifact refused", {
+  keepTags: true,
+}, async ({ server, dir, t }) => {
+  const env = remoteEnv(server, {
+    GATHER_REMOTE_CACHE_SIGNATURE_KEY: KEY,
+    GATHER_REMOTE_CACHE_TEAM: "team_signed",
+  });
+  const a = await checkout(join(dir, "a"));
+  const first = await runIn(a, env);
+  const keys = keysOf(first.events);
+
+  await t.step(
+    "machine A signs its uploads; machine B checks them and restores everything",
+    async () => {
+      assertEquals(first.code, 0, first.stderr);
+      assertEquals(first.warnings, []);
+      const tag = await Deno.readTextFile(
+        server.artifactPath("team_signed", keys["compile"]!) + ".tag",
+      );
+      assertEquals(tag.length, 44);
+      const b = await checkout(join(dir, "somewhere", "b"));
+      const second = await runIn(b, env);
+      assertEquals(second.code, 0, second.stderr);
+      assertEquals(second.ran, ["publish"]);
+      assertEquals(second.cache["compile"], "hit-remote");
+      assertEquals(second.warnings, []);
+    },
+  );
+
+  await t.step(
+    "an artifact rewritten on the server's disk (valid archive, no key) is refused",
+    async () => {
+      // What an attacker who can write to the server's storage, but has no key, can plant: a
+      // well-formed artifact whose manifest and files agree, with a build output of their own.
+      const path = server.artifactPath("team_signed", keys["compile"]!);
+      const saved = await Deno.readFile(path);
+      const evil = new TextEncoder().encode("#!/bin/sh\necho pwned\n");
+      const { manifest } = await unpackEntry(saved, keys["compile"]!, hasher);
+      const files = unpackTar(new Uint8Array(zstdDecompressSync(saved)));
+      const output = manifest.outputs.find((o) => o.path === "build/app.bin")!;
+      Object.assign(output, { hash: hasher.sha256(evil), size: evil.length });
+      const planted = files.map((file) =>
+        file.path === "manifest.json"
+          ? { ...file, data: new TextEncoder().encode(JSON.stringify(manifest)) }
+          : file.path === "outputs/build/app.bin"
+          ? { ...file, data: evil }
+          : file
+      );
+      await unpackEntry(zstd(packTar(planted)), keys["compile"]!, hasher); // it would pass every other check
+      await Deno.writeFile(path, zstd(packTar(planted)));
+      const c = await checkout(join(dir, "c"));
+      const refused = await runIn(c, env);
+      assertEquals(refused.code, 0, refused.stderr);
+      assertEquals(refused.ran, ["compile", "publish"]);
+      assertEquals(refused.cache["compile"], "miss");
+      assertEquals(refused.cache["docs"], "hit-remote");
+      assertEquals(refused.warnings.length, 1, refused.warnings.join("\n"));
+      assertStringIncludes(
+        refused.warnings[0]!,
+        'refused an artifact whose signature does not match for "compile"',
+      );
+      assertStringIncludes(await Deno.readTextFile(join(c, "build/app.bin")), "echo a!");
+    },
+  );
+
+  await t.step("a client with another key refuses every artifact, with one warning", async () => {
+    const d = await checkout(join(dir, "d"));
+    const other = await runIn(d, { ...env, GATHER_REMOTE_CACHE_SIGNATURE_KEY: "x".repeat(40) });
+    assertEquals(other.code, 0, other.stderr);
+    assertEquals(other.ran, ALL);
+    assertEquals(other.warnings.length, 1, other.warnings.join("\n"));
+  });
+
+  await t.step("a short key is warned about", async () => {
+    const e = await checkout(join(dir, "e"));
+    const short = await runIn(e, { ...env, GATHER_REMOTE_CACHE_SIGNATURE_KEY: "short" });
+    assertStringIncludes(short.warnings[0]!, "shorter than 32 bytes");
+  });
+});
