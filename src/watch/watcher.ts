@@ -206,16 +206,19 @@ export class FileWatcher {
     if (this.#closed) return;
     this.#quick.clear();
     this.#slow.clear();
-    if (this.#rearm && this.#mode === "events") {
+    // The batch goes first: re-arming takes a snapshot, which walks the inputs again, and a
+    // batch judged after that walk would find a recreated folder's new files already known.
+    if (this.#pending.size > 0) {
+      const batch = this.#pending;
+      this.#pending = new Set();
+      this.#batchEnd = this.#lastEvent;
+      this.#options.onBatch(batch);
+    }
+    if (this.#rearm && this.#mode === "events" && !this.#closed) {
       // Even when the same folders are back: the watch on a removed folder is gone with it.
       this.#rearm = false;
       void this.#arm();
     }
-    if (this.#pending.size === 0) return;
-    const batch = this.#pending;
-    this.#pending = new Set();
-    this.#batchEnd = this.#lastEvent;
-    this.#options.onBatch(batch);
   }
 
   #fallBack(error: unknown): void {
