@@ -132,6 +132,26 @@ export interface JobEndEvent {
    * from the remote cache, not run), `miss` (ran), `off` (not cached).
    */
   cache: CacheStatus;
+  /** The worker that ran it, in a distributed run (`--nats`); absent when the coordinator ran it. */
+  worker?: string;
+}
+
+/**
+ * A worker took a job, in a distributed run (`--nats`). Another one for the
+ * same job means the job moved: the worker before stopped answering, and the
+ * queue gave the job to the next.
+ */
+export interface JobWorkerEvent {
+  /** The kind of event. */
+  type: "job:worker";
+  /** When it happened, in milliseconds since the Unix epoch. */
+  time: number;
+  /** The job's name. */
+  job: string;
+  /** The worker's name (`gather worker --name`, default host:pid). */
+  worker: string;
+  /** How many times the queue has handed the job out, this time included (1 at first). */
+  delivery: number;
 }
 
 /** The cache looked a job up (for jobs that declare `inputs`). */
@@ -277,6 +297,7 @@ export type GatherEvent =
   | JobProgressEvent
   | JobRetryEvent
   | JobEndEvent
+  | JobWorkerEvent
   | JobCacheEvent
   | WarningEvent
   | CacheUploadEvent

@@ -62,6 +62,12 @@ export interface JobOptions {
   env?: readonly string[];
   /** `false` turns the cache off for a job that declares `inputs`. @default {true} */
   cache?: boolean;
+  /**
+   * In a distributed run (`--nats`), run this job on the coordinator, never
+   * on a worker: for work that needs the coordinator's machine (deploy
+   * credentials, a display). No effect on a local run. @default {false}
+   */
+  local?: boolean;
 }
 
 /** A job handle: pass it in `deps`, to `ctx.result()`, or to `run()`. */
@@ -419,6 +425,8 @@ export interface JobSpec {
   handle: Job<unknown>;
   /** What the cache needs, for a job that is cached (it declared `inputs`). */
   cache?: CacheSpec;
+  /** Set for a job pinned to the coordinator of a distributed run (`local: true`). */
+  local?: true;
 }
 
 /** How a cached job is keyed and stored. */
@@ -473,4 +481,6 @@ export interface Settlement {
   ignoredCancellation: boolean;
   /** What the cache did, when a cache stood in front of the runner. */
   cache?: CacheStatus;
+  /** The worker that ran it, in a distributed run; absent when it ran in this process. */
+  worker?: string;
 }

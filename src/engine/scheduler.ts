@@ -80,6 +80,8 @@ export interface JobOutcome {
   ignoredCancellation?: boolean;
   /** What the cache did for it (`off` when no cache stood in front of the runner). */
   cache: CacheStatus;
+  /** The worker that ran it, in a distributed run. */
+  worker?: string;
 }
 
 /** The outcome of a whole run. */
@@ -306,6 +308,7 @@ class Scheduler {
     };
     if (settlement.error) outcome.error = settlement.error;
     if (settlement.ignoredCancellation) outcome.ignoredCancellation = true;
+    if (settlement.worker !== undefined) outcome.worker = settlement.worker;
     if (settlement.status === "ok") {
       outcome.result = settlement.result;
       if (this.#released[i] === 0) this.#results[i] = settlement.result;
@@ -338,6 +341,7 @@ class Scheduler {
     if (outcome.error) event.error = errorInfo(outcome.error);
     if (outcome.reason) event.reason = outcome.reason;
     if (outcome.ignoredCancellation) event.ignoredCancellation = true;
+    if (outcome.worker !== undefined) event.worker = outcome.worker;
     this.#emit(event);
   }
 

@@ -192,6 +192,10 @@ function parseOptions(spec: JobSpec, source: string, dir: string | undefined): v
   if (options.cache !== undefined && typeof options.cache !== "boolean") {
     throw badOption(name, source, `option "cache" must be true or false`);
   }
+  if (options.local !== undefined && typeof options.local !== "boolean") {
+    throw badOption(name, source, `option "local" must be true or false`);
+  }
+  if (options.local === true) spec.local = true;
   if (inputs === undefined && (outputs !== undefined || env !== undefined)) {
     throw badOption(
       name,

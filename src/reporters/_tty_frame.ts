@@ -28,6 +28,8 @@ export interface LiveJob {
   line?: string | undefined;
   /** Its progress through its items, like `12/40`, if it reports any. */
   progress?: string | undefined;
+  /** The worker running it, in a distributed run. */
+  worker?: string | undefined;
 }
 
 /** What a frame shows. */
@@ -122,7 +124,8 @@ function jobLine(
     return { text: p.cyan(head), width: headWidth }; // a very narrow terminal
   }
   const output = job.line === undefined ? "" : plainLine(job.line).trim();
-  const line = job.progress === undefined ? output : `[${job.progress}] ${output}`.trim();
+  const progress = job.progress === undefined ? output : `[${job.progress}] ${output}`.trim();
+  const line = job.worker === undefined ? progress : `on ${job.worker}  ${progress}`.trim();
   const tail = line === "" ? "" : cutToWidth(line, columns - headWidth - 2);
   const text = `${p.cyan(spin)} ${p.bold(name)} ${p.dim(elapsed)}${tail ? `  ${p.dim(tail)}` : ""}`;
   return { text, width: headWidth + (tail ? 2 + textWidth(tail) : 0) };

@@ -142,6 +142,12 @@ export class PlainReporter implements Reporter {
       }
       case "job:progress":
         break;
+      case "job:worker":
+        if (!this.#quiet) {
+          const moved = event.delivery > 1 ? ` (delivery ${event.delivery})` : "";
+          this.#line(event.job, p.dim(`→ on ${event.worker}${moved}`));
+        }
+        break;
       case "job:cache":
         if (event.reason !== undefined && !this.#quiet) {
           this.#line(event.job, p.dim(`↻ runs: ${event.reason}`));
@@ -205,7 +211,8 @@ export class PlainReporter implements Reporter {
         if (!this.#quiet) {
           const label = cachedLabel(event.cache, p);
           const cached = label === undefined ? "" : ` ${label}`;
-          this.#line(event.job, `${p.green("✔ ok")} ${took}${cached}`);
+          const on = event.worker === undefined ? "" : ` ${p.dim(`on ${event.worker}`)}`;
+          this.#line(event.job, `${p.green("✔ ok")} ${took}${cached}${on}`);
         }
         break;
       case "failed": {
