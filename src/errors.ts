@@ -19,7 +19,12 @@ export type GatherErrorCode =
   | "TIMEOUT"
   | "CANCELLED"
   | "COMMAND_FAILED"
-  | "JOB_EXIT";
+  | "JOB_EXIT"
+  | "NATS_UNREACHABLE"
+  | "NATS_NO_JETSTREAM"
+  | "NATS_LOST"
+  | "WORKER_REFUSED"
+  | "WORKER_LOST";
 
 /** Options for {@linkcode GatherError}. */
 export interface GatherErrorOptions extends ErrorOptions {

@@ -23,8 +23,19 @@ const MAY_IMPORT: Record<string, string[]> = {
   diagnostics: ["engine"],
   reporters: [],
   cache: ["engine"],
-  session: ["engine", "load", "process", "diagnostics", "reporters", "state", "cache"],
-  cli: ["engine", "load", "process", "diagnostics", "reporters", "state", "session", "cache"],
+  remote: ["engine", "load", "process", "cache"],
+  session: ["engine", "load", "process", "diagnostics", "reporters", "state", "cache", "remote"],
+  cli: [
+    "engine",
+    "load",
+    "process",
+    "diagnostics",
+    "reporters",
+    "state",
+    "session",
+    "cache",
+    "remote",
+  ],
 };
 
 /** The reporters see the run through its events alone. */

@@ -143,6 +143,25 @@ export async function runCli(options: CliOptions, env: CliEnv): Promise<number> 
     ...(env.env("GATHER_CACHE_MAX_SIZE")
       ? { cacheMaxBytes: parseSize(env.env("GATHER_CACHE_MAX_SIZE")!) }
       : {}),
+    ...(options.nats === undefined || cache?.remote === undefined ? {} : {
+      // The NATS client loads only for a distributed run.
+      wrapRunner: async (local, emit) =>
+        (await import("../remote/coordinator.ts")).startCoordinator(
+          {
+            url: options.nats!.url,
+            queue: { ackWaitMs: options.nats!.ackWaitMs, maxDeliveries: 3 },
+            root: cache.root,
+            taskFile: tasks.url,
+            cache: { url: cache.remote!.url, team: cache.remote!.team },
+            force: options.cache.force,
+            graceMs: options.graceMs,
+            timeoutMs: options.timeoutMs,
+          },
+          local,
+          emit,
+          plan.cache,
+        ),
+    }),
   });
   // A signal that came after the run was decided (while the summary was written, say) does not
   // change its outcome: the exit code says what the run's events say.
