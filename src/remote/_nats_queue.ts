@@ -118,7 +118,7 @@ export async function ensureQueue(
         deliver_policy: DeliverPolicy.All,
         max_ack_pending: 10_000,
         ...config,
-      }).catch(async (error) => {
+      }).catch((error) => {
         // Another process created it at the same moment.
         if (!/already/i.test(String((error as Error).message))) throw error;
       });

@@ -9,7 +9,7 @@
 import { decodeValue } from "../cache/codec.ts";
 import type { JobInput, JobRun } from "../engine/runner.ts";
 import { GatherError } from "../errors.ts";
-import { type ErrorInfo } from "../events.ts";
+import type { ErrorInfo } from "../events.ts";
 import type { JobSpec, Settlement } from "../types.ts";
 import { type EventBatch, FORWARDED, type ResultMessage } from "./protocol.ts";
 import type { RemoteRunner } from "./runner.ts";
