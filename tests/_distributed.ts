@@ -219,3 +219,119 @@ export function distributedTest(
     }
   });
 }
+
+/** A coordinator (`gather --nats`) started in the background. */
+export interface CoordinatorProcess {
+  /** The process. */
+  child: Deno.ChildProcess;
+  /** What it printed on stdout so far. */
+  stdout: () => string;
+  /** What it printed on stderr so far. */
+  stderr: () => string;
+  /** Resolves with its exit status, all its output read. */
+  done: Promise<Deno.CommandStatus>;
+}
+
+/**
+ * Start a coordinator (JSON events on stdout, no logs) in a checkout.
+ *
+ * @param dir The checkout.
+ * @param env Its environment.
+ * @param args More arguments.
+ * @returns The process.
+ */
+export function startCoordinator(
+  dir: string,
+  env: Record<string, string>,
+  args: string[] = [],
+): CoordinatorProcess {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}main.ts`, "--reporter", "json", "--no-logs", ...args],
+    cwd: dir,
+    env: { NO_COLOR: "1", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let out = "";
+  let err = "";
+  const reads = [
+    (async () => {
+      for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) out += chunk;
+    })(),
+    (async () => {
+      for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) err += chunk;
+    })(),
+  ];
+  const done = Promise.all([child.status, ...reads]).then(([status]) => status);
+  return { child, stdout: () => out, stderr: () => err, done };
+}
+
+/**
+ * Whether a process is alive (a zombie is not).
+ *
+ * @param pid The process id.
+ * @returns `true` while it runs.
+ */
+export function alive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return !/^\d+ \(.*\) Z/.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Wait until a condition holds.
+ *
+ * @param what What is waited for, for the error.
+ * @param test The condition.
+ * @param timeoutMs How long at most.
+ */
+export async function waitFor(
+  what: string,
+  test: () => boolean | Promise<boolean>,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const until = performance.now() + timeoutMs;
+  while (!await test()) {
+    if (performance.now() > until) {
+      throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * The process ids a checkout's jobs wrote to `pids.txt` (one per line).
+ *
+ * @param dir The checkout.
+ * @returns The ids.
+ */
+export function pidsOf(dir: string): number[] {
+  try {
+    return Deno.readTextFileSync(join(dir, "pids.txt")).split("\n").filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * A task file of `count` independent cached jobs that each write their shell's
+ * pid to `pids.txt` and sleep for a long time (replaced by `sleep`: same pid).
+ *
+ * @param count How many.
+ * @returns The task file's text.
+ */
+export function sleepersTaskFile(count: number): string {
+  const lines = [
+    `import { job } from ${JSON.stringify(new URL("mod.ts", `file://${ROOT}`).href)};`,
+  ];
+  for (let n = 0; n < count; n++) {
+    lines.push(
+      `export const s${n} = job({ inputs: [] }, (ctx) => ctx.sh\`echo $$ >> pids.txt; exec sleep 60\`);`,
+    );
+  }
+  return lines.join("\n") + "\n";
+}

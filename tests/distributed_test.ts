@@ -1,0 +1,242 @@
+/**
+ * Distributed runs end to end: a real `nats-server -js`, a real shared cache
+ * server, `gather worker` processes in checkouts of their own and a
+ * coordinator, all the real CLI, with real signals.
+ *
+ * @module
+ */
+
+import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { join } from "../src/deps/path.ts";
+import type { GatherEvent, JobEndEvent, JobWorkerEvent } from "../src/events.ts";
+import { assertComplete, gather, parseEvents } from "./_cli.ts";
+import {
+  alive,
+  checkout,
+  distributedTest,
+  layeredTaskFile,
+  outputsOf,
+  pidsOf,
+  sleepersTaskFile,
+  startCoordinator,
+  startWorker,
+  waitFor,
+  type WorkerProcess,
+} from "./_distributed.ts";
+
+/** Each job's log lines (its results' sums), by job. */
+function logsOf(events: GatherEvent[]): Record<string, string[]> {
+  const logs: Record<string, string[]> = {};
+  for (const event of events) {
+    if (event.type === "job:log") (logs[event.job] ??= []).push(event.line);
+  }
+  return logs;
+}
+
+async function stopWorkers(workers: WorkerProcess[]): Promise<void> {
+  for (const worker of workers) {
+    try {
+      worker.child.kill("SIGINT");
+    } catch {
+      // already gone
+    }
+  }
+  await Promise.all(workers.map((worker) => worker.done));
+}
+
+distributedTest(
+  "gather --nats: a 200-job layered graph on three workers gives the local run's outputs and results",
+  async ({ dir, env }) => {
+    const shape = { jobs: 200, layers: 10 };
+    const taskFile = layeredTaskFile(shape);
+    const local = await checkout(join(dir, "local"), taskFile, shape.jobs);
+    const localRun = await gather(["--reporter", "json", "--no-logs", "--no-cache", "-j", "4"], {
+      cwd: local,
+    });
+    assertEquals(localRun.code, 0, localRun.stderr);
+    const coordinator = await checkout(join(dir, "coordinator"), taskFile, shape.jobs);
+    const workers: WorkerProcess[] = [];
+    for (const name of ["w1", "w2", "w3"]) {
+      workers.push(
+        startWorker(await checkout(join(dir, name), taskFile, shape.jobs), name, env, ["-j", "2"]),
+      );
+    }
+    try {
+      const run = await gather(["--reporter", "json", "--no-logs", "-j", "8"], {
+        cwd: coordinator,
+        env,
+      });
+      assertEquals(run.code, 0, run.stderr);
+      const events = parseEvents(run.stdout);
+      assertComplete(events);
+      const ends = events.filter((e): e is JobEndEvent => e.type === "job:end");
+      assertEquals(ends.length, 201);
+      assert(
+        ends.every((end) => end.status === "ok" && end.worker !== undefined),
+        "every job on a worker",
+      );
+      const used = new Set(ends.map((end) => end.worker));
+      assert(used.size >= 2, `the jobs spread over the workers: ${[...used]}`);
+      assertEquals(await outputsOf(coordinator), await outputsOf(local));
+      assertEquals(logsOf(events), logsOf(parseEvents(localRun.stdout)));
+    } finally {
+      await stopWorkers(workers);
+    }
+    for (const worker of workers) assertStringIncludes(worker.output(), "stopping");
+  },
+);
+
+distributedTest(
+  "gather --nats: a worker killed with SIGKILL mid-run loses no job, and none completes twice",
+  async ({ dir, env }) => {
+    const shape = { jobs: 40, layers: 5, command: "sleep 0.4" };
+    const taskFile = layeredTaskFile(shape);
+    const local = await checkout(join(dir, "local"), taskFile, shape.jobs);
+    const localRun = await gather(["--reporter", "json", "--no-logs", "--no-cache", "-j", "8"], {
+      cwd: local,
+    });
+    assertEquals(localRun.code, 0, localRun.stderr);
+    const coordinatorDir = await checkout(join(dir, "coordinator"), taskFile, shape.jobs);
+    const workers: WorkerProcess[] = [];
+    for (const name of ["w1", "w2", "w3"]) {
+      workers.push(
+        startWorker(await checkout(join(dir, name), taskFile, shape.jobs), name, env, ["-j", "2"]),
+      );
+    }
+    try {
+      const coordinator = startCoordinator(coordinatorDir, env, [
+        "-j",
+        "8",
+        "--worker-timeout",
+        "3s",
+      ]);
+      const victim = workers[0]!;
+      // Mid-job: it has taken a few jobs and one is running.
+      await waitFor(
+        "w1 to be running its third job",
+        () => (victim.output().match(/▶/g) ?? []).length >= 3,
+      );
+      victim.child.kill("SIGKILL");
+      const status = await coordinator.done;
+      assertEquals(status.code, 0, coordinator.stderr());
+      const events = parseEvents(coordinator.stdout());
+      assertComplete(events);
+      const ends = events.filter((e): e is JobEndEvent => e.type === "job:end");
+      assert(ends.every((end) => end.status === "ok"), "every job ok");
+      // The victim's unfinished job moved to another worker.
+      const moved = events.filter((e): e is JobWorkerEvent =>
+        e.type === "job:worker" && e.delivery > 1
+      );
+      assert(moved.length >= 1, "a job was redelivered");
+      for (const move of moved) assert(move.worker !== "w1");
+      assertEquals(await outputsOf(coordinatorDir), await outputsOf(local));
+      assertEquals(logsOf(events), logsOf(parseEvents(localRun.stdout)));
+    } finally {
+      await stopWorkers(workers);
+    }
+  },
+);
+
+distributedTest(
+  "gather --nats: Ctrl-C at the coordinator stops every worker's job processes within the grace period, exit 130",
+  async ({ dir, env }) => {
+    const taskFile = sleepersTaskFile(6);
+    const coordinatorDir = await checkout(join(dir, "coordinator"), taskFile, 0);
+    const workers: WorkerProcess[] = [];
+    const checkouts: string[] = [];
+    for (const name of ["w1", "w2", "w3"]) {
+      const at = await checkout(join(dir, name), taskFile, 0);
+      checkouts.push(at);
+      workers.push(startWorker(at, name, env, ["-j", "2"]));
+    }
+    try {
+      const coordinator = startCoordinator(coordinatorDir, env, ["-j", "6", "--grace", "3s"]);
+      const pids = () => checkouts.flatMap(pidsOf);
+      await waitFor("six jobs running on the workers", () => pids().length === 6);
+      const running = pids();
+      const interruptedAt = performance.now();
+      coordinator.child.kill("SIGINT");
+      const status = await coordinator.done;
+      const tookMs = performance.now() - interruptedAt;
+      assert(status.code === 130 || status.signal === "SIGINT", `exit ${status.code}`);
+      assert(tookMs < 3_000 + 2_500, `the coordinator exited ${Math.round(tookMs)}ms after Ctrl-C`);
+      assertEquals(running.filter(alive), [], "job processes still running");
+      const events = parseEvents(coordinator.stdout());
+      assertComplete(events);
+      assert(events.some((e) => e.type === "run:cancel"));
+      // Not redelivered: no worker starts them again.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      assertEquals(pids().length, 6, "a cancelled job ran again");
+      for (const worker of workers) {
+        assertEquals(worker.output().match(/▶/g)?.length ?? 0, 2, worker.output());
+      }
+    } finally {
+      await stopWorkers(workers);
+    }
+  },
+);
+
+distributedTest(
+  "gather --nats: a worker whose task file differs refuses the job with a clear message",
+  async ({ dir, env }) => {
+    const shape = { jobs: 4, layers: 2 };
+    const taskFile = layeredTaskFile(shape);
+    const coordinatorDir = await checkout(join(dir, "coordinator"), taskFile, shape.jobs);
+    const stale = await checkout(join(dir, "stale"), taskFile + "// another commit\n", shape.jobs);
+    const worker = startWorker(stale, "stale", env, ["-j", "2"]);
+    try {
+      const run = await gather(["--reporter", "json", "--no-logs"], { cwd: coordinatorDir, env });
+      assertEquals(run.code, 1, run.stderr);
+      const failed = parseEvents(run.stdout).filter((e): e is JobEndEvent =>
+        e.type === "job:end" && e.status === "failed"
+      );
+      assert(failed.length >= 1);
+      const message = failed[0]!.error!.message;
+      assertStringIncludes(message, `Worker "stale" refused`);
+      assertStringIncludes(message, "tasks.ts differs from the coordinator's");
+      assertStringIncludes(message, "same commit");
+      assertStringIncludes(worker.output(), "refused");
+    } finally {
+      await stopWorkers([worker]);
+    }
+  },
+);
+
+distributedTest(
+  "gather --nats: the NATS server stopped mid-run fails the run with a clear message, and no worker keeps a job running",
+  async ({ dir, env, nats }) => {
+    const taskFile = sleepersTaskFile(4);
+    const coordinatorDir = await checkout(join(dir, "coordinator"), taskFile, 0);
+    const workers: WorkerProcess[] = [];
+    const checkouts: string[] = [];
+    for (const name of ["w1", "w2"]) {
+      const at = await checkout(join(dir, name), taskFile, 0);
+      checkouts.push(at);
+      workers.push(startWorker(at, name, env, ["-j", "2"]));
+    }
+    try {
+      const coordinator = startCoordinator(coordinatorDir, env, ["-j", "4", "--grace", "2s"]);
+      const pids = () => checkouts.flatMap(pidsOf);
+      await waitFor("four jobs running on the workers", () => pids().length === 4);
+      const running = pids();
+      await nats.stop();
+      const status = await coordinator.done;
+      assertEquals(status.code, 1, coordinator.stderr());
+      const events = parseEvents(coordinator.stdout());
+      assertComplete(events);
+      const failed = events.filter((e): e is JobEndEvent =>
+        e.type === "job:end" && e.status === "failed"
+      );
+      assert(failed.length >= 1);
+      assertStringIncludes(failed[0]!.error!.message, "Lost the connection to the NATS server");
+      const exits = await Promise.all(workers.map((worker) => worker.done));
+      for (const [i, exit] of exits.entries()) {
+        assertEquals(exit.code, 1, workers[i]!.output());
+        assertStringIncludes(workers[i]!.output(), "Lost the connection to the NATS server");
+      }
+      assertEquals(running.filter(alive), [], "job processes still running");
+    } finally {
+      await stopWorkers(workers);
+    }
+  },
+);
