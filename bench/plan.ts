@@ -8,6 +8,7 @@
 import type { ComparisonSpec } from "./compare.ts";
 import type { DiagnosticsCostOptions } from "./diagnostics_cost.ts";
 import type { RemoteCacheBenchOptions } from "./remote_cache.ts";
+import type { DistributedBenchOptions } from "./distributed.ts";
 import type { ScaleOptions } from "./scale.ts";
 import type { CacheBenchOptions } from "./cache/run.ts";
 import type { HashBenchOptions } from "./cache/hash.ts";
@@ -19,6 +20,7 @@ export type Step =
   | { kind: "scale"; options: ScaleOptions }
   | { kind: "diagnostics"; options: DiagnosticsCostOptions }
   | { kind: "remote-cache"; options: RemoteCacheBenchOptions }
+  | { kind: "distributed"; options: DistributedBenchOptions }
   | { kind: "cache"; options: CacheBenchOptions }
   | { kind: "hash"; options: HashBenchOptions };
 
@@ -30,7 +32,8 @@ const LAYERED_200 = { shape: "layered", n: 200, layers: 10, durations: "random",
  * random DAGs at -j 4 and -j 8, and one whose critical path is as long as its
  * work divided by 8 (two consecutive gather runs each); the diagnostics' cost
  * on four of those graphs; scale; the remote cache (cold, local-hit and
- * remote-hit runs of 1,000 cached jobs).
+ * remote-hit runs of 1,000 cached jobs); distributed runs (200 CPU-bound jobs of
+ * 200 ms, locally and on 2 and 3 workers).
  *
  * @returns The steps.
  *
@@ -143,6 +146,7 @@ export function fullPlan(): Step[] {
     { kind: "cache", options: { jobs: 1000, layers: 10, files: 10, reps: 5, installPeers: true } },
     { kind: "hash", options: { megabytes: 1024, files: 64, reps: 3 } },
     { kind: "remote-cache", options: { jobs: 1000, reps: 3, slots: 8 } },
+    { kind: "distributed", options: { jobs: 200, jobMs: 200, reps: 2 } },
   ];
 }
 
@@ -204,5 +208,6 @@ export function quickPlan(): Step[] {
     },
     { kind: "cache", options: { jobs: 30, layers: 3, files: 3, reps: 1, installPeers: false } },
     { kind: "remote-cache", options: { jobs: 100, reps: 1, slots: 4 } },
+    { kind: "distributed", options: { jobs: 20, jobMs: 50, reps: 1 } },
   ];
 }

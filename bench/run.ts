@@ -36,6 +36,7 @@ import { runDiagnosticsCost } from "./diagnostics_cost.ts";
 import { runCacheBench } from "./cache/run.ts";
 import { runHashBench } from "./cache/hash.ts";
 import { runRemoteCache } from "./remote_cache.ts";
+import { runDistributed } from "./distributed.ts";
 import type { Section } from "./section.ts";
 import { runStartup } from "./startup.ts";
 import { judgeTargets } from "./targets.ts";
@@ -152,6 +153,8 @@ function runStep(step: Step, env: BenchEnv): Promise<Section> {
       return runHashBench(env, step.options);
     case "remote-cache":
       return runRemoteCache(env, step.options);
+    case "distributed":
+      return runDistributed(env, step.options);
   }
 }
 

@@ -139,6 +139,14 @@ export function judgeTargets(sections: readonly Section[]): Target[] {
   const list = fact("startup", "listMs");
   check("`--list` < 60 ms", list, `${num(list)} ms`, (v) => v < 60);
 
+  const distributed = fact("distributed", "overhead ms/job");
+  check(
+    "distributed run (2 workers) < 5 ms per job over a local run",
+    distributed,
+    `${num(distributed)} ms/job`,
+    (v) => v < 5,
+  );
+
   const scale = sections.find((s) => s.id === "scale");
   if (scale) {
     const failures = scale.problems.length;

@@ -12,7 +12,7 @@ import { join } from "../src/deps/path.ts";
 import { serverMissing, startServer } from "../tools/remote-cache-server/server.ts";
 import type { RunningServer } from "../tools/remote-cache-server/server.ts";
 import { ROOT } from "./_cli.ts";
-import { natsMissing, type NatsServer, startNats } from "./_nats.ts";
+import { natsMissing, type NatsServer, startNats } from "../tools/nats_server.ts";
 
 /** The shape of a generated project. */
 export interface ProjectShape {

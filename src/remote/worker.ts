@@ -49,6 +49,8 @@ export class Worker {
   #ended = new Set<string>();
   #loaded = new Map<string, { tasks: TaskFile; hash: string }>();
   #stopping: string | undefined;
+  /** Jobs whose run ended and whose upload and report go on while their slot takes the next job. */
+  #finishing = new Set<Promise<void>>();
   #wake = () => {};
   #stopped = new Promise<void>((resolve) => this.#wake = resolve);
 
@@ -98,6 +100,7 @@ export class Worker {
       );
       if (signal.aborted) onAbort();
       await Promise.all(Array.from({ length: this.#options.slots }, () => this.#loop()));
+      await Promise.all(this.#finishing);
       for (const run of this.#open.values()) await run.close().catch(() => {});
     } finally {
       signal.removeEventListener("abort", onAbort);
@@ -116,11 +119,19 @@ export class Worker {
         delivery.nak();
         break;
       }
-      await this.#take(delivery);
+      // The slot is free once the job's function has settled: its upload and report go on.
+      let free = () => {};
+      const freed = new Promise<void>((resolve) => free = resolve);
+      const taking = this.#take(delivery, free).finally(() => {
+        free();
+        this.#finishing.delete(taking);
+      });
+      this.#finishing.add(taking);
+      await freed;
     }
   }
 
-  async #take(delivery: Delivery): Promise<void> {
+  async #take(delivery: Delivery, free: () => void): Promise<void> {
     const { link, worker, print } = this.#options;
     const message = parseJobMessage(delivery.text);
     if (typeof message === "string") {
@@ -139,7 +150,7 @@ export class Worker {
       `▶ ${job}  (run ${run}${delivery.delivery > 1 ? `, delivery ${delivery.delivery}` : ""})`,
     );
     try {
-      const end = await this.#execute(message);
+      const end = await this.#execute(message, free);
       const took = `${((performance.now() - started) / 1000).toFixed(1)}s`;
       if (end === "released") {
         print(`↩ ${job} given back to the queue`);
@@ -159,7 +170,7 @@ export class Worker {
     }
   }
 
-  async #execute(message: JobMessage): Promise<JobEnd> {
+  async #execute(message: JobMessage, free: () => void): Promise<JobEnd> {
     let opening = this.#runs.get(message.run);
     if (opening === undefined) {
       opening = this.#openRun(message).catch((error) => (error as Error).message);
@@ -178,7 +189,7 @@ export class Worker {
     if (this.#ended.has(message.run)) {
       return { job: message.job, worker: this.#options.worker, outcome: "cancelled", attempts: 0 };
     }
-    return await run.execute(message);
+    return await run.execute(message, free);
   }
 
   /** The run of a job's message: its task file checked and loaded; or why this checkout cannot serve it. */

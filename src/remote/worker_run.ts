@@ -126,13 +126,14 @@ export class WorkerRun {
    * Run one job: restore its dependencies, check its key, run it, share its entry.
    *
    * @param message The job.
+   * @param ran Called when the job's function has settled (its entry may still be uploading).
    * @returns The report for the coordinator, or `released` when the worker is stopping.
    */
-  async execute(message: JobMessage): Promise<JobEnd> {
+  async execute(message: JobMessage, ran: () => void = () => {}): Promise<JobEnd> {
     const running: Running = { run: undefined, events: [], stop: undefined };
     this.#running.set(message.job, running);
     try {
-      return await this.#execute(message, running);
+      return await this.#execute(message, running, ran);
     } finally {
       this.#flush(message.job);
       this.#running.delete(message.job);
@@ -166,7 +167,7 @@ export class WorkerRun {
     await this.#cache.drain();
   }
 
-  async #execute(message: JobMessage, running: Running): Promise<JobEnd> {
+  async #execute(message: JobMessage, running: Running, ran: () => void): Promise<JobEnd> {
     const worker = this.#env.worker;
     const base = { job: message.job, worker, attempts: 0 };
     const refuse = (why: string): ResultMessage => ({ ...base, outcome: "refused", message: why });
@@ -214,6 +215,7 @@ export class WorkerRun {
     if (running.stop !== undefined) return this.#stopped(message, running, 0);
     const run = running.run = this.#cache.start(spec, input);
     const settlement = await run.settled;
+    ran();
     if (running.stop !== undefined) return this.#stopped(message, running, settlement.attempts);
     const ended = { ...base, attempts: settlement.attempts };
     if (settlement.ignoredCancellation) Object.assign(ended, { ignoredCancellation: true });
