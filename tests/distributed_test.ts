@@ -118,17 +118,23 @@ distributedTest(
       );
       victim.child.kill("SIGKILL");
       const status = await coordinator.done;
-      assertEquals(status.code, 0, coordinator.stderr());
+      assertEquals(status.code, 0, coordinator.stderr() + coordinator.stdout().slice(-3000));
       const events = parseEvents(coordinator.stdout());
       assertComplete(events);
       const ends = events.filter((e): e is JobEndEvent => e.type === "job:end");
       assert(ends.every((end) => end.status === "ok"), "every job ok");
-      // The victim's unfinished job moved to another worker.
-      const moved = events.filter((e): e is JobWorkerEvent =>
-        e.type === "job:worker" && e.delivery > 1
+      // Each job the victim took and did not finish moved to another worker, by redelivery.
+      const claims = events.filter((e): e is JobWorkerEvent => e.type === "job:worker");
+      const unfinished = claims.filter((claim) =>
+        claim.worker === "w1" && ends.find((end) => end.job === claim.job)?.worker !== "w1"
       );
-      assert(moved.length >= 1, "a job was redelivered");
-      for (const move of moved) assert(move.worker !== "w1");
+      assert(unfinished.length >= 1, `w1 was killed mid-job: ${victim.output()}`);
+      for (const lost of unfinished) {
+        assert(
+          claims.some((c) => c.job === lost.job && c.worker !== "w1" && c.delivery > 1),
+          `${lost.job} was redelivered`,
+        );
+      }
       assertEquals(await outputsOf(coordinatorDir), await outputsOf(local));
       assertEquals(logsOf(events), logsOf(parseEvents(localRun.stdout)));
     } finally {
