@@ -246,3 +246,62 @@ distributedTest(
     }
   },
 );
+
+distributedTest(
+  "gather --nats: local: true, jobs without inputs and unstorable results stay on the coordinator; results travel inline",
+  async ({ dir, env }) => {
+    const mod = JSON.stringify(new URL("../mod.ts", import.meta.url).href);
+    const taskFile = `import { job } from ${mod};
+export const config = job(() => ({ n: 2, at: new Date(0) }));
+export const build = job({ deps: [config], inputs: [], outputs: ["out/b.txt"] }, async (ctx) => {
+  await Deno.mkdir("out", { recursive: true });
+  await Deno.writeTextFile("out/b.txt", "n=" + ctx.result(config).n + " " + ctx.result(config).at.getTime());
+  return "built";
+});
+export const deploy = job({ deps: [build], inputs: [], local: true }, (ctx) => {
+  ctx.log("deploying " + Deno.readTextFileSync("out/b.txt") + " " + ctx.result(build));
+});
+export const handle = job({ inputs: [] }, () => () => 1);
+export const useHandle = job({ deps: [handle] }, (ctx) => ctx.log("handle is a " + typeof ctx.result(handle)));
+`;
+    const coordinatorDir = await checkout(join(dir, "coordinator"), taskFile, 0);
+    const worker = startWorker(await checkout(join(dir, "w1"), taskFile, 0), "w1", env);
+    try {
+      const run = await gather(["--reporter", "json", "--no-logs", "deploy", "useHandle"], {
+        cwd: coordinatorDir,
+        env,
+      });
+      assertEquals(run.code, 0, run.stderr + run.stdout);
+      const events = parseEvents(run.stdout);
+      assertComplete(events);
+      const where = Object.fromEntries(
+        events.filter((e): e is JobEndEvent => e.type === "job:end").map((
+          e,
+        ) => [e.job, e.worker ?? "coordinator"]),
+      );
+      assertEquals(where, {
+        config: "coordinator",
+        build: "w1",
+        deploy: "coordinator",
+        handle: "coordinator",
+        useHandle: "coordinator",
+      });
+      const lines = events.flatMap((e) => e.type === "job:log" ? [e.line] : []);
+      assert(lines.includes("deploying n=2 0 built"), lines.join("\n"));
+      assert(lines.includes("handle is a function"), lines.join("\n"));
+      const warnings = events.flatMap((e) => e.type === "warning" ? [e.message] : []);
+      assert(
+        warnings.some((w) => w.includes(`jobs without "inputs" run on the coordinator`)),
+        warnings.join("\n"),
+      );
+      assert(
+        warnings.some((w) =>
+          w.includes("runs on the coordinator (w1 gave it back)") && w.includes("cannot travel")
+        ),
+        warnings.join("\n"),
+      );
+    } finally {
+      await stopWorkers([worker]);
+    }
+  },
+);
