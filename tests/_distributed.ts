@@ -335,3 +335,29 @@ export function sleepersTaskFile(count: number): string {
   }
   return lines.join("\n") + "\n";
 }
+
+/**
+ * Wait for a coordinator to exit; past the time limit, kill it and fail (a
+ * run that would wait forever for a worker that is gone).
+ *
+ * @param coordinator The coordinator.
+ * @param timeoutMs How long at most.
+ * @returns Its exit status.
+ */
+export async function finished(
+  coordinator: CoordinatorProcess,
+  timeoutMs = 120_000,
+): Promise<Deno.CommandStatus> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((resolve) =>
+    timer = setTimeout(() => resolve("late"), timeoutMs)
+  );
+  const status = await Promise.race([coordinator.done, late]);
+  clearTimeout(timer);
+  if (status !== "late") return status;
+  coordinator.child.kill("SIGKILL");
+  await coordinator.done;
+  throw new Error(
+    `the coordinator was still running after ${timeoutMs}ms: ${coordinator.stderr()}`,
+  );
+}

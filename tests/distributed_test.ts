@@ -14,6 +14,7 @@ import {
   alive,
   checkout,
   distributedTest,
+  finished,
   layeredTaskFile,
   outputsOf,
   pidsOf,
@@ -24,10 +25,14 @@ import {
   type WorkerProcess,
 } from "./_distributed.ts";
 
-/** Each job's log lines (its results' sums), by job. */
+/**
+ * Each job's log lines (its results' sums), by job: those of its last
+ * delivery (a worker that died mid-job sent lines before the job moved on).
+ */
 function logsOf(events: GatherEvent[]): Record<string, string[]> {
   const logs: Record<string, string[]> = {};
   for (const event of events) {
+    if (event.type === "job:worker") logs[event.job] = [];
     if (event.type === "job:log") (logs[event.job] ??= []).push(event.line);
   }
   return logs;
@@ -62,12 +67,9 @@ distributedTest(
       );
     }
     try {
-      const run = await gather(["--reporter", "json", "--no-logs", "-j", "8"], {
-        cwd: coordinator,
-        env,
-      });
-      assertEquals(run.code, 0, run.stderr);
-      const events = parseEvents(run.stdout);
+      const run = startCoordinator(coordinator, env, ["-j", "8"]);
+      assertEquals((await finished(run)).code, 0, run.stderr());
+      const events = parseEvents(run.stdout());
       assertComplete(events);
       const ends = events.filter((e): e is JobEndEvent => e.type === "job:end");
       assertEquals(ends.length, 201);
@@ -117,7 +119,7 @@ distributedTest(
         () => (victim.output().match(/▶/g) ?? []).length >= 3,
       );
       victim.child.kill("SIGKILL");
-      const status = await coordinator.done;
+      const status = await finished(coordinator);
       assertEquals(status.code, 0, coordinator.stderr() + coordinator.stdout().slice(-3000));
       const events = parseEvents(coordinator.stdout());
       assertComplete(events);
@@ -162,7 +164,7 @@ distributedTest(
       const running = pids();
       const interruptedAt = performance.now();
       coordinator.child.kill("SIGINT");
-      const status = await coordinator.done;
+      const status = await finished(coordinator);
       const tookMs = performance.now() - interruptedAt;
       assert(status.code === 130 || status.signal === "SIGINT", `exit ${status.code}`);
       assert(tookMs < 3_000 + 2_500, `the coordinator exited ${Math.round(tookMs)}ms after Ctrl-C`);
@@ -191,9 +193,9 @@ distributedTest(
     const stale = await checkout(join(dir, "stale"), taskFile + "// another commit\n", shape.jobs);
     const worker = startWorker(stale, "stale", env, ["-j", "2"]);
     try {
-      const run = await gather(["--reporter", "json", "--no-logs"], { cwd: coordinatorDir, env });
-      assertEquals(run.code, 1, run.stderr);
-      const failed = parseEvents(run.stdout).filter((e): e is JobEndEvent =>
+      const run = startCoordinator(coordinatorDir, env);
+      assertEquals((await finished(run, 60_000)).code, 1, run.stderr());
+      const failed = parseEvents(run.stdout()).filter((e): e is JobEndEvent =>
         e.type === "job:end" && e.status === "failed"
       );
       assert(failed.length >= 1);
@@ -226,7 +228,7 @@ distributedTest(
       await waitFor("four jobs running on the workers", () => pids().length === 4);
       const running = pids();
       await nats.stop();
-      const status = await coordinator.done;
+      const status = await finished(coordinator);
       assertEquals(status.code, 1, coordinator.stderr());
       const events = parseEvents(coordinator.stdout());
       assertComplete(events);
@@ -262,17 +264,20 @@ export const deploy = job({ deps: [build], inputs: [], local: true }, (ctx) => {
   ctx.log("deploying " + Deno.readTextFileSync("out/b.txt") + " " + ctx.result(build));
 });
 export const handle = job({ inputs: [] }, () => () => 1);
+export const orphan = job({ inputs: [] }, async () => {
+  Promise.reject(new Error("nobody awaits me"));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  return 1;
+});
 export const useHandle = job({ deps: [handle] }, (ctx) => ctx.log("handle is a " + typeof ctx.result(handle)));
 `;
     const coordinatorDir = await checkout(join(dir, "coordinator"), taskFile, 0);
     const worker = startWorker(await checkout(join(dir, "w1"), taskFile, 0), "w1", env);
     try {
-      const run = await gather(["--reporter", "json", "--no-logs", "deploy", "useHandle"], {
-        cwd: coordinatorDir,
-        env,
-      });
-      assertEquals(run.code, 0, run.stderr + run.stdout);
-      const events = parseEvents(run.stdout);
+      const coordinator = startCoordinator(coordinatorDir, env, ["deploy", "useHandle", "orphan"]);
+      const status = await finished(coordinator, 60_000);
+      assertEquals(status.code, 0, coordinator.stderr() + coordinator.stdout());
+      const events = parseEvents(coordinator.stdout());
       assertComplete(events);
       const where = Object.fromEntries(
         events.filter((e): e is JobEndEvent => e.type === "job:end").map((
@@ -285,7 +290,11 @@ export const useHandle = job({ deps: [handle] }, (ctx) => ctx.log("handle is a "
         deploy: "coordinator",
         handle: "coordinator",
         useHandle: "coordinator",
+        orphan: "w1",
       });
+      // A promise a job left behind on the worker is reported here, and the worker lives on.
+      const orphaned = events.find((e) => e.type === "diagnostic" && e.job === "orphan");
+      assertEquals(orphaned?.type === "diagnostic" && orphaned.kind, "unhandled-rejection");
       const lines = events.flatMap((e) => e.type === "job:log" ? [e.line] : []);
       assert(lines.includes("deploying n=2 0 built"), lines.join("\n"));
       assert(lines.includes("handle is a function"), lines.join("\n"));

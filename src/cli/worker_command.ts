@@ -11,6 +11,7 @@ import process from "node:process";
 import { projectRoot } from "../cache/root.ts";
 import { parseArgs } from "../deps/cli_parse_args.ts";
 import { captureConsole } from "../diagnostics/console_capture.ts";
+import { Diagnostics } from "../diagnostics/diagnostics.ts";
 import { join, resolve } from "../deps/path.ts";
 import { JobScope } from "../engine/scope.ts";
 import { GatherError } from "../errors.ts";
@@ -157,11 +158,21 @@ export async function runWorkerCommand(
     (event) => worker.emit(event),
     (text) => env.print(text),
   );
+  // A promise a job never awaited that rejects is reported (to its coordinator), never fatal here.
+  const diagnostics = new Diagnostics({
+    emit: (event) => worker.emit(event),
+    scope,
+    fnOf: () => undefined,
+    stalls: false,
+    timers: globalThis,
+  });
+  await diagnostics.start();
   env.print(`${name} │ serving ${url} with ${slots} slot${slots === 1 ? "" : "s"} in ${root}`);
   let lost: Error | undefined;
   try {
     lost = await worker.serve(env.shutdown.interrupt.signal, env.shutdown.force.signal);
   } finally {
+    await diagnostics.stop();
     capture.restore();
     await spawner.close();
   }
