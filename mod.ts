@@ -74,6 +74,7 @@ export type {
   JobProgressEvent,
   JobRetryEvent,
   JobStartEvent,
+  JobWorkerEvent,
   RunCancelEvent,
   RunEndEvent,
   RunJob,
