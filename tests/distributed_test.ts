@@ -32,7 +32,7 @@ import {
 function logsOf(events: GatherEvent[]): Record<string, string[]> {
   const logs: Record<string, string[]> = {};
   for (const event of events) {
-    if (event.type === "job:worker") logs[event.job] = [];
+    if (event.type === "job:worker") delete logs[event.job];
     if (event.type === "job:log") (logs[event.job] ??= []).push(event.line);
   }
   return logs;

@@ -161,10 +161,11 @@ export class WorkerRun {
     for (const running of this.#running.values()) running.run?.force();
   }
 
-  /** The run is over here: write the cache's index back, finish uploads. */
+  /** The run is over here: write the cache's index back, finish uploads, keep the cache under its cap. */
   async close(): Promise<void> {
     clearTimeout(this.#flushTimer);
     await this.#cache.drain();
+    await this.#cache.finish();
   }
 
   async #execute(message: JobMessage, running: Running, ran: () => void): Promise<JobEnd> {
