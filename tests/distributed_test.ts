@@ -314,3 +314,42 @@ export const useHandle = job({ deps: [handle] }, (ctx) => ctx.log("handle is a "
     }
   },
 );
+
+distributedTest(
+  "gather worker: Ctrl-C gives its running jobs back to the queue at once (exit 130)",
+  async ({ dir, env }) => {
+    const mod = JSON.stringify(new URL("../mod.ts", import.meta.url).href);
+    const taskFile = `import { job } from ${mod};
+export const a = job({ inputs: [] }, (ctx) => ctx.sh\`sleep 2\`.then(() => 1));
+export const b = job({ inputs: [] }, (ctx) => ctx.sh\`sleep 2\`.then(() => 2));
+`;
+    const coordinatorDir = await checkout(join(dir, "coordinator"), taskFile, 0);
+    const first = startWorker(await checkout(join(dir, "w1"), taskFile, 0), "w1", env, ["-j", "2"]);
+    const workers = [first];
+    try {
+      const coordinator = startCoordinator(coordinatorDir, env, ["a", "b"]);
+      await waitFor("w1 to run both jobs", () => (first.output().match(/▶/g) ?? []).length === 2);
+      workers.push(
+        startWorker(await checkout(join(dir, "w2"), taskFile, 0), "w2", env, ["-j", "2"]),
+      );
+      const stoppedAt = performance.now();
+      first.child.kill("SIGINT");
+      const exit = await first.done;
+      assert(exit.code === 130 || exit.signal === "SIGINT", `w1 exit ${exit.code}`);
+      assertStringIncludes(first.output(), "given back to the queue");
+      const status = await finished(coordinator, 60_000);
+      assertEquals(status.code, 0, coordinator.stderr());
+      // Well before the 30 s worker timeout: handed back, not waited out.
+      assert(performance.now() - stoppedAt < 20_000);
+      const ends = parseEvents(coordinator.stdout()).filter((e): e is JobEndEvent =>
+        e.type === "job:end"
+      );
+      assertEquals(ends.map((end) => [end.job, end.status, end.worker]).sort(), [
+        ["a", "ok", "w2"],
+        ["b", "ok", "w2"],
+      ]);
+    } finally {
+      await stopWorkers(workers);
+    }
+  },
+);
