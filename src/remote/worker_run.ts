@@ -183,20 +183,19 @@ export class WorkerRun {
     }
     const deps = new Map<string, unknown>();
     for (const dep of message.deps) {
-      const depSpec = this.#tasks.specs.get(dep.name);
-      if (depSpec === undefined) return refuse(`its task file has no job "${dep.name}"`);
-      if ("key" in dep) {
-        const restored = await this.#cache.restoreKey(depSpec, dep.key);
-        if (restored === undefined) {
-          return fallback(
-            `the entry of its dependency "${dep.name}" (${
-              dep.key.slice(0, 12)
-            }) is not in the shared cache here`,
-          );
-        }
-        deps.set(dep.name, restored.result);
-      } else deps.set(dep.name, decodeValue(dep.result));
+      if (!this.#tasks.specs.has(dep.name)) return refuse(`its task file has no job "${dep.name}"`);
     }
+    // The dependencies' entries, restored at once (each may be a download).
+    const missing = await Promise.all(message.deps.map(async (dep) => {
+      if (!("key" in dep)) return void deps.set(dep.name, decodeValue(dep.result));
+      const restored = await this.#cache.restoreKey(this.#tasks.specs.get(dep.name)!, dep.key);
+      if (restored !== undefined) return void deps.set(dep.name, restored.result);
+      return `the entry of its dependency "${dep.name}" (${
+        dep.key.slice(0, 12)
+      }) is not in the shared cache here`;
+    }));
+    const why = missing.find((reason) => reason !== undefined);
+    if (why !== undefined) return fallback(why);
     if (running.stop !== undefined) return this.#stopped(message, running, 0);
     const input = { deps };
     const parts = await this.#cache.parts(spec, input);
