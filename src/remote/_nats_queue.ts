@@ -28,7 +28,21 @@ export const STREAM = "GATHER_JOBS";
 /** The durable pull consumer the workers share. */
 export const DURABLE = "workers";
 
-/** The subjects of a run. */
+/**
+ * The subjects of a run.
+ *
+ * @param run The run's id.
+ * @returns Its work-queue subject and its core NATS subjects.
+ *
+ * @example Usage
+ * ```ts
+ * import { subjects } from "./_nats_queue.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(subjects("r1").jobs, "gather.jobs.r1");
+ * assertEquals(subjects("r1").claim, "gather.run.r1.claim");
+ * ```
+ */
 export function subjects(run: string): {
   jobs: string;
   claim: string;

@@ -58,7 +58,16 @@ interface Running {
 /** What became of a job: a report for the coordinator, or `released` (give it back to the queue). */
 export type JobEnd = ResultMessage | "released";
 
-/** A run this worker serves. */
+/**
+ * A run this worker serves.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const run = await WorkerRun.open(message, env, await loadTaskFile("tasks.ts"));
+ * const end = await run.execute(message); // a report for the coordinator, or "released"
+ * await run.close();
+ * ```
+ */
 export class WorkerRun {
   readonly id: string;
   /** Set once the coordinator cancelled the whole run. */
