@@ -264,6 +264,7 @@ export const deploy = job({ deps: [build], inputs: [], local: true }, (ctx) => {
   ctx.log("deploying " + Deno.readTextFileSync("out/b.txt") + " " + ctx.result(build));
 });
 export const handle = job({ inputs: [] }, () => () => 1);
+export const big = job({ inputs: [] }, (ctx) => ctx.log("x".repeat(1_500_000)));
 export const orphan = job({ inputs: [] }, async () => {
   Promise.reject(new Error("nobody awaits me"));
   await new Promise((resolve) => setTimeout(resolve, 200));
@@ -274,7 +275,12 @@ export const useHandle = job({ deps: [handle] }, (ctx) => ctx.log("handle is a "
     const coordinatorDir = await checkout(join(dir, "coordinator"), taskFile, 0);
     const worker = startWorker(await checkout(join(dir, "w1"), taskFile, 0), "w1", env);
     try {
-      const coordinator = startCoordinator(coordinatorDir, env, ["deploy", "useHandle", "orphan"]);
+      const coordinator = startCoordinator(coordinatorDir, env, [
+        "deploy",
+        "useHandle",
+        "orphan",
+        "big",
+      ]);
       const status = await finished(coordinator, 60_000);
       assertEquals(status.code, 0, coordinator.stderr() + coordinator.stdout());
       const events = parseEvents(coordinator.stdout());
@@ -291,7 +297,12 @@ export const useHandle = job({ deps: [handle] }, (ctx) => ctx.log("handle is a "
         handle: "coordinator",
         useHandle: "coordinator",
         orphan: "w1",
+        big: "w1",
       });
+      // A line longer than a NATS message takes is cut on the way, and says so.
+      const long = events.find((e) => e.type === "job:log" && e.job === "big");
+      assert(long?.type === "job:log" && long.line.startsWith("xxxxxxxx"));
+      assertStringIncludes(long.line, "characters cut on the way from w1");
       // A promise a job left behind on the worker is reported here, and the worker lives on.
       const orphaned = events.find((e) => e.type === "diagnostic" && e.job === "orphan");
       assertEquals(orphaned?.type === "diagnostic" && orphaned.kind, "unhandled-rejection");

@@ -52,6 +52,9 @@ export async function connectWorker(url: string, name: string): Promise<WorkerLi
   }
 }
 
+/** The largest message sent, in characters (a NATS server takes 1 MiB by default). */
+const MAX_MESSAGE_CHARS = 512 * 1024;
+
 /** How long a claim or report may wait for the coordinator, in ms. */
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -119,7 +122,24 @@ class NatsWorkerLink implements WorkerLink {
   }
 
   events(run: string, batch: EventBatch): void {
-    if (!this.#nc.isClosed()) this.#nc.publish(subjects(run).events, JSON.stringify(batch));
+    if (this.#nc.isClosed()) return;
+    const text = JSON.stringify(batch);
+    if (text.length <= MAX_MESSAGE_CHARS) {
+      this.#safely(() => this.#nc.publish(subjects(run).events, text));
+    } else if (batch.events.length > 1) {
+      // Too large for one message (the server takes 1 MiB): in halves.
+      const half = Math.ceil(batch.events.length / 2);
+      this.events(run, { ...batch, events: batch.events.slice(0, half) });
+      this.events(run, { ...batch, events: batch.events.slice(half) });
+    } else {
+      const [event] = batch.events;
+      if (event?.type !== "job:log") return;
+      const cut = event.line.slice(0, MAX_MESSAGE_CHARS / 4);
+      const line = `${cut} … (${
+        event.line.length - cut.length
+      } characters cut on the way from ${batch.worker})`;
+      this.events(run, { ...batch, events: [{ ...event, line }] });
+    }
   }
 
   listen(

@@ -60,6 +60,8 @@ export interface RemoteRunnerOptions {
 
 /** Key parts larger than this (as JSON) are not sent: a mismatch is then reported without them. */
 const MAX_PARTS_CHARS = 200_000;
+/** The largest job message, in characters (a NATS server takes 1 MiB by default). */
+const MAX_MESSAGE_CHARS = 900 * 1024;
 
 /**
  * Runs a distributed run's jobs on workers.
@@ -232,6 +234,12 @@ export class RemoteRunner implements JobRunner {
     const parts = keys.partsOf(job.name);
     if (parts !== undefined && JSON.stringify(parts).length <= MAX_PARTS_CHARS) {
       message.parts = parts;
+    }
+    const size = JSON.stringify(message).length;
+    if (size > MAX_MESSAGE_CHARS) {
+      return remote.runLocally(
+        `its message (its dependencies' results) would be ${size} characters, more than a NATS message takes`,
+      );
     }
     try {
       const sequence = await this.#dispatch!.publish(message);

@@ -55,6 +55,9 @@ interface Running {
   stop: "cancel" | "release" | undefined;
 }
 
+/** The largest encoded result a worker sends back, in characters (a NATS message takes 1 MiB). */
+const MAX_RESULT_CHARS = 768 * 1024;
+
 /** What became of a job: a report for the coordinator, or `released` (give it back to the queue). */
 export type JobEnd = ResultMessage | "released";
 
@@ -243,6 +246,13 @@ export class WorkerRun {
         ...ended,
         outcome: "unstorable",
         message: `it returned a value that cannot travel between machines (${error.message})`,
+      };
+    }
+    if (result.length > MAX_RESULT_CHARS) {
+      return {
+        ...ended,
+        outcome: "unstorable",
+        message: `its result is too large to send back (${result.length} characters encoded)`,
       };
     }
     if (!await this.#cache.share(spec.name)) {
