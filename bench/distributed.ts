@@ -34,7 +34,16 @@ export interface DistributedBenchOptions {
   reps: number;
 }
 
-type Kind = "local" | "local, remote cache" | "2 workers" | "3 workers";
+type Kind =
+  | "local"
+  | "local, remote cache"
+  | "2 workers"
+  | "3 workers"
+  | "chain: local"
+  | "chain: 1 worker";
+
+/** Jobs in the chain that measures one job's round trip. */
+const CHAIN = 50;
 
 /**
  * Measure one CPU-bound graph locally and on 2 and 3 workers.
@@ -89,16 +98,18 @@ export async function runDistributed(
   };
   let round = 0;
   const run = async (kind: Kind) => {
-    const dir = kind.startsWith("local") ? local : coordinator;
+    const chain = kind.startsWith("chain");
+    const dir = kind.includes("local") ? local : coordinator;
     await Deno.remove(join(dir, ".gather"), { recursive: true }).catch(() => {});
     await Deno.remove(join(dir, "out"), { recursive: true }).catch(() => {});
-    const distributed = !kind.startsWith("local");
-    const extra = ["--no-logs", "--no-history", ...(kind === "local" ? ["--no-cache"] : [])];
+    const distributed = !kind.includes("local");
+    const bare = kind === "local" || kind === "chain: local";
+    const extra = ["--no-logs", "--no-history", ...(bare ? ["--no-cache"] : [])];
     if (distributed) extra.push("--nats", nats.url);
     const command = gatherCommand(
       env.installed.deno,
       env.gather.main,
-      join(dir, "tasks.ts"),
+      join(dir, chain ? "chain.ts" : "tasks.ts"),
       dir,
       distributed ? 2 * cores + 4 : cores, // workers' slots bound a distributed run, not -j
       "json",
@@ -109,9 +120,9 @@ export async function runDistributed(
       ...base,
       GATHER_REMOTE_CACHE_TEAM: `bench-${round++}`,
     };
-    if (kind === "local") settings.GATHER_REMOTE_CACHE_URL = "";
+    if (bare) settings.GATHER_REMOTE_CACHE_URL = "";
     const result = await measure({ ...command, env: settings }, { marker: '"job:start"' });
-    const wrong = checkRun(result.code, result.stdout, options.jobs, distributed);
+    const wrong = checkRun(result.code, result.stdout, chain ? CHAIN : options.jobs, distributed);
     if (wrong !== undefined) problems.push(`${kind}: ${wrong} ${result.stderrTail}`);
     const list = samples.get(kind) ?? [];
     list.push(sampleOf(result, { firstJobMs: result.markerMs }));
@@ -135,8 +146,14 @@ export async function runDistributed(
       env.log(`distributed: local, round ${rep + 1} of ${options.reps}`);
       await run("local");
       await run("local, remote cache");
+      await run("chain: local");
     }
     await startWorker(1);
+    for (let rep = 0; rep < options.reps + 1; rep++) {
+      env.log(`distributed: a chain on 1 worker, round ${rep} of ${options.reps} (0: warm-up)`);
+      await run("chain: 1 worker");
+      if (rep === 0) samples.delete("chain: 1 worker");
+    }
     await startWorker(2);
     for (let rep = 0; rep < options.reps + 1; rep++) {
       env.log(`distributed: 2 workers, round ${rep} of ${options.reps} (0: warm-up)`);
@@ -166,7 +183,11 @@ export async function runDistributed(
   const localMs = wall("local");
   const perJob = (kind: Kind) => {
     const ms = wall(kind);
-    return ms === undefined || localMs === undefined ? undefined : (ms - localMs) / options.jobs;
+    const chain = kind.startsWith("chain");
+    const base = chain ? wall("chain: local") : localMs;
+    return ms === undefined || base === undefined
+      ? undefined
+      : (ms - base) / (chain ? CHAIN : options.jobs);
   };
   return {
     id: "distributed",
@@ -178,7 +199,10 @@ export async function runDistributed(
       "N workers = a coordinator (gather --nats) and N `gather worker -j 1` processes already running, " +
       "nats-server -js and the cache server on loopback, all on this machine: every job is published, " +
       "claimed, run, stored, uploaded, reported and its outputs downloaded by the coordinator. " +
-      "Wall time includes the coordinator's start-up; +ms/job = (wall - local wall) / jobs.",
+      "Wall time includes the coordinator's start-up; +ms/job = (wall - local wall) / jobs. " +
+      `chain = ${CHAIN} jobs that only copy their input, each waiting for the one before: ` +
+      "its +ms/job is one job's round trip (publish, claim, restore, run, upload, report, download), " +
+      "latency rather than throughput.",
     ],
     problems,
     series,
@@ -188,6 +212,7 @@ export async function runDistributed(
       "wall:2-workers": wall("2 workers"),
       "wall:3-workers": wall("3 workers"),
       "overhead ms/job": perJob("2 workers"),
+      "round trip ms/job": perJob("chain: 1 worker"),
     },
     table: {
       headers: ["run", "wall ms", "cpu ms", "vs local", "+ms/job"],
@@ -195,7 +220,9 @@ export async function runDistributed(
         s.label,
         num(s.median.wallMs),
         num(s.median.cpuMs ?? NaN),
-        localMs === undefined ? "" : `${num(s.median.wallMs / localMs)}×`,
+        localMs === undefined || s.label.startsWith("chain")
+          ? ""
+          : `${num(s.median.wallMs / localMs)}×`,
         perJob(s.label as Kind) === undefined ? "" : num(perJob(s.label as Kind)!),
       ]),
     },
@@ -229,6 +256,30 @@ async function writeProject(
   for (const job of graph.jobs) {
     await Deno.writeTextFile(join(dir, "src", `${job.name}.txt`), `input of ${job.name}\n`);
   }
+  for (let i = 0; i < CHAIN; i++) {
+    await Deno.writeTextFile(join(dir, "src", `c${i}.txt`), `input of c${i}\n`);
+  }
+  await Deno.writeTextFile(
+    join(dir, "chain.ts"),
+    `import { job, type Job } from ${JSON.stringify(modUrl)};
+
+const jobs: Job<number>[] = [];
+for (let i = 0; i < ${CHAIN}; i++) {
+  const name = "c" + i;
+  jobs.push(job({
+    name,
+    deps: i === 0 ? [] : [jobs[i - 1]!],
+    inputs: ["src/" + name + ".txt"],
+    outputs: ["out/" + name + ".txt"],
+  }, async () => {
+    await Deno.mkdir("out", { recursive: true });
+    await Deno.copyFile("src/" + name + ".txt", "out/" + name + ".txt");
+    return i;
+  }));
+}
+export default jobs;
+`,
+  );
   const deps = JSON.stringify(graph.jobs.map((job) => job.deps));
   await Deno.writeTextFile(
     join(dir, "tasks.ts"),
