@@ -141,31 +141,23 @@ export async function runDistributed(
       }).spawn(),
     );
   };
-  try {
+  // Each phase alternates its runs with local ones, so that a change in the machine's load
+  // (it is shared) reaches both sides; a phase's first distributed run warms its workers up.
+  const phase = async (workersWanted: number, kinds: Kind[], label: string) => {
+    while (workers.length < workersWanted) await startWorker(workers.length + 1);
+    const warm = kinds.find((kind) => !kind.includes("local"))!;
+    env.log(`distributed: ${label}: warm-up`);
+    await run(warm);
+    samples.delete(warm);
     for (let rep = 0; rep < options.reps; rep++) {
-      env.log(`distributed: local, round ${rep + 1} of ${options.reps}`);
-      await run("local");
-      await run("local, remote cache");
-      await run("chain: local");
+      env.log(`distributed: ${label}: round ${rep + 1} of ${options.reps}`);
+      for (const kind of kinds) await run(kind);
     }
-    await startWorker(1);
-    for (let rep = 0; rep < options.reps + 1; rep++) {
-      env.log(`distributed: a chain on 1 worker, round ${rep} of ${options.reps} (0: warm-up)`);
-      await run("chain: 1 worker");
-      if (rep === 0) samples.delete("chain: 1 worker");
-    }
-    await startWorker(2);
-    for (let rep = 0; rep < options.reps + 1; rep++) {
-      env.log(`distributed: 2 workers, round ${rep} of ${options.reps} (0: warm-up)`);
-      await run("2 workers");
-      if (rep === 0) samples.delete("2 workers"); // the workers' first run loads the task file
-    }
-    await startWorker(3);
-    for (let rep = 0; rep < options.reps + 1; rep++) {
-      env.log(`distributed: 3 workers, round ${rep} of ${options.reps} (0: warm-up)`);
-      await run("3 workers");
-      if (rep === 0) samples.delete("3 workers");
-    }
+  };
+  try {
+    await phase(1, ["chain: local", "chain: 1 worker"], "a chain on 1 worker");
+    await phase(2, ["local", "local, remote cache", "2 workers"], "2 workers");
+    await phase(3, ["local", "3 workers"], "3 workers");
   } finally {
     for (const worker of workers) {
       try {
@@ -193,7 +185,7 @@ export async function runDistributed(
     id: "distributed",
     title,
     notes: [
-      `${options.reps} round(s) each; every job is a \`sh\` loop of ${loops} iterations (~${options.jobMs} ms of CPU here), ` +
+      `${options.reps} round(s) each, each distributed run right after a local one (the machine's load drifts), after a warm-up run; every job is a \`sh\` loop of ${loops} iterations (~${options.jobMs} ms of CPU here), ` +
       `cached (its own input, one output file); local = one gather at -j ${cores}, --no-cache; ` +
       "local, remote cache = the same with every entry uploaded to turborepo-remote-cache; " +
       "N workers = a coordinator (gather --nats) and N `gather worker -j 1` processes already running, " +
