@@ -364,3 +364,37 @@ export const b = job({ inputs: [] }, (ctx) => ctx.sh\`sleep 2\`.then(() => 2));
     }
   },
 );
+
+distributedTest(
+  "gather --nats: a job whose workers all die fails after the delivery limit, naming them",
+  async ({ dir, env }) => {
+    const mod = JSON.stringify(new URL("../mod.ts", import.meta.url).href);
+    // The job kills the worker that runs it, every time.
+    const taskFile = `import { job } from ${mod};
+export const bomb = job({ inputs: [] }, () => Deno.kill(Deno.pid, "SIGKILL"));
+`;
+    const coordinatorDir = await checkout(join(dir, "coordinator"), taskFile, 0);
+    const workers: WorkerProcess[] = [];
+    for (const name of ["w1", "w2", "w3"]) {
+      workers.push(startWorker(await checkout(join(dir, name), taskFile, 0), name, env));
+    }
+    try {
+      const coordinator = startCoordinator(coordinatorDir, env, ["--worker-timeout", "2s"]);
+      const status = await finished(coordinator, 90_000);
+      assertEquals(status.code, 1, coordinator.stderr());
+      const events = parseEvents(coordinator.stdout());
+      assertComplete(events);
+      const end = events.find((e): e is JobEndEvent => e.type === "job:end")!;
+      assertEquals(end.status, "failed");
+      assertStringIncludes(
+        end.error!.message,
+        `Job "bomb" was handed out 3 times and never finished`,
+      );
+      const taken = events.flatMap((e) => e.type === "job:worker" ? [e.worker] : []);
+      assertEquals(taken.length, 3);
+      for (const worker of taken) assertStringIncludes(end.error!.message, worker);
+    } finally {
+      await stopWorkers(workers);
+    }
+  },
+);

@@ -32,6 +32,10 @@ export class RemoteJob implements JobRun {
   /** Every worker that claimed it, in order. */
   #workers: string[] = [];
   #local: JobRun | undefined;
+  /** The highest delivery a worker claimed. */
+  deliveries = 0;
+  /** When its worker was last heard from (its claim, events or heartbeat). */
+  lastSeen = 0;
   #confirmTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(runner: RemoteRunner, job: JobSpec, input: JobInput) {
@@ -44,6 +48,11 @@ export class RemoteJob implements JobRun {
   /** Whether a cancel was asked for. */
   get cancelling(): boolean {
     return this.cancelReason !== undefined;
+  }
+
+  /** Whether it runs here after all. */
+  get local(): boolean {
+    return this.#local !== undefined;
   }
 
   cancel(reason: Error): void {
@@ -86,8 +95,10 @@ export class RemoteJob implements JobRun {
   }
 
   /** A worker took it: `true` to let it run. A later claim means the worker before went silent. */
-  claim(worker: string, _delivery: number): boolean {
+  claim(worker: string, delivery: number): boolean {
     if (this.done || this.cancelReason !== undefined || this.#local !== undefined) return false;
+    this.deliveries = Math.max(this.deliveries, delivery);
+    this.lastSeen = performance.now();
     this.#worker = worker;
     this.#workers.push(worker);
     return true;
@@ -96,6 +107,7 @@ export class RemoteJob implements JobRun {
   /** Its worker's events, passed on; a silent worker's late events are dropped. */
   forward(batch: EventBatch): void {
     if (this.done || this.#local !== undefined || batch.worker !== this.#worker) return;
+    this.lastSeen = performance.now(); // an empty batch is its heartbeat
     const emit = this.#runner.options.emit;
     for (const event of batch.events) {
       if (FORWARDED.has(event.type) && "job" in event && event.job === this.job.name) emit(event);

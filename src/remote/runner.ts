@@ -54,7 +54,7 @@ export interface RemoteRunnerOptions {
   timeoutMs?: number | undefined;
   /** The queue's timing. */
   queue: QueueOptions;
-  /** After this long with no worker taking a job, one warning says so, in ms. @default {30000} */
+  /** After this long with jobs waiting and no worker heard from, one warning says so, in ms. @default {30000} */
   idleWarningMs?: number;
 }
 
@@ -82,8 +82,10 @@ export class RemoteRunner implements JobRunner {
   #warned = new Set<string>();
   #cancelBatch: string[] = [];
   #cancelReason = "";
-  #anyClaim = false;
-  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When a worker was last heard from (a claim, a report, events or its heartbeat). */
+  #heard = performance.now();
+  #silenceWarned = false;
+  #watch: ReturnType<typeof setInterval> | undefined;
 
   /**
    * Prepare the runner; `attach()` gives it its run on the queue.
@@ -112,9 +114,9 @@ export class RemoteRunner implements JobRunner {
   get handlers(): RunHandlers {
     return {
       claim: (claim) => {
+        this.#hear();
         const job = this.#jobs.get(claim.job);
         if (job === undefined || !job.claim(claim.worker, claim.delivery)) return false;
-        this.#anyClaim = true;
         this.options.emit({
           type: "job:worker",
           time: Date.now(),
@@ -124,8 +126,14 @@ export class RemoteRunner implements JobRunner {
         });
         return true;
       },
-      result: (result) => this.#jobs.get(result.job)?.report(result),
-      events: (batch) => this.#jobs.get(batch.job)?.forward(batch),
+      result: (result) => {
+        this.#hear();
+        this.#jobs.get(result.job)?.report(result);
+      },
+      events: (batch) => {
+        this.#hear();
+        this.#jobs.get(batch.job)?.forward(batch);
+      },
       exhausted: (sequence, deliveries) => this.#bySequence.get(sequence)?.exhausted(deliveries),
     };
   }
@@ -162,7 +170,7 @@ export class RemoteRunner implements JobRunner {
 
   /** Wait for the jobs run here; then drop what is left of the run on the queue. */
   async drain(): Promise<void> {
-    clearTimeout(this.#idleTimer);
+    clearInterval(this.#watch);
     await this.options.local.drain?.();
     await Promise.all([...this.#jobs.values()].map((job) => job.settled));
     if (this.#lost === undefined) await this.#dispatch?.end().catch(() => {});
@@ -254,22 +262,44 @@ export class RemoteRunner implements JobRunner {
       );
       return;
     }
-    this.#watchIdle();
+    this.#startWatch();
   }
 
-  /** One warning when no worker has taken any job for a while: none may be running. */
-  #watchIdle(): void {
-    if (this.#anyClaim || this.#idleTimer !== undefined) return;
-    this.#idleTimer = setTimeout(() => {
-      if (this.#anyClaim || [...this.#jobs.values()].every((job) => job.done)) return;
-      this.warnOnce(
-        "idle",
-        `no worker has taken a job after ${
-          Math.round((this.options.idleWarningMs ?? 30_000) / 1000)
-        }s: start some with gather worker --nats <url> in checkouts of the same commit`,
-      );
-    }, this.options.idleWarningMs ?? 30_000);
-    Deno.unrefTimer(this.#idleTimer);
+  #hear(): void {
+    this.#heard = performance.now();
+    this.#silenceWarned = false;
+  }
+
+  /**
+   * Every few seconds: a job on its last delivery whose worker went silent
+   * has reached the delivery limit (the queue itself says so only when some
+   * worker asks for a job, and there may be none left); and one warning when
+   * jobs wait and no worker has been heard from for a while.
+   */
+  #startWatch(): void {
+    if (this.#watch !== undefined) return;
+    const { ackWaitMs, maxDeliveries } = this.options.queue;
+    const idleMs = this.options.idleWarningMs ?? 30_000;
+    this.#watch = setInterval(() => {
+      const now = performance.now();
+      const waiting = [...this.#jobs.values()].filter((job) => !job.done && !job.local);
+      for (const job of waiting) {
+        if (job.deliveries >= maxDeliveries && now - job.lastSeen > ackWaitMs + 1_000) {
+          job.exhausted(job.deliveries);
+        }
+      }
+      if (waiting.length > 0 && now - this.#heard > idleMs && !this.#silenceWarned) {
+        this.#silenceWarned = true;
+        this.options.emit({
+          type: "warning",
+          time: Date.now(),
+          message: `no worker has been heard from for ${
+            Math.round(idleMs / 1000)
+          }s, and ${waiting.length} job(s) wait: start some with gather worker --nats <url> in checkouts of the same commit`,
+        });
+      }
+    }, Math.min(5_000, Math.max(250, ackWaitMs / 4)));
+    Deno.unrefTimer(this.#watch);
   }
 }
 

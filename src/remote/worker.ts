@@ -144,7 +144,11 @@ export class Worker {
     const answer = await link.claim(run, { job, worker, delivery: delivery.delivery });
     if (answer === "later") return delivery.nak(1000);
     if (answer !== "go") return delivery.term(); // done, cancelled, or its coordinator is gone
-    const heartbeat = setInterval(() => delivery.working(), Math.max(250, message.ackWaitMs / 3));
+    // Alive: to the queue (so it does not hand the job out again) and to the coordinator.
+    const heartbeat = setInterval(() => {
+      delivery.working();
+      link.events(run, { job, worker, events: [] });
+    }, Math.max(250, message.ackWaitMs / 3));
     const started = performance.now();
     print(
       `▶ ${job}  (run ${run}${delivery.delivery > 1 ? `, delivery ${delivery.delivery}` : ""})`,
