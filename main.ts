@@ -21,6 +21,17 @@ async function main(args: string[], shutdown: Shutdown): Promise<number> {
         Deno.stdout.writeSync(new TextEncoder().encode(text));
       });
     }
+    if (args[0] === "worker") {
+      const { runWorkerCommand } = await import("./src/cli/worker_command.ts");
+      return await runWorkerCommand(args.slice(1), {
+        env: (name) => Deno.env.get(name),
+        print: (line) => Deno.stderr.writeSync(new TextEncoder().encode(line + "\n")),
+        out: (text) => Deno.stdout.writeSync(new TextEncoder().encode(text)),
+        shutdown,
+        denoDir: denoDir(),
+        cpus: navigator.hardwareConcurrency,
+      });
+    }
     const options = parseCli(args, (name) => Deno.env.get(name), navigator.hardwareConcurrency);
     return await runCli(options, {
       stdout: Deno.stdout,

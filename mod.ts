@@ -81,6 +81,7 @@ export type {
   JobReadyEvent,
   JobRetryEvent,
   JobStartEvent,
+  JobWorkerEvent,
   RunCancelEvent,
   RunEndEvent,
   RunJob,

@@ -9,6 +9,7 @@ import type { ComparisonSpec } from "./compare.ts";
 import type { DenoTasksOptions } from "./deno_tasks.ts";
 import type { DiagnosticsCostOptions } from "./diagnostics_cost.ts";
 import type { RemoteCacheBenchOptions } from "./remote_cache.ts";
+import type { DistributedBenchOptions } from "./distributed.ts";
 import type { ScaleOptions } from "./scale.ts";
 import type { CacheBenchOptions } from "./cache/run.ts";
 import type { HashBenchOptions } from "./cache/hash.ts";
@@ -21,6 +22,7 @@ export type Step =
   | { kind: "scale"; options: ScaleOptions }
   | { kind: "diagnostics"; options: DiagnosticsCostOptions }
   | { kind: "remote-cache"; options: RemoteCacheBenchOptions }
+  | { kind: "distributed"; options: DistributedBenchOptions }
   | { kind: "cache"; options: CacheBenchOptions }
   | { kind: "hash"; options: HashBenchOptions }
   | { kind: "deno-tasks"; options: DenoTasksOptions }
@@ -34,7 +36,9 @@ const LAYERED_200 = { shape: "layered", n: 200, layers: 10, durations: "random",
  * random DAGs at -j 4 and -j 8, and one whose critical path is as long as its
  * work divided by 8 (two consecutive gather runs each); the diagnostics' cost
  * on four of those graphs; deno.json tasks against `deno task`; scale; the
- * remote cache (cold, local-hit and remote-hit runs of 1,000 cached jobs).
+ * remote cache (cold, local-hit and remote-hit runs of 1,000 cached jobs);
+ * distributed runs (200 CPU-bound jobs of 200 ms, locally and on 2 and 3
+ * workers).
  *
  * @returns The steps.
  *
@@ -149,6 +153,7 @@ export function fullPlan(): Step[] {
     { kind: "hash", options: { megabytes: 1024, files: 64, reps: 3 } },
     { kind: "remote-cache", options: { jobs: 1000, reps: 3, slots: 8 } },
     { kind: "watch", options: { edits: 50, restarts: 20 } },
+    { kind: "distributed", options: { jobs: 200, jobMs: 200, reps: 2 } },
   ];
 }
 
@@ -212,5 +217,6 @@ export function quickPlan(): Step[] {
     { kind: "deno-tasks", options: { reps: 2, tasks: 10, members: 5, inputs: 20 } },
     { kind: "remote-cache", options: { jobs: 100, reps: 1, slots: 4 } },
     { kind: "watch", options: { edits: 5, restarts: 3 } },
+    { kind: "distributed", options: { jobs: 20, jobMs: 50, reps: 1 } },
   ];
 }

@@ -39,6 +39,7 @@ import { runCacheBench } from "./cache/run.ts";
 import { runHashBench } from "./cache/hash.ts";
 import { runRemoteCache } from "./remote_cache.ts";
 import { runWatchBench } from "./watch.ts";
+import { runDistributed } from "./distributed.ts";
 import type { Section } from "./section.ts";
 import { runStartup } from "./startup.ts";
 import { judgeTargets } from "./targets.ts";
@@ -159,6 +160,8 @@ function runStep(step: Step, env: BenchEnv): Promise<Section> {
       return runRemoteCache(env, step.options);
     case "watch":
       return runWatchBench(env, step.options);
+    case "distributed":
+      return runDistributed(env, step.options);
   }
 }
 

@@ -160,6 +160,13 @@ export function judgeTargets(sections: readonly Section[]): Target[] {
     `${num(revertRatio)}× deno task`,
     (v) => v < 1,
   );
+  const distributed = fact("distributed", "overhead ms/job");
+  check(
+    "distributed run (2 workers) < 5 ms per job over a local run",
+    distributed,
+    `${num(distributed)} ms/job`,
+    (v) => v < 5,
+  );
 
   const scale = sections.find((s) => s.id === "scale");
   if (scale) {

@@ -24,7 +24,12 @@ export type GatherErrorCode =
   | "UNKNOWN_TASK"
   | "UNKNOWN_MEMBER"
   | "NOT_READY"
-  | "SERVICE_EXITED";
+  | "SERVICE_EXITED"
+  | "NATS_UNREACHABLE"
+  | "NATS_NO_JETSTREAM"
+  | "NATS_LOST"
+  | "WORKER_REFUSED"
+  | "WORKER_LOST";
 
 /** Options for {@linkcode GatherError}. */
 export interface GatherErrorOptions extends ErrorOptions {

@@ -138,6 +138,26 @@ export interface JobEndEvent {
    * in watch mode, an unaffected service keeps running for the next run.
    */
   running?: true;
+  /** The worker that ran it, in a distributed run (`--nats`); absent when the coordinator ran it. */
+  worker?: string;
+}
+
+/**
+ * A worker took a job, in a distributed run (`--nats`). Another one for the
+ * same job means the job moved: the worker before stopped answering, and the
+ * queue gave the job to the next.
+ */
+export interface JobWorkerEvent {
+  /** The kind of event. */
+  type: "job:worker";
+  /** When it happened, in milliseconds since the Unix epoch. */
+  time: number;
+  /** The job's name. */
+  job: string;
+  /** The worker's name (`gather worker --name`, default host:pid). */
+  worker: string;
+  /** How many times the queue has handed the job out, this time included (1 at first). */
+  delivery: number;
 }
 
 /** A service is ready: its dependents may start. */
@@ -340,6 +360,7 @@ export type GatherEvent =
   | JobRetryEvent
   | JobEndEvent
   | JobReadyEvent
+  | JobWorkerEvent
   | JobCacheEvent
   | WarningEvent
   | CacheUploadEvent

@@ -63,6 +63,13 @@ export interface JobOptions {
   /** `false` turns the cache off for a job that declares `inputs`. @default {true} */
   cache?: boolean;
   /**
+   * In a distributed run (`--nats`), run this job on the coordinator, never
+   * on a worker: for work that needs the coordinator's machine (deploy
+   * credentials, a display). No effect on a local run. @default {false}
+   */
+  local?: boolean;
+
+  /**
    * Make the job a service: a job that keeps running, such as a dev server.
    * Its dependents start when it is ready, not when it ends, and
    * `ctx.result()` of it is its ready value. `true`: its function says when,
@@ -520,6 +527,8 @@ export interface JobSpec {
   handle: Job<unknown>;
   /** What the cache needs, for a job that is cached (it declared `inputs`). */
   cache?: CacheSpec;
+  /** Set for a job pinned to the coordinator of a distributed run (`local: true`). */
+  local?: true;
   /** How it becomes ready, for a job that is a service. */
   service?: ServiceSpec;
   /** The files it reads and writes, for a job that declared `inputs` (cached or not). */
@@ -612,6 +621,8 @@ export interface JobReport {
   running?: boolean;
   /** For a service that became ready: how long that took, in ms. */
   readyMs?: number;
+  /** The worker that ran it, in a distributed run; absent when it ran in this process. */
+  worker?: string;
 }
 
 /** How a job that started ended, as its runner saw it. */
@@ -630,4 +641,6 @@ export interface Settlement {
   cache?: CacheStatus;
   /** Set for a service that ends its part in the run but keeps running for the next one (watch mode). */
   running?: boolean;
+  /** The worker that ran it, in a distributed run; absent when it ran in this process. */
+  worker?: string;
 }

@@ -23,7 +23,8 @@ const MAY_IMPORT: Record<string, string[]> = {
   diagnostics: ["engine"],
   reporters: [],
   cache: ["engine"],
-  session: ["engine", "load", "process", "diagnostics", "reporters", "state", "cache"],
+  remote: ["engine", "load", "process", "cache"],
+  session: ["engine", "load", "process", "diagnostics", "reporters", "state", "cache", "remote"],
   watch: ["engine", "load", "process", "diagnostics", "reporters", "state", "session", "cache"],
   cli: [
     "engine",
@@ -35,6 +36,7 @@ const MAY_IMPORT: Record<string, string[]> = {
     "session",
     "cache",
     "watch",
+    "remote",
   ],
 };
 

@@ -48,6 +48,14 @@ export interface BackingStore {
    * @param manifest The entry.
    */
   stored(manifest: Manifest): void;
+  /**
+   * Wait until the entry of a key told to {@linkcode BackingStore.stored}
+   * has been shared (a distributed run's dependents on other machines need it).
+   *
+   * @param key The entry's key.
+   * @returns Whether it was shared; `false` when it was never sent or could not be.
+   */
+  whenShared?(key: string): Promise<boolean>;
   /** The run is over: wait for what is pending, unless the run's signal aborts. */
   flush(): Promise<void>;
 }

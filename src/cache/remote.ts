@@ -81,6 +81,8 @@ export class RemoteStore implements BackingStore {
   #active = 0;
   #idle: (() => void)[] = [];
   #usage: CacheUsageEvent[] = [];
+  /** Uploads someone waits for (a distributed run), by key: resolved with whether it was uploaded. */
+  #shared = new Map<string, { done: Promise<boolean>; resolve: (ok: boolean) => void }>();
   #sessionId = crypto.randomUUID();
 
   /**
@@ -164,8 +166,25 @@ export class RemoteStore implements BackingStore {
 
   stored(manifest: Manifest): void {
     if (this.#config.readOnly || this.#off || this.#signal?.aborted) return;
+    let resolve = (_ok: boolean) => {};
+    const done = new Promise<boolean>((wake) => resolve = wake);
+    this.#shared.get(manifest.key)?.resolve(false);
+    this.#shared.set(manifest.key, { done, resolve });
     this.#queue.push(manifest);
     this.#pump();
+  }
+
+  whenShared(key: string): Promise<boolean> {
+    return this.#shared.get(key)?.done ?? Promise.resolve(false);
+  }
+
+  /** An upload ended (or was dropped): wake whoever waits for it. */
+  #settle(key: string, ok: boolean): void {
+    this.#shared.get(key)?.resolve(ok); // kept: a dependent may ask after the upload ended
+  }
+
+  #dropQueue(): void {
+    for (const manifest of this.#queue.splice(0)) this.#settle(manifest.key, false);
   }
 
   async flush(): Promise<void> {
@@ -178,11 +197,11 @@ export class RemoteStore implements BackingStore {
   }
 
   #pump(): void {
-    if (this.#off || this.#signal?.aborted) this.#queue.length = 0;
+    if (this.#off || this.#signal?.aborted) this.#dropQueue();
     while (this.#active < this.#uploads && this.#queue.length > 0) {
       const manifest = this.#queue.shift()!;
       this.#active++;
-      this.#upload(manifest).finally(() => {
+      this.#upload(manifest).then((ok) => this.#settle(manifest.key, ok)).finally(() => {
         this.#active--;
         this.#pump();
         if (this.#active === 0 && this.#queue.length === 0) {
@@ -192,7 +211,7 @@ export class RemoteStore implements BackingStore {
     }
   }
 
-  async #upload(manifest: Manifest): Promise<void> {
+  async #upload(manifest: Manifest): Promise<boolean> {
     let body: Uint8Array;
     try {
       body = await packEntry(this.#store, manifest);
@@ -201,7 +220,7 @@ export class RemoteStore implements BackingStore {
         "pack",
         `remote cache: cannot pack the entry of "${manifest.job}" (${(error as Error).message})`,
       );
-      return;
+      return false;
     }
     const key = this.#config.signatureKey;
     try {
@@ -214,6 +233,7 @@ export class RemoteStore implements BackingStore {
       });
       this.counts.uploaded++;
       this.counts.uploadedBytes += body.length;
+      return true;
     } catch (error) {
       if (error instanceof RemoteCacheError && error.kind === "too-large") {
         this.#warnOnce(
@@ -223,6 +243,7 @@ export class RemoteStore implements BackingStore {
       } else {
         this.#failed(error);
       }
+      return false;
     }
   }
 
@@ -247,7 +268,7 @@ export class RemoteStore implements BackingStore {
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
-      if (signal?.aborted) this.#queue.length = 0; // abandoned; requests in flight were aborted
+      if (signal?.aborted) this.#dropQueue(); // abandoned; requests in flight were aborted
     }
   }
 
@@ -271,7 +292,7 @@ export class RemoteStore implements BackingStore {
     }
     if (turnsOff) {
       this.#off = true;
-      this.#queue.length = 0;
+      this.#dropQueue();
     }
   }
 

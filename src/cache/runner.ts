@@ -92,6 +92,12 @@ export class CachingRunner implements JobRunner {
   #globs = new Map<string, JobGlobs>();
   /** Each cached job's key, or each uncached job's result hash, by name, once known. */
   #keys = new Map<string, string | null>();
+  /** Each cached job's key parts, by name, once known. */
+  #parts = new Map<string, KeyParts>();
+  /** The entry each job of the run has in the local store, and where it came from. */
+  #entries = new Map<string, { manifest: Manifest; origin: "local" | "stored" | "remote" }>();
+  /** Whether each job's entry is on the remote cache, once asked (a distributed run). */
+  #sharing = new Map<string, Promise<boolean>>();
   #recording = new Map<string, LogLine[]>();
   #warned = new Set<string>();
   #tool: string;
@@ -381,6 +387,7 @@ export class CachingRunner implements JobRunner {
     }
     this.announce(job, from, manifest.key);
     this.#recent.use(manifest, from === "hit-remote");
+    this.#entries.set(job.name, { manifest, origin: from === "hit-remote" ? "remote" : "local" });
     const emit = this.#emit;
     for (const [stream, line] of lines) {
       emit({ type: "job:log", time: Date.now(), job: job.name, line, stream, replayed: true });
@@ -437,6 +444,7 @@ export class CachingRunner implements JobRunner {
       };
       store.write(manifest, this.#lastId(job));
       this.#recent.use(manifest, true);
+      this.#entries.set(job.name, { manifest, origin: "stored" });
       this.counts.stored++;
       this.counts.bytes += outputs.reduce((sum, output) => sum + output.size, 0) + 1024;
       this.#options.remote?.stored(manifest);
@@ -446,9 +454,106 @@ export class CachingRunner implements JobRunner {
     return "miss";
   }
 
-  /** @internal Remember a cached job's key, for its dependents. */
-  rememberKey(job: JobSpec, key: string | null): void {
+  /** @internal Remember a cached job's key (and its parts), for its dependents. */
+  rememberKey(job: JobSpec, key: string | null, parts?: KeyParts): void {
     this.#keys.set(job.name, key);
+    if (parts !== undefined) this.#parts.set(job.name, parts);
+  }
+
+  /**
+   * A job's cache key in this run: `undefined` until the cache has looked the
+   * job up (or for a job it does not cache), `null` when it could not be keyed.
+   *
+   * @param name The job's name.
+   * @returns The key.
+   */
+  keyOf(name: string): string | null | undefined {
+    return this.#keys.get(name);
+  }
+
+  /**
+   * What a job's key was made of in this run, once known.
+   *
+   * @param name The job's name.
+   * @returns The key parts.
+   */
+  partsOf(name: string): KeyParts | undefined {
+    return this.#parts.get(name);
+  }
+
+  /**
+   * Make sure a job's entry is on the remote cache, for a distributed run's
+   * dependents on other machines: a local hit is uploaded, a fresh entry's
+   * upload is waited for. Asked once per job and run.
+   *
+   * @param name The job's name.
+   * @returns Whether its entry is there.
+   */
+  share(name: string): Promise<boolean> {
+    const asked = this.#sharing.get(name);
+    if (asked !== undefined) return asked;
+    const entry = this.#entries.get(name);
+    const remote = this.#options.remote;
+    let shared: Promise<boolean>;
+    if (entry === undefined || remote?.whenShared === undefined) shared = Promise.resolve(false);
+    else if (entry.origin === "remote") shared = Promise.resolve(true);
+    else {
+      if (entry.origin === "local") remote.stored(entry.manifest);
+      shared = remote.whenShared(entry.manifest.key);
+    }
+    this.#sharing.set(name, shared);
+    return shared;
+  }
+
+  /**
+   * Restore the entry of a key (a distributed run's worker, for a job's
+   * dependencies): from the local store, else the remote cache.
+   *
+   * @param job The job whose entry it is.
+   * @param key The key.
+   * @returns The job's settlement (its result), or `undefined` when there is no usable entry.
+   */
+  async restoreKey(job: JobSpec, key: string): Promise<Settlement | undefined> {
+    this.#keys.set(job.name, key);
+    const local = this.lookup(job, key);
+    if (local !== undefined) return await this.restore(job, local);
+    const remote = await this.fetchRemote(job, key);
+    return remote && await this.restore(job, remote, "hit-remote");
+  }
+
+  /**
+   * @internal A job a worker ran (a distributed run): its entry, which the
+   * worker uploaded, is fetched and its outputs restored here, with no log
+   * replayed (its lines came as it ran).
+   */
+  async adopt(job: JobSpec, key: string, worker: string): Promise<CacheStatus> {
+    this.#recording.delete(job.name);
+    const problem = (why: string) =>
+      this.#warn(
+        `its outputs (it ran on ${worker}) are not in this checkout: ${why}`,
+        job.name,
+      );
+    const manifest = await this.#options.remote?.fetch(key, job.name);
+    if (manifest === undefined) {
+      problem("its entry could not be fetched from the remote cache");
+      return "miss";
+    }
+    try {
+      this.#options.store.write(manifest, this.#lastId(job));
+      await restoreOutputs(
+        this.#realRoot ??= Deno.realPathSync(this.#options.root),
+        manifest.outputs,
+        this.#options.store,
+        this.#index,
+      );
+    } catch (error) {
+      problem((error as Error).message);
+      return "miss";
+    }
+    this.#recent.use(manifest, true);
+    this.#entries.set(job.name, { manifest, origin: "remote" });
+    this.counts.bytes += manifest.outputs.reduce((sum, output) => sum + output.size, 0) + 1024;
+    return "miss";
   }
 
   /** @internal Count a miss. */
@@ -602,7 +707,7 @@ class CachedRun implements JobRun {
       return this.#runInner(input, "off");
     }
     const key = await cache.key(job, parts);
-    cache.rememberKey(job, key);
+    cache.rememberKey(job, key, parts);
     if (this.#cancelled) return this.#cancelledBeforeStart();
     const manifest = cache.mode === "write-only" ? undefined : cache.lookup(job, key);
     if (manifest !== undefined) {
@@ -624,7 +729,10 @@ class CachedRun implements JobRun {
     if (cache.mode === "dry") return this.#runInner(input, "miss");
     cache.record(job);
     const settlement = await this.#runInner(input, "miss");
-    const status = await cache.save(job, key, parts, settlement, performance.now() - started);
+    // A job a worker ran (a distributed run) was stored there: its outputs come from the remote cache.
+    const status = settlement.worker !== undefined && settlement.status === "ok"
+      ? await cache.adopt(job, key, settlement.worker)
+      : await cache.save(job, key, parts, settlement, performance.now() - started);
     return withCacheStatus(settlement, status);
   }
 

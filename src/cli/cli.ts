@@ -175,6 +175,25 @@ export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
     ...(env.env("GATHER_CACHE_MAX_SIZE")
       ? { cacheMaxBytes: parseSize(env.env("GATHER_CACHE_MAX_SIZE")!) }
       : {}),
+    ...(options.nats === undefined || cache?.remote === undefined ? {} : {
+      // The NATS client loads only for a distributed run.
+      wrapRunner: async (local, emit) =>
+        (await import("../remote/coordinator.ts")).startCoordinator(
+          {
+            url: options.nats!.url,
+            queue: { ackWaitMs: options.nats!.ackWaitMs, maxDeliveries: 3 },
+            root: cache.root,
+            taskFile: project.taskFile!,
+            cache: { url: cache.remote!.url, team: cache.remote!.team },
+            force: options.cache.force,
+            graceMs: options.graceMs,
+            timeoutMs: options.timeoutMs,
+          },
+          local,
+          emit,
+          plan.cache,
+        ),
+    }),
   });
   for (const failure of failures) warn(env, describeFailure(failure));
   // A signal that came after the run was decided (while the summary was written, say) does not

@@ -82,12 +82,22 @@ export interface CliOptions {
   cache: CacheOptions;
   /** `--watch`: run, then rerun what changed, until Ctrl-C. */
   watch?: WatchFlags;
+  /** A distributed run (`--nats`): its jobs go to workers through this NATS server. */
+  nats?: NatsOptions;
 }
 
 /** How `--watch` was asked for. */
 export interface WatchFlags {
   /** Wait this long after the last change before rerunning, in ms (`--watch-debounce`). */
   debounceMs: number;
+}
+
+/** How a distributed run reaches its workers. */
+export interface NatsOptions {
+  /** The NATS server (`--nats`, `$GATHER_NATS_URL`), `nats://host:port`. */
+  url: string;
+  /** A job whose worker is silent this long goes to another worker (`--worker-timeout`), in ms. */
+  ackWaitMs: number;
 }
 
 /** How the command line asks to use the cache. */
@@ -164,9 +174,16 @@ Options:
   -w, --watch                run, then watch the jobs' inputs and the task file, and
                              rerun what a change affects, until Ctrl-C
       --watch-debounce <d>   wait this long after the last change (default: 100ms)
+      --nats <url>           run the jobs on workers through this NATS server
+                             (or $GATHER_NATS_URL; needs --remote-cache)
+      --worker-timeout <d>   give a silent worker's job to another after this (default: 30s)
       --debug                print stack traces for errors
   -h, --help                 show this help
   -V, --version              print the version
+
+Workers (a distributed run):
+  gather worker --nats <url> [-j N] [--name <name>]
+                             run jobs of coordinators (gather --nats <url>) in this checkout
 
 Cache commands:
   gather cache status        entries, size and the last run's hit ratio
@@ -198,6 +215,8 @@ const STRINGS = [
   "changed-since",
   "cwd",
   "watch-debounce",
+  "nats",
+  "worker-timeout",
 ] as const;
 const BOOLEANS = [
   "keep-going",
@@ -379,6 +398,8 @@ function parseFlags(
     readOnly: flags["remote-cache-read-only"] === true,
   }, env);
   if (remote !== undefined) options.cache.remote = remote;
+  const nats = natsOptions(text("nats"), text("worker-timeout"), env, options.cache);
+  if (nats !== undefined) options.nats = nats;
   if (options.stallThresholdMs < 20) {
     throw bad(
       `Invalid --stall-threshold "${
@@ -418,6 +439,10 @@ function parseFlags(
     if (options.mode !== "run" && options.mode !== "help" && options.mode !== "version") {
       throw bad(`Options --watch and --${options.mode} cannot be combined: pick one`);
     }
+    if (text("nats") !== undefined) {
+      throw bad("Options --watch and --nats cannot be combined: watch mode runs on this machine");
+    }
+    delete options.nats; // $GATHER_NATS_URL alone: watch mode runs here
     options.watch = { debounceMs: debounceMs ?? 100 };
   } else if (debounceMs !== undefined) {
     throw bad("Option --watch-debounce goes with --watch: add --watch");
@@ -463,6 +488,73 @@ function concurrency(flag: string | undefined, fromEnv: string | undefined, cpus
     throw bad(`Invalid ${source} "${value}": expected a whole number of jobs >= 1, e.g. -j 4`);
   }
   return n;
+}
+
+/** `--nats`, checked: a distributed run needs the shared cache its outputs travel through. */
+function natsOptions(
+  flag: string | undefined,
+  workerTimeout: string | undefined,
+  env: (name: string) => string | undefined,
+  cache: CacheOptions,
+): NatsOptions | undefined {
+  const given = flag ?? (env("GATHER_NATS_URL") || undefined);
+  if (given === undefined) {
+    if (workerTimeout !== undefined) throw bad("Option --worker-timeout needs --nats <url>");
+    return undefined;
+  }
+  const url = natsUrl(given, flag === undefined ? "GATHER_NATS_URL" : "--nats");
+  if (!cache.enabled) {
+    throw bad(
+      "Options --nats and --no-cache disagree: a distributed run's outputs travel through the cache",
+    );
+  }
+  if (cache.remote === undefined) {
+    throw bad(
+      "Option --nats needs a shared cache for the jobs' outputs: add --remote-cache <url> (or set GATHER_REMOTE_CACHE_URL), the same for the workers",
+    );
+  }
+  if (cache.remote.readOnly) {
+    throw bad(
+      "Options --nats and --remote-cache-read-only disagree: workers' outputs come back through the cache",
+    );
+  }
+  const ackWaitMs = duration("worker-timeout", workerTimeout) ?? 30_000;
+  if (ackWaitMs < 1_000) {
+    throw bad(
+      `Invalid --worker-timeout "${workerTimeout}": use 1s or more (workers say they are alive a few times within it)`,
+    );
+  }
+  return { url, ackWaitMs };
+}
+
+/**
+ * A NATS server's address: `nats://host:port`, or `host:port`.
+ *
+ * @param value The address given.
+ * @param source Where it was given, for the message.
+ * @returns The URL.
+ * @throws {GatherError} On anything else.
+ *
+ * @example Usage
+ * ```ts
+ * import { natsUrl } from "./options.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(natsUrl("127.0.0.1:4222", "--nats"), "nats://127.0.0.1:4222");
+ * ```
+ */
+export function natsUrl(value: string, source: string): string {
+  const url = /^[a-z]+:\/\//.test(value) ? value : `nats://${value}`;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined || !["nats:", "tls:"].includes(parsed.protocol) || !parsed.hostname) {
+    throw bad(`Invalid ${source} "${value}": expected a NATS server, e.g. nats://127.0.0.1:4222`);
+  }
+  return url.replace(/\/+$/, "");
 }
 
 function failurePolicy(flag: string | undefined, keepGoing: boolean): FailurePolicy {

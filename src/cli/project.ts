@@ -11,7 +11,7 @@ import { DenoTasks } from "../load/deno_tasks.ts";
 import { configIn } from "../load/deno_config.ts";
 import { selectTasks } from "../load/deno_targets.ts";
 import type { JobNames } from "../load/resolve.ts";
-import { loadTaskFile } from "../load/task_file.ts";
+import { loadTaskFile, type TaskFile } from "../load/task_file.ts";
 import { findWorkspace, type Workspace } from "../load/workspace.ts";
 import { dirname, fromFileUrl, join, relative, resolve, toFileUrl } from "../deps/path.ts";
 import { GatherError } from "../errors.ts";
@@ -103,6 +103,10 @@ export async function loadProject(
         options.mode === "list",
       )
       : { specs: file.specs, names: file.names, defaults: file.defaults };
+    // Workers load the task file alone: its deno.json tasks run on the coordinator.
+    if (options.nats !== undefined && merged.specs !== file.specs) {
+      pinToCoordinator(merged.specs, file);
+    }
     return {
       options,
       specs: merged.specs,
@@ -114,6 +118,12 @@ export async function loadProject(
       ...(ws ? { configRoot: ws.root.config.dir } : {}),
       historyKey: file.url,
     };
+  }
+  if (options.nats !== undefined) {
+    throw new GatherError(
+      "BAD_OPTION",
+      "Option --nats runs a task file's jobs on workers, and there is no task file here: deno.json tasks run on this machine (drop --nats, or add a tasks.ts)",
+    );
   }
   const ws = findWorkspace(start, cwd);
   if (ws === undefined) {
@@ -205,5 +215,12 @@ function isFile(path: string): boolean {
     return Deno.statSync(path).isFile;
   } catch {
     return false;
+  }
+}
+
+/** Mark the jobs that are not the task file's own (deno.json tasks, jobs wrapped by them) `local`. */
+function pinToCoordinator(specs: Map<string, JobSpec>, file: TaskFile): void {
+  for (const [name, spec] of specs) {
+    if (file.specs.get(name) !== spec) specs.set(name, { ...spec, local: true });
   }
 }

@@ -360,6 +360,7 @@ class Scheduler {
     if (settlement.ignoredCancellation) outcome.ignoredCancellation = true;
     if (settlement.running) outcome.running = true;
     if (this.#readyAt[i]! > 0) outcome.readyMs = this.#readyAt[i]! - startMs;
+    if (settlement.worker !== undefined) outcome.worker = settlement.worker;
     if (settlement.status === "ok") {
       outcome.result = settlement.result;
       if (this.#released[i] === 0) this.#results[i] = settlement.result;
@@ -397,6 +398,7 @@ class Scheduler {
     if (outcome.reason) event.reason = outcome.reason;
     if (outcome.ignoredCancellation) event.ignoredCancellation = true;
     if (outcome.running) event.running = true;
+    if (outcome.worker !== undefined) event.worker = outcome.worker;
     this.#emit(event);
     this.#stopUnneededServices();
   }

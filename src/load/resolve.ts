@@ -195,6 +195,10 @@ function parseOptions(spec: JobSpec, source: string, dir: string | undefined): v
   }
   const service = parseService(options, (message) => badOption(name, source, message));
   if (service !== undefined) spec.service = service;
+  if (options.local !== undefined && typeof options.local !== "boolean") {
+    throw badOption(name, source, `option "local" must be true or false`);
+  }
+  if (options.local === true) spec.local = true;
   if (inputs === undefined && (outputs !== undefined || env !== undefined)) {
     throw badOption(
       name,

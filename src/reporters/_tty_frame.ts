@@ -30,6 +30,8 @@ export interface LiveJob {
   progress?: string | undefined;
   /** For a service that is ready: how long that took, in ms. */
   ready?: number | undefined;
+  /** The worker running it, in a distributed run. */
+  worker?: string | undefined;
 }
 
 /** What a frame shows. */
@@ -128,7 +130,8 @@ function jobLine(
     return { text: p.cyan(head), width: headWidth }; // a very narrow terminal
   }
   const output = job.line === undefined ? "" : plainLine(job.line).trim();
-  const line = job.progress === undefined ? output : `[${job.progress}] ${output}`.trim();
+  const progress = job.progress === undefined ? output : `[${job.progress}] ${output}`.trim();
+  const line = job.worker === undefined ? progress : `on ${job.worker}  ${progress}`.trim();
   const tail = line === "" ? "" : cutToWidth(line, columns - headWidth - 2);
   const text = `${job.ready === undefined ? p.cyan(mark) : p.green(mark)} ${p.bold(name)} ${
     p.dim(elapsed)

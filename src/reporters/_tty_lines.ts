@@ -63,7 +63,9 @@ export function endLines(
   switch (event.status) {
     case "ok":
       if (quiet || event.running) return []; // a service that keeps running: the watch line names it
-      head = `${p.green("✔")} ${event.job} ${cachedLabel(event.cache, p) ?? took}`;
+      head = `${p.green("✔")} ${event.job} ${cachedLabel(event.cache, p) ?? took}${
+        event.worker === undefined ? "" : ` ${p.dim(`on ${event.worker}`)}`
+      }`;
       break;
     case "cancelled":
       if (quiet || !event.started) return []; // jobs that never started are listed by the summary

@@ -161,6 +161,12 @@ export class PlainReporter implements Reporter {
         this.#out.write(`${waitLine(event, p)}\n`);
         this.#out.flush();
         break;
+      case "job:worker":
+        if (!this.#quiet) {
+          const moved = event.delivery > 1 ? ` (delivery ${event.delivery})` : "";
+          this.#line(event.job, p.dim(`→ on ${event.worker}${moved}`));
+        }
+        break;
       case "job:cache":
         if (event.reason !== undefined && !this.#quiet) {
           this.#line(event.job, p.dim(`↻ runs: ${event.reason}`));
@@ -226,7 +232,8 @@ export class PlainReporter implements Reporter {
         } else if (!this.#quiet) {
           const label = cachedLabel(event.cache, p);
           const cached = label === undefined ? "" : ` ${label}`;
-          this.#line(event.job, `${p.green("✔ ok")} ${took}${cached}`);
+          const on = event.worker === undefined ? "" : ` ${p.dim(`on ${event.worker}`)}`;
+          this.#line(event.job, `${p.green("✔ ok")} ${took}${cached}${on}`);
         }
         break;
       case "failed": {

@@ -104,6 +104,7 @@ export class TtyReporter implements Reporter {
   #nameWidth = 0;
   #failed = 0;
   #progress = new Map<string, string>(); // running jobs' `done/total`
+  #workers = new Map<string, string>(); // running jobs' workers, in a distributed run
   #above: string[] = []; // permanent lines waiting for the next frame
   #frame: FrameLine[] = []; // the live block on screen now
   #frameColumns = 0;
@@ -151,6 +152,9 @@ export class TtyReporter implements Reporter {
         break;
       case "job:start":
       case "job:log":
+        break;
+      case "job:worker":
+        this.#workers.set(event.job, event.worker);
         break;
       case "job:progress":
         this.#progress.set(
@@ -247,6 +251,7 @@ export class TtyReporter implements Reporter {
 
   #end(event: JobEndEvent): void {
     this.#progress.delete(event.job);
+    this.#workers.delete(event.job);
     if (event.status === "failed") this.#failed++;
     const job = this.#record.job(event.job);
     // Printed by the next frame, within frameMs: a job's output shows while other jobs still run.
@@ -323,6 +328,7 @@ export class TtyReporter implements Reporter {
         line: job?.output?.last,
         progress: this.#progress.get(name),
         ready: job?.readyMs,
+        worker: this.#workers.get(name),
       };
     }
   }

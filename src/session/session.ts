@@ -13,6 +13,7 @@ import {
 } from "../diagnostics/console_capture.ts";
 import { Diagnostics } from "../diagnostics/diagnostics.ts";
 import { InProcessRunner } from "../engine/runners/in_process.ts";
+import type { JobRunner } from "../engine/runner.ts";
 import { schedule, type ScheduleResult } from "../engine/scheduler.ts";
 import type { Instrument } from "../engine/instrument.ts";
 import { JobScope } from "../engine/scope.ts";
@@ -70,6 +71,20 @@ export interface SessionOptions {
    * logs; console output and stdout writes outside every job go to `fallback`.
    */
   captureConsole?: { fallback: (text: string, stream: "stdout" | "stderr") => void };
+  /**
+   * Put another runner in place of the in-process one, inside the cache (a
+   * distributed run's coordinator): it gets the in-process runner for the
+   * jobs it keeps, and closes after the run.
+   */
+  wrapRunner?: (local: JobRunner, emit: EventSink) => Promise<WrappedRunner>;
+}
+
+/** A runner in place of the in-process one, and how to let go of it after the run. */
+export interface WrappedRunner {
+  /** The runner. */
+  runner: JobRunner;
+  /** Called once the run is over. */
+  close(): Promise<void>;
 }
 
 /** How a session ended. */
@@ -178,7 +193,13 @@ export async function runSession(
       ...(instrument === undefined ? {} : { instrument }),
     });
     captured = inProcess.sink;
-    const runner = plan.cache ? plan.cache.wrap(inProcess, emit, options.signal) : inProcess;
+    let inner: JobRunner = inProcess;
+    if (options.wrapRunner) {
+      const wrapped = await options.wrapRunner(inProcess, plan.cache ? plan.cache.tap(emit) : emit);
+      cleanup.defer(() => wrapped.close());
+      inner = wrapped.runner;
+    }
+    const runner = plan.cache ? plan.cache.wrap(inner, emit, options.signal) : inner;
     const result = await schedule(graph, {
       runner,
       onEvent: emit,

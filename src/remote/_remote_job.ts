@@ -1,0 +1,221 @@
+/**
+ * One job of a distributed run, as the coordinator holds it: queued, then
+ * claimed by a worker (perhaps several, one after another, when workers
+ * die), settled by the first report, or run here after all.
+ *
+ * @module
+ */
+
+import { decodeValue } from "../cache/codec.ts";
+import type { JobInput, JobRun } from "../engine/runner.ts";
+import { GatherError } from "../errors.ts";
+import type { ErrorInfo } from "../events.ts";
+import type { JobSpec, Settlement } from "../types.ts";
+import { type EventBatch, FORWARDED, type ResultMessage } from "./protocol.ts";
+import type { RemoteRunner } from "./runner.ts";
+
+/** How long past the grace period the coordinator waits for a worker to confirm a cancel, in ms. */
+const CONFIRM_MARGIN_MS = 2_000;
+
+/** A job on the queue or on a worker. */
+export class RemoteJob implements JobRun {
+  readonly settled: Promise<Settlement>;
+  readonly job: JobSpec;
+  readonly input: JobInput;
+  /** Whether it has settled. */
+  done = false;
+  /** Why it is being cancelled, once it is. */
+  cancelReason: Error | undefined;
+  #runner: RemoteRunner;
+  #resolve!: (settlement: Settlement) => void;
+  #worker: string | undefined;
+  /** Every worker that claimed it, in order. */
+  #workers: string[] = [];
+  #local: JobRun | undefined;
+  /** The highest delivery a worker claimed. */
+  deliveries = 0;
+  /** When its worker was last heard from (its claim, events or heartbeat). */
+  lastSeen = 0;
+  #confirmTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(runner: RemoteRunner, job: JobSpec, input: JobInput) {
+    this.#runner = runner;
+    this.job = job;
+    this.input = input;
+    this.settled = new Promise((resolve) => this.#resolve = resolve);
+  }
+
+  /** Whether a cancel was asked for. */
+  get cancelling(): boolean {
+    return this.cancelReason !== undefined;
+  }
+
+  /** Whether it runs here after all. */
+  get local(): boolean {
+    return this.#local !== undefined;
+  }
+
+  cancel(reason: Error): void {
+    if (this.#local !== undefined) return this.#local.cancel(reason);
+    if (this.done || this.cancelReason !== undefined) return;
+    this.cancelReason = reason;
+    if (this.#worker === undefined) {
+      // Still queued: no worker runs it, and none will (a claim is refused from now on).
+      this.#settle({ status: "cancelled", error: reason, attempts: 0, ignoredCancellation: false });
+      this.#runner.requestCancel(this.job.name, reason);
+      return;
+    }
+    this.#runner.requestCancel(this.job.name, reason);
+    this.#confirmTimer = setTimeout(() => {
+      this.#runner.options.emit({
+        type: "diagnostic",
+        time: Date.now(),
+        job: this.job.name,
+        kind: "ignored-cancellation",
+        message: `Worker "${this.#worker}" did not confirm that "${this.job.name}" stopped within ${
+          this.#runner.options.graceMs + CONFIRM_MARGIN_MS
+        }ms of its cancellation; gather stopped waiting for it`,
+        hint:
+          "the worker may be overloaded or cut off; it kills the job's processes when its grace period ends",
+      });
+      this.#settle({ status: "cancelled", error: reason, attempts: 1, ignoredCancellation: true });
+    }, this.#runner.options.graceMs + CONFIRM_MARGIN_MS);
+  }
+
+  force(): void {
+    if (this.#local !== undefined) return this.#local.force();
+    if (this.cancelReason !== undefined && !this.done) {
+      this.#settle({
+        status: "cancelled",
+        error: this.cancelReason,
+        attempts: 1,
+        ignoredCancellation: false,
+      });
+    }
+  }
+
+  /** A worker took it: `true` to let it run. A later claim means the worker before went silent. */
+  claim(worker: string, delivery: number): boolean {
+    if (this.done || this.cancelReason !== undefined || this.#local !== undefined) return false;
+    this.deliveries = Math.max(this.deliveries, delivery);
+    this.lastSeen = performance.now();
+    this.#worker = worker;
+    this.#workers.push(worker);
+    return true;
+  }
+
+  /** Its worker's events, passed on; a silent worker's late events are dropped. */
+  forward(batch: EventBatch): void {
+    if (this.done || this.#local !== undefined || batch.worker !== this.#worker) return;
+    this.lastSeen = performance.now(); // an empty batch is its heartbeat
+    const emit = this.#runner.options.emit;
+    for (const event of batch.events) {
+      if (FORWARDED.has(event.type) && "job" in event && event.job === this.job.name) emit(event);
+    }
+  }
+
+  /** A worker's report: the first one settles the job. */
+  report(result: ResultMessage): void {
+    if (this.done || this.#local !== undefined) return;
+    const base = {
+      attempts: result.attempts,
+      ignoredCancellation: result.ignoredCancellation === true,
+      worker: result.worker,
+    };
+    switch (result.outcome) {
+      case "ok": {
+        let value: unknown;
+        try {
+          value = decodeValue(result.result ?? "null");
+        } catch (error) {
+          return this.fail(new Error(`Cannot read the result ${result.worker} sent: ${error}`));
+        }
+        return this.#settle({ status: "ok", result: value, ...base });
+      }
+      case "failed":
+        return this.#settle({ status: "failed", error: remoteError(result.error), ...base });
+      case "cancelled":
+        return this.#settle({
+          status: "cancelled",
+          error: this.cancelReason ?? remoteError(result.error),
+          ...base,
+        });
+      case "refused":
+        return this.#settle({
+          status: "failed",
+          error: new GatherError(
+            "WORKER_REFUSED",
+            `Worker "${result.worker}" refused "${this.job.name}": ${result.message}`,
+            { job: this.job.name },
+          ),
+          ...base,
+          attempts: 0,
+        });
+      case "fallback":
+      case "unstorable":
+        return this.runLocally(result.message ?? "the worker could not run it", result.worker);
+    }
+  }
+
+  /** The queue gave up on it: every worker it went to stopped answering. */
+  exhausted(deliveries: number): void {
+    const workers = [...new Set(this.#workers)];
+    const who = workers.length === 0
+      ? "no worker confirmed taking it"
+      : `the workers that took it stopped answering: ${workers.join(", ")}`;
+    this.fail(
+      new GatherError(
+        "WORKER_LOST",
+        `Job "${this.job.name}" was handed out ${deliveries} times and never finished (${who}); gave up after the delivery limit`,
+        { job: this.job.name },
+      ),
+    );
+  }
+
+  /** Fail it (a lost connection, the delivery limit). */
+  fail(error: Error): void {
+    if (this.done || this.#local !== undefined) return;
+    if (this.cancelReason !== undefined) {
+      this.#settle({
+        status: "cancelled",
+        error: this.cancelReason,
+        attempts: 1,
+        ignoredCancellation: false,
+      });
+    } else this.#settle({ status: "failed", error, attempts: 1, ignoredCancellation: false });
+  }
+
+  /** Run it here after all, with one warning saying why. */
+  runLocally(why: string, worker?: string): void {
+    if (this.done || this.#local !== undefined) return;
+    if (this.cancelReason !== undefined) return this.fail(this.cancelReason);
+    const by = worker === undefined ? "" : ` (${worker} gave it back)`;
+    this.#runner.options.emit({
+      type: "warning",
+      time: Date.now(),
+      job: this.job.name,
+      message: `runs on the coordinator${by}: ${why}; mark it local: true to say so`,
+    });
+    const local = this.#local = this.#runner.options.local.start(this.job, this.input);
+    local.settled.then((settlement) => {
+      this.done = true;
+      this.#resolve(settlement);
+    });
+  }
+
+  #settle(settlement: Settlement): void {
+    if (this.done) return;
+    this.done = true;
+    clearTimeout(this.#confirmTimer);
+    this.#resolve(settlement);
+  }
+}
+
+/** A worker's error as an `Error` here: its name, message, stack and code kept. */
+function remoteError(info: ErrorInfo | undefined): Error {
+  const error = new Error(info?.message ?? "failed on a worker");
+  error.name = info?.name ?? "Error";
+  if (info?.stack !== undefined) error.stack = info.stack;
+  if (info?.code !== undefined) (error as { code?: string }).code = info.code;
+  return error;
+}

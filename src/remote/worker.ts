@@ -1,0 +1,294 @@
+/**
+ * `gather worker`: takes jobs from the work queue, one per free slot, and
+ * runs each as a local run would (its own process groups, the cache in front
+ * of the in-process runner). For each job: claim it from its coordinator
+ * (which says no to a job already done or cancelled), say it is alive while
+ * it runs, report, and only then acknowledge it. Cancel broadcasts stop the
+ * run's jobs (their processes killed within the grace period, the jobs not
+ * redelivered); a worker that is stopped gives its jobs back to the queue at
+ * once; one that loses its connection stops its jobs and exits.
+ *
+ * @module
+ */
+
+import { lazyHasher } from "../cache/hash.ts";
+import { isAbsolute, join, normalize } from "../deps/path.ts";
+import type { GatherEvent } from "../events.ts";
+import { loadTaskFile, type TaskFile } from "../load/task_file.ts";
+import type { Delivery, WorkerLink } from "./dispatcher.ts";
+import { type JobMessage, parseJobMessage, type ResultMessage } from "./protocol.ts";
+import { type JobEnd, WorkerRun, type WorkerRunEnv } from "./worker_run.ts";
+
+/** Options of {@linkcode Worker}. */
+export interface WorkerOptions extends Omit<WorkerRunEnv, "forward" | "aside"> {
+  /** The queue. */
+  link: WorkerLink;
+  /** Jobs at once. */
+  slots: number;
+  /** Prints one line of the worker's own output. */
+  print: (line: string) => void;
+}
+
+/** How long one wait for a job lasts before the worker asks again, in ms. */
+const PULL_MS = 5_000;
+
+/**
+ * A worker process's loop.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const worker = new Worker({ link, slots: 2, worker: "w1", root, cacheDir, ... });
+ * const lost = await worker.serve(shutdown.interrupt.signal);
+ * ```
+ */
+export class Worker {
+  #options: WorkerOptions;
+  #env: WorkerRunEnv;
+  #runs = new Map<string, Promise<WorkerRun | string>>();
+  #open = new Map<string, WorkerRun>();
+  #ended = new Set<string>();
+  #loaded = new Map<string, { tasks: TaskFile; hash: string }>();
+  #stopping: string | undefined;
+  /** Jobs whose run ended and whose upload and report go on while their slot takes the next job. */
+  #finishing = new Set<Promise<void>>();
+  #wake = () => {};
+  #stopped = new Promise<void>((resolve) => this.#wake = resolve);
+
+  /**
+   * Prepare a worker.
+   *
+   * @param options The queue, the slots, the checkout and the cache.
+   */
+  constructor(options: WorkerOptions) {
+    this.#options = options;
+    this.#env = {
+      ...options,
+      forward: (run, job, events) =>
+        options.link.events(run, { job, worker: options.worker, events }),
+      aside: (event) => this.#aside(event),
+    };
+  }
+
+  /**
+   * Take jobs until the signal aborts or the connection is lost.
+   *
+   * @param signal Aborting it stops the worker: its jobs go back to the queue.
+   * @param force Aborting it stops waiting for cancelled jobs.
+   * @returns Why the connection was lost, or `undefined` after an orderly stop.
+   */
+  async serve(signal: AbortSignal, force?: AbortSignal): Promise<Error | undefined> {
+    const { link } = this.#options;
+    let lost: Error | undefined;
+    link.lost.then((error) => {
+      lost = error;
+      this.#stop(error.message);
+    });
+    const onAbort = () => this.#stop(`the worker was stopped (${signalReason(signal)})`);
+    const onForce = () => this.#open.forEach((run) => run.force());
+    signal.addEventListener("abort", onAbort, { once: true });
+    force?.addEventListener("abort", onForce, { once: true });
+    try {
+      link.listen(
+        (run, message) => {
+          if (message.jobs === undefined) this.#ended.add(run);
+          this.#open.get(run)?.stop("cancel", message.reason, message.jobs);
+        },
+        (run) => {
+          this.#ended.add(run);
+          this.#closeIfIdle(run);
+        },
+      );
+      if (signal.aborted) onAbort();
+      await Promise.all(Array.from({ length: this.#options.slots }, () => this.#loop()));
+      await Promise.all(this.#finishing);
+      for (const run of this.#open.values()) await run.close().catch(() => {});
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      force?.removeEventListener("abort", onForce);
+      await link.close();
+    }
+    return lost;
+  }
+
+  async #loop(): Promise<void> {
+    const { link } = this.#options;
+    while (this.#stopping === undefined) {
+      const delivery = await Promise.race([link.next(PULL_MS), this.#stopped]);
+      if (!delivery) continue;
+      if (this.#stopping !== undefined) {
+        delivery.nak();
+        break;
+      }
+      // The slot is free once the job's function has settled: its upload and report go on.
+      let free = () => {};
+      const freed = new Promise<void>((resolve) => free = resolve);
+      const taking = this.#take(delivery, free).finally(() => {
+        free();
+        this.#finishing.delete(taking);
+      });
+      this.#finishing.add(taking);
+      await freed;
+    }
+  }
+
+  async #take(delivery: Delivery, free: () => void): Promise<void> {
+    const { link, worker, print } = this.#options;
+    const message = parseJobMessage(delivery.text);
+    if (typeof message === "string") {
+      print(`dropped a job it cannot read (${message})`);
+      delivery.term();
+      return;
+    }
+    const { run, job } = message;
+    if (this.#ended.has(run)) return delivery.term();
+    const answer = await link.claim(run, { job, worker, delivery: delivery.delivery });
+    if (answer === "later") return delivery.nak(1000);
+    if (answer !== "go") return delivery.term(); // done, cancelled, or its coordinator is gone
+    // Alive: to the queue (so it does not hand the job out again) and to the coordinator.
+    const heartbeat = setInterval(() => {
+      delivery.working();
+      link.events(run, { job, worker, events: [] });
+    }, Math.max(250, message.ackWaitMs / 3));
+    const started = performance.now();
+    print(
+      `▶ ${job}  (run ${run}${delivery.delivery > 1 ? `, delivery ${delivery.delivery}` : ""})`,
+    );
+    try {
+      const end = await this.#execute(message, free);
+      const took = `${((performance.now() - started) / 1000).toFixed(1)}s`;
+      if (end === "released") {
+        print(`↩ ${job} given back to the queue`);
+        return delivery.nak();
+      }
+      print(describe(end, took));
+      const reported = await link.report(run, end);
+      if (reported === "later") delivery.nak();
+      else if (end.outcome === "cancelled") delivery.term();
+      else delivery.ack();
+    } catch (error) {
+      print(`✖ ${job}: internal error: ${(error as Error)?.stack ?? error}`);
+      delivery.nak();
+    } finally {
+      clearInterval(heartbeat);
+      this.#closeIfIdle(run);
+    }
+  }
+
+  async #execute(message: JobMessage, free: () => void): Promise<JobEnd> {
+    let opening = this.#runs.get(message.run);
+    if (opening === undefined) {
+      opening = this.#openRun(message).catch((error) => (error as Error).message);
+      this.#runs.set(message.run, opening);
+    }
+    const run = await opening;
+    if (typeof run === "string") {
+      return {
+        job: message.job,
+        worker: this.#options.worker,
+        outcome: "refused",
+        message: run,
+        attempts: 0,
+      };
+    }
+    if (this.#ended.has(message.run)) {
+      return { job: message.job, worker: this.#options.worker, outcome: "cancelled", attempts: 0 };
+    }
+    return await run.execute(message, free);
+  }
+
+  /** The run of a job's message: its task file checked and loaded; or why this checkout cannot serve it. */
+  async #openRun(message: JobMessage): Promise<WorkerRun | string> {
+    const root = this.#options.root;
+    const inside = (path: string) =>
+      !isAbsolute(path) && !normalize(path).startsWith("..") && !path.includes("\0");
+    if (!inside(message.taskFile) || !inside(message.cwd || ".")) {
+      return `its task file "${message.taskFile}" or folder "${message.cwd}" is outside the project root`;
+    }
+    const path = join(root, message.taskFile);
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(path);
+    } catch {
+      return `this checkout (${root}) has no ${message.taskFile}: run the worker in a checkout of the coordinator's project, or pass --root`;
+    }
+    const hash = (await lazyHasher()()).sha256(bytes);
+    if (hash !== message.taskHash) {
+      return `its ${message.taskFile} differs from the coordinator's (sha256 ${
+        hash.slice(0, 12)
+      }… here, ${
+        message.taskHash.slice(0, 12)
+      }… on the coordinator): run workers in checkouts of the same commit`;
+    }
+    let loaded = this.#loaded.get(path);
+    if (loaded !== undefined && loaded.hash !== hash) {
+      return `${message.taskFile} changed since this worker loaded it: restart the worker`;
+    }
+    if (loaded === undefined) {
+      loaded = { tasks: await loadTaskFile(path), hash };
+      this.#loaded.set(path, loaded);
+    }
+    const cwd = join(root, message.cwd);
+    if (Deno.cwd() !== cwd) Deno.chdir(cwd);
+    const run = await WorkerRun.open(message, this.#env, loaded.tasks);
+    this.#open.set(message.run, run);
+    return run;
+  }
+
+  #closeIfIdle(id: string): void {
+    const run = this.#open.get(id);
+    if (run === undefined || !this.#ended.has(id) || run.busy > 0) return;
+    this.#open.delete(id);
+    this.#runs.delete(id);
+    run.close().catch(() => {});
+  }
+
+  #stop(reason: string): void {
+    if (this.#stopping !== undefined) return;
+    this.#stopping = reason;
+    this.#options.print(`stopping: ${reason}`);
+    for (const run of this.#open.values()) run.stop("release", reason);
+    this.#wake();
+  }
+
+  /**
+   * An event from outside the runs' runners (console output captured in a
+   * job): to the run whose job it is.
+   *
+   * @param event The event.
+   */
+  emit(event: GatherEvent): void {
+    const job = "job" in event ? event.job : undefined;
+    const run = job === undefined
+      ? undefined
+      : [...this.#open.values()].find((open) => open.has(job));
+    if (run !== undefined) run.deliver(event);
+    else this.#aside(event);
+  }
+
+  #aside(event: GatherEvent): void {
+    if (event.type === "warning" || event.type === "diagnostic") {
+      const about = event.job === undefined ? "" : `${event.job}: `;
+      this.#options.print(`⚠ ${about}${event.message}`);
+    }
+  }
+}
+
+function describe(end: ResultMessage, took: string): string {
+  switch (end.outcome) {
+    case "ok":
+      return `✔ ${end.job} ${took}`;
+    case "failed":
+      return `✖ ${end.job} ${took}: ${end.error?.message.split("\n")[0] ?? "failed"}`;
+    case "cancelled":
+      return `⊘ ${end.job} cancelled ${took}`;
+    case "refused":
+      return `✖ refused ${end.job}: ${end.message}`;
+    case "fallback":
+    case "unstorable":
+      return `↩ ${end.job} handed back to the coordinator: ${end.message}`;
+  }
+}
+
+function signalReason(signal: AbortSignal): string {
+  return signal.reason instanceof Error ? signal.reason.message : "interrupted";
+}

@@ -1,0 +1,76 @@
+import { assertEquals, assertStringIncludes } from "@std/assert";
+import type { GatherEvent } from "../src/events.ts";
+import { Output } from "../src/reporters/output.ts";
+import { palette } from "../src/reporters/palette.ts";
+import { PlainReporter } from "../src/reporters/plain.ts";
+import { renderFrame } from "../src/reporters/_tty_frame.ts";
+import { endLines } from "../src/reporters/_tty_lines.ts";
+
+const time = 1_000;
+
+Deno.test("plain reporter: a worker taking a job, and the worker on its end line", () => {
+  let text = "";
+  const output = new Output({ writeSync: (p) => (text += new TextDecoder().decode(p), p.length) });
+  const reporter = new PlainReporter({ output, palette: palette(false) });
+  const events: GatherEvent[] = [
+    { type: "run:start", time, jobs: [{ name: "lint", deps: [] }], concurrency: 4 },
+    { type: "job:start", time, job: "lint", attempt: 1 },
+    { type: "job:worker", time, job: "lint", worker: "ci-1", delivery: 1 },
+    { type: "job:worker", time, job: "lint", worker: "ci-2", delivery: 2 },
+    {
+      type: "job:end",
+      time,
+      job: "lint",
+      status: "ok",
+      started: true,
+      durationMs: 1200,
+      attempt: 1,
+      cache: "miss",
+      worker: "ci-2",
+    },
+  ];
+  for (const event of events) reporter.handle(event);
+  output.flush();
+  const lines = text.split("\n");
+  assertEquals(lines.slice(1, 5), [
+    "lint │ ▶ start",
+    "lint │ → on ci-1",
+    "lint │ → on ci-2 (delivery 2)",
+    "lint │ ✔ ok 1s 200ms on ci-2",
+  ]);
+});
+
+Deno.test("live display: the worker in a running job's row and on its end line", () => {
+  const p = palette(false);
+  const frame = renderFrame(
+    {
+      now: 2_000,
+      start: 0,
+      total: 1,
+      done: 0,
+      failed: 0,
+      running: 1,
+      jobs: [{ name: "lint", start: 0, line: "checking", worker: "ci-1" }],
+      nameWidth: 4,
+    },
+    { columns: 80, rows: 24 },
+    p,
+  );
+  assertStringIncludes(frame[0]!.text, "on ci-1  checking");
+  const end = endLines(
+    {
+      type: "job:end",
+      time,
+      job: "lint",
+      status: "ok",
+      started: true,
+      durationMs: 1200,
+      attempt: 1,
+      cache: "miss",
+      worker: "ci-1",
+    },
+    undefined,
+    { palette: p },
+  );
+  assertEquals(end, ["✔ lint 1.2s on ci-1"]);
+});
