@@ -66,3 +66,30 @@ Deno.test("gather --nats with a server that is not there fails before any job st
   assertStringIncludes(run.stderr, "Cannot connect to the NATS server at nats://127.0.0.1:1");
   assertEquals(run.stderr.includes("    at "), false, run.stderr);
 });
+
+Deno.test("parseCli() refuses --nats with --watch; $GATHER_NATS_URL alone leaves watch mode local", () => {
+  assertStringIncludes(
+    assertThrows(() => parseCli(["--watch", "--nats", "h:1"], remote, 2), GatherError).message,
+    "Options --watch and --nats cannot be combined",
+  );
+  const env = (name: string) => name === "GATHER_NATS_URL" ? "nats://h:1" : remote(name);
+  assertEquals(parseCli(["--watch"], env, 2).nats, undefined);
+});
+
+Deno.test("gather --nats in a folder with deno.json tasks and no task file says so in one line (exit 2)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "gather-nats-deno-" });
+  try {
+    await Deno.writeTextFile(`${dir}/deno.json`, JSON.stringify({ tasks: { hi: "echo hi" } }));
+    const result = await gather(["--nats", "127.0.0.1:1", "hi"], {
+      cwd: dir,
+      env: { GATHER_REMOTE_CACHE_URL: "http://127.0.0.1:1", GATHER_REMOTE_CACHE_TOKEN: "t" },
+    });
+    assertEquals(result.code, 2, result.stderr);
+    assertEquals(
+      result.stderr,
+      "gather: Option --nats runs a task file's jobs on workers, and there is no task file here: deno.json tasks run on this machine (drop --nats, or add a tasks.ts)\n",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

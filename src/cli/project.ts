@@ -218,9 +218,15 @@ function isFile(path: string): boolean {
   }
 }
 
-/** Mark the jobs that are not the task file's own (deno.json tasks, jobs wrapped by them) `local`. */
+/**
+ * Mark `local` the jobs a worker, which loads the task file alone, would not
+ * know: deno.json tasks (wrapped or not) and the task file's jobs that depend
+ * on one.
+ */
 function pinToCoordinator(specs: Map<string, JobSpec>, file: TaskFile): void {
+  const own = (name: string) =>
+    file.specs.get(name)?.handle.denoTask === undefined && file.specs.has(name);
   for (const [name, spec] of specs) {
-    if (file.specs.get(name) !== spec) specs.set(name, { ...spec, local: true });
+    if (!own(name) || !spec.deps.every(own)) specs.set(name, { ...spec, local: true });
   }
 }
