@@ -11,18 +11,23 @@ import { EXIT } from "./src/cli/exit_codes.ts";
 import { parseCli } from "./src/cli/options.ts";
 import { isGatherError } from "./src/errors.ts";
 import { Shutdown, signalExitCode } from "./src/session/signals.ts";
+import { lazy } from "./src/lazy.ts";
 
 async function main(args: string[], shutdown: Shutdown): Promise<number> {
   const debug = args.includes("--debug");
   try {
     if (args[0] === "cache" && ["status", "clean", "prune"].includes(args[1] ?? "")) {
-      const { runCacheCommand } = await import("./src/cli/cache_command.ts");
+      const { runCacheCommand } = await lazy<typeof import("./src/cli/cache_command.ts")>(
+        new URL("./src/cli/cache_command.ts", import.meta.url),
+      );
       return await runCacheCommand(args.slice(1), (name) => Deno.env.get(name), (text) => {
         Deno.stdout.writeSync(new TextEncoder().encode(text));
       });
     }
     if (args[0] === "worker") {
-      const { runWorkerCommand } = await import("./src/cli/worker_command.ts");
+      const { runWorkerCommand } = await lazy<typeof import("./src/cli/worker_command.ts")>(
+        new URL("./src/cli/worker_command.ts", import.meta.url),
+      );
       return await runWorkerCommand(args.slice(1), {
         env: (name) => Deno.env.get(name),
         print: (line) => Deno.stderr.writeSync(new TextEncoder().encode(line + "\n")),

@@ -10,7 +10,15 @@ const ROOT = fromFileUrl(new URL("../", import.meta.url));
 const SRC = join(ROOT, "src");
 
 /** The shared vocabulary at the top of src/: anyone may import it (and deps/); it imports only itself. */
-const KERNEL = ["types.ts", "job.ts", "errors.ts", "events.ts", "duration.ts", "version.ts"];
+const KERNEL = [
+  "types.ts",
+  "job.ts",
+  "errors.ts",
+  "events.ts",
+  "duration.ts",
+  "version.ts",
+  "lazy.ts",
+];
 
 /** What each folder may import besides itself, the kernel and deps/. */
 const MAY_IMPORT: Record<string, string[]> = {
@@ -139,4 +147,16 @@ Deno.test("ARCHITECTURE.md names every folder of src/", async () => {
       assertEquals(doc.includes(`src/${entry.name}/`), true, `src/${entry.name}/ is not described`);
     }
   }
+});
+
+Deno.test("no module of src/ or main.ts imports a module of its own with a literal import(): lazy() keeps it out of start-up", async () => {
+  const problems: string[] = [];
+  const files = [join(ROOT, "main.ts")];
+  for await (const path of modules(SRC)) files.push(path);
+  for (const path of files) {
+    const code = (await Deno.readTextFile(path)).split("\n")
+      .filter((line) => !/^\s*(\*|\/\/)/.test(line)).join("\n");
+    if (/(?<!typeof )\bimport\(\s*["']\./.test(code)) problems.push(path.slice(ROOT.length));
+  }
+  assertEquals(problems, []);
 });

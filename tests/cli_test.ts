@@ -155,12 +155,13 @@ Deno.test("gather --reporter json: every way a job writes to the console or stdo
   assertComplete(events);
   const logs = (job: string) =>
     events.flatMap((e) => e.type === "job:log" && e.job === job ? [`${e.stream}: ${e.line}`] : []);
+  // As Deno itself draws it.
   assertEquals(logs("table"), [
-    "stdout: ┌─────────┬──────┬──────┐",
-    "stdout: │ (index) │ name │ size │",
-    "stdout: ├─────────┼──────┼──────┤",
-    "stdout: │ 0       │ 'a'  │ 1    │",
-    "stdout: └─────────┴──────┴──────┘",
+    "stdout: ┌───────┬──────┬──────┐",
+    "stdout: │ (idx) │ name │ size │",
+    "stdout: ├───────┼──────┼──────┤",
+    'stdout: │     0 │ "a"  │    1 │',
+    "stdout: └───────┴──────┴──────┘",
   ]);
   assertEquals(logs("dir"), ["stdout: { nested: { deep: true } }"]);
   assertEquals(logs("count"), ["stdout: hits: 1", "stdout: hits: 2"]);

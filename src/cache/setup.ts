@@ -12,6 +12,7 @@ import { rememberedCodeContext } from "./code.ts";
 import { type CacheMode, CachingRunner } from "./runner.ts";
 import { lazyHasher, nameFor } from "./hash.ts";
 import { LocalStore } from "./store.ts";
+import { lazy } from "../lazy.ts";
 
 /** Where and how a run uses the cache. */
 export interface CacheSetup {
@@ -72,7 +73,8 @@ export async function prepareCache(
   // The remote cache's modules (zstd, the archive, HTTP) load only when one is configured.
   const remote = place.remote === undefined || place.mode === "dry"
     ? undefined
-    : new (await import("./remote.ts")).RemoteStore(place.remote, store);
+    : new (await lazy<typeof import("./remote.ts")>(new URL("./remote.ts", import.meta.url)))
+      .RemoteStore(place.remote, store);
   const caching = new CachingRunner({
     store,
     root,

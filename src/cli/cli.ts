@@ -22,9 +22,10 @@ import { type Shutdown, signalExitCode } from "../session/signals.ts";
 import { VERSION } from "../version.ts";
 import { parseSize } from "./size.ts";
 import { EXIT } from "./exit_codes.ts";
-import { dryRun, graphToDot, listJobs } from "./inspect.ts";
 import { type CliOptions, DEFAULT_LOG_DIR, HELP } from "./options.ts";
 import { loadProject, type Project } from "./project.ts";
+import { dryRun, graphToDot, listJobs } from "./inspect.ts";
+import { lazy } from "../lazy.ts";
 
 /** What the command needs from the process it runs in. */
 export interface CliEnv {
@@ -178,7 +179,9 @@ export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
     ...(options.nats === undefined || cache?.remote === undefined ? {} : {
       // The NATS client loads only for a distributed run.
       wrapRunner: async (local, emit) =>
-        (await import("../remote/coordinator.ts")).startCoordinator(
+        (await lazy<typeof import("../remote/coordinator.ts")>(
+          new URL("../remote/coordinator.ts", import.meta.url),
+        )).startCoordinator(
           {
             url: options.nats!.url,
             queue: { ackWaitMs: options.nats!.ackWaitMs, maxDeliveries: 3 },
@@ -258,7 +261,9 @@ async function watch(options: CliOptions, given: CliEnv): Promise<number> {
     stdout: { writeSync: given.stdout.writeSync.bind(given.stdout) },
     stderr: { writeSync: given.stderr.writeSync.bind(given.stderr) },
   };
-  const { runWatch } = await import("../watch/watch.ts");
+  const { runWatch } = await lazy<typeof import("../watch/watch.ts")>(
+    new URL("../watch/watch.ts", import.meta.url),
+  );
   const maxSize = env.env("GATHER_CACHE_MAX_SIZE");
   return await runWatch({
     file: options.file,

@@ -21,6 +21,7 @@ import { signalExitCode } from "../session/signals.ts";
 import { EXIT } from "./exit_codes.ts";
 import { DEFAULT_REMOTE_TIMEOUT_MS, remoteCacheConfig } from "./remote_options.ts";
 import { natsUrl } from "./options.ts";
+import { lazy } from "../lazy.ts";
 
 /** The worker's help. */
 export const WORKER_HELP = `gather worker: run the jobs of distributed runs (gather --nats <url>)
@@ -128,8 +129,12 @@ export async function runWorkerCommand(
   }, env.env)!;
   const ownUrl = text("remote-cache") ?? (env.env("GATHER_REMOTE_CACHE_URL") || undefined);
 
-  const { connectWorker } = await import("../remote/nats_worker.ts");
-  const { Worker } = await import("../remote/worker.ts");
+  const { connectWorker } = await lazy<typeof import("../remote/nats_worker.ts")>(
+    new URL("../remote/nats_worker.ts", import.meta.url),
+  );
+  const { Worker } = await lazy<typeof import("../remote/worker.ts")>(
+    new URL("../remote/worker.ts", import.meta.url),
+  );
   const link = await connectWorker(url, name);
   const scope = new JobScope();
   const spawner = createSpawner({ adoptOrphans: true });

@@ -8,6 +8,7 @@
  */
 
 import { fromFileUrl } from "../deps/path.ts";
+import { lazy } from "../lazy.ts";
 
 const MARKER = "sourceMappingURL=data:application/json;base64,";
 
@@ -38,9 +39,9 @@ export async function sourceLine(
     const emitted = Deno.readTextFileSync(`${denoDir}/gen/file${fromFileUrl(url)}.js`);
     const at = emitted.lastIndexOf(MARKER);
     if (at < 0) return undefined;
-    const { LEAST_UPPER_BOUND, originalPositionFor, TraceMap } = await import(
-      "../deps/trace_mapping.ts"
-    );
+    const { LEAST_UPPER_BOUND, originalPositionFor, TraceMap } = await lazy<
+      typeof import("../deps/trace_mapping.ts")
+    >(new URL("../deps/trace_mapping.ts", import.meta.url));
     const map = new TraceMap(atob(emitted.slice(at + MARKER.length).split(/\s/, 1)[0]!));
     // The first mapped position on the line: its columns are not known here.
     return originalPositionFor(map, { line, column: 0, bias: LEAST_UPPER_BOUND }).line ?? undefined;

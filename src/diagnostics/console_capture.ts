@@ -8,7 +8,7 @@
  * @module
  */
 
-import { Console } from "node:console";
+import { drawTable } from "./_table.ts";
 import { formatLog } from "../engine/context.ts";
 import type { JobScope } from "../engine/scope.ts";
 import type { EventSink } from "../events.ts";
@@ -101,7 +101,6 @@ export function captureConsole(
   const depth = new Map<string | undefined, number>();
   const counts = new Map<string, number>();
   const timers = new Map<string, number>();
-  let tables: Console | undefined; // node's console draws tables; made on first use
 
   /** Console text: indented by the job's open groups, ending a line. */
   const say = (stream: StdStreamName, text: string) => {
@@ -129,14 +128,8 @@ export function captureConsole(
           colors: false,
         }),
       ),
-    table: (...args) => {
-      // node's Console only calls write(): a plain object saves loading node:stream (~20 ms).
-      tables ??= new Console({
-        stdout: writer((text) => say("stdout", text.replace(/\n$/, ""))) as never,
-        ignoreErrors: false, // so it only ever calls write(): no error listeners on a plain object
-      });
-      tables.table(...args as Parameters<Console["table"]>);
-    },
+    table: (data, properties) =>
+      say("stdout", drawTable(data, Array.isArray(properties) ? properties : undefined)),
     count: (label) => {
       const key = keyed(label);
       const n = (counts.get(key) ?? 0) + 1;
@@ -206,16 +199,6 @@ export function captureConsole(
     restore: () => {
       patches.restore();
       lines.close();
-    },
-  };
-}
-
-/** A stream for node's `Console`, handing each write to `write`, synchronously. */
-function writer(write: (text: string) => void): { write(chunk: unknown): boolean } {
-  return {
-    write(chunk) {
-      write(String(chunk));
-      return true;
     },
   };
 }

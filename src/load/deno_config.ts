@@ -8,9 +8,12 @@
  */
 
 import { parse as parseJsonc } from "../deps/jsonc.ts";
-import { dirname, join } from "../deps/path.ts";
+import { dirname } from "../deps/path.ts";
 import { GatherError } from "../errors.ts";
 import { type GatherTaskSettings, readGather } from "./_gather_key.ts";
+import { configIn } from "./config_file.ts";
+
+export { configIn } from "./config_file.ts";
 
 export type { GatherTaskSettings } from "./_gather_key.ts";
 
@@ -50,36 +53,6 @@ export interface DenoConfig {
   importTargets: string[];
   /** Everything in it but its tasks, as JSON: what can change what a `deno` command does. */
   settings: string;
-}
-
-const CONFIG_NAMES = ["deno.json", "deno.jsonc"] as const;
-
-/**
- * The config file of a folder: `deno.json`, else `deno.jsonc` (as Deno picks).
- *
- * @param dir The folder.
- * @returns The file's path, or `undefined`.
- *
- * @example Usage
- * ```ts
- * import { configIn } from "./deno_config.ts";
- * import { assertEquals } from "@std/assert";
- *
- * const dir = await Deno.makeTempDir();
- * await Deno.writeTextFile(`${dir}/deno.jsonc`, "{}");
- * assertEquals(configIn(dir), `${dir}/deno.jsonc`);
- * ```
- */
-export function configIn(dir: string): string | undefined {
-  for (const name of CONFIG_NAMES) {
-    const path = join(dir, name);
-    try {
-      if (Deno.statSync(path).isFile) return path;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
 }
 
 /**

@@ -11,6 +11,7 @@ import type { CachingRunner } from "../cache/runner.ts";
 import type { CacheSetup } from "../cache/setup.ts";
 import { History } from "../state/history.ts";
 import type { JobSpec } from "../types.ts";
+import { lazy } from "../lazy.ts";
 
 /** Where a run's remembered durations are kept. */
 export interface HistoryPlace {
@@ -108,7 +109,9 @@ export async function attachCache(
   source: string,
 ): Promise<void> {
   if (!plan.graph.jobs.some((spec) => spec.cache !== undefined)) return;
-  const { prepareCache } = await import("../cache/setup.ts");
+  const { prepareCache } = await lazy<typeof import("../cache/setup.ts")>(
+    new URL("../cache/setup.ts", import.meta.url),
+  );
   const cache = await prepareCache(all.values(), plan.graph.jobs, place, source);
   if (cache) plan.cache = cache;
 }

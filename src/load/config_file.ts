@@ -1,0 +1,39 @@
+/**
+ * Where a folder's Deno config is, if it has one: looked up without loading
+ * the config reader, so that a run of a task file with no deno.json beside it
+ * never loads the deno.json subsystem.
+ *
+ * @module
+ */
+
+import { join } from "../deps/path.ts";
+
+const CONFIG_NAMES = ["deno.json", "deno.jsonc"] as const;
+
+/**
+ * The config file of a folder: `deno.json`, else `deno.jsonc` (as Deno picks).
+ *
+ * @param dir The folder.
+ * @returns The file's path, or `undefined`.
+ *
+ * @example Usage
+ * ```ts
+ * import { configIn } from "./config_file.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/deno.jsonc`, "{}");
+ * assertEquals(configIn(dir), `${dir}/deno.jsonc`);
+ * ```
+ */
+export function configIn(dir: string): string | undefined {
+  for (const name of CONFIG_NAMES) {
+    const path = join(dir, name);
+    try {
+      if (Deno.statSync(path).isFile) return path;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
