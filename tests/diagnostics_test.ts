@@ -491,3 +491,22 @@ Deno.test("blameStall: a job whose time is all in a native call is placed at its
   assertEquals(blame.culprits[0]?.jobs, ["spin"]);
   assertEquals(blame.culprits[0]?.site?.line, 13);
 });
+
+Deno.test("diagnostics: a stall in the run's last job, right before the run ends, is still reported (CLI and run())", async () => {
+  const { code, stdout, stderr } = await gather([
+    "-f",
+    `${FIXTURES}last_job_stalls.ts`,
+    "--reporter",
+    "json",
+  ]);
+  assertEquals(code, 0, stderr);
+  const stalls = diagnostics(parseEvents(stdout)).filter((d) => d.kind === "stall");
+  assertEquals(stalls.map((d) => d.job), ["last"], JSON.stringify(stalls));
+  assertGreater(stalls[0]!.durationMs!, 200);
+
+  const { run } = await import("../mod.ts");
+  const { names, last } = await import("./fixtures/last_job_stalls.ts");
+  const report = await run({ names, last }, { diagnostics: true });
+  assertEquals(report.status, "ok");
+  assertEquals(report.diagnostics.filter((d) => d.kind === "stall").map((d) => d.job), ["last"]);
+});

@@ -311,7 +311,9 @@ export class Diagnostics {
     const period = this.#period;
     const gap = now - from;
     if (gap - period < this.#thresholdMs) return;
-    if (timedOnly && !this.#prologues.some((p) => p.end >= from && p.start <= now)) return;
+    const timed = this.#prologues.some((p) => p.end >= from && p.start <= now);
+    // At the end of the run, a gap not timed is only blamed from the profiler's samples.
+    if (timedOnly && !timed && this.#profiler === undefined) return;
     const held = heldTime(gap, period, before, this.#lastCpu);
     if (held.runningMs + held.blockedMs < this.#thresholdMs) return; // starved: it did not run
     // Jobs running now, and jobs that ended during the stall (their last act may have been it).
@@ -322,7 +324,10 @@ export class Diagnostics {
     // listener runs after this tick: the stall is reported if none came within 20 ms.
     const blocked = held.runningMs < this.#thresholdMs;
     const stopped = async () => blocked && (await this.#settle(20), this.#cpu.resumedAfter(from));
-    this.#analysis = this.#analysis.then(() => this.#stall(from, now, held, running, stopped));
+    const sampledOnly = timedOnly && !timed;
+    this.#analysis = this.#analysis.then(() =>
+      this.#stall(from, now, held, running, stopped, sampledOnly)
+    );
   }
 
   /** Resolves after `ms`, or as soon as the monitor stops (at once if it has). */
@@ -360,6 +365,7 @@ export class Diagnostics {
     held: HeldTime,
     running: string[],
     stopped: () => Promise<boolean>,
+    sampledOnly = false,
   ): Promise<void> {
     const { loaded } = held;
     const heldBy = (stack: string[] = []) =>
@@ -440,6 +446,8 @@ export class Diagnostics {
         diagnostic = undefined;
       }
     }
+    // The run's last gap, which gather's own end of run shares: only a job's code in the samples.
+    if (sampledOnly && diagnostic?.job === undefined && found.length === 0) return;
     // Not held long enough by code that no synchronous call explains (on a loaded machine).
     if (diagnostic === undefined && found.length === 0 && heldMs < threshold) return;
     const slow = prologue ?? this.#slow.find(overlaps);
