@@ -79,3 +79,27 @@ Deno.test("captureConsole keeps groups and counters per job", async () => {
     "outside: no job",
   ]);
 });
+
+Deno.test("captureConsole turns a node stream's hex or base64 write into the job's text, with the encoder it is given", async () => {
+  const { Buffer } = await import("node:buffer");
+  const scope = new JobScope();
+  const events: GatherEvent[] = [];
+  const stream = { write: (_chunk: string | Uint8Array, _encoding?: string) => true };
+  const capture = captureConsole(
+    {
+      console: { ...console },
+      process: { stdout: stream, stderr: stream },
+      encode: (text, encoding) => Buffer.from(text, encoding as "hex"),
+    },
+    scope,
+    (event) => events.push(event),
+    () => {},
+  );
+  scope.run("job", () => {
+    stream.write("68690a", "hex");
+    stream.write("b2sK", "base64");
+  });
+  capture.restore();
+  const lines = events.flatMap((e) => e.type === "job:log" ? [e.line] : []);
+  assertEquals(lines, ["hi", "ok"]);
+});

@@ -8,7 +8,6 @@
  * @module
  */
 
-import { Buffer } from "node:buffer";
 import type { JobScope } from "../engine/scope.ts";
 import type { JobLines, StdStreamName } from "./_job_lines.ts";
 
@@ -157,6 +156,7 @@ export function patchDenoStream(
  * @param name Which one it is.
  * @param scope Tells which job is running.
  * @param lines Receives what jobs (and, for stdout, code outside every job) write.
+ * @param encode Turns a string written with an encoding other than UTF-8 into bytes.
  *
  * @example Usage
  * ```ts
@@ -182,6 +182,7 @@ export function patchNodeStream(
   name: StdStreamName,
   scope: JobScope,
   lines: JobLines,
+  encode: (text: string, encoding: string) => Uint8Array = (text) => new TextEncoder().encode(text),
 ): void {
   const write = stream.write.bind(stream);
   patches.set(stream, "write", (chunk: string | Uint8Array, ...rest: unknown[]) => {
@@ -191,7 +192,7 @@ export function patchNodeStream(
     if (typeof chunk !== "string") lines.bytes(job, name, chunk);
     else if (typeof encoding !== "string" || /^utf-?8$/i.test(encoding)) {
       lines.text(job, name, chunk);
-    } else lines.bytes(job, name, Buffer.from(chunk, encoding as BufferEncoding));
+    } else lines.bytes(job, name, encode(chunk, encoding));
     const done = rest.find((arg) => typeof arg === "function") as (() => void) | undefined;
     if (done) queueMicrotask(done);
     return true;

@@ -34,6 +34,13 @@ export interface CaptureTargets {
   stderr?: StdStream;
   /** node's `process.stdout` and `process.stderr`, the same way. @default {left alone} */
   process?: { stdout: NodeStream; stderr: NodeStream };
+  /**
+   * Turns a string written to a node stream with an encoding other than
+   * UTF-8 (`write("ff", "hex")`) into bytes: node's `Buffer.from`, passed in
+   * so that `node:buffer` loads only where node's streams are patched.
+   * @default {UTF-8 whatever the encoding}
+   */
+  encode?: (text: string, encoding: string) => Uint8Array;
 }
 
 /** A capture in place. */
@@ -188,7 +195,7 @@ export function captureConsole(
     const stream = targets[name];
     if (stream) patchDenoStream(patches, stream, name, scope, lines);
     const node = targets.process?.[name];
-    if (node) patchNodeStream(patches, node, name, scope, lines);
+    if (node) patchNodeStream(patches, node, name, scope, lines, targets.encode);
   }
 
   return {

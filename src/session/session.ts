@@ -242,9 +242,15 @@ export async function runSession(
  * ```
  */
 export async function nodeStreams(): Promise<
-  { process?: { stdout: NodeStream; stderr: NodeStream } }
+  {
+    process?: { stdout: NodeStream; stderr: NodeStream };
+    encode?: (text: string, encoding: string) => Uint8Array;
+  }
 > {
   if (!Deno.stdout.isTerminal() && !Deno.stderr.isTerminal()) return {};
-  const { default: process } = await import("node:process");
-  return { process };
+  const [{ default: process }, { Buffer }] = await Promise.all([
+    import("node:process"),
+    import("node:buffer"),
+  ]);
+  return { process, encode: (text, encoding) => Buffer.from(text, encoding as "hex") };
 }
