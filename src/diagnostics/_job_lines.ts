@@ -95,6 +95,8 @@ export class JobLines {
    * @param job The job.
    */
   endJob(job: string): void {
+    // Most jobs leave no unfinished line: nothing to look up (a run may end 100,000 jobs).
+    if (this.#partial.size === 0 && this.#decoders.size === 0) return;
     for (const stream of ["stdout", "stderr"] as const) this.#finish(job, stream);
   }
 
