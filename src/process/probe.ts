@@ -174,7 +174,7 @@ function listenerOf(port: number): string | undefined {
       if (!/^\d+$/.test(entry.name)) continue;
       try {
         for (const fd of Deno.readDirSync(`/proc/${entry.name}/fd`)) {
-          if (inodes.has(Deno.readLinkSync(`/proc/${entry.name}/fd/${fd.name}`))) {
+          if (inodes.has(linkOf(`/proc/${entry.name}/fd/${fd.name}`))) {
             const name = Deno.readTextFileSync(`/proc/${entry.name}/comm`).trim();
             return `process ${entry.name} (${name})`;
           }
@@ -187,4 +187,13 @@ function listenerOf(port: number): string | undefined {
     // no /proc
   }
   return undefined;
+}
+
+/** Where a `/proc/<pid>/fd/<n>` link points; "" for a descriptor closed since it was listed. */
+function linkOf(path: string): string {
+  try {
+    return Deno.readLinkSync(path);
+  } catch {
+    return "";
+  }
 }
