@@ -35,7 +35,21 @@ export function projectRoot(dir: string): string {
   }
 }
 
-function realPath(path: string): string {
+/**
+ * A path with its symbolic links resolved, or as it is when it does not exist.
+ *
+ * @param path The path.
+ * @returns The resolved path.
+ *
+ * @example Usage
+ * ```ts
+ * import { realPath } from "./root.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(realPath("/no/such/folder"), "/no/such/folder");
+ * ```
+ */
+export function realPath(path: string): string {
   try {
     return Deno.realPathSync(path);
   } catch {

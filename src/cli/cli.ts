@@ -12,13 +12,13 @@ import type { SyncWriter } from "../reporters/output.ts";
 import type { OutputFailure } from "../reporters/reporter.ts";
 import { selectReporter } from "../reporters/select.ts";
 import type { TerminalSize } from "../reporters/tty.ts";
-import { projectRoot } from "../cache/root.ts";
+import { projectRoot, realPath } from "../cache/root.ts";
 import { isGatherError } from "../errors.ts";
 import { ignoreStateFolder } from "../state/state_folder.ts";
 import { dirname, fromFileUrl, join, resolve } from "../deps/path.ts";
 import { attachCache, type CachePlace, planRun } from "../session/plan.ts";
 import { runSession } from "../session/session.ts";
-import { type Shutdown, signalExitCode } from "../session/signals.ts";
+import { type Shutdown, signalExitCode, untilStopped } from "../session/signals.ts";
 import { VERSION } from "../version.ts";
 import { parseSize } from "./size.ts";
 import { EXIT } from "./exit_codes.ts";
@@ -335,24 +335,6 @@ function cachePlace(
   };
   if (taskUrl !== undefined) place.taskFile = taskUrl;
   return place;
-}
-
-function realPath(path: string): string {
-  try {
-    return Deno.realPathSync(path);
-  } catch {
-    return path;
-  }
-}
-
-/** What `work` gives, or `undefined` as soon as `signal` aborts, whichever comes first. */
-function untilStopped<T>(work: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
-  if (signal.aborted) return Promise.resolve(undefined);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => resolve(undefined);
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }
 
 /** One line on stderr; nothing if stderr itself cannot be written. */

@@ -169,3 +169,36 @@ export class Shutdown {
     return exit(signalExitCode(signal));
   }
 }
+
+/**
+ * What `work` gives, or `undefined` as soon as `signal` aborts, whichever
+ * comes first: for work that cannot be cancelled (a task file's import), so
+ * that a stop does not wait for it.
+ *
+ * @typeParam T What the work gives.
+ * @param work The work.
+ * @param signal Stops the wait.
+ * @returns The work's value, or `undefined` when stopped first.
+ *
+ * @example Usage
+ * ```ts
+ * import { untilStopped } from "./signals.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const stop = new AbortController();
+ * const never = new Promise<number>(() => {});
+ * const waiting = untilStopped(never, stop.signal);
+ * stop.abort();
+ * assertEquals(await waiting, undefined);
+ * assertEquals(await untilStopped(Promise.resolve(1), stop.signal), undefined);
+ * assertEquals(await untilStopped(Promise.resolve(2), new AbortController().signal), 2);
+ * ```
+ */
+export function untilStopped<T>(work: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}

@@ -15,7 +15,7 @@ import type { JobNames } from "../load/resolve.ts";
 import type { Reporter } from "../reporters/reporter.ts";
 import { type CachePlace, planRun } from "../session/plan.ts";
 import type { SessionDiagnostics } from "../session/session.ts";
-import { type Shutdown, signalExitCode } from "../session/signals.ts";
+import { type Shutdown, signalExitCode, untilStopped } from "../session/signals.ts";
 import type { FailurePolicy, JobSpec } from "../types.ts";
 import { WatchEnvironment } from "./environment.ts";
 import { WatchedFiles } from "./files.ts";
@@ -146,7 +146,7 @@ async function waitForFix(
   folder: string,
   run: number,
 ): Promise<number> {
-  const root = realPath(projectRoot(folder));
+  const root = projectRoot(folder); // symbolic links resolved
   const modules = new Set(localModules(url, root));
   options.print(`◌ watching ${options.file} and its imports for a fix · Ctrl-C to stop\n`);
   let changed: string[] | undefined;
@@ -192,22 +192,4 @@ function signature(path: string): string {
   } catch {
     return "missing";
   }
-}
-
-function realPath(path: string): string {
-  try {
-    return Deno.realPathSync(path);
-  } catch {
-    return path;
-  }
-}
-
-/** What `work` gives, or `undefined` as soon as `signal` aborts. */
-function untilStopped<T>(work: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
-  if (signal.aborted) return Promise.resolve(undefined);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => resolve(undefined);
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }
