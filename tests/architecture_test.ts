@@ -18,6 +18,7 @@ const KERNEL = [
   "duration.ts",
   "version.ts",
   "lazy.ts",
+  "file_kind.ts",
 ];
 
 /** What each folder may import besides itself, the kernel and deps/. */

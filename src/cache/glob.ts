@@ -11,6 +11,7 @@
 import { join, normalize, relative } from "../deps/path.ts";
 import { globToRegExp, isGlob } from "../deps/path_glob.ts";
 import type { Listing } from "./stat_index.ts";
+import { isFile } from "../file_kind.ts";
 
 /** A glob that resolves outside the project root. */
 export class GlobOutsideRootError extends Error {
@@ -259,7 +260,7 @@ export class Walker {
           if (!NEVER.has(entry.name)) listing.dirs.push(entry.name);
         } else if (entry.isFile) {
           listing.files.push(entry.name);
-        } else if (entry.isSymlink && isFileBehind(join(this.#root, folder, entry.name))) {
+        } else if (entry.isSymlink && isFile(join(this.#root, folder, entry.name))) {
           listing.files.push(entry.name);
         }
       }
@@ -269,13 +270,5 @@ export class Walker {
     }
     this.#listings.set(folder, listing);
     return listing;
-  }
-}
-
-function isFileBehind(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
   }
 }

@@ -7,6 +7,7 @@
  */
 
 import { dirname, join } from "../deps/path.ts";
+import { isFile } from "../file_kind.ts";
 
 /**
  * Find the project root of a folder.
@@ -54,13 +55,5 @@ export function realPath(path: string): string {
     return Deno.realPathSync(path);
   } catch {
     return path;
-  }
-}
-
-function isFile(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
   }
 }

@@ -15,6 +15,7 @@ import { GatherError } from "../errors.ts";
 import type { JobSpec } from "../types.ts";
 import type { CliOptions } from "./options.ts";
 import { lazy } from "../lazy.ts";
+import { isFile } from "../file_kind.ts";
 
 /** The jobs of a run, and where they come from. */
 export interface Project {
@@ -126,12 +127,4 @@ function folder(path: string): string {
     // reported below
   }
   throw new GatherError("BAD_OPTION", `Option --cwd "${path}": no such folder`);
-}
-
-function isFile(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
 }

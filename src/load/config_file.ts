@@ -7,6 +7,7 @@
  */
 
 import { join } from "../deps/path.ts";
+import { isFile } from "../file_kind.ts";
 
 const CONFIG_NAMES = ["deno.json", "deno.jsonc"] as const;
 
@@ -29,11 +30,7 @@ const CONFIG_NAMES = ["deno.json", "deno.jsonc"] as const;
 export function configIn(dir: string): string | undefined {
   for (const name of CONFIG_NAMES) {
     const path = join(dir, name);
-    try {
-      if (Deno.statSync(path).isFile) return path;
-    } catch {
-      // not here
-    }
+    if (isFile(path)) return path;
   }
   return undefined;
 }

@@ -17,6 +17,7 @@ import {
 } from "./posix_spawn.ts";
 
 import { startWatchdog, type Watchdog } from "./watchdog.ts";
+import { isFolder } from "../file_kind.ts";
 
 export type { ExitStatus, OutputSink };
 
@@ -201,7 +202,7 @@ function spawnChild(
   if (path === undefined) {
     return Promise.reject(new Deno.errors.NotFound(`No such file or directory (os error 2)`));
   }
-  if (options.cwd !== undefined && !isDirectory(options.cwd)) {
+  if (options.cwd !== undefined && !isFolder(options.cwd)) {
     // Both routes would report it vaguely: a bare ENOENT, or one that names `setsid`.
     return Promise.reject(new Deno.errors.NotFound(`No such working directory "${options.cwd}"`));
   }
@@ -269,14 +270,6 @@ async function pump(
   const reader = stream.getReader();
   for (let next = await reader.read(); !next.done; next = await reader.read()) {
     sink?.(next.value, name);
-  }
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
   }
 }
 

@@ -12,6 +12,7 @@ import { localModules } from "../cache/code.ts";
 import { dirname, join, relative } from "../deps/path.ts";
 import { GatherError } from "../errors.ts";
 import type { JobSpec } from "../types.ts";
+import { isFolder } from "../file_kind.ts";
 
 /** A folder to watch. */
 export interface WatchRoot {
@@ -307,14 +308,6 @@ function reaches(glob: ParsedGlob, rel: string): boolean {
   const base = glob.wild ? glob.base : glob.pattern;
   return rel === "" || base === "" || base === rel || base.startsWith(`${rel}/`) ||
     (glob.wild && rel.startsWith(`${base}/`));
-}
-
-function isFolder(path: string): boolean {
-  try {
-    return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
-  }
 }
 
 function exists(path: string): boolean {

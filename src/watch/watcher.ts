@@ -12,6 +12,7 @@
 
 import { debounce } from "../deps/async_debounce.ts";
 import type { WatchRoot } from "./files.ts";
+import { isFolder } from "../file_kind.ts";
 
 /** Options of {@linkcode FileWatcher}. */
 export interface FileWatcherOptions {
@@ -266,14 +267,6 @@ function close(watchers: readonly Deno.FsWatcher[]): void {
 
 /** How long a re-arm waits for the old watchers to let their watches go. */
 const REARM_CHECK_MS = 20;
-
-function isFolder(path: string): boolean {
-  try {
-    return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
-  }
-}
 
 function isAtOrAbove(path: string, folder: string): boolean {
   return folder === path || folder.startsWith(`${path}/`);
