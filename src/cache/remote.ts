@@ -26,6 +26,7 @@ import {
 } from "./remote_client.ts";
 import { artifactTag, verifyArtifactTag } from "./signature.ts";
 import type { LocalStore, Manifest } from "./store.ts";
+import { Warnings } from "./_warnings.ts";
 
 /** Options of {@linkcode RemoteStore}. */
 export interface RemoteStoreOptions {
@@ -74,7 +75,7 @@ export class RemoteStore implements BackingStore {
   #maxFailures: number;
   #progressAfterMs: number;
   #progressEveryMs: number;
-  #warned = new Set<string>();
+  #warnings = new Warnings(() => this.#emit);
   #failures = 0;
   #off = false;
   #queue: Manifest[] = [];
@@ -108,7 +109,7 @@ export class RemoteStore implements BackingStore {
     this.#client = new RemoteCacheClient(this.#config, signal);
     const key = this.#config.signatureKey;
     if (key !== undefined && new TextEncoder().encode(key).length < 32) {
-      this.#warn(
+      this.#warnings.say(
         "GATHER_REMOTE_CACHE_SIGNATURE_KEY is shorter than 32 bytes: use a long random key (e.g. `openssl rand -hex 32`)",
       );
     }
@@ -134,7 +135,7 @@ export class RemoteStore implements BackingStore {
         await verifyArtifactTag(signatureKey, key, this.#config.team, artifact.body, artifact.tag);
       if (!valid) {
         this.counts.refused++;
-        this.#warnOnce(
+        this.#warnings.once(
           artifact.tag === null ? "unsigned" : "bad-signature",
           artifact.tag === null
             ? `remote cache: refused an unsigned artifact (no x-artifact-tag) for "${job}", and ran it: is TURBO_REMOTE_CACHE_SIGNATURE_KEY set on the server?`
@@ -152,7 +153,7 @@ export class RemoteStore implements BackingStore {
       manifest = entry.manifest;
     } catch (error) {
       this.counts.refused++;
-      this.#warnOnce(
+      this.#warnings.once(
         "archive",
         `remote cache: refused the artifact for "${job}" (${(error as Error).message}), and ran it`,
         job,
@@ -216,7 +217,7 @@ export class RemoteStore implements BackingStore {
     try {
       body = await packEntry(this.#store, manifest);
     } catch (error) {
-      this.#warnOnce(
+      this.#warnings.once(
         "pack",
         `remote cache: cannot pack the entry of "${manifest.job}" (${(error as Error).message})`,
       );
@@ -236,7 +237,7 @@ export class RemoteStore implements BackingStore {
       return true;
     } catch (error) {
       if (error instanceof RemoteCacheError && error.kind === "too-large") {
-        this.#warnOnce(
+        this.#warnings.once(
           "too-large",
           `remote cache: "${manifest.job}" was not uploaded: its artifact (${body.length} bytes) is larger than the server accepts (${error.message})`,
         );
@@ -275,20 +276,20 @@ export class RemoteStore implements BackingStore {
   /** A request failed: one warning per cause; after too many, or a refused token, stop asking. */
   #failed(error: unknown): void {
     if (!(error instanceof RemoteCacheError)) {
-      this.#warnOnce("internal", `remote cache: ${(error as Error)?.message ?? error}`);
+      this.#warnings.once("internal", `remote cache: ${(error as Error)?.message ?? error}`);
       return;
     }
     if (error.kind === "aborted") return;
     this.#failures++;
     const turnsOff = !this.#off && (error.kind === "auth" || this.#failures >= this.#maxFailures);
-    const fresh = !this.#warned.has(error.kind);
+    const fresh = !this.#warnings.said(error.kind);
     if (fresh) {
-      this.#warnOnce(
+      this.#warnings.once(
         error.kind,
         this.#describe(error) + (turnsOff ? OFF : "; jobs run locally"),
       );
     } else if (turnsOff) {
-      this.#warn(`remote cache: ${this.#failures} requests failed${OFF}`);
+      this.#warnings.say(`remote cache: ${this.#failures} requests failed${OFF}`);
     }
     if (turnsOff) {
       this.#off = true;
@@ -316,21 +317,6 @@ export class RemoteStore implements BackingStore {
 
   #event(event: "HIT" | "MISS", hash: string, duration: number): CacheUsageEvent {
     return { sessionId: this.#sessionId, source: "REMOTE", event, hash, duration };
-  }
-
-  #warnOnce(cause: string, message: string, job?: string): void {
-    if (this.#warned.has(cause)) return;
-    this.#warned.add(cause);
-    this.#warn(message, job);
-  }
-
-  #warn(message: string, job?: string): void {
-    this.#emit({
-      type: "warning",
-      time: Date.now(),
-      ...(job === undefined ? {} : { job }),
-      message,
-    });
   }
 }
 

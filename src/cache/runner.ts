@@ -34,6 +34,7 @@ import {
   RecentEntries,
   unpackLogAndResult,
 } from "./store.ts";
+import { Warnings } from "./_warnings.ts";
 
 /** How the cache is used in a run. */
 export type CacheMode = "read-write" | "write-only" | "dry";
@@ -99,7 +100,7 @@ export class CachingRunner implements JobRunner {
   /** Whether each job's entry is on the remote cache, once asked (a distributed run). */
   #sharing = new Map<string, Promise<boolean>>();
   #recording = new Map<string, LogLine[]>();
-  #warned = new Set<string>();
+  #warnings = new Warnings(() => this.#emit);
   #tool: string;
   #realRoot: string | undefined;
   #emit: EventSink = () => {};
@@ -218,7 +219,7 @@ export class CachingRunner implements JobRunner {
     try {
       await recordRun(this.#options.store.dir, this.counts, maxBytes);
     } catch (error) {
-      this.#warnOnce("prune", `the cache could not be pruned: ${(error as Error).message}`);
+      this.#warnings.once("prune", `the cache could not be pruned: ${(error as Error).message}`);
     }
   }
 
@@ -229,7 +230,7 @@ export class CachingRunner implements JobRunner {
       this.#index.save();
       if (this.#mode !== "dry") this.#recent.save();
     } catch (error) {
-      this.#warnOnce("write", `the cache could not be written: ${(error as Error).message}`);
+      this.#warnings.once("write", `the cache could not be written: ${(error as Error).message}`);
     }
     await this.#options.remote?.flush();
   }
@@ -258,7 +259,7 @@ export class CachingRunner implements JobRunner {
     const root = this.#options.root;
     const { files, unmatched } = this.#walker.expand(globs.inputs);
     for (const glob of unmatched) {
-      this.#warnOnce(
+      this.#warnings.once(
         `input:${job.name}:${glob}`,
         `input glob "${glob}" matches no file (keyed as an empty set)`,
         job.name,
@@ -325,7 +326,7 @@ export class CachingRunner implements JobRunner {
     try {
       return this.#recent.read(key);
     } catch (error) {
-      this.#warn(`${(error as Error).message}: running the job`, job.name);
+      this.#warnings.say(`${(error as Error).message}: running the job`, job.name);
       return undefined;
     }
   }
@@ -350,7 +351,7 @@ export class CachingRunner implements JobRunner {
     try {
       this.#options.store.write(manifest, this.#lastId(job));
     } catch (error) {
-      this.#warnOnce("write", `the cache could not be written: ${(error as Error).message}`);
+      this.#warnings.once("write", `the cache could not be written: ${(error as Error).message}`);
       return undefined;
     }
     this.counts.bytes += manifest.outputs.reduce((sum, output) => sum + output.size, 0) + 1024;
@@ -382,7 +383,7 @@ export class CachingRunner implements JobRunner {
         : `cache entry ${manifest.key.slice(0, 12)} cannot be restored (${
           (error as Error).message
         })`;
-      this.#warn(`${why}: running the job`, job.name);
+      this.#warnings.say(`${why}: running the job`, job.name);
       return undefined;
     }
     this.announce(job, from, manifest.key);
@@ -418,7 +419,7 @@ export class CachingRunner implements JobRunner {
       encoded = encodeValue(settlement.result);
     } catch (error) {
       if (!(error instanceof UnstorableError)) throw error;
-      this.#warn(`not cached: ${error.message}`, job.name);
+      this.#warnings.say(`not cached: ${error.message}`, job.name);
       return "miss";
     }
     const store = this.#options.store;
@@ -426,7 +427,7 @@ export class CachingRunner implements JobRunner {
       const globs = this.#globs.get(job.name)!;
       const { outputs, unmatched } = await saveOutputs(this.#options.root, globs.outputs, store);
       for (const glob of unmatched) {
-        this.#warn(
+        this.#warnings.say(
           `output glob "${glob}" matched no file after the job ran (stored as none)`,
           job.name,
         );
@@ -449,7 +450,7 @@ export class CachingRunner implements JobRunner {
       this.counts.bytes += outputs.reduce((sum, output) => sum + output.size, 0) + 1024;
       this.#options.remote?.stored(manifest);
     } catch (error) {
-      this.#warnOnce("write", `the cache could not be written: ${(error as Error).message}`);
+      this.#warnings.once("write", `the cache could not be written: ${(error as Error).message}`);
     }
     return "miss";
   }
@@ -529,7 +530,7 @@ export class CachingRunner implements JobRunner {
   async adopt(job: JobSpec, key: string, worker: string): Promise<CacheStatus> {
     this.#recording.delete(job.name);
     const problem = (why: string) =>
-      this.#warn(
+      this.#warnings.say(
         `its outputs (it ran on ${worker}) are not in this checkout: ${why}`,
         job.name,
       );
@@ -592,7 +593,7 @@ export class CachingRunner implements JobRunner {
 
   /** @internal Report a problem with one job's caching. */
   warnJob(job: JobSpec, message: string): void {
-    this.#warn(message, job.name);
+    this.#warnings.say(message, job.name);
   }
 
   /**
@@ -645,21 +646,6 @@ export class CachingRunner implements JobRunner {
     return `${nameFor(this.#options.taskId)}-${nameFor(job.name)}-${
       nameFor(job.name + "\n" + this.#options.taskId)
     }`;
-  }
-
-  #warn(message: string, job?: string): void {
-    this.#emit({
-      type: "warning",
-      time: Date.now(),
-      ...(job === undefined ? {} : { job }),
-      message,
-    });
-  }
-
-  #warnOnce(id: string, message: string, job?: string): void {
-    if (this.#warned.has(id)) return;
-    this.#warned.add(id);
-    this.#warn(message, job);
   }
 }
 
