@@ -23,6 +23,7 @@ import { join, OUT_DIR } from "./paths.ts";
 import { sampleOf, type Section, type Series, seriesOf } from "./section.ts";
 import { num } from "./stats.ts";
 import { gatherCommand } from "./tools.ts";
+import { checkAllOk } from "./verify.ts";
 
 /** Options of {@linkcode runDistributed}. */
 export interface DistributedBenchOptions {
@@ -122,7 +123,13 @@ export async function runDistributed(
     };
     if (bare) settings["GATHER_REMOTE_CACHE_URL"] = "";
     const result = await measure({ ...command, env: settings }, { marker: '"job:start"' });
-    const wrong = checkRun(result.code, result.stdout, chain ? CHAIN : options.jobs, distributed);
+    const wrong = checkAllOk(
+      result.code,
+      result.stdout,
+      chain ? CHAIN : options.jobs,
+      (end) =>
+        distributed && end.worker === undefined ? `${end.job} did not run on a worker` : undefined,
+    );
     if (wrong !== undefined) problems.push(`${kind}: ${wrong} ${result.stderrTail}`);
     const list = samples.get(kind) ?? [];
     list.push(sampleOf(result, { firstJobMs: result.markerMs }));
@@ -295,23 +302,4 @@ export default jobs;
 `,
   );
   return dir;
-}
-
-/** What is wrong with a run, or `undefined`: every job ok (each on a worker, for a distributed run). */
-function checkRun(
-  code: number,
-  stdout: string,
-  jobs: number,
-  distributed: boolean,
-): string | undefined {
-  if (code !== 0) return `exit ${code}`;
-  let ends = 0;
-  for (const line of stdout.split("\n")) {
-    if (!line.includes('"job:end"')) continue;
-    const event = JSON.parse(line);
-    if (event.status !== "ok") return `${event.job} ${event.status}`;
-    if (distributed && event.worker === undefined) return `${event.job} did not run on a worker`;
-    ends++;
-  }
-  return ends === jobs ? undefined : `${ends} of ${jobs} jobs ended`;
 }

@@ -22,6 +22,7 @@ import { join, OUT_DIR } from "./paths.ts";
 import { sampleOf, type Section, type Series, seriesOf } from "./section.ts";
 import { num } from "./stats.ts";
 import { gatherCommand } from "./tools.ts";
+import { checkAllOk } from "./verify.ts";
 
 /** Options of {@linkcode runRemoteCache}. */
 export interface RemoteCacheBenchOptions {
@@ -108,7 +109,15 @@ export async function runRemoteCache(
       );
       const settings = kind === "cold, no remote cache" ? { GATHER_REMOTE_CACHE_URL: "" } : remote;
       const result = await measure({ ...command, env: settings }, { marker: '"job:start"' });
-      const wrong = checkRun(result.code, result.stdout, options.jobs, EXPECTED[kind]);
+      const wrong = checkAllOk(
+        result.code,
+        result.stdout,
+        options.jobs,
+        (end) =>
+          end.cache === EXPECTED[kind]
+            ? undefined
+            : `${end.job}: cache ${end.cache}, expected ${EXPECTED[kind]}`,
+      );
       if (wrong !== undefined) problems.push(`${kind}: ${wrong} ${result.stderrTail}`);
       const list = samples.get(kind) ?? [];
       list.push(sampleOf(result, { firstJobMs: result.markerMs }));
@@ -230,23 +239,4 @@ export default jobs;
 `,
   );
   return dir;
-}
-
-/** What is wrong with a run, or `undefined`: every job ok, each with the expected cache status. */
-function checkRun(
-  code: number,
-  stdout: string,
-  jobs: number,
-  expected: string,
-): string | undefined {
-  if (code !== 0) return `exit ${code}`;
-  let ends = 0;
-  for (const line of stdout.split("\n")) {
-    if (!line.includes('"job:end"')) continue;
-    const event = JSON.parse(line);
-    if (event.status !== "ok") return `${event.job} ${event.status}`;
-    if (event.cache !== expected) return `${event.job}: cache ${event.cache}, expected ${expected}`;
-    ends++;
-  }
-  return ends === jobs ? undefined : `${ends} of ${jobs} jobs ended`;
 }

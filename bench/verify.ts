@@ -116,3 +116,43 @@ export function checkGatherRun(graph: BenchGraph, stdout: string, code: number):
     durations,
   };
 }
+
+/**
+ * What is wrong with a run of `jobs` jobs, or `undefined`: it exited 0, and
+ * every job ended once, `ok`, and passed `check` (which names what is wrong
+ * with a job's `job:end` event, if anything).
+ *
+ * @param code The run's exit code.
+ * @param stdout Its JSON events.
+ * @param jobs How many jobs it has.
+ * @param check One more check of each job's end.
+ * @returns What is wrong, in a few words.
+ *
+ * @example Usage
+ * ```ts
+ * import { checkAllOk } from "./verify.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const stdout = '{"type":"job:end","job":"a","status":"ok","cache":"hit"}\n';
+ * assertEquals(checkAllOk(0, stdout, 1, () => undefined), undefined);
+ * assertEquals(checkAllOk(0, stdout, 2, () => undefined), "1 of 2 jobs ended");
+ * ```
+ */
+export function checkAllOk(
+  code: number,
+  stdout: string,
+  jobs: number,
+  check: (end: { job: string; cache?: string; worker?: string }) => string | undefined,
+): string | undefined {
+  if (code !== 0) return `exit ${code}`;
+  let ends = 0;
+  for (const line of stdout.split("\n")) {
+    if (!line.includes('"job:end"')) continue;
+    const event = JSON.parse(line);
+    if (event.status !== "ok") return `${event.job} ${event.status}`;
+    const wrong = check(event);
+    if (wrong !== undefined) return wrong;
+    ends++;
+  }
+  return ends === jobs ? undefined : `${ends} of ${jobs} jobs ended`;
+}
