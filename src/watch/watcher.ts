@@ -205,6 +205,16 @@ export class FileWatcher {
 
   #handOn(): void {
     if (this.#closed) return;
+    // On a starved machine the debounce's timer can run before file events already queued for
+    // this process are read: give them one turn of the event loop. One that comes sets the
+    // debounce again, and this batch waits for it.
+    const last = this.#lastEvent;
+    setTimeout(() => {
+      if (!this.#closed && this.#lastEvent === last) this.#handOnNow();
+    }, 0);
+  }
+
+  #handOnNow(): void {
     this.#quick.clear();
     this.#slow.clear();
     // The batch goes first: re-arming takes a snapshot, which walks the inputs again, and a
