@@ -166,7 +166,13 @@ export class Diagnostics {
       },
       // After the whole batch: the profiler's start stalls ~30 ms, and must not hold up the batch.
       batchStarted: () => {
-        if (this.#wantProfiler) this.#startProfiler();
+        if (!this.#wantProfiler || this.#profilerTried || !this.#watching) return;
+        // The profiler's start is gather's own work, not a gap to blame on the running jobs
+        // (under load it alone passed the threshold): the window before it is judged now, and
+        // the next one starts after it.
+        this.#checkLag();
+        this.#startProfiler();
+        this.#tick();
       },
       runEnding,
     };
