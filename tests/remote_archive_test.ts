@@ -8,7 +8,8 @@ import { assert, assertEquals, assertNotEquals, assertRejects, assertThrows } fr
 import { packEntry, unpackEntry } from "../src/cache/archive.ts";
 import { artifactTag, verifyArtifactTag } from "../src/cache/signature.ts";
 import { type Hasher, lazyHasher } from "../src/cache/hash.ts";
-import { LocalStore, type Manifest } from "../src/cache/store.ts";
+import type { Manifest } from "../src/cache/entry.ts";
+import { LocalStore } from "../src/cache/store.ts";
 import { packTar, unpackTar, UnsafeArchiveError } from "../src/cache/tar.ts";
 import { zstdDecompressSync } from "node:zlib";
 import { rawTar, zstd } from "./_tar.ts";
@@ -95,18 +96,18 @@ function repack(files: { path: string; data: Uint8Array }[]): Uint8Array {
 
 Deno.test("packEntry/unpackEntry: an entry round trips, every blob checked against the manifest", async () => {
   const { store, manifest, output } = await entry();
-  const artifact = await packEntry(store, manifest);
+  const artifact = await packEntry(store.blobsOf(manifest), manifest);
   const unpacked = await unpackEntry(artifact, KEY, hasher);
   assertEquals(unpacked.manifest, manifest);
   assertEquals(unpacked.blobs.get(manifest.outputs[0]!.hash), output);
   assertEquals(unpacked.blobs.size, 2); // the output and the log
-  assertEquals(await packEntry(store, manifest), artifact); // deterministic
+  assertEquals(await packEntry(store.blobsOf(manifest), manifest), artifact); // deterministic
   await Deno.remove(store.dir, { recursive: true });
 });
 
 Deno.test("unpackEntry refuses an artifact that is damaged, for another key, or not what its manifest says", async () => {
   const { store, manifest } = await entry();
-  const artifact = await packEntry(store, manifest);
+  const artifact = await packEntry(store.blobsOf(manifest), manifest);
   const files = unpackTar(new Uint8Array(zstdDecompressSync(artifact)));
   const manifestText = (m: Manifest) => ({
     path: "manifest.json",

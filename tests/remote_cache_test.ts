@@ -24,6 +24,23 @@ import {
 } from "./_remote_project.ts";
 import { rawTar, zstd } from "./_tar.ts";
 
+/** The files under a folder, relative to it (none when it does not exist). */
+function filesIn(dir: string): string[] {
+  const found: string[] = [];
+  const walk = (folder: string, prefix: string) => {
+    try {
+      for (const entry of Deno.readDirSync(folder)) {
+        if (entry.isDirectory) walk(join(folder, entry.name), `${prefix}${entry.name}/`);
+        else found.push(`${prefix}${entry.name}`);
+      }
+    } catch {
+      // no folder
+    }
+  };
+  walk(dir, "");
+  return found.sort();
+}
+
 serverTest(
   "remote cache: machine B restores what machine A built, and the rest of the contract",
   {},
@@ -75,10 +92,37 @@ serverTest(
         assertEquals(published?.type === "job:log" && published.line, "published 42 docs");
         const end = second.events.at(-1) as RunEndEvent;
         assertEquals([end.counts.cached, end.counts.cachedRemote], [4, 4]);
-        // Now in B's local cache: a second run is all local hits.
+        // Kept as downloaded, in one pack (no file per entry), with its index once the run ended.
+        const cacheDir = join(b, ".gather", "cache", "v1");
+        assertEquals(filesIn(join(cacheDir, "packs")).map((f) => f.replace(/^.*\./, "")).sort(), [
+          "idx",
+          "pack",
+        ]);
+        assertEquals(filesIn(join(cacheDir, "entries")), []);
+        assertEquals(filesIn(join(cacheDir, "blobs")), []);
+        // Now in B's local cache: a second run is all local hits, its outputs restored from the pack.
+        await Deno.remove(join(b, "build"), { recursive: true });
         const third = await runIn(b, env);
         assertEquals(third.ran, ["publish"]);
         assertEquals(third.cache["compile"], "hit");
+        assertEquals(third.warnings, []);
+        for (const path of ["build/app.bin", "build/lib/data.txt"]) {
+          assertEquals(
+            await Deno.readFile(join(b, path)),
+            await Deno.readFile(join(a, path)),
+            path,
+          );
+        }
+        assertEquals((await Deno.stat(join(b, "build/app.bin"))).mode! & 0o777, 0o755);
+        // --explain compares with the entry the remote cache gave.
+        await Deno.writeTextFile(join(b, "grammar.txt"), "g-b\n");
+        const explained = await runIn(b, {}, ["--explain"]);
+        const reason = explained.events.find((e) => e.type === "job:cache" && e.job === "parse");
+        assertEquals(reason?.type === "job:cache" && reason.reason, "input grammar.txt changed");
+        await Deno.writeTextFile(
+          join(b, "grammar.txt"),
+          await Deno.readTextFile(join(a, "grammar.txt")),
+        );
         // The plain reporter labels remote hits, and the summary counts them apart.
         await Deno.remove(join(b, ".gather"), { recursive: true });
         const plain = await gather(["--reporter", "plain", "--no-logs"], { cwd: b, env });

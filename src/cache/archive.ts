@@ -20,7 +20,8 @@
 import { promisify } from "node:util";
 import * as zlib from "node:zlib";
 import type { Hasher } from "./hash.ts";
-import { isManifest, type LocalStore, type Manifest } from "./store.ts";
+import { isManifest, type Manifest } from "./entry.ts";
+import type { BlobSource } from "./store.ts";
 import { packTar, safeArchivePath, type TarFile, unpackTar, UnsafeArchiveError } from "./tar.ts";
 
 export { UnsafeArchiveError };
@@ -50,7 +51,7 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 /**
  * Pack a stored entry into an artifact.
  *
- * @param store The local store that holds its blobs.
+ * @param blobs Where its blobs are (`LocalStore.blobsOf`).
  * @param manifest The entry.
  * @returns The artifact's bytes.
  * @throws {CorruptEntryError} When a blob is missing or damaged.
@@ -59,7 +60,8 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
  * ```ts
  * import { packEntry, unpackEntry } from "./archive.ts";
  * import { lazyHasher } from "./hash.ts";
- * import { LocalStore, type Manifest } from "./store.ts";
+ * import type { Manifest } from "./entry.ts";
+ * import { LocalStore } from "./store.ts";
  * import { assertEquals } from "@std/assert";
  *
  * const store = new LocalStore(await Deno.makeTempDir(), lazyHasher());
@@ -70,22 +72,22 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
  *   outputs: [{ path: "build/main.c", hash, mode: 0o644, size: 9 }],
  *   log: { lines: [["stdout", "ok"]] }, result: { value: "42" },
  * };
- * const artifact = await packEntry(store, manifest);
+ * const artifact = await packEntry(store.blobsOf(manifest), manifest);
  * const entry = await unpackEntry(artifact, manifest.key, await store.hasher());
  * assertEquals(entry.manifest, manifest);
  * assertEquals(entry.blobs.get(hash), new TextEncoder().encode("int main;"));
  * ```
  */
-export async function packEntry(store: LocalStore, manifest: Manifest): Promise<Uint8Array> {
+export async function packEntry(blobs: BlobSource, manifest: Manifest): Promise<Uint8Array> {
   const files: TarFile[] = [{
     path: "manifest.json",
     data: encoder.encode(JSON.stringify(manifest)),
   }];
   for (const output of manifest.outputs) {
-    files.push({ path: `outputs/${output.path}`, data: await store.getBytes(output.hash) });
+    files.push({ path: `outputs/${output.path}`, data: await blobs.bytes(output.hash) });
   }
   for (const hash of extraBlobs(manifest)) {
-    files.push({ path: `blobs/${hash}`, data: await store.getBytes(hash) });
+    files.push({ path: `blobs/${hash}`, data: await blobs.bytes(hash) });
   }
   const tar = packTar(files);
   // The size known in advance lets zstd size its tables to the input: small artifacts compress 4× faster.

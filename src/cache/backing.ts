@@ -8,7 +8,17 @@
  */
 
 import type { EventSink } from "../events.ts";
-import type { Manifest } from "./store.ts";
+import type { Manifest } from "./entry.ts";
+
+/** An entry found behind the local store, checked. */
+export interface FetchedEntry {
+  /** Its manifest. */
+  manifest: Manifest;
+  /** Its blobs (output files, a large log or result), by hash. */
+  blobs: ReadonlyMap<string, Uint8Array>;
+  /** The artifact they came in, as the local store keeps it. */
+  artifact: Uint8Array;
+}
 
 /**
  * A second store, consulted after the local one.
@@ -34,14 +44,14 @@ export interface BackingStore {
    */
   open(emit: EventSink, signal?: AbortSignal): void;
   /**
-   * On a local miss: find the entry of a key, and put its blobs into the
-   * local store (the cache runner writes the manifest, last).
+   * On a local miss: find the entry of a key (the cache runner keeps it in
+   * the local store, and restores it).
    *
    * @param key The key.
    * @param job The job, for warnings.
-   * @returns The entry's manifest, checked; `undefined` for a miss.
+   * @returns The entry, checked; `undefined` for a miss.
    */
-  fetch(key: string, job: string): Promise<Manifest | undefined>;
+  fetch(key: string, job: string): Promise<FetchedEntry | undefined>;
   /**
    * An entry was stored in the local store (share it, in the background).
    *

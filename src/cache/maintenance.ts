@@ -6,11 +6,12 @@
  */
 
 import { join } from "../deps/path.ts";
-import { writeAtomic } from "./store.ts";
+import { writeAtomic } from "./atomic.ts";
+import { entriesInPack, indexOf, packedEntries } from "./pack.ts";
 
 /** The numbers `gather cache status` prints. */
 export interface CacheStats {
-  /** Entries (one per job run stored). */
+  /** Entries (one per job run stored, or restored from the remote cache). */
   entries: number;
   /** Bytes of manifests and blobs. */
   bytes: number;
@@ -62,6 +63,7 @@ export async function cacheStats(dir: string): Promise<CacheStats> {
     stats.bytes += file.size;
     if (file.path.includes("/entries/")) stats.entries++;
   }
+  stats.entries += packedEntries(join(dir, "v1"));
   const last = readStats(dir).lastRun;
   if (last) stats.lastRun = last;
   return stats;
@@ -94,7 +96,8 @@ export async function recordRun(
 
 /**
  * Remove the least recently used entries until the cache fits, then every
- * blob no entry names.
+ * blob no entry names. A pack (the entries one run restored from the remote
+ * cache) goes as a whole.
  *
  * @param dir The cache folder.
  * @param maxBytes The size to fit in.
@@ -107,18 +110,20 @@ export async function pruneCache(
   const root = join(dir, "v1");
   const all = await files(root);
   let bytes = all.reduce((sum, file) => sum + file.size, 0);
-  const entries = all.filter((file) => file.path.includes("/entries/"))
+  const entries = all.filter((file) => file.path.includes("/entries/") || isPack(file.path))
     .sort((a, b) => a.mtime - b.mtime);
   let removedEntries = 0;
   for (const entry of entries) {
     if (bytes <= maxBytes) break;
     try {
+      const count = isPack(entry.path) ? entriesInPack(entry.path) : 1;
       Deno.removeSync(entry.path);
       bytes -= entry.size;
-      removedEntries++;
+      removedEntries += count;
     } catch {
       // already gone
     }
+    if (isPack(entry.path)) bytes -= removeIndex(entry.path, all);
   }
   if (removedEntries > 0) bytes -= removeUnusedBlobs(all);
   return { removedEntries, bytes };
@@ -138,6 +143,21 @@ export async function cleanCache(dir: string): Promise<number> {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
   return bytes;
+}
+
+function isPack(path: string): boolean {
+  return path.includes("/packs/") && path.endsWith(".pack");
+}
+
+/** Remove the index of a removed pack; returns the bytes freed. */
+function removeIndex(pack: string, all: FileInfo[]): number {
+  const index = all.find((file) => file.path === indexOf(pack));
+  try {
+    Deno.removeSync(indexOf(pack));
+    return index?.size ?? 0;
+  } catch {
+    return 0;
+  }
 }
 
 /** Remove the blobs no remaining manifest names; returns the bytes freed. */

@@ -10,8 +10,10 @@
 
 import { dirname, join, normalize } from "../deps/path.ts";
 import { type ParsedGlob, Walker } from "./glob.ts";
+import type { HasherSource } from "./hash.ts";
 import type { StatIndex } from "./stat_index.ts";
-import { CorruptEntryError, type LocalStore, type OutputFile } from "./store.ts";
+import { CorruptEntryError, type OutputFile } from "./entry.ts";
+import type { BlobSource, LocalStore } from "./store.ts";
 
 /** A path an entry names that would leave the project. */
 export class UnsafePathError extends Error {
@@ -90,7 +92,7 @@ export async function saveOutputs(
  *
  * @param root The project root (absolute, with symbolic links resolved).
  * @param outputs The entry's files.
- * @param store Where their blobs are.
+ * @param blobs Where their blobs are.
  * @param index Hashes of the files on disk.
  * @returns How many files were written.
  * @throws {CorruptEntryError} When a blob is missing or damaged (checked before anything is written).
@@ -99,7 +101,7 @@ export async function saveOutputs(
 export async function restoreOutputs(
   root: string,
   outputs: readonly OutputFile[],
-  store: LocalStore,
+  blobs: BlobSource,
   index: StatIndex,
 ): Promise<number> {
   const targets = outputs.map((output) => {
@@ -110,17 +112,21 @@ export async function restoreOutputs(
   for (const target of targets) {
     if (!(await unchanged(target.absolute, target.output, index))) stale.push(target);
   }
+  // Every blob is found (and one held in memory checked) before anything is written.
+  const sources: (string | Uint8Array)[] = [];
   for (const { output } of stale) {
-    if (!store.hasBlob(output.hash)) throw new CorruptEntryError(output.hash, "a blob is missing");
+    sources.push(blobs.file(output.hash) ?? await blobs.bytes(output.hash));
   }
-  for (const { output, absolute } of stale) {
+  for (const [i, { output, absolute }] of stale.entries()) {
     const folder = dirname(absolute);
     Deno.mkdirSync(folder, { recursive: true });
     const real = Deno.realPathSync(folder);
     if (real !== root && !real.startsWith(`${root}/`)) {
       throw new UnsafePathError(output.path, "a folder on its way is a link out of the project");
     }
-    await copyBlob(store, output, absolute);
+    const source = sources[i]!;
+    if (typeof source === "string") await copyBlob(source, output, absolute, blobs.hasher);
+    else writeBlob(source, output, absolute);
     index.forget(output.path);
   }
   return stale.length;
@@ -139,13 +145,39 @@ async function unchanged(absolute: string, output: OutputFile, index: StatIndex)
   }
 }
 
-/** Copy a blob into place through a temporary file beside it, checking its hash on the way. */
-async function copyBlob(store: LocalStore, output: OutputFile, absolute: string): Promise<void> {
+/** Put checked bytes into place through a temporary file beside it. */
+function writeBlob(bytes: Uint8Array, output: OutputFile, absolute: string): void {
+  if (bytes.length !== output.size) {
+    throw new CorruptEntryError(output.hash, "a blob does not match its size");
+  }
   const temporary = `${absolute}.gather-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  const hash = (await store.hasher()).stream();
+  try {
+    Deno.writeFileSync(temporary, bytes, { createNew: true, mode: 0o600 });
+    Deno.chmodSync(temporary, output.mode);
+    // Replaces a symbolic link at the path itself rather than writing through it.
+    Deno.renameSync(temporary, absolute);
+  } catch (error) {
+    try {
+      Deno.removeSync(temporary);
+    } catch {
+      // never made
+    }
+    throw error;
+  }
+}
+
+/** Copy a blob file into place through a temporary file beside it, checking its hash on the way. */
+async function copyBlob(
+  blob: string,
+  output: OutputFile,
+  absolute: string,
+  hasher: HasherSource,
+): Promise<void> {
+  const temporary = `${absolute}.gather-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const hash = (await hasher()).stream();
   try {
     {
-      using source = await Deno.open(store.blobPath(output.hash));
+      using source = await Deno.open(blob);
       using target = await Deno.open(temporary, { write: true, createNew: true, mode: 0o600 });
       const buffer = new Uint8Array(1 << 20);
       for (let n = await source.read(buffer); n !== null; n = await source.read(buffer)) {

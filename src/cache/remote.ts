@@ -1,9 +1,9 @@
 /**
  * The remote cache as a store behind the local one. On a local miss it
  * downloads the key's artifact, checks its signature (when a key is set),
- * the archive and every blob, and puts the blobs into the local store; the
- * cache runner then writes the manifest and restores the entry like a local
- * hit. After a job is stored locally, its entry is packed and uploaded in the
+ * the archive and every blob, and hands the entry to the cache runner, which
+ * keeps the artifact in the local store (`pack.ts`) and restores it like a
+ * local hit. After a job is stored locally, its entry is packed and uploaded in the
  * background, a few at a time; the run waits for them at its end, and its
  * signal abandons them.
  *
@@ -17,7 +17,7 @@
 
 import type { EventSink } from "../events.ts";
 import { packEntry, unpackEntry } from "./archive.ts";
-import type { BackingStore } from "./backing.ts";
+import type { BackingStore, FetchedEntry } from "./backing.ts";
 import {
   type CacheUsageEvent,
   RemoteCacheClient,
@@ -25,7 +25,8 @@ import {
   RemoteCacheError,
 } from "./remote_client.ts";
 import { artifactTag, verifyArtifactTag } from "./signature.ts";
-import type { LocalStore, Manifest } from "./store.ts";
+import type { Manifest } from "./entry.ts";
+import type { LocalStore } from "./store.ts";
 import { Warnings } from "./_warnings.ts";
 
 /** Options of {@linkcode RemoteStore}. */
@@ -115,7 +116,7 @@ export class RemoteStore implements BackingStore {
     }
   }
 
-  async fetch(key: string, job: string): Promise<Manifest | undefined> {
+  async fetch(key: string, job: string): Promise<FetchedEntry | undefined> {
     if (this.#off || this.#signal?.aborted) return undefined;
     let artifact;
     try {
@@ -145,12 +146,9 @@ export class RemoteStore implements BackingStore {
         return undefined;
       }
     }
-    let manifest: Manifest;
+    let entry;
     try {
-      const store = this.#store;
-      const entry = await unpackEntry(artifact.body, key, await store.hasher());
-      await Promise.all([...entry.blobs].map(([hash, data]) => store.putHashedBytes(hash, data)));
-      manifest = entry.manifest;
+      entry = await unpackEntry(artifact.body, key, await this.#store.hasher());
     } catch (error) {
       this.counts.refused++;
       this.#warnings.once(
@@ -161,8 +159,8 @@ export class RemoteStore implements BackingStore {
       return undefined;
     }
     this.counts.hits++;
-    this.#usage.push(this.#event("HIT", key, manifest.durationMs));
-    return manifest;
+    this.#usage.push(this.#event("HIT", key, entry.manifest.durationMs));
+    return { ...entry, artifact: artifact.body };
   }
 
   stored(manifest: Manifest): void {
@@ -215,7 +213,7 @@ export class RemoteStore implements BackingStore {
   async #upload(manifest: Manifest): Promise<boolean> {
     let body: Uint8Array;
     try {
-      body = await packEntry(this.#store, manifest);
+      body = await packEntry(this.#store.blobsOf(manifest), manifest);
     } catch (error) {
       this.#warnings.once(
         "pack",

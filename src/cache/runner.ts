@@ -17,23 +17,17 @@ import type { JobInput, JobRun, JobRunner } from "../engine/runner.ts";
 import { GatherError } from "../errors.ts";
 import type { CacheStatus, JobSpec, Settlement } from "../types.ts";
 import { VERSION } from "../version.ts";
-import type { BackingStore } from "./backing.ts";
+import type { BackingStore, FetchedEntry } from "./backing.ts";
 import { decodeValue, encodeValue, UnstorableError } from "./codec.ts";
 import { GlobOutsideRootError, type ParsedGlob, parseGlob, Walker } from "./glob.ts";
 import { CACHE_FORMAT, canonicalParts, explain, type KeyParts } from "./key.ts";
 import { nameFor } from "./hash.ts";
 import { recordRun } from "./maintenance.ts";
 import { restoreOutputs, saveOutputs } from "./outputs.ts";
+import { RecentEntries } from "./recent.ts";
 import { StatIndex } from "./stat_index.ts";
-import {
-  CorruptEntryError,
-  type LocalStore,
-  type LogLine,
-  type Manifest,
-  packLogAndResult,
-  RecentEntries,
-  unpackLogAndResult,
-} from "./store.ts";
+import { CorruptEntryError, type LogLine, type Manifest } from "./entry.ts";
+import { type LocalStore, packLogAndResult, unpackLogAndResult } from "./store.ts";
 import { Warnings } from "./_warnings.ts";
 
 /** How the cache is used in a run. */
@@ -229,6 +223,7 @@ export class CachingRunner implements JobRunner {
     try {
       this.#index.save();
       if (this.#mode !== "dry") this.#recent.save();
+      this.#options.store.close();
     } catch (error) {
       this.#warnings.once("write", `the cache could not be written: ${(error as Error).message}`);
     }
@@ -344,18 +339,18 @@ export class CachingRunner implements JobRunner {
     return explain(before, parts);
   }
 
-  /** @internal On a local miss: the entry from the remote cache, its manifest now written locally. */
-  async fetchRemote(job: JobSpec, key: string): Promise<Manifest | undefined> {
-    const manifest = await this.#options.remote?.fetch(key, job.name);
-    if (manifest === undefined) return undefined;
+  /** @internal On a local miss: the entry from the remote cache, now kept in the local store. */
+  async fetchRemote(job: JobSpec, key: string): Promise<FetchedEntry | undefined> {
+    const entry = await this.#options.remote?.fetch(key, job.name);
+    if (entry === undefined) return undefined;
     try {
-      this.#options.store.write(manifest, this.#lastId(job));
+      this.#options.store.keep(entry.manifest, entry.artifact, this.#lastId(job));
     } catch (error) {
       this.#warnings.once("write", `the cache could not be written: ${(error as Error).message}`);
       return undefined;
     }
-    this.counts.bytes += manifest.outputs.reduce((sum, output) => sum + output.size, 0) + 1024;
-    return manifest;
+    this.counts.bytes += entry.artifact.length;
+    return entry;
   }
 
   /** @internal Restore a hit; `undefined` when the entry turns out unusable. Announces the hit. */
@@ -363,18 +358,19 @@ export class CachingRunner implements JobRunner {
     job: JobSpec,
     manifest: Manifest,
     from: "hit" | "hit-remote" = "hit",
+    fresh?: ReadonlyMap<string, Uint8Array>,
   ): Promise<Settlement | undefined> {
-    const store = this.#options.store;
+    const blobs = this.#options.store.blobsOf(manifest, fresh);
     let lines: LogLine[];
     let result: unknown;
     try {
-      const unpacked = await unpackLogAndResult(store, manifest);
+      const unpacked = await unpackLogAndResult(blobs, manifest);
       lines = unpacked.lines;
       result = decodeValue(unpacked.result);
       await restoreOutputs(
         this.#realRoot ??= Deno.realPathSync(this.#options.root),
         manifest.outputs,
-        store,
+        blobs,
         this.#index,
       );
     } catch (error) {
@@ -519,7 +515,7 @@ export class CachingRunner implements JobRunner {
     const local = this.lookup(job, key);
     if (local !== undefined) return await this.restore(job, local);
     const remote = await this.fetchRemote(job, key);
-    return remote && await this.restore(job, remote, "hit-remote");
+    return remote && await this.restore(job, remote.manifest, "hit-remote", remote.blobs);
   }
 
   /**
@@ -534,17 +530,18 @@ export class CachingRunner implements JobRunner {
         `its outputs (it ran on ${worker}) are not in this checkout: ${why}`,
         job.name,
       );
-    const manifest = await this.#options.remote?.fetch(key, job.name);
-    if (manifest === undefined) {
+    const entry = await this.#options.remote?.fetch(key, job.name);
+    if (entry === undefined) {
       problem("its entry could not be fetched from the remote cache");
       return "miss";
     }
+    const manifest = entry.manifest;
     try {
-      this.#options.store.write(manifest, this.#lastId(job));
+      this.#options.store.keep(manifest, entry.artifact, this.#lastId(job));
       await restoreOutputs(
         this.#realRoot ??= Deno.realPathSync(this.#options.root),
         manifest.outputs,
-        this.#options.store,
+        this.#options.store.blobsOf(manifest, entry.blobs),
         this.#index,
       );
     } catch (error) {
@@ -553,7 +550,7 @@ export class CachingRunner implements JobRunner {
     }
     this.#recent.use(manifest, true);
     this.#entries.set(job.name, { manifest, origin: "remote" });
-    this.counts.bytes += manifest.outputs.reduce((sum, output) => sum + output.size, 0) + 1024;
+    this.counts.bytes += entry.artifact.length;
     return "miss";
   }
 
@@ -706,7 +703,7 @@ class CachedRun implements JobRun {
     } else if (cache.mode === "read-write") {
       const remote = await cache.fetchRemote(job, key);
       if (this.#cancelled) return this.#cancelledBeforeStart();
-      const hit = remote && await cache.restore(job, remote, "hit-remote");
+      const hit = remote && await cache.restore(job, remote.manifest, "hit-remote", remote.blobs);
       if (hit) return hit;
     }
     cache.missed();

@@ -9,6 +9,7 @@
  * <dir>/v1/entries/ab/<key>.json   manifests
  * <dir>/v1/blobs/cd/<hash>         output files, large logs and results
  * <dir>/v1/last/<job id>           the key last stored for a job (for --explain)
+ * <dir>/v1/packs/                  entries from the remote cache, as downloaded (pack.ts)
  * <dir>/v1/index.json              the stat index of the project's files
  * <dir>/v1/stats.json              the last run's hits and misses
  * ```
@@ -17,63 +18,37 @@
  */
 
 import { join } from "../deps/path.ts";
-import { type HasherSource, nameFor } from "./hash.ts";
-import type { KeyParts } from "./key.ts";
+import type { HasherSource } from "./hash.ts";
+import { CorruptEntryError, isManifest, type LogLine, type Manifest } from "./entry.ts";
+import { writeAtomic } from "./atomic.ts";
+import { Packs } from "./pack.ts";
 
-/** One output file of an entry. */
-export interface OutputFile {
-  /** Its path, relative to the project root. */
-  path: string;
-  /** The SHA-256 of its content. */
-  hash: string;
-  /** Its permission bits (the executable bit matters). */
-  mode: number;
-  /** Its size in bytes. */
-  size: number;
-}
-
-/** A log line: where it came from, and its text. */
-export type LogLine = ["log" | "stdout" | "stderr", string];
-
-/** A cache entry's description. */
-export interface Manifest {
-  /** The manifest format. */
-  version: 1;
-  /** The key. */
-  key: string;
-  /** The job. */
-  job: string;
-  /** When it was stored, ms since the epoch. */
-  createdAt: number;
-  /** How long the job ran. */
-  durationMs: number;
-  /** What the key is made of. */
-  parts: KeyParts;
-  /** The files it made. */
-  outputs: OutputFile[];
-  /** Its log: the lines, or the blob that holds them (as JSON) when they are many. */
-  log: { lines: LogLine[] } | { blob: string; count: number };
-  /** Its result, encoded: inline, or in a blob when large. */
-  result: { value: string } | { blob: string };
+/**
+ * Where an entry's blobs are read from: the store's blob files, or the pack
+ * that holds the entry, or the artifact just downloaded.
+ */
+export interface BlobSource {
+  /** Checks a blob file as it is copied. */
+  readonly hasher: HasherSource;
+  /**
+   * The file that holds a blob, when it is one (it is copied, not read whole).
+   *
+   * @param hash The blob's hash.
+   * @returns Its path, or `undefined`.
+   */
+  file(hash: string): string | undefined;
+  /**
+   * A blob's bytes, checked against its hash.
+   *
+   * @param hash The blob's hash.
+   * @returns The bytes.
+   * @throws {CorruptEntryError} When it is missing or damaged.
+   */
+  bytes(hash: string): Promise<Uint8Array>;
 }
 
 /** Logs and results larger than this go to a blob. */
 const INLINE_BYTES = 64 * 1024;
-
-/** An entry that exists but cannot be used. */
-export class CorruptEntryError extends Error {
-  /**
-   * Construct it.
-   *
-   * @param key The entry's key.
-   * @param why What is wrong.
-   */
-  constructor(key: string, why: string) {
-    super(`cache entry ${key.slice(0, 12)} is damaged (${why})`);
-    this.name = "CorruptEntryError";
-  }
-}
-
 /**
  * A cache folder.
  *
@@ -95,6 +70,7 @@ export class LocalStore {
   /** Hashes what is stored. */
   readonly hasher: HasherSource;
   #root: string;
+  #packs: Packs;
 
   /**
    * Open (without creating anything yet) a cache folder.
@@ -106,6 +82,7 @@ export class LocalStore {
     this.dir = dir;
     this.hasher = hasher;
     this.#root = join(dir, "v1");
+    this.#packs = new Packs(this.#root);
   }
 
   /** Where the stat index lives. */
@@ -135,7 +112,7 @@ export class LocalStore {
     try {
       text = Deno.readTextFileSync(this.#entryPath(key));
     } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return undefined;
+      if (error instanceof Deno.errors.NotFound) return this.#packs.manifest(key);
       throw new CorruptEntryError(key, (error as Error).message);
     }
     let manifest: Manifest;
@@ -174,17 +151,33 @@ export class LocalStore {
   }
 
   /**
-   * The key last stored for a job.
+   * Keep an entry downloaded from the remote cache, as its artifact (in this
+   * run's pack: no new file per entry).
+   *
+   * @param manifest The entry's manifest, checked.
+   * @param artifact The artifact it came in, checked.
+   * @param lastId The job's stable id, to find this entry from its next run.
+   */
+  keep(manifest: Manifest, artifact: Uint8Array, lastId: string): void {
+    this.#packs.add(manifest, artifact, lastId);
+  }
+
+  /**
+   * The key last stored or kept for a job.
    *
    * @param lastId The job's stable id.
    * @returns The key, if any.
    */
   lastKey(lastId: string): string | undefined {
+    const packed = this.#packs.lastKey(lastId);
     try {
-      const key = Deno.readTextFileSync(join(this.#root, "last", lastId.slice(0, 2), lastId));
-      return /^[0-9a-f]{64}$/.test(key) ? key : undefined;
+      const path = join(this.#root, "last", lastId.slice(0, 2), lastId);
+      const stored = (Deno.statSync(path).mtime?.getTime() ?? 0) >= (packed?.at ?? 0)
+        ? Deno.readTextFileSync(path)
+        : packed!.key;
+      return /^[0-9a-f]{64}$/.test(stored) ? stored : undefined;
     } catch {
-      return undefined;
+      return packed?.key;
     }
   }
 
@@ -197,9 +190,38 @@ export class LocalStore {
     const now = new Date();
     try {
       Deno.utimeSync(this.#entryPath(key), now, now);
-    } catch {
-      // gone meanwhile, or read-only: it only affects pruning
+    } catch (error) {
+      // Gone meanwhile, read-only, or in a pack: it only affects pruning.
+      if (error instanceof Deno.errors.NotFound) this.#packs.touch(key);
     }
+  }
+
+  /**
+   * Where the blobs of an entry are: blob files, else the pack that holds it.
+   *
+   * @param manifest The entry.
+   * @param fresh Blobs just downloaded for it, used first.
+   * @returns The entry's blobs.
+   */
+  blobsOf(manifest: Manifest, fresh?: ReadonlyMap<string, Uint8Array>): BlobSource {
+    let packed: Promise<Map<string, Uint8Array> | undefined> | undefined;
+    return {
+      hasher: this.hasher,
+      file: (hash) => !fresh?.has(hash) && this.hasBlob(hash) ? this.blobPath(hash) : undefined,
+      bytes: async (hash) => {
+        const ready = fresh?.get(hash);
+        if (ready !== undefined) return ready;
+        if (this.hasBlob(hash)) return await this.getBytes(hash);
+        const bytes = (await (packed ??= this.#packs.blobs(manifest.key, this.hasher)))?.get(hash);
+        if (bytes === undefined) throw new CorruptEntryError(hash, "a blob is missing");
+        return bytes;
+      },
+    };
+  }
+
+  /** The run is over: finish this run's pack and close the files kept open. */
+  close(): void {
+    this.#packs.close();
   }
 
   /**
@@ -236,23 +258,6 @@ export class LocalStore {
     const hash = (await this.hasher()).sha256(bytes);
     if (!this.hasBlob(hash)) writeAtomic(this.blobPath(hash), bytes);
     return hash;
-  }
-
-  /**
-   * Store bytes whose hash the caller has just computed. Small blobs are
-   * written at once (a synchronous write of a few KiB costs half what an
-   * asynchronous one does), without asking first whether they are there (a
-   * blob that is not costs a thrown NotFound; one that is is replaced by the
-   * same bytes); large ones are written without blocking the event loop.
-   *
-   * @param hash Their SHA-256 (not checked again).
-   * @param bytes The bytes.
-   */
-  async putHashedBytes(hash: string, bytes: Uint8Array): Promise<void> {
-    if (bytes.length < 1 << 16) writeAtomic(this.blobPath(hash), bytes);
-    else if (this.hasBlob(hash)) return;
-    else if (bytes.length < 1 << 20) writeAtomic(this.blobPath(hash), bytes);
-    else await writeAtomicAsync(this.blobPath(hash), bytes);
   }
 
   /**
@@ -347,269 +352,21 @@ export async function packLogAndResult(
 /**
  * Read back what {@linkcode packLogAndResult} stored.
  *
- * @param store The store.
+ * @param blobs Where the entry's blobs are ({@linkcode LocalStore.blobsOf}).
  * @param manifest The manifest.
  * @returns The log lines and the encoded result.
  * @throws {CorruptEntryError} When a blob is missing or damaged.
  */
 export async function unpackLogAndResult(
-  store: LocalStore,
+  blobs: BlobSource,
   manifest: Manifest,
 ): Promise<{ lines: LogLine[]; result: string }> {
   const decoder = new TextDecoder();
   const lines = "lines" in manifest.log
     ? manifest.log.lines
-    : JSON.parse(decoder.decode(await store.getBytes(manifest.log.blob))) as LogLine[];
+    : JSON.parse(decoder.decode(await blobs.bytes(manifest.log.blob))) as LogLine[];
   const result = "value" in manifest.result
     ? manifest.result.value
-    : decoder.decode(await store.getBytes(manifest.result.blob));
+    : decoder.decode(await blobs.bytes(manifest.result.blob));
   return { lines, result };
-}
-
-/**
- * Write a file atomically: to a temporary file in the same folder, then renamed.
- *
- * @param path The file.
- * @param data Its content.
- */
-export function writeAtomic(path: string, data: string | Uint8Array): void {
-  const folder = path.slice(0, path.lastIndexOf("/"));
-  Deno.mkdirSync(folder, { recursive: true });
-  const temporary = `${path}.${Deno.pid}-${crypto.randomUUID().slice(0, 8)}.tmp`;
-  try {
-    if (typeof data === "string") Deno.writeTextFileSync(temporary, data);
-    else Deno.writeFileSync(temporary, data);
-    Deno.renameSync(temporary, path);
-  } catch (error) {
-    try {
-      Deno.removeSync(temporary);
-    } catch {
-      // never made
-    }
-    throw error;
-  }
-}
-
-/**
- * {@linkcode writeAtomic}, without blocking the event loop.
- *
- * @param path The file.
- * @param data Its content.
- */
-export async function writeAtomicAsync(path: string, data: string | Uint8Array): Promise<void> {
-  await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-  const temporary = `${path}.${Deno.pid}-${crypto.randomUUID().slice(0, 8)}.tmp`;
-  try {
-    if (typeof data === "string") await Deno.writeTextFile(temporary, data);
-    else await Deno.writeFile(temporary, data);
-    await Deno.rename(temporary, path);
-  } catch (error) {
-    await Deno.remove(temporary).catch(() => {});
-    throw error;
-  }
-}
-
-/**
- * Whether a parsed value is a manifest of a key (the checks a stored one gets).
- *
- * @param value The value.
- * @param key The key it must be for.
- * @returns `true` when it is.
- *
- * @example Usage
- * ```ts
- * import { isManifest } from "./store.ts";
- * import { assertEquals } from "@std/assert";
- *
- * assertEquals(isManifest({ version: 1, key: "k" }, "k"), false); // no job, outputs, ...
- * ```
- */
-export function isManifest(value: unknown, key: string): value is Manifest {
-  const m = value as Manifest;
-  return typeof m === "object" && m !== null && m.version === 1 && m.key === key &&
-    typeof m.job === "string" && Array.isArray(m.outputs) && typeof m.parts === "object" &&
-    m.parts !== null && typeof m.log === "object" && m.log !== null &&
-    typeof m.result === "object" && m.result !== null &&
-    m.outputs.every((o) =>
-      typeof o?.path === "string" && typeof o.hash === "string" && typeof o.mode === "number"
-    );
-}
-
-/** An entry as the recent list keeps it: its manifest, and when it was last marked as used. */
-interface Recent {
-  manifest: Manifest;
-  touched: number;
-}
-
-/** A job's last key and the canonical parts it was the hash of. */
-interface JobKey {
-  key: string;
-  parts: string;
-}
-
-const EMPTY_PARTS: KeyParts = Object.freeze({
-  tool: "",
-  job: "",
-  code: "",
-  context: {},
-  options: "",
-  files: [],
-  env: [],
-  deps: [],
-}) as unknown as KeyParts;
-
-/** Entries are marked as used (for pruning) at most this often. */
-const TOUCH_EVERY_MS = 24 * 3600 * 1000;
-
-/**
- * The manifests one task file's last run used, in one file: a no-op run
- * reads one file instead of one per job. An entry found there is still
- * checked to exist in the store (pruning may have removed it).
- *
- * @example Usage
- * ```ts
- * import { LocalStore, RecentEntries } from "./store.ts";
- * import { lazyHasher } from "./hash.ts";
- * import { assertEquals } from "@std/assert";
- *
- * const store = new LocalStore(await Deno.makeTempDir(), lazyHasher());
- * const recent = RecentEntries.open(store, "tasks.ts");
- * assertEquals(recent.read("0".repeat(64)), undefined);
- * recent.save();
- * ```
- */
-export class RecentEntries {
-  #store: LocalStore;
-  #path: string;
-  #old: Record<string, Recent>;
-  #now = new Map<string, Recent>();
-  #oldKeys: Record<string, JobKey>;
-  #keys = new Map<string, JobKey>();
-  #changed = false;
-
-  private constructor(
-    store: LocalStore,
-    path: string,
-    old: Record<string, Recent>,
-    keys: Record<string, JobKey>,
-  ) {
-    this.#store = store;
-    this.#path = path;
-    this.#old = old;
-    this.#oldKeys = keys;
-  }
-
-  /**
-   * A job's key from the last run, when its parts are the same now.
-   *
-   * @param job The job's name.
-   * @param parts Its canonical parts now.
-   * @returns The key, or `undefined` when the parts differ (hash them).
-   */
-  lastKey(job: string, parts: string): string | undefined {
-    const last = this.#oldKeys[job];
-    if (last === undefined || last.parts !== parts || !/^[0-9a-f]{64}$/.test(last.key)) {
-      return undefined;
-    }
-    this.#keys.set(job, last);
-    return last.key;
-  }
-
-  /**
-   * Remember a job's key and the parts it was hashed from.
-   *
-   * @param job The job's name.
-   * @param key The key.
-   * @param parts The canonical parts.
-   */
-  rememberKey(job: string, key: string, parts: string): void {
-    this.#keys.set(job, { key, parts });
-    this.#changed = true;
-  }
-
-  /**
-   * Open the recent list of a task file.
-   *
-   * @param store The store.
-   * @param id The task file's id (its path relative to the root).
-   * @returns The list (empty when there is none, or it is damaged).
-   */
-  static open(store: LocalStore, id: string): RecentEntries {
-    const path = store.memoPath(`recent-${nameFor(id)}`);
-    try {
-      const data = JSON.parse(Deno.readTextFileSync(path));
-      if (
-        data?.version === 2 && typeof data.entries === "object" && data.entries !== null &&
-        typeof data.keys === "object" && data.keys !== null
-      ) {
-        return new RecentEntries(store, path, data.entries, data.keys);
-      }
-    } catch {
-      // none yet, or damaged
-    }
-    return new RecentEntries(store, path, {}, {});
-  }
-
-  /**
-   * The manifest of a key: from the list, else from the store. A manifest
-   * from the list is used even if pruning removed its entry since: the key
-   * is the same, so is what it describes (its blobs are checked as they are
-   * used).
-   *
-   * @param key The key.
-   * @returns The manifest, if any.
-   * @throws {CorruptEntryError} When the store has one that cannot be read.
-   */
-  read(key: string): Manifest | undefined {
-    const recent = this.#old[key];
-    if (recent?.manifest?.key === key) {
-      this.#now.set(key, recent);
-      return recent.manifest;
-    }
-    const manifest = this.#store.read(key);
-    if (manifest) {
-      this.#now.set(key, { manifest, touched: 0 });
-      this.#changed = true;
-    }
-    return manifest;
-  }
-
-  /**
-   * Keep a manifest this run used or stored.
-   *
-   * @param manifest The manifest.
-   * @param stored Whether it was just written (then it needs no marking).
-   */
-  use(manifest: Manifest, stored = false): void {
-    const recent = this.#now.get(manifest.key);
-    const now = Date.now();
-    // Kept without its key parts (only --explain reads those, from the store).
-    const slim = { ...manifest, parts: EMPTY_PARTS };
-    if (stored) {
-      this.#now.set(manifest.key, { manifest: slim, touched: now });
-      this.#changed = true;
-    } else if (recent === undefined || now - recent.touched > TOUCH_EVERY_MS) {
-      this.#store.touch(manifest.key);
-      this.#now.set(manifest.key, { manifest: slim, touched: now });
-      this.#changed = true;
-    }
-  }
-
-  /** Write the list of this run's entries, when it differs from the last one. */
-  save(): void {
-    if (
-      !this.#changed && this.#now.size === Object.keys(this.#old).length &&
-      this.#keys.size === Object.keys(this.#oldKeys).length
-    ) {
-      return;
-    }
-    writeAtomic(
-      this.#path,
-      JSON.stringify({
-        version: 2,
-        entries: Object.fromEntries(this.#now),
-        keys: Object.fromEntries(this.#keys),
-      }),
-    );
-  }
 }

@@ -1,0 +1,30 @@
+/**
+ * Writing a file so that nobody ever sees half of it: to a temporary file in
+ * the same folder, then renamed into place.
+ *
+ * @module
+ */
+
+/**
+ * Write a file atomically: to a temporary file in the same folder, then renamed.
+ *
+ * @param path The file.
+ * @param data Its content.
+ */
+export function writeAtomic(path: string, data: string | Uint8Array): void {
+  const folder = path.slice(0, path.lastIndexOf("/"));
+  Deno.mkdirSync(folder, { recursive: true });
+  const temporary = `${path}.${Deno.pid}-${crypto.randomUUID().slice(0, 8)}.tmp`;
+  try {
+    if (typeof data === "string") Deno.writeTextFileSync(temporary, data);
+    else Deno.writeFileSync(temporary, data);
+    Deno.renameSync(temporary, path);
+  } catch (error) {
+    try {
+      Deno.removeSync(temporary);
+    } catch {
+      // never made
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * The manifests one task file's last run used, and its jobs' keys, in one
+ * file: a no-op run reads one file instead of one per job.
+ *
+ * @module
+ */
+
+import { nameFor } from "./hash.ts";
+import type { KeyParts } from "./key.ts";
+import { writeAtomic } from "./atomic.ts";
+import type { Manifest } from "./entry.ts";
+import type { LocalStore } from "./store.ts";
+
+/** An entry as the recent list keeps it: its manifest, and when it was last marked as used. */
+interface Recent {
+  manifest: Manifest;
+  touched: number;
+}
+
+/** A job's last key and the canonical parts it was the hash of. */
+interface JobKey {
+  key: string;
+  parts: string;
+}
+
+const EMPTY_PARTS: KeyParts = Object.freeze({
+  tool: "",
+  job: "",
+  code: "",
+  context: {},
+  options: "",
+  files: [],
+  env: [],
+  deps: [],
+}) as unknown as KeyParts;
+
+/** Entries are marked as used (for pruning) at most this often. */
+const TOUCH_EVERY_MS = 24 * 3600 * 1000;
+
+/**
+ * The manifests one task file's last run used, in one file: a no-op run
+ * reads one file instead of one per job. An entry found there is still
+ * checked to exist in the store (pruning may have removed it).
+ *
+ * @example Usage
+ * ```ts
+ * import { LocalStore } from "./store.ts";
+ * import { RecentEntries } from "./recent.ts";
+ * import { lazyHasher } from "./hash.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const store = new LocalStore(await Deno.makeTempDir(), lazyHasher());
+ * const recent = RecentEntries.open(store, "tasks.ts");
+ * assertEquals(recent.read("0".repeat(64)), undefined);
+ * recent.save();
+ * ```
+ */
+export class RecentEntries {
+  #store: LocalStore;
+  #path: string;
+  #old: Record<string, Recent>;
+  #now = new Map<string, Recent>();
+  #oldKeys: Record<string, JobKey>;
+  #keys = new Map<string, JobKey>();
+  #changed = false;
+
+  private constructor(
+    store: LocalStore,
+    path: string,
+    old: Record<string, Recent>,
+    keys: Record<string, JobKey>,
+  ) {
+    this.#store = store;
+    this.#path = path;
+    this.#old = old;
+    this.#oldKeys = keys;
+  }
+
+  /**
+   * A job's key from the last run, when its parts are the same now.
+   *
+   * @param job The job's name.
+   * @param parts Its canonical parts now.
+   * @returns The key, or `undefined` when the parts differ (hash them).
+   */
+  lastKey(job: string, parts: string): string | undefined {
+    const last = this.#oldKeys[job];
+    if (last === undefined || last.parts !== parts || !/^[0-9a-f]{64}$/.test(last.key)) {
+      return undefined;
+    }
+    this.#keys.set(job, last);
+    return last.key;
+  }
+
+  /**
+   * Remember a job's key and the parts it was hashed from.
+   *
+   * @param job The job's name.
+   * @param key The key.
+   * @param parts The canonical parts.
+   */
+  rememberKey(job: string, key: string, parts: string): void {
+    this.#keys.set(job, { key, parts });
+    this.#changed = true;
+  }
+
+  /**
+   * Open the recent list of a task file.
+   *
+   * @param store The store.
+   * @param id The task file's id (its path relative to the root).
+   * @returns The list (empty when there is none, or it is damaged).
+   */
+  static open(store: LocalStore, id: string): RecentEntries {
+    const path = store.memoPath(`recent-${nameFor(id)}`);
+    try {
+      const data = JSON.parse(Deno.readTextFileSync(path));
+      if (
+        data?.version === 2 && typeof data.entries === "object" && data.entries !== null &&
+        typeof data.keys === "object" && data.keys !== null
+      ) {
+        return new RecentEntries(store, path, data.entries, data.keys);
+      }
+    } catch {
+      // none yet, or damaged
+    }
+    return new RecentEntries(store, path, {}, {});
+  }
+
+  /**
+   * The manifest of a key: from the list, else from the store. A manifest
+   * from the list is used even if pruning removed its entry since: the key
+   * is the same, so is what it describes (its blobs are checked as they are
+   * used).
+   *
+   * @param key The key.
+   * @returns The manifest, if any.
+   * @throws {CorruptEntryError} When the store has one that cannot be read.
+   */
+  read(key: string): Manifest | undefined {
+    const recent = this.#old[key];
+    if (recent?.manifest?.key === key) {
+      this.#now.set(key, recent);
+      return recent.manifest;
+    }
+    const manifest = this.#store.read(key);
+    if (manifest) {
+      this.#now.set(key, { manifest, touched: 0 });
+      this.#changed = true;
+    }
+    return manifest;
+  }
+
+  /**
+   * Keep a manifest this run used or stored.
+   *
+   * @param manifest The manifest.
+   * @param stored Whether it was just written (then it needs no marking).
+   */
+  use(manifest: Manifest, stored = false): void {
+    const recent = this.#now.get(manifest.key);
+    const now = Date.now();
+    // Kept without its key parts (only --explain reads those, from the store).
+    const slim = { ...manifest, parts: EMPTY_PARTS };
+    if (stored) {
+      this.#now.set(manifest.key, { manifest: slim, touched: now });
+      this.#changed = true;
+    } else if (recent === undefined || now - recent.touched > TOUCH_EVERY_MS) {
+      this.#store.touch(manifest.key);
+      this.#now.set(manifest.key, { manifest: slim, touched: now });
+      this.#changed = true;
+    }
+  }
+
+  /** Write the list of this run's entries, when it differs from the last one. */
+  save(): void {
+    if (
+      !this.#changed && this.#now.size === Object.keys(this.#old).length &&
+      this.#keys.size === Object.keys(this.#oldKeys).length
+    ) {
+      return;
+    }
+    writeAtomic(
+      this.#path,
+      JSON.stringify({
+        version: 2,
+        entries: Object.fromEntries(this.#now),
+        keys: Object.fromEntries(this.#keys),
+      }),
+    );
+  }
+}
