@@ -64,6 +64,7 @@ export type {
   RunCacheOptions,
   RunDiagnosticsOptions,
   RunOptions,
+  RunRemoteCacheOptions,
   RunReport,
 } from "./src/session/run.ts";
 export type {

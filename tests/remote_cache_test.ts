@@ -9,9 +9,9 @@ import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/as
 import { unpackEntry } from "../src/cache/archive.ts";
 import { lazyHasher } from "../src/cache/hash.ts";
 import { packTar } from "../src/cache/tar.ts";
-import { join } from "../src/deps/path.ts";
+import { join, relative } from "../src/deps/path.ts";
 import type { RunEndEvent } from "../src/events.ts";
-import { gather } from "./_cli.ts";
+import { gather, ROOT } from "./_cli.ts";
 import {
   ALL,
   artifactsOf,
@@ -283,6 +283,66 @@ serverTest(
           "refused an unsigned artifact (no x-artifact-tag)",
         );
       },
+    );
+  },
+);
+
+serverTest(
+  "run() with cache.remote: a script on machine B restores what the same script uploaded on machine A",
+  {},
+  async ({ server, dir }) => {
+    // The same script on both machines (code outside the job functions is part of the key).
+    const script = (mod: string) =>
+      `import { job, run } from ${JSON.stringify(mod)};
+let called = false;
+const square = job({ inputs: ["input.txt"], outputs: ["out/square.txt"] }, async () => {
+  called = true;
+  const n = Number(await Deno.readTextFile("input.txt"));
+  await Deno.mkdir("out", { recursive: true });
+  await Deno.writeTextFile("out/square.txt", String(n * n));
+  return n * n;
+});
+const report = await run({ square }, { cache: { remote: JSON.parse(Deno.env.get("REMOTE")!) } });
+console.log(JSON.stringify({ called, jobs: report.jobs.map((j) => [j.name, j.cache, j.result]) }));
+`;
+    const machine = async (name: string, remote: string) => {
+      const folder = join(dir, name);
+      await Deno.mkdir(folder);
+      await Deno.writeTextFile(join(folder, "input.txt"), "7\n");
+      const mod = relative(folder, join(ROOT, "mod.ts"));
+      await Deno.writeTextFile(join(folder, "script.ts"), script(mod));
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "script.ts"],
+        cwd: folder,
+        env: {
+          GATHER_REMOTE_CACHE_TOKEN: server.token,
+          GATHER_REMOTE_CACHE_URL: "",
+          REMOTE: remote,
+        },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assertEquals(out.code, 0, stderr);
+      return { folder, ...JSON.parse(new TextDecoder().decode(out.stdout)), stderr };
+    };
+    const a = await machine("a", JSON.stringify(server.url));
+    assertEquals(a.jobs, [["square", "miss", 49]]);
+    const b = await machine("b", JSON.stringify({ url: server.url, timeout: "2s" }));
+    assertEquals([b.called, b.jobs], [false, [["square", "hit-remote", 49]]]);
+    assertEquals(await Deno.readTextFile(join(b.folder, "out/square.txt")), "49");
+    // A bad URL is refused in one line that names the option.
+    const refused = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "script.ts"],
+      cwd: b.folder,
+      env: { REMOTE: JSON.stringify("ftp://x") },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assertEquals(refused.code, 1);
+    assertStringIncludes(
+      new TextDecoder().decode(refused.stderr),
+      `Invalid cache.remote of run() "ftp://x"`,
     );
   },
 );

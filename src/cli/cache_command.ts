@@ -11,7 +11,7 @@ import { parseArgs } from "../deps/cli_parse_args.ts";
 import { join, resolve } from "../deps/path.ts";
 import { GatherError } from "../errors.ts";
 import { formatBytes, parseSize } from "./size.ts";
-import { remoteCacheConfig } from "./remote_options.ts";
+import { remoteCacheConfig } from "../cache/remote_options.ts";
 import { checkRemote } from "./remote_status.ts";
 
 /** The cache commands. */

@@ -12,7 +12,7 @@ import type { OutputMode } from "../reporters/reporter.ts";
 import type { ReporterChoice } from "../reporters/select.ts";
 import type { FailurePolicy } from "../types.ts";
 import type { RemoteCacheConfig } from "../cache/remote_client.ts";
-import { remoteCacheConfig } from "./remote_options.ts";
+import { remoteCacheConfig } from "../cache/remote_options.ts";
 
 /** What the user asked for. */
 export type CliMode = "run" | "list" | "graph" | "dry-run" | "help" | "version";

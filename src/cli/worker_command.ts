@@ -19,7 +19,7 @@ import { createSpawner } from "../process/spawn.ts";
 import type { Shutdown } from "../session/signals.ts";
 import { signalExitCode } from "../session/signals.ts";
 import { EXIT } from "./exit_codes.ts";
-import { DEFAULT_REMOTE_TIMEOUT_MS, remoteCacheConfig } from "./remote_options.ts";
+import { DEFAULT_REMOTE_TIMEOUT_MS, remoteCacheConfig } from "../cache/remote_options.ts";
 import { natsUrl } from "./options.ts";
 import { lazy } from "../lazy.ts";
 

@@ -9,6 +9,7 @@ import { parseDuration } from "../duration.ts";
 import type { DiagnosticEvent, EventSink, JobCounts, RunSummaryInfo } from "../events.ts";
 import { resolveJobs } from "../load/resolve.ts";
 import type { Duration, FailurePolicy, Job, JobReport, RunStatus } from "../types.ts";
+import { remoteCacheConfig } from "../cache/remote_options.ts";
 import { projectRoot } from "../cache/root.ts";
 import { join, resolve } from "../deps/path.ts";
 import { ignoreStateFolder } from "../state/state_folder.ts";
@@ -88,6 +89,26 @@ export interface RunCacheOptions {
   force?: boolean;
   /** Say why each job runs, in its `job:cache` event. @default {false} */
   explain?: boolean;
+  /**
+   * The remote cache, consulted after the local one and sent each entry
+   * stored (as the CLI's `--remote-cache`): its URL, or the URL with a
+   * timeout per request and read-only mode. The token, team and signature
+   * key come from `GATHER_REMOTE_CACHE_TOKEN`, `GATHER_REMOTE_CACHE_TEAM`
+   * and `GATHER_REMOTE_CACHE_SIGNATURE_KEY`, never from code. `false` turns
+   * it off even when `GATHER_REMOTE_CACHE_URL` is set.
+   * @default {the URL in `GATHER_REMOTE_CACHE_URL`, if any}
+   */
+  remote?: string | RunRemoteCacheOptions | false;
+}
+
+/** The remote cache of {@linkcode RunCacheOptions}. */
+export interface RunRemoteCacheOptions {
+  /** The server, e.g. `http://cache.local:3000`. */
+  url: string;
+  /** The timeout of one request, e.g. `"2s"`. @default {"5s"} */
+  timeout?: string;
+  /** Download, never upload (for untrusted branches). @default {false} */
+  readOnly?: boolean;
 }
 
 /** The report of a run: how it ended and how each job ended. */
@@ -210,12 +231,18 @@ export function run(jobs: JobSelection, options: RunOptions = {}): Promise<RunRe
 
 function runCache(options: RunCacheOptions): CachePlace {
   const root = Deno.realPathSync(resolve(options.root ?? projectRoot(Deno.cwd())));
+  const asked = typeof options.remote === "string" ? { url: options.remote } : options.remote;
+  const remote = asked === false ? undefined : remoteCacheConfig(
+    { ...asked, name: "cache.remote of run()" },
+    (name) => Deno.env.get(name),
+  );
   return {
     dir: resolve(options.dir ?? join(root, ".gather", "cache")),
     root,
     taskFile: Deno.mainModule,
     mode: options.force ? "write-only" : "read-write",
     explain: options.explain ?? false,
+    ...(remote === undefined ? {} : { remote }),
   };
 }
 

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { RemoteCacheConfig } from "../cache/remote_client.ts";
+import type { RemoteCacheConfig } from "./remote_client.ts";
 import { parseDuration } from "../duration.ts";
 import { GatherError } from "../errors.ts";
 
@@ -21,6 +21,8 @@ export interface RemoteCacheFlags {
   timeout?: string | undefined;
   /** `--remote-cache-read-only`. */
   readOnly?: boolean;
+  /** What the URL is called in messages. @default {"--remote-cache"} */
+  name?: string;
 }
 
 /** The team artifacts are stored under when none is set. */
@@ -55,11 +57,13 @@ export function remoteCacheConfig(
   env: (name: string) => string | undefined,
 ): RemoteCacheConfig | undefined {
   if (flags.url === "") {
-    throw bad("Option --remote-cache needs a URL, e.g. http://cache.local:3000");
+    throw bad(`Option ${flags.name ?? "--remote-cache"} needs a URL, e.g. http://cache.local:3000`);
   }
   const url = flags.url ?? (env("GATHER_REMOTE_CACHE_URL") || undefined);
   if (url === undefined) return undefined;
-  const source = flags.url === undefined ? "GATHER_REMOTE_CACHE_URL" : "--remote-cache";
+  const source = flags.url === undefined
+    ? "GATHER_REMOTE_CACHE_URL"
+    : (flags.name ?? "--remote-cache");
   let parsed: URL | undefined;
   try {
     parsed = new URL(url);
