@@ -1,0 +1,122 @@
+/**
+ * One cached job in a run: its key computed, then looked up in the local
+ * store and the remote cache, and restored; or run, and stored.
+ *
+ * @module
+ */
+
+import type { JobInput, JobRun } from "../engine/runner.ts";
+import type { CacheStatus, JobSpec, Settlement } from "../types.ts";
+import type { CachingRunner } from "./runner.ts";
+
+/** A cached job in a run: looked up, then restored or run. */
+export class CachedRun implements JobRun {
+  readonly settled: Promise<Settlement>;
+  #cache: CachingRunner;
+  #job: JobSpec;
+  #run: JobRun | undefined;
+  #cancelled: Error | undefined;
+  #forced: (() => void) | undefined;
+
+  constructor(cache: CachingRunner, job: JobSpec, input: JobInput) {
+    this.#cache = cache;
+    this.#job = job;
+    this.settled = this.#settle(input).catch((error) => ({
+      status: "failed",
+      error: error instanceof Error ? error : new Error(String(error)),
+      attempts: 0,
+      ignoredCancellation: false,
+      cache: "off",
+    }));
+  }
+
+  cancel(reason: Error): void {
+    if (this.#cancelled) return;
+    this.#cancelled = reason;
+    this.#run?.cancel(reason);
+  }
+
+  force(): void {
+    if (this.#run) this.#run.force();
+    else this.#forced?.();
+  }
+
+  async #settle(input: JobInput): Promise<Settlement> {
+    const cache = this.#cache;
+    const job = this.#job;
+    const started = performance.now();
+    const parts = await cache.parts(job, input);
+    if (typeof parts === "string") {
+      cache.rememberKey(job, null);
+      if (cache.mode === "dry") cache.notes.set(job.name, `runs: ${parts}`);
+      else cache.warnJob(job, `not cached this run: ${parts}`);
+      return this.#runInner(input, "off");
+    }
+    const key = await cache.key(job, parts);
+    cache.rememberKey(job, key, parts);
+    if (this.#cancelled) return this.#cancelledBeforeStart();
+    const manifest = cache.mode === "write-only" ? undefined : cache.lookup(job, key);
+    if (manifest !== undefined) {
+      if (cache.mode === "dry") {
+        cache.announce(job, "hit", key);
+        return withCacheStatus(await this.#runInner(input, "hit"), "hit");
+      }
+      const hit = await cache.restore(job, manifest);
+      if (hit !== undefined) return hit;
+    } else if (cache.mode === "read-write") {
+      const remote = await cache.fetchRemote(job, key);
+      if (this.#cancelled) return this.#cancelledBeforeStart();
+      const hit = remote && await cache.restore(job, remote.manifest, "hit-remote", remote.blobs);
+      if (hit) return hit;
+    }
+    cache.missed();
+    const explaining = cache.explaining || cache.mode === "dry";
+    cache.announce(job, "miss", key, explaining ? cache.reason(job, parts) : undefined);
+    if (cache.mode === "dry") return this.#runInner(input, "miss");
+    cache.record(job);
+    const settlement = await this.#runInner(input, "miss");
+    // A job a worker ran (a distributed run) was stored there: its outputs come from the remote cache.
+    const status = settlement.worker !== undefined && settlement.status === "ok"
+      ? await cache.adopt(job, key, settlement.worker)
+      : await cache.save(job, key, parts, settlement, performance.now() - started);
+    return withCacheStatus(settlement, status);
+  }
+
+  async #runInner(input: JobInput, status: CacheStatus): Promise<Settlement> {
+    if (this.#cancelled) return this.#cancelledBeforeStart();
+    this.#run = this.#cache.inner.start(this.#job, input);
+    return withCacheStatus(await this.#run.settled, status);
+  }
+
+  #cancelledBeforeStart(): Settlement {
+    return {
+      status: "cancelled",
+      error: this.#cancelled!,
+      attempts: 0,
+      ignoredCancellation: false,
+      cache: "off",
+    };
+  }
+}
+
+function withCacheStatus(settlement: Settlement, cache: CacheStatus): Settlement {
+  return { ...settlement, cache };
+}
+
+/**
+ * A job the cache does not handle, its settlement marked with a cache status.
+ *
+ * @param run The running job.
+ * @param cache The status.
+ * @returns The same run, marked.
+ */
+export function withCache(run: JobRun, cache: CacheStatus): JobRun {
+  const settled = run.settled.then((settlement) => withCacheStatus(settlement, cache));
+  return {
+    settled,
+    ...(run.ready === undefined ? {} : { ready: run.ready }),
+    ...(run.stop === undefined ? {} : { stop: () => run.stop?.() }),
+    cancel: (reason) => run.cancel(reason),
+    force: () => run.force(),
+  };
+}
