@@ -131,6 +131,30 @@ serverTest(
       },
     );
 
+    await t.step("--dry-run asks the server which jobs it has, and downloads nothing", async () => {
+      const d = await checkout(join(dir, "dry"));
+      const dry = await gather(["-n"], { cwd: d, env });
+      assertEquals(dry.code, 0, dry.stderr);
+      const lines = dry.stdout.trim().split("\n");
+      for (const name of CACHED) {
+        assert(lines.some((l) => l.endsWith(`  ${name}  (cached, remote)`)), dry.stdout);
+      }
+      assert(lines.some((l) => / publish$/.test(l)), dry.stdout);
+      assertEquals(filesIn(join(d, ".gather", "cache", "v1", "packs")), []);
+      assertEquals(await Deno.stat(join(d, "runs.txt")).then(() => true, () => false), false);
+      // A server that is not there: one warning, and the jobs would run.
+      const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      const closed = `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`;
+      listener.close();
+      const down = await gather(["-n"], {
+        cwd: d,
+        env: { ...env, GATHER_REMOTE_CACHE_URL: closed },
+      });
+      assertEquals(down.code, 0, down.stderr);
+      assert(down.stdout.includes("  compile  (runs: no cache entry)"), down.stdout);
+      assertEquals(down.stderr.match(/cannot connect/g)?.length, 1, down.stderr);
+    });
+
     await t.step("--remote-cache-read-only downloads, and uploads nothing", async () => {
       const c = await checkout(join(dir, "c"));
       const readOnly = await runIn(c, env, ["--remote-cache-read-only"]);

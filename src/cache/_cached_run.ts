@@ -68,6 +68,9 @@ export class CachedRun implements JobRun {
       if (this.#cancelled) return this.#cancelledBeforeStart();
       const hit = remote && await cache.restore(job, remote.manifest, "hit-remote", remote.blobs);
       if (hit) return hit;
+    } else if (cache.mode === "dry" && await cache.remoteHas(job, key)) {
+      cache.announce(job, "hit-remote", key);
+      return withCacheStatus(await this.#runInner(input, "hit-remote"), "hit-remote");
     }
     cache.missed();
     const explaining = cache.explaining || cache.mode === "dry";

@@ -53,6 +53,15 @@ export interface BackingStore {
    */
   fetch(key: string, job: string): Promise<FetchedEntry | undefined>;
   /**
+   * Whether the store has the entry of a key, without fetching it (a dry
+   * run). Trouble is a warning and `false`, as for {@linkcode BackingStore.fetch}.
+   *
+   * @param key The key.
+   * @param job The job, for warnings.
+   * @returns `true` when it has it.
+   */
+  has?(key: string, job: string): Promise<boolean>;
+  /**
    * An entry was stored in the local store (share it, in the background).
    *
    * @param manifest The entry.

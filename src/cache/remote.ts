@@ -163,6 +163,16 @@ export class RemoteStore implements BackingStore {
     return { ...entry, artifact: artifact.body };
   }
 
+  async has(key: string, _job: string): Promise<boolean> {
+    if (this.#off || this.#signal?.aborted) return false;
+    try {
+      return await this.#client.has(key);
+    } catch (error) {
+      this.#failed(error);
+      return false;
+    }
+  }
+
   stored(manifest: Manifest): void {
     if (this.#config.readOnly || this.#off || this.#signal?.aborted) return;
     let resolve = (_ok: boolean) => {};

@@ -570,7 +570,11 @@ export class CachingRunner implements JobRunner {
     if (this.#mode === "dry") {
       this.notes.set(
         job.name,
-        status !== "miss" ? "cached" : `runs: ${reason ?? "no cache entry"}`,
+        status === "hit"
+          ? "cached"
+          : status === "hit-remote"
+          ? "cached, remote"
+          : `runs: ${reason ?? "no cache entry"}`,
       );
       return;
     }
@@ -582,6 +586,11 @@ export class CachingRunner implements JobRunner {
       key,
       ...(reason === undefined ? {} : { reason }),
     });
+  }
+
+  /** @internal A dry run's local miss: whether the remote cache has the key (nothing is downloaded). */
+  async remoteHas(job: JobSpec, key: string): Promise<boolean> {
+    return await this.#options.remote?.has?.(key, job.name) ?? false;
   }
 
   /** @internal Whether --explain was asked for. */

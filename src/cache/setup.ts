@@ -71,7 +71,8 @@ export async function prepareCache(
     ? relative(root, fromFileUrl(place.taskFile))
     : place.taskFile ?? "run()";
   // The remote cache's modules (zstd, the archive, HTTP) load only when one is configured.
-  const remote = place.remote === undefined || place.mode === "dry"
+  // A dry run asks it whether it has each key, and downloads nothing.
+  const remote = place.remote === undefined
     ? undefined
     : new (await lazy<typeof import("./remote.ts")>(new URL("./remote.ts", import.meta.url)))
       .RemoteStore(place.remote, store);

@@ -135,7 +135,9 @@ export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
   }
   if (options.mode === "graph") return print(graphToDot(plan.graph));
   if (options.mode === "dry-run") {
-    return print(await dryRun(plan.graph, options.concurrency, plan.cache));
+    const warn = (message: string) =>
+      env.stderr.writeSync(new TextEncoder().encode(`gather: warning: ${message}\n`));
+    return print(await dryRun(plan.graph, options.concurrency, plan.cache, warn));
   }
 
   // Output that cannot be written: a closed pipe on the reporter's stream means nobody is

@@ -93,6 +93,7 @@ export function graphToDot(graph: Graph): string {
  * @param graph The graph.
  * @param concurrency The global limit.
  * @param cache The cache, in `dry` mode, to say which jobs would be hits.
+ * @param warn Told the cache's warnings (a remote cache that cannot be reached).
  * @returns One line per job: step, name, pool, what the cache would do.
  *
  * @example Usage
@@ -112,9 +113,12 @@ export async function dryRun(
   graph: Graph,
   concurrency: number,
   cache?: CachingRunner,
+  warn: (message: string) => void = () => {},
 ): Promise<string> {
   const dry = new DryRunner();
-  const runner = cache ? cache.wrap(dry, () => {}) : dry;
+  const runner = cache
+    ? cache.wrap(dry, (event) => event.type === "warning" && warn(event.message))
+    : dry;
   await schedule(graph, { concurrency, runner, clock: dry.clock });
   const lines = dry.starts.map(({ job, step }) => {
     const notes = [job.pool ? `pool ${job.pool.name}` : "", cache?.notes.get(job.name) ?? ""]
