@@ -9,7 +9,7 @@ import { packEntry } from "../src/cache/archive.ts";
 import type { Manifest } from "../src/cache/entry.ts";
 import { lazyHasher } from "../src/cache/hash.ts";
 import { cacheStats, pruneCache } from "../src/cache/maintenance.ts";
-import { indexOf, Packs } from "../src/cache/pack.ts";
+import { indexOf, mergePacks, Packs } from "../src/cache/pack.ts";
 import { LocalStore } from "../src/cache/store.ts";
 import { join } from "../src/deps/path.ts";
 
@@ -176,4 +176,45 @@ Deno.test("packs: cache status counts their entries; pruning removes a whole pac
 Deno.test("packs: a job id that could break a header is refused", () => {
   const packs = new Packs("/nowhere/v1");
   assertThrows(() => packs.add({ key: "a".repeat(64) } as Manifest, new Uint8Array(), "a b"));
+});
+
+Deno.test("packs: many are merged into one when a run ends, every entry kept once, a pack still being written left alone", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const v1 = join(dir, "v1");
+    const kept: [Manifest, Uint8Array][] = [];
+    for (let i = 0; i < 5; i++) {
+      const key = String(i).repeat(64);
+      kept.push(await artifactOf(key, `text ${i}`));
+      const packs = new Packs(v1);
+      packs.add(kept[i]![0], kept[i]![1], `id-${i}`);
+      if (i === 1) packs.add(kept[0]![0], kept[0]![1], "id-0"); // the same entry in two packs
+      packs.close();
+    }
+    // A run still writing: its pack has no index yet, and is recent.
+    const writing = new Packs(v1);
+    const [late, lateArtifact] = await artifactOf("9".repeat(64), "late");
+    writing.add(late, lateArtifact, "id-9");
+    const old = new Date(Date.now() - 60_000);
+    for (const name of packFiles(v1)) Deno.utimeSync(join(v1, "packs", name), old, old);
+    assertEquals(mergePacks(v1, 10), 0); // not many yet
+    assertEquals(mergePacks(v1, 3), 5);
+    const names = packFiles(v1);
+    assertEquals(names.filter((n) => n.endsWith(".pack")).length, 2, names.join());
+    assertEquals(names.filter((n) => n.endsWith(".idx")).length, 1, names.join());
+    const merged = names.find((n) => n.endsWith(".idx"))!.replace(".idx", ".pack");
+    assertEquals(Deno.statSync(join(v1, "packs", merged)).mtime?.getTime(), old.getTime());
+    writing.close();
+    await readsAll(v1, [...kept, [late, lateArtifact]]);
+    // The merged pack restores through the local store like any other.
+    const store = new LocalStore(dir, lazyHasher());
+    const [manifest] = kept[3]!;
+    assertEquals(
+      await store.blobsOf(manifest).bytes(manifest.outputs[0]!.hash),
+      encoder.encode("text 3"),
+    );
+    store.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -7,7 +7,7 @@
 
 import { join } from "../deps/path.ts";
 import { writeAtomic } from "./atomic.ts";
-import { entriesInPack, indexOf, packedEntries } from "./pack.ts";
+import { entriesInPack, indexOf, mergePacks, packedEntries } from "./pack.ts";
 
 /** The numbers `gather cache status` prints. */
 export interface CacheStats {
@@ -70,8 +70,9 @@ export async function cacheStats(dir: string): Promise<CacheStats> {
 }
 
 /**
- * Record a run's hits and misses, and the bytes it stored; prune if that
- * may have taken the cache past its cap (a full count happens only then).
+ * Record a run's hits and misses, and the bytes it stored; merge the packs
+ * of remote hits when there are many; prune if that may have taken the
+ * cache past its cap (a full count happens only then).
  *
  * @param dir The cache folder.
  * @param run The run's hits, misses and bytes stored.
@@ -86,6 +87,7 @@ export async function recordRun(
   stats.lastRun = { hits: run.hits, misses: run.misses, at: Date.now() };
   if (run.remoteHits) stats.lastRun.remote = run.remoteHits;
   stats.added = (stats.added ?? 0) + run.bytes;
+  mergePacks(join(dir, "v1"));
   if (stats.counted === undefined || stats.counted + stats.added > maxBytes) {
     const { bytes } = await pruneCache(dir, maxBytes);
     stats.counted = bytes;

@@ -54,6 +54,10 @@ interface Writer {
 }
 
 const MAGIC = "gpk1";
+/** Packs beyond this many are merged into one when a run ends. */
+const MERGE_ABOVE = 16;
+/** A pack without its index is left alone this long (its run may still be writing it), in ms. */
+const UNFINISHED_MS = 3600_000;
 const HEADER_MAX = 512;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -221,18 +225,11 @@ export class Packs {
     if (writer === undefined) return;
     this.#writer = undefined;
     writer.file.close();
-    const records = writer.records.map((r) =>
-      [r.key, r.lastId, r.at, r.offset, r.manifestBytes, r.artifactBytes] as const
-    );
-    writeAtomic(indexOf(writer.path), JSON.stringify({ version: 1, size: writer.size, records }));
+    writeIndex(writer);
   }
 
   #create(): Writer {
-    Deno.mkdirSync(this.#dir, { recursive: true });
-    const name = `${Date.now().toString(36)}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-    const path = join(this.#dir, `${name}.pack`);
-    const file = Deno.openSync(path, { write: true, createNew: true });
-    return { path, file, size: 0, records: [] };
+    return createPack(this.#dir);
   }
 
   /** Every record, loaded on first use: newer records of a key win. */
@@ -284,6 +281,82 @@ export function packedEntries(root: string): number {
 }
 
 /**
+ * Merge the packs of a store into one when there are many: each run that
+ * restored entries from the remote cache leaves a pack, and reading many
+ * indexes would cost every later run. Only finished packs are merged (their
+ * index matches them, or they were left without one over an hour ago); an
+ * entry kept twice is kept once. The merged pack keeps the newest time of
+ * use among them, for pruning.
+ *
+ * @param root The store's versioned folder (`<dir>/v1`).
+ * @param above Merge only when there are more packs than this.
+ * @returns How many packs were merged into one (0 when none).
+ *
+ * @example Usage
+ * ```ts
+ * import { mergePacks } from "./pack.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(mergePacks(await Deno.makeTempDir()), 0);
+ * ```
+ */
+export function mergePacks(root: string, above: number = MERGE_ABOVE): number {
+  const dir = join(root, "packs");
+  const finished: { path: string; records: PackRecord[]; mtime: number }[] = [];
+  try {
+    for (const entry of Deno.readDirSync(dir)) {
+      if (!entry.isFile || !entry.name.endsWith(".pack")) continue;
+      const path = join(dir, entry.name);
+      const info = Deno.statSync(path);
+      const mtime = info.mtime?.getTime() ?? 0;
+      const records = fromIndex(path, info.size) ??
+        (Date.now() - mtime > UNFINISHED_MS ? scan(path, info.size) : undefined);
+      if (records !== undefined) finished.push({ path, records, mtime });
+    }
+  } catch {
+    return 0;
+  }
+  if (finished.length <= above) return 0;
+  const newest = new Map<string, PackRecord>();
+  for (const record of finished.flatMap((pack) => pack.records).sort((a, b) => a.at - b.at)) {
+    newest.set(record.key, record);
+  }
+  const writer = createPack(dir);
+  const readers = new Map<string, Deno.FsFile>();
+  try {
+    for (const record of newest.values()) {
+      let file = readers.get(record.pack);
+      if (file === undefined) readers.set(record.pack, file = Deno.openSync(record.pack));
+      const body = readAt(file, record.offset, record.manifestBytes + record.artifactBytes);
+      const header = encoder.encode(
+        `${MAGIC} ${record.key} ${record.lastId} ${record.at} ${record.manifestBytes} ${record.artifactBytes}\n`,
+      );
+      for (const part of [header, body]) {
+        for (let at = 0; at < part.length;) at += writer.file.writeSync(part.subarray(at));
+      }
+      writer.records.push({ ...record, pack: writer.path, offset: writer.size + header.length });
+      writer.size += header.length + body.length;
+    }
+  } finally {
+    for (const file of readers.values()) file.close();
+    writer.file.close();
+  }
+  writeIndex(writer);
+  const used = new Date(Math.max(...finished.map((pack) => pack.mtime)));
+  Deno.utimeSync(writer.path, used, used);
+  for (const { path } of finished) {
+    for (const file of [path, indexOf(path)]) {
+      try {
+        Deno.removeSync(file);
+      } catch {
+        // already gone
+      }
+    }
+  }
+  return finished.length;
+}
+
+/**
  * The entries of one pack file.
  *
  * @param pack The pack's path.
@@ -317,6 +390,23 @@ export function entriesInPack(pack: string): number {
  */
 export function indexOf(pack: string): string {
   return pack.replace(/\.pack$/, ".idx");
+}
+
+/** Start a new pack, named so that two processes never pick the same one. */
+function createPack(dir: string): Writer {
+  Deno.mkdirSync(dir, { recursive: true });
+  const name = `${Date.now().toString(36)}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const path = join(dir, `${name}.pack`);
+  const file = Deno.openSync(path, { write: true, createNew: true });
+  return { path, file, size: 0, records: [] };
+}
+
+/** Write the index of a finished pack. */
+function writeIndex(writer: Writer): void {
+  const records = writer.records.map((r) =>
+    [r.key, r.lastId, r.at, r.offset, r.manifestBytes, r.artifactBytes] as const
+  );
+  writeAtomic(indexOf(writer.path), JSON.stringify({ version: 1, size: writer.size, records }));
 }
 
 /** A pack's records: from its index when it matches the pack's size, else read one by one. */
