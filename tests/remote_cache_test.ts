@@ -24,6 +24,18 @@ import {
 } from "./_remote_project.ts";
 import { rawTar, zstd } from "./_tar.ts";
 
+/** A checkout's outputs are another's, byte for byte, with the executable bit. */
+async function assertSameOutputs(checkout: string, original: string): Promise<void> {
+  for (const path of ["build/app.bin", "build/lib/data.txt"]) {
+    assertEquals(
+      await Deno.readFile(join(checkout, path)),
+      await Deno.readFile(join(original, path)),
+      path,
+    );
+  }
+  assertEquals((await Deno.stat(join(checkout, "build/app.bin"))).mode! & 0o777, 0o755);
+}
+
 /** The files under a folder, relative to it (none when it does not exist). */
 function filesIn(dir: string): string[] {
   const found: string[] = [];
@@ -75,14 +87,7 @@ serverTest(
           publish: "off",
         });
         // Outputs byte for byte, with the executable bit; the log replayed; results handed on.
-        for (const path of ["build/app.bin", "build/lib/data.txt"]) {
-          assertEquals(
-            await Deno.readFile(join(b, path)),
-            await Deno.readFile(join(a, path)),
-            path,
-          );
-        }
-        assertEquals((await Deno.stat(join(b, "build/app.bin"))).mode! & 0o777, 0o755);
+        await assertSameOutputs(b, a);
         const replayed = second.events.find((e) => e.type === "job:log" && e.job === "lex");
         assertEquals(replayed?.type === "job:log" && [replayed.line, replayed.replayed], [
           "lexed alpha",
@@ -106,14 +111,7 @@ serverTest(
         assertEquals(third.ran, ["publish"]);
         assertEquals(third.cache["compile"], "hit");
         assertEquals(third.warnings, []);
-        for (const path of ["build/app.bin", "build/lib/data.txt"]) {
-          assertEquals(
-            await Deno.readFile(join(b, path)),
-            await Deno.readFile(join(a, path)),
-            path,
-          );
-        }
-        assertEquals((await Deno.stat(join(b, "build/app.bin"))).mode! & 0o777, 0o755);
+        await assertSameOutputs(b, a);
         // --explain compares with the entry the remote cache gave.
         await Deno.writeTextFile(join(b, "grammar.txt"), "g-b\n");
         const explained = await runIn(b, {}, ["--explain"]);

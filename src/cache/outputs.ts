@@ -126,7 +126,7 @@ export async function restoreOutputs(
     }
     const source = sources[i]!;
     if (typeof source === "string") await copyBlob(source, output, absolute, blobs.hasher);
-    else writeBlob(source, output, absolute);
+    else await writeBlob(source, output, absolute);
     index.forget(output.path);
   }
   return stale.length;
@@ -145,51 +145,49 @@ async function unchanged(absolute: string, output: OutputFile, index: StatIndex)
   }
 }
 
-/** Put checked bytes into place through a temporary file beside it. */
-function writeBlob(bytes: Uint8Array, output: OutputFile, absolute: string): void {
+/** Put checked bytes into place. */
+async function writeBlob(bytes: Uint8Array, output: OutputFile, absolute: string): Promise<void> {
   if (bytes.length !== output.size) {
     throw new CorruptEntryError(output.hash, "a blob does not match its size");
   }
-  const temporary = `${absolute}.gather-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  try {
+  await placeFile(absolute, output.mode, (temporary) => {
     Deno.writeFileSync(temporary, bytes, { createNew: true, mode: 0o600 });
-    Deno.chmodSync(temporary, output.mode);
-    // Replaces a symbolic link at the path itself rather than writing through it.
-    Deno.renameSync(temporary, absolute);
-  } catch (error) {
-    try {
-      Deno.removeSync(temporary);
-    } catch {
-      // never made
-    }
-    throw error;
-  }
+  });
 }
 
-/** Copy a blob file into place through a temporary file beside it, checking its hash on the way. */
+/** Copy a blob file into place, checking its hash on the way. */
 async function copyBlob(
   blob: string,
   output: OutputFile,
   absolute: string,
   hasher: HasherSource,
 ): Promise<void> {
-  const temporary = `${absolute}.gather-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   const hash = (await hasher()).stream();
-  try {
-    {
-      using source = await Deno.open(blob);
-      using target = await Deno.open(temporary, { write: true, createNew: true, mode: 0o600 });
-      const buffer = new Uint8Array(1 << 20);
-      for (let n = await source.read(buffer); n !== null; n = await source.read(buffer)) {
-        const chunk = buffer.subarray(0, n);
-        hash.update(chunk);
-        for (let at = 0; at < n;) at += await target.write(chunk.subarray(at));
-      }
+  await placeFile(absolute, output.mode, async (temporary) => {
+    using source = await Deno.open(blob);
+    using target = await Deno.open(temporary, { write: true, createNew: true, mode: 0o600 });
+    const buffer = new Uint8Array(1 << 20);
+    for (let n = await source.read(buffer); n !== null; n = await source.read(buffer)) {
+      const chunk = buffer.subarray(0, n);
+      hash.update(chunk);
+      for (let at = 0; at < n;) at += await target.write(chunk.subarray(at));
     }
     if (hash.digest() !== output.hash) {
       throw new CorruptEntryError(output.hash, "a blob does not match its hash");
     }
-    Deno.chmodSync(temporary, output.mode);
+  });
+}
+
+/** Put a file into place through a temporary file beside it, which `fill` writes, with its mode. */
+async function placeFile(
+  absolute: string,
+  mode: number,
+  fill: (temporary: string) => Promise<void> | void,
+): Promise<void> {
+  const temporary = `${absolute}.gather-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    await fill(temporary);
+    Deno.chmodSync(temporary, mode);
     // Replaces a symbolic link at the path itself rather than writing through it.
     Deno.renameSync(temporary, absolute);
   } catch (error) {
