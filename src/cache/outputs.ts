@@ -155,6 +155,9 @@ async function writeBlob(bytes: Uint8Array, output: OutputFile, absolute: string
   });
 }
 
+/** Blobs smaller than this are copied with one synchronous read and write. */
+const SMALL_BLOB_BYTES = 64 * 1024;
+
 /** Copy a blob file into place, checking its hash on the way. */
 async function copyBlob(
   blob: string,
@@ -162,6 +165,15 @@ async function copyBlob(
   absolute: string,
   hasher: HasherSource,
 ): Promise<void> {
+  if (output.size < SMALL_BLOB_BYTES) {
+    // Read and written at once: for small files, asynchronous opens, reads and writes cost more
+    // than the copy itself.
+    const bytes = Deno.readFileSync(blob);
+    if ((await hasher()).sha256(bytes) !== output.hash) {
+      throw new CorruptEntryError(output.hash, "a blob does not match its hash");
+    }
+    return await writeBlob(bytes, output, absolute);
+  }
   const hash = (await hasher()).stream();
   await placeFile(absolute, output.mode, async (temporary) => {
     using source = await Deno.open(blob);

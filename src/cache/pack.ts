@@ -125,6 +125,16 @@ export class Packs {
   }
 
   /**
+   * Whether a pack has a key.
+   *
+   * @param key The key.
+   * @returns `true` when one has it.
+   */
+  has(key: string): boolean {
+    return this.#all().has(key);
+  }
+
+  /**
    * The manifest of a key kept in a pack.
    *
    * @param key The key.

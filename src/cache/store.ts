@@ -47,6 +47,9 @@ export interface BlobSource {
   bytes(hash: string): Promise<Uint8Array>;
 }
 
+/** Files smaller than this are stored with one synchronous read and write. */
+const SMALL_FILE_BYTES = 64 * 1024;
+
 /** Logs and results larger than this go to a blob. */
 const INLINE_BYTES = 64 * 1024;
 /**
@@ -205,13 +208,16 @@ export class LocalStore {
    */
   blobsOf(manifest: Manifest, fresh?: ReadonlyMap<string, Uint8Array>): BlobSource {
     let packed: Promise<Map<string, Uint8Array> | undefined> | undefined;
+    // An entry kept in a pack has no blob files: not looking for them saves two failed stats each.
+    const inPack = fresh === undefined && this.#packs.has(manifest.key);
     return {
       hasher: this.hasher,
-      file: (hash) => !fresh?.has(hash) && this.hasBlob(hash) ? this.blobPath(hash) : undefined,
+      file: (hash) =>
+        fresh?.has(hash) || inPack || !this.hasBlob(hash) ? undefined : this.blobPath(hash),
       bytes: async (hash) => {
         const ready = fresh?.get(hash);
         if (ready !== undefined) return ready;
-        if (this.hasBlob(hash)) return await this.getBytes(hash);
+        if (!inPack) return await this.getBytes(hash);
         const bytes = (await (packed ??= this.#packs.blobs(manifest.key, this.hasher)))?.get(hash);
         if (bytes === undefined) throw new CorruptEntryError(hash, "a blob is missing");
         return bytes;
@@ -287,6 +293,15 @@ export class LocalStore {
    * @returns Its hash and size.
    */
   async putFile(path: string): Promise<{ hash: string; size: number }> {
+    if (Deno.statSync(path).size < SMALL_FILE_BYTES) {
+      // Read and written at once: for small files, asynchronous opens, reads and writes cost
+      // more than the copy itself.
+      const bytes = Deno.readFileSync(path);
+      if (bytes.length < SMALL_FILE_BYTES) {
+        const hash = await this.putBytes(bytes);
+        return { hash, size: bytes.length };
+      }
+    }
     const folder = join(this.#root, "blobs", "tmp");
     Deno.mkdirSync(folder, { recursive: true });
     const temporary = join(folder, `${Deno.pid}-${crypto.randomUUID()}`);
