@@ -146,6 +146,12 @@ Deno.test("packs: the local store reads a packed entry, restores its blobs, and 
     assertEquals(await blobs.bytes(manifest.outputs[0]!.hash), encoder.encode("alpha"));
     await assertRejects(() => blobs.bytes("e".repeat(64)), Error, "a blob is missing");
     assertEquals(store.lastKey("id-a"), manifest.key);
+    // Marking an entry as used marks its pack (pruning goes by the pack's time).
+    const pack = join(v1, "packs", packFiles(v1).find((f) => f.endsWith(".pack"))!);
+    const old = new Date(Date.now() - 3600_000);
+    Deno.utimeSync(pack, old, old);
+    store.touch(manifest.key);
+    assert(Deno.statSync(pack).mtime!.getTime() > Date.now() - 60_000);
     // A job run and stored locally later: its key is the last one.
     const later = { ...manifest, key: "f".repeat(64), outputs: [] };
     store.write(later, "id-a");

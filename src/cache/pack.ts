@@ -80,6 +80,8 @@ export class Packs {
   #records: Map<string, PackRecord> | undefined;
   #writer: Writer | undefined;
   #readers = new Map<string, Deno.FsFile>();
+  /** The packs marked as used in this run (each once). */
+  #touched = new Set<string>();
 
   /**
    * Open (reading nothing yet) the packs of a store.
@@ -208,7 +210,8 @@ export class Packs {
   touch(key: string): boolean {
     const record = this.#all().get(key);
     if (record === undefined) return false;
-    if (record.pack !== this.#writer?.path) {
+    if (record.pack !== this.#writer?.path && !this.#touched.has(record.pack)) {
+      this.#touched.add(record.pack);
       const now = new Date();
       try {
         Deno.utimeSync(record.pack, now, now);
@@ -231,6 +234,7 @@ export class Packs {
   close(): void {
     for (const file of this.#readers.values()) file.close();
     this.#readers.clear();
+    this.#touched.clear();
     const writer = this.#writer;
     if (writer === undefined) return;
     this.#writer = undefined;

@@ -22,6 +22,7 @@ import type { HasherSource } from "./hash.ts";
 import { CorruptEntryError, isManifest, type LogLine, type Manifest } from "./entry.ts";
 import { writeAtomic } from "./atomic.ts";
 import { Packs } from "./pack.ts";
+import { isFolder } from "../file_kind.ts";
 
 /**
  * Where an entry's blobs are read from: the store's blob files, or the pack
@@ -74,6 +75,12 @@ export class LocalStore {
   readonly hasher: HasherSource;
   #root: string;
   #packs: Packs;
+  /**
+   * Entry folders found missing this run (`""`: the whole `entries` folder): a
+   * fresh store then costs one failed read, not one per job. An entry another
+   * process writes there meanwhile is missed (a miss, never a wrong hit).
+   */
+  #absent = new Set<string>();
 
   /**
    * Open (without creating anything yet) a cache folder.
@@ -111,11 +118,19 @@ export class LocalStore {
    * @throws {CorruptEntryError} When there is one that cannot be read as a manifest.
    */
   read(key: string): Manifest | undefined {
+    if (this.#packs.has(key)) return this.#packs.manifest(key);
+    const folder = key.slice(0, 2);
+    if (this.#absent.has("") || this.#absent.has(folder)) return undefined;
     let text: string;
     try {
       text = Deno.readTextFileSync(this.#entryPath(key));
     } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return this.#packs.manifest(key);
+      if (error instanceof Deno.errors.NotFound) {
+        const entries = join(this.#root, "entries");
+        if (!isFolder(entries)) this.#absent.add("");
+        else if (!isFolder(join(entries, folder))) this.#absent.add(folder);
+        return undefined;
+      }
       throw new CorruptEntryError(key, (error as Error).message);
     }
     let manifest: Manifest;
@@ -149,6 +164,7 @@ export class LocalStore {
    * @param lastId The job's stable id, to find this entry from its next run.
    */
   write(manifest: Manifest, lastId: string): void {
+    this.#absent.clear();
     writeAtomic(this.#entryPath(manifest.key), JSON.stringify(manifest));
     writeAtomic(join(this.#root, "last", lastId.slice(0, 2), lastId), manifest.key);
   }
@@ -190,12 +206,12 @@ export class LocalStore {
    * @param key The key.
    */
   touch(key: string): void {
+    if (this.#packs.touch(key)) return;
     const now = new Date();
     try {
       Deno.utimeSync(this.#entryPath(key), now, now);
-    } catch (error) {
-      // Gone meanwhile, read-only, or in a pack: it only affects pruning.
-      if (error instanceof Deno.errors.NotFound) this.#packs.touch(key);
+    } catch {
+      // gone meanwhile, or read-only: it only affects pruning
     }
   }
 
