@@ -13,7 +13,7 @@ import { type ParsedGlob, Walker } from "./glob.ts";
 import type { HasherSource } from "./hash.ts";
 import type { StatIndex } from "./stat_index.ts";
 import { CorruptEntryError, type OutputFile } from "./entry.ts";
-import type { BlobSource, LocalStore } from "./store.ts";
+import { type BlobSource, type LocalStore, SMALL_FILE_BYTES } from "./store.ts";
 
 /** A path an entry names that would leave the project. */
 export class UnsafePathError extends Error {
@@ -125,8 +125,14 @@ export async function restoreOutputs(
       throw new UnsafePathError(output.path, "a folder on its way is a link out of the project");
     }
     const source = sources[i]!;
-    if (typeof source === "string") await copyBlob(source, output, absolute, blobs.hasher);
-    else await writeBlob(source, output, absolute);
+    if (typeof source === "string" && output.size >= SMALL_FILE_BYTES) {
+      await copyBlob(source, output, absolute, blobs.hasher);
+    } else {
+      // A small blob file is read whole and checked (`bytes`): asynchronous opens, reads and
+      // writes cost more than such a copy.
+      const bytes = typeof source === "string" ? await blobs.bytes(output.hash) : source;
+      await writeBlob(bytes, output, absolute);
+    }
     index.forget(output.path);
   }
   return stale.length;
@@ -155,9 +161,6 @@ async function writeBlob(bytes: Uint8Array, output: OutputFile, absolute: string
   });
 }
 
-/** Blobs smaller than this are copied with one synchronous read and write. */
-const SMALL_BLOB_BYTES = 64 * 1024;
-
 /** Copy a blob file into place, checking its hash on the way. */
 async function copyBlob(
   blob: string,
@@ -165,15 +168,6 @@ async function copyBlob(
   absolute: string,
   hasher: HasherSource,
 ): Promise<void> {
-  if (output.size < SMALL_BLOB_BYTES) {
-    // Read and written at once: for small files, asynchronous opens, reads and writes cost more
-    // than the copy itself.
-    const bytes = Deno.readFileSync(blob);
-    if ((await hasher()).sha256(bytes) !== output.hash) {
-      throw new CorruptEntryError(output.hash, "a blob does not match its hash");
-    }
-    return await writeBlob(bytes, output, absolute);
-  }
   const hash = (await hasher()).stream();
   await placeFile(absolute, output.mode, async (temporary) => {
     using source = await Deno.open(blob);

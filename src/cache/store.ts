@@ -48,8 +48,8 @@ export interface BlobSource {
   bytes(hash: string): Promise<Uint8Array>;
 }
 
-/** Files smaller than this are stored with one synchronous read and write. */
-const SMALL_FILE_BYTES = 64 * 1024;
+/** Files smaller than this are stored and restored with one synchronous read and write. */
+export const SMALL_FILE_BYTES: number = 64 * 1024;
 
 /** Logs and results larger than this go to a blob. */
 const INLINE_BYTES = 64 * 1024;
