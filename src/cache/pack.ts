@@ -101,28 +101,15 @@ export class Packs {
    */
   add(manifest: Manifest, artifact: Uint8Array, lastId: string): void {
     if (!/^[\w.-]+$/.test(lastId)) throw new Error(`bad job id ${JSON.stringify(lastId)}`);
-    const writer = this.#writer ??= this.#create();
+    const writer = this.#writer ??= createPack(this.#dir);
     const json = encoder.encode(JSON.stringify(manifest));
-    const at = Date.now();
-    const header = encoder.encode(
-      `${MAGIC} ${manifest.key} ${lastId} ${at} ${json.length} ${artifact.length}\n`,
-    );
-    const record = new Uint8Array(header.length + json.length + artifact.length);
-    record.set(header);
-    record.set(json, header.length);
-    record.set(artifact, header.length + json.length);
-    for (let at = 0; at < record.length;) at += writer.file.writeSync(record.subarray(at));
-    const kept: PackRecord = {
-      pack: writer.path,
+    const kept = appendRecord(writer, {
       key: manifest.key,
       lastId,
-      at,
-      offset: writer.size + header.length,
+      at: Date.now(),
       manifestBytes: json.length,
       artifactBytes: artifact.length,
-    };
-    writer.size += record.length;
-    writer.records.push(kept);
+    }, [json, artifact]);
     this.#all().set(kept.key, kept);
   }
 
@@ -242,10 +229,6 @@ export class Packs {
     writeIndex(writer);
   }
 
-  #create(): Writer {
-    return createPack(this.#dir);
-  }
-
   /** Every record, loaded on first use: newer records of a key win. */
   #all(): Map<string, PackRecord> {
     if (this.#records !== undefined) return this.#records;
@@ -341,15 +324,9 @@ export function mergePacks(root: string, above: number = MERGE_ABOVE): number {
     for (const record of newest.values()) {
       let file = readers.get(record.pack);
       if (file === undefined) readers.set(record.pack, file = Deno.openSync(record.pack));
-      const body = readAt(file, record.offset, record.manifestBytes + record.artifactBytes);
-      const header = encoder.encode(
-        `${MAGIC} ${record.key} ${record.lastId} ${record.at} ${record.manifestBytes} ${record.artifactBytes}\n`,
-      );
-      for (const part of [header, body]) {
-        for (let at = 0; at < part.length;) at += writer.file.writeSync(part.subarray(at));
-      }
-      writer.records.push({ ...record, pack: writer.path, offset: writer.size + header.length });
-      writer.size += header.length + body.length;
+      appendRecord(writer, record, [
+        readAt(file, record.offset, record.manifestBytes + record.artifactBytes),
+      ]);
     }
   } finally {
     for (const file of readers.values()) file.close();
@@ -413,6 +390,32 @@ function createPack(dir: string): Writer {
   const path = join(dir, `${name}.pack`);
   const file = Deno.openSync(path, { write: true, createNew: true });
   return { path, file, size: 0, records: [] };
+}
+
+/**
+ * Append a record (its header line, then its manifest and artifact, in one
+ * write) to a pack being written.
+ */
+function appendRecord(
+  writer: Writer,
+  fields: Omit<PackRecord, "pack" | "offset">,
+  body: readonly Uint8Array[],
+): PackRecord {
+  const { key, lastId, at, manifestBytes, artifactBytes } = fields;
+  const header = encoder.encode(
+    `${MAGIC} ${key} ${lastId} ${at} ${manifestBytes} ${artifactBytes}\n`,
+  );
+  const bytes = new Uint8Array(header.length + manifestBytes + artifactBytes);
+  let end = 0;
+  for (const part of [header, ...body]) {
+    bytes.set(part, end);
+    end += part.length;
+  }
+  for (let done = 0; done < bytes.length;) done += writer.file.writeSync(bytes.subarray(done));
+  const record = { ...fields, pack: writer.path, offset: writer.size + header.length };
+  writer.size += bytes.length;
+  writer.records.push(record);
+  return record;
 }
 
 /** Write the index of a finished pack. */
