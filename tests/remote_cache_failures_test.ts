@@ -125,8 +125,10 @@ for (const [how, answer, timeout, message] of FAILING) {
         run.warnings[1],
         "remote cache: 3 requests failed; not asked again this run, jobs run locally",
       );
-      // Without the limit: a GET and a PUT for each of the 4 cached jobs, and the events.
-      assertLess(server.requests.length, 5, server.requests.join("\n"));
+      // The 4 cached jobs' GETs go out at once (looked up ahead of their slots), and a job
+      // that ran after the first failure may upload before the third one lands; nothing after.
+      // Without the limit: a GET and a PUT for each of the 4 cached jobs, and the events (9).
+      assertLess(server.requests.length, 7, server.requests.join("\n"));
     } finally {
       await server.close();
       await Deno.remove(dir, { recursive: true });

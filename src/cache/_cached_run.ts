@@ -8,6 +8,7 @@
 import type { JobInput, JobRun } from "../engine/runner.ts";
 import type { CacheStatus, JobSpec, Settlement } from "../types.ts";
 import type { CachingRunner } from "./runner.ts";
+import type { Ahead } from "./_look_ahead.ts";
 
 /** A cached job in a run: looked up, then restored or run. */
 export class CachedRun implements JobRun {
@@ -17,10 +18,20 @@ export class CachedRun implements JobRun {
   #run: JobRun | undefined;
   #cancelled: Error | undefined;
   #forced: (() => void) | undefined;
+  #ahead: Ahead | undefined;
 
-  constructor(cache: CachingRunner, job: JobSpec, input: JobInput) {
+  /**
+   * Look a job up, then restore or run it.
+   *
+   * @param cache The cache.
+   * @param job The job.
+   * @param input Its dependencies' results.
+   * @param ahead Its key and remote lookup, when they were made before it started.
+   */
+  constructor(cache: CachingRunner, job: JobSpec, input: JobInput, ahead?: Ahead) {
     this.#cache = cache;
     this.#job = job;
+    this.#ahead = ahead;
     this.settled = this.#settle(input).catch((error) => ({
       status: "failed",
       error: error instanceof Error ? error : new Error(String(error)),
@@ -45,14 +56,15 @@ export class CachedRun implements JobRun {
     const cache = this.#cache;
     const job = this.#job;
     const started = performance.now();
-    const parts = await cache.parts(job, input);
+    const ahead = this.#ahead;
+    const parts = ahead?.parts ?? await cache.parts(job, input);
     if (typeof parts === "string") {
       cache.rememberKey(job, null);
       if (cache.mode === "dry") cache.notes.set(job.name, `runs: ${parts}`);
       else cache.warnJob(job, `not cached this run: ${parts}`);
       return this.#runInner(input, "off");
     }
-    const key = await cache.key(job, parts);
+    const key = ahead?.key ?? await cache.key(job, parts);
     cache.rememberKey(job, key, parts);
     if (this.#cancelled) return this.#cancelledBeforeStart();
     const manifest = cache.mode === "write-only" ? undefined : cache.lookup(job, key);
@@ -64,7 +76,7 @@ export class CachedRun implements JobRun {
       const hit = await cache.restore(job, manifest);
       if (hit !== undefined) return hit;
     } else if (cache.mode === "read-write") {
-      const remote = await cache.fetchRemote(job, key);
+      const remote = await cache.fetchRemote(job, key, ahead?.looked ?? null);
       if (this.#cancelled) return this.#cancelledBeforeStart();
       const hit = remote && await cache.restore(job, remote.manifest, "hit-remote", remote.blobs);
       if (hit) return hit;

@@ -77,13 +77,15 @@ export class RecentEntries {
   }
 
   /**
-   * A job's key from the last run, when its parts are the same now.
+   * A job's key from this run (keyed ahead) or the last, when its parts are the same now.
    *
    * @param job The job's name.
    * @param parts Its canonical parts now.
    * @returns The key, or `undefined` when the parts differ (hash them).
    */
   lastKey(job: string, parts: string): string | undefined {
+    const now = this.#keys.get(job);
+    if (now !== undefined && now.parts === parts) return now.key; // keyed ahead this run
     const last = this.#oldKeys[job];
     if (last === undefined || last.parts !== parts || !/^[0-9a-f]{64}$/.test(last.key)) {
       return undefined;

@@ -30,6 +30,8 @@ import { CorruptEntryError, type LogLine, type Manifest } from "./entry.ts";
 import { type LocalStore, packLogAndResult, unpackLogAndResult } from "./store.ts";
 import { Warnings } from "./_warnings.ts";
 import { CachedRun, withCache } from "./_cached_run.ts";
+import { LookAhead } from "./_look_ahead.ts";
+import type { Looked } from "./_prefetch.ts";
 
 /** How the cache is used in a run. */
 export type CacheMode = "read-write" | "write-only" | "dry";
@@ -96,6 +98,10 @@ export class CachingRunner implements JobRunner {
   #sharing = new Map<string, Promise<boolean>>();
   #recording = new Map<string, LogLine[]>();
   #warnings = new Warnings(() => this.#emit);
+  /** The run's cached jobs, in the graph's order. */
+  #cached: JobSpec[] = [];
+  /** Remote lookups ahead of the job slots (a run that reads a remote cache). */
+  #ahead: LookAhead | undefined;
   #tool: string;
   #realRoot: string | undefined;
   #emit: EventSink = () => {};
@@ -153,6 +159,7 @@ export class CachingRunner implements JobRunner {
         outputs: spec.cache.outputs.map((glob) => parse("output", glob)),
         options: JSON.stringify([spec.cache.inputs, spec.cache.outputs, spec.cache.env, spec.deps]),
       });
+      this.#cached.push(spec);
     }
   }
 
@@ -167,7 +174,23 @@ export class CachingRunner implements JobRunner {
   wrap(inner: JobRunner, emit: EventSink, signal?: AbortSignal): this {
     this.#inner = inner;
     this.#emit = emit;
-    this.#options.remote?.open(emit, signal);
+    const remote = this.#options.remote;
+    remote?.open(emit, signal);
+    if (remote !== undefined && this.#mode === "read-write") {
+      this.#ahead = new LookAhead(this.#cached, this.#globs, {
+        parts: (job, deps, depKeys) => this.parts(job, { deps }, depKeys),
+        key: (job, parts) => this.key(job, parts),
+        hasLocal: (key) => {
+          try {
+            return this.#recent.read(key) !== undefined;
+          } catch {
+            return true; // damaged: the job's own lookup reports it
+          }
+        },
+        fetch: (key, job) => remote.fetch(key, job),
+      });
+      this.#ahead.begin();
+    }
     return this;
   }
 
@@ -199,8 +222,16 @@ export class CachingRunner implements JobRunner {
    */
   start(job: JobSpec, input: JobInput): JobRun {
     const inner = this.#inner!;
-    if (!job.cache || !this.#globs.has(job.name)) return withCache(inner.start(job, input), "off");
-    return new CachedRun(this, job, input);
+    const run = !job.cache || !this.#globs.has(job.name)
+      ? withCache(inner.start(job, input), "off")
+      : new CachedRun(this, job, input, this.#ahead?.claim(job.name));
+    const ahead = this.#ahead;
+    if (ahead?.watches(job.name) && job.service === undefined) {
+      run.settled.then((settlement) => {
+        if (settlement.status === "ok") ahead.settled(job.name, settlement.result);
+      });
+    }
+    return run;
   }
 
   /**
@@ -221,6 +252,7 @@ export class CachingRunner implements JobRunner {
   /** Wait for the inner runner and pending writes; write the stat index back; flush the remote cache. */
   async drain(): Promise<void> {
     await this.#inner?.drain?.();
+    await this.#ahead?.close();
     try {
       this.#index.save();
       if (this.#mode !== "dry") this.#recent.save();
@@ -248,8 +280,15 @@ export class CachingRunner implements JobRunner {
     return this.#mode;
   }
 
-  /** @internal The key parts of a job, or a reason it cannot be keyed this run. */
-  async parts(job: JobSpec, input: JobInput): Promise<KeyParts | string> {
+  /**
+   * @internal The key parts of a job, or a reason it cannot be keyed this run;
+   * `depKeys` are its dependencies' keys when they were computed ahead.
+   */
+  async parts(
+    job: JobSpec,
+    input: JobInput,
+    depKeys?: ReadonlyMap<string, string>,
+  ): Promise<KeyParts | string> {
     const spec = job.cache!;
     const globs = this.#globs.get(job.name)!;
     const root = this.#options.root;
@@ -272,7 +311,7 @@ export class CachingRunner implements JobRunner {
     }
     const deps: [string, string][] = [];
     for (const [d, dep] of job.deps.entries()) {
-      let key = this.#keys.get(dep);
+      let key = depKeys?.get(dep) ?? this.#keys.get(dep);
       const depSpec = job.resolvedWith[job.depIds[d]!];
       // A service's ready value (a URL, a port) says nothing of its code: key it by its inputs.
       if (key === undefined && depSpec?.service !== undefined) {
@@ -340,9 +379,19 @@ export class CachingRunner implements JobRunner {
     return explain(before, parts);
   }
 
-  /** @internal On a local miss: the entry from the remote cache, now kept in the local store. */
-  async fetchRemote(job: JobSpec, key: string): Promise<FetchedEntry | undefined> {
-    const entry = await this.#options.remote?.fetch(key, job.name);
+  /**
+   * @internal On a local miss: the entry from the remote cache, now kept in
+   * the local store; from the lookup made ahead, when it was for this key.
+   */
+  async fetchRemote(
+    job: JobSpec,
+    key: string,
+    ahead: Promise<Looked> | null = null,
+  ): Promise<FetchedEntry | undefined> {
+    const looked = await ahead;
+    const entry = looked?.key === key
+      ? looked.entry
+      : await this.#options.remote?.fetch(key, job.name);
     if (entry === undefined) return undefined;
     try {
       this.#options.store.keep(entry.manifest, entry.artifact, this.#lastId(job));
