@@ -285,7 +285,8 @@ function emittedJavaScript(
 
 /** The specifiers a module imports (static, side-effect and literal dynamic imports). */
 function imported(source: string): string[] {
-  const code = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:\\])\/\/.*$/gm, "$1");
+  // A line comment starts at `//` not after `:` or `/`: `file:///x` and `http://x` are not comments.
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:\\/])\/\/.*$/gm, "$1");
   const found: string[] = [];
   for (const pattern of [STATIC_IMPORT, BARE_IMPORT, DYNAMIC_IMPORT]) {
     for (const match of code.matchAll(pattern)) found.push(match[2]!);

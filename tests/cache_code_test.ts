@@ -1,0 +1,37 @@
+/**
+ * What a cached job's key takes from the task file's code outside the jobs:
+ * the local modules it imports, found in real files, whatever form the
+ * import takes.
+ */
+
+import { assertEquals } from "@std/assert";
+import { codeContext } from "../src/cache/code.ts";
+import { lazyHasher } from "../src/cache/hash.ts";
+import { join, toFileUrl } from "../src/deps/path.ts";
+
+Deno.test("code context: imports by file:/// URL are followed, and are not read as comments", async () => {
+  const root = await Deno.realPath(await Deno.makeTempDir());
+  try {
+    const gather = new URL("../mod.ts", import.meta.url).href; // file:///…: gather's own, left out
+    const flags = toFileUrl(join(root, "lib", "flags.ts")).href;
+    await Deno.mkdir(join(root, "lib"));
+    await Deno.writeTextFile(join(root, "lib", "flags.ts"), "export const FLAGS = ['-O2'];\n");
+    await Deno.writeTextFile(
+      join(root, "tasks.ts"),
+      `import { job } from "${gather}"; // gather itself\n` +
+        `import { FLAGS } from "${flags}";\n` +
+        `const NAMES = ["a", "b"]; // more code after the imports\n` +
+        `export default NAMES.map((name) => job({ inputs: ["src/" + name] }, () => FLAGS));\n`,
+    );
+    const hasher = await lazyHasher()();
+    const context = codeContext({
+      taskFile: toFileUrl(join(root, "tasks.ts")).href,
+      jobTexts: [],
+      root,
+    }, hasher);
+    assertEquals(Object.keys(context.modules).sort(), ["lib/flags.ts", "tasks.ts"]);
+    assertEquals(Object.values(context.modules).includes("missing"), false);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
