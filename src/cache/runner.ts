@@ -580,14 +580,13 @@ export class CachingRunner implements JobRunner {
         `its outputs (it ran on ${worker}) are not in this checkout: ${why}`,
         job.name,
       );
-    const entry = await this.#options.remote?.fetch(key, job.name);
+    const entry = await this.fetchRemote(job, key);
     if (entry === undefined) {
       problem("its entry could not be fetched from the remote cache");
       return "miss";
     }
     const manifest = entry.manifest;
     try {
-      this.#options.store.keep(manifest, entry.artifact, this.#lastId(job));
       await restoreOutputs(
         this.#realRoot ??= Deno.realPathSync(this.#options.root),
         manifest.outputs,
@@ -600,7 +599,6 @@ export class CachingRunner implements JobRunner {
     }
     this.#recent.use(manifest, true);
     this.#entries.set(job.name, { manifest, origin: "remote" });
-    this.counts.bytes += entry.artifact.length;
     return "miss";
   }
 
