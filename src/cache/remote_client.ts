@@ -97,6 +97,9 @@ export class RemoteCacheClient {
   #base: string;
   #query: string;
   #signal: AbortSignal | undefined;
+  #headers: Record<string, string>;
+  /** The requests in flight: the run's signal aborts them all. */
+  #inFlight = new Set<AbortController>();
 
   /**
    * Set up requests to a server.
@@ -110,6 +113,12 @@ export class RemoteCacheClient {
     const param = config.team.startsWith("team_") ? "teamId" : "slug";
     this.#query = `?${param}=${encodeURIComponent(config.team)}`;
     this.#signal = signal;
+    this.#headers = { "user-agent": `gather/${VERSION}` };
+    if (config.token) this.#headers["authorization"] = `Bearer ${config.token}`;
+    // One listener for the client, not one per request (nor AbortSignal.any per request).
+    signal?.addEventListener("abort", () => {
+      for (const request of this.#inFlight) request.abort(signal.reason);
+    }, { once: true });
   }
 
   /**
@@ -119,10 +128,15 @@ export class RemoteCacheClient {
    * @throws {RemoteCacheError} When the request fails.
    */
   async status(): Promise<string> {
-    const response = await this.#send(`${this.#base}/status${this.#query}`, { method: "GET" });
-    if (!response.ok) return await this.#fail(response, "GET status");
-    const body = await response.json().catch(() => undefined);
-    return typeof body?.status === "string" ? body.status : "unknown";
+    return await this.#send(
+      `${this.#base}/status${this.#query}`,
+      { method: "GET" },
+      async (response) => {
+        if (!response.ok) return await this.#fail(response, "GET status");
+        const body = await response.json().catch(() => undefined);
+        return typeof body?.status === "string" ? body.status : "unknown";
+      },
+    );
   }
 
   /**
@@ -133,11 +147,13 @@ export class RemoteCacheClient {
    * @throws {RemoteCacheError} When the request fails.
    */
   async has(hash: string): Promise<boolean> {
-    const response = await this.#send(this.#artifact(hash), { method: "HEAD" });
-    await response.body?.cancel();
-    if (response.status === 404) return false;
-    if (!response.ok) return await this.#fail(response, "HEAD");
-    return true;
+    return await this.#send(this.#artifact(hash), { method: "HEAD" }, async (response) => {
+      if (response.status === 404 || response.ok) {
+        await response.body?.cancel();
+        return response.ok;
+      }
+      return await this.#fail(response, "HEAD");
+    });
   }
 
   /**
@@ -148,18 +164,14 @@ export class RemoteCacheClient {
    * @throws {RemoteCacheError} When the request fails.
    */
   async get(hash: string): Promise<Artifact | undefined> {
-    const response = await this.#send(this.#artifact(hash), { method: "GET" });
-    if (response.status === 404) {
-      await response.body?.cancel();
-      return undefined;
-    }
-    if (!response.ok) return await this.#fail(response, "GET");
-    const tag = response.headers.get("x-artifact-tag");
-    try {
-      return { body: new Uint8Array(await response.arrayBuffer()), tag };
-    } catch (error) {
-      throw this.#transport(error);
-    }
+    return await this.#send(this.#artifact(hash), { method: "GET" }, async (response) => {
+      if (response.status === 404) {
+        await response.body?.cancel();
+        return undefined;
+      }
+      if (!response.ok) return await this.#fail(response, "GET");
+      return { body: await response.bytes(), tag: response.headers.get("x-artifact-tag") };
+    });
   }
 
   /**
@@ -180,13 +192,14 @@ export class RemoteCacheClient {
       "x-artifact-duration": String(Math.max(0, Math.round(options.durationMs))),
     };
     if (options.tag !== undefined) headers["x-artifact-tag"] = options.tag;
-    const response = await this.#send(this.#artifact(hash), {
-      method: "PUT",
-      headers,
-      body: body as Uint8Array<ArrayBuffer>,
-    });
-    if (!response.ok) return await this.#fail(response, "PUT");
-    await response.body?.cancel();
+    await this.#send(
+      this.#artifact(hash),
+      { method: "PUT", headers, body: body as Uint8Array<ArrayBuffer> },
+      async (response) => {
+        if (!response.ok) return await this.#fail(response, "PUT");
+        await response.body?.cancel();
+      },
+    );
   }
 
   /**
@@ -196,13 +209,14 @@ export class RemoteCacheClient {
    * @throws {RemoteCacheError} When the request fails.
    */
   async events(events: readonly CacheUsageEvent[]): Promise<void> {
-    const response = await this.#send(`${this.#base}/events${this.#query}`, {
+    await this.#send(`${this.#base}/events${this.#query}`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify(events),
+    }, async (response) => {
+      if (!response.ok) return await this.#fail(response, "POST events");
+      await response.body?.cancel();
     });
-    if (!response.ok) return await this.#fail(response, "POST events");
-    await response.body?.cancel();
   }
 
   #artifact(hash: string): string {
@@ -212,17 +226,30 @@ export class RemoteCacheClient {
     return `${this.#base}/${hash}${this.#query}`;
   }
 
-  async #send(url: string, init: RequestInit): Promise<Response> {
+  /**
+   * Send a request and read its answer, both within the timeout; the run's
+   * signal abandons it.
+   */
+  async #send<T>(
+    url: string,
+    init: RequestInit & { headers?: Record<string, string> },
+    read: (response: Response) => Promise<T>,
+  ): Promise<T> {
     if (this.#signal?.aborted) throw new RemoteCacheError("aborted", "the run was interrupted");
-    const headers = new Headers(init.headers);
-    headers.set("user-agent", `gather/${VERSION}`);
-    if (this.#config.token) headers.set("authorization", `Bearer ${this.#config.token}`);
-    const timeout = AbortSignal.timeout(this.#config.timeoutMs);
-    const signal = this.#signal ? AbortSignal.any([timeout, this.#signal]) : timeout;
+    const request = new AbortController();
+    const timer = setTimeout(
+      () => request.abort(new DOMException("timed out", "TimeoutError")),
+      this.#config.timeoutMs,
+    );
+    this.#inFlight.add(request);
     try {
-      return await fetch(url, { ...init, headers, signal });
+      const headers = init.headers ? { ...this.#headers, ...init.headers } : this.#headers;
+      return await read(await fetch(url, { ...init, headers, signal: request.signal }));
     } catch (error) {
-      throw this.#transport(error);
+      throw error instanceof RemoteCacheError ? error : this.#transport(error);
+    } finally {
+      clearTimeout(timer);
+      this.#inFlight.delete(request);
     }
   }
 
