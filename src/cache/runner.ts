@@ -16,11 +16,10 @@ import type { EventSink, GatherEvent } from "../events.ts";
 import type { JobInput, JobRun, JobRunner } from "../engine/runner.ts";
 import { GatherError } from "../errors.ts";
 import type { CacheStatus, JobSpec, Settlement } from "../types.ts";
-import { VERSION } from "../version.ts";
 import type { BackingStore, FetchedEntry } from "./backing.ts";
 import { decodeValue, encodeValue, UnstorableError } from "./codec.ts";
 import { GlobOutsideRootError, type ParsedGlob, parseGlob, Walker } from "./glob.ts";
-import { CACHE_FORMAT, canonicalParts, explain, type KeyParts } from "./key.ts";
+import { explain, type KeyParts } from "./key.ts";
 import { nameFor } from "./hash.ts";
 import { recordRun } from "./maintenance.ts";
 import { restoreOutputs, saveOutputs } from "./outputs.ts";
@@ -30,6 +29,7 @@ import { CorruptEntryError, type LogLine, type Manifest } from "./entry.ts";
 import { type LocalStore, packLogAndResult, unpackLogAndResult } from "./store.ts";
 import { Warnings } from "./_warnings.ts";
 import { CachedRun, withCache } from "./_cached_run.ts";
+import { JobKeys } from "./_job_keys.ts";
 import { LookAhead } from "./_look_ahead.ts";
 import type { Looked } from "./_prefetch.ts";
 
@@ -88,10 +88,8 @@ export class CachingRunner implements JobRunner {
   #recent: RecentEntries;
   #walker: Walker;
   #globs = new Map<string, JobGlobs>();
-  /** Each cached job's key, or each uncached job's result hash, by name, once known. */
-  #keys = new Map<string, string | null>();
-  /** Each cached job's key parts, by name, once known. */
-  #parts = new Map<string, KeyParts>();
+  /** Each job's key and key parts in this run. */
+  #keys: JobKeys;
   /** The entry each job of the run has in the local store, and where it came from. */
   #entries = new Map<string, { manifest: Manifest; origin: "local" | "stored" | "remote" }>();
   /** Whether each job's entry is on the remote cache, once asked (a distributed run). */
@@ -102,7 +100,6 @@ export class CachingRunner implements JobRunner {
   #cached: JobSpec[] = [];
   /** Remote lookups ahead of the job slots (a run that reads a remote cache). */
   #ahead: LookAhead | undefined;
-  #tool: string;
   #realRoot: string | undefined;
   #emit: EventSink = () => {};
   /** Hits (of which remote ones) and misses of this run, and the bytes it stored. */
@@ -127,8 +124,19 @@ export class CachingRunner implements JobRunner {
     this.#index = StatIndex.load(options.store.indexPath, options.store.hasher);
     this.#recent = RecentEntries.open(options.store, options.taskId);
     this.#walker = new Walker(options.root, this.#index);
-    this.#tool =
-      `${CACHE_FORMAT}/gather ${VERSION}/deno ${Deno.version.deno}/${Deno.build.os}-${Deno.build.arch}`;
+    this.#keys = new JobKeys({
+      root: options.root,
+      context: options.context,
+      codes: options.codes,
+      globs: this.#globs,
+      index: this.#index,
+      walker: this.#walker,
+      recent: this.#recent,
+      hasher: options.store.hasher,
+      env: options.env ?? ((name) => Deno.env.get(name)),
+      dry: this.#mode === "dry",
+      warnOnce: (key, message, job) => this.#warnings.once(key, message, job),
+    });
   }
 
   /**
@@ -284,76 +292,17 @@ export class CachingRunner implements JobRunner {
    * @internal The key parts of a job, or a reason it cannot be keyed this run;
    * `depKeys` are its dependencies' keys when they were computed ahead.
    */
-  async parts(
+  parts(
     job: JobSpec,
     input: JobInput,
     depKeys?: ReadonlyMap<string, string>,
   ): Promise<KeyParts | string> {
-    const spec = job.cache!;
-    const globs = this.#globs.get(job.name)!;
-    const root = this.#options.root;
-    const { files, unmatched } = this.#walker.expand(globs.inputs);
-    for (const glob of unmatched) {
-      this.#warnings.once(
-        `input:${job.name}:${glob}`,
-        `input glob "${glob}" matches no file (keyed as an empty set)`,
-        job.name,
-      );
-    }
-    const hashed: [string, string][] = [];
-    for (const path of files) {
-      try {
-        const hash = this.#index.hash(`${root}/${path}`, path);
-        hashed.push([path, typeof hash === "string" ? hash : await hash]);
-      } catch {
-        hashed.push([path, "unreadable"]);
-      }
-    }
-    const deps: [string, string][] = [];
-    for (const [d, dep] of job.deps.entries()) {
-      let key = depKeys?.get(dep) ?? this.#keys.get(dep);
-      const depSpec = job.resolvedWith[job.depIds[d]!];
-      // A service's ready value (a URL, a port) says nothing of its code: key it by its inputs.
-      if (key === undefined && depSpec?.service !== undefined) {
-        key = await this.#serviceKey(depSpec, input.deps.get(dep));
-      }
-      if (key === undefined && this.#mode === "dry") {
-        return `its key depends on the result of "${dep}", which is not cached`;
-      }
-      if (key === undefined) key = await this.#resultHash(input.deps.get(dep));
-      if (key === null) return `its dependency "${dep}" returned a value the cache cannot hash`;
-      deps.push([dep, key]);
-    }
-    const env = this.#options.env ?? ((name: string) => Deno.env.get(name));
-    const hasher = spec.env.length > 0 || !this.#options.codes.get(job.name)
-      ? await this.#options.store.hasher()
-      : undefined;
-    return {
-      tool: this.#tool,
-      job: job.name,
-      code: this.#options.codes.get(job.name) ?? hasher!.sha256(spec.code ?? job.fn.toString()),
-      context: this.#options.context,
-      options: globs.options,
-      files: hashed,
-      env: spec.env.map((name) => {
-        const value = env(name);
-        return [name, value === undefined ? null : hasher!.sha256(value)];
-      }),
-      deps,
-    };
+    return this.#keys.parts(job, input.deps, depKeys);
   }
 
-  /**
-   * @internal The key of a job's parts: the last run's, when its parts are the
-   * same (nothing is hashed), else their hash.
-   */
-  async key(job: JobSpec, parts: KeyParts): Promise<string> {
-    const canonical = canonicalParts(parts);
-    const last = this.#recent.lastKey(job.name, canonical);
-    if (last !== undefined) return last;
-    const key = (await this.#options.store.hasher()).sha256(canonical);
-    this.#recent.rememberKey(job.name, key, canonical);
-    return key;
+  /** @internal The key of a job's parts (the last run's, when its parts are the same). */
+  key(job: JobSpec, parts: KeyParts): Promise<string> {
+    return this.#keys.key(job, parts);
   }
 
   /** @internal The stored entry of a key, or `undefined` (a damaged one is reported). */
@@ -503,8 +452,7 @@ export class CachingRunner implements JobRunner {
 
   /** @internal Remember a cached job's key (and its parts), for its dependents. */
   rememberKey(job: JobSpec, key: string | null, parts?: KeyParts): void {
-    this.#keys.set(job.name, key);
-    if (parts !== undefined) this.#parts.set(job.name, parts);
+    this.#keys.remember(job.name, key, parts);
   }
 
   /**
@@ -515,7 +463,7 @@ export class CachingRunner implements JobRunner {
    * @returns The key.
    */
   keyOf(name: string): string | null | undefined {
-    return this.#keys.get(name);
+    return this.#keys.keyOf(name);
   }
 
   /**
@@ -525,7 +473,7 @@ export class CachingRunner implements JobRunner {
    * @returns The key parts.
    */
   partsOf(name: string): KeyParts | undefined {
-    return this.#parts.get(name);
+    return this.#keys.partsOf(name);
   }
 
   /**
@@ -561,7 +509,7 @@ export class CachingRunner implements JobRunner {
    * @returns The job's settlement (its result), or `undefined` when there is no usable entry.
    */
   async restoreKey(job: JobSpec, key: string): Promise<Settlement | undefined> {
-    this.#keys.set(job.name, key);
+    this.#keys.remember(job.name, key);
     const local = this.lookup(job, key);
     if (local !== undefined) return await this.restore(job, local);
     const remote = await this.fetchRemote(job, key);
@@ -648,52 +596,6 @@ export class CachingRunner implements JobRunner {
   /** @internal Report a problem with one job's caching. */
   warnJob(job: JobSpec, message: string): void {
     this.#warnings.say(message, job.name);
-  }
-
-  /**
-   * What stands for a service's key in its dependents' keys: its code, its
-   * dependencies' keys and the contents of its inputs (a service without
-   * inputs: its ready value too). A job tested against a server thus runs
-   * again when the server's files change, whatever port it listens on.
-   */
-  async #serviceKey(spec: JobSpec, value: unknown): Promise<string | null> {
-    const hasher = await this.#options.store.hasher();
-    const parts: unknown[] = [spec.name, hasher.sha256(spec.fn.toString())];
-    parts.push(spec.deps.map((dep) => this.#keys.get(dep) ?? null));
-    if (spec.files === undefined) {
-      const result = await this.#resultHash(value);
-      if (result === null) return null;
-      parts.push(result);
-    } else {
-      let globs: ParsedGlob[];
-      try {
-        globs = spec.files.inputs.map((glob) =>
-          parseGlob(glob, spec.files!.dir, this.#options.root)
-        );
-      } catch {
-        return null; // a glob outside the root: not keyed this run
-      }
-      for (const path of this.#walker.expand(globs).files) {
-        try {
-          const hash = this.#index.hash(`${this.#options.root}/${path}`, path);
-          parts.push([path, typeof hash === "string" ? hash : await hash]);
-        } catch {
-          parts.push([path, "unreadable"]);
-        }
-      }
-    }
-    return `service:${hasher.sha256(JSON.stringify(parts))}`;
-  }
-
-  /** An uncached dependency's result stands for its key: hashed when a cached dependent asks. */
-  async #resultHash(value: unknown): Promise<string | null> {
-    let encoded: string;
-    try {
-      encoded = encodeValue(value);
-    } catch {
-      return null;
-    }
-    return `result:${(await this.#options.store.hasher()).sha256(encoded)}`;
   }
 
   #lastId(job: JobSpec): string {
