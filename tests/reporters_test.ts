@@ -258,6 +258,34 @@ Deno.test("TtyReporter keeps every line of the block within a narrow terminal", 
   reporter.close();
 });
 
+Deno.test("TtyReporter breaks the summary's long lines between words in a narrow terminal, in colour too", () => {
+  const { screen, reporter } = ttyHarness({ columns: 40, rows: 60 }, { color: true });
+  const names = ["compile_the_parser", "compile_the_lexer", "link_everything", "package"];
+  reporter.handle(start(names));
+  names.forEach((name, i) => {
+    reporter.handle(begin(name, 0));
+    reporter.handle(end(name, 100 * (i + 1), 100 * (i + 1)));
+  });
+  const timed = names.map((name, i) => ({ name, durationMs: 100 * (i + 1) }));
+  reporter.handle({
+    ...finish(names.length, 12_345),
+    summary: { criticalPath: timed, slowest: timed.toReversed(), failures: [] },
+  });
+  reporter.close();
+  const text = screen.all;
+  const summary = text.slice(text.indexOf("✔ done")).split("\n").filter((line) => line !== "");
+  // deno-lint-ignore no-control-regex
+  const plain = summary.map((line) => line.replace(/\x1b\[[0-9;]*m/g, ""));
+  for (const line of plain) assertLessOrEqual(textWidth(line), 40, line);
+  assertMatch(plain[0]!, /^✔ done: 4 ok of 4 jobs in \d/);
+  const slowest = plain.findIndex((line) => line.startsWith("  slowest: "));
+  assertMatch(plain[slowest + 1]!, /^ {6}\S/); // the rest indented under it, never cut mid-word
+  assertEquals(
+    plain.slice(slowest).map((line) => line.trim()).join(" "),
+    "slowest: package 400ms, link_everything 300ms, compile_the_lexer 200ms, compile_the_parser 100ms",
+  );
+});
+
 Deno.test("TtyReporter prints a failed job's output when it fails: first and last lines, with its log", () => {
   const { screen, reporter, tick, clock } = ttyHarness(undefined, {
     logPath: (job) => `.gather/logs/run/${job}.log`,

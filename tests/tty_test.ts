@@ -419,10 +419,16 @@ for (const colour of [false, true]) {
         assertEquals(screen.split(line).length, 2, `shown more than once: ${line}\n${screen}`);
       }
       assertMatch(screen, /^✖ compile \d+\.\ds\n {2}Command failed with exit code 1: cd /m);
-      const summary = screen.split("\n").find((line) =>
-        line.startsWith("  first failure compile: ")
+      // The summary line, broken between words to fit the 100 columns, its rest indented.
+      const lines = screen.split("\n");
+      const at = lines.findIndex((line) => line.startsWith("  first failure compile: "));
+      assert(at >= 0, screen);
+      const rest = lines.slice(at + 1).filter((line, i, all) =>
+        all.slice(0, i + 1).every((l) => l.startsWith("      "))
       );
-      assertEquals(summary?.length, "  first failure compile: ".length + 120, screen);
+      for (const line of [lines[at]!, ...rest]) assertLessOrEqual(line.length, 100, screen);
+      const summary = [lines[at]!, ...rest.map((line) => line.trimStart())].join(" ");
+      assertEquals(summary.length, "  first failure compile: ".length + 120, screen);
       const escapes = await term.capture({ history: true, escapes: true });
       // deno-lint-ignore no-control-regex
       if (colour) assertMatch(escapes, /\x1b\[31merror: /); // gcc's own colours (tmux splits 01;31)

@@ -9,7 +9,7 @@ import type { JobCounts } from "../events.ts";
 import type { Palette } from "./palette.ts";
 import type { Summary } from "./record.ts";
 import { failureText, shorten } from "./_failure.ts";
-import { cleanLine } from "./_tty_text.ts";
+import { cleanLine, plainLine, textWidth } from "./_tty_text.ts";
 
 /** The most characters of a failure's message the summary shows (a command can be long). */
 const HEADLINE = 120;
@@ -18,6 +18,12 @@ const HEADLINE = 120;
 export interface SummaryFormatOptions {
   /** Where a job's full log is, if it has one. @default {undefined} */
   logPath?: (job: string) => string | undefined;
+  /**
+   * The terminal's width: longer lines break between words, the rest
+   * indented under their start (a terminal would break them mid-word).
+   * @default {no breaking (a pipe, a file)}
+   */
+  columns?: number;
 }
 
 /**
@@ -132,7 +138,39 @@ export function formatSummary(
     );
     lines.push(`  slowest: ${slow.join(", ")}`);
   }
-  return lines.join("\n") + "\n";
+  const columns = options.columns;
+  const shown = columns === undefined ? lines : lines.flatMap((line) => breakLine(line, columns));
+  return shown.join("\n") + "\n";
+}
+
+/**
+ * A line broken between words to fit `columns`, each following part
+ * indented under the line's start: `  slowest: a 1s, b 2s` becomes
+ * `  slowest: a 1s,` and `      b 2s`. A word wider than the line stays whole.
+ */
+function breakLine(line: string, columns: number): string[] {
+  if (textWidth(plainLine(line)) <= columns) return [line];
+  const lead = line.match(/^ */)![0];
+  const indent = `${lead}    `;
+  const parts: string[] = [];
+  let current = "";
+  let width = 0;
+  for (const word of line.slice(lead.length).split(" ")) {
+    const wordWidth = textWidth(plainLine(word));
+    if (current === "") {
+      current = lead + word;
+      width = lead.length + wordWidth;
+    } else if (width + 1 + wordWidth <= columns) {
+      current += ` ${word}`;
+      width += 1 + wordWidth;
+    } else {
+      parts.push(current);
+      current = indent + word;
+      width = indent.length + wordWidth;
+    }
+  }
+  parts.push(current);
+  return parts;
 }
 
 /** `10 cached`, or `10 cached: 6 local, 4 remote` when some came from the remote cache. */

@@ -220,7 +220,9 @@ export class TtyReporter implements Reporter {
       case "run:end": {
         this.#finish();
         const summary = this.#record.summary(event);
-        this.#out.write(formatSummary(summary, p, { logPath: this.#logPath }));
+        this.#out.write(
+          formatSummary(summary, p, { logPath: this.#logPath, columns: this.#size().columns }),
+        );
         this.#out.flush();
         break;
       }
