@@ -423,9 +423,11 @@ for (const colour of [false, true]) {
       const lines = screen.split("\n");
       const at = lines.findIndex((line) => line.startsWith("  first failure compile: "));
       assert(at >= 0, screen);
-      const rest = lines.slice(at + 1).filter((line, i, all) =>
-        all.slice(0, i + 1).every((l) => l.startsWith("      "))
-      );
+      const rest: string[] = [];
+      for (const line of lines.slice(at + 1)) {
+        if (!line.startsWith("      ")) break;
+        rest.push(line);
+      }
       for (const line of [lines[at]!, ...rest]) assertLessOrEqual(line.length, 100, screen);
       const summary = [lines[at]!, ...rest.map((line) => line.trimStart())].join(" ");
       assertEquals(summary.length, "  first failure compile: ".length + 120, screen);
