@@ -301,8 +301,12 @@ export function mergePacks(root: string, above: number = MERGE_ABOVE): number {
   const dir = join(root, "packs");
   const finished: { path: string; records: PackRecord[]; mtime: number }[] = [];
   try {
-    for (const entry of Deno.readDirSync(dir)) {
-      if (!entry.isFile || !entry.name.endsWith(".pack")) continue;
+    const packs = [...Deno.readDirSync(dir)].filter((entry) =>
+      entry.isFile && entry.name.endsWith(".pack")
+    );
+    // Counted before any index is read: most runs end here.
+    if (packs.length <= above) return 0;
+    for (const entry of packs) {
       const path = join(dir, entry.name);
       const info = Deno.statSync(path);
       const mtime = info.mtime?.getTime() ?? 0;
