@@ -72,7 +72,6 @@ export class LookAhead {
   #results = new Map<string, unknown>();
   /** Jobs keyed ahead and not started yet: their parts and key. */
   #keyed = new Map<string, { parts: KeyParts; key: string }>();
-  #started = new Set<string>();
 
   /**
    * Plan a run's lookups.
@@ -122,7 +121,6 @@ export class LookAhead {
    * @returns What is known ahead of it, or `undefined`: the job keys itself and asks the server itself.
    */
   claim(job: string): Ahead | undefined {
-    this.#started.add(job);
     const keyed = this.#keyed.get(job);
     this.#keyed.delete(job);
     const looked = this.#prefetch.claim(job);
@@ -176,7 +174,7 @@ export class LookAhead {
     const parts = await this.#source.parts(spec, deps, depKeys);
     if (typeof parts === "string") return undefined;
     const key = await this.#source.key(spec, parts);
-    if (!this.#started.has(spec.name)) this.#keyed.set(spec.name, { parts, key });
+    if (!this.#prefetch.started(spec.name)) this.#keyed.set(spec.name, { parts, key });
     return key;
   }
 

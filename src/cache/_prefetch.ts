@@ -117,6 +117,16 @@ export class Prefetcher {
     return lookup.done.finally(() => this.#release(lookup));
   }
 
+  /**
+   * Whether a job has started (claimed its lookup, or found none).
+   *
+   * @param job The job's name.
+   * @returns `true` once {@linkcode Prefetcher.claim} was called for it.
+   */
+  started(job: string): boolean {
+    return this.#started.has(job);
+  }
+
   /** Look nothing more up, and wait for the lookups out (none is left running after a run). */
   async close(): Promise<void> {
     this.#closed = true;
