@@ -17,6 +17,8 @@ export interface RawEntry {
   data?: Uint8Array | string;
   /** The link target. @default {""} */
   link?: string;
+  /** The size field's text, as written. @default {the content's size, in octal} */
+  size?: string;
 }
 
 const encoder = new TextEncoder();
@@ -41,7 +43,8 @@ export function rawTar(entries: readonly RawEntry[]): Uint8Array {
     octal(100, 8, 0o644);
     octal(108, 8, 0);
     octal(116, 8, 0);
-    octal(124, 12, data.length);
+    if (entry.size === undefined) octal(124, 12, data.length);
+    else put(124, entry.size);
     octal(136, 12, 0);
     header.fill(0x20, 148, 156);
     put(156, entry.type ?? "0");
@@ -73,4 +76,17 @@ export function rawTar(entries: readonly RawEntry[]): Uint8Array {
  */
 export function zstd(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(zlib.zstdCompressSync(bytes));
+}
+
+/**
+ * The tar archive of an artifact: a small one is sent plain, a larger one
+ * compressed with zstd.
+ *
+ * @param artifact The artifact's bytes.
+ * @returns The tar archive.
+ */
+export function tarOf(artifact: Uint8Array): Uint8Array {
+  const compressed = artifact[0] === 0x28 && artifact[1] === 0xb5 && artifact[2] === 0x2f &&
+    artifact[3] === 0xfd;
+  return compressed ? new Uint8Array(zlib.zstdDecompressSync(artifact)) : artifact;
 }

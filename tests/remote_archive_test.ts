@@ -27,6 +27,23 @@ Deno.test("packTar/unpackTar: a round trip keeps long (PAX) paths, empty files a
   assertEquals(unpackTar(packTar(files)), files);
 });
 
+Deno.test("unpackTar reads number fields with spaces around them, and UTF-8 names", () => {
+  const [spaced] = unpackTar(rawTar([{ name: "a", data: "xy", size: "  2 \0" }]));
+  assertEquals(spaced?.data, encoder.encode("xy"));
+  const [empty] = unpackTar(rawTar([{ name: "e", size: "\0" }]));
+  assertEquals(empty?.data.length, 0);
+  const utf8 = [{ path: "outputs/café/naïve.txt", data: encoder.encode("x") }];
+  assertEquals(unpackTar(packTar(utf8)), utf8);
+  for (const size of ["1x\0", "9\0", "1 2\0", "-1\0"]) {
+    assertThrows(
+      () => unpackTar(rawTar([{ name: "a", data: "x", size }])),
+      UnsafeArchiveError,
+      "bad number field",
+      size,
+    );
+  }
+});
+
 Deno.test("packTar refuses a path that could leave its folder", () => {
   for (const path of ["../x", "/abs", "a/../b", "a//b", "./a", "a\\b", "C:/x", "", "a/"]) {
     assertThrows(() => packTar([{ path, data: new Uint8Array() }]), UnsafeArchiveError, "", path);
@@ -45,6 +62,11 @@ Deno.test("unpackTar refuses the whole archive on a hostile or damaged entry", (
     ["control character", rawTar([{ name: "a\nb", data: "1" }]), "control character"],
     ["truncated", rawTar([{ name: "a", data: "x".repeat(600) }]).subarray(0, 700), "truncated"],
     ["no end marker", rawTar([{ name: "a", data: "x" }]).subarray(0, 1024), "truncated"],
+    [
+      "data after the end",
+      Uint8Array.from([...rawTar([{ name: "a", data: "x" }]), ...new Uint8Array(511), 1]),
+      "after the end",
+    ],
   ];
   for (const [label, tar, message] of cases) {
     assertThrows(() => unpackTar(tar), UnsafeArchiveError, message, label);
@@ -114,7 +136,8 @@ Deno.test("unpackEntry refuses an artifact that is damaged, for another key, or 
     data: encoder.encode(JSON.stringify(m)),
   });
   const cases: [string, Uint8Array, string][] = [
-    ["not zstd", packTar(files), "not a zstd archive"],
+    ["a large plain tar", packTar(files), "neither a tar nor a zstd archive"],
+    ["neither", encoder.encode("<html>502 Bad Gateway</html>"), "neither a tar nor a zstd"],
     ["truncated", artifact.subarray(0, artifact.length - 20), "truncated"],
     ["a missing output", repack(files.filter((f) => !f.path.startsWith("outputs/"))), "missing"],
     [
@@ -163,6 +186,40 @@ Deno.test("unpackEntry refuses an artifact that is damaged, for another key, or 
     () => unpackEntry(bomb, KEY, hasher, { maxBytes: 1 << 20 }),
     UnsafeArchiveError,
   );
+  await Deno.remove(store.dir, { recursive: true });
+});
+
+Deno.test("packEntry: a small entry is a plain tar, checked as strictly as a compressed one", async () => {
+  const { store, manifest } = await entry();
+  const output = manifest.outputs[0]!;
+  const small: Manifest = { ...manifest, log: { lines: [["stdout", "ok"]] } };
+  const artifact = await packEntry(store.blobsOf(small), small);
+  assert(artifact.length <= 8 << 10);
+  assertEquals(new TextDecoder().decode(artifact.subarray(257, 262)), "ustar"); // no zstd frame
+  assertEquals((await unpackEntry(artifact, KEY, hasher)).manifest, small);
+  const files = unpackTar(artifact);
+  const cases: [string, Uint8Array, string][] = [
+    ["truncated at a block", artifact.subarray(0, artifact.length - 1024), "truncated"],
+    ["truncated mid-block", artifact.subarray(0, artifact.length - 700), "neither"],
+    [
+      "a changed output",
+      packTar(
+        files.map((f) => f.path.startsWith("outputs/") ? { ...f, data: encoder.encode("x") } : f),
+      ),
+      "does not match",
+    ],
+    [
+      "a path that leaves the project",
+      rawTar([
+        { name: "manifest.json", data: files[0]!.data },
+        { name: `outputs/../${output.path}`, data: files[1]!.data },
+      ]),
+      "not normalized",
+    ],
+  ];
+  for (const [label, body, message] of cases) {
+    await assertRejects(() => unpackEntry(body, KEY, hasher), UnsafeArchiveError, message, label);
+  }
   await Deno.remove(store.dir, { recursive: true });
 });
 

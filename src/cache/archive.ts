@@ -1,12 +1,16 @@
 /**
- * A cache entry as one remote artifact: a tar archive (`tar.ts`) compressed
- * with zstd, holding exactly
+ * A cache entry as one remote artifact: a tar archive (`tar.ts`), compressed
+ * with zstd when it is larger than 8 KiB, holding exactly
  *
  * ```
  * manifest.json        the entry's manifest, as the local store keeps it
  * outputs/<path>       each output file, at its path relative to the project root
  * blobs/<hash>         a log or result too large to sit in the manifest
  * ```
+ *
+ * A small artifact is the plain tar: zstd costs about 40 µs a call here
+ * whatever the size (most of a small remote hit's unpacking), and saves a few
+ * KiB on a request whose time is its round trip.
  *
  * Unpacking checks everything before anything is written: the archive's
  * framing and entries (zlib's zstd returns what it could decode of a
@@ -42,7 +46,10 @@ export interface UnpackedEntry {
 
 /** Bodies larger than this are (de)compressed off the main thread, when zlib can. */
 const ASYNC_BYTES = 1 << 20;
+/** Archives up to this size are sent as they are, without zstd. */
+const PLAIN_BYTES = 8 << 10;
 const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
+const USTAR_MAGIC = [0x75, 0x73, 0x74, 0x61, 0x72]; // "ustar", at byte 257 of a tar header
 const zstdCompress = promisify(zlib.zstdCompress);
 const zstdDecompress = promisify(zlib.zstdDecompress);
 const encoder = new TextEncoder();
@@ -90,6 +97,7 @@ export async function packEntry(blobs: BlobSource, manifest: Manifest): Promise<
     files.push({ path: `blobs/${hash}`, data: await blobs.bytes(hash) });
   }
   const tar = packTar(files);
+  if (tar.length <= PLAIN_BYTES) return tar;
   // The size known in advance lets zstd size its tables to the input: small artifacts compress 4× faster.
   const options = {
     pledgedSrcSize: tar.length,
@@ -118,18 +126,7 @@ export async function unpackEntry(
   limits: UnpackLimits = {},
 ): Promise<UnpackedEntry> {
   const maxBytes = limits.maxBytes ?? 1 << 30;
-  if (body.length < 4 || ZSTD_MAGIC.some((byte, i) => body[i] !== byte)) {
-    throw new UnsafeArchiveError("not a zstd archive");
-  }
-  let tar: Uint8Array;
-  try {
-    const options = { maxOutputLength: maxBytes };
-    tar = body.length > ASYNC_BYTES / 4
-      ? new Uint8Array(await zstdDecompress(body, options))
-      : new Uint8Array(zlib.zstdDecompressSync(body, options));
-  } catch (error) {
-    throw new UnsafeArchiveError(`cannot decompress (${(error as Error).message}): truncated?`);
-  }
+  const tar = isPlainTar(body) ? body : await decompress(body, maxBytes);
   const files = new Map(unpackTar(tar, { maxBytes }).map((file) => [file.path, file.data]));
   const manifest = readManifest(files.get("manifest.json"), key);
   const blobs = new Map<string, Uint8Array>();
@@ -151,6 +148,27 @@ export async function unpackEntry(
     }
   }
   return { manifest, blobs };
+}
+
+/** A small artifact: a plain tar archive, as `packEntry` sends one up to 8 KiB. */
+function isPlainTar(body: Uint8Array): boolean {
+  return body.length >= 1024 && body.length <= PLAIN_BYTES && body.length % 512 === 0 &&
+    USTAR_MAGIC.every((byte, i) => body[257 + i] === byte);
+}
+
+/** The tar archive inside a zstd-compressed artifact. */
+async function decompress(body: Uint8Array, maxBytes: number): Promise<Uint8Array> {
+  if (body.length < 4 || ZSTD_MAGIC.some((byte, i) => body[i] !== byte)) {
+    throw new UnsafeArchiveError("neither a tar nor a zstd archive");
+  }
+  try {
+    const options = { maxOutputLength: maxBytes };
+    return body.length > ASYNC_BYTES / 4
+      ? new Uint8Array(await zstdDecompress(body, options))
+      : new Uint8Array(zlib.zstdDecompressSync(body, options));
+  } catch (error) {
+    throw new UnsafeArchiveError(`cannot decompress (${(error as Error).message}): truncated?`);
+  }
 }
 
 /** The manifest of an artifact, checked beyond what the local store checks. */

@@ -1,11 +1,12 @@
 /**
  * A strict tar writer and reader for the remote cache's artifacts: regular
  * files only (ustar headers, PAX records for long paths), deterministic
- * (mtime, uid and gid 0), readable with `zstd -dc x | tar tv`. The reader
- * refuses the whole archive on the first thing it does not expect (a path
- * with `..`, `.` or an empty part, an absolute path, a backslash, a control
- * character, a duplicate, a link, a folder, a device, a bad checksum, a
- * truncation, too many entries or bytes): for a cache, anything odd means
+ * (mtime, uid and gid 0), readable with `tar tv` (after `zstd -dc` for a
+ * compressed artifact). The reader refuses the whole archive on the first
+ * thing it does not expect (a path with `..`, `.` or an empty part, an
+ * absolute path, a backslash, a control character, a duplicate, a link, a
+ * folder, a device, a bad checksum, a truncation, data after the end marker,
+ * too many entries or bytes): for a cache, anything odd means
  * "miss, nothing written". It never writes to disk itself.
  *
  * Written from the POSIX ustar and pax format descriptions.
@@ -78,17 +79,19 @@ const LINK_TYPES: Record<string, string> = {
  * ```
  */
 export function safeArchivePath(path: string): string {
-  const quoted = JSON.stringify(path);
-  if (path.length === 0 || path.length > 4096) throw new UnsafeArchiveError(`bad path ${quoted}`);
+  const quoted = () => JSON.stringify(path);
+  if (path.length === 0 || path.length > 4096) throw new UnsafeArchiveError(`bad path ${quoted()}`);
   if (path.startsWith("/") || /^[A-Za-z]:/.test(path)) {
-    throw new UnsafeArchiveError(`absolute path ${quoted}`);
+    throw new UnsafeArchiveError(`absolute path ${quoted()}`);
   }
-  if (path.includes("\\")) throw new UnsafeArchiveError(`backslash in path ${quoted}`);
+  if (path.includes("\\")) throw new UnsafeArchiveError(`backslash in path ${quoted()}`);
   // deno-lint-ignore no-control-regex
-  if (/[\x00-\x1f\x7f]/.test(path)) throw new UnsafeArchiveError(`control character in ${quoted}`);
+  if (/[\x00-\x1f\x7f]/.test(path)) {
+    throw new UnsafeArchiveError(`control character in ${quoted()}`);
+  }
   for (const part of path.split("/")) {
     if (part === "" || part === "." || part === "..") {
-      throw new UnsafeArchiveError(`path ${quoted} is not normalized (it may leave its folder)`);
+      throw new UnsafeArchiveError(`path ${quoted()} is not normalized (it may leave its folder)`);
     }
   }
   return path;
@@ -154,7 +157,13 @@ export function unpackTar(tar: Uint8Array, limits: TarLimits = {}): TarFile[] {
   for (;;) {
     if (at + BLOCK > tar.length) throw new UnsafeArchiveError("truncated archive (no end marker)");
     const block = tar.subarray(at, at + BLOCK);
-    if (block.every((byte) => byte === 0)) break;
+    if (isZeros(block)) {
+      // The end marker, and nothing but the zeros of padding after it.
+      if (!isZeros(tar.subarray(at + BLOCK))) {
+        throw new UnsafeArchiveError("data after the end of the archive");
+      }
+      break;
+    }
     let sum = 0;
     for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i]!;
     if (sum !== readOctal(block, 148, 8)) {
@@ -190,6 +199,11 @@ export function unpackTar(tar: Uint8Array, limits: TarLimits = {}): TarFile[] {
     files.push({ path, data });
   }
   return files;
+}
+
+function isZeros(block: Uint8Array): boolean {
+  for (let i = 0; i < block.length; i++) if (block[i] !== 0) return false;
+  return true;
 }
 
 function header(name: string, size: number, type: string): Uint8Array {
@@ -248,18 +262,40 @@ function writeOctal(block: Uint8Array, at: number, length: number, value: number
 
 function readString(block: Uint8Array, at: number, length: number): string {
   let end = at;
-  while (end < at + length && block[end] !== 0) end++;
-  return decode(block.subarray(at, end));
+  let ascii = true;
+  while (end < at + length && block[end] !== 0) {
+    if (block[end]! >= 0x80) ascii = false;
+    end++;
+  }
+  // Names are almost always ASCII: spelled out here, without a call into the decoder.
+  return ascii
+    ? String.fromCharCode.apply(null, block.subarray(at, end) as unknown as number[])
+    : decode(block.subarray(at, end));
 }
 
+/** A number field: octal digits up to its first NUL, spaces around them allowed. */
 function readOctal(block: Uint8Array, at: number, length: number): number {
   if (block[at]! & 0x80) throw new UnsafeArchiveError("base-256 numbers are not supported");
-  const text = readString(block, at, length).trim();
-  if (text === "") return 0;
-  if (!/^[0-7]+$/.test(text)) {
-    throw new UnsafeArchiveError(`bad number field ${JSON.stringify(text)}`);
+  let end = at;
+  while (end < at + length && block[end] !== 0) end++;
+  let first = at;
+  while (first < end && isSpace(block[first]!)) first++;
+  while (end > first && isSpace(block[end - 1]!)) end--;
+  // Read digit by digit: no string, no call into the decoder, for each field of each header.
+  let value = 0;
+  for (let i = first; i < end; i++) {
+    const digit = block[i]! - 0x30;
+    if (digit < 0 || digit > 7) {
+      const text = JSON.stringify(readString(block, at, length).trim());
+      throw new UnsafeArchiveError(`bad number field ${text}`);
+    }
+    value = value * 8 + digit;
   }
-  return parseInt(text, 8);
+  return value;
+}
+
+function isSpace(byte: number): boolean {
+  return byte === 0x20 || (byte >= 0x09 && byte <= 0x0d);
 }
 
 function decode(bytes: Uint8Array): string {
