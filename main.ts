@@ -6,9 +6,10 @@
  * @module
  */
 
-import { runCli } from "./src/cli/cli.ts";
 import { EXIT } from "./src/cli/exit_codes.ts";
-import { parseCli } from "./src/cli/options.ts";
+import { HELP, parseCli } from "./src/cli/options.ts";
+import { printTo } from "./src/cli/print.ts";
+import { VERSION } from "./src/version.ts";
 import { isGatherError } from "./src/errors.ts";
 import { Shutdown, signalExitCode } from "./src/session/signals.ts";
 import { lazy } from "./src/lazy.ts";
@@ -38,6 +39,12 @@ async function main(args: string[], shutdown: Shutdown): Promise<number> {
       });
     }
     const options = parseCli(args, (name) => Deno.env.get(name), navigator.hardwareConcurrency);
+    // Help and version load nothing else.
+    if (options.mode === "help") return printTo(Deno.stdout, Deno.stderr, HELP);
+    if (options.mode === "version") return printTo(Deno.stdout, Deno.stderr, `gather ${VERSION}\n`);
+    const { runCli } = await lazy<typeof import("./src/cli/cli.ts")>(
+      new URL("./src/cli/cli.ts", import.meta.url),
+    );
     return await runCli(options, {
       stdout: Deno.stdout,
       stderr: Deno.stderr,

@@ -7,25 +7,23 @@
  * @module
  */
 
-import { GatherError, toError } from "../errors.ts";
+import { GatherError } from "../errors.ts";
 import type { SyncWriter } from "../reporters/output.ts";
 import type { OutputFailure } from "../reporters/reporter.ts";
-import { selectReporter } from "../reporters/select.ts";
 import type { TerminalSize } from "../reporters/tty.ts";
 import { projectRoot, realPath } from "../cache/root.ts";
 import { isGatherError } from "../errors.ts";
 import { ignoreStateFolder } from "../state/state_folder.ts";
 import { dirname, fromFileUrl, join, resolve } from "../deps/path.ts";
 import { attachCache, type CachePlace, planRun } from "../session/plan.ts";
-import { runSession } from "../session/session.ts";
 import { type Shutdown, signalExitCode, untilStopped } from "../session/signals.ts";
 import { VERSION } from "../version.ts";
 import { parseSize } from "./size.ts";
 import { EXIT } from "./exit_codes.ts";
 import { type CliOptions, DEFAULT_LOG_DIR, HELP } from "./options.ts";
 import { loadProject, type Project } from "./project.ts";
-import { dryRun, graphToDot, listJobs } from "./inspect.ts";
 import { lazy } from "../lazy.ts";
+import { printTo, warnTo } from "./print.ts";
 
 /** What the command needs from the process it runs in. */
 export interface CliEnv {
@@ -79,21 +77,14 @@ export interface CliEnv {
 export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
   let options = given;
   const loadStart = performance.now();
-  const print = (text: string): number => {
-    const bytes = new TextEncoder().encode(text);
-    try {
-      for (let at = 0; at < bytes.length;) at += env.stdout.writeSync(bytes.subarray(at));
-    } catch (error) {
-      if (error instanceof Deno.errors.BrokenPipe) return EXIT.closedPipe; // `gather -l | head`
-      warn(env, `gather: could not write to stdout: ${toError(error).message}`);
-      return EXIT.failed;
-    }
-    return EXIT.ok;
-  };
+  const print = (text: string): number => printTo(env.stdout, env.stderr, text);
   if (options.mode === "help") return print(HELP);
   if (options.mode === "version") return print(`gather ${VERSION}\n`);
   const { shutdown } = env;
   if (options.watch) return await watch(options, env);
+  // A run's modules load while the task file does; a listing does not load them.
+  const modules = options.mode === "run" ? runModules() : undefined;
+  modules?.catch(() => {}); // awaited below; a task file that fails to load must not leave it unhandled
   const project = await untilStopped(
     loadProject(options, Deno.cwd(), env.env),
     shutdown.interrupt.signal,
@@ -116,7 +107,9 @@ export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
     return EXIT.ok;
   }
   if (project.listing !== undefined) return print(project.listing);
-  if (options.mode === "list") return print(listJobs(project.specs, project.defaults));
+  if (options.mode === "list") {
+    return print((await inspectModule()).listJobs(project.specs, project.defaults));
+  }
   // deno.json tasks keep gather's state at the workspace root, wherever gather starts.
   const stateDir = project.taskFile === undefined ? project.configRoot ?? "." : ".";
   const historyPath = join(stateDir, ".gather", "history.json");
@@ -133,10 +126,11 @@ export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
     await attachCache(plan, project.specs, cache, source);
     if (plan.cache) ignoreStateFolder(cache.dir);
   }
-  if (options.mode === "graph") return print(graphToDot(plan.graph));
+  if (options.mode === "graph") return print((await inspectModule()).graphToDot(plan.graph));
   if (options.mode === "dry-run") {
     const warn = (message: string) =>
       env.stderr.writeSync(new TextEncoder().encode(`gather: warning: ${message}\n`));
+    const { dryRun } = await inspectModule();
     return print(await dryRun(plan.graph, options.concurrency, plan.cache, warn));
   }
 
@@ -153,7 +147,8 @@ export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
       );
     }
   };
-  const reporter = makeReporter(options, env, onOutputError);
+  const { selectReporter, runSession } = await (modules ?? runModules());
+  const reporter = makeReporter(selectReporter, options, env, onOutputError);
   const result = await runSession(plan, {
     concurrency: options.concurrency,
     onFailure: options.onFailure,
@@ -230,7 +225,26 @@ export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
   return result.status === "ok" ? EXIT.ok : EXIT.failed;
 }
 
+/** What a run needs beyond loading its jobs: the reporters and the session. */
+async function runModules() {
+  const [{ selectReporter }, { runSession }] = await Promise.all([
+    lazy<typeof import("../reporters/select.ts")>(
+      new URL("../reporters/select.ts", import.meta.url),
+    ),
+    lazy<typeof import("../session/session.ts")>(
+      new URL("../session/session.ts", import.meta.url),
+    ),
+  ]);
+  return { selectReporter, runSession };
+}
+
+/** `--list`, `--graph` and `--dry-run`. */
+function inspectModule() {
+  return lazy<typeof import("./inspect.ts")>(new URL("./inspect.ts", import.meta.url));
+}
+
 function makeReporter(
+  selectReporter: typeof import("../reporters/select.ts").selectReporter,
   options: CliOptions,
   env: CliEnv,
   onOutputError: (failure: OutputFailure) => void,
@@ -263,9 +277,10 @@ async function watch(options: CliOptions, given: CliEnv): Promise<number> {
     stdout: { writeSync: given.stdout.writeSync.bind(given.stdout) },
     stderr: { writeSync: given.stderr.writeSync.bind(given.stderr) },
   };
-  const { runWatch } = await lazy<typeof import("../watch/watch.ts")>(
-    new URL("../watch/watch.ts", import.meta.url),
-  );
+  const [{ runWatch }, { selectReporter }] = await Promise.all([
+    lazy<typeof import("../watch/watch.ts")>(new URL("../watch/watch.ts", import.meta.url)),
+    runModules(),
+  ]);
   const maxSize = env.env("GATHER_CACHE_MAX_SIZE");
   return await runWatch({
     file: options.file,
@@ -290,7 +305,7 @@ async function watch(options: CliOptions, given: CliEnv): Promise<number> {
     graceMs: options.graceMs,
     timeoutMs: options.timeoutMs,
     cacheMaxBytes: maxSize ? parseSize(maxSize) : undefined,
-    reporter: () => makeReporter(options, env, () => {}),
+    reporter: () => makeReporter(selectReporter, options, env, () => {}),
     diagnostics: {
       stalls: options.diagnostics,
       stallThresholdMs: options.stallThresholdMs,
@@ -341,11 +356,7 @@ function cachePlace(
 
 /** One line on stderr; nothing if stderr itself cannot be written. */
 function warn(env: CliEnv, line: string): void {
-  try {
-    env.stderr.writeSync(new TextEncoder().encode(`${line}\n`));
-  } catch {
-    // stderr is gone too: the exit code is all that is left
-  }
+  warnTo(env.stderr, line);
 }
 
 /** What could not be written, in one line. */

@@ -1,21 +1,17 @@
 /**
  * `run()`: the scheduler for programs that embed gather without the CLI,
- * with what the CLI has: diagnostics, history and every event.
+ * with what the CLI has: diagnostics, history and every event. Importing
+ * `mod.ts` loads only this module's types and `run()` itself: the session
+ * (scheduler, diagnostics, processes, cache) loads on the first call, so a
+ * task file that imports gather does not pay for it at start-up.
  *
  * @module
  */
 
-import { parseDuration } from "../duration.ts";
 import type { DiagnosticEvent, EventSink, JobCounts, RunSummaryInfo } from "../events.ts";
-import { resolveJobs } from "../load/resolve.ts";
 import type { Duration, FailurePolicy, Job, JobReport, RunStatus } from "../types.ts";
-import { remoteCacheConfig } from "../cache/remote_options.ts";
-import { projectRoot } from "../cache/root.ts";
-import { join, resolve } from "../deps/path.ts";
-import { ignoreStateFolder } from "../state/state_folder.ts";
-import { attachCache, type CachePlace, planRun } from "./plan.ts";
-import { runSession, type SessionOptions } from "./session.ts";
-import { Shutdown } from "./signals.ts";
+import { lazy } from "../lazy.ts";
+import { resolveJobs } from "../load/resolve.ts";
 
 /** What `run()`'s diagnostics watch. */
 export interface RunDiagnosticsOptions {
@@ -171,79 +167,11 @@ export type JobSelection =
  * ```
  */
 export function run(jobs: JobSelection, options: RunOptions = {}): Promise<RunReport> {
+  // Naming the jobs throws at once; the rest loads and runs.
   const entries = namedEntries(jobs);
-  const { specs, names } = resolveJobs(entries, "run()");
-  const targets = entries.map(([, handle]) => names.get(handle)!);
-  const history = options.history === undefined || options.history === false ? undefined : {
-    path: options.history === true ? ".gather/history.json" : options.history,
-    key: `run():${Deno.mainModule}`,
-  };
-  const cache = options.cache ? runCache(options.cache === true ? {} : options.cache) : undefined;
-  const plan = planRun(specs, names, targets, {
-    source: "run()",
-    ...(history === undefined ? {} : { history }),
-  });
-  const session: SessionOptions = {};
-  if (options.concurrency !== undefined) session.concurrency = options.concurrency;
-  if (options.onFailure !== undefined) session.onFailure = options.onFailure;
-  if (options.timeout !== undefined) session.timeoutMs = parseDuration(options.timeout);
-  if (options.grace !== undefined) session.graceMs = parseDuration(options.grace);
-  if (options.signal !== undefined) session.signal = options.signal;
-  if (options.forceSignal !== undefined) session.forceSignal = options.forceSignal;
-  if (options.onEvent !== undefined) session.onEvent = options.onEvent;
-  if (options.diagnostics) {
-    const asked = options.diagnostics === true ? {} : options.diagnostics;
-    session.diagnostics = {
-      stalls: asked.stalls ?? true,
-      ...(asked.stallThreshold === undefined
-        ? {}
-        : { stallThresholdMs: parseDuration(asked.stallThreshold) }),
-    };
-  }
-  // Without a signal of the caller's, Ctrl-C would kill the program and leave the jobs'
-  // processes (each in its own session, out of the terminal's reach) running.
-  const shutdown = options.signal === undefined
-    ? new Shutdown(["SIGINT", "SIGTERM", "SIGHUP"])
-    : undefined;
-  if (shutdown) {
-    session.signal = shutdown.interrupt.signal;
-    session.forceSignal = options.forceSignal === undefined
-      ? shutdown.force.signal
-      : AbortSignal.any([options.forceSignal, shutdown.force.signal]);
-  }
-  const ready = cache
-    ? attachCache(plan, specs, cache, "run()").then(() => {
-      if (plan.cache) ignoreStateFolder(cache.dir);
-    })
-    : Promise.resolve();
-  return ready.then(() => runSession(plan, session)).finally(() => shutdown?.dispose()).then((
-    result,
-  ) => ({
-    status: result.status,
-    durationMs: result.durationMs,
-    jobs: result.jobs,
-    counts: result.counts,
-    errors: result.errors,
-    summary: result.summary,
-    diagnostics: result.diagnostics,
-  }));
-}
-
-function runCache(options: RunCacheOptions): CachePlace {
-  const root = Deno.realPathSync(resolve(options.root ?? projectRoot(Deno.cwd())));
-  const asked = typeof options.remote === "string" ? { url: options.remote } : options.remote;
-  const remote = asked === false ? undefined : remoteCacheConfig(
-    { ...asked, name: "cache.remote of run()" },
-    (name) => Deno.env.get(name),
-  );
-  return {
-    dir: resolve(options.dir ?? join(root, ".gather", "cache")),
-    root,
-    taskFile: Deno.mainModule,
-    mode: options.force ? "write-only" : "read-write",
-    explain: options.explain ?? false,
-    ...(remote === undefined ? {} : { remote }),
-  };
+  const resolved = resolveJobs(entries, "run()");
+  return lazy<typeof import("./_run_now.ts")>(new URL("./_run_now.ts", import.meta.url))
+    .then(({ runNow }) => runNow(entries, resolved, options));
 }
 
 function namedEntries(jobs: JobSelection): [string, Job<unknown>][] {
