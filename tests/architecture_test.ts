@@ -49,8 +49,8 @@ const MAY_IMPORT: Record<string, string[]> = {
   ],
 };
 
-/** The reporters see the run through its events alone. */
-const REPORTERS_KERNEL = ["events.ts", "errors.ts"];
+/** The reporters see the run through its events alone (and load the human ones lazily). */
+const REPORTERS_KERNEL = ["events.ts", "errors.ts", "lazy.ts"];
 
 function layerOf(path: string, src = SRC): string {
   const rel = relative(src, path);

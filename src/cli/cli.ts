@@ -147,8 +147,8 @@ export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
       );
     }
   };
-  const { selectReporter, runSession } = await (modules ?? runModules());
-  const reporter = makeReporter(selectReporter, options, env, onOutputError);
+  const { reporterFor, runSession } = await (modules ?? runModules());
+  const reporter = (await makeReporter(reporterFor, options, env, onOutputError))();
   const result = await runSession(plan, {
     concurrency: options.concurrency,
     onFailure: options.onFailure,
@@ -227,7 +227,7 @@ export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
 
 /** What a run needs beyond loading its jobs: the reporters and the session. */
 async function runModules() {
-  const [{ selectReporter }, { runSession }] = await Promise.all([
+  const [{ reporterFor }, { runSession }] = await Promise.all([
     lazy<typeof import("../reporters/select.ts")>(
       new URL("../reporters/select.ts", import.meta.url),
     ),
@@ -235,7 +235,7 @@ async function runModules() {
       new URL("../session/session.ts", import.meta.url),
     ),
   ]);
-  return { selectReporter, runSession };
+  return { reporterFor, runSession };
 }
 
 /** `--list`, `--graph` and `--dry-run`. */
@@ -243,13 +243,14 @@ function inspectModule() {
   return lazy<typeof import("./inspect.ts")>(new URL("./inspect.ts", import.meta.url));
 }
 
+/** What builds the reporter the options ask for, its modules loaded. */
 function makeReporter(
-  selectReporter: typeof import("../reporters/select.ts").selectReporter,
+  reporterFor: typeof import("../reporters/select.ts").reporterFor,
   options: CliOptions,
   env: CliEnv,
   onOutputError: (failure: OutputFailure) => void,
 ) {
-  return selectReporter(options.reporter, {
+  return reporterFor(options.reporter, {
     stdout: env.stdout,
     stderr: env.stderr,
     stdoutIsTerminal: env.stdoutIsTerminal,
@@ -277,10 +278,11 @@ async function watch(options: CliOptions, given: CliEnv): Promise<number> {
     stdout: { writeSync: given.stdout.writeSync.bind(given.stdout) },
     stderr: { writeSync: given.stderr.writeSync.bind(given.stderr) },
   };
-  const [{ runWatch }, { selectReporter }] = await Promise.all([
+  const [{ runWatch }, { reporterFor }] = await Promise.all([
     lazy<typeof import("../watch/watch.ts")>(new URL("../watch/watch.ts", import.meta.url)),
     runModules(),
   ]);
+  const reporter = await makeReporter(reporterFor, options, env, () => {});
   const maxSize = env.env("GATHER_CACHE_MAX_SIZE");
   return await runWatch({
     file: options.file,
@@ -305,7 +307,7 @@ async function watch(options: CliOptions, given: CliEnv): Promise<number> {
     graceMs: options.graceMs,
     timeoutMs: options.timeoutMs,
     cacheMaxBytes: maxSize ? parseSize(maxSize) : undefined,
-    reporter: () => makeReporter(selectReporter, options, env, () => {}),
+    reporter,
     diagnostics: {
       stalls: options.diagnostics,
       stallThresholdMs: options.stallThresholdMs,

@@ -4,14 +4,12 @@
  * @module
  */
 
+import { lazy } from "../lazy.ts";
 import { JobLogs } from "./job_logs.ts";
 import { JsonReporter } from "./json.ts";
 import { Output, type SyncWriter } from "./output.ts";
-import { palette } from "./palette.ts";
-import { PlainReporter } from "./plain.ts";
 import type { OutputFailure, OutputMode, Reporter } from "./reporter.ts";
-import { SummaryFile } from "./summary_file.ts";
-import { type TerminalSize, TtyReporter } from "./tty.ts";
+import type { TerminalSize } from "./tty.ts";
 import { JsonSummary } from "./_json_summary.ts";
 import { tee } from "./_tee.ts";
 
@@ -128,7 +126,7 @@ export function reporterKind(
  *
  * let stdout = "";
  * const sink = { writeSync: (p: Uint8Array) => (stdout += new TextDecoder().decode(p), p.length) };
- * const reporter = selectReporter("json", {
+ * const reporter = await selectReporter("json", {
  *   stdout: sink, stderr: sink, stdoutIsTerminal: false, stderrIsTerminal: false,
  *   env: () => undefined, quiet: false,
  * });
@@ -137,51 +135,70 @@ export function reporterKind(
  * assertEquals(JSON.parse(stdout).reason, "test");
  * ```
  */
-export function selectReporter(choice: ReporterChoice, env: ReporterEnv): Reporter {
-  const failed = (output: OutputFailure["output"], target: string) => (error: Error) =>
-    env.onOutputError?.({ output, target, error });
-  const logs = env.logDir === undefined ? undefined : new JobLogs(env.logDir, {
-    onError: failed("logs", env.logDir),
-    ...(env.beforeLogs ? { beforeCreate: env.beforeLogs } : {}),
-  });
-  const logPath = (job: string) => logs?.pathOf(job);
-  const reporters: Reporter[] = [];
-  if (logs) reporters.push(logs); // first: a job's log is written before reporters point at it
-  if (env.summaryFile !== undefined) {
-    reporters.push(
-      new SummaryFile(env.summaryFile, {
-        logPath,
-        onError: failed("summary", env.summaryFile),
-        overwrite: env.force ?? false,
-      }),
-    );
-  }
-  const kind = reporterKind(choice, env);
-  const output = kind === "json"
-    ? new Output(env.stdout, { onError: failed("events", "stdout") })
-    : new Output(env.stderr, { onError: failed("progress", "stderr") });
-  reporters.push(humanOrJson(kind, env, output, logPath));
-  return reporters.length === 1 ? reporters[0]! : tee(reporters);
+export async function selectReporter(choice: ReporterChoice, env: ReporterEnv): Promise<Reporter> {
+  return (await reporterFor(choice, env))();
 }
 
-function humanOrJson(
-  kind: "tty" | "plain" | "json",
+/**
+ * Load what the chosen reporters need (the human ones, a summary file, only
+ * when used: they cost start-up) and return what builds them, once or for
+ * each run of a watch.
+ *
+ * @param choice `auto`, `tty`, `plain` or `json`.
+ * @param env The streams, the terminal, the environment and the options.
+ * @returns A function that builds the reporter.
+ *
+ * @example Usage
+ * ```ts
+ * import { reporterFor } from "./select.ts";
+ *
+ * const make = await reporterFor("json", {
+ *   stdout: Deno.stdout, stderr: Deno.stderr, stdoutIsTerminal: false, stderrIsTerminal: false,
+ *   env: () => undefined, quiet: false,
+ * });
+ * make().close();
+ * ```
+ */
+export async function reporterFor(
+  choice: ReporterChoice,
   env: ReporterEnv,
-  output: Output,
-  logPath: (job: string) => string | undefined,
-): Reporter {
-  if (kind === "json") return new JsonSummary(new JsonReporter(output), logPath);
-  const color = wantsColor(env.env, env.stderrIsTerminal);
-  const common = {
-    output,
-    palette: palette(color),
-    quiet: env.quiet,
-    color,
-    logPath,
-    ...(env.show === undefined ? {} : { show: env.show }),
+): Promise<() => Reporter> {
+  const kind = reporterKind(choice, env);
+  const [human, summary] = await Promise.all([
+    kind === "json" ? undefined : lazy<typeof import("./_human.ts")>(
+      new URL("./_human.ts", import.meta.url),
+    ),
+    env.summaryFile === undefined ? undefined : lazy<typeof import("./summary_file.ts")>(
+      new URL("./summary_file.ts", import.meta.url),
+    ),
+  ]);
+  return () => {
+    const failed = (output: OutputFailure["output"], target: string) => (error: Error) =>
+      env.onOutputError?.({ output, target, error });
+    const logs = env.logDir === undefined ? undefined : new JobLogs(env.logDir, {
+      onError: failed("logs", env.logDir),
+      ...(env.beforeLogs ? { beforeCreate: env.beforeLogs } : {}),
+    });
+    const logPath = (job: string) => logs?.pathOf(job);
+    const reporters: Reporter[] = [];
+    if (logs) reporters.push(logs); // first: a job's log is written before reporters point at it
+    if (summary !== undefined && env.summaryFile !== undefined) {
+      reporters.push(
+        new summary.SummaryFile(env.summaryFile, {
+          logPath,
+          onError: failed("summary", env.summaryFile),
+          overwrite: env.force ?? false,
+        }),
+      );
+    }
+    const output = kind === "json"
+      ? new Output(env.stdout, { onError: failed("events", "stdout") })
+      : new Output(env.stderr, { onError: failed("progress", "stderr") });
+    reporters.push(
+      human === undefined || kind === "json"
+        ? new JsonSummary(new JsonReporter(output), logPath)
+        : human.humanReporter(kind, env, output, logPath),
+    );
+    return reporters.length === 1 ? reporters[0]! : tee(reporters);
   };
-  if (kind === "tty") {
-    return new TtyReporter({ ...common, size: env.size ?? (() => ({ columns: 80, rows: 24 })) });
-  }
-  return new PlainReporter({ ...common, group: env.group ?? false });
 }
