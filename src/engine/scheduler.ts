@@ -139,6 +139,8 @@ class Scheduler {
   #resumeScheduled = false;
   #startedAny = false;
   #t0 = 0;
+  /** The epoch time at #t0: event times are read off the run's one clock, not a second call. */
+  #epoch0 = 0;
   #done!: () => void;
   /** Services: when each is no longer needed; `undefined` in a run without any. */
   #services: ServiceTracker | undefined;
@@ -199,9 +201,10 @@ class Scheduler {
     const onInterrupt = () => this.#interrupt(signal?.reason);
     const onForce = () => this.#running.forEach((job) => job.force());
     this.#t0 = this.#clock.now();
+    this.#epoch0 = this.#clock.epochMs();
     this.#emit({
       type: "run:start",
-      time: this.#clock.epochMs(),
+      time: this.#epoch0,
       jobs: this.#graph.jobs.map((spec, i) => ({ name: spec.name, deps: this.#depNames(i) })),
       concurrency: this.#concurrency,
     });
@@ -273,7 +276,7 @@ class Scheduler {
     const startMs = this.#clock.now();
     this.#startAt[i] = startMs;
     this.#startedAny = true;
-    this.#emit({ type: "job:start", time: this.#clock.epochMs(), job: spec.name, attempt: 1 });
+    this.#emit({ type: "job:start", time: this.#epochAt(startMs), job: spec.name, attempt: 1 });
     const run = this.#runner.start(spec, { deps });
     this.#running.set(i, run);
     this.#services?.started(i);
@@ -293,7 +296,7 @@ class Scheduler {
     this.#readyAt[i] = Math.max(now, Number.MIN_VALUE);
     this.#emit({
       type: "job:ready",
-      time: this.#clock.epochMs(),
+      time: this.#epochAt(now),
       job: spec.name,
       probe: spec.service?.probeText ?? "ready",
       durationMs: Math.round((now - this.#startAt[i]!) * 100) / 100,
@@ -365,7 +368,7 @@ class Scheduler {
       outcome.result = settlement.result;
       if (this.#released[i] === 0) this.#results[i] = settlement.result;
     }
-    this.#end(i, outcome);
+    this.#end(i, outcome, now);
     if (settlement.status === "ok") {
       if (this.#released[i] === 0) this.#release(i);
     } else if (settlement.status === "failed") {
@@ -381,12 +384,17 @@ class Scheduler {
     this.#pump(now);
   }
 
-  #end(i: number, outcome: JobOutcome): void {
+  /** The epoch time of a clock reading: whole ms, as `Date.now()` gives. */
+  #epochAt(now: number): number {
+    return Math.round(this.#epoch0 + (now - this.#t0));
+  }
+
+  #end(i: number, outcome: JobOutcome, now: number = this.#clock.now()): void {
     this.#outcomes[i] = outcome;
     this.#services?.ended(i);
     const event: JobEndEvent = {
       type: "job:end",
-      time: this.#clock.epochMs(),
+      time: this.#epochAt(now),
       job: outcome.name,
       status: outcome.status,
       started: outcome.started,
