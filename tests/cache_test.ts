@@ -8,6 +8,11 @@ import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/as
 import { join, relative } from "../src/deps/path.ts";
 import type { GatherEvent, JobEndEvent } from "../src/events.ts";
 import { gather, parseEvents, ROOT } from "./_cli.ts";
+import { lazyHasher } from "../src/cache/hash.ts";
+import type { Manifest } from "../src/cache/entry.ts";
+import { restoreOutputs } from "../src/cache/outputs.ts";
+import { StatIndex } from "../src/cache/stat_index.ts";
+import { LocalStore } from "../src/cache/store.ts";
 
 const MOD = (dir: string) => JSON.stringify(relative(dir, join(ROOT, "mod.ts")));
 
@@ -502,5 +507,51 @@ Deno.test("tasks/incremental.ts: a C build that restores everything on the secon
     await Deno.writeTextFile(source, original);
     await Deno.remove(cacheDir, { recursive: true });
     await Deno.remove(build, { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("StatIndex.mayExist: a folder is listed once a run; a file written since is known, any other is checked again", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(join(dir, "a.txt"), "a");
+    const index = StatIndex.load(join(dir, "index.json"), lazyHasher());
+    assertEquals(index.mayExist(join(dir, "a.txt")), true);
+    assertEquals(index.mayExist(join(dir, "b.txt")), false);
+    await Deno.writeTextFile(join(dir, "b.txt"), "b"); // by someone else: the listing is not read again
+    assertEquals(index.mayExist(join(dir, "b.txt")), false);
+    index.wrote(join(dir, "b.txt"));
+    assertEquals(index.mayExist(join(dir, "b.txt")), true);
+    assertEquals(index.mayExist(join(dir, "missing", "c.txt")), false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("restoreOutputs: a missing output is written, a present and unchanged one is left, a changed one is replaced", async () => {
+  const dir = Deno.realPathSync(await Deno.makeTempDir());
+  try {
+    const store = new LocalStore(join(dir, "cache"), lazyHasher());
+    const text = (s: string) => new TextEncoder().encode(s);
+    const outputs = await Promise.all(["one", "two", "three"].map(async (name) => ({
+      path: `out/${name}.txt`,
+      hash: await store.putBytes(text(name)),
+      size: name.length,
+      mode: 0o644,
+    })));
+    await Deno.mkdir(join(dir, "out"));
+    await Deno.writeTextFile(join(dir, "out/two.txt"), "two");
+    await Deno.writeTextFile(join(dir, "out/three.txt"), "3");
+    Deno.chmodSync(join(dir, "out/two.txt"), 0o644);
+    Deno.chmodSync(join(dir, "out/three.txt"), 0o644);
+    const index = StatIndex.load(join(dir, "index.json"), lazyHasher());
+    const manifest = { outputs } as unknown as Manifest;
+    const written = await restoreOutputs(dir, outputs, store.blobsOf(manifest), index);
+    assertEquals(written, 2); // one (missing) and three (changed)
+    for (const name of ["one", "two", "three"]) {
+      assertEquals(await Deno.readTextFile(join(dir, `out/${name}.txt`)), name);
+    }
+    assertEquals(await restoreOutputs(dir, outputs, store.blobsOf(manifest), index), 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -110,7 +110,11 @@ export async function restoreOutputs(
   });
   const stale = [];
   for (const target of targets) {
-    if (!(await unchanged(target.absolute, target.output, index))) stale.push(target);
+    if (
+      !index.mayExist(target.absolute) || !(await unchanged(target.absolute, target.output, index))
+    ) {
+      stale.push(target);
+    }
   }
   // Every blob is found (and one held in memory checked) before anything is written.
   const sources: (string | Uint8Array)[] = [];
@@ -134,6 +138,7 @@ export async function restoreOutputs(
       await writeBlob(bytes, output, absolute);
     }
     index.forget(output.path);
+    index.wrote(absolute);
   }
   return stale.length;
 }

@@ -76,6 +76,8 @@ export class StatIndex {
   #seen = new Map<string, Entry>();
   #oldDirs: Record<string, DirEntry>;
   #seenDirs = new Map<string, DirEntry>();
+  /** The names in each folder a restore looked into, by absolute path; read once a run. */
+  #present = new Map<string, Set<string>>();
   #changed = false;
   #hasher: HasherSource;
   /** How many files were read and hashed (not found unchanged in the index). */
@@ -194,6 +196,42 @@ export class StatIndex {
   forget(key: string): void {
     if (this.#seen.delete(key) || key in this.#old) this.#changed = true;
     delete this.#old[key];
+  }
+
+  /**
+   * Whether a file may be on disk: `false` when the listing of its folder,
+   * read once this run, does not have it (or the folder is missing). A
+   * restore checks this first: most restored outputs were deleted, and the
+   * `lstat` that finds a file missing throws, which costs more than the
+   * check. Files written since are added with {@linkcode StatIndex.wrote};
+   * one made by anything else is written again, with the same content.
+   *
+   * @param absolute The file's absolute path.
+   * @returns `false` when it is surely missing.
+   */
+  mayExist(absolute: string): boolean {
+    const slash = absolute.lastIndexOf("/");
+    const folder = absolute.slice(0, slash);
+    let names = this.#present.get(folder);
+    if (names === undefined) {
+      try {
+        names = new Set(Array.from(Deno.readDirSync(folder), (entry) => entry.name));
+      } catch {
+        names = new Set(); // missing, or not a folder: nothing of its is there
+      }
+      this.#present.set(folder, names);
+    }
+    return names.has(absolute.slice(slash + 1));
+  }
+
+  /**
+   * A file was written at this path (for {@linkcode StatIndex.mayExist}).
+   *
+   * @param absolute Its absolute path.
+   */
+  wrote(absolute: string): void {
+    const slash = absolute.lastIndexOf("/");
+    this.#present.get(absolute.slice(0, slash))?.add(absolute.slice(slash + 1));
   }
 
   /** Write the index back if anything changed: the files seen this run first, then the others. */
