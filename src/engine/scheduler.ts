@@ -6,15 +6,8 @@
  * @module
  */
 
-import { setImmediate } from "node:timers";
 import { GatherError } from "../errors.ts";
-import {
-  errorInfo,
-  type EventSink,
-  type JobCounts,
-  type JobEndEvent,
-  type RunSummaryInfo,
-} from "../events.ts";
+import type { EventSink, JobCounts, RunSummaryInfo } from "../events.ts";
 import type {
   DepResults,
   FailurePolicy,
@@ -24,6 +17,8 @@ import type {
   Settlement,
 } from "../types.ts";
 import { GraphResults } from "./_dep_results.ts";
+import { countJobs, jobEndEvent, neverStarted, settledOutcome } from "./_outcomes.ts";
+import { Slices } from "./_slices.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Graph } from "./graph.ts";
 import type { Instrument } from "./instrument.ts";
@@ -109,8 +104,6 @@ export function schedule(graph: Graph, options: ScheduleOptions = {}): Promise<S
   return new Scheduler(graph, options).run();
 }
 
-/** Longest stretch of scheduling work before yielding to the event loop, in ms. */
-const SLICE_MS = 10;
 const NO_RESULTS: DepResults = new Map();
 const NO_NAMES: string[] = Object.freeze([]) as unknown as string[];
 
@@ -134,9 +127,9 @@ class Scheduler {
   #interrupted = false;
   #forceSignal: AbortSignal;
   #finished = false;
-  #sliceStart = -1;
-  #endSlice = () => void (this.#sliceStart = -1);
-  #resumeScheduled = false;
+  #slices = new Slices();
+  /** Goes on with the work of a slice that yielded, in the event loop's next turn. */
+  #resume = () => this.#guard(() => this.#pump());
   #startedAny = false;
   #t0 = 0;
   /** The epoch time at #t0: event times are read off the run's one clock, not a second call. */
@@ -238,25 +231,8 @@ class Scheduler {
   }
 
   #pump(now: number = this.#clock.now()): void {
-    // Jobs that settle at once would chain in microtasks for the whole run,
-    // starving signals, output and redraws: after ~10 ms of it, yield to the
-    // event loop. A slice ends when the event loop gets a turn: a marker
-    // scheduled with setImmediate runs only once the current task and its
-    // microtasks are done.
-    if (this.#sliceStart < 0) {
-      this.#sliceStart = now;
-      setImmediate(this.#endSlice);
-    } else if (now - this.#sliceStart > SLICE_MS && this.#limiter.waiting > 0 && !this.#stopping) {
-      if (!this.#resumeScheduled) {
-        this.#resumeScheduled = true;
-        // setImmediate, not setTimeout(0): nested timeouts are clamped to 4 ms each.
-        setImmediate(() => {
-          this.#resumeScheduled = false;
-          this.#guard(() => this.#pump());
-        });
-      }
-      return;
-    }
+    const more = this.#limiter.waiting > 0 && !this.#stopping;
+    if (!this.#slices.enter(now, more, this.#resume)) return;
     while (!this.#stopping) {
       const next = this.#limiter.take();
       if (next === undefined) break;
@@ -264,7 +240,7 @@ class Scheduler {
     }
     // Also after a pump that started nothing: a retry started by its own timer counts as started.
     if (this.#startedAny) this.#options.instrument?.batchStarted?.();
-    if (this.#running.size === 0 && !this.#resumeScheduled) this.#finish();
+    if (this.#running.size === 0 && !this.#slices.resumePending) this.#finish();
   }
 
   #start(i: number): void {
@@ -350,23 +326,10 @@ class Scheduler {
     if (this.#slotFreed[i] === 0) this.#limiter.release(i);
     this.#services?.settled(i);
     const now = this.#clock.now();
-    const outcome: JobOutcome = {
-      name: this.#graph.jobs[i]!.name,
-      status: settlement.status,
-      started: true,
-      attempts: settlement.attempts,
-      durationMs: now - startMs,
-      startMs: startMs - this.#t0,
-      cache: settlement.cache ?? "off",
-    };
-    if (settlement.error) outcome.error = settlement.error;
-    if (settlement.ignoredCancellation) outcome.ignoredCancellation = true;
-    if (settlement.running) outcome.running = true;
-    if (this.#readyAt[i]! > 0) outcome.readyMs = this.#readyAt[i]! - startMs;
-    if (settlement.worker !== undefined) outcome.worker = settlement.worker;
-    if (settlement.status === "ok") {
-      outcome.result = settlement.result;
-      if (this.#released[i] === 0) this.#results[i] = settlement.result;
+    const name = this.#graph.jobs[i]!.name;
+    const outcome = settledOutcome(name, settlement, startMs, now, this.#t0, this.#readyAt[i]!);
+    if (settlement.status === "ok" && this.#released[i] === 0) {
+      this.#results[i] = settlement.result;
     }
     this.#end(i, outcome, now);
     if (settlement.status === "ok") {
@@ -392,22 +355,7 @@ class Scheduler {
   #end(i: number, outcome: JobOutcome, now: number = this.#clock.now()): void {
     this.#outcomes[i] = outcome;
     this.#services?.ended(i);
-    const event: JobEndEvent = {
-      type: "job:end",
-      time: this.#epochAt(now),
-      job: outcome.name,
-      status: outcome.status,
-      started: outcome.started,
-      durationMs: Math.round(outcome.durationMs * 100) / 100,
-      attempt: outcome.attempts,
-      cache: outcome.cache,
-    };
-    if (outcome.error) event.error = errorInfo(outcome.error);
-    if (outcome.reason) event.reason = outcome.reason;
-    if (outcome.ignoredCancellation) event.ignoredCancellation = true;
-    if (outcome.running) event.running = true;
-    if (outcome.worker !== undefined) event.worker = outcome.worker;
-    this.#emit(event);
+    this.#emit(jobEndEvent(outcome, this.#epochAt(now)));
     this.#stopUnneededServices();
   }
 
@@ -426,15 +374,7 @@ class Scheduler {
   }
 
   #neverStarted(i: number, status: JobStatus, reason: string): JobOutcome {
-    return {
-      name: this.#graph.jobs[i]!.name,
-      status,
-      started: false,
-      attempts: 0,
-      durationMs: 0,
-      reason,
-      cache: "off",
-    };
+    return neverStarted(this.#graph.jobs[i]!.name, status, reason);
   }
 
   #stop(): void {
@@ -497,22 +437,7 @@ class Scheduler {
   #result(): ScheduleResult {
     const errors = this.#failed.map((i) => this.#outcomes[i]!.error!);
     const jobs = this.#outcomes as JobOutcome[];
-    const counts: JobCounts = {
-      total: jobs.length,
-      ok: 0,
-      failed: 0,
-      cancelled: 0,
-      skipped: 0,
-      cached: 0,
-    };
-    for (const job of jobs) {
-      counts[job.status]++;
-      if (job.cache === "hit") counts.cached++;
-      else if (job.cache === "hit-remote") {
-        counts.cached++;
-        counts.cachedRemote = (counts.cachedRemote ?? 0) + 1;
-      }
-    }
+    const counts = countJobs(jobs);
     const status: RunStatus = this.#interrupted ? "cancelled" : counts.failed > 0 ? "failed" : "ok";
     const durationMs = this.#clock.now() - this.#t0;
     const summary = summarize(this.#graph, jobs, this.#failed);
