@@ -5,7 +5,6 @@
  * @module
  */
 
-import { pooledMap } from "../deps/async_pool.ts";
 import type { EventSink } from "../events.ts";
 import { isJob } from "../job.ts";
 import { offload } from "../process/offload.ts";
@@ -23,6 +22,7 @@ import type {
   ShellValue,
 } from "../types.ts";
 import { TaskGroup } from "./task_group.ts";
+import { lazy } from "../lazy.ts";
 
 /** What a context started and the runner must wait for or stop. */
 export interface WorkTracker {
@@ -218,6 +218,10 @@ class Context implements JobContext {
         );
       }
       const signal = env.signal();
+      // std's pool loads with the first ctx.map: it costs start-up.
+      const { pooledMap } = await lazy<typeof import("../deps/async_pool.ts")>(
+        new URL("../deps/async_pool.ts", import.meta.url),
+      );
       const total = Array.isArray(items) ? items.length : undefined;
       let done = 0;
       const progress = () =>

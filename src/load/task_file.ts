@@ -4,13 +4,13 @@
  * @module
  */
 
-import { stripAnsiCode } from "../deps/fmt_colors.ts";
 import { dirname, fromFileUrl, isAbsolute, relative, resolve, toFileUrl } from "../deps/path.ts";
 import { GatherError, toError } from "../errors.ts";
 import { isJob } from "../job.ts";
 import type { Job } from "../types.ts";
 import { type JobNames, resolveJobs } from "./resolve.ts";
 import type { JobSpec } from "../types.ts";
+import { lazy } from "../lazy.ts";
 
 /** The jobs a task file declares. */
 export interface TaskFile {
@@ -72,9 +72,13 @@ export async function loadTaskFile(path: string, cwd: string = Deno.cwd()): Prom
   try {
     module = await import(url.href);
   } catch (error) {
+    // std's colours load only for this message: they cost start-up.
+    const { stripAnsiCode } = await lazy<typeof import("../deps/fmt_colors.ts")>(
+      new URL("../deps/fmt_colors.ts", import.meta.url),
+    );
     throw new GatherError(
       "TASK_FILE_INVALID",
-      `Cannot load task file "${path}": ${firstLine(error, cwd)}`,
+      `Cannot load task file "${path}": ${firstLine(stripAnsiCode(toError(error).message), cwd)}`,
       { cause: error },
     );
   }
@@ -114,10 +118,9 @@ export async function loadTaskFile(path: string, cwd: string = Deno.cwd()): Prom
   return { path, url: url.href, specs, names, defaults };
 }
 
-/** The error's first line, with the location Deno gives on a later `at ...` line. */
-function firstLine(error: unknown, cwd: string): string {
-  const message = toError(error).message;
-  const lines = stripAnsiCode(message).split("\n").map((line) => line.trim()).filter(Boolean);
+/** An error message's first line, with the location Deno gives on a later `at ...` line. */
+function firstLine(message: string, cwd: string): string {
+  const lines = message.split("\n").map((line) => line.trim()).filter(Boolean);
   const at = lines.findLast((line) => line.startsWith("at "))?.slice(3);
   const where = at === undefined ? undefined : shortLocation(at, cwd);
   return where && lines[0] !== `at ${at}`

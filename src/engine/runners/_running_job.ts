@@ -6,8 +6,9 @@
  * @module
  */
 
-import { retry, RetryError } from "../../deps/async_retry.ts";
 import { type ContextEnv, createContext, type WorkTracker } from "../context.ts";
+import type { RetryError } from "../../deps/async_retry.ts";
+import { lazy } from "../../lazy.ts";
 import { MAX_TIMER_MS } from "../../duration.ts";
 import { GatherError, toError } from "../../errors.ts";
 import type { DiagnosticKind, EventSink } from "../../events.ts";
@@ -136,12 +137,18 @@ export class RunningJob implements JobRun {
   /** Run the job to the end, retries included; never rejects. */
   async #settle(): Promise<Settlement> {
     const maxAttempts = this.spec.retries + 1;
+    let retryError: typeof RetryError | undefined;
     try {
       let result: unknown;
       if (maxAttempts === 1) {
         result = await this.#attempt();
       } else {
         this.#retryAbort = new AbortController();
+        // std's retry loads only for a job that may retry: it costs start-up.
+        const { retry, RetryError } = await lazy<typeof import("../../deps/async_retry.ts")>(
+          new URL("../../deps/async_retry.ts", import.meta.url),
+        );
+        retryError = RetryError;
         result = await retry(() => this.#attempt(), {
           maxAttempts,
           minTimeout: Math.min(this.spec.retryDelayMs, MAX_TIMER_MS),
@@ -156,7 +163,7 @@ export class RunningJob implements JobRun {
       }
       return this.#settlement("ok", undefined, result);
     } catch (thrown) {
-      const error = toError(isRetryError(thrown) ? thrown.cause : thrown);
+      const error = toError(isRetryError(thrown, retryError) ? thrown.cause : thrown);
       const failedOutright = isTimeout(error) || error === this.#failure;
       if (this.#cancelReason !== undefined && !failedOutright) {
         return this.#settlement("cancelled", this.#cancelReason);
@@ -455,9 +462,13 @@ function isTimeout(error: unknown): boolean {
   }
 }
 
-function isRetryError(thrown: unknown): thrown is RetryError {
+function isRetryError(
+  thrown: unknown,
+  type: typeof RetryError | undefined,
+): thrown is RetryError {
+  if (type === undefined) return false;
   try {
-    return thrown instanceof RetryError;
+    return thrown instanceof type;
   } catch {
     return false;
   }
