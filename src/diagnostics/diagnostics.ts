@@ -15,7 +15,6 @@
  */
 
 import { fromFileUrl, relative } from "../deps/path.ts";
-import { sourceLine } from "./_source_map.ts";
 import {
   type CpuClock,
   type CpuSample,
@@ -28,7 +27,8 @@ import type { DiagnosticEvent, EventSink, GatherEvent } from "../events.ts";
 import { Profiler } from "./profiler.ts";
 import type { Instrument } from "../engine/instrument.ts";
 import type { JobScope } from "../engine/scope.ts";
-import { blameStall, type CodeRange } from "./stall_blame.ts";
+import type { CodeRange } from "./stall_blame.ts";
+import { lazy } from "../lazy.ts";
 import { type SlowCallback, watchTimers } from "./timer_watch.ts";
 import { catchUncaught, type TimerFunctions } from "./uncaught.ts";
 
@@ -391,6 +391,9 @@ export class Diagnostics {
         const ranges = await this.#ranges(profiler, [
           ...new Set([...running, ...this.#endedJobs]),
         ]);
+        const { blameStall } = await lazy<typeof import("./stall_blame.ts")>(
+          new URL("./stall_blame.ts", import.meta.url),
+        );
         const blame = blameStall(
           profile,
           toUs(from) - profiler.intervalMs * 1000,
@@ -503,6 +506,10 @@ export class Diagnostics {
   }
 
   async #site(site: { url: string; line: number; functionName: string }): Promise<string> {
+    // Loaded with the first diagnostic that names a site: a run without one does not pay for it.
+    const { sourceLine } = await lazy<typeof import("./_source_map.ts")>(
+      new URL("./_source_map.ts", import.meta.url),
+    );
     const line = await sourceLine(site.url, site.line, this.#options.denoDir) ?? site.line;
     return `${this.#relative(site.url)}:${line}`;
   }
