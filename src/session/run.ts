@@ -137,8 +137,9 @@ export type JobSelection =
  * @param jobs The jobs to run.
  * @param options Concurrency, failure policy, timeouts, cancellation, events, diagnostics, history, cache.
  * @returns The report; a failing job does not make it reject.
- * @throws {GatherError} On a cycle, an unknown dependency, or two jobs with one name.
- * @throws {TypeError} If a job in an array has no name.
+ * @throws {GatherError} At once, on two jobs with one name; the promise
+ * rejects with one, before anything runs, on a cycle or an unknown dependency.
+ * @throws {TypeError} At once, if a job in an array has no name.
  *
  * @example Usage
  * ```ts
