@@ -366,6 +366,46 @@ export const b = job({ inputs: [] }, (ctx) => ctx.sh\`sleep 2\`.then(() => 2));
 );
 
 distributedTest(
+  "gather worker: Ctrl-C while a run's task file still loads gives the job back, without running it",
+  async ({ dir, env }) => {
+    const mod = JSON.stringify(new URL("../mod.ts", import.meta.url).href);
+    // The task file takes 1.5 s to load in w1 only (the same text everywhere: the keys agree).
+    const taskFile = `import { job } from ${mod};
+if (Deno.env.get("GATHER_TEST_SLOW_LOAD")) await new Promise((r) => setTimeout(r, 1500));
+export const a = job({ inputs: [] }, (ctx) => ctx.sh\`sleep 1\`.then(() => 1));
+`;
+    const coordinatorDir = await checkout(join(dir, "coordinator"), taskFile, 0);
+    const slow = { ...env, GATHER_TEST_SLOW_LOAD: "1" };
+    const first = startWorker(await checkout(join(dir, "w1"), taskFile, 0), "w1", slow);
+    const workers = [first];
+    try {
+      const coordinator = startCoordinator(coordinatorDir, env, ["a"]);
+      await waitFor("w1 to take the job", () => first.output().includes("▶ a"));
+      const stoppedAt = performance.now();
+      first.child.kill("SIGINT"); // while w1 still loads the run's task file
+      const exit = await first.done;
+      assert(exit.code === 130 || exit.signal === "SIGINT", `w1 exit ${exit.code}`);
+      assertStringIncludes(first.output(), "↩ a given back to the queue");
+      assert(!first.output().includes("✔ a"), first.output());
+      workers.push(startWorker(await checkout(join(dir, "w2"), taskFile, 0), "w2", env));
+      const status = await finished(coordinator, 60_000);
+      assertEquals(status.code, 0, coordinator.stderr());
+      // Handed straight to w2 (its second delivery): not swallowed by a pull w1 still had out,
+      // which would wait out the 30 s ack time.
+      assert(performance.now() - stoppedAt < 20_000);
+      assertStringIncludes(workers[1]!.output(), "▶ a  (run");
+      assertStringIncludes(workers[1]!.output(), "delivery 2)");
+      const ends = parseEvents(coordinator.stdout()).filter((e): e is JobEndEvent =>
+        e.type === "job:end"
+      );
+      assertEquals(ends.map((end) => [end.job, end.status, end.worker]), [["a", "ok", "w2"]]);
+    } finally {
+      await stopWorkers(workers);
+    }
+  },
+);
+
+distributedTest(
   "gather --nats: a job whose workers all die fails after the delivery limit, naming them",
   async ({ dir, env }) => {
     const mod = JSON.stringify(new URL("../mod.ts", import.meta.url).href);

@@ -29,8 +29,13 @@ export interface WorkerOptions extends Omit<WorkerRunEnv, "forward" | "aside"> {
   print: (line: string) => void;
 }
 
-/** How long one wait for a job lasts before the worker asks again, in ms. */
-const PULL_MS = 5_000;
+/**
+ * How long one wait for a job lasts before the worker asks again, in ms: a
+ * stopping worker waits this long at most for its pulls before it gives its
+ * jobs back (a job given back while a pull of its own is out would come back
+ * to it, and wait out its ack time).
+ */
+const PULL_MS = 2_000;
 
 /**
  * A worker process's loop.
@@ -51,6 +56,8 @@ export class Worker {
   #stopping: string | undefined;
   /** Jobs whose run ended and whose upload and report go on while their slot takes the next job. */
   #finishing = new Set<Promise<void>>();
+  /** Every slot's loop has ended: no pull of this worker is out any more. */
+  #pullsDone: Promise<unknown> = Promise.resolve();
   #wake = () => {};
   #stopped = new Promise<void>((resolve) => this.#wake = resolve);
 
@@ -99,7 +106,10 @@ export class Worker {
         },
       );
       if (signal.aborted) onAbort();
-      await Promise.all(Array.from({ length: this.#options.slots }, () => this.#loop()));
+      this.#pullsDone = Promise.all(
+        Array.from({ length: this.#options.slots }, () => this.#loop()),
+      );
+      await this.#pullsDone;
       await Promise.all(this.#finishing);
       for (const run of this.#open.values()) await run.close().catch(() => {});
     } finally {
@@ -113,8 +123,13 @@ export class Worker {
   async #loop(): Promise<void> {
     const { link } = this.#options;
     while (this.#stopping === undefined) {
-      const delivery = await Promise.race([link.next(PULL_MS), this.#stopped]);
-      if (!delivery) continue;
+      const next = link.next(PULL_MS);
+      const delivery = await Promise.race([next, this.#stopped]);
+      if (!delivery) {
+        // Stopping with a pull out: what it brings goes back, and the loop ends only once it is in.
+        if (this.#stopping !== undefined) (await next)?.nak();
+        continue;
+      }
       if (this.#stopping !== undefined) {
         delivery.nak();
         break;
@@ -158,6 +173,8 @@ export class Worker {
       const took = `${((performance.now() - started) / 1000).toFixed(1)}s`;
       if (end === "released") {
         print(`↩ ${job} given back to the queue`);
+        free(); // the loops end, and with them this worker's pulls
+        await this.#pullsDone;
         return delivery.nak();
       }
       print(describe(end, took));
@@ -193,6 +210,9 @@ export class Worker {
     if (this.#ended.has(message.run)) {
       return { job: message.job, worker: this.#options.worker, outcome: "cancelled", attempts: 0 };
     }
+    // Stopped while the run was opening (its task file loading): the stop could not reach the
+    // job, which had not started; give it back rather than run it.
+    if (this.#stopping !== undefined) return "released";
     return await run.execute(message, free);
   }
 
