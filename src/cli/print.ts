@@ -6,13 +6,8 @@
  */
 
 import { toError } from "../errors.ts";
+import type { SyncWriter } from "../reporters/output.ts";
 import { EXIT } from "./exit_codes.ts";
-
-/** A stream gather writes to. */
-export interface SyncStream {
-  /** Write some of the bytes; returns how many were written. */
-  writeSync(bytes: Uint8Array): number;
-}
 
 /**
  * Write text to stdout, all of it.
@@ -34,7 +29,7 @@ export interface SyncStream {
  * assertEquals(out, ["gather 0.1.0\n"]);
  * ```
  */
-export function printTo(stdout: SyncStream, stderr: SyncStream, text: string): number {
+export function printTo(stdout: SyncWriter, stderr: SyncWriter, text: string): number {
   const bytes = new TextEncoder().encode(text);
   try {
     for (let at = 0; at < bytes.length;) at += stdout.writeSync(bytes.subarray(at));
@@ -59,7 +54,7 @@ export function printTo(stdout: SyncStream, stderr: SyncStream, text: string): n
  * warnTo(Deno.stderr, "gather: warning: an example");
  * ```
  */
-export function warnTo(stderr: SyncStream, line: string): void {
+export function warnTo(stderr: SyncWriter, line: string): void {
   try {
     stderr.writeSync(new TextEncoder().encode(`${line}\n`));
   } catch {
