@@ -26,7 +26,7 @@ import { restoreOutputs, saveOutputs } from "./outputs.ts";
 import { RecentEntries } from "./recent.ts";
 import { StatIndex } from "./stat_index.ts";
 import { CorruptEntryError, type LogLine, type Manifest } from "./entry.ts";
-import { type LocalStore, packLogAndResult, unpackLogAndResult } from "./store.ts";
+import { type BlobSource, type LocalStore, packLogAndResult, unpackLogAndResult } from "./store.ts";
 import { Warnings } from "./_warnings.ts";
 import { CachedRun, withCache } from "./_cached_run.ts";
 import { JobKeys } from "./_job_keys.ts";
@@ -366,12 +366,7 @@ export class CachingRunner implements JobRunner {
       const unpacked = await unpackLogAndResult(blobs, manifest);
       lines = unpacked.lines;
       result = decodeValue(unpacked.result);
-      await restoreOutputs(
-        this.#realRoot ??= Deno.realPathSync(this.#options.root),
-        manifest.outputs,
-        blobs,
-        this.#index,
-      );
+      await this.#restoreFiles(manifest, blobs);
     } catch (error) {
       const why = error instanceof CorruptEntryError || error instanceof SyntaxError
         ? (error as Error).message
@@ -535,12 +530,7 @@ export class CachingRunner implements JobRunner {
     }
     const manifest = entry.manifest;
     try {
-      await restoreOutputs(
-        this.#realRoot ??= Deno.realPathSync(this.#options.root),
-        manifest.outputs,
-        this.#options.store.blobsOf(manifest, entry.blobs),
-        this.#index,
-      );
+      await this.#restoreFiles(manifest, this.#options.store.blobsOf(manifest, entry.blobs));
     } catch (error) {
       problem((error as Error).message);
       return "miss";
@@ -596,6 +586,12 @@ export class CachingRunner implements JobRunner {
   /** @internal Report a problem with one job's caching. */
   warnJob(job: JobSpec, message: string): void {
     this.#warnings.say(message, job.name);
+  }
+
+  /** Put an entry's output files in place under the project root. */
+  #restoreFiles(manifest: Manifest, blobs: BlobSource): Promise<number> {
+    const root = this.#realRoot ??= Deno.realPathSync(this.#options.root);
+    return restoreOutputs(root, manifest.outputs, blobs, this.#index);
   }
 
   #lastId(job: JobSpec): string {
