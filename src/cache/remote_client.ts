@@ -10,6 +10,7 @@
  */
 
 import { VERSION } from "../version.ts";
+import { Deadlines } from "./_deadlines.ts";
 
 /** How the run reaches a remote cache. */
 export interface RemoteCacheConfig {
@@ -98,8 +99,8 @@ export class RemoteCacheClient {
   #query: string;
   #signal: AbortSignal | undefined;
   #headers: Record<string, string>;
-  /** The requests in flight: the run's signal aborts them all. */
-  #inFlight = new Set<AbortController>();
+  /** The requests in flight, each aborted at its timeout; the run's signal aborts them all. */
+  #inFlight: Deadlines;
 
   /**
    * Set up requests to a server.
@@ -113,11 +114,12 @@ export class RemoteCacheClient {
     const param = config.team.startsWith("team_") ? "teamId" : "slug";
     this.#query = `?${param}=${encodeURIComponent(config.team)}`;
     this.#signal = signal;
+    this.#inFlight = new Deadlines(config.timeoutMs);
     this.#headers = { "user-agent": `gather/${VERSION}` };
     if (config.token) this.#headers["authorization"] = `Bearer ${config.token}`;
     // One listener for the client, not one per request (nor AbortSignal.any per request).
     signal?.addEventListener("abort", () => {
-      for (const request of this.#inFlight) request.abort(signal.reason);
+      for (const request of [...this.#inFlight.requests()]) request.abort(signal.reason);
     }, { once: true });
   }
 
@@ -237,10 +239,6 @@ export class RemoteCacheClient {
   ): Promise<T> {
     if (this.#signal?.aborted) throw new RemoteCacheError("aborted", "the run was interrupted");
     const request = new AbortController();
-    const timer = setTimeout(
-      () => request.abort(new DOMException("timed out", "TimeoutError")),
-      this.#config.timeoutMs,
-    );
     this.#inFlight.add(request);
     try {
       const headers = init.headers ? { ...this.#headers, ...init.headers } : this.#headers;
@@ -248,7 +246,6 @@ export class RemoteCacheClient {
     } catch (error) {
       throw error instanceof RemoteCacheError ? error : this.#transport(error);
     } finally {
-      clearTimeout(timer);
       this.#inFlight.delete(request);
     }
   }
