@@ -131,6 +131,9 @@ Deno.test("gather --reporter json writes only events to stdout, console output i
     ["chatty", "stderr", "from console.error"],
     ["chatty", "log", "from ctx.log { n: 1 }"],
     ["chatty", "stdout", "after an await"],
+    // Substitutions as console.log makes them; %c takes its CSS and prints nothing.
+    ["chatty", "stdout", "list has 3 items, 99.5%"],
+    ["chatty", "log", "styled plain { n: 2 }"],
   ]);
   for (const event of events) assertEquals(typeof event.time, "number");
 });

@@ -9,7 +9,7 @@
  */
 
 import { drawTable } from "./_table.ts";
-import { formatLog } from "../engine/context.ts";
+import { formatLog } from "../engine/format_log.ts";
 import type { JobScope } from "../engine/scope.ts";
 import type { EventSink } from "../events.ts";
 import { JobLines, type StdStreamName } from "./_job_lines.ts";

@@ -22,6 +22,7 @@ import type {
   ShellValue,
 } from "../types.ts";
 import { TaskGroup } from "./task_group.ts";
+import { formatLog } from "./format_log.ts";
 import { lazy } from "../lazy.ts";
 
 /** What a context started and the runner must wait for or stop. */
@@ -319,23 +320,4 @@ class Context implements JobContext {
       `ctx.offload "${exportName}"`,
     );
   }
-}
-
-/**
- * Format values as `console.log` does.
- *
- * @param args The values.
- * @returns One string; strings are used as they are, other values inspected.
- *
- * @example Usage
- * ```ts
- * import { formatLog } from "./context.ts";
- * import { assertEquals } from "@std/assert";
- *
- * assertEquals(formatLog(["built", 3, "pages"]), "built 3 pages");
- * ```
- */
-export function formatLog(args: readonly unknown[]): string {
-  return args.map((arg) => typeof arg === "string" ? arg : Deno.inspect(arg, { colors: false }))
-    .join(" ");
 }
