@@ -16,6 +16,7 @@ const KERNEL = [
   "errors.ts",
   "events.ts",
   "duration.ts",
+  "suggest.ts",
   "version.ts",
   "lazy.ts",
   "file_kind.ts",

@@ -68,6 +68,37 @@ Deno.test("a task file's jobs depend on deno.json tasks by name and by denoTask(
   }
 });
 
+Deno.test("an unknown name beside a deno.json is looked for among the jobs and the tasks, as one set", async () => {
+  const dir = await mixedProject();
+  try {
+    const run = await gatherIn(["--reporter", "json", "tets"], dir);
+    assertEquals(run.code, 2);
+    assertEquals(run.stdout, "");
+    assertEquals(
+      run.stderr.trimEnd(),
+      `gather: Unknown job or task "tets" in "tasks.ts" and "deno.json" (did you mean "test"?); available: flaky, lint, report, slow, test`,
+    );
+    const typo = await gatherIn(["--reporter", "json", "lnit"], dir);
+    assertMatch(typo.stderr, /\(did you mean "lint"\?\)/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--cwd with a task file keeps gather's history and logs in that folder, as cd would", async () => {
+  const dir = await mixedProject();
+  const elsewhere = await Deno.makeTempDir();
+  try {
+    const run = await gatherIn(["--cwd", dir, "--reporter", "json", "lint"], elsewhere);
+    assertEquals(run.code, 0, run.stderr);
+    assertEquals([...Deno.readDirSync(elsewhere)], []);
+    assert(Deno.statSync(join(dir, ".gather", "history.json")).isFile);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(elsewhere, { recursive: true });
+  }
+});
+
 Deno.test("denoTask() gives a deno.json task gather's timeout and retries", async () => {
   const dir = await mixedProject();
   try {

@@ -8,7 +8,8 @@
  */
 
 import { DenoTasks } from "../load/deno_tasks.ts";
-import { selectTasks } from "../load/deno_targets.ts";
+import { selectTasks, visible } from "../load/deno_targets.ts";
+import { didYouMean } from "../suggest.ts";
 import type { TaskFile } from "../load/task_file.ts";
 import { mergeDenoTasks } from "../load/with_deno_tasks.ts";
 import { findWorkspace, type Workspace } from "../load/workspace.ts";
@@ -57,7 +58,8 @@ export function withConfig(
   const tasks = denoTasks(ws, options, where);
   const first = options.targets[0];
   let targets: string[] | undefined;
-  if (first !== undefined && !file.specs.has(first) && isTask(tasks, first)) {
+  if (first !== undefined && !file.specs.has(first)) {
+    if (!isTask(tasks, first)) throw unknownName(first, file, ws);
     targets = selectTasks(tasks, { task: first, args: options.taskArgs });
   } else if (options.asJobList) {
     options = options.asJobList();
@@ -153,6 +155,19 @@ function denoTasks(ws: Workspace, options: CliOptions, where: Where): DenoTasks 
     // --cwd moves where tasks run, as with deno task; a recursive run keeps each member's folder.
     ...(options.cwd === undefined || where.recursive ? {} : { cwd: where.start }),
   });
+}
+
+/** A name that is neither a job of the task file nor a task of its config: they are one set of names. */
+function unknownName(name: string, file: TaskFile, ws: Workspace): GatherError {
+  const tasks = visible(ws.current, ws.root).map((def) => def.name);
+  const known = [...new Set([...file.specs.keys(), ...tasks])].sort();
+  return new GatherError(
+    "UNKNOWN_JOB",
+    `Unknown job or task "${name}" in "${file.path}" and "${ws.shown(ws.current.config.path)}"${
+      didYouMean(name, known)
+    }; available: ${known.join(", ")}`,
+    { job: name },
+  );
 }
 
 /** Whether a name (or pattern) is one of the config's tasks, as seen from the current package. */

@@ -2,3 +2,4 @@
 // types/std/text_closest_string.d.ts: a full specifier, so gather loads from any folder.
 // @ts-types="../../types/std/text_closest_string.d.ts"
 export * from "npm:deno-std@1.4.0/text/closest_string.js";
+export * from "npm:deno-std@1.4.0/text/levenshtein_distance.js";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { closestString } from "../deps/text_closest_string.ts";
+import { didYouMean } from "../suggest.ts";
 import { GatherError } from "../errors.ts";
 import type { JobSpec } from "../types.ts";
 
@@ -78,7 +78,7 @@ export function buildGraph(
       const known = [...specs.keys()];
       throw new GatherError(
         "UNKNOWN_JOB",
-        `Unknown job "${target}" in ${source}${suggest(target, known)}; available: ${
+        `Unknown job "${target}" in ${source}${didYouMean(target, known)}; available: ${
           known.join(", ")
         }`,
         { job: target },
@@ -117,7 +117,7 @@ export function buildGraph(
         throw new GatherError(
           "UNKNOWN_DEPENDENCY",
           `Cannot schedule "${spec.name}" in ${source}: dependency "${name}" is not defined${
-            suggest(name, [...specs.keys()])
+            didYouMean(name, specs.keys(), spec.name)
           }`,
           { job: spec.name },
         );
@@ -287,10 +287,4 @@ function cycleError(
     }; remove one of these deps`,
     { job: cycle[0]! },
   );
-}
-
-function suggest(name: string, known: string[]): string {
-  if (known.length === 0) return "";
-  const closest = closestString(name, known);
-  return closest.length > 0 ? ` (did you mean "${closest}"?)` : "";
 }

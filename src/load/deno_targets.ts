@@ -11,7 +11,8 @@
 import { GatherError } from "../errors.ts";
 import type { DenoTaskDef } from "./deno_config.ts";
 import type { DenoTasks, PackageTask } from "./deno_tasks.ts";
-import { didYouMean, taskPattern } from "./task_pattern.ts";
+import { taskPattern } from "./task_pattern.ts";
+import { didYouMean } from "../suggest.ts";
 import type { Package } from "./workspace.ts";
 
 /** What to run. */

@@ -17,7 +17,7 @@ import type { DenoTaskDef } from "./deno_config.ts";
 import { applyGatherKey } from "./_gather_key.ts";
 import { taskFunction, type TaskRun } from "./deno_task_job.ts";
 import type { JobNames } from "./resolve.ts";
-import { didYouMean } from "./task_pattern.ts";
+import { didYouMean } from "../suggest.ts";
 import type { Package, Workspace } from "./workspace.ts";
 
 /** How tasks run. */

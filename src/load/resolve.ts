@@ -9,7 +9,7 @@ import { parseDuration } from "../duration.ts";
 import { GatherError } from "../errors.ts";
 import { isJob } from "../job.ts";
 import { parseService } from "./service.ts";
-import type { Duration, Job, JobSpec } from "../types.ts";
+import type { Duration, Job, JobOptions, JobSpec } from "../types.ts";
 
 /** The name given to each job handle. */
 export interface JobNames {
@@ -178,6 +178,9 @@ const NO_IDS: number[] = Object.freeze([]) as unknown as number[];
 function parseOptions(spec: JobSpec, source: string, dir: string | undefined): void {
   const { options } = spec.handle;
   const { name } = spec;
+  for (const key in options) {
+    if (!JOB_OPTIONS.includes(key)) throw unknownOption(name, source, key);
+  }
   if (options.retries !== undefined) spec.retries = options.retries;
   if (options.retryDelay !== undefined) {
     spec.retryDelayMs = duration(name, source, "retryDelay", options.retryDelay);
@@ -211,6 +214,33 @@ function parseOptions(spec: JobSpec, source: string, dir: string | undefined): v
   spec.files = files;
   // A service is never cached: its inputs only tell watch mode when to restart it.
   if (options.cache !== false && service === undefined) spec.cache = { ...files, env: env ?? [] };
+}
+
+/** Every option of `job()` (the type makes this list complete): a misspelled one would otherwise be ignored. */
+const JOB_OPTIONS: readonly string[] = Object.keys(
+  {
+    name: true,
+    description: true,
+    deps: true,
+    pool: true,
+    timeout: true,
+    retries: true,
+    retryDelay: true,
+    inputs: true,
+    outputs: true,
+    env: true,
+    cache: true,
+    local: true,
+    service: true,
+  } satisfies Record<keyof JobOptions, true>,
+);
+
+function unknownOption(name: string, source: string, key: string): GatherError {
+  return badOption(
+    name,
+    source,
+    `unknown option "${key}"; job() takes ${JOB_OPTIONS.join(", ")}`,
+  );
 }
 
 function strings(

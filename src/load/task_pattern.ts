@@ -6,7 +6,6 @@
  * @module
  */
 
-import { closestString } from "../deps/text_closest_string.ts";
 import { GatherError } from "../errors.ts";
 
 /** Matches task names. */
@@ -69,26 +68,4 @@ export function taskPattern(text: string): TaskPattern {
       return !match.slice(1).some((captured) => exclusions.includes(captured));
     },
   };
-}
-
-/**
- * ` (did you mean "x"?)` for the closest of some names (nothing when there are none).
- *
- * @param name The name that was not found.
- * @param known The names there are.
- * @returns The hint, with a leading space, or `""`.
- *
- * @example Usage
- * ```ts
- * import { didYouMean } from "./task_pattern.ts";
- * import { assertEquals } from "@std/assert";
- *
- * assertEquals(didYouMean("tset", ["test", "build"]), ' (did you mean "test"?)');
- * assertEquals(didYouMean("tset", []), "");
- * ```
- */
-export function didYouMean(name: string, known: readonly string[]): string {
-  if (known.length === 0) return "";
-  const closest = closestString(name, [...known]);
-  return closest.length > 0 ? ` (did you mean "${closest}"?)` : "";
 }

@@ -1,4 +1,4 @@
-// Types of @std/text/closest-string (deno-std@1.4.0 ships JavaScript only), from the documented
+// Types of @std/text/closest-string and levenshtein-distance (deno-std@1.4.0 ships JavaScript only), from the documented
 // signatures of the JSR package of the same version.
 
 export interface ClosestStringOptions {
@@ -11,3 +11,4 @@ export function closestString(
   possibleWords: ReadonlyArray<string>,
   options?: ClosestStringOptions,
 ): string;
+export function levenshteinDistance(str1: string, str2: string): number;
