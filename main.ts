@@ -57,7 +57,7 @@ async function main(args: string[], shutdown: Shutdown): Promise<number> {
       args,
     });
   } catch (error) {
-    return report(error, debug);
+    return report(error, debug, args);
   } finally {
     shutdown.dispose();
   }
@@ -82,15 +82,29 @@ function terminalSize(): { columns: number; rows: number } {
   }
 }
 
-function report(error: unknown, debug: boolean): number {
+function report(error: unknown, debug: boolean, args: readonly string[]): number {
   const known = isGatherError(error);
   const message = error instanceof Error ? error.message : String(error);
   const text = known
-    ? `gather: ${message}`
+    ? `gather: ${message}${commandHint(error, args)}`
     : `gather: internal error: ${message} (run with --debug for the stack)`;
-  const detail = debug && error instanceof Error && error.stack ? `\n${error.stack}` : "";
+  const detail = debug && error instanceof Error && error.stack ? `\n${stacks(error)}` : "";
   Deno.stderr.writeSync(new TextEncoder().encode(`${text}${detail}\n`));
   return known ? EXIT.usage : EXIT.internal;
+}
+
+/** `gather cache` without a known subcommand is read as a job's name: say what the commands are. */
+function commandHint(error: unknown, args: readonly string[]): string {
+  const { code, job } = error as { code?: string; job?: string };
+  return code === "UNKNOWN_JOB" && job === "cache" && args.includes("cache")
+    ? `; the cache's commands are gather cache status | clean | prune`
+    : "";
+}
+
+/** The error's stack, and its causes' (a task file's own error is the cause of gather's). */
+function stacks(error: Error): string {
+  const cause = error.cause instanceof Error ? `\ncaused by: ${stacks(error.cause)}` : "";
+  return `${error.stack}${cause}`;
 }
 
 if (import.meta.main) {

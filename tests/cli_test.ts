@@ -302,6 +302,26 @@ const badInputs: [string, string[], RegExp][] = [
     /^gather: Unknown job "chek" in "tasks\/build\.ts" \(did you mean "check"\?\); available: bundle, check, fmt, generate, prepare, report$/,
   ],
   [
+    "an unknown job with no name close to it",
+    ["-f", "tasks/build.ts", "zzz"],
+    /^gather: Unknown job "zzz" in "tasks\/build\.ts"; available: bundle, check, fmt, generate, prepare, report$/,
+  ],
+  [
+    "gather cache without a command, in a folder with no job of that name",
+    ["-f", "tasks/build.ts", "cache"],
+    /^gather: Unknown job "cache" in "tasks\/build\.ts"; available: .*; the cache's commands are gather cache status \| clean \| prune$/,
+  ],
+  [
+    "a misspelled job option",
+    ["-f", `${FIXTURES}bad_option.ts`],
+    /Cannot schedule "test" in ".*bad_option\.ts": unknown option "dependencies"; job\(\) takes name, description, deps, pool, timeout,/,
+  ],
+  [
+    "a task file that throws while it loads",
+    ["-f", `${FIXTURES}throws_at_load.ts`],
+    /^gather: Cannot load task file ".*throws_at_load\.ts": config missing \(at .*throws_at_load\.ts:5:33\)$/,
+  ],
+  [
     "an unparseable job timeout",
     ["-f", `${FIXTURES}bad_timeout.ts`],
     /Cannot schedule "slow" in ".*bad_timeout\.ts": option "timeout": Cannot parse duration "ten seconds"/,
@@ -356,6 +376,13 @@ for (const [what, args, message] of badInputs) {
     assertEquals(stdout, ""); // no job started: the JSON stream is empty
   });
 }
+
+Deno.test("gather --debug shows the stack of a task file's own error, under gather's", async () => {
+  const { code, stderr } = await gather(["-f", `${FIXTURES}throws_at_load.ts`, "--debug"]);
+  assertEquals(code, 2);
+  assertMatch(stderr, /^gather: Cannot load task file .*: config missing \(at .*\)$/m);
+  assertMatch(stderr, /^caused by: Error: config missing\n\s+at .*throws_at_load\.ts:5:33$/m);
+});
 
 Deno.test("gather rejects a task file that does not parse, naming the file", async () => {
   const dir = await Deno.makeTempDir();

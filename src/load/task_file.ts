@@ -78,7 +78,7 @@ export async function loadTaskFile(path: string, cwd: string = Deno.cwd()): Prom
     );
     throw new GatherError(
       "TASK_FILE_INVALID",
-      `Cannot load task file "${path}": ${firstLine(stripAnsiCode(toError(error).message), cwd)}`,
+      `Cannot load task file "${path}": ${whatFailed(toError(error), stripAnsiCode, cwd)}`,
       { cause: error },
     );
   }
@@ -119,6 +119,27 @@ export async function loadTaskFile(path: string, cwd: string = Deno.cwd()): Prom
 }
 
 /** An error message's first line, with the location Deno gives on a later `at ...` line. */
+/** The error's first line, and where in the task file's code it was thrown when it does not say. */
+function whatFailed(error: Error, strip: (text: string) => string, cwd: string): string {
+  const line = firstLine(strip(error.message), cwd);
+  if (line.includes(" (at ")) return line;
+  const where = thrownAt(error.stack ?? "", cwd);
+  return where === undefined ? line : `${line} (at ${where})`;
+}
+
+/** The first frame of a stack outside gather's engine (a task file calling `job()` wrongly: the call). */
+function thrownAt(stack: string, cwd: string): string | undefined {
+  const engine = new URL("../", import.meta.url).href; // src/
+  const api = `${new URL("../../", import.meta.url).href}mod.ts:`; // the package's entry, a frame of job()
+  for (const line of stack.split("\n").slice(1)) {
+    const match = line.match(/(file:\/\/[^\s)]+?:\d+:\d+)\)?\s*$/);
+    if (match && !match[1]!.startsWith(engine) && !match[1]!.startsWith(api)) {
+      return shortLocation(match[1]!, cwd);
+    }
+  }
+  return undefined;
+}
+
 function firstLine(message: string, cwd: string): string {
   const lines = message.split("\n").map((line) => line.trim()).filter(Boolean);
   const at = lines.findLast((line) => line.startsWith("at "))?.slice(3);
