@@ -415,6 +415,32 @@ Deno.test("cache: --dry-run says which jobs would be hits", async () => {
   });
 });
 
+Deno.test("cache: --dry-run says a job's hit is unknown while it needs the result of a job not cached", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "gather-cache-" });
+  try {
+    await Deno.writeTextFile(
+      join(dir, "tasks.ts"),
+      `import { job } from ${MOD(dir)};
+export const prepare = job(() => "v1");
+export const compile = job({ deps: [prepare], inputs: ["tasks.ts"] }, (ctx) => ctx.result(prepare));
+`,
+    );
+    assertEquals((await gather(["compile"], { cwd: dir })).code, 0);
+    const dry = await gather(["-n", "compile"], { cwd: dir });
+    assertEquals(dry.code, 0, dry.stderr);
+    assertStringIncludes(
+      dry.stdout,
+      `compile  (hit or not: unknown until "prepare" runs: its key depends on that job's result)`,
+    );
+    // The real run: a hit.
+    const real = await gather(["--reporter", "json", "compile"], { cwd: dir });
+    assertStringIncludes(real.stdout, `"job":"compile","status":"ok","started":true`);
+    assertStringIncludes(real.stdout, `"cache":"hit"`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("gather cache status, prune and clean", async () => {
   await withProject(async (dir) => {
     await run(dir);
@@ -423,7 +449,7 @@ Deno.test("gather cache status, prune and clean", async () => {
     const status = await gather(["cache", "status"], { cwd: dir });
     assertEquals(status.code, 0, status.stderr);
     assertStringIncludes(status.stdout, "entries: 5");
-    assertStringIncludes(status.stdout, "last run: 3 hits, 1 misses (75.0 % hits)");
+    assertStringIncludes(status.stdout, "last run: 3 hits, 1 miss (75.0 % hits)");
     // Make the first docs entry the least recently used, then prune to just under the total.
     const entries: string[] = [];
     for await (const file of walkFiles(join(dir, ".gather", "cache", "v1", "entries"))) {

@@ -8,6 +8,7 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { join } from "../src/deps/path.ts";
 import type { GatherEvent } from "../src/events.ts";
+import { ROOT } from "./_cli.ts";
 import {
   denoTask,
   type Files,
@@ -202,6 +203,31 @@ Deno.test("--changed-since picks the members whose files changed since a git ref
       "@scope/utils#test",
       "packages/noname#test",
     ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the README's examples/workspace runs as it says: -r test in import order, cached the second time, and its fmt task passes", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const copy = await new Deno.Command("cp", {
+      args: ["-r", join(ROOT, "examples", "workspace"), dir],
+    }).output();
+    assert(copy.success);
+    const ws = join(dir, "workspace");
+    const first = await gatherJson(["-r", "test"], ws);
+    assertEquals(first.code, 0, first.stderr);
+    assertEquals(started(first.events), [
+      "@example/core#test",
+      "@example/format#test",
+      "@example/cli#test",
+    ]);
+    const again = await gatherJson(["-r", "test"], ws);
+    const cached = again.events.filter((e) => e.type === "job:end" && e.cache === "hit");
+    assertEquals(cached.length, 3, again.stderr);
+    const fmt = await gatherIn(["fmt"], ws);
+    assertEquals(fmt.code, 0, fmt.stderr);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -37,6 +37,17 @@ Deno.test("parseCli() refuses a switch given another value than true or false", 
   assertThrows(() => parse("--no-logs=0"), GatherError, "Invalid --no-logs=0");
 });
 
+Deno.test("parseCli() reads a short switch's =value as the long one's", () => {
+  assertThrows(() => parse("-k=maybe"), GatherError, "Invalid -k=maybe: a switch takes no value");
+  assertThrows(() => parse("-n=maybe"), GatherError, "Invalid -n=maybe");
+  assertThrows(() => parse("-q=1"), GatherError, "Invalid -q=1");
+  assertEquals(parse("-k=true").onFailure, "continue");
+  assertEquals(parse("-n=false").mode, "run");
+  assertEquals(parse("-kn=false").onFailure, "continue"); // -k on, -n off
+  assertEquals(parse("-kn=false").mode, "run");
+  assertEquals(parse("-j=3").concurrency, 3); // a value's option keeps its value
+});
+
 Deno.test("parseCli() leaves arguments after -- alone", () => {
   assertEquals(parse("--", "--strict=yes").targets, ["--strict=yes"]);
 });

@@ -34,6 +34,10 @@ Deno.test("run() hands each job's result to its dependents, typed", async () => 
   const report = await run({ names, count, double });
   assertEquals(report.status, "ok");
   assertEquals(outcome(report, "double").result, 9);
+  // Durations in hundredths of a millisecond, as in the events.
+  for (const ms of [report.durationMs, ...report.jobs.map((j) => j.durationMs)]) {
+    assertEquals(ms, Math.round(ms * 100) / 100);
+  }
 });
 
 Deno.test("run() runs a shared dependency once", async () => {

@@ -9,6 +9,7 @@ import type { JobInput, JobRun } from "../engine/runner.ts";
 import type { CacheStatus, JobSpec, Settlement } from "../types.ts";
 import type { CachingRunner } from "./runner.ts";
 import type { Ahead } from "./_look_ahead.ts";
+import { UNKNOWN_UNTIL } from "./_job_keys.ts";
 
 /** A cached job in a run: looked up, then restored or run. */
 export class CachedRun implements JobRun {
@@ -60,8 +61,9 @@ export class CachedRun implements JobRun {
     const parts = ahead?.parts ?? await cache.parts(job, input);
     if (typeof parts === "string") {
       cache.rememberKey(job, null);
-      if (cache.mode === "dry") cache.notes.set(job.name, `runs: ${parts}`);
-      else cache.warnJob(job, `not cached this run: ${parts}`);
+      if (cache.mode === "dry") {
+        cache.notes.set(job.name, parts.startsWith(UNKNOWN_UNTIL) ? parts : `runs: ${parts}`);
+      } else cache.warnJob(job, `not cached this run: ${parts}`);
       return this.#runInner(input, "off");
     }
     const key = ahead?.key ?? await cache.key(job, parts);

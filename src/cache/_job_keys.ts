@@ -17,6 +17,9 @@ import { CACHE_FORMAT, canonicalParts, type KeyParts } from "./key.ts";
 import type { RecentEntries } from "./recent.ts";
 import type { StatIndex } from "./stat_index.ts";
 
+/** How a dry run's note begins for a job whose key needs a result no dry run has: hit or not, unknown. */
+export const UNKNOWN_UNTIL = "hit or not: unknown until";
+
 /** What {@linkcode JobKeys} reads. */
 export interface JobKeysOptions {
   /** The project root: input paths are relative to it. */
@@ -105,7 +108,7 @@ export class JobKeys {
         key = await this.#serviceKey(depSpec, results.get(dep));
       }
       if (key === undefined && options.dry) {
-        return `its key depends on the result of "${dep}", which is not cached`;
+        return `${UNKNOWN_UNTIL} "${dep}" runs: its key depends on that job's result`;
       }
       if (key === undefined) key = await this.#resultHash(results.get(dep));
       if (key === null) return `its dependency "${dep}" returned a value the cache cannot hash`;

@@ -72,7 +72,10 @@ export async function runCacheCommand(
         ? "no cached jobs"
         : `${(100 * hits / (hits + misses)).toFixed(1)} % hits`;
       const fromRemote = remote ? ` (${remote} remote)` : "";
-      lines.push(`last run: ${hits} hits${fromRemote}, ${misses} misses (${ratio})`);
+      const missed = `${misses} miss${misses === 1 ? "" : "es"}`;
+      lines.push(
+        `last run: ${hits} hit${hits === 1 ? "" : "s"}${fromRemote}, ${missed} (${ratio})`,
+      );
     }
     print(lines.join("\n") + "\n");
     if (!flags["remote"]) return 0;

@@ -110,8 +110,9 @@ export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
   if (options.mode === "list") {
     return print((await inspectModule()).listJobs(project.specs, project.defaults));
   }
-  // deno.json tasks keep gather's state at the workspace root, wherever gather starts.
-  const stateDir = project.taskFile === undefined ? project.configRoot ?? "." : ".";
+  // deno.json tasks keep gather's state at the workspace root, wherever gather starts; a task
+  // file keeps it in the folder gather runs in, which --cwd moves as cd would.
+  const stateDir = project.taskFile === undefined ? project.configRoot ?? "." : options.cwd ?? ".";
   const historyPath = join(stateDir, ".gather", "history.json");
   if (stateDir !== "." && options.logDir === DEFAULT_LOG_DIR) {
     options = { ...options, logDir: join(stateDir, DEFAULT_LOG_DIR) };

@@ -192,8 +192,10 @@ Cache commands:
   gather cache prune --max-size <size>   drop the least recently used entries (e.g. 1GB)
 
 Exit codes: 0 all ok, 1 a job failed (or output could not be written),
-2 bad usage or task file, 130 interrupted (SIGINT), 141 output closed
-(nobody reading), 143 terminated (SIGTERM).
+n a deno.json task's command failed first (its own code), 2 bad usage or
+task file, 70 internal error (please report it), 130 interrupted (SIGINT),
+141 output closed (nobody reading), 143 terminated (SIGTERM), 128+n
+stopped by another signal n.
 `;
 
 const STRINGS = [
@@ -451,9 +453,9 @@ function parseFlags(
 }
 
 /**
- * Switches given a value, `--strict=false` or `--no-logs=true`: `=true` is
- * the switch, `=false` its absence (for `--no-X` too); any other value is
- * refused, rather than read as "on".
+ * Switches given a value, `--strict=false`, `--no-logs=true` or `-k=true`:
+ * `=true` is the switch, `=false` its absence (for `--no-X` too); any other
+ * value is refused, rather than read as "on".
  */
 function switchValues(args: string[]): string[] {
   const out: string[] = [];
@@ -463,16 +465,22 @@ function switchValues(args: string[]): string[] {
       out.push(...args.slice(i));
       break;
     }
-    const match = /^--([^=]+)=(.*)$/s.exec(arg);
-    if (!match || !(BOOLEANS as readonly string[]).includes(match[1]!)) {
+    const match = /^(--[^=]+|-[A-Za-z]+)=(.*)$/s.exec(arg);
+    const flag = match?.[1];
+    const long = flag === undefined
+      ? undefined
+      : flag.startsWith("--")
+      ? flag.slice(2)
+      : (ALIASES as Record<string, string>)[flag.slice(-1)];
+    if (!match || long === undefined || !(BOOLEANS as readonly string[]).includes(long)) {
       out.push(arg);
       continue;
     }
-    const [, name, value] = match;
-    if (value === "true") out.push(`--${name}`);
+    const value = match[2];
+    if (value === "true") out.push(flag!);
     else if (value !== "false") {
-      throw bad(`Invalid --${name}=${value}: a switch takes no value, or =true or =false`);
-    }
+      throw bad(`Invalid ${flag}=${value}: a switch takes no value, or =true or =false`);
+    } else if (!flag!.startsWith("--") && flag!.length > 2) out.push(flag!.slice(0, -1)); // -kq=false: -k
   }
   return out;
 }

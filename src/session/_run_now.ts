@@ -91,13 +91,22 @@ export function runNow(
     result,
   ) => ({
     status: result.status,
-    durationMs: result.durationMs,
-    jobs: result.jobs,
+    // Times in hundredths of a millisecond, as in the events.
+    durationMs: hundredths(result.durationMs),
+    jobs: result.jobs.map((job) => ({
+      ...job,
+      ...(job.startMs === undefined ? {} : { startMs: hundredths(job.startMs) }),
+      durationMs: hundredths(job.durationMs),
+    })),
     counts: result.counts,
     errors: result.errors,
     summary: result.summary,
     diagnostics: result.diagnostics,
   }));
+}
+
+function hundredths(ms: number): number {
+  return Math.round(ms * 100) / 100;
 }
 
 function runCache(options: RunCacheOptions): CachePlace {
