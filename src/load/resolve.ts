@@ -178,9 +178,6 @@ const NO_IDS: number[] = Object.freeze([]) as unknown as number[];
 function parseOptions(spec: JobSpec, source: string, dir: string | undefined): void {
   const { options } = spec.handle;
   const { name } = spec;
-  for (const key in options) {
-    if (!JOB_OPTIONS.includes(key)) throw unknownOption(name, source, key);
-  }
   if (options.retries !== undefined) spec.retries = options.retries;
   if (options.retryDelay !== undefined) {
     spec.retryDelayMs = duration(name, source, "retryDelay", options.retryDelay);
@@ -197,6 +194,10 @@ function parseOptions(spec: JobSpec, source: string, dir: string | undefined): v
     throw badOption(name, source, `option "cache" must be true or false`);
   }
   const service = parseService(options, (message) => badOption(name, source, message));
+  // After the service's own checks, which know what a misplaced service option means.
+  for (const key in options) {
+    if (!JOB_OPTIONS.includes(key)) throw unknownOption(name, source, key);
+  }
   if (service !== undefined) spec.service = service;
   if (options.local !== undefined && typeof options.local !== "boolean") {
     throw badOption(name, source, `option "local" must be true or false`);
