@@ -11,6 +11,7 @@ import { lazyHasher } from "../src/cache/hash.ts";
 import { packTar, unpackTar } from "../src/cache/tar.ts";
 import { join } from "../src/deps/path.ts";
 import { ALL, checkout, keysOf, remoteEnv, runIn, serverTest } from "./_remote_project.ts";
+import { gather } from "./_cli.ts";
 import { tarOf, zstd } from "./_tar.ts";
 
 const KEY = "a signature key of at least thirty-two bytes";
@@ -88,6 +89,35 @@ serverTest("remote cache, signed: a round trip, and a tampered artifact refused"
     assertEquals(other.ran, ALL);
     assertEquals(other.warnings.length, 1, other.warnings.join("\n"));
   });
+
+  await t.step(
+    "a machine without the key gets no hit from this server, and is told why, once",
+    async () => {
+      // Its uploads carry no tag, which this server requires of every download.
+      const unsigned = {
+        ...env,
+        GATHER_REMOTE_CACHE_SIGNATURE_KEY: "",
+        GATHER_REMOTE_CACHE_TEAM: "team_unsigned",
+      };
+      const f = await checkout(join(dir, "f"));
+      assertEquals((await runIn(f, unsigned)).ran, ALL);
+      const g = await checkout(join(dir, "g"));
+      const run = await runIn(g, unsigned);
+      assertEquals(run.code, 0, run.stderr);
+      assertEquals(run.ran, ALL);
+      assertEquals(run.warnings.length, 1, run.warnings.join("\n"));
+      assertStringIncludes(
+        run.warnings[0]!,
+        "the server keeps only signed artifacts (TURBO_REMOTE_CACHE_SIGNATURE_KEY is set there) and this machine signs none",
+      );
+      const status = await gather(["cache", "status", "--remote"], { cwd: f, env: unsigned });
+      assertEquals(status.code, 1, status.stdout);
+      assertStringIncludes(status.stdout, "problem: the server keeps only signed artifacts");
+      const signed = await gather(["cache", "status", "--remote"], { cwd: f, env });
+      assertEquals(signed.code, 0, signed.stdout);
+      assertStringIncludes(signed.stdout, "signing: on, and the server keeps signatures");
+    },
+  );
 
   await t.step("a short key is warned about", async () => {
     const e = await checkout(join(dir, "e"));

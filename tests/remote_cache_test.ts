@@ -188,7 +188,16 @@ serverTest(
         env: { ...env, GATHER_REMOTE_CACHE_TOKEN: "nope" },
       });
       assertEquals(wrong.code, 1);
-      assertStringIncludes(wrong.stdout, "problem: the token was refused (HEAD answered HTTP 401)");
+      assertStringIncludes(wrong.stdout, "problem: the token was refused (GET answered HTTP 401");
+      const none = await gather(["cache", "status", "--remote"], {
+        cwd: a,
+        env: { ...env, GATHER_REMOTE_CACHE_TOKEN: "" },
+      });
+      assertEquals(none.code, 1);
+      assertMatch(
+        none.stdout,
+        /problem: the server needs a token \(.*\): set GATHER_REMOTE_CACHE_TOKEN/,
+      );
       const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
       const closed = `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`;
       listener.close();

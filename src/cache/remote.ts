@@ -125,12 +125,18 @@ export class RemoteStore implements BackingStore {
       this.#failed(error);
       return undefined;
     }
+    const signatureKey = this.#config.signatureKey;
     if (artifact === undefined) {
       this.counts.misses++;
       this.#usage.push(this.#event("MISS", key, 0));
+      if (signatureKey === undefined && this.#client.wantsTags) {
+        this.#warnings.once(
+          "signed-only",
+          "remote cache: the server keeps only signed artifacts (TURBO_REMOTE_CACHE_SIGNATURE_KEY is set there) and this machine signs none: no remote hit is possible; set GATHER_REMOTE_CACHE_SIGNATURE_KEY, the same on every machine",
+        );
+      }
       return undefined;
     }
-    const signatureKey = this.#config.signatureKey;
     if (signatureKey !== undefined) {
       const valid = artifact.tag !== null &&
         await verifyArtifactTag(signatureKey, key, this.#config.team, artifact.body, artifact.tag);

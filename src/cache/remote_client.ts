@@ -99,6 +99,7 @@ export class RemoteCacheClient {
   #query: string;
   #signal: AbortSignal | undefined;
   #headers: Record<string, string>;
+  #wantsTags = false;
   /** The requests in flight, each aborted at its timeout; the run's signal aborts them all. */
   #inFlight: Deadlines;
 
@@ -121,6 +122,17 @@ export class RemoteCacheClient {
     signal?.addEventListener("abort", () => {
       for (const request of [...this.#inFlight.requests()]) request.abort(signal.reason);
     }, { once: true });
+  }
+
+  /**
+   * Whether the server said it serves only artifacts uploaded with a signature
+   * (`turborepo-remote-cache` with `TURBO_REMOTE_CACHE_SIGNATURE_KEY` answers
+   * a miss "Artifact tag not found"): known after a `GET` that missed.
+   *
+   * @returns `true` once a miss said so.
+   */
+  get wantsTags(): boolean {
+    return this.#wantsTags;
   }
 
   /**
@@ -168,7 +180,8 @@ export class RemoteCacheClient {
   async get(hash: string): Promise<Artifact | undefined> {
     return await this.#send(this.#artifact(hash), { method: "GET" }, async (response) => {
       if (response.status === 404) {
-        await response.body?.cancel();
+        const said = await response.text().catch(() => "");
+        if (/artifact tag not found/i.test(said)) this.#wantsTags = true;
         return undefined;
       }
       if (!response.ok) return await this.#fail(response, "GET");

@@ -16,7 +16,7 @@ export interface RemoteStatus {
   ok: boolean;
 }
 
-/** A key no artifact has: asking for it checks the token without fetching anything. */
+/** A key no artifact has: asking for it checks the token (and how the server answers a miss) without fetching anything. */
 const PROBE = "0".repeat(64);
 
 /**
@@ -57,15 +57,23 @@ export async function checkRemote(config: RemoteCacheConfig | undefined): Promis
     return { ok: false, lines };
   }
   try {
-    await client.has(PROBE);
+    await client.get(PROBE); // a GET, not a HEAD: a refusal comes with the server's reason
     lines.push(config.token ? "  token: accepted" : "  token: none needed");
   } catch (error) {
     lines.push(`  problem: ${tokenProblem(error, config)}`);
     return { ok: false, lines };
   }
+  if (config.signatureKey === undefined && client.wantsTags) {
+    lines.push(
+      "  problem: the server keeps only signed artifacts (TURBO_REMOTE_CACHE_SIGNATURE_KEY is set there) and GATHER_REMOTE_CACHE_SIGNATURE_KEY is not set: no remote hit is possible; set it, the same on every machine",
+    );
+    return { ok: false, lines };
+  }
   lines.push(
     config.signatureKey === undefined
       ? "  signing: off (anyone who can write to the server can plant a result: set GATHER_REMOTE_CACHE_SIGNATURE_KEY)"
+      : client.wantsTags
+      ? "  signing: on, and the server keeps signatures (artifacts without a valid x-artifact-tag are refused)"
       : "  signing: on (artifacts without a valid x-artifact-tag are refused; the server must set TURBO_REMOTE_CACHE_SIGNATURE_KEY to keep tags)",
   );
   lines.push(`  uploads: ${config.readOnly ? "off (--remote-cache-read-only)" : "on"}`);
@@ -92,7 +100,9 @@ function tokenProblem(error: unknown, config: RemoteCacheConfig): string {
       : `the server needs a token (${error.message}): set GATHER_REMOTE_CACHE_TOKEN`;
   }
   if (error.kind === "rejected") {
-    return `the server refused an artifact request (${error.message}): check GATHER_REMOTE_CACHE_TEAM`;
+    return config.token
+      ? `the server refused an artifact request (${error.message}): check GATHER_REMOTE_CACHE_TEAM`
+      : `the server refused an artifact request (${error.message}): set GATHER_REMOTE_CACHE_TOKEN`;
   }
   return `an artifact request failed (${error.message})`;
 }
