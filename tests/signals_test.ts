@@ -147,6 +147,22 @@ Deno.test("gather waits out the grace period for a job that ignores cancellation
   assertStringIncludes(summary, "fix: pass ctx.signal on to fetch, ctx.sh, delay");
 });
 
+Deno.test("a command that outlives its SIGTERM is named in the diagnostic, with a fix for the command, not the job", async () => {
+  const mark = uniqueSleep();
+  const plain = await gather(
+    ["-f", SIGNALS, "trapper", "--grace", "300ms", "--timeout", "200ms"],
+    { env: { MARK: mark } },
+  );
+  assertEquals(plain.code, 1);
+  const summary = plain.stderr.slice(plain.stderr.indexOf("✖ failed:"));
+  assertMatch(
+    summary,
+    /ignored-cancellation trapper: Job "trapper" was still running 300ms after it was cancelled \(Job "trapper" timed out after 200ms\): its ctx\.sh "sh -c .*trap.*" had not exited on SIGTERM; gather stopped waiting for it, and the command was killed \(SIGKILL\)/,
+  );
+  assertStringIncludes(summary, "fix: make the program exit on SIGTERM");
+  assertEquals(await liveProcesses(mark), []);
+});
+
 Deno.test("gather on a second SIGINT stops waiting and SIGKILLs trees that ignore SIGTERM", async () => {
   const mark = uniqueSleep();
   const run = new LiveGather(["-f", SIGNALS, "trapper", "--grace", "20s"], { env: { MARK: mark } });

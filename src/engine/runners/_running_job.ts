@@ -361,11 +361,24 @@ export class RunningJob implements JobRun {
               return reject(reason);
             }
             this.#ignoredCancellation = true;
+            const why = toError(reason).message;
+            // The job passed its signal on to its commands: one of them outlived its SIGTERM.
+            const commands = [...(tracker.pending?.values() ?? [])].filter((what) =>
+              what.startsWith("ctx.sh") || what.startsWith("ctx.exec")
+            );
+            if (commands.length > 0) {
+              this.#diagnose(
+                "ignored-cancellation",
+                `Job "${name}" was still running ${waited}ms after it was cancelled (${why}): its ${
+                  commands.join(", ")
+                } had not exited on SIGTERM; ${stopped}, and the command was killed (SIGKILL)`,
+                "make the program exit on SIGTERM (a shell script must not trap TERM away; a server should stop on it), or give it less time with --grace",
+              );
+              return reject(reason);
+            }
             this.#diagnose(
               "ignored-cancellation",
-              `Job "${name}" was still running ${waited}ms after it was cancelled (${
-                toError(reason).message
-              }); ${stopped}`,
+              `Job "${name}" was still running ${waited}ms after it was cancelled (${why}); ${stopped}`,
               "pass ctx.signal on to fetch, ctx.sh, delay and every other wait, or check ctx.signal.aborted in loops",
             );
             reject(reason);
