@@ -157,6 +157,26 @@ Deno.test("diagnostics: --strict makes diagnostics fail the run", async () => {
   assertEquals(strict.code, 1);
   assertStringIncludes(strict.stderr, "gather: --strict: 1 diagnostic(s) fail the run");
   assertStringIncludes(strict.stderr, "⚠ 1 diagnostic(s)");
+  assertStringIncludes(strict.stderr, "✖ failed: 1 ok of 1 job");
+  // Scripts reading the events see the same outcome as the exit code.
+  const json = await gather([
+    "-f",
+    `${FIXTURES}mistakes.ts`,
+    "orphanDuring",
+    "--strict",
+    "--reporter",
+    "json",
+  ]);
+  assertEquals(json.code, 1);
+  const end = parseEvents(json.stdout).find((e) => e.type === "run:end");
+  assert(end?.type === "run:end");
+  assertEquals(end.status, "failed");
+  assertEquals(end.firstFailure, "--strict: 1 diagnostic(s) fail the run");
+  const plainEnd = parseEvents(
+    (await gather(["-f", `${FIXTURES}mistakes.ts`, "orphanDuring", "--reporter", "json"])).stdout,
+  ).find((e) => e.type === "run:end");
+  assert(plainEnd?.type === "run:end");
+  assertEquals(plainEnd.status, "ok");
 });
 
 Deno.test("tasks/pitfalls.ts: gather names each mistake, by job, with its line and the fix", async () => {

@@ -158,6 +158,7 @@ export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
     forceSignal: shutdown.force.signal,
     reporter,
     adoptOrphans: true,
+    strict: options.strict,
     diagnostics: {
       stalls: options.diagnostics,
       stallThresholdMs: options.stallThresholdMs,
@@ -215,7 +216,8 @@ export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
   ) {
     return first.exitCode;
   }
-  if (result.status === "ok" && options.strict && result.diagnostics.length > 0) {
+  if (options.strict && result.errors.length === 0 && result.diagnostics.length > 0) {
+    // The jobs succeeded; the diagnostics failed the run (run:end says so too).
     env.stderr.writeSync(
       new TextEncoder().encode(
         `gather: --strict: ${result.diagnostics.length} diagnostic(s) fail the run\n`,

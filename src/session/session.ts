@@ -57,6 +57,11 @@ export interface SessionOptions {
   onEvent?: EventSink;
   /** Watch the run for the mistakes async code hides. @default {off: no listener is added} */
   diagnostics?: SessionDiagnostics;
+  /**
+   * Diagnostics fail the run (`--strict`): a run whose jobs all succeeded ends
+   * `failed` when one was raised, in `run:end` and the result. @default {false}
+   */
+  strict?: boolean;
   /** The cache's size cap in bytes, enforced after the run. @default {5 GB} */
   cacheMaxBytes?: number;
   /**
@@ -126,7 +131,11 @@ export async function runSession(
   let diagnostics: Diagnostics | undefined;
   let started = false;
   let capture: OutputCapture | undefined;
-  const emit = (event: GatherEvent) => {
+  const emit = (given: GatherEvent) => {
+    const event = options.strict && given.type === "run:end" && given.status === "ok" &&
+        diagnosticEvents.length > 0
+      ? { ...given, status: "failed" as const, firstFailure: strictFailure(diagnosticEvents) }
+      : given;
     if (event.type === "job:end") capture?.endJob(event.job); // its unfinished line comes first
     reporter?.handle(event);
     if (!started && event.type === "job:start") {
@@ -217,7 +226,12 @@ export async function runSession(
       );
       await plan.history.save(durations).catch(() => {});
     }
-    return { ...result, diagnostics: diagnosticEvents };
+    const failedStrict = options.strict && result.status === "ok" && diagnosticEvents.length > 0;
+    return {
+      ...result,
+      ...(failedStrict ? { status: "failed" as const } : {}),
+      diagnostics: diagnosticEvents,
+    };
   } finally {
     await cleanup.run();
   }
@@ -253,4 +267,9 @@ export async function nodeStreams(): Promise<
     import("node:buffer"),
   ]);
   return { process, encode: (text, encoding) => Buffer.from(text, encoding as "hex") };
+}
+
+/** Why a run whose jobs all succeeded failed under `--strict`. */
+function strictFailure(diagnostics: readonly DiagnosticEvent[]): string {
+  return `--strict: ${diagnostics.length} diagnostic(s) fail the run`;
 }
