@@ -296,15 +296,12 @@ export class RemoteStore implements BackingStore {
     if (error.kind === "aborted") return;
     this.#failures++;
     const turnsOff = !this.#off && (error.kind === "auth" || this.#failures >= this.#maxFailures);
-    const fresh = !this.#warnings.said(error.kind);
-    if (fresh) {
-      this.#warnings.once(
-        error.kind,
-        this.#describe(error) + (turnsOff ? OFF : "; jobs run locally"),
-      );
-    } else if (turnsOff) {
-      this.#warnings.say(`remote cache: ${this.#failures} requests failed${OFF}`);
-    }
+    // One warning per cause: turning the server off after more failures of a cause already
+    // said is not another.
+    this.#warnings.once(
+      error.kind,
+      this.#describe(error) + (turnsOff ? OFF : "; jobs run locally"),
+    );
     if (turnsOff) {
       this.#off = true;
       this.#dropQueue();

@@ -253,7 +253,8 @@ export class CachingRunner implements JobRunner {
     try {
       await recordRun(this.#options.store.dir, this.counts, maxBytes);
     } catch (error) {
-      this.#warnings.once("prune", `the cache could not be pruned: ${(error as Error).message}`);
+      // One cause, one warning: a cache folder that cannot be written was said already.
+      this.#warnings.once("write", `the cache could not be written: ${(error as Error).message}`);
     }
   }
 

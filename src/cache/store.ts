@@ -125,7 +125,8 @@ export class LocalStore {
     try {
       text = Deno.readTextFileSync(this.#entryPath(key));
     } catch (error) {
-      if (error instanceof Deno.errors.NotFound) {
+      // A file where a folder of the cache should be: nothing was stored there (the write says why).
+      if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
         const entries = join(this.#root, "entries");
         if (!isFolder(entries)) this.#absent.add("");
         else if (!isFolder(join(entries, folder))) this.#absent.add(folder);
