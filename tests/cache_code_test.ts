@@ -1,10 +1,11 @@
 /**
  * What a cached job's key takes from the task file's code outside the jobs:
  * the local modules it imports, found in real files, whatever form the
- * import takes.
+ * import takes; the functions of jobs that are not cached, only when code
+ * in the key names them.
  */
 
-import { assertEquals } from "@std/assert";
+import { assertEquals, assertNotEquals } from "@std/assert";
 import { codeContext } from "../src/cache/code.ts";
 import { lazyHasher } from "../src/cache/hash.ts";
 import { join, toFileUrl } from "../src/deps/path.ts";
@@ -31,6 +32,36 @@ Deno.test("code context: imports by file:/// URL are followed, and are not read 
     }, hasher);
     assertEquals(Object.keys(context.modules).sort(), ["lib/flags.ts", "tasks.ts"]);
     assertEquals(Object.values(context.modules).includes("missing"), false);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("code context: an uncached job's function is left out, unless a cached job's code or the code around it names it", async () => {
+  const root = await Deno.realPath(await Deno.makeTempDir());
+  try {
+    const cached = `() => check()`;
+    const context = async (lint: string, test: string) => {
+      const named = `(ctx) => "lint ${lint}"`; // an uncached job's function, named by the helper
+      const inline = `(ctx) => "test ${test}"`; // an uncached job's function that nothing names
+      await Deno.writeTextFile(
+        join(root, "tasks.js"),
+        `const lint = ${named};\n` +
+          `function check() { return lint(); }\n` +
+          `export const build = job({ inputs: [] }, ${cached});\n` +
+          `export const lintJob = job(lint);\n` +
+          `export const test = job(${inline});\n`,
+      );
+      return codeContext({
+        taskFile: toFileUrl(join(root, "tasks.js")).href,
+        jobTexts: [cached],
+        uncachedJobs: [{ text: named, name: "lint" }, { text: inline, name: "" }],
+        root,
+      }, await lazyHasher()());
+    };
+    const before = await context("1", "1");
+    assertEquals((await context("1", "2")).hash, before.hash);
+    assertNotEquals((await context("2", "1")).hash, before.hash);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -229,6 +229,46 @@ Deno.test("cache: an edit inside one job's function reruns it and its dependents
   });
 });
 
+Deno.test("cache: an edit inside a job's function that is not cached reruns no cached job, unless a cached job calls it", async () => {
+  await withProject(async (dir) => {
+    const extra = `function stamp() {
+  return "s1";
+}
+
+export const stamped = job(stamp);
+
+export const label = job({ inputs: [] }, () => {
+  ran("label");
+  return stamp();
+});
+`;
+    await Deno.writeTextFile(join(dir, "tasks.ts"), taskFile(dir, extra));
+    assertEquals((await run(dir)).ran, [...ALL, "label"].sort());
+    const source = await Deno.readTextFile(join(dir, "tasks.ts"));
+    // publish is not cached, and no cached job calls its function: every cached job hits.
+    await Deno.writeTextFile(
+      join(dir, "tasks.ts"),
+      source.replace(`ctx.log("published",`, `ctx.log("published!",`),
+    );
+    const uncached = await run(dir, ["--explain"]);
+    assertEquals(uncached.ran, ["publish"]);
+    assertEquals(uncached.cache["lex"], "hit");
+    // A cached job's function is still its own key: it and its dependents run.
+    await Deno.writeTextFile(
+      join(dir, "tasks.ts"),
+      source.replace(`ctx.log("published",`, `ctx.log("published!",`)
+        .replace(`return "docs";`, `return "docs!";`),
+    );
+    const cached = await run(dir, ["--explain"]);
+    assertEquals(cached.ran, ["docs", "publish"]);
+    const why = cached.events.find((e) => e.type === "job:cache" && e.job === "docs");
+    assertEquals(why?.type === "job:cache" && why.reason, "job code changed");
+    // stamped is not cached, but label calls its function: like code outside the jobs, every cached job runs.
+    await Deno.writeTextFile(join(dir, "tasks.ts"), source.replace(`"s1"`, `"s2"`));
+    assertEquals((await run(dir)).ran, [...ALL, "label"].sort());
+  });
+});
+
 Deno.test("cache: --force runs and stores, --no-cache neither reads nor writes, --explain says why", async () => {
   await withProject(async (dir) => {
     const first = await run(dir, ["--explain"]);

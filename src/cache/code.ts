@@ -1,11 +1,14 @@
 /**
  * What a task file's jobs' code depends on beyond their own functions: the
  * task file's code outside the job functions, and the local modules it
- * imports. One hash for the run, part of every key; each job's own function
- * text is keyed on its own. So an edit inside one job's function reruns that
- * job (and its dependents), and an edit anywhere else in the task file, or in
- * a local module it imports, reruns every job it declares: an
- * over-approximation that never misses a change the code could read.
+ * imports. One hash for the run, part of every key; each cached job's own
+ * function text is keyed on its own. A job that is not cached has no key: its
+ * function is left out too, unless a cached job's code, or the code outside
+ * the jobs, names it (and so may call it): then it counts as code outside the
+ * jobs. So an edit inside one job's function reruns that job (and its
+ * dependents), and an edit anywhere else in the task file, or in a local
+ * module it imports, reruns every job it declares: an over-approximation that
+ * never misses a change the code could read.
  *
  * The task file's text outside the job functions is read from Deno's emitted
  * JavaScript (the functions' `toString()` is a slice of it); without it, the
@@ -25,12 +28,22 @@ export interface CodeContextOptions {
   taskFile: string;
   /** The source text of each job function the task file declares. */
   jobTexts: readonly string[];
+  /** The function of each job that is not cached: left out of the context unless code in it names it. */
+  uncachedJobs?: readonly UncachedJob[];
   /** The project root: module paths are keyed relative to it. */
   root: string;
   /** Deno's cache directory, where the emitted JavaScript is. */
   denoDir?: string | undefined;
   /** Modules under this folder are gather's own and are not hashed. */
   ownRoot?: string;
+}
+
+/** A job function that is not cached: its source text and its name (`fn.name`, maybe empty). */
+export interface UncachedJob {
+  /** The function's source text. */
+  text: string;
+  /** The function's name: what other code would call it by. */
+  name: string;
 }
 
 /** The code context of a run. */
@@ -98,7 +111,7 @@ export function codeContext(options: CodeContextOptions, hasher: Hasher): CodeCo
       continue;
     }
     modules[keyOf(path, options.root)] = url === options.taskFile
-      ? outsideJobs(path, source, options.jobTexts, options.denoDir, read, hasher)
+      ? outsideJobs(path, source, options, read, hasher)
       : sha256(source);
     for (const specifier of imported(source)) {
       const target = resolveLocal(specifier, url, config.imports, options.root);
@@ -190,7 +203,10 @@ export async function rememberedCodeContext(
   options: CodeContextOptions,
   hasher: HasherSource,
 ): Promise<CodeContext> {
-  const jobs = options.jobTexts.join("\u0000");
+  const jobs = [
+    ...options.jobTexts,
+    ...(options.uncachedJobs ?? []).map((job) => `${job.name}\u0001${job.text}`),
+  ].join("\u0000");
   try {
     const memo = JSON.parse(Deno.readTextFileSync(memoPath));
     if (
@@ -243,23 +259,46 @@ function statOf(path: string, savedAt: number): string {
   }
 }
 
-/** The hash of a task file's code outside its job functions. */
+/**
+ * The hash of a task file's code outside its job functions. A function of a
+ * job that is not cached stays in it when a cached job's code, or the code
+ * left outside, names it (asked again until nothing more stays).
+ */
 function outsideJobs(
   path: string,
   source: string,
-  jobTexts: readonly string[],
-  denoDir: string | undefined,
+  options: CodeContextOptions,
   read: string[],
   hasher: Hasher,
 ): string {
-  const emitted = emittedJavaScript(path, source, denoDir, read);
+  const emitted = emittedJavaScript(path, source, options.denoDir, read);
   if (emitted === undefined) return hasher.sha256(source);
-  let outside = emitted;
+  const cached = options.jobTexts.join("\u0000");
+  let cut = options.uncachedJobs ?? [];
+  while (true) {
+    const outside = withoutJobs(emitted, [...options.jobTexts, ...cut.map((job) => job.text)]);
+    const named = cut.filter((job) => names(cached, job.name) || names(outside, job.name));
+    if (named.length === 0) return hasher.sha256(outside);
+    const kept = new Set(named.map((job) => job.text)); // the same text under another job stays too
+    cut = cut.filter((job) => !kept.has(job.text));
+  }
+}
+
+/** Code with each of the job functions' texts replaced by a marker. */
+function withoutJobs(code: string, texts: readonly string[]): string {
+  let outside = code;
   // Longest first: a job function can contain another's text.
-  for (const text of [...new Set(jobTexts)].sort((a, b) => b.length - a.length)) {
+  for (const text of [...new Set(texts)].sort((a, b) => b.length - a.length)) {
     if (text.length > 0) outside = outside.split(text).join("\u0000job\u0000");
   }
-  return hasher.sha256(outside);
+  return outside;
+}
+
+/** Whether code holds a name as a whole identifier (an empty name never). */
+function names(code: string, name: string): boolean {
+  if (name === "") return false;
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`(?<![\\w$])${escaped}(?![\\w$])`).test(code);
 }
 
 /** Deno's emitted JavaScript of a local module, without its source map and metadata lines. */

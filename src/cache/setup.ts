@@ -56,13 +56,17 @@ export async function prepareCache(
   const root = place.root;
   const hasher = lazyHasher();
   const store = new LocalStore(place.dir, hasher);
-  const declared = [...all].filter((spec) => spec.cache !== undefined);
+  const specs = [...all];
+  const declared = specs.filter((spec) => spec.cache !== undefined);
   const texts = declared.map((spec) => spec.cache!.code ?? spec.fn.toString());
+  const uncachedJobs = specs.filter((spec) => spec.cache === undefined)
+    .map((spec) => ({ text: spec.fn.toString(), name: spec.fn.name }));
   const context = place.taskFile === undefined
     ? { hash: "", modules: {}, codes: [] }
     : await rememberedCodeContext(store.memoPath(`context-${nameFor(place.taskFile)}`), {
       taskFile: place.taskFile,
       jobTexts: texts,
+      uncachedJobs,
       root,
       denoDir: place.denoDir,
     }, hasher);
