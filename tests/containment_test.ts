@@ -1,13 +1,15 @@
 /**
  * Nothing a run starts outlives it, whatever tries to get away: a job that
  * calls Deno.exit(), processes that leave their process group, gather killed
- * with SIGKILL, an embedded run() interrupted by Ctrl-C.
+ * with SIGKILL, an embedded run() interrupted by Ctrl-C; and what a
+ * long-lived gather adopts and kills leaves no zombie.
  */
 import { assertEquals, assertLess, assertStringIncludes } from "@std/assert";
 import type { GatherEvent, JobEndEvent } from "../src/events.ts";
 import { assertComplete, FIXTURES } from "./_cli.ts";
 import { LiveGather, logged } from "./_live.ts";
 import { liveProcesses, uniqueSleep } from "./_processes.ts";
+import { MOD, project, WatchSession } from "./_watch.ts";
 
 const end = (events: GatherEvent[], job: string) =>
   events.find((e): e is JobEndEvent => e.type === "job:end" && e.job === job);
@@ -152,6 +154,57 @@ Deno.test("kill -9 of gather leaves nothing behind: its watchdog kills the run's
     assertEquals(left, []);
   });
 });
+
+Deno.test("a long-lived gather (--watch) reaps the orphans it adopts and kills: no zombie is left", async () => {
+  const mark = uniqueSleep();
+  // Both sleeps come to gather (a subreaper) when sh exits: one in the job's group, one outside it.
+  const dir = await project({
+    "tasks.ts": `import { job } from "${MOD}";
+const mark = Deno.env.get("MARK");
+export const j = job((ctx) =>
+  ctx.sh\`sh -c \${\`sleep \${mark} & setsid sleep \${mark} > /dev/null 2>&1 & sleep 1\`}\`
+);
+`,
+  });
+  const session = new WatchSession(dir, [], { MARK: mark });
+  try {
+    await session.waitForRun(1);
+    assertEquals(end(session.runs[0]!, "j")?.status, "ok");
+    // The supervisor's child runs the jobs, and lives on.
+    const [runner] = childrenOf(session.live.pid);
+    let zombies: string[] = [];
+    await until(async () => {
+      zombies = childrenOf(runner!).map(stat).filter((line) =>
+        line.slice(line.lastIndexOf(")") + 2).startsWith("Z")
+      );
+      return zombies.length === 0 && (await liveProcesses(mark)).length === 0;
+    }).catch(() => assertEquals(zombies, []));
+  } finally {
+    const result = await session.stop();
+    assertEquals(result.code, 130);
+    await killMarked(mark);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** The children of every thread of a process. */
+function childrenOf(pid: number): number[] {
+  const pids: number[] = [];
+  for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+    const text = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/children`);
+    pids.push(...text.split(" ").filter((child) => child !== "").map(Number));
+  }
+  return pids;
+}
+
+/** A process's `/proc/<pid>/stat` line, or "" once it is gone. */
+function stat(pid: number): string {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/stat`);
+  } catch {
+    return "";
+  }
+}
 
 /** Kill what a failed test left behind, by pid. */
 async function killMarked(mark: string): Promise<void> {

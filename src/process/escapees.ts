@@ -40,6 +40,39 @@ export function adoptedChildren(): number[] {
 }
 
 /**
+ * The adopted children of gather that have ended (zombies) and were in one of
+ * `groups`: what came to gather from a command's tree, which nothing but
+ * gather can reap. A group's members all descend from the command that made
+ * it, so a child of gather in it is an orphan gather adopted, or `leader`,
+ * the command itself, which its spawner reaps (it is left out).
+ *
+ * @param groups The command's process group and its escaped processes' groups.
+ * @param leader The command's own pid.
+ * @returns Their pids.
+ *
+ * @example Usage
+ * ```ts
+ * import { adoptedZombies } from "./escapees.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(adoptedZombies(new Set([0]), 0), []);
+ * ```
+ */
+export function adoptedZombies(groups: ReadonlySet<number>, leader: number): number[] {
+  return adoptedChildren().filter((pid) => {
+    if (pid === leader) return false;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+      // After the name: state ppid pgrp ...
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return fields[0] === "Z" && groups.has(Number(fields[2]));
+    } catch {
+      return false; // gone
+    }
+  });
+}
+
+/**
  * The live processes among `pids` (or among all processes) whose environment
  * holds `marker`, outside process group `pgid`.
  *

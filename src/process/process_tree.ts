@@ -2,12 +2,13 @@
  * The processes one command started: its process group, and the processes
  * that left the group (`setsid`, a double-forked daemon) but carry its
  * marker. Stopped with SIGTERM then SIGKILL after the grace period, or with
- * SIGKILL at once, and watched until none is left.
+ * SIGKILL at once, and watched until none is left; what of it gather adopted
+ * is reaped then.
  *
  * @module
  */
 
-import { adoptedChildren, type Escapee, findEscapees } from "./escapees.ts";
+import { adoptedChildren, adoptedZombies, type Escapee, findEscapees } from "./escapees.ts";
 import type { Spawner } from "./spawn.ts";
 
 /**
@@ -148,7 +149,20 @@ export class ProcessTree {
   #finish(): void {
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers = [];
+    this.#reapAdopted();
     this.#resolve();
+  }
+
+  /**
+   * Reap what of the tree came to gather (a subreaper) and has ended, killed
+   * or not: nothing else waits for it, and a long-lived gather (`--watch`, a
+   * worker) would keep its zombie.
+   */
+  #reapAdopted(): void {
+    if (!this.#spawner.adopting) return;
+    const groups = new Set([this.#pgid]);
+    for (const escapee of this.#escaped.values()) groups.add(escapee.pgrp);
+    for (const pid of adoptedZombies(groups, this.#pgid)) this.#spawner.reap(pid);
   }
 }
 

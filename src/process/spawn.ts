@@ -82,6 +82,14 @@ export interface Spawner {
   killAll(): void;
   /** Whether orphans below gather become its children (it is a child subreaper). */
   readonly adopting: boolean;
+  /**
+   * Reap an adopted orphan that has ended (`waitpid(pid, WNOHANG)`), which
+   * would stay a zombie until gather exits: never a child this spawner started.
+   *
+   * @param pid The orphan.
+   * @returns Whether it was reaped.
+   */
+  reap(pid: number): boolean;
   /** The run is over: let its watchdog go. */
   close(): void;
 }
@@ -179,6 +187,7 @@ export function createSpawner(options: SpawnerOptions = {}): Spawner {
       load();
       return adopting;
     },
+    reap: (pid) => load()?.reap(pid) ?? false,
     close: () => {
       if (closed) return;
       closed = true;
