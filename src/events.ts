@@ -124,7 +124,10 @@ export interface JobEndEvent {
   attempt: number;
   /** Why it failed or was cancelled. */
   error?: ErrorInfo;
-  /** Why it did not run, for skipped jobs. */
+  /**
+   * Why it did not run (skipped, or cancelled before it started), or why it
+   * was cancelled while running when a service it uses failed.
+   */
   reason?: string;
   /** Set when the job was still running when its grace period after cancellation ran out. */
   ignoredCancellation?: true;

@@ -611,7 +611,10 @@ export interface JobReport {
   result?: unknown;
   /** Why it failed or was cancelled. */
   error?: Error;
-  /** Why it did not run, for skipped jobs. */
+  /**
+   * Why it did not run (skipped, or cancelled before it started), or why it
+   * was cancelled while running when a service it uses failed.
+   */
   reason?: string;
   /** Whether it kept running past its grace period after cancellation. */
   ignoredCancellation?: boolean;

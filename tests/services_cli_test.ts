@@ -10,6 +10,15 @@ import { liveProcesses } from "./_processes.ts";
 
 const BAD = `${FIXTURES}services/bad.ts`;
 const SERVE = `${FIXTURES}services/serve.ts`;
+const FAILING = `${FIXTURES}services/failing.ts`;
+
+/** A port nothing listens on. */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
 
 for (
   const [bad, expected] of [
@@ -66,6 +75,69 @@ Deno.test("gather's plain reporter shows when a service is ready", async () => {
   });
   assertEquals(result.code, 0, result.stderr);
   assertMatch(result.stderr, /api +│ ● ready \d+ms \(line \/listening on .*\/ → \d+\)/);
+});
+
+Deno.test("gather's plain reporter prints a service that was never ready with its output once, and the summary names it in one line", async () => {
+  const port = freePort();
+  const result = await gather(["-f", FAILING, "never", "dep", "--reporter", "plain", "--no-logs"], {
+    env: { PORT: String(port) },
+  });
+  assertEquals(result.code, 1, result.stderr);
+  for (const line of ["starting up", "still loading"]) {
+    assertEquals(
+      result.stderr.split(line).length,
+      2,
+      `not printed once: ${line}\n${result.stderr}`,
+    );
+  }
+  const why = `Service "never" was not ready after 1s: port ${port} did not accept connections`;
+  assertMatch(result.stderr, new RegExp(`^never │ ✖ failed .*: ${why} \\([^)]+\\)$`, "m"));
+  assertMatch(result.stderr, new RegExp(`^ {2}first failure never: ${why} \\([^)]+\\)$`, "m"));
+  assertEquals(result.stderr.includes("its output"), false, result.stderr);
+  // The JSON stream's error still carries the output, after its first line.
+  const json = await gather(["-f", FAILING, "never", "--reporter", "json", "--no-logs"], {
+    env: { PORT: String(port) },
+  });
+  const end = parseEvents(json.stdout).find((e) => e.type === "job:end" && e.job === "never");
+  const message = end?.type === "job:end" ? end.error?.message : undefined;
+  assertMatch(message ?? "", /\(connection refused\)\nits output:\nstarting up\nstill loading$/);
+});
+
+Deno.test("gather's plain reporter says which service failed under a cancelled job, and nothing more for a fail-fast cancellation", async () => {
+  const result = await gather(["-f", FAILING, "e2e", "user", "--reporter", "plain", "--no-logs"]);
+  assertEquals(result.code, 1, result.stderr);
+  for (const name of ["e2e", "user"]) {
+    assertMatch(
+      result.stderr,
+      new RegExp(
+        `^${name} +│ ⊘ cancelled \\d+ms: the service it needs, "api", failed: Service "api" stopped on its own while it was needed: Command failed with exit code 3: echo listening;`,
+        "m",
+      ),
+    );
+  }
+  // The service's output line, once: its error does not print it again.
+  assertEquals(result.stderr.match(/^api +│ out of cheese$/gm)?.length, 1, result.stderr);
+  const json = parseEvents(
+    (await gather(["-f", FAILING, "e2e", "--reporter", "json", "--no-logs"])).stdout,
+  );
+  const e2e = json.find((e) => e.type === "job:end" && e.job === "e2e");
+  assertEquals(e2e?.type === "job:end" && e2e.status, "cancelled");
+  assertMatch(
+    e2e?.type === "job:end" && e2e.reason || "",
+    /^the service it needs, "api", failed: /,
+  );
+
+  const failFast = await gather([
+    "-f",
+    FAILING,
+    "lint",
+    "slow",
+    "--reporter",
+    "plain",
+    "--no-logs",
+  ]);
+  assertEquals(failFast.code, 1, failFast.stderr);
+  assertMatch(failFast.stderr, /^slow │ ⊘ cancelled \d+ms$/m);
 });
 
 Deno.test("gather caches a job that uses a service by the service's inputs, not by its ready value", async () => {

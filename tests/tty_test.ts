@@ -486,3 +486,46 @@ export const hold = job({ deps: [api], inputs: ["src/**"] }, async (ctx) => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+test("a service that fails shows its output once, and the jobs it cancels say so", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close(); // nothing listens on it: the service is never ready
+  const fixture = `${FIXTURES}services/failing.ts`;
+  const size = { columns: 200, rows: 30, env: { PORT: String(port) } };
+  await using never = await Terminal.start(
+    ["-f", fixture, "never", "dep", "--reporter", "tty"],
+    size,
+  );
+  assertEquals((await never.exited()).code, 1);
+  const screen = await never.capture({ history: true, join: true });
+  const why = `Service "never" was not ready after 1s: port ${port} did not accept connections`;
+  assertMatch(
+    screen,
+    new RegExp(
+      `^✖ never \\d+\\.\\ds\\n {2}${why} \\([^)]+\\)\\n {2}│ starting up\\n {2}│ still loading$`,
+      "m",
+    ),
+  );
+  for (const line of ["starting up", "still loading"]) {
+    assertEquals(screen.split(line).length, 2, `shown more than once: ${line}\n${screen}`);
+  }
+  assertMatch(screen, new RegExp(`^ {2}first failure never: ${why} \\([^)]+\\)$`, "m"));
+  assertNotMatch(screen, /its output/);
+
+  await using crash = await Terminal.start(
+    ["-f", fixture, "e2e", "user", "--reporter", "tty"],
+    size,
+  );
+  assertEquals((await crash.exited()).code, 1);
+  const crashed = await crash.capture({ history: true, join: true });
+  for (const name of ["e2e", "user"]) {
+    assertMatch(
+      crashed,
+      new RegExp(
+        `^⊘ ${name} \\d+\\.\\ds cancelled: the service it needs, "api", failed: Service "api" stopped on its own while it was needed: Command failed with exit code 3: echo listening;`,
+        "m",
+      ),
+    );
+  }
+});

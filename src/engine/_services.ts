@@ -24,6 +24,16 @@ export interface ServiceView {
   stopping(): boolean;
 }
 
+/** A job to cancel because a service it uses failed. */
+export interface ServiceCancel {
+  /** The job. */
+  user: number;
+  /** The error to cancel it with. */
+  error: GatherError;
+  /** Why, in one line: `the service it needs, "api", failed: ...`. */
+  reason: string;
+}
+
 /**
  * Tracks the services of a run.
  *
@@ -154,24 +164,24 @@ export class ServiceTracker {
 
   /**
    * The running jobs that use a service that failed, each with why it is
-   * cancelled: the service's name and its error (its last output lines).
+   * cancelled: its error, naming the service and carrying the service's
+   * error (its last output lines), and that reason in one line, for its
+   * `job:end`.
    *
    * @param i The service.
    * @param error Why it failed.
    * @param view The scheduler's state.
-   * @returns The jobs and their reasons.
+   * @returns The jobs, their errors and their reasons.
    */
-  usersToCancel(i: number, error: Error | undefined, view: ServiceView): [number, GatherError][] {
+  usersToCancel(i: number, error: Error | undefined, view: ServiceView): ServiceCancel[] {
     const [first = "it failed", ...rest] = (error?.message ?? "").split("\n");
     const detail = rest.length > 0 ? `\n${rest.join("\n")}` : "";
     const service = this.#graph.jobs[i]!.name;
+    const reason = `the service it needs, "${service}", failed: ${first}`;
     return this.#runningDependents(i, view).map((user) => {
       const name = this.#graph.jobs[user]!.name;
-      const why = `the service it needs, "${service}", failed: ${first}${detail}`;
-      return [
-        user,
-        new GatherError("CANCELLED", `Job "${name}" was cancelled: ${why}`, { job: name }),
-      ];
+      const message = `Job "${name}" was cancelled: ${reason}${detail}`;
+      return { user, error: new GatherError("CANCELLED", message, { job: name }), reason };
     });
   }
 

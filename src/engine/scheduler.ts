@@ -23,7 +23,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import type { Graph } from "./graph.ts";
 import type { Instrument } from "./instrument.ts";
 import { Limiter } from "./limiter.ts";
-import { ServiceTracker, type ServiceView } from "./_services.ts";
+import { type ServiceCancel, ServiceTracker, type ServiceView } from "./_services.ts";
 import type { JobRun, JobRunner } from "./runner.ts";
 import { InProcessRunner } from "./runners/in_process.ts";
 import { summarize } from "./summary.ts";
@@ -146,6 +146,8 @@ class Scheduler {
   #readyAt: Float64Array;
   /** What broke the scheduler's own bookkeeping (an event sink that threw, say), if anything did. */
   #broken: { error: unknown } | undefined;
+  /** The jobs cancelled because a service they use failed, with the error and the reason. */
+  #serviceCancels = new Map<number, ServiceCancel>();
 
   constructor(graph: Graph, options: ScheduleOptions) {
     const concurrency = options.concurrency ?? navigator.hardwareConcurrency;
@@ -300,8 +302,9 @@ class Scheduler {
 
   /** A service failed while jobs used it: they cannot go on, whatever the failure policy. */
   #cancelUsersOf(i: number, error: Error | undefined): void {
-    for (const [user, reason] of this.#services!.usersToCancel(i, error, this.#serviceView!)) {
-      this.#running.get(user)!.cancel(reason);
+    for (const cancel of this.#services!.usersToCancel(i, error, this.#serviceView!)) {
+      this.#serviceCancels.set(cancel.user, cancel);
+      this.#running.get(cancel.user)!.cancel(cancel.error);
     }
   }
 
@@ -328,6 +331,14 @@ class Scheduler {
     const now = this.#clock.now();
     const name = this.#graph.jobs[i]!.name;
     const outcome = settledOutcome(name, settlement, startMs, now, this.#t0, this.#readyAt[i]!);
+    const cancel = this.#serviceCancels.size > 0 ? this.#serviceCancels.get(i) : undefined;
+    if (cancel !== undefined) {
+      this.#serviceCancels.delete(i);
+      // Cancelled by the service's failure, not by something before it (Ctrl-C): its job:end says why.
+      if (settlement.status === "cancelled" && settlement.error === cancel.error) {
+        outcome.reason = cancel.reason;
+      }
+    }
     if (settlement.status === "ok" && this.#released[i] === 0) {
       this.#results[i] = settlement.result;
     }

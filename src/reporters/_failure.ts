@@ -1,13 +1,16 @@
 /**
  * A failed job's error as the human reporters print it: its first line, and
  * the lines after it unless they only repeat output already on screen (a
- * failed command's error carries the last lines of its stderr, which the
- * job's output holds too).
+ * failed command's error carries the last lines of its stderr, a failed
+ * service's the last lines of its output, which the job's output holds too).
  *
  * @module
  */
 
 import type { ErrorInfo } from "../events.ts";
+
+/** The codes of errors whose lines after the first are the job's last output lines. */
+const COPIES_OUTPUT = new Set(["COMMAND_FAILED", "NOT_READY", "SERVICE_EXITED"]);
 
 /** The error of a failed job, split for printing. */
 export interface FailureText {
@@ -36,7 +39,7 @@ export interface FailureText {
  */
 export function failureText(error: ErrorInfo | undefined, outputShown: boolean): FailureText {
   const [headline = "", ...rest] = (error?.message ?? "failed").split("\n");
-  const copied = outputShown && error?.code === "COMMAND_FAILED";
+  const copied = outputShown && COPIES_OUTPUT.has(error?.code ?? "");
   return { headline: headline || "failed", detail: copied ? [] : rest };
 }
 

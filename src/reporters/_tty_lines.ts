@@ -69,7 +69,10 @@ export function endLines(
       break;
     case "cancelled":
       if (quiet || !event.started) return []; // jobs that never started are listed by the summary
-      head = `${p.yellow("⊘")} ${event.job} ${took} ${p.yellow("cancelled")}`;
+      // A reason says which service failed under it; any other cancellation has none.
+      head = `${p.yellow("⊘")} ${event.job} ${took} ${p.yellow("cancelled")}${
+        event.reason === undefined ? "" : p.yellow(`: ${cleanLine(event.reason, color)}`)
+      }`;
       break;
     case "skipped":
       return quiet ? [] : [p.yellow(`– ${event.job} skipped: ${event.reason ?? ""}`)];

@@ -247,11 +247,16 @@ export class PlainReporter implements Reporter {
         for (const line of detail) this.#line(event.job, p.dim(cleanLine(line, this.#color)));
         break;
       }
-      case "cancelled":
-        if (!this.#quiet) {
-          this.#line(event.job, p.yellow(event.started ? `⊘ cancelled ${took}` : "⊘ not started"));
-        }
+      case "cancelled": {
+        if (this.#quiet) break;
+        // A running job's reason says which service failed under it; other cancellations have none.
+        const why = event.reason === undefined ? "" : `: ${cleanLine(event.reason, this.#color)}`;
+        this.#line(
+          event.job,
+          p.yellow(event.started ? `⊘ cancelled ${took}${why}` : "⊘ not started"),
+        );
         break;
+      }
       case "skipped":
         if (!this.#quiet) this.#line(event.job, p.yellow(`– skipped: ${event.reason ?? ""}`));
         break;

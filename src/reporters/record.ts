@@ -44,7 +44,7 @@ export interface JobRecord {
   lines: number;
   /** Why it failed or was cancelled. */
   error?: ErrorInfo;
-  /** Why it was skipped. */
+  /** Why it was skipped (or cancelled: a service it uses failed). */
   reason?: string;
   /** What the cache did, once it ended. */
   cache?: CacheStatus;

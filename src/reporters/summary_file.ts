@@ -40,7 +40,7 @@ export interface JobReport {
   lines: number;
   /** Why it failed or was cancelled. */
   error?: ErrorInfo;
-  /** Why it did not run. */
+  /** Why it did not run (or was cancelled: a service it uses failed). */
   reason?: string;
   /** Where its full output is, if it wrote any and logs are on. */
   log?: string;

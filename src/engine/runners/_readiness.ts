@@ -193,10 +193,15 @@ export class Readiness {
     );
   }
 
+  /**
+   * The end of a failure's message: on its first line, that it printed
+   * nothing; else its last lines, on the lines after the first (which the
+   * human reporters leave out when they print the job's output).
+   */
   #lastLines(): string {
     if (this.#lines === 0) return "; it printed nothing";
     const earlier = this.#lines > this.#tail.length ? "last lines" : "output";
-    return `; its ${earlier}:\n${this.#tail.join("\n")}`;
+    return `\nits ${earlier}:\n${this.#tail.join("\n")}`;
   }
 }
 
