@@ -181,3 +181,39 @@ export const greeting = job({ deps: [hello] }, (ctx: JobContext) => ctx.log(gree
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("gather run by path in a project whose task file uses the project's import map: one line says how to run it, and --config runs it", async () => {
+  const dir = await makeProject({ "deno.json": { imports: { "#greet": "./greet.ts" } } });
+  try {
+    const mod = JSON.stringify(relative(dir, join(ROOT, "mod.ts")));
+    await writeFiles(dir, {
+      "greet.ts": `export const greeting = "hi";\n`,
+      "tasks.ts": `import { job } from ${mod};\nimport { greeting } from "#greet";\n` +
+        `export const hello = job((ctx) => ctx.log(greeting));\n`,
+    });
+    const byPath = await gatherIn(["--reporter", "json"], dir);
+    assertEquals(byPath.code, 2);
+    assertEquals(byPath.stderr.trimEnd().split("\n").length, 1, byPath.stderr);
+    assertStringIncludes(
+      byPath.stderr,
+      `gather run by path reads the import map of the config beside its own main.ts, not "deno.json": run it with deno run -A --config deno.json <gather>/main.ts`,
+    );
+    const configured = await runIn(
+      [
+        Deno.execPath(),
+        "run",
+        "-A",
+        "--config",
+        "deno.json",
+        join(ROOT, "main.ts"),
+        "--reporter",
+        "json",
+      ],
+      dir,
+    );
+    assertEquals(configured.code, 0, configured.stderr);
+    assertEquals(linesOf(parseEvents(configured.stdout), "hello", "log"), ["hi"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -76,9 +76,10 @@ export async function loadTaskFile(path: string, cwd: string = Deno.cwd()): Prom
     const { stripAnsiCode } = await lazy<typeof import("../deps/fmt_colors.ts")>(
       new URL("../deps/fmt_colors.ts", import.meta.url),
     );
+    const what = whatFailed(toError(error), stripAnsiCode, cwd);
     throw new GatherError(
       "TASK_FILE_INVALID",
-      `Cannot load task file "${path}": ${whatFailed(toError(error), stripAnsiCode, cwd)}`,
+      `Cannot load task file "${path}": ${what}${await importMapHint(what, url, cwd)}`,
       { cause: error },
     );
   }
@@ -119,6 +120,22 @@ export async function loadTaskFile(path: string, cwd: string = Deno.cwd()): Prom
 }
 
 /** An error message's first line, with the location Deno gives on a later `at ...` line. */
+/**
+ * A bare import the task file's own deno.json maps: Deno takes the import map
+ * of the config nearest the main module (gather's, run by path), not the
+ * project's, so say how to run gather under the project's config.
+ */
+async function importMapHint(what: string, url: URL, cwd: string): Promise<string> {
+  if (url.protocol !== "file:" || !/not a dependency|not in import map/.test(what)) return "";
+  const { nearestConfig } = await lazy<typeof import("./deno_config.ts")>(
+    new URL("./deno_config.ts", import.meta.url),
+  );
+  const config = nearestConfig(dirname(fromFileUrl(url)));
+  if (config === undefined) return "";
+  const shown = relative(cwd, config);
+  return `; gather run by path reads the import map of the config beside its own main.ts, not "${shown}": run it with deno run -A --config ${shown} <gather>/main.ts, or link it in "${shown}" and add a task (see the README)`;
+}
+
 /** The error's first line, and where in the task file's code it was thrown when it does not say. */
 function whatFailed(error: Error, strip: (text: string) => string, cwd: string): string {
   const line = firstLine(strip(error.message), cwd);
