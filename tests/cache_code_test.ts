@@ -1,7 +1,7 @@
 /**
  * What a cached job's key takes from the task file's code outside the jobs:
  * the local modules it imports, found in real files, whatever form the
- * import takes; the functions of jobs that are not cached, only when code
+ * import takes; the functions of jobs, cached or not, only when other code
  * in the key names them.
  */
 
@@ -62,6 +62,40 @@ Deno.test("code context: an uncached job's function is left out, unless a cached
     const before = await context("1", "1");
     assertEquals((await context("1", "2")).hash, before.hash);
     assertNotEquals((await context("2", "1")).hash, before.hash);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("code context: a cached job's function is left out, unless another cached job's code or the code around it names it", async () => {
+  const root = await Deno.realPath(await Deno.makeTempDir());
+  try {
+    const context = async (render: string, stamp: string, inline: string) => {
+      const jobs = [
+        { text: `function render(x) { return x + "${render}"; }`, name: "render" }, // named outside
+        { text: `() => render("b")`, name: "" },
+        { text: `function stamp() { return "${stamp}"; }`, name: "stamp" }, // named by a job only
+        { text: `() => stamp()`, name: "" },
+        { text: `function own() { return "${inline}"; }`, name: "own" }, // named by nothing else
+      ];
+      await Deno.writeTextFile(
+        join(root, "tasks.js"),
+        `${jobs[0]!.text}\n` +
+          `export const a = job({ inputs: [] }, render);\n` +
+          jobs.slice(1).map((job, i) => `export const j${i} = job({ inputs: [] }, ${job.text});\n`)
+            .join(""),
+      );
+      return codeContext({
+        taskFile: toFileUrl(join(root, "tasks.js")).href,
+        jobTexts: jobs.map((job) => job.text),
+        jobNames: jobs.map((job) => job.name),
+        root,
+      }, await lazyHasher()());
+    };
+    const before = await context("1", "1", "1");
+    assertEquals((await context("1", "1", "2")).hash, before.hash);
+    assertNotEquals((await context("2", "1", "1")).hash, before.hash);
+    assertNotEquals((await context("1", "2", "1")).hash, before.hash);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -269,6 +269,41 @@ export const label = job({ inputs: [] }, () => {
   });
 });
 
+Deno.test("cache: an edit inside a cached job's function that another cached job calls reruns every cached job; an inline one reruns only its job", async () => {
+  await withProject(async (dir) => {
+    const extra = `function shout(_ctx?: unknown, word = "shout") {
+  ran(word);
+  return word + " loud1";
+}
+
+export const loud = job({ inputs: [] }, shout);
+
+export const echo = job({ inputs: [] }, () => shout(undefined, "echo"));
+
+export const quiet = job({ inputs: [] }, () => {
+  ran("quiet");
+  return "quiet1";
+});
+`;
+    await Deno.writeTextFile(join(dir, "tasks.ts"), taskFile(dir, extra));
+    const everything = [...ALL, "echo", "quiet", "shout"].sort();
+    assertEquals((await run(dir)).ran, everything);
+    const source = await Deno.readTextFile(join(dir, "tasks.ts"));
+    // echo runs shout's code too: a hit for it would be stale. shout is named outside it, so every cached job runs.
+    await Deno.writeTextFile(join(dir, "tasks.ts"), source.replace(`" loud1"`, `" loud2"`));
+    const shared = await run(dir, ["--explain"]);
+    assertEquals(shared.ran, everything);
+    const why = shared.events.find((e) => e.type === "job:cache" && e.job === "echo");
+    assertMatch(why?.type === "job:cache" ? why.reason ?? "" : "", /^module tasks\.ts changed/);
+    // A cached job's inline function that nothing else names is still its own key.
+    await Deno.writeTextFile(
+      join(dir, "tasks.ts"),
+      source.replace(`" loud1"`, `" loud2"`).replace(`"quiet1"`, `"quiet2"`),
+    );
+    assertEquals((await run(dir)).ran, ["publish", "quiet"]);
+  });
+});
+
 Deno.test("cache: --force runs and stores, --no-cache neither reads nor writes, --explain says why", async () => {
   await withProject(async (dir) => {
     const first = await run(dir, ["--explain"]);

@@ -2,13 +2,13 @@
  * What a task file's jobs' code depends on beyond their own functions: the
  * task file's code outside the job functions, and the local modules it
  * imports. One hash for the run, part of every key; each cached job's own
- * function text is keyed on its own. A job that is not cached has no key: its
- * function is left out too, unless a cached job's code, or the code outside
- * the jobs, names it (and so may call it): then it counts as code outside the
- * jobs. So an edit inside one job's function reruns that job (and its
- * dependents), and an edit anywhere else in the task file, or in a local
- * module it imports, reruns every job it declares: an over-approximation that
- * never misses a change the code could read.
+ * function text is keyed on its own. Every job's function, cached or not, is
+ * left out, unless another cached job's code, or the code outside the jobs,
+ * names it (and so may call it): then it counts as code outside the jobs. So
+ * an edit inside one job's function reruns that job (and its dependents), and
+ * an edit anywhere else in the task file, or in a local module it imports, or
+ * in a job's function other code names, reruns every job it declares: an
+ * over-approximation that never misses a change the code could read.
  *
  * The task file's text outside the job functions is read from Deno's emitted
  * JavaScript (the functions' `toString()` is a slice of it); without it, the
@@ -28,6 +28,8 @@ export interface CodeContextOptions {
   taskFile: string;
   /** The source text of each job function the task file declares. */
   jobTexts: readonly string[];
+  /** The name (`fn.name`, maybe empty) of each, by position: named by other code, it stays in the context. */
+  jobNames?: readonly string[];
   /** The function of each job that is not cached: left out of the context unless code in it names it. */
   uncachedJobs?: readonly UncachedJob[];
   /** The project root: module paths are keyed relative to it. */
@@ -204,7 +206,7 @@ export async function rememberedCodeContext(
   hasher: HasherSource,
 ): Promise<CodeContext> {
   const jobs = [
-    ...options.jobTexts,
+    ...options.jobTexts.map((text, i) => `${options.jobNames?.[i] ?? ""}\u0001${text}`),
     ...(options.uncachedJobs ?? []).map((job) => `${job.name}\u0001${job.text}`),
   ].join("\u0000");
   try {
@@ -260,9 +262,9 @@ function statOf(path: string, savedAt: number): string {
 }
 
 /**
- * The hash of a task file's code outside its job functions. A function of a
- * job that is not cached stays in it when a cached job's code, or the code
- * left outside, names it (asked again until nothing more stays).
+ * The hash of a task file's code outside its job functions. A job's function,
+ * cached or not, stays in it when another cached job's code, or the code left
+ * outside, names it (asked again until nothing more stays).
  */
 function outsideJobs(
   path: string,
@@ -273,15 +275,28 @@ function outsideJobs(
 ): string {
   const emitted = emittedJavaScript(path, source, options.denoDir, read);
   if (emitted === undefined) return hasher.sha256(source);
-  const cached = options.jobTexts.join("\u0000");
-  let cut = options.uncachedJobs ?? [];
+  const cached = [...new Set(options.jobTexts)];
+  const jobs = [
+    ...options.jobTexts.map((text, i) => ({ text, name: options.jobNames?.[i] ?? "" })),
+    ...(options.uncachedJobs ?? []),
+  ];
+  // A function's own text names it (`function render`): only another cached job's code counts.
+  let cut = without(
+    jobs,
+    jobs.filter((job) => cached.some((text) => text !== job.text && names(text, job.name))),
+  );
   while (true) {
-    const outside = withoutJobs(emitted, [...options.jobTexts, ...cut.map((job) => job.text)]);
-    const named = cut.filter((job) => names(cached, job.name) || names(outside, job.name));
+    const outside = withoutJobs(emitted, cut.map((job) => job.text));
+    const named = cut.filter((job) => names(outside, job.name));
     if (named.length === 0) return hasher.sha256(outside);
-    const kept = new Set(named.map((job) => job.text)); // the same text under another job stays too
-    cut = cut.filter((job) => !kept.has(job.text));
+    cut = without(cut, named);
   }
+}
+
+/** The jobs whose text is none of the kept ones' (the same text under another job stays too). */
+function without<T extends { text: string }>(jobs: readonly T[], kept: readonly T[]): T[] {
+  const texts = new Set(kept.map((job) => job.text));
+  return jobs.filter((job) => !texts.has(job.text));
 }
 
 /** Code with each of the job functions' texts replaced by a marker. */

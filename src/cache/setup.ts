@@ -66,6 +66,7 @@ export async function prepareCache(
     : await rememberedCodeContext(store.memoPath(`context-${nameFor(place.taskFile)}`), {
       taskFile: place.taskFile,
       jobTexts: texts,
+      jobNames: declared.map((spec) => spec.fn.name),
       uncachedJobs,
       root,
       denoDir: place.denoDir,
