@@ -307,9 +307,12 @@ test("a failed job's output shows at once, under the jobs still running", async 
     ["-f", `${FIXTURES}tty_fail.ts`, "-k", "--reporter", "tty"],
     { columns: 80, rows: 30 },
   );
-  const screen = await term.waitFor((s) => s.includes("broken went wrong"), "the failure", {
-    history: true,
-  });
+  // The failure and the live row under it (tmux may show a frame it has read only part of).
+  const screen = await term.waitFor(
+    (s) => s.includes("broken went wrong") && /^. long /.test(s.split("\n").at(-2) ?? ""),
+    "the failure, and the live row under it",
+    { history: true },
+  );
   assertMatch(screen, /^✖ broken 0\.\ds$/m);
   assertStringIncludes(
     screen,
