@@ -12,6 +12,7 @@ import { printTo } from "./src/cli/print.ts";
 import { VERSION } from "./src/version.ts";
 import { isGatherError } from "./src/errors.ts";
 import { Shutdown, signalExitCode } from "./src/session/signals.ts";
+import { denoDir } from "./src/session/deno_dir.ts";
 import { lazy } from "./src/lazy.ts";
 
 async function main(args: string[], shutdown: Shutdown): Promise<number> {
@@ -34,7 +35,7 @@ async function main(args: string[], shutdown: Shutdown): Promise<number> {
         print: (line) => Deno.stderr.writeSync(new TextEncoder().encode(line + "\n")),
         out: (text) => Deno.stdout.writeSync(new TextEncoder().encode(text)),
         shutdown,
-        denoDir: denoDir(),
+        denoDir: denoDir((name) => Deno.env.get(name)),
         cpus: navigator.hardwareConcurrency,
       });
     }
@@ -52,7 +53,7 @@ async function main(args: string[], shutdown: Shutdown): Promise<number> {
       stderrIsTerminal: Deno.stderr.isTerminal(),
       env: (name) => Deno.env.get(name),
       size: terminalSize,
-      denoDir: denoDir(),
+      denoDir: denoDir((name) => Deno.env.get(name)),
       shutdown,
       args,
     });
@@ -61,16 +62,6 @@ async function main(args: string[], shutdown: Shutdown): Promise<number> {
   } finally {
     shutdown.dispose();
   }
-}
-
-/** Deno's cache directory, where the emit cache maps JavaScript lines to TypeScript. */
-function denoDir(): string | undefined {
-  const explicit = Deno.env.get("DENO_DIR");
-  if (explicit) return explicit;
-  const home = Deno.env.get("HOME");
-  if (!home) return undefined;
-  if (Deno.build.os === "darwin") return `${home}/Library/Caches/deno`;
-  return `${Deno.env.get("XDG_CACHE_HOME") ?? `${home}/.cache`}/deno`;
 }
 
 /** The terminal's size; `Deno.consoleSize()` throws when no stream is a terminal. */

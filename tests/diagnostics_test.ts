@@ -58,6 +58,10 @@ for (
     if (scenario === "shared") assertStringIncludes(first!.message, "shared ← blocker");
     if (scenario === "prologue") {
       assertStringIncludes(first!.message, "before its function returned");
+      // No profiler ran (the neighbours only run commands): the line the blocker's function starts on.
+      const fixture = await Deno.readTextFile(`${FIXTURES}stalls.ts`);
+      const line = fixture.split("\n").indexOf("  ? job((ctx) => {") + 1;
+      assertEquals(first!.site, `tests/fixtures/stalls.ts:${line}`);
     }
     // The run itself is unaffected: every job ends ok.
     for (const job of ["blocker", "neighbour1", "neighbour2", "neighbour3"]) {
@@ -529,4 +533,48 @@ Deno.test("diagnostics: a stall in the run's last job, right before the run ends
   const report = await run({ names, last }, { diagnostics: true });
   assertEquals(report.status, "ok");
   assertEquals(report.diagnostics.filter((d) => d.kind === "stall").map((d) => d.job), ["last"]);
+});
+
+Deno.test("diagnostics: jobs that block before their functions return are each blamed, with the line their function starts on", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // a and b spin in the same batch, before the profiler starts (c's await asks for it).
+    const tasks = `import { job } from ${
+      JSON.stringify(new URL("../mod.ts", import.meta.url).href)
+    };
+const cpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+const spin = (ms: number) => {
+  const end = cpuMs() + ms; // CPU time: load stretches it
+  while (cpuMs() < end) Math.sqrt(end);
+};
+export const a = job(() => { spin(300); });
+export const b = job(() => { spin(300); });
+export const c = job(async () => { await new Promise((r) => setTimeout(r, 1000)); });
+`;
+    await Deno.writeTextFile(`${dir}/t.ts`, tasks);
+    const { code, stdout, stderr } = await gather(
+      ["-f", "t.ts", "-j", "4", "--reporter", "json", "--no-history"],
+      { cwd: dir },
+    );
+    assertEquals(code, 0, stderr);
+    const stalls = diagnostics(parseEvents(stdout)).filter((d) => d.kind === "stall");
+    const text = JSON.stringify(stalls);
+    assertEquals(stalls.map((d) => d.job).sort(), ["a", "b"], text);
+    const lineOf = (name: string) =>
+      tasks.split("\n").findIndex((line) => line.startsWith(`export const ${name} =`)) + 1;
+    for (const stall of stalls) {
+      assertStringIncludes(stall.message, "before its function returned");
+      assertEquals(stall.site, `t.ts:${lineOf(stall.job!)}`, text);
+      assertGreater(stall.durationMs!, 150, text);
+      assertLess(stall.durationMs!, 700, text);
+    }
+    // Each for its own time, not the whole gap: about the same.
+    const [first, second] = stalls.map((d) => d.durationMs!);
+    assertLess(Math.max(first!, second!) / Math.min(first!, second!), 2, text);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -136,3 +136,44 @@ console.log(JSON.stringify(report.jobs.map((j) => [j.name, j.cache, j.result])))
     assert(await exists(join(dir, ".gather", "cache")));
   });
 });
+
+Deno.test("run() names a stall's TypeScript line, as the CLI does for the same job", async () => {
+  await inTempFolder(async (dir) => {
+    const mod = relative(join(dir, "lib"), join(ROOT, "mod.ts"));
+    // Types and object literals make the emitted JavaScript's lines differ from the source's.
+    const script = `import { job, run } from ${JSON.stringify(mod)};
+
+interface Budget {
+  ms: number;
+  label: string;
+}
+const budget: Budget = { ms: 400, label: "spin" };
+
+export const spin = job(async () => {
+  await Promise.resolve();
+  const until = process.cpuUsage().user / 1000 + budget.ms; // CPU time: load stretches it
+  while (process.cpuUsage().user / 1000 < until) for (let i = 0; i < 1e5; i++) Math.sqrt(i); // the loop
+});
+export const neighbour = job(() => new Promise((resolve) => setTimeout(resolve, 1000)));
+
+if (import.meta.main) {
+  const report = await run({ spin, neighbour }, { diagnostics: true });
+  console.log(JSON.stringify(report.diagnostics.filter((d) => d.kind === "stall")));
+}
+`;
+    const line = script.split("\n").findIndex((text) => text.endsWith("// the loop")) + 1;
+    await Deno.mkdir(join(dir, "lib"));
+    await Deno.writeTextFile(join(dir, "lib", "script.ts"), script);
+    const ran = await deno(["run", "-A", "lib/script.ts"], dir);
+    assertEquals(ran.code, 0, ran.stderr);
+    const fromRun = JSON.parse(ran.stdout) as { job?: string; site?: string }[];
+    assertEquals(fromRun.map((d) => [d.job, d.site]), [["spin", `lib/script.ts:${line}`]]);
+    const cli = await gather(["-f", "lib/script.ts", "--reporter", "json", "--no-logs"], {
+      cwd: dir,
+    });
+    assertEquals(cli.code, 0, cli.stderr);
+    const fromCli = cli.stdout.split("\n").filter((text) => text.includes('"diagnostic"'))
+      .map((text) => JSON.parse(text) as { job?: string; site?: string });
+    assertEquals(fromCli.map((d) => [d.job, d.site]), [["spin", `lib/script.ts:${line}`]]);
+  });
+});

@@ -19,6 +19,7 @@ const MARKER = "sourceMappingURL=data:application/json;base64,";
  * @param url The module's file URL.
  * @param line The 1-based emitted line.
  * @param denoDir Deno's cache directory.
+ * @param column The 0-based emitted column, when known (a function's start).
  * @returns The 1-based source line, or `undefined` when it cannot tell.
  *
  * @example Usage
@@ -33,18 +34,20 @@ export async function sourceLine(
   url: string,
   line: number,
   denoDir: string | undefined,
+  column?: number,
 ): Promise<number | undefined> {
   if (!denoDir || !url.startsWith("file://") || !/\.(ts|tsx|mts)$/.test(url)) return undefined;
   try {
     const emitted = Deno.readTextFileSync(`${denoDir}/gen/file${fromFileUrl(url)}.js`);
     const at = emitted.lastIndexOf(MARKER);
     if (at < 0) return undefined;
-    const { LEAST_UPPER_BOUND, originalPositionFor, TraceMap } = await lazy<
+    const { GREATEST_LOWER_BOUND, LEAST_UPPER_BOUND, originalPositionFor, TraceMap } = await lazy<
       typeof import("../deps/trace_mapping.ts")
     >(new URL("../deps/trace_mapping.ts", import.meta.url));
     const map = new TraceMap(atob(emitted.slice(at + MARKER.length).split(/\s/, 1)[0]!));
-    // The first mapped position on the line: its columns are not known here.
-    return originalPositionFor(map, { line, column: 0, bias: LEAST_UPPER_BOUND }).line ?? undefined;
+    // Without a column, the first mapped position on the line.
+    const bias = column === undefined ? LEAST_UPPER_BOUND : GREATEST_LOWER_BOUND;
+    return originalPositionFor(map, { line, column: column ?? 0, bias }).line ?? undefined;
   } catch {
     return undefined;
   }

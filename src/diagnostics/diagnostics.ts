@@ -124,6 +124,8 @@ export class Diagnostics {
   #period = 50;
   #thresholdMs: number;
   #profiler: Profiler | undefined;
+  /** Finds where a job's function is when no profiler runs (connected on first use). */
+  #locator: Profiler | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   #analysis: Promise<void> = Promise.resolve();
   #count = 0;
@@ -300,6 +302,8 @@ export class Diagnostics {
     await this.#analysis;
     await this.#profiler?.close().catch(() => {});
     this.#profiler = undefined;
+    await this.#locator?.close().catch(() => {});
+    this.#locator = undefined;
     this.#ended = true;
   }
 
@@ -459,18 +463,32 @@ export class Diagnostics {
     if (sampledOnly && diagnostic?.job === undefined && found.length === 0) return;
     // Not held long enough by code that no synchronous call explains (on a loaded machine).
     if (diagnostic === undefined && found.length === 0 && heldMs < threshold) return;
-    const slow = prologue ?? this.#slow.find(overlaps);
-    if (diagnostic === undefined && slow !== undefined) {
-      const ms = Math.round(Math.min(heldMs, slow.end - slow.start));
-      const where = slow === prologue ? "before its function returned" : "in a timer callback";
-      diagnostic = {
+    // Unsampled: every job whose synchronous start or timer callback was timed in this window
+    // (a batch may start several), each for its share of the time the loop was held.
+    const timed = (diagnostic !== undefined ? [] : [
+      ...this.#prologues.filter(overlaps).map((slow) => ({ slow, start: true })),
+      ...this.#slow.filter(overlaps).map((slow) => ({ slow, start: false })),
+    ]).map((t) => ({ ...t, ms: Math.min(t.slow.end, to) - Math.max(t.slow.start, from) }))
+      .sort((a, b) => a.slow.start - b.slow.start);
+    const timedMs = timed.reduce((sum, t) => sum + t.ms, 0);
+    const longest = timed.reduce((a, b) => (b.ms > a.ms ? b : a), timed[0]!);
+    const blamed = timed.map((t) => ({ ...t, ms: Math.min(t.ms, (t.ms / timedMs) * heldMs) }))
+      .filter((t, i) => t.ms >= threshold * 0.8 || timed[i] === longest);
+    for (const { slow, start, ms: exact } of blamed) {
+      const ms = Math.round(exact);
+      const where = start ? "before its function returned" : "in a timer callback";
+      const site = start ? await this.#startSite(slow.job) : undefined;
+      const stall: Omit<DiagnosticEvent, "type" | "time"> = {
         kind: "stall",
         job: slow.job,
         message: `Blocked the event loop for ${ms}ms ${where}: every other job waited`,
         hint: OFFLOAD_HINT,
         durationMs: ms,
         running,
+        ...(site === undefined ? {} : { site }),
       };
+      if (slow === blamed.at(-1)!.slow) diagnostic = stall;
+      else found.push(stall);
     }
     // Unexplained: sample from now on, so that a stall that comes back is blamed exactly.
     if (diagnostic === undefined) this.#startProfiler();
@@ -505,12 +523,31 @@ export class Diagnostics {
     return [...byRange.values()];
   }
 
-  async #site(site: { url: string; line: number; functionName: string }): Promise<string> {
+  /**
+   * Where a job's function starts: the site of a stall in its synchronous
+   * start, which no profile sampled (the profiler starts after the batch).
+   */
+  async #startSite(job: string): Promise<string | undefined> {
+    const fn = this.#options.fnOf(job);
+    if (fn === undefined) return undefined;
+    try {
+      const inspector = this.#profiler ?? (this.#locator ??= new Profiler());
+      const range = await inspector.codeRange(fn);
+      const url = range && await inspector.scriptUrl(range.scriptId);
+      if (!range || !url || url.startsWith(OWN_URL)) return undefined;
+      return await this.#site({ url, line: range.startLine + 1, column: range.startColumn });
+    } catch {
+      return undefined; // no inspector
+    }
+  }
+
+  async #site(site: { url: string; line: number; column?: number }): Promise<string> {
     // Loaded with the first diagnostic that names a site: a run without one does not pay for it.
     const { sourceLine } = await lazy<typeof import("./_source_map.ts")>(
       new URL("./_source_map.ts", import.meta.url),
     );
-    const line = await sourceLine(site.url, site.line, this.#options.denoDir) ?? site.line;
+    const line = await sourceLine(site.url, site.line, this.#options.denoDir, site.column) ??
+      site.line;
     return `${this.#relative(site.url)}:${line}`;
   }
 

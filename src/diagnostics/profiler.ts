@@ -1,7 +1,8 @@
 /**
  * An in-process sampling CPU profiler (`node:inspector`), kept running so
  * that when the event loop stalls, the samples taken during the stall are
- * already there. Also finds where a job's function lives in its script.
+ * already there. Also finds where a job's function lives in its script, which
+ * needs no sampling: a profiler that was never started connects to ask.
  *
  * @module
  */
@@ -32,6 +33,7 @@ export class Profiler {
   #intervalUs = 5_000;
   #open = false;
   #ranges = new WeakMap<AnyFunction, Omit<CodeRange, "jobs"> | null>();
+  #urls: Map<string, string> | undefined;
 
   /**
    * Start sampling, before this returns: the inspector does the work as each
@@ -43,10 +45,7 @@ export class Profiler {
    */
   start(intervalUs: number): void {
     this.#intervalUs = intervalUs;
-    const session = new Session();
-    session.connect();
-    this.#session = session;
-    this.#open = true;
+    const session = this.#connect();
     const steps: [string, Record<string, unknown>][] = [
       ["Profiler.enable", {}],
       ["Profiler.setSamplingInterval", { interval: intervalUs }],
@@ -123,6 +122,27 @@ export class Profiler {
     return range ?? undefined;
   }
 
+  /**
+   * The URL of a script, by the id {@linkcode Profiler.codeRange} gives. The
+   * first call lists the scripts (V8's best-effort coverage: ~25 ms, once).
+   *
+   * @param scriptId The script's id.
+   * @returns Its URL, or `undefined` if the inspector cannot tell.
+   */
+  async scriptUrl(scriptId: string): Promise<string | undefined> {
+    try {
+      if (!this.#urls?.has(scriptId)) { // a script loaded since the last listing
+        const { result } = await this.#post<{ result: { scriptId: string; url: string }[] }>(
+          "Profiler.getBestEffortCoverage",
+        );
+        this.#urls = new Map(result.map((script) => [script.scriptId, script.url]));
+      }
+      return this.#urls.get(scriptId) || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** The sampling interval in milliseconds. */
   get intervalMs(): number {
     return this.#intervalUs / 1000;
@@ -139,10 +159,20 @@ export class Profiler {
     }
   }
 
+  /** The inspector session, connected on first use. */
+  #connect(): Session {
+    if (this.#session === undefined) {
+      const session = new Session();
+      session.connect();
+      this.#session = session;
+      this.#open = true;
+    }
+    return this.#session;
+  }
+
   #post<T = unknown>(method: string, params: Record<string, unknown> = {}): Promise<T> {
-    const session = this.#session;
-    if (session === undefined) return Promise.reject(new Error("The profiler is not started"));
     return new Promise((resolve, reject) => {
+      const session = this.#connect();
       session.post(
         method,
         params,

@@ -12,6 +12,7 @@ import { remoteCacheConfig } from "../cache/remote_options.ts";
 import { projectRoot } from "../cache/root.ts";
 import { join, resolve } from "../deps/path.ts";
 import { ignoreStateFolder } from "../state/state_folder.ts";
+import { denoDir, grantedEnv } from "./deno_dir.ts";
 import { attachCache, type CachePlace, planRun } from "./plan.ts";
 import { runSession, type SessionOptions } from "./session.ts";
 import { Shutdown } from "./signals.ts";
@@ -64,8 +65,11 @@ export function runNow(
   if (options.onEvent !== undefined) session.onEvent = options.onEvent;
   if (options.diagnostics) {
     const asked = options.diagnostics === true ? {} : options.diagnostics;
+    // As the CLI does: sites are TypeScript lines, not the emitted JavaScript's.
+    const cacheDir = denoDir(grantedEnv);
     session.diagnostics = {
       stalls: asked.stalls ?? true,
+      ...(cacheDir === undefined ? {} : { denoDir: cacheDir }),
       ...(asked.stallThreshold === undefined
         ? {}
         : { stallThresholdMs: parseDuration(asked.stallThreshold) }),
