@@ -122,18 +122,27 @@ const square = job({ inputs: ["input.txt"], outputs: ["out.txt"] }, async () => 
   await Deno.writeTextFile("out.txt", String(n * n));
   return n * n;
 });
-const report = await run({ square }, { cache: true });
+const cube = job({ inputs: ["input.txt"] }, async () => Number(await Deno.readTextFile("input.txt")) ** 3);
+const report = await run({ square, cube }, { cache: true });
 console.log(JSON.stringify(report.jobs.map((j) => [j.name, j.cache, j.result])));
 `,
     );
     const first = await deno(["run", "-A", "script.ts"], dir);
     assertEquals(first.code, 0, first.stderr);
-    assertEquals(JSON.parse(first.stdout), [["square", "miss", 16]]);
+    assertEquals(JSON.parse(first.stdout), [["square", "miss", 16], ["cube", "miss", 64]]);
     await Deno.remove(join(dir, "out.txt"));
     const second = await deno(["run", "-A", "script.ts"], dir);
-    assertEquals(JSON.parse(second.stdout), [["square", "hit", 16]]);
+    assertEquals(JSON.parse(second.stdout), [["square", "hit", 16], ["cube", "hit", 64]]);
     assertEquals(await Deno.readTextFile(join(dir, "out.txt")), "16");
     assert(await exists(join(dir, ".gather", "cache")));
+    // An edit inside one job's function reruns that job only, as with the CLI.
+    const script = await Deno.readTextFile(join(dir, "script.ts"));
+    await Deno.writeTextFile(
+      join(dir, "script.ts"),
+      script.replace("return n * n;", "return n * n + 0;"),
+    );
+    const edited = await deno(["run", "-A", "script.ts"], dir);
+    assertEquals(JSON.parse(edited.stdout), [["square", "miss", 16], ["cube", "hit", 64]]);
   });
 });
 

@@ -114,6 +114,7 @@ function hundredths(ms: number): number {
 }
 
 function runCache(options: RunCacheOptions): CachePlace {
+  const cacheDir = denoDir(grantedEnv);
   const root = Deno.realPathSync(resolve(options.root ?? projectRoot(Deno.cwd())));
   const asked = typeof options.remote === "string" ? { url: options.remote } : options.remote;
   const remote = asked === false ? undefined : remoteCacheConfig(
@@ -127,5 +128,7 @@ function runCache(options: RunCacheOptions): CachePlace {
     mode: options.force ? "write-only" : "read-write",
     explain: options.explain ?? false,
     ...(remote === undefined ? {} : { remote }),
+    // As the CLI does: a job's code is cut out of the emitted JavaScript Deno cached.
+    ...(cacheDir === undefined ? {} : { denoDir: cacheDir }),
   };
 }
