@@ -18,8 +18,10 @@ import { palette } from "../src/reporters/palette.ts";
 import { PlainReporter } from "../src/reporters/plain.ts";
 import type { OutputMode } from "../src/reporters/reporter.ts";
 import { reporterKind } from "../src/reporters/select.ts";
+import { formatSummary } from "../src/reporters/summary.ts";
 import { SummaryFile } from "../src/reporters/summary_file.ts";
 import { TtyReporter } from "../src/reporters/tty.ts";
+import { renderFrame } from "../src/reporters/_tty_frame.ts";
 import { cutToWidth, textWidth } from "../src/reporters/_tty_text.ts";
 import { FIXTURES, gather, parseEvents } from "./_cli.ts";
 
@@ -284,6 +286,101 @@ Deno.test("TtyReporter breaks the summary's long lines between words in a narrow
     plain.slice(slowest).map((line) => line.trim()).join(" "),
     "slowest: package 400ms, link_everything 300ms, compile_the_lexer 200ms, compile_the_parser 100ms",
   );
+});
+
+Deno.test("the live footer drops its bar and least needed words first, never cutting a word", () => {
+  const footerAt = (columns: number, state: { done: number; failed: number; now: number }) =>
+    renderFrame(
+      {
+        ...state,
+        start: 0,
+        total: 30,
+        running: Math.min(8, 30 - state.done),
+        jobs: [],
+        nameWidth: 5,
+      },
+      { columns, rows: 20 },
+      palette(false),
+    ).at(-1)!.text;
+  // At 40 columns: done/total, the failed count, the elapsed time and the time left stay.
+  assertEquals(
+    footerAt(40, { done: 12, failed: 2, now: 65_000 }),
+    "12/30 · 2 failed · 1m05s · ~1m38s left",
+  );
+  assertEquals(
+    footerAt(40, { done: 0, failed: 0, now: 700 }),
+    "0/30 done · 8 running · 0 failed · 0.7s",
+  );
+  // At 80 columns the bar shrinks for the time left; at 100 it has its full 24 columns.
+  assertMatch(
+    footerAt(80, { done: 29, failed: 0, now: 3_000 }),
+    /^[━─]{16} 29\/30 done · 1 running · 0 pending · 0 failed · 3\.0s · ~1s left$/,
+  );
+  assertMatch(
+    footerAt(100, { done: 5, failed: 1, now: 1_200 }),
+    /^[━─]{24} 5\/30 done · 8 running · 17 pending · 1 failed · 1\.2s · ~6s left$/,
+  );
+  for (let columns = 10; columns <= 120; columns++) {
+    for (
+      const [done, failed, now] of [[0, 0, 700], [5, 1, 1_200], [12, 12, 65_000], [29, 0, 3e6]]
+    ) {
+      const line = footerAt(columns, { done: done!, failed: failed!, now: now! });
+      assertLessOrEqual(textWidth(line), columns, line);
+      assertNotMatch(line, /…/, `${columns} columns: ${line}`);
+      assertMatch(line, new RegExp(`^(?:[━─]+ )?${done}/30\\b`), line);
+      if (columns >= 20) assertStringIncludes(line, `${failed} failed`, `${columns}: ${line}`);
+    }
+  }
+});
+
+Deno.test("the summary never breaks a duration, and a fix: hint's lines go under its text", () => {
+  const timed = [
+    { name: "a_quite_wide_name", durationMs: 1_080 },
+    { name: "wide", durationMs: 1_080 },
+    { name: "b", durationMs: 123_000 },
+  ];
+  for (const color of [false, true]) {
+    const text = formatSummary(
+      {
+        status: "ok",
+        counts: { total: 3, ok: 3, failed: 0, cancelled: 0, skipped: 0, cached: 0 },
+        durationMs: 125_300,
+        criticalPath: timed,
+        slowest: timed,
+        failures: [],
+        ignoredCancellation: [],
+        diagnostics: [{
+          type: "diagnostic",
+          time: 0,
+          kind: "pending-work",
+          job: "a",
+          message: "a promise was not awaited",
+          hint: "await the promise returned by ctx.sh, or return it from the job so gather waits",
+        }],
+        finished: ["a_quite_wide_name", "wide", "b"],
+        cancelled: [],
+        notStarted: [],
+      },
+      palette(color),
+      { columns: 40 },
+    );
+    const lines = text.replaceAll(new RegExp(SGR, "g"), "").split("\n");
+    for (const line of lines) assertLessOrEqual(textWidth(line), 40, line);
+    // A duration stays on the line of the word before it: no line starts with one.
+    for (const line of lines) assertNotMatch(line, /^\s*\d+(?:ms|s|m|h)\b/, line);
+    const fix = lines.findIndex((line) => line.startsWith("      fix: "));
+    assertEquals(lines.slice(fix, fix + 3), [
+      "      fix: await the promise returned by",
+      "           ctx.sh, or return it from the",
+      "           job so gather waits",
+    ], `colour: ${color}`);
+    assertEquals(
+      lines.slice(lines.findIndex((line) => line.startsWith("  critical path:"))).join(" ")
+        .replace(/\s+/g, " ").trim(),
+      "critical path: a_quite_wide_name 1s 80ms → wide 1s 80ms → b 2m 3s " +
+        "slowest: a_quite_wide_name 1s 80ms, wide 1s 80ms, b 2m 3s",
+    );
+  }
 });
 
 Deno.test("TtyReporter prints a failed job's output when it fails: first and last lines, with its log", () => {

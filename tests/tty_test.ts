@@ -302,6 +302,30 @@ test("more running jobs than rows shows how many are hidden", async () => {
   assertEquals((await term.exited()).code, 0);
 });
 
+test("the footer keeps the counts, the time and the time left at 40 and 80 columns", async () => {
+  await using term = await Terminal.start(
+    ["-f", `${FIXTURES}tty_many.ts`, "-j", "8", "--reporter", "tty"],
+    { columns: 40, rows: 20 },
+  );
+  const last = (s: string) => s.split("\n").findLast((line) => line.includes("/30")) ?? "";
+  // Not `0/30 done · 8 running · 22 p…`: what does not fit goes whole, the bar and "pending" first.
+  const narrow = await term.waitFor(
+    (s) => /^\d+\/30 .*· 0 failed · \d+\.\ds(?: · ~\d+s left)?$/.test(last(s)),
+    "the failed count and the time at 40 columns",
+  );
+  for (const line of narrow.split("\n")) assertLessOrEqual(textWidth(line), 40, line);
+  await term.resize(80, 20);
+  // Not `~6s…`: the bar shrinks for the time left.
+  const wide = await term.waitFor(
+    (s) => / · 0 failed · \d+\.\ds · ~\d+s left$/.test(last(s)),
+    "the time left at 80 columns",
+    { join: true },
+  );
+  for (const line of wide.split("\n")) assertLessOrEqual(textWidth(line), 80, line);
+  assertMatch(last(wide), /^[━─]+ \d+\/30 done · /);
+  assertEquals((await term.exited()).code, 0);
+});
+
 test("a failed job's output shows at once, under the jobs still running", async () => {
   await using term = await Terminal.start(
     ["-f", `${FIXTURES}tty_fail.ts`, "-k", "--reporter", "tty"],

@@ -139,28 +139,43 @@ function jobLine(
   return { text, width: headWidth + (tail ? 2 + textWidth(tail) : 0) };
 }
 
+/**
+ * The footer: the most it can say in `columns`, never a cut word. When the
+ * counts do not all fit, the least needed go first: the pending count, the
+ * word "done", the running count (the rows above show them), the time left,
+ * the elapsed time; done/total and the failed count go last. A progress bar
+ * leads it only when the words leave it room (at least 10 columns).
+ */
 function footer(state: FrameState, columns: number, p: Palette): FrameLine {
   const { total, done, failed, running } = state;
   const pending = Math.max(0, total - done - running);
   const elapsed = state.now - state.start;
-  const parts = [
-    `${done}/${total} done`,
-    `${running} running`,
-    `${pending} pending`,
-    `${failed} failed`,
-    shortDuration(elapsed),
-  ];
-  if (done >= 3 && done >= total / 10 && done < total) {
-    parts.push(`~${eta(elapsed / done * (total - done))} left`);
-  }
-  const barWidth = columns >= 40 ? Math.min(24, Math.floor(columns / 4)) : 0;
+  const time = shortDuration(elapsed);
+  const left = done >= 3 && done >= total / 10 && done < total
+    ? `~${eta(elapsed / done * (total - done))} left`
+    : undefined;
+  const bad = `${failed} failed`;
+  const count = `${done}/${total}`;
+  const forms = [
+    [`${count} done`, `${running} running`, `${pending} pending`, bad, time, left],
+    [`${count} done`, `${running} running`, bad, time, left],
+    [count, `${running} running`, bad, time, left],
+    [count, bad, time, left],
+    [count, bad, time],
+    [count, bad],
+    [count],
+  ].map((parts) => parts.filter((part) => part !== undefined));
+  const parts = forms.find((form) => textWidth(form.join(" · ")) <= columns) ?? forms.at(-1)!;
+  const text = cutToWidth(parts.join(" · "), columns);
+  const width = textWidth(text);
+  const coloured = text === parts.join(" · ")
+    ? parts.map((part) => part === bad && failed > 0 ? p.red(part) : part).join(" · ")
+    : text;
+  const barWidth = Math.min(24, Math.floor(columns / 4), columns - width - 1);
+  if (barWidth < 10) return { text: coloured, width };
   const filled = total === 0 ? barWidth : Math.floor(barWidth * done / total);
-  const bar = barWidth > 0
-    ? `${p.green("━".repeat(filled))}${p.dim("─".repeat(barWidth - filled))} `
-    : "";
-  const text = cutToWidth(parts.join(" · "), columns - (barWidth > 0 ? barWidth + 1 : 0));
-  const coloured = failed > 0 ? text.replace(`${failed} failed`, p.red(`${failed} failed`)) : text;
-  return { text: bar + coloured, width: (barWidth > 0 ? barWidth + 1 : 0) + textWidth(text) };
+  const bar = `${p.green("━".repeat(filled))}${p.dim("─".repeat(barWidth - filled))} `;
+  return { text: bar + coloured, width: barWidth + 1 + width };
 }
 
 function eta(ms: number): string {

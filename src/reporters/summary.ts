@@ -14,6 +14,9 @@ import { cleanLine, plainLine, textWidth } from "./_tty_text.ts";
 /** The most characters of a failure's message the summary shows (a command can be long). */
 const HEADLINE = 120;
 
+/** A word that is (the start of) a duration as {@linkcode formatDuration} writes it: `80ms`, `3s,`. */
+const DURATION_PART = /^\d+(?:ms|s|m|h|d)\b/;
+
 /** Options of {@linkcode formatSummary}. */
 export interface SummaryFormatOptions {
   /** Where a job's full log is, if it has one. @default {undefined} */
@@ -146,27 +149,41 @@ export function formatSummary(
 /**
  * A line broken between words to fit `columns`, each following part
  * indented under the line's start: `  slowest: a 1s, b 2s` becomes
- * `  slowest: a 1s,` and `      b 2s`. A word wider than the line stays whole.
+ * `  slowest: a 1s,` and `      b 2s`; a `fix:` hint's parts go under the
+ * text after `fix: `. A duration (`1s 80ms`) stays whole and on the line of
+ * the word before it. A word wider than the line stays whole.
  */
 function breakLine(line: string, columns: number): string[] {
-  if (textWidth(plainLine(line)) <= columns) return [line];
-  const lead = line.match(/^ */)![0];
-  const indent = `${lead}    `;
+  const plain = plainLine(line);
+  if (textWidth(plain) <= columns) return [line];
+  // Colour codes may come before the leading spaces (a dimmed line): they stay with the first word.
+  // deno-lint-ignore no-control-regex
+  const lead = line.match(/^(?:\x1b\[[0-9;]*m)* */)![0];
+  const indent = " ".repeat(
+    plain.match(/^ *fix: /)?.[0].length ?? plain.match(/^ */)![0].length + 4,
+  );
+  // Words that cannot be parted: a duration's pieces and the word before it.
+  const chunks: string[] = [];
+  for (const word of line.slice(lead.length).split(" ")) {
+    if (chunks.length > 0 && DURATION_PART.test(plainLine(word))) {
+      chunks[chunks.length - 1] += ` ${word}`;
+    } else chunks.push(word);
+  }
   const parts: string[] = [];
   let current = "";
   let width = 0;
-  for (const word of line.slice(lead.length).split(" ")) {
-    const wordWidth = textWidth(plainLine(word));
+  for (const chunk of chunks) {
+    const chunkWidth = textWidth(plainLine(chunk));
     if (current === "") {
-      current = lead + word;
-      width = lead.length + wordWidth;
-    } else if (width + 1 + wordWidth <= columns) {
-      current += ` ${word}`;
-      width += 1 + wordWidth;
+      current = lead + chunk;
+      width = textWidth(plainLine(current));
+    } else if (width + 1 + chunkWidth <= columns) {
+      current += ` ${chunk}`;
+      width += 1 + chunkWidth;
     } else {
       parts.push(current);
-      current = indent + word;
-      width = indent.length + wordWidth;
+      current = indent + chunk;
+      width = indent.length + chunkWidth;
     }
   }
   parts.push(current);
