@@ -27,6 +27,8 @@ export interface LiveResult {
 export class LiveGather {
   readonly events: GatherEvent[] = [];
   readonly stdoutLines: string[] = [];
+  /** What gather has written to stderr so far, line by line. */
+  readonly stderrLines: string[] = [];
   #child: Deno.ChildProcess;
   #waiters: { test: () => boolean; resolve: () => void }[] = [];
   #result: Promise<LiveResult>;
@@ -61,11 +63,20 @@ export class LiveGather {
         this.#wake();
       }
     })();
-    const stderr = new Response(child.stderr).text();
+    const [whole, lined] = child.stderr.tee();
+    const stderr = new Response(whole).text();
+    const stderrRead = (async () => {
+      const lines = lined.pipeThrough(new TextDecoderStream()).pipeThrough(new TextLineStream());
+      for await (const line of lines) {
+        this.stderrLines.push(line);
+        this.#wake();
+      }
+    })();
     this.#result = (async () => {
       const status = await child.status;
       const exitedAt = performance.now();
       await stdout;
+      await stderrRead;
       this.#wake();
       return {
         code: status.code,
@@ -98,7 +109,13 @@ export class LiveGather {
       new Promise<never>((_, reject) => {
         timer = setTimeout(
           () =>
-            reject(new Error(`timed out waiting; events so far:\n${this.stdoutLines.join("\n")}`)),
+            reject(
+              new Error(
+                `timed out waiting; events so far:\n${this.stdoutLines.join("\n")}\nstderr:\n${
+                  this.stderrLines.join("\n")
+                }`,
+              ),
+            ),
           timeoutMs,
         );
       }),

@@ -344,6 +344,90 @@ export const api = job(
   }
 });
 
+Deno.test("--watch: a service killed while no job needs it is reported as such and not restarted, the header rerunning nothing; a change starts it again", async () => {
+  const tag = `idle-${crypto.randomUUID().slice(0, 8)}`;
+  const tasks = `
+import { job } from "${MOD}";
+export const api = job(
+  { service: { ready: { line: /listening on http:\\/\\/127\\.0\\.0\\.1:(\\d+)/ } }, inputs: ["server/**"] },
+  (ctx) => ctx.exec(Deno.execPath(), ["run", "-A", "${ROOT_SERVER}", "--tag", "${tag}"]),
+);
+export const e2e = job({ deps: [api] }, async (ctx) => {
+  ctx.log("ran e2e");
+  ctx.log(await fetch(\`http://127.0.0.1:\${ctx.result(api)}/\`).then((r) => r.text()));
+});
+`;
+  const dir = await project({ "tasks.ts": tasks, "server/x.txt": "1" });
+  const session = new WatchSession(dir);
+  try {
+    await session.waitForRun(1);
+    const hello = session.runs[0]!.find((e) => e.type === "job:log" && e.line.startsWith("hello"));
+    const pid = Number(hello?.type === "job:log" && hello.line.split(" ").at(-1));
+    Deno.kill(pid, "SIGTERM"); // from outside, while the run is over and nothing needs it
+    await session.waitForRun(2);
+    const change = session.changes[1]!;
+    assertEquals([change.reason, change.jobs], ['service "api" stopped on its own', []]);
+    assertEquals(session.ran(2), []);
+    const end = session.runs[1]!.find((e) => e.type === "job:end" && e.job === "api");
+    const message = end?.type === "job:end" && end.error?.message || "";
+    assertEquals(end?.type === "job:end" && end.status, "failed");
+    assertStringIncludes(message, 'Service "api" stopped on its own while no job needed it');
+    assert(!message.includes("while it was needed"), message);
+    await quiet(1500); // not restarted: no run, no server
+    assertEquals(session.changes.length, 2);
+    assertEquals(await liveProcesses(tag), []);
+    await write(dir, "server/x.txt", "2");
+    await session.waitForRun(3);
+    assertEquals(session.changes[2]!.jobs, ["api", "e2e"]);
+    assertEquals(session.ran(3), ["e2e"]);
+  } finally {
+    const result = await session.stop();
+    assertEquals(result.code, 130);
+    assertEquals(await liveProcesses(tag), []);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--watch: a task file importing a module whose folder is missing reloads once the module is created, with its folder or after it", async () => {
+  const importing = (path: string) => `
+import { job } from "${MOD}";
+import { v } from "./${path}";
+export const a = job((ctx) => ctx.log(\`ran a \${v}\`));
+`;
+  const dir = await project({ "tasks.ts": importing("lib/v.ts") });
+  const session = new WatchSession(dir);
+  const waiting = (n: number) =>
+    session.live.waitFor(
+      () => session.live.stderrLines.filter((line) => line.includes("for a fix")).length === n,
+      20_000,
+    );
+  try {
+    await waiting(1);
+    await quiet(500); // watching, through the project's folder
+    await write(dir, "lib/v.ts", "export const v = 1;"); // mkdir lib, then the module at once
+    await session.waitForRun(1);
+    assertEquals(session.ran(1), ["a 1"]);
+    assertStringIncludes(session.changes[0]!.reason, "task file changed (lib/v.ts): reloaded");
+    await Deno.writeTextFile(`${dir}/tasks.ts`, importing("gen/deep/w.ts"));
+    await waiting(2);
+    await quiet(500);
+    await Deno.mkdir(`${dir}/gen/deep`, { recursive: true });
+    await quiet(500); // the folders in a batch of their own: then gen/deep is watched
+    await write(dir, "gen/deep/w.ts", "export const v = 2;");
+    await session.waitForRun(2);
+    assertEquals(session.ran(2), ["a 2"]);
+    // Written as soon as the child says it waits: before its watch begins, or after.
+    await Deno.writeTextFile(`${dir}/tasks.ts`, importing("more/x.ts"));
+    await waiting(3);
+    await write(dir, "more/x.ts", "export const v = 3;");
+    await session.waitForRun(3);
+    assertEquals(session.ran(3), ["a 3"]);
+  } finally {
+    await session.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("--watch: a failing test does not stop the service it uses; fixing the test reuses it", async () => {
   const tag = `keep-${crypto.randomUUID().slice(0, 8)}`;
   const tasks = `

@@ -18,7 +18,7 @@ import type { SessionDiagnostics } from "../session/session.ts";
 import { type Shutdown, signalExitCode, untilStopped } from "../session/signals.ts";
 import type { FailurePolicy, JobSpec } from "../types.ts";
 import { WatchEnvironment } from "./environment.ts";
-import { WatchedFiles } from "./files.ts";
+import { nearestFolder, WatchedFiles } from "./files.ts";
 import { WatchLoop } from "./loop.ts";
 import { obeySupervisor, readState, RELOAD_EXIT, writeState } from "./protocol.ts";
 import { FileWatcher } from "./watcher.ts";
@@ -148,21 +148,31 @@ async function waitForFix(
 ): Promise<number> {
   const root = projectRoot(folder); // symbolic links resolved
   const modules = new Set(localModules(url, root));
+  const before = new Map([...modules].map((path) => [path, signature(path)]));
   options.print(`◌ watching ${options.file} and its imports for a fix · Ctrl-C to stop\n`);
   let changed: string[] | undefined;
   let wake!: () => void;
   const woken = new Promise<void>((resolve) => wake = resolve);
+  // A folder that came may hold the module already; if not, the next batch brings it.
+  const look = (paths: ReadonlySet<string>) => {
+    const found = [...modules].filter((path) =>
+      paths.has(path) || signature(path) !== before.get(path)
+    );
+    if (found.length === 0 || changed !== undefined) return;
+    changed = found;
+    wake();
+  };
   const watcher = new FileWatcher({
+    // A missing module's folder may be missing too: its nearest existing parent stands for it,
+    // and the watcher watches again when a folder on the way comes.
     roots: () =>
-      [...new Set([...modules].map((path) => dirname(path)))].map((path) => ({
+      [...new Set([...modules].map((path) => nearestFolder(dirname(path))))].map((path) => ({
         path,
         recursive: false,
       })),
-    relevant: (path) => modules.has(path),
-    onBatch: (paths) => {
-      changed = [...paths];
-      wake();
-    },
+    relevant: (path) =>
+      modules.has(path) || [...modules].some((module) => module.startsWith(`${path}/`)),
+    onBatch: look,
     debounceMs: options.debounceMs,
     snapshot: () => new Map([...modules].map((path) => [path, signature(path)])),
     poll: options.poll,
@@ -170,6 +180,7 @@ async function waitForFix(
   const { shutdown } = options;
   shutdown.interrupt.signal.addEventListener("abort", wake, { once: true });
   watcher.start();
+  look(new Set()); // what changed before the watch began counts too
   await woken;
   watcher.close();
   shutdown.interrupt.signal.removeEventListener("abort", wake);

@@ -228,13 +228,8 @@ export class WatchedFiles {
   roots(): WatchRoot[] {
     const wanted = new Map<string, boolean>();
     const want = (path: string, recursive: boolean) => {
-      let at = path;
-      let deep = recursive;
-      while (!isFolder(at) && dirname(at) !== at) {
-        at = dirname(at);
-        deep = false;
-      }
-      wanted.set(at, (wanted.get(at) ?? false) || deep);
+      const at = nearestFolder(path);
+      wanted.set(at, (wanted.get(at) ?? false) || (recursive && at === path));
     };
     for (const job of this.#jobs.values()) {
       for (const glob of job.inputs) {
@@ -294,6 +289,30 @@ export class WatchedFiles {
     }
     return changed;
   }
+}
+
+/**
+ * The folder to watch for a folder that may not exist yet: itself, else its
+ * nearest existing parent, whose events show it coming.
+ *
+ * @param path An absolute folder path.
+ * @returns The path, or its nearest existing parent.
+ *
+ * @example Usage
+ * ```ts
+ * import { nearestFolder } from "./files.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const dir = await Deno.realPath(await Deno.makeTempDir());
+ * assertEquals(nearestFolder(`${dir}/lib/deep`), dir);
+ * assertEquals(nearestFolder(dir), dir);
+ * await Deno.remove(dir);
+ * ```
+ */
+export function nearestFolder(path: string): string {
+  let at = path;
+  while (!isFolder(at) && dirname(at) !== at) at = dirname(at);
+  return at;
 }
 
 /** Whether a root-relative path matches a glob; a glob without a wildcard stands for a folder's files too. */

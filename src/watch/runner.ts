@@ -68,13 +68,17 @@ export class WatchState {
   }
 
   /**
-   * Whether a job keeps its result in the next run.
+   * Whether a job does not run in the next run: it keeps its result, or it is
+   * a service that stopped on its own, which that run only reports.
    *
    * @param spec The job.
    * @returns `true` when it will not run.
    */
   keeps(spec: JobSpec): boolean {
-    return spec.service !== undefined ? this.#host.reusable(spec.name) : this.#kept.has(spec.name);
+    const { name } = spec;
+    return spec.service === undefined
+      ? this.#kept.has(name)
+      : this.#host.reusable(name) || this.#host.stoppedOnItsOwn(name);
   }
 
   /**

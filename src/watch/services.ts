@@ -3,13 +3,16 @@
  * it is owned by the host: when the run no longer needs it, the run's view of
  * it ends (`ok`, `running`) and the service keeps running, so the next run's
  * jobs use it as it is. It is restarted (the old process tree stopped and
- * gone first) when its inputs or its dependencies changed, reported when it
- * stops on its own between runs, and stopped when watch mode ends.
+ * gone first) when its inputs or its dependencies changed, and stopped when
+ * watch mode ends. One that stops on its own between runs is not restarted
+ * (a service that keeps crashing would rerun its users forever): the next
+ * run reports it, and the run after that, on a change, starts it again.
  *
  * @module
  */
 
 import type { JobInput, JobRun, JobRunner } from "../engine/runner.ts";
+import { GatherError, isGatherError } from "../errors.ts";
 import type { JobSpec, Settlement } from "../types.ts";
 
 /** A service the host keeps. */
@@ -87,6 +90,18 @@ export class ServiceHost {
   }
 
   /**
+   * Whether the service stopped on its own since the last run: the next run
+   * reports it rather than starting it again (unless it changed).
+   *
+   * @param name The service.
+   * @returns `true` when the next run only reports it.
+   */
+  stoppedOnItsOwn(name: string): boolean {
+    const hosted = this.#services.get(name);
+    return hosted?.crashed !== undefined && !hosted.stale;
+  }
+
+  /**
    * A run starts a service: the running one, or a new one (the old one stopped first).
    *
    * @param spec The service.
@@ -149,7 +164,7 @@ export class ServiceHost {
       hosted.done = true;
       if (this.#services.get(spec.name) === hosted && !hosted.stopping) {
         if (hosted.view === undefined) {
-          hosted.crashed = settlement;
+          hosted.crashed = betweenRuns(settlement);
           this.#onExit(spec.name, settlement);
         } else {
           this.#services.delete(spec.name);
@@ -237,6 +252,23 @@ class ServiceView implements JobRun {
     if (this.#hosted?.view === this) this.#hosted.view = undefined;
     this.#settle(settlement);
   }
+}
+
+/** A service that stopped while no run used it: its error says so, not "while it was needed". */
+function betweenRuns(settlement: Settlement): Settlement {
+  const error = settlement.error;
+  if (!isGatherError(error) || error.code !== "SERVICE_EXITED") return settlement;
+  const message = error.message.replace(
+    " while it was needed:",
+    " while no job needed it (the next change starts it again):",
+  );
+  return {
+    ...settlement,
+    error: new GatherError("SERVICE_EXITED", message, {
+      ...(error.job === undefined ? {} : { job: error.job }),
+      ...(error.cause === undefined ? {} : { cause: error.cause }),
+    }),
+  };
 }
 
 function settledRun(settlement: Settlement): JobRun {
