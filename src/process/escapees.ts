@@ -48,28 +48,45 @@ export function adoptedChildren(): number[] {
  *
  * @param groups The command's process group and its escaped processes' groups.
  * @param leader The command's own pid.
+ * @param children gather's children, as {@linkcode adoptedChildren} just read them.
  * @returns Their pids.
  *
  * @example Usage
  * ```ts
- * import { adoptedZombies } from "./escapees.ts";
+ * import { adoptedChildren, adoptedZombies } from "./escapees.ts";
  * import { assertEquals } from "@std/assert";
  *
- * assertEquals(adoptedZombies(new Set([0]), 0), []);
+ * assertEquals(adoptedZombies(new Set([0]), 0, adoptedChildren()), []);
  * ```
  */
-export function adoptedZombies(groups: ReadonlySet<number>, leader: number): number[] {
-  return adoptedChildren().filter((pid) => {
+export function adoptedZombies(
+  groups: ReadonlySet<number>,
+  leader: number,
+  children: readonly number[],
+): number[] {
+  return children.filter((pid) => {
     if (pid === leader) return false;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-      // After the name: state ppid pgrp ...
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      return fields[0] === "Z" && groups.has(Number(fields[2]));
-    } catch {
-      return false; // gone
-    }
+    const stat = procStat(pid);
+    return stat?.state === "Z" && groups.has(stat.pgrp);
   });
+}
+
+/** A process's state, group and name from `/proc/<pid>/stat`; `undefined` once it is gone. */
+function procStat(pid: number): { state: string; pgrp: number; name: string } | undefined {
+  let stat: string;
+  try {
+    stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  } catch {
+    return undefined;
+  }
+  // pid (name) state ppid pgrp ...: the name may hold spaces and parentheses.
+  const close = stat.lastIndexOf(")");
+  const fields = stat.slice(close + 2).split(" ");
+  return {
+    state: fields[0]!,
+    pgrp: Number(fields[2]),
+    name: stat.slice(stat.indexOf("(") + 1, close),
+  };
 }
 
 /**
@@ -97,20 +114,15 @@ export function findEscapees(
   const needle = new TextEncoder().encode(`${marker}\0`);
   const found: Escapee[] = [];
   for (const pid of pids === "all" ? allPids() : pids) {
-    let stat: string;
+    const stat = procStat(pid);
+    if (stat === undefined || stat.state === "Z" || stat.pgrp === pgid) continue;
     let environ: Uint8Array;
     try {
-      stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
       environ = Deno.readFileSync(`/proc/${pid}/environ`);
     } catch {
       continue; // gone, or not ours to read
     }
-    // pid (name) state ppid pgrp ...: the name may hold spaces and parentheses.
-    const close = stat.lastIndexOf(")");
-    const fields = stat.slice(close + 2).split(" ");
-    const pgrp = Number(fields[2]);
-    if (fields[0] === "Z" || pgrp === pgid || !holds(environ, needle)) continue;
-    found.push({ pid, pgrp, name: stat.slice(stat.indexOf("(") + 1, close) });
+    if (holds(environ, needle)) found.push({ pid, pgrp: stat.pgrp, name: stat.name });
   }
   return found;
 }

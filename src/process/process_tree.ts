@@ -63,7 +63,8 @@ export class ProcessTree {
     if (this.#stopping) return;
     this.#stopping = true;
     this.#send("SIGTERM");
-    if (this.#settled()) return this.#finish();
+    const children = this.#settled();
+    if (children !== undefined) return this.#finish(children);
     this.#timers.push(setTimeout(() => this.kill(), this.#graceMs));
     this.#watch(10);
   }
@@ -118,20 +119,25 @@ export class ProcessTree {
    * Whether nothing of the tree is left: the group is empty, the escaped
    * processes known are gone, and (gather being a subreaper) no orphan of
    * the command has come to gather; new ones found are signalled.
+   *
+   * @returns `undefined` while something is left; else gather's children as
+   * read to know it (none when gather adopts nothing), for the reaping.
    */
-  #settled(): boolean {
-    if (groupHasLiveMember(this.#spawner, this.#pgid) || this.#escapeesLive()) return false;
-    if (!this.#spawner.adopting) return true;
-    const fresh = findEscapees(this.#marker, this.#pgid, adoptedChildren())
+  #settled(): number[] | undefined {
+    if (groupHasLiveMember(this.#spawner, this.#pgid) || this.#escapeesLive()) return undefined;
+    if (!this.#spawner.adopting) return [];
+    const children = adoptedChildren();
+    const fresh = findEscapees(this.#marker, this.#pgid, children)
       .filter((escapee) => !this.#escaped.has(escapee.pid));
-    if (fresh.length === 0) return true;
+    if (fresh.length === 0) return children;
     this.#adopt(fresh);
-    return false;
+    return undefined;
   }
 
   #watch(delayMs: number): void {
     this.#timers.push(setTimeout(() => {
-      if (this.#settled()) return this.#finish();
+      const children = this.#settled();
+      if (children !== undefined) return this.#finish(children);
       this.#watch(Math.min(delayMs * 2, 100));
     }, delayMs));
   }
@@ -146,10 +152,10 @@ export class ProcessTree {
     return false;
   }
 
-  #finish(): void {
+  #finish(children: readonly number[]): void {
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers = [];
-    this.#reapAdopted();
+    this.#reapAdopted(children);
     this.#resolve();
   }
 
@@ -158,11 +164,11 @@ export class ProcessTree {
    * or not: nothing else waits for it, and a long-lived gather (`--watch`, a
    * worker) would keep its zombie.
    */
-  #reapAdopted(): void {
-    if (!this.#spawner.adopting) return;
+  #reapAdopted(children: readonly number[]): void {
+    if (children.length === 0) return;
     const groups = new Set([this.#pgid]);
     for (const escapee of this.#escaped.values()) groups.add(escapee.pgrp);
-    for (const pid of adoptedZombies(groups, this.#pgid)) this.#spawner.reap(pid);
+    for (const pid of adoptedZombies(groups, this.#pgid, children)) this.#spawner.reap(pid);
   }
 }
 
