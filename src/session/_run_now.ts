@@ -50,7 +50,11 @@ export function runNow(
     path: options.history === true ? ".gather/history.json" : options.history,
     key: `run():${Deno.mainModule}`,
   };
-  const cache = options.cache ? runCache(options.cache === true ? {} : options.cache) : undefined;
+  // As the CLI does: the emit cache maps JavaScript lines to TypeScript (stall sites, job code).
+  const cacheDir = options.cache || options.diagnostics ? denoDir(grantedEnv) : undefined;
+  const cache = options.cache
+    ? runCache(options.cache === true ? {} : options.cache, cacheDir)
+    : undefined;
   const plan = planRun(specs, names, targets, {
     source: "run()",
     ...(history === undefined ? {} : { history }),
@@ -65,8 +69,6 @@ export function runNow(
   if (options.onEvent !== undefined) session.onEvent = options.onEvent;
   if (options.diagnostics) {
     const asked = options.diagnostics === true ? {} : options.diagnostics;
-    // As the CLI does: sites are TypeScript lines, not the emitted JavaScript's.
-    const cacheDir = denoDir(grantedEnv);
     session.diagnostics = {
       stalls: asked.stalls ?? true,
       ...(cacheDir === undefined ? {} : { denoDir: cacheDir }),
@@ -113,8 +115,7 @@ function hundredths(ms: number): number {
   return Math.round(ms * 100) / 100;
 }
 
-function runCache(options: RunCacheOptions): CachePlace {
-  const cacheDir = denoDir(grantedEnv);
+function runCache(options: RunCacheOptions, cacheDir: string | undefined): CachePlace {
   const root = Deno.realPathSync(resolve(options.root ?? projectRoot(Deno.cwd())));
   const asked = typeof options.remote === "string" ? { url: options.remote } : options.remote;
   const remote = asked === false ? undefined : remoteCacheConfig(
