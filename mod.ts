@@ -78,6 +78,7 @@ export type {
   JobCounts,
   JobEndEvent,
   JobLogEvent,
+  JobPartialEvent,
   JobProgressEvent,
   JobReadyEvent,
   JobRetryEvent,

@@ -92,6 +92,26 @@ export interface JobLogEvent {
   replayed?: true;
 }
 
+/**
+ * A subprocess of a job is writing a line that has not ended yet, as a
+ * terminal shows it now: a progress bar that redraws itself with `\r` shows
+ * its latest state (`45%`). At most ten a second per job; the whole line
+ * still comes as a `job:log` event when it ends. Only the live display shows
+ * it; logs and the plain reporter wait for the line.
+ */
+export interface JobPartialEvent {
+  /** The kind of event. */
+  type: "job:partial";
+  /** When it happened, in milliseconds since the Unix epoch. */
+  time: number;
+  /** The job's name. */
+  job: string;
+  /** The unfinished line as it stands: its text after the last carriage return. */
+  line: string;
+  /** Where it is being written. */
+  stream: "stdout" | "stderr";
+}
+
 /** An attempt failed and the job will run again. */
 export interface JobRetryEvent {
   /** The kind of event. */
@@ -359,6 +379,7 @@ export type GatherEvent =
   | RunStartEvent
   | JobStartEvent
   | JobLogEvent
+  | JobPartialEvent
   | JobProgressEvent
   | JobRetryEvent
   | JobEndEvent

@@ -209,6 +209,42 @@ Deno.test("runCommand() splits one huge line in linear time and keeps a bounded 
   assertEquals(result.stdout.endsWith("xxx\nend\n"), true);
 });
 
+Deno.test("runCommand() shows an unfinished line as a terminal would: the text after its last \\r", async () => {
+  const partials: string[] = [];
+  const lines: string[] = [];
+  await runCommand(
+    [
+      "sh",
+      "-c",
+      "printf a; sleep 0.2; printf 'b\\r'; sleep 0.2; printf c; sleep 0.2; printf '\\nd\\n'",
+    ],
+    { onLine: (line) => lines.push(line), onPartial: (text) => partials.push(text) },
+  );
+  assertEquals(partials, ["a", "ab", "c"]);
+  assertEquals(lines, ["ab\rc", "d"]);
+});
+
+Deno.test("a job's unfinished lines become job:partial events, throttled, never after the line ends", async () => {
+  const events: GatherEvent[] = [];
+  const script =
+    "for i in 1 2 3 4 5 6 7 8 9 10; do printf '\\r%d' $i; sleep 0.03; done; sleep 0.3; echo";
+  const progress = job((ctx) => ctx.sh`sh -c ${script}`);
+  const report = await run({ progress }, { onEvent: (event) => events.push(event) });
+  assertEquals(report.status, "ok");
+  const partials = events.filter((e) => e.type === "job:partial");
+  const end = events.findIndex((e) => e.type === "job:end");
+  const log = events.findIndex((e) => e.type === "job:log");
+  // Ten redraws in ~300 ms: the first at once, then at most one each 100 ms, the last one kept.
+  assertLess(partials.length, 7, JSON.stringify(partials));
+  assertEquals(partials[0]!.type === "job:partial" && partials[0]!.line, "1");
+  assertEquals(partials.at(-1)!.type === "job:partial" && partials.at(-1)!.line, "10");
+  for (let i = 1; i < partials.length; i++) {
+    assertLess(95, partials[i]!.time - partials[i - 1]!.time, JSON.stringify(partials));
+  }
+  assertLess(events.lastIndexOf(partials.at(-1)!), log);
+  assertLess(log, end);
+});
+
 Deno.test("runCommand() rejects an argument holding a NUL byte, naming it", async () => {
   await assertRejects(
     () => runCommand(["printf", "%s", "a\0b"]),

@@ -234,6 +234,27 @@ test("the live display fits a 40-column terminal", async () => {
   assertNotMatch(end, SPINNER); // no stale rows, in the scrollback either
 });
 
+test("a command redrawing its line with \\r shows its latest state in its row before the line ends", async () => {
+  const done = await Deno.makeTempFile({ prefix: "gather-progress-" });
+  await Deno.remove(done);
+  await using term = await Terminal.start(
+    ["-f", `${FIXTURES}tty_progress.ts`, "--reporter", "tty"],
+    {
+      columns: 80,
+      rows: 12,
+      env: { PROGRESS_DONE_FILE: done },
+    },
+  );
+  // The line has no end yet: only the job:partial events can have put it there.
+  const screen = await term.waitFor((s) => /fetching 30%/.test(s), "the unfinished line");
+  assertMatch(screen, /^. fetch +\d+\.\ds {2}fetching 30%$/m);
+  await Deno.writeTextFile(done, "");
+  const { code, screen: end } = await term.exited();
+  assertEquals(code, 0, end);
+  assertStringIncludes(end, "  │ fetching 100%");
+  assertNotMatch(end, /fetching 30%/);
+});
+
 test("a job printing 5,000 lines shows its first and last lines when it ends, not all of them", async () => {
   await using term = await Terminal.start(["-f", `${FIXTURES}tty_flood.ts`, "--reporter", "tty"], {
     columns: 80,

@@ -23,6 +23,7 @@ import type {
 } from "../types.ts";
 import { TaskGroup } from "./task_group.ts";
 import { formatLog } from "./format_log.ts";
+import { PartialLines } from "./_partial_lines.ts";
 import { lazy } from "../lazy.ts";
 
 /** What a context started and the runner must wait for or stop. */
@@ -128,6 +129,7 @@ class Context implements JobContext {
   #offload: Offload | undefined;
   #offloadWith: OffloadWith | undefined;
   #ready: Ready | undefined;
+  #partials: PartialLines | undefined;
 
   constructor(env: ContextEnv) {
     this.#env = env;
@@ -270,7 +272,12 @@ class Context implements JobContext {
   }
 
   #line(text: string, stream: "log" | "stdout" | "stderr"): void {
+    if (stream !== "log") this.#partials?.ended(stream);
     this.#env.emit({ type: "job:log", time: Date.now(), job: this.#env.name, line: text, stream });
+  }
+
+  #partial(text: string, stream: "stdout" | "stderr"): void {
+    (this.#partials ??= new PartialLines(this.#env.name, this.#env.emit)).show(text, stream);
   }
 
   #track<T>(work: Promise<T>, what: string): Promise<T> {
@@ -296,6 +303,7 @@ class Context implements JobContext {
         registry: env.process.registry,
         spawner: env.process.spawner,
         onLine: (text, stream) => this.#line(text, stream),
+        onPartial: (text, stream) => this.#partial(text, stream),
         onHeldOpen: (holder) => env.tracker.heldOpen = `${what} ${holder}`,
         display,
         ...options,

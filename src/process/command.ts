@@ -22,6 +22,13 @@ export interface RunCommandOptions {
   graceMs?: number;
   /** Receives each output line as it arrives. */
   onLine?: (line: string, stream: "stdout" | "stderr") => void;
+  /**
+   * Receives a line still being written, as a terminal shows it now: the text
+   * after its last carriage return (a progress bar that redraws itself), or
+   * what has come of it so far. Called each time that changes; the whole
+   * line still goes to `onLine` when it ends.
+   */
+  onPartial?: (text: string, stream: "stdout" | "stderr") => void;
   /** The working directory. @default {Deno.cwd()} */
   cwd?: string;
   /** Extra environment variables. */
@@ -107,7 +114,7 @@ export async function runCommand(
   argv: readonly string[],
   options: RunCommandOptions = {},
 ): Promise<CommandResult> {
-  const { signal, forceSignal, graceMs = 5000, onLine } = options;
+  const { signal, forceSignal, graceMs = 5000, onLine, onPartial } = options;
   signal?.throwIfAborted();
   const display = shortCommand(options.display ?? argv.join(" "));
   const nul = argv.findIndex((arg) => arg.includes("\0"));
@@ -124,12 +131,22 @@ export async function runCommand(
   const stderr = new OutputTail(maxOutput);
   const stderrLines: string[] = [];
   const lines = {
-    stdout: new LineSplitter(stdout, (line) => onLine?.(line, "stdout"), MAX_LINE_CHARS),
-    stderr: new LineSplitter(stderr, (line) => {
-      stderrLines.push(line);
-      if (stderrLines.length > STDERR_TAIL) stderrLines.shift();
-      onLine?.(line, "stderr");
-    }, MAX_LINE_CHARS),
+    stdout: new LineSplitter(
+      stdout,
+      (line) => onLine?.(line, "stdout"),
+      MAX_LINE_CHARS,
+      onPartial && ((text) => onPartial(text, "stdout")),
+    ),
+    stderr: new LineSplitter(
+      stderr,
+      (line) => {
+        stderrLines.push(line);
+        if (stderrLines.length > STDERR_TAIL) stderrLines.shift();
+        onLine?.(line, "stderr");
+      },
+      MAX_LINE_CHARS,
+      onPartial && ((text) => onPartial(text, "stderr")),
+    ),
   };
   const spawner = options.spawner ?? createSpawner();
   let child: MarkedChild;
@@ -219,7 +236,8 @@ export async function runCommand(
  * once, and a line that spans chunks is kept as pieces, at most `maxLine`
  * characters of it (the rest is counted, not kept). Plain code: chaining
  * `TextDecoderStream` and `TextLineStream` cost three stream transforms per
- * pipe, 10 % of a run of 1,000 short commands.
+ * pipe, 10 % of a run of 1,000 short commands. With `partial`, a line that
+ * has no end yet is shown as it stands (see {@linkcode PartialView}).
  */
 class LineSplitter {
   #decoder = new TextDecoder();
@@ -229,11 +247,18 @@ class LineSplitter {
   #text: OutputTail;
   #each: (line: string) => void;
   #maxLine: number;
+  #partial: PartialView | undefined;
 
-  constructor(text: OutputTail, each: (line: string) => void, maxLine: number) {
+  constructor(
+    text: OutputTail,
+    each: (line: string) => void,
+    maxLine: number,
+    partial?: (text: string) => void,
+  ) {
     this.#text = text;
     this.#each = each;
     this.#maxLine = maxLine;
+    if (partial) this.#partial = new PartialView(partial);
   }
 
   push(bytes: Uint8Array): void {
@@ -253,7 +278,12 @@ class LineSplitter {
       this.#emit(chunk.slice(start, at));
       start = at + 1;
     }
-    if (start < chunk.length) this.#keep(start === 0 ? chunk : chunk.slice(start));
+    if (start > 0) this.#partial?.reset();
+    if (start < chunk.length) {
+      const rest = start === 0 ? chunk : chunk.slice(start);
+      this.#keep(rest);
+      this.#partial?.add(rest);
+    }
   }
 
   /** Hold the start of a line that has no newline yet, up to the bound. */
@@ -285,6 +315,42 @@ class LineSplitter {
       }
     }
     this.#each(line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line);
+  }
+}
+
+/** The most of an unfinished line a {@linkcode PartialView} keeps: more than any row shows. */
+const MAX_VIEW = 1000;
+
+/**
+ * What a terminal shows of a line still being written: the text after its
+ * last carriage return (`10%\r20%\r` shows `20%`: a progress bar redrawn in
+ * place), or all of it so far. Tells `show` each time that changes.
+ */
+class PartialView {
+  #view = "";
+  /** The last piece ended with `\r`: the next text starts the line over. */
+  #over = false;
+  #show: (text: string) => void;
+
+  constructor(show: (text: string) => void) {
+    this.#show = show;
+  }
+
+  /** More of the unfinished line. */
+  add(piece: string): void {
+    let text = this.#over ? piece : this.#view + piece;
+    this.#over = text.endsWith("\r");
+    const end = this.#over ? text.length - 1 : text.length;
+    text = text.slice(text.lastIndexOf("\r", end - 1) + 1, end).slice(0, MAX_VIEW);
+    if (text === this.#view) return;
+    this.#view = text;
+    if (text !== "") this.#show(text);
+  }
+
+  /** The line ended. */
+  reset(): void {
+    this.#view = "";
+    this.#over = false;
   }
 }
 

@@ -96,7 +96,7 @@ export interface ResultMessage {
   ignoredCancellation?: boolean;
 }
 
-/** Events of one job, as they happened on a worker (job:log, job:retry, job:progress, warning, diagnostic). */
+/** Events of one job, as they happened on a worker (job:log, job:partial, job:retry, job:progress, warning, diagnostic). */
 export interface EventBatch {
   /** The job's name. */
   job: string;
@@ -117,6 +117,7 @@ export interface CancelMessage {
 /** The event types a worker forwards to the coordinator. */
 export const FORWARDED: ReadonlySet<GatherEvent["type"]> = new Set([
   "job:log",
+  "job:partial",
   "job:retry",
   "job:progress",
   "warning",

@@ -125,6 +125,7 @@ export class JobLogs implements Reporter {
         break;
       case "job:start":
       case "job:progress":
+      case "job:partial":
       case "job:worker":
       case "job:cache":
       case "warning":

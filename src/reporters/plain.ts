@@ -142,6 +142,7 @@ export class PlainReporter implements Reporter {
         break;
       }
       case "job:progress":
+      case "job:partial":
         break;
       case "job:ready":
         if (!this.#quiet) {

@@ -219,6 +219,7 @@ export class RunRecord {
         break;
       case "job:retry":
       case "job:progress":
+      case "job:partial":
       case "job:worker":
       case "job:cache":
       case "cache:upload":

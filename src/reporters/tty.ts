@@ -104,6 +104,7 @@ export class TtyReporter implements Reporter {
   #nameWidth = 0;
   #failed = 0;
   #progress = new Map<string, string>(); // running jobs' `done/total`
+  #partial = new Map<string, string>(); // running jobs' unfinished line (a progress bar), until it ends
   #workers = new Map<string, string>(); // running jobs' workers, in a distributed run
   #above: string[] = []; // permanent lines waiting for the next frame
   #frame: FrameLine[] = []; // the live block on screen now
@@ -151,7 +152,12 @@ export class TtyReporter implements Reporter {
         this.#stopTicker = this.#ticker(() => this.#draw(), this.#frameMs);
         break;
       case "job:start":
+        break;
       case "job:log":
+        this.#partial.delete(event.job);
+        break;
+      case "job:partial":
+        this.#partial.set(event.job, event.line);
         break;
       case "job:worker":
         this.#workers.set(event.job, event.worker);
@@ -253,6 +259,7 @@ export class TtyReporter implements Reporter {
 
   #end(event: JobEndEvent): void {
     this.#progress.delete(event.job);
+    this.#partial.delete(event.job);
     this.#workers.delete(event.job);
     if (event.status === "failed") this.#failed++;
     const job = this.#record.job(event.job);
@@ -327,7 +334,7 @@ export class TtyReporter implements Reporter {
       yield {
         name,
         start: job?.start ?? now,
-        line: job?.output?.last,
+        line: this.#partial.get(name) ?? job?.output?.last,
         progress: this.#progress.get(name),
         ready: job?.readyMs,
         worker: this.#workers.get(name),
