@@ -1065,3 +1065,19 @@ Deno.test("JsonReporter writes a large run:start, slice by slice, as JSON.string
   assertEquals(chunks.join(""), events.map((event) => JSON.stringify(event) + "\n").join(""));
   assert(chunks.length > 1, "written in more than one piece");
 });
+
+Deno.test("a job cancelled while it waited for a worker is listed as never started, not as cancelled while running", () => {
+  const { reporter, text } = plain();
+  reporter.handle(start(["ran", "queued"]));
+  reporter.handle(begin("ran", 0));
+  reporter.handle(begin("queued", 0)); // handed to the queue: no worker took it
+  reporter.handle({ type: "job:worker", time: 1, job: "ran", worker: "w1", delivery: 1 });
+  reporter.handle(end("ran", 5, 5, "cancelled", { attempt: 1 }));
+  reporter.handle(end("queued", 5, 5, "cancelled", { attempt: 0 }));
+  reporter.handle({ ...finish(2, 6), status: "cancelled" });
+  const out = text();
+  assertStringIncludes(out, "cancelled while running: ran\n");
+  assertStringIncludes(out, "never started: queued\n");
+  assertStringIncludes(out, "queued │ ⊘ not started");
+  assertStringIncludes(out, "ran    │ ⊘ cancelled 5ms");
+});

@@ -68,7 +68,8 @@ export function endLines(
       }`;
       break;
     case "cancelled":
-      if (quiet || !event.started) return []; // jobs that never started are listed by the summary
+      // Jobs that never ran (not started, or queued for a worker: no attempt) are listed by the summary.
+      if (quiet || !event.started || event.attempt === 0) return [];
       // A reason says which service failed under it; any other cancellation has none.
       head = `${p.yellow("⊘")} ${event.job} ${took} ${p.yellow("cancelled")}${
         event.reason === undefined ? "" : p.yellow(`: ${cleanLine(event.reason, color)}`)

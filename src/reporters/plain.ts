@@ -254,7 +254,10 @@ export class PlainReporter implements Reporter {
         const why = event.reason === undefined ? "" : `: ${cleanLine(event.reason, this.#color)}`;
         this.#line(
           event.job,
-          p.yellow(event.started ? `⊘ cancelled ${took}${why}` : "⊘ not started"),
+          // No attempt made: it waited (for a worker, say) and never ran.
+          p.yellow(
+            event.started && event.attempt > 0 ? `⊘ cancelled ${took}${why}` : "⊘ not started",
+          ),
         );
         break;
       }

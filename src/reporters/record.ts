@@ -84,7 +84,7 @@ export interface Summary {
   finished: string[];
   /** Jobs cancelled while running. */
   cancelled: string[];
-  /** Jobs that never started because the run stopped. */
+  /** Jobs that never ran because the run stopped: not started, or waiting for a worker (no attempt made). */
   notStarted: string[];
 }
 
@@ -271,9 +271,13 @@ export class RunRecord {
       ignoredCancellation: started.filter((job) => job.ignoredCancellation).map((job) => job.name),
       diagnostics: this.#diagnostics,
       finished: started.filter((job) => job.status === "ok").map((job) => job.name),
-      cancelled: started.filter((job) => job.status === "cancelled").map((job) => job.name),
+      // A job that started but made no attempt was waiting (for a worker, say) when it was cancelled.
+      cancelled: started.filter((job) => job.status === "cancelled" && job.attempts > 0)
+        .map((job) => job.name),
       notStarted: [...this.#jobs.values()]
-        .filter((job) => job.start === undefined && job.status === "cancelled")
+        .filter((job) =>
+          job.status === "cancelled" && (job.start === undefined || job.attempts === 0)
+        )
         .map((job) => job.name),
     };
   }
