@@ -333,6 +333,37 @@ Deno.test("the live footer drops its bar and least needed words first, never cut
   }
 });
 
+Deno.test("the summary puts a duration under a job name too wide to share a line with it", () => {
+  const timed = [{ name: "compile:frontend-application-bundle", durationMs: 1_030 }, {
+    name: "b",
+    durationMs: 10,
+  }];
+  const text = formatSummary(
+    {
+      status: "ok",
+      counts: { total: 2, ok: 2, failed: 0, cancelled: 0, skipped: 0, cached: 0 },
+      durationMs: 1_100,
+      criticalPath: [],
+      slowest: timed,
+      failures: [],
+      ignoredCancellation: [],
+      diagnostics: [],
+      finished: [],
+      cancelled: [],
+      notStarted: [],
+    },
+    palette(false),
+    { columns: 40 },
+  );
+  const lines = text.split("\n");
+  const at = lines.findIndex((line) => line.startsWith("  slowest:"));
+  assertEquals(lines.slice(at, at + 3), [
+    "  slowest:",
+    "      compile:frontend-application-bundle",
+    "      1s 30ms, b 10ms",
+  ]);
+});
+
 Deno.test("the summary never breaks a duration, and a fix: hint's lines go under its text", () => {
   const timed = [
     { name: "a_quite_wide_name", durationMs: 1_080 },

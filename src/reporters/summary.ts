@@ -151,7 +151,8 @@ export function formatSummary(
  * indented under the line's start: `  slowest: a 1s, b 2s` becomes
  * `  slowest: a 1s,` and `      b 2s`; a `fix:` hint's parts go under the
  * text after `fix: `. A duration (`1s 80ms`) stays whole and on the line of
- * the word before it. A word wider than the line stays whole.
+ * the word before it, unless the two do not fit in a line together. A word
+ * wider than the line stays whole.
  */
 function breakLine(line: string, columns: number): string[] {
   const plain = plainLine(line);
@@ -162,13 +163,19 @@ function breakLine(line: string, columns: number): string[] {
   const indent = " ".repeat(
     plain.match(/^ *fix: /)?.[0].length ?? plain.match(/^ */)![0].length + 4,
   );
-  // Words that cannot be parted: a duration's pieces and the word before it.
-  const chunks: string[] = [];
+  // Words that cannot be parted: a duration's pieces and the word before it, unless together
+  // they are wider than a line (a long job name): then the duration goes on, whole, under it.
+  const glued: string[][] = [];
   for (const word of line.slice(lead.length).split(" ")) {
-    if (chunks.length > 0 && DURATION_PART.test(plainLine(word))) {
-      chunks[chunks.length - 1] += ` ${word}`;
-    } else chunks.push(word);
+    if (glued.length > 0 && DURATION_PART.test(plainLine(word))) glued.at(-1)!.push(word);
+    else glued.push([word]);
   }
+  const room = columns - indent.length;
+  const chunks = glued.flatMap((words) =>
+    words.length > 1 && textWidth(plainLine(words.join(" "))) > room
+      ? [words[0]!, words.slice(1).join(" ")]
+      : [words.join(" ")]
+  );
   const parts: string[] = [];
   let current = "";
   let width = 0;
