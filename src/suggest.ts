@@ -10,7 +10,8 @@ import { closestString, levenshteinDistance } from "./deps/text_closest_string.t
 /**
  * ` (did you mean "x"?)` for the known name closest to `name`, when it is a
  * likely typo of it: at most 2 edits apart, or a third of the name's length
- * for a long name. Nothing when no name is that close.
+ * for a long name. Nothing when no name is that close, and never the name
+ * itself (a name that was not found where it was looked up is no typo).
  *
  * @param name The name that was not found.
  * @param known The names there are.
@@ -27,10 +28,11 @@ import { closestString, levenshteinDistance } from "./deps/text_closest_string.t
  * assertEquals(didYouMean("chek", ["good", "broken"]), ""); // nothing close
  * assertEquals(didYouMean("tset", []), "");
  * assertEquals(didYouMean("a2", ["a"], "a"), ""); // never the job that asked
+ * assertEquals(didYouMean("lint#fix", ["lint#fix"]), ""); // never the name itself
  * ```
  */
 export function didYouMean(name: string, known: Iterable<string>, exclude?: string): string {
-  const candidates = [...known].filter((candidate) => candidate !== exclude);
+  const candidates = [...known].filter((candidate) => candidate !== exclude && candidate !== name);
   if (candidates.length === 0) return "";
   const closest = closestString(name, candidates);
   const edits = levenshteinDistance(name.toLowerCase(), closest.toLowerCase());

@@ -53,9 +53,10 @@ export function selectTasks(tasks: DenoTasks, selection: TaskSelection): string[
   const { task, args, packages } = selection;
   const ws = tasks.workspace;
   if (packages === undefined) {
-    const found = task.lastIndexOf("#") > 0
-      ? [tasks.find(ws.current, task)].filter((one) => one !== undefined)
-      : matching(tasks, ws.current, task, true);
+    // A task's own name first (`lint#fix`), then `<member>#<task>`.
+    const found = matching(tasks, ws.current, task, true);
+    const member = found.length === 0 ? tasks.find(ws.current, task) : undefined;
+    if (member !== undefined) found.push(member);
     if (found.length === 0) {
       const seen = visible(ws.current, ws.root).map((def) => def.name);
       throw new GatherError(

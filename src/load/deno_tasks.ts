@@ -99,23 +99,25 @@ export class DenoTasks {
   }
 
   /**
-   * A task by name as seen from a package: its own, else the root's; or
-   * `<member>#<task>`, `<path>#<task>` for any member's.
+   * A task by name as seen from a package: its own, else the root's; else,
+   * for `<member>#<task>` or `<path>#<task>`, that member's. A task whose own
+   * name holds a `#` (`lint#fix`) is found by that name first, as
+   * `deno task` finds it.
    *
    * @param from The package the name is used in.
    * @param name The task's name.
    * @returns The task, or `undefined`.
    */
   find(from: Package, name: string): PackageTask | undefined {
-    const hash = name.lastIndexOf("#");
-    if (hash > 0) {
-      const pkg = this.package(name.slice(0, hash));
-      const def = pkg?.config.tasks.find((task) => task.name === name.slice(hash + 1));
-      return pkg && def ? { pkg, def } : undefined;
-    }
     for (const pkg of from.isRoot ? [from] : [from, this.workspace.root]) {
       const def = pkg.config.tasks.find((task) => task.name === name);
       if (def) return { pkg, def };
+    }
+    // `@s/web#lint#fix` is the member's `lint#fix`: try each `#` as the separator.
+    for (let hash = name.indexOf("#"); hash > 0; hash = name.indexOf("#", hash + 1)) {
+      const pkg = this.package(name.slice(0, hash));
+      const def = pkg?.config.tasks.find((task) => task.name === name.slice(hash + 1));
+      if (pkg && def) return { pkg, def };
     }
     return undefined;
   }

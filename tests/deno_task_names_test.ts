@@ -1,0 +1,41 @@
+/**
+ * How gather reads the names of deno.json tasks, next to `deno task`: a task
+ * whose own name holds a `#`, `<member>#<task>` names that are wrong, what
+ * `-l` lists inside a member, and tasks named like gather's subcommands.
+ */
+
+import { assertEquals } from "@std/assert";
+import { join } from "../src/deps/path.ts";
+import { denoTask, gatherJson, lines, linesOf, makeProject, started } from "./_deno_project.ts";
+
+const HASHED = {
+  "lint#fix": "echo hashfix",
+  a: { command: "echo a", dependencies: ["lint#fix"] },
+};
+
+Deno.test("a task whose name holds a # runs and is depended on by that name, in the root and in a member, as with deno task", async () => {
+  const dir = await makeProject({
+    "deno.json": { workspace: ["./web"], tasks: HASHED },
+    "web/deno.json": { name: "@s/web", exports: "./mod.ts", tasks: HASHED },
+    "web/mod.ts": "export {};\n",
+  });
+  try {
+    const web = join(dir, "web");
+    for (const [cwd, prefix] of [[dir, ""], [web, "@s/web#"]] as const) {
+      const deno = await denoTask(["a"], cwd);
+      assertEquals(lines(deno.stdout), ["hashfix", "a"], deno.stderr);
+      const run = await gatherJson(["--no-history", "a"], cwd);
+      assertEquals(run.code, 0, run.stderr);
+      assertEquals(started(run.events), [`${prefix}lint#fix`, `${prefix}a`]);
+      const alone = await gatherJson(["--no-history", "lint#fix"], cwd);
+      assertEquals(alone.code, 0, alone.stderr);
+      assertEquals(linesOf(alone.events, `${prefix}lint#fix`, "stdout"), ["hashfix"]);
+    }
+    // From the root, the member's task by its job name.
+    const named = await gatherJson(["--no-history", "@s/web#lint#fix"], dir);
+    assertEquals(named.code, 0, named.stderr);
+    assertEquals(started(named.events), ["@s/web#lint#fix"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
