@@ -145,6 +145,52 @@ Deno.test("--filter picks members by name, folder name or path glob; <pattern>..
   }
 });
 
+/** The root has build (after rootonly); core and noname have their own build, web has none. */
+const FALLBACK: Files = {
+  "deno.json": {
+    workspace: ["./packages/core", "./apps/web", "./packages/noname"],
+    tasks: {
+      build: { command: "echo root-build", dependencies: ["rootonly"] },
+      rootonly: "echo r",
+    },
+  },
+  "packages/core/deno.json": { name: "@s/core", exports: "./mod.ts", tasks: { build: "echo c" } },
+  "packages/core/mod.ts": "export {};\n",
+  "apps/web/deno.json": { name: "@s/web", exports: "./mod.ts", tasks: { dev: "echo web-dev" } },
+  "apps/web/mod.ts": "export {};\n",
+  "packages/noname/deno.json": { tasks: { build: "echo noname-build" } },
+};
+
+Deno.test("--filter runs the root's task for a selected member that has none of its own, once, as deno task --filter does", async () => {
+  const dir = await makeProject(FALLBACK);
+  try {
+    const cases: [string, string[]][] = [
+      ["@s/web", ["build", "rootonly"]],
+      ["@s/*", ["@s/core#build", "build", "rootonly"]],
+      ["*", ["@s/core#build", "build", "packages/noname#build", "rootonly"]],
+      ["@s/core", ["@s/core#build"]],
+    ];
+    for (const [filter, expected] of cases) {
+      const run = await gatherJson(["--no-history", "--filter", filter, "build"], dir);
+      assertEquals(run.code, 0, `${filter}: ${run.stderr}`);
+      assertEquals(started(run.events).sort(), expected, filter);
+      const root = span(run.events, "build");
+      if (root.start >= 0) assert(span(run.events, "rootonly").end < root.start, filter);
+      // The same commands' output as deno task (which prefixes side-by-side tasks' lines).
+      const deno = await denoTask(["--filter", filter, "build"], dir);
+      assertEquals(deno.code, 0, deno.stderr);
+      const ours = expected.flatMap((job) => linesOf(run.events, job, "stdout"));
+      const theirs = lines(deno.stdout).map((line) => line.replace(/^\s*\[[^\]]+\] /, ""));
+      assertEquals(ours.sort(), theirs.sort(), filter);
+    }
+    // The list for a filter shows the root's tasks a member sees, as deno task's does.
+    const list = await gatherIn(["--filter", "@s/web"], dir);
+    assertEquals(list.stdout, (await denoTask(["--filter", "@s/web"], dir)).stdout);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("a member's task can depend on another member's task, in dependencies or in its gather key", async () => {
   const dir = await makeProject(workspace());
   try {

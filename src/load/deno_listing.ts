@@ -10,8 +10,9 @@ import type { DenoTaskDef } from "./deno_config.ts";
 import type { Package, Workspace } from "./workspace.ts";
 
 /**
- * The tasks of the current package (and the root's, marked `(workspace)`),
- * or, for a recursive run, of each package in turn.
+ * The tasks of the current package (and the root's it does not hide, marked
+ * `(workspace)`), or, for a recursive run, of each package in turn, as
+ * `deno task` and `deno task --filter` list them.
  *
  * @param ws The workspace.
  * @param packages The packages of a recursive run. @default {the current one}
@@ -35,25 +36,26 @@ import type { Package, Workspace } from "./workspace.ts";
  * ```
  */
 export function listTasks(ws: Workspace, packages?: readonly Package[]): string {
-  if (packages === undefined) {
-    const own = ws.current.config.tasks;
-    const names = new Set(own.map((task) => task.name));
-    const inherited = ws.current.isRoot
-      ? []
-      : ws.root.config.tasks.filter((task) => !names.has(task.name));
-    return section("Available tasks:", [
-      ...own.map((task) => entry(task, "")),
-      ...inherited.map((task) => entry(task, " (workspace)")),
-    ]);
-  }
+  if (packages === undefined) return section("Available tasks:", entries(ws.current, ws.root));
   return packages.map((pkg) =>
     section(
       pkg.isRoot && !pkg.config.name
         ? "Available tasks:"
         : `Available tasks (${pkg.label || pkg.config.name}):`,
-      pkg.config.tasks.map((task) => entry(task, "")),
+      entries(pkg, ws.root),
     )
   ).join("");
+}
+
+/** A package's tasks, then the root's it does not hide, marked `(workspace)`. */
+function entries(pkg: Package, root: Package): string[] {
+  const own = pkg.config.tasks;
+  const names = new Set(own.map((task) => task.name));
+  const inherited = pkg.isRoot ? [] : root.config.tasks.filter((task) => !names.has(task.name));
+  return [
+    ...own.map((task) => entry(task, "")),
+    ...inherited.map((task) => entry(task, " (workspace)")),
+  ];
 }
 
 function section(title: string, entries: string[]): string {

@@ -1,8 +1,8 @@
 /**
  * Which deno.json tasks a command line names: one task (or a wildcard) seen
- * from the current package, or, with `-r`, the task in every selected
- * package, each member's waiting for the same task of the members it
- * imports. Only the last task a pattern matches in a package gets the
+ * from the current package, or, with `-r`, the task as every selected
+ * package sees it (its own, else the root's, as `deno task --filter` has it),
+ * each member's own waiting for the same task of the members it imports. Only the last task a pattern matches in a package gets the
  * arguments, as with `deno task`.
  *
  * @module
@@ -54,7 +54,7 @@ export function selectTasks(tasks: DenoTasks, selection: TaskSelection): string[
   const ws = tasks.workspace;
   if (packages === undefined) {
     // A task's own name first (`lint#fix`), then `<member>#<task>`.
-    const found = matching(tasks, ws.current, task, true);
+    const found = matching(tasks, ws.current, task);
     const member = found.length === 0 ? tasks.find(ws.current, task) : undefined;
     if (member !== undefined) found.push(member);
     if (found.length === 0) {
@@ -68,16 +68,23 @@ export function selectTasks(tasks: DenoTasks, selection: TaskSelection): string[
     }
     return addAll(tasks, found, args);
   }
-  const targets: string[] = [];
+  // As deno task: each selected package runs the task it sees, its own, else the root's (once,
+  // however many members fall back to it).
+  const targets = new Set<string>();
   const byPackage = new Map<Package, Map<string, string>>();
   for (const pkg of packages) {
-    const found = matching(tasks, pkg, task, false);
+    const found = matching(tasks, pkg, task);
     const names = addAll(tasks, found, args);
-    byPackage.set(pkg, new Map(found.map((one, i) => [one.def.name, names[i]!])));
-    targets.push(...names);
+    const own = found.flatMap((one, i): [string, string][] =>
+      one.pkg === pkg ? [[one.def.name, names[i]!]] : []
+    );
+    byPackage.set(pkg, new Map(own));
+    for (const name of names) targets.add(name);
   }
-  if (targets.length === 0) {
-    const seen = [...new Set(packages.flatMap((pkg) => pkg.config.tasks.map((def) => def.name)))];
+  if (targets.size === 0) {
+    const seen = [
+      ...new Set(packages.flatMap((pkg) => visible(pkg, ws.root).map((def) => def.name))),
+    ];
     throw new GatherError(
       "UNKNOWN_TASK",
       `No selected package has a task "${task}"${didYouMean(task, seen)}; tasks: ${
@@ -86,7 +93,7 @@ export function selectTasks(tasks: DenoTasks, selection: TaskSelection): string[
     );
   }
   orderByImports(tasks, packages, byPackage);
-  return targets;
+  return [...targets];
 }
 
 /** The tasks a package can run by name: its own, then the root's it does not shadow. */
@@ -96,16 +103,14 @@ export function visible(pkg: Package, root: Package): DenoTaskDef[] {
   return [...pkg.config.tasks, ...root.config.tasks.filter((def) => !own.has(def.name))];
 }
 
-/** The tasks of a package a name or pattern matches, leaving out those another match depends on. */
-function matching(
-  tasks: DenoTasks,
-  pkg: Package,
-  text: string,
-  withRoot: boolean,
-): PackageTask[] {
+/**
+ * The tasks a package sees (its own, then the root's) that a name or pattern
+ * matches, leaving out those another match depends on.
+ */
+function matching(tasks: DenoTasks, pkg: Package, text: string): PackageTask[] {
   const pattern = taskPattern(text);
   const root = tasks.workspace.root;
-  const defs = withRoot ? visible(pkg, root) : pkg.config.tasks;
+  const defs = visible(pkg, root);
   const owner = (def: DenoTaskDef) => pkg.config.tasks.includes(def) ? pkg : root;
   if (!pattern.wildcard) {
     const def = defs.find((one) => one.name === text);
