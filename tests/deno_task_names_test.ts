@@ -6,7 +6,15 @@
 
 import { assertEquals } from "@std/assert";
 import { join } from "../src/deps/path.ts";
-import { denoTask, gatherJson, lines, linesOf, makeProject, started } from "./_deno_project.ts";
+import {
+  denoTask,
+  gatherIn,
+  gatherJson,
+  lines,
+  linesOf,
+  makeProject,
+  started,
+} from "./_deno_project.ts";
 
 const HASHED = {
   "lint#fix": "echo hashfix",
@@ -35,6 +43,31 @@ Deno.test("a task whose name holds a # runs and is depended on by that name, in 
     const named = await gatherJson(["--no-history", "@s/web#lint#fix"], dir);
     assertEquals(named.code, 0, named.stderr);
     assertEquals(started(named.events), ["@s/web#lint#fix"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("gather -l in a member lists what gather and deno task run there: its tasks, and the root's it does not hide", async () => {
+  const dir = await makeProject({
+    "deno.json": { workspace: ["./web"], tasks: { test: "echo root-test", build: "echo b" } },
+    "web/deno.json": { name: "@s/web", exports: "./mod.ts", tasks: { test: "echo web-test" } },
+    "web/mod.ts": "export {};\n",
+  });
+  try {
+    const web = join(dir, "web");
+    const list = await gatherIn(["-l"], web);
+    assertEquals(list.code, 0, list.stderr);
+    const jobs = lines(list.stdout).flatMap((line) => line.match(/^ {2}(\S+)/)?.[1] ?? []);
+    assertEquals(jobs, ["@s/web#test", "build"]);
+    // deno task lists the same two there, and runs the member's test.
+    const denoList = lines((await denoTask([], web)).stdout).filter((line) =>
+      line.startsWith("- ")
+    );
+    assertEquals(denoList, ["- test", "- build (workspace)"]);
+    assertEquals(lines((await denoTask(["test"], web)).stdout), ["web-test"]);
+    const run = await gatherJson(["--no-history", "test"], web);
+    assertEquals(started(run.events), ["@s/web#test"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -129,8 +129,11 @@ export async function configOnly(options: CliOptions, where: Where): Promise<Pro
     };
   }
   if (options.mode === "list") {
-    for (const pkg of packages ?? [ws.current, ...(ws.current.isRoot ? [] : [ws.root])]) {
-      for (const def of pkg.config.tasks) tasks.add({ pkg, def }, []);
+    // What each package can run by name: its own tasks, and the root's it does not hide.
+    for (const pkg of packages ?? [ws.current]) {
+      for (const def of visible(pkg, ws.root)) {
+        tasks.add({ pkg: pkg.config.tasks.includes(def) ? pkg : ws.root, def }, []);
+      }
     }
     return { ...project, specs: tasks.specs(), targets: [] };
   }
