@@ -32,9 +32,36 @@ import { closestString, levenshteinDistance } from "./deps/text_closest_string.t
  * ```
  */
 export function didYouMean(name: string, known: Iterable<string>, exclude?: string): string {
+  const found = closest(name, known, exclude);
+  return found === undefined ? "" : ` (did you mean "${found}"?)`;
+}
+
+/**
+ * The known name closest to `name` when it is a likely typo of it (as
+ * {@linkcode didYouMean} decides), for a hint that shows it differently.
+ *
+ * @param name The name that was not found.
+ * @param known The names there are.
+ * @param exclude A name never to suggest.
+ * @returns The name, or `undefined`.
+ *
+ * @example Usage
+ * ```ts
+ * import { closest } from "./suggest.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(closest("tset", ["test", "build"]), "test");
+ * assertEquals(closest("nope", ["test", "build"]), undefined);
+ * ```
+ */
+export function closest(
+  name: string,
+  known: Iterable<string>,
+  exclude?: string,
+): string | undefined {
   const candidates = [...known].filter((candidate) => candidate !== exclude && candidate !== name);
-  if (candidates.length === 0) return "";
-  const closest = closestString(name, candidates);
-  const edits = levenshteinDistance(name.toLowerCase(), closest.toLowerCase());
-  return edits <= Math.max(2, Math.floor(name.length / 3)) ? ` (did you mean "${closest}"?)` : "";
+  if (candidates.length === 0) return undefined;
+  const found = closestString(name, candidates);
+  const edits = levenshteinDistance(name.toLowerCase(), found.toLowerCase());
+  return edits <= Math.max(2, Math.floor(name.length / 3)) ? found : undefined;
 }

@@ -72,3 +72,50 @@ Deno.test("gather -l in a member lists what gather and deno task run there: its 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("an unknown <member>#<task> names the member's config and its tasks, or says the member is what is unknown", async () => {
+  const dir = await makeProject({
+    "deno.json": { workspace: ["./packages/core", "./apps/web"], tasks: { rootonly: "echo r" } },
+    "packages/core/deno.json": { name: "@s/core", exports: "./mod.ts", tasks: { test: "echo" } },
+    "packages/core/mod.ts": "export {};\n",
+    "apps/web/deno.json": {
+      name: "@s/web",
+      exports: "./mod.ts",
+      tasks: { dev: "echo", a: { command: "echo", dependencies: ["@s/core#tset"] } },
+    },
+    "apps/web/mod.ts": "export {};\n",
+  });
+  try {
+    const web = join(dir, "apps", "web");
+    const cases: [string, string, string][] = [
+      [
+        web,
+        "@s/core#nope",
+        'Unknown task "@s/core#nope" in "../../packages/core/deno.json"; available: @s/core#test',
+      ],
+      [
+        dir,
+        "@s/core#tset",
+        'Unknown task "@s/core#tset" in "packages/core/deno.json" (did you mean "@s/core#test"?); available: @s/core#test',
+      ],
+      [
+        dir,
+        "@s/zzz#test",
+        'Unknown task "@s/zzz#test": the workspace has no member "@s/zzz"; members: @s/core (packages/core), @s/web (apps/web)',
+      ],
+      [
+        web,
+        "a",
+        'Cannot schedule "@s/web#a" in "deno.json": dependency "@s/core#tset" is not a task in "../../packages/core/deno.json" (did you mean "@s/core#test"?); available: @s/core#test',
+      ],
+    ];
+    for (const [cwd, name, message] of cases) {
+      const run = await gatherIn([name], cwd);
+      assertEquals([run.code, run.stderr], [2, `gather: ${message}\n`], name);
+    }
+    // deno task knows no <member>#<task> names: it says "Task not found" and exits 1.
+    assertEquals((await denoTask(["@s/core#test"], dir)).code, 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

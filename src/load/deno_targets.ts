@@ -12,6 +12,7 @@ import { GatherError } from "../errors.ts";
 import type { DenoTaskDef } from "./deno_config.ts";
 import type { DenoTasks, PackageTask } from "./deno_tasks.ts";
 import { taskPattern } from "./task_pattern.ts";
+import { memberTaskProblem } from "./unknown_task.ts";
 import { didYouMean } from "../suggest.ts";
 import type { Package } from "./workspace.ts";
 
@@ -61,9 +62,12 @@ export function selectTasks(tasks: DenoTasks, selection: TaskSelection): string[
       const seen = visible(ws.current, ws.root).map((def) => def.name);
       throw new GatherError(
         "UNKNOWN_TASK",
-        `Unknown task "${task}" in "${ws.shown(ws.current.config.path)}"${
-          didYouMean(task, seen)
-        }; available: ${seen.join(", ") || 'none (add a "tasks" field)'}`,
+        `Unknown task "${task}"${
+          memberTaskProblem(tasks, task) ??
+            ` in "${ws.shown(ws.current.config.path)}"${didYouMean(task, seen)}; available: ${
+              seen.join(", ") || 'none (add a "tasks" field)'
+            }`
+        }`,
       );
     }
     return addAll(tasks, found, args);

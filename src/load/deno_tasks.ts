@@ -18,6 +18,7 @@ import { applyGatherKey } from "./_gather_key.ts";
 import { taskFunction, type TaskRun } from "./deno_task_job.ts";
 import type { JobNames } from "./resolve.ts";
 import { didYouMean } from "../suggest.ts";
+import { memberTaskProblem } from "./unknown_task.ts";
 import type { Package, Workspace } from "./workspace.ts";
 
 /** How tasks run. */
@@ -202,8 +203,8 @@ export class DenoTasks {
           "UNKNOWN_DEPENDENCY",
           `Cannot schedule "${name}" in "${
             this.workspace.shown(pkg.config.path)
-          }": dependency "${ref}" is not a task${didYouMean(ref, known)}${
-            ref.includes("#") ? "; name another member's task as <member>#<task>" : ""
+          }": dependency "${ref}" is not a task${
+            memberTaskProblem(this, ref) ?? didYouMean(ref, known)
           }`,
           { job: name },
         );

@@ -9,6 +9,7 @@
  */
 
 import { GatherError } from "../errors.ts";
+import { describePackage } from "./unknown_task.ts";
 import type { Package, Workspace } from "./workspace.ts";
 
 /** How the packages are picked. */
@@ -68,7 +69,7 @@ export async function selectPackages(
       throw new GatherError(
         "UNKNOWN_MEMBER",
         `--filter "${selection.filter}" matches no workspace package; packages: ${
-          all.map(describe).join(", ")
+          all.map(describePackage).join(", ")
         }`,
       );
     }
@@ -80,12 +81,6 @@ export async function selectPackages(
     picked = new Set([...picked].filter((pkg) => affected.has(pkg)));
   }
   return all.filter((pkg) => picked.has(pkg));
-}
-
-/** A package as listed in messages: `@s/core (packages/core)`, `. (root)`. */
-function describe(pkg: Package): string {
-  if (pkg.isRoot) return pkg.config.name ? `${pkg.config.name} (root)` : ". (root)";
-  return pkg.label === pkg.path ? pkg.path : `${pkg.label} (${pkg.path})`;
 }
 
 /**
