@@ -37,6 +37,12 @@ async function main(args: string[], shutdown: Shutdown): Promise<number> {
         shutdown,
         denoDir: denoDir((name) => Deno.env.get(name)),
         cpus: navigator.hardwareConcurrency,
+      }).catch(async (error) => {
+        // A deno.json task named "worker" runs with `gather -- worker`: say so.
+        const { withTaskHint } = await lazy<typeof import("./src/cli/subcommand_task.ts")>(
+          new URL("./src/cli/subcommand_task.ts", import.meta.url),
+        );
+        throw withTaskHint(error, "worker", Deno.cwd());
       });
     }
     const options = parseCli(args, (name) => Deno.env.get(name), navigator.hardwareConcurrency);

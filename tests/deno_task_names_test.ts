@@ -119,3 +119,25 @@ Deno.test("an unknown <member>#<task> names the member's config and its tasks, o
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a task named like a subcommand: gather worker says how to run it, gather -- worker and gather -- cache status run it", async () => {
+  const dir = await makeProject({
+    "deno.json": { tasks: { worker: "echo I am the worker task", cache: "echo cache:" } },
+  });
+  try {
+    assertEquals(lines((await denoTask(["worker"], dir)).stdout), ["I am the worker task"]);
+    const refused = await gatherIn(["worker"], dir, { GATHER_NATS_URL: "" });
+    assertEquals([refused.code, refused.stderr], [
+      2,
+      `gather: gather worker needs --nats <url> (or GATHER_NATS_URL): the coordinator's NATS server; to run the deno.json task "worker", use gather -- worker\n`,
+    ]);
+    const worker = await gatherJson(["--no-history", "--", "worker"], dir);
+    assertEquals(worker.code, 0, worker.stderr);
+    assertEquals(linesOf(worker.events, "worker", "stdout"), ["I am the worker task"]);
+    const cache = await gatherJson(["--no-history", "--", "cache", "status"], dir);
+    assertEquals(cache.code, 0, cache.stderr);
+    assertEquals(linesOf(cache.events, "cache", "stdout"), ["cache: status"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
