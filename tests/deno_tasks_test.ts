@@ -85,6 +85,29 @@ Deno.test("gather exits with a failed task's exit code, as deno task does, and s
   }
 });
 
+Deno.test("a task whose command does not parse, or is empty, fails with exit 1 as in deno task, its failure line showing the command", async () => {
+  const dir = await makeProject({ "deno.json": { tasks: { bad: "echo (oops", empty: "" } } });
+  try {
+    const cases = [["bad", "echo (oops"], ["empty", "(empty command)"]] as const;
+    for (const [task, shown] of cases) {
+      const deno = await denoTask([task], dir);
+      assertEquals(deno.code, 1);
+      assertStringIncludes(deno.stderr, `Error parsing script '${task}'.`);
+      const run = await gatherIn(["--reporter", "plain", "--no-logs", "--no-history", task], dir);
+      assertEquals(run.code, 1, run.stderr);
+      assertStringIncludes(run.stderr, `${task} │ ✖ failed`);
+      assertMatch(
+        run.stderr,
+        new RegExp(
+          `failed \\d+ms: Command failed with exit code 1: ${shown.replace(/[()]/g, "\\$&")}\n`,
+        ),
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("gather finds the deno.json from a subfolder and runs the task in the config's folder", async () => {
   const dir = await makeProject({
     "deno.json": { tasks: { where: "pwd && echo INIT_CWD=$INIT_CWD" } },

@@ -82,7 +82,8 @@ export function taskFunction(run: TaskRun): JobFn<unknown> {
     return ctx.exec(run.deno, ["task", "-q", "--eval", ` ${script}`], {
       cwd: run.cwd,
       env: run.env,
-      display: script,
+      // The failure line shows the command: an empty one (which deno refuses) says so.
+      display: script === "" ? "(empty command)" : script,
     });
   };
 }
