@@ -100,7 +100,30 @@ export function selectTasks(tasks: DenoTasks, selection: TaskSelection): string[
   return [...targets];
 }
 
-/** The tasks a package can run by name: its own, then the root's it does not shadow. */
+/**
+ * The tasks a package can run by name: its own, then the root's it does not shadow.
+ *
+ * @param pkg The package.
+ * @param root The workspace root.
+ * @returns The tasks.
+ *
+ * @example Usage
+ * ```ts
+ * import { visible } from "./deno_targets.ts";
+ * import { findWorkspace } from "./workspace.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const dir = await Deno.realPath(await Deno.makeTempDir());
+ * await Deno.mkdir(`${dir}/web`);
+ * await Deno.writeTextFile(
+ *   `${dir}/deno.json`,
+ *   '{"workspace": ["./web"], "tasks": {"test": "echo", "build": "echo"}}',
+ * );
+ * await Deno.writeTextFile(`${dir}/web/deno.json`, '{"tasks": {"test": "echo web"}}');
+ * const ws = findWorkspace(`${dir}/web`, dir)!;
+ * assertEquals(visible(ws.current, ws.root).map((def) => def.command), ["echo web", "echo"]);
+ * ```
+ */
 export function visible(pkg: Package, root: Package): DenoTaskDef[] {
   if (pkg.isRoot) return pkg.config.tasks;
   const own = new Set(pkg.config.tasks.map((def) => def.name));
