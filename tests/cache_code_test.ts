@@ -1,14 +1,16 @@
 /**
  * What a cached job's key takes from the task file's code outside the jobs:
  * the local modules it imports, found in real files, whatever form the
- * import takes; the functions of jobs, cached or not, only when other code
- * in the key names them.
+ * import takes, and the modules it reaches by a relative URL (what
+ * `ctx.offload` runs), with their own imports; the functions of jobs, cached
+ * or not, only when other code in the key names them.
  */
 
-import { assertEquals, assertNotEquals } from "@std/assert";
-import { codeContext } from "../src/cache/code.ts";
+import { assertEquals, assertMatch, assertNotEquals } from "@std/assert";
+import { codeContext, localModules } from "../src/cache/code.ts";
 import { lazyHasher } from "../src/cache/hash.ts";
-import { join, toFileUrl } from "../src/deps/path.ts";
+import { join, relative, toFileUrl } from "../src/deps/path.ts";
+import { gather, parseEvents, ROOT } from "./_cli.ts";
 
 Deno.test("code context: imports by file:/// URL are followed, and are not read as comments", async () => {
   const root = await Deno.realPath(await Deno.makeTempDir());
@@ -98,5 +100,111 @@ Deno.test("code context: a cached job's function is left out, unless another cac
     assertNotEquals((await context("1", "2", "1")).hash, before.hash);
   } finally {
     await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("code context: modules reached by a relative URL are followed with their imports; data files are hashed, folders and computed imports are not", async () => {
+  const root = await Deno.realPath(await Deno.makeTempDir());
+  try {
+    await Deno.mkdir(join(root, "lib"));
+    await Deno.mkdir(join(root, "data"));
+    await Deno.writeTextFile(join(root, "lib", "step.ts"), "export const STEP = 1;\n");
+    await Deno.writeTextFile(
+      join(root, "lib", "off.ts"),
+      'import { STEP } from "./step.ts";\nexport const work = (n: number) => n + STEP;\n',
+    );
+    await Deno.writeTextFile(join(root, "lib", "worker.js"), "self.onmessage = () => {};\n");
+    await Deno.writeTextFile(join(root, "lib", "resolved.ts"), "export const R = 1;\n");
+    await Deno.writeTextFile(join(root, "data", "table.json"), "[1, 2]\n");
+    await Deno.writeTextFile(join(root, "lib", "plugin_a.ts"), "export const A = 1;\n");
+    await Deno.writeTextFile(
+      join(root, "tasks.ts"),
+      `export const crunch = async (ctx) => {\n` +
+        `  await ctx.offload(new URL("./lib/off.ts", import.meta.url), "work", 1);\n` +
+        '  new Worker(new URL(`./lib/worker.js`, import.meta.url), { type: "module" });\n' +
+        `  await ctx.offload(import.meta.resolve('./lib/resolved.ts'), "R");\n` +
+        `  JSON.parse(Deno.readTextFileSync(new URL("./data/table.json", import.meta.url)));\n` +
+        `  Deno.readDirSync(new URL("./data/", import.meta.url));\n` +
+        "  await import(`./lib/plugin_${ctx.name}.ts`);\n" +
+        `};\n`,
+    );
+    const taskFile = toFileUrl(join(root, "tasks.ts")).href;
+    const hasher = await lazyHasher()();
+    const context = () => codeContext({ taskFile, jobTexts: [], root }, hasher);
+    const before = context();
+    assertEquals(Object.keys(before.modules).sort(), [
+      "data/table.json",
+      "lib/off.ts",
+      "lib/resolved.ts",
+      "lib/step.ts",
+      "lib/worker.js",
+      "tasks.ts",
+    ]);
+    await Deno.writeTextFile(join(root, "lib", "step.ts"), "export const STEP = 2;\n");
+    const edited = context();
+    assertNotEquals(edited.hash, before.hash);
+    await Deno.writeTextFile(join(root, "data", "table.json"), "[1, 3]\n");
+    assertNotEquals(context().hash, edited.hash);
+    // Watch mode watches the same files.
+    assertEquals(
+      localModules(taskFile, root).map((path) => relative(root, path)).filter((path) =>
+        !path.startsWith("deno.json")
+      ).sort(),
+      Object.keys(before.modules).sort(),
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("cache: a job that offloads to a local module runs again when that module, or a module it imports, changes", async () => {
+  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "gather-offload-" }));
+  try {
+    await Deno.writeTextFile(join(dir, "deno.json"), "{}\n");
+    await Deno.mkdir(join(dir, "lib"));
+    await Deno.writeTextFile(join(dir, "lib", "step.ts"), "export const STEP = 1;\n");
+    await Deno.writeTextFile(
+      join(dir, "lib", "off.ts"),
+      'import { STEP } from "./step.ts";\nexport function work(n: number): number {\n  return n + STEP;\n}\n',
+    );
+    const mod = JSON.stringify(relative(dir, join(ROOT, "mod.ts")));
+    await Deno.writeTextFile(
+      join(dir, "tasks.ts"),
+      `import { job } from ${mod};\n\n` +
+        `export const crunch = job({ inputs: [] }, async (ctx) => {\n` +
+        `  const n = await ctx.offload<number>(new URL("./lib/off.ts", import.meta.url), "work", 1);\n` +
+        `  ctx.log("crunched", n);\n` +
+        `  return n;\n` +
+        `});\n`,
+    );
+    const run = async () => {
+      const result = await gather(["--reporter", "json", "--no-logs", "--explain"], { cwd: dir });
+      assertEquals(result.code, 0, result.stderr);
+      const events = parseEvents(result.stdout);
+      const end = events.find((e) => e.type === "job:end");
+      const why = events.find((e) => e.type === "job:cache");
+      const log = events.find((e) => e.type === "job:log");
+      return {
+        cache: end?.type === "job:end" ? end.cache : undefined,
+        why: why?.type === "job:cache" ? why.reason ?? "" : "",
+        line: log?.type === "job:log" ? log.line : "",
+      };
+    };
+    assertEquals((await run()).line, "crunched 2");
+    assertEquals((await run()).cache, "hit");
+    await Deno.writeTextFile(
+      join(dir, "lib", "off.ts"),
+      'import { STEP } from "./step.ts";\nexport function work(n: number): number {\n  return n + STEP * 10;\n}\n',
+    );
+    const offloaded = await run();
+    assertEquals([offloaded.cache, offloaded.line], ["miss", "crunched 11"]);
+    assertMatch(offloaded.why, /^module lib\/off\.ts changed/);
+    await Deno.writeTextFile(join(dir, "lib", "step.ts"), "export const STEP = 3;\n");
+    const imported = await run();
+    assertEquals([imported.cache, imported.line], ["miss", "crunched 31"]);
+    assertMatch(imported.why, /^module lib\/step\.ts changed/);
+    assertEquals((await run()).cache, "hit");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -1,7 +1,9 @@
 /**
  * What a task file's jobs' code depends on beyond their own functions: the
- * task file's code outside the job functions, and the local modules it
- * imports. One hash for the run, part of every key; each cached job's own
+ * task file's code outside the job functions, the local modules it imports,
+ * and the files it reaches by a relative literal URL
+ * (`new URL("./work.ts", import.meta.url)`, what `ctx.offload` takes), each
+ * with its own imports. One hash for the run, part of every key; each cached job's own
  * function text is keyed on its own. Every job's function, cached or not, is
  * left out, unless another cached job's code, or the code outside the jobs,
  * names it (and so may call it): then it counts as code outside the jobs. So
@@ -13,14 +15,18 @@
  * The task file's text outside the job functions is read from Deno's emitted
  * JavaScript (the functions' `toString()` is a slice of it); without it, the
  * whole source counts. gather's own modules, and remote and npm modules, are
- * not hashed: they are pinned by their specifiers, which are in the text.
+ * not hashed: they are pinned by their specifiers, which are in the text. A
+ * specifier computed at run time (`` import(`./plugins/${name}.ts`) ``) cannot
+ * be seen: such files belong in the job's `inputs`.
  *
  * @module
  */
 
 import { parse as parseJsonc } from "../deps/jsonc.ts";
-import { dirname, fromFileUrl, join, relative, toFileUrl } from "../deps/path.ts";
+import { dirname, fromFileUrl, join, relative } from "../deps/path.ts";
+import { isFolder } from "../file_kind.ts";
 import type { Hasher, HasherSource } from "./hash.ts";
+import { isScript, moduleRefs, resolveLocal } from "./_module_refs.ts";
 
 /** Options of {@linkcode codeContext}. */
 export interface CodeContextOptions {
@@ -61,9 +67,12 @@ export interface CodeContext {
 }
 
 const GATHER_ROOT = fromFileUrl(new URL("../../", import.meta.url));
-const STATIC_IMPORT = /(?:^|[;\s}])(?:import|export)\s[^'"`;]*?from\s*(["'])([^"']+)\1/g;
-const BARE_IMPORT = /(?:^|[;\s])import\s*(["'])([^"']+)\1/g;
-const DYNAMIC_IMPORT = /\bimport\s*\(\s*(["'])([^"']+)\1\s*\)/g;
+
+/** A file a module names: imported, or reached by a relative URL (a worker's module, a data file). */
+interface Named {
+  url: string;
+  byUrl: boolean;
+}
 
 /**
  * Hash what the jobs of a task file depend on outside their own functions.
@@ -97,15 +106,19 @@ export function codeContext(options: CodeContextOptions, hasher: Hasher): CodeCo
   const config = projectConfig(options.root, read, hasher);
   if (config.hash) modules["<import map and lock>"] = config.hash;
   const seen = new Set<string>();
-  const stack = [options.taskFile];
+  const stack: Named[] = [{ url: options.taskFile, byUrl: false }];
   while (stack.length > 0) {
-    const url = stack.pop()!;
+    const { url, byUrl } = stack.pop()!;
     if (seen.has(url) || !url.startsWith("file:")) continue;
     seen.add(url);
     const path = fromFileUrl(url);
-    if (path.startsWith(ownRoot)) continue;
-    let source: string;
+    if (path.startsWith(ownRoot) || (byUrl && isFolder(path))) continue;
     read.push(path);
+    if (byUrl && !isScript(path)) {
+      modules[keyOf(path, options.root)] = dataHash(path, hasher);
+      continue;
+    }
+    let source: string;
     try {
       source = Deno.readTextFileSync(path);
     } catch {
@@ -115,10 +128,7 @@ export function codeContext(options: CodeContextOptions, hasher: Hasher): CodeCo
     modules[keyOf(path, options.root)] = url === options.taskFile
       ? outsideJobs(path, source, options, read, hasher)
       : sha256(source);
-    for (const specifier of imported(source)) {
-      const target = resolveLocal(specifier, url, config.imports, options.root);
-      if (target !== undefined) stack.push(target);
-    }
+    stack.push(...namedBy(source, url, config.imports, options.root));
   }
   const hash = sha256(JSON.stringify(Object.entries(modules).sort()));
   return { hash, modules, codes: options.jobTexts.map((text) => sha256(text)), read };
@@ -162,9 +172,9 @@ export function localModules(taskFile: string, root: string): string[] {
     }
   }
   const seen = new Set<string>();
-  const queue = [taskFile];
+  const queue: Named[] = [{ url: taskFile, byUrl: false }];
   while (queue.length > 0) {
-    const url = queue.shift()!;
+    const { url, byUrl } = queue.shift()!;
     if (seen.has(url) || !url.startsWith("file:")) continue;
     seen.add(url);
     const path = fromFileUrl(url);
@@ -174,17 +184,16 @@ export function localModules(taskFile: string, root: string): string[] {
     ) {
       continue;
     }
+    if (byUrl && isFolder(path)) continue;
     found.push(path);
+    if (byUrl && !isScript(path)) continue; // a data file: watched, not read for imports
     let source: string;
     try {
       source = Deno.readTextFileSync(path);
     } catch {
       continue; // missing now: still watched, so its return is noticed
     }
-    for (const specifier of imported(source)) {
-      const target = resolveLocal(specifier, url, imports, root);
-      if (target !== undefined) queue.push(target);
-    }
+    queue.push(...namedBy(source, url, imports, root));
   }
   found.push(join(root, "deno.json"), join(root, "deno.jsonc"));
   return found;
@@ -337,39 +346,33 @@ function emittedJavaScript(
   }
 }
 
-/** The specifiers a module imports (static, side-effect and literal dynamic imports). */
-function imported(source: string): string[] {
-  // A line comment starts at `//` not after `:` or `/`: `file:///x` and `http://x` are not comments.
-  const code = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:\\/])\/\/.*$/gm, "$1");
-  const found: string[] = [];
-  for (const pattern of [STATIC_IMPORT, BARE_IMPORT, DYNAMIC_IMPORT]) {
-    for (const match of code.matchAll(pattern)) found.push(match[2]!);
-  }
-  return found;
-}
-
-/** A local module's URL: relative and file specifiers, and bare ones the import map sends to a local path. */
-function resolveLocal(
-  specifier: string,
+/** The local files a module's source names: its imports, and what it reaches by relative URL. */
+function namedBy(
+  source: string,
   from: string,
   imports: Record<string, string>,
   root: string,
-): string | undefined {
+): Named[] {
+  const refs = moduleRefs(source);
+  const named: Named[] = [];
+  for (const specifier of refs.imports) {
+    const url = resolveLocal(specifier, from, imports, root);
+    if (url !== undefined) named.push({ url, byUrl: false });
+  }
+  for (const specifier of refs.urls) {
+    const url = new URL(specifier, from);
+    url.search = url.hash = ""; // `./work.ts?v=2` is the file work.ts
+    named.push({ url: url.href, byUrl: true });
+  }
+  return named;
+}
+
+/** The hash of a data file a module reaches by URL: its bytes, or `missing`. */
+function dataHash(path: string, hasher: Hasher): string {
   try {
-    if (/^(\.{1,2}\/|file:)/.test(specifier)) return new URL(specifier, from).href;
-    const base = toFileUrl(join(root, "/")).href;
-    if (typeof imports[specifier] === "string") {
-      const target = imports[specifier]!;
-      return /^(\.{1,2}\/|\/)/.test(target) ? new URL(target, base).href : undefined;
-    }
-    const prefix = Object.keys(imports).filter((key) =>
-      key.endsWith("/") && specifier.startsWith(key)
-    )
-      .sort((a, b) => b.length - a.length)[0];
-    if (prefix === undefined || !/^(\.{1,2}\/|\/)/.test(imports[prefix]!)) return undefined;
-    return new URL(imports[prefix]! + specifier.slice(prefix.length), base).href;
+    return hasher.sha256(Deno.readFileSync(path));
   } catch {
-    return undefined;
+    return "missing";
   }
 }
 
