@@ -7,7 +7,7 @@
  */
 
 import { EXIT } from "./src/cli/exit_codes.ts";
-import { HELP, parseCli } from "./src/cli/options.ts";
+import { cacheCommandAt, HELP, parseCli } from "./src/cli/options.ts";
 import { printTo } from "./src/cli/print.ts";
 import { VERSION } from "./src/version.ts";
 import { isGatherError } from "./src/errors.ts";
@@ -18,13 +18,17 @@ import { lazy } from "./src/lazy.ts";
 async function main(args: string[], shutdown: Shutdown): Promise<number> {
   const debug = args.includes("--debug");
   try {
-    if (args[0] === "cache" && ["status", "clean", "prune"].includes(args[1] ?? "")) {
+    const cacheAt = cacheCommandAt(args);
+    if (cacheAt >= 0) {
       const { runCacheCommand } = await lazy<typeof import("./src/cli/cache_command.ts")>(
         new URL("./src/cli/cache_command.ts", import.meta.url),
       );
-      return await runCacheCommand(args.slice(1), (name) => Deno.env.get(name), (text) => {
-        Deno.stdout.writeSync(new TextEncoder().encode(text));
-      });
+      return await runCacheCommand(
+        args.slice(cacheAt + 1),
+        (name) => Deno.env.get(name),
+        (text) => Deno.stdout.writeSync(new TextEncoder().encode(text)),
+        args.slice(0, cacheAt),
+      );
     }
     if (args[0] === "worker") {
       const { runWorkerCommand } = await lazy<typeof import("./src/cli/worker_command.ts")>(
@@ -90,7 +94,7 @@ function report(error: unknown, debug: boolean, args: readonly string[]): number
   return known ? EXIT.usage : EXIT.internal;
 }
 
-/** `gather cache` without a known subcommand is read as a job's name: say what the commands are. */
+/** `gather -- cache` or `gather build cache`, with no job of that name: say what the commands are. */
 function commandHint(error: unknown, args: readonly string[]): string {
   const { code, job } = error as { code?: string; job?: string };
   return code === "UNKNOWN_JOB" && job === "cache" && args.includes("cache")

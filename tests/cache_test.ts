@@ -559,6 +559,11 @@ Deno.test("gather cache status, prune and clean", async () => {
       2,
       "gather: gather cache prune needs --max-size <size>, e.g. --max-size 1GB\n",
     ]);
+    const negative = await gather(["cache", "prune", "--max-size", "-1"], { cwd: dir });
+    assertEquals([negative.code, negative.stderr], [
+      2,
+      'gather: Invalid size "-1": a size cannot be negative; use bytes or a size like 500MB or 5GB\n',
+    ]);
   });
 });
 

@@ -307,9 +307,24 @@ const badInputs: [string, string[], RegExp][] = [
     /^gather: Unknown job "zzz" in "tasks\/build\.ts"; available: bundle, check, fmt, generate, prepare, report$/,
   ],
   [
-    "gather cache without a command, in a folder with no job of that name",
+    "gather cache without a command",
     ["-f", "tasks/build.ts", "cache"],
+    /^gather: gather cache needs a command: gather cache status \| clean \| prune --max-size <size> \(a job named "cache" runs with gather -f tasks\/build\.ts -- cache\)$/,
+  ],
+  [
+    "a job named cache that does not exist",
+    ["-f", "tasks/build.ts", "--", "cache"],
     /^gather: Unknown job "cache" in "tasks\/build\.ts"; available: .*; the cache's commands are gather cache status \| clean \| prune$/,
+  ],
+  [
+    "an unknown cache command",
+    ["cache", "bogus"],
+    /^gather: Unknown cache command "bogus": use gather cache status \| clean \| prune --max-size <size>$/,
+  ],
+  [
+    "an option of a run before gather cache",
+    ["--reporter", "plain", "cache", "status"],
+    /^gather: Unknown option --reporter for gather cache: its options are --cache-dir, --root, --max-size, --remote-cache, --remote-cache-timeout, --remote and --remote-cache-read-only$/,
   ],
   [
     "a misspelled job option",

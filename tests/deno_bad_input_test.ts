@@ -71,6 +71,18 @@ const cases: [string, Files, string[], RegExp][] = [
     /^gather: --changed-since "main": this folder is not in a git repository/,
   ],
   [
+    "an unknown cache command beside a task named cache (which runs after --)",
+    { "deno.json": { tasks: { cache: "echo mine" } } },
+    ["cache", "bogus"],
+    /^gather: Unknown cache command "bogus": use gather cache status \| clean \| prune --max-size <size>; to run the task named "cache" instead: gather --reporter json -- cache bogus$/,
+  ],
+  [
+    "an option of a run before gather cache status, beside a task named cache",
+    { "deno.json": { tasks: { cache: "echo mine" } } },
+    ["cache", "status"],
+    /^gather: Unknown option --reporter for gather cache: its options are .*; to run the task named "cache" instead: gather --reporter json -- cache status$/,
+  ],
+  [
     "a --cwd that does not exist",
     { "deno.json": { tasks: { test: "echo" } } },
     ["--cwd", "nope", "test"],

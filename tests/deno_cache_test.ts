@@ -127,3 +127,33 @@ Deno.test("a deno.json task's key holds its command and its config's settings, n
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a task named cache runs with gather -- cache; gather cache stays the cache's command, with its options before or after it", async () => {
+  const dir = await makeProject({
+    "deno.json": { tasks: { ...TASKS, cache: "echo cache >> runs.txt" } },
+    "src/a.txt": "one\n",
+  });
+  try {
+    const task = await gatherJson(["--", "cache"], dir);
+    assertEquals(task.code, 0, task.stderr);
+    assertEquals(await runs(dir), ["cache"]);
+    assertEquals((await gatherJson(["gen"], dir)).code, 0);
+    await runs(dir);
+    const cacheDir = join(dir, ".gather", "cache");
+    for (
+      const args of [["cache", "status", "--cache-dir", cacheDir], [
+        "--cache-dir",
+        cacheDir,
+        "cache",
+        "status",
+      ]]
+    ) {
+      const status = await gatherIn(args, join(dir, "src"));
+      assertEquals(status.code, 0, status.stderr);
+      assertMatch(status.stdout, /^cache: .*\nentries: 1, size: /);
+    }
+    assertEquals(await runs(dir), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -7,15 +7,15 @@
 
 import { cacheStats, cleanCache, pruneCache } from "../cache/maintenance.ts";
 import { projectRoot } from "../cache/root.ts";
-import { parseArgs } from "../deps/cli_parse_args.ts";
 import { join, resolve } from "../deps/path.ts";
 import { GatherError } from "../errors.ts";
 import { formatBytes, parseSize } from "./size.ts";
 import { remoteCacheConfig } from "../cache/remote_options.ts";
 import { checkRemote } from "./remote_status.ts";
+import { parseCacheArgs } from "./cache_args.ts";
+import { CACHE_HELP } from "./options.ts";
 
-/** The cache commands. */
-export const CACHE_COMMANDS: readonly string[] = ["status", "clean", "prune"];
+export { CACHE_COMMANDS } from "./cache_args.ts";
 
 /**
  * Run a cache command.
@@ -23,8 +23,9 @@ export const CACHE_COMMANDS: readonly string[] = ["status", "clean", "prune"];
  * @param args The arguments after `cache`.
  * @param env Reads an environment variable (`GATHER_CACHE_DIR`, `GATHER_REMOTE_CACHE_*`).
  * @param print Writes to stdout.
+ * @param before The options before `cache` (`gather --cache-dir /tmp/c cache status`).
  * @returns The exit code: 1 when `status --remote` finds a problem.
- * @throws {GatherError} `BAD_OPTION` on a bad command or size.
+ * @throws {GatherError} `BAD_OPTION` on a bad command, option or size.
  *
  * @example Usage
  * ```ts
@@ -42,23 +43,15 @@ export async function runCacheCommand(
   args: readonly string[],
   env: (name: string) => string | undefined,
   print: (text: string) => void,
+  before: readonly string[] = [],
 ): Promise<number> {
-  const flags = parseArgs([...args], {
-    string: ["cache-dir", "root", "max-size", "remote-cache", "remote-cache-timeout"],
-    boolean: ["remote", "remote-cache-read-only"],
-    unknown: (arg) => {
-      if (arg.startsWith("-")) throw bad(`Unknown option ${arg.split("=")[0]} for gather cache`);
-      return true;
-    },
-  });
-  const [command, ...rest] = flags._.map(String);
-  if (command === undefined || !CACHE_COMMANDS.includes(command) || rest.length > 0) {
-    throw bad(`Usage: gather cache status | clean | prune --max-size <size>`);
+  const flags = parseCacheArgs(args, before);
+  const command = flags.command;
+  if (command === "help") {
+    print(CACHE_HELP);
+    return 0;
   }
-  const text = (name: string): string | undefined => {
-    const value = (flags as Record<string, unknown>)[name];
-    return typeof value === "string" ? value : undefined;
-  };
+  const text = flags.text;
   const root = text("root") ?? projectRoot(Deno.cwd());
   const dir = resolve(
     text("cache-dir") ?? (env("GATHER_CACHE_DIR") || join(root, ".gather", "cache")),
@@ -78,11 +71,11 @@ export async function runCacheCommand(
       );
     }
     print(lines.join("\n") + "\n");
-    if (!flags["remote"]) return 0;
+    if (!flags.on("remote")) return 0;
     const remote = await checkRemote(remoteCacheConfig({
       url: text("remote-cache"),
       timeout: text("remote-cache-timeout"),
-      readOnly: flags["remote-cache-read-only"] === true,
+      readOnly: flags.on("remote-cache-read-only"),
     }, env));
     print(remote.lines.join("\n") + "\n");
     return remote.ok ? 0 : 1;

@@ -119,6 +119,17 @@ export interface CacheOptions {
 /** Where per-job logs go unless `--log-dir` says otherwise. */
 export const DEFAULT_LOG_DIR = ".gather/logs";
 
+/** The cache commands' part of the help (`gather cache --help` prints it alone). */
+export const CACHE_HELP = `Cache commands:
+  gather cache status        entries, size and the last run's hit ratio
+  gather cache status --remote   check the remote cache server and the token
+  gather cache clean         empty the cache
+  gather cache prune --max-size <size>   drop the least recently used entries (e.g. 1GB)
+  their options: --cache-dir <dir>, --root <dir>, --remote-cache <url>,
+  --remote-cache-timeout <d>, --remote-cache-read-only (status --remote)
+  a job or task named "cache" runs with: gather -- cache [args...]
+`;
+
 /** The help text. */
 export const HELP = `gather: run async jobs with dependencies, concurrently
 
@@ -185,12 +196,7 @@ Workers (a distributed run):
   gather worker --nats <url> [-j N] [--name <name>]
                              run jobs of coordinators (gather --nats <url>) in this checkout
 
-Cache commands:
-  gather cache status        entries, size and the last run's hit ratio
-  gather cache status --remote   check the remote cache server and the token
-  gather cache clean         empty the cache
-  gather cache prune --max-size <size>   drop the least recently used entries (e.g. 1GB)
-
+${CACHE_HELP}
 Exit codes: 0 all ok, 1 a job failed (or output could not be written),
 n a deno.json task's command failed first (its own code), 2 bad usage or
 task file, 70 internal error (please report it), 130 interrupted (SIGINT),
@@ -291,11 +297,39 @@ export function parseCli(
 }
 
 /**
+ * Where gather's `cache` command is: `cache` as the first word, not after
+ * `--` (`gather -- cache` names a job or task called `cache`), and not with
+ * `--help` or `--version` before it; -1 when the command line is not one.
+ *
+ * @param args The arguments, without the program name.
+ * @returns The index of the word `cache`, or -1.
+ *
+ * @example Usage
+ * ```ts
+ * import { cacheCommandAt } from "./options.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(cacheCommandAt(["cache", "status"]), 0);
+ * assertEquals(cacheCommandAt(["--cache-dir", "/tmp/c", "cache", "clean"]), 2);
+ * assertEquals(cacheCommandAt(["--", "cache", "status"]), -1); // the task named cache
+ * assertEquals(cacheCommandAt(["build", "cache"]), -1);
+ * ```
+ */
+export function cacheCommandAt(args: readonly string[]): number {
+  const at = firstJobName(args, ["--max-size"]);
+  if (at < 0 || args[at] !== "cache" || args[at - 1] === "--") return -1;
+  const asksForHelp = args.slice(0, at).some((arg) =>
+    ["-h", "--help", "-V", "--version"].includes(arg)
+  );
+  return asksForHelp ? -1 : at;
+}
+
+/**
  * Where the first job name is: the first word that is neither an option nor
  * an option's value; -1 when there is none.
  */
-function firstJobName(args: readonly string[]): number {
-  const valued = new Set<string>(STRINGS.map((name) => `--${name}`));
+function firstJobName(args: readonly string[], alsoValued: readonly string[] = []): number {
+  const valued = new Set<string>([...STRINGS.map((name) => `--${name}`), ...alsoValued]);
   for (const [short, long] of Object.entries(ALIASES)) {
     if ((STRINGS as readonly string[]).includes(long)) valued.add(`-${short}`);
   }

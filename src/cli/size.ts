@@ -24,7 +24,10 @@ import { GatherError } from "../errors.ts";
  */
 export function parseSize(text: string): number {
   const match = text.trim().match(/^(\d+(?:\.\d+)?)\s*(b|kb?|mb?|gb?|tb?)?$/i);
-  if (!match) throw bad(`Invalid size "${text}": use bytes or a size like 500MB or 5GB`);
+  if (!match) {
+    const why = text.trim().startsWith("-") ? "a size cannot be negative; use" : "use";
+    throw bad(`Invalid size "${text}": ${why} bytes or a size like 500MB or 5GB`);
+  }
   const unit = (match[2] ?? "b").toLowerCase()[0]!;
   const power = { b: 0, k: 1, m: 2, g: 3, t: 4 }[unit as "b"] ?? 0;
   return Math.round(Number(match[1]) * 1024 ** power);
