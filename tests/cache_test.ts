@@ -542,12 +542,14 @@ Deno.test("gather cache status, prune and clean", async () => {
     await Deno.utime(oldest, old, old);
     let total = 0;
     for await (const file of walkFiles(join(dir, ".gather", "cache", "v1"))) {
-      total += Deno.statSync(file).size;
+      // The memo of the last run's entries goes first: it would serve a removed entry.
+      if (!file.includes("/memo/recent-")) total += Deno.statSync(file).size;
     }
     const limit = total - Deno.statSync(oldest).size; // room for all but the oldest entry
     const pruned = await gather(["cache", "prune", "--max-size", String(limit)], { cwd: dir });
     assertEquals(pruned.code, 0, pruned.stderr);
-    assertStringIncludes(pruned.stdout, "removed 1 entries");
+    assertStringIncludes(pruned.stdout, "removed 1 entry (");
+    assertStringIncludes(pruned.stdout, ": 4 entries, ");
     assertEquals(await Deno.stat(oldest).then(() => true, () => false), false);
     // The most recent entries survived: the current docs is still a hit.
     assertEquals((await run(dir)).ran, ["publish"]);

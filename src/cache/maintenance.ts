@@ -1,13 +1,15 @@
 /**
  * Keeping a cache folder in shape: its size, the last run's hits and misses,
- * pruning the least recently used entries, and emptying it.
+ * pruning it to its cap after a run (`prune.ts`), and emptying it.
  *
  * @module
  */
 
 import { join } from "../deps/path.ts";
 import { writeAtomic } from "./atomic.ts";
-import { entriesInPack, indexOf, mergePacks, packedEntries } from "./pack.ts";
+import { cacheFiles, isManifestFile } from "./_cache_files.ts";
+import { mergePacks, packedEntries } from "./pack.ts";
+import { pruneCache } from "./prune.ts";
 
 /** The numbers `gather cache status` prints. */
 export interface CacheStats {
@@ -59,9 +61,9 @@ export const DEFAULT_MAX_BYTES = 5 * 1024 ** 3;
  */
 export async function cacheStats(dir: string): Promise<CacheStats> {
   const stats: CacheStats = { entries: 0, bytes: 0 };
-  for (const file of await files(join(dir, "v1"))) {
+  for (const file of await cacheFiles(join(dir, "v1"))) {
     stats.bytes += file.size;
-    if (file.path.includes("/entries/")) stats.entries++;
+    if (isManifestFile(file.path)) stats.entries++;
   }
   stats.entries += packedEntries(join(dir, "v1"));
   const last = readStats(dir).lastRun;
@@ -97,41 +99,6 @@ export async function recordRun(
 }
 
 /**
- * Remove the least recently used entries until the cache fits, then every
- * blob no entry names. A pack (the entries one run restored from the remote
- * cache) goes as a whole.
- *
- * @param dir The cache folder.
- * @param maxBytes The size to fit in.
- * @returns What was removed, and the size left.
- */
-export async function pruneCache(
-  dir: string,
-  maxBytes: number,
-): Promise<{ removedEntries: number; bytes: number }> {
-  const root = join(dir, "v1");
-  const all = await files(root);
-  let bytes = all.reduce((sum, file) => sum + file.size, 0);
-  const entries = all.filter((file) => file.path.includes("/entries/") || isPack(file.path))
-    .sort((a, b) => a.mtime - b.mtime);
-  let removedEntries = 0;
-  for (const entry of entries) {
-    if (bytes <= maxBytes) break;
-    try {
-      const count = isPack(entry.path) ? entriesInPack(entry.path) : 1;
-      Deno.removeSync(entry.path);
-      bytes -= entry.size;
-      removedEntries += count;
-    } catch {
-      // already gone
-    }
-    if (isPack(entry.path)) bytes -= removeIndex(entry.path, all);
-  }
-  if (removedEntries > 0) bytes -= removeUnusedBlobs(all);
-  return { removedEntries, bytes };
-}
-
-/**
  * Empty a cache folder.
  *
  * @param dir The cache folder.
@@ -145,77 +112,6 @@ export async function cleanCache(dir: string): Promise<number> {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
   return bytes;
-}
-
-function isPack(path: string): boolean {
-  return path.includes("/packs/") && path.endsWith(".pack");
-}
-
-/** Remove the index of a removed pack; returns the bytes freed. */
-function removeIndex(pack: string, all: FileInfo[]): number {
-  const index = all.find((file) => file.path === indexOf(pack));
-  try {
-    Deno.removeSync(indexOf(pack));
-    return index?.size ?? 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** Remove the blobs no remaining manifest names; returns the bytes freed. */
-function removeUnusedBlobs(all: FileInfo[]): number {
-  const used = new Set<string>();
-  for (const file of all) {
-    if (!file.path.includes("/entries/")) continue;
-    try {
-      const text = Deno.readTextFileSync(file.path);
-      for (const match of text.matchAll(/"(?:hash|blob)":"([0-9a-f]{64})"/g)) used.add(match[1]!);
-    } catch {
-      // removed above
-    }
-  }
-  let freed = 0;
-  for (const file of all) {
-    if (!file.path.includes("/blobs/")) continue;
-    const name = file.path.slice(file.path.lastIndexOf("/") + 1);
-    if (used.has(name)) continue;
-    // A blob written in the last minute may belong to an entry being stored right now.
-    if (Date.now() - file.mtime < 60_000) continue;
-    try {
-      Deno.removeSync(file.path);
-      freed += file.size;
-    } catch {
-      // already gone
-    }
-  }
-  return freed;
-}
-
-interface FileInfo {
-  path: string;
-  size: number;
-  mtime: number;
-}
-
-async function files(root: string): Promise<FileInfo[]> {
-  const found: FileInfo[] = [];
-  const stack = [root];
-  while (stack.length > 0) {
-    const folder = stack.pop()!;
-    try {
-      for await (const entry of Deno.readDir(folder)) {
-        const path = join(folder, entry.name);
-        if (entry.isDirectory) stack.push(path);
-        else if (entry.isFile) {
-          const info = await Deno.stat(path).catch(() => undefined);
-          if (info) found.push({ path, size: info.size, mtime: info.mtime?.getTime() ?? 0 });
-        }
-      }
-    } catch {
-      // missing folder: nothing in it
-    }
-  }
-  return found;
 }
 
 function readStats(dir: string): StatsFile {

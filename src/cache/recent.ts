@@ -39,8 +39,8 @@ const TOUCH_EVERY_MS = 24 * 3600 * 1000;
 
 /**
  * The manifests one task file's last run used, in one file: a no-op run
- * reads one file instead of one per job. An entry found there is still
- * checked to exist in the store (pruning may have removed it).
+ * reads one file instead of one per job. Pruning removes these lists before
+ * any entry (`prune.ts`), so an entry it removed is not served from here.
  *
  * @example Usage
  * ```ts
@@ -130,10 +130,10 @@ export class RecentEntries {
   }
 
   /**
-   * The manifest of a key: from the list, else from the store. A manifest
-   * from the list is used even if pruning removed its entry since: the key
-   * is the same, so is what it describes (its blobs are checked as they are
-   * used).
+   * The manifest of a key: from the list, else from the store. The list is
+   * not checked against the store: pruning removes the lists before any
+   * entry, and if a prune runs during this run, the key is the same, so is
+   * what it describes (its blobs are checked as they are used).
    *
    * @param key The key.
    * @returns The manifest, if any.

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { cacheStats, cleanCache, pruneCache } from "../cache/maintenance.ts";
+import { cacheStats, cleanCache } from "../cache/maintenance.ts";
+import { pruneCache, type Pruned } from "../cache/prune.ts";
 import { projectRoot } from "../cache/root.ts";
 import { join, resolve } from "../deps/path.ts";
 import { GatherError } from "../errors.ts";
@@ -89,9 +90,36 @@ export async function runCacheCommand(
   if (maxSize === undefined) {
     throw bad("gather cache prune needs --max-size <size>, e.g. --max-size 1GB");
   }
-  const { removedEntries, bytes } = await pruneCache(dir, parseSize(maxSize));
-  print(`cache: removed ${removedEntries} entries, ${formatBytes(bytes)} left in ${dir}\n`);
+  const maxBytes = parseSize(maxSize);
+  print(pruneReport(await pruneCache(dir, maxBytes), maxBytes, dir));
   return 0;
+}
+
+/** What pruning did, in one line: what went, what is left, and why anything is left over the size. */
+function pruneReport(pruned: Pruned, maxBytes: number, dir: string): string {
+  const { removedEntries, entriesLeft, freed, bytes, bookkeeping, inFlight } = pruned;
+  const of = bookkeeping > 0 ? ` (${formatBytes(bookkeeping)} of it the stat index and memos)` : "";
+  const holds = `${entries(entriesLeft)}, ${formatBytes(bytes)}${of}`;
+  if (freed === 0) {
+    return `cache: nothing removed: ${dir} holds ${holds}, within ${formatBytes(maxBytes)}\n`;
+  }
+  const left = `left in ${dir}: ${holds}`;
+  const notes = [
+    pruned.bookkeepingRemoved
+      ? "the stat index and memos went too, to fit (the next run makes them again)"
+      : "",
+    inFlight > 0
+      ? `${
+        formatBytes(inFlight)
+      } of blobs written in the last minute that no entry names stay (a run may be storing them)`
+      : "",
+  ].filter(Boolean);
+  const why = notes.length > 0 ? `; ${notes.join("; ")}` : "";
+  return `cache: removed ${entries(removedEntries)} (${formatBytes(freed)}); ${left}${why}\n`;
+}
+
+function entries(count: number): string {
+  return `${count} ${count === 1 ? "entry" : "entries"}`;
 }
 
 function bad(message: string): GatherError {
