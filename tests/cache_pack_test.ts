@@ -145,7 +145,7 @@ Deno.test("packs: the local store reads a packed entry, restores its blobs, and 
     const blobs = store.blobsOf(manifest);
     assertEquals(blobs.file(manifest.outputs[0]!.hash), undefined);
     assertEquals(await blobs.bytes(manifest.outputs[0]!.hash), encoder.encode("alpha"));
-    await assertRejects(() => blobs.bytes("e".repeat(64)), Error, "a blob is missing");
+    await assertRejects(() => blobs.bytes("e".repeat(64)), Error, "is missing from its pack");
     assertEquals(store.lastKey("id-a"), manifest.key);
     // Marking an entry as used marks its pack (pruning goes by the pack's time).
     const pack = join(v1, "packs", packFiles(v1).find((f) => f.endsWith(".pack"))!);

@@ -61,7 +61,7 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
  * @param blobs Where its blobs are (`LocalStore.blobsOf`).
  * @param manifest The entry.
  * @returns The artifact's bytes.
- * @throws {CorruptEntryError} When a blob is missing or damaged.
+ * @throws {DamagedBlobError} When a blob is missing or damaged.
  *
  * @example Usage
  * ```ts

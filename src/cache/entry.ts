@@ -52,11 +52,83 @@ export class CorruptEntryError extends Error {
    *
    * @param key The entry's key.
    * @param why What is wrong.
+   * @param job The job whose entry it is, when known.
    */
-  constructor(key: string, why: string) {
-    super(`cache entry ${key.slice(0, 12)} is damaged (${why})`);
+  constructor(key: string, why: string, job?: string) {
+    super(
+      `cache entry ${key.slice(0, 12)}${job === undefined ? "" : ` of ${job}`} is damaged (${why})`,
+    );
     this.name = "CorruptEntryError";
   }
+}
+
+/**
+ * A blob that is missing or does not match its hash. A blob is shared by
+ * content, so it names no entry: {@linkcode damagedEntry} says which entry,
+ * and which of its parts, it breaks.
+ *
+ * @example Usage
+ * ```ts
+ * import { DamagedBlobError } from "./entry.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const error = new DamagedBlobError("92a86ea4a146".padEnd(64, "0"), "does not match its hash");
+ * assertEquals(error.message, "blob 92a86ea4a146 does not match its hash");
+ * ```
+ */
+export class DamagedBlobError extends Error {
+  /** The blob's hash. */
+  readonly hash: string;
+  /** What is wrong with it: `is missing`, `does not match its hash`, ... */
+  readonly problem: string;
+
+  /**
+   * Construct it.
+   *
+   * @param hash The blob's hash.
+   * @param problem What is wrong with it, after "blob <hash>".
+   */
+  constructor(hash: string, problem: string) {
+    super(`blob ${hash.slice(0, 12)} ${problem}`);
+    this.name = "DamagedBlobError";
+    this.hash = hash;
+    this.problem = problem;
+  }
+}
+
+/**
+ * The entry a damaged blob breaks, named by its key, with the part of it the
+ * blob holds (an output file, the log or the result).
+ *
+ * @param manifest The entry being read.
+ * @param error What is wrong with one of its blobs.
+ * @returns The entry's error.
+ *
+ * @example Usage
+ * ```ts
+ * import { damagedEntry, DamagedBlobError, type Manifest } from "./entry.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const hash = "92a86ea4a146".padEnd(64, "0");
+ * const manifest = {
+ *   key: "5b928e0f04a4".padEnd(64, "0"), job: "compile",
+ *   outputs: [{ path: "build/app.bin", hash, mode: 0o755, size: 3 }],
+ *   log: { lines: [] }, result: { value: "1" },
+ * } as unknown as Manifest;
+ * assertEquals(
+ *   damagedEntry(manifest, new DamagedBlobError(hash, "does not match its hash")).message,
+ *   "cache entry 5b928e0f04a4 of compile is damaged (output build/app.bin: blob 92a86ea4a146 does not match its hash)",
+ * );
+ * ```
+ */
+export function damagedEntry(manifest: Manifest, error: DamagedBlobError): CorruptEntryError {
+  const output = manifest.outputs.find((file) => file.hash === error.hash);
+  const part = output !== undefined
+    ? `output ${output.path}`
+    : "blob" in manifest.log && manifest.log.blob === error.hash
+    ? "its log"
+    : "its result";
+  return new CorruptEntryError(manifest.key, `${part}: ${error.message}`, manifest.job);
 }
 
 /**

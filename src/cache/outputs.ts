@@ -12,7 +12,7 @@ import { dirname, join, normalize } from "../deps/path.ts";
 import { type ParsedGlob, Walker } from "./glob.ts";
 import type { HasherSource } from "./hash.ts";
 import type { StatIndex } from "./stat_index.ts";
-import { CorruptEntryError, type OutputFile } from "./entry.ts";
+import { DamagedBlobError, type OutputFile } from "./entry.ts";
 import { type BlobSource, type LocalStore, SMALL_FILE_BYTES } from "./store.ts";
 
 /** A path an entry names that would leave the project. */
@@ -95,7 +95,7 @@ export async function saveOutputs(
  * @param blobs Where their blobs are.
  * @param index Hashes of the files on disk.
  * @returns How many files were written.
- * @throws {CorruptEntryError} When a blob is missing or damaged (checked before anything is written).
+ * @throws {DamagedBlobError} When a blob is missing or damaged (checked before anything is written).
  * @throws {UnsafePathError} When a path would leave the root (checked before anything is written).
  */
 export async function restoreOutputs(
@@ -105,7 +105,9 @@ export async function restoreOutputs(
   index: StatIndex,
 ): Promise<number> {
   const targets = outputs.map((output) => {
-    if (!/^[0-9a-f]{64}$/.test(output.hash)) throw new CorruptEntryError(output.hash, "bad hash");
+    if (!/^[0-9a-f]{64}$/.test(output.hash)) {
+      throw new DamagedBlobError(output.hash, "is not named by a SHA-256");
+    }
     return { output, absolute: insideRoot(root, output.path) };
   });
   const stale = [];
@@ -159,7 +161,7 @@ async function unchanged(absolute: string, output: OutputFile, index: StatIndex)
 /** Put checked bytes into place. */
 async function writeBlob(bytes: Uint8Array, output: OutputFile, absolute: string): Promise<void> {
   if (bytes.length !== output.size) {
-    throw new CorruptEntryError(output.hash, "a blob does not match its size");
+    throw new DamagedBlobError(output.hash, "does not match its size");
   }
   await placeFile(absolute, output.mode, (temporary) => {
     Deno.writeFileSync(temporary, bytes, { createNew: true, mode: 0o600 });
@@ -184,7 +186,7 @@ async function copyBlob(
       for (let at = 0; at < n;) at += await target.write(chunk.subarray(at));
     }
     if (hash.digest() !== output.hash) {
-      throw new CorruptEntryError(output.hash, "a blob does not match its hash");
+      throw new DamagedBlobError(output.hash, "does not match its hash");
     }
   });
 }

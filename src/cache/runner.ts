@@ -25,7 +25,13 @@ import { recordRun } from "./maintenance.ts";
 import { restoreOutputs, saveOutputs } from "./outputs.ts";
 import { RecentEntries } from "./recent.ts";
 import { StatIndex } from "./stat_index.ts";
-import { CorruptEntryError, type LogLine, type Manifest } from "./entry.ts";
+import {
+  CorruptEntryError,
+  DamagedBlobError,
+  damagedEntry,
+  type LogLine,
+  type Manifest,
+} from "./entry.ts";
 import { type BlobSource, type LocalStore, packLogAndResult, unpackLogAndResult } from "./store.ts";
 import { Warnings } from "./_warnings.ts";
 import { CachedRun, withCache } from "./_cached_run.ts";
@@ -369,7 +375,10 @@ export class CachingRunner implements JobRunner {
       result = decodeValue(unpacked.result);
       await this.#restoreFiles(manifest, blobs);
     } catch (error) {
-      const why = error instanceof CorruptEntryError || error instanceof SyntaxError
+      if (error instanceof DamagedBlobError) await this.#options.store.dropDamagedBlob(error.hash);
+      const why = error instanceof DamagedBlobError
+        ? damagedEntry(manifest, error).message
+        : error instanceof CorruptEntryError || error instanceof SyntaxError
         ? (error as Error).message
         : `cache entry ${manifest.key.slice(0, 12)} cannot be restored (${
           (error as Error).message

@@ -19,7 +19,13 @@
 
 import { join } from "../deps/path.ts";
 import type { HasherSource } from "./hash.ts";
-import { CorruptEntryError, isManifest, type LogLine, type Manifest } from "./entry.ts";
+import {
+  CorruptEntryError,
+  DamagedBlobError,
+  isManifest,
+  type LogLine,
+  type Manifest,
+} from "./entry.ts";
 import { writeAtomic } from "./atomic.ts";
 import { Packs } from "./pack.ts";
 import { isFolder } from "../file_kind.ts";
@@ -43,7 +49,7 @@ export interface BlobSource {
    *
    * @param hash The blob's hash.
    * @returns The bytes.
-   * @throws {CorruptEntryError} When it is missing or damaged.
+   * @throws {DamagedBlobError} When it is missing or damaged.
    */
   bytes(hash: string): Promise<Uint8Array>;
 }
@@ -236,7 +242,7 @@ export class LocalStore {
         if (ready !== undefined) return ready;
         if (!inPack) return await this.getBytes(hash);
         const bytes = (await (packed ??= this.#packs.blobs(manifest.key, this.hasher)))?.get(hash);
-        if (bytes === undefined) throw new CorruptEntryError(hash, "a blob is missing");
+        if (bytes === undefined) throw new DamagedBlobError(hash, "is missing from its pack");
         return bytes;
       },
     };
@@ -272,6 +278,31 @@ export class LocalStore {
   }
 
   /**
+   * Remove a blob file that does not match its hash, so that the next run
+   * that makes that content stores it again (a blob present is never
+   * rewritten). A blob that matches, or is missing, is left as it is.
+   *
+   * @param hash The blob's hash.
+   * @returns Whether a damaged blob was removed.
+   */
+  async dropDamagedBlob(hash: string): Promise<boolean> {
+    if (!/^[0-9a-f]{64}$/.test(hash) || !this.hasBlob(hash)) return false;
+    try {
+      const digest = (await this.hasher()).stream();
+      using file = await Deno.open(this.blobPath(hash));
+      const buffer = new Uint8Array(1 << 20);
+      for (let n = await file.read(buffer); n !== null; n = await file.read(buffer)) {
+        digest.update(buffer.subarray(0, n));
+      }
+      if (digest.digest() === hash) return false;
+      Deno.removeSync(this.blobPath(hash));
+      return true;
+    } catch {
+      return false; // gone meanwhile, or read-only: the next restore says so again
+    }
+  }
+
+  /**
    * Store bytes as a blob.
    *
    * @param bytes The bytes.
@@ -288,17 +319,17 @@ export class LocalStore {
    *
    * @param hash The blob's hash.
    * @returns The bytes.
-   * @throws {CorruptEntryError} When it is missing or does not match its hash.
+   * @throws {DamagedBlobError} When it is missing or does not match its hash.
    */
   async getBytes(hash: string): Promise<Uint8Array> {
     let bytes: Uint8Array;
     try {
       bytes = Deno.readFileSync(this.blobPath(hash));
     } catch {
-      throw new CorruptEntryError(hash, "a blob is missing");
+      throw new DamagedBlobError(hash, "is missing");
     }
     if ((await this.hasher()).sha256(bytes) !== hash) {
-      throw new CorruptEntryError(hash, "a blob does not match its hash");
+      throw new DamagedBlobError(hash, "does not match its hash");
     }
     return bytes;
   }
@@ -387,7 +418,7 @@ export async function packLogAndResult(
  * @param blobs Where the entry's blobs are ({@linkcode LocalStore.blobsOf}).
  * @param manifest The manifest.
  * @returns The log lines and the encoded result.
- * @throws {CorruptEntryError} When a blob is missing or damaged.
+ * @throws {DamagedBlobError} When a blob is missing or damaged.
  */
 export async function unpackLogAndResult(
   blobs: BlobSource,
