@@ -570,6 +570,12 @@ export interface CacheSpec {
    * function's source text}
    */
   code?: string;
+  /**
+   * The parts `code` is made of, by name (a deno.json task's `arguments`,
+   * `task command`, ...): `--explain` names the one that changed instead of
+   * saying the job's code changed. Not keyed on their own: `code` holds them.
+   */
+  codeParts?: Readonly<Record<string, string>>;
 }
 
 /** How a job ended. */

@@ -77,8 +77,15 @@ Deno.test("a deno.json task with files is cached: hits replay, outputs come back
     assertEquals(explained.code, 0, explained.stderr);
     assertMatch(explained.stderr, /build +│ ↻ runs: env MODE changed/);
     assertEquals(await runs(dir), ["build"]);
-    // The arguments are in the key too.
+    // The arguments are in the key too, and --explain names them.
     await gatherJson(["build", "--verbose"], dir);
+    assertEquals(await runs(dir), ["build"]);
+    const args = await gatherIn(
+      ["--reporter", "plain", "--no-logs", "--explain", "build", "--", "--flag"],
+      dir,
+    );
+    assertEquals(args.code, 0, args.stderr);
+    assertMatch(args.stderr, /build +│ ↻ runs: arguments changed\n/);
     assertEquals(await runs(dir), ["build"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -113,7 +120,15 @@ Deno.test("a deno.json task's key holds its command and its config's settings, n
     // The config's settings (what deno does) change: it runs.
     await writeFiles(dir, { "deno.json": { ...config, fmt: { lineWidth: 80 } } });
     const explained = await gatherIn(["--reporter", "plain", "--no-logs", "--explain", "gen"], dir);
-    assertMatch(explained.stderr, /gen +│ ↻ runs: job code changed/);
+    assertMatch(explained.stderr, /gen +│ ↻ runs: deno\.json settings changed\n/);
+    assertEquals(await runs(dir), ["gen"]);
+    // Its own command changes: it runs, and --explain says the command changed.
+    const gen = { ...TASKS.gen, command: "echo gen >> runs.txt && echo generated!" };
+    await writeFiles(dir, {
+      "deno.json": { ...config, fmt: { lineWidth: 80 }, tasks: { ...config.tasks, gen } },
+    });
+    const command = await gatherIn(["--reporter", "plain", "--no-logs", "--explain", "gen"], dir);
+    assertMatch(command.stderr, /gen +│ ↻ runs: task command changed\n/);
     assertEquals(await runs(dir), ["gen"]);
     // So does a change of the lockfile, which is an input of every cached task.
     await Deno.writeTextFile(join(dir, "deno.lock"), '{"version": "5"}\n');

@@ -114,13 +114,16 @@ export class JobKeys {
       if (key === null) return `its dependency "${dep}" returned a value the cache cannot hash`;
       deps.push([dep, key]);
     }
-    const hasher = spec.env.length > 0 || !options.codes.get(job.name)
+    const hasher = spec.env.length > 0 || !options.codes.get(job.name) || spec.codeParts
       ? await options.hasher()
       : undefined;
+    const codeParts = spec.codeParts === undefined ? undefined : Object.entries(spec.codeParts)
+      .map(([name, text]): [string, string] => [name, hasher!.sha256(text)]);
     return {
       tool: this.#tool,
       job: job.name,
       code: options.codes.get(job.name) ?? hasher!.sha256(spec.code ?? job.fn.toString()),
+      ...(codeParts === undefined ? {} : { codeParts }),
       context: options.context,
       options: globs.options,
       files: hashed,

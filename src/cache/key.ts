@@ -19,6 +19,13 @@ export interface KeyParts {
   job: string;
   /** The hash of the job's code: its function's text. */
   code: string;
+  /**
+   * The hash of each named part of the job's code, when it has some (a
+   * deno.json task's command, arguments, folder and settings), so that
+   * `--explain` can say which changed. Not hashed into the key: `code` holds
+   * them all.
+   */
+  codeParts?: [string, string][];
   /** The hash of each module the task file's code depends on outside the jobs (path: hash). */
   context: Record<string, string>;
   /** The job's cache-relevant options (globs, env names, dependency names), as JSON. */
@@ -96,12 +103,18 @@ export function keyOf(parts: KeyParts, hasher: Hasher): string {
  * assertEquals(explain(undefined, parts), "no cache entry");
  * assertEquals(explain(parts, { ...parts, files: [["src/a.c", "2"]] }), "input src/a.c changed");
  * assertEquals(explain(parts, { ...parts, code: "d" }), "job code changed");
+ * const task = { ...parts, codeParts: [["task command", "1"], ["arguments", "2"]] as [string, string][] };
+ * const other = { ...task, code: "d", codeParts: [["task command", "1"], ["arguments", "3"]] as [string, string][] };
+ * assertEquals(explain(task, other), "arguments changed");
  * ```
  */
 export function explain(before: KeyParts | undefined, now: KeyParts): string {
   if (before === undefined) return "no cache entry";
   if (before.tool !== now.tool) return `gather or Deno changed (${before.tool} -> ${now.tool})`;
-  if (before.code !== now.code) return "job code changed";
+  if (before.code !== now.code) {
+    const part = changedEntries(before.codeParts ?? [], now.codeParts ?? [])[0];
+    return part === undefined ? "job code changed" : `${part[0]} changed`;
+  }
   const context = changedKeys(before.context, now.context);
   if (context.length > 0) {
     return `module ${context[0]} changed${more(context.length)} (code outside the job functions)`;

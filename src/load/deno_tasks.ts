@@ -287,6 +287,16 @@ export class DenoTasks {
           pkg.config.settings,
           pkg.isRoot ? null : root.settings,
         ]),
+        // What --explain names when the code changed (the arguments after the task's name, say).
+        codeParts: {
+          "task command": JSON.stringify(def.command ?? null),
+          "arguments": JSON.stringify(args),
+          "task folder": relative(root.dir, cwd),
+          "deno.json settings": JSON.stringify([
+            pkg.config.settings,
+            pkg.isRoot ? null : root.settings,
+          ]),
+        },
       };
     }
   }
