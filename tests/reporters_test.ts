@@ -578,6 +578,16 @@ Deno.test("TtyReporter estimates the time left once enough jobs are done", () =>
     screen.text,
     "4/20 done · 0 running · 16 pending · 0 failed · 2.0s · ~8s left",
   );
+  // Once the run is cancelled, the jobs left will not run: no time left, it is stopping.
+  reporter.handle(begin("j4", 2_000));
+  reporter.handle({ type: "run:cancel", time: 2_100, reason: "interrupted by SIGINT" });
+  clock.now = 2_500;
+  tick();
+  assertStringIncludes(
+    screen.text,
+    "4/20 done · 1 running · 15 pending · 0 failed · 2.5s · stopping",
+  );
+  assertNotMatch(screen.text, /left/);
   reporter.close();
 });
 

@@ -52,6 +52,8 @@ export interface FrameState {
   jobs: Iterable<LiveJob>;
   /** The width of the name column: the longest name in the run. */
   nameWidth: number;
+  /** The run is being cancelled: the jobs left will not run, so no time left is estimated. */
+  stopping?: boolean;
 }
 
 /** A line of a frame with its width in columns, for erasing it later. */
@@ -142,8 +144,8 @@ function jobLine(
 /**
  * The footer: the most it can say in `columns`, never a cut word. When the
  * counts do not all fit, the least needed go first: the pending count, the
- * word "done", the running count (the rows above show them), the time left,
- * the elapsed time; done/total and the failed count go last. A progress bar
+ * word "done", the running count (the rows above show them), the time left
+ * (or "stopping" once the run is cancelled), the elapsed time; done/total and the failed count go last. A progress bar
  * leads it only when the words leave it room (at least 10 columns).
  */
 function footer(state: FrameState, columns: number, p: Palette): FrameLine {
@@ -151,7 +153,9 @@ function footer(state: FrameState, columns: number, p: Palette): FrameLine {
   const pending = Math.max(0, total - done - running);
   const elapsed = state.now - state.start;
   const time = shortDuration(elapsed);
-  const left = done >= 3 && done >= total / 10 && done < total
+  const left = state.stopping
+    ? "stopping"
+    : done >= 3 && done >= total / 10 && done < total
     ? `~${eta(elapsed / done * (total - done))} left`
     : undefined;
   const bad = `${failed} failed`;

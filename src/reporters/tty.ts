@@ -104,6 +104,7 @@ export class TtyReporter implements Reporter {
   #nameWidth = 0;
   #failed = 0;
   #progress = new Map<string, string>(); // running jobs' `done/total`
+  #stopping = false; // a run:cancel came: the footer says so instead of a time left
   #partial = new Map<string, string>(); // running jobs' unfinished line (a progress bar), until it ends
   #workers = new Map<string, string>(); // running jobs' workers, in a distributed run
   #above: string[] = []; // permanent lines waiting for the next frame
@@ -219,6 +220,7 @@ export class TtyReporter implements Reporter {
         this.#end(event);
         break;
       case "run:cancel":
+        this.#stopping = true;
         this.#above.push(
           p.yellow(`⊘ ${event.reason}: cancelling running jobs (send it again to stop at once)`),
         );
@@ -325,6 +327,7 @@ export class TtyReporter implements Reporter {
       running: record.running.size,
       jobs: this.#liveJobs(now),
       nameWidth: this.#nameWidth,
+      stopping: this.#stopping,
     };
   }
 
