@@ -88,6 +88,12 @@ const cases: [string, Files, string[], RegExp][] = [
     ["--cwd", "nope", "test"],
     /^gather: Option --cwd ".*nope": no such folder$/,
   ],
+  [
+    "a --cwd that is a file",
+    { "deno.json": { tasks: { test: "echo" } } },
+    ["--cwd", "deno.json", "test"],
+    /^gather: Option --cwd ".*deno\.json": not a folder$/,
+  ],
 ];
 
 for (const [what, files, args, message] of cases) {

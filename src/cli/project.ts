@@ -121,10 +121,15 @@ function findTaskFile(options: CliOptions, cwd: string, start: string): string |
 }
 
 function folder(path: string): string {
+  let info: Deno.FileInfo | undefined;
   try {
-    if (Deno.statSync(path).isDirectory) return Deno.realPathSync(path);
+    info = Deno.statSync(path);
   } catch {
-    // reported below
+    // no such path: said below
   }
-  throw new GatherError("BAD_OPTION", `Option --cwd "${path}": no such folder`);
+  if (info?.isDirectory) return Deno.realPathSync(path);
+  throw new GatherError(
+    "BAD_OPTION",
+    `Option --cwd "${path}": ${info === undefined ? "no such folder" : "not a folder"}`,
+  );
 }
