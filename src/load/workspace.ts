@@ -2,7 +2,7 @@
  * A Deno project as `deno task` sees it: the nearest config found from a
  * folder, and, when that config is a workspace root or one of its members,
  * the root and every member, each with its package name and the members it
- * imports. Members are read only when asked for.
+ * imports.
  *
  * @module
  */
@@ -31,7 +31,7 @@ export interface Workspace {
   current: Package;
   /** Whether the root declares members. */
   isWorkspace: boolean;
-  /** The members, in the order the root lists them (read on first call). */
+  /** The members, in the order the root lists them. */
   members(): Package[];
   /** The members a member imports (by `jsr:`/`npm:` name or path), read on first call. */
   importsOf(pkg: Package): Package[];
@@ -42,7 +42,9 @@ export interface Workspace {
 /**
  * Find the project from a folder, as `deno task` does: the nearest
  * `deno.json`/`deno.jsonc`; if it is a member of a workspace above it, that
- * workspace (a config that is not listed as a member stands alone).
+ * workspace (a config that is not listed as a member stands alone). A
+ * workspace's members are all read, as `deno task` reads them, so that a bad
+ * member stops any run before it starts.
  *
  * @param start The folder to start from (absolute).
  * @param cwd Where gather started: paths in messages are relative to it.
@@ -67,7 +69,7 @@ export function findWorkspace(start: string, cwd: string): Workspace | undefined
   const nearest = nearestConfig(start);
   if (nearest === undefined) return undefined;
   const shown = (path: string) => {
-    const rel = relative(cwd, path);
+    const rel = relativeTo(cwd, path);
     return rel === "" ? "." : rel;
   };
   const config = readConfig(nearest, shown(nearest));
@@ -90,34 +92,26 @@ export function findWorkspace(start: string, cwd: string): Workspace | undefined
 
 function workspaceOf(
   rootConfig: DenoConfig,
-  currentConfig: DenoConfig,
+  nearest: DenoConfig,
   shown: (path: string) => string,
 ): Workspace {
   const root: Package = { config: rootConfig, path: "", label: "", isRoot: true };
-  let members: Package[] | undefined;
-  const readMembers = () => members ??= listMembers(rootConfig, shown);
-  let current = root;
-  if (currentConfig !== rootConfig) {
-    // Is the config one of the members? Read only the member lists, not every member.
-    const folders = memberFolders(rootConfig, shown);
-    if (folders.includes(currentConfig.dir)) {
-      current = readMembers().find((member) => member.config.dir === currentConfig.dir)!;
-    }
-  }
+  const members = listMembers(rootConfig, shown);
+  const current = members.find((member) => member.config.dir === nearest.dir) ?? root;
   let imports: Map<Package, Package[]> | undefined;
   return {
     root,
     current,
     isWorkspace: rootConfig.workspace !== undefined,
-    members: readMembers,
-    importsOf: (pkg) => (imports ??= importGraph(readMembers())).get(pkg) ?? [],
+    members: () => members,
+    importsOf: (pkg) => (imports ??= importGraph(members)).get(pkg) ?? [],
     shown,
   };
 }
 
-/** The members' folders (absolute), in the order the root lists them. */
-function memberFolders(root: DenoConfig, shown: (path: string) => string): string[] {
-  const found: string[] = [];
+/** The members' config files (absolute), in the order the root lists them. */
+function memberFiles(root: DenoConfig, shown: (path: string) => string): string[] {
+  const found = new Map<string, string>(); // folder -> its config file
   const excluded = new Set<string>();
   for (const pattern of root.workspace ?? []) {
     const negated = pattern.startsWith("!");
@@ -125,29 +119,36 @@ function memberFolders(root: DenoConfig, shown: (path: string) => string): strin
     if (!body.includes("*")) {
       const folder = resolve(root.dir, body);
       if (negated) excluded.add(folder);
-      else if (configIn(folder) === undefined) {
-        throw new GatherError(
-          "CONFIG_INVALID",
-          `Cannot read "${
-            shown(root.path)
-          }": workspace member "${pattern}" has no deno.json; create one or remove it from "workspace"`,
-        );
-      } else found.push(folder);
+      else {
+        const file = configIn(folder);
+        if (file === undefined) {
+          throw new GatherError(
+            "CONFIG_INVALID",
+            `Cannot read "${
+              shown(root.path)
+            }": workspace member "${pattern}" has no deno.json; create one or remove it from "workspace"`,
+          );
+        }
+        if (!found.has(folder)) found.set(folder, file);
+      }
       continue;
     }
     for (const folder of expand(root.dir, body)) {
       if (negated) excluded.add(folder);
-      else if (configIn(folder) !== undefined) found.push(folder);
+      else {
+        const file = configIn(folder);
+        if (file !== undefined && !found.has(folder)) found.set(folder, file);
+      }
     }
   }
-  return [...new Set(found)].filter((folder) => !excluded.has(folder) && folder !== root.dir);
+  return [...found].filter(([folder]) => !excluded.has(folder) && folder !== root.dir)
+    .map(([, file]) => file);
 }
 
 function listMembers(root: DenoConfig, shown: (path: string) => string): Package[] {
-  const members = memberFolders(root, shown).map((folder): Package => {
-    const path = configIn(folder)!;
+  const members = memberFiles(root, shown).map((path): Package => {
     const config = readConfig(path, shown(path));
-    const rel = relative(root.dir, folder);
+    const rel = relativeTo(root.dir, config.dir);
     return { config, path: rel, label: config.name ?? rel, isRoot: false };
   });
   const seen = new Map<string, Package>();
@@ -185,7 +186,7 @@ function expand(dir: string, pattern: string): string[] {
           .filter((entry) => entry.isDirectory && regex.test(entry.name) && entry.name[0] !== ".")
           .map((entry) => entry.name)
           .sort();
-        for (const name of names) next.push(join(folder, name));
+        for (const name of names) next.push(child(folder, name));
       } catch {
         // no such folder: no members here
       }
@@ -214,6 +215,16 @@ function importGraph(members: Package[]): Map<Package, Package[]> {
     graph.set(member, [...deps]);
   }
   return graph;
+}
+
+/** `join()` for a name in a folder, without its cost (the folder is already normalized). */
+function child(folder: string, name: string): string {
+  return folder.endsWith("/") ? folder + name : `${folder}/${name}`;
+}
+
+/** `relative()`, without its cost for the common case, a path inside the folder: every member is read. */
+function relativeTo(folder: string, path: string): string {
+  return path.startsWith(`${folder}/`) ? path.slice(folder.length + 1) : relative(folder, path);
 }
 
 function inside(path: string, folder: string): boolean {
