@@ -83,6 +83,22 @@ const cases: [string, Files, string[], RegExp][] = [
     /^gather: Unknown option --reporter for gather cache: its options are .*; to run the task named "cache" instead: gather --reporter json -- cache status$/,
   ],
   [
+    "a member's package.json that does not parse, even for a root task",
+    {
+      "deno.json": { workspace: ["./a", "./web"], tasks: { root: "echo" } },
+      "a/deno.json": { tasks: { test: "echo" } },
+      "web/package.json": '{ "name": "web", "scripts": {',
+    },
+    ["root"],
+    /^gather: Cannot read "web\/package\.json": does not parse: /,
+  ],
+  [
+    "a member folder with neither a deno.json nor a package.json, even for a root task",
+    { "deno.json": { workspace: ["./a"], tasks: { root: "echo" } }, "a/README.md": "" },
+    ["root"],
+    /^gather: Cannot read "deno\.json": workspace member "\.\/a" has no deno\.json or package\.json; create one or remove it from "workspace"$/,
+  ],
+  [
     "a --cwd that does not exist",
     { "deno.json": { tasks: { test: "echo" } } },
     ["--cwd", "nope", "test"],

@@ -1,14 +1,26 @@
 /**
  * Workspace members gather has no deno.json tasks for, next to `deno task`
- * in the same generated workspace: a member whose config does not parse
- * (every run refuses, before anything starts).
+ * in the same generated workspace: a member with only a package.json (it
+ * belongs to the workspace; gather does not run its scripts, and says so),
+ * and a member whose config does not parse (every run refuses, before
+ * anything starts).
  */
 
-import { assertEquals, assertMatch } from "@std/assert";
+import { assert, assertEquals, assertMatch } from "@std/assert";
 import { join } from "../src/deps/path.ts";
-import { denoTask, type Files, gatherIn, makeProject, writeFiles } from "./_deno_project.ts";
+import {
+  denoTask,
+  type Files,
+  gatherIn,
+  gatherJson,
+  lines,
+  linesOf,
+  makeProject,
+  started,
+  writeFiles,
+} from "./_deno_project.ts";
 
-/** web imports npmpkg (by path), which has only a package.json. */
+/** web imports npmpkg (by path); npmpkg has only a package.json. */
 function workspace(members: string[]): Files {
   return {
     "deno.json": { workspace: members, tasks: { test: "echo root-test", rootonly: "pwd" } },
@@ -27,7 +39,94 @@ function workspace(members: string[]): Files {
   };
 }
 
-const MEMBERS = ["./packages/core", "./packages/util", "./apps/web"];
+const MEMBERS = ["./packages/core", "./packages/util", "./apps/web", "./tools/npmpkg"];
+
+/** gather's warning lines. */
+function warnings(stderr: string): string[] {
+  return lines(stderr).filter((line) => line.startsWith("gather: warning:"));
+}
+
+Deno.test("a member with only a package.json belongs to the workspace: gather runs the others' tasks, and says once that it skips its script", async () => {
+  const dir = await makeProject(workspace(MEMBERS));
+  try {
+    // deno task runs every member's test, the package.json script too.
+    const deno = await denoTask(["-r", "test"], dir);
+    assertEquals(deno.code, 0, deno.stderr);
+    assert(deno.stdout.includes("npm-test"), deno.stdout);
+    const run = await gatherJson(["--no-history", "-r", "test"], dir);
+    assertEquals(run.code, 0, run.stderr);
+    assertEquals(started(run.events).sort(), [
+      "@s/core#test",
+      "@s/util#test",
+      "@s/web#test",
+      "test",
+    ]);
+    assertEquals(warnings(run.stderr), [
+      'gather: warning: gather does not run package.json scripts: skipping "test" of npmpkg (tools/npmpkg/package.json)',
+    ]);
+    // A task no package.json has: no warning.
+    const where = await gatherJson(["--no-history", "-r", "rootonly"], dir);
+    assertEquals([where.code, warnings(where.stderr)], [0, []]);
+    // Another member's own task, as with deno task.
+    const util = join(dir, "packages/util");
+    assertEquals(lines((await denoTask(["test"], util)).stdout), ["util-test"]);
+    const own = await gatherJson(["--no-history", "test"], util);
+    assertEquals(own.code, 0, own.stderr);
+    assertEquals(linesOf(own.events, "@s/util#test", "stdout"), ["util-test"]);
+    // Its package name counts for --filter, and so do the members that import it.
+    const dependents = await gatherJson(["--no-history", "--filter", "npmpkg...", "test"], dir);
+    assertEquals(dependents.code, 0, dependents.stderr);
+    assertEquals(started(dependents.events), ["@s/web#test"]);
+    // The listing shows its scripts as deno task does, marked as not run by gather.
+    const listing = await gatherIn(["-r"], dir);
+    assert(
+      listing.stdout.includes(
+        "Available tasks (npmpkg):\n- test (package.json: gather does not run it)\n    echo npm-test\n",
+      ),
+      listing.stdout,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a package.json script gather would have to run instead of deno task: one line, exit 2, nothing started", async () => {
+  const dir = await makeProject(workspace(MEMBERS));
+  try {
+    const npmpkg = join(dir, "tools/npmpkg");
+    // deno task runs the script (not the root's test) from the member's folder, and with --filter.
+    assertEquals(lines((await denoTask(["test"], npmpkg)).stdout), ["npm-test"]);
+    assertEquals(lines((await denoTask(["--filter", "npmpkg", "test"], dir)).stdout), ["npm-test"]);
+    const cases: [string[], string, RegExp][] = [
+      [
+        ["test"],
+        npmpkg,
+        /^gather: Task "test" is a script of "package\.json", and gather does not run package\.json scripts; run it with deno task, or add a deno\.json with the task beside it$/,
+      ],
+      [
+        ["npmpkg#test"],
+        dir,
+        /^gather: Task "npmpkg#test" is a script of "tools\/npmpkg\/package\.json"/,
+      ],
+      [
+        ["--filter", "npmpkg", "test"],
+        dir,
+        /^gather: No selected package has a task "test"; tasks: rootonly; gather does not run package\.json scripts \("test" of npmpkg \(tools\/npmpkg\/package\.json\)\)$/,
+      ],
+    ];
+    for (const [args, cwd, message] of cases) {
+      const run = await gatherIn(["--reporter", "json", ...args], cwd);
+      assertEquals(run.code, 2, run.stderr);
+      assertMatch(run.stderr.trimEnd(), message);
+      assertEquals(run.stdout, "");
+    }
+    // The root's tasks it does not shadow run from its folder, in the root, as with deno task.
+    const root = await gatherJson(["--no-history", "rootonly"], npmpkg);
+    assertEquals(linesOf(root.events, "rootonly", "stdout"), [dir]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
 
 Deno.test("a member config that does not parse stops every run in the workspace before it starts, as it stops deno task", async () => {
   const dir = await makeProject(workspace(MEMBERS));

@@ -102,6 +102,7 @@ export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
     return signalExitCode(shutdown.stoppedBy ?? "SIGINT");
   }
   options = project.options;
+  for (const line of project.warnings ?? []) warn(env, `gather: warning: ${line}`);
   if (project.idle !== undefined) {
     env.stderr.writeSync(new TextEncoder().encode(project.idle));
     return EXIT.ok;
@@ -291,6 +292,7 @@ async function watch(options: CliOptions, given: CliEnv): Promise<number> {
     file: options.file,
     load: async () => {
       const project = await loadProject(options, Deno.cwd(), env.env);
+      for (const line of project.warnings ?? []) warn(env, `gather: warning: ${line}`);
       const cache = cachePlace(project.options, project, env.denoDir);
       const root = cache?.root ?? realPath(rootOf(options, project));
       if (cache) ignoreStateFolder(cache.dir);

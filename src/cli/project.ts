@@ -41,6 +41,8 @@ export interface Project {
   listing?: string;
   /** Say this on stderr and run nothing (no package changed since the ref). */
   idle?: string;
+  /** Say these on stderr, one line each, before anything else (a workspace member skipped). */
+  warnings?: readonly string[];
 }
 
 /**

@@ -56,11 +56,16 @@ export function withConfig(
   const ws = findWorkspace(folder, where.cwd);
   if (ws === undefined) return undefined;
   const tasks = denoTasks(ws, options, where);
+  const warnings: string[] = [];
   const first = options.targets[0];
   let targets: string[] | undefined;
   if (first !== undefined && !file.specs.has(first)) {
     if (!isTask(tasks, first)) throw unknownName(first, file, ws);
-    targets = selectTasks(tasks, { task: first, args: options.taskArgs });
+    targets = selectTasks(tasks, {
+      task: first,
+      args: options.taskArgs,
+      warn: (line) => warnings.push(line),
+    });
   } else if (options.asJobList) {
     options = options.asJobList();
   }
@@ -74,6 +79,7 @@ export function withConfig(
     targets: targets ?? (options.targets.length > 0 ? options.targets : merged.defaults),
     defaults: merged.defaults,
     configRoot: ws.root.config.dir,
+    warnings,
   };
 }
 
@@ -102,8 +108,10 @@ export async function configOnly(options: CliOptions, where: Where): Promise<Pro
     );
   }
   const tasks = denoTasks(ws, options, where);
+  const warnings: string[] = [];
   const project = {
     options,
+    warnings,
     names: tasks.names(),
     defaults: [],
     source: `"${ws.shown(ws.current.config.path)}"`,
@@ -147,6 +155,7 @@ export async function configOnly(options: CliOptions, where: Where): Promise<Pro
     task: first,
     args: options.taskArgs,
     ...(packages === undefined ? {} : { packages }),
+    warn: (line) => warnings.push(line),
   });
   return { ...project, specs: tasks.specs(), targets };
 }

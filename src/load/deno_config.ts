@@ -7,9 +7,8 @@
  * @module
  */
 
-import { parse as parseJsonc } from "../deps/jsonc.ts";
 import { dirname } from "../deps/path.ts";
-import { GatherError } from "../errors.ts";
+import { configInvalid, readConfigObject } from "./_config_text.ts";
 import { type GatherTaskSettings, readGather } from "./_gather_key.ts";
 import { configIn } from "./config_file.ts";
 
@@ -101,17 +100,7 @@ export function nearestConfig(dir: string): string | undefined {
  * ```
  */
 export function readConfig(path: string, shown: string): DenoConfig {
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(path);
-  } catch (error) {
-    throw invalid(shown, `cannot be read (${(error as Error).message})`);
-  }
-  const json = parseText(text, shown);
-  if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    throw invalid(shown, "must hold a JSON object");
-  }
-  const raw = json as Record<string, unknown>;
+  const raw = readConfigObject(path, shown);
   const config: DenoConfig = {
     path,
     dir: dirname(path),
@@ -125,34 +114,10 @@ export function readConfig(path: string, shown: string): DenoConfig {
   return config;
 }
 
-function parseText(text: string, shown: string): unknown {
-  try {
-    return JSON.parse(text); // the common case, and the fastest
-  } catch {
-    // JSONC: comments and trailing commas
-  }
-  try {
-    return parseJsonc(text);
-  } catch (error) {
-    const message = (error as Error).message.replace(/^Cannot parse JSONC: /, "");
-    const at = message.match(/ in JSONC at position (\d+)$/);
-    const reason = at ? message.slice(0, at.index) : message;
-    const where = at ? lineAndColumn(text, Number(at[1])) : "at the end";
-    throw invalid(shown, `does not parse: ${reason} ${where}`);
-  }
-}
-
-function lineAndColumn(text: string, position: number): string {
-  const before = text.slice(0, position);
-  const line = before.split("\n").length;
-  const column = position - before.lastIndexOf("\n");
-  return `at line ${line}, column ${column}`;
-}
-
 function readTasks(value: unknown, shown: string): DenoTaskDef[] {
   if (value === undefined) return [];
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw invalid(shown, `"tasks" must be an object of task names to commands`);
+    throw configInvalid(shown, `"tasks" must be an object of task names to commands`);
   }
   return Object.entries(value as Record<string, unknown>).map(([name, task]) =>
     readTask(name, task, shown)
@@ -163,7 +128,7 @@ function readTask(name: string, value: unknown, shown: string): DenoTaskDef {
   if (typeof value === "string") return { name, command: value, dependencies: [] };
   const where = `task "${name}"`;
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw invalid(shown, `${where} must be a command string or an object with "command"`);
+    throw configInvalid(shown, `${where} must be a command string or an object with "command"`);
   }
   const task = value as Record<string, unknown>;
   const def: DenoTaskDef = {
@@ -190,7 +155,10 @@ function readWorkspace(value: unknown, shown: string): string[] | undefined {
     ? (value as { members?: unknown }).members
     : undefined;
   if (!Array.isArray(members) || members.some((item) => typeof item !== "string")) {
-    throw invalid(shown, `"workspace" must be a list of member folders, e.g. ["./packages/*"]`);
+    throw configInvalid(
+      shown,
+      `"workspace" must be a list of member folders, e.g. ["./packages/*"]`,
+    );
   }
   return members as string[];
 }
@@ -214,7 +182,9 @@ function settingsText(raw: Record<string, unknown>): string {
 }
 
 function text(value: unknown, where: string, field: string, shown: string): string {
-  if (typeof value !== "string") throw invalid(shown, `${where}: "${field}" must be a string`);
+  if (typeof value !== "string") {
+    throw configInvalid(shown, `${where}: "${field}" must be a string`);
+  }
   return value;
 }
 
@@ -226,11 +196,7 @@ function strings(
 ): string[] | undefined {
   if (value === undefined) return undefined;
   if (!Array.isArray(value) || value.some((item) => typeof item !== "string")) {
-    throw invalid(shown, `${where}: "${field}" must be a list of strings`);
+    throw configInvalid(shown, `${where}: "${field}" must be a list of strings`);
   }
   return [...value];
-}
-
-function invalid(shown: string, message: string): GatherError {
-  return new GatherError("CONFIG_INVALID", `Cannot read "${shown}": ${message}`);
 }

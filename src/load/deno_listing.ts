@@ -12,7 +12,8 @@ import type { Package, Workspace } from "./workspace.ts";
 /**
  * The tasks of the current package (and the root's it does not hide, marked
  * `(workspace)`), or, for a recursive run, of each package in turn, as
- * `deno task` and `deno task --filter` list them.
+ * `deno task` and `deno task --filter` list them. A member with only a
+ * package.json lists its scripts, marked as not run by gather.
  *
  * @param ws The workspace.
  * @param packages The packages of a recursive run. @default {the current one}
@@ -47,15 +48,29 @@ export function listTasks(ws: Workspace, packages?: readonly Package[]): string 
   ).join("");
 }
 
-/** A package's tasks, then the root's it does not hide, marked `(workspace)`. */
+/**
+ * A package's tasks, its package.json scripts (marked as not run by gather), then the root's
+ * tasks it does not hide, marked `(workspace)`.
+ */
 function entries(pkg: Package, root: Package): string[] {
   const own = pkg.config.tasks;
-  const names = new Set(own.map((task) => task.name));
+  // A script shadows the root's task of its name, as in deno task: gather refuses to run either.
+  const names = new Set([...own, ...pkg.scripts ?? []].map((task) => task.name));
   const inherited = pkg.isRoot ? [] : root.config.tasks.filter((task) => !names.has(task.name));
   return [
     ...own.map((task) => entry(task, "")),
+    ...scripts(pkg),
     ...inherited.map((task) => entry(task, " (workspace)")),
   ];
+}
+
+function scripts(pkg: Package): string[] {
+  return (pkg.scripts ?? []).map((script) =>
+    entry(
+      { name: script.name, command: script.command, dependencies: [] },
+      " (package.json: gather does not run it)",
+    )
+  );
 }
 
 function section(title: string, entries: string[]): string {

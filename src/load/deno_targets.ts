@@ -11,6 +11,7 @@
 import { GatherError } from "../errors.ts";
 import type { DenoTaskDef } from "./deno_config.ts";
 import type { DenoTasks, PackageTask } from "./deno_tasks.ts";
+import { skippedScripts } from "./skipped_scripts.ts";
 import { taskPattern } from "./task_pattern.ts";
 import { memberTaskProblem } from "./unknown_task.ts";
 import { didYouMean } from "../suggest.ts";
@@ -24,6 +25,8 @@ export interface TaskSelection {
   args: readonly string[];
   /** With `-r`, `--filter` or `--changed-since`: the packages to run it in. */
   packages?: readonly Package[];
+  /** Told, in one line, of the package.json scripts the name matches, which gather skips. */
+  warn?: (line: string) => void;
 }
 
 /**
@@ -32,7 +35,8 @@ export interface TaskSelection {
  * @param tasks The workspace's tasks.
  * @param selection The task, its arguments and the packages.
  * @returns The target jobs' names.
- * @throws {GatherError} `UNKNOWN_TASK` when nothing matches.
+ * @throws {GatherError} `UNKNOWN_TASK` when nothing matches, or when the name is a
+ * package.json script of the current package (`deno task` would run it; gather does not).
  *
  * @example Usage
  * ```ts
@@ -54,6 +58,7 @@ export function selectTasks(tasks: DenoTasks, selection: TaskSelection): string[
   const { task, args, packages } = selection;
   const ws = tasks.workspace;
   if (packages === undefined) {
+    refuseScript(tasks, task);
     // A task's own name first (`lint#fix`), then `<member>#<task>`.
     const found = matching(tasks, ws.current, task);
     const member = found.length === 0 ? tasks.find(ws.current, task) : undefined;
@@ -85,6 +90,7 @@ export function selectTasks(tasks: DenoTasks, selection: TaskSelection): string[
     byPackage.set(pkg, new Map(own));
     for (const name of names) targets.add(name);
   }
+  const skipped = skippedScripts(packages, task, ws.shown);
   if (targets.size === 0) {
     const seen = [
       ...new Set(packages.flatMap((pkg) => visible(pkg, ws.root).map((def) => def.name))),
@@ -93,15 +99,54 @@ export function selectTasks(tasks: DenoTasks, selection: TaskSelection): string[
       "UNKNOWN_TASK",
       `No selected package has a task "${task}"${didYouMean(task, seen)}; tasks: ${
         seen.join(", ") || "none"
-      }`,
+      }${skipped === undefined ? "" : `; gather does not run package.json scripts (${skipped})`}`,
     );
+  }
+  if (skipped !== undefined) {
+    selection.warn?.(`gather does not run package.json scripts: skipping ${skipped}`);
   }
   orderByImports(tasks, packages, byPackage);
   return [...targets];
 }
 
 /**
- * The tasks a package can run by name: its own, then the root's it does not shadow.
+ * A name `deno task` would take for a package.json script (of a member with only a
+ * package.json): `deno task` runs the script; gather refuses rather than run something else under
+ * its name (the root's task). The name is looked up as `selectTasks` looks it up: as a name (or
+ * pattern) of the current package first, whose scripts hide the root's tasks of their names, so
+ * a task whose own name holds a `#` (`lint#fix`) is never refused; then, when the current package
+ * sees no task of that name, as `<member>#<script>` at each `#`, as `DenoTasks.find` tries them (a
+ * member's task of that name comes first).
+ */
+function refuseScript(tasks: DenoTasks, task: string): void {
+  const ws = tasks.workspace;
+  if (skippedScripts([ws.current], task, ws.shown) !== undefined) {
+    throw scriptRefused(tasks, task, ws.current);
+  }
+  const pattern = taskPattern(task);
+  if (visible(ws.current, ws.root).some((def) => pattern.matches(def.name))) return;
+  for (let hash = task.indexOf("#"); hash > 0; hash = task.indexOf("#", hash + 1)) {
+    const pkg = tasks.package(task.slice(0, hash));
+    if (pkg === undefined) continue;
+    const name = task.slice(hash + 1);
+    if (pkg.config.tasks.some((def) => def.name === name)) return;
+    if (skippedScripts([pkg], name, ws.shown) !== undefined) throw scriptRefused(tasks, task, pkg);
+  }
+}
+
+function scriptRefused(tasks: DenoTasks, task: string, pkg: Package): GatherError {
+  return new GatherError(
+    "UNKNOWN_TASK",
+    `Task "${task}" is a script of "${
+      tasks.workspace.shown(pkg.config.path)
+    }", and gather does not run package.json scripts; run it with deno task, or add a deno.json with the task beside it`,
+  );
+}
+
+/**
+ * The tasks a package can run by name: its own, then the root's it does not shadow. A member
+ * with only a package.json has no tasks, and its scripts shadow the root's tasks of their names,
+ * as in `deno task` (which runs the script; gather runs neither).
  *
  * @param pkg The package.
  * @param root The workspace root.
@@ -126,7 +171,7 @@ export function selectTasks(tasks: DenoTasks, selection: TaskSelection): string[
  */
 export function visible(pkg: Package, root: Package): DenoTaskDef[] {
   if (pkg.isRoot) return pkg.config.tasks;
-  const own = new Set(pkg.config.tasks.map((def) => def.name));
+  const own = new Set([...pkg.config.tasks, ...pkg.scripts ?? []].map((def) => def.name));
   return [...pkg.config.tasks, ...root.config.tasks.filter((def) => !own.has(def.name))];
 }
 

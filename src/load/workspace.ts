@@ -9,11 +9,13 @@
 
 import { dirname, join, relative, resolve } from "../deps/path.ts";
 import { GatherError } from "../errors.ts";
+import { isFile } from "../file_kind.ts";
 import { configIn, type DenoConfig, nearestConfig, readConfig } from "./deno_config.ts";
+import { type PackageScript, readPackageJson } from "./package_json.ts";
 
 /** A config and its place in the workspace. */
 export interface Package {
-  /** The config. */
+  /** The config (for a member with only a package.json: its name and dependencies, no tasks). */
   config: DenoConfig;
   /** Its folder relative to the root, with `/`; `""` for the root. */
   path: string;
@@ -21,6 +23,8 @@ export interface Package {
   label: string;
   /** Whether it is the root (or a config on its own). */
   isRoot: boolean;
+  /** For a member with a package.json and no deno.json: its scripts, which gather does not run. */
+  scripts?: readonly PackageScript[];
 }
 
 /** The configs a run can see. */
@@ -44,7 +48,8 @@ export interface Workspace {
  * `deno.json`/`deno.jsonc`; if it is a member of a workspace above it, that
  * workspace (a config that is not listed as a member stands alone). A
  * workspace's members are all read, as `deno task` reads them, so that a bad
- * member stops any run before it starts.
+ * member stops any run before it starts. A member with only a `package.json`
+ * has no tasks (gather does not run package.json scripts).
  *
  * @param start The folder to start from (absolute).
  * @param cwd Where gather started: paths in messages are relative to it.
@@ -73,13 +78,13 @@ export function findWorkspace(start: string, cwd: string): Workspace | undefined
     return rel === "" ? "." : rel;
   };
   const config = readConfig(nearest, shown(nearest));
-  if (config.workspace !== undefined) return workspaceOf(config, config, shown);
+  if (config.workspace !== undefined) return workspaceOf(config, config, start, shown);
   for (let folder = dirname(config.dir);; folder = dirname(folder)) {
     const path = configIn(folder);
     if (path !== undefined) {
       const above = readConfig(path, shown(path));
       if (above.workspace !== undefined) {
-        const workspace = workspaceOf(above, config, shown);
+        const workspace = workspaceOf(above, config, start, shown);
         // A config the workspace does not list stands alone, as deno task has it.
         if (!workspace.current.isRoot) return workspace;
         break;
@@ -87,17 +92,22 @@ export function findWorkspace(start: string, cwd: string): Workspace | undefined
     }
     if (dirname(folder) === folder) break;
   }
-  return workspaceOf(config, config, shown);
+  return workspaceOf(config, config, start, shown);
 }
 
 function workspaceOf(
   rootConfig: DenoConfig,
   nearest: DenoConfig,
+  start: string,
   shown: (path: string) => string,
 ): Workspace {
   const root: Package = { config: rootConfig, path: "", label: "", isRoot: true };
   const members = listMembers(rootConfig, shown);
-  const current = members.find((member) => member.config.dir === nearest.dir) ?? root;
+  const current = nearest !== rootConfig
+    ? members.find((member) => member.config.dir === nearest.dir) ?? root
+    // In the root's folder tree, a member with only a package.json is found by its folder.
+    : members.filter((member) => member.scripts !== undefined && inside(start, member.config.dir))
+      .sort((a, b) => b.path.length - a.path.length)[0] ?? root;
   let imports: Map<Package, Package[]> | undefined;
   return {
     root,
@@ -120,13 +130,13 @@ function memberFiles(root: DenoConfig, shown: (path: string) => string): string[
       const folder = resolve(root.dir, body);
       if (negated) excluded.add(folder);
       else {
-        const file = configIn(folder);
+        const file = memberConfigIn(folder);
         if (file === undefined) {
           throw new GatherError(
             "CONFIG_INVALID",
             `Cannot read "${
               shown(root.path)
-            }": workspace member "${pattern}" has no deno.json; create one or remove it from "workspace"`,
+            }": workspace member "${pattern}" has no deno.json or package.json; create one or remove it from "workspace"`,
           );
         }
         if (!found.has(folder)) found.set(folder, file);
@@ -136,7 +146,7 @@ function memberFiles(root: DenoConfig, shown: (path: string) => string): string[
     for (const folder of expand(root.dir, body)) {
       if (negated) excluded.add(folder);
       else {
-        const file = configIn(folder);
+        const file = memberConfigIn(folder);
         if (file !== undefined && !found.has(folder)) found.set(folder, file);
       }
     }
@@ -145,11 +155,22 @@ function memberFiles(root: DenoConfig, shown: (path: string) => string): string[
     .map(([, file]) => file);
 }
 
+/** A member folder's config: its deno.json or deno.jsonc, else its package.json. */
+function memberConfigIn(folder: string): string | undefined {
+  const packageJson = child(folder, "package.json");
+  return configIn(folder) ?? (isFile(packageJson) ? packageJson : undefined);
+}
+
 function listMembers(root: DenoConfig, shown: (path: string) => string): Package[] {
   const members = memberFiles(root, shown).map((path): Package => {
-    const config = readConfig(path, shown(path));
+    const isPackageJson = path.endsWith("/package.json");
+    const { config, scripts } = isPackageJson
+      ? readPackageJson(path, shown(path))
+      : { config: readConfig(path, shown(path)), scripts: undefined };
     const rel = relativeTo(root.dir, config.dir);
-    return { config, path: rel, label: config.name ?? rel, isRoot: false };
+    const member: Package = { config, path: rel, label: config.name ?? rel, isRoot: false };
+    if (scripts !== undefined) member.scripts = scripts;
+    return member;
   });
   const seen = new Map<string, Package>();
   for (const member of members) {
