@@ -1,9 +1,10 @@
 /**
  * Workspace members gather has no deno.json tasks for, next to `deno task`
  * in the same generated workspace: a member with only a package.json (it
- * belongs to the workspace; gather does not run its scripts, and says so),
- * and a member whose config does not parse (every run refuses, before
- * anything starts).
+ * belongs to the workspace; gather does not run its scripts, and says so), a
+ * member folder that does not exist (skipped with one warning, as `deno task`
+ * skips it), and a member whose config does not parse (every run refuses,
+ * before anything starts).
  */
 
 import { assert, assertEquals, assertMatch } from "@std/assert";
@@ -123,6 +124,33 @@ Deno.test("a package.json script gather would have to run instead of deno task: 
     // The root's tasks it does not shadow run from its folder, in the root, as with deno task.
     const root = await gatherJson(["--no-history", "rootonly"], npmpkg);
     assertEquals(linesOf(root.events, "rootonly", "stdout"), [dir]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a member folder that does not exist is skipped with one warning, for every kind of run, as deno task skips it", async () => {
+  const dir = await makeProject(workspace([...MEMBERS, "./tools/missingmember"]));
+  try {
+    const util = join(dir, "packages/util");
+    const runs: [string[], string][] = [
+      [["-r", "test"], dir],
+      [["test"], util],
+      [["rootonly"], dir],
+    ];
+    for (const [args, cwd] of runs) {
+      const deno = await denoTask(args, cwd);
+      assertEquals(deno.code, 0, deno.stderr);
+      assertMatch(deno.stderr, /Workspace member "\.\/tools\/missingmember" not found/);
+      const run = await gatherIn(["--reporter", "plain", "--no-history", ...args], cwd);
+      assertEquals(run.code, 0, run.stderr);
+      const skipped = warnings(run.stderr).filter((line) => line.includes("missingmember"));
+      assertEquals(skipped.length, 1, run.stderr);
+      assertMatch(
+        skipped[0]!,
+        /^gather: warning: workspace member "\.\/tools\/missingmember" of "(\.\.\/\.\.\/)?deno\.json" not found \(no folder "(\.\.\/)*tools\/missingmember"\): skipping it, as deno task does$/,
+      );
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -56,7 +56,7 @@ export function withConfig(
   const ws = findWorkspace(folder, where.cwd);
   if (ws === undefined) return undefined;
   const tasks = denoTasks(ws, options, where);
-  const warnings: string[] = [];
+  const warnings = [...ws.warnings];
   const first = options.targets[0];
   let targets: string[] | undefined;
   if (first !== undefined && !file.specs.has(first)) {
@@ -108,7 +108,7 @@ export async function configOnly(options: CliOptions, where: Where): Promise<Pro
     );
   }
   const tasks = denoTasks(ws, options, where);
-  const warnings: string[] = [];
+  const warnings = [...ws.warnings];
   const project = {
     options,
     warnings,

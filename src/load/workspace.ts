@@ -9,7 +9,7 @@
 
 import { dirname, join, relative, resolve } from "../deps/path.ts";
 import { GatherError } from "../errors.ts";
-import { isFile } from "../file_kind.ts";
+import { isFile, isFolder } from "../file_kind.ts";
 import { configIn, type DenoConfig, nearestConfig, readConfig } from "./deno_config.ts";
 import { type PackageScript, readPackageJson } from "./package_json.ts";
 
@@ -41,6 +41,8 @@ export interface Workspace {
   importsOf(pkg: Package): Package[];
   /** A path as messages show it: relative to where gather started. */
   shown(path: string): string;
+  /** What reading the workspace found to warn about (a member folder that does not exist), one line each. */
+  warnings: readonly string[];
 }
 
 /**
@@ -49,7 +51,8 @@ export interface Workspace {
  * workspace (a config that is not listed as a member stands alone). A
  * workspace's members are all read, as `deno task` reads them, so that a bad
  * member stops any run before it starts. A member with only a `package.json`
- * has no tasks (gather does not run package.json scripts).
+ * has no tasks (gather does not run package.json scripts); a member folder
+ * that does not exist is skipped with a warning.
  *
  * @param start The folder to start from (absolute).
  * @param cwd Where gather started: paths in messages are relative to it.
@@ -63,11 +66,12 @@ export interface Workspace {
  *
  * const dir = await Deno.realPath(await Deno.makeTempDir());
  * await Deno.mkdir(`${dir}/packages/core`, { recursive: true });
- * await Deno.writeTextFile(`${dir}/deno.json`, '{"workspace": ["./packages/*"]}');
+ * await Deno.writeTextFile(`${dir}/deno.json`, '{"workspace": ["./packages/*", "./gone"]}');
  * await Deno.writeTextFile(`${dir}/packages/core/deno.json`, '{"name": "@s/core"}');
  * const ws = findWorkspace(`${dir}/packages/core`, dir)!;
  * assertEquals(ws.current.label, "@s/core");
  * assertEquals(ws.root.path, "");
+ * assertEquals(ws.warnings.length, 1); // ./gone
  * ```
  */
 export function findWorkspace(start: string, cwd: string): Workspace | undefined {
@@ -87,7 +91,7 @@ export function findWorkspace(start: string, cwd: string): Workspace | undefined
         const workspace = workspaceOf(above, config, start, shown);
         // A config the workspace does not list stands alone, as deno task has it.
         if (!workspace.current.isRoot) return workspace;
-        break;
+        return workspaceOf(config, config, start, shown, workspace.warnings);
       }
     }
     if (dirname(folder) === folder) break;
@@ -100,9 +104,11 @@ function workspaceOf(
   nearest: DenoConfig,
   start: string,
   shown: (path: string) => string,
+  warned: readonly string[] = [],
 ): Workspace {
   const root: Package = { config: rootConfig, path: "", label: "", isRoot: true };
-  const members = listMembers(rootConfig, shown);
+  const warnings = [...warned];
+  const members = listMembers(rootConfig, shown, warnings);
   const current = nearest !== rootConfig
     ? members.find((member) => member.config.dir === nearest.dir) ?? root
     // In the root's folder tree, a member with only a package.json is found by its folder.
@@ -116,11 +122,16 @@ function workspaceOf(
     members: () => members,
     importsOf: (pkg) => (imports ??= importGraph(members)).get(pkg) ?? [],
     shown,
+    warnings,
   };
 }
 
 /** The members' config files (absolute), in the order the root lists them. */
-function memberFiles(root: DenoConfig, shown: (path: string) => string): string[] {
+function memberFiles(
+  root: DenoConfig,
+  shown: (path: string) => string,
+  warnings: string[],
+): string[] {
   const found = new Map<string, string>(); // folder -> its config file
   const excluded = new Set<string>();
   for (const pattern of root.workspace ?? []) {
@@ -129,7 +140,13 @@ function memberFiles(root: DenoConfig, shown: (path: string) => string): string[
     if (!body.includes("*")) {
       const folder = resolve(root.dir, body);
       if (negated) excluded.add(folder);
-      else {
+      else if (!isFolder(folder)) {
+        warnings.push(
+          `workspace member "${pattern}" of "${shown(root.path)}" not found (no folder "${
+            shown(folder)
+          }"): skipping it, as deno task does`,
+        );
+      } else {
         const file = memberConfigIn(folder);
         if (file === undefined) {
           throw new GatherError(
@@ -161,8 +178,12 @@ function memberConfigIn(folder: string): string | undefined {
   return configIn(folder) ?? (isFile(packageJson) ? packageJson : undefined);
 }
 
-function listMembers(root: DenoConfig, shown: (path: string) => string): Package[] {
-  const members = memberFiles(root, shown).map((path): Package => {
+function listMembers(
+  root: DenoConfig,
+  shown: (path: string) => string,
+  warnings: string[],
+): Package[] {
+  const members = memberFiles(root, shown, warnings).map((path): Package => {
     const isPackageJson = path.endsWith("/package.json");
     const { config, scripts } = isPackageJson
       ? readPackageJson(path, shown(path))
