@@ -129,6 +129,76 @@ Deno.test("a package.json script gather would have to run instead of deno task: 
   }
 });
 
+Deno.test("a member with only a package.json and the task-name rules: a task named lint#fix stays that task, --filter falls back to the root's task its scripts do not hide, the list shows what it sees", async () => {
+  const files = workspace([...MEMBERS, "./tools/lint"]);
+  files["deno.json"] = {
+    workspace: [...MEMBERS, "./tools/lint"],
+    tasks: { test: "echo root-test", rootonly: "pwd", "lint#fix": "echo root-lint-fix" },
+  };
+  // A member "lint" whose script "fix" would be lint#fix, were the root's task not found first.
+  files["tools/lint/package.json"] = { name: "lint", scripts: { fix: "echo npm-lint-fix" } };
+  const dir = await makeProject(files);
+  try {
+    const web = join(dir, "apps/web");
+    const npmpkg = join(dir, "tools/npmpkg");
+    // The root's lint#fix, from the root and from a member, as deno task finds it.
+    for (const cwd of [dir, web]) {
+      assertEquals(lines((await denoTask(["lint#fix"], cwd)).stdout), ["root-lint-fix"]);
+      const run = await gatherJson(["--no-history", "lint#fix"], cwd);
+      assertEquals(run.code, 0, run.stderr);
+      assertEquals(linesOf(run.events, "lint#fix", "stdout"), ["root-lint-fix"]);
+    }
+    // A name that finds no task and is no script: the member is named, and why it has none.
+    const unknown = await gatherIn(["--reporter", "json", "lint#fxi"], dir);
+    assertEquals(unknown.code, 2, unknown.stderr);
+    assertEquals(
+      unknown.stderr.trimEnd(),
+      'gather: Unknown task "lint#fxi" in "tools/lint/package.json"; available: none (gather does not run package.json scripts)',
+    );
+    // --filter: a member with only a package.json falls back to the root's task, run once.
+    assertEquals(lines((await denoTask(["--filter", "npmpkg", "rootonly"], dir)).stdout), [dir]);
+    const fallback = await gatherJson(["--no-history", "--filter", "npmpkg...", "rootonly"], dir);
+    assertEquals(fallback.code, 0, fallback.stderr);
+    assertEquals([started(fallback.events), warnings(fallback.stderr)], [["rootonly"], []]);
+    // ... but not to the root's task its script hides: web runs its own, npmpkg's is skipped.
+    const hidden = await gatherJson(["--no-history", "--filter", "npmpkg...", "test"], dir);
+    assertEquals(hidden.code, 0, hidden.stderr);
+    assertEquals(started(hidden.events), ["@s/web#test"]);
+    assertEquals(warnings(hidden.stderr), [
+      'gather: warning: gather does not run package.json scripts: skipping "test" of npmpkg (tools/npmpkg/package.json)',
+    ]);
+    // The list in its folder: its scripts, then the root's tasks they do not hide, as deno task's.
+    const listing = [
+      "Available tasks:",
+      "- test (package.json: gather does not run it)",
+      "    echo npm-test",
+      "- build (package.json: gather does not run it)",
+      "    echo npm-build",
+      "- rootonly (workspace)",
+      "    pwd",
+      "- lint#fix (workspace)",
+      "    echo root-lint-fix",
+    ];
+    const deno = await denoTask([], npmpkg);
+    assertEquals(
+      lines(deno.stdout.replaceAll("(package.json)", "(package.json: gather does not run it)")),
+      listing,
+    );
+    assertEquals(lines((await gatherIn([], npmpkg)).stdout), listing);
+    const filtered = await gatherIn(["--filter", "npmpkg"], dir);
+    assertEquals(lines(filtered.stdout), ["Available tasks (npmpkg):", ...listing.slice(1)]);
+    // -l: the jobs a name runs there, without the root's test.
+    const jobs = await gatherIn(["-l"], npmpkg);
+    assertEquals(jobs.code, 0, jobs.stderr);
+    assertEquals(
+      lines(jobs.stdout).filter((line) => !line.trim().startsWith("$")).map((line) => line.trim()),
+      ["rootonly", "lint#fix"],
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("a member folder that does not exist is skipped with one warning, for every kind of run, as deno task skips it", async () => {
   const dir = await makeProject(workspace([...MEMBERS, "./tools/missingmember"]));
   try {

@@ -17,8 +17,9 @@ import type { Package } from "./workspace.ts";
  * @param tasks The workspace's tasks.
  * @param name The name, e.g. `@s/core#tset`.
  * @returns ` in "<member's config>" (did you mean ...); available: ...` when
- * the member is known, `: the workspace has no member "<member>" ...; members: ...`
- * when it is not, or `undefined` for a name with no `#` or outside a workspace.
+ * the member is known (none, for a member with only a package.json),
+ * `: the workspace has no member "<member>" ...; members: ...` when it is
+ * not, or `undefined` for a name with no `#` or outside a workspace.
  *
  * @example Usage
  * ```ts
@@ -52,7 +53,10 @@ export function memberTaskProblem(tasks: DenoTasks, name: string): string | unde
     const names = pkg.config.tasks.map((def) => def.name);
     const typo = closest(name.slice(hash + 1), names);
     return ` in "${ws.shown(pkg.config.path)}"${hint(tasks, pkg, typo)}; available: ${
-      names.map((task) => tasks.jobName(pkg, task)).join(", ") || 'none (add a "tasks" field)'
+      names.map((task) => tasks.jobName(pkg, task)).join(", ") ||
+      (pkg.scripts === undefined
+        ? 'none (add a "tasks" field)'
+        : "none (gather does not run package.json scripts)")
     }`;
   }
   const hash = name.indexOf("#", 1);
