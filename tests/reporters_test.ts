@@ -288,6 +288,38 @@ Deno.test("TtyReporter breaks the summary's long lines between words in a narrow
   );
 });
 
+Deno.test("TtyReporter breaks its own lines above the block between words; a job's output stays as written", () => {
+  const { screen, reporter, tick } = ttyHarness({ columns: 40, rows: 20 }, { color: true });
+  reporter.handle(start(["flaky"]));
+  reporter.handle(begin("flaky", 0));
+  reporter.handle({
+    type: "job:retry",
+    time: 10,
+    job: "flaky",
+    attempt: 1,
+    error: { name: "Error", message: "Command failed with exit code 1: echo attempt one" },
+  });
+  reporter.handle(log("flaky", "an output line that is longer than forty columns, as written"));
+  reporter.handle(end("flaky", 20, 20));
+  tick();
+  reporter.close();
+  // deno-lint-ignore no-control-regex
+  const lines = screen.all.replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, "").split("\n");
+  const retry = lines.findIndex((line) => line.startsWith("↻ flaky attempt 1 failed:"));
+  assert(retry >= 0, screen.all);
+  const parts = lines.slice(retry, lines.findIndex((line) => line.startsWith("✔ flaky")));
+  assertLess(1, parts.length, screen.all);
+  for (const line of parts) assertLessOrEqual(textWidth(line), 40, line);
+  assertEquals(
+    parts.map((line) => line.trim()).join(" "),
+    "↻ flaky attempt 1 failed: Command failed with exit code 1: echo attempt one",
+  );
+  assert(
+    lines.includes("  │ an output line that is longer than forty columns, as written"),
+    screen.all,
+  );
+});
+
 Deno.test("the live footer drops its bar and least needed words first, never cutting a word", () => {
   const footerAt = (columns: number, state: { done: number; failed: number; now: number }) =>
     renderFrame(

@@ -153,8 +153,23 @@ export function formatSummary(
  * text after `fix: `. A duration (`1s 80ms`) stays whole and on the line of
  * the word before it, unless the two do not fit in a line together. A word
  * wider than the line stays whole.
+ *
+ * @param line The line, colour codes included.
+ * @param columns The terminal's width.
+ * @returns The parts, each within `columns` (but for a word wider than it).
+ *
+ * @example Usage
+ * ```ts
+ * import { breakLine } from "./summary.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(breakLine("  slowest: build 1s 80ms, test 2s", 26), [
+ *   "  slowest: build 1s 80ms,",
+ *   "      test 2s",
+ * ]);
+ * ```
  */
-function breakLine(line: string, columns: number): string[] {
+export function breakLine(line: string, columns: number): string[] {
   const plain = plainLine(line);
   if (textWidth(plain) <= columns) return [line];
   // Colour codes may come before the leading spaces (a dimmed line): they stay with the first word.

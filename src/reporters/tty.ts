@@ -15,11 +15,15 @@ import type { Palette } from "./palette.ts";
 import { RunRecord } from "./record.ts";
 import type { OutputMode, Reporter } from "./reporter.ts";
 import { uploadLine } from "./format.ts";
-import { formatSummary } from "./summary.ts";
+import { breakLine, formatSummary } from "./summary.ts";
 import { type FrameLine, type LiveJob, renderFrame, type TerminalSize } from "./_tty_frame.ts";
 import { endLines } from "./_tty_lines.ts";
 import { cleanLine, shortDuration } from "./_tty_text.ts";
 import { waitLine, watchHeader } from "./_watch_lines.ts";
+
+/** A line of gather's own above the block (a job's end, a retry, a warning, a fix), after any colour codes. */
+// deno-lint-ignore no-control-regex
+const OWN_LINE = /^(?:\x1b\[[0-9;]*m)*(?:[✔✖⊘–↻⚠●] | +fix: )/;
 
 export type { TerminalSize } from "./_tty_frame.ts";
 
@@ -289,7 +293,11 @@ export class TtyReporter implements Reporter {
     }
     let out = this.#erase(size.columns);
     if (this.#above.length > 0) {
-      out += this.#above.join("\n") + "\n";
+      // gather's own lines break between words; a job's output is shown as it was written.
+      const above = this.#above.flatMap((line) =>
+        OWN_LINE.test(line) ? breakLine(line, size.columns) : [line]
+      );
+      out += above.join("\n") + "\n";
       this.#above = [];
     }
     out += text;
