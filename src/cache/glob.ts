@@ -2,8 +2,15 @@
  * Expand a job's `inputs` and `outputs` globs to the files they match, as
  * paths relative to the project root, sorted. Globs are relative to the
  * job's folder; `**` crosses folders; a glob that starts with `!` removes
- * what it matches. `.git/` and `.gather/` are never entered, nor are symbolic
- * links to folders (a file behind a symbolic link counts as a file).
+ * what it matches. `.git/` and `.gather/` are never entered.
+ *
+ * Symbolic links are followed for inputs (`"follow"`): a link to a file is a
+ * file, a link to a folder is a folder, at their paths through the link,
+ * wherever they point (reading is harmless). A link to a folder that holds
+ * it (`a/up -> ..`), or to a folder on the way to it through other links,
+ * is not followed: it would lead round for ever. Outputs are walked with
+ * `"keep"`: every link is matched as it is, and never entered, so that it is
+ * saved as a link.
  *
  * @module
  */
@@ -11,7 +18,6 @@
 import { join, normalize, relative } from "../deps/path.ts";
 import { globToRegExp, isGlob } from "../deps/path_glob.ts";
 import type { Listing } from "./stat_index.ts";
-import { isFile } from "../file_kind.ts";
 
 /** A glob that resolves outside the project root. */
 export class GlobOutsideRootError extends Error {
@@ -128,6 +134,13 @@ export function parseGlob(
 /** A glob with no `.` or `..` segment and no empty one: joined to its folder as it is. */
 const SIMPLE = /^(?!\.{1,2}(?:\/|$))(?!.*\/\.{1,2}(?:\/|$))(?!.*\/\/)[^\\]+$/;
 
+/**
+ * What a walk does with a symbolic link: `"follow"` it (a link to a file is a
+ * file, a link to a folder a folder), or `"keep"` it (every link is a file
+ * name, never entered).
+ */
+export type LinkMode = "follow" | "keep";
+
 /** Remembers folder listings between runs (the stat index does). */
 export interface ListingMemo {
   /** A folder's listing, if its stat is unchanged. */
@@ -136,21 +149,36 @@ export interface ListingMemo {
   rememberListing(key: string, info: Deno.FileInfo, listing: Listing): void;
 }
 
+/** A folder's names as a walk sees them: its links sorted into files and folders, or kept as files. */
+interface Seen {
+  files: string[];
+  dirs: string[];
+}
+
 /** Lists folders once per run, however many globs walk them. */
 export class Walker {
   #root: string;
-  #listings = new Map<string, Listing>();
+  #listings = new Map<string, Seen>();
   #memo: ListingMemo | undefined;
+  #links: LinkMode;
+  /**
+   * The real paths a folder is reached through, by folder (followed links
+   * only): the deepest real folder before each link on the way, then the
+   * folder's own. Found only for folders that hold a link to a folder.
+   */
+  #chains = new Map<string, string[]>();
 
   /**
    * Construct a walker.
    *
    * @param root The project root.
    * @param memo Remembers listings between runs: a folder whose stat is unchanged is not read.
+   * @param links Follow symbolic links (inputs), or keep them as they are (outputs).
    */
-  constructor(root: string, memo?: ListingMemo) {
+  constructor(root: string, memo?: ListingMemo, links: LinkMode = "follow") {
     this.#root = root;
     this.#memo = memo;
+    this.#links = links;
   }
 
   /**
@@ -236,39 +264,96 @@ export class Walker {
     }
   }
 
-  #list(folder: string): Listing {
-    let listing = this.#listings.get(folder);
-    if (listing) return listing;
+  /** A folder's files and subfolders, its links followed or kept. */
+  #list(folder: string): Seen {
+    let seen = this.#listings.get(folder);
+    if (seen) return seen;
+    const listing = this.#read(folder);
+    if (listing.links.length === 0) seen = listing;
+    else if (this.#links === "keep") {
+      seen = { files: [...listing.files, ...listing.links], dirs: listing.dirs };
+    } else {
+      seen = { files: [...listing.files], dirs: [...listing.dirs] };
+      const prefix = folder ? `${folder}/` : "";
+      for (const name of listing.links) {
+        // What a link is now is looked at every run: its folder's stat does not change with it.
+        let info: Deno.FileInfo;
+        try {
+          info = Deno.statSync(join(this.#root, prefix + name));
+        } catch {
+          continue; // a link to nothing
+        }
+        if (info.isFile) seen.files.push(name);
+        else if (info.isDirectory && !this.#leadsBack(folder, name)) seen.dirs.push(name);
+      }
+    }
+    this.#listings.set(folder, seen);
+    return seen;
+  }
+
+  /** A folder's listing: remembered, when its stat is unchanged, else read. */
+  #read(folder: string): Listing {
     const path = folder ? join(this.#root, folder) : this.#root;
     let info: Deno.FileInfo | undefined;
     if (this.#memo) {
       try {
         info = Deno.statSync(path);
-        listing = info.isDirectory ? this.#memo.listing(folder, info) : undefined;
+        const listing = info.isDirectory ? this.#memo.listing(folder, info) : undefined;
+        if (listing) return listing;
       } catch {
         info = undefined;
       }
-      if (listing) {
-        this.#listings.set(folder, listing);
-        return listing;
-      }
     }
-    listing = { files: [], dirs: [] };
+    const listing: Listing = { files: [], dirs: [], links: [] };
     try {
       for (const entry of Deno.readDirSync(path)) {
-        if (entry.isDirectory) {
-          if (!NEVER.has(entry.name)) listing.dirs.push(entry.name);
-        } else if (entry.isFile) {
-          listing.files.push(entry.name);
-        } else if (entry.isSymlink && isFile(join(this.#root, folder, entry.name))) {
-          listing.files.push(entry.name);
-        }
+        if (NEVER.has(entry.name)) continue;
+        if (entry.isDirectory) listing.dirs.push(entry.name);
+        else if (entry.isFile) listing.files.push(entry.name);
+        else if (entry.isSymlink) listing.links.push(entry.name);
       }
       if (info?.isDirectory) this.#memo?.rememberListing(folder, info, listing);
     } catch {
       // a missing or unreadable folder matches nothing
     }
-    this.#listings.set(folder, listing);
     return listing;
+  }
+
+  /**
+   * Whether following the link `name` in `folder` would lead round: its
+   * target holds a folder the walk came through to reach it.
+   */
+  #leadsBack(folder: string, name: string): boolean {
+    let target: string;
+    let chain: string[];
+    try {
+      target = Deno.realPathSync(join(this.#root, folder, name));
+      chain = this.#chain(folder);
+    } catch {
+      return true; // gone meanwhile, or unreadable: not followed
+    }
+    const inside = target === "/" ? "/" : `${target}/`;
+    if (chain.some((real) => real === target || real.startsWith(inside))) return true;
+    this.#chains.set(folder ? `${folder}/${name}` : name, [...chain, target]);
+    return false;
+  }
+
+  /** The real folders a folder is reached through (see {@linkcode Walker.#chains}). */
+  #chain(folder: string): string[] {
+    let chain = this.#chains.get(folder);
+    if (chain) return chain;
+    const real = Deno.realPathSync(folder ? join(this.#root, folder) : this.#root);
+    if (folder === "") chain = [real];
+    else {
+      const slash = folder.lastIndexOf("/");
+      const above = this.#chain(slash < 0 ? "" : folder.slice(0, slash));
+      const last = above[above.length - 1]!;
+      // A real subfolder deepens the last real folder; a link (met on a glob's base) adds one.
+      chain = real === `${last === "/" ? "" : last}/${folder.slice(slash + 1)}`
+        ? [...above.slice(0, -1), real]
+        : [...above, real];
+    }
+    this.#chains.set(folder, chain);
+    return chain;
   }
 }

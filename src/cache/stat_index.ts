@@ -26,14 +26,20 @@ interface DirEntry {
   ino: number;
   files: string[];
   dirs: string[];
+  links: string[];
 }
 
-/** A folder's files and subfolders. */
+/** A folder's files, subfolders and symbolic links. */
 export interface Listing {
-  /** File names (and names of links to files). */
+  /** File names. */
   files: string[];
   /** Subfolder names. */
   dirs: string[];
+  /**
+   * Names of symbolic links, whatever they point to: what a link is can
+   * change without its folder's stat changing, so a walk looks at it again.
+   */
+  links: string[];
 }
 
 interface IndexFile {
@@ -101,10 +107,11 @@ export class StatIndex {
   listing(key: string, info: Deno.FileInfo): Listing | undefined {
     const old = this.#oldDirs[key];
     const mtime = info.mtime?.getTime() ?? 0;
+    // A listing remembered without its links (by an older gather) is read again.
     if (
       old === undefined || old.mtime !== mtime || old.ctime !== (info.ctime?.getTime() ?? 0) ||
       old.ino !== (info.ino ?? 0) || mtime >= this.#savedAt - 1000 ||
-      !Array.isArray(old.files) || !Array.isArray(old.dirs)
+      !Array.isArray(old.files) || !Array.isArray(old.dirs) || !Array.isArray(old.links)
     ) {
       return undefined;
     }
@@ -127,6 +134,7 @@ export class StatIndex {
       ino: info.ino ?? 0,
       files: listing.files,
       dirs: listing.dirs,
+      links: listing.links,
     });
   }
 
