@@ -8,11 +8,12 @@
 
 import { assert, assertEquals } from "@std/assert";
 import { join, relative } from "../src/deps/path.ts";
-import type { GatherEvent, JobEndEvent } from "../src/events.ts";
+import type { GatherEvent } from "../src/events.ts";
 import { type LinkMode, parseGlob, Walker } from "../src/cache/glob.ts";
 import { lazyHasher } from "../src/cache/hash.ts";
 import { StatIndex } from "../src/cache/stat_index.ts";
-import { gather, parseEvents, ROOT } from "./_cli.ts";
+import { ROOT } from "./_cli.ts";
+import { type ProjectRun, runIn } from "./_remote_project.ts";
 
 const MOD = (dir: string) => JSON.stringify(relative(dir, join(ROOT, "mod.ts")));
 
@@ -70,29 +71,8 @@ export const named = job({ inputs: ["data/dirlink"] }, () => {
 `;
 }
 
-interface Run {
-  code: number;
-  ran: string[];
-  events: GatherEvent[];
-  stderr: string;
-  cache: Record<string, string>;
-  warnings: string[];
-}
-
-async function run(dir: string, args: string[] = []): Promise<Run> {
-  await Deno.remove(join(dir, "runs.txt")).catch(() => {});
-  const result = await gather(["--reporter", "json", "--no-logs", ...args], { cwd: dir });
-  const ran = await Deno.readTextFile(join(dir, "runs.txt")).then(
-    (text) => text.trim().split("\n").filter(Boolean).sort(),
-    () => [],
-  );
-  const events = parseEvents(result.stdout);
-  const cache: Record<string, string> = {};
-  for (const event of events) {
-    if (event.type === "job:end") cache[event.job] = (event as JobEndEvent).cache;
-  }
-  const warnings = events.flatMap((e) => e.type === "warning" ? [e.message] : []);
-  return { code: result.code, ran, events, stderr: result.stderr, cache, warnings };
+async function run(dir: string, args: string[] = []): Promise<ProjectRun> {
+  return await runIn(dir, {}, args);
 }
 
 /** Why each job ran, from `--explain`. */

@@ -189,6 +189,61 @@ Deno.test("unpackEntry refuses an artifact that is damaged, for another key, or 
   await Deno.remove(store.dir, { recursive: true });
 });
 
+Deno.test("packEntry/unpackEntry: symbolic link outputs travel in the manifest; one that leads out, or has an output under it, is refused", async () => {
+  const { store, manifest } = await entry();
+  const links = [{ path: "build/latest", target: "app.bin" }, {
+    path: "build/lib",
+    target: "../src",
+  }];
+  const linked: Manifest = { ...manifest, links };
+  const artifact = await packEntry(store.blobsOf(linked), linked);
+  const unpacked = await unpackEntry(artifact, KEY, hasher);
+  assertEquals(unpacked.manifest.links, links);
+  const files = unpackTar(new Uint8Array(zstdDecompressSync(artifact)));
+  assertEquals(files.map((f) => f.path), [
+    "manifest.json",
+    "outputs/build/app.bin",
+    `blobs/${(manifest.log as { blob: string }).blob}`,
+  ]);
+  const withLinks = (links: unknown) => [
+    { path: "manifest.json", data: encoder.encode(JSON.stringify({ ...manifest, links })) },
+    ...files.slice(1),
+  ];
+  const cases: [string, Uint8Array, string][] = [
+    ["an absolute target", repack(withLinks([{ path: "build/x", target: "/etc" }])), "absolute"],
+    [
+      "a target that leaves the project",
+      repack(withLinks([{ path: "build/x", target: "../../.." }])),
+      "leaves the project root",
+    ],
+    [
+      "an output written through a link",
+      repack(withLinks([{ path: "build", target: "src" }])),
+      "a symbolic link that is also an output",
+    ],
+    [
+      "a link at an output's path",
+      repack(withLinks([{ path: "build/app.bin", target: "x" }])),
+      "listed twice",
+    ],
+    [
+      "a link path that leaves the project",
+      repack(withLinks([{ path: "../x", target: "y" }])),
+      "not normalized",
+    ],
+    ["links that are not links", repack(withLinks([{ path: "x" }])), "not a manifest"],
+    [
+      "a link as a file in the archive",
+      repack([...withLinks(links), { path: "outputs/build/latest", data: encoder.encode("x") }]),
+      "unexpected",
+    ],
+  ];
+  for (const [label, body, message] of cases) {
+    await assertRejects(() => unpackEntry(body, KEY, hasher), UnsafeArchiveError, message, label);
+  }
+  await Deno.remove(store.dir, { recursive: true });
+});
+
 Deno.test("packEntry: a small entry is a plain tar, checked as strictly as a compressed one", async () => {
   const { store, manifest } = await entry();
   const output = manifest.outputs[0]!;

@@ -8,13 +8,18 @@
  * blobs/<hash>         a log or result too large to sit in the manifest
  * ```
  *
+ * An output that is a symbolic link is in the manifest alone (`links`: its
+ * path and target), never a link in the archive: the tar reader takes
+ * regular files only.
+ *
  * A small artifact is the plain tar: zstd costs about 40 µs a call here
  * whatever the size (most of a small remote hit's unpacking), and saves a few
  * KiB on a request whose time is its round trip.
  *
  * Unpacking checks everything before anything is written: the archive's
  * framing and entries (zlib's zstd returns what it could decode of a
- * truncated frame without an error: the tar end marker catches that), the manifest (its key must be the one asked for), and
+ * truncated frame without an error: the tar end marker catches that), the manifest (its key must be the one asked for; its
+ * links must stay inside the project, with nothing under them), and
  * the content of every file against the hash and size the manifest gives. An
  * archive that holds anything else, or lacks anything, is refused whole.
  *
@@ -25,6 +30,7 @@ import { promisify } from "node:util";
 import * as zlib from "node:zlib";
 import type { Hasher } from "./hash.ts";
 import { isManifest, type Manifest } from "./entry.ts";
+import { checkLinks, UnsafeLinkError } from "./links.ts";
 import type { BlobSource } from "./store.ts";
 import { packTar, safeArchivePath, type TarFile, unpackTar, UnsafeArchiveError } from "./tar.ts";
 
@@ -200,6 +206,17 @@ function readManifest(data: Uint8Array | undefined, key: string): Manifest {
     }
     if (paths.has(output.path)) throw new UnsafeArchiveError("an output is listed twice");
     paths.add(output.path);
+  }
+  for (const link of manifest.links ?? []) {
+    safeArchivePath(link.path);
+    if (paths.has(link.path)) throw new UnsafeArchiveError("an output is listed twice");
+    paths.add(link.path);
+  }
+  try {
+    checkLinks(manifest.outputs.map((output) => output.path), manifest.links ?? []);
+  } catch (error) {
+    if (!(error instanceof UnsafeLinkError)) throw error;
+    throw new UnsafeArchiveError(error.message);
   }
   for (const hash of extraBlobs(manifest)) {
     if (!HASH.test(hash)) throw new UnsafeArchiveError("the log or result has a bad hash");

@@ -7,6 +7,7 @@
  */
 
 import type { KeyParts } from "./key.ts";
+import type { OutputLink } from "./links.ts";
 
 /** One output file of an entry. */
 export interface OutputFile {
@@ -39,6 +40,8 @@ export interface Manifest {
   parts: KeyParts;
   /** The files it made. */
   outputs: OutputFile[];
+  /** The symbolic links it made (none when absent). */
+  links?: OutputLink[];
   /** Its log: the lines, or the blob that holds them (as JSON) when they are many. */
   log: { lines: LogLine[] } | { blob: string; count: number };
   /** Its result, encoded: inline, or in a blob when large. */
@@ -154,5 +157,8 @@ export function isManifest(value: unknown, key: string): value is Manifest {
     typeof m.result === "object" && m.result !== null &&
     m.outputs.every((o) =>
       typeof o?.path === "string" && typeof o.hash === "string" && typeof o.mode === "number"
-    );
+    ) &&
+    (m.links === undefined ||
+      Array.isArray(m.links) &&
+        m.links.every((l) => typeof l?.path === "string" && typeof l.target === "string"));
 }

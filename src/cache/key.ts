@@ -8,8 +8,11 @@
 
 import type { Hasher } from "./hash.ts";
 
-/** gather's cache format: a new one invalidates every entry. */
-export const CACHE_FORMAT = 1;
+/**
+ * gather's cache format: a new one invalidates every entry. 2: output links
+ * are stored as links (format 1 stored the content they pointed to).
+ */
+export const CACHE_FORMAT = 2;
 
 /** What a key is made of, kept in each entry so `--explain` can compare like with like. */
 export interface KeyParts {

@@ -1,9 +1,10 @@
 /**
  * A cached job's output files: saved into the store after it succeeds, and
  * restored on a hit where they differ from what is on disk (content and
- * executable bit). Restoring never writes outside the project root, whatever
- * an entry says: paths are checked, and so is every folder on the way, so a
- * symbolic link cannot lead a write out of the project.
+ * executable bit; a symbolic link as a link to the same target, `links.ts`).
+ * Restoring never writes outside the project root, whatever an entry says:
+ * paths are checked, and so is every folder on the way, so a symbolic link
+ * cannot lead a write out of the project.
  *
  * @module
  */
@@ -13,6 +14,7 @@ import { type ParsedGlob, Walker } from "./glob.ts";
 import type { HasherSource } from "./hash.ts";
 import type { StatIndex } from "./stat_index.ts";
 import { DamagedBlobError, type OutputFile } from "./entry.ts";
+import { checkLinks, type OutputLink, readOutputLink } from "./links.ts";
 import { type BlobSource, type LocalStore, SMALL_FILE_BYTES } from "./store.ts";
 
 /** A path an entry names that would leave the project. */
@@ -64,45 +66,61 @@ export function insideRoot(root: string, path: string): string {
 }
 
 /**
- * Save the files a job made.
+ * Save the files a job made: a file's content into the store, a symbolic
+ * link as its target (never followed).
  *
  * @param root The project root.
  * @param globs The job's output globs.
  * @param store Where blobs go.
- * @returns The files saved, and the globs that matched nothing.
+ * @returns The files and links saved, and the globs that matched nothing.
+ * @throws {UnsafeLinkError} For a link whose target is absolute or leaves the root, or an
+ * output under a link: the job cannot be stored.
  */
 export async function saveOutputs(
   root: string,
   globs: readonly ParsedGlob[],
   store: LocalStore,
-): Promise<{ outputs: OutputFile[]; unmatched: string[] }> {
+): Promise<{ outputs: OutputFile[]; links: OutputLink[]; unmatched: string[] }> {
   // A new walker: the job has just changed the folders an earlier walk listed.
-  const { files, unmatched } = new Walker(root).expand(globs);
-  const outputs: OutputFile[] = [];
+  const { files, unmatched } = new Walker(root, undefined, "keep").expand(globs);
+  const regular: [string, Deno.FileInfo][] = [];
+  const links: OutputLink[] = [];
   for (const path of files) {
     const absolute = join(root, path);
-    const { hash, size } = await store.putFile(absolute);
-    outputs.push({ path, hash, size, mode: (Deno.statSync(absolute).mode ?? 0o644) & 0o777 });
+    const info = Deno.lstatSync(absolute);
+    if (info.isSymlink) links.push(readOutputLink(absolute, path));
+    else regular.push([path, info]);
   }
-  return { outputs, unmatched };
+  // Refused before anything is stored.
+  checkLinks(regular.map(([path]) => path), links);
+  const outputs: OutputFile[] = [];
+  for (const [path, info] of regular) {
+    const { hash, size } = await store.putFile(join(root, path));
+    outputs.push({ path, hash, size, mode: (info.mode ?? 0o644) & 0o777 });
+  }
+  return { outputs, links, unmatched };
 }
 
 /**
- * Restore an entry's files where they differ from what is on disk.
+ * Restore an entry's files and links where they differ from what is on disk.
  *
  * @param root The project root (absolute, with symbolic links resolved).
  * @param outputs The entry's files.
  * @param blobs Where their blobs are.
  * @param index Hashes of the files on disk.
- * @returns How many files were written.
+ * @param links The entry's symbolic links.
+ * @returns How many files and links were written.
  * @throws {DamagedBlobError} When a blob is missing or damaged (checked before anything is written).
  * @throws {UnsafePathError} When a path would leave the root (checked before anything is written).
+ * @throws {UnsafeLinkError} When a link would lead out of the root, or an output would be written
+ * through a link (checked before anything is written).
  */
 export async function restoreOutputs(
   root: string,
   outputs: readonly OutputFile[],
   blobs: BlobSource,
   index: StatIndex,
+  links: readonly OutputLink[] = [],
 ): Promise<number> {
   const targets = outputs.map((output) => {
     if (!/^[0-9a-f]{64}$/.test(output.hash)) {
@@ -110,6 +128,8 @@ export async function restoreOutputs(
     }
     return { output, absolute: insideRoot(root, output.path) };
   });
+  const linkTargets = links.map((link) => ({ link, absolute: insideRoot(root, link.path) }));
+  checkLinks(outputs.map((output) => output.path), links);
   const stale = [];
   for (const target of targets) {
     if (
@@ -118,18 +138,16 @@ export async function restoreOutputs(
       stale.push(target);
     }
   }
+  const staleLinks = linkTargets.filter(({ link, absolute }) =>
+    !index.mayExist(absolute) || !sameLink(absolute, link)
+  );
   // Every blob is found (and one held in memory checked) before anything is written.
   const sources: (string | Uint8Array)[] = [];
   for (const { output } of stale) {
     sources.push(blobs.file(output.hash) ?? await blobs.bytes(output.hash));
   }
   for (const [i, { output, absolute }] of stale.entries()) {
-    const folder = dirname(absolute);
-    Deno.mkdirSync(folder, { recursive: true });
-    const real = Deno.realPathSync(folder);
-    if (real !== root && !real.startsWith(`${root}/`)) {
-      throw new UnsafePathError(output.path, "a folder on its way is a link out of the project");
-    }
+    folderInside(root, absolute, output.path);
     const source = sources[i]!;
     if (typeof source === "string" && output.size >= SMALL_FILE_BYTES) {
       await copyBlob(source, output, absolute, blobs.hasher);
@@ -142,7 +160,44 @@ export async function restoreOutputs(
     index.forget(output.path);
     index.wrote(absolute);
   }
-  return stale.length;
+  for (const { link, absolute } of staleLinks) {
+    folderInside(root, absolute, link.path);
+    placeLink(absolute, link.target);
+    index.forget(link.path);
+    index.wrote(absolute);
+  }
+  return stale.length + staleLinks.length;
+}
+
+/** Make the folder of a path to restore, refused when it is (through a link) out of the project. */
+function folderInside(root: string, absolute: string, path: string): void {
+  const folder = dirname(absolute);
+  Deno.mkdirSync(folder, { recursive: true });
+  const real = Deno.realPathSync(folder);
+  if (real !== root && !real.startsWith(`${root}/`)) {
+    throw new UnsafePathError(path, "a folder on its way is a link out of the project");
+  }
+}
+
+/** Whether a path is already the link an entry holds. */
+function sameLink(absolute: string, link: OutputLink): boolean {
+  try {
+    return Deno.lstatSync(absolute).isSymlink && Deno.readLinkSync(absolute) === link.target;
+  } catch {
+    return false;
+  }
+}
+
+/** Put a link into place: made beside it, then renamed over whatever file or link is there. */
+function placeLink(absolute: string, target: string): void {
+  const temporary = `${absolute}.gather-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  Deno.symlinkSync(target, temporary);
+  try {
+    Deno.renameSync(temporary, absolute);
+  } catch (error) {
+    Deno.removeSync(temporary);
+    throw error;
+  }
 }
 
 async function unchanged(absolute: string, output: OutputFile, index: StatIndex): Promise<boolean> {

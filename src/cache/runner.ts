@@ -23,6 +23,7 @@ import { explain, type KeyParts } from "./key.ts";
 import { nameFor } from "./hash.ts";
 import { recordRun } from "./maintenance.ts";
 import { restoreOutputs, saveOutputs } from "./outputs.ts";
+import { UnsafeLinkError } from "./links.ts";
 import { RecentEntries } from "./recent.ts";
 import { StatIndex } from "./stat_index.ts";
 import {
@@ -425,14 +426,18 @@ export class CachingRunner implements JobRunner {
     const store = this.#options.store;
     try {
       const globs = this.#globs.get(job.name)!;
-      const { outputs, unmatched } = await saveOutputs(this.#options.root, globs.outputs, store);
+      const { outputs, links, unmatched } = await saveOutputs(
+        this.#options.root,
+        globs.outputs,
+        store,
+      );
       for (const glob of unmatched) {
         this.#warnings.say(
           `output glob "${glob}" matched no file after the job ran (stored as none)`,
           job.name,
         );
       }
-      for (const output of outputs) this.#index.forget(output.path);
+      for (const output of [...outputs, ...links]) this.#index.forget(output.path);
       const manifest: Manifest = {
         version: 1,
         key,
@@ -441,6 +446,7 @@ export class CachingRunner implements JobRunner {
         durationMs: Math.round(durationMs * 100) / 100,
         parts,
         outputs,
+        ...links.length > 0 ? { links } : {},
         ...await packLogAndResult(store, lines, encoded),
       };
       store.write(manifest, this.#lastId(job));
@@ -450,7 +456,11 @@ export class CachingRunner implements JobRunner {
       this.counts.bytes += outputs.reduce((sum, output) => sum + output.size, 0) + 1024;
       this.#options.remote?.stored(manifest);
     } catch (error) {
-      this.#warnings.once("write", `the cache could not be written: ${(error as Error).message}`);
+      if (error instanceof UnsafeLinkError) {
+        this.#warnings.say(`not cached: ${error.message}`, job.name);
+      } else {
+        this.#warnings.once("write", `the cache could not be written: ${(error as Error).message}`);
+      }
     }
     return "miss";
   }
@@ -601,7 +611,7 @@ export class CachingRunner implements JobRunner {
   /** Put an entry's output files in place under the project root. */
   #restoreFiles(manifest: Manifest, blobs: BlobSource): Promise<number> {
     const root = this.#realRoot ??= Deno.realPathSync(this.#options.root);
-    return restoreOutputs(root, manifest.outputs, blobs, this.#index);
+    return restoreOutputs(root, manifest.outputs, blobs, this.#index, manifest.links);
   }
 
   #lastId(job: JobSpec): string {
