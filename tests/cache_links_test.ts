@@ -274,3 +274,45 @@ Deno.test("Walker: a folder listing remembered without its links (by an older ga
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("cache: a job keyed after its dependency wrote through another name sees what it wrote, though another job read the link first", async () => {
+  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "gather-links-" }));
+  try {
+    await Deno.writeTextFile(join(dir, "deno.json"), "{}\n");
+    await Deno.mkdir(join(dir, "data"));
+    await Deno.mkdir(join(dir, "src"));
+    await Deno.writeTextFile(join(dir, "src", "a.txt"), "alpha\n");
+    await Deno.symlink("../gen", join(dir, "data", "gen"));
+    // `peek` is keyed as the run starts (reading data/ through the link); `produce` writes gen/
+    // a moment later; `consume`, keyed once produce has run, must see what it wrote.
+    await Deno.writeTextFile(
+      join(dir, "tasks.ts"),
+      `import { job } from ${MOD(dir)};
+const ran = (name: string) => Deno.writeTextFileSync("runs.txt", name + "\\n", { append: true });
+export const peek = job({ inputs: ["data/**"] }, () => ran("peek"));
+export const produce = job({ inputs: ["src/**"], outputs: ["gen/**"] }, async () => {
+  ran("produce");
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  Deno.mkdirSync("gen", { recursive: true });
+  Deno.writeTextFileSync("gen/v.txt", Deno.readTextFileSync("src/a.txt"));
+});
+export const consume = job({ deps: [produce], inputs: ["data/**"] }, () => ran("consume"));
+`,
+    );
+    const first = await run(dir, ["-j", "4"]);
+    assertEquals(first.code, 0, first.stderr);
+    assertEquals(first.ran, ["consume", "peek", "produce"]);
+    // consume's entry was keyed with gen/v.txt in it: nothing changed, all hits (peek's key saw no
+    // gen/ last time: it runs again).
+    const second = await run(dir, ["-j", "4", "--explain"]);
+    assertEquals(second.ran, ["peek"]);
+    assertEquals(reasons(second.events)["peek"], "input data/gen/v.txt added");
+    // produce writes new content: consume runs again, though peek hashed the old one this run.
+    await Deno.writeTextFile(join(dir, "src", "a.txt"), "beta\n");
+    const changed = await run(dir, ["-j", "4", "--explain"]);
+    assertEquals(changed.ran, ["consume", "produce"]);
+    assertEquals(reasons(changed.events)["consume"], "input data/gen/v.txt changed");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

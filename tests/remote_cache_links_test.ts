@@ -34,6 +34,25 @@ async function machine(dir: string): Promise<string> {
   return dir;
 }
 
+/**
+ * `consume` reads what `produce` writes through a link (`data/gen -> ../gen`): no glob of one
+ * meets a glob of the other, but its inputs are what `produce` made.
+ */
+const THROUGH_LINK = `import { job } from ${
+  JSON.stringify(new URL("mod.ts", `file://${ROOT}`).href)
+};
+
+export const produce = job({ inputs: ["src/**"], outputs: ["gen/**"] }, () => {
+  Deno.mkdirSync("gen", { recursive: true });
+  Deno.writeTextFileSync("gen/v.txt", Deno.readTextFileSync("src/a.txt"));
+});
+
+export const consume = job({ deps: [produce], inputs: ["data/**"] }, () => {
+  Deno.writeTextFileSync("runs.txt", "consume\\n", { append: true });
+  return Deno.readTextFileSync("data/gen/v.txt");
+});
+`;
+
 function linksIn(dir: string): Record<string, string> {
   const found: Record<string, string> = {};
   for (const entry of Deno.readDirSync(join(dir, "build"))) {
@@ -63,6 +82,26 @@ serverTest(
       assertEquals(linksIn(b), LINKS);
       assertEquals(await Deno.readTextFile(join(b, "build/app.txt")), "alpha\n");
     });
+
+    await t.step(
+      "a job that reads another's outputs through a link is not looked up before that job has run",
+      async () => {
+        const d = await checkout(join(dir, "d"));
+        await Deno.writeTextFile(join(d, "tasks.ts"), THROUGH_LINK);
+        await Deno.mkdir(join(d, "data"));
+        await Deno.symlink("../gen", join(d, "data", "gen"));
+        const first = await runIn(d, env);
+        assertEquals(first.code, 0, first.stderr);
+        assertEquals(first.ran, ["consume"]);
+        assertEquals((await runIn(d, env)).ran, []);
+        await Deno.writeTextFile(join(d, "src", "a.txt"), "beta\n");
+        const changed = await runIn(d, env);
+        assertEquals(changed.code, 0, changed.stderr);
+        assertEquals(changed.cache["produce"], "miss");
+        assertEquals(changed.ran, ["consume"]); // not a hit on what it read before produce ran
+        assertEquals(changed.cache["consume"], "miss");
+      },
+    );
 
     await t.step(
       "an artifact whose links lead out, or under which a file is written, is refused",

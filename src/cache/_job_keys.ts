@@ -80,17 +80,23 @@ export class JobKeys {
    * @param job The job.
    * @param results Its dependencies' results (an uncached one stands by its result's hash).
    * @param depKeys Its dependencies' keys, when they were computed ahead.
+   * @param early Keyed as the run starts, before any job has run (the remote cache's look-ahead):
+   * a job whose inputs are read through a symbolic link is not, since no glob says where it leads.
    * @returns The parts, or the reason.
    */
   async parts(
     job: JobSpec,
     results: DepResults,
     depKeys?: ReadonlyMap<string, string>,
+    early = false,
   ): Promise<KeyParts | string> {
     const spec = job.cache!;
     const options = this.#options;
     const globs = options.globs.get(job.name)!;
-    const { files, unmatched } = options.walker.expand(globs.inputs);
+    const { files, unmatched, metLinks } = options.walker.expand(globs.inputs);
+    if (early && metLinks) {
+      return "its inputs are read through a symbolic link, which a job of the run may write through";
+    }
     for (const glob of unmatched) {
       options.warnOnce(
         `input:${job.name}:${glob}`,
@@ -186,11 +192,12 @@ export class JobKeys {
 
   /** Each file's hash (`unreadable` for one that cannot be read), by path relative to the root. */
   async #hashFiles(files: readonly string[]): Promise<[string, string][]> {
-    const { root, index } = this.#options;
+    const { root, index, walker } = this.#options;
     const hashed: [string, string][] = [];
     for (const path of files) {
       try {
-        const hash = index.hash(`${root}/${path}`, path);
+        // Read through a link: a job of the run may have written it since, under another name.
+        const hash = index.hash(`${root}/${path}`, path, undefined, walker.throughLink(path));
         hashed.push([path, typeof hash === "string" ? hash : await hash]);
       } catch {
         hashed.push([path, "unreadable"]);

@@ -5,7 +5,9 @@
  *   output glob of the run's cached jobs), and whose dependencies are all
  *   such jobs, has a key that does not depend on anything the run does: it is
  *   keyed as the run starts, in the graph's order, and looked up at once
- *   (turbo hashes a whole run up front the same way).
+ *   (turbo hashes a whole run up front the same way). Unless its inputs are
+ *   read through a symbolic link: where that leads, no glob says, so it may
+ *   be where a job of the run writes.
  * - Any other cached job is looked up once all its dependencies have settled
  *   `ok`: then its inputs are what it will see, but it may still wait for a
  *   slot or a pool.
@@ -33,11 +35,16 @@ export interface Ahead {
 
 /** What the look-ahead needs from the cache runner. */
 export interface KeySource {
-  /** A job's key parts, with these dependency keys, or why it cannot be keyed. */
+  /**
+   * A job's key parts, with these dependency keys, or why it cannot be keyed
+   * (`early`: as the run starts, when a job whose inputs are read through a
+   * symbolic link cannot be).
+   */
   parts(
     job: JobSpec,
     deps: ReadonlyMap<string, unknown>,
     depKeys?: ReadonlyMap<string, string>,
+    early?: boolean,
   ): Promise<KeyParts | string>;
   /** The key of a job's parts. */
   key(job: JobSpec, parts: KeyParts): Promise<string>;
@@ -165,13 +172,14 @@ export class LookAhead {
     });
   }
 
-  /** Key a job before it starts, and keep its parts and key for its start. */
+  /** Key a job before it starts (`early`: as the run starts), and keep its parts and key for its start. */
   async #keyAhead(
     spec: JobSpec,
     deps: ReadonlyMap<string, unknown>,
     depKeys?: ReadonlyMap<string, string>,
+    early = false,
   ): Promise<string | undefined> {
-    const parts = await this.#source.parts(spec, deps, depKeys);
+    const parts = await this.#source.parts(spec, deps, depKeys, early);
     if (typeof parts === "string") return undefined;
     const key = await this.#source.key(spec, parts);
     if (!this.#prefetch.started(spec.name)) this.#keyed.set(spec.name, { parts, key });
@@ -189,7 +197,7 @@ export class LookAhead {
           if (depKey === undefined) return undefined;
           depKeys.set(dep, depKey);
         }
-        return await this.#keyAhead(spec, new Map(), depKeys);
+        return await this.#keyAhead(spec, new Map(), depKeys, true);
       })().catch(() => undefined);
       this.#earlyKeys.set(spec.name, key);
     }

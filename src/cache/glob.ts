@@ -153,9 +153,29 @@ export interface ListingMemo {
 interface Seen {
   files: string[];
   dirs: string[];
+  /** Whether it holds a symbolic link (followed or not). */
+  hasLinks?: boolean;
 }
 
-/** Lists folders once per run, however many globs walk them. */
+/** What {@linkcode Walker.expand} found. */
+export interface Expanded {
+  /** The files, relative to the root, sorted. */
+  files: string[];
+  /** The globs (not negated) that matched nothing, as written. */
+  unmatched: string[];
+  /**
+   * Whether the walk met a symbolic link it follows (or may, once what it
+   * points to exists): where such a link leads, the globs do not say.
+   */
+  metLinks: boolean;
+}
+
+/**
+ * Lists folders once per run, however many globs walk them; except what a
+ * walk meets through symbolic links (a folder that holds one, a folder
+ * reached through one), which is looked at again by each walk, since a job
+ * of the run may write there under another name.
+ */
 export class Walker {
   #root: string;
   #listings = new Map<string, Seen>();
@@ -167,6 +187,12 @@ export class Walker {
    * folder's own. Found only for folders that hold a link to a folder.
    */
   #chains = new Map<string, string[]>();
+  /** The links followed (to files and folders), and glob bases reached through one, by path. */
+  #followed = new Set<string>();
+  /** Whether each folder on the way to a glob's base is a link, or under one. */
+  #linkedBases = new Map<string, boolean>();
+  /** Whether the walk under way has met a link. */
+  #metLinks = false;
 
   /**
    * Construct a walker.
@@ -186,7 +212,7 @@ export class Walker {
    * that is not negated, whether it matched anything.
    *
    * @param globs The parsed globs.
-   * @returns The files, and the globs that matched nothing.
+   * @returns The files, the globs that matched nothing, and whether the walk met a link it follows.
    *
    * @example Usage
    * ```ts
@@ -205,7 +231,8 @@ export class Walker {
    * await Deno.remove(root, { recursive: true });
    * ```
    */
-  expand(globs: readonly ParsedGlob[]): { files: string[]; unmatched: string[] } {
+  expand(globs: readonly ParsedGlob[]): Expanded {
+    this.#metLinks = false;
     const found = new Set<string>();
     const unmatched: string[] = [];
     for (const glob of globs) {
@@ -219,10 +246,52 @@ export class Walker {
     const files = excluded.length === 0
       ? [...found]
       : [...found].filter((file) => !excluded.some((glob) => glob.regex.test(file)));
-    return { files: files.sort(), unmatched };
+    return { files: files.sort(), unmatched, metLinks: this.#metLinks };
+  }
+
+  /**
+   * Whether a path the walker found is read through a symbolic link it
+   * followed (the path itself, or a folder on its way).
+   *
+   * @param path The path, relative to the root.
+   * @returns `true` when it is.
+   *
+   * @example Usage
+   * ```ts
+   * import { parseGlob, Walker } from "./glob.ts";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const root = await Deno.makeTempDir();
+   * await Deno.mkdir(`${root}/gen`);
+   * await Deno.mkdir(`${root}/data`);
+   * await Deno.writeTextFile(`${root}/gen/v.txt`, "v");
+   * await Deno.symlink("../gen", `${root}/data/gen`);
+   * const walker = new Walker(root);
+   * const { files, metLinks } = walker.expand([parseGlob("**", root, root)]);
+   * assertEquals([files, metLinks], [["data/gen/v.txt", "gen/v.txt"], true]);
+   * assertEquals(files.map((file) => walker.throughLink(file)), [true, false]);
+   * await Deno.remove(root, { recursive: true });
+   * ```
+   */
+  throughLink(path: string): boolean {
+    if (this.#followed.size === 0) return false;
+    for (let end = path.length; end > 0; end = path.lastIndexOf("/", end - 1)) {
+      if (this.#followed.has(path.slice(0, end))) return true;
+    }
+    return false;
   }
 
   #matches(glob: ParsedGlob, out: string[]): void {
+    // A folder on the way to the glob's base that is a link (the base itself is looked at as it is
+    // read): what is under it is not kept for the run. A walk that keeps nothing between runs
+    // (watch mode's, an output walk) need not know.
+    const slash = glob.base.lastIndexOf("/");
+    if (
+      this.#memo && this.#links === "follow" && slash > 0 &&
+      this.#linkedBase(glob.base.slice(0, slash))
+    ) {
+      this.#followed.add(glob.base);
+    }
     if (!glob.wild) {
       const listing = this.#list(glob.base);
       const name = glob.pattern.slice(glob.base ? glob.base.length + 1 : 0);
@@ -264,19 +333,24 @@ export class Walker {
     }
   }
 
-  /** A folder's files and subfolders, its links followed or kept. */
+  /**
+   * A folder's files and subfolders, its links followed or kept. Kept for
+   * the run unless the walk met a link there (see {@linkcode Walker}).
+   */
   #list(folder: string): Seen {
     let seen = this.#listings.get(folder);
     if (seen) return seen;
-    const listing = this.#read(folder);
+    const { listing, isLink } = this.#read(folder);
+    // The root may be reached through a link (the path a shell was given): that is no link of the project's.
+    if (isLink && folder !== "" && this.#links === "follow") this.#followed.add(folder);
     if (listing.links.length === 0) seen = listing;
     else if (this.#links === "keep") {
-      seen = { files: [...listing.files, ...listing.links], dirs: listing.dirs };
+      seen = { files: [...listing.files, ...listing.links], dirs: listing.dirs, hasLinks: true };
     } else {
-      seen = { files: [...listing.files], dirs: [...listing.dirs] };
+      seen = { files: [...listing.files], dirs: [...listing.dirs], hasLinks: true };
       const prefix = folder ? `${folder}/` : "";
       for (const name of listing.links) {
-        // What a link is now is looked at every run: its folder's stat does not change with it.
+        // What a link is now is looked at every time: its folder's stat does not change with it.
         let info: Deno.FileInfo;
         try {
           info = Deno.statSync(join(this.#root, prefix + name));
@@ -285,21 +359,34 @@ export class Walker {
         }
         if (info.isFile) seen.files.push(name);
         else if (info.isDirectory && !this.#leadsBack(folder, name)) seen.dirs.push(name);
+        else continue;
+        this.#followed.add(prefix + name);
       }
     }
-    this.#listings.set(folder, seen);
+    if (this.#links === "follow" && (seen.hasLinks || this.throughLink(folder))) {
+      this.#metLinks = true;
+    } else this.#listings.set(folder, seen);
     return seen;
   }
 
-  /** A folder's listing: remembered, when its stat is unchanged, else read. */
-  #read(folder: string): Listing {
+  /**
+   * A folder's listing (remembered, when its stat is unchanged, else read),
+   * and whether the folder is itself a link (known when listings are remembered).
+   */
+  #read(folder: string): { listing: Listing; isLink: boolean } {
     const path = folder ? join(this.#root, folder) : this.#root;
     let info: Deno.FileInfo | undefined;
+    let isLink = false;
     if (this.#memo) {
       try {
-        info = Deno.statSync(path);
+        // `lstat`, then `stat` only for a link: a folder that is a link costs one call more.
+        info = Deno.lstatSync(path);
+        if (info.isSymlink) {
+          isLink = true;
+          info = Deno.statSync(path);
+        }
         const listing = info.isDirectory ? this.#memo.listing(folder, info) : undefined;
-        if (listing) return listing;
+        if (listing) return { listing, isLink };
       } catch {
         info = undefined;
       }
@@ -316,7 +403,28 @@ export class Walker {
     } catch {
       // a missing or unreadable folder matches nothing
     }
-    return listing;
+    return { listing, isLink };
+  }
+
+  /**
+   * Whether a folder on the way to a glob's base is a link, or under one:
+   * once per folder and run (an `lstat` each).
+   */
+  #linkedBase(base: string): boolean {
+    let linked = this.#linkedBases.get(base);
+    if (linked === undefined) {
+      const slash = base.lastIndexOf("/");
+      linked = slash > 0 && this.#linkedBase(base.slice(0, slash));
+      if (!linked) {
+        try {
+          linked = Deno.lstatSync(join(this.#root, base)).isSymlink;
+        } catch {
+          linked = false; // missing: nothing is read there
+        }
+      }
+      this.#linkedBases.set(base, linked);
+    }
+    return linked;
   }
 
   /**

@@ -193,7 +193,7 @@ export class CachingRunner implements JobRunner {
     remote?.open(emit, signal);
     if (remote !== undefined && this.#mode === "read-write") {
       this.#ahead = new LookAhead(this.#cached, this.#globs, {
-        parts: (job, deps, depKeys) => this.parts(job, { deps }, depKeys),
+        parts: (job, deps, depKeys, early) => this.parts(job, { deps }, depKeys, early),
         key: (job, parts) => this.key(job, parts),
         hasLocal: (key) => {
           try {
@@ -298,14 +298,16 @@ export class CachingRunner implements JobRunner {
 
   /**
    * @internal The key parts of a job, or a reason it cannot be keyed this run;
-   * `depKeys` are its dependencies' keys when they were computed ahead.
+   * `depKeys` are its dependencies' keys when they were computed ahead, `early`
+   * when it is keyed as the run starts.
    */
   parts(
     job: JobSpec,
     input: JobInput,
     depKeys?: ReadonlyMap<string, string>,
+    early?: boolean,
   ): Promise<KeyParts | string> {
-    return this.#keys.parts(job, input.deps, depKeys);
+    return this.#keys.parts(job, input.deps, depKeys, early);
   }
 
   /** @internal The key of a job's parts (the last run's, when its parts are the same). */

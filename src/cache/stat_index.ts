@@ -165,20 +165,24 @@ export class StatIndex {
    * @param path The file's absolute path.
    * @param key Its name in the index (relative to the project root).
    * @param stat Its stat, when the caller has just taken it.
+   * @param recheck Whether a hash found this run is checked against the file's stat again (a file
+   * read through a symbolic link: a job may have written it since, under another name).
    * @returns The hash.
    * @throws {Deno.errors.NotFound} When the file is missing.
    */
-  hash(path: string, key: string, stat?: Deno.FileInfo): string | Promise<string> {
+  hash(
+    path: string,
+    key: string,
+    stat?: Deno.FileInfo,
+    recheck = false,
+  ): string | Promise<string> {
     const known = this.#seen.get(key);
-    if (known) return known.hash;
+    if (known && !recheck) return known.hash;
     const info = stat ?? Deno.statSync(path);
     const mtime = info.mtime?.getTime() ?? 0;
+    if (known && sameStat(known, info)) return known.hash;
     const old = this.#old[key];
-    if (
-      old && old.size === info.size && old.mtime === mtime &&
-      old.ctime === (info.ctime?.getTime() ?? 0) && old.ino === (info.ino ?? 0) &&
-      mtime < this.#savedAt - 1000
-    ) {
+    if (old && sameStat(old, info) && mtime < this.#savedAt - 1000) {
       this.#seen.set(key, old);
       return old.hash;
     }
@@ -272,6 +276,12 @@ export class StatIndex {
     Deno.writeTextFileSync(temporary, JSON.stringify(data));
     Deno.renameSync(temporary, this.#path);
   }
+}
+
+/** Whether a remembered file's stat is the file's stat now. */
+function sameStat(entry: Entry, info: Deno.FileInfo): boolean {
+  return entry.size === info.size && entry.mtime === (info.mtime?.getTime() ?? 0) &&
+    entry.ctime === (info.ctime?.getTime() ?? 0) && entry.ino === (info.ino ?? 0);
 }
 
 /**
