@@ -10,7 +10,8 @@ import { join, relative } from "../src/deps/path.ts";
 import { lazyHasher } from "../src/cache/hash.ts";
 import type { Manifest } from "../src/cache/entry.ts";
 import { UnsafeLinkError } from "../src/cache/links.ts";
-import { restoreOutputs } from "../src/cache/outputs.ts";
+import { restoreOutputs, saveOutputs } from "../src/cache/outputs.ts";
+import { parseGlob } from "../src/cache/glob.ts";
 import { StatIndex } from "../src/cache/stat_index.ts";
 import { LocalStore } from "../src/cache/store.ts";
 import { ROOT } from "./_cli.ts";
@@ -185,6 +186,34 @@ Deno.test("restoreOutputs: links are checked before anything is written; one ove
     assertEquals(Deno.readLinkSync(join(dir, "out/latest")), "v2");
     assertEquals(await Deno.readTextFile(join(dir, "out/latest/a.txt")), "a");
     assertEquals(await restoreOutputs(dir, outputs, blobs, index(), links), 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("saveOutputs and restoreOutputs: a link whose folder is really shallower than its path says is refused where it really is", async () => {
+  const dir = Deno.realPathSync(await Deno.makeTempDir());
+  try {
+    // a/b/c is a link to x: from there, ../../../y is two folders above the project.
+    await Deno.mkdir(join(dir, "x"));
+    await Deno.mkdir(join(dir, "a/b"), { recursive: true });
+    await Deno.symlink("../../x", join(dir, "a/b/c"));
+    const link = { path: "a/b/c/l", target: "../../../y" };
+    const store = new LocalStore(join(dir, "cache"), lazyHasher());
+    const blobs = store.blobsOf({ outputs: [] } as unknown as Manifest);
+    const index = StatIndex.load(join(dir, "index.json"), lazyHasher());
+    await assertRejects(
+      () => restoreOutputs(dir, [], blobs, index, [link]),
+      UnsafeLinkError,
+      "a folder on its way is a link",
+    );
+    assertEquals(await Deno.lstat(join(dir, "x/l")).then(() => true, () => false), false);
+    await Deno.symlink(link.target, join(dir, "x/l"));
+    await assertRejects(
+      () => saveOutputs(dir, [parseGlob("a/b/c/*", dir, dir)], store),
+      UnsafeLinkError,
+      "a folder on its way is a link",
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -2,7 +2,8 @@
  * Symbolic links among a job's outputs: saved as links (the text of their
  * target), never followed, and restored as links. A link is stored only when
  * its target is relative and stays inside the project root, as seen from the
- * link's folder (`out/latest -> v2`, `bin/tool -> ../lib/tool.js`): an
+ * link's folder (`out/latest -> v2`, `bin/tool -> ../lib/tool.js`), by its
+ * path and where it really is (a folder on its way may be a link): an
  * absolute target, or one that leaves the root, would make a restore plant a
  * way out of the project (and would not mean the same on another machine),
  * so the job is not cached. The same checks refuse such a link in an entry
@@ -123,10 +124,45 @@ export function checkLinks(files: readonly string[], links: readonly OutputLink[
 }
 
 /**
+ * Why a link, in the folder it really is in, would lead out of the project,
+ * if it would: a folder on its way may be a link to a shallower folder,
+ * where `..` goes further up than its path says.
+ *
+ * @param realRoot The project root, with links resolved.
+ * @param realFolder The link's folder, with links resolved.
+ * @param link The link.
+ * @returns The reason, or `undefined`.
+ *
+ * @example Usage
+ * ```ts
+ * import { realTargetProblem } from "./links.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const link = { path: "a/b/c/l", target: "../../../y" }; // a/b/c is a link to x
+ * assertEquals(realTargetProblem("/p", "/p/a/b/c", link), undefined);
+ * assertEquals(typeof realTargetProblem("/p", "/p/x", link), "string");
+ * ```
+ */
+export function realTargetProblem(
+  realRoot: string,
+  realFolder: string,
+  link: OutputLink,
+): string | undefined {
+  const reached = normalize(`${realFolder}/${link.target}`);
+  if (reached === realRoot || reached.startsWith(realRoot === "/" ? "/" : `${realRoot}/`)) {
+    return undefined;
+  }
+  return `output ${JSON.stringify(link.path)} is a symbolic link to ${
+    JSON.stringify(link.target)
+  }: its target leaves the project root (a folder on its way is a link)`;
+}
+
+/**
  * Read an output link as the cache stores it.
  *
  * @param absolute The link's absolute path.
  * @param path Its path, relative to the project root.
+ * @param realRoot The project root, with links resolved.
  * @returns The link.
  * @throws {UnsafeLinkError} When its target is absolute or leaves the root.
  *
@@ -137,15 +173,17 @@ export function checkLinks(files: readonly string[], links: readonly OutputLink[
  *
  * const dir = await Deno.makeTempDir();
  * await Deno.symlink("target.txt", `${dir}/link.txt`);
- * assertEquals(readOutputLink(`${dir}/link.txt`, "out/link.txt"), {
+ * assertEquals(readOutputLink(`${dir}/link.txt`, "out/link.txt", await Deno.realPath(dir)), {
  *   path: "out/link.txt",
  *   target: "target.txt",
  * });
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export function readOutputLink(absolute: string, path: string): OutputLink {
+export function readOutputLink(absolute: string, path: string, realRoot: string): OutputLink {
   const link = { path, target: Deno.readLinkSync(absolute) };
   checkLinks([], [link]);
+  const problem = realTargetProblem(realRoot, Deno.realPathSync(dirname(absolute)), link);
+  if (problem !== undefined) throw new UnsafeLinkError(problem);
   return link;
 }

@@ -14,7 +14,13 @@ import { type ParsedGlob, Walker } from "./glob.ts";
 import type { HasherSource } from "./hash.ts";
 import type { StatIndex } from "./stat_index.ts";
 import { DamagedBlobError, type OutputFile } from "./entry.ts";
-import { checkLinks, type OutputLink, readOutputLink } from "./links.ts";
+import {
+  checkLinks,
+  type OutputLink,
+  readOutputLink,
+  realTargetProblem,
+  UnsafeLinkError,
+} from "./links.ts";
 import { type BlobSource, type LocalStore, SMALL_FILE_BYTES } from "./store.ts";
 
 /** A path an entry names that would leave the project. */
@@ -85,11 +91,12 @@ export async function saveOutputs(
   const { files, unmatched } = new Walker(root, undefined, "keep").expand(globs);
   const regular: [string, Deno.FileInfo][] = [];
   const links: OutputLink[] = [];
+  let realRoot: string | undefined;
   for (const path of files) {
     const absolute = join(root, path);
     const info = Deno.lstatSync(absolute);
-    if (info.isSymlink) links.push(readOutputLink(absolute, path));
-    else regular.push([path, info]);
+    if (!info.isSymlink) regular.push([path, info]);
+    else links.push(readOutputLink(absolute, path, realRoot ??= Deno.realPathSync(root)));
   }
   // Refused before anything is stored.
   checkLinks(regular.map(([path]) => path), links);
@@ -113,7 +120,8 @@ export async function saveOutputs(
  * @throws {DamagedBlobError} When a blob is missing or damaged (checked before anything is written).
  * @throws {UnsafePathError} When a path would leave the root (checked before anything is written).
  * @throws {UnsafeLinkError} When a link would lead out of the root, or an output would be written
- * through a link (checked before anything is written).
+ * through a link (checked before anything is written; a link whose folder is really elsewhere, as
+ * it is put in place).
  */
 export async function restoreOutputs(
   root: string,
@@ -161,7 +169,8 @@ export async function restoreOutputs(
     index.wrote(absolute);
   }
   for (const { link, absolute } of staleLinks) {
-    folderInside(root, absolute, link.path);
+    const problem = realTargetProblem(root, folderInside(root, absolute, link.path), link);
+    if (problem !== undefined) throw new UnsafeLinkError(problem);
     placeLink(absolute, link.target);
     index.forget(link.path);
     index.wrote(absolute);
@@ -169,14 +178,18 @@ export async function restoreOutputs(
   return stale.length + staleLinks.length;
 }
 
-/** Make the folder of a path to restore, refused when it is (through a link) out of the project. */
-function folderInside(root: string, absolute: string, path: string): void {
+/**
+ * Make the folder of a path to restore, refused when it is (through a link)
+ * out of the project; its real path.
+ */
+function folderInside(root: string, absolute: string, path: string): string {
   const folder = dirname(absolute);
   Deno.mkdirSync(folder, { recursive: true });
   const real = Deno.realPathSync(folder);
   if (real !== root && !real.startsWith(`${root}/`)) {
     throw new UnsafePathError(path, "a folder on its way is a link out of the project");
   }
+  return real;
 }
 
 /** Whether a path is already the link an entry holds. */
