@@ -18,6 +18,7 @@
 import { join, normalize, relative } from "../deps/path.ts";
 import { globToRegExp, isGlob } from "../deps/path_glob.ts";
 import type { Listing } from "./stat_index.ts";
+import { LinkLoops } from "./_link_loops.ts";
 
 /** A glob that resolves outside the project root. */
 export class GlobOutsideRootError extends Error {
@@ -181,12 +182,7 @@ export class Walker {
   #listings = new Map<string, Seen>();
   #memo: ListingMemo | undefined;
   #links: LinkMode;
-  /**
-   * The real paths a folder is reached through, by folder (followed links
-   * only): the deepest real folder before each link on the way, then the
-   * folder's own. Found only for folders that hold a link to a folder.
-   */
-  #chains = new Map<string, string[]>();
+  #loops: LinkLoops;
   /** The links followed (to files and folders), and glob bases reached through one, by path. */
   #followed = new Set<string>();
   /** Whether each folder on the way to a glob's base is a link, or under one. */
@@ -205,6 +201,7 @@ export class Walker {
     this.#root = root;
     this.#memo = memo;
     this.#links = links;
+    this.#loops = new LinkLoops(root);
   }
 
   /**
@@ -358,7 +355,7 @@ export class Walker {
           continue; // a link to nothing
         }
         if (info.isFile) seen.files.push(name);
-        else if (info.isDirectory && !this.#leadsBack(folder, name)) seen.dirs.push(name);
+        else if (info.isDirectory && !this.#loops.leadsBack(folder, name)) seen.dirs.push(name);
         else continue;
         this.#followed.add(prefix + name);
       }
@@ -425,43 +422,5 @@ export class Walker {
       this.#linkedBases.set(base, linked);
     }
     return linked;
-  }
-
-  /**
-   * Whether following the link `name` in `folder` would lead round: its
-   * target holds a folder the walk came through to reach it.
-   */
-  #leadsBack(folder: string, name: string): boolean {
-    let target: string;
-    let chain: string[];
-    try {
-      target = Deno.realPathSync(join(this.#root, folder, name));
-      chain = this.#chain(folder);
-    } catch {
-      return true; // gone meanwhile, or unreadable: not followed
-    }
-    const inside = target === "/" ? "/" : `${target}/`;
-    if (chain.some((real) => real === target || real.startsWith(inside))) return true;
-    this.#chains.set(folder ? `${folder}/${name}` : name, [...chain, target]);
-    return false;
-  }
-
-  /** The real folders a folder is reached through (see {@linkcode Walker.#chains}). */
-  #chain(folder: string): string[] {
-    let chain = this.#chains.get(folder);
-    if (chain) return chain;
-    const real = Deno.realPathSync(folder ? join(this.#root, folder) : this.#root);
-    if (folder === "") chain = [real];
-    else {
-      const slash = folder.lastIndexOf("/");
-      const above = this.#chain(slash < 0 ? "" : folder.slice(0, slash));
-      const last = above[above.length - 1]!;
-      // A real subfolder deepens the last real folder; a link (met on a glob's base) adds one.
-      chain = real === `${last === "/" ? "" : last}/${folder.slice(slash + 1)}`
-        ? [...above.slice(0, -1), real]
-        : [...above, real];
-    }
-    this.#chains.set(folder, chain);
-    return chain;
   }
 }
