@@ -1,15 +1,18 @@
 /**
  * Content hashes of files, remembered by what `stat` says of them (size,
  * modification and change times, inode), as git's index does: a file whose
- * stat is unchanged is not read again. A file modified in the second before
- * the index was written is not trusted (the "racily clean" case: a second
- * write within the clock's granularity would not change its stat), and is
- * hashed again next time.
+ * stat is unchanged is not read again. A file changed (by its modification or
+ * its change time) shortly before its stat was taken is not trusted (the
+ * "racily clean" case, {@linkcode isRacy}: a second write within the clock's
+ * granularity would not change its stat), and is hashed again next time. The
+ * index file says from when its stats date (`statsSince`: the run that wrote
+ * it started then), and keeps no racy entry from an older run.
  *
  * @module
  */
 
 import type { Hasher, HasherSource } from "./hash.ts";
+import { isRacy } from "./_racy.ts";
 
 interface Entry {
   size: number;
@@ -45,6 +48,8 @@ export interface Listing {
 interface IndexFile {
   version: 1;
   savedAt: number;
+  /** Every stat in the file was taken at or after this moment (none is trusted without it). */
+  statsSince?: number;
   files: Record<string, Entry>;
   dirs?: Record<string, DirEntry>;
 }
@@ -77,7 +82,10 @@ const MAX_FILES = 500_000;
  */
 export class StatIndex {
   #path: string;
-  #savedAt: number;
+  /** The moment the loaded file's stats date from (0: unknown, none is trusted). */
+  #oldSince: number;
+  /** This run's: every stat it records is taken after this moment. */
+  #since = Date.now();
   #old: Record<string, Entry>;
   #seen = new Map<string, Entry>();
   #oldDirs: Record<string, DirEntry>;
@@ -92,7 +100,8 @@ export class StatIndex {
   private constructor(path: string, data: IndexFile | undefined, hasher: HasherSource) {
     this.#path = path;
     this.#hasher = hasher;
-    this.#savedAt = data?.savedAt ?? 0;
+    const since = data?.statsSince;
+    this.#oldSince = typeof since === "number" && Number.isFinite(since) ? since : 0;
     this.#old = data?.files ?? {};
     this.#oldDirs = typeof data?.dirs === "object" && data.dirs !== null ? data.dirs : {};
   }
@@ -110,7 +119,7 @@ export class StatIndex {
     // A listing remembered without its links (by an older gather) is read again.
     if (
       old === undefined || old.mtime !== mtime || old.ctime !== (info.ctime?.getTime() ?? 0) ||
-      old.ino !== (info.ino ?? 0) || mtime >= this.#savedAt - 1000 ||
+      old.ino !== (info.ino ?? 0) || isRacy(old.mtime, old.ctime, this.#oldSince) ||
       !Array.isArray(old.files) || !Array.isArray(old.dirs) || !Array.isArray(old.links)
     ) {
       return undefined;
@@ -179,16 +188,20 @@ export class StatIndex {
     const known = this.#seen.get(key);
     if (known && !recheck) return known.hash;
     const info = stat ?? Deno.statSync(path);
-    const mtime = info.mtime?.getTime() ?? 0;
     if (known && sameStat(known, info)) return known.hash;
     const old = this.#old[key];
-    if (old && sameStat(old, info) && mtime < this.#savedAt - 1000) {
+    if (old && sameStat(old, info) && !isRacy(old.mtime, old.ctime, this.#oldSince)) {
       this.#seen.set(key, old);
       return old.hash;
     }
+    return this.#read(path, key, info);
+  }
+
+  /** Hash a file and remember it with its stat, taken before it was read. */
+  #read(path: string, key: string, info: Deno.FileInfo): Promise<string> {
     const now = {
       size: info.size,
-      mtime,
+      mtime: info.mtime?.getTime() ?? 0,
       ctime: info.ctime?.getTime() ?? 0,
       ino: info.ino ?? 0,
     };
@@ -246,7 +259,11 @@ export class StatIndex {
     this.#present.get(absolute.slice(0, slash))?.add(absolute.slice(slash + 1));
   }
 
-  /** Write the index back if anything changed: the files seen this run first, then the others. */
+  /**
+   * Write the index back if anything changed: the files seen this run first,
+   * then the others (but those an older run could not vouch for: they would
+   * pass for stats of this run's).
+   */
   save(): void {
     if (!this.#changed) return;
     const files: Record<string, Entry> = {};
@@ -257,7 +274,7 @@ export class StatIndex {
     }
     for (const [key, entry] of Object.entries(this.#old)) {
       if (count >= MAX_FILES) break;
-      if (!(key in files)) {
+      if (!(key in files) && !isRacy(entry.mtime, entry.ctime, this.#oldSince)) {
         files[key] = entry;
         count++;
       }
@@ -266,19 +283,25 @@ export class StatIndex {
     for (const [key, entry] of this.#seenDirs) dirs[key] = entry;
     for (const [key, entry] of Object.entries(this.#oldDirs)) {
       if (count >= MAX_FILES) break;
-      if (!(key in dirs)) {
+      if (!(key in dirs) && !isRacy(entry.mtime, entry.ctime, this.#oldSince)) {
         dirs[key] = entry;
         count++;
       }
     }
-    const data: IndexFile = { version: 1, savedAt: Date.now(), files, dirs };
+    const data: IndexFile = {
+      version: 1,
+      savedAt: Date.now(),
+      statsSince: this.#since,
+      files,
+      dirs,
+    };
     const temporary = `${this.#path}.${Deno.pid}.tmp`;
     Deno.writeTextFileSync(temporary, JSON.stringify(data));
     Deno.renameSync(temporary, this.#path);
   }
 }
 
-/** Whether a remembered file's stat is the file's stat now. */
+/** Whether a remembered stat is a file's stat now. */
 function sameStat(entry: Entry, info: Deno.FileInfo): boolean {
   return entry.size === info.size && entry.mtime === (info.mtime?.getTime() ?? 0) &&
     entry.ctime === (info.ctime?.getTime() ?? 0) && entry.ino === (info.ino ?? 0);
