@@ -7,10 +7,11 @@
  */
 
 import { assertEquals, assertMatch, assertNotEquals } from "@std/assert";
-import { codeContext, localModules } from "../src/cache/code.ts";
+import { codeContext, localModules, rememberedCodeContext } from "../src/cache/code.ts";
 import { lazyHasher } from "../src/cache/hash.ts";
 import { join, relative, toFileUrl } from "../src/deps/path.ts";
 import { gather, parseEvents, ROOT } from "./_cli.ts";
+import { inOneSecond, writeKeepingOldMtime } from "./_one_second.ts";
 
 Deno.test("code context: imports by file:/// URL are followed, and are not read as comments", async () => {
   const root = await Deno.realPath(await Deno.makeTempDir());
@@ -152,6 +153,36 @@ Deno.test("code context: modules reached by a relative URL are followed with the
       ).sort(),
       Object.keys(before.modules).sort(),
     );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("remembered code context: a same-size edit of a local module that keeps its mtime, in the second it was read, is noticed", async () => {
+  const root = await Deno.realPath(await Deno.makeTempDir());
+  try {
+    const flags = join(root, "lib", "flags.js");
+    await Deno.mkdir(join(root, "lib"));
+    await writeKeepingOldMtime( // the task file is as old as its module, by mtime
+      join(root, "tasks.js"),
+      `import { FLAGS } from "./lib/flags.js";\nexport const build = job({ inputs: [] }, () => FLAGS);\n`,
+    );
+    const options = {
+      taskFile: toFileUrl(join(root, "tasks.js")).href,
+      jobTexts: ["() => FLAGS"],
+      root,
+    };
+    const memo = join(root, "memo.json");
+    const [before, after] = await inOneSecond(flags, async (between) => {
+      await Deno.remove(memo).catch(() => {});
+      await writeKeepingOldMtime(flags, "export const FLAGS = ['-O2'];\n");
+      between();
+      const before = await rememberedCodeContext(memo, options, lazyHasher());
+      await writeKeepingOldMtime(flags, "export const FLAGS = ['-O3'];\n");
+      return [before, await rememberedCodeContext(memo, options, lazyHasher())];
+    });
+    assertNotEquals(after.modules["lib/flags.js"], before.modules["lib/flags.js"]);
+    assertEquals(after.hash, codeContext(options, await lazyHasher()()).hash);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -27,6 +27,7 @@ import { dirname, fromFileUrl, join, relative } from "../deps/path.ts";
 import { isFolder } from "../file_kind.ts";
 import type { Hasher, HasherSource } from "./hash.ts";
 import { isScript, moduleRefs, resolveLocal } from "./_module_refs.ts";
+import { isRacy } from "./_racy.ts";
 
 /** Options of {@linkcode codeContext}. */
 export interface CodeContextOptions {
@@ -232,9 +233,11 @@ export async function rememberedCodeContext(
   } catch {
     // none yet, or damaged: compute it
   }
-  const context = codeContext(options, await hasher());
+  const hashing = await hasher();
+  const readFrom = Date.now(); // before any file is read: a stat taken after vouches for nothing later
+  const context = codeContext(options, hashing);
   const stats: Record<string, string> = {};
-  for (const path of context.read ?? []) stats[path] = statOf(path, Date.now());
+  for (const path of context.read ?? []) stats[path] = statOf(path, readFrom);
   try {
     Deno.mkdirSync(dirname(memoPath), { recursive: true });
     const temporary = `${memoPath}.${Deno.pid}.tmp`;
@@ -258,13 +261,17 @@ export async function rememberedCodeContext(
   return context;
 }
 
-/** A file's stat as a string; a file changed in the second before `savedAt` is never equal. */
-function statOf(path: string, savedAt: number): string {
+/**
+ * A file's stat as a string; one that cannot vouch for the file's content
+ * after `since` ({@linkcode isRacy}) is never equal.
+ */
+function statOf(path: string, since: number): string {
   try {
     const info = Deno.statSync(path);
     const mtime = info.mtime?.getTime() ?? 0;
-    if (mtime >= savedAt - 1000) return `racy:${crypto.randomUUID()}`;
-    return `${info.size}:${mtime}:${info.ctime?.getTime() ?? 0}:${info.ino ?? 0}`;
+    const ctime = info.ctime?.getTime() ?? 0;
+    if (isRacy(mtime, ctime, since)) return `racy:${crypto.randomUUID()}`;
+    return `${info.size}:${mtime}:${ctime}:${info.ino ?? 0}`;
   } catch {
     return "missing";
   }
