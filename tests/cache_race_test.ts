@@ -1,8 +1,11 @@
 /**
- * The cache against files that change at the wrong moment: a same-size
- * overwrite that keeps the mtime, in the second the file was hashed (its
- * stat does not change: Deno gives `ctime` in whole seconds). Real files,
- * the real CLI; a hit is proven wrong by the output it restores.
+ * The cache against files that change at the wrong moment: an input edited
+ * while its job runs (the new output must not be stored under the old
+ * content's key), and a same-size overwrite that keeps the mtime, in the
+ * second the file was hashed (its stat does not change: Deno gives `ctime`
+ * in whole seconds). Real files, the real CLI, a real edit from this process
+ * while gather's job waits for it; a hit is proven wrong by the output it
+ * restores.
  */
 
 import { assert, assertEquals } from "@std/assert";
@@ -11,7 +14,15 @@ import type { JobEndEvent } from "../src/events.ts";
 import { lazyHasher } from "../src/cache/hash.ts";
 import { StatIndex } from "../src/cache/stat_index.ts";
 import { RACY_MS } from "../src/cache/_racy.ts";
-import { gather, parseEvents, ROOT } from "./_cli.ts";
+import { type CliRun, gather, parseEvents, ROOT } from "./_cli.ts";
+import { artifactsOf, remoteEnv, serverTest } from "./_remote_project.ts";
+import {
+  distributedTest,
+  finished,
+  startCoordinator,
+  startWorker,
+  waitFor,
+} from "./_distributed.ts";
 import {
   ctimeOf,
   inOneSecond,
@@ -20,33 +31,222 @@ import {
   writeKeepingOldMtime,
 } from "./_one_second.ts";
 
-/** A project whose one cached job copies in.txt to out.txt. */
-async function copyProject(): Promise<string> {
-  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "gather-race-" }));
-  await Deno.writeTextFile(join(dir, "deno.json"), "{}\n");
-  await Deno.writeTextFile(
-    join(dir, "tasks.ts"),
-    `import { job } from ${JSON.stringify(relative(dir, join(ROOT, "mod.ts")))};
+/**
+ * A project: `cp` copies in.txt to out.txt, `pack` (cached, no inputs)
+ * wraps out.txt, `last` (cached) depends on `pack`. While a file `wait` is
+ * there, `cp` says it started (the file `started`) and waits for a file
+ * `go` before it reads in.txt.
+ */
+const TASKS = (mod: string) =>
+  `import { job } from ${mod};
+async function whenThere(path: string) {
+  while (!await Deno.stat(path).then(() => true, () => false)) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 export const cp = job({ inputs: ["in.txt"], outputs: ["out.txt"] }, async () => {
+  if (await Deno.stat("wait").then(() => true, () => false)) {
+    await Deno.writeTextFile("started", "");
+    await whenThere("go");
+  }
   const text = await Deno.readTextFile("in.txt");
   await Deno.writeTextFile("out.txt", text);
   return text.trim();
 });
-`,
+export const pack = job({ deps: [cp], inputs: [], outputs: ["packed.txt"] }, async () => {
+  await Deno.writeTextFile("packed.txt", "packed " + await Deno.readTextFile("out.txt"));
+});
+export const last = job({ deps: [pack], inputs: [] }, () => "done");
+`;
+
+/** A project with a task file (made by `tasks` from the import of gather's mod.ts), in `parent`. */
+async function project(
+  tasks: (mod: string) => string = TASKS,
+  parent?: string,
+): Promise<string> {
+  const dir = await Deno.realPath(
+    await Deno.makeTempDir({
+      prefix: "gather-race-",
+      ...parent === undefined ? {} : { dir: parent },
+    }),
+  );
+  await Deno.writeTextFile(join(dir, "deno.json"), "{}\n");
+  await Deno.writeTextFile(
+    join(dir, "tasks.ts"),
+    tasks(JSON.stringify(relative(dir, join(ROOT, "mod.ts")))),
   );
   return dir;
 }
 
-/** Run gather in a project; each job's `job:end.cache`. */
-async function runCache(dir: string): Promise<Record<string, string>> {
-  const result = await gather(["--reporter", "json", "--no-logs"], { cwd: dir });
-  assertEquals(result.code, 0, result.stderr);
-  const cache: Record<string, string> = {};
-  for (const event of parseEvents(result.stdout)) {
-    if (event.type === "job:end") cache[event.job] = (event as JobEndEvent).cache;
-  }
-  return cache;
+/** What a run did. */
+interface RaceRun {
+  /** Each job's `job:end.cache`. */
+  cache: Record<string, string>;
+  /** Each cached job's key. */
+  keys: Record<string, string>;
+  /** The warnings, as `job: message`. */
+  warnings: string[];
 }
+
+/** Run gather in a project and check it succeeded. */
+async function runGather(
+  dir: string,
+  env: Record<string, string> = {},
+  running: Promise<CliRun> = gather(["--reporter", "json", "--no-logs"], { cwd: dir, env }),
+): Promise<RaceRun> {
+  const result = await running;
+  assertEquals(result.code, 0, result.stderr + result.stdout.slice(-2000));
+  const run: RaceRun = { cache: {}, keys: {}, warnings: [] };
+  for (const event of parseEvents(result.stdout)) {
+    if (event.type === "job:end") run.cache[event.job] = (event as JobEndEvent).cache;
+    if (event.type === "job:cache") run.keys[event.job] = event.key;
+    if (event.type === "warning") run.warnings.push(`${event.job}: ${event.message}`);
+  }
+  return run;
+}
+
+/** Run gather in a project, and `edit` once `cp` has started (it waits for the edit). */
+async function runWhileEditing(
+  dir: string,
+  edit: () => Promise<void>,
+  env: Record<string, string> = {},
+): Promise<RaceRun> {
+  await Deno.writeTextFile(join(dir, "wait"), "");
+  let ended = false;
+  const running = gather(["--reporter", "json", "--no-logs"], { cwd: dir, env }).finally(() =>
+    ended = true
+  );
+  while (!ended && !await Deno.stat(join(dir, "started")).then(() => true, () => false)) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  await edit();
+  await Deno.writeTextFile(join(dir, "go"), "");
+  try {
+    return await runGather(dir, env, running);
+  } finally {
+    for (const file of ["wait", "started", "go"]) await Deno.remove(join(dir, file));
+  }
+}
+
+const EDITED = "cp: not cached: input in.txt changed while it ran";
+
+Deno.test("cache: an input edited while its job runs is not stored, nor are the jobs that depend on it, with one warning", async () => {
+  const dir = await project();
+  try {
+    const inTxt = join(dir, "in.txt");
+    await Deno.writeTextFile(inTxt, "OLD\n");
+    const raced = await runWhileEditing(dir, () => Deno.writeTextFile(inTxt, "NEW\n"));
+    assertEquals(raced.warnings, [EDITED]);
+    assertEquals(raced.cache, { cp: "miss", pack: "off", last: "off" });
+    assertEquals(await Deno.readTextFile(join(dir, "out.txt")), "NEW\n");
+    // The old content again: nothing of the run above may be restored.
+    await Deno.writeTextFile(inTxt, "OLD\n");
+    const old = await runGather(dir);
+    assertEquals(old.cache, { cp: "miss", pack: "miss", last: "miss" });
+    assertEquals(old.warnings, []);
+    assertEquals(await Deno.readTextFile(join(dir, "out.txt")), "OLD\n");
+    assertEquals(await Deno.readTextFile(join(dir, "packed.txt")), "packed OLD\n");
+    assertEquals((await runGather(dir)).cache, { cp: "hit", pack: "hit", last: "hit" });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cache: an input touched while its job runs (its stat changed, not its content) is stored", async () => {
+  const dir = await project();
+  try {
+    const inTxt = join(dir, "in.txt");
+    await Deno.writeTextFile(inTxt, "OLD\n");
+    const touched = await runWhileEditing(dir, () => Deno.utime(inTxt, new Date(), new Date()));
+    assertEquals(touched.warnings, []);
+    assertEquals(touched.cache, { cp: "miss", pack: "miss", last: "miss" });
+    assertEquals((await runGather(dir)).cache, { cp: "hit", pack: "hit", last: "hit" });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cache: a job that rewrites its own input (one of its outputs) is stored, without a warning", async () => {
+  const dir = await project((mod) =>
+    `import { job } from ${mod};
+export const fmt = job({ inputs: ["src/*.txt"], outputs: ["src/*.txt"] }, async () => {
+  const text = await Deno.readTextFile("src/a.txt");
+  await Deno.writeTextFile("src/a.txt", text.toUpperCase());
+});
+`
+  );
+  try {
+    await Deno.mkdir(join(dir, "src"));
+    await Deno.writeTextFile(join(dir, "src", "a.txt"), "unformatted\n");
+    const first = await runGather(dir);
+    assertEquals([first.cache, first.warnings], [{ fmt: "miss" }, []]);
+    await Deno.writeTextFile(join(dir, "src", "a.txt"), "unformatted\n");
+    assertEquals((await runGather(dir)).cache, { fmt: "hit" });
+    assertEquals(await Deno.readTextFile(join(dir, "src", "a.txt")), "UNFORMATTED\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+serverTest(
+  "remote cache: an entry whose input was edited while its job ran is not uploaded",
+  {},
+  async ({ server, dir: parent, storage }) => {
+    const dir = await project(TASKS, parent);
+    const env = remoteEnv(server);
+    await Deno.writeTextFile(join(dir, "in.txt"), "OLD\n");
+    const raced = await runWhileEditing(
+      dir,
+      () => Deno.writeTextFile(join(dir, "in.txt"), "NEW\n"),
+      env,
+    );
+    assertEquals(raced.warnings, [EDITED]);
+    assertEquals(artifactsOf(storage), []);
+    // Another machine (an empty local cache), the old content: it runs the job, and uploads it.
+    await Deno.remove(join(dir, ".gather"), { recursive: true });
+    await Deno.writeTextFile(join(dir, "in.txt"), "OLD\n");
+    const old = await runGather(dir, env);
+    assertEquals(old.cache, { cp: "miss", pack: "miss", last: "miss" });
+    assertEquals(await Deno.readTextFile(join(dir, "out.txt")), "OLD\n");
+    assertEquals(artifactsOf(storage), Object.values(old.keys).sort());
+  },
+);
+
+distributedTest(
+  "gather --nats: a job whose input was edited on the worker while it ran there is run again on the coordinator",
+  async ({ dir, env }) => {
+    const coordinator = await project(TASKS, dir);
+    const machine = await project(TASKS, dir);
+    for (const checkout of [coordinator, machine]) {
+      await Deno.writeTextFile(join(checkout, "in.txt"), "OLD\n");
+    }
+    await Deno.writeTextFile(join(machine, "wait"), "");
+    const worker = startWorker(machine, "w1", env);
+    try {
+      const run = startCoordinator(coordinator, env);
+      await waitFor(
+        "cp to start on the worker",
+        () => Deno.stat(join(machine, "started")).then(() => true, () => false),
+      );
+      await Deno.writeTextFile(join(machine, "in.txt"), "NEW\n");
+      await Deno.writeTextFile(join(machine, "go"), "");
+      assertEquals((await finished(run)).code, 0, run.stderr() + run.stdout().slice(-2000));
+      const warnings = parseEvents(run.stdout()).flatMap((e) =>
+        e.type === "warning" ? [`${e.job}: ${e.message}`] : []
+      );
+      assertEquals(warnings, [
+        "cp: not cached: input in.txt changed while it ran", // the worker's
+        "cp: runs on the coordinator (w1 gave it back): its input in.txt changed while it ran " +
+        "there, so it was not cached; mark it local: true to say so",
+      ]);
+      assertEquals(await Deno.readTextFile(join(coordinator, "out.txt")), "OLD\n");
+      assertEquals(await Deno.readTextFile(join(coordinator, "packed.txt")), "packed OLD\n");
+    } finally {
+      worker.child.kill("SIGINT");
+      await worker.done;
+    }
+  },
+);
 
 for (
   const [how, overwrite] of [
@@ -68,19 +268,19 @@ for (
   ] as const
 ) {
   Deno.test(`cache: a same-size overwrite that keeps the mtime (${how}), in the second of the last run, is a miss`, async () => {
-    const dir = await copyProject();
+    const dir = await project();
     try {
       const second = await inOneSecond(join(dir, "in.txt"), async (between) => {
         await Deno.remove(join(dir, ".gather"), { recursive: true }).catch(() => {});
         await overwrite(dir, "AAAA\n");
         between();
-        assertEquals(await runCache(dir), { cp: "miss" });
+        assertEquals((await runGather(dir)).cache["cp"], "miss");
         await overwrite(dir, "BBBB\n");
-        return await runCache(dir);
+        return (await runGather(dir)).cache["cp"];
       });
       assertEquals(await Deno.readTextFile(join(dir, "out.txt")), "BBBB\n");
-      assertEquals(second, { cp: "miss" });
-      assertEquals(await runCache(dir), { cp: "hit" }); // and stored as it is now
+      assertEquals(second, "miss");
+      assertEquals((await runGather(dir)).cache["cp"], "hit"); // and stored as it is now
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

@@ -58,6 +58,8 @@ export class CachedRun implements JobRun {
     const job = this.#job;
     const started = performance.now();
     const ahead = this.#ahead;
+    // A dependency's input changed while it ran (said in its warning): this job's key would lie.
+    if (cache.afterRace(job)) return this.#runInner(input, "off");
     const parts = ahead?.parts ?? await cache.parts(job, input);
     if (typeof parts === "string") {
       cache.rememberKey(job, null);

@@ -15,7 +15,7 @@ import { type ParsedGlob, parseGlob, type Walker } from "./glob.ts";
 import type { HasherSource } from "./hash.ts";
 import { CACHE_FORMAT, canonicalParts, type KeyParts } from "./key.ts";
 import type { RecentEntries } from "./recent.ts";
-import type { StatIndex } from "./stat_index.ts";
+import { type StatIndex, UNREADABLE } from "./stat_index.ts";
 
 /** How a dry run's note begins for a job whose key needs a result no dry run has: hit or not, unknown. */
 export const UNKNOWN_UNTIL = "hit or not: unknown until";
@@ -190,7 +190,7 @@ export class JobKeys {
     return this.#parts.get(job);
   }
 
-  /** Each file's hash (`unreadable` for one that cannot be read), by path relative to the root. */
+  /** Each file's hash ({@linkcode UNREADABLE} for one that cannot be read), by path relative to the root. */
   async #hashFiles(files: readonly string[]): Promise<[string, string][]> {
     const { root, index, walker } = this.#options;
     const hashed: [string, string][] = [];
@@ -200,7 +200,7 @@ export class JobKeys {
         const hash = index.hash(`${root}/${path}`, path, undefined, walker.throughLink(path));
         hashed.push([path, typeof hash === "string" ? hash : await hash]);
       } catch {
-        hashed.push([path, "unreadable"]);
+        hashed.push([path, UNREADABLE]);
       }
     }
     return hashed;

@@ -132,6 +132,36 @@ export function parseGlob(
   return parsed;
 }
 
+/**
+ * Whether globs match a file, as {@linkcode Walker.expand} would (without
+ * looking at the disk): a glob without a wildcard matches its file, or every
+ * file under it when it names a folder; a negated glob removes what it matches.
+ *
+ * @param path The file, relative to the root.
+ * @param globs The parsed globs.
+ * @returns `true` when the globs match it.
+ *
+ * @example Usage
+ * ```ts
+ * import { matchesGlobs, parseGlob } from "./glob.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const globs = ["src/**\/*.c", "!src/skip.c", "docs"].map((g) => parseGlob(g, "/p", "/p"));
+ * assertEquals(matchesGlobs("src/lib/a.c", globs), true);
+ * assertEquals(matchesGlobs("src/skip.c", globs), false);
+ * assertEquals(matchesGlobs("docs/index.md", globs), true);
+ * assertEquals(matchesGlobs("src/a.h", globs), false);
+ * ```
+ */
+export function matchesGlobs(path: string, globs: readonly ParsedGlob[]): boolean {
+  const matches = (glob: ParsedGlob) =>
+    glob.wild || glob.negated
+      ? glob.regex.test(path)
+      : path === glob.pattern || path.startsWith(`${glob.pattern}/`);
+  return globs.some((glob) => !glob.negated && matches(glob)) &&
+    !globs.some((glob) => glob.negated && matches(glob));
+}
+
 /** A glob with no `.` or `..` segment and no empty one: joined to its folder as it is. */
 const SIMPLE = /^(?!\.{1,2}(?:\/|$))(?!.*\/\.{1,2}(?:\/|$))(?!.*\/\/)[^\\]+$/;
 

@@ -4,10 +4,12 @@
  * the job's key; on a hit it restores the outputs, replays the log and
  * settles with the stored result, without starting the job; on a miss it
  * starts the job, and stores its outputs, log and result when it succeeds,
- * before its dependents start. The cache never fails a run: a damaged entry
- * is a miss, a store that cannot be written is a warning. A store behind the
- * local one (the remote cache, a {@linkcode BackingStore}) is asked on a
- * local miss, told of each entry stored, and flushed when the run drains.
+ * before its dependents start, unless one of its input files changed while
+ * it ran (then neither it nor its dependents are stored this run, with one
+ * warning). The cache never fails a run: a damaged entry is a miss, a store
+ * that cannot be written is a warning. A store behind the local one (the
+ * remote cache, a {@linkcode BackingStore}) is asked on a local miss, told of
+ * each entry stored, and flushed when the run drains.
  *
  * @module
  */
@@ -37,6 +39,7 @@ import { type BlobSource, type LocalStore, packLogAndResult, unpackLogAndResult 
 import { Warnings } from "./_warnings.ts";
 import { CachedRun, withCache } from "./_cached_run.ts";
 import { JobKeys } from "./_job_keys.ts";
+import { changedInputs } from "./_input_check.ts";
 import { LookAhead } from "./_look_ahead.ts";
 import type { Looked } from "./_prefetch.ts";
 
@@ -99,6 +102,12 @@ export class CachingRunner implements JobRunner {
   #keys: JobKeys;
   /** The entry each job of the run has in the local store, and where it came from. */
   #entries = new Map<string, { manifest: Manifest; origin: "local" | "stored" | "remote" }>();
+  /**
+   * Jobs not stored this run because an input changed while they ran, or
+   * while a job they depend on ran (their keys would not say what they
+   * saw), and what changed: `input in.txt`, `dependency "cp"`.
+   */
+  #raced = new Map<string, string>();
   /** Whether each job's entry is on the remote cache, once asked (a distributed run). */
   #sharing = new Map<string, Promise<boolean>>();
   #recording = new Map<string, LogLine[]>();
@@ -417,6 +426,20 @@ export class CachingRunner implements JobRunner {
     const lines = this.#recording.get(job.name) ?? [];
     this.#recording.delete(job.name);
     if (settlement.status !== "ok") return "miss";
+    const globs = this.#globs.get(job.name)!;
+    const changed = await changedInputs(
+      this.#options.root,
+      parts.files,
+      this.#index,
+      globs.outputs,
+    );
+    if (changed.length > 0) {
+      this.#raced.set(job.name, `input ${changed[0]}`);
+      this.#keys.remember(job.name, null);
+      const more = changed.length > 1 ? ` (and ${changed.length - 1} more)` : "";
+      this.#warnings.say(`not cached: input ${changed[0]}${more} changed while it ran`, job.name);
+      return "miss";
+    }
     let encoded: string;
     try {
       encoded = encodeValue(settlement.result);
@@ -427,7 +450,6 @@ export class CachingRunner implements JobRunner {
     }
     const store = this.#options.store;
     try {
-      const globs = this.#globs.get(job.name)!;
       const { outputs, links, unmatched } = await saveOutputs(
         this.#options.root,
         globs.outputs,
@@ -465,6 +487,30 @@ export class CachingRunner implements JobRunner {
       }
     }
     return "miss";
+  }
+
+  /**
+   * @internal Whether a job depends on one not stored because an input
+   * changed while it ran: then its key does not say what it will see, and it
+   * is neither looked up nor stored this run (nor are its own dependents).
+   */
+  afterRace(job: JobSpec): boolean {
+    const dep = job.deps.find((dep) => this.#raced.has(dep));
+    if (dep === undefined) return false;
+    this.#raced.set(job.name, `dependency "${dep}"`);
+    this.#keys.remember(job.name, null);
+    return true;
+  }
+
+  /**
+   * What changed while a job ran, when that kept its entry from being
+   * stored this run (a distributed run's worker then hands the job back).
+   *
+   * @param name The job's name.
+   * @returns `input in.txt` or `dependency "cp"`; `undefined` when nothing did.
+   */
+  changedWhileRunning(name: string): string | undefined {
+    return this.#raced.get(name);
   }
 
   /** @internal Remember a cached job's key (and its parts), for its dependents. */
@@ -527,6 +573,7 @@ export class CachingRunner implements JobRunner {
    */
   async restoreKey(job: JobSpec, key: string): Promise<Settlement | undefined> {
     this.#keys.remember(job.name, key);
+    this.#raced.delete(job.name); // what it ran here is replaced by what its key says
     const local = this.lookup(job, key);
     if (local !== undefined) return await this.restore(job, local);
     const remote = await this.fetchRemote(job, key);

@@ -197,6 +197,34 @@ export class StatIndex {
     return this.#read(path, key, info);
   }
 
+  /**
+   * Whether a file still has the content hashed for it this run (a job's
+   * input, after the job ran): yes at once when its stat is the one taken
+   * then, and that stat can vouch for it ({@linkcode isRacy}); else it is
+   * read and hashed again, and remembered as it is now.
+   *
+   * @param path The file's absolute path.
+   * @param key Its name in the index (relative to the project root).
+   * @param hash The hash it had ({@linkcode UNREADABLE}: it could not be read).
+   * @returns `true` when its content is that hash's.
+   */
+  unchanged(path: string, key: string, hash: string): boolean | Promise<boolean> {
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.statSync(path);
+    } catch {
+      return hash === UNREADABLE; // gone (or out of reach): changed, unless it was already
+    }
+    const seen = this.#seen.get(key);
+    if (
+      seen !== undefined && seen.hash === hash && sameStat(seen, info) &&
+      !isRacy(seen.mtime, seen.ctime, this.#since)
+    ) {
+      return true;
+    }
+    return this.#read(path, key, info).then((now) => now === hash, () => hash === UNREADABLE);
+  }
+
   /** Hash a file and remember it with its stat, taken before it was read. */
   #read(path: string, key: string, info: Deno.FileInfo): Promise<string> {
     const now = {
@@ -300,6 +328,9 @@ export class StatIndex {
     Deno.renameSync(temporary, this.#path);
   }
 }
+
+/** What a job's key holds for an input file that could not be read. */
+export const UNREADABLE = "unreadable";
 
 /** Whether a remembered stat is a file's stat now. */
 function sameStat(entry: Entry, info: Deno.FileInfo): boolean {

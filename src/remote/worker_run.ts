@@ -237,6 +237,11 @@ export class WorkerRun {
     if (settlement.status === "cancelled") {
       return { ...ended, outcome: "cancelled", error: errorInfo(settlement.error!) };
     }
+    const changed = this.#cache.changedWhileRunning(spec.name);
+    if (changed !== undefined) {
+      // Its entry was not stored (see the warning): the coordinator runs it in its own checkout.
+      return fallback(`its ${changed} changed while it ran there, so it was not cached`);
+    }
     let result: string;
     try {
       result = encodeValue(settlement.result);
