@@ -363,3 +363,47 @@ Deno.test("StatIndex: a file hashed too soon after a write is not vouched for by
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("cache: a file an uncached job writes, hashed earlier in the run for another job, is hashed again for its dependent's key", async () => {
+  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "gather-regen-" }));
+  try {
+    const mod = JSON.stringify(relative(dir, join(ROOT, "mod.ts")));
+    await Deno.mkdir(join(dir, "gen"));
+    await Deno.writeTextFile(join(dir, "gen", "v.txt"), "seed\n");
+    await Deno.writeTextFile(join(dir, "deno.json"), "{}\n");
+    // peek hashes gen/** first; produce (uncached) then rewrites gen/v.txt; consume reads it.
+    await Deno.writeTextFile(
+      join(dir, "tasks.ts"),
+      `import { job } from ${mod};
+export const peek = job({ inputs: ["gen/**"], outputs: ["peek.txt"] }, async () => {
+  await Deno.writeTextFile("peek.txt", await Deno.readTextFile("gen/v.txt"));
+});
+export const produce = job({ deps: [peek] }, async () => {
+  await Deno.writeTextFile("gen/v.txt", await Deno.readTextFile("version.txt"));
+});
+export const consume = job({ deps: [produce], inputs: ["gen/**"], outputs: ["out.txt"] }, async () => {
+  await Deno.writeTextFile("out.txt", await Deno.readTextFile("gen/v.txt"));
+});
+export default consume;
+`,
+    );
+    const runWith = async (version: string) => {
+      await Deno.writeTextFile(join(dir, "version.txt"), version);
+      const result = await gather(["-f", "tasks.ts", "--reporter", "json", "--no-logs"], {
+        cwd: dir,
+      });
+      assertEquals(result.code, 0, result.stderr);
+      const events = parseEvents(result.stdout);
+      const end = events.find((e): e is JobEndEvent => e.type === "job:end" && e.job === "consume");
+      const warnings = events.filter((e) => e.type === "warning");
+      return { cache: end?.cache, warnings, out: await Deno.readTextFile(join(dir, "out.txt")) };
+    };
+    const runs = [];
+    for (const version of ["A\n", "B\n", "A\n", "B\n"]) runs.push(await runWith(version));
+    assertEquals(runs.map((run) => run.out), ["A\n", "B\n", "A\n", "B\n"]);
+    assertEquals(runs.map((run) => run.cache), ["miss", "miss", "hit", "hit"]);
+    assertEquals(runs.flatMap((run) => run.warnings), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -104,7 +104,9 @@ export class CachedRun implements JobRun {
   async #runInner(input: JobInput, status: CacheStatus): Promise<Settlement> {
     if (this.#cancelled) return this.#cancelledBeforeStart();
     this.#run = this.#cache.inner.start(this.#job, input);
-    return withCacheStatus(await this.#run.settled, status);
+    const settlement = await this.#run.settled;
+    if (this.#cache.mode !== "dry") this.#cache.jobRan();
+    return withCacheStatus(settlement, status);
   }
 
   #cancelledBeforeStart(): Settlement {
@@ -127,10 +129,14 @@ function withCacheStatus(settlement: Settlement, cache: CacheStatus): Settlement
  *
  * @param run The running job.
  * @param cache The status.
+ * @param ran Told when it settles: it ran, and may have written files.
  * @returns The same run, marked.
  */
-export function withCache(run: JobRun, cache: CacheStatus): JobRun {
-  const settled = run.settled.then((settlement) => withCacheStatus(settlement, cache));
+export function withCache(run: JobRun, cache: CacheStatus, ran?: () => void): JobRun {
+  const settled = run.settled.then((settlement) => {
+    ran?.();
+    return withCacheStatus(settlement, cache);
+  });
   return {
     settled,
     ...(run.ready === undefined ? {} : { ready: run.ready }),

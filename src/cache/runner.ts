@@ -247,7 +247,7 @@ export class CachingRunner implements JobRunner {
   start(job: JobSpec, input: JobInput): JobRun {
     const inner = this.#inner!;
     const run = !job.cache || !this.#globs.has(job.name)
-      ? withCache(inner.start(job, input), "off")
+      ? withCache(inner.start(job, input), "off", this.#mode === "dry" ? undefined : this.jobRan)
       : new CachedRun(this, job, input, this.#ahead?.claim(job.name));
     const ahead = this.#ahead;
     if (ahead?.watches(job.name) && job.service === undefined) {
@@ -613,6 +613,9 @@ export class CachingRunner implements JobRunner {
   missed(): void {
     this.counts.misses++;
   }
+
+  /** @internal A job ran (it was not restored): the hashes known this run are checked again. */
+  jobRan = (): void => this.#index.jobRan();
 
   /** @internal Report what a job's cache lookup found. */
   announce(

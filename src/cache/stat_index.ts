@@ -88,6 +88,13 @@ export class StatIndex {
   #since = Date.now();
   #old: Record<string, Entry>;
   #seen = new Map<string, Entry>();
+  /**
+   * How many jobs had run (and may have written files) when each hash of this
+   * run was last checked against its file's stat: a hash checked before a job
+   * ran is checked again before it is used.
+   */
+  #checkedAt = new Map<string, number>();
+  #jobsRan = 0;
   #oldDirs: Record<string, DirEntry>;
   #seenDirs = new Map<string, DirEntry>();
   /** The names in each folder a restore looked into, by absolute path; read once a run. */
@@ -186,8 +193,10 @@ export class StatIndex {
     recheck = false,
   ): string | Promise<string> {
     const known = this.#seen.get(key);
-    if (known && !recheck) return known.hash;
+    const ran = this.#jobsRan;
+    if (known && !recheck && this.#checkedAt.get(key) === ran) return known.hash;
     const info = stat ?? Deno.statSync(path);
+    this.#checkedAt.set(key, ran);
     if (known && sameStat(known, info)) return known.hash;
     const old = this.#old[key];
     if (old && sameStat(old, info) && !isRacy(old.mtime, old.ctime, this.#oldSince)) {
@@ -195,6 +204,32 @@ export class StatIndex {
       return old.hash;
     }
     return this.#read(path, key, info);
+  }
+
+  /**
+   * A job ran (not restored from the cache): it may have written files whose
+   * hashes this run already knows (an uncached code generator writing what a
+   * cached dependent reads, after another job hashed it), so each is checked
+   * against its file's stat again before it is used.
+   *
+   * @example Usage
+   * ```ts
+   * import { StatIndex } from "./stat_index.ts";
+   * import { lazyHasher } from "./hash.ts";
+   * import { assertNotEquals } from "@std/assert";
+   *
+   * const dir = await Deno.makeTempDir();
+   * await Deno.writeTextFile(`${dir}/gen.txt`, "a");
+   * const index = StatIndex.load(`${dir}/index.json`, lazyHasher());
+   * const before = await index.hash(`${dir}/gen.txt`, "gen.txt");
+   * await Deno.writeTextFile(`${dir}/gen.txt`, "bb"); // a job writes it
+   * index.jobRan();
+   * assertNotEquals(await index.hash(`${dir}/gen.txt`, "gen.txt"), before);
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  jobRan(): void {
+    this.#jobsRan++;
   }
 
   /**
