@@ -128,6 +128,9 @@ export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
     await attachCache(plan, project.specs, cache, source);
     if (plan.cache) ignoreStateFolder(cache.dir);
   }
+  // A run says it among its events; --graph and --dry-run, here.
+  const historyOff = plan.history?.warning;
+  if (options.mode !== "run" && historyOff) warn(env, `gather: warning: ${historyOff}`);
   if (options.mode === "graph") return print((await inspectModule()).graphToDot(plan.graph));
   if (options.mode === "dry-run") {
     const warn = (message: string) =>

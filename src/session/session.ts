@@ -131,6 +131,7 @@ export async function runSession(
   let diagnostics: Diagnostics | undefined;
   let started = false;
   let capture: OutputCapture | undefined;
+  let historyOff = plan.history?.warning;
   const emit = (given: GatherEvent) => {
     const event = options.strict && given.type === "run:end" && given.status === "ok" &&
         diagnosticEvents.length > 0
@@ -145,6 +146,12 @@ export async function runSession(
     if (event.type === "diagnostic") diagnosticEvents.push(event);
     diagnostics?.observe(event);
     onEvent?.(event);
+    // Said once the run has started, so that every reporter shows it: the history is off.
+    if (event.type === "run:start" && historyOff !== undefined) {
+      const message = historyOff;
+      historyOff = undefined;
+      emit({ type: "warning", time: Date.now(), message });
+    }
   };
   try {
     if (reporter) cleanup.defer(() => reporter.close());

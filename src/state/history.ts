@@ -8,13 +8,16 @@
  * The file is gather's own cache, never worth failing a run over: whatever
  * is in its place (wrong types at any level, truncated or binary text, a
  * folder, a file that cannot be read) is read as far as it makes sense and
- * rewritten whole by the next run. It does not grow without bound: it keeps
+ * rewritten whole by the next run. Something that is not a file at all (a
+ * named pipe, a device, a socket) is never opened, since reading it could
+ * block gather for good: the history is off for the run, with one warning. It does not grow without bound: it keeps
  * the {@linkcode KEEP_FILES} task files run most recently, and forgets a job
  * after {@linkcode FORGET_AFTER_RUNS} runs of its task file without it.
  *
  * @module
  */
 
+import { oddKind, readTextFileOnly } from "../file_kind.ts";
 import { ignoreStateFolder } from "./state_folder.ts";
 
 /** How many task files the history keeps, the ones run most recently. */
@@ -69,12 +72,20 @@ export class History {
   #key: string;
   #files: Map<string, FileHistory>;
   #repair: boolean;
+  #off: string | undefined;
 
-  private constructor(path: string, key: string, files: Map<string, FileHistory>, repair: boolean) {
+  private constructor(
+    path: string,
+    key: string,
+    files: Map<string, FileHistory>,
+    repair: boolean,
+    off?: string,
+  ) {
     this.#path = path;
     this.#key = key;
     this.#files = files;
     this.#repair = repair;
+    this.#off = off;
   }
 
   /**
@@ -82,6 +93,9 @@ export class History {
    * read or makes no sense counts as empty, or keeps what makes sense, and
    * is rewritten by the next `save()`. Read once, at start-up, synchronously,
    * so that planning a run (and `run()`'s validation) stays synchronous.
+   * A named pipe, a device or a socket in its place is not opened (a read
+   * could block for good): the history is off, {@linkcode History.warning}
+   * says why, and `save()` writes nothing.
    *
    * @param path The history file.
    * @param key The task file, as an absolute URL.
@@ -90,13 +104,27 @@ export class History {
   static load(path: string, key: string): History {
     let text: string;
     try {
-      text = Deno.readTextFileSync(path);
+      const kind = oddKind(Deno.statSync(path));
+      if (kind !== undefined) {
+        const why =
+          `"${path}" is ${kind}, not a file: the history of job durations is off for this run; remove it to turn the history back on`;
+        return new History(path, key, new Map(), false, why);
+      }
+      text = readTextFileOnly(path);
     } catch (error) {
       // missing: a first run; anything else (a folder, no permission): start afresh, repair it
       return new History(path, key, new Map(), !(error instanceof Deno.errors.NotFound));
     }
     const { files, clean } = parseHistory(text);
     return new History(path, key, files, !clean);
+  }
+
+  /**
+   * Why the history is off for this run (something that is not a file in its
+   * place), in one line; `undefined` when it is on.
+   */
+  get warning(): string | undefined {
+    return this.#off;
   }
 
   /**
@@ -123,7 +151,7 @@ export class History {
    * @throws When the file cannot be written; the caller decides whether it matters.
    */
   async save(durations: ReadonlyMap<string, number>): Promise<void> {
-    if (durations.size === 0 && !this.#repair) return;
+    if (this.#off !== undefined || (durations.size === 0 && !this.#repair)) return;
     let file = this.#files.get(this.#key);
     // A task file seen for the first time is written even if all its jobs were quick,
     // so the next run knows it has a history (and weighs unlisted jobs as quick).
@@ -163,9 +191,11 @@ export class History {
     const folder = path.slice(0, path.lastIndexOf("/"));
     ignoreStateFolder(path);
     if (folder) await Deno.mkdir(folder, { recursive: true });
-    const temporary = `${path}.${Deno.pid}.tmp`;
+    // A name nobody can guess, created afresh: never an open of something already there (a
+    // named pipe would block the write until something reads it).
+    const temporary = `${path}.${Deno.pid}-${crypto.randomUUID().slice(0, 8)}.tmp`;
     try {
-      await Deno.writeTextFile(temporary, text);
+      await Deno.writeTextFile(temporary, text, { createNew: true });
       try {
         await Deno.rename(temporary, path);
       } catch (error) {
