@@ -19,16 +19,32 @@ async function mkfifo(path: string): Promise<void> {
 }
 
 /**
- * Open the pipe for writing after a while and close it: a reader blocked on it
- * (gather before its fix, or this very test process) then reads an empty file
- * and goes on, so that the test fails instead of hanging. Kill it when done.
+ * After a while, open the pipe from the other end: for a reader blocked on
+ * it (gather before its fix, or this very test process), open it for writing
+ * and close it, so that it reads an empty file; for a writer, read it all.
+ * Either goes on, and the test fails instead of hanging. Kill it when done.
  */
-function unblockLater(path: string, seconds = 15): Deno.ChildProcess {
+function unblockLater(
+  path: string,
+  blocked: "reader" | "writer" = "reader",
+  seconds = 15,
+): Deno.ChildProcess {
+  const other = blocked === "reader" ? `: > "$0"` : `cat "$0" > /dev/null`;
   return new Deno.Command("sh", {
-    args: ["-c", `sleep ${seconds}; : > "$0"`, path],
+    args: ["-c", `sleep ${seconds}; ${other}`, path],
     stdout: "null",
     stderr: "null",
   }).spawn();
+}
+
+/** Kill a helper process and wait for it. */
+async function end(child: Deno.ChildProcess): Promise<void> {
+  try {
+    child.kill("SIGKILL");
+  } catch {
+    // it has exited
+  }
+  await child.status;
 }
 
 /** A folder with a task file whose job `a` prints `a`, then sleeps for `sleep`. */
@@ -58,8 +74,7 @@ Deno.test("History.load of a named pipe opens nothing, says the history is off, 
     await mkfifo(path);
     const unblock = unblockLater(path);
     const history = History.load(path, "file:///tasks.ts");
-    unblock.kill();
-    await unblock.status;
+    await end(unblock);
     assertStringIncludes(history.warning ?? "", `"${path}" is a named pipe (FIFO), not a file`);
     assertStringIncludes(history.warning ?? "", "history of job durations is off");
     assertEquals(history.weights(["a"]).size, 0);
@@ -106,8 +121,7 @@ Deno.test("gather with a named pipe as .gather/history.json finishes a run (plai
     await mkfifo(join(dir, ".gather", "history.json"));
     const unblock = unblockLater(join(dir, ".gather", "history.json"));
     const result = await gather(["-f", "tasks.ts"], { cwd: dir });
-    unblock.kill();
-    await unblock.status;
+    await end(unblock);
     assertEquals(result.code, 0, result.stderr);
     assertStringIncludes(result.stderr, "a │ a");
     assertStringIncludes(
@@ -115,6 +129,85 @@ Deno.test("gather with a named pipe as .gather/history.json finishes a run (plai
       '⚠ warning: ".gather/history.json" is a named pipe (FIFO), not a file: the history of job durations is off for this run',
     );
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("gather --summary <a named pipe nothing reads> is refused at once, before any job, exit 2", async () => {
+  const dir = await project();
+  try {
+    const pipe = join(dir, "summary.json");
+    await mkfifo(pipe);
+    const unblock = unblockLater(pipe, "writer");
+    const result = await gather(["-f", "tasks.ts", "--no-history", "--summary", pipe], {
+      cwd: dir,
+    });
+    await end(unblock);
+    assertEquals(result.code, 2, result.stderr);
+    assertEquals(
+      result.stderr,
+      `gather: Cannot write the summary to "${pipe}": it is a named pipe (FIFO) and nothing is reading it; start its reader first (e.g. jq . < ${pipe} &), or give a file\n`,
+    );
+    assert(Deno.statSync(pipe).isFifo);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("gather --summary >(reader): the report goes down the pipe whole", async () => {
+  const dir = await project("0");
+  try {
+    // $! is the reader's process: waited for, so that the report is whole when bash exits.
+    const script = `"${Deno.execPath()}" run -A "${join(ROOT, "main.ts")}" -f tasks.ts ` +
+      `--no-history --summary >(cat > report.json); code=$?; wait $!; exit $code`;
+    const run = await new Deno.Command("bash", {
+      args: ["-c", script],
+      cwd: dir,
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assertEquals(run.code, 0, new TextDecoder().decode(run.stderr));
+    const report = JSON.parse(await Deno.readTextFile(join(dir, "report.json")));
+    assertEquals([report.status, report.counts.ok], ["ok", 1]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("gather --summary <a pipe whose reader stops reading>: SIGINT stops the wait within seconds, says how much was taken, exit 130", async () => {
+  const dir = await Deno.makeTempDir();
+  const pipe = join(dir, "summary.json");
+  await mkfifo(pipe);
+  const mod = JSON.stringify(relative(dir, join(ROOT, "mod.ts")));
+  // A report far larger than a pipe holds (64 KiB): the error is in it three times.
+  await Deno.writeTextFile(
+    join(dir, "tasks.ts"),
+    `import { job } from ${mod};\nexport const big = job(() => { throw new Error("x".repeat(200_000)); });\n`,
+  );
+  // Holds the pipe open and reads nothing for 15 s, then all of it (gather before its fix
+  // then went on, and the test fails instead of hanging).
+  const reader = new Deno.Command("sh", {
+    args: ["-c", `exec 3< "$0"; sleep 15; cat <&3 > /dev/null`, pipe],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const run = new LiveGather(["-f", "tasks.ts", "--no-history", "--summary", pipe], { cwd: dir });
+  try {
+    await run.waitFor((events) => events.some((e) => e.type === "run:end"), 20_000);
+    const sentAt = performance.now();
+    run.kill("SIGINT");
+    const result = await run.result();
+    assertEquals([result.code, result.signal], [130, "SIGINT"], result.stderr);
+    assertLess(result.exitedAt - sentAt, 5_000);
+    assertStringIncludes(
+      result.stderr,
+      `gather: could not write the summary to "${pipe}": interrupted by SIGINT while waiting for its reader, after it had taken 65536 of `,
+    );
+  } finally {
+    stop(run);
+    await run.result();
+    await end(reader);
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -201,7 +201,19 @@ export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
         ),
     }),
   });
+  // The report may still be going down a pipe (--summary >(jq .)) whose reader is slow: wait for
+  // it, and give up at a signal (a second one, when a signal stopped the run).
+  const runStopped = result.status === "cancelled" && shutdown.stoppedBy !== undefined;
+  const stop = runStopped ? shutdown.force.signal : shutdown.interrupt.signal;
+  await reporter.drain?.(stop);
   for (const failure of failures) warn(env, describeFailure(failure));
+  // Stopped while waiting for that reader: gather ends by the signal, as on any other wait.
+  if (
+    !runStopped && stop.aborted && shutdown.stoppedBy &&
+    failures.some((failure) => failure.output === "summary")
+  ) {
+    return signalExitCode(shutdown.stoppedBy);
+  }
   // A signal that came after the run was decided (while the summary was written, say) does not
   // change its outcome: the exit code says what the run's events say.
   if (result.status === "cancelled" && shutdown.stoppedBy) {

@@ -39,6 +39,9 @@ export function tee(reporters: readonly Reporter[]): Reporter {
     flush(): void {
       for (const reporter of reporters) reporter.flush?.();
     },
+    async drain(stop?: AbortSignal): Promise<void> {
+      await Promise.all(reporters.map((reporter) => reporter.drain?.(stop)));
+    },
     close(): void {
       const errors: unknown[] = [];
       for (const reporter of reporters) {

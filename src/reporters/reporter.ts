@@ -20,6 +20,13 @@ export interface Reporter {
   /** Write out what is buffered now (the first lines of a run, say). */
   flush?(): void;
   /**
+   * After `close()`: wait for what is still being written without blocking
+   * (a `--summary` report going down a pipe whose reader is slow).
+   *
+   * @param stop Aborting it gives up on that writing.
+   */
+  drain?(stop?: AbortSignal): Promise<void>;
+  /**
    * Print lines that belong to no job (console output outside every job)
    * where they do not break the display: above the live block, say.
    *

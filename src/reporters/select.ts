@@ -164,13 +164,17 @@ export async function reporterFor(
   env: ReporterEnv,
 ): Promise<() => Reporter> {
   const kind = reporterKind(choice, env);
-  const [human, summary] = await Promise.all([
+  const [human, summary, pipes] = await Promise.all([
     kind === "json" ? undefined : lazy<typeof import("./_human.ts")>(
       new URL("./_human.ts", import.meta.url),
     ),
     env.summaryFile === undefined ? undefined : lazy<typeof import("./summary_file.ts")>(
       new URL("./summary_file.ts", import.meta.url),
     ),
+    // node:fs, which opens a pipe without blocking, costs start-up: loaded only for a pipe.
+    env.summaryFile === undefined || !isPipe(env.summaryFile)
+      ? undefined
+      : lazy<typeof import("./_pipe_writer.ts")>(new URL("./_pipe_writer.ts", import.meta.url)),
   ]);
   return () => {
     const failed = (output: OutputFailure["output"], target: string) => (error: Error) =>
@@ -188,6 +192,7 @@ export async function reporterFor(
           logPath,
           onError: failed("summary", env.summaryFile),
           overwrite: env.force ?? false,
+          ...(pipes === undefined ? {} : { openPipe: (path) => pipes.PipeWriter.open(path) }),
         }),
       );
     }
@@ -201,4 +206,13 @@ export async function reporterFor(
     );
     return reporters.length === 1 ? reporters[0]! : tee(reporters);
   };
+}
+
+/** Whether a path is a named pipe (or `/dev/fd/N` of a pipe: `--summary >(jq .)`). */
+function isPipe(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFifo === true;
+  } catch {
+    return false;
+  }
 }

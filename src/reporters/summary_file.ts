@@ -3,6 +3,11 @@
  * whatever the reporter: status, counts, each job's timings, status,
  * attempts and error, the critical path and the slowest jobs.
  *
+ * The file may be a named pipe (`--summary >(jq .)`, or a FIFO something
+ * reads): one that nothing reads is refused before the run, and the report
+ * goes down it without blocking, so that a reader that stops reading leaves
+ * signals working ({@linkcode SummaryFile.drain}).
+ *
  * @module
  */
 
@@ -19,6 +24,14 @@ import type {
 } from "../events.ts";
 import { RunRecord } from "./record.ts";
 import type { Reporter } from "./reporter.ts";
+
+/** A named pipe open for writing, whose writes never block (`_pipe_writer.ts`). */
+export interface PipeSink {
+  /** Write all the bytes; `stop` gives up on a reader that does not read. */
+  write(bytes: Uint8Array, stop?: AbortSignal): Promise<void>;
+  /** Close the pipe. */
+  close(): void;
+}
 
 /** One job in the {@linkcode RunReport}. */
 export interface JobReport {
@@ -179,12 +192,20 @@ export interface SummaryFileOptions {
    * such a file (a task file, say) is refused before the run. @default {false}
    */
   overwrite?: boolean;
+  /**
+   * Open a named pipe for writing without blocking, throwing when nothing
+   * reads it (`PipeWriter.open`, which `reporterFor` loads only for a pipe).
+   * Without it, a named pipe is refused: opening it could block for good.
+   * @default {none}
+   */
+  openPipe?: (path: string) => PipeSink;
 }
 
 /**
  * Writes the {@linkcode RunReport} to a file when the run ends. The file is
  * created (or emptied) at once, so a path that cannot be written is reported
- * before any job starts.
+ * before any job starts; a named pipe is opened at once too, and refused
+ * when nothing reads it.
  *
  * @example Usage
  * ```ts
@@ -204,6 +225,10 @@ export interface SummaryFileOptions {
 export class SummaryFile implements Reporter {
   #path: string;
   #file: Deno.FsFile | undefined;
+  #pipe: PipeSink | undefined;
+  /** The report going down the pipe. */
+  #sending: Promise<void> | undefined;
+  #stopSending = new AbortController();
   #record = new RunRecord();
   #logPath: (job: string) => string | undefined;
   #onError: ((error: Error) => void) | undefined;
@@ -221,7 +246,8 @@ export class SummaryFile implements Reporter {
     this.#onError = options.onError;
     if (!options.overwrite) refuseToClobber(path);
     try {
-      this.#file = Deno.openSync(path, { write: true, create: true, truncate: true });
+      if (isPipe(path)) this.#pipe = openPipe(path, options.openPipe);
+      else this.#file = Deno.openSync(path, { write: true, create: true, truncate: true });
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
       throw new GatherError("BAD_OPTION", `Cannot write the summary to "${path}": ${why}`, {
@@ -237,9 +263,14 @@ export class SummaryFile implements Reporter {
    */
   handle(event: GatherEvent): void {
     this.#record.add(event);
-    if (event.type !== "run:end" || !this.#file) return;
+    if (event.type !== "run:end" || (!this.#file && !this.#pipe)) return;
     const text = JSON.stringify(runReport(this.#record, event, this.#logPath), null, 2) + "\n";
     const bytes = new TextEncoder().encode(text);
+    if (this.#pipe) {
+      this.#sending = this.#send(this.#pipe, bytes);
+      return;
+    }
+    if (!this.#file) return;
     try {
       for (let at = 0; at < bytes.length;) at += this.#file.writeSync(bytes.subarray(at));
     } catch (error) {
@@ -255,12 +286,51 @@ export class SummaryFile implements Reporter {
     }
   }
 
-  /** Close the file. */
+  /**
+   * Wait until the report has gone down the pipe (at once for a file).
+   *
+   * @param stop Aborting it gives up on a reader that does not read: the
+   * report is not written, and the `onError` listener says how much was.
+   * @returns When the report is written, or given up on.
+   */
+  async drain(stop?: AbortSignal): Promise<void> {
+    if (this.#sending === undefined) return;
+    const giveUp = () => this.#stopSending.abort(stop?.reason);
+    if (stop?.aborted) giveUp();
+    stop?.addEventListener("abort", giveUp, { once: true });
+    try {
+      await this.#sending;
+    } finally {
+      stop?.removeEventListener("abort", giveUp);
+    }
+  }
+
+  /** Close the file; a pipe the report is still going down closes once it has gone. */
   close(): void {
     const file = this.#file;
     this.#file = undefined;
+    if (this.#sending === undefined) {
+      const pipe = this.#pipe;
+      this.#pipe = undefined;
+      this.#closeQuietly(() => pipe?.close());
+    }
+    this.#closeQuietly(() => file?.close());
+  }
+
+  async #send(pipe: PipeSink, bytes: Uint8Array): Promise<void> {
     try {
-      file?.close();
+      await pipe.write(bytes, this.#stopSending.signal);
+    } catch (error) {
+      this.#onError?.(toError(error));
+    } finally {
+      this.#pipe = undefined;
+      this.#closeQuietly(() => pipe.close());
+    }
+  }
+
+  #closeQuietly(close: () => void): void {
+    try {
+      close();
     } catch (error) {
       this.#onError?.(toError(error));
     }
@@ -269,6 +339,31 @@ export class SummaryFile implements Reporter {
   /** The path of the report. */
   get path(): string {
     return this.#path;
+  }
+}
+
+/** Whether a path is a named pipe (or `/dev/fd/N` of a pipe), following links. */
+function isPipe(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFifo === true;
+  } catch {
+    return false;
+  }
+}
+
+/** Open a named pipe without blocking; one that nothing reads is refused, with what to do. */
+function openPipe(path: string, open: ((path: string) => PipeSink) | undefined): PipeSink {
+  if (open === undefined) {
+    throw new Error("it is a named pipe, and this writer cannot open one without blocking");
+  }
+  try {
+    return open(path);
+  } catch (error) {
+    if (!(error instanceof Error) || error.name !== "NoReaderError") throw error;
+    throw new Error(
+      `it is a named pipe (FIFO) and nothing is reading it; start its reader first (e.g. jq . < ${path} &), or give a file`,
+      { cause: error },
+    );
   }
 }
 
