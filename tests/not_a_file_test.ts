@@ -8,6 +8,7 @@
  */
 import { assert, assertEquals, assertLess, assertStringIncludes } from "@std/assert";
 import { join, relative } from "../src/deps/path.ts";
+import { JobLogs } from "../src/reporters/job_logs.ts";
 import { History } from "../src/state/history.ts";
 import { gather, ROOT } from "./_cli.ts";
 import { LiveGather } from "./_live.ts";
@@ -208,6 +209,94 @@ Deno.test("gather --summary <a pipe whose reader stops reading>: SIGINT stops th
     stop(run);
     await run.result();
     await end(reader);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** The folder JobLogs gives a run that started at `time`, in this process. */
+const runFolder = (time: number) =>
+  `${new Date(time).toISOString().replaceAll(":", "-")}-${Deno.pid}`;
+
+/** Feed JobLogs a run of job `a` that prints one line, and close it. */
+function logRun(logs: JobLogs, time: number): void {
+  logs.handle({ type: "run:start", time, jobs: [{ name: "a", deps: [] }], concurrency: 1 });
+  logs.handle({ type: "job:start", time, job: "a", attempt: 1 });
+  logs.handle({ type: "job:log", time, job: "a", line: "hello", stream: "stdout" });
+  logs.handle({
+    type: "job:end",
+    time,
+    job: "a",
+    status: "ok",
+    started: true,
+    durationMs: 1,
+    attempt: 1,
+    cache: "off",
+  });
+  logs.close();
+}
+
+Deno.test("JobLogs never opens a named pipe in a log's place: the logs stop with one warning", async () => {
+  const dir = await Deno.makeTempDir();
+  const time = Date.now();
+  const pipe = join(dir, runFolder(time), "a.log");
+  await Deno.mkdir(join(dir, runFolder(time)));
+  await mkfifo(pipe);
+  const unblock = unblockLater(pipe, "writer");
+  try {
+    const errors: Error[] = [];
+    const logs = new JobLogs(dir, { onError: (error) => errors.push(error) });
+    logRun(logs, time);
+    assertEquals(errors.length, 1);
+    assert(errors[0] instanceof Deno.errors.AlreadyExists, String(errors[0]));
+    assertEquals(logs.pathOf("a"), undefined);
+    assert(Deno.statSync(pipe).isFifo);
+  } finally {
+    await end(unblock);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("JobLogs writes its logs unlocked when a named pipe is where its run's .lock goes", async () => {
+  const dir = await Deno.makeTempDir();
+  const time = Date.now();
+  const pipe = join(dir, runFolder(time), ".lock");
+  await Deno.mkdir(join(dir, runFolder(time)));
+  await mkfifo(pipe);
+  const unblock = unblockLater(pipe, "writer");
+  try {
+    const errors: Error[] = [];
+    const logs = new JobLogs(dir, { onError: (error) => errors.push(error) });
+    logRun(logs, time);
+    assertEquals(errors, []);
+    assertEquals(await Deno.readTextFile(logs.pathOf("a")!), "hello\n");
+    assert(Deno.statSync(pipe).isFifo);
+  } finally {
+    await end(unblock);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("JobLogs prunes old runs without opening a named pipe that is an old run's .lock, and keeps that folder", async () => {
+  const dir = await Deno.makeTempDir();
+  const old = (n: number) => join(dir, `2020-01-${String(n + 1).padStart(2, "0")}T00-00-00.000Z-1`);
+  for (let n = 0; n < 12; n++) {
+    await Deno.mkdir(old(n));
+    await Deno.writeTextFile(join(old(n), "a.log"), "old\n");
+  }
+  const pipe = join(old(0), ".lock");
+  await mkfifo(pipe);
+  const unblock = unblockLater(pipe, "reader");
+  try {
+    const logs = new JobLogs(dir, { keepRuns: 10 });
+    logRun(logs, Date.now());
+    assertEquals(await Deno.readTextFile(logs.pathOf("a")!), "hello\n");
+    const left = [...Deno.readDirSync(dir)].map((entry) => entry.name).toSorted();
+    // The newest 10 (this run among them), and the folder whose .lock is a pipe.
+    assertEquals(left.length, 11);
+    assert(left.includes(old(0).slice(dir.length + 1)), "the folder with the pipe is kept");
+    assert(Deno.statSync(pipe).isFifo);
+  } finally {
+    await end(unblock);
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -11,6 +11,11 @@
  * and pruning skips a folder whose lock is held. A folder that cannot be
  * written stops the logs for the rest of the run, with one warning.
  *
+ * Nothing already in place is ever opened: a run's files are created afresh
+ * in its own new folder, and an old run's `.lock` is opened only when it is
+ * a file (opening a named pipe would block gather for good, deaf to
+ * signals).
+ *
  * @module
  */
 
@@ -162,11 +167,7 @@ export class JobLogs implements Reporter {
   }
 
   #spill(log: JobLog): void {
-    log.file ??= Deno.openSync(this.#ensureDir(log.path), {
-      write: true,
-      create: true,
-      truncate: true,
-    });
+    log.file ??= Deno.openSync(this.#ensureDir(log.path), { write: true, createNew: true });
     writeAll(log.file, encoder.encode(log.parts.join("")));
     log.parts = [];
     log.size = 0;
@@ -184,7 +185,7 @@ export class JobLogs implements Reporter {
           log.file.close();
         }
       } else {
-        Deno.writeTextFileSync(this.#ensureDir(log.path), log.parts.join(""));
+        Deno.writeTextFileSync(this.#ensureDir(log.path), log.parts.join(""), { createNew: true });
       }
     });
   }
@@ -206,9 +207,7 @@ export class JobLogs implements Reporter {
       const dir = `${this.#root}/${this.#runName}`;
       Deno.mkdirSync(dir, { recursive: true });
       this.#runDir = dir;
-      const lock = Deno.openSync(`${dir}/${LOCK}`, { write: true, create: true });
-      if (lock.tryLockSync(true)) this.#lock = lock;
-      else lock.close();
+      this.#lock = lockFolder(dir);
       this.#prune();
     }
     return path;
@@ -268,10 +267,29 @@ function writeAll(file: Deno.FsFile, bytes: Uint8Array): void {
   for (let at = 0; at < bytes.length;) at += file.writeSync(bytes.subarray(at));
 }
 
-/** Whether a live run holds the lock of a run folder (one without a lock file is an old run's). */
+/** Hold the lock of this run's new folder while the run lasts; `undefined` if it cannot be had. */
+function lockFolder(dir: string): Deno.FsFile | undefined {
+  let lock: Deno.FsFile;
+  try {
+    lock = Deno.openSync(`${dir}/${LOCK}`, { write: true, createNew: true });
+  } catch {
+    return undefined; // something is in its place: the folder goes unlocked, the logs are written
+  }
+  if (lock.tryLockSync(true)) return lock;
+  lock.close();
+  return undefined;
+}
+
+/**
+ * Whether a live run holds the lock of a run folder (one without a lock file
+ * is an old run's). A `.lock` that is not a file (a named pipe, which an open
+ * would block on) is no run's lock, and its folder is kept: it is not
+ * gather's to remove.
+ */
 function isLive(dir: string): boolean {
   let lock: Deno.FsFile;
   try {
+    if (!Deno.statSync(`${dir}/${LOCK}`).isFile) return true;
     lock = Deno.openSync(`${dir}/${LOCK}`, { read: true });
   } catch {
     return false;
