@@ -300,3 +300,62 @@ Deno.test("JobLogs prunes old runs without opening a named pipe that is an old r
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** Run gather, SIGKILLed if it is still running after `ms` (it used to block for good). */
+async function gatherWithin(args: string[], cwd: string, ms = 20_000) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", join(ROOT, "main.ts"), ...args],
+    cwd,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stuck = setTimeout(() => child.kill("SIGKILL"), ms);
+  const output = await child.output();
+  clearTimeout(stuck);
+  return { code: output.code, stderr: new TextDecoder().decode(output.stderr) };
+}
+
+/** Every file under a folder, recursively. */
+function filesUnder(dir: string): string[] {
+  return [...Deno.readDirSync(dir)].flatMap((entry) =>
+    entry.isDirectory
+      ? filesUnder(join(dir, entry.name))
+      : entry.isFile
+      ? [join(dir, entry.name)]
+      : []
+  );
+}
+
+Deno.test("gather runs a cached job when each of the cache's files is a named pipe: none is opened, the job reruns", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const mod = JSON.stringify(relative(dir, join(ROOT, "mod.ts")));
+    await Deno.writeTextFile(join(dir, "deno.json"), "{}\n");
+    await Deno.writeTextFile(join(dir, "in.txt"), "hi\n");
+    await Deno.writeTextFile(
+      join(dir, "tasks.ts"),
+      `import { job } from ${mod};\nexport const build = job(\n  { inputs: ["in.txt"], outputs: ["out.txt"], cache: true },\n  (ctx) => ctx.sh\`cat in.txt > out.txt; echo built\`,\n);\n`,
+    );
+    const args = ["-f", "tasks.ts", "--no-history", "--reporter", "plain"];
+    const first = await gatherWithin(args, dir);
+    assertEquals(first.code, 0, first.stderr);
+    const second = await gatherWithin(args, dir);
+    assertStringIncludes(second.stderr, "(1 cached)");
+    // The entry, its blob, the last key, the memos, the stat index, the stats: all pipes now.
+    const files = filesUnder(join(dir, ".gather", "cache"));
+    assertLess(5, files.length);
+    for (const file of files) {
+      await Deno.remove(file);
+      await mkfifo(file);
+    }
+    await Deno.remove(join(dir, "out.txt"));
+    const third = await gatherWithin(args, dir);
+    assertEquals(third.code, 0, third.stderr);
+    assertStringIncludes(third.stderr, "build │ built");
+    assertEquals(await Deno.readTextFile(join(dir, "out.txt")), "hi\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

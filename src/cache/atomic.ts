@@ -1,6 +1,7 @@
 /**
  * Writing a file so that nobody ever sees half of it: to a temporary file in
- * the same folder, then renamed into place.
+ * the same folder, created afresh (never an open of something already there,
+ * such as a named pipe, which would block), then renamed into place.
  *
  * @module
  */
@@ -16,8 +17,8 @@ export function writeAtomic(path: string, data: string | Uint8Array): void {
   Deno.mkdirSync(folder, { recursive: true });
   const temporary = `${path}.${Deno.pid}-${crypto.randomUUID().slice(0, 8)}.tmp`;
   try {
-    if (typeof data === "string") Deno.writeTextFileSync(temporary, data);
-    else Deno.writeFileSync(temporary, data);
+    if (typeof data === "string") Deno.writeTextFileSync(temporary, data, { createNew: true });
+    else Deno.writeFileSync(temporary, data, { createNew: true });
     Deno.renameSync(temporary, path);
   } catch (error) {
     try {

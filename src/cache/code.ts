@@ -24,7 +24,8 @@
 
 import { parse as parseJsonc } from "../deps/jsonc.ts";
 import { dirname, fromFileUrl, join, relative } from "../deps/path.ts";
-import { isFolder } from "../file_kind.ts";
+import { isFolder, readTextFileOnly } from "../file_kind.ts";
+import { writeAtomic } from "./atomic.ts";
 import type { Hasher, HasherSource } from "./hash.ts";
 import { isScript, moduleRefs, resolveLocal } from "./_module_refs.ts";
 import { isRacy } from "./_racy.ts";
@@ -220,7 +221,7 @@ export async function rememberedCodeContext(
     ...(options.uncachedJobs ?? []).map((job) => `${job.name}\u0001${job.text}`),
   ].join("\u0000");
   try {
-    const memo = JSON.parse(Deno.readTextFileSync(memoPath));
+    const memo = JSON.parse(readTextFileOnly(memoPath));
     if (
       memo?.version === 2 && memo.jobs === jobs && memo.taskFile === options.taskFile &&
       Array.isArray(memo.codes) && memo.codes.length === options.jobTexts.length
@@ -239,10 +240,8 @@ export async function rememberedCodeContext(
   const stats: Record<string, string> = {};
   for (const path of context.read ?? []) stats[path] = statOf(path, readFrom);
   try {
-    Deno.mkdirSync(dirname(memoPath), { recursive: true });
-    const temporary = `${memoPath}.${Deno.pid}.tmp`;
-    Deno.writeTextFileSync(
-      temporary,
+    writeAtomic(
+      memoPath,
       JSON.stringify({
         version: 2,
         savedAt: Date.now(),
@@ -254,7 +253,6 @@ export async function rememberedCodeContext(
         codes: context.codes,
       }),
     );
-    Deno.renameSync(temporary, memoPath);
   } catch {
     // remembering is an optimisation
   }

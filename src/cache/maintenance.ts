@@ -6,6 +6,7 @@
  */
 
 import { join } from "../deps/path.ts";
+import { readTextFileOnly } from "../file_kind.ts";
 import { writeAtomic } from "./atomic.ts";
 import { cacheFiles, isManifestFile } from "./_cache_files.ts";
 import { mergePacks, packedEntries } from "./pack.ts";
@@ -116,7 +117,7 @@ export async function cleanCache(dir: string): Promise<number> {
 
 function readStats(dir: string): StatsFile {
   try {
-    const data = JSON.parse(Deno.readTextFileSync(join(dir, "v1", "stats.json")));
+    const data = JSON.parse(readTextFileOnly(join(dir, "v1", "stats.json")));
     if (data?.version === 1) return data as StatsFile;
   } catch {
     // missing or damaged

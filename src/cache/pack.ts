@@ -22,6 +22,7 @@
  */
 
 import { join } from "../deps/path.ts";
+import { readTextFileOnly } from "../file_kind.ts";
 import { lazy } from "../lazy.ts";
 import type { HasherSource } from "./hash.ts";
 import { writeAtomic } from "./atomic.ts";
@@ -443,7 +444,7 @@ function readPack(path: string): PackRecord[] {
 
 function fromIndex(path: string, size: number): PackRecord[] | undefined {
   try {
-    const index = JSON.parse(Deno.readTextFileSync(indexOf(path)));
+    const index = JSON.parse(readTextFileOnly(indexOf(path)));
     if (index?.version !== 1 || index.size !== size || !Array.isArray(index.records)) {
       return undefined;
     }

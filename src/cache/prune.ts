@@ -12,6 +12,7 @@
  */
 
 import { join } from "../deps/path.ts";
+import { readTextFileOnly } from "../file_kind.ts";
 import {
   type CacheFile,
   cacheFiles,
@@ -175,7 +176,7 @@ class Blobs {
 /** The blobs a manifest names (its outputs, its log and result when large). */
 function blobsNamed(manifest: string): string[] {
   try {
-    const text = Deno.readTextFileSync(manifest);
+    const text = readTextFileOnly(manifest);
     return [...text.matchAll(/"(?:hash|blob)":"([0-9a-f]{64})"/g)].map((match) => match[1]!);
   } catch {
     return [];

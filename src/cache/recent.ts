@@ -6,6 +6,7 @@
  */
 
 import { nameFor } from "./hash.ts";
+import { readTextFileOnly } from "../file_kind.ts";
 import type { KeyParts } from "./key.ts";
 import { writeAtomic } from "./atomic.ts";
 import type { Manifest } from "./entry.ts";
@@ -116,7 +117,7 @@ export class RecentEntries {
   static open(store: LocalStore, id: string): RecentEntries {
     const path = store.memoPath(`recent-${nameFor(id)}`);
     try {
-      const data = JSON.parse(Deno.readTextFileSync(path));
+      const data = JSON.parse(readTextFileOnly(path));
       if (
         data?.version === 2 && typeof data.entries === "object" && data.entries !== null &&
         typeof data.keys === "object" && data.keys !== null

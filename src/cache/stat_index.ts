@@ -13,6 +13,8 @@
 
 import type { Hasher, HasherSource } from "./hash.ts";
 import { isRacy } from "./_racy.ts";
+import { readTextFileOnly } from "../file_kind.ts";
+import { writeAtomic } from "./atomic.ts";
 
 interface Entry {
   size: number;
@@ -163,7 +165,7 @@ export class StatIndex {
    */
   static load(path: string, hasher: HasherSource): StatIndex {
     try {
-      const data = JSON.parse(Deno.readTextFileSync(path));
+      const data = JSON.parse(readTextFileOnly(path));
       if (data?.version === 1 && typeof data.files === "object" && data.files !== null) {
         return new StatIndex(path, data as IndexFile, hasher);
       }
@@ -358,9 +360,7 @@ export class StatIndex {
       files,
       dirs,
     };
-    const temporary = `${this.#path}.${Deno.pid}.tmp`;
-    Deno.writeTextFileSync(temporary, JSON.stringify(data));
-    Deno.renameSync(temporary, this.#path);
+    writeAtomic(this.#path, JSON.stringify(data));
   }
 }
 

@@ -28,7 +28,7 @@ import {
 } from "./entry.ts";
 import { writeAtomic } from "./atomic.ts";
 import { Packs } from "./pack.ts";
-import { isFolder } from "../file_kind.ts";
+import { isFolder, readFileOnly, readTextFileOnly } from "../file_kind.ts";
 
 /**
  * Where an entry's blobs are read from: the store's blob files, or the pack
@@ -129,7 +129,7 @@ export class LocalStore {
     if (this.#absent.has("") || this.#absent.has(folder)) return undefined;
     let text: string;
     try {
-      text = Deno.readTextFileSync(this.#entryPath(key));
+      text = readTextFileOnly(this.#entryPath(key));
     } catch (error) {
       // A file where a folder of the cache should be: nothing was stored there (the write says why).
       if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
@@ -199,7 +199,7 @@ export class LocalStore {
     try {
       const path = join(this.#root, "last", lastId.slice(0, 2), lastId);
       const stored = (Deno.statSync(path).mtime?.getTime() ?? 0) >= (packed?.at ?? 0)
-        ? Deno.readTextFileSync(path)
+        ? readTextFileOnly(path)
         : packed!.key;
       return /^[0-9a-f]{64}$/.test(stored) ? stored : undefined;
     } catch {
@@ -324,7 +324,7 @@ export class LocalStore {
   async getBytes(hash: string): Promise<Uint8Array> {
     let bytes: Uint8Array;
     try {
-      bytes = Deno.readFileSync(this.blobPath(hash));
+      bytes = readFileOnly(this.blobPath(hash));
     } catch {
       throw new DamagedBlobError(hash, "is missing");
     }
