@@ -11,6 +11,7 @@ import { dirname } from "../deps/path.ts";
 import { configInvalid, readConfigObject } from "./_config_text.ts";
 import { type GatherTaskSettings, readGather } from "./_gather_key.ts";
 import { configIn } from "./config_file.ts";
+import { ALLOWED_NAMES, nameProblem, shownName } from "./job_name.ts";
 
 export { configIn } from "./config_file.ts";
 
@@ -108,7 +109,19 @@ export function readConfig(path: string, shown: string): DenoConfig {
     importTargets: importTargets(raw),
     settings: settingsText(raw),
   };
-  if (typeof raw["name"] === "string" && raw["name"] !== "") config.name = raw["name"];
+  if (typeof raw["name"] === "string" && raw["name"] !== "") {
+    // A member's tasks are named <name>#<task>.
+    const problem = nameProblem(raw["name"]);
+    if (problem !== undefined) {
+      throw invalid(
+        shown,
+        `"name" "${
+          shownName(raw["name"])
+        }" has ${problem}, and its tasks' jobs are named after it; rename it: ${ALLOWED_NAMES}`,
+      );
+    }
+    config.name = raw["name"];
+  }
   const workspace = readWorkspace(raw["workspace"], shown);
   if (workspace !== undefined) config.workspace = workspace;
   return config;
@@ -125,6 +138,13 @@ function readTasks(value: unknown, shown: string): DenoTaskDef[] {
 }
 
 function readTask(name: string, value: unknown, shown: string): DenoTaskDef {
+  const problem = nameProblem(name);
+  if (problem !== undefined) {
+    throw invalid(
+      shown,
+      `task "${shownName(name)}" has ${problem} in its name; rename it: ${ALLOWED_NAMES}`,
+    );
+  }
   if (typeof value === "string") return { name, command: value, dependencies: [] };
   const where = `task "${name}"`;
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
@@ -135,6 +155,15 @@ function readTask(name: string, value: unknown, shown: string): DenoTaskDef {
     name,
     dependencies: strings(task["dependencies"], where, "dependencies", shown) ?? [],
   };
+  for (const dependency of def.dependencies) {
+    const problem = nameProblem(dependency);
+    if (problem !== undefined) {
+      throw invalid(
+        shown,
+        `${where}: dependency "${shownName(dependency)}" has ${problem}, which no task's name has`,
+      );
+    }
+  }
   if (task["command"] !== undefined) def.command = text(task["command"], where, "command", shown);
   if (task["description"] !== undefined) {
     def.description = text(task["description"], where, "description", shown);

@@ -8,6 +8,7 @@
 import { parseDuration } from "../duration.ts";
 import { GatherError } from "../errors.ts";
 import { isJob } from "../job.ts";
+import { ALLOWED_NAMES, nameProblem, shownName } from "./job_name.ts";
 import { parseService } from "./service.ts";
 import type { Duration, Job, JobOptions, JobSpec } from "../types.ts";
 
@@ -43,7 +44,8 @@ const FUNCTION_NAME = /^[A-Za-z_$][\w$-]*$/;
  * @param source Where they come from, for error messages (a file path).
  * @param dir The folder their `inputs` and `outputs` globs are relative to. @default {Deno.cwd()}
  * @returns The specs by name and each handle's name.
- * @throws {GatherError} On two jobs with one name, an unnamed dependency, or a bad option.
+ * @throws {GatherError} On two jobs with one name, a name with a control character, an
+ * unnamed dependency, or a bad option.
  *
  * @example Usage
  * ```ts
@@ -74,6 +76,16 @@ export function resolveJobs(
   const describe = (origin: string | number) =>
     typeof origin === "string" ? `export "${origin}"` : `a dependency of "${list[origin]!.name}"`;
   const claim = (handle: Job<unknown>, name: string, origin: string | number): number => {
+    const problem = nameProblem(name);
+    if (problem !== undefined) {
+      throw new GatherError(
+        "BAD_OPTION",
+        `Cannot load ${source}: job "${
+          shownName(name)
+        }" has ${problem} in its name; rename it: ${ALLOWED_NAMES}`,
+        { job: name },
+      );
+    }
     const id = list.length;
     const spec: JobSpec = {
       name,
@@ -123,6 +135,14 @@ export function resolveJobs(
     for (let d = 0; d < deps.length; d++) {
       const dep = deps[d];
       if (typeof dep === "string") {
+        const problem = nameProblem(dep);
+        if (problem !== undefined) {
+          throw badOption(
+            spec.name,
+            source,
+            `dependency "${shownName(dep)}" has ${problem}, which no job's name has`,
+          );
+        }
         numbers[d] = -1;
         if (byName.at(-1) !== spec) byName.push(spec);
         continue;
