@@ -1,7 +1,9 @@
-import { assertEquals } from "@std/assert";
+import { assert, assertEquals, assertLess, assertStringIncludes } from "@std/assert";
+import { join, relative } from "../src/deps/path.ts";
 import { Output } from "../src/reporters/output.ts";
 import { palette } from "../src/reporters/palette.ts";
 import { PlainReporter } from "../src/reporters/plain.ts";
+import { gather, ROOT } from "./_cli.ts";
 
 for (const total of [10_001, 12_345, 20_000]) {
   Deno.test(`PlainReporter --group: the lines not shown of ${total} are counted exactly, the start line kept`, () => {
@@ -43,3 +45,40 @@ for (const total of [10_001, 12_345, 20_000]) {
     assertEquals(lines.filter((line) => line === "a │ ▶ start").length, 1);
   });
 }
+
+Deno.test("gather's plain failure line cuts a 200,000-character error, says so and where it is whole: its log, the summary", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const mod = JSON.stringify(relative(dir, join(ROOT, "mod.ts")));
+    await Deno.writeTextFile(
+      join(dir, "tasks.ts"),
+      `import { job } from ${mod};\nexport const big = job(() => { throw new Error("x".repeat(200_000)); });\n` +
+        `export const many = job(() => { throw new Error(Array.from({ length: 1000 }, (_, i) => \`problem \${i}\`).join("\\n")); });\n`,
+    );
+    const run = await gather(
+      ["--reporter", "plain", "--no-history", "-k", "--summary", "summary.json"],
+      { cwd: dir },
+    );
+    assertEquals(run.code, 1, run.stderr.slice(0, 2000));
+    const lines = run.stderr.split("\n");
+    for (const line of lines) assertLess(line.length, 4200, line.slice(0, 100));
+    const failed = lines.find((line) => line.startsWith("big  │ ✖ failed"))!;
+    assert(failed.endsWith("x…"), failed.slice(-20));
+    const log = lines.find((line) => line.startsWith("big  │ … error cut"))!;
+    const path = log.match(/the whole error: (\S+)$/)?.[1] ?? "";
+    assertEquals(
+      log,
+      `big  │ … error cut: 195,905 characters not shown; the whole error: ${path}`,
+    );
+    assertEquals(await Deno.readTextFile(join(dir, path)), `--- failed: ${"x".repeat(200_000)}\n`);
+    // Many lines: the first, 50 more, and the count of the rest.
+    assertStringIncludes(run.stderr, "many │ problem 50\n");
+    assertEquals(run.stderr.includes("many │ problem 51\n"), false);
+    assertStringIncludes(run.stderr, "many │ … error cut: 949 lines not shown; the whole error: ");
+    const summary = JSON.parse(await Deno.readTextFile(join(dir, "summary.json")));
+    const big = summary.jobs.find((job: { name: string }) => job.name === "big");
+    assertEquals(big.error.message.length, 200_000);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -474,6 +474,27 @@ Deno.test("TtyReporter prints a failed job's output when it fails: first and las
   reporter.close();
 });
 
+Deno.test("TtyReporter cuts a huge error of a failed job, says how much and where it is whole", () => {
+  const { screen, reporter, tick, clock } = ttyHarness(undefined, {
+    logPath: (job) => `.gather/logs/run/${job}.log`,
+  });
+  reporter.handle(start(["big"]));
+  reporter.handle(begin("big", 0));
+  clock.now = 500;
+  reporter.handle(
+    end("big", 500, 500, "failed", { error: { name: "Error", message: "y".repeat(20_000) } }),
+  );
+  tick();
+  const text = screen.all;
+  assertStringIncludes(text, `✖ big 0.5s\n  ${"y".repeat(4095)}…\n`);
+  assertStringIncludes(
+    text,
+    "  … error cut: 15,905 characters not shown; the whole error: .gather/logs/run/big.log\n",
+  );
+  assertLess(text.length, 5_000);
+  reporter.close();
+});
+
 /** Run jobs through a live display to the end; returns the whole screen. */
 function liveRun(
   jobs: { name: string; lines: string[]; status?: "ok" | "failed"; error?: string }[],

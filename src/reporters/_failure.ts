@@ -12,20 +12,35 @@ import type { ErrorInfo } from "../events.ts";
 /** The codes of errors whose lines after the first are the job's last output lines. */
 const COPIES_OUTPUT = new Set(["COMMAND_FAILED", "NOT_READY", "SERVICE_EXITED"]);
 
+/**
+ * The most characters of one line of a failed job's error the human
+ * reporters print: a command's error (which shows up to 4,000 characters of
+ * the command) fits whole, a 200,000-character message does not.
+ */
+export const ERROR_LINE_CHARS = 4096;
+/** The most lines of a failed job's error printed after its first. */
+export const ERROR_DETAIL_LINES = 50;
+
+/** Where the whole error is when no log holds it. */
+const IN_EVENTS = "the JSON events (--reporter json) and --summary";
+
 /** The error of a failed job, split for printing. */
 export interface FailureText {
-  /** The first line of the message. */
+  /** The first line of the message, cut at {@linkcode ERROR_LINE_CHARS}. */
   headline: string;
-  /** The lines after it that are worth printing. */
+  /** The lines after it that are worth printing, as many as {@linkcode ERROR_DETAIL_LINES}, each cut. */
   detail: string[];
+  /** When the error was cut: what was left out, and where the whole error is. */
+  note?: string;
 }
 
 /**
- * Split a failed job's error for printing.
+ * Split a failed job's error for printing, cut to a sensible size.
  *
  * @param error The job's error, if it has one.
  * @param outputShown Whether the job's output is printed with it.
- * @returns The headline and the detail lines.
+ * @param whole Where the whole error is, when it is cut (its log).
+ * @returns The headline, the detail lines, and a note when anything was cut.
  *
  * @example Usage
  * ```ts
@@ -35,12 +50,45 @@ export interface FailureText {
  * const error = { name: "GatherError", code: "COMMAND_FAILED", message: "Command failed: cc\nx.c:1: error" };
  * assertEquals(failureText(error, true), { headline: "Command failed: cc", detail: [] });
  * assertEquals(failureText(error, false).detail, ["x.c:1: error"]);
+ * const huge = failureText({ name: "Error", message: "x".repeat(5000) }, true, "a.log");
+ * assertEquals(huge.headline.length, 4096);
+ * assertEquals(huge.note, "… error cut: 905 characters not shown; the whole error: a.log");
  * ```
  */
-export function failureText(error: ErrorInfo | undefined, outputShown: boolean): FailureText {
-  const [headline = "", ...rest] = (error?.message ?? "failed").split("\n");
+export function failureText(
+  error: ErrorInfo | undefined,
+  outputShown: boolean,
+  whole?: string,
+): FailureText {
+  const [first = "", ...rest] = (error?.message ?? "failed").split("\n");
   const copied = outputShown && COPIES_OUTPUT.has(error?.code ?? "");
-  return { headline: headline || "failed", detail: copied ? [] : rest };
+  const lines = copied ? [] : rest;
+  let chars = 0;
+  const cut = (line: string) => {
+    if (line.length <= ERROR_LINE_CHARS) return line;
+    const short = shorten(line, ERROR_LINE_CHARS);
+    chars += line.length - (short.length - 1);
+    return short;
+  };
+  const text: FailureText = {
+    headline: cut(first) || "failed",
+    detail: lines.slice(0, ERROR_DETAIL_LINES).map(cut),
+  };
+  const moreLines = lines.length - text.detail.length;
+  if (chars === 0 && moreLines === 0) return text;
+  const left = [
+    ...(chars > 0 ? [`${count(chars)} character${chars === 1 ? "" : "s"}`] : []),
+    ...(moreLines > 0 ? [`${count(moreLines)} line${moreLines === 1 ? "" : "s"}`] : []),
+  ];
+  text.note = `… error cut: ${left.join(" and ")} not shown; the whole error: ${
+    whole ?? IN_EVENTS
+  }`;
+  return text;
+}
+
+/** A count with thousands separators: 195,904. */
+function count(n: number): string {
+  return n.toLocaleString("en-US");
 }
 
 /**

@@ -86,9 +86,10 @@ export function endLines(
   const excerpt = mode === "full" || (mode === "errors" && failed) ? job?.output : undefined;
   const lines = [head];
   if (failed) {
-    const { headline, detail } = failureText(event.error, excerpt !== undefined);
+    const { headline, detail, note } = failureText(event.error, excerpt !== undefined, options.log);
     lines.push(`  ${p.red(cleanLine(headline, color))}`);
     for (const line of detail) lines.push(p.dim(`  ${cleanLine(line, color)}`));
+    if (note !== undefined) lines.push(p.dim(`  ${note}`));
   }
   if (excerpt) {
     const width = options.lineWidth ?? Infinity;

@@ -1,7 +1,8 @@
 /**
  * Per-job log files: each job's full output, written to
- * `<dir>/<run>/<job>.log` so the summary can say where it is. Only jobs that
- * wrote something get a file; a job's lines are buffered in memory and
+ * `<dir>/<run>/<job>.log` so the summary can say where it is, and a failed
+ * job's error when it is too long for the reporters to print whole. Only
+ * jobs that wrote something (or failed so) get a file; a job's lines are buffered in memory and
  * written when it ends, or streamed to its open file once they pass 64 KiB.
  * A run without output costs a map lookup per event and touches no disk.
  *
@@ -22,6 +23,7 @@
 import { toError } from "../errors.ts";
 import type { GatherEvent } from "../events.ts";
 import type { Reporter } from "./reporter.ts";
+import { failureText } from "./_failure.ts";
 
 /** Options of {@linkcode JobLogs}. */
 export interface JobLogsOptions {
@@ -123,6 +125,10 @@ export class JobLogs implements Reporter {
         }
         break;
       case "job:end":
+        // An error too long for the reporters to print whole is kept here whole: they point here.
+        if (event.status === "failed" && failureText(event.error, true).note !== undefined) {
+          this.#add(event.job, `--- failed: ${event.error?.message}`);
+        }
         this.#finish(event.job);
         break;
       case "run:end":

@@ -243,9 +243,15 @@ export class PlainReporter implements Reporter {
         }
         // The error's detail is skipped when it repeats output printed above (a command's stderr).
         const shown = this.#show !== "none" && (this.#record.job(event.job)?.lines ?? 0) > 0;
-        const { headline, detail } = failureText(event.error, shown);
+        // A huge error is cut (its log holds it whole): a line is not 200,000 characters long.
+        const { headline, detail, note } = failureText(
+          event.error,
+          shown,
+          this.#logPath(event.job),
+        );
         this.#line(event.job, `${p.red("✖ failed")} ${took}: ${cleanLine(headline, this.#color)}`);
         for (const line of detail) this.#line(event.job, p.dim(cleanLine(line, this.#color)));
+        if (note !== undefined) this.#line(event.job, p.dim(note));
         break;
       }
       case "cancelled": {
