@@ -20,28 +20,37 @@ async function mkfifo(path: string): Promise<void> {
 }
 
 /**
+ * A shell script that waits, then acts on `$0`; stopped with SIGTERM by
+ * {@linkcode end}, its `sleep` stops too, so that nothing outlives the test.
+ */
+function shLater(seconds: number, first: string, then: string, path: string): Deno.ChildProcess {
+  const script = `${first}trap 'kill $wait 2>/dev/null; exit 0' TERM; ` +
+    `sleep ${seconds} & wait=$!; wait $wait; ${then}`;
+  return new Deno.Command("sh", {
+    args: ["-c", script, path],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+}
+
+/**
  * After a while, open the pipe from the other end: for a reader blocked on
  * it (gather before its fix, or this very test process), open it for writing
  * and close it, so that it reads an empty file; for a writer, read it all.
- * Either goes on, and the test fails instead of hanging. Kill it when done.
+ * Either goes on, and the test fails instead of hanging. {@linkcode end} it.
  */
 function unblockLater(
   path: string,
   blocked: "reader" | "writer" = "reader",
   seconds = 15,
 ): Deno.ChildProcess {
-  const other = blocked === "reader" ? `: > "$0"` : `cat "$0" > /dev/null`;
-  return new Deno.Command("sh", {
-    args: ["-c", `sleep ${seconds}; ${other}`, path],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  return shLater(seconds, "", blocked === "reader" ? `: > "$0"` : `cat "$0" > /dev/null`, path);
 }
 
-/** Kill a helper process and wait for it. */
+/** Stop a helper script (SIGTERM: it stops its sleep) and wait for it. */
 async function end(child: Deno.ChildProcess): Promise<void> {
   try {
-    child.kill("SIGKILL");
+    child.kill("SIGTERM");
   } catch {
     // it has exited
   }
@@ -188,11 +197,7 @@ Deno.test("gather --summary <a pipe whose reader stops reading>: SIGINT stops th
   );
   // Holds the pipe open and reads nothing for 15 s, then all of it (gather before its fix
   // then went on, and the test fails instead of hanging).
-  const reader = new Deno.Command("sh", {
-    args: ["-c", `exec 3< "$0"; sleep 15; cat <&3 > /dev/null`, pipe],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  const reader = shLater(15, `exec 3< "$0"; `, "cat <&3 > /dev/null", pipe);
   const run = new LiveGather(["-f", "tasks.ts", "--no-history", "--summary", pipe], { cwd: dir });
   try {
     await run.waitFor((events) => events.some((e) => e.type === "run:end"), 20_000);
