@@ -9,6 +9,7 @@
 
 import { parse as parseJsonc } from "../deps/jsonc.ts";
 import { GatherError } from "../errors.ts";
+import { readTextFileOnly } from "../file_kind.ts";
 
 /**
  * Read a config file's JSON (or JSONC) object.
@@ -59,7 +60,7 @@ export function readConfigObject(path: string, shown: string): Record<string, un
 export function readConfigJson(path: string, shown: string): unknown {
   let text: string;
   try {
-    text = Deno.readTextFileSync(path);
+    text = readTextFileOnly(path); // a named pipe in its place is refused, not waited on
   } catch (error) {
     throw configInvalid(shown, `cannot be read (${(error as Error).message})`);
   }

@@ -113,7 +113,7 @@ export function readConfig(path: string, shown: string): DenoConfig {
     // A member's tasks are named <name>#<task>.
     const problem = nameProblem(raw["name"]);
     if (problem !== undefined) {
-      throw invalid(
+      throw configInvalid(
         shown,
         `"name" "${
           shownName(raw["name"])
@@ -140,7 +140,7 @@ function readTasks(value: unknown, shown: string): DenoTaskDef[] {
 function readTask(name: string, value: unknown, shown: string): DenoTaskDef {
   const problem = nameProblem(name);
   if (problem !== undefined) {
-    throw invalid(
+    throw configInvalid(
       shown,
       `task "${shownName(name)}" has ${problem} in its name; rename it: ${ALLOWED_NAMES}`,
     );
@@ -158,7 +158,7 @@ function readTask(name: string, value: unknown, shown: string): DenoTaskDef {
   for (const dependency of def.dependencies) {
     const problem = nameProblem(dependency);
     if (problem !== undefined) {
-      throw invalid(
+      throw configInvalid(
         shown,
         `${where}: dependency "${shownName(dependency)}" has ${problem}, which no task's name has`,
       );
