@@ -293,3 +293,31 @@ for (const fixture of ["slow_load.ts", "endless_load.ts"]) {
     }
   });
 }
+
+Deno.test("gather on SIGINT while the task file's top-level code holds the event loop runs nothing, exits 130", async () => {
+  const ready = await Deno.makeTempFile();
+  await Deno.remove(ready);
+  try {
+    const run = new LiveGather(["-f", `${FIXTURES}busy_load.ts`], { env: { READY_FILE: ready } });
+    for (let i = 0; i < 500; i++) {
+      try {
+        await Deno.stat(ready);
+        break;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+    run.kill("SIGINT"); // while the loop spins: handed over only once it ends
+    const result = await run.result();
+    assertEquals(result.code, 130);
+    assertEquals(result.signal, "SIGINT");
+    assertEquals(result.events, []);
+    assertEquals(await Deno.readTextFile(ready), "loading", "the job ran");
+    assertMatch(
+      result.stderr,
+      /^gather: interrupted by SIGINT while task file ".*busy_load\.ts" was still loading after \d+\.\ds: stopped without running anything\n$/,
+    );
+  } finally {
+    await Deno.remove(ready).catch(() => {});
+  }
+});

@@ -16,7 +16,12 @@ import { isGatherError } from "../errors.ts";
 import { ignoreStateFolder } from "../state/state_folder.ts";
 import { dirname, fromFileUrl, join, resolve } from "../deps/path.ts";
 import { attachCache, type CachePlace, planRun } from "../session/plan.ts";
-import { type Shutdown, signalExitCode, untilStopped } from "../session/signals.ts";
+import {
+  type Shutdown,
+  signalExitCode,
+  signalsDelivered,
+  untilStopped,
+} from "../session/signals.ts";
 import { VERSION } from "../version.ts";
 import { parseSize } from "./size.ts";
 import { EXIT } from "./exit_codes.ts";
@@ -89,7 +94,10 @@ export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
     loadProject(options, Deno.cwd(), env.env),
     shutdown.interrupt.signal,
   );
-  if (project === undefined) {
+  // A signal that came while the task file's top-level code held the event loop is handed over
+  // only once the loop turns: let it, and stop before anything starts.
+  if (project !== undefined) await signalsDelivered();
+  if (project === undefined || shutdown.interrupt.signal.aborted) {
     // The task file's top-level code is still running (a wait that never ends, say): an import
     // cannot be cancelled, so gather stops without it.
     const seconds = ((performance.now() - loadStart) / 1000).toFixed(1);
