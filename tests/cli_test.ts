@@ -471,6 +471,35 @@ export const hello = job((ctx) => ctx.log(greeting));
   }
 });
 
+Deno.test("gather -f on a folder or a FIFO says what it is, without opening it, and exits 2", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/empty`);
+    await Deno.mkdir(`${dir}/project`);
+    await Deno.writeTextFile(`${dir}/project/tasks.ts`, "export {};\n");
+    const mkfifo = await new Deno.Command("mkfifo", { args: [`${dir}/pipe`] }).output();
+    assert(mkfifo.success, "mkfifo");
+    const cases: [string, string][] = [
+      ["empty", 'gather: Task file "empty" is a folder: pass a task file with -f <path>'],
+      [
+        "project",
+        'gather: Task file "project" is a folder: pass the task file in it, -f project/tasks.ts',
+      ],
+      [
+        "pipe",
+        'gather: Task file "pipe" is not a regular file but a FIFO (named pipe): pass a .ts file with -f <path>',
+      ],
+    ];
+    for (const [path, line] of cases) {
+      // Opening the FIFO would block gather: nobody writes to it.
+      const { code, stderr } = await gather(["-f", path], { cwd: dir });
+      assertEquals([code, stderr.trim()], [2, line]);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("gather says why a task file it cannot read cannot be read: Permission denied", async () => {
   const dir = await Deno.makeTempDir();
   try {

@@ -4,7 +4,17 @@
  * @module
  */
 
-import { dirname, fromFileUrl, isAbsolute, relative, resolve, toFileUrl } from "../deps/path.ts";
+import {
+  dirname,
+  fromFileUrl,
+  isAbsolute,
+  join,
+  relative,
+  resolve,
+  toFileUrl,
+} from "../deps/path.ts";
+import { isFile } from "../file_kind.ts";
+import { configIn } from "./config_file.ts";
 import { GatherError, toError } from "../errors.ts";
 import { isJob } from "../job.ts";
 import type { Job } from "../types.ts";
@@ -47,15 +57,16 @@ export async function loadTaskFile(path: string, cwd: string = Deno.cwd()): Prom
     ? new URL(path)
     : toFileUrl(isAbsolute(path) ? path : resolve(cwd, path));
   if (url.protocol === "file:") {
+    let info: Deno.FileInfo;
     try {
-      const info = await Deno.stat(url);
-      if (!info.isFile) throw new Deno.errors.NotFound();
+      info = await Deno.stat(url); // never opens it: a FIFO would block
     } catch {
       throw new GatherError(
         "TASK_FILE_NOT_FOUND",
         `Task file "${path}" not found: create it, or pass another one with -f <path>`,
       );
     }
+    if (!info.isFile) throw notAFile(path, fromFileUrl(url), info);
     // Deno's import error would not say why a file it found cannot be read.
     try {
       (await Deno.open(url, { read: true })).close();
@@ -119,7 +130,32 @@ export async function loadTaskFile(path: string, cwd: string = Deno.cwd()): Prom
   return { path, url: url.href, specs, names, defaults };
 }
 
-/** An error message's first line, with the location Deno gives on a later `at ...` line. */
+/** A task file that exists but is a folder, a FIFO, a socket or a device. */
+function notAFile(path: string, file: string, info: Deno.FileInfo): GatherError {
+  if (info.isDirectory) {
+    const inside = join(file, "tasks.ts");
+    const hint = isFile(inside)
+      ? `pass the task file in it, -f ${join(path, "tasks.ts")}`
+      : configIn(file) !== undefined
+      ? `pass a task file with -f <path>, or run the tasks of its deno.json with --cwd ${path}`
+      : "pass a task file with -f <path>";
+    return new GatherError("TASK_FILE_INVALID", `Task file "${path}" is a folder: ${hint}`);
+  }
+  const kind = info.isFifo
+    ? "a FIFO (named pipe)"
+    : info.isSocket
+    ? "a socket"
+    : info.isCharDevice
+    ? "a character device"
+    : info.isBlockDevice
+    ? "a block device"
+    : "something else";
+  return new GatherError(
+    "TASK_FILE_INVALID",
+    `Task file "${path}" is not a regular file but ${kind}: pass a .ts file with -f <path>`,
+  );
+}
+
 /**
  * A bare import the task file's own deno.json maps: Deno takes the import map
  * of the config nearest the main module (gather's, run by path), not the
