@@ -277,6 +277,16 @@ const badInputs: [string, string[], RegExp][] = [
     /^gather: Task file "nope\.ts" not found: create it, or pass another one with -f <path>$/,
   ],
   [
+    "a task file that throws null at the top level (no location: it has no stack)",
+    ["-f", `${FIXTURES}throws_null_at_load.ts`],
+    /^gather: Cannot load task file ".*throws_null_at_load\.ts": Non-Error value thrown: null$/,
+  ],
+  [
+    "a task file that throws an error whose message cannot be read (where it threw it)",
+    ["-f", `${FIXTURES}throws_unreadable_at_load.ts`],
+    /^gather: Cannot load task file ".*throws_unreadable_at_load\.ts": An error was thrown whose message cannot be read: reading it threw Error: boom \(at .*throws_unreadable_at_load\.ts:2:15\)$/,
+  ],
+  [
     "a module that exports no jobs",
     ["-f", `${FIXTURES}no_jobs.ts`],
     /no_jobs\.ts" exports no jobs: export some/,

@@ -87,7 +87,7 @@ export async function loadTaskFile(path: string, cwd: string = Deno.cwd()): Prom
     const { stripAnsiCode } = await lazy<typeof import("../deps/fmt_colors.ts")>(
       new URL("../deps/fmt_colors.ts", import.meta.url),
     );
-    const what = whatFailed(toError(error), stripAnsiCode, cwd);
+    const what = whatFailed(toError(error), ownStack(error), stripAnsiCode, cwd);
     throw new GatherError(
       "TASK_FILE_INVALID",
       `Cannot load task file "${path}": ${what}${await importMapHint(what, url, cwd)}`,
@@ -172,22 +172,44 @@ async function importMapHint(what: string, url: URL, cwd: string): Promise<strin
   return `; gather run by path reads the import map of the config beside its own main.ts, not "${shown}": run it with deno run -A --config ${shown} <gather>/main.ts, or link it in "${shown}" and add a task (see the README)`;
 }
 
-/** The error's first line, and where in the task file's code it was thrown when it does not say. */
-function whatFailed(error: Error, strip: (text: string) => string, cwd: string): string {
+/**
+ * The error's first line, and where in the task file's code it was thrown when it does not say:
+ * from the stack of the value thrown, never from one gather made to describe it (`throw null`
+ * has no stack, and the description's would point into gather).
+ */
+function whatFailed(
+  error: Error,
+  stack: string | undefined,
+  strip: (text: string) => string,
+  cwd: string,
+): string {
   const line = firstLine(strip(error.message), cwd);
   if (line.includes(" (at ")) return line;
-  const where = thrownAt(error.stack ?? "", cwd);
+  const where = thrownAt(stack ?? "", cwd);
   return where === undefined ? line : `${line} (at ${where})`;
 }
 
-/** The first frame of a stack outside gather's engine (a task file calling `job()` wrongly: the call). */
+/** The stack of a thrown error, when it is one and its stack can be read (a getter may throw). */
+function ownStack(thrown: unknown): string | undefined {
+  try {
+    const stack = thrown instanceof Error ? thrown.stack : undefined;
+    return typeof stack === "string" ? stack : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The first frame of a stack outside gather (a task file calling `job()` wrongly: the call). */
 function thrownAt(stack: string, cwd: string): string | undefined {
   const engine = new URL("../", import.meta.url).href; // src/
-  const api = `${new URL("../../", import.meta.url).href}mod.ts:`; // the package's entry, a frame of job()
+  const root = new URL("../../", import.meta.url).href;
+  // The package's entry (a frame of job()) and the command's.
+  const entries = [`${root}mod.ts:`, `${root}main.ts:`];
   for (const line of stack.split("\n").slice(1)) {
     const match = line.match(/(file:\/\/[^\s)]+?:\d+:\d+)\)?\s*$/);
-    if (match && !match[1]!.startsWith(engine) && !match[1]!.startsWith(api)) {
-      return shortLocation(match[1]!, cwd);
+    const at = match?.[1];
+    if (at && !at.startsWith(engine) && !entries.some((entry) => at.startsWith(entry))) {
+      return shortLocation(at, cwd);
     }
   }
   return undefined;
