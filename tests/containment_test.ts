@@ -4,9 +4,9 @@
  * with SIGKILL, an embedded run() interrupted by Ctrl-C; and what a
  * long-lived gather adopts and kills leaves no zombie.
  */
-import { assertEquals, assertLess, assertStringIncludes } from "@std/assert";
+import { assertEquals, assertLess, assertMatch, assertStringIncludes } from "@std/assert";
 import type { GatherEvent, JobEndEvent } from "../src/events.ts";
-import { assertComplete, FIXTURES } from "./_cli.ts";
+import { assertComplete, FIXTURES, gather } from "./_cli.ts";
 import { LiveGather, logged } from "./_live.ts";
 import { liveProcesses, uniqueSleep } from "./_processes.ts";
 import { MOD, project, WatchSession } from "./_watch.ts";
@@ -48,6 +48,29 @@ Deno.test("Deno.exit() from code outside every job still kills the run's process
   const result = await run.result();
   assertEquals(result.code, 4);
   assertEquals(await liveProcesses(mark), []);
+  // It says why it stopped, once, as the last event.
+  const warnings = result.events.filter((e) => e.type === "warning");
+  assertEquals(warnings.length, 1);
+  assertEquals(result.events.at(-1), warnings[0]);
+  assertStringIncludes(
+    warnings[0]?.type === "warning" ? warnings[0].message : "",
+    "code outside every job (a timer or a listener the task file set up) called Deno.exit(4): gather ends now, with its code",
+  );
+});
+
+Deno.test("Deno.exit() in a task file's top-level code says so in one line, and keeps its code", async () => {
+  const { code, stdout, stderr } = await gather([
+    "-f",
+    `${FIXTURES}exits_at_load.ts`,
+    "--reporter",
+    "json",
+  ]);
+  assertEquals(code, 7);
+  assertEquals(stdout, "");
+  assertMatch(
+    stderr,
+    /^gather: task file ".*exits_at_load\.ts" called Deno\.exit\(7\) while loading: stopped without running anything\n$/,
+  );
 });
 
 Deno.test("an embedded run() cancels on Ctrl-C, kills its trees, and gives the signal back after", async () => {

@@ -16,6 +16,7 @@ import { isGatherError } from "../errors.ts";
 import { ignoreStateFolder } from "../state/state_folder.ts";
 import { dirname, fromFileUrl, join, resolve } from "../deps/path.ts";
 import { attachCache, type CachePlace, planRun } from "../session/plan.ts";
+import { guardExit } from "../session/exit_guard.ts";
 import {
   type Shutdown,
   signalExitCode,
@@ -90,10 +91,20 @@ export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
   // A run's modules load while the task file does; a listing does not load them.
   const modules = options.mode === "run" ? runModules() : undefined;
   modules?.catch(() => {}); // awaited below; a task file that fails to load must not leave it unhandled
+  // The task file's top-level code may end gather with Deno.exit(): not without a word.
+  const restoreExit = guardExit(undefined, (code) => {
+    env.stderr.writeSync(
+      new TextEncoder().encode(
+        `gather: task file "${options.file}" called Deno.exit(${
+          code ?? ""
+        }) while loading: stopped without running anything\n`,
+      ),
+    );
+  });
   const project = await untilStopped(
     loadProject(options, Deno.cwd(), env.env),
     shutdown.interrupt.signal,
-  );
+  ).finally(restoreExit);
   // A signal that came while the task file's top-level code held the event loop is handed over
   // only once the loop turns: let it, and stop before anything starts.
   if (project !== undefined) await signalsDelivered();

@@ -10,10 +10,11 @@ import type { JobScope } from "../engine/scope.ts";
 import { GatherError } from "../errors.ts";
 
 /**
- * Replace `Deno.exit` while a run lasts.
+ * Replace `Deno.exit` while a run lasts, or while a task file loads.
  *
- * @param scope Tells which job is calling.
- * @param beforeExit Called, synchronously, before an exit from outside every job goes through.
+ * @param scope Tells which job is calling; without one (a task file loading), no call fails.
+ * @param beforeExit Called, synchronously, with the code asked for, before an exit from outside
+ * every job goes through: to say why gather stops, and stop what it started.
  * @returns Puts the real `Deno.exit` back.
  *
  * @example Usage
@@ -31,10 +32,13 @@ import { GatherError } from "../errors.ts";
  * }
  * ```
  */
-export function guardExit(scope: JobScope, beforeExit: () => void): () => void {
+export function guardExit(
+  scope: JobScope | undefined,
+  beforeExit: (code: number | undefined) => void,
+): () => void {
   const realExit = Deno.exit;
   const guarded = (code?: number): never => {
-    const job = scope.current();
+    const job = scope?.current();
     if (job !== undefined) {
       throw new GatherError(
         "JOB_EXIT",
@@ -45,7 +49,7 @@ export function guardExit(scope: JobScope, beforeExit: () => void): () => void {
       );
     }
     try {
-      beforeExit();
+      beforeExit(code);
     } finally {
       realExit(code);
     }

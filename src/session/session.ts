@@ -194,8 +194,9 @@ export async function runSession(
     const spawner = createSpawner({ adoptOrphans: options.adoptOrphans === true });
     cleanup.defer(() => spawner.close());
     // A job calling Deno.exit() fails; an exit from outside every job still leaves nothing behind.
-    cleanup.defer(guardExit(scope, () => {
+    cleanup.defer(guardExit(scope, (code) => {
       spawner.killAll();
+      emit({ type: "warning", time: Date.now(), message: outsideExit(code) });
       reporter?.close();
     }));
     const inProcess = late.runner = new InProcessRunner({
@@ -274,6 +275,12 @@ export async function nodeStreams(): Promise<
     import("node:buffer"),
   ]);
   return { process, encode: (text, encoding) => Buffer.from(text, encoding as "hex") };
+}
+
+/** Why gather ends in the middle of a run: code outside every job called `Deno.exit()`. */
+function outsideExit(code: number | undefined): string {
+  const exit = `Deno.exit(${code ?? ""})`;
+  return `code outside every job (a timer or a listener the task file set up) called ${exit}: gather ends now, with its code, and killed the run's processes; to fail the run, throw in a job instead`;
 }
 
 /** Why a run whose jobs all succeeded failed under `--strict`. */
