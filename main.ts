@@ -15,7 +15,15 @@ import { Shutdown, signalExitCode } from "./src/session/signals.ts";
 import { denoDir } from "./src/session/deno_dir.ts";
 import { lazy } from "./src/lazy.ts";
 
-async function main(args: string[], shutdown: Shutdown): Promise<number> {
+/** What the end of the process needs from the command line, once it is read. */
+interface ExitSettings {
+  /** How long a process left running gets between SIGTERM and SIGKILL (`--grace`). */
+  graceMs: number;
+  /** Whether code of the user's ran (a task file, jobs), which may have left processes running. */
+  ranUserCode: boolean;
+}
+
+async function main(args: string[], shutdown: Shutdown, settings: ExitSettings): Promise<number> {
   const debug = args.includes("--debug");
   try {
     const cacheAt = cacheCommandAt(args);
@@ -31,6 +39,7 @@ async function main(args: string[], shutdown: Shutdown): Promise<number> {
       );
     }
     if (args[0] === "worker") {
+      settings.ranUserCode = true;
       const { runWorkerCommand } = await lazy<typeof import("./src/cli/worker_command.ts")>(
         new URL("./src/cli/worker_command.ts", import.meta.url),
       );
@@ -50,9 +59,11 @@ async function main(args: string[], shutdown: Shutdown): Promise<number> {
       });
     }
     const options = parseCli(args, (name) => Deno.env.get(name), navigator.hardwareConcurrency);
+    settings.graceMs = options.graceMs;
     // Help and version load nothing else.
     if (options.mode === "help") return printTo(Deno.stdout, Deno.stderr, HELP);
     if (options.mode === "version") return printTo(Deno.stdout, Deno.stderr, `gather ${VERSION}\n`);
+    settings.ranUserCode = true;
     const { runCli } = await lazy<typeof import("./src/cli/cli.ts")>(
       new URL("./src/cli/cli.ts", import.meta.url),
     );
@@ -69,9 +80,45 @@ async function main(args: string[], shutdown: Shutdown): Promise<number> {
     });
   } catch (error) {
     return report(error, debug, args);
-  } finally {
-    shutdown.dispose();
   }
+}
+
+/**
+ * Processes gather started outside its machinery and left running (by a task
+ * file's top-level code, a timer, a job of a run that could not stop them):
+ * gather does not exit while a child it started lives. They are stopped like
+ * commands (SIGTERM, SIGKILL after the grace period, or at once on the next
+ * signal) and named in one line.
+ */
+async function stopStrayChildren(shutdown: Shutdown, settings: ExitSettings): Promise<void> {
+  if (!settings.ranUserCode) return;
+  // No child at all (the common case): nothing more to load.
+  const { childrenOf } = await lazy<typeof import("./src/process/children.ts")>(
+    new URL("./src/process/children.ts", import.meta.url),
+  );
+  if (childrenOf(Deno.pid).length === 0) return;
+  const [{ strayChildren, describeStrays }, { stopStrays, stoppedHow }] = await Promise.all([
+    lazy<typeof import("./src/process/strays.ts")>(
+      new URL("./src/process/strays.ts", import.meta.url),
+    ),
+    lazy<typeof import("./src/process/stop_strays.ts")>(
+      new URL("./src/process/stop_strays.ts", import.meta.url),
+    ),
+  ]);
+  const strays = strayChildren();
+  if (strays.length === 0) return;
+  // A signal already came: the next one stops waiting; else the first does.
+  const force = shutdown.stoppedBy === undefined ? shutdown.interrupt : shutdown.force;
+  const stopped = await stopStrays(strays, { graceMs: settings.graceMs, force: force.signal });
+  const count = stopped.strays.length;
+  const how = stoppedHow(stopped.how, count, settings.graceMs);
+  const named = describeStrays(stopped.strays);
+  const what = `${named}, started without ctx.sh (by the task file's own code, or a job)`;
+  const still = `${count === 1 ? "was" : "were"} still running as gather ended`;
+  const fix = "start processes in a job with ctx.sh or ctx.exec, or await them";
+  Deno.stderr.writeSync(
+    new TextEncoder().encode(`gather: ${what}, ${still}: ${how}; fix: ${fix}\n`),
+  );
 }
 
 /** The terminal's size; `Deno.consoleSize()` throws when no stream is a terminal. */
@@ -112,7 +159,9 @@ if (import.meta.main) {
   // Own the signals before anything else, so a Ctrl-C while the task file
   // loads still ends in an orderly way.
   const shutdown = new Shutdown();
-  const code = await main(Deno.args, shutdown);
+  const settings: ExitSettings = { graceMs: 5_000, ranUserCode: false };
+  const code = await main(Deno.args, shutdown, settings);
+  await stopStrayChildren(shutdown, settings).catch(() => {}).finally(() => shutdown.dispose());
   // Stopped by a signal, and cleaned up: die by that signal, so a calling script stops too.
   const by = shutdown.stoppedBy;
   if (by !== undefined && code === signalExitCode(by)) await shutdown.exitBySignal(Deno.exit);

@@ -330,13 +330,15 @@ export type DiagnosticKind =
   | "pending-work"
   | "ignored-cancellation"
   | "escaped-process"
+  | "stray-process"
   | "uncaught-error";
 
 /**
  * gather noticed a mistake that async code hides: a stall of the event loop,
  * a promise nobody awaited, work left running when a job finished, a job that
  * ignored its cancellation, an exception a callback threw that nothing
- * caught (that one fails its job while it runs). Diagnostics never fail a
+ * caught (that one fails its job while it runs), a process a job started
+ * without `ctx.sh` left running. Diagnostics never fail a
  * run by themselves unless `--strict`.
  */
 export interface DiagnosticEvent {

@@ -1,6 +1,7 @@
 /**
  * The chaos suite: random job graphs (async sleeps, subprocess trees, CPU
- * spins, jobs that ignore cancellation, random failures) run through the real
+ * spins, jobs that ignore cancellation, random failures, processes started
+ * without ctx.sh) run through the real
  * CLI, with SIGINT, SIGTERM, SIGHUP or SIGQUIT sent at random moments or
  * not at all; some commands start processes that leave their process group. After each
  * run it checks the exit code, the completeness of the event stream, that no
@@ -30,7 +31,10 @@ type Kind =
   | "failsh"
   | "log"
   | "throws"
+  | RawKind
   | EscapeKind;
+/** Processes started without ctx.sh: one left running, one awaited whatever ctx.signal says. */
+type RawKind = "raw" | "rawwait";
 /** Commands that start a process outside their group: one lets go of the output, one keeps it. */
 type EscapeKind = "daemon" | "holder";
 type StopSignal = "SIGINT" | "SIGTERM" | "SIGHUP" | "SIGQUIT";
@@ -71,6 +75,7 @@ function scenario(rand: () => number, run: number): Scenario {
       [
         ...["sleep", "sleep", "stubborn", "tree", "tree", "spin", "fail", "failsh", "log"] as const,
         ...["daemon", "holder"] as const,
+        ...["raw", "rawwait"] as const,
       ],
     );
     kinds.push(kind);
@@ -94,6 +99,7 @@ function scenario(rand: () => number, run: number): Scenario {
       log:
         `for (let k = 0; k < 50; k++) { ctx.log("line", k); await delay(2, { signal: ctx.signal }); }`,
       ...escapeBodies(sleepArg, ms),
+      ...rawBodies(sleepArg, ms),
       // A callback that throws and nothing catches it: in a timer, a microtask, an emitter handler.
       throws: [
         `setTimeout(() => { throw new Error("chaos callback ${i}"); }, ${ms});`,
@@ -126,6 +132,18 @@ function escapeBodies(sleepArg: (ms: number) => string, ms: number): Record<Esca
   return {
     daemon: sh(`setsid sleep ${sleepArg(ms + 900)} > /dev/null 2>&1 & sleep ${sleepArg(ms)}; wait`),
     holder: sh(`setsid sleep ${sleepArg(ms + 900)} & echo started`),
+  };
+}
+
+/** The bodies of the raw kinds: `Deno.Command` without ctx.sh, left running, or awaited. */
+function rawBodies(sleepArg: (ms: number) => string, ms: number): Record<RawKind, string> {
+  const sleep = (arg: string) =>
+    `new Deno.Command("sleep", { args: [${
+      JSON.stringify(arg)
+    }], stdout: "null", stderr: "null" }).spawn()`;
+  return {
+    raw: `${sleep(sleepArg(ms + 2_000))};`,
+    rawwait: `await ${sleep(sleepArg(ms))}.status;`,
   };
 }
 

@@ -4,9 +4,9 @@
  * with SIGKILL, an embedded run() interrupted by Ctrl-C; and what a
  * long-lived gather adopts and kills leaves no zombie.
  */
-import { assertEquals, assertLess, assertMatch, assertStringIncludes } from "@std/assert";
-import type { GatherEvent, JobEndEvent } from "../src/events.ts";
-import { assertComplete, FIXTURES, gather } from "./_cli.ts";
+import { assert, assertEquals, assertLess, assertMatch, assertStringIncludes } from "@std/assert";
+import type { DiagnosticEvent, GatherEvent, JobEndEvent } from "../src/events.ts";
+import { assertComplete, FIXTURES, gather, parseEvents } from "./_cli.ts";
 import { LiveGather, logged } from "./_live.ts";
 import { liveProcesses, uniqueSleep } from "./_processes.ts";
 import { MOD, project, WatchSession } from "./_watch.ts";
@@ -58,19 +58,100 @@ Deno.test("Deno.exit() from code outside every job still kills the run's process
   );
 });
 
-Deno.test("Deno.exit() in a task file's top-level code says so in one line, and keeps its code", async () => {
-  const { code, stdout, stderr } = await gather([
-    "-f",
-    `${FIXTURES}exits_at_load.ts`,
-    "--reporter",
-    "json",
-  ]);
+Deno.test("Deno.exit() in a task file's top-level code says so in one line, keeps its code, and kills what it started", async () => {
+  const mark = uniqueSleep();
+  const { code, stdout, stderr } = await gather(
+    ["-f", `${FIXTURES}exits_at_load.ts`, "--reporter", "json"],
+    { env: { MARK: mark } },
+  );
   assertEquals(code, 7);
   assertEquals(stdout, "");
   assertMatch(
     stderr,
     /^gather: task file ".*exits_at_load\.ts" called Deno\.exit\(7\) while loading: stopped without running anything\n$/,
   );
+  assertEquals(await liveProcesses(mark), []);
+});
+
+const STRAYS = `${FIXTURES}strays.ts`;
+const strayDiagnostics = (events: GatherEvent[]) =>
+  events.filter((e): e is DiagnosticEvent => e.type === "diagnostic" && e.kind === "stray-process");
+
+Deno.test("a process a job started without ctx.sh and left running is stopped when the run ends, and named under its job", async () => {
+  const mark = uniqueSleep();
+  const { code, stdout } = await gather(["-f", STRAYS, "leaves", "--reporter", "json"], {
+    env: { MARK: mark },
+  });
+  assertEquals(code, 0);
+  assertEquals(await liveProcesses(mark), []);
+  const events = parseEvents(stdout);
+  assertComplete(events);
+  const [stray, ...more] = strayDiagnostics(events);
+  assertEquals(more, []);
+  assertEquals(stray?.job, "leaves");
+  assertMatch(
+    stray?.message ?? "",
+    new RegExp(
+      `^Job "leaves" started sleep ${mark} \\(pid \\d+\\) without ctx\\.sh, which was still running when the run ended: gather stopped it \\(SIGTERM\\)$`,
+    ),
+  );
+  assertStringIncludes(stray?.hint ?? "", "ctx.sh or ctx.exec");
+});
+
+Deno.test("Ctrl-C stops the processes jobs started without ctx.sh at once, so the jobs waiting for them end", async () => {
+  const mark = uniqueSleep();
+  const run = new LiveGather(["-f", STRAYS, "-j", "2", "waits", "node", "--grace", "10s"], {
+    env: { MARK: mark },
+  });
+  await run.waitFor(logged("waits", "waits started"));
+  await run.waitFor(logged("node", "node started"));
+  await until(async () => (await liveProcesses(mark)).length === 2);
+  const sentAt = performance.now();
+  run.kill("SIGINT");
+  const result = await run.result();
+  assertEquals(result.code, 130);
+  assertLess(result.exitedAt - sentAt, 5_000, "waited out the grace period");
+  assertEquals(await liveProcesses(mark), []);
+  assertComplete(result.events);
+  assertEquals(end(result.events, "waits")?.ignoredCancellation, undefined);
+  const strays = strayDiagnostics(result.events);
+  // Deno.Command#spawn is seen with its job; node:child_process is not.
+  assertEquals(strays.map((e) => e.job ?? "(no job)").sort(), ["(no job)", "waits"]);
+  for (const stray of strays) {
+    assertStringIncludes(stray.message, `sleep ${mark}`);
+    assertStringIncludes(
+      stray.message,
+      "when the run was interrupted: gather stopped it (SIGTERM)",
+    );
+  }
+});
+
+Deno.test("a process the task file's top-level code started is stopped when Ctrl-C stops gather while it loads", async () => {
+  const mark = uniqueSleep();
+  const ready = await Deno.makeTempFile();
+  await Deno.remove(ready);
+  try {
+    const run = new LiveGather(["-f", `${FIXTURES}spawns_at_load.ts`], {
+      env: { MARK: mark, READY_FILE: ready },
+    });
+    await until(async () => await Deno.stat(ready).then(() => true, () => false));
+    run.kill("SIGINT");
+    const result = await run.result();
+    assertEquals(result.code, 130);
+    assertEquals(result.signal, "SIGINT");
+    assertEquals(await liveProcesses(mark), []);
+    const lines = result.stderr.trimEnd().split("\n");
+    assertEquals(lines.length, 2, result.stderr);
+    assertStringIncludes(lines[0]!, "was still loading after");
+    assertMatch(
+      lines[1]!,
+      new RegExp(
+        `^gather: sleep ${mark} \\(pid \\d+\\), started without ctx\\.sh \\(by the task file's own code, or a job\\), was still running as gather ended: stopped it \\(SIGTERM\\); fix: start processes in a job with ctx\\.sh or ctx\\.exec, or await them$`,
+      ),
+    );
+  } finally {
+    await Deno.remove(ready).catch(() => {});
+  }
 });
 
 Deno.test("an embedded run() cancels on Ctrl-C, kills its trees, and gives the signal back after", async () => {
@@ -127,10 +208,43 @@ Deno.test("on SIGHUP, a process that left its group dies with the rest of the tr
   assertEquals(await liveProcesses(mark), []);
 });
 
-Deno.test("after a second Ctrl-C gather stops reading a pipe an escaped process holds, and does not blame the job", async () => {
+Deno.test("a process that left its command's group and cleared its environment is stopped on Ctrl-C once it comes back to gather", async () => {
   const mark = uniqueSleep();
   const run = new LiveGather(["-f", ESCAPES, "unmarked", "--grace", "20s"], {
     env: { MARK: mark },
+  });
+  try {
+    await run.waitFor(logged("unmarked", "unmarked started"));
+    await until(async () => (await liveProcesses(mark)).length >= 3);
+    run.kill("SIGINT");
+    // Without a way to find it, gather would wait for the pipe it holds until a second signal.
+    const ended = await Promise.race([
+      run.result().then(() => true),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), 5_000)),
+    ]);
+    if (!ended) run.kill("SIGINT");
+    const result = await run.result();
+    assert(ended, "gather waited for a second signal");
+    assertEquals(result.code, 130);
+    assertComplete(result.events);
+    assertEquals(await liveProcesses(mark), []);
+    // gather, a subreaper, adopts it when its shell ends: a child no command of gather's started.
+    const strays = result.events.filter((e) => e.type === "diagnostic" && e.kind !== "stall");
+    assertEquals(strays.map((e) => e.type === "diagnostic" && e.kind), ["stray-process"]);
+    assertStringIncludes(
+      strays[0]?.type === "diagnostic" ? strays[0].message : "",
+      `sleep ${mark} (pid `,
+    );
+  } finally {
+    await killMarked(mark);
+  }
+});
+
+Deno.test("after a second Ctrl-C gather stops reading a pipe an escaped process holds, and does not blame the job", async () => {
+  const mark = uniqueSleep();
+  // Through Deno.Command, gather is no subreaper: what leaves the group never comes back to it.
+  const run = new LiveGather(["-f", ESCAPES, "unmarked", "--grace", "20s"], {
+    env: { MARK: mark, GATHER_SPAWN: "command" },
   });
   try {
     await run.waitFor(logged("unmarked", "unmarked started"));

@@ -17,6 +17,7 @@ import { ignoreStateFolder } from "../state/state_folder.ts";
 import { dirname, fromFileUrl, join, resolve } from "../deps/path.ts";
 import { attachCache, type CachePlace, planRun } from "../session/plan.ts";
 import { guardExit } from "../session/exit_guard.ts";
+import { childrenOf, killTreesNow } from "../process/children.ts";
 import {
   type Shutdown,
   signalExitCode,
@@ -91,7 +92,8 @@ export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
   // A run's modules load while the task file does; a listing does not load them.
   const modules = options.mode === "run" ? runModules() : undefined;
   modules?.catch(() => {}); // awaited below; a task file that fails to load must not leave it unhandled
-  // The task file's top-level code may end gather with Deno.exit(): not without a word.
+  // The task file's top-level code may end gather with Deno.exit(): not without a word, and not
+  // leaving what it started running (gather itself starts no process before the run).
   const restoreExit = guardExit(undefined, (code) => {
     env.stderr.writeSync(
       new TextEncoder().encode(
@@ -100,6 +102,7 @@ export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
         }) while loading: stopped without running anything\n`,
       ),
     );
+    killTreesNow(childrenOf(Deno.pid));
   });
   const project = await untilStopped(
     loadProject(options, Deno.cwd(), env.env),
@@ -184,6 +187,7 @@ export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
     forceSignal: shutdown.force.signal,
     reporter,
     adoptOrphans: true,
+    stopStrays: true,
     strict: options.strict,
     diagnostics: {
       stalls: options.diagnostics,

@@ -6,6 +6,13 @@
  * @module
  */
 
+/**
+ * The environment variable that marks every process gather's machinery
+ * starts: `GATHER_TREE=<gather's pid>-<run>.<n>` for a command and what it
+ * starts, `GATHER_TREE=<gather's pid>-watchdog` for the watchdog.
+ */
+export const MARKER = "GATHER_TREE";
+
 /** A process that carries a command's marker but is outside its group. */
 export interface Escapee {
   /** Its process id. */
@@ -71,8 +78,35 @@ export function adoptedZombies(
   });
 }
 
-/** A process's state, group and name from `/proc/<pid>/stat`; `undefined` once it is gone. */
-function procStat(pid: number): { state: string; pgrp: number; name: string } | undefined {
+/** What `/proc/<pid>/stat` says of a process. */
+export interface ProcStat {
+  /** `R`, `S`, `D`, `Z` (ended, not yet reaped), ... */
+  state: string;
+  /** Its parent. */
+  ppid: number;
+  /** Its process group. */
+  pgrp: number;
+  /** Its command name (15 characters at most). */
+  name: string;
+  /** When it started, in clock ticks since boot: with the pid, tells it from a later process. */
+  startTime: number;
+}
+
+/**
+ * A process's state, parent, group, name and start time, from `/proc/<pid>/stat`.
+ *
+ * @param pid The process.
+ * @returns What it says; `undefined` once the process is gone (or without `/proc`).
+ *
+ * @example Usage
+ * ```ts
+ * import { procStat } from "./escapees.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(procStat(Deno.pid)?.state !== "Z", true);
+ * ```
+ */
+export function procStat(pid: number): ProcStat | undefined {
   let stat: string;
   try {
     stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
@@ -84,8 +118,10 @@ function procStat(pid: number): { state: string; pgrp: number; name: string } | 
   const fields = stat.slice(close + 2).split(" ");
   return {
     state: fields[0]!,
+    ppid: Number(fields[1]),
     pgrp: Number(fields[2]),
     name: stat.slice(stat.indexOf("(") + 1, close),
+    startTime: Number(fields[19]),
   };
 }
 
@@ -137,8 +173,26 @@ function* allPids(): Iterable<number> {
   }
 }
 
-/** Whether `environ` (NUL-separated entries) has an entry equal to `needle` (NUL included). */
-function holds(environ: Uint8Array, needle: Uint8Array): boolean {
+/**
+ * Whether `environ` (NUL-separated entries) has an entry that starts with
+ * `needle`: equal to it when `needle` ends in NUL.
+ *
+ * @param environ The bytes of `/proc/<pid>/environ`.
+ * @param needle What an entry starts with.
+ * @returns Whether one does.
+ *
+ * @example Usage
+ * ```ts
+ * import { holds } from "./escapees.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const environ = new TextEncoder().encode("A=1\0GATHER_TREE=12-ab.3\0");
+ * const needle = (text: string) => new TextEncoder().encode(text);
+ * assertEquals([holds(environ, needle("GATHER_TREE=12-")), holds(environ, needle("A=1\0"))], [true, true]);
+ * assertEquals(holds(environ, needle("GATHER_TREE=1\0")), false);
+ * ```
+ */
+export function holds(environ: Uint8Array, needle: Uint8Array): boolean {
   let start = 0;
   while (start < environ.length) {
     let i = 0;

@@ -17,6 +17,7 @@ import {
 } from "./posix_spawn.ts";
 
 import { startWatchdog, type Watchdog } from "./watchdog.ts";
+import { MARKER } from "./escapees.ts";
 import { isFolder } from "../file_kind.ts";
 
 export type { ExitStatus, OutputSink };
@@ -195,9 +196,6 @@ export function createSpawner(options: SpawnerOptions = {}): Spawner {
     },
   };
 }
-
-/** The environment variable that marks every process a command starts. */
-const MARKER = "GATHER_TREE";
 
 function spawnChild(
   posix: PosixSpawn | undefined,

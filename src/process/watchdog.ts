@@ -11,6 +11,7 @@
  */
 
 import type { PosixSpawn } from "./posix_spawn.ts";
+import { MARKER } from "./escapees.ts";
 
 /**
  * The watchdog's script: `$1` is the run's marker prefix (`GATHER_TREE=<run>.`).
@@ -68,6 +69,8 @@ export async function startWatchdog(
     try {
       await posix.spawn("/bin/sh", ["sh", "-c", SCRIPT, "gather-watchdog", markerPrefix], {
         stdinFd: pipe.readFd,
+        // Marked as gather's own, not a stray (not with the run's marker, which it kills).
+        marker: `${MARKER}=${Deno.pid}-watchdog`,
       });
     } finally {
       pipe.closeRead();

@@ -21,8 +21,10 @@ import type { DiagnosticEvent, EventSink, GatherEvent } from "../events.ts";
 import type { Reporter } from "../reporters/reporter.ts";
 import type { FailurePolicy } from "../types.ts";
 import { createSpawner } from "../process/spawn.ts";
+import { childrenOf, killTreesNow } from "../process/children.ts";
 import { Cleanup } from "./cleanup.ts";
 import { guardExit } from "./exit_guard.ts";
+import { StraySweep } from "./stray_sweep.ts";
 import type { RunPlan } from "./plan.ts";
 
 /** How the diagnostics watch a run. */
@@ -71,6 +73,14 @@ export interface SessionOptions {
    * its process. @default {false}
    */
   adoptOrphans?: boolean;
+  /**
+   * Stop the processes jobs started outside gather's machinery (`new
+   * Deno.Command(...).spawn()`, `node:child_process`) that are still running
+   * when the run is interrupted or ends, and report them (`stray-process`).
+   * For a program that owns its process (the CLI): any other child of it
+   * would count too. @default {false}
+   */
+  stopStrays?: boolean;
   /**
    * Route `console` output and writes to `Deno.stdout`/`Deno.stderr` inside jobs to their
    * logs; console output and stdout writes outside every job go to `fallback`.
@@ -196,9 +206,30 @@ export async function runSession(
     // A job calling Deno.exit() fails; an exit from outside every job still leaves nothing behind.
     cleanup.defer(guardExit(scope, (code) => {
       spawner.killAll();
+      // Everything else it started too: gather ends now.
+      if (options.stopStrays) killTreesNow(childrenOf(Deno.pid));
       emit({ type: "warning", time: Date.now(), message: outsideExit(code) });
       reporter?.close();
     }));
+    if (options.stopStrays) {
+      const sweep = new StraySweep({
+        scope,
+        emit,
+        graceMs: options.graceMs ?? 5_000,
+        known: () => spawner.groups,
+        ...(options.forceSignal === undefined ? {} : { force: options.forceSignal }),
+      });
+      cleanup.defer(sweep.watchSpawns());
+      if (options.signal) cleanup.defer(sweep.sweepOnAbort(options.signal));
+      const inner = instrument;
+      instrument = {
+        ...inner,
+        runEnding: async () => {
+          await sweep.end();
+          await inner?.runEnding?.();
+        },
+      };
+    }
     const inProcess = late.runner = new InProcessRunner({
       scope,
       spawner,

@@ -1,0 +1,235 @@
+/**
+ * Processes the jobs started outside gather's machinery (`new
+ * Deno.Command(...).spawn()`, `node:child_process`) and left running: found
+ * when the run is interrupted and when it ends, stopped like commands
+ * (SIGTERM, SIGKILL after the grace period), and reported as `stray-process`
+ * diagnostics, under the job that started each one when that is known.
+ *
+ * @module
+ */
+
+import type { JobScope } from "../engine/scope.ts";
+import type { DiagnosticEvent, EventSink } from "../events.ts";
+import { childrenOf } from "../process/children.ts";
+import type { StrayProcess } from "../process/strays.ts";
+import { lazy } from "../lazy.ts";
+
+/** Options of {@linkcode StraySweep}. */
+export interface StraySweepOptions {
+  /** Tells which job is running the code that starts a process. */
+  scope: JobScope;
+  /** Where the diagnostics go. */
+  emit: EventSink;
+  /** How long SIGTERM gets before SIGKILL, in ms. */
+  graceMs: number;
+  /** Aborting it sends SIGKILL at once. */
+  force?: AbortSignal;
+  /** The run's live command groups: gather's own processes. */
+  known: () => ReadonlySet<number>;
+}
+
+/** What to do about a stray process. */
+const HINT =
+  "start processes with ctx.sh or ctx.exec, which stop them with their job, or await the process (ctx.spawn for work of your own) and kill it when ctx.signal aborts";
+
+/**
+ * Finds, stops and reports the processes jobs left running.
+ *
+ * @example Usage
+ * ```ts
+ * import { StraySweep } from "./stray_sweep.ts";
+ * import { JobScope } from "../engine/scope.ts";
+ * import type { GatherEvent } from "../events.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const events: GatherEvent[] = [];
+ * const scope = new JobScope();
+ * const sweep = new StraySweep({
+ *   scope, emit: (event) => events.push(event), graceMs: 1000, known: () => new Set(),
+ * });
+ * const restore = sweep.watchSpawns();
+ * const child = scope.run("serve", () => new Deno.Command("sleep", { args: ["30.25"] }).spawn());
+ * restore();
+ * await sweep.sweep("ended", (stray) => stray.pid === child.pid);
+ * assertEquals((await child.status).signal, "SIGTERM");
+ * assertEquals(events.map((event) => event.type === "diagnostic" && event.job), ["serve"]);
+ * ```
+ */
+export class StraySweep {
+  #options: StraySweepOptions;
+  /** The job that started each child `Deno.Command` started, while it runs. */
+  #owners = new Map<number, string>();
+  #done: Promise<void> = Promise.resolve();
+  #ended = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * Set the sweep up.
+   *
+   * @param options The scope, the sink, the grace period.
+   */
+  constructor(options: StraySweepOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * Note which job starts each `new Deno.Command(...).spawn()` while a run
+   * lasts (`node:child_process` and `output()` do not go through it: their
+   * processes are reported without a job). `Deno.Command` is a getter that
+   * loads Deno's process module (~4 ms) on first use: its prototype is
+   * patched then, so a run that starts no process does not pay for it.
+   *
+   * @returns Puts the real `Deno.Command` and `spawn` back.
+   */
+  watchSpawns(): () => void {
+    const { scope } = this.#options;
+    const owners = this.#owners;
+    let patched: { prototype: Deno.Command; real: Deno.Command["spawn"] } | undefined;
+    const patch = (command: typeof Deno.Command) => {
+      if (patched !== undefined) return;
+      const { prototype } = command;
+      const real = prototype.spawn;
+      patched = { prototype, real };
+      prototype.spawn = function (this: Deno.Command): Deno.ChildProcess {
+        const child = real.call(this);
+        const job = scope.current();
+        if (job !== undefined) {
+          owners.set(child.pid, job);
+          child.status.finally(() => owners.delete(child.pid)).catch(() => {});
+        }
+        return child;
+      };
+    };
+    const descriptor = Object.getOwnPropertyDescriptor(Deno, "Command");
+    const lazy = descriptor?.get !== undefined && descriptor.configurable === true;
+    if (lazy) {
+      Object.defineProperty(Deno, "Command", {
+        ...descriptor,
+        get() {
+          const command = descriptor.get!.call(Deno) as typeof Deno.Command;
+          patch(command);
+          return command;
+        },
+      });
+    } else {
+      patch(Deno.Command);
+    }
+    return () => {
+      if (lazy) Object.defineProperty(Deno, "Command", descriptor!);
+      if (patched !== undefined) patched.prototype.spawn = patched.real;
+    };
+  }
+
+  /**
+   * Once `signal` aborts (the run is interrupted), stop the strays, and look
+   * again every 50 ms until the run ends: a process comes back to gather
+   * when its parent ends (gather being a subreaper).
+   *
+   * @param signal The run's interrupt.
+   * @returns Stops looking.
+   */
+  sweepOnAbort(signal: AbortSignal): () => void {
+    const look = () => {
+      if (this.#ended) return;
+      this.sweep("interrupted").then(() => {
+        if (!this.#ended) this.#timer = setTimeout(look, 50);
+      });
+    };
+    signal.addEventListener("abort", look, { once: true });
+    return () => {
+      this.#ended = true;
+      clearTimeout(this.#timer);
+      signal.removeEventListener("abort", look);
+    };
+  }
+
+  /**
+   * The run is ending: stop looking on a timer, and sweep once more.
+   *
+   * @returns When what was found is gone.
+   */
+  end(): Promise<void> {
+    this.#ended = true;
+    clearTimeout(this.#timer);
+    return this.sweep("ended");
+  }
+
+  /**
+   * Stop what the jobs left running, and report it; one sweep at a time.
+   *
+   * @param when When it is found: the run was interrupted, or has ended.
+   * @param only Which strays to look at. @default {all}
+   * @returns When what was found is gone.
+   */
+  sweep(when: "interrupted" | "ended", only?: (stray: StrayProcess) => boolean): Promise<void> {
+    return this.#done = this.#done.then(() => this.#sweepOnce(when, only));
+  }
+
+  async #sweepOnce(
+    when: "interrupted" | "ended",
+    only: ((stray: StrayProcess) => boolean) | undefined,
+  ): Promise<void> {
+    const { known, graceMs, force, emit } = this.#options;
+    // No child at all: nothing to look at, and the modules that look need not load.
+    if (childrenOf(Deno.pid).length === 0) return;
+    const [{ describeStrays, strayChildren }, { stoppedHow, stopStrays }] = await strayModules();
+    const found = strayChildren(known());
+    const first = only === undefined ? found : found.filter(only);
+    if (first.length === 0) return;
+    const { how, strays } = await stopStrays(first, {
+      graceMs,
+      known: known(),
+      ...(force === undefined ? {} : { force }),
+      ...(only === undefined ? {} : { only }),
+    });
+    const byJob = new Map<string | undefined, StrayProcess[]>();
+    for (const stray of strays) {
+      const job = this.#owners.get(stray.pid);
+      byJob.set(job, [...byJob.get(job) ?? [], stray]);
+    }
+    for (const [job, list] of byJob) {
+      const event: DiagnosticEvent = {
+        type: "diagnostic",
+        time: Date.now(),
+        kind: "stray-process",
+        message: message(job, list, when, stoppedHow(how, list.length, graceMs), describeStrays),
+        hint: HINT,
+      };
+      if (job !== undefined) event.job = job;
+      emit(event);
+    }
+  }
+}
+
+/**
+ * One line on the processes a job (or an unknown one) left running:
+ * `Job "serve" started sleep 30 (pid 1234) without ctx.sh, which was still running when the run
+ * ended: gather stopped it (SIGTERM)`.
+ */
+function message(
+  job: string | undefined,
+  strays: readonly StrayProcess[],
+  when: "interrupted" | "ended",
+  how: string,
+  describe: (strays: readonly StrayProcess[]) => string,
+): string {
+  const moment = when === "interrupted" ? "when the run was interrupted" : "when the run ended";
+  const still = `${strays.length === 1 ? "was" : "were"} still running ${moment}`;
+  const named = describe(strays);
+  const whose =
+    "a job's or the task file's own process, or one that left a command's group and environment";
+  const what = job === undefined
+    ? `${named}, not started by ctx.sh or ctx.exec (${whose}), ${still}`
+    : `Job "${job}" started ${named} without ctx.sh, which ${still}`;
+  return `${what}: gather ${how}`;
+}
+
+/** What finds and stops strays: loaded once a sweep has a child to look at. */
+function strayModules() {
+  return Promise.all([
+    lazy<typeof import("../process/strays.ts")>(new URL("../process/strays.ts", import.meta.url)),
+    lazy<typeof import("../process/stop_strays.ts")>(
+      new URL("../process/stop_strays.ts", import.meta.url),
+    ),
+  ]);
+}
