@@ -27,17 +27,41 @@ export function childrenOf(pid: number): number[] {
   const found: number[] = [];
   try {
     for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
-      try {
-        const text = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/children`);
-        for (const child of text.split(" ")) if (child !== "") found.push(Number(child));
-      } catch {
-        // the thread ended
-      }
+      found.push(...threadChildren(pid, Number(task.name)));
     }
   } catch {
     // gone, or no /proc
   }
   return found;
+}
+
+/**
+ * The children one thread of a process started (or, for a child subreaper,
+ * adopted): one small read of `/proc`.
+ *
+ * @param pid The process.
+ * @param thread The thread's id (the process's own pid for its main thread).
+ * @returns Their pids; none when the thread ended or `/proc` cannot tell.
+ *
+ * @example Usage
+ * ```ts
+ * import { threadChildren } from "./children.ts";
+ * import { assert } from "@std/assert";
+ *
+ * const child = new Deno.Command("sleep", { args: ["5"] }).spawn();
+ * const threads = [...Deno.readDirSync(`/proc/${Deno.pid}/task`)].map((task) => Number(task.name));
+ * assert(threads.some((thread) => threadChildren(Deno.pid, thread).includes(child.pid)));
+ * child.kill();
+ * await child.status;
+ * ```
+ */
+export function threadChildren(pid: number, thread: number): number[] {
+  try {
+    const text = Deno.readTextFileSync(`/proc/${pid}/task/${thread}/children`);
+    return text.split(" ").filter((child) => child !== "").map(Number);
+  } catch {
+    return [];
+  }
 }
 
 /**

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { threadChildren } from "./children.ts";
+
 /**
  * The environment variable that marks every process gather's machinery
  * starts: `GATHER_TREE=<gather's pid>-<run>.<n>` for a command and what it
@@ -38,12 +40,7 @@ export interface Escapee {
  * ```
  */
 export function adoptedChildren(): number[] {
-  try {
-    const text = Deno.readTextFileSync(`/proc/self/task/${Deno.pid}/children`);
-    return text.split(" ").filter((pid) => pid !== "").map(Number);
-  } catch {
-    return [];
-  }
+  return threadChildren(Deno.pid, Deno.pid);
 }
 
 /**
