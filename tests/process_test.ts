@@ -234,8 +234,9 @@ Deno.test("a job's unfinished lines become job:partial events, throttled, never 
   const partials = events.filter((e) => e.type === "job:partial");
   const end = events.findIndex((e) => e.type === "job:end");
   const log = events.findIndex((e) => e.type === "job:log");
-  // Ten redraws in ~300 ms: the first at once, then at most one each 100 ms, the last one kept.
-  assertLess(partials.length, 7, JSON.stringify(partials));
+  // The first at once, then at most one each 100 ms, the last one kept. How many ten redraws
+  // make depends on the machine's pace; the exact count is tested on a fake clock
+  // (partial_lines_test.ts).
   assertEquals(partials[0]!.type === "job:partial" && partials[0]!.line, "1");
   assertEquals(partials.at(-1)!.type === "job:partial" && partials.at(-1)!.line, "10");
   for (let i = 1; i < partials.length; i++) {

@@ -14,6 +14,26 @@ export const PARTIAL_EVERY_MS = 100;
 
 type Stream = "stdout" | "stderr";
 
+/** Where {@linkcode PartialLines} reads time and sets its timer; tests pass a fake one. */
+export interface PartialTimers {
+  /** Monotonic milliseconds. */
+  now(): number;
+  /** Call `fire` in `ms` milliseconds, without keeping the process alive. */
+  set(fire: () => void, ms: number): unknown;
+  /** Cancel a timer `set` returned. */
+  clear(id: unknown): void;
+}
+
+const realTimers: PartialTimers = Object.freeze({
+  now: () => performance.now(),
+  set: (fire: () => void, ms: number) => {
+    const id = setTimeout(fire, ms);
+    Deno.unrefTimer(id);
+    return id;
+  },
+  clear: (id: unknown) => clearTimeout(id as ReturnType<typeof setTimeout>),
+});
+
 /**
  * Sends a job's unfinished lines on, throttled: the first at once, then the
  * latest one each {@linkcode PARTIAL_EVERY_MS}. A line that ends before its
@@ -38,15 +58,18 @@ export class PartialLines {
   #emit: EventSink;
   #sentAt = -Infinity;
   #waiting: { line: string; stream: Stream } | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: unknown;
+  #timers: PartialTimers;
 
   /**
    * @param job The job's name.
    * @param emit Receives the events.
+   * @param timers The clock and timer (real ones by default).
    */
-  constructor(job: string, emit: EventSink) {
+  constructor(job: string, emit: EventSink, timers: PartialTimers = realTimers) {
     this.#job = job;
     this.#emit = emit;
+    this.#timers = timers;
   }
 
   /**
@@ -56,17 +79,16 @@ export class PartialLines {
    * @param stream Where it is written.
    */
   show(line: string, stream: Stream): void {
-    const since = performance.now() - this.#sentAt;
+    const since = this.#timers.now() - this.#sentAt;
     if (since >= PARTIAL_EVERY_MS && this.#timer === undefined) return this.#send(line, stream);
     this.#waiting = { line, stream };
     if (this.#timer !== undefined) return;
-    this.#timer = setTimeout(() => {
+    this.#timer = this.#timers.set(() => {
       this.#timer = undefined;
       const waiting = this.#waiting;
       this.#waiting = undefined;
       if (waiting) this.#send(waiting.line, waiting.stream);
     }, Math.max(0, PARTIAL_EVERY_MS - since));
-    Deno.unrefTimer(this.#timer);
   }
 
   /**
@@ -77,12 +99,12 @@ export class PartialLines {
   ended(stream: Stream): void {
     if (this.#waiting?.stream !== stream) return;
     this.#waiting = undefined;
-    clearTimeout(this.#timer);
+    if (this.#timer !== undefined) this.#timers.clear(this.#timer);
     this.#timer = undefined;
   }
 
   #send(line: string, stream: Stream): void {
-    this.#sentAt = performance.now();
+    this.#sentAt = this.#timers.now();
     this.#emit({ type: "job:partial", time: Date.now(), job: this.#job, line, stream });
   }
 }

@@ -176,6 +176,9 @@ export class StraySweep {
     const found = strayChildren(known());
     const first = only === undefined ? found : found.filter(only);
     if (first.length === 0) return;
+    // Whose each one is, read before stopping them: a stopped child's status settles, which
+    // forgets its owner, perhaps before stopStrays() returns.
+    const owners = new Map(found.map((stray) => [stray.pid, this.#owners.get(stray.pid)]));
     const { how, strays } = await stopStrays(first, {
       graceMs,
       known: known(),
@@ -184,7 +187,7 @@ export class StraySweep {
     });
     const byJob = new Map<string | undefined, StrayProcess[]>();
     for (const stray of strays) {
-      const job = this.#owners.get(stray.pid);
+      const job = owners.get(stray.pid) ?? this.#owners.get(stray.pid);
       byJob.set(job, [...byJob.get(job) ?? [], stray]);
     }
     for (const [job, list] of byJob) {

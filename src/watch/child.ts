@@ -176,11 +176,13 @@ async function waitForFix(
     debounceMs: options.debounceMs,
     snapshot: () => new Map([...modules].map((path) => [path, signature(path)])),
     poll: options.poll,
+    // A module written while the watches were being set up sent no event: look again.
+    onArmed: () => look(new Set()),
   });
   const { shutdown } = options;
   shutdown.interrupt.signal.addEventListener("abort", wake, { once: true });
   watcher.start();
-  look(new Set()); // what changed before the watch began counts too
+  look(new Set()); // what changed before the watch began counts too (and when it polls)
   await woken;
   watcher.close();
   shutdown.interrupt.signal.removeEventListener("abort", wake);

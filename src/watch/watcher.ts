@@ -32,6 +32,8 @@ export interface FileWatcherOptions {
   pollMs?: number;
   /** Told once when events are unavailable and it polls instead. */
   onWarning?: (message: string) => void;
+  /** Called each time the watches are (re)established: what changed before is not an event. */
+  onArmed?: () => void;
 }
 
 /**
@@ -142,6 +144,13 @@ export class FileWatcher {
       return;
     }
     if (before !== undefined && this.#diff(before)) this.#flush();
+    this.#options.onArmed?.();
+    // A folder that came between listing the roots and watching them sent no event (its parent
+    // was not watched yet, or it was watched through that parent): watch again, with it.
+    if (!sameRoots(this.#roots, this.#options.roots())) {
+      this.#rearm = true;
+      this.#flush();
+    }
   }
 
   /** Add the files whose signature differs from `before` to the batch; whether there were any. */
@@ -277,6 +286,12 @@ function close(watchers: readonly Deno.FsWatcher[]): void {
 
 /** How long a re-arm waits for the old watchers to let their watches go. */
 const REARM_CHECK_MS = 20;
+
+function sameRoots(a: readonly WatchRoot[], b: readonly WatchRoot[]): boolean {
+  const key = (roots: readonly WatchRoot[]) =>
+    roots.map((root) => `${root.recursive ? "r" : "-"}${root.path}`).sort().join("\0");
+  return key(a) === key(b);
+}
 
 function isAtOrAbove(path: string, folder: string): boolean {
   return folder === path || folder.startsWith(`${path}/`);
