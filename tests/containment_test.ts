@@ -126,6 +126,52 @@ Deno.test("Ctrl-C stops the processes jobs started without ctx.sh at once, so th
   }
 });
 
+Deno.test("a job that times out stops the processes it started without ctx.sh at once, so it ends without waiting out the grace period", async () => {
+  const mark = uniqueSleep();
+  const started = performance.now();
+  const { code, stdout } = await gather(
+    ["-f", STRAYS, "timesOut", "--grace", "10s", "--reporter", "json"],
+    { env: { MARK: mark } },
+  );
+  assertLess(performance.now() - started, 8_000, "waited out the grace period");
+  assertEquals(code, 1);
+  assertEquals(await liveProcesses(mark), []);
+  const events = parseEvents(stdout);
+  assertComplete(events);
+  const ended = end(events, "timesOut");
+  assertStringIncludes(ended?.error?.message ?? "", 'Job "timesOut" timed out after 300ms');
+  assertEquals(ended?.ignoredCancellation, undefined);
+  const [stray, ...more] = strayDiagnostics(events);
+  assertEquals(more, []);
+  assertEquals(stray?.job, "timesOut");
+  assertMatch(
+    stray?.message ?? "",
+    new RegExp(
+      `^Job "timesOut" started sleep ${mark} \\(pid \\d+\\) without ctx\\.sh, which was still running when the job timed out: gather stopped it \\(SIGTERM\\)$`,
+    ),
+  );
+  // Reported when the job stopped, not when the run ended.
+  assertLess(events.indexOf(stray!), events.indexOf(ended!));
+});
+
+Deno.test("with --keep-going, a job that fails stops the processes it started without ctx.sh when it fails, not at the run's end", async () => {
+  const mark = uniqueSleep();
+  const { code, stdout } = await gather(
+    ["-f", STRAYS, "failsLeaving", "keepsGoing", "-k", "--reporter", "json"],
+    { env: { MARK: mark } },
+  );
+  assertEquals(code, 1);
+  assertEquals(await liveProcesses(mark), []);
+  const events = parseEvents(stdout);
+  assertComplete(events);
+  const [stray, ...more] = strayDiagnostics(events);
+  assertEquals(more, []);
+  assertEquals(stray?.job, "failsLeaving");
+  assertStringIncludes(stray?.message ?? "", "which was still running when the job failed");
+  // Stopped while the other job still ran.
+  assertLess(events.indexOf(stray!), events.indexOf(end(events, "keepsGoing")!));
+});
+
 Deno.test("a process the task file's top-level code started is stopped when Ctrl-C stops gather while it loads", async () => {
   const mark = uniqueSleep();
   const ready = await Deno.makeTempFile();

@@ -48,6 +48,11 @@ export interface Instrument {
   jobReturned?(job: string, ms: number, runsLater: boolean): void;
   /** The scheduler started every job it could for now; none has run on past its first `await`. */
   batchStarted?(): void;
+  /**
+   * A job was told to stop (it timed out, or was cancelled): its signal
+   * aborted, its commands got SIGTERM. `reason` is the abort's reason.
+   */
+  jobStopping?(job: string, reason: unknown): void;
   /** Awaited after the last job settled and before `run:end`, so late events still come first. */
   runEnding?(): Promise<void>;
 }

@@ -25,6 +25,7 @@ import { childrenOf, killTreesNow } from "../process/children.ts";
 import { Cleanup } from "./cleanup.ts";
 import { guardExit } from "./exit_guard.ts";
 import { StraySweep } from "./stray_sweep.ts";
+import { isGatherError } from "../errors.ts";
 import type { RunPlan } from "./plan.ts";
 
 /** How the diagnostics watch a run. */
@@ -142,12 +143,16 @@ export async function runSession(
   let started = false;
   let capture: OutputCapture | undefined;
   let historyOff = plan.history?.warning;
+  let onJobFailed: ((job: string) => void) | undefined;
   const emit = (given: GatherEvent) => {
     const event = options.strict && given.type === "run:end" && given.status === "ok" &&
         diagnosticEvents.length > 0
       ? { ...given, status: "failed" as const, firstFailure: strictFailure(diagnosticEvents) }
       : given;
-    if (event.type === "job:end") capture?.endJob(event.job); // its unfinished line comes first
+    if (event.type === "job:end") {
+      capture?.endJob(event.job); // its unfinished line comes first
+      if (event.status === "failed") onJobFailed?.(event.job);
+    }
     reporter?.handle(event);
     if (!started && event.type === "job:start") {
       started = true;
@@ -222,13 +227,24 @@ export async function runSession(
       cleanup.defer(sweep.watchSpawns());
       if (options.signal) cleanup.defer(sweep.sweepOnAbort(options.signal));
       const inner = instrument;
+      // A job that stops takes the processes it started without ctx.sh with it, as it takes its
+      // commands: at once when it is told to stop (a job waiting for one then ends), and when it
+      // fails. An interrupted run's sweep covers every job.
+      const interrupted = () => options.signal?.aborted === true;
       instrument = {
         ...inner,
+        jobStopping: (job, reason) => {
+          inner?.jobStopping?.(job, reason);
+          if (interrupted()) return;
+          const timedOut = isGatherError(reason) && reason.code === "TIMEOUT";
+          void sweep.sweepJob(job, timedOut ? "timed out" : "was cancelled");
+        },
         runEnding: async () => {
           await sweep.end();
           await inner?.runEnding?.();
         },
       };
+      onJobFailed = (job) => interrupted() || void sweep.sweepJob(job, "failed");
     }
     const inProcess = late.runner = new InProcessRunner({
       scope,

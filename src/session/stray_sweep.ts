@@ -28,6 +28,12 @@ export interface StraySweepOptions {
   known: () => ReadonlySet<number>;
 }
 
+/**
+ * When strays are looked for: the run was interrupted, or ended; or one job
+ * stopped (timed out, was cancelled, failed), for the processes it started.
+ */
+export type SweepMoment = "interrupted" | "ended" | { job: string; how: string };
+
 /** What to do about a stray process. */
 const HINT =
   "start processes with ctx.sh or ctx.exec, which stop them with their job, or await the process (ctx.spawn for work of your own) and kill it when ctx.signal aborts";
@@ -161,12 +167,30 @@ export class StraySweep {
    * @param only Which strays to look at. @default {all}
    * @returns When what was found is gone.
    */
-  sweep(when: "interrupted" | "ended", only?: (stray: StrayProcess) => boolean): Promise<void> {
+  sweep(when: SweepMoment, only?: (stray: StrayProcess) => boolean): Promise<void> {
     return this.#done = this.#done.then(() => this.#sweepOnce(when, only));
   }
 
+  /**
+   * A job stopped (`how`: "timed out", "was cancelled", "failed"): stop the
+   * processes it started without `ctx.sh` that still run, as its commands
+   * were stopped, so that a job waiting for one ends too. Nothing to do, and
+   * nothing loaded, when it started none that still runs.
+   *
+   * @param job The job.
+   * @param how How it stopped, for the message.
+   * @returns When what was found is gone.
+   */
+  sweepJob(job: string, how: string): Promise<void> {
+    const pids = new Set(
+      [...this.#owners].filter(([, owner]) => owner === job).map(([pid]) => pid),
+    );
+    if (pids.size === 0) return this.#done;
+    return this.sweep({ job, how }, (stray) => pids.has(stray.pid));
+  }
+
   async #sweepOnce(
-    when: "interrupted" | "ended",
+    when: SweepMoment,
     only: ((stray: StrayProcess) => boolean) | undefined,
   ): Promise<void> {
     const { known, graceMs, force, emit } = this.#options;
@@ -212,11 +236,15 @@ export class StraySweep {
 function message(
   job: string | undefined,
   strays: readonly StrayProcess[],
-  when: "interrupted" | "ended",
+  when: SweepMoment,
   how: string,
   describe: (strays: readonly StrayProcess[]) => string,
 ): string {
-  const moment = when === "interrupted" ? "when the run was interrupted" : "when the run ended";
+  const moment = when === "interrupted"
+    ? "when the run was interrupted"
+    : when === "ended"
+    ? "when the run ended"
+    : `when the job ${when.how}`;
   const still = `${strays.length === 1 ? "was" : "were"} still running ${moment}`;
   const named = describe(strays);
   const whose =

@@ -344,6 +344,7 @@ export class RunningJob implements JobRun {
       };
       abort.onAbort = (reason) => {
         const cancelledAt = Date.now();
+        env.instrument?.jobStopping?.(name, reason);
         // After the grace period, or sooner when told to stop waiting (a second Ctrl-C).
         const giveUp = (forced: boolean) =>
           finish(() => {
