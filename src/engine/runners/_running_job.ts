@@ -35,6 +35,9 @@ export interface RunnerEnv {
   services: Map<string, Readiness>;
 }
 
+/** A job stopped at once sooner than this after its cancellation is not said to ignore it. */
+const FAIR_CHANCE_MS = 1_000;
+
 /**
  * One attempt of a job: what its context reads (the env), what it started
  * (the tracker), and its abort signal, made only when someone reads it. One
@@ -352,6 +355,9 @@ export class RunningJob implements JobRun {
             const stopped = `gather stopped waiting for it${
               forced ? " when told to stop at once" : ""
             }`;
+            // Told to stop at once before the job had a fair chance to stop (a quick second
+            // Ctrl-C): not the job's fault, and no diagnostic says it is.
+            if (forced && waited < Math.min(env.graceMs, FAIR_CHANCE_MS)) return reject(reason);
             if (abort.heldOpen !== undefined) {
               // Not the job's fault: it passed its signal on, and its command has ended.
               this.#diagnose(
