@@ -1,6 +1,7 @@
 /**
- * Text helpers of the live display: make job output safe to print, measure
- * and cut it to a terminal width, and format short durations.
+ * Text helpers of the live display (and of the plain reporter, which pads
+ * names by the same widths): make job output safe to print, measure and cut
+ * it to a terminal width, and format short durations.
  *
  * Widths are measured here rather than with `@std/cli/unicode-width`: the npm
  * mirror of std that deno.json maps (`deno-std@1.4.0`) does not publish that

@@ -16,7 +16,7 @@ import type { OutputMode, Reporter } from "./reporter.ts";
 import { formatSummary } from "./summary.ts";
 import { excerptLines, LineExcerpt } from "./_excerpt.ts";
 import { failureText } from "./_failure.ts";
-import { cleanLine } from "./_tty_text.ts";
+import { cleanLine, padToWidth, textWidth } from "./_tty_text.ts";
 import { waitLine, watchHeader } from "./_watch_lines.ts";
 
 /** Options of {@linkcode PlainReporter}. */
@@ -39,6 +39,9 @@ export interface PlainReporterOptions {
 
 /** A line of output held until its job ends. */
 type HeldLine = { line: string; stream: string };
+
+/** The widest the name column gets, in terminal columns: a longer name is printed whole, past it. */
+const NAME_COLUMNS = 24;
 
 /** Lines held per job (grouped, or waiting to see if it fails): its first and its last. */
 const HELD_HEAD = 5_000;
@@ -96,8 +99,9 @@ export class PlainReporter implements Reporter {
     const p = this.#p;
     switch (event.type) {
       case "run:start":
-        for (const job of event.jobs) this.#width = Math.max(this.#width, job.name.length);
-        this.#width = Math.min(24, this.#width);
+        // Measured in columns, as the live display does: a CJK name takes twice its length.
+        for (const job of event.jobs) this.#width = Math.max(this.#width, textWidth(job.name));
+        this.#width = Math.min(NAME_COLUMNS, this.#width);
         if (!this.#quiet) {
           this.#out.write(
             p.dim(
@@ -280,7 +284,7 @@ export class PlainReporter implements Reporter {
   }
 
   #line(job: string, text: string): void {
-    const line = `${this.#p.cyan(job.padEnd(this.#width))} │ ${text}\n`;
+    const line = `${this.#p.cyan(padToWidth(job, this.#width))} │ ${text}\n`;
     const group = this.#groups?.get(job);
     if (group) group.add(line);
     else this.#out.write(line);
