@@ -14,6 +14,7 @@ import { isGatherError } from "./src/errors.ts";
 import { Shutdown, signalExitCode } from "./src/session/signals.ts";
 import { denoDir } from "./src/session/deno_dir.ts";
 import { lazy } from "./src/lazy.ts";
+import { readTerminalSize } from "./src/reporters/terminal_size.ts";
 
 /** What the end of the process needs from the command line, once it is read. */
 interface ExitSettings {
@@ -121,13 +122,12 @@ async function stopStrayChildren(shutdown: Shutdown, settings: ExitSettings): Pr
   );
 }
 
-/** The terminal's size; `Deno.consoleSize()` throws when no stream is a terminal. */
+/**
+ * The terminal's size, read for every frame (so resizes are followed, in the watch child too);
+ * 80x24 when no stream is a terminal (`Deno.consoleSize()` throws) or it reports 0 columns or rows.
+ */
 function terminalSize(): { columns: number; rows: number } {
-  try {
-    return Deno.consoleSize();
-  } catch {
-    return { columns: 80, rows: 24 };
-  }
+  return readTerminalSize(() => Deno.consoleSize());
 }
 
 function report(error: unknown, debug: boolean, args: readonly string[]): number {

@@ -11,6 +11,7 @@ import { palette } from "./palette.ts";
 import { PlainReporter } from "./plain.ts";
 import type { Reporter } from "./reporter.ts";
 import { type ReporterEnv, wantsColor } from "./select.ts";
+import { usableSize } from "./terminal_size.ts";
 import { TtyReporter } from "./tty.ts";
 
 /**
@@ -50,7 +51,9 @@ export function humanReporter(
     ...(env.show === undefined ? {} : { show: env.show }),
   };
   if (kind === "tty") {
-    return new TtyReporter({ ...common, size: env.size ?? (() => ({ columns: 80, rows: 24 })) });
+    // A terminal that reports 0 columns or rows (or none at all) is drawn for as 80x24.
+    const size = env.size;
+    return new TtyReporter({ ...common, size: () => usableSize(size?.()) });
   }
   return new PlainReporter({ ...common, group: env.group ?? false });
 }
