@@ -26,7 +26,7 @@ export interface ReporterEnv {
   stdoutIsTerminal: boolean;
   /** Whether stderr is a terminal. */
   stderrIsTerminal: boolean;
-  /** Reads an environment variable (`CI`, `NO_COLOR`, `FORCE_COLOR`). */
+  /** Reads an environment variable (`CI`, `TERM`, `NO_COLOR`, `FORCE_COLOR`). */
   env: (name: string) => string | undefined;
   /** Print only failures and the summary. */
   quiet: boolean;
@@ -53,7 +53,8 @@ export interface ReporterEnv {
 
 /**
  * Whether to colour human output: `FORCE_COLOR` forces it, `NO_COLOR`
- * disables it, otherwise only a terminal gets colour.
+ * disables it, and so does `TERM=dumb` (a terminal that cannot show escape
+ * codes, as cargo and listr2 take it); otherwise only a terminal gets colour.
  *
  * @param env Reads an environment variable.
  * @param isTerminal Whether the output is a terminal.
@@ -75,13 +76,35 @@ export function wantsColor(
   if (force !== undefined && force !== "" && force !== "0") return true;
   const noColor = env("NO_COLOR");
   if (noColor !== undefined && noColor !== "") return false;
-  return isTerminal;
+  return isTerminal && !isDumb(env);
+}
+
+/**
+ * Whether the terminal says it is dumb (`TERM=dumb`: Emacs' shell buffers,
+ * some editors' and CI's consoles): it shows text, and cannot move the
+ * cursor or show colours.
+ *
+ * @param env Reads an environment variable.
+ * @returns `true` for `TERM=dumb`.
+ *
+ * @example Usage
+ * ```ts
+ * import { isDumb } from "./select.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(isDumb((name) => name === "TERM" ? "dumb" : undefined), true);
+ * assertEquals(isDumb((name) => name === "TERM" ? "xterm-256color" : undefined), false);
+ * ```
+ */
+export function isDumb(env: (name: string) => string | undefined): boolean {
+  return env("TERM") === "dumb";
 }
 
 /**
  * Which reporter a choice comes to: `auto` is `tty` when stdout and stderr
- * are terminals and `CI` is unset (or empty), else `plain`; `tty` falls back
- * to `plain` when stderr is not a terminal.
+ * are terminals, `CI` is unset (or empty) and `TERM` is not `dumb`, else
+ * `plain`; `tty` falls back to `plain` when stderr is not a terminal or the
+ * terminal is dumb (it cannot move the cursor to redraw the live block).
  *
  * @param choice The user's choice.
  * @param env Whether the streams are terminals, and the environment.
@@ -102,7 +125,7 @@ export function reporterKind(
   env: Pick<ReporterEnv, "stdoutIsTerminal" | "stderrIsTerminal" | "env">,
 ): "tty" | "plain" | "json" {
   if (choice === "json" || choice === "plain") return choice;
-  if (!env.stderrIsTerminal) return "plain";
+  if (!env.stderrIsTerminal || isDumb(env.env)) return "plain";
   if (choice === "tty") return "tty";
   const ci = env.env("CI");
   return env.stdoutIsTerminal && (ci === undefined || ci === "") ? "tty" : "plain";
