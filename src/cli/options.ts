@@ -124,7 +124,8 @@ export const CACHE_HELP = `Cache commands:
   gather cache status        entries, size and the last run's hit ratio
   gather cache status --remote   check the remote cache server and the token
   gather cache clean         empty the cache
-  gather cache prune --max-size <size>   drop the least recently used entries (e.g. 1GB)
+  gather cache prune --max-size <size>
+                             drop the least recently used entries (e.g. 1GB)
   their options: --cache-dir <dir>, --root <dir>, --remote-cache <url>,
   --remote-cache-timeout <d>, --remote-cache-read-only (status --remote)
   a job or task named "cache" runs with: gather -- cache [args...]
@@ -143,13 +144,18 @@ the words after a task's name are its arguments.
 
 Options:
   -f, --file <path>          task file (default: ./tasks.ts)
-  -r, --recursive            deno.json: run the task in every workspace member that has it
-      --filter <pattern>     deno.json: only the members whose name or path matches
-                             (implies -r); "<pattern>..." adds the members that depend on them
-      --changed-since <ref>  deno.json: only the members whose files changed since a git
-                             ref, and the members that depend on them (implies -r)
-      --cwd <dir>            find the task file or deno.json from <dir>, and run tasks there
-  -j, --concurrency <n>      jobs at once (default: number of CPUs, or $GATHER_JOBS)
+  -r, --recursive            deno.json: run the task in every workspace
+                             member that has it
+      --filter <pattern>     deno.json: only the members whose name or path
+                             matches (implies -r); "<pattern>..." adds the
+                             members that depend on them
+      --changed-since <ref>  deno.json: only the members whose files changed
+                             since a git ref, and the members that depend on
+                             them (implies -r)
+      --cwd <dir>            find the task file or deno.json from <dir>, and
+                             run tasks there
+  -j, --concurrency <n>      jobs at once (default: number of CPUs, or
+                             $GATHER_JOBS)
   -k, --keep-going           run everything that does not depend on a failure
       --on-failure <policy>  abort (default): cancel running jobs
                              finish: start nothing new, let running jobs end
@@ -160,41 +166,57 @@ Options:
       --graph                print the selected jobs as a Graphviz dot graph
   -n, --dry-run              print the order jobs would start in, run nothing
       --reporter <name>      auto (default), tty, plain or json
-  -q, --quiet                print only failures and the summary (implies --output errors)
-      --output <which>       whose output to print: full (default: every job's),
-                             errors (failed jobs' only) or none
-      --group                plain reporter: print each job's output whole when it ends
-      --summary <file.json>  write the final report (timings, critical path) as JSON
-      --force-summary        let --summary overwrite a file that is not a previous summary
-      --log-dir <dir>        per-job logs go to <dir>/<run>/<job>.log (default: .gather/logs)
+  -q, --quiet                print only failures and the summary (implies
+                             --output errors)
+      --output <which>       whose output to print: full (default: every
+                             job's), errors (failed jobs' only) or none
+      --group                plain reporter: print each job's output whole
+                             when it ends
+      --summary <file.json>  write the final report (timings, critical path)
+                             as JSON
+      --force-summary        let --summary overwrite a file that is not a
+                             previous summary
+      --log-dir <dir>        per-job logs go to <dir>/<run>/<job>.log
+                             (default: .gather/logs)
       --no-logs              write no per-job logs
-      --stall-threshold <d>  report event-loop stalls longer than this (default: 100ms)
+      --stall-threshold <d>  report event-loop stalls longer than this
+                             (default: 100ms)
       --no-diagnostics       do not watch for stalls
       --strict               diagnostics fail the run (exit 1)
-      --no-history           do not read or write .gather/history.json (job durations)
-      --force                run every selected job, even cached ones, and store the results
+      --no-history           do not read or write .gather/history.json (job
+                             durations)
+      --force                run every selected job, even cached ones, and
+                             store the results
       --no-cache             neither read nor write the result cache
       --explain              say why each job that runs is not a cache hit
-      --cache-dir <dir>      the cache folder (default: .gather/cache in the project root,
-                             or $GATHER_CACHE_DIR)
-      --root <dir>           the project root (default: the folder of the nearest deno.json)
-      --remote-cache <url>   share the cache through a Turborepo Remote Cache API server
-                             (or $GATHER_REMOTE_CACHE_URL; token from $GATHER_REMOTE_CACHE_TOKEN)
-      --remote-cache-timeout <d>  give up on a remote cache request after this (default: 5s)
-      --remote-cache-read-only    download from the remote cache, never upload
-  -w, --watch                run, then watch the jobs' inputs and the task file, and
-                             rerun what a change affects, until Ctrl-C
-      --watch-debounce <d>   wait this long after the last change (default: 100ms)
+      --cache-dir <dir>      the cache folder (default: .gather/cache in the
+                             project root, or $GATHER_CACHE_DIR)
+      --root <dir>           the project root (default: the folder of the
+                             nearest deno.json)
+      --remote-cache <url>   share the cache through a Turborepo Remote Cache
+                             API server (or $GATHER_REMOTE_CACHE_URL; token
+                             from $GATHER_REMOTE_CACHE_TOKEN)
+      --remote-cache-timeout <d>  give up on a remote cache request after
+                             this (default: 5s)
+      --remote-cache-read-only    download from the remote cache, never
+                             upload
+  -w, --watch                run, then watch the jobs' inputs and the task
+                             file, and rerun what a change affects, until
+                             Ctrl-C
+      --watch-debounce <d>   wait this long after the last change (default:
+                             100ms)
       --nats <url>           run the jobs on workers through this NATS server
                              (or $GATHER_NATS_URL; needs --remote-cache)
-      --worker-timeout <d>   give a silent worker's job to another after this (default: 30s)
+      --worker-timeout <d>   give a silent worker's job to another after
+                             this (default: 30s)
       --debug                print stack traces for errors
   -h, --help                 show this help
   -V, --version              print the version
 
 Workers (a distributed run):
   gather worker --nats <url> [-j N] [--name <name>]
-                             run jobs of coordinators (gather --nats <url>) in this checkout
+                             run jobs of coordinators (gather --nats <url>)
+                             in this checkout
 
 ${CACHE_HELP}
 Exit codes: 0 all ok, 1 a job failed (or output could not be written),

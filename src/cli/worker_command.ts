@@ -33,14 +33,21 @@ NATS server's work queue, runs them as a local run would, and shares their
 outputs through the remote cache the coordinator names.
 
 Options:
-      --nats <url>           the NATS server (or $GATHER_NATS_URL), e.g. nats://10.0.0.5:4222
-  -j, --concurrency <n>      jobs at once (default: number of CPUs, or $GATHER_JOBS)
-      --name <name>          the worker's name in the coordinator's output (default: host:pid)
-      --root <dir>           the project root (default: the folder of the nearest deno.json)
-      --cache-dir <dir>      the local cache folder (default: .gather/cache in the project root)
-      --remote-cache <url>   this machine's address of the shared cache, when it differs
-                             from the coordinator's (token from $GATHER_REMOTE_CACHE_TOKEN)
-      --remote-cache-timeout <d>  give up on a remote cache request after this (default: 5s)
+      --nats <url>           the NATS server (or $GATHER_NATS_URL), e.g.
+                             nats://10.0.0.5:4222
+  -j, --concurrency <n>      jobs at once (default: number of CPUs, or
+                             $GATHER_JOBS)
+      --name <name>          the worker's name in the coordinator's output
+                             (default: host:pid)
+      --root <dir>           the project root (default: the folder of the
+                             nearest deno.json)
+      --cache-dir <dir>      the local cache folder (default: .gather/cache in
+                             the project root)
+      --remote-cache <url>   this machine's address of the shared cache, when
+                             it differs from the coordinator's (token from
+                             $GATHER_REMOTE_CACHE_TOKEN)
+      --remote-cache-timeout <d>  give up on a remote cache request after
+                             this (default: 5s)
   -h, --help                 show this help
 `;
 
