@@ -183,7 +183,10 @@ export interface JobWorkerEvent {
   delivery: number;
 }
 
-/** A service is ready: its dependents may start. */
+/**
+ * A service is ready: its dependents may start. In watch mode, a service kept
+ * running from an earlier run is ready at once, with `kept: true`.
+ */
 export interface JobReadyEvent {
   /** The kind of event. */
   type: "job:ready";
@@ -197,6 +200,11 @@ export interface JobReadyEvent {
   durationMs: number;
   /** Its ready value, when it is a string, a number or a boolean. */
   value?: string | number | boolean;
+  /**
+   * Watch mode: the service was not started again but kept running from an
+   * earlier run (its `durationMs` is then about 0; its `job:end` says `cache: "hit"`).
+   */
+  kept?: boolean;
 }
 
 /**

@@ -5,6 +5,7 @@
  * nothing left running.
  */
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import type { JobReadyEvent } from "../src/events.ts";
 import { gather } from "./_cli.ts";
 import { liveProcesses } from "./_processes.ts";
 import { MOD, project, quiet, WatchSession, write } from "./_watch.ts";
@@ -251,6 +252,12 @@ export const e2e = job({ deps: [api], inputs: ["e2e/**"] }, async (ctx) => {
       session.runs[1]!.some((e) => e.type === "job:log" && e.line.startsWith("starting")),
       false,
     );
+    // Run 2's job:ready says the service was kept (the reporters print `still running`); run 1's
+    // started it.
+    const ready = (n: number) =>
+      session.runs[n - 1]!.find((e): e is JobReadyEvent => e.type === "job:ready");
+    assertEquals(ready(1)?.kept, undefined);
+    assertEquals(ready(2)?.kept, true);
   } finally {
     const result = await session.stop();
     assertEquals(result.code, 130);
@@ -287,7 +294,8 @@ export const api = job(
         "ok",
         `restart ${n}: ${JSON.stringify(run)}`,
       );
-      assert(run.some((e) => e.type === "job:ready"), `restart ${n} became ready`);
+      // Started again, not kept from the run before: ready, not `still running`.
+      assert(run.some((e) => e.type === "job:ready" && !e.kept), `restart ${n} became ready`);
       assertEquals((await liveProcesses(tag)).length, 1, `restart ${n}: one server, no survivor`);
     }
   } finally {

@@ -30,6 +30,8 @@ export interface LiveJob {
   progress?: string | undefined;
   /** For a service that is ready: how long that took, in ms. */
   ready?: number | undefined;
+  /** For a service watch mode kept running from an earlier run: `still running`, not its time. */
+  kept?: boolean | undefined;
   /** The worker running it, in a distributed run. */
   worker?: string | undefined;
 }
@@ -121,10 +123,12 @@ function jobLine(
   p: Palette,
 ): FrameLine {
   const name = padToWidth(cutToWidth(job.name, nameWidth), nameWidth);
-  // A ready service: `● api ready 1.2s`, with the time it took to be ready.
+  // A ready service: `● api ready 1.2s`, with the time it took to be ready (or `still running`).
   const mark = job.ready === undefined ? spin : "●";
   const elapsed = job.ready === undefined
     ? shortDuration(now - job.start).padStart(ELAPSED)
+    : job.kept
+    ? "still running"
     : `ready ${shortDuration(job.ready)}`;
   const head = cutToWidth(`${mark} ${name} ${elapsed}`, columns);
   const headWidth = textWidth(head);

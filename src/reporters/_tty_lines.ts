@@ -2,12 +2,14 @@
  * The permanent lines the live display prints above its block when a job
  * ends: `✔ name 1.2s`, `⊘`, `–`, `✖` with the error; under it, the job's
  * output (first and last lines, with how many were cut) when `--output`
- * shows it, and for a failure where its full log is.
+ * shows it, and for a failure where its full log is. Also the line of a
+ * service that is ready (`● api ready 1.2s (…)`, or `● api still running (…)`
+ * for one watch mode kept from an earlier run).
  *
  * @module
  */
 
-import type { JobEndEvent } from "../events.ts";
+import type { JobEndEvent, JobReadyEvent } from "../events.ts";
 import type { Palette } from "./palette.ts";
 import type { JobRecord } from "./record.ts";
 import { cachedLabel } from "./format.ts";
@@ -15,6 +17,32 @@ import type { OutputMode } from "./reporter.ts";
 import { excerptLines } from "./_excerpt.ts";
 import { failureText } from "./_failure.ts";
 import { cleanLine, cutToWidth, plainLine, shortDuration, textWidth } from "./_tty_text.ts";
+
+/**
+ * The line a ready service gets: how long it took, and its ready value (a
+ * URL, a port) or else what told it was ready. A service watch mode kept
+ * running from an earlier run did not start again: it is `still running`.
+ *
+ * @param event The `job:ready` event.
+ * @param p Colours.
+ * @returns The line, without a line break.
+ *
+ * @example Usage
+ * ```ts
+ * import { readyLine } from "./_tty_lines.ts";
+ * import { palette } from "./palette.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const event = { type: "job:ready", time: 0, job: "api", probe: "port 8000", durationMs: 1200, value: 8000 } as const;
+ * assertEquals(readyLine(event, palette(false)), "● api ready 1.2s (8000)");
+ * assertEquals(readyLine({ ...event, durationMs: 0, kept: true }, palette(false)), "● api still running (8000)");
+ * ```
+ */
+export function readyLine(event: JobReadyEvent, p: Palette): string {
+  const what = event.value === undefined ? event.probe : String(event.value);
+  const state = event.kept ? "still running" : `ready ${shortDuration(event.durationMs)}`;
+  return `${p.green("●")} ${event.job} ${p.dim(state)} ${p.dim(`(${what})`)}`;
+}
 
 /** Options of {@linkcode endLines}. */
 export interface EndLinesOptions {

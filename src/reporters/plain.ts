@@ -151,12 +151,11 @@ export class PlainReporter implements Reporter {
       case "job:ready":
         if (!this.#quiet) {
           const value = event.value === undefined ? "" : ` → ${event.value}`;
-          this.#line(
-            event.job,
-            `${p.green("● ready")} ${p.dim(formatDuration(event.durationMs))} ${
-              p.dim(`(${event.probe}${value})`)
-            }`,
-          );
+          // Watch mode: a service kept from an earlier run did not start again.
+          const state = event.kept
+            ? p.green("● still running")
+            : `${p.green("● ready")} ${p.dim(formatDuration(event.durationMs))}`;
+          this.#line(event.job, `${state} ${p.dim(`(${event.probe}${value})`)}`);
         }
         break;
       case "watch:change":

@@ -52,6 +52,8 @@ export interface JobRecord {
   ignoredCancellation?: boolean;
   /** For a service that became ready: how long that took, in ms. */
   readyMs?: number;
+  /** For a service watch mode kept running from an earlier run: it did not start again. */
+  kept?: boolean;
 }
 
 /** A job and how long it took. */
@@ -214,9 +216,12 @@ export class RunRecord {
       case "warning":
         this.#warnings.push(event);
         break;
-      case "job:ready":
-        this.#get(event.job).readyMs = event.durationMs;
+      case "job:ready": {
+        const job = this.#get(event.job);
+        job.readyMs = event.durationMs;
+        if (event.kept) job.kept = true;
         break;
+      }
       case "job:retry":
       case "job:progress":
       case "job:partial":

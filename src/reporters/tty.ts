@@ -17,8 +17,8 @@ import type { OutputMode, Reporter } from "./reporter.ts";
 import { uploadLine } from "./format.ts";
 import { breakLine, formatSummary } from "./summary.ts";
 import { type FrameLine, type LiveJob, renderFrame, type TerminalSize } from "./_tty_frame.ts";
-import { endLines } from "./_tty_lines.ts";
-import { cleanLine, shortDuration } from "./_tty_text.ts";
+import { endLines, readyLine } from "./_tty_lines.ts";
+import { cleanLine } from "./_tty_text.ts";
 import { waitLine, watchHeader } from "./_watch_lines.ts";
 
 /** A line of gather's own above the block (a job's end, a retry, a warning, a fix), after any colour codes. */
@@ -186,15 +186,7 @@ export class TtyReporter implements Reporter {
         }
         break;
       case "job:ready":
-        if (!this.#quiet) {
-          // The ready value says most (a URL, a port); else what told it was ready.
-          const what = event.value === undefined ? event.probe : String(event.value);
-          this.#above.push(
-            `${p.green("●")} ${event.job} ${p.dim(`ready ${shortDuration(event.durationMs)}`)} ${
-              p.dim(`(${what})`)
-            }`,
-          );
-        }
+        if (!this.#quiet) this.#above.push(readyLine(event, p));
         break;
       case "watch:change":
         // Watch mode: each run has the screen to itself, under a header that says why it runs.
@@ -348,6 +340,7 @@ export class TtyReporter implements Reporter {
         line: this.#partial.get(name) ?? job?.output?.last,
         progress: this.#progress.get(name),
         ready: job?.readyMs,
+        kept: job?.kept,
         worker: this.#workers.get(name),
       };
     }

@@ -228,8 +228,11 @@ export class WatchLoop {
     const reporter = this.#reporter = o.reporter();
     let diagnostics: Diagnostics | undefined;
     let first = true;
+    let kept: ReadonlySet<string> = new Set(); // the services this run did not start again
     const emit = (event: GatherEvent) => {
       if (event.type === "job:end") o.environment.jobEnded(event.job); // its unfinished line first
+      // A service kept from an earlier run is ready at once: the reporters say it still runs.
+      if (event.type === "job:ready" && kept.has(event.job)) event = { ...event, kept: true };
       reporter.handle(event);
       if (first && event.type === "job:start") {
         first = false;
@@ -270,6 +273,7 @@ export class WatchLoop {
       plan.cache ? plan.cache.wrap(o.environment.jobs, emit) : o.environment.jobs,
       () => !this.#stop(),
     );
+    kept = runner.keptServices;
     this.#current = {
       started: runner.started,
       restart: (why) => {

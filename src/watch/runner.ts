@@ -82,6 +82,17 @@ export class WatchState {
   }
 
   /**
+   * Whether a service keeps running as it is, if a run starts it now: it is
+   * ready, and nothing changed under it since.
+   *
+   * @param name The service.
+   * @returns `true` when the run uses the running service rather than starting it.
+   */
+  keepsRunning(name: string): boolean {
+    return this.#host.reusable(name);
+  }
+
+  /**
    * The runner of one run.
    *
    * @param jobs Runs the jobs that are not services (the cache in front of the in-process runner).
@@ -145,6 +156,8 @@ export class WatchRunner implements JobRunner {
   #keeping: () => boolean;
   /** The jobs this run has started (kept ones included). */
   readonly started: Set<string> = new Set();
+  /** The services this run uses as an earlier run left them running (not started again). */
+  readonly keptServices: Set<string> = new Set();
 
   /**
    * Construct it; {@linkcode WatchState.runner} does.
@@ -168,6 +181,9 @@ export class WatchRunner implements JobRunner {
    */
   start(job: JobSpec, input: JobInput): JobRun {
     this.started.add(job.name);
+    if (job.service !== undefined && this.#state.keepsRunning(job.name)) {
+      this.keptServices.add(job.name);
+    }
     return this.#state.start(job, input, this.#jobs, this.#keeping);
   }
 
