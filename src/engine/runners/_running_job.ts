@@ -355,9 +355,6 @@ export class RunningJob implements JobRun {
             const stopped = `gather stopped waiting for it${
               forced ? " when told to stop at once" : ""
             }`;
-            // Told to stop at once before the job had a fair chance to stop (a quick second
-            // Ctrl-C): not the job's fault, and no diagnostic says it is.
-            if (forced && waited < Math.min(env.graceMs, FAIR_CHANCE_MS)) return reject(reason);
             if (abort.heldOpen !== undefined) {
               // Not the job's fault: it passed its signal on, and its command has ended.
               this.#diagnose(
@@ -367,6 +364,9 @@ export class RunningJob implements JobRun {
               );
               return reject(reason);
             }
+            // Told to stop at once before the job had a fair chance to stop (a quick second
+            // Ctrl-C): not the job's fault, and no diagnostic says it is.
+            if (forced && waited < Math.min(env.graceMs, FAIR_CHANCE_MS)) return reject(reason);
             this.#ignoredCancellation = true;
             const why = toError(reason).message;
             // The job passed its signal on to its commands: one of them outlived its SIGTERM.
