@@ -44,15 +44,19 @@ export class WatchSession {
   /**
    * Start `gather --watch` in a project.
    *
-   * @param dir The project (the task file is `tasks.ts` in it).
+   * @param dir The project.
    * @param args More arguments.
    * @param env Environment variables.
+   * @param file The task file (`-f`); `null` for none (deno.json tasks).
    */
-  constructor(dir: string, args: string[] = [], env: Record<string, string> = {}) {
-    this.live = new LiveGather(["--watch", "--no-logs", "-f", "tasks.ts", ...args], {
-      cwd: dir,
-      env,
-    });
+  constructor(
+    dir: string,
+    args: string[] = [],
+    env: Record<string, string> = {},
+    file: string | null = "tasks.ts",
+  ) {
+    const task = file === null ? [] : ["-f", file];
+    this.live = new LiveGather(["--watch", "--no-logs", ...task, ...args], { cwd: dir, env });
   }
 
   /** The events of each run so far: `runs[0]` is run 1 (from its `watch:change`). */

@@ -493,3 +493,28 @@ for (
     assertStringIncludes(result.stderr, message);
   });
 }
+
+Deno.test("--watch -r in a workspace: an edit of a member's deno.json reloads, and the waiting line counts the members' configs", async () => {
+  const member = (name: string, word: string) =>
+    JSON.stringify({ name: `@ws/${name}`, tasks: { test: `echo ran ${name} ${word}` } });
+  const dir = await project({
+    "deno.json": JSON.stringify({ workspace: ["packages/a", "packages/b"] }),
+    "packages/a/deno.json": member("a", "one"),
+    "packages/b/deno.json": member("b", "one"),
+  });
+  const session = new WatchSession(dir, ["-r", "test"], {}, null);
+  try {
+    await session.waitForRun(1);
+    assertEquals(session.ran(1).sort(), ["a one", "b one"]);
+    const wait = session.live.events.find((e) => e.type === "watch:wait");
+    assertEquals(wait?.type === "watch:wait" && wait.files, 3); // the root's and both members'
+    await write(dir, "packages/b/deno.json", member("b", "two"));
+    await session.waitForRun(2);
+    assertStringIncludes(session.changes[1]!.reason, "packages/b/deno.json");
+    assertEquals(session.ran(2).sort(), ["a one", "b two"]);
+  } finally {
+    const result = await session.stop();
+    assertEquals(result.code, 130);
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -346,6 +346,7 @@ async function watch(options: CliOptions, given: CliEnv): Promise<number> {
         targets: project.targets,
         source: project.source,
         taskFile: project.taskFile,
+        configs: project.configs ?? [],
         root,
         cache,
       };

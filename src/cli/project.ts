@@ -35,6 +35,8 @@ export interface Project {
   taskFile?: string;
   /** The deno.json workspace root (absolute), if the run uses deno.json tasks. */
   configRoot?: string;
+  /** The config files the jobs come from (absolute, existing or not), for watch mode. */
+  configs?: readonly string[];
   /** Whose durations the history keeps. */
   historyKey: string;
   /** Print this on stdout instead of running (the task list). */

@@ -12,7 +12,7 @@ import { selectTasks, visible } from "../load/deno_targets.ts";
 import { didYouMean } from "../suggest.ts";
 import type { TaskFile } from "../load/task_file.ts";
 import { mergeDenoTasks } from "../load/with_deno_tasks.ts";
-import { findWorkspace, type Workspace } from "../load/workspace.ts";
+import { configFiles, findWorkspace, type Workspace } from "../load/workspace.ts";
 import { relative, toFileUrl } from "../deps/path.ts";
 import { GatherError } from "../errors.ts";
 import { lazy } from "../lazy.ts";
@@ -79,6 +79,7 @@ export function withConfig(
     targets: targets ?? (options.targets.length > 0 ? options.targets : merged.defaults),
     defaults: merged.defaults,
     configRoot: ws.root.config.dir,
+    configs: configFiles(ws),
     warnings,
   };
 }
@@ -116,6 +117,7 @@ export async function configOnly(options: CliOptions, where: Where): Promise<Pro
     defaults: [],
     source: `"${ws.shown(ws.current.config.path)}"`,
     configRoot: ws.root.config.dir,
+    configs: configFiles(ws),
     historyKey: toFileUrl(ws.root.config.path).href,
   };
   const packages = recursive

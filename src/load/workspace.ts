@@ -126,6 +126,44 @@ function workspaceOf(
   };
 }
 
+/**
+ * The config files a workspace's jobs come from, for watch mode: each
+ * package's `deno.json` and `deno.jsonc` (the one it has, and the other,
+ * whose coming would change what is read), and a member's `package.json`
+ * where that is its config.
+ *
+ * @param ws The workspace.
+ * @returns Absolute paths, existing or not, without duplicates.
+ *
+ * @example Usage
+ * ```ts
+ * import { configFiles, findWorkspace } from "./workspace.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const dir = await Deno.realPath(await Deno.makeTempDir());
+ * await Deno.mkdir(`${dir}/b`);
+ * await Deno.writeTextFile(`${dir}/deno.json`, '{"workspace": ["./b"]}');
+ * await Deno.writeTextFile(`${dir}/b/package.json`, '{"name": "b"}');
+ * assertEquals(configFiles(findWorkspace(dir, dir)!), [
+ *   `${dir}/deno.json`,
+ *   `${dir}/deno.jsonc`,
+ *   `${dir}/b/deno.json`,
+ *   `${dir}/b/deno.jsonc`,
+ *   `${dir}/b/package.json`,
+ * ]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export function configFiles(ws: Workspace): string[] {
+  const files = new Set<string>();
+  for (const pkg of [ws.root, ws.current, ...ws.members()]) {
+    files.add(child(pkg.config.dir, "deno.json"));
+    files.add(child(pkg.config.dir, "deno.jsonc"));
+    files.add(pkg.config.path);
+  }
+  return [...files];
+}
+
 /** The members' config files (absolute), in the order the root lists them. */
 function memberFiles(
   root: DenoConfig,

@@ -35,6 +35,8 @@ export interface WatchProject {
   source: string;
   /** The task file's URL, if the jobs come from one (else from deno.json tasks). */
   taskFile?: string | undefined;
+  /** The config files the jobs come from (the workspace root's and its members'), absolute. */
+  configs?: readonly string[];
   /** The project root (absolute, real): what the inputs' globs are relative to. */
   root: string;
   /** Where and how to use the cache; `undefined` without a cache. */
@@ -100,7 +102,9 @@ export async function runWatchChild(options: WatchChildOptions): Promise<number>
     if (project === undefined) return signalExitCode(shutdown.stoppedBy ?? "SIGINT");
     const { source, cache } = project;
     const plan = planRun(project.specs, project.names, project.targets, { source });
-    const files = new WatchedFiles(plan.graph.jobs, project.root, project.taskFile, source);
+    const files = new WatchedFiles(plan.graph.jobs, project.root, project.taskFile, source, {
+      configs: project.configs ?? [],
+    });
     environment = new WatchEnvironment({
       names: project.names,
       graceMs: options.graceMs,

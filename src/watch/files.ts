@@ -1,7 +1,8 @@
 /**
  * What watch mode watches, and what a change affects: each job's `inputs`
  * globs (parsed and walked by the cache's `glob.ts`), the task file and its
- * local imports. Files a job declares as `outputs` are gather's own writes
+ * local imports, the config files the jobs come from (a workspace's members'
+ * too). Files a job declares as `outputs` are gather's own writes
  * and never count as edits; `.git/` and `.gather/` are never watched.
  *
  * @module
@@ -20,6 +21,16 @@ export interface WatchRoot {
   path: string;
   /** Whether what is under its subfolders counts too. */
   recursive: boolean;
+}
+
+/** Where else a run's jobs come from, besides the task file and its imports. */
+export interface WatchSources {
+  /**
+   * The config files the jobs come from (a workspace root's and its members'
+   * deno.json, a member's package.json), absolute, existing or not: an edit,
+   * or one coming or going, reloads like an edit of the task file.
+   */
+  configs?: readonly string[];
 }
 
 /** What a batch of changed paths affects. */
@@ -68,6 +79,7 @@ export class WatchedFiles {
   #jobs = new Map<string, JobGlobs>();
   #outputs: ParsedGlob[] = [];
   #modules: Set<string>;
+  #configs: readonly string[];
 
   /**
    * Parse the jobs' globs and find the task file's modules.
@@ -76,6 +88,7 @@ export class WatchedFiles {
    * @param root The project root (absolute, real).
    * @param taskFile The task file's URL; none for deno.json tasks (then deno.json is watched).
    * @param source The task file as the user named it, for messages.
+   * @param sources Where else the jobs come from: the configs.
    * @throws {GatherError} When a glob leaves the project root.
    */
   constructor(
@@ -83,9 +96,11 @@ export class WatchedFiles {
     root: string,
     taskFile: string | undefined,
     source: string,
+    sources: WatchSources = {},
   ) {
     this.#root = root;
     this.#taskFile = taskFile;
+    this.#configs = sources.configs ?? [];
     const compiled = new Map<string, RegExp>();
     for (const spec of jobs) {
       // A deno.json task's files are its cache's inputs.
@@ -145,9 +160,12 @@ export class WatchedFiles {
   }
 
   #findModules(): string[] {
-    return this.#taskFile === undefined
-      ? [join(this.#root, "deno.json"), join(this.#root, "deno.jsonc")]
-      : localModules(this.#taskFile, this.#root);
+    return [
+      ...(this.#taskFile === undefined
+        ? [join(this.#root, "deno.json"), join(this.#root, "deno.jsonc")]
+        : localModules(this.#taskFile, this.#root)),
+      ...this.#configs,
+    ];
   }
 
   /**
