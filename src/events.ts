@@ -238,6 +238,8 @@ export interface WatchWaitEvent {
   run: number;
   /** How many files are watched. */
   files: number;
+  /** How many folders the task file listed as it loaded are watched for entries coming and going (when any). */
+  folders?: number;
   /** The services that keep running. */
   services: string[];
   /** How files are watched: `events` (`Deno.watchFs`), or `polling` where events are unavailable. */

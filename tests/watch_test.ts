@@ -518,3 +518,146 @@ Deno.test("--watch -r in a workspace: an edit of a member's deno.json reloads, a
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** One job per C file the task file finds in lib/ as it loads, as tasks/incremental.ts does. */
+const PER_FILE = `
+import { job } from "${MOD}";
+export const jobs = [...Deno.readDirSync("lib")]
+  .filter((entry) => entry.name.endsWith(".c"))
+  .map((entry) => \`lib/\${entry.name}\`)
+  .sort()
+  .map((src) =>
+    job({ name: \`cc:\${src}\`, inputs: [src, "include/*.h"] }, async (ctx) => {
+      ctx.log(\`ran cc:\${src} \${(await Deno.readTextFile(src)).trim()}\`);
+    })
+  );
+export default jobs;
+`;
+
+Deno.test("--watch: a file added to, renamed in or removed from a folder the task file lists reloads it, so its job list follows", async () => {
+  const dir = await project({
+    "tasks.ts": PER_FILE,
+    "lib/a.c": "a",
+    "lib/f7b.c": "f7",
+    "include/x.h": "",
+  });
+  const session = new WatchSession(dir);
+  const reason = (n: number) => session.changes[n - 1]!.reason;
+  try {
+    await session.waitForRun(1);
+    assertEquals(session.ran(1), ["cc:lib/a.c a", "cc:lib/f7b.c f7"]);
+    const wait = session.live.events.find((e) => e.type === "watch:wait");
+    assertEquals(wait?.type === "watch:wait" && wait.folders, 1); // lib/
+    await Deno.rename(`${dir}/lib/f7b.c`, `${dir}/lib/f7.c`);
+    await session.waitForRun(2);
+    assertEquals(reason(2), "lib/f7b.c renamed to lib/f7.c in a folder tasks.ts lists: reloaded");
+    const end = session.runs[1]!.find((e) => e.type === "run:end");
+    assertEquals(end?.type === "run:end" && end.status, "ok");
+    assertEquals(session.ran(2), ["cc:lib/f7.c f7"]); // a.c's job: a cache hit
+    await write(dir, "lib/newfile.c", "new");
+    await session.waitForRun(3);
+    assertEquals(reason(3), "lib/newfile.c added to a folder tasks.ts lists: reloaded");
+    assertEquals(session.ran(3), ["cc:lib/newfile.c new"]);
+    await Deno.remove(`${dir}/lib/a.c`);
+    await session.waitForRun(4);
+    assertEquals(reason(4), "lib/a.c removed from a folder tasks.ts lists: reloaded");
+    assertEquals(session.changes[3]!.jobs, ["cc:lib/f7.c", "cc:lib/newfile.c"]);
+    assertEquals(session.ran(4), []); // cache hits
+    // An edit of a listed file is an input's edit: its job reruns, the task file is not reloaded.
+    await write(dir, "lib/f7.c", "f7, edited");
+    await session.waitForRun(5);
+    assertEquals(reason(5), "1 file changed: lib/f7.c");
+    assertEquals(session.ran(5), ["cc:lib/f7.c f7, edited"]);
+  } finally {
+    const result = await session.stop();
+    assertEquals(result.code, 130);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--watch: outputs written into folders the task file lists do not reload it, and an undeclared file written there costs one reload, not a loop", async () => {
+  // lib/ is listed with Deno.readDir (as @std/fs's walk lists), build/ with Deno.readDirSync
+  // before any run has made it; the jobs write build/*.o and lib/gen/*.h, declared as outputs.
+  const tasks = `
+import { job } from "${MOD}";
+const sources: string[] = [];
+for await (const entry of Deno.readDir("lib")) if (entry.name.endsWith(".c")) sources.push(entry.name);
+let built: string[] = [];
+try { built = [...Deno.readDirSync("build")].map((entry) => entry.name); } catch { /* not yet */ }
+export const jobs = sources.sort().map((name) =>
+  job({ name, inputs: [\`lib/\${name}\`], outputs: [\`build/\${name}.o\`, \`lib/gen/\${name}.h\`] }, async (ctx) => {
+    ctx.log(\`ran \${name}\`);
+    await Deno.mkdir("build", { recursive: true });
+    await Deno.mkdir("lib/gen", { recursive: true });
+    await Deno.writeTextFile(\`build/\${name}.o\`, "o");
+    await Deno.writeTextFile(\`lib/gen/\${name}.h\`, "h");
+  })
+);
+export const note = job(async (ctx) => {
+  ctx.log(\`ran note \${built.length}\`);
+  if (Deno.env.get("UNDECLARED")) await Deno.writeTextFile("lib/notes.txt", "written by a job");
+});
+export default [...jobs, note];
+`;
+  const dir = await project({ "tasks.ts": tasks, "lib/a.c": "a" });
+  const session = new WatchSession(dir);
+  try {
+    await session.waitForRun(1);
+    assertEquals(session.ran(1).sort(), ["a.c", "note 0"]);
+    await quiet(1500); // build/, build/a.c.o, lib/gen/ and lib/gen/a.c.h came: no reload
+    assertEquals(session.changes.length, 1, JSON.stringify(session.changes.map((c) => c.reason)));
+    await write(dir, "lib/b.c", "b");
+    await session.waitForRun(2);
+    assertEquals(session.changes[1]!.reason, "lib/b.c added to a folder tasks.ts lists: reloaded");
+    assertEquals(session.ran(2).sort(), ["b.c", "note 1"]);
+    await quiet(1500);
+    assertEquals(session.changes.length, 2, JSON.stringify(session.changes.map((c) => c.reason)));
+  } finally {
+    await session.stop();
+  }
+  // A job writing a file it does not declare into a listed folder: one reload, then the listing
+  // is what the new child's task file saw, and the same writes change nothing.
+  const undeclared = new WatchSession(dir, [], { UNDECLARED: "1" });
+  try {
+    await undeclared.waitForRun(2);
+    assertEquals(
+      undeclared.changes[1]!.reason,
+      "lib/notes.txt added to a folder tasks.ts lists: reloaded",
+    );
+    await quiet(1500);
+    assertEquals(undeclared.changes.length, 2, JSON.stringify(undeclared.changes));
+  } finally {
+    await undeclared.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--watch: a task file that does not load waits for a folder it listed too, and polling sees an entry come", async () => {
+  const tasks = `
+import { job } from "${MOD}";
+const names = [...Deno.readDirSync("lib")].map((entry) => entry.name).sort();
+if (names.includes("bad.c")) throw new Error("lib/bad.c is not allowed");
+export default job((ctx) => ctx.log(\`ran \${names.join(" ")}\`));
+`;
+  const dir = await project({ "tasks.ts": tasks, "lib/a.c": "", "lib/bad.c": "" });
+  const session = new WatchSession(dir, [], { GATHER_WATCH_POLL: "1" });
+  try {
+    await session.live.waitFor(() =>
+      session.live.stderrLines.some((line) => line.includes("for a fix"))
+    );
+    await Deno.remove(`${dir}/lib/bad.c`);
+    await session.waitForRun(1);
+    assertEquals(
+      session.changes[0]!.reason,
+      "lib/bad.c removed from a folder tasks.ts lists: reloaded",
+    );
+    assertEquals(session.ran(1), ["a.c"]);
+    await write(dir, "lib/b.c", "");
+    await session.waitForRun(2);
+    assertEquals(session.changes[1]!.reason, "lib/b.c added to a folder tasks.ts lists: reloaded");
+    assertEquals(session.ran(2), ["a.c b.c"]);
+  } finally {
+    await session.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -64,6 +64,10 @@ export function watchHeader(event: WatchChangeEvent, p: Palette, columns = Infin
  *   waitLine({ type: "watch:wait", time: 0, run: 1, files: 12, services: ["api"], mode: "events" }, palette(false)),
  *   "◌ watching 12 files · service api keeps running · Ctrl-C to stop",
  * );
+ * assertEquals(
+ *   waitLine({ type: "watch:wait", time: 0, run: 1, files: 3, folders: 1, services: [], mode: "events" }, palette(false)),
+ *   "◌ watching 3 files and 1 folder · Ctrl-C to stop",
+ * );
  * ```
  */
 export function waitLine(event: WatchWaitEvent, p: Palette): string {
@@ -73,5 +77,8 @@ export function waitLine(event: WatchWaitEvent, p: Palette): string {
       event.services.length === 1 ? "keeps" : "keep"
     } running`;
   const how = event.mode === "polling" ? " (polling)" : "";
-  return p.dim(`◌ watching ${plural(event.files, "file")}${how}${services} · Ctrl-C to stop`);
+  const folders = event.folders ? ` and ${plural(event.folders, "folder")}` : "";
+  return p.dim(
+    `◌ watching ${plural(event.files, "file")}${folders}${how}${services} · Ctrl-C to stop`,
+  );
 }

@@ -2,7 +2,9 @@
  * The watch child: load the task file, then run the watch loop. A task file
  * that does not load (a syntax error while it is being edited, an unknown
  * job) does not end watch mode: the child says why, waits for the task file
- * or one of its local imports to change, and asks for a new child.
+ * or one of its local imports to change (or an entry to come or go in a
+ * folder it listed before it failed), and asks for a new child. While the
+ * task file loads, the folders it lists are recorded (`listings.ts`).
  *
  * @module
  */
@@ -19,6 +21,8 @@ import { type Shutdown, signalExitCode, untilStopped } from "../session/signals.
 import type { FailurePolicy, JobSpec } from "../types.ts";
 import { WatchEnvironment } from "./environment.ts";
 import { nearestFolder, WatchedFiles } from "./files.ts";
+import { ListedFolders } from "./listed_folders.ts";
+import { type Listing, ListingRecorder } from "./listings.ts";
 import { WatchLoop } from "./loop.ts";
 import { obeySupervisor, readState, RELOAD_EXIT, writeState } from "./protocol.ts";
 import { FileWatcher } from "./watcher.ts";
@@ -97,13 +101,23 @@ export async function runWatchChild(options: WatchChildOptions): Promise<number>
   const folder = dirname(fromFileUrl(url));
   let loop: WatchLoop | undefined;
   let environment: WatchEnvironment | undefined;
+  // The folders the task file lists while it loads (its job list may follow their entries).
+  const recorder = new ListingRecorder();
+  let listings: Listing[] = [];
   try {
-    const project = await untilStopped(options.load(), shutdown.interrupt.signal);
+    recorder.start();
+    let project: WatchProject | undefined;
+    try {
+      project = await untilStopped(options.load(), shutdown.interrupt.signal);
+    } finally {
+      listings = recorder.stop();
+    }
     if (project === undefined) return signalExitCode(shutdown.stoppedBy ?? "SIGINT");
     const { source, cache } = project;
     const plan = planRun(project.specs, project.names, project.targets, { source });
     const files = new WatchedFiles(plan.graph.jobs, project.root, project.taskFile, source, {
       configs: project.configs ?? [],
+      listings,
     });
     environment = new WatchEnvironment({
       names: project.names,
@@ -138,7 +152,7 @@ export async function runWatchChild(options: WatchChildOptions): Promise<number>
     await environment?.close();
     if (!isGatherError(error)) throw error;
     options.print(`gather: ${error.message}\n`);
-    return await waitForFix(options, url, folder, first.run);
+    return await waitForFix(options, url, folder, first.run, listings);
   }
   return await loop!.run();
 }
@@ -149,36 +163,54 @@ async function waitForFix(
   url: string,
   folder: string,
   run: number,
+  listings: readonly Listing[],
 ): Promise<number> {
   const root = projectRoot(folder); // symbolic links resolved
   const modules = new Set(localModules(url, root));
+  // A folder it listed before it failed: an entry coming or going there may be the fix.
+  const listed = new ListedFolders(listings);
   const before = new Map([...modules].map((path) => [path, signature(path)]));
   options.print(`◌ watching ${options.file} and its imports for a fix · Ctrl-C to stop\n`);
-  let changed: string[] | undefined;
+  let changed: { reason: string; files: string[] } | undefined;
   let wake!: () => void;
   const woken = new Promise<void>((resolve) => wake = resolve);
+  const shown = (path: string) => path.startsWith(`${root}/`) ? path.slice(root.length + 1) : path;
   // A folder that came may hold the module already; if not, the next batch brings it.
   const look = (paths: ReadonlySet<string>) => {
+    if (changed !== undefined) return;
     const found = [...modules].filter((path) =>
       paths.has(path) || signature(path) !== before.get(path)
-    );
-    if (found.length === 0 || changed !== undefined) return;
-    changed = found;
+    ).map(shown);
+    const entries = listed.changes(listed.folders); // a few folders: all looked at
+    if (found.length > 0) {
+      changed = { reason: `task file changed (${found.slice(0, 3).join(", ")})`, files: found };
+    } else if (entries.added.length + entries.removed.length > 0) {
+      changed = {
+        reason: listed.describe(entries, root, options.file),
+        files: [...entries.added, ...entries.removed].map(shown),
+      };
+    } else return;
     wake();
   };
   const watcher = new FileWatcher({
     // A missing module's folder may be missing too: its nearest existing parent stands for it,
     // and the watcher watches again when a folder on the way comes.
     roots: () =>
-      [...new Set([...modules].map((path) => nearestFolder(dirname(path))))].map((path) => ({
-        path,
-        recursive: false,
-      })),
+      [
+        ...new Set(
+          [...[...modules].map(dirname), ...listed.folders].map((path) => nearestFolder(path)),
+        ),
+      ].map((path) => ({ path, recursive: false })),
     relevant: (path) =>
-      modules.has(path) || [...modules].some((module) => module.startsWith(`${path}/`)),
+      modules.has(path) || [...modules].some((module) => module.startsWith(`${path}/`)) ||
+      listed.relevant(path),
     onBatch: look,
     debounceMs: options.debounceMs,
-    snapshot: () => new Map([...modules].map((path) => [path, signature(path)])),
+    snapshot: () => {
+      const signatures = new Map([...modules].map((path) => [path, signature(path)]));
+      listed.snapshot(signatures);
+      return signatures;
+    },
     poll: options.poll,
     // A module written while the watches were being set up sent no event: look again.
     onArmed: () => look(new Set()),
@@ -191,13 +223,10 @@ async function waitForFix(
   watcher.close();
   shutdown.interrupt.signal.removeEventListener("abort", wake);
   if (changed === undefined) return signalExitCode(shutdown.stoppedBy ?? "SIGINT");
-  const files = changed.map((path) =>
-    path.startsWith(`${root}/`) ? path.slice(root.length + 1) : path
-  );
   writeState(options.statePath, {
     run,
-    reason: `task file changed (${files.slice(0, 3).join(", ")}): reloaded`,
-    files,
+    reason: `${changed.reason}: reloaded`,
+    files: changed.files,
   });
   return RELOAD_EXIT;
 }

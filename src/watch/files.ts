@@ -14,6 +14,8 @@ import { dirname, join, relative } from "../deps/path.ts";
 import { GatherError } from "../errors.ts";
 import type { JobSpec } from "../types.ts";
 import { isFolder } from "../file_kind.ts";
+import { ListedFolders, type ListingChanges } from "./listed_folders.ts";
+import type { Listing } from "./listings.ts";
 
 /** A folder to watch. */
 export interface WatchRoot {
@@ -31,6 +33,13 @@ export interface WatchSources {
    * or one coming or going, reloads like an edit of the task file.
    */
   configs?: readonly string[];
+  /**
+   * The folders the task file listed while it loaded: an entry coming or
+   * going in one reloads it (see `listed_folders.ts`). Those under the jobs'
+   * declared outputs, and the folders the outputs are written into, are not
+   * watched.
+   */
+  listings?: readonly Listing[];
 }
 
 /** What a batch of changed paths affects. */
@@ -41,6 +50,8 @@ export interface Affected {
   modules: string[];
   /** The changed paths that count, relative to the root. */
   files: string[];
+  /** Entries that came or went in folders the task file listed (absolute): reload it. */
+  listings: ListingChanges;
 }
 
 interface JobGlobs {
@@ -80,6 +91,8 @@ export class WatchedFiles {
   #outputs: ParsedGlob[] = [];
   #modules: Set<string>;
   #configs: readonly string[];
+  #listed: ListedFolders;
+  #source: string;
 
   /**
    * Parse the jobs' globs and find the task file's modules.
@@ -101,6 +114,7 @@ export class WatchedFiles {
     this.#root = root;
     this.#taskFile = taskFile;
     this.#configs = sources.configs ?? [];
+    this.#source = source.replace(/^"(.*)"$/, "$1");
     const compiled = new Map<string, RegExp>();
     for (const spec of jobs) {
       // A deno.json task's files are its cache's inputs.
@@ -127,7 +141,18 @@ export class WatchedFiles {
       this.#outputs.push(...declared.outputs.map(parse));
     }
     this.#modules = new Set(this.#findModules());
+    // A listed folder the jobs write (a declared output) is theirs: never watched.
+    const listings = (sources.listings ?? []).filter(({ folder }) => {
+      const rel = relative(root, folder);
+      return rel.startsWith("..") || !this.#outputs.some((glob) => matches(glob, rel));
+    });
+    this.#listed = new ListedFolders(listings, (path) => this.#written(path));
     this.refresh();
+  }
+
+  /** The project root (absolute, real). */
+  get root(): string {
+    return this.#root;
   }
 
   /** The task file's modules (absolute paths). */
@@ -144,6 +169,11 @@ export class WatchedFiles {
       if (!all.has(relative(this.#root, path)) && exists(path)) modules++;
     }
     return all.size + modules;
+  }
+
+  /** How many folders the task file listed are watched for entries coming and going. */
+  get folders(): number {
+    return this.#listed.folders.length;
   }
 
   /** Walk the globs again: the files each job's inputs match now. */
@@ -182,7 +212,8 @@ export class WatchedFiles {
   }
 
   /**
-   * Whether a changed path may matter: a module of the task file, or a path
+   * Whether a changed path may matter: a module of the task file or a config,
+   * an entry of a listed folder, or a path
    * a job's inputs may match (a file, or a folder on the way to one). Others
    * (a log written next to the task file, say) do not even delay a rerun.
    *
@@ -190,7 +221,7 @@ export class WatchedFiles {
    * @returns `true` when it may matter.
    */
   relevant(path: string): boolean {
-    if (this.#modules.has(path)) return true;
+    if (this.#modules.has(path) || this.#listed.relevant(path)) return true;
     if (this.ignored(path)) return false;
     const rel = relative(this.#root, path);
     for (const job of this.#jobs.values()) {
@@ -213,9 +244,11 @@ export class WatchedFiles {
     const jobs = new Set<string>();
     const modules: string[] = [];
     const files: string[] = [];
+    const changed = [...paths];
+    const listings = this.#listed.changes(changed);
     // Whether each job's inputs match other files now than at the last look, walked once a batch.
     const walked = new Map<JobGlobs, boolean>();
-    for (const path of paths) {
+    for (const path of changed) {
       if (this.#modules.has(path)) {
         modules.push(path);
         files.push(relative(this.#root, path));
@@ -232,7 +265,27 @@ export class WatchedFiles {
       }
       if (counts) files.push(rel);
     }
-    return { jobs, modules, files };
+    return { jobs, modules, files, listings };
+  }
+
+  /**
+   * What came and went in the listed folders since the task file listed them,
+   * looking at all of them (when the watches are set: what came before sent no event).
+   *
+   * @returns The entries that came and went.
+   */
+  listingChanges(): ListingChanges {
+    return this.#listed.changes(this.#listed.folders);
+  }
+
+  /**
+   * Listing changes in a few words, for the reason of a reload.
+   *
+   * @param changes What came and went.
+   * @returns `lib/new.c added to a folder tasks.ts lists`, and the like.
+   */
+  describeListings(changes: ListingChanges): string {
+    return this.#listed.describe(changes, this.#root, this.#source);
   }
 
   /**
@@ -258,6 +311,7 @@ export class WatchedFiles {
       }
     }
     for (const path of this.#modules) want(dirname(path), false);
+    for (const folder of this.#listed.folders) want(folder, false);
     const roots = [...wanted].map(([path, recursive]) => ({ path, recursive }));
     // A folder under another that is watched with its subfolders is watched already.
     return roots.filter((root) =>
@@ -288,7 +342,18 @@ export class WatchedFiles {
       for (const file of job.files) add(join(this.#root, file));
     }
     for (const path of this.#modules) add(path);
+    this.#listed.snapshot(signatures);
     return signatures;
+  }
+
+  /**
+   * Whether a path is written by the jobs: a declared output, or a folder
+   * outputs are written into (`c/build` for `c/build/*.o`), made by a run.
+   */
+  #written(path: string): boolean {
+    const rel = relative(this.#root, path);
+    if (rel.startsWith("..")) return false;
+    return this.#outputs.some((glob) => matches(glob, rel) || holds(glob, rel));
   }
 
   #touches(job: JobGlobs, rel: string, walked: Map<JobGlobs, boolean>): boolean {
@@ -338,6 +403,13 @@ function matches(glob: ParsedGlob, rel: string): boolean {
   return glob.wild
     ? glob.regex.test(rel)
     : rel === glob.pattern || rel.startsWith(`${glob.pattern}/`);
+}
+
+/** Whether a root-relative folder holds what a glob matches: at or above its base, or (a wildcard's) below it. */
+function holds(glob: ParsedGlob, rel: string): boolean {
+  const base = glob.wild ? glob.base : glob.pattern;
+  return base !== "" && rel !== "" &&
+    (base === rel || base.startsWith(`${rel}/`) || (glob.wild && rel.startsWith(`${base}/`)));
 }
 
 /** Whether a root-relative folder is on a glob's way: at or above its base, or below it. */

@@ -24,6 +24,7 @@ import { type Shutdown, signalExitCode } from "../session/signals.ts";
 import type { FailurePolicy, JobSpec, Settlement } from "../types.ts";
 import type { WatchEnvironment } from "./environment.ts";
 import type { WatchedFiles } from "./files.ts";
+import type { ListingChanges } from "./listed_folders.ts";
 import { type ChildState, RELOAD_EXIT, writeState } from "./protocol.ts";
 import { WatchState } from "./runner.ts";
 import { FileWatcher } from "./watcher.ts";
@@ -87,7 +88,8 @@ export class WatchLoop {
   #state: WatchState;
   #watcher: FileWatcher;
   #pending: Pending | undefined;
-  #reload: string[] | undefined;
+  /** Why the task file is to be reloaded, and the files that changed; set once. */
+  #reload: { reason: string; files: string[] } | undefined;
   #wake: (() => void) | undefined;
   #current: { started: ReadonlySet<string>; restart: (why: string) => void } | undefined;
   #reporter: Reporter | undefined;
@@ -110,6 +112,8 @@ export class WatchLoop {
       poll: options.poll,
       onWarning: (message) =>
         options.environment.emit({ type: "warning", time: Date.now(), message }),
+      // An entry that came in a listed folder before its watch was set sent no event.
+      onArmed: () => this.#relisted(files.listingChanges()),
     });
   }
 
@@ -146,6 +150,7 @@ export class WatchLoop {
             time: Date.now(),
             run: next.run,
             files: this.#o.files.count,
+            ...(this.#o.files.folders > 0 ? { folders: this.#o.files.folders } : {}),
             services: this.#o.environment.host.running,
             mode: this.#watcher.mode,
           });
@@ -179,8 +184,8 @@ export class WatchLoop {
     if (this.#reload !== undefined && shutdown.stoppedBy === undefined) {
       writeState(this.#o.statePath, {
         run: next.run + 1,
-        reason: `task file changed (${this.#reload.slice(0, 3).join(", ")}): reloaded`,
-        files: this.#reload,
+        reason: `${this.#reload.reason}: reloaded`,
+        files: this.#reload.files,
       });
       return RELOAD_EXIT;
     }
@@ -195,11 +200,11 @@ export class WatchLoop {
   #changed(paths: Set<string>): void {
     const affected = this.#o.files.affected(paths);
     if (affected.modules.length > 0) {
-      this.#reload = affected.files;
-      this.#current?.restart("the task file changed: reloading");
-      this.#wake?.();
+      const shown = affected.files.slice(0, 3).join(", ");
+      this.#reloading(`task file changed (${shown})`, affected.files, "the task file changed");
       return;
     }
+    if (this.#relisted(affected.listings)) return;
     if (affected.jobs.size === 0) return;
     const jobs = this.#state.invalidate(affected.jobs);
     const current = this.#current;
@@ -209,6 +214,25 @@ export class WatchLoop {
     const pending = this.#pending ??= { files: [], services: [] };
     pending.files.push(...affected.files.filter((file) => !pending.files.includes(file)));
     current?.restart(`${describeFiles(affected.files)}: rerunning`);
+    this.#wake?.();
+  }
+
+  /** Entries came or went in a folder the task file listed: reload it; whether they did. */
+  #relisted(changes: ListingChanges): boolean {
+    if (changes.added.length + changes.removed.length === 0) return false;
+    const { root } = this.#o.files;
+    const files = [...changes.added, ...changes.removed].map((path) =>
+      path.startsWith(`${root}/`) ? path.slice(root.length + 1) : path
+    );
+    const reason = this.#o.files.describeListings(changes);
+    this.#reloading(reason, files, reason);
+    return true;
+  }
+
+  /** Stop the run under way, if any, and end the loop for a new child. */
+  #reloading(reason: string, files: string[], why: string): void {
+    this.#reload ??= { reason, files };
+    this.#current?.restart(`${why}: reloading`);
     this.#wake?.();
   }
 
