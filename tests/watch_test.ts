@@ -661,3 +661,38 @@ export default job((ctx) => ctx.log(\`ran \${names.join(" ")}\`));
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("--watch -r in a workspace: a member folder that comes, or gets its deno.json later, reloads", async () => {
+  const member = (name: string) =>
+    JSON.stringify({ name: `@ws/${name}`, tasks: { test: `echo ran ${name}` } });
+  const dir = await project({
+    "deno.json": JSON.stringify({ workspace: ["./packages/*", "./tools"] }),
+    "packages/a/deno.json": member("a"),
+  });
+  const session = new WatchSession(dir, ["-r", "test"], {}, null);
+  try {
+    await session.waitForRun(1);
+    assertEquals(session.ran(1), ["a"]);
+    await Deno.mkdir(`${dir}/packages/b`); // no member yet: its config comes in a later batch
+    await session.waitForRun(2);
+    assertEquals(
+      session.changes[1]!.reason,
+      "packages/b added to a folder deno.json lists: reloaded",
+    );
+    await write(dir, "packages/b/deno.json", member("b"));
+    await session.waitForRun(3);
+    assertStringIncludes(session.changes[2]!.reason, "packages/b/deno.json");
+    assertEquals(session.ran(3).sort(), ["a", "b"]);
+    // ./tools is named but missing (skipped with a warning): it comes, then its config.
+    await Deno.mkdir(`${dir}/tools`);
+    await quiet(500);
+    await write(dir, "tools/deno.json", member("tools"));
+    await session.waitForRun(4);
+    assertStringIncludes(session.changes[3]!.reason, "tools/deno.json");
+    assertEquals(session.ran(4).sort(), ["a", "b", "tools"]);
+  } finally {
+    const result = await session.stop();
+    assertEquals(result.code, 130);
+    await Deno.remove(dir, { recursive: true });
+  }
+});

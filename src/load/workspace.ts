@@ -43,6 +43,8 @@ export interface Workspace {
   shown(path: string): string;
   /** What reading the workspace found to warn about (a member folder that does not exist), one line each. */
   warnings: readonly string[];
+  /** Every folder the root's `workspace` names or matches, a member or not yet (no config, or missing). */
+  memberFolders: readonly string[];
 }
 
 /**
@@ -108,7 +110,8 @@ function workspaceOf(
 ): Workspace {
   const root: Package = { config: rootConfig, path: "", label: "", isRoot: true };
   const warnings = [...warned];
-  const members = listMembers(rootConfig, shown, warnings);
+  const folders: string[] = [];
+  const members = listMembers(rootConfig, shown, warnings, folders);
   const current = nearest !== rootConfig
     ? members.find((member) => member.config.dir === nearest.dir) ?? root
     // In the root's folder tree, a member with only a package.json is found by its folder.
@@ -123,14 +126,16 @@ function workspaceOf(
     importsOf: (pkg) => (imports ??= importGraph(members)).get(pkg) ?? [],
     shown,
     warnings,
+    memberFolders: folders,
   };
 }
 
 /**
  * The config files a workspace's jobs come from, for watch mode: each
  * package's `deno.json` and `deno.jsonc` (the one it has, and the other,
- * whose coming would change what is read), and a member's `package.json`
- * where that is its config.
+ * whose coming would change what is read), a member's `package.json` where
+ * that is its config, and the configs a folder the root's `workspace` names
+ * or matches may get (a folder with none yet, or missing, is no member).
  *
  * @param ws The workspace.
  * @returns Absolute paths, existing or not, without duplicates.
@@ -161,24 +166,37 @@ export function configFiles(ws: Workspace): string[] {
     files.add(child(pkg.config.dir, "deno.jsonc"));
     files.add(pkg.config.path);
   }
+  // A folder the workspace names that is no member yet becomes one when a config comes.
+  for (const folder of ws.memberFolders) {
+    for (const name of ["deno.json", "deno.jsonc", "package.json"]) files.add(child(folder, name));
+  }
   return [...files];
 }
 
-/** The members' config files (absolute), in the order the root lists them. */
+/**
+ * The members' config files (absolute), in the order the root lists them;
+ * `folders` receives every folder the patterns name or match, member or not.
+ */
 function memberFiles(
   root: DenoConfig,
   shown: (path: string) => string,
   warnings: string[],
+  folders: string[],
 ): string[] {
   const found = new Map<string, string>(); // folder -> its config file
   const excluded = new Set<string>();
+  const named = new Set<string>();
   for (const pattern of root.workspace ?? []) {
     const negated = pattern.startsWith("!");
     const body = negated ? pattern.slice(1) : pattern;
     if (!body.includes("*")) {
       const folder = resolve(root.dir, body);
-      if (negated) excluded.add(folder);
-      else if (!isFolder(folder)) {
+      if (negated) {
+        excluded.add(folder);
+        continue;
+      }
+      named.add(folder);
+      if (!isFolder(folder)) {
         warnings.push(
           `workspace member "${pattern}" of "${shown(root.path)}" not found (no folder "${
             shown(folder)
@@ -201,11 +219,13 @@ function memberFiles(
     for (const folder of expand(root.dir, body)) {
       if (negated) excluded.add(folder);
       else {
+        named.add(folder);
         const file = memberConfigIn(folder);
         if (file !== undefined && !found.has(folder)) found.set(folder, file);
       }
     }
   }
+  folders.push(...[...named].filter((folder) => !excluded.has(folder) && folder !== root.dir));
   return [...found].filter(([folder]) => !excluded.has(folder) && folder !== root.dir)
     .map(([, file]) => file);
 }
@@ -220,8 +240,9 @@ function listMembers(
   root: DenoConfig,
   shown: (path: string) => string,
   warnings: string[],
+  folders: string[],
 ): Package[] {
-  const members = memberFiles(root, shown, warnings).map((path): Package => {
+  const members = memberFiles(root, shown, warnings, folders).map((path): Package => {
     const isPackageJson = path.endsWith("/package.json");
     const { config, scripts } = isPackageJson
       ? readPackageJson(path, shown(path))

@@ -212,8 +212,8 @@ export class WatchedFiles {
   }
 
   /**
-   * Whether a changed path may matter: a module of the task file or a config,
-   * an entry of a listed folder, or a path
+   * Whether a changed path may matter: a module of the task file or a config
+   * (or a folder on the way to one), an entry of a listed folder, or a path
    * a job's inputs may match (a file, or a folder on the way to one). Others
    * (a log written next to the task file, say) do not even delay a rerun.
    *
@@ -222,6 +222,9 @@ export class WatchedFiles {
    */
   relevant(path: string): boolean {
     if (this.#modules.has(path) || this.#listed.relevant(path)) return true;
+    // A folder on the way to a module or config that is missing: once it comes, it is watched.
+    const above = `${path}/`;
+    for (const module of this.#modules) if (module.startsWith(above)) return true;
     if (this.ignored(path)) return false;
     const rel = relative(this.#root, path);
     for (const job of this.#jobs.values()) {
