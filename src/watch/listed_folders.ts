@@ -54,6 +54,8 @@ export class ListedFolders {
   #folders = new Map<string, ReadonlySet<string> | undefined>();
   /** Listed folders the jobs make (they hold outputs): their own coming and going does not count. */
   #made = new Set<string>();
+  /** Each listed folder and every folder above it: a change there may make one come or go. */
+  #above = new Set<string>();
   #skip: (path: string) => boolean;
 
   /**
@@ -69,6 +71,7 @@ export class ListedFolders {
       if (NEVER.test(folder)) continue;
       if (skip(folder)) this.#made.add(folder);
       this.#folders.set(folder, this.#kept(folder, names));
+      for (let at = folder; !this.#above.has(at); at = dirname(at)) this.#above.add(at);
     }
   }
 
@@ -87,8 +90,7 @@ export class ListedFolders {
   relevant(path: string): boolean {
     if (this.#folders.size === 0) return false;
     if (this.#folders.has(dirname(path)) && !this.#skip(path)) return true;
-    for (const folder of this.#folders.keys()) if (isAtOrAbove(path, folder)) return true;
-    return false;
+    return this.#above.has(path);
   }
 
   /**
@@ -103,6 +105,7 @@ export class ListedFolders {
       if (!this.relevant(path)) continue;
       const parent = dirname(path);
       if (this.#folders.has(parent)) touched.add(parent);
+      if (!this.#above.has(path)) continue;
       for (const folder of this.#folders.keys()) if (isAtOrAbove(path, folder)) touched.add(folder);
     }
     const added: string[] = [];
