@@ -10,16 +10,27 @@ import { unpackEntry } from "../src/cache/archive.ts";
 import { lazyHasher } from "../src/cache/hash.ts";
 import { packTar, unpackTar } from "../src/cache/tar.ts";
 import { join } from "../src/deps/path.ts";
-import { ALL, checkout, keysOf, remoteEnv, runIn, serverTest } from "./_remote_project.ts";
+import {
+  ALL,
+  artifactsOf,
+  CACHED,
+  checkout,
+  keysOf,
+  remoteEnv,
+  runIn,
+  serverTest,
+} from "./_remote_project.ts";
 import { gather } from "./_cli.ts";
 import { tarOf, zstd } from "./_tar.ts";
 
 const KEY = "a signature key of at least thirty-two bytes";
 const hasher = await lazyHasher()();
+const UNVERIFIED =
+  "remote cache: artifacts are read without verifying their signatures (no GATHER_REMOTE_CACHE_SIGNATURE_KEY here), and this machine's own uploads are never served back by this server, so it makes none";
 
 serverTest("remote cache, signed: a round trip, and a tampered artifact refused", {
   keepTags: true,
-}, async ({ server, dir, t }) => {
+}, async ({ server, dir, storage, t }) => {
   const env = remoteEnv(server, {
     GATHER_REMOTE_CACHE_SIGNATURE_KEY: KEY,
     GATHER_REMOTE_CACHE_TEAM: "team_signed",
@@ -91,9 +102,9 @@ serverTest("remote cache, signed: a round trip, and a tampered artifact refused"
   });
 
   await t.step(
-    "a machine without the key gets no hit from this server, and is told why, once",
+    "a machine without the key misses, is told why once, and uploads nothing to this server",
     async () => {
-      // Its uploads carry no tag, which this server requires of every download.
+      // Its uploads would carry no tag, which this server requires of every download.
       const unsigned = {
         ...env,
         GATHER_REMOTE_CACHE_SIGNATURE_KEY: "",
@@ -101,18 +112,16 @@ serverTest("remote cache, signed: a round trip, and a tampered artifact refused"
       };
       const f = await checkout(join(dir, "f"));
       assertEquals((await runIn(f, unsigned)).ran, ALL);
+      assertEquals(artifactsOf(storage, "team_unsigned"), []);
       const g = await checkout(join(dir, "g"));
       const run = await runIn(g, unsigned);
       assertEquals(run.code, 0, run.stderr);
       assertEquals(run.ran, ALL);
-      assertEquals(run.warnings.length, 1, run.warnings.join("\n"));
-      assertStringIncludes(
-        run.warnings[0]!,
-        "the server keeps only signed artifacts (TURBO_REMOTE_CACHE_SIGNATURE_KEY is set there) and this machine signs none",
-      );
+      assertEquals(run.warnings, [UNVERIFIED]);
       const status = await gather(["cache", "status", "--remote"], { cwd: f, env: unsigned });
-      assertEquals(status.code, 1, status.stdout);
-      assertStringIncludes(status.stdout, "problem: the server keeps only signed artifacts");
+      assertEquals(status.code, 0, status.stdout);
+      assertStringIncludes(status.stdout, "artifacts are read without verifying their signatures");
+      assertStringIncludes(status.stdout, "uploads: off (this machine signs none)");
       const signed = await gather(["cache", "status", "--remote"], { cwd: f, env });
       assertEquals(signed.code, 0, signed.stdout);
       assertStringIncludes(signed.stdout, "signing: on, and the server keeps signatures");
@@ -123,5 +132,65 @@ serverTest("remote cache, signed: a round trip, and a tampered artifact refused"
     const e = await checkout(join(dir, "e"));
     const short = await runIn(e, { ...env, GATHER_REMOTE_CACHE_SIGNATURE_KEY: "short" });
     assertStringIncludes(short.warnings[0]!, "shorter than 32 bytes");
+  });
+});
+
+serverTest("remote cache, signed: no machine replaces the team's signed artifacts", {
+  keepTags: true,
+}, async ({ server, dir, t }) => {
+  const env = remoteEnv(server, { GATHER_REMOTE_CACHE_SIGNATURE_KEY: KEY });
+  const first = await runIn(await checkout(join(dir, "a")), env);
+  assertEquals(first.code, 0, first.stderr);
+  const keys = CACHED.map((job) => keysOf(first.events)[job]!);
+  /** Each artifact's bytes, tag and modification time on the server's disk. */
+  const onServer = async () =>
+    await Promise.all(keys.map(async (key) => {
+      const path = server.artifactPath("gather", key);
+      return [
+        await Deno.readTextFile(path + ".tag"),
+        hasher.sha256(await Deno.readFile(path)),
+        (await Deno.stat(path)).mtime?.getTime(),
+      ];
+    }));
+  const before = await onServer();
+
+  await t.step(
+    "a machine with another key runs every job, says why once, uploads nothing",
+    async () => {
+      const other = await runIn(await checkout(join(dir, "m2")), {
+        ...env,
+        GATHER_REMOTE_CACHE_SIGNATURE_KEY: "another key of at least thirty-two bytes",
+      });
+      assertEquals(other.code, 0, other.stderr);
+      assertEquals(other.ran, ALL);
+      assertEquals(other.warnings.length, 1, other.warnings.join("\n"));
+      assertStringIncludes(
+        other.warnings[0]!,
+        "this machine's key differs from the one these artifacts were signed with",
+      );
+      assertEquals(await onServer(), before);
+    },
+  );
+
+  await t.step("a machine without a key reads them unverified, says so once", async () => {
+    const keyless = { ...env, GATHER_REMOTE_CACHE_SIGNATURE_KEY: "" };
+    const run = await runIn(await checkout(join(dir, "m3")), keyless);
+    assertEquals(run.code, 0, run.stderr);
+    assertEquals(run.ran, ["publish"]);
+    assertEquals(run.cache["compile"], "hit-remote");
+    assertEquals(run.warnings, [UNVERIFIED]);
+    // --force asks the server for nothing: it still uploads no unsigned artifact over them.
+    const forced = await runIn(await checkout(join(dir, "m4")), keyless, ["--force"]);
+    assertEquals(forced.code, 0, forced.stderr);
+    assertEquals(forced.ran, ALL);
+    assertEquals(forced.warnings, [UNVERIFIED]);
+    assertEquals(await onServer(), before);
+  });
+
+  await t.step("the next machine with the team's key still hits every job", async () => {
+    const next = await runIn(await checkout(join(dir, "m5")), env);
+    assertEquals(next.code, 0, next.stderr);
+    assertEquals(next.ran, ["publish"]);
+    assertEquals(next.warnings, []);
   });
 });

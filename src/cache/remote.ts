@@ -7,6 +7,12 @@
  * background, a few at a time; the run waits for them at its end, and its
  * signal abandons them.
  *
+ * It never uploads over an artifact it refused for its signature (a machine
+ * with another key must not push the team's out), and without a key it
+ * uploads nothing to a server that keeps signatures: that server serves only
+ * signed artifacts, and an unsigned upload would replace a signed one's bytes
+ * under its old tag. Without a key, signed artifacts are read unverified.
+ *
  * It never fails a run: each cause of trouble (a server that is down, slow,
  * refuses the token or fails; an unsigned, tampered or unsafe artifact) gives
  * one warning, and the job runs locally. After repeated failed requests, or
@@ -86,6 +92,17 @@ export class RemoteStore implements BackingStore {
   /** Uploads someone waits for (a distributed run), by key: resolved with whether it was uploaded. */
   #shared = new Map<string, { done: Promise<boolean>; resolve: (ok: boolean) => void }>();
   #sessionId = crypto.randomUUID();
+  /**
+   * Keys not to upload over: their artifact was refused for its signature, or
+   * (without a key) it is signed, by someone this machine cannot check.
+   */
+  #keepOff = new Set<string>();
+  /** Artifacts whose signature this machine checked, this run. */
+  #verified = 0;
+  /** Without a key: the server keeps signatures (a tag came, or a miss said so). */
+  #serverSigns = false;
+  /** Without a key: the request that asks whether the server keeps signatures, once. */
+  #probe: Promise<void> | undefined;
 
   /**
    * Set up the remote cache for a run.
@@ -129,28 +146,34 @@ export class RemoteStore implements BackingStore {
     if (artifact === undefined) {
       this.counts.misses++;
       this.#usage.push(this.#event("MISS", key, 0));
-      if (signatureKey === undefined && this.#client.wantsTags) {
-        this.#warnings.once(
-          "signed-only",
-          "remote cache: the server keeps only signed artifacts (TURBO_REMOTE_CACHE_SIGNATURE_KEY is set there) and this machine signs none: no remote hit is possible; set GATHER_REMOTE_CACHE_SIGNATURE_KEY, the same on every machine",
-        );
-      }
+      if (signatureKey === undefined && this.#client.wantsTags) this.#unverified();
       return undefined;
     }
-    if (signatureKey !== undefined) {
+    if (signatureKey === undefined) {
+      // A tag this machine cannot check: the server keeps signatures, so it serves only signed
+      // artifacts, never this machine's own; and what it holds here is someone's signed one.
+      if (artifact.tag !== null) {
+        this.#unverified();
+        this.#keepOff.add(key);
+      }
+    } else {
       const valid = artifact.tag !== null &&
         await verifyArtifactTag(signatureKey, key, this.#config.team, artifact.body, artifact.tag);
       if (!valid) {
         this.counts.refused++;
+        this.#keepOff.add(key);
         this.#warnings.once(
           artifact.tag === null ? "unsigned" : "bad-signature",
           artifact.tag === null
-            ? `remote cache: refused an unsigned artifact (no x-artifact-tag) for "${job}", and ran it: is TURBO_REMOTE_CACHE_SIGNATURE_KEY set on the server?`
-            : `remote cache: refused an artifact whose signature does not match for "${job}" (tampered with, or signed with another key), and ran it`,
+            ? `remote cache: refused an unsigned artifact (no x-artifact-tag) for "${job}", and ran it: is TURBO_REMOTE_CACHE_SIGNATURE_KEY set on the server? (artifacts refused for their signature are not uploaded over)`
+            : this.#verified === 0
+            ? `remote cache: refused an artifact whose signature does not match for "${job}", and ran it: this machine's key differs from the one these artifacts were signed with (GATHER_REMOTE_CACHE_SIGNATURE_KEY must be the same on every machine), or they were tampered with; this machine does not upload over them`
+            : `remote cache: refused an artifact whose signature does not match for "${job}" (tampered with, or signed with another key), and ran it; this machine does not upload over it`,
           job,
         );
         return undefined;
       }
+      this.#verified++;
     }
     let entry;
     try {
@@ -181,12 +204,41 @@ export class RemoteStore implements BackingStore {
 
   stored(manifest: Manifest): void {
     if (this.#config.readOnly || this.#off || this.#signal?.aborted) return;
+    if (!this.#mayUpload(manifest.key)) {
+      this.#shared.get(manifest.key)?.resolve(false);
+      this.#shared.set(manifest.key, { done: Promise.resolve(false), resolve: () => {} });
+      return;
+    }
     let resolve = (_ok: boolean) => {};
     const done = new Promise<boolean>((wake) => resolve = wake);
     this.#shared.get(manifest.key)?.resolve(false);
     this.#shared.set(manifest.key, { done, resolve });
     this.#queue.push(manifest);
     this.#pump();
+  }
+
+  /**
+   * Whether an entry may go up under its key. Never over an artifact refused
+   * for its signature (a machine with another key, or a tampered artifact,
+   * must not replace the team's), and never from a machine without a key to
+   * a server that keeps signatures: it serves only signed artifacts, so an
+   * unsigned upload is never served back, and it would replace the body of
+   * a signed artifact under the old tag.
+   */
+  #mayUpload(key: string): boolean {
+    if (this.#keepOff.has(key)) return false;
+    if (this.#config.signatureKey !== undefined) return true;
+    if (this.#client.wantsTags) this.#serverSigns = true;
+    return !this.#serverSigns;
+  }
+
+  /** Without a key, against a server that keeps signatures: say once what that means. */
+  #unverified(): void {
+    this.#serverSigns = true;
+    this.#warnings.once(
+      "unverified",
+      "remote cache: artifacts are read without verifying their signatures (no GATHER_REMOTE_CACHE_SIGNATURE_KEY here), and this machine's own uploads are never served back by this server, so it makes none",
+    );
   }
 
   whenShared(key: string): Promise<boolean> {
@@ -227,6 +279,15 @@ export class RemoteStore implements BackingStore {
   }
 
   async #upload(manifest: Manifest): Promise<boolean> {
+    if (this.#config.signatureKey === undefined && !this.#serverSigns) {
+      // Without a key, learn whether the server keeps signatures before the first upload (a
+      // `--force` run asks for nothing): a miss on a key no artifact has says so.
+      this.#probe ??= this.#client.get(PROBE).then((probe) => {
+        if (probe?.tag != null || this.#client.wantsTags) this.#unverified();
+      }, () => {});
+      await this.#probe;
+    }
+    if (!this.#mayUpload(manifest.key)) return false; // learnt since it was queued
     let body: Uint8Array;
     try {
       body = await packEntry(this.#store.blobsOf(manifest), manifest);
@@ -331,4 +392,6 @@ export class RemoteStore implements BackingStore {
   }
 }
 
+/** A key no artifact has: a `GET` of it says how the server answers a miss. */
+const PROBE = "0".repeat(64);
 const OFF = "; not asked again this run, jobs run locally";

@@ -63,20 +63,25 @@ export async function checkRemote(config: RemoteCacheConfig | undefined): Promis
     lines.push(`  problem: ${tokenProblem(error, config)}`);
     return { ok: false, lines };
   }
-  if (config.signatureKey === undefined && client.wantsTags) {
-    lines.push(
-      "  problem: the server keeps only signed artifacts (TURBO_REMOTE_CACHE_SIGNATURE_KEY is set there) and GATHER_REMOTE_CACHE_SIGNATURE_KEY is not set: no remote hit is possible; set it, the same on every machine",
-    );
-    return { ok: false, lines };
-  }
+  const keyless = config.signatureKey === undefined;
   lines.push(
-    config.signatureKey === undefined
+    keyless && client.wantsTags
+      ? "  signing: off here, and the server keeps only signed artifacts: artifacts are read without verifying their signatures (no GATHER_REMOTE_CACHE_SIGNATURE_KEY here), and this machine's own uploads are never served back by this server, so it makes none"
+      : keyless
       ? "  signing: off (anyone who can write to the server can plant a result: set GATHER_REMOTE_CACHE_SIGNATURE_KEY)"
       : client.wantsTags
       ? "  signing: on, and the server keeps signatures (artifacts without a valid x-artifact-tag are refused)"
       : "  signing: on (artifacts without a valid x-artifact-tag are refused; the server must set TURBO_REMOTE_CACHE_SIGNATURE_KEY to keep tags)",
   );
-  lines.push(`  uploads: ${config.readOnly ? "off (--remote-cache-read-only)" : "on"}`);
+  lines.push(
+    `  uploads: ${
+      config.readOnly
+        ? "off (--remote-cache-read-only)"
+        : keyless && client.wantsTags
+        ? "off (this machine signs none)"
+        : "on"
+    }`,
+  );
   return { ok: true, lines };
 }
 
