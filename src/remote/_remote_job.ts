@@ -34,6 +34,10 @@ export class RemoteJob implements JobRun {
   #local: JobRun | undefined;
   /** The highest delivery a worker claimed. */
   deliveries = 0;
+  /** Its sequence number on the queue, once published. */
+  sequence: number | undefined;
+  /** When the coordinator first saw the queue past it with no worker's claim. */
+  passedAt: number | undefined;
   /** When its worker was last heard from (its claim, events or heartbeat). */
   lastSeen = 0;
   #confirmTimer: ReturnType<typeof setTimeout> | undefined;
@@ -167,6 +171,17 @@ export class RemoteJob implements JobRun {
       new GatherError(
         "WORKER_LOST",
         `Job "${this.job.name}" was handed out ${deliveries} times and never finished (${who}); gave up after the delivery limit`,
+        { job: this.job.name },
+      ),
+    );
+  }
+
+  /** The queue handed it out, and no worker claimed it: it was lost on the way. */
+  undelivered(seconds: number): void {
+    this.fail(
+      new GatherError(
+        "WORKER_LOST",
+        `Job "${this.job.name}" was taken off the queue but no worker claimed it within ${seconds}s (the NATS consumer "workers" is past it, so it would never be delivered again); gave up on it. Check the workers' logs; another program purging the stream GATHER_JOBS by subject on nats-server 2.9 skips every queued job`,
         { job: this.job.name },
       ),
     );

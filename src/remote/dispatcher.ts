@@ -45,8 +45,13 @@ export interface DispatchRun {
   publish(job: JobMessage): Promise<number>;
   /** Tell the workers to cancel jobs (or the whole run). */
   cancel(message: CancelMessage): void;
-  /** Drop the run's jobs still queued. */
+  /** Drop the run's jobs still queued (and only those: other runs share the queue). */
   purge(): Promise<void>;
+  /**
+   * How far the queue has handed out jobs: a job of a lower sequence number
+   * that no worker claimed long after is lost. `undefined` when unknown.
+   */
+  delivered(): Promise<number | undefined>;
   /** The run is over: drop what is left of it, tell the workers, stop listening. */
   end(): Promise<void>;
 }

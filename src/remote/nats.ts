@@ -18,6 +18,7 @@ import type { ClaimMessage, EventBatch, ResultMessage } from "./protocol.ts";
 import {
   connectionLost,
   connectNats,
+  DURABLE,
   ensureQueue,
   MAX_DELIVERIES,
   STREAM,
@@ -109,6 +110,8 @@ class NatsRun implements DispatchRun {
   #subs: Subscription[];
   #names: ReturnType<typeof subjects>;
   #js: ReturnType<typeof jetstream>;
+  /** The sequence numbers of the jobs this run published. */
+  #published = new Set<number>();
 
   constructor(nc: NatsConnection, run: string, subs: Subscription[]) {
     this.#nc = nc;
@@ -122,6 +125,7 @@ class NatsRun implements DispatchRun {
     const ack = await this.#js.publish(this.#names.jobs, JSON.stringify(job), {
       msgID: `${this.#run}.${job.job}`,
     });
+    this.#published.add(ack.seq);
     return ack.seq;
   }
 
@@ -129,10 +133,28 @@ class NatsRun implements DispatchRun {
     if (!this.#nc.isClosed()) this.#nc.publish(this.#names.cancel, JSON.stringify(message));
   }
 
+  /**
+   * Drop the run's queued jobs one by one, by sequence number. Not a purge
+   * filtered by the run's subject: nats-server 2.9 then moves the shared
+   * consumer past the end of the stream, and every other run's queued jobs
+   * are never delivered.
+   */
   async purge(): Promise<void> {
-    if (this.#nc.isClosed()) return;
+    if (this.#nc.isClosed() || this.#published.size === 0) return;
     const jsm = await jetstreamManager(this.#nc);
-    await jsm.streams.purge(STREAM, { filter: this.#names.jobs });
+    const sequences = [...this.#published];
+    this.#published.clear();
+    // A job already acknowledged is gone from the queue: its delete fails, which is fine.
+    await Promise.all(
+      sequences.map((seq) => jsm.streams.deleteMessage(STREAM, seq, false).catch(() => {})),
+    );
+  }
+
+  async delivered(): Promise<number | undefined> {
+    if (this.#nc.isClosed()) return undefined;
+    const jsm = await jetstreamManager(this.#nc);
+    const info = await jsm.consumers.info(STREAM, DURABLE).catch(() => undefined);
+    return info?.delivered.stream_seq;
   }
 
   async end(): Promise<void> {

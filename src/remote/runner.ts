@@ -58,6 +58,13 @@ export interface RemoteRunnerOptions {
   idleWarningMs?: number;
 }
 
+/**
+ * How long past the ack wait a job the queue handed out may go unclaimed
+ * before it counts as lost, in ms: a worker's claim waits up to 10s for the
+ * coordinator, then the job comes back after 1s.
+ */
+const LOST_MARGIN_MS = 15_000;
+
 /** Key parts larger than this (as JSON) are not sent: a mismatch is then reported without them. */
 const MAX_PARTS_CHARS = 200_000;
 /** The largest job message, in characters (a NATS server takes 1 MiB by default). */
@@ -86,6 +93,7 @@ export class RemoteRunner implements JobRunner {
   #heard = performance.now();
   #silenceWarned = false;
   #watch: ReturnType<typeof setInterval> | undefined;
+  #checking = false;
 
   /**
    * Prepare the runner; `attach()` gives it its run on the queue.
@@ -252,6 +260,7 @@ export class RemoteRunner implements JobRunner {
     try {
       const sequence = await this.#dispatch!.publish(message);
       this.#bySequence.set(sequence, remote);
+      remote.sequence = sequence;
     } catch (error) {
       remote.fail(
         new GatherError(
@@ -263,6 +272,30 @@ export class RemoteRunner implements JobRunner {
       return;
     }
     this.#startWatch();
+  }
+
+  /**
+   * A job the queue has handed out (its consumer is past it) that no worker
+   * claimed within the ack wait and a claim's timeout (plus a margin) was
+   * taken off the queue without reaching a worker: it would wait forever, so
+   * it fails, saying so.
+   */
+  async #checkLost(waiting: RemoteJob[], now: number): Promise<void> {
+    const unclaimed = waiting.filter((job) => job.deliveries === 0 && job.sequence !== undefined);
+    if (unclaimed.length === 0 || this.#checking) return;
+    this.#checking = true;
+    try {
+      const delivered = await this.#dispatch?.delivered();
+      if (delivered === undefined) return;
+      const graceMs = this.options.queue.ackWaitMs + LOST_MARGIN_MS;
+      for (const job of unclaimed) {
+        if (job.sequence! > delivered || job.deliveries > 0 || job.done) continue;
+        job.passedAt ??= now;
+        if (now - job.passedAt > graceMs) job.undelivered(Math.round(graceMs / 1000));
+      }
+    } finally {
+      this.#checking = false;
+    }
   }
 
   #hear(): void {
@@ -288,6 +321,7 @@ export class RemoteRunner implements JobRunner {
           job.exhausted(job.deliveries);
         }
       }
+      this.#checkLost(waiting, now).catch(() => {});
       if (waiting.length > 0 && now - this.#heard > idleMs && !this.#silenceWarned) {
         this.#silenceWarned = true;
         this.options.emit({

@@ -157,8 +157,21 @@ export class Worker {
     const { run, job } = message;
     if (this.#ended.has(run)) return delivery.term();
     const answer = await link.claim(run, { job, worker, delivery: delivery.delivery });
-    if (answer === "later") return delivery.nak(1000);
-    if (answer !== "go") return delivery.term(); // done, cancelled, or its coordinator is gone
+    if (answer === "later") {
+      print(`↺ ${job}  (run ${run}): its coordinator did not answer the claim; back to the queue`);
+      return delivery.nak(1000);
+    }
+    if (answer !== "go") {
+      // Done, cancelled, or its coordinator is gone: said, so a job that never runs shows here.
+      print(
+        `⊘ ${job}  (run ${run}) dropped: ${
+          answer === "gone"
+            ? "its coordinator is gone"
+            : "its coordinator said no (done or cancelled)"
+        }`,
+      );
+      return delivery.term();
+    }
     // Alive: to the queue (so it does not hand the job out again) and to the coordinator.
     const heartbeat = setInterval(() => {
       delivery.working();
