@@ -10,6 +10,7 @@ import type { CacheStatus, JobSpec, Settlement } from "../types.ts";
 import type { CachingRunner } from "./runner.ts";
 import type { Ahead } from "./_look_ahead.ts";
 import { UNKNOWN_UNTIL } from "./_job_keys.ts";
+import { GatherError } from "../errors.ts";
 
 /** A cached job in a run: looked up, then restored or run. */
 export class CachedRun implements JobRun {
@@ -95,9 +96,33 @@ export class CachedRun implements JobRun {
     cache.record(job);
     const settlement = await this.#runInner(input, "miss");
     // A job a worker ran (a distributed run) was stored there: its outputs come from the remote cache.
-    const status = settlement.worker !== undefined && settlement.status === "ok"
-      ? await cache.adopt(job, key, settlement.worker)
-      : await cache.save(job, key, parts, settlement, performance.now() - started);
+    if (settlement.worker !== undefined && settlement.status === "ok") {
+      const adopted = await cache.adopt(job, key, settlement.worker);
+      if (typeof adopted !== "string") return withCacheStatus(settlement, adopted);
+      // Never "ok" with stale outputs here (nor dependents run on them): it runs again, here.
+      const here = cache.inner.startHere;
+      if (here === undefined) {
+        return {
+          status: "failed",
+          error: new GatherError("WORKER_LOST", `Job "${job.name}": ${adopted}`, {
+            job: job.name,
+          }),
+          attempts: settlement.attempts,
+          ignoredCancellation: false,
+          cache: "miss",
+        };
+      }
+      cache.warnJob(job, `${adopted}; it runs again on the coordinator`);
+      if (this.#cancelled) return this.#cancelledBeforeStart();
+      const again = performance.now();
+      cache.record(job); // its log is this run's, not the worker's
+      this.#run = here.call(cache.inner, job, input);
+      const rerun = await this.#run.settled;
+      cache.jobRan();
+      const status = await cache.save(job, key, parts, rerun, performance.now() - again);
+      return withCacheStatus(rerun, status);
+    }
+    const status = await cache.save(job, key, parts, settlement, performance.now() - started);
     return withCacheStatus(settlement, status);
   }
 

@@ -585,25 +585,20 @@ export class CachingRunner implements JobRunner {
    * worker uploaded, is fetched and its outputs restored here, with no log
    * replayed (its lines came as it ran).
    */
-  async adopt(job: JobSpec, key: string, worker: string): Promise<CacheStatus> {
-    this.#recording.delete(job.name);
-    const problem = (why: string) =>
-      this.#warnings.say(
-        `its outputs (it ran on ${worker}) are not in this checkout: ${why}`,
-        job.name,
-      );
+  async adopt(job: JobSpec, key: string, worker: string): Promise<CacheStatus | string> {
     const entry = await this.fetchRemote(job, key);
     if (entry === undefined) {
-      problem("its entry could not be fetched from the remote cache");
-      return "miss";
+      return `its outputs (it ran on ${worker}) could not be brought to this checkout: its entry could not be fetched from the remote cache`;
     }
     const manifest = entry.manifest;
     try {
       await this.#restoreFiles(manifest, this.#options.store.blobsOf(manifest, entry.blobs));
     } catch (error) {
-      problem((error as Error).message);
-      return "miss";
+      return `its outputs (it ran on ${worker}) could not be brought to this checkout: ${
+        (error as Error).message
+      }`;
     }
+    this.#recording.delete(job.name);
     this.#recent.use(manifest, true);
     this.#entries.set(job.name, { manifest, origin: "remote" });
     return "miss";

@@ -101,4 +101,14 @@ export interface JobRunner {
    * @returns `false` when the job is not running an attempt (it ended, or has not started).
    */
   fail?(job: string, error: Error): boolean;
+  /**
+   * Start a job on this machine, whatever the runner would do with it (a
+   * distributed run's coordinator: a job whose outputs a worker made but
+   * could not bring here runs again here).
+   *
+   * @param job The job.
+   * @param input What the scheduler knows of its inputs.
+   * @returns The running job.
+   */
+  startHere?(job: JobSpec, input: JobInput): JobRun;
 }

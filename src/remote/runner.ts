@@ -176,6 +176,18 @@ export class RemoteRunner implements JobRunner {
     return remote;
   }
 
+  /**
+   * Start a job here, on the coordinator (its outputs from a worker could
+   * not be brought to this checkout).
+   *
+   * @param job The job.
+   * @param input Its dependencies' results.
+   * @returns The running job.
+   */
+  startHere(job: JobSpec, input: JobInput): JobRun {
+    return this.options.local.start(job, input);
+  }
+
   /** Wait for the jobs run here; then drop what is left of the run on the queue. */
   async drain(): Promise<void> {
     clearInterval(this.#watch);
