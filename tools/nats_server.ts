@@ -55,15 +55,18 @@ function program(): string {
  *
  * @param dir The folder (made if missing).
  * @param timeoutMs How long to wait for it to answer.
+ * @param jetstream Whether JetStream is on (`-js`); off only to test what a server without it gives.
  * @returns The server.
  */
-export async function startNats(dir: string, timeoutMs = 20_000): Promise<NatsServer> {
+export async function startNats(
+  dir: string,
+  timeoutMs = 20_000,
+  jetstream = true,
+): Promise<NatsServer> {
   await Deno.mkdir(dir, { recursive: true });
   const child = new Deno.Command(program(), {
     args: [
-      "-js",
-      "-sd",
-      `${dir}/store`,
+      ...(jetstream ? ["-js", "-sd", `${dir}/store`] : []),
       "-a",
       "127.0.0.1",
       "-p",

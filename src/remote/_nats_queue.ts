@@ -14,7 +14,7 @@ import {
   AckPolicy,
   connect,
   DeliverPolicy,
-  type JetStreamManager,
+  jetstreamManager,
   nanos,
   type NatsConnection,
   RetentionPolicy,
@@ -93,17 +93,19 @@ export async function connectNats(url: string, name: string): Promise<NatsConnec
 /**
  * Make sure the work queue exists; the coordinator also sets its timing.
  *
- * @param jsm The JetStream manager.
+ * @param nc The connection.
  * @param url The server, for messages.
  * @param options The timing to set, or `undefined` to keep whatever is there (a worker).
  * @throws {GatherError} `NATS_NO_JETSTREAM` when the server runs without JetStream.
  */
 export async function ensureQueue(
-  jsm: JetStreamManager,
+  nc: NatsConnection,
   url: string,
   options: QueueOptions | undefined,
 ): Promise<void> {
   try {
+    // Inside the try: without JetStream, getting the manager is what fails.
+    const jsm = await jetstreamManager(nc);
     await jsm.streams.info(STREAM).catch(async (error) => {
       if (!/not found/i.test(String((error as Error).message))) throw error;
       await jsm.streams.add({

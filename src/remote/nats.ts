@@ -58,7 +58,7 @@ class NatsDispatcher implements Dispatcher {
 
   async openRun(run: string, handlers: RunHandlers, options: QueueOptions): Promise<DispatchRun> {
     const nc = this.#nc;
-    await ensureQueue(await jetstreamManager(nc), this.url, options);
+    await ensureQueue(nc, this.url, options);
     const names = subjects(run);
     const subs: Subscription[] = [
       nc.subscribe(names.claim, {

@@ -10,7 +10,6 @@
 import {
   type Consumer,
   jetstream,
-  jetstreamManager,
   type JsMsg,
   type NatsConnection,
   RequestError,
@@ -43,7 +42,7 @@ import {
 export async function connectWorker(url: string, name: string): Promise<WorkerLink> {
   const nc = await connectNats(url, `gather-worker-${name}`);
   try {
-    await ensureQueue(await jetstreamManager(nc), url, undefined);
+    await ensureQueue(nc, url, undefined);
     const consumer = await jetstream(nc).consumers.get(STREAM, DURABLE);
     return new NatsWorkerLink(nc, url, consumer);
   } catch (error) {
