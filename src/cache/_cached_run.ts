@@ -98,7 +98,7 @@ export class CachedRun implements JobRun {
     // A job a worker ran (a distributed run) was stored there: its outputs come from the remote cache.
     if (settlement.worker !== undefined && settlement.status === "ok") {
       const adopted = await cache.adopt(job, key, settlement.worker);
-      if (typeof adopted !== "string") return withCacheStatus(settlement, adopted);
+      if (adopted === undefined) return withCacheStatus(settlement, "miss");
       // Never "ok" with stale outputs here (nor dependents run on them): it runs again, here.
       const here = cache.inner.startHere;
       if (here === undefined) {

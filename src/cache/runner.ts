@@ -584,8 +584,10 @@ export class CachingRunner implements JobRunner {
    * @internal A job a worker ran (a distributed run): its entry, which the
    * worker uploaded, is fetched and its outputs restored here, with no log
    * replayed (its lines came as it ran).
+   *
+   * @returns `undefined` once its outputs are here, else why they are not.
    */
-  async adopt(job: JobSpec, key: string, worker: string): Promise<CacheStatus | string> {
+  async adopt(job: JobSpec, key: string, worker: string): Promise<string | undefined> {
     const entry = await this.fetchRemote(job, key);
     if (entry === undefined) {
       return `its outputs (it ran on ${worker}) could not be brought to this checkout: its entry could not be fetched from the remote cache`;
@@ -601,7 +603,7 @@ export class CachingRunner implements JobRunner {
     this.#recording.delete(job.name);
     this.#recent.use(manifest, true);
     this.#entries.set(job.name, { manifest, origin: "remote" });
-    return "miss";
+    return undefined;
   }
 
   /** @internal Count a miss. */
