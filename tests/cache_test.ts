@@ -330,6 +330,34 @@ Deno.test("cache: --force runs and stores, --no-cache neither reads nor writes, 
   });
 });
 
+Deno.test("cache: --explain compares with the entry the job last used, not the last one stored", async () => {
+  await withProject(async (dir) => {
+    const reasons = (events: GatherEvent[]) =>
+      Object.fromEntries(
+        events.flatMap((e) =>
+          e.type === "job:cache" && e.status === "miss" ? [[e.job, e.reason]] : []
+        ),
+      );
+    await run(dir);
+    // docs stores a second entry, then the revert hits its first: the one it last used, which a
+    // run without docs does not forget.
+    await Deno.writeTextFile(join(dir, "docs", "index.md"), "# docs, edited\n");
+    assertEquals((await run(dir)).ran, ["docs", "publish"]);
+    await Deno.writeTextFile(join(dir, "docs", "index.md"), "# docs\n");
+    assertEquals((await run(dir)).ran, ["publish"]);
+    assertEquals((await run(dir, ["lex"])).ran, []);
+    // What changed since docs last ran is parse's input, and through it docs's dependency.
+    await Deno.writeTextFile(join(dir, "grammar.txt"), "g2\n");
+    const explained = await run(dir, ["--explain"]);
+    assertEquals(explained.ran, ["compile", "docs", "parse", "publish"]);
+    assertEquals(reasons(explained.events), {
+      parse: "input grammar.txt changed",
+      docs: "dependency parse changed",
+      compile: "dependency parse changed",
+    });
+  });
+});
+
 Deno.test("cache: a job's key does not depend on which jobs were asked for", async () => {
   await withProject(async (dir) => {
     assertEquals((await run(dir, ["docs"])).ran, ["docs", "lex", "parse"]);

@@ -87,10 +87,10 @@ export function keyOf(parts: KeyParts, hasher: Hasher): string {
 }
 
 /**
- * Why a job runs: the first difference between the parts of its last stored
- * entry and its parts now, in words.
+ * Why a job runs: the first difference between the parts of the entry it
+ * last used (restored or stored) and its parts now, in words.
  *
- * @param before The parts of the job's last stored entry, if any.
+ * @param before The parts of the entry the job last used, if any.
  * @param now Its parts now.
  * @returns One line: `no cache entry`, `input src/a.c changed`, `env CC changed`, ...
  *

@@ -1,5 +1,6 @@
 /**
- * The manifests one task file's last run used, and its jobs' keys, in one
+ * The manifests one task file's last run used, its jobs' keys, and the
+ * entry each job last used (restored or stored, in whichever run), in one
  * file: a no-op run reads one file instead of one per job.
  *
  * @module
@@ -63,6 +64,11 @@ export class RecentEntries {
   #now = new Map<string, Recent>();
   #oldKeys: Record<string, JobKey>;
   #keys = new Map<string, JobKey>();
+  /**
+   * The key of the entry each job last used, restored or stored, by job
+   * name; kept across runs for jobs a run leaves out.
+   */
+  #used: Map<string, string>;
   #changed = false;
 
   private constructor(
@@ -70,11 +76,13 @@ export class RecentEntries {
     path: string,
     old: Record<string, Recent>,
     keys: Record<string, JobKey>,
+    used: Record<string, string>,
   ) {
     this.#store = store;
     this.#path = path;
     this.#old = old;
     this.#oldKeys = keys;
+    this.#used = new Map(Object.entries(used));
   }
 
   /**
@@ -122,12 +130,14 @@ export class RecentEntries {
         data?.version === 2 && typeof data.entries === "object" && data.entries !== null &&
         typeof data.keys === "object" && data.keys !== null
       ) {
-        return new RecentEntries(store, path, data.entries, data.keys);
+        // `used` came later: a list written without it holds none.
+        const used = typeof data.used === "object" && data.used !== null ? data.used : {};
+        return new RecentEntries(store, path, data.entries, data.keys, used);
       }
     } catch {
       // none yet, or damaged
     }
-    return new RecentEntries(store, path, {}, {});
+    return new RecentEntries(store, path, {}, {}, {});
   }
 
   /**
@@ -161,6 +171,10 @@ export class RecentEntries {
    * @param stored Whether it was just written (then it needs no marking).
    */
   use(manifest: Manifest, stored = false): void {
+    if (this.#used.get(manifest.job) !== manifest.key) {
+      this.#used.set(manifest.job, manifest.key);
+      this.#changed = true;
+    }
     const recent = this.#now.get(manifest.key);
     const now = Date.now();
     // Kept without its key parts (only --explain reads those, from the store).
@@ -173,6 +187,20 @@ export class RecentEntries {
       this.#now.set(manifest.key, { manifest: slim, touched: now });
       this.#changed = true;
     }
+  }
+
+  /**
+   * The key of the entry a job last used, restored or stored: what
+   * `--explain` compares with, so that it names what changed since the job's
+   * last run rather than since its last store.
+   *
+   * @param job The job's name.
+   * @returns The key, or `undefined` when none is known (then ask the store
+   * for the last one stored).
+   */
+  lastUsed(job: string): string | undefined {
+    const key = this.#used.get(job);
+    return typeof key === "string" && /^[0-9a-f]{64}$/.test(key) ? key : undefined;
   }
 
   /** Write the list of this run's entries, when it differs from the last one. */
@@ -189,6 +217,7 @@ export class RecentEntries {
         version: 2,
         entries: Object.fromEntries(this.#now),
         keys: Object.fromEntries(this.#keys),
+        used: Object.fromEntries(this.#used),
       }),
     );
   }

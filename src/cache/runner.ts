@@ -334,16 +334,22 @@ export class CachingRunner implements JobRunner {
     }
   }
 
-  /** @internal Why a job runs, for --explain. */
+  /**
+   * @internal Why a job runs, for --explain: what changed since the entry it
+   * last used (restored or stored), else since the last one stored for it.
+   */
   reason(job: JobSpec, parts: KeyParts): string {
     if (this.#mode === "write-only") return "--force";
-    const last = this.#options.store.lastKey(this.#lastId(job));
-    let before: KeyParts | undefined;
-    try {
-      before = last === undefined ? undefined : this.#options.store.read(last)?.parts;
-    } catch {
-      before = undefined;
-    }
+    const store = this.#options.store;
+    const partsOf = (key: string | undefined): KeyParts | undefined => {
+      try {
+        return key === undefined ? undefined : store.read(key)?.parts;
+      } catch {
+        return undefined;
+      }
+    };
+    const before = partsOf(this.#recent.lastUsed(job.name)) ??
+      partsOf(store.lastKey(this.#lastId(job)));
     return explain(before, parts);
   }
 

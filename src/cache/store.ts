@@ -8,7 +8,8 @@
  * ```
  * <dir>/v1/entries/ab/<key>.json   manifests
  * <dir>/v1/blobs/cd/<hash>         output files, large logs and results
- * <dir>/v1/last/<job id>           the key last stored for a job (for --explain)
+ * <dir>/v1/last/<job id>           the key last stored for a job (--explain, when the recent
+ *                                  list, v1/memo/recent-*, has no entry the job last used)
  * <dir>/v1/packs/                  entries from the remote cache, as downloaded (pack.ts)
  * <dir>/v1/index.json              the stat index of the project's files
  * <dir>/v1/stats.json              the last run's hits and misses
