@@ -576,6 +576,14 @@ export interface CacheSpec {
    * saying the job's code changed. Not keyed on their own: `code` holds them.
    */
   codeParts?: Readonly<Record<string, string>>;
+  /**
+   * Dependencies (names among the job's `deps`) that only order it: a
+   * workspace member's task waits for the same task of the members it
+   * imports (`-r`). The job is keyed once they have settled, but they are
+   * not part of its key, which is thus the same whichever command brought it
+   * into the run; its `inputs` hold what those tasks read and make instead.
+   */
+  orderOnly?: readonly string[];
 }
 
 /** How a job ended. */

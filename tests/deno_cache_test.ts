@@ -8,7 +8,14 @@
 import { assertEquals, assertMatch } from "@std/assert";
 import { join } from "../src/deps/path.ts";
 import type { GatherEvent } from "../src/events.ts";
-import { gatherIn, gatherJson, linesOf, makeProject, writeFiles } from "./_deno_project.ts";
+import {
+  gatherIn,
+  gatherJson,
+  linesOf,
+  makeProject,
+  started,
+  writeFiles,
+} from "./_deno_project.ts";
 
 const TASKS = {
   gen: { command: "echo gen >> runs.txt && echo generated", files: ["src/**"] },
@@ -168,6 +175,124 @@ Deno.test("a task named cache runs with gather -- cache; gather cache stays the 
       assertMatch(status.stdout, /^cache: .*\nentries: 1, size: /);
     }
     assertEquals(await runs(dir), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/**
+ * The user's workspace: @w/b imports @w/a, @w/c stands alone; each has `build` and `test`. b's
+ * build reads what a's build makes, but its `files` cover only its own folder; b's test depends
+ * on b's build, a's test does not on a's.
+ */
+function orderedWorkspace(): Record<string, string | Record<string, unknown>> {
+  const member = (name: string, extra: Record<string, unknown>) => ({
+    name: `@w/${name}`,
+    version: "1.0.0",
+    exports: "./mod.ts",
+    ...extra,
+  });
+  return {
+    "deno.json": { workspace: ["./a", "./b", "./c"] },
+    "a/deno.json": member("a", {
+      tasks: {
+        build: {
+          command: "echo a-build >> ../runs.txt && mkdir -p dist && cat src.txt > dist/a.txt",
+          files: ["src.txt"],
+          output: ["dist/**"],
+        },
+        test: { command: "echo a-test >> ../runs.txt", files: ["src.txt"] },
+      },
+    }),
+    "a/mod.ts": "export const a = 1;\n",
+    "a/src.txt": "a1\n",
+    "b/deno.json": member("b", {
+      imports: { "@w/a": "jsr:@w/a@^1.0.0" },
+      tasks: {
+        build: {
+          command:
+            "echo b-build >> ../runs.txt && mkdir -p dist && cat ../a/dist/a.txt src.txt > dist/b.txt",
+          files: ["src.txt"],
+          output: ["dist/**"],
+        },
+        test: {
+          command: "echo b-test >> ../runs.txt",
+          dependencies: ["build"],
+          files: ["src.txt"],
+        },
+      },
+    }),
+    "b/mod.ts": "import '@w/a';\nexport const b = 2;\n",
+    "b/src.txt": "b1\n",
+    "c/deno.json": member("c", {
+      tasks: {
+        build: { command: "echo c-build >> ../runs.txt", files: ["mod.ts"] },
+        test: { command: "echo c-test >> ../runs.txt", files: ["mod.ts"] },
+      },
+    }),
+    "c/mod.ts": "export const c = 3;\n",
+  };
+}
+
+function keyOf(events: GatherEvent[], job: string): string | undefined {
+  const cache = events.find((e) => e.type === "job:cache" && e.job === job);
+  return cache?.type === "job:cache" ? cache.key : undefined;
+}
+
+Deno.test("a member's task has one key whichever command runs it: the -r member order is not in its key, what the tasks it waits for read and make is", async () => {
+  const dir = await makeProject(orderedWorkspace());
+  try {
+    const build = await gatherJson(["-r", "build"], dir);
+    assertEquals(build.code, 0, build.stderr);
+    assertEquals((await runs(dir)).sort(), ["a-build", "b-build", "c-build"]);
+    const key = keyOf(build.events, "@w/b#build");
+    // -r test brings b's build in through b's test, without a's build: the same key, a hit.
+    const test = await gatherJson(["-r", "test"], dir);
+    assertEquals(test.code, 0, test.stderr);
+    assertEquals(started(test.events).includes("@w/a#build"), false);
+    assertEquals((await runs(dir)).sort(), ["a-test", "b-test", "c-test"]);
+    assertEquals([keyOf(test.events, "@w/b#build"), cacheOf(test.events, "@w/b#build")], [
+      key,
+      "hit",
+    ]);
+    // Back and forth, and b alone: never again.
+    for (const args of [["-r", "build"], ["-r", "test"], ["--filter", "@w/b", "build"]]) {
+      const again = await gatherJson(args, dir);
+      assertEquals([again.code, await runs(dir)], [0, []], args.join(" "));
+      assertEquals(keyOf(again.events, "@w/b#build"), key, args.join(" "));
+    }
+    // a's source changes: -r build runs a, then b, whose key holds what a reads and makes.
+    await writeFiles(dir, { "a/src.txt": "a2\n" });
+    const dry = await gatherIn(["-r", "--dry-run", "build"], dir);
+    assertMatch(
+      dry.stdout,
+      /@w\/b#build +\(hit or not: unknown until "@w\/a#build" runs: it runs first, and may change this job's inputs\)/,
+    );
+    const changed = await gatherIn(
+      ["--reporter", "plain", "--no-logs", "--explain", "-r", "build"],
+      dir,
+    );
+    assertEquals(changed.code, 0, changed.stderr);
+    assertMatch(
+      changed.stderr,
+      /@w\/b#build +│ ↻ runs: input a\/dist\/a\.txt changed and 1 more\n/,
+    );
+    assertEquals((await runs(dir)).sort(), ["a-build", "b-build"]);
+    assertEquals(await Deno.readTextFile(join(dir, "b/dist/b.txt")), "a2\nb1\n");
+    // Without a's build in the run, b's build still sees a's source change (and reads a's stale
+    // output: that is what its entry holds); the next -r build remakes a's output, and b's key
+    // sees that too. No run restores b's output from a state of a that is not on disk.
+    await writeFiles(dir, { "a/src.txt": "a3\n" });
+    await gatherJson(["-r", "test"], dir);
+    assertEquals((await runs(dir)).sort(), ["a-test", "b-build", "b-test"]);
+    assertEquals(await Deno.readTextFile(join(dir, "b/dist/b.txt")), "a2\nb1\n");
+    await gatherJson(["-r", "build"], dir);
+    assertEquals((await runs(dir)).sort(), ["a-build", "b-build"]);
+    assertEquals(await Deno.readTextFile(join(dir, "b/dist/b.txt")), "a3\nb1\n");
+    await writeFiles(dir, { "a/src.txt": "a2\n" });
+    await gatherJson(["-r", "build"], dir); // both hits: the entries of a2
+    assertEquals(await runs(dir), []);
+    assertEquals(await Deno.readTextFile(join(dir, "b/dist/b.txt")), "a2\nb1\n");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -10,6 +10,7 @@ import { join } from "../src/deps/path.ts";
 import type { GatherEvent } from "../src/events.ts";
 import { gather, parseEvents, ROOT } from "./_cli.ts";
 import { remoteEnv, serverTest } from "./_remote_project.ts";
+import { gatherJson, writeFiles } from "./_deno_project.ts";
 
 const CACHED = ["c1", "c2", "c3", "c4", "c5", "c6"];
 
@@ -118,5 +119,60 @@ serverTest(
     } finally {
       await proxy.stop();
     }
+  },
+);
+
+serverTest(
+  "remote cache: a workspace member's task that -r makes wait for another is keyed once that one has settled, not as the run starts",
+  {},
+  async ({ server, dir }) => {
+    // a's build writes b/gen.txt without declaring it (a hit of a would not restore it); b's
+    // build declares it as an input. Keyed as the run starts, b would be keyed before a ran.
+    const aBuild = (version: string) => ({
+      command: `echo ${version} > ../b/gen.txt`,
+      files: ["src.txt"],
+    });
+    const config = (version: string) => ({
+      name: "@w/a",
+      version: "1.0.0",
+      exports: "./mod.ts",
+      tasks: { build: aBuild(version) },
+    });
+    const project = join(dir, "ws");
+    await writeFiles(project, {
+      "deno.json": { workspace: ["./a", "./b"] },
+      "a/deno.json": config("v1"),
+      "a/mod.ts": "export const a = 1;\n",
+      "a/src.txt": "a\n",
+      "b/deno.json": {
+        name: "@w/b",
+        version: "1.0.0",
+        exports: "./mod.ts",
+        imports: { "@w/a": "jsr:@w/a@^1.0.0" },
+        tasks: {
+          build: {
+            command: "cat gen.txt src.txt > out.txt",
+            files: ["src.txt", "gen.txt"],
+            output: ["out.txt"],
+          },
+        },
+      },
+      "b/mod.ts": "export const b = 2;\n",
+      "b/src.txt": "b\n",
+      "b/gen.txt": "v1\n", // as a's build left it
+    });
+    const env = remoteEnv(server);
+    const first = await gatherJson(["-r", "build"], project, env);
+    assertEquals(first.code, 0, first.stderr);
+    assertEquals(await Deno.readTextFile(join(project, "b/out.txt")), "v1\nb\n");
+    // a's command changes: a runs and rewrites gen.txt, so b must run too.
+    await writeFiles(project, { "a/deno.json": config("v2") });
+    const second = await gatherJson(["-r", "build"], project, env);
+    assertEquals(second.code, 0, second.stderr);
+    const cache = Object.fromEntries(
+      second.events.flatMap((e) => e.type === "job:end" ? [[e.job, e.cache]] : []),
+    );
+    assertEquals(cache, { "@w/a#build": "miss", "@w/b#build": "miss" });
+    assertEquals(await Deno.readTextFile(join(project, "b/out.txt")), "v2\nb\n");
   },
 );

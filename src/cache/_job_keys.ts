@@ -20,6 +20,25 @@ import { type StatIndex, UNREADABLE } from "./stat_index.ts";
 /** How a dry run's note begins for a job whose key needs a result no dry run has: hit or not, unknown. */
 export const UNKNOWN_UNTIL = "hit or not: unknown until";
 
+/**
+ * The dependencies that are part of a job's key: its `deps`, without those
+ * that only order it (a workspace member's task waits for the same task of
+ * the members it imports; its inputs hold what they read and make instead).
+ *
+ * @param spec The job.
+ * @returns The names, in the order of its `deps`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * keyDeps({ ...spec, deps: ["gen", "@w/a#build"], cache: { ...cache, orderOnly: ["@w/a#build"] } });
+ * // ["gen"]
+ * ```
+ */
+export function keyDeps(spec: JobSpec): string[] {
+  const only = spec.cache?.orderOnly;
+  return only === undefined ? spec.deps : spec.deps.filter((dep) => !only.includes(dep));
+}
+
 /** What {@linkcode JobKeys} reads. */
 export interface JobKeysOptions {
   /** The project root: input paths are relative to it. */
@@ -42,6 +61,11 @@ export interface JobKeysOptions {
   env: (name: string) => string | undefined;
   /** A dry run: a dependency with no key yet is a reason, not a result to hash. */
   dry: boolean;
+  /**
+   * In a dry run, whether a job was found in the cache: one that was not
+   * would run first, and may change the inputs of a job that waits for it.
+   */
+  found: (job: string) => boolean;
   /** Says something once per key (a glob that matches nothing). */
   warnOnce: (key: string, message: string, job: string) => void;
 }
@@ -106,7 +130,15 @@ export class JobKeys {
     }
     const hashed = await this.#hashFiles(files);
     const deps: [string, string][] = [];
+    const orderOnly = spec.orderOnly;
     for (const [d, dep] of job.deps.entries()) {
+      if (orderOnly?.includes(dep)) {
+        // Not in the key: the job is keyed after it settled, and its inputs see what it made.
+        if (options.dry && !options.found(dep)) {
+          return `${UNKNOWN_UNTIL} "${dep}" runs: it runs first, and may change this job's inputs`;
+        }
+        continue;
+      }
       let key = depKeys?.get(dep) ?? this.#keys.get(dep);
       const depSpec = job.resolvedWith[job.depIds[d]!];
       // A service's ready value (a URL, a port) says nothing of its code: key it by its inputs.

@@ -105,6 +105,9 @@ export class LookAhead {
       }
       const inputs = globs.get(spec.name)?.inputs.filter((i) => !i.negated) ?? [];
       if (
+        // A job that only waits for some of its dependencies is keyed once they have settled:
+        // its key holds the files they make, not their keys.
+        spec.cache?.orderOnly === undefined &&
         spec.deps.every((dep) => early.has(dep)) &&
         !inputs.some((input) => outputs.near(input).some((output) => mayMeet(input, output)))
       ) {

@@ -38,7 +38,7 @@ import {
 import { type BlobSource, type LocalStore, packLogAndResult, unpackLogAndResult } from "./store.ts";
 import { Warnings } from "./_warnings.ts";
 import { CachedRun, withCache } from "./_cached_run.ts";
-import { JobKeys } from "./_job_keys.ts";
+import { JobKeys, keyDeps } from "./_job_keys.ts";
 import { changedInputs } from "./_input_check.ts";
 import { LookAhead } from "./_look_ahead.ts";
 import type { Looked } from "./_prefetch.ts";
@@ -151,6 +151,7 @@ export class CachingRunner implements JobRunner {
       hasher: options.store.hasher,
       env: options.env ?? ((name) => Deno.env.get(name)),
       dry: this.#mode === "dry",
+      found: (job) => this.notes.get(job)?.startsWith("cached") === true,
       warnOnce: (key, message, job) => this.#warnings.once(key, message, job),
     });
   }
@@ -181,7 +182,13 @@ export class CachingRunner implements JobRunner {
       this.#globs.set(spec.name, {
         inputs: spec.cache.inputs.map((glob) => parse("input", glob)),
         outputs: spec.cache.outputs.map((glob) => parse("output", glob)),
-        options: JSON.stringify([spec.cache.inputs, spec.cache.outputs, spec.cache.env, spec.deps]),
+        // Dependencies that only order the job are not in its options: see `keyDeps`.
+        options: JSON.stringify([
+          spec.cache.inputs,
+          spec.cache.outputs,
+          spec.cache.env,
+          keyDeps(spec),
+        ]),
       });
       this.#cached.push(spec);
     }

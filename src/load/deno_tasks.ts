@@ -11,7 +11,7 @@
  */
 
 import { GatherError } from "../errors.ts";
-import { join, relative } from "../deps/path.ts";
+import { join, relative, resolve } from "../deps/path.ts";
 import type { Job, JobSpec, Pool } from "../types.ts";
 import type { DenoTaskDef } from "./deno_config.ts";
 import { applyGatherKey } from "./_gather_key.ts";
@@ -74,6 +74,8 @@ export class DenoTasks {
   #specs = new Map<string, JobSpec>();
   #list: JobSpec[] = [];
   #made = new Map<string, Made>();
+  /** Each job's dependencies that only order it (the same task of the members it imports). */
+  #ordered = new Map<string, Set<string>>();
   #pools = new Map<string, Pool>();
   #finished = false;
 
@@ -217,21 +219,29 @@ export class DenoTasks {
 
   /**
    * Make one job wait for another (a member's task for the same task of a
-   * member it imports).
+   * member it imports). The wait orders the run: it is not a dependency of
+   * the job's cache key (a dependency it already has stays one).
    *
    * @param job The job that waits.
    * @param dep The job it waits for.
    */
   order(job: string, dep: string): void {
     const spec = this.#specs.get(job)!;
-    if (!spec.deps.includes(dep)) spec.deps = [...spec.deps, dep];
+    if (spec.deps.includes(dep)) return;
+    spec.deps = [...spec.deps, dep];
+    const ordered = this.#ordered.get(job);
+    if (ordered === undefined) this.#ordered.set(job, new Set([dep]));
+    else ordered.add(dep);
   }
 
   /**
    * Every job added, by name, with its dependency numbers and its cache
    * settings decided (a task is cached when it has `files` and every task it
-   * depends on is cached: a task that always runs could change what the
-   * others read, as `deno task` has it).
+   * depends on or waits for is cached: a task that always runs could change
+   * what the others read, as `deno task` has it). A member's task's inputs
+   * also hold the `files` and `output` of the same task in the members it
+   * imports, directly or not, whether or not the run has them: what it may
+   * read of them is in its key whichever command brought it into the run.
    *
    * @returns The specs.
    */
@@ -271,9 +281,12 @@ export class DenoTasks {
       if (!decide(spec.name)) continue;
       const { pkg, def, args, cwd } = this.#made.get(spec.name)!;
       const root = this.workspace.root.config;
+      const inputs = [...new Set([...def.files!, ...this.#importedFiles(pkg, def.name, cwd)])];
+      // The lockfile pins what the command's imports resolve to: an input of every cached task.
+      if (lock !== undefined) inputs.push(relative(cwd, lock));
+      const ordered = this.#ordered.get(spec.name);
       spec.cache = {
-        // The lockfile pins what the command's imports resolve to: an input of every cached task.
-        inputs: lock === undefined ? def.files! : [...def.files!, relative(cwd, lock)],
+        inputs,
         outputs: def.output ?? [],
         env: def.env ?? [],
         dir: cwd,
@@ -297,8 +310,34 @@ export class DenoTasks {
             pkg.isRoot ? null : root.settings,
           ]),
         },
+        ...(ordered === undefined ? {} : { orderOnly: [...ordered] }),
       };
     }
+  }
+
+  /**
+   * The `files` and `output` of a task in every member a member imports,
+   * directly or through others, that has a task of that name, relative to
+   * `cwd`: the files `-r` orders the member's task after, for every run. A
+   * glob that excludes (`!`) is left out: the key sees more, never less.
+   */
+  #importedFiles(pkg: Package, task: string, cwd: string): string[] {
+    if (pkg.isRoot) return [];
+    const globs: string[] = [];
+    const seen = new Set<Package>([pkg]);
+    const queue = [...this.workspace.importsOf(pkg)];
+    while (queue.length > 0) {
+      const member = queue.shift()!;
+      if (seen.has(member)) continue;
+      seen.add(member);
+      queue.push(...this.workspace.importsOf(member));
+      const def = member.config.tasks.find((one) => one.name === task);
+      const from = this.#options.cwd ?? member.config.dir;
+      for (const glob of [...def?.files ?? [], ...def?.output ?? []]) {
+        if (!glob.startsWith("!")) globs.push(relative(cwd, resolve(from, glob)) || ".");
+      }
+    }
+    return globs;
   }
 }
 
