@@ -358,6 +358,27 @@ Deno.test("cache: --explain compares with the entry the job last used, not the l
   });
 });
 
+Deno.test("cache: a job that fails keeps the entry it last used for --explain", async () => {
+  await withProject(async (dir) => {
+    const flaky = `\nexport const flaky = job({ inputs: ["grammar.txt", "docs/*.md"] }, () => {
+  ran("flaky");
+  if (Deno.env.get("FAIL")) throw new Error("broken");
+});\n`;
+    await Deno.writeTextFile(join(dir, "tasks.ts"), taskFile(dir, flaky));
+    const docs = (text: string) => Deno.writeTextFile(join(dir, "docs", "index.md"), text);
+    assertEquals((await run(dir, ["flaky"])).ran, ["flaky"]);
+    await docs("# docs, edited\n");
+    assertEquals((await run(dir, ["flaky"])).ran, ["flaky"]); // the last entry stored
+    await docs("# docs\n");
+    assertEquals((await run(dir, ["flaky"])).ran, []); // the entry it last used
+    await Deno.writeTextFile(join(dir, "grammar.txt"), "g2\n");
+    assertEquals((await run(dir, ["flaky"], { FAIL: "1" })).code, 1); // keyed, never stored
+    const explained = await run(dir, ["--explain", "flaky"]);
+    const reason = explained.events.find((e) => e.type === "job:cache" && e.job === "flaky");
+    assertEquals(reason?.type === "job:cache" && reason.reason, "input grammar.txt changed");
+  });
+});
+
 Deno.test("cache: a job's key does not depend on which jobs were asked for", async () => {
   await withProject(async (dir) => {
     assertEquals((await run(dir, ["docs"])).ran, ["docs", "lex", "parse"]);

@@ -65,10 +65,14 @@ export class RecentEntries {
   #oldKeys: Record<string, JobKey>;
   #keys = new Map<string, JobKey>();
   /**
-   * The key of the entry each job last used, restored or stored, by job
-   * name; kept across runs for jobs a run leaves out.
+   * The key of the entry each job last used (restored or stored), as the
+   * list holds it: only where that is not the job's key in `keys` (`""`: no
+   * entry yet). An all-hits run thus adds nothing to the list, and a job a
+   * run leaves out keeps its entry here.
    */
-  #used: Map<string, string>;
+  #oldUsed: Record<string, string>;
+  /** The entries this run used, by job, where they differ from the ones used before. */
+  #used = new Map<string, string>();
   #changed = false;
 
   private constructor(
@@ -82,7 +86,7 @@ export class RecentEntries {
     this.#path = path;
     this.#old = old;
     this.#oldKeys = keys;
-    this.#used = new Map(Object.entries(used));
+    this.#oldUsed = used;
   }
 
   /**
@@ -130,7 +134,7 @@ export class RecentEntries {
         data?.version === 2 && typeof data.entries === "object" && data.entries !== null &&
         typeof data.keys === "object" && data.keys !== null
       ) {
-        // `used` came later: a list written without it holds none.
+        // `used` came later: in a list written without it, each job last used its key in `keys`.
         const used = typeof data.used === "object" && data.used !== null ? data.used : {};
         return new RecentEntries(store, path, data.entries, data.keys, used);
       }
@@ -171,7 +175,7 @@ export class RecentEntries {
    * @param stored Whether it was just written (then it needs no marking).
    */
   use(manifest: Manifest, stored = false): void {
-    if (this.#used.get(manifest.job) !== manifest.key) {
+    if (this.#lastUsed(manifest.job) !== manifest.key) {
       this.#used.set(manifest.job, manifest.key);
       this.#changed = true;
     }
@@ -199,8 +203,31 @@ export class RecentEntries {
    * for the last one stored).
    */
   lastUsed(job: string): string | undefined {
-    const key = this.#used.get(job);
-    return typeof key === "string" && /^[0-9a-f]{64}$/.test(key) ? key : undefined;
+    const key = this.#lastUsed(job);
+    return key !== undefined && /^[0-9a-f]{64}$/.test(key) ? key : undefined;
+  }
+
+  /** The key a job last used, as this run and the list say; `undefined` for none. */
+  #lastUsed(job: string): string | undefined {
+    const key = this.#used.get(job) ??
+      (Object.hasOwn(this.#oldUsed, job) ? this.#oldUsed[job] : this.#oldKeys[job]?.key);
+    return typeof key === "string" && key !== "" ? key : undefined;
+  }
+
+  /** The entries jobs last used, where they are not the jobs' keys in the list being written. */
+  #usedToWrite(): Record<string, string> {
+    const used: Record<string, string> = {};
+    const jobs = new Set([
+      ...Object.keys(this.#oldUsed),
+      ...Object.keys(this.#oldKeys),
+      ...this.#used.keys(),
+      ...this.#keys.keys(),
+    ]);
+    for (const job of jobs) {
+      const key = this.#lastUsed(job);
+      if (key !== this.#keys.get(job)?.key) used[job] = key ?? "";
+    }
+    return used;
   }
 
   /** Write the list of this run's entries, when it differs from the last one. */
@@ -217,7 +244,7 @@ export class RecentEntries {
         version: 2,
         entries: Object.fromEntries(this.#now),
         keys: Object.fromEntries(this.#keys),
-        used: Object.fromEntries(this.#used),
+        used: this.#usedToWrite(),
       }),
     );
   }
