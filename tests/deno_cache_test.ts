@@ -40,7 +40,9 @@ async function runs(dir: string): Promise<string[]> {
   try {
     const text = await Deno.readTextFile(join(dir, "runs.txt"));
     await Deno.remove(join(dir, "runs.txt"));
-    return text.trim().split("\n");
+    // Tasks that run at once append concurrently, and deno task's echo writes a word and its line
+    // break apart: those tasks end their word with ";", in the same write.
+    return text.split(/[\s;]+/).filter((word) => word !== "");
   } catch {
     return [];
   }
@@ -197,11 +199,11 @@ function orderedWorkspace(): Record<string, string | Record<string, unknown>> {
     "a/deno.json": member("a", {
       tasks: {
         build: {
-          command: "echo a-build >> ../runs.txt && mkdir -p dist && cat src.txt > dist/a.txt",
+          command: "echo 'a-build;' >> ../runs.txt && mkdir -p dist && cat src.txt > dist/a.txt",
           files: ["src.txt"],
           output: ["dist/**"],
         },
-        test: { command: "echo a-test >> ../runs.txt", files: ["src.txt"] },
+        test: { command: "echo 'a-test;' >> ../runs.txt", files: ["src.txt"] },
       },
     }),
     "a/mod.ts": "export const a = 1;\n",
@@ -211,12 +213,12 @@ function orderedWorkspace(): Record<string, string | Record<string, unknown>> {
       tasks: {
         build: {
           command:
-            "echo b-build >> ../runs.txt && mkdir -p dist && cat ../a/dist/a.txt src.txt > dist/b.txt",
+            "echo 'b-build;' >> ../runs.txt && mkdir -p dist && cat ../a/dist/a.txt src.txt > dist/b.txt",
           files: ["src.txt"],
           output: ["dist/**"],
         },
         test: {
-          command: "echo b-test >> ../runs.txt",
+          command: "echo 'b-test;' >> ../runs.txt",
           dependencies: ["build"],
           files: ["src.txt"],
         },
@@ -226,8 +228,8 @@ function orderedWorkspace(): Record<string, string | Record<string, unknown>> {
     "b/src.txt": "b1\n",
     "c/deno.json": member("c", {
       tasks: {
-        build: { command: "echo c-build >> ../runs.txt", files: ["mod.ts"] },
-        test: { command: "echo c-test >> ../runs.txt", files: ["mod.ts"] },
+        build: { command: "echo 'c-build;' >> ../runs.txt", files: ["mod.ts"] },
+        test: { command: "echo 'c-test;' >> ../runs.txt", files: ["mod.ts"] },
       },
     }),
     "c/mod.ts": "export const c = 3;\n",
