@@ -10,6 +10,7 @@ import type { CacheStatus, JobSpec, Settlement } from "../types.ts";
 import type { CachingRunner } from "./runner.ts";
 import type { Ahead } from "./_look_ahead.ts";
 import { UNKNOWN_UNTIL } from "./_job_keys.ts";
+import { isGatherError } from "../errors.ts";
 import { GatherError } from "../errors.ts";
 
 /** A cached job in a run: looked up, then restored or run. */
@@ -94,7 +95,9 @@ export class CachedRun implements JobRun {
     cache.announce(job, "miss", key, explaining ? cache.reason(job, parts) : undefined);
     if (cache.mode === "dry") return this.#runInner(input, "miss");
     cache.record(job);
+    const startedAt = Date.now();
     const settlement = await this.#runInner(input, "miss");
+    if (stoppedMidway(settlement)) cache.removePartialOutputs(job, startedAt);
     // A job a worker ran (a distributed run) was stored there: its outputs come from the remote cache.
     if (settlement.worker !== undefined && settlement.status === "ok") {
       const adopted = await cache.adopt(job, key, settlement.worker);
@@ -143,6 +146,14 @@ export class CachedRun implements JobRun {
       cache: "off",
     };
   }
+}
+
+/** Whether a job was stopped while it ran (cancelled, or timed out), not failed on its own. */
+function stoppedMidway(settlement: Settlement): boolean {
+  if (settlement.attempts === 0 || settlement.worker !== undefined) return false;
+  if (settlement.status === "cancelled") return true;
+  return settlement.status === "failed" && isGatherError(settlement.error) &&
+    settlement.error.code === "TIMEOUT";
 }
 
 function withCacheStatus(settlement: Settlement, cache: CacheStatus): Settlement {

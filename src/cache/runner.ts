@@ -41,6 +41,7 @@ import { CachedRun, withCache } from "./_cached_run.ts";
 import { JobKeys, keyDeps } from "./_job_keys.ts";
 import { changedInputs } from "./_input_check.ts";
 import { LookAhead } from "./_look_ahead.ts";
+import { removePartialOutputs } from "./_partial_outputs.ts";
 import type { Looked } from "./_prefetch.ts";
 
 /** How the cache is used in a run. */
@@ -421,6 +422,26 @@ export class CachingRunner implements JobRunner {
     this.counts.hits++;
     if (from === "hit-remote") this.counts.remoteHits++;
     return { status: "ok", result, attempts: 0, ignoredCancellation: false, cache: from };
+  }
+
+  /**
+   * @internal A job stopped before it ended (cancelled, timed out): remove
+   * the files under its outputs it changed meanwhile (a half-written binary),
+   * as make removes an interrupted target; one warning names them.
+   */
+  removePartialOutputs(job: JobSpec, startedAt: number): void {
+    const globs = this.#globs.get(job.name);
+    if (globs === undefined || globs.outputs.length === 0) return;
+    const others = [...this.#globs].filter(([name]) => name !== job.name).map(([, g]) => g.outputs);
+    const removed = removePartialOutputs(this.#options.root, globs.outputs, startedAt, others);
+    if (removed.length === 0) return;
+    const more = removed.length > 3 ? ` and ${removed.length - 3} more` : "";
+    this.#warnings.say(
+      `removed what it was writing when it was stopped: ${
+        removed.slice(0, 3).join(", ")
+      }${more} (a rerun makes ${removed.length === 1 ? "it" : "them"} again)`,
+      job.name,
+    );
   }
 
   /** @internal Start recording a job's log. */
