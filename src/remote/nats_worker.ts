@@ -133,10 +133,7 @@ class NatsWorkerLink implements WorkerLink {
     } else {
       const [event] = batch.events;
       if (event?.type !== "job:log") return;
-      const cut = event.line.slice(0, MAX_MESSAGE_CHARS / 4);
-      const line = `${cut} … (${
-        event.line.length - cut.length
-      } characters cut on the way from ${batch.worker})`;
+      const line = cutOnTheWay(event.line, MAX_MESSAGE_CHARS / 4, batch.worker);
       this.events(run, { ...batch, events: [{ ...event, line }] });
     }
   }
@@ -177,4 +174,33 @@ class NatsWorkerLink implements WorkerLink {
 
 function noResponders(error: unknown): boolean {
   return error instanceof RequestError && error.isNoResponders();
+}
+
+/**
+ * A line too long for a NATS message, cut to `keep` characters, saying how
+ * many characters were lost in all: those cut here, and those the job's
+ * command had cut already (its line then ends with `… (line cut: N more
+ * characters)`).
+ *
+ * @param line The line.
+ * @param keep How many characters to keep.
+ * @param worker The worker's name, for the note.
+ * @returns The line cut, with the note.
+ *
+ * @example Usage
+ * ```ts
+ * import { cutOnTheWay } from "./nats_worker.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(cutOnTheWay("abcdef", 2, "w1"), "ab … (4 characters cut on the way from w1)");
+ * const cutAlready = "abcdef … (line cut: 100 more characters)";
+ * assertEquals(cutOnTheWay(cutAlready, 2, "w1"), "ab … (104 characters cut on the way from w1)");
+ * ```
+ */
+export function cutOnTheWay(line: string, keep: number, worker: string): string {
+  const note = / … \(line cut: (\d+) more characters\)$/.exec(line);
+  const text = note === null ? line : line.slice(0, note.index);
+  const kept = text.slice(0, keep);
+  const lost = text.length - kept.length + (note === null ? 0 : Number(note[1]));
+  return `${kept} … (${lost} characters cut on the way from ${worker})`;
 }
