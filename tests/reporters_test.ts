@@ -30,26 +30,25 @@ const SGR = /\x1b\[[0-9;]*m/;
 
 // --- a tiny terminal: enough of VT100 to see what the live display leaves on screen ---
 
-/** Interprets what the tty reporter writes: text, \r, \n, ESC[2K, ESC[nA, SGR, cursor show/hide. */
+/**
+ * Interprets what the tty reporter writes: text, \r, \n, ESC[2K, ESC[nA, SGR, cursor show/hide.
+ * Given a width, text wraps as a terminal's does: a character after the last column goes to the
+ * start of the next row (each character takes one column).
+ */
 class Screen {
   rows: string[] = [""];
   history: string[] = [];
   row = 0;
   cursorVisible = true;
   writes = 0;
-  constructor(readonly height: number) {}
+  constructor(readonly height: number, readonly width = Infinity) {}
 
   write(text: string): void {
     this.writes++;
     // deno-lint-ignore no-control-regex
     for (const token of text.match(/\x1b\[[0-9;?]*[A-Za-z]|[\s\S]/gu) ?? []) {
       if (token === "\n") {
-        this.row++;
-        if (this.row >= this.height) {
-          this.history.push(this.rows.shift()!);
-          this.row = this.height - 1;
-        }
-        this.rows[this.row] ??= "";
+        this.#down();
       } else if (token === "\r") {
         this.#col = 0;
       } else if (token === "\x1b[2K") {
@@ -63,6 +62,7 @@ class Screen {
       } else if (token.startsWith("\x1b")) {
         throw new Error(`unexpected escape ${JSON.stringify(token)}`);
       } else {
+        if (this.#col >= this.width) this.#down(); // the pending wrap of a full row
         const line = this.rows[this.row] ?? "";
         const chars = [...line.padEnd(this.#col)];
         chars[this.#col++] = token;
@@ -71,6 +71,16 @@ class Screen {
       }
       if (token === "\n") this.#col = 0;
     }
+  }
+
+  #down(): void {
+    this.row++;
+    if (this.row >= this.height) {
+      this.history.push(this.rows.shift()!);
+      this.row = this.height - 1;
+    }
+    this.rows[this.row] ??= "";
+    this.#col = 0;
   }
 
   #col = 0;
@@ -101,9 +111,11 @@ function ttyHarness(
     logPath?: (job: string) => string | undefined;
     quiet?: boolean;
     show?: OutputMode;
+    /** Wrap text past the last column, as a terminal does. */
+    wrap?: boolean;
   } = {},
 ): Harness {
-  const screen = new Screen(size.rows);
+  const screen = new Screen(size.rows, options.wrap ? size.columns : Infinity);
   const clock = { now: 0 };
   let tick = () => {};
   let running = false;
@@ -341,12 +353,12 @@ Deno.test("the live footer drops its bar and least needed words first, never cut
   );
   assertEquals(
     footerAt(40, { done: 0, failed: 0, now: 700 }),
-    "0/30 done · 8 running · 0 failed · 0.7s",
+    "0/30 · 8 running · 0 failed · 0.7s",
   );
   // At 80 columns the bar shrinks for the time left; at 100 it has its full 24 columns.
   assertMatch(
     footerAt(80, { done: 29, failed: 0, now: 3_000 }),
-    /^[━─]{16} 29\/30 done · 1 running · 0 pending · 0 failed · 3\.0s · ~1s left$/,
+    /^[━─]{14} 29\/30 done · 1 running · 0 pending · 0 failed · 3\.0s · ~1s left$/,
   );
   assertMatch(
     footerAt(100, { done: 5, failed: 1, now: 1_200 }),
@@ -357,10 +369,10 @@ Deno.test("the live footer drops its bar and least needed words first, never cut
       const [done, failed, now] of [[0, 0, 700], [5, 1, 1_200], [12, 12, 65_000], [29, 0, 3e6]]
     ) {
       const line = footerAt(columns, { done: done!, failed: failed!, now: now! });
-      assertLessOrEqual(textWidth(line), columns, line);
+      assertLessOrEqual(textWidth(line), columns - 2, line); // room for the echo of ^C
       assertNotMatch(line, /…/, `${columns} columns: ${line}`);
       assertMatch(line, new RegExp(`^(?:[━─]+ )?${done}/30\\b`), line);
-      if (columns >= 20) assertStringIncludes(line, `${failed} failed`, `${columns}: ${line}`);
+      if (columns >= 22) assertStringIncludes(line, `${failed} failed`, `${columns}: ${line}`);
     }
   }
 });
@@ -642,6 +654,49 @@ Deno.test("TtyReporter estimates the time left once enough jobs are done", () =>
   );
   assertNotMatch(screen.text, /left/);
   reporter.close();
+});
+
+Deno.test("TtyReporter leaves room at the end of its last row for the terminal's echo of ^C", () => {
+  // A second Ctrl-C while the footer says "stopping": the terminal echoes ^C where the cursor is,
+  // at the end of the footer. Had the footer filled the row, the echo would have wrapped onto a
+  // new row, and the next erase, one row short, would have left the row above the footer behind.
+  const { screen, reporter, tick, clock } = ttyHarness({ columns: 80, rows: 20 }, { wrap: true });
+  reporter.handle(start(["a", "b"]));
+  reporter.handle(begin("a", 0));
+  reporter.handle(begin("b", 0));
+  reporter.handle(log("b", "Terminated"));
+  reporter.handle({ type: "run:cancel", time: 1_000, reason: "interrupted by SIGINT" });
+  reporter.handle(end("a", 1_800, 1_800, "cancelled"));
+  for (const now of [1_900, 2_000, 2_100, 2_200]) {
+    clock.now = now;
+    tick();
+    const footer = screen.text.split("\n").at(-1)!;
+    assertLessOrEqual(textWidth(footer), 80 - 2, footer);
+  }
+  screen.write("^C"); // the terminal's echo, not gather's
+  reporter.handle({
+    type: "diagnostic",
+    time: 2_250,
+    kind: "ignored-cancellation",
+    job: "b",
+    message: 'Job "b" was still running 262ms after it was cancelled',
+    hint: "make the program exit on SIGTERM",
+  });
+  clock.now = 2_300;
+  tick();
+  reporter.handle(end("b", 2_300, 2_300, "cancelled"));
+  reporter.handle({
+    type: "run:end",
+    time: 2_300,
+    status: "cancelled",
+    counts: { total: 2, ok: 0, failed: 0, cancelled: 2, skipped: 0, cached: 0 },
+    durationMs: 2_300,
+  });
+  assertNotMatch(screen.all, /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]|done ·/, screen.all);
+  assertMatch(
+    screen.all,
+    /^⊘ interrupted by SIGINT: .*\n⊘ a 1\.8s cancelled\n⚠ ignored-cancellation/m,
+  );
 });
 
 Deno.test("TtyReporter restores the terminal when closed mid-run", () => {

@@ -395,6 +395,27 @@ test("Ctrl-C leaves a clean screen, the summary and a visible cursor", async () 
   assertEquals(await term.cursorVisible(), true);
 });
 
+test("a second Ctrl-C while the run is stopping leaves no row of the live display behind", async () => {
+  await using term = await Terminal.start(["-f", `${FIXTURES}tty_trap.ts`, "--reporter", "tty"], {
+    columns: 80,
+    rows: 20,
+  });
+  await term.waitFor(
+    (s) => (footer(s)?.running ?? 0) === 2 && /^. b /m.test(s),
+    "two running jobs",
+  );
+  await term.keys("C-c");
+  // The footer says "stopping" and fills the row but for the room the echo of ^C needs.
+  await term.waitFor((s) => /· stopping$/m.test(s) && /^⊘ a /m.test(s), "a stopping run");
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await term.keys("C-c");
+  const { code, screen } = await term.exited();
+  assertEquals(code, 130, screen);
+  assertNotMatch(screen, SPINNER);
+  assertMatch(screen, /^⚠ ignored-cancellation b: /m);
+  assertEquals(await term.cursorVisible(), true);
+});
+
 test("NO_COLOR turns colours off in the live display", async () => {
   const args = ["-f", `${FIXTURES}tty_slow.ts`, "-j", "3", "--reporter", "tty"];
   await using plain = await Terminal.start(args, {

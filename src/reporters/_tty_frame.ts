@@ -69,11 +69,19 @@ export interface FrameLine {
 const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 const SPIN_MS = 80;
 const ELAPSED = 6;
+/**
+ * Columns the footer, where the cursor rests between frames, leaves free at
+ * the end of its row: a terminal echoes a Ctrl-C there (`^C`). Had the row
+ * been full, the echo would wrap onto a new row, and the next frame's erase,
+ * one row short, would leave the row above the footer on the screen.
+ */
+const ECHO_ROOM = 2;
 
 /**
  * Render one frame. Costs as much as the rows it shows, whatever the number
- * of jobs in the run; every line fits in `size.columns`, and the frame in
- * `size.rows - 1`.
+ * of jobs in the run; every line fits in `size.columns` (the footer, last,
+ * leaves the last two columns free, for a terminal's echo of `^C`), and the
+ * frame in `size.rows - 1`.
  *
  * @param state What to show.
  * @param size The terminal size.
@@ -110,7 +118,7 @@ export function renderFrame(state: FrameState, size: TerminalSize, p: Palette): 
     const text = cutToWidth(`… and ${state.running - shown} more running`, columns);
     lines.push({ text: p.dim(text), width: textWidth(text) });
   }
-  lines.push(footer(state, columns, p));
+  lines.push(footer(state, Math.max(1, columns - ECHO_ROOM), p));
   return lines;
 }
 
