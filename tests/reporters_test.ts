@@ -332,7 +332,7 @@ Deno.test("TtyReporter breaks its own lines above the block between words; a job
   );
 });
 
-Deno.test("the live footer drops its bar and least needed words first, never cutting a word", () => {
+Deno.test("the live footer keeps its bar's width and drops the least needed words first, never cutting a word", () => {
   const footerAt = (columns: number, state: { done: number; failed: number; now: number }) =>
     renderFrame(
       {
@@ -355,16 +355,21 @@ Deno.test("the live footer drops its bar and least needed words first, never cut
     footerAt(40, { done: 0, failed: 0, now: 700 }),
     "0/30 · 8 running · 0 failed · 0.7s",
   );
-  // At 80 columns the bar shrinks for the time left; at 100 it has its full 24 columns.
+  // At 80 columns "pending" makes room for the time left beside the bar; at 100 all fit.
+  assertMatch(
+    footerAt(80, { done: 0, failed: 0, now: 700 }),
+    /^[━─]{19} 0\/30 done · 8 running · 22 pending · 0 failed · 0\.7s$/,
+  );
   assertMatch(
     footerAt(80, { done: 29, failed: 0, now: 3_000 }),
-    /^[━─]{14} 29\/30 done · 1 running · 0 pending · 0 failed · 3\.0s · ~1s left$/,
+    /^[━─]{19} 29\/30 done · 1 running · 0 failed · 3\.0s · ~1s left$/,
   );
   assertMatch(
     footerAt(100, { done: 5, failed: 1, now: 1_200 }),
     /^[━─]{24} 5\/30 done · 8 running · 17 pending · 1 failed · 1\.2s · ~6s left$/,
   );
   for (let columns = 10; columns <= 120; columns++) {
+    const bars = new Set<number>(); // the bar's widths at this terminal width
     for (
       const [done, failed, now] of [[0, 0, 700], [5, 1, 1_200], [12, 12, 65_000], [29, 0, 3e6]]
     ) {
@@ -373,7 +378,10 @@ Deno.test("the live footer drops its bar and least needed words first, never cut
       assertNotMatch(line, /…/, `${columns} columns: ${line}`);
       assertMatch(line, new RegExp(`^(?:[━─]+ )?${done}/30\\b`), line);
       if (columns >= 22) assertStringIncludes(line, `${failed} failed`, `${columns}: ${line}`);
+      bars.add(line.match(/^[━─]*/)![0].length);
     }
+    bars.delete(0);
+    assertLessOrEqual(bars.size, 1, `${columns} columns: bars of ${[...bars].join(", ")}`);
   }
 });
 

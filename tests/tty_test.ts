@@ -336,7 +336,7 @@ test("the footer keeps the counts, the time and the time left at 40 and 80 colum
   );
   for (const line of narrow.split("\n")) assertLessOrEqual(textWidth(line), 40, line);
   await term.resize(80, 20);
-  // Not `~6s…`: the bar shrinks for the time left.
+  // Not `~6s…`: "pending" makes room for the time left; the bar keeps its width.
   const wide = await term.waitFor(
     (s) => / · 0 failed · \d+\.\ds · ~\d+s left$/.test(last(s)),
     "the time left at 80 columns",

@@ -157,8 +157,12 @@ function jobLine(
  * The footer: the most it can say in `columns`, never a cut word. When the
  * counts do not all fit, the least needed go first: the pending count, the
  * word "done", the running count (the rows above show them), the time left
- * (or "stopping" once the run is cancelled), the elapsed time; done/total and the failed count go last. A progress bar
- * leads it only when the words leave it room (at least 10 columns).
+ * (or "stopping" once the run is cancelled), the elapsed time; done/total
+ * and the failed count go last. A progress bar leads it, as wide as the
+ * terminal alone says (a quarter of it, 10 to 24 columns), so that it keeps
+ * its width while the words change; the words make room for it, unless even
+ * done/total, the failed count and the elapsed time would not fit beside it:
+ * then there is no bar.
  */
 function footer(state: FrameState, columns: number, p: Palette): FrameLine {
   const { total, done, failed, running } = state;
@@ -181,14 +185,17 @@ function footer(state: FrameState, columns: number, p: Palette): FrameLine {
     [count, bad],
     [count],
   ].map((parts) => parts.filter((part) => part !== undefined));
-  const parts = forms.find((form) => textWidth(form.join(" · ")) <= columns) ?? forms.at(-1)!;
-  const text = cutToWidth(parts.join(" · "), columns);
+  const barWidth = Math.min(24, Math.floor(columns / 4));
+  const besideBar = columns - barWidth - 1;
+  const withBar = barWidth >= 10 && textWidth([count, bad, time].join(" · ")) <= besideBar;
+  const room = withBar ? besideBar : columns;
+  const parts = forms.find((form) => textWidth(form.join(" · ")) <= room) ?? forms.at(-1)!;
+  const text = cutToWidth(parts.join(" · "), room);
   const width = textWidth(text);
   const coloured = text === parts.join(" · ")
     ? parts.map((part) => part === bad && failed > 0 ? p.red(part) : part).join(" · ")
     : text;
-  const barWidth = Math.min(24, Math.floor(columns / 4), columns - width - 1);
-  if (barWidth < 10) return { text: coloured, width };
+  if (!withBar) return { text: coloured, width };
   const filled = total === 0 ? barWidth : Math.floor(barWidth * done / total);
   const bar = `${p.green("━".repeat(filled))}${p.dim("─".repeat(barWidth - filled))} `;
   return { text: bar + coloured, width: barWidth + 1 + width };
