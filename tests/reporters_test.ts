@@ -355,6 +355,12 @@ Deno.test("the live footer keeps its bar's width and drops the least needed word
     footerAt(40, { done: 0, failed: 0, now: 700 }),
     "0/30 · 8 running · 0 failed · 0.7s",
   );
+  // Under 60 columns, no bar: the words need the room.
+  assertEquals(
+    footerAt(59, { done: 0, failed: 0, now: 700 }),
+    "0/30 done · 8 running · 22 pending · 0 failed · 0.7s",
+  );
+  assertMatch(footerAt(60, { done: 0, failed: 0, now: 700 }), /^[━─]{14} 0\/30 done · /);
   // At 80 columns "pending" makes room for the time left beside the bar; at 100 all fit.
   assertMatch(
     footerAt(80, { done: 0, failed: 0, now: 700 }),

@@ -76,6 +76,8 @@ const ELAPSED = 6;
  * one row short, would leave the row above the footer on the screen.
  */
 const ECHO_ROOM = 2;
+/** The narrowest terminal whose footer has a progress bar: a narrower one needs the room for words. */
+const BAR_COLUMNS = 60;
 
 /**
  * Render one frame. Costs as much as the rows it shows, whatever the number
@@ -158,11 +160,11 @@ function jobLine(
  * counts do not all fit, the least needed go first: the pending count, the
  * word "done", the running count (the rows above show them), the time left
  * (or "stopping" once the run is cancelled), the elapsed time; done/total
- * and the failed count go last. A progress bar leads it, as wide as the
- * terminal alone says (a quarter of it, 10 to 24 columns), so that it keeps
- * its width while the words change; the words make room for it, unless even
- * done/total, the failed count and the elapsed time would not fit beside it:
- * then there is no bar.
+ * and the failed count go last. In a terminal of 60 columns or more, a
+ * progress bar leads it, as wide as the terminal alone says (a quarter of
+ * it, at most 24 columns), so that it keeps its width while the words
+ * change; the words make room for it, unless even done/total, the failed
+ * count and the elapsed time would not fit beside it: then there is no bar.
  */
 function footer(state: FrameState, columns: number, p: Palette): FrameLine {
   const { total, done, failed, running } = state;
@@ -187,7 +189,8 @@ function footer(state: FrameState, columns: number, p: Palette): FrameLine {
   ].map((parts) => parts.filter((part) => part !== undefined));
   const barWidth = Math.min(24, Math.floor(columns / 4));
   const besideBar = columns - barWidth - 1;
-  const withBar = barWidth >= 10 && textWidth([count, bad, time].join(" · ")) <= besideBar;
+  const withBar = columns + ECHO_ROOM >= BAR_COLUMNS &&
+    textWidth([count, bad, time].join(" · ")) <= besideBar;
   const room = withBar ? besideBar : columns;
   const parts = forms.find((form) => textWidth(form.join(" · ")) <= room) ?? forms.at(-1)!;
   const text = cutToWidth(parts.join(" · "), room);
