@@ -332,6 +332,56 @@ Deno.test("TtyReporter breaks its own lines above the block between words; a job
   );
 });
 
+Deno.test("TtyReporter breaks a job's end line, its error and the lines-not-shown note between words, in colour too", () => {
+  const logOf = (job: string) => `.gather/logs/2026-12-01T00-10-14.093Z-13660/${job}.log`;
+  for (const color of [false, true]) {
+    const { screen, reporter, tick } = ttyHarness({ columns: 40, rows: 20 }, {
+      color,
+      logPath: logOf,
+    });
+    const long = "abcdefghijklmnopqrstuvwxyz0123456789";
+    reporter.handle(start([long, "boom", "lots"]));
+    for (const name of [long, "boom", "lots"]) reporter.handle(begin(name, 0));
+    for (let i = 1; i <= 200; i++) reporter.handle(log("lots", `line ${i}`));
+    reporter.handle(end(long, 800, 800));
+    const message = "boom with a fairly long message that should wrap nicely between words";
+    reporter.handle(end("boom", 400, 400, "failed", { error: { name: "Error", message } }));
+    const command =
+      "Command failed with exit code 1: sleep 0.5; for i in $(seq 1 200); do echo line $i; done; exit 1";
+    reporter.handle(
+      end("lots", 500, 500, "failed", { error: { name: "Error", message: command } }),
+    );
+    tick();
+    reporter.close();
+    const lines = screen.all.replaceAll(new RegExp(SGR, "g"), "").split("\n");
+    for (const line of lines) {
+      if (!line.startsWith("  │ ")) {
+        assertLessOrEqual(textWidth(line), 40, `colour ${color}: ${line}`);
+      }
+    }
+    const at = (text: string) => lines.indexOf(text);
+    assertEquals(lines.slice(at(`✔ ${long}`), at(`✔ ${long}`) + 2), [`✔ ${long}`, "    0.8s"]);
+    const boom = at("✖ boom 0.4s");
+    assertEquals(lines.slice(boom + 1, boom + 3), [
+      "  boom with a fairly long message that",
+      "      should wrap nicely between words",
+    ]);
+    const lots = at("✖ lots 0.5s");
+    assertEquals(
+      lines.slice(lots + 1, at("  │ line 1")).map((line) => line.trim()).join(" "),
+      command,
+    );
+    const note = at("  … 150 lines not shown, full log:");
+    assertEquals(lines.slice(note, note + 5), [
+      "  … 150 lines not shown, full log:",
+      "      .gather/logs/",
+      "      2026-12-01T00-10-14.093Z-13660/",
+      "      lots.log",
+      "  │ line 171",
+    ]);
+  }
+});
+
 Deno.test("the live footer keeps its bar's width and drops the least needed words first, never cutting a word", () => {
   const footerAt = (columns: number, state: { done: number; failed: number; now: number }) =>
     renderFrame(
@@ -391,11 +441,8 @@ Deno.test("the live footer keeps its bar's width and drops the least needed word
   }
 });
 
-Deno.test("the summary puts a duration under a job name too wide to share a line with it", () => {
-  const timed = [{ name: "compile:frontend-application-bundle", durationMs: 1_030 }, {
-    name: "b",
-    durationMs: 10,
-  }];
+/** The summary of an ok run whose slowest jobs are `timed`, at `columns`. */
+function slowestSummary(timed: { name: string; durationMs: number }[], columns: number): string[] {
   const text = formatSummary(
     {
       status: "ok",
@@ -411,15 +458,42 @@ Deno.test("the summary puts a duration under a job name too wide to share a line
       notStarted: [],
     },
     palette(false),
-    { columns: 40 },
+    { columns },
   );
-  const lines = text.split("\n");
-  const at = lines.findIndex((line) => line.startsWith("  slowest:"));
-  assertEquals(lines.slice(at, at + 3), [
+  const lines = text.trimEnd().split("\n");
+  return lines.slice(lines.findIndex((line) => line.startsWith("  slowest:")));
+}
+
+Deno.test("the summary puts a duration under a job name too wide to share a line with it", () => {
+  const timed = [{ name: "compile:frontend-application-bundle", durationMs: 1_030 }, {
+    name: "b",
+    durationMs: 10,
+  }];
+  assertEquals(slowestSummary(timed, 42), [
     "  slowest:",
     "      compile:frontend-application-bundle",
     "      1s 30ms, b 10ms",
   ]);
+});
+
+Deno.test("the summary breaks a name wider than a line where it reaches the width, after a - or _ if it can", () => {
+  const b = { name: "b", durationMs: 10 };
+  assertEquals(
+    slowestSummary([{ name: "abcdefghijklmnopqrstuvwxyz0123456789", durationMs: 928 }, b], 40),
+    [
+      "  slowest:",
+      "      abcdefghijklmnopqrstuvwxyz01234567",
+      "      89 928ms, b 10ms",
+    ],
+  );
+  assertEquals(
+    slowestSummary([{ name: "compile:frontend-application-bundle", durationMs: 1_030 }, b], 40),
+    [
+      "  slowest:",
+      "      compile:frontend-application-",
+      "      bundle 1s 30ms, b 10ms",
+    ],
+  );
 });
 
 Deno.test("the summary never breaks a duration, and a fix: hint's lines go under its text", () => {
@@ -512,10 +586,15 @@ Deno.test("TtyReporter cuts a huge error of a failed job, says how much and wher
   );
   tick();
   const text = screen.all;
-  assertStringIncludes(text, `✖ big 0.5s\n  ${"y".repeat(4095)}…\n`);
-  assertStringIncludes(
-    text,
-    "  … error cut: 15,905 characters not shown; the whole error: .gather/logs/run/big.log\n",
+  // Broken to the terminal's 80 columns, the rest of each line indented under it.
+  const lines = text.split("\n");
+  for (const line of lines) assertLessOrEqual(textWidth(line), 80, line);
+  const cut = lines.findIndex((line) => line.startsWith("  … error cut: "));
+  assertEquals(lines[0], "✖ big 0.5s");
+  assertEquals(lines.slice(1, cut).map((line) => line.trim()).join(""), `${"y".repeat(4095)}…`);
+  assertEquals(
+    lines.slice(cut, cut + 2).map((line) => line.trim()).join(" "),
+    "… error cut: 15,905 characters not shown; the whole error: .gather/logs/run/big.log",
   );
   assertLess(text.length, 5_000);
   reporter.close();
@@ -595,8 +674,13 @@ Deno.test("TtyReporter prints a failed command's output once, in order, and a sh
     logPath: () => "compile.log",
   });
   for (const line of GCC) assertEquals(screen.split(line).length, 2, `${line}\n${screen}`);
-  assertStringIncludes(screen, `✖ compile 0.1s\n  ${command}\n  │ ${GCC.join("\n  │ ")}\n`);
-  assertEquals(screen.split(command).length, 2, "the whole command is printed once");
+  // The command, broken between words at the terminal's 200 columns, then the output.
+  const lines = screen.split("\n");
+  const head = lines.indexOf("✖ compile 0.1s");
+  const output = lines.indexOf(`  │ ${GCC[0]}`);
+  assertEquals(lines.slice(head + 1, output).map((line) => line.trim()).join(" "), command);
+  for (const line of lines.slice(head, output)) assertLessOrEqual(textWidth(line), 200, line);
+  assertStringIncludes(screen, `  │ ${GCC.join("\n  │ ")}\n`);
   const summary = screen.split("first failure compile: ")[1]!.split("\n");
   assertEquals(summary[0], command.slice(0, 119) + "…");
   assertEquals(summary[1], "    full log: compile.log");

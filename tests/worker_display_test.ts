@@ -72,5 +72,5 @@ Deno.test("live display: the worker in a running job's row and on its end line",
     undefined,
     { palette: p },
   );
-  assertEquals(end, ["✔ lint 1.2s on ci-1"]);
+  assertEquals(end, [{ text: "✔ lint 1.2s on ci-1" }]);
 });

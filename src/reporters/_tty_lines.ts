@@ -44,6 +44,18 @@ export function readyLine(event: JobReadyEvent, p: Palette): string {
   return `${p.green("●")} ${event.job} ${p.dim(state)} ${p.dim(`(${what})`)}`;
 }
 
+/**
+ * A line to print above the live block: gather's own, which the display
+ * breaks between words to the terminal's width, or a line of a job's output,
+ * printed as it was written (`asWritten`).
+ */
+export interface AboveLine {
+  /** The line, without a line break. */
+  text: string;
+  /** A line of a job's output: the terminal wraps it, if it is wide. */
+  asWritten?: boolean;
+}
+
 /** Options of {@linkcode endLines}. */
 export interface EndLinesOptions {
   /** Colours. */
@@ -75,14 +87,14 @@ export interface EndLinesOptions {
  * import { assertEquals } from "@std/assert";
  *
  * const event = { type: "job:end", time: 0, job: "a", status: "ok", started: true, durationMs: 1200, attempt: 1, cache: "off" } as const;
- * assertEquals(endLines(event, undefined, { palette: palette(false) }), ["✔ a 1.2s"]);
+ * assertEquals(endLines(event, undefined, { palette: palette(false) }), [{ text: "✔ a 1.2s" }]);
  * ```
  */
 export function endLines(
   event: JobEndEvent,
   job: JobRecord | undefined,
   options: EndLinesOptions,
-): string[] {
+): AboveLine[] {
   const p = options.palette;
   const quiet = options.quiet ?? false;
   const color = options.color ?? false;
@@ -104,7 +116,7 @@ export function endLines(
       }`;
       break;
     case "skipped":
-      return quiet ? [] : [p.yellow(`– ${event.job} skipped: ${event.reason ?? ""}`)];
+      return quiet ? [] : [{ text: p.yellow(`– ${event.job} skipped: ${event.reason ?? ""}`) }];
     case "failed":
       head = `${p.red("✖")} ${p.bold(event.job)} ${took}`;
       break;
@@ -112,27 +124,26 @@ export function endLines(
   const failed = event.status === "failed";
   const mode = options.show ?? "full";
   const excerpt = mode === "full" || (mode === "errors" && failed) ? job?.output : undefined;
-  const lines = [head];
+  const lines: AboveLine[] = [{ text: head }];
+  const own = (text: string) => lines.push({ text });
   if (failed) {
     const { headline, detail, note } = failureText(event.error, excerpt !== undefined, options.log);
-    lines.push(`  ${p.red(cleanLine(headline, color))}`);
-    for (const line of detail) lines.push(p.dim(`  ${cleanLine(line, color)}`));
-    if (note !== undefined) lines.push(p.dim(`  ${note}`));
+    own(`  ${p.red(cleanLine(headline, color))}`);
+    for (const line of detail) own(p.dim(`  ${cleanLine(line, color)}`));
+    if (note !== undefined) own(p.dim(`  ${note}`));
   }
   if (excerpt) {
     const width = options.lineWidth ?? Infinity;
     for (const { line, note } of excerptLines(excerpt, options.log)) {
-      lines.push(
-        note !== undefined
-          ? p.dim(`  ${note}`)
-          : `  ${p.dim("│")} ${outputLine(line, color, width)}`,
-      );
+      if (note !== undefined) own(p.dim(`  ${note}`));
+      else {lines.push({
+          text: `  ${p.dim("│")} ${outputLine(line, color, width)}`,
+          asWritten: true,
+        });}
     }
   }
   const logNamed = excerpt !== undefined && excerpt.omitted > 0;
-  if (failed && options.log !== undefined && !logNamed) {
-    lines.push(p.dim(`  full log: ${options.log}`));
-  }
+  if (failed && options.log !== undefined && !logNamed) own(p.dim(`  full log: ${options.log}`));
   return lines;
 }
 

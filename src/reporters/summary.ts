@@ -9,13 +9,11 @@ import type { JobCounts } from "../events.ts";
 import type { Palette } from "./palette.ts";
 import type { Summary } from "./record.ts";
 import { failureText, shorten } from "./_failure.ts";
-import { cleanLine, plainLine, textWidth } from "./_tty_text.ts";
+import { cleanLine } from "./_tty_text.ts";
+import { breakLine } from "./_break_line.ts";
 
 /** The most characters of a failure's message the summary shows (a command can be long). */
 const HEADLINE = 120;
-
-/** A word that is (the start of) a duration as {@linkcode formatDuration} writes it: `80ms`, `3s,`. */
-const DURATION_PART = /^\d+(?:ms|s|m|h|d)\b/;
 
 /** Options of {@linkcode formatSummary}. */
 export interface SummaryFormatOptions {
@@ -144,72 +142,6 @@ export function formatSummary(
   const columns = options.columns;
   const shown = columns === undefined ? lines : lines.flatMap((line) => breakLine(line, columns));
   return shown.join("\n") + "\n";
-}
-
-/**
- * A line broken between words to fit `columns`, each following part
- * indented under the line's start: `  slowest: a 1s, b 2s` becomes
- * `  slowest: a 1s,` and `      b 2s`; a `fix:` hint's parts go under the
- * text after `fix: `. A duration (`1s 80ms`) stays whole and on the line of
- * the word before it, unless the two do not fit in a line together. A word
- * wider than the line stays whole.
- *
- * @param line The line, colour codes included.
- * @param columns The terminal's width.
- * @returns The parts, each within `columns` (but for a word wider than it).
- *
- * @example Usage
- * ```ts
- * import { breakLine } from "./summary.ts";
- * import { assertEquals } from "@std/assert";
- *
- * assertEquals(breakLine("  slowest: build 1s 80ms, test 2s", 26), [
- *   "  slowest: build 1s 80ms,",
- *   "      test 2s",
- * ]);
- * ```
- */
-export function breakLine(line: string, columns: number): string[] {
-  const plain = plainLine(line);
-  if (textWidth(plain) <= columns) return [line];
-  // Colour codes may come before the leading spaces (a dimmed line): they stay with the first word.
-  // deno-lint-ignore no-control-regex
-  const lead = line.match(/^(?:\x1b\[[0-9;]*m)* */)![0];
-  const indent = " ".repeat(
-    plain.match(/^ *fix: /)?.[0].length ?? plain.match(/^ */)![0].length + 4,
-  );
-  // Words that cannot be parted: a duration's pieces and the word before it, unless together
-  // they are wider than a line (a long job name): then the duration goes on, whole, under it.
-  const glued: string[][] = [];
-  for (const word of line.slice(lead.length).split(" ")) {
-    if (glued.length > 0 && DURATION_PART.test(plainLine(word))) glued.at(-1)!.push(word);
-    else glued.push([word]);
-  }
-  const room = columns - indent.length;
-  const chunks = glued.flatMap((words) =>
-    words.length > 1 && textWidth(plainLine(words.join(" "))) > room
-      ? [words[0]!, words.slice(1).join(" ")]
-      : [words.join(" ")]
-  );
-  const parts: string[] = [];
-  let current = "";
-  let width = 0;
-  for (const chunk of chunks) {
-    const chunkWidth = textWidth(plainLine(chunk));
-    if (current === "") {
-      current = lead + chunk;
-      width = textWidth(plainLine(current));
-    } else if (width + 1 + chunkWidth <= columns) {
-      current += ` ${chunk}`;
-      width += 1 + chunkWidth;
-    } else {
-      parts.push(current);
-      current = indent + chunk;
-      width = indent.length + chunkWidth;
-    }
-  }
-  parts.push(current);
-  return parts;
 }
 
 /** `10 cached`, or `10 cached: 6 local, 4 remote` when some came from the remote cache. */

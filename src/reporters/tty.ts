@@ -15,15 +15,12 @@ import type { Palette } from "./palette.ts";
 import { RunRecord } from "./record.ts";
 import type { OutputMode, Reporter } from "./reporter.ts";
 import { uploadLine } from "./format.ts";
-import { breakLine, formatSummary } from "./summary.ts";
+import { formatSummary } from "./summary.ts";
+import { breakLine } from "./_break_line.ts";
 import { type FrameLine, type LiveJob, renderFrame, type TerminalSize } from "./_tty_frame.ts";
-import { endLines, readyLine } from "./_tty_lines.ts";
+import { type AboveLine, endLines, readyLine } from "./_tty_lines.ts";
 import { cleanLine } from "./_tty_text.ts";
 import { waitLine, watchHeader } from "./_watch_lines.ts";
-
-/** A line of gather's own above the block (a job's end, a retry, a warning, a fix), after any colour codes. */
-// deno-lint-ignore no-control-regex
-const OWN_LINE = /^(?:\x1b\[[0-9;]*m)*(?:[✔✖⊘–↻⚠●] | +fix: )/;
 
 export type { TerminalSize } from "./_tty_frame.ts";
 
@@ -111,7 +108,7 @@ export class TtyReporter implements Reporter {
   #stopping = false; // a run:cancel came: the footer says so instead of a time left
   #partial = new Map<string, string>(); // running jobs' unfinished line (a progress bar), until it ends
   #workers = new Map<string, string>(); // running jobs' workers, in a distributed run
-  #above: string[] = []; // permanent lines waiting for the next frame
+  #above: AboveLine[] = []; // permanent lines waiting for the next frame
   #frame: FrameLine[] = []; // the live block on screen now
   #frameColumns = 0;
   #frameText = "";
@@ -176,17 +173,17 @@ export class TtyReporter implements Reporter {
       case "diagnostic": {
         const where = event.site ? ` (at ${event.site})` : "";
         const about = event.job === undefined ? "" : ` ${p.bold(event.job)}`;
-        this.#above.push(`${p.yellow(`⚠ ${event.kind}`)}${about}: ${event.message}${where}`);
-        this.#above.push(p.dim(`  fix: ${event.hint}`));
+        this.#own(`${p.yellow(`⚠ ${event.kind}`)}${about}: ${event.message}${where}`);
+        this.#own(p.dim(`  fix: ${event.hint}`));
         break;
       }
       case "job:cache":
         if (event.reason !== undefined && !this.#quiet) {
-          this.#above.push(p.dim(`↻ ${event.job} runs: ${event.reason}`));
+          this.#own(p.dim(`↻ ${event.job} runs: ${event.reason}`));
         }
         break;
       case "job:ready":
-        if (!this.#quiet) this.#above.push(readyLine(event, p));
+        if (!this.#quiet) this.#own(readyLine(event, p));
         break;
       case "watch:change":
         // Watch mode: each run has the screen to itself, under a header that says why it runs.
@@ -200,16 +197,16 @@ export class TtyReporter implements Reporter {
         break;
       case "warning": {
         const about = event.job === undefined ? "" : ` ${p.bold(event.job)}`;
-        this.#above.push(`${p.yellow("⚠ warning")}${about}: ${event.message}`);
+        this.#own(`${p.yellow("⚠ warning")}${about}: ${event.message}`);
         break;
       }
       case "cache:upload":
-        this.#above.push(p.dim(uploadLine(event.pending)));
+        this.#own(p.dim(uploadLine(event.pending)));
         break;
       case "job:retry":
         if (!this.#quiet) {
           const why = event.error.message.split("\n")[0];
-          this.#above.push(p.yellow(`↻ ${event.job} attempt ${event.attempt} failed: ${why}`));
+          this.#own(p.yellow(`↻ ${event.job} attempt ${event.attempt} failed: ${why}`));
         }
         break;
       case "job:end":
@@ -217,7 +214,7 @@ export class TtyReporter implements Reporter {
         break;
       case "run:cancel":
         this.#stopping = true;
-        this.#above.push(
+        this.#own(
           p.yellow(`⊘ ${event.reason}: cancelling running jobs (send it again to stop at once)`),
         );
         break;
@@ -245,14 +242,19 @@ export class TtyReporter implements Reporter {
    */
   print(text: string): void {
     if (!this.#live) return this.#out.write(text);
-    this.#above.push(
-      ...text.replace(/\n$/, "").split("\n").map((line) => cleanLine(line, this.#color)),
-    );
+    for (const line of text.replace(/\n$/, "").split("\n")) {
+      this.#above.push({ text: cleanLine(line, this.#color), asWritten: true });
+    }
   }
 
   /** Stop redrawing, erase the live block, restore the cursor and flush. */
   close(): void {
     this.#finish();
+  }
+
+  /** A line of gather's own for above the block: the next frame breaks it between words. */
+  #own(text: string): void {
+    this.#above.push({ text });
   }
 
   #end(event: JobEndEvent): void {
@@ -287,7 +289,7 @@ export class TtyReporter implements Reporter {
     if (this.#above.length > 0) {
       // gather's own lines break between words; a job's output is shown as it was written.
       const above = this.#above.flatMap((line) =>
-        OWN_LINE.test(line) ? breakLine(line, size.columns) : [line]
+        line.asWritten ? [line.text] : breakLine(line.text, size.columns)
       );
       out += above.join("\n") + "\n";
       this.#above = [];
