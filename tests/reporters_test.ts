@@ -496,6 +496,41 @@ Deno.test("the summary breaks a name wider than a line where it reaches the widt
   );
 });
 
+Deno.test("the summary's 120-character cut of a failure never leaves its … alone on a line", () => {
+  // The cut falls on a space: `… two …` would have left the ellipsis a word of its own.
+  const message = `${"word ".repeat(23)}two three four`;
+  assertEquals(message[118], " ");
+  for (let columns = 30; columns <= 140; columns++) {
+    const text = formatSummary(
+      {
+        status: "failed",
+        counts: { total: 1, ok: 0, failed: 1, cancelled: 0, skipped: 0, cached: 0 },
+        durationMs: 1_100,
+        criticalPath: [],
+        slowest: [],
+        failures: [{
+          name: "lint",
+          deps: [],
+          durationMs: 1_000,
+          attempts: 1,
+          lines: 0,
+          error: { name: "Error", message },
+        }],
+        ignoredCancellation: [],
+        diagnostics: [],
+        finished: [],
+        cancelled: [],
+        notStarted: [],
+      },
+      palette(false),
+      { columns },
+    );
+    const lines = text.split("\n");
+    for (const line of lines) assertNotMatch(line, /^\s*…$/, `${columns} columns:\n${text}`);
+    assertStringIncludes(lines.map((line) => line.trim()).join(" "), "word two…");
+  }
+});
+
 Deno.test("the summary never breaks a duration, and a fix: hint's lines go under its text", () => {
   const timed = [
     { name: "a_quite_wide_name", durationMs: 1_080 },

@@ -93,7 +93,10 @@ function count(n: number): string {
 
 /**
  * Cut text to its first `max` characters, ending it with `…` when anything
- * was cut: a 2,000-character command line stays readable in a summary.
+ * was cut: a 2,000-character command line stays readable in a summary. The
+ * `…` follows the last character kept that is not a space, so that it never
+ * stands alone as a word (a line broken between words would put it on a
+ * line of its own).
  *
  * @param text The text.
  * @param max The most characters to keep, the `…` included.
@@ -106,10 +109,11 @@ function count(n: number): string {
  *
  * assertEquals(shorten("gcc -c -DLONG=1 main.c", 10), "gcc -c -D…");
  * assertEquals(shorten("short", 10), "short");
+ * assertEquals(shorten("make all test", 10), "make all…");
  * ```
  */
 export function shorten(text: string, max: number): string {
   if (text.length <= max) return text;
   const cut = Array.from(text.slice(0, max + 1)).slice(0, max - 1).join("");
-  return cut + "…";
+  return cut.trimEnd() + "…";
 }
