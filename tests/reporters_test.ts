@@ -10,7 +10,7 @@ import {
   assertThrows,
 } from "@std/assert";
 import { GatherError } from "../src/errors.ts";
-import type { GatherEvent, JobEndEvent, RunEndEvent } from "../src/events.ts";
+import type { DiagnosticEvent, GatherEvent, JobEndEvent, RunEndEvent } from "../src/events.ts";
 import { JobLogs } from "../src/reporters/job_logs.ts";
 import { JsonReporter } from "../src/reporters/json.ts";
 import { Output } from "../src/reporters/output.ts";
@@ -528,6 +528,37 @@ Deno.test("the summary's 120-character cut of a failure never leaves its … alo
     const lines = text.split("\n");
     for (const line of lines) assertNotMatch(line, /^\s*…$/, `${columns} columns:\n${text}`);
     assertStringIncludes(lines.map((line) => line.trim()).join(" "), "word two…");
+  }
+});
+
+Deno.test("the summary counts its diagnostics in words: 1 diagnostic, 2 diagnostics", () => {
+  const diagnostic: DiagnosticEvent = {
+    type: "diagnostic",
+    time: 0,
+    kind: "pending-work",
+    job: "a",
+    message: "a promise was not awaited",
+    hint: "await it",
+  };
+  for (const [count, words] of [[1, "⚠ 1 diagnostic:"], [2, "⚠ 2 diagnostics:"]] as const) {
+    const text = formatSummary(
+      {
+        status: "ok",
+        counts: { total: 1, ok: 1, failed: 0, cancelled: 0, skipped: 0, cached: 0 },
+        durationMs: 100,
+        criticalPath: [],
+        slowest: [],
+        failures: [],
+        ignoredCancellation: [],
+        diagnostics: Array.from({ length: count }, () => diagnostic),
+        finished: ["a"],
+        cancelled: [],
+        notStarted: [],
+      },
+      palette(false),
+    );
+    assertStringIncludes(text, `\n  ${words}\n`);
+    assertNotMatch(text, /\(s\)/);
   }
 });
 

@@ -260,10 +260,10 @@ export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
   }
   if (options.strict && result.errors.length === 0 && result.diagnostics.length > 0) {
     // The jobs succeeded; the diagnostics failed the run (run:end says so too).
+    const count = result.diagnostics.length;
+    const diagnostics = count === 1 ? "1 diagnostic fails" : `${count} diagnostics fail`;
     env.stderr.writeSync(
-      new TextEncoder().encode(
-        `gather: --strict: ${result.diagnostics.length} diagnostic(s) fail the run\n`,
-      ),
+      new TextEncoder().encode(`gather: --strict: ${diagnostics} the run\n`),
     );
     return EXIT.failed;
   }

@@ -339,9 +339,9 @@ export class RemoteRunner implements JobRunner {
         this.options.emit({
           type: "warning",
           time: Date.now(),
-          message: `no worker has been heard from for ${
-            Math.round(idleMs / 1000)
-          }s, and ${waiting.length} job(s) wait: start some with gather worker --nats <url> in checkouts of the same commit`,
+          message: `no worker has been heard from for ${Math.round(idleMs / 1000)}s, and ${
+            waiting.length === 1 ? "1 job waits" : `${waiting.length} jobs wait`
+          }: start some with gather worker --nats <url> in checkouts of the same commit`,
         });
       }
     }, Math.min(5_000, Math.max(250, ackWaitMs / 4)));

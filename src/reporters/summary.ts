@@ -117,7 +117,7 @@ export function formatSummary(
     );
   }
   if (summary.diagnostics.length > 0) {
-    lines.push(`  ${p.yellow(`⚠ ${summary.diagnostics.length} diagnostic(s)`)}:`);
+    lines.push(`  ${p.yellow(`⚠ ${plural(summary.diagnostics.length, "diagnostic")}`)}:`);
     for (const d of summary.diagnostics.slice(0, 20)) {
       const where = d.site ? ` (at ${d.site})` : "";
       lines.push(`    ${p.yellow(d.kind)} ${p.bold(d.job ?? "(no job)")}: ${d.message}${where}`);
