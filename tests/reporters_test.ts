@@ -224,7 +224,7 @@ Deno.test("TtyReporter moves finished jobs above the block and redraws it in pla
   reporter.handle(finish(3, 800));
   assertEquals(screen.cursorVisible, true);
   assertNotMatch(screen.all, /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]|done ·/);
-  assertMatch(screen.all, /^✔ a 0\.4s\n✔ b 0\.7s\n✔ c 0\.4s\n\n✔ done: 3 ok of 3 jobs in 800ms/);
+  assertMatch(screen.all, /^✔ a 0\.4s\n✔ b 0\.7s\n✔ c 0\.4s\n\n✔ done: 3 ok of 3 jobs in 0\.8s/);
 });
 
 Deno.test("TtyReporter draws on its ticker only, however many events arrive", () => {
@@ -296,7 +296,36 @@ Deno.test("TtyReporter breaks the summary's long lines between words in a narrow
   assertMatch(plain[slowest + 1]!, /^ {6}\S/); // the rest indented under it, never cut mid-word
   assertEquals(
     plain.slice(slowest).map((line) => line.trim()).join(" "),
-    "slowest: package 400ms, link_everything 300ms, compile_the_lexer 200ms, compile_the_parser 100ms",
+    "slowest: package 0.4s, link_everything 0.3s, compile_the_lexer 0.2s, compile_the_parser 0.1s",
+  );
+});
+
+Deno.test("TtyReporter writes the summary's durations as its rows and end lines do", () => {
+  const { screen, reporter, tick, clock } = ttyHarness({ columns: 36, rows: 20 });
+  const names = ["compile_the_parser", "compile_the_lexer", "link"];
+  reporter.handle(start(names));
+  for (const name of names) reporter.handle(begin(name, 0));
+  clock.now = 1_500;
+  tick();
+  assertMatch(screen.text, /^. compile_the… +1\.5s$/m); // the row of compile_the_parser
+  names.forEach((name, i) => reporter.handle(end(name, 1_500 + i, 1_500 + 100 * i)));
+  const timed = names.map((name, i) => ({ name, durationMs: 1_500 + 100 * i }));
+  reporter.handle({
+    ...finish(names.length, 61_500),
+    summary: { criticalPath: timed, slowest: timed.toReversed(), failures: [] },
+  });
+  const lines = screen.all.split("\n");
+  assert(lines.includes("✔ compile_the_parser 1.5s"), screen.all);
+  const summary = lines.slice(lines.indexOf("✔ done: 3 ok of 3 jobs in 1m02s"));
+  assertLess(0, summary.length, screen.all);
+  assertNotMatch(summary.join("\n"), /\d+ms|\ds \d/); // not 1s 500ms
+  // A duration stays on the line of the word before it: no line starts with one.
+  for (const line of summary) assertNotMatch(line, /^\s*\d+(?:\.\d)?s\b|^\s*\d+m\d\ds/, line);
+  assertEquals(
+    summary.join(" ").replace(/\s+/g, " ").trim(),
+    "✔ done: 3 ok of 3 jobs in 1m02s " +
+      "critical path: compile_the_parser 1.5s → compile_the_lexer 1.6s → link 1.7s " +
+      "slowest: link 1.7s, compile_the_lexer 1.6s, compile_the_parser 1.5s",
   );
 });
 

@@ -9,8 +9,11 @@
 
 import { plainLine, textWidth } from "./_tty_text.ts";
 
-/** A word that is (the start of) a duration as `formatDuration` writes it: `80ms`, `3s,`. */
-const DURATION_PART = /^\d+(?:ms|s|m|h|d)\b/;
+/**
+ * A word that is (the start of) a duration as `formatDuration` writes it
+ * (`80ms`, `3s,`) or as `shortDuration` does (`0.4s`, `2m05s`).
+ */
+const DURATION_PART = /^\d+(?:\.\d+)?(?:ms|s|m|h|d)\b|^\d+[hm]\d\d[ms]\b/;
 
 /** An SGR colour code, or one character. */
 // deno-lint-ignore no-control-regex

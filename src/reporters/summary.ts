@@ -25,6 +25,12 @@ export interface SummaryFormatOptions {
    * @default {no breaking (a pipe, a file)}
    */
   columns?: number;
+  /**
+   * How durations are written, as the reporter writes them elsewhere (the
+   * live display: `1.5s`), so that one screen has one format.
+   * @default {formatDuration: `1s 500ms`}
+   */
+  duration?: (ms: number) => string;
 }
 
 /**
@@ -66,6 +72,7 @@ export function formatSummary(
   options: SummaryFormatOptions = {},
 ): string {
   const { counts, status } = summary;
+  const duration = options.duration ?? formatDuration;
   const parts = [
     p.green(`${counts.ok} ok`) + (counts.cached ? p.dim(` (${cachedCount(counts)})`) : ""),
     counts.failed ? p.red(`${counts.failed} failed`) : "",
@@ -80,7 +87,7 @@ export function formatSummary(
   const lines = [
     "",
     `${p.bold(head)}: ${parts.join(", ")} of ${plural(counts.total, "job")} in ${
-      formatDuration(summary.durationMs)
+      duration(summary.durationMs)
     }`,
   ];
   summary.failures.forEach((job, i) => {
@@ -129,14 +136,12 @@ export function formatSummary(
   }
   if (summary.criticalPath.length > 1) {
     const path = summary.criticalPath.map((job) =>
-      `${job.name} ${p.dim(formatDuration(job.durationMs))}`
+      `${job.name} ${p.dim(duration(job.durationMs))}`
     );
     lines.push(`  critical path: ${path.join(" → ")}`);
   }
   if (summary.slowest.length > 1) {
-    const slow = summary.slowest.map((job) =>
-      `${job.name} ${p.dim(formatDuration(job.durationMs))}`
-    );
+    const slow = summary.slowest.map((job) => `${job.name} ${p.dim(duration(job.durationMs))}`);
     lines.push(`  slowest: ${slow.join(", ")}`);
   }
   const columns = options.columns;

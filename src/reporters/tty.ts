@@ -222,7 +222,11 @@ export class TtyReporter implements Reporter {
         this.#finish();
         const summary = this.#record.summary(event);
         this.#out.write(
-          formatSummary(summary, p, { logPath: this.#logPath, columns: this.#size().columns }),
+          formatSummary(summary, p, {
+            logPath: this.#logPath,
+            columns: this.#size().columns,
+            duration: shortDuration, // as the rows and the end lines above it
+          }),
         );
         this.#out.flush();
         break;
