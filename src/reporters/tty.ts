@@ -310,6 +310,9 @@ export class TtyReporter implements Reporter {
    * Clear the live block's rows from the bottom up, ending at its top row.
    * Not `ESC[J`: tmux moves the whole screen into scrollback when that runs
    * at the top-left corner, which is where the block starts on a new screen.
+   * Rows a shrinking resize pushed above the screen (tmux keeps the cursor's
+   * row and moves what no longer fits above it into its scrollback) are out
+   * of reach: the cursor stops at the top row.
    */
   #erase(columns: number): string {
     if (this.#frame.length === 0) return "";
