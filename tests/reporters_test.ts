@@ -890,6 +890,7 @@ Deno.test("TtyReporter leaves room at the end of its last row for the terminal's
     screen.all,
     /^⊘ interrupted by SIGINT: .*\n⊘ a 1\.8s cancelled\n⚠ ignored-cancellation/m,
   );
+  assertStringIncludes(screen.all, "\n\n⊘ interrupted: 0 ok, 2 cancelled"); // a blank line first
 });
 
 Deno.test("TtyReporter restores the terminal when closed mid-run", () => {
