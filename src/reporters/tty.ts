@@ -19,7 +19,7 @@ import { formatSummary } from "./summary.ts";
 import { breakLine } from "./_break_line.ts";
 import { type FrameLine, type LiveJob, renderFrame, type TerminalSize } from "./_tty_frame.ts";
 import { type AboveLine, endLines, readyLine } from "./_tty_lines.ts";
-import { cleanLine } from "./_tty_text.ts";
+import { cleanLine, shortDuration } from "./_tty_text.ts";
 import { waitLine, watchHeader } from "./_watch_lines.ts";
 
 export type { TerminalSize } from "./_tty_frame.ts";
