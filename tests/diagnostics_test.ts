@@ -175,7 +175,7 @@ Deno.test("diagnostics: --strict makes diagnostics fail the run", async () => {
   const end = parseEvents(json.stdout).find((e) => e.type === "run:end");
   assert(end?.type === "run:end");
   assertEquals(end.status, "failed");
-  assertEquals(end.firstFailure, "--strict: 1 diagnostic(s) fail the run");
+  assertEquals(end.firstFailure, "--strict: 1 diagnostic fails the run");
   const plainEnd = parseEvents(
     (await gather(["-f", `${FIXTURES}mistakes.ts`, "orphanDuring", "--reporter", "json"])).stdout,
   ).find((e) => e.type === "run:end");

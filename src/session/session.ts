@@ -332,5 +332,6 @@ function outsideExit(code: number | undefined): string {
 
 /** Why a run whose jobs all succeeded failed under `--strict`. */
 function strictFailure(diagnostics: readonly DiagnosticEvent[]): string {
-  return `--strict: ${diagnostics.length} diagnostic(s) fail the run`;
+  const n = diagnostics.length;
+  return `--strict: ${n} ${n === 1 ? "diagnostic fails" : "diagnostics fail"} the run`;
 }
