@@ -74,3 +74,48 @@ Deno.test("live display: the worker in a running job's row and on its end line",
   );
   assertEquals(end, [{ text: "✔ lint 1.2s on ci-1" }]);
 });
+
+Deno.test("a job that failed or was cancelled on a worker names the worker too, in both reporters", () => {
+  const p = palette(false);
+  const ended = (status: "failed" | "cancelled") => ({
+    type: "job:end" as const,
+    time,
+    job: "lint",
+    status,
+    started: true,
+    durationMs: 1200,
+    attempt: 1,
+    cache: "miss" as const,
+    worker: "ci-1",
+    ...(status === "failed" ? { error: { name: "Error", message: "2 problems" } } : {}),
+  });
+  assertEquals(endLines(ended("failed"), undefined, { palette: p })[0], {
+    text: "✖ lint 1.2s on ci-1",
+  });
+  assertEquals(endLines(ended("cancelled"), undefined, { palette: p }), [
+    { text: "⊘ lint 1.2s on ci-1 cancelled" },
+  ]);
+  for (const status of ["failed", "cancelled"] as const) {
+    let text = "";
+    const output = new Output({
+      writeSync: (b) => (text += new TextDecoder().decode(b), b.length),
+    });
+    const reporter = new PlainReporter({ output, palette: p });
+    reporter.handle({
+      type: "run:start",
+      time,
+      jobs: [{ name: "lint", deps: [] }],
+      concurrency: 4,
+    });
+    reporter.handle({ type: "job:start", time, job: "lint", attempt: 1 });
+    reporter.handle(ended(status));
+    output.flush();
+    const end = text.split("\n").find((line) => line.includes("✖") || line.includes("⊘"));
+    assertStringIncludes(
+      end ?? text,
+      status === "failed"
+        ? "✖ failed 1s 200ms on ci-1: 2 problems"
+        : "⊘ cancelled 1s 200ms on ci-1",
+    );
+  }
+});

@@ -99,26 +99,25 @@ export function endLines(
   const quiet = options.quiet ?? false;
   const color = options.color ?? false;
   const took = p.dim(shortDuration(event.durationMs));
+  const on = event.worker === undefined ? "" : ` ${p.dim(`on ${event.worker}`)}`;
   let head: string;
   switch (event.status) {
     case "ok":
       if (quiet || event.running) return []; // a service that keeps running: the watch line names it
-      head = `${p.green("✔")} ${event.job} ${cachedLabel(event.cache, p) ?? took}${
-        event.worker === undefined ? "" : ` ${p.dim(`on ${event.worker}`)}`
-      }`;
+      head = `${p.green("✔")} ${event.job} ${cachedLabel(event.cache, p) ?? took}${on}`;
       break;
     case "cancelled":
       // Jobs that never ran (not started, or queued for a worker: no attempt) are listed by the summary.
       if (quiet || !event.started || event.attempt === 0) return [];
       // A reason says which service failed under it; any other cancellation has none.
-      head = `${p.yellow("⊘")} ${event.job} ${took} ${p.yellow("cancelled")}${
+      head = `${p.yellow("⊘")} ${event.job} ${took}${on} ${p.yellow("cancelled")}${
         event.reason === undefined ? "" : p.yellow(`: ${cleanLine(event.reason, color)}`)
       }`;
       break;
     case "skipped":
       return quiet ? [] : [{ text: p.yellow(`– ${event.job} skipped: ${event.reason ?? ""}`) }];
     case "failed":
-      head = `${p.red("✖")} ${p.bold(event.job)} ${took}`;
+      head = `${p.red("✖")} ${p.bold(event.job)} ${took}${on}`;
       break;
   }
   const failed = event.status === "failed";

@@ -252,7 +252,11 @@ export class PlainReporter implements Reporter {
           shown,
           this.#logPath(event.job),
         );
-        this.#line(event.job, `${p.red("✖ failed")} ${took}: ${cleanLine(headline, this.#color)}`);
+        const on = event.worker === undefined ? "" : ` ${p.dim(`on ${event.worker}`)}`;
+        this.#line(
+          event.job,
+          `${p.red("✖ failed")} ${took}${on}: ${cleanLine(headline, this.#color)}`,
+        );
         for (const line of detail) this.#line(event.job, p.dim(cleanLine(line, this.#color)));
         if (note !== undefined) this.#line(event.job, p.dim(note));
         break;
@@ -265,7 +269,11 @@ export class PlainReporter implements Reporter {
           event.job,
           // No attempt made: it waited (for a worker, say) and never ran.
           p.yellow(
-            event.started && event.attempt > 0 ? `⊘ cancelled ${took}${why}` : "⊘ not started",
+            event.started && event.attempt > 0
+              ? `⊘ cancelled ${took}${
+                event.worker === undefined ? "" : ` on ${event.worker}`
+              }${why}`
+              : "⊘ not started",
           ),
         );
         break;
