@@ -22,6 +22,7 @@ import { GatherError } from "../errors.ts";
 import { errorInfo, type EventSink, type GatherEvent } from "../events.ts";
 import type { TaskFile } from "../load/task_file.ts";
 import type { Spawner } from "../process/spawn.ts";
+import type { JobSpec } from "../types.ts";
 import type { JobMessage, ResultMessage } from "./protocol.ts";
 
 /** What a worker's runs share. */
@@ -79,6 +80,8 @@ export class WorkerRun {
   #tasks: TaskFile;
   #cache: CachingRunner;
   #running = new Map<string, Running>();
+  /** The jobs whose declarations the cache has checked (and whose globs it holds). */
+  #checked = new Set<string>();
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(id: string, env: WorkerRunEnv, tasks: TaskFile, cache: CachingRunner) {
@@ -98,7 +101,10 @@ export class WorkerRun {
    */
   static async open(message: JobMessage, env: WorkerRunEnv, tasks: TaskFile): Promise<WorkerRun> {
     const specs = [...tasks.specs.values()];
-    const cache = await prepareCache(specs, specs, {
+    // Only the job and its dependencies, as the coordinator checks its run's jobs: another job
+    // of the task file, not in this run, cannot make the worker refuse this one.
+    const needed = closure(tasks, message.job);
+    const cache = await prepareCache(specs, needed, {
       dir: env.cacheDir,
       root: env.root,
       taskFile: tasks.url,
@@ -110,6 +116,7 @@ export class WorkerRun {
       throw new GatherError("TASK_FILE_INVALID", `"${message.taskFile}" has no cached job here`);
     }
     const run = new WorkerRun(message.run, env, tasks, cache);
+    for (const spec of needed) run.#checked.add(spec.name);
     const emit: EventSink = (event) => run.#route(event);
     const inProcess = new InProcessRunner({
       scope: env.scope,
@@ -197,6 +204,15 @@ export class WorkerRun {
     for (const dep of message.deps) {
       if (!this.#tasks.specs.has(dep.name)) return refuse(`its task file has no job "${dep.name}"`);
     }
+    // A later job of the run: its own declarations and its dependencies', checked once.
+    const unchecked = closure(this.#tasks, message.job).filter((s) => !this.#checked.has(s.name));
+    try {
+      this.#cache.check(unchecked, `"${message.taskFile}"`);
+    } catch (error) {
+      if (!(error instanceof GatherError)) throw error;
+      return refuse(error.message);
+    }
+    for (const checked of unchecked) this.#checked.add(checked.name);
     // The dependencies' entries, restored at once (each may be a download).
     const missing = await Promise.all(message.deps.map(async (dep) => {
       if (!("key" in dep)) return void deps.set(dep.name, decodeValue(dep.result));
@@ -316,4 +332,17 @@ export class WorkerRun {
     if (running === undefined || running.events.length === 0) return;
     this.#env.forward(this.id, job, running.events.splice(0));
   }
+}
+
+/** A job of the task file and every job it depends on, directly or not. */
+function closure(tasks: TaskFile, name: string): JobSpec[] {
+  const found = new Map<string, JobSpec>();
+  const visit = (at: string) => {
+    const spec = tasks.specs.get(at);
+    if (spec === undefined || found.has(at)) return;
+    found.set(at, spec);
+    for (const dep of spec.deps) visit(dep);
+  };
+  visit(name);
+  return [...found.values()];
 }
