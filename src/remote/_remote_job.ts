@@ -31,6 +31,8 @@ export class RemoteJob implements JobRun {
   #worker: string | undefined;
   /** Every worker that claimed it, in order. */
   #workers: string[] = [];
+  /** The workers that refused it, with their messages. */
+  #refusals = new Map<string, string>();
   #local: JobRun | undefined;
   /** The highest delivery a worker claimed. */
   deliveries = 0;
@@ -145,24 +147,48 @@ export class RemoteJob implements JobRun {
           ...base,
         });
       case "refused":
-        return this.#settle({
-          status: "failed",
-          error: new GatherError(
-            "WORKER_REFUSED",
-            `Worker "${result.worker}" refused "${this.job.name}": ${result.message}`,
-            { job: this.job.name },
-          ),
-          ...base,
-          attempts: 0,
-        });
+        return this.#refused(result);
       case "fallback":
       case "unstorable":
         return this.runLocally(result.message ?? "the worker could not run it", result.worker);
     }
   }
 
+  /**
+   * A worker refused it (its checkout differs): the job went back to the queue for another
+   * worker. Once the queue will not hand it out again, it runs here.
+   */
+  #refused(result: ResultMessage): void {
+    if (!this.#refusals.has(result.worker)) {
+      this.#refusals.set(
+        result.worker,
+        `Worker "${result.worker}" refused "${this.job.name}": ${result.message}`,
+      );
+    }
+    if (this.#worker === result.worker) this.#worker = undefined;
+    this.deliveries = Math.max(this.deliveries, result.delivery ?? this.deliveries);
+    this.lastSeen = performance.now();
+    if (this.deliveries >= this.#runner.options.queue.maxDeliveries) this.#refusedEverywhere();
+  }
+
+  /** Every delivery went to a worker that refused it: run it here, with one warning naming them. */
+  #refusedEverywhere(): void {
+    const workers = [...this.#refusals.keys()];
+    this.runLocally(
+      `every worker it went to refused it (${workers.join(", ")}; ${this.deliveries} deliveries): ${
+        [...this.#refusals.values()].join("; ")
+      }`,
+      undefined,
+      false,
+    );
+  }
+
   /** The queue gave up on it: every worker it went to stopped answering. */
   exhausted(deliveries: number): void {
+    if (this.#refusals.size > 0) {
+      this.deliveries = Math.max(this.deliveries, deliveries);
+      return this.#refusedEverywhere();
+    }
     const workers = [...new Set(this.#workers)];
     const who = workers.length === 0
       ? "no worker confirmed taking it"
@@ -201,7 +227,7 @@ export class RemoteJob implements JobRun {
   }
 
   /** Run it here after all, with one warning saying why. */
-  runLocally(why: string, worker?: string): void {
+  runLocally(why: string, worker?: string, suggestLocal = true): void {
     if (this.done || this.#local !== undefined) return;
     if (this.cancelReason !== undefined) return this.fail(this.cancelReason);
     const by = worker === undefined ? "" : ` (${worker} gave it back)`;
@@ -209,7 +235,9 @@ export class RemoteJob implements JobRun {
       type: "warning",
       time: Date.now(),
       job: this.job.name,
-      message: `runs on the coordinator${by}: ${why}; mark it local: true to say so`,
+      message: `runs on the coordinator${by}: ${why}${
+        suggestLocal ? "; mark it local: true to say so" : ""
+      }`,
     });
     const local = this.#local = this.#runner.options.local.start(this.job, this.input);
     local.settled.then((settlement) => {

@@ -69,7 +69,10 @@ export type Outcome =
   | "failed"
   /** It was cancelled, as the coordinator asked. */
   | "cancelled"
-  /** The worker's checkout differs (another commit): the job fails with `message`. */
+  /**
+   * The worker's checkout differs (another commit): the job goes back to the queue for another
+   * worker; when every worker it reaches refuses it, it runs on the coordinator.
+   */
   | "refused"
   /** The worker cannot run it (a dependency's entry is missing, say): the coordinator runs it. */
   | "fallback"
@@ -94,6 +97,8 @@ export interface ResultMessage {
   attempts: number;
   /** Whether it kept running past its grace period. */
   ignoredCancellation?: boolean;
+  /** For `refused`: the delivery the worker refused (the queue's count, this one included). */
+  delivery?: number;
 }
 
 /** Events of one job, as they happened on a worker (job:log, job:partial, job:retry, job:progress, warning, diagnostic). */

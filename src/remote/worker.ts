@@ -38,6 +38,13 @@ export interface WorkerOptions extends Omit<WorkerRunEnv, "forward" | "aside"> {
 const PULL_MS = 2_000;
 
 /**
+ * How long a job this worker refused waits before the queue hands it out
+ * again, in ms; the slot that refused it waits longer before it asks for a
+ * job, so that another worker's wait takes it.
+ */
+const REFUSED_DELAY_MS = 1_000;
+
+/**
  * A worker process's loop.
  *
  * @example Usage
@@ -53,6 +60,8 @@ export class Worker {
   #open = new Map<string, WorkerRun>();
   #ended = new Set<string>();
   #loaded = new Map<string, { tasks: TaskFile; hash: string }>();
+  /** The jobs this worker refused, by run: why. It does not take them again. */
+  #refused = new Map<string, Map<string, string>>();
   #stopping: string | undefined;
   /** Jobs whose run ended and whose upload and report go on while their slot takes the next job. */
   #finishing = new Set<Promise<void>>();
@@ -102,6 +111,7 @@ export class Worker {
         },
         (run) => {
           this.#ended.add(run);
+          this.#refused.delete(run);
           this.#closeIfIdle(run);
         },
       );
@@ -137,16 +147,24 @@ export class Worker {
       // The slot is free once the job's function has settled: its upload and report go on.
       let free = () => {};
       const freed = new Promise<void>((resolve) => free = resolve);
-      const taking = this.#take(delivery, free).finally(() => {
+      let refused = false;
+      const taking = this.#take(delivery, free, () => refused = true).finally(() => {
         free();
         this.#finishing.delete(taking);
       });
       this.#finishing.add(taking);
       await freed;
+      if (refused) {
+        // Not at once: the job it gave back is for another worker's wait.
+        await Promise.race([
+          new Promise((resolve) => setTimeout(resolve, REFUSED_DELAY_MS * 2)),
+          this.#stopped,
+        ]);
+      }
     }
   }
 
-  async #take(delivery: Delivery, free: () => void): Promise<void> {
+  async #take(delivery: Delivery, free: () => void, refusing: () => void): Promise<void> {
     const { link, worker, print } = this.#options;
     const message = parseJobMessage(delivery.text);
     if (typeof message === "string") {
@@ -156,6 +174,22 @@ export class Worker {
     }
     const { run, job } = message;
     if (this.#ended.has(run)) return delivery.term();
+    const why = this.#refused.get(run)?.get(job);
+    if (why !== undefined) {
+      // Back to a worker that refused it: say so again (the coordinator counts the deliveries).
+      refusing();
+      print(`↺ ${job}  (run ${run}): refused here before; back to the queue`);
+      const again: ResultMessage = {
+        job,
+        worker,
+        outcome: "refused",
+        message: why,
+        attempts: 0,
+        delivery: delivery.delivery,
+      };
+      if (await link.report(run, again) === "gone") return delivery.term();
+      return delivery.nak(REFUSED_DELAY_MS);
+    }
     const answer = await link.claim(run, { job, worker, delivery: delivery.delivery });
     if (answer === "later") {
       print(`↺ ${job}  (run ${run}): its coordinator did not answer the claim; back to the queue`);
@@ -191,9 +225,19 @@ export class Worker {
         return delivery.nak();
       }
       print(describe(end, took));
+      if (end.outcome === "refused") {
+        refusing();
+        end.delivery = delivery.delivery;
+        let refused = this.#refused.get(run);
+        if (refused === undefined) this.#refused.set(run, refused = new Map());
+        refused.set(job, end.message ?? "");
+      }
       const reported = await link.report(run, end);
       if (reported === "later") delivery.nak();
-      else if (end.outcome === "cancelled") delivery.term();
+      else if (end.outcome === "refused" && reported === "recorded") {
+        // For another worker; the coordinator runs it when every worker refuses it.
+        delivery.nak(REFUSED_DELAY_MS);
+      } else if (end.outcome === "cancelled") delivery.term();
       else delivery.ack();
     } catch (error) {
       print(`✖ ${job}: internal error: ${(error as Error)?.stack ?? error}`);
@@ -315,7 +359,7 @@ function describe(end: ResultMessage, took: string): string {
     case "cancelled":
       return `⊘ ${end.job} cancelled ${took}`;
     case "refused":
-      return `✖ refused ${end.job}: ${end.message}`;
+      return `✖ refused ${end.job}: ${end.message}; back to the queue for another worker`;
     case "fallback":
     case "unstorable":
       return `↩ ${end.job} handed back to the coordinator: ${end.message}`;

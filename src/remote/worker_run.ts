@@ -237,7 +237,7 @@ export class WorkerRun {
           "the key differs for a reason not in its parts",
         );
       return refuse(
-        `its cache key in this checkout differs from the coordinator's (here: ${why}): run workers in checkouts of the same commit, with the same gather, Deno and values of the job's env variables`,
+        `its cache key in this checkout differs from the coordinator's (on ${worker}: ${why}): run workers in checkouts of the same commit, with the same gather, Deno and values of the job's env variables`,
       );
     }
     if (running.stop !== undefined) return this.#stopped(message, running, 0);
