@@ -172,3 +172,60 @@ distributedTest(
     }
   },
 );
+
+distributedTest(
+  "gather worker: without the remote cache's token it refuses to start, in one line, exit 2",
+  async ({ dir, env }) => {
+    const release = join(dir, "release");
+    const worker = startWorker(await project(join(dir, "w1"), "x\n", release), "w1", {
+      ...env,
+      GATHER_REMOTE_CACHE_TOKEN: "",
+    });
+    // A worker that starts serving would wait for jobs forever: stopped after a generous bound.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<"late">((resolve) =>
+      timer = setTimeout(() => resolve("late"), 30_000)
+    );
+    const status = await Promise.race([worker.done, late]);
+    clearTimeout(timer);
+    if (status === "late") {
+      worker.child.kill("SIGINT");
+      await worker.done;
+      throw new Error(`the worker started without a token: ${worker.output()}`);
+    }
+    assertEquals(status.code, 2, worker.output());
+    const lines = worker.output().trim().split("\n");
+    assertEquals(lines.length, 1, worker.output());
+    assertStringIncludes(
+      lines[0]!,
+      `cannot use the remote cache ${env["GATHER_REMOTE_CACHE_URL"]}`,
+    );
+    assertStringIncludes(lines[0]!, "GATHER_REMOTE_CACHE_TOKEN");
+    assert(!worker.output().includes("serving"));
+  },
+);
+
+distributedTest(
+  "gather --nats: a job whose entry a worker cannot upload fails with the cause, not only in the worker's log",
+  async ({ dir, env }) => {
+    const release = join(dir, "release");
+    const coordinatorDir = await project(join(dir, "coordinator"), "same\n", release);
+    // No cache address of its own (it takes the coordinator's), so nothing to check at start-up.
+    const worker = startWorker(await project(join(dir, "w1"), "same\n", release), "w1", {
+      ...env,
+      GATHER_REMOTE_CACHE_URL: "",
+      GATHER_REMOTE_CACHE_TOKEN: "",
+    });
+    try {
+      const run = startCoordinator(coordinatorDir, env, ["useDep"]);
+      assertEquals((await finished(run, 60_000)).code, 1, run.stderr() + worker.output());
+      const ends = parseEvents(run.stdout()).filter((e): e is JobEndEvent => e.type === "job:end");
+      assertEquals(ends.length, 1);
+      const message = ends[0]!.error!.message;
+      assertStringIncludes(message, "could not be uploaded to the shared cache (remote cache");
+      assertStringIncludes(message, "GATHER_REMOTE_CACHE_TOKEN");
+    } finally {
+      await stop([worker]);
+    }
+  },
+);

@@ -135,6 +135,26 @@ export async function runWorkerCommand(
     timeout: text("remote-cache-timeout"),
   }, env.env)!;
   const ownUrl = text("remote-cache") ?? (env.env("GATHER_REMOTE_CACHE_URL") || undefined);
+  if (ownUrl !== undefined) {
+    // Every job it runs is uploaded: a cache server it cannot use (down, no token, the token
+    // refused) would fail them all. Said once, at start-up, as `gather cache status --remote` says it.
+    const { checkRemote } = await lazy<typeof import("./remote_status.ts")>(
+      new URL("./remote_status.ts", import.meta.url),
+    );
+    const status = await checkRemote({
+      ...own,
+      url: ownUrl,
+      timeoutMs: own.timeoutMs ?? DEFAULT_REMOTE_TIMEOUT_MS,
+      readOnly: false,
+    });
+    if (!status.ok) {
+      const problem = status.lines.find((line) => line.trim().startsWith("problem:"))?.trim()
+        .replace(/^problem: /, "") ?? status.lines.join(" ");
+      throw bad(
+        `gather worker cannot use the remote cache ${ownUrl}: ${problem} (check it with gather cache status --remote)`,
+      );
+    }
+  }
 
   const { connectWorker } = await lazy<typeof import("../remote/nats_worker.ts")>(
     new URL("../remote/nats_worker.ts", import.meta.url),

@@ -82,6 +82,8 @@ export class WorkerRun {
   #running = new Map<string, Running>();
   /** The jobs whose declarations the cache has checked (and whose globs it holds). */
   #checked = new Set<string>();
+  /** The remote cache's warnings in this run (said once each): why an upload failed. */
+  #cacheWarnings: string[] = [];
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(id: string, env: WorkerRunEnv, tasks: TaskFile, cache: CachingRunner) {
@@ -283,7 +285,9 @@ export class WorkerRun {
         error: errorInfo(
           new GatherError(
             "COMMAND_FAILED",
-            `Job "${spec.name}" ran on ${worker}, but its entry could not be uploaded to the shared cache (see the warnings), so its outputs could not reach other machines`,
+            `Job "${spec.name}" ran on ${worker}, but its entry could not be uploaded to the shared cache (${
+              this.#cacheWarnings.join("; ") || "see the worker's warnings"
+            }), so its outputs could not reach other machines`,
             { job: spec.name },
           ),
         ),
@@ -313,6 +317,12 @@ export class WorkerRun {
 
   /** A job's events go to its coordinator in batches; anything else is the worker's own. */
   #route(event: GatherEvent): void {
+    if (
+      event.type === "warning" && event.message.startsWith("remote cache") &&
+      this.#cacheWarnings.length < 3
+    ) {
+      this.#cacheWarnings.push(event.message);
+    }
     const job = "job" in event ? event.job : undefined;
     const running = job === undefined ? undefined : this.#running.get(job);
     if (running === undefined || event.type === "job:cache") {
