@@ -135,6 +135,13 @@ export async function runWorkerCommand(
     timeout: text("remote-cache-timeout"),
   }, env.env)!;
   const ownUrl = text("remote-cache") ?? (env.env("GATHER_REMOTE_CACHE_URL") || undefined);
+  const { connectWorker } = await lazy<typeof import("../remote/nats_worker.ts")>(
+    new URL("../remote/nats_worker.ts", import.meta.url),
+  );
+  const { Worker } = await lazy<typeof import("../remote/worker.ts")>(
+    new URL("../remote/worker.ts", import.meta.url),
+  );
+  const link = await connectWorker(url, name);
   if (ownUrl !== undefined) {
     // Every job it runs is uploaded: a cache server it cannot use (down, no token, the token
     // refused) would fail them all. Said once, at start-up, as `gather cache status --remote` says it.
@@ -150,19 +157,13 @@ export async function runWorkerCommand(
     if (!status.ok) {
       const problem = status.lines.find((line) => line.trim().startsWith("problem:"))?.trim()
         .replace(/^problem: /, "") ?? status.lines.join(" ");
+      await link.close();
       throw bad(
         `gather worker cannot use the remote cache ${ownUrl}: ${problem} (check it with gather cache status --remote)`,
       );
     }
   }
 
-  const { connectWorker } = await lazy<typeof import("../remote/nats_worker.ts")>(
-    new URL("../remote/nats_worker.ts", import.meta.url),
-  );
-  const { Worker } = await lazy<typeof import("../remote/worker.ts")>(
-    new URL("../remote/worker.ts", import.meta.url),
-  );
-  const link = await connectWorker(url, name);
   const scope = new JobScope();
   const spawner = createSpawner({ adoptOrphans: true });
   const worker = new Worker({
