@@ -279,13 +279,19 @@ export class RemoteStore implements BackingStore {
   }
 
   async #upload(manifest: Manifest): Promise<boolean> {
-    if (this.#config.signatureKey === undefined && !this.#serverSigns) {
+    if (
+      this.#config.signatureKey === undefined && !this.#serverSigns &&
+      !this.#client.answeredPlainMiss
+    ) {
       // Without a key, learn whether the server keeps signatures before the first upload (a
-      // `--force` run asks for nothing): a miss on a key no artifact has says so.
+      // `--force` run asks for nothing): a miss on a key no artifact has says so. A miss this
+      // run already had said it does not.
+      if (this.#off || this.#signal?.aborted) return false;
       this.#probe ??= this.#client.get(PROBE).then((probe) => {
         if (probe?.tag != null || this.#client.wantsTags) this.#unverified();
-      }, () => {});
+      }, (error) => this.#failed(error));
       await this.#probe;
+      if (this.#off) return false;
     }
     if (!this.#mayUpload(manifest.key)) return false; // learnt since it was queued
     let body: Uint8Array;

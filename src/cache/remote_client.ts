@@ -100,6 +100,7 @@ export class RemoteCacheClient {
   #signal: AbortSignal | undefined;
   #headers: Record<string, string>;
   #wantsTags = false;
+  #answeredPlainMiss = false;
   /** The requests in flight, each aborted at its timeout; the run's signal aborts them all. */
   #inFlight: Deadlines;
 
@@ -133,6 +134,16 @@ export class RemoteCacheClient {
    */
   get wantsTags(): boolean {
     return this.#wantsTags;
+  }
+
+  /**
+   * Whether a `GET` missed with a plain 404, not "Artifact tag not found":
+   * the server does not keep signatures.
+   *
+   * @returns `true` once such a miss came.
+   */
+  get answeredPlainMiss(): boolean {
+    return this.#answeredPlainMiss;
   }
 
   /**
@@ -182,6 +193,7 @@ export class RemoteCacheClient {
       if (response.status === 404) {
         const said = await response.text().catch(() => "");
         if (/artifact tag not found/i.test(said)) this.#wantsTags = true;
+        else this.#answeredPlainMiss = true;
         return undefined;
       }
       if (!response.ok) return await this.#fail(response, "GET");
