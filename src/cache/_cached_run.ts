@@ -10,8 +10,7 @@ import type { CacheStatus, JobSpec, Settlement } from "../types.ts";
 import type { CachingRunner } from "./runner.ts";
 import type { Ahead } from "./_look_ahead.ts";
 import { UNKNOWN_UNTIL } from "./_job_keys.ts";
-import { isGatherError } from "../errors.ts";
-import { GatherError } from "../errors.ts";
+import { GatherError, isGatherError } from "../errors.ts";
 
 /** A cached job in a run: looked up, then restored or run. */
 export class CachedRun implements JobRun {
@@ -116,12 +115,9 @@ export class CachedRun implements JobRun {
         };
       }
       cache.warnJob(job, `${adopted}; it runs again on the coordinator`);
-      if (this.#cancelled) return this.#cancelledBeforeStart();
       const again = performance.now();
       cache.record(job); // its log is this run's, not the worker's
-      this.#run = here.call(cache.inner, job, input);
-      const rerun = await this.#run.settled;
-      cache.jobRan();
+      const rerun = await this.#runInner(input, "miss", here.bind(cache.inner));
       const status = await cache.save(job, key, parts, rerun, performance.now() - again);
       return withCacheStatus(rerun, status);
     }
@@ -129,9 +125,15 @@ export class CachedRun implements JobRun {
     return withCacheStatus(settlement, status);
   }
 
-  async #runInner(input: JobInput, status: CacheStatus): Promise<Settlement> {
+  /** Start the job (in the inner runner, or through `start`) unless cancelled, and wait for it. */
+  async #runInner(
+    input: JobInput,
+    status: CacheStatus,
+    start: (job: JobSpec, input: JobInput) => JobRun = (job, input) =>
+      this.#cache.inner.start(job, input),
+  ): Promise<Settlement> {
     if (this.#cancelled) return this.#cancelledBeforeStart();
-    this.#run = this.#cache.inner.start(this.#job, input);
+    this.#run = start(this.#job, input);
     const settlement = await this.#run.settled;
     if (this.#cache.mode !== "dry") this.#cache.jobRan();
     return withCacheStatus(settlement, status);

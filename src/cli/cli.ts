@@ -177,7 +177,7 @@ export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
       );
     }
   };
-  const { reporterFor, runSession } = await (modules ?? runModules());
+  const { reporterFor, runSession, strictFailure } = await (modules ?? runModules());
   const reporter = (await makeReporter(reporterFor, options, env, onOutputError))();
   const result = await runSession(plan, {
     concurrency: options.concurrency,
@@ -260,10 +260,8 @@ export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
   }
   if (options.strict && result.errors.length === 0 && result.diagnostics.length > 0) {
     // The jobs succeeded; the diagnostics failed the run (run:end says so too).
-    const count = result.diagnostics.length;
-    const diagnostics = count === 1 ? "1 diagnostic fails" : `${count} diagnostics fail`;
     env.stderr.writeSync(
-      new TextEncoder().encode(`gather: --strict: ${diagnostics} the run\n`),
+      new TextEncoder().encode(`gather: ${strictFailure(result.diagnostics.length)}\n`),
     );
     return EXIT.failed;
   }
@@ -272,7 +270,7 @@ export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
 
 /** What a run needs beyond loading its jobs: the reporters and the session. */
 async function runModules() {
-  const [{ reporterFor }, { runSession }] = await Promise.all([
+  const [{ reporterFor }, { runSession, strictFailure }] = await Promise.all([
     lazy<typeof import("../reporters/select.ts")>(
       new URL("../reporters/select.ts", import.meta.url),
     ),
@@ -280,7 +278,7 @@ async function runModules() {
       new URL("../session/session.ts", import.meta.url),
     ),
   ]);
-  return { reporterFor, runSession };
+  return { reporterFor, runSession, strictFailure };
 }
 
 /** `--list`, `--graph` and `--dry-run`. */

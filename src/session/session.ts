@@ -147,7 +147,11 @@ export async function runSession(
   const emit = (given: GatherEvent) => {
     const event = options.strict && given.type === "run:end" && given.status === "ok" &&
         diagnosticEvents.length > 0
-      ? { ...given, status: "failed" as const, firstFailure: strictFailure(diagnosticEvents) }
+      ? {
+        ...given,
+        status: "failed" as const,
+        firstFailure: strictFailure(diagnosticEvents.length),
+      }
       : given;
     if (event.type === "job:end") {
       capture?.endJob(event.job); // its unfinished line comes first
@@ -244,7 +248,9 @@ export async function runSession(
           await inner?.runEnding?.();
         },
       };
-      onJobFailed = (job) => interrupted() || void sweep.sweepJob(job, "failed");
+      onJobFailed = (job) => {
+        if (!interrupted()) void sweep.sweepJob(job, "failed");
+      };
     }
     const inProcess = late.runner = new InProcessRunner({
       scope,
@@ -330,8 +336,22 @@ function outsideExit(code: number | undefined): string {
   return `code outside every job (a timer or a listener the task file set up) called ${exit}: gather ends now, with its code, and killed the run's processes; to fail the run, throw in a job instead`;
 }
 
-/** Why a run whose jobs all succeeded failed under `--strict`. */
-function strictFailure(diagnostics: readonly DiagnosticEvent[]): string {
-  const n = diagnostics.length;
-  return `--strict: ${n} ${n === 1 ? "diagnostic fails" : "diagnostics fail"} the run`;
+/**
+ * Why a run whose jobs all succeeded failed under `--strict`: its
+ * `run:end.firstFailure`, and the CLI's last line.
+ *
+ * @param count How many diagnostics the run raised.
+ * @returns The reason.
+ *
+ * @example Usage
+ * ```ts
+ * import { strictFailure } from "./session.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(strictFailure(1), "--strict: 1 diagnostic fails the run");
+ * assertEquals(strictFailure(2), "--strict: 2 diagnostics fail the run");
+ * ```
+ */
+export function strictFailure(count: number): string {
+  return `--strict: ${count} ${count === 1 ? "diagnostic fails" : "diagnostics fail"} the run`;
 }

@@ -204,6 +204,24 @@ function entries(count: number): string {
   return `${count} ${count === 1 ? "entry" : "entries"}`;
 }
 
-function isAtOrAbove(path: string, folder: string): boolean {
+/**
+ * Whether `path` is `folder` or one of the folders above it: an event there
+ * (a folder removed, renamed or made) may change what `folder` holds.
+ *
+ * @param path The path of an event.
+ * @param folder A watched or listed folder.
+ * @returns `true` when `path` is `folder` or holds it.
+ *
+ * @example Usage
+ * ```ts
+ * import { isAtOrAbove } from "./listed_folders.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(isAtOrAbove("/p/lib", "/p/lib/deep"), true);
+ * assertEquals(isAtOrAbove("/p/lib", "/p/lib"), true);
+ * assertEquals(isAtOrAbove("/p/li", "/p/lib"), false);
+ * ```
+ */
+export function isAtOrAbove(path: string, folder: string): boolean {
   return folder === path || folder.startsWith(`${path}/`);
 }

@@ -13,6 +13,7 @@
 import { debounce } from "../deps/async_debounce.ts";
 import type { WatchRoot } from "./files.ts";
 import { isFolder } from "../file_kind.ts";
+import { isAtOrAbove } from "./listed_folders.ts";
 
 /** Options of {@linkcode FileWatcher}. */
 export interface FileWatcherOptions {
@@ -291,8 +292,4 @@ function sameRoots(a: readonly WatchRoot[], b: readonly WatchRoot[]): boolean {
   const key = (roots: readonly WatchRoot[]) =>
     roots.map((root) => `${root.recursive ? "r" : "-"}${root.path}`).sort().join("\0");
   return key(a) === key(b);
-}
-
-function isAtOrAbove(path: string, folder: string): boolean {
-  return folder === path || folder.startsWith(`${path}/`);
 }
