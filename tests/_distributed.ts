@@ -165,6 +165,22 @@ export function startWorker(
   return { name, child, output: () => text, done };
 }
 
+/**
+ * Stop workers with Ctrl-C (SIGINT: each gives its jobs back) and wait for them to exit.
+ *
+ * @param workers The workers (some may have exited already).
+ */
+export async function stopWorkers(workers: WorkerProcess[]): Promise<void> {
+  for (const worker of workers) {
+    try {
+      worker.child.kill("SIGINT");
+    } catch {
+      // already gone
+    }
+  }
+  await Promise.all(workers.map((worker) => worker.done));
+}
+
 /** What a distributed test gets. */
 export interface DistributedContext {
   /** A temporary folder (removed after). */

@@ -21,6 +21,7 @@ import {
   finished,
   startCoordinator,
   startWorker,
+  stopWorkers,
   waitFor,
 } from "./_distributed.ts";
 import {
@@ -242,8 +243,7 @@ distributedTest(
       assertEquals(await Deno.readTextFile(join(coordinator, "out.txt")), "OLD\n");
       assertEquals(await Deno.readTextFile(join(coordinator, "packed.txt")), "packed OLD\n");
     } finally {
-      worker.child.kill("SIGINT");
-      await worker.done;
+      await stopWorkers([worker]);
     }
   },
 );

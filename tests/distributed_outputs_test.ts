@@ -19,6 +19,7 @@ import {
   outputsOf,
   startCoordinator,
   startWorker,
+  stopWorkers,
 } from "./_distributed.ts";
 
 const shape = { jobs: 4, layers: 2 };
@@ -55,8 +56,7 @@ async function check(
     assertEquals(await outputsOf(coordinatorDir), await outputsOf(local));
     return run.stdout();
   } finally {
-    worker.child.kill("SIGINT");
-    await worker.done;
+    await stopWorkers([worker]);
   }
 }
 

@@ -16,22 +16,12 @@ import {
   finished,
   startCoordinator,
   startWorker,
+  stopWorkers,
   waitFor,
   type WorkerProcess,
 } from "./_distributed.ts";
 
 const MOD = JSON.stringify(new URL("mod.ts", `file://${ROOT}`).href);
-
-async function stop(workers: WorkerProcess[]): Promise<void> {
-  for (const worker of workers) {
-    try {
-      worker.child.kill("SIGINT");
-    } catch {
-      // already gone
-    }
-  }
-  await Promise.all(workers.map((worker) => worker.done));
-}
 
 distributedTest(
   "gather --nats: a job of the task file that is not in the run cannot make a worker refuse the selected one",
@@ -61,7 +51,7 @@ distributedTest(
       ]);
       assertEquals(await Deno.readTextFile(join(coordinatorDir, "out", "w.txt")), "w");
     } finally {
-      await stop([worker]);
+      await stopWorkers([worker]);
     }
   },
 );
@@ -135,7 +125,7 @@ distributedTest(
       assertEquals(await Deno.readTextFile(join(coordinatorDir, "out", "use.txt")), "same\n");
       assertStringIncludes(workers[1]!.output(), "(on w2: input src/dep.txt changed)");
     } finally {
-      await stop(workers);
+      await stopWorkers(workers);
     }
   },
 );
@@ -168,7 +158,7 @@ distributedTest(
       // The worker took it once, and only said no when it came back.
       assertEquals(worker.output().match(/▶ useDep/g)?.length, 1, worker.output());
     } finally {
-      await stop([worker]);
+      await stopWorkers([worker]);
     }
   },
 );
@@ -225,7 +215,7 @@ distributedTest(
       assertStringIncludes(message, "could not be uploaded to the shared cache (remote cache");
       assertStringIncludes(message, "GATHER_REMOTE_CACHE_TOKEN");
     } finally {
-      await stop([worker]);
+      await stopWorkers([worker]);
     }
   },
 );

@@ -16,6 +16,7 @@ import {
   finished,
   startCoordinator,
   startWorker,
+  stopWorkers,
   waitFor,
   type WorkerProcess,
 } from "./_distributed.ts";
@@ -69,14 +70,7 @@ distributedTest(
         assert(ends.every((end) => end.status === "ok" && end.worker !== undefined));
       }
     } finally {
-      for (const worker of workers) {
-        try {
-          worker.child.kill("SIGINT");
-        } catch {
-          // already gone
-        }
-      }
-      await Promise.all(workers.map((worker) => worker.done));
+      await stopWorkers(workers);
     }
   },
 );

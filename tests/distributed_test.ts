@@ -21,6 +21,7 @@ import {
   sleepersTaskFile,
   startCoordinator,
   startWorker,
+  stopWorkers,
   waitFor,
   type WorkerProcess,
 } from "./_distributed.ts";
@@ -36,17 +37,6 @@ function logsOf(events: GatherEvent[]): Record<string, string[]> {
     if (event.type === "job:log") (logs[event.job] ??= []).push(event.line);
   }
   return logs;
-}
-
-async function stopWorkers(workers: WorkerProcess[]): Promise<void> {
-  for (const worker of workers) {
-    try {
-      worker.child.kill("SIGINT");
-    } catch {
-      // already gone
-    }
-  }
-  await Promise.all(workers.map((worker) => worker.done));
 }
 
 distributedTest(

@@ -84,12 +84,11 @@ Deno.test("gather's plain failure line cuts a 200,000-character error, says so a
   }
 });
 
-Deno.test("PlainReporter aligns names by display width: wide, combining and emoji names line up, a name wider than 24 columns is printed whole", () => {
+/** The plain reporter's job lines (`name │ …`) for jobs `names` starting, one after the other. */
+function startLines(names: string[]): string[] {
   let text = "";
   const output = new Output({ writeSync: (p) => (text += new TextDecoder().decode(p), p.length) });
   const reporter = new PlainReporter({ output, palette: palette(false) });
-  const long = "测试全部模块并生成报告和覆盖率统计信息"; // 19 characters, 38 columns
-  const names = ["build", "構築-日本語", "e\u0301\u0301 comb", "🚀 ship", long];
   reporter.handle({
     type: "run:start",
     time: 0,
@@ -98,7 +97,13 @@ Deno.test("PlainReporter aligns names by display width: wide, combining and emoj
   });
   for (const job of names) reporter.handle({ type: "job:start", time: 0, job, attempt: 1 });
   reporter.close();
-  const lines = text.split("\n").filter((line) => line.includes(" │ ▶ start"));
+  return text.split("\n").filter((line) => line.includes(" │ "));
+}
+
+Deno.test("PlainReporter aligns names by display width: wide, combining and emoji names line up, a name wider than 24 columns is printed whole", () => {
+  const long = "测试全部模块并生成报告和覆盖率统计信息"; // 19 characters, 38 columns
+  const lines = startLines(["build", "構築-日本語", "e\u0301\u0301 comb", "🚀 ship", long])
+    .filter((line) => line.includes(" │ ▶ start"));
   const columnOf = (line: string) => textWidth(line.slice(0, line.indexOf(" │ ")));
   // The longest name is wider than 24 columns: the column is 24 wide, and it goes past it.
   assertEquals(lines.map(columnOf), [24, 24, 24, 24, 38]);
@@ -107,19 +112,7 @@ Deno.test("PlainReporter aligns names by display width: wide, combining and emoj
 });
 
 Deno.test("PlainReporter's name column is as wide as the widest name, in columns, when it is under 24", () => {
-  let text = "";
-  const output = new Output({ writeSync: (p) => (text += new TextDecoder().decode(p), p.length) });
-  const reporter = new PlainReporter({ output, palette: palette(false) });
-  const names = ["build", "構築-日本語", "e\u0301\u0301 comb"];
-  reporter.handle({
-    type: "run:start",
-    time: 0,
-    jobs: names.map((name) => ({ name, deps: [] })),
-    concurrency: 1,
-  });
-  for (const job of names) reporter.handle({ type: "job:start", time: 0, job, attempt: 1 });
-  reporter.close();
-  assertEquals(text.split("\n").filter((line) => line.includes(" │ ")), [
+  assertEquals(startLines(["build", "構築-日本語", "e\u0301\u0301 comb"]), [
     "build       │ ▶ start",
     "構築-日本語 │ ▶ start",
     "e\u0301\u0301 comb      │ ▶ start",

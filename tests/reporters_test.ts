@@ -470,22 +470,34 @@ Deno.test("the live footer keeps its bar's width and drops the least needed word
   }
 });
 
+type Summary = Parameters<typeof formatSummary>[0];
+
+/** What `formatSummary` formats: an ok run with nothing in it, but for `given`. */
+function summaryOf(given: Partial<Summary>): Summary {
+  return {
+    status: "ok",
+    counts: { total: 0, ok: 0, failed: 0, cancelled: 0, skipped: 0, cached: 0 },
+    durationMs: 0,
+    criticalPath: [],
+    slowest: [],
+    failures: [],
+    ignoredCancellation: [],
+    diagnostics: [],
+    finished: [],
+    cancelled: [],
+    notStarted: [],
+    ...given,
+  };
+}
+
 /** The summary of an ok run whose slowest jobs are `timed`, at `columns`. */
 function slowestSummary(timed: { name: string; durationMs: number }[], columns: number): string[] {
   const text = formatSummary(
-    {
-      status: "ok",
+    summaryOf({
       counts: { total: 2, ok: 2, failed: 0, cancelled: 0, skipped: 0, cached: 0 },
       durationMs: 1_100,
-      criticalPath: [],
       slowest: timed,
-      failures: [],
-      ignoredCancellation: [],
-      diagnostics: [],
-      finished: [],
-      cancelled: [],
-      notStarted: [],
-    },
+    }),
     palette(false),
     { columns },
   );
@@ -531,12 +543,10 @@ Deno.test("the summary's 120-character cut of a failure never leaves its … alo
   assertEquals(message[118], " ");
   for (let columns = 30; columns <= 140; columns++) {
     const text = formatSummary(
-      {
+      summaryOf({
         status: "failed",
         counts: { total: 1, ok: 0, failed: 1, cancelled: 0, skipped: 0, cached: 0 },
         durationMs: 1_100,
-        criticalPath: [],
-        slowest: [],
         failures: [{
           name: "lint",
           deps: [],
@@ -545,12 +555,7 @@ Deno.test("the summary's 120-character cut of a failure never leaves its … alo
           lines: 0,
           error: { name: "Error", message },
         }],
-        ignoredCancellation: [],
-        diagnostics: [],
-        finished: [],
-        cancelled: [],
-        notStarted: [],
-      },
+      }),
       palette(false),
       { columns },
     );
@@ -571,19 +576,12 @@ Deno.test("the summary counts its diagnostics in words: 1 diagnostic, 2 diagnost
   };
   for (const [count, words] of [[1, "⚠ 1 diagnostic:"], [2, "⚠ 2 diagnostics:"]] as const) {
     const text = formatSummary(
-      {
-        status: "ok",
+      summaryOf({
         counts: { total: 1, ok: 1, failed: 0, cancelled: 0, skipped: 0, cached: 0 },
         durationMs: 100,
-        criticalPath: [],
-        slowest: [],
-        failures: [],
-        ignoredCancellation: [],
         diagnostics: Array.from({ length: count }, () => diagnostic),
         finished: ["a"],
-        cancelled: [],
-        notStarted: [],
-      },
+      }),
       palette(false),
     );
     assertStringIncludes(text, `\n  ${words}\n`);
@@ -599,14 +597,11 @@ Deno.test("the summary never breaks a duration, and a fix: hint's lines go under
   ];
   for (const color of [false, true]) {
     const text = formatSummary(
-      {
-        status: "ok",
+      summaryOf({
         counts: { total: 3, ok: 3, failed: 0, cancelled: 0, skipped: 0, cached: 0 },
         durationMs: 125_300,
         criticalPath: timed,
         slowest: timed,
-        failures: [],
-        ignoredCancellation: [],
         diagnostics: [{
           type: "diagnostic",
           time: 0,
@@ -616,9 +611,7 @@ Deno.test("the summary never breaks a duration, and a fix: hint's lines go under
           hint: "await the promise returned by ctx.sh, or return it from the job so gather waits",
         }],
         finished: ["a_quite_wide_name", "wide", "b"],
-        cancelled: [],
-        notStarted: [],
-      },
+      }),
       palette(color),
       { columns: 40 },
     );
