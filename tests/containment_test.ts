@@ -150,8 +150,9 @@ Deno.test("a job that times out stops the processes it started without ctx.sh at
       `^Job "timesOut" started sleep ${mark} \\(pid \\d+\\) without ctx\\.sh, which was still running when the job timed out: gather stopped it \\(SIGTERM\\)$`,
     ),
   );
-  // Reported when the job stopped, not when the run ended.
-  assertLess(events.indexOf(stray!), events.indexOf(ended!));
+  // Stopped when the job timed out, not when the run ended: the message says which sweep it was
+  // ("when the job timed out"). Not its place before job:end: stopping the process is what lets
+  // the job end, so the two race (CI saw the diagnostic after job:end).
 });
 
 Deno.test("with --keep-going, a job that fails stops the processes it started without ctx.sh when it fails, not at the run's end", async () => {
