@@ -287,3 +287,39 @@ Deno.test("run(): a process that left its group and holds the output is found an
   assertLess(performance.now() - started, 3_000);
   assertEquals(await liveProcesses(`sleep ${seconds}`), []);
 });
+
+Deno.test("runCommand() is in the run's registry while its spawn is in flight, so a drain then waits for it", async () => {
+  const real = createSpawner();
+  const gate = Promise.withResolvers<void>();
+  const asked = Promise.withResolvers<void>();
+  let pid = 0;
+  const spawner = Object.assign(Object.create(real), {
+    spawn: async (...args: Parameters<typeof real.spawn>) => {
+      asked.resolve();
+      await gate.promise;
+      const child = await real.spawn(...args);
+      pid = child.pid;
+      return child;
+    },
+  });
+  const registry = new Set<Promise<unknown>>();
+  const controller = new AbortController();
+  const seconds = uniqueSleep();
+  const running = runCommand(["sleep", String(seconds)], {
+    signal: controller.signal,
+    registry,
+    spawner,
+    graceMs: 500,
+  }).then(() => "finished", (error: Error) => error.message);
+  await asked.promise;
+  // The job is stopped while its command is being spawned: the drain must see the command.
+  controller.abort(new Error("stopped"));
+  assertEquals(registry.size, 1);
+  const drained = Promise.allSettled([...registry]);
+  gate.resolve();
+  await drained;
+  assert(pid > 0);
+  assertEquals(await liveProcesses(String(seconds)), []);
+  assertEquals(await running, "stopped");
+  assertEquals(registry.size, 0);
+});

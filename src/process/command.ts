@@ -114,8 +114,7 @@ export async function runCommand(
   argv: readonly string[],
   options: RunCommandOptions = {},
 ): Promise<CommandResult> {
-  const { signal, forceSignal, graceMs = 5000, onLine, onPartial } = options;
-  signal?.throwIfAborted();
+  options.signal?.throwIfAborted();
   const display = shortCommand(options.display ?? argv.join(" "));
   const nul = argv.findIndex((arg) => arg.includes("\0"));
   if (nul >= 0) {
@@ -126,6 +125,24 @@ export async function runCommand(
       } holds a NUL byte, which no program can receive; remove it, or pass such data in a file`,
     );
   }
+  // Registered before the spawn: a run that drains while the spawn is in flight waits for it too.
+  const life = Promise.withResolvers<void>();
+  options.registry?.add(life.promise);
+  try {
+    return await runUntilGone(argv, options, display);
+  } finally {
+    options.registry?.delete(life.promise);
+    life.resolve();
+  }
+}
+
+/** {@linkcode runCommand} once its arguments are checked. */
+async function runUntilGone(
+  argv: readonly string[],
+  options: RunCommandOptions,
+  display: string,
+): Promise<CommandResult> {
+  const { signal, forceSignal, graceMs = 5000, onLine, onPartial } = options;
   const maxOutput = options.maxOutputChars ?? OUTPUT_TAIL_CHARS;
   const stdout = new OutputTail(maxOutput);
   const stderr = new OutputTail(maxOutput);
@@ -207,13 +224,7 @@ export async function runCommand(
       forceSignal?.removeEventListener("abort", onForce);
     }
   })();
-  options.registry?.add(done);
-  let status: ExitStatus;
-  try {
-    status = await done;
-  } finally {
-    options.registry?.delete(done);
-  }
+  const status: ExitStatus = await done;
   if (signal?.aborted) throw signal.reason;
   const code = status.code;
   const result = { code, stdout: stdout.text(), stderr: stderr.text() };

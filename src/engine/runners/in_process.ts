@@ -114,7 +114,10 @@ export class InProcessRunner implements JobRunner {
 
   /** Wait until every process tree the run's jobs started is gone. */
   async drain(): Promise<void> {
-    await Promise.allSettled([...this.#env.process.registry]);
+    // A command whose job was stopped while it was being spawned is registered, but one
+    // started by a job still ending may come after: wait until none is left.
+    const registry = this.#env.process.registry;
+    while (registry.size > 0) await Promise.allSettled([...registry]);
   }
 
   /**
