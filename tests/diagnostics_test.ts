@@ -287,7 +287,7 @@ export const neighbour = job(() => new Promise((resolve) => setTimeout(resolve, 
 /** Block the loop for 300 ms while `clock` says how the thread spent it. */
 async function gapWith(
   clock: FakeCpu,
-  spent: { runMs?: number; waitMs?: number; resumed?: boolean },
+  spent: Spent,
 ): Promise<DiagnosticEvent[]> {
   const events: DiagnosticEvent[] = [];
   const watcher = new Diagnostics({
@@ -306,6 +306,14 @@ async function gapWith(
   return events;
 }
 
+/** How a gap went: the loop's thread ran, waited for a CPU; the other threads waited; a stop. */
+interface Spent {
+  runMs?: number;
+  waitMs?: number;
+  othersWaitMs?: number;
+  resumed?: boolean;
+}
+
 /**
  * A CPU clock the test controls. Outside the gaps it is told about, the
  * thread is said to have waited for a CPU all along, so that a machine loaded
@@ -314,6 +322,7 @@ async function gapWith(
 class FakeCpu implements CpuClock {
   #runMs = 0;
   #waitMs = 0;
+  #othersWaitMs = 0;
   #toldMs = 0;
   #start = performance.now();
   #sampledAt = performance.now();
@@ -321,16 +330,17 @@ class FakeCpu implements CpuClock {
   sample(): CpuSample {
     this.#sampledAt = performance.now();
     const untold = this.#sampledAt - this.#start - this.#toldMs;
-    return { runMs: this.#runMs, waitMs: this.#waitMs + untold };
+    return { runMs: this.#runMs, waitMs: this.#waitMs + untold, othersWaitMs: this.#othersWaitMs };
   }
   resumedAfter(time: number): boolean {
     return this.#resumedAt > time;
   }
   /** Everything since the last sample (the gap and the idle time before it) went as told. */
-  spend(spent: { runMs?: number; waitMs?: number; resumed?: boolean }): void {
+  spend(spent: Spent): void {
     this.#toldMs += performance.now() - this.#sampledAt;
     this.#runMs += spent.runMs ?? 0;
     this.#waitMs += spent.waitMs ?? 0;
+    this.#othersWaitMs += spent.othersWaitMs ?? 0;
     if (spent.resumed) this.#resumedAt = performance.now();
   }
 }
@@ -343,6 +353,11 @@ Deno.test("Diagnostics: a gap the loop's thread spent running is a stall", async
 
 Deno.test("Diagnostics: a gap the loop's thread spent waiting for a CPU is not a stall", async () => {
   assertEquals(await gapWith(new FakeCpu(), { runMs: 20, waitMs: 280 }), []);
+});
+
+Deno.test("Diagnostics: a gap the loop spent blocked while gather's other threads waited for a CPU is not a stall", async () => {
+  // The loop waited on a thread (a worker starting, an I/O thread) that waited for a CPU.
+  assertEquals(await gapWith(new FakeCpu(), { runMs: 5, othersWaitMs: 200 }), []);
 });
 
 Deno.test("Diagnostics: a gap in which the process was stopped and continued is not a stall", async () => {

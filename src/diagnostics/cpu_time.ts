@@ -21,6 +21,12 @@ export interface CpuSample {
   runMs: number;
   /** Time it was runnable but waited for a CPU, where known. */
   waitMs?: number;
+  /**
+   * Time the process's other threads (workers, I/O, the garbage collector's
+   * helpers) waited for a CPU, summed, where known; read at most a few ticks
+   * before the sample unless it was asked fresh.
+   */
+  othersWaitMs?: number;
 }
 
 /** How long a gap of the lag monitor held the loop, by what the times say. */
@@ -29,14 +35,21 @@ export interface HeldTime {
   runningMs: number;
   /** Time it was neither running nor waiting for a CPU, beyond one idle period (a blocking call, or a stop). */
   blockedMs: number;
-  /** Whether it waited for a CPU for more than a tenth of the gap: the machine was loaded. */
+  /**
+   * Whether it, or the process's other threads together, waited for a CPU for
+   * more than a tenth of the gap: the machine was loaded.
+   */
   loaded: boolean;
 }
 
 /** Reads {@linkcode CpuSample}s and notices when the process was stopped and continued. */
 export interface CpuClock {
-  /** The times now, or `undefined` if they cannot be read. */
-  sample(): CpuSample | undefined;
+  /**
+   * The times now, or `undefined` if they cannot be read.
+   *
+   * @param fresh Read the other threads' times now, not a few ticks ago.
+   */
+  sample(fresh?: boolean): CpuSample | undefined;
   /**
    * Whether the process was continued (SIGCONT) after `time`.
    *
@@ -46,6 +59,8 @@ export interface CpuClock {
 }
 
 const SCHEDSTAT = "/proc/thread-self/schedstat";
+/** The other threads' times are read every this many samples (a few reads each time). */
+const OTHERS_EVERY = 4;
 
 /**
  * The real clock: schedstat on Linux with every permission, else the
@@ -68,6 +83,8 @@ const SCHEDSTAT = "/proc/thread-self/schedstat";
  */
 export class ThreadCpuClock implements CpuClock {
   #schedstat: boolean | undefined;
+  #samples = 0;
+  #othersWaitMs: number | undefined;
   /** node's `process`, for `cpuUsage()` where the thread's times cannot be read; loaded only then (~20 ms). */
   #process: { cpuUsage(): { user: number; system: number } } | undefined;
   #loading = false;
@@ -96,14 +113,18 @@ export class ThreadCpuClock implements CpuClock {
   /**
    * The times now.
    *
+   * @param fresh Read the other threads' times now, not a few ticks ago.
    * @returns The thread's run and wait times, or the process's CPU time.
    */
-  sample(): CpuSample | undefined {
+  sample(fresh = false): CpuSample | undefined {
     this.#schedstat ??= Deno.build.os === "linux" && allPermissions();
     if (this.#schedstat) {
       try {
         const [run = "", wait = ""] = Deno.readTextFileSync(SCHEDSTAT).split(" ");
-        return { runMs: Number(run) / 1e6, waitMs: Number(wait) / 1e6 };
+        if (fresh || this.#samples++ % OTHERS_EVERY === 0) this.#othersWaitMs = othersWaitMs();
+        const times: CpuSample = { runMs: Number(run) / 1e6, waitMs: Number(wait) / 1e6 };
+        if (this.#othersWaitMs !== undefined) times.othersWaitMs = this.#othersWaitMs;
+        return times;
       } catch {
         this.#schedstat = false;
       }
@@ -143,9 +164,10 @@ export class ThreadCpuClock implements CpuClock {
 /**
  * How long a gap held the loop: the time its thread ran, and the time it was
  * neither running nor waiting for a CPU beyond one idle `periodMs` (a call
- * that blocks, or a stop). When the thread itself waited for a CPU for more
- * than a tenth of the gap, the machine was `loaded`: a thread it was blocked
- * on (a lock, a worker starting) may have been waiting for a CPU too. Without
+ * that blocks, or a stop). When the thread itself, or the process's other
+ * threads together, waited for a CPU for more than a tenth of the gap, the
+ * machine was `loaded`: a thread the loop was blocked on (a lock, a worker
+ * starting, an I/O thread) may have been waiting for a CPU. Without
  * the wait time (off Linux), only running counts: waiting cannot be told from
  * blocking there.
  *
@@ -166,6 +188,15 @@ export class ThreadCpuClock implements CpuClock {
  *   blockedMs: 0,
  *   loaded: true,
  * });
+ * // Blocked 300 ms while the other threads waited 200 ms for a CPU: loaded too.
+ * assertEquals(
+ *   heldTime(400, 50, { runMs: 0, waitMs: 0, othersWaitMs: 0 }, {
+ *     runMs: 10,
+ *     waitMs: 10,
+ *     othersWaitMs: 200,
+ *   }).loaded,
+ *   true,
+ * );
  * ```
  */
 export function heldTime(
@@ -181,7 +212,31 @@ export function heldTime(
   }
   const waitingMs = Math.max(0, after.waitMs - before.waitMs);
   const blockedMs = Math.max(0, gapMs - periodMs - runningMs - waitingMs);
-  return { runningMs, blockedMs, loaded: waitingMs > gapMs / 10 };
+  const othersWaitingMs = before.othersWaitMs === undefined || after.othersWaitMs === undefined
+    ? 0
+    : Math.max(0, after.othersWaitMs - before.othersWaitMs);
+  return { runningMs, blockedMs, loaded: Math.max(waitingMs, othersWaitingMs) > gapMs / 10 };
+}
+
+/**
+ * The time the process's threads other than the loop's waited for a CPU,
+ * summed (a thread that ended no longer counts), or `undefined` if it cannot be read.
+ */
+function othersWaitMs(): number | undefined {
+  try {
+    let sum = 0;
+    for (const entry of Deno.readDirSync("/proc/self/task")) {
+      if (entry.name === String(Deno.pid)) continue; // the loop's own thread
+      try {
+        sum += Number(Deno.readTextFileSync(`/proc/self/task/${entry.name}/schedstat`).split(" ")[1]);
+      } catch {
+        // ended meanwhile
+      }
+    }
+    return sum / 1e6;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether gather runs with every permission (`-A`), which `/proc/<pid>/task` asks for. */

@@ -321,6 +321,8 @@ export class Diagnostics {
     const period = this.#period;
     const gap = now - from;
     if (gap - period < this.#thresholdMs) return;
+    // The other threads' times, read now: the loop may have waited on one that waited for a CPU.
+    if (this.#watching) this.#lastCpu = this.#cpu.sample(true) ?? this.#lastCpu;
     const timed = this.#prologues.some((p) => p.end >= from && p.start <= now);
     // At the end of the run, a gap not timed is only blamed from the profiler's samples.
     if (timedOnly && !timed && this.#profiler === undefined) return;
