@@ -239,3 +239,51 @@ Deno.test("cache: a job that offloads to a local module runs again when that mod
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("cache: editing a comment or the layout of the task file, a job's function or a module it imports reruns nothing; a string that looks like a comment does", async () => {
+  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "gather-comments-" }));
+  try {
+    await Deno.writeTextFile(join(dir, "deno.json"), "{}\n");
+    const mod = JSON.stringify(relative(dir, join(ROOT, "mod.ts")));
+    const write = (v: { top: string; inside: string; lib: string; text: string; indent: string }) =>
+      Promise.all([
+        Deno.writeTextFile(
+          join(dir, "lib.ts"),
+          `/** ${v.lib} */\nexport const WORD = "word"; // ${v.lib}\n`,
+        ),
+        Deno.writeTextFile(
+          join(dir, "tasks.ts"),
+          `import { job } from ${mod};\nimport { WORD } from "./lib.ts";\n\n` +
+            `/** The build. ${v.top} */\n` +
+            `export const build = job({ inputs: [] }, (ctx) => {\n` +
+            `${v.indent}// ${v.inside}\n` +
+            `${v.indent}ctx.log(\`\${WORD} ${v.text}\`); /* ${v.inside} */\n` +
+            `${v.indent}return WORD;\n` +
+            `});\n`,
+        ),
+      ]);
+    const run = async () => {
+      const result = await gather(["--reporter", "json", "--no-logs"], { cwd: dir });
+      assertEquals(result.code, 0, result.stderr);
+      const end = parseEvents(result.stdout).find((e) => e.type === "job:end");
+      return end?.type === "job:end" ? end.cache : undefined;
+    };
+    const first = { top: "one", inside: "one", lib: "one", text: "// one", indent: "  " };
+    await write(first);
+    assertEquals(await run(), "miss");
+    assertEquals(await run(), "hit");
+    await write({ ...first, top: "two: a comment above the job, edited" });
+    assertEquals(await run(), "hit");
+    await write({ ...first, top: "two", inside: "two: comments inside the job" });
+    assertEquals(await run(), "hit");
+    await write({ ...first, top: "two", inside: "two", lib: "two: in an imported module" });
+    assertEquals(await run(), "hit");
+    await write({ ...first, top: "two", inside: "two", lib: "two", indent: "      " });
+    assertEquals(await run(), "hit", "reindented");
+    // The same edit, inside a template literal: what the job logs changes, so it runs.
+    await write({ top: "two", inside: "two", lib: "two", text: "// two", indent: "      " });
+    assertEquals(await run(), "miss");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

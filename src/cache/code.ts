@@ -10,7 +10,9 @@
  * an edit inside one job's function reruns that job (and its dependents), and
  * an edit anywhere else in the task file, or in a local module it imports, or
  * in a job's function other code names, reruns every job it declares: an
- * over-approximation that never misses a change the code could read.
+ * over-approximation that never misses a change the code could read. Comments
+ * and the layout of the code do not count, where they can be told for certain
+ * (see `_code_text.ts`): editing a comment or reformatting reruns nothing.
  *
  * The task file's text outside the job functions is read from Deno's emitted
  * JavaScript (the functions' `toString()` is a slice of it); without it, the
@@ -27,6 +29,7 @@ import { dirname, fromFileUrl, join, relative } from "../deps/path.ts";
 import { isFolder, readTextFileOnly } from "../file_kind.ts";
 import { writeAtomic } from "./atomic.ts";
 import type { Hasher, HasherSource } from "./hash.ts";
+import { comparableCode } from "./_code_text.ts";
 import { isScript, moduleRefs, resolveLocal } from "./_module_refs.ts";
 import { isRacy } from "./_racy.ts";
 
@@ -129,11 +132,16 @@ export function codeContext(options: CodeContextOptions, hasher: Hasher): CodeCo
     }
     modules[keyOf(path, options.root)] = url === options.taskFile
       ? outsideJobs(path, source, options, read, hasher)
-      : sha256(source);
+      : sha256(isScript(path) ? comparableCode(source) : source);
     stack.push(...namedBy(source, url, config.imports, options.root));
   }
   const hash = sha256(JSON.stringify(Object.entries(modules).sort()));
-  return { hash, modules, codes: options.jobTexts.map((text) => sha256(text)), read };
+  return {
+    hash,
+    modules,
+    codes: options.jobTexts.map((text) => sha256(comparableCode(text))),
+    read,
+  };
 }
 
 /**
@@ -288,7 +296,7 @@ function outsideJobs(
   hasher: Hasher,
 ): string {
   const emitted = emittedJavaScript(path, source, options.denoDir, read);
-  if (emitted === undefined) return hasher.sha256(source);
+  if (emitted === undefined) return hasher.sha256(comparableCode(source));
   const cached = [...new Set(options.jobTexts)];
   const jobs = [
     ...options.jobTexts.map((text, i) => ({ text, name: options.jobNames?.[i] ?? "" })),
@@ -302,7 +310,7 @@ function outsideJobs(
   while (true) {
     const outside = withoutJobs(emitted, cut.map((job) => job.text));
     const named = cut.filter((job) => names(outside, job.name));
-    if (named.length === 0) return hasher.sha256(outside);
+    if (named.length === 0) return hasher.sha256(comparableCode(outside));
     cut = without(cut, named);
   }
 }
