@@ -228,7 +228,9 @@ function othersWaitMs(): number | undefined {
     for (const entry of Deno.readDirSync("/proc/self/task")) {
       if (entry.name === String(Deno.pid)) continue; // the loop's own thread
       try {
-        sum += Number(Deno.readTextFileSync(`/proc/self/task/${entry.name}/schedstat`).split(" ")[1]);
+        sum += Number(
+          Deno.readTextFileSync(`/proc/self/task/${entry.name}/schedstat`).split(" ")[1],
+        );
       } catch {
         // ended meanwhile
       }
