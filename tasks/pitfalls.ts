@@ -52,7 +52,7 @@ export const orphan = job({ description: "Start a promise and forget it" }, asyn
 export const deaf = job(
   { description: "Ignore ctx.signal past its timeout", timeout: "200ms" },
   async () => {
-    await delay(5_000); // no { signal: ctx.signal }
+    await delay(60_000); // no { signal: ctx.signal }
   },
 );
 
