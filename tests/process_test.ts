@@ -4,6 +4,9 @@ import { type GatherEvent, job, run } from "../mod.ts";
 import { runCommand } from "../src/process/command.ts";
 import { createSpawner } from "../src/process/spawn.ts";
 import { decodeStatus } from "../src/process/posix_spawn.ts";
+import { childrenOf } from "../src/process/children.ts";
+import { stopStrays } from "../src/process/stop_strays.ts";
+import { strayChildren } from "../src/process/strays.ts";
 import { liveProcesses, uniqueSleep } from "./_processes.ts";
 
 Deno.test("ctx.sh kills the whole process tree when the job is cancelled", async () => {
@@ -322,4 +325,15 @@ Deno.test("runCommand() is in the run's registry while its spawn is in flight, s
   assertEquals(await liveProcesses(String(seconds)), []);
   assertEquals(await running, "stopped");
   assertEquals(registry.size, 0);
+});
+
+Deno.test("stopStrays() reads a stray's children before it signals it: a shell's child is stopped too, not left to init", async () => {
+  const seconds = uniqueSleep();
+  // `; true` makes the shell fork the sleep and wait for it; SIGTERM ends the shell at once.
+  const shell = new Deno.Command("sh", { args: ["-c", `sleep ${seconds}; true`] }).spawn();
+  while (childrenOf(shell.pid).length === 0) await delay(5);
+  const only = (stray: { pid: number }) => stray.pid === shell.pid;
+  const stopped = await stopStrays(strayChildren().filter(only), { graceMs: 5_000, only });
+  assertEquals([stopped.how, (await shell.status).signal], ["terminated", "SIGTERM"]);
+  assertEquals(await liveProcesses(`sleep ${seconds}`), []);
 });

@@ -68,10 +68,15 @@ export async function stopStrays(
   const stopped = [...strays];
   let signal: "SIGTERM" | "SIGKILL" = options.force?.aborted ? "SIGKILL" : "SIGTERM";
   let how: StrayStop["how"] = signal === "SIGKILL" ? "forced" : "terminated";
+  // A process's children are read before it is signalled: a shell that dies of its SIGTERM
+  // leaves its children to init, where they are not found again (gather is a subreaper only
+  // once it has run a command of its own).
   const track = (pid: number, startTime: number) => {
     if (tracked.has(pid)) return;
     tracked.set(pid, startTime);
+    const children = liveChildren(pid);
     send(pid, startTime, signal);
+    for (const child of children) track(child.pid, child.startTime);
   };
   // Parents first, then what they started, found again at every look: a shell may start more.
   const follow = () => {
@@ -80,11 +85,9 @@ export async function stopStrays(
       stopped.push(stray);
       track(stray.pid, stray.startTime);
     }
-    for (const [pid] of tracked) {
-      for (const child of childrenOf(pid)) {
-        const stat = procStat(child);
-        if (stat !== undefined && stat.state !== "Z") track(child, stat.startTime);
-      }
+    for (const [pid, startTime] of tracked) {
+      if (!running(pid, startTime)) continue; // a later process with its pid has none of them
+      for (const child of liveChildren(pid)) track(child.pid, child.startTime);
     }
   };
   for (const stray of strays) track(stray.pid, stray.startTime);
@@ -140,6 +143,16 @@ export function stoppedHow(how: StrayStop["how"], count: number, graceMs: number
     case "forced":
       return `killed ${them} (SIGKILL) when told to stop at once`;
   }
+}
+
+/** The live children of a process, with their start times. */
+function liveChildren(pid: number): { pid: number; startTime: number }[] {
+  return childrenOf(pid).flatMap((child) => {
+    const stat = procStat(child);
+    return stat === undefined || stat.state === "Z"
+      ? []
+      : [{ pid: child, startTime: stat.startTime }];
+  });
 }
 
 /** Signal a process if it is still the one that started at `startTime`. */
