@@ -98,6 +98,28 @@ Deno.test("a process a job started without ctx.sh and left running is stopped wh
   assertStringIncludes(stray?.hint ?? "", "ctx.sh or ctx.exec");
 });
 
+Deno.test("processes a job started through node:child_process (spawn, exec) and left running are stopped when the run ends, and named under their job", async () => {
+  const mark = uniqueSleep();
+  const { code, stdout } = await gather(
+    ["-f", STRAYS, "nodeLeaves", "execLeaves", "--reporter", "json"],
+    { env: { MARK: mark } },
+  );
+  assertEquals(code, 0);
+  assertEquals(await liveProcesses(mark), []);
+  const events = parseEvents(stdout);
+  assertComplete(events);
+  const strays = strayDiagnostics(events);
+  assertEquals(strays.map((e) => e.job ?? "(no job)").sort(), ["execLeaves", "nodeLeaves"]);
+  for (const stray of strays) {
+    assertMatch(
+      stray.message,
+      new RegExp(
+        `^Job "${stray.job}" started .*sleep ${mark}.* \\(pid \\d+\\) without ctx\\.sh, which was still running when the run ended: gather stopped it \\(SIGTERM\\)$`,
+      ),
+    );
+  }
+});
+
 Deno.test("Ctrl-C stops the processes jobs started without ctx.sh at once, so the jobs waiting for them end", async () => {
   const mark = uniqueSleep();
   const run = new LiveGather(["-f", STRAYS, "-j", "2", "waits", "node", "--grace", "10s"], {
@@ -115,8 +137,8 @@ Deno.test("Ctrl-C stops the processes jobs started without ctx.sh at once, so th
   assertComplete(result.events);
   assertEquals(end(result.events, "waits")?.ignoredCancellation, undefined);
   const strays = strayDiagnostics(result.events);
-  // Deno.Command#spawn is seen with its job; node:child_process is not.
-  assertEquals(strays.map((e) => e.job ?? "(no job)").sort(), ["(no job)", "waits"]);
+  // Deno.Command#spawn and node:child_process are both seen with their job.
+  assertEquals(strays.map((e) => e.job ?? "(no job)").sort(), ["node", "waits"]);
   for (const stray of strays) {
     assertStringIncludes(stray.message, `sleep ${mark}`);
     assertStringIncludes(

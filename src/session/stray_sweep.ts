@@ -11,6 +11,7 @@
 import type { JobScope } from "../engine/scope.ts";
 import type { DiagnosticEvent, EventSink } from "../events.ts";
 import { childrenOf } from "../process/children.ts";
+import { SpawnOwners } from "../process/spawn_owners.ts";
 import type { StrayProcess } from "../process/strays.ts";
 import { lazy } from "../lazy.ts";
 
@@ -63,8 +64,8 @@ const HINT =
  */
 export class StraySweep {
   #options: StraySweepOptions;
-  /** The job that started each child `Deno.Command` started, while it runs. */
-  #owners = new Map<number, string>();
+  /** The job that started each process jobs started outside gather's machinery, while it runs. */
+  #owners: SpawnOwners;
   #done: Promise<void> = Promise.resolve();
   #ended = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -76,54 +77,18 @@ export class StraySweep {
    */
   constructor(options: StraySweepOptions) {
     this.#options = options;
+    this.#owners = new SpawnOwners(() => options.scope.current());
   }
 
   /**
-   * Note which job starts each `new Deno.Command(...).spawn()` while a run
-   * lasts (`node:child_process` and `output()` do not go through it: their
-   * processes are reported without a job). `Deno.Command` is a getter that
-   * loads Deno's process module (~4 ms) on first use: its prototype is
-   * patched then, so a run that starts no process does not pay for it.
+   * Note which job starts each process while a run lasts: `new
+   * Deno.Command(...).spawn()` and `node:child_process` (`output()` waits for
+   * its process, so what it leaves is reported without a job).
    *
-   * @returns Puts the real `Deno.Command` and `spawn` back.
+   * @returns Puts the real `Deno.Command` and `spawn` back, and stops listening.
    */
   watchSpawns(): () => void {
-    const { scope } = this.#options;
-    const owners = this.#owners;
-    let patched: { prototype: Deno.Command; real: Deno.Command["spawn"] } | undefined;
-    const patch = (command: typeof Deno.Command) => {
-      if (patched !== undefined) return;
-      const { prototype } = command;
-      const real = prototype.spawn;
-      patched = { prototype, real };
-      prototype.spawn = function (this: Deno.Command): Deno.ChildProcess {
-        const child = real.call(this);
-        const job = scope.current();
-        if (job !== undefined) {
-          owners.set(child.pid, job);
-          child.status.finally(() => owners.delete(child.pid)).catch(() => {});
-        }
-        return child;
-      };
-    };
-    const descriptor = Object.getOwnPropertyDescriptor(Deno, "Command");
-    const lazy = descriptor?.get !== undefined && descriptor.configurable === true;
-    if (lazy) {
-      Object.defineProperty(Deno, "Command", {
-        ...descriptor,
-        get() {
-          const command = descriptor.get!.call(Deno) as typeof Deno.Command;
-          patch(command);
-          return command;
-        },
-      });
-    } else {
-      patch(Deno.Command);
-    }
-    return () => {
-      if (lazy) Object.defineProperty(Deno, "Command", descriptor!);
-      if (patched !== undefined) patched.prototype.spawn = patched.real;
-    };
+    return this.#owners.watch();
   }
 
   /**
@@ -182,9 +147,7 @@ export class StraySweep {
    * @returns When what was found is gone.
    */
   sweepJob(job: string, how: string): Promise<void> {
-    const pids = new Set(
-      [...this.#owners].filter(([, owner]) => owner === job).map(([pid]) => pid),
-    );
+    const pids = this.#owners.pidsOf(job);
     if (pids.size === 0) return this.#done;
     return this.sweep({ job, how }, (stray) => pids.has(stray.pid));
   }
@@ -202,7 +165,7 @@ export class StraySweep {
     if (first.length === 0) return;
     // Whose each one is, read before stopping them: a stopped child's status settles, which
     // forgets its owner, perhaps before stopStrays() returns.
-    const owners = new Map(found.map((stray) => [stray.pid, this.#owners.get(stray.pid)]));
+    const owners = new Map(found.map((stray) => [stray.pid, this.#owners.owner(stray.pid)]));
     const { how, strays } = await stopStrays(first, {
       graceMs,
       known: known(),
@@ -211,7 +174,7 @@ export class StraySweep {
     });
     const byJob = new Map<string | undefined, StrayProcess[]>();
     for (const stray of strays) {
-      const job = owners.get(stray.pid) ?? this.#owners.get(stray.pid);
+      const job = owners.get(stray.pid) ?? this.#owners.owner(stray.pid);
       byJob.set(job, [...byJob.get(job) ?? [], stray]);
     }
     for (const [job, list] of byJob) {
