@@ -126,6 +126,21 @@ export class StraySweep {
   }
 
   /**
+   * A run ended while some jobs keep running (watch mode's services): stop
+   * and report what the others left running, as a run's end does, and leave
+   * the processes the running jobs started to them.
+   *
+   * @param running The jobs still running.
+   * @returns When what was found is gone.
+   */
+  sweepSettled(running: () => ReadonlySet<string>): Promise<void> {
+    return this.sweep("ended", (stray) => {
+      const owner = this.#owners.owner(stray.pid);
+      return owner === undefined || !running().has(owner);
+    });
+  }
+
+  /**
    * Stop what the jobs left running, and report it; one sweep at a time.
    *
    * @param when When it is found: the run was interrupted, or has ended.

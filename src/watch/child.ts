@@ -124,6 +124,7 @@ export async function runWatchChild(options: WatchChildOptions): Promise<number>
       graceMs: options.graceMs,
       timeoutMs: options.timeoutMs,
       forceSignal: shutdown.force.signal,
+      interrupt: shutdown.interrupt.signal,
       onServiceExit: (name, settlement) => loop?.serviceExited(name, settlement),
       beforeExit: () => {},
     });

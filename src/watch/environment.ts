@@ -2,8 +2,11 @@
  * What the runs of a watch session share, for as long as it lasts: the
  * job scope, the spawner (a child subreaper, with its watchdog), the
  * in-process runner of the jobs, the service host with the runner of the
- * services, console capture, and the exit guard. Each run points the events
- * at its own reporter; services' output between runs goes to the last one.
+ * services, console capture, the exit guard, and the stray sweep (the
+ * processes jobs start without `ctx.sh`: stopped when their job stops, at
+ * the end of each run but for what a running service started, and on
+ * Ctrl-C). Each run points the events at its own reporter; services' output
+ * between runs goes to the last one.
  *
  * @module
  */
@@ -18,7 +21,10 @@ import { createSpawner, type Spawner } from "../process/spawn.ts";
 import { Cleanup } from "../session/cleanup.ts";
 import { guardExit } from "../session/exit_guard.ts";
 import { nodeStreams } from "../session/session.ts";
-import type { Settlement } from "../types.ts";
+import { StraySweep } from "../session/stray_sweep.ts";
+import { childrenOf, killTreesNow } from "../process/children.ts";
+import { isGatherError } from "../errors.ts";
+import type { JobStatus, Settlement } from "../types.ts";
 import { ServiceHost } from "./services.ts";
 
 /** Options of {@linkcode WatchEnvironment}. */
@@ -31,6 +37,8 @@ export interface WatchEnvironmentOptions {
   timeoutMs?: number | undefined;
   /** Aborting it kills every process tree at once (the second Ctrl-C). */
   forceSignal: AbortSignal;
+  /** Aborts on the first Ctrl-C (or another stopping signal): every stray process is stopped. */
+  interrupt: AbortSignal;
   /** Told when a service stops on its own between runs. */
   onServiceExit: (name: string, settlement: Settlement) => void;
   /** Called before gather exits from outside every job (`Deno.exit` in top-level code). */
@@ -42,8 +50,9 @@ export interface WatchEnvironmentOptions {
  *
  * @example Usage
  * ```ts ignore
- * const environment = new WatchEnvironment({ names, graceMs: 5000, forceSignal, ...callbacks });
+ * const environment = new WatchEnvironment({ names, graceMs: 5000, forceSignal, interrupt, ...callbacks });
  * environment.setRun(emit, cache ? cache.tap(emit) : emit, diagnostics?.instrument);
+ * await schedule(graph, { runner, instrument: environment.runInstrument() });
  * await environment.close(); // services stopped, process trees gone
  * ```
  */
@@ -62,6 +71,8 @@ export class WatchEnvironment {
   #emit: EventSink = () => {};
   #toRunners: EventSink = () => {};
   #instrument: Instrument | undefined;
+  #sweep: StraySweep;
+  #interrupt: AbortSignal;
   #stopped = false;
 
   /**
@@ -74,11 +85,30 @@ export class WatchEnvironment {
     this.#cleanup.defer(() => this.spawner.close());
     this.#cleanup.defer(guardExit(this.scope, () => {
       this.spawner.killAll();
+      killTreesNow(childrenOf(Deno.pid)); // everything else the jobs started too: gather ends now
       options.beforeExit();
     }));
+    const sweep = this.#sweep = new StraySweep({
+      scope: this.scope,
+      emit: (event) => this.#emit(event),
+      graceMs: options.graceMs,
+      force: options.forceSignal,
+      known: () => this.spawner.groups,
+    });
+    this.#interrupt = options.interrupt;
+    this.#cleanup.defer(sweep.watchSpawns());
+    this.#cleanup.defer(sweep.sweepOnAbort(options.interrupt));
     const downstream: EventSink = (event: GatherEvent) => this.#toRunners(event);
     const instrument: Instrument = {
       jobReturned: (job, ms, later) => this.#instrument?.jobReturned?.(job, ms, later),
+      // A job told to stop takes the processes it started without ctx.sh with it, as it takes
+      // its commands (a rerun cancels it: its dev server goes before the new one starts). A
+      // Ctrl-C's sweep covers every job.
+      jobStopping: (job, reason) => {
+        if (this.#interrupt.aborted) return;
+        const timedOut = isGatherError(reason) && reason.code === "TIMEOUT";
+        void sweep.sweepJob(job, timedOut ? "timed out" : "was cancelled");
+      },
     };
     const common = {
       scope: this.scope,
@@ -116,12 +146,34 @@ export class WatchEnvironment {
   }
 
   /**
-   * A job ended: its unfinished output line comes before its end.
+   * A job ended: its unfinished output line comes before its end; one that
+   * failed takes the processes it started without `ctx.sh` with it.
    *
    * @param job The job's name.
+   * @param status How it ended.
    */
-  jobEnded(job: string): void {
+  jobEnded(job: string, status: JobStatus): void {
     this.#capture?.endJob(job);
+    if (status === "failed" && !this.#interrupt.aborted) void this.#sweep.sweepJob(job, "failed");
+  }
+
+  /**
+   * What the scheduler of a run calls: the run's diagnostics, and at its
+   * end, once its jobs have settled, the stray sweep: what the jobs left
+   * running is stopped and reported under them, as at the end of a run
+   * without `--watch`; what a service still running started stays with it.
+   *
+   * @returns The run's instrument.
+   */
+  runInstrument(): Instrument {
+    const inner = this.#instrument;
+    return {
+      ...inner,
+      runEnding: async () => {
+        await this.#sweep.sweepSettled(() => new Set(this.host.live));
+        await inner?.runEnding?.();
+      },
+    };
   }
 
   /**
@@ -158,13 +210,17 @@ export class WatchEnvironment {
     this.#emit(event);
   }
 
-  /** Stop every service (their process trees gone), then undo what the session set up. */
+  /**
+   * Stop every service (their process trees gone) and what the jobs left
+   * running, then undo what the session set up.
+   */
   async close(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
     try {
       await this.host.stopAll();
       await this.jobs.drain();
+      await this.#sweep.end();
     } finally {
       await this.#cleanup.run();
     }

@@ -254,7 +254,8 @@ export class WatchLoop {
     let first = true;
     let kept: ReadonlySet<string> = new Set(); // the services this run did not start again
     const emit = (event: GatherEvent) => {
-      if (event.type === "job:end") o.environment.jobEnded(event.job); // its unfinished line first
+      // Its unfinished line first; a failed job's strays stopped.
+      if (event.type === "job:end") o.environment.jobEnded(event.job, event.status);
       // A service kept from an earlier run is ready at once: the reporters say it still runs.
       if (event.type === "job:ready" && kept.has(event.job)) event = { ...event, kept: true };
       reporter.handle(event);
@@ -312,7 +313,8 @@ export class WatchLoop {
         onFailure: o.onFailure,
         signal: AbortSignal.any([o.shutdown.interrupt.signal, restart.signal]),
         forceSignal: o.shutdown.force.signal,
-        ...(diagnostics === undefined ? {} : { instrument: diagnostics.instrument }),
+        // The run's diagnostics, and its end's stray sweep.
+        instrument: o.environment.runInstrument(),
       });
     } finally {
       this.#current = undefined;

@@ -67,6 +67,11 @@ export class ServiceHost {
       .map(([name]) => name);
   }
 
+  /** The services whose function still runs, by name (those being stopped too). */
+  get live(): string[] {
+    return [...this.#services].filter(([, hosted]) => !hosted.done).map(([name]) => name);
+  }
+
   /**
    * A service's inputs or dependencies changed: it restarts when a run next asks for it.
    *
