@@ -2,7 +2,7 @@ import { assert, assertEquals, assertLess, assertRejects, assertStringIncludes }
 import { delay } from "@std/async/delay";
 import { type GatherEvent, job, run } from "../mod.ts";
 import { runCommand } from "../src/process/command.ts";
-import { createSpawner } from "../src/process/spawn.ts";
+import { createSpawner, type Spawner } from "../src/process/spawn.ts";
 import { decodeStatus } from "../src/process/posix_spawn.ts";
 import { childrenOf } from "../src/process/children.ts";
 import { stopStrays } from "../src/process/stop_strays.ts";
@@ -296,15 +296,29 @@ Deno.test("runCommand() is in the run's registry while its spawn is in flight, s
   const gate = Promise.withResolvers<void>();
   const asked = Promise.withResolvers<void>();
   let pid = 0;
-  const spawner = Object.assign(Object.create(real), {
-    spawn: async (...args: Parameters<typeof real.spawn>) => {
+  // The real spawner, whose spawns wait at a gate.
+  const spawner: Spawner = {
+    route: real.route,
+    spawn: async (...args) => {
       asked.resolve();
       await gate.promise;
       const child = await real.spawn(...args);
       pid = child.pid;
       return child;
     },
-  });
+    signalGroup: (pgid, signal) => real.signalGroup(pgid, signal),
+    signalProcess: (target, signal) => real.signalProcess(target, signal),
+    get groups() {
+      return real.groups;
+    },
+    release: (pgid) => real.release(pgid),
+    killAll: () => real.killAll(),
+    get adopting() {
+      return real.adopting;
+    },
+    reap: (target) => real.reap(target),
+    close: () => real.close(),
+  };
   const registry = new Set<Promise<unknown>>();
   const controller = new AbortController();
   const seconds = uniqueSleep();

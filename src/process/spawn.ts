@@ -17,7 +17,7 @@ import {
 } from "./posix_spawn.ts";
 
 import { startWatchdog, type Watchdog } from "./watchdog.ts";
-import { MARKER } from "./escapees.ts";
+import { MARKER, procStat } from "./escapees.ts";
 import { isFolder } from "../file_kind.ts";
 
 export type { ExitStatus, OutputSink };
@@ -220,13 +220,15 @@ function spawnChild(
  * Through `Deno.Command`. On Linux it goes through `setsid(1)`, which puts
  * the command in a new session and process group like `detached: true` but
  * lets Deno use `posix_spawn`: `detached` makes it fork the whole runtime on
- * the main thread (measured: 3-7 ms per spawn).
+ * the main thread (measured: 3-7 ms per spawn). `setsid(1)` makes its own
+ * group only once it runs: the spawn resolves once it has, so that the
+ * group can be signalled (a job stopped at once stops its command).
  */
-function spawnCommand(
+async function spawnCommand(
   path: string,
   argv: readonly string[],
   options: SpawnChildOptions & { marker: string },
-): SpawnedChild {
+): Promise<SpawnedChild> {
   const at = options.marker.indexOf("=");
   const env = { ...options.env, [options.marker.slice(0, at)]: options.marker.slice(at + 1) };
   const setsid = Deno.build.os === "linux"
@@ -244,6 +246,7 @@ function spawnCommand(
     stderr: "piped",
     detached: setsid === undefined,
   }).spawn();
+  if (setsid !== undefined) await leadsItsGroup(child.pid, child.status);
   return {
     pid: child.pid,
     status: child.status.then((status) => ({
@@ -257,6 +260,17 @@ function spawnCommand(
       pump(child.stderr, "stderr", options.onOutput),
     ]).then(() => {}),
   };
+}
+
+/** Resolves once `pid` leads its own process group, or has ended (bounded: a second). */
+async function leadsItsGroup(pid: number, status: Promise<unknown>): Promise<void> {
+  let ended = false;
+  status.then(() => ended = true, () => ended = true);
+  for (let tries = 0; tries < 1000 && !ended; tries++) {
+    const stat = procStat(pid);
+    if (stat === undefined || stat.pgrp === pid || stat.state === "Z") return;
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
 }
 
 function signalGroup(posix: PosixSpawn | undefined, pgid: number, signal: GroupSignal): boolean {
