@@ -60,6 +60,19 @@ export interface JobOptions {
   outputs?: readonly string[];
   /** Environment variables whose values are part of the cache key. */
   env?: readonly string[];
+  /**
+   * A make-format dependency file the job writes, relative to the task
+   * file's folder: what `cc -MMD -MF build/a.d` writes. After the job
+   * succeeds, the files it names (the headers the compiler read) become part
+   * of the job's cache key, as if they were among its `inputs`: editing one
+   * reruns the job, editing a header it does not include does not. Relative
+   * paths in the file are relative to the folder gather runs in (where the
+   * job's commands run). gather removes the file before the job starts, so
+   * one left by an earlier run is never taken for the job's; a job that
+   * succeeds without writing it, or writes one that cannot be read, is not
+   * cached (one warning). See also `ctx.discovered()`.
+   */
+  depfile?: string;
   /** `false` turns the cache off for a job that declares `inputs`. @default {true} */
   cache?: boolean;
   /**
@@ -474,6 +487,35 @@ export interface JobContext {
    * ```
    */
   ready(value?: unknown): void;
+  /**
+   * Report files the job read that its `inputs` do not name (its discovered
+   * inputs), as a `depfile` does for a compiler: once the job succeeds, their
+   * contents become part of its cache key, and watch mode watches them.
+   * Relative paths are relative to the folder gather runs in. Files among
+   * the job's declared inputs or outputs are left out. No effect on a job
+   * that is not cached.
+   *
+   * @param paths The files, absolute or relative (a string: one file).
+   * @throws {TypeError} When a path is not a non-empty string.
+   *
+   * @example Usage
+   * ```ts
+   * import { job, run } from "../mod.ts";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const dir = await Deno.makeTempDir();
+   * await Deno.writeTextFile(`${dir}/words.txt`, "a b c");
+   * const count = job({ inputs: [] }, async (ctx) => {
+   *   const list = `${dir}/words.txt`; // found at run time, so not in inputs
+   *   ctx.discovered([list]);
+   *   return (await Deno.readTextFile(list)).split(" ").length;
+   * });
+   * const report = await run({ count }, { cache: false });
+   * assertEquals(report.jobs[0]?.result, 3);
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  discovered(paths: Iterable<string> | string): void;
 }
 
 /** The results of a job's dependencies, by name; a `Map` is one. */
@@ -565,6 +607,11 @@ export interface CacheSpec {
   env: readonly string[];
   /** The absolute folder the globs are relative to: the task file's folder. */
   dir: string;
+  /**
+   * The make-format dependency file the job writes, relative to `dir`: the
+   * files it names are the job's discovered inputs.
+   */
+  depfile?: string;
   /**
    * The text that stands for the job's code in its key. @default {the
    * function's source text}
@@ -660,4 +707,9 @@ export interface Settlement {
   running?: boolean;
   /** The worker that ran it, in a distributed run; absent when it ran in this process. */
   worker?: string;
+  /**
+   * The files its successful attempt reported with `ctx.discovered()`,
+   * absolute; absent when it reported none.
+   */
+  discovered?: readonly string[];
 }

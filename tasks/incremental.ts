@@ -2,6 +2,9 @@
  * An incremental C build with the result cache: one job per object file,
  * a link, and a test. Run it twice and the second run restores everything;
  * edit one `.c` file and only its object, the link and the test run again.
+ * Each compile also writes a depfile (`cc -MMD -MF`): the headers it names
+ * are part of that compile's cache key, so editing a header recompiles the
+ * files that include it, and only those, as make does with `-MMD`.
  *
  *   deno run -A main.ts -f tasks/incremental.ts
  *   deno run -A main.ts -f tasks/incremental.ts --explain   # after an edit: why each job runs
@@ -13,7 +16,10 @@ const CC = Deno.env.get("CC") ?? "cc";
 const CFLAGS = ["-O2", "-Wall"];
 const dir = new URL(`./${DIR}/`, import.meta.url).pathname;
 
-/** One job per C file: its source and the header are its inputs, its object its output. */
+/**
+ * One job per C file: its source is its input, its object its output, and
+ * the headers it includes come from the depfile the compiler writes.
+ */
 const objects = [...Deno.readDirSync(dir)]
   .filter((entry) => entry.name.endsWith(".c"))
   .map((entry) => entry.name.slice(0, -2))
@@ -22,12 +28,14 @@ const objects = [...Deno.readDirSync(dir)]
     job({
       name: `compile:${name}`,
       description: `Compile ${name}.c`,
-      inputs: [`${DIR}/${name}.c`, `${DIR}/*.h`],
+      inputs: [`${DIR}/${name}.c`],
       outputs: [`${DIR}/build/${name}.o`],
+      depfile: `${DIR}/build/${name}.d`,
       env: ["CC"],
     }, async (ctx) => {
       await Deno.mkdir(`${dir}build`, { recursive: true });
-      await ctx.sh`${CC} ${CFLAGS} -c ${dir}${name}.c -o ${dir}build/${name}.o`;
+      const object = `${dir}build/${name}.o`;
+      await ctx.sh`${CC} ${CFLAGS} -MMD -MF ${dir}build/${name}.d -c ${dir}${name}.c -o ${object}`;
       return `${name}.o`;
     })
   );

@@ -58,9 +58,12 @@ export class CachedRun implements JobRun {
     const cache = this.#cache;
     const job = this.#job;
     const started = performance.now();
-    const ahead = this.#ahead;
     // A dependency's input changed while it ran (said in its warning): this job's key would lie.
     if (cache.afterRace(job)) return this.#runInner(input, "off");
+    // Keyed ahead with a dependency's key that is not its final one (it discovered inputs).
+    const ahead = this.#ahead?.parts === undefined || cache.aheadHolds(this.#ahead.parts)
+      ? this.#ahead
+      : undefined;
     const parts = ahead?.parts ?? await cache.parts(job, input);
     if (typeof parts === "string") {
       cache.rememberKey(job, null);
@@ -72,28 +75,40 @@ export class CachedRun implements JobRun {
     const key = ahead?.key ?? await cache.key(job, parts);
     cache.rememberKey(job, key, parts);
     if (this.#cancelled) return this.#cancelledBeforeStart();
-    const manifest = cache.mode === "write-only" ? undefined : cache.lookup(job, key);
+    // Its entry: under its key, or (a job with discovered inputs) under a final key its key's
+    // record leads to, which its dependents are keyed with.
+    const manifest = cache.mode === "write-only" ? undefined : await cache.find(job, key);
     if (manifest !== undefined) {
+      cache.rememberKey(job, manifest.key, parts);
       if (cache.mode === "dry") {
-        cache.announce(job, "hit", key);
+        cache.announce(job, "hit", manifest.key);
         return withCacheStatus(await this.#runInner(input, "hit"), "hit");
       }
       const hit = await cache.restore(job, manifest);
       if (hit !== undefined) return hit;
+      cache.rememberKey(job, key, parts);
     } else if (cache.mode === "read-write") {
       const remote = await cache.fetchRemote(job, key, ahead?.looked ?? null);
       if (this.#cancelled) return this.#cancelledBeforeStart();
       const hit = remote && await cache.restore(job, remote.manifest, "hit-remote", remote.blobs);
-      if (hit) return hit;
-    } else if (cache.mode === "dry" && await cache.remoteHas(job, key)) {
-      cache.announce(job, "hit-remote", key);
-      return withCacheStatus(await this.#runInner(input, "hit-remote"), "hit-remote");
+      if (hit) {
+        cache.rememberKey(job, remote.manifest.key, parts);
+        return hit;
+      }
+    } else if (cache.mode === "dry") {
+      const remoteKey = await cache.remoteHas(job, key);
+      if (remoteKey !== undefined) {
+        cache.rememberKey(job, remoteKey, parts);
+        cache.announce(job, "hit-remote", remoteKey);
+        return withCacheStatus(await this.#runInner(input, "hit-remote"), "hit-remote");
+      }
     }
     cache.missed();
     const explaining = cache.explaining || cache.mode === "dry";
-    cache.announce(job, "miss", key, explaining ? cache.reason(job, parts) : undefined);
+    cache.announce(job, "miss", key, explaining ? await cache.reason(job, parts) : undefined);
     if (cache.mode === "dry") return this.#runInner(input, "miss");
     cache.record(job);
+    cache.clearDepfile(job);
     const startedAt = Date.now();
     const settlement = await this.#runInner(input, "miss");
     if (stoppedMidway(settlement)) cache.removePartialOutputs(job, startedAt);
@@ -117,11 +132,20 @@ export class CachedRun implements JobRun {
       cache.warnJob(job, `${adopted}; it runs again on the coordinator`);
       const again = performance.now();
       cache.record(job); // its log is this run's, not the worker's
+      cache.clearDepfile(job);
+      const rerunAt = Date.now();
       const rerun = await this.#runInner(input, "miss", here.bind(cache.inner));
-      const status = await cache.save(job, key, parts, rerun, performance.now() - again);
+      const status = await cache.save(job, key, parts, rerun, performance.now() - again, rerunAt);
       return withCacheStatus(rerun, status);
     }
-    const status = await cache.save(job, key, parts, settlement, performance.now() - started);
+    const status = await cache.save(
+      job,
+      key,
+      parts,
+      settlement,
+      performance.now() - started,
+      startedAt,
+    );
     return withCacheStatus(settlement, status);
   }
 

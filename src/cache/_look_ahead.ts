@@ -97,6 +97,9 @@ export class LookAhead {
     this.#specs = new Map(cached.map((spec) => [spec.name, spec]));
     const outputs = new GlobBuckets([...globs.values()].flatMap((g) => g.outputs));
     const early = new Set<string>();
+    const discovers = new Set(
+      cached.filter((s) => s.cache?.depfile !== undefined).map((s) => s.name),
+    );
     for (const spec of cached) {
       for (const dep of spec.deps) {
         const list = this.#dependents.get(dep);
@@ -108,7 +111,8 @@ export class LookAhead {
         // A job that only waits for some of its dependencies is keyed once they have settled:
         // its key holds the files they make, not their keys.
         spec.cache?.orderOnly === undefined &&
-        spec.deps.every((dep) => early.has(dep)) &&
+        // A dependency with a depfile settles with a final key no key computed ahead knows.
+        spec.deps.every((dep) => early.has(dep) && !discovers.has(dep)) &&
         !inputs.some((input) => outputs.near(input).some((output) => mayMeet(input, output)))
       ) {
         early.add(spec.name);

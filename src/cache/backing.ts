@@ -75,6 +75,30 @@ export interface BackingStore {
    * @returns Whether it was shared; `false` when it was never sent or could not be.
    */
   whenShared?(key: string): Promise<boolean>;
+  /**
+   * The record of a primary key: the sets of files a job with discovered
+   * inputs read lately (see `discovered_record.ts`). Trouble is a warning
+   * and `undefined`, as for {@linkcode BackingStore.fetch}.
+   *
+   * @param primary The primary key.
+   * @param job The job, for warnings.
+   * @returns The sets, most recent first; `undefined` when there is none.
+   */
+  fetchRecord?(primary: string, job: string): Promise<string[][] | undefined>;
+  /**
+   * A record was written in the local store (share it, in the background,
+   * as an entry is).
+   *
+   * @param primary The primary key it is under.
+   * @param sets Its sets, most recent first.
+   * @param job The job, for warnings.
+   * @returns The key it is shared under (for {@linkcode BackingStore.whenShared}), if it is.
+   */
+  storedRecord?(
+    primary: string,
+    sets: readonly (readonly string[])[],
+    job: string,
+  ): Promise<string | undefined>;
   /** The run is over: wait for what is pending, unless the run's signal aborts. */
   flush(): Promise<void>;
 }

@@ -39,6 +39,14 @@ export interface KeyParts {
   env: [string, string | null][];
   /** Each dependency and its key (or, for an uncached one, the hash of its result). */
   deps: [string, string][];
+  /**
+   * In an entry stored under a final key: each file the job discovered (its
+   * depfile's, or reported with `ctx.discovered()`; relative to the root,
+   * or absolute outside it) and the hash of its content, sorted. Not in the
+   * canonical parts: the final key is the hash of the key and these
+   * (`discovered_record.ts`).
+   */
+  discovered?: [string, string][];
 }
 
 /**

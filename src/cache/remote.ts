@@ -32,6 +32,7 @@ import {
 } from "./remote_client.ts";
 import { artifactTag, verifyArtifactTag } from "./signature.ts";
 import type { Manifest } from "./entry.ts";
+import { encodeRecord, parseRecord, recordKey } from "./discovered_record.ts";
 import type { LocalStore } from "./store.ts";
 import { Warnings } from "./_warnings.ts";
 
@@ -85,7 +86,7 @@ export class RemoteStore implements BackingStore {
   #warnings = new Warnings(() => this.#emit);
   #failures = 0;
   #off = false;
-  #queue: Manifest[] = [];
+  #queue: Upload[] = [];
   #active = 0;
   #idle: (() => void)[] = [];
   #usage: CacheUsageEvent[] = [];
@@ -134,6 +135,65 @@ export class RemoteStore implements BackingStore {
   }
 
   async fetch(key: string, job: string): Promise<FetchedEntry | undefined> {
+    const body = await this.#download(key, job, true);
+    if (body === undefined) return undefined;
+    let entry;
+    try {
+      entry = await unpackEntry(body, key, await this.#store.hasher());
+    } catch (error) {
+      this.counts.refused++;
+      this.#warnings.once(
+        "archive",
+        `remote cache: refused the artifact for "${job}" (${(error as Error).message}), and ran it`,
+        job,
+      );
+      return undefined;
+    }
+    this.counts.hits++;
+    this.#usage.push(this.#event("HIT", key, entry.manifest.durationMs));
+    return { ...entry, artifact: body };
+  }
+
+  async fetchRecord(primary: string, job: string): Promise<string[][] | undefined> {
+    const key = recordKey(primary, await this.#store.hasher());
+    const body = await this.#download(key, job, false);
+    if (body === undefined) return undefined;
+    let text: string;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true }).decode(body);
+    } catch {
+      text = "";
+    }
+    const sets = parseRecord(text, primary);
+    if (sets === undefined) {
+      this.counts.refused++;
+      this.#warnings.once(
+        "record",
+        `remote cache: refused the record of the files "${job}" read (not a record of its key), and ran it`,
+        job,
+      );
+    }
+    return sets;
+  }
+
+  async storedRecord(
+    primary: string,
+    sets: readonly (readonly string[])[],
+    job: string,
+  ): Promise<string | undefined> {
+    if (this.#config.readOnly || this.#off || this.#signal?.aborted) return undefined;
+    const key = recordKey(primary, await this.#store.hasher());
+    const body = new TextEncoder().encode(encodeRecord(primary, sets));
+    this.#enqueue({ key, job, durationMs: 0, body: () => Promise.resolve(body) });
+    return key;
+  }
+
+  /**
+   * Download an artifact and check its signature (when a key is set): its
+   * bytes, or `undefined` for a miss or an artifact refused (said once).
+   * `entry`: the artifact of an entry (counted as a hit or a miss), not a record.
+   */
+  async #download(key: string, job: string, entry: boolean): Promise<Uint8Array | undefined> {
     if (this.#off || this.#signal?.aborted) return undefined;
     let artifact;
     try {
@@ -144,8 +204,10 @@ export class RemoteStore implements BackingStore {
     }
     const signatureKey = this.#config.signatureKey;
     if (artifact === undefined) {
-      this.counts.misses++;
-      this.#usage.push(this.#event("MISS", key, 0));
+      if (entry) {
+        this.counts.misses++;
+        this.#usage.push(this.#event("MISS", key, 0));
+      }
       if (signatureKey === undefined && this.#client.wantsTags) this.#unverified();
       return undefined;
     }
@@ -175,21 +237,7 @@ export class RemoteStore implements BackingStore {
       }
       this.#verified++;
     }
-    let entry;
-    try {
-      entry = await unpackEntry(artifact.body, key, await this.#store.hasher());
-    } catch (error) {
-      this.counts.refused++;
-      this.#warnings.once(
-        "archive",
-        `remote cache: refused the artifact for "${job}" (${(error as Error).message}), and ran it`,
-        job,
-      );
-      return undefined;
-    }
-    this.counts.hits++;
-    this.#usage.push(this.#event("HIT", key, entry.manifest.durationMs));
-    return { ...entry, artifact: artifact.body };
+    return artifact.body;
   }
 
   async has(key: string, _job: string): Promise<boolean> {
@@ -204,16 +252,27 @@ export class RemoteStore implements BackingStore {
 
   stored(manifest: Manifest): void {
     if (this.#config.readOnly || this.#off || this.#signal?.aborted) return;
-    if (!this.#mayUpload(manifest.key)) {
-      this.#shared.get(manifest.key)?.resolve(false);
-      this.#shared.set(manifest.key, { done: Promise.resolve(false), resolve: () => {} });
+    this.#enqueue({
+      key: manifest.key,
+      job: manifest.job,
+      durationMs: manifest.durationMs,
+      body: () => packEntry(this.#store.blobsOf(manifest), manifest),
+    });
+  }
+
+  /** Queue an upload, unless its key may not be uploaded to. */
+  #enqueue(upload: Upload): void {
+    const key = upload.key;
+    if (!this.#mayUpload(key)) {
+      this.#shared.get(key)?.resolve(false);
+      this.#shared.set(key, { done: Promise.resolve(false), resolve: () => {} });
       return;
     }
     let resolve = (_ok: boolean) => {};
     const done = new Promise<boolean>((wake) => resolve = wake);
-    this.#shared.get(manifest.key)?.resolve(false);
-    this.#shared.set(manifest.key, { done, resolve });
-    this.#queue.push(manifest);
+    this.#shared.get(key)?.resolve(false);
+    this.#shared.set(key, { done, resolve });
+    this.#queue.push(upload);
     this.#pump();
   }
 
@@ -251,7 +310,7 @@ export class RemoteStore implements BackingStore {
   }
 
   #dropQueue(): void {
-    for (const manifest of this.#queue.splice(0)) this.#settle(manifest.key, false);
+    for (const upload of this.#queue.splice(0)) this.#settle(upload.key, false);
   }
 
   async flush(): Promise<void> {
@@ -266,9 +325,9 @@ export class RemoteStore implements BackingStore {
   #pump(): void {
     if (this.#off || this.#signal?.aborted) this.#dropQueue();
     while (this.#active < this.#uploads && this.#queue.length > 0) {
-      const manifest = this.#queue.shift()!;
+      const upload = this.#queue.shift()!;
       this.#active++;
-      this.#upload(manifest).then((ok) => this.#settle(manifest.key, ok)).finally(() => {
+      this.#upload(upload).then((ok) => this.#settle(upload.key, ok)).finally(() => {
         this.#active--;
         this.#pump();
         if (this.#active === 0 && this.#queue.length === 0) {
@@ -278,7 +337,7 @@ export class RemoteStore implements BackingStore {
     }
   }
 
-  async #upload(manifest: Manifest): Promise<boolean> {
+  async #upload(upload: Upload): Promise<boolean> {
     if (
       this.#config.signatureKey === undefined && !this.#serverSigns &&
       !this.#client.answeredPlainMiss
@@ -293,14 +352,14 @@ export class RemoteStore implements BackingStore {
       await this.#probe;
       if (this.#off) return false;
     }
-    if (!this.#mayUpload(manifest.key)) return false; // learnt since it was queued
+    if (!this.#mayUpload(upload.key)) return false; // learnt since it was queued
     let body: Uint8Array;
     try {
-      body = await packEntry(this.#store.blobsOf(manifest), manifest);
+      body = await upload.body();
     } catch (error) {
       this.#warnings.once(
         "pack",
-        `remote cache: cannot pack the entry of "${manifest.job}" (${(error as Error).message})`,
+        `remote cache: cannot pack the entry of "${upload.job}" (${(error as Error).message})`,
       );
       return false;
     }
@@ -308,9 +367,9 @@ export class RemoteStore implements BackingStore {
     try {
       const tag = key === undefined
         ? undefined
-        : await artifactTag(key, manifest.key, this.#config.team, body);
-      await this.#client.put(manifest.key, body, {
-        durationMs: manifest.durationMs,
+        : await artifactTag(key, upload.key, this.#config.team, body);
+      await this.#client.put(upload.key, body, {
+        durationMs: upload.durationMs,
         ...(tag === undefined ? {} : { tag }),
       });
       this.counts.uploaded++;
@@ -320,7 +379,7 @@ export class RemoteStore implements BackingStore {
       if (error instanceof RemoteCacheError && error.kind === "too-large") {
         this.#warnings.once(
           "too-large",
-          `remote cache: "${manifest.job}" was not uploaded: its artifact (${body.length} bytes) is larger than the server accepts (${error.message})`,
+          `remote cache: "${upload.job}" was not uploaded: its artifact (${body.length} bytes) is larger than the server accepts (${error.message})`,
         );
       } else {
         this.#failed(error);
@@ -396,6 +455,14 @@ export class RemoteStore implements BackingStore {
   #event(event: "HIT" | "MISS", hash: string, duration: number): CacheUsageEvent {
     return { sessionId: this.#sessionId, source: "REMOTE", event, hash, duration };
   }
+}
+
+/** An artifact to upload: an entry's (packed when its turn comes) or a record's. */
+interface Upload {
+  key: string;
+  job: string;
+  durationMs: number;
+  body: () => Promise<Uint8Array>;
 }
 
 /** A key no artifact has: a `GET` of it says how the server answers a miss. */

@@ -43,6 +43,8 @@ import { changedInputs } from "./_input_check.ts";
 import { LookAhead } from "./_look_ahead.ts";
 import { removePartialOutputs } from "./_partial_outputs.ts";
 import type { Looked } from "./_prefetch.ts";
+import { Discovery } from "./_discovered.ts";
+import { TwoLevel } from "./_two_level.ts";
 
 /** How the cache is used in a run. */
 export type CacheMode = "read-write" | "write-only" | "dry";
@@ -109,6 +111,17 @@ export class CachingRunner implements JobRunner {
    * saw), and what changed: `input in.txt`, `dependency "cp"`.
    */
   #raced = new Map<string, string>();
+  /**
+   * Jobs not stored this run because what they discovered could not be
+   * (a depfile missing or unreadable): their dependents' keys would not say
+   * what they saw either, and why.
+   */
+  #unstored = new Map<string, string>();
+  /** The run's discovered inputs, and the lookups through their records. */
+  #discovery: Discovery;
+  #twoLevel: TwoLevel;
+  /** The remote artifact each job's record goes up as, this run (a distributed run waits for it). */
+  #records = new Map<string, Promise<string | undefined>>();
   /** Whether each job's entry is on the remote cache, once asked (a distributed run). */
   #sharing = new Map<string, Promise<boolean>>();
   #recording = new Map<string, LogLine[]>();
@@ -141,6 +154,18 @@ export class CachingRunner implements JobRunner {
     this.#index = StatIndex.load(options.store.indexPath, options.store.hasher);
     this.#recent = RecentEntries.open(options.store, options.taskId);
     this.#walker = new Walker(options.root, this.#index);
+    this.#discovery = new Discovery({
+      root: options.root,
+      index: this.#index,
+      hasher: options.store.hasher,
+      store: options.store,
+      recent: this.#recent,
+    });
+    this.#twoLevel = new TwoLevel({
+      discovery: this.#discovery,
+      read: (job, key) => this.lookup(job, key),
+      remote: options.remote,
+    });
     this.#keys = new JobKeys({
       root: options.root,
       context: options.context,
@@ -214,7 +239,7 @@ export class CachingRunner implements JobRunner {
         key: (job, parts) => this.key(job, parts),
         hasLocal: (key) => {
           try {
-            return this.#recent.read(key) !== undefined;
+            return this.#recent.read(key) !== undefined || this.#twoLevel.hasRecord(key);
           } catch {
             return true; // damaged: the job's own lookup reports it
           }
@@ -343,10 +368,46 @@ export class CachingRunner implements JobRunner {
   }
 
   /**
+   * @internal The local entry of a job's key, else of the final key of a set
+   * of files it discovered (its primary key's record); `undefined` for none.
+   */
+  async find(job: JobSpec, key: string): Promise<Manifest | undefined> {
+    return this.lookup(job, key) ?? (await this.#twoLevel.findLocal(job, key))?.found;
+  }
+
+  /**
+   * @internal Whether a job's key parts, computed ahead (before its
+   * dependencies settled), still hold: a dependency with discovered inputs
+   * settles with its final key, which no key computed ahead knows.
+   */
+  aheadHolds(parts: KeyParts): boolean {
+    return parts.deps.every(([dep, key]) => {
+      const now = this.#keys.keyOf(dep);
+      return typeof now !== "string" || now === key;
+    });
+  }
+
+  /** @internal Remove a job's depfile before it runs (one found after is its own). */
+  clearDepfile(job: JobSpec): void {
+    this.#discovery.clearDepfile(job);
+  }
+
+  /**
+   * The files each job of the run discovered (its depfile's, or reported
+   * with `ctx.discovered()`), for the entry it used: paths relative to the
+   * root, or absolute outside it. Watch mode watches them.
+   *
+   * @returns The files, by job.
+   */
+  discoveredFiles(): ReadonlyMap<string, readonly string[]> {
+    return this.#discovery.usedFiles();
+  }
+
+  /**
    * @internal Why a job runs, for --explain: what changed since the entry it
    * last used (restored or stored), else since the last one stored for it.
    */
-  reason(job: JobSpec, parts: KeyParts): string {
+  async reason(job: JobSpec, parts: KeyParts): Promise<string> {
     if (this.#mode === "write-only") return "--force";
     const store = this.#options.store;
     const partsOf = (key: string | undefined): KeyParts | undefined => {
@@ -358,7 +419,17 @@ export class CachingRunner implements JobRunner {
     };
     const before = partsOf(this.#recent.lastUsed(job.name)) ??
       partsOf(store.lastKey(this.#lastId(job)));
-    return explain(before, parts);
+    const why = explain(before, parts);
+    // The same declared inputs: what changed is a file the job discovered (or the entry is gone).
+    if (before?.discovered !== undefined && why.startsWith("no cache entry (")) {
+      const changed = await this.#discovery.changed(before.discovered);
+      if (changed !== undefined) {
+        return `${changed} (read by the job, from ${
+          job.cache?.depfile === undefined ? "ctx.discovered()" : "its depfile"
+        })`;
+      }
+    }
+    return why;
   }
 
   /**
@@ -371,9 +442,9 @@ export class CachingRunner implements JobRunner {
     ahead: Promise<Looked> | null = null,
   ): Promise<FetchedEntry | undefined> {
     const looked = await ahead;
-    const entry = looked?.key === key
-      ? looked.entry
-      : await this.#options.remote?.fetch(key, job.name);
+    const entry =
+      (looked?.key === key ? looked.entry : await this.#options.remote?.fetch(key, job.name)) ??
+        (await this.#twoLevel.findRemote(job, key))?.found;
     if (entry === undefined) return undefined;
     try {
       this.#options.store.keep(entry.manifest, entry.artifact, this.#lastId(job));
@@ -456,6 +527,7 @@ export class CachingRunner implements JobRunner {
     parts: KeyParts,
     settlement: Settlement,
     durationMs: number,
+    startedAt: number,
   ): Promise<CacheStatus> {
     const lines = this.#recording.get(job.name) ?? [];
     this.#recording.delete(job.name);
@@ -473,6 +545,27 @@ export class CachingRunner implements JobRunner {
       const more = changed.length > 1 ? ` (and ${changed.length - 1} more)` : "";
       this.#warnings.say(`not cached: input ${changed[0]}${more} changed while it ran`, job.name);
       return "miss";
+    }
+    // Its discovered inputs: the entry goes under their final key, its key for its dependents.
+    const discovered = await this.#discovery.collect(
+      job,
+      settlement,
+      new Set(parts.files.map(([path]) => path)),
+      globs.outputs,
+      startedAt,
+    );
+    if (!discovered.ok) {
+      if (discovered.raced !== undefined) this.#raced.set(job.name, `input ${discovered.raced}`);
+      else this.#unstored.set(job.name, discovered.message);
+      this.#keys.remember(job.name, null);
+      this.#warnings.say(discovered.message, job.name);
+      return "miss";
+    }
+    const primary = key;
+    if (discovered.files.length > 0) {
+      key = await this.#discovery.finalKey(job.name, primary, discovered.files);
+      parts = { ...parts, discovered: discovered.files };
+      this.#keys.remember(job.name, key);
     }
     let encoded: string;
     try {
@@ -513,6 +606,9 @@ export class CachingRunner implements JobRunner {
       this.counts.stored++;
       this.counts.bytes += outputs.reduce((sum, output) => sum + output.size, 0) + 1024;
       this.#options.remote?.stored(manifest);
+      if (key !== primary) {
+        this.#records.set(job.name, this.#twoLevel.stored(job, primary, discovered.files));
+      }
     } catch (error) {
       if (error instanceof UnsafeLinkError) {
         this.#warnings.say(`not cached: ${error.message}`, job.name);
@@ -529,7 +625,7 @@ export class CachingRunner implements JobRunner {
    * is neither looked up nor stored this run (nor are its own dependents).
    */
   afterRace(job: JobSpec): boolean {
-    const dep = job.deps.find((dep) => this.#raced.has(dep));
+    const dep = job.deps.find((dep) => this.#raced.has(dep) || this.#unstored.has(dep));
     if (dep === undefined) return false;
     this.#raced.set(job.name, `dependency "${dep}"`);
     this.#keys.remember(job.name, null);
@@ -545,6 +641,17 @@ export class CachingRunner implements JobRunner {
    */
   changedWhileRunning(name: string): string | undefined {
     return this.#raced.get(name);
+  }
+
+  /**
+   * Why a job that succeeded was not stored this run for what it discovered
+   * (its depfile missing or unreadable), if it was not.
+   *
+   * @param name The job's name.
+   * @returns The warning said for it, or `undefined`.
+   */
+  notStored(name: string): string | undefined {
+    return this.#unstored.get(name);
   }
 
   /** @internal Remember a cached job's key (and its parts), for its dependents. */
@@ -591,7 +698,11 @@ export class CachingRunner implements JobRunner {
     else if (entry.origin === "remote") shared = Promise.resolve(true);
     else {
       if (entry.origin === "local") remote.stored(entry.manifest);
-      shared = remote.whenShared(entry.manifest.key);
+      const record = this.#records.get(name);
+      shared = Promise.all([
+        remote.whenShared(entry.manifest.key),
+        record?.then((key) => key === undefined ? false : remote.whenShared!(key)) ?? true,
+      ]).then(([entryShared, recordShared]) => entryShared && recordShared);
     }
     this.#sharing.set(name, shared);
     return shared;
@@ -608,6 +719,7 @@ export class CachingRunner implements JobRunner {
   async restoreKey(job: JobSpec, key: string): Promise<Settlement | undefined> {
     this.#keys.remember(job.name, key);
     this.#raced.delete(job.name); // what it ran here is replaced by what its key says
+    this.#unstored.delete(job.name);
     const local = this.lookup(job, key);
     if (local !== undefined) return await this.restore(job, local);
     const remote = await this.fetchRemote(job, key);
@@ -637,6 +749,8 @@ export class CachingRunner implements JobRunner {
     this.#recording.delete(job.name);
     this.#recent.use(manifest, true);
     this.#entries.set(job.name, { manifest, origin: "remote" });
+    // With discovered inputs, the worker stored it under its final key: its dependents' key.
+    if (manifest.key !== key) this.#keys.remember(job.name, manifest.key);
     return undefined;
   }
 
@@ -677,8 +791,9 @@ export class CachingRunner implements JobRunner {
   }
 
   /** @internal A dry run's local miss: whether the remote cache has the key (nothing is downloaded). */
-  async remoteHas(job: JobSpec, key: string): Promise<boolean> {
-    return await this.#options.remote?.has?.(key, job.name) ?? false;
+  async remoteHas(job: JobSpec, key: string): Promise<string | undefined> {
+    if (await this.#options.remote?.has?.(key, job.name)) return key;
+    return await this.#twoLevel.hasRemote(job, key);
   }
 
   /** @internal Whether --explain was asked for. */

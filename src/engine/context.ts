@@ -25,6 +25,7 @@ import { TaskGroup } from "./task_group.ts";
 import { formatLog } from "./format_log.ts";
 import { PartialLines } from "./_partial_lines.ts";
 import { lazy } from "../lazy.ts";
+import { resolve } from "../deps/path.ts";
 
 /** What a context started and the runner must wait for or stop. */
 export interface WorkTracker {
@@ -56,6 +57,12 @@ export interface ContextEnv {
   abort?(reason: Error): void;
   /** `ctx.ready(value)`, for a service; absent for other jobs. Called as a method. */
   ready?: ((value: unknown) => void) | undefined;
+  /**
+   * Keeps the files `ctx.discovered()` reports, absolute (relative ones are
+   * resolved against the current folder first); absent: they are dropped.
+   * Called as a method.
+   */
+  discovered?(paths: readonly string[]): void;
   /** Process settings shared by the run. */
   process: {
     graceMs: number;
@@ -112,6 +119,7 @@ type OffloadWith = JobContext["offloadWith"];
 type Log = JobContext["log"];
 type Result = JobContext["result"];
 type Ready = JobContext["ready"];
+type Discovered = JobContext["discovered"];
 
 /**
  * The context of one attempt. Each member is made on first use and kept, so
@@ -129,6 +137,7 @@ class Context implements JobContext {
   #offload: Offload | undefined;
   #offloadWith: OffloadWith | undefined;
   #ready: Ready | undefined;
+  #discovered: Discovered | undefined;
   #partials: PartialLines | undefined;
 
   constructor(env: ContextEnv) {
@@ -176,6 +185,24 @@ class Context implements JobContext {
         );
       }
       env.ready(value);
+    };
+  }
+
+  get discovered(): Discovered {
+    const env = this.#env;
+    return this.#discovered ??= (paths: Iterable<string> | string) => {
+      const list = typeof paths === "string" ? [paths] : [...paths];
+      for (const path of list) {
+        if (typeof path !== "string" || path === "") {
+          throw new TypeError(
+            `Job "${env.name}" called ctx.discovered() with ${
+              typeof path === "string" ? "an empty path" : `a ${typeof path}`
+            }: pass file paths`,
+          );
+        }
+      }
+      const cwd = Deno.cwd();
+      env.discovered?.(list.map((path) => resolve(cwd, path)));
     };
   }
 

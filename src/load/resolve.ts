@@ -210,6 +210,10 @@ function parseOptions(spec: JobSpec, source: string, dir: string | undefined): v
   const inputs = strings(name, source, "inputs", options.inputs);
   const outputs = strings(name, source, "outputs", options.outputs);
   const env = strings(name, source, "env", options.env);
+  const depfile = options.depfile;
+  if (depfile !== undefined && (typeof depfile !== "string" || depfile === "")) {
+    throw badOption(name, source, `option "depfile" must be a non-empty string (a file path)`);
+  }
   if (options.cache !== undefined && typeof options.cache !== "boolean") {
     throw badOption(name, source, `option "cache" must be true or false`);
   }
@@ -223,18 +227,20 @@ function parseOptions(spec: JobSpec, source: string, dir: string | undefined): v
     throw badOption(name, source, `option "local" must be true or false`);
   }
   if (options.local === true) spec.local = true;
-  if (inputs === undefined && (outputs !== undefined || env !== undefined)) {
+  if (inputs === undefined && (outputs !== undefined || env !== undefined || depfile)) {
     throw badOption(
       name,
       source,
-      `"outputs" and "env" take effect only with "inputs": add inputs: [...] (or inputs: [] for a job that reads no files)`,
+      `"outputs", "env" and "depfile" take effect only with "inputs": add inputs: [...] (or inputs: [] for a job that reads no files)`,
     );
   }
   if (inputs === undefined) return;
   const files = { inputs, outputs: outputs ?? [], dir: dir ?? Deno.cwd() };
   spec.files = files;
   // A service is never cached: its inputs only tell watch mode when to restart it.
-  if (options.cache !== false && service === undefined) spec.cache = { ...files, env: env ?? [] };
+  if (options.cache !== false && service === undefined) {
+    spec.cache = { ...files, env: env ?? [], ...(depfile ? { depfile } : {}) };
+  }
 }
 
 /** Every option of `job()` (the type makes this list complete): a misspelled one would otherwise be ignored. */
@@ -250,6 +256,7 @@ const JOB_OPTIONS: readonly string[] = Object.keys(
     inputs: true,
     outputs: true,
     env: true,
+    depfile: true,
     cache: true,
     local: true,
     service: true,

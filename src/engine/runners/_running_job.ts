@@ -62,6 +62,8 @@ class Attempt implements ContextEnv, WorkTracker {
   failed = false;
   onAbort: ((reason: unknown) => void) | undefined = undefined;
   ready: ((value: unknown) => void) | undefined = undefined;
+  /** The files its context reported with `ctx.discovered()`, absolute. */
+  found: Set<string> | undefined = undefined;
   #controller: AbortController | undefined = undefined;
 
   constructor(name: string, attempt: number, results: DepResults, env: RunnerEnv) {
@@ -87,6 +89,11 @@ class Attempt implements ContextEnv, WorkTracker {
     this.reason = reason;
     this.#controller?.abort(reason);
     this.onAbort?.(reason);
+  }
+
+  discovered(paths: readonly string[]): void {
+    const found = this.found ??= new Set();
+    for (const path of paths) found.add(path);
   }
 
   /** Fail the attempt from outside; `false` if it has settled or was aborted already. */
@@ -263,6 +270,8 @@ export class RunningJob implements JobRun {
     };
     if (error !== undefined) settlement.error = error;
     if (status === "ok") settlement.result = result;
+    const found = this.#current?.found;
+    if (status === "ok" && found !== undefined) settlement.discovered = [...found];
     return settlement;
   }
 
