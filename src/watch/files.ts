@@ -1,6 +1,8 @@
 /**
  * What watch mode watches, and what a change affects: each job's `inputs`
- * globs (parsed and walked by the cache's `glob.ts`), the task file and its
+ * globs (parsed and walked by the cache's `glob.ts`), the files each cached
+ * job discovered in its last run (its depfile's, `ctx.discovered()`'s; those
+ * inside the project), the task file and its
  * local imports, the config files the jobs come from (a workspace's members'
  * too). Files a job declares as `outputs` are gather's own writes
  * and never count as edits; `.git/` and `.gather/` are never watched.
@@ -59,6 +61,8 @@ interface JobGlobs {
   excluded: ParsedGlob[];
   /** The files its inputs matched at the last look, relative to the root. */
   files: Set<string>;
+  /** The files it discovered in the last run (a depfile's headers), relative to the root. */
+  discovered: Set<string>;
 }
 
 const NEVER = /(^|\/)\.(git|gather)(\/|$)/;
@@ -137,6 +141,7 @@ export class WatchedFiles {
         inputs: inputs.filter((glob) => !glob.negated),
         excluded: inputs.filter((glob) => glob.negated),
         files: new Set(),
+        discovered: new Set(),
       });
       this.#outputs.push(...declared.outputs.map(parse));
     }
@@ -163,7 +168,10 @@ export class WatchedFiles {
   /** How many files are watched: the jobs' inputs and the task file's modules that exist. */
   get count(): number {
     const all = new Set<string>();
-    for (const job of this.#jobs.values()) for (const file of job.files) all.add(file);
+    for (const job of this.#jobs.values()) {
+      for (const file of job.files) all.add(file);
+      for (const file of job.discovered) all.add(file);
+    }
     let modules = 0;
     for (const path of this.#modules) {
       if (!all.has(relative(this.#root, path)) && exists(path)) modules++;
@@ -181,6 +189,21 @@ export class WatchedFiles {
     const walker = new Walker(this.#root);
     for (const job of this.#jobs.values()) {
       job.files = new Set(walker.expand([...job.inputs, ...job.excluded]).files);
+    }
+  }
+
+  /**
+   * The files jobs discovered in the run that just ended (the cache says
+   * which): each is watched as its job's input until the next run says
+   * otherwise. Files outside the project are not watched.
+   *
+   * @param byJob Each job's discovered files, relative to the root (absolute: outside it).
+   */
+  discovered(byJob: ReadonlyMap<string, readonly string[]>): void {
+    for (const [name, files] of byJob) {
+      const job = this.#jobs.get(name);
+      if (job === undefined) continue;
+      job.discovered = new Set(files.filter((file) => !file.startsWith("/") && !NEVER.test(file)));
     }
   }
 
@@ -229,7 +252,8 @@ export class WatchedFiles {
     const rel = relative(this.#root, path);
     for (const job of this.#jobs.values()) {
       if (
-        job.files.has(rel) || job.inputs.some((glob) => matches(glob, rel) || reaches(glob, rel))
+        job.files.has(rel) || job.discovered.has(rel) ||
+        job.inputs.some((glob) => matches(glob, rel) || reaches(glob, rel))
       ) {
         return true;
       }
@@ -312,6 +336,7 @@ export class WatchedFiles {
         const recursive = !glob.wild || glob.pattern.includes("**") || after > 1;
         want(glob.base ? join(this.#root, glob.base) : this.#root, recursive);
       }
+      for (const file of job.discovered) want(dirname(join(this.#root, file)), false);
     }
     for (const path of this.#modules) want(dirname(path), false);
     for (const folder of this.#listed.folders) want(folder, false);
@@ -343,6 +368,7 @@ export class WatchedFiles {
     };
     for (const job of this.#jobs.values()) {
       for (const file of job.files) add(join(this.#root, file));
+      for (const file of job.discovered) add(join(this.#root, file));
     }
     for (const path of this.#modules) add(path);
     this.#listed.snapshot(signatures);
@@ -360,7 +386,7 @@ export class WatchedFiles {
   }
 
   #touches(job: JobGlobs, rel: string, walked: Map<JobGlobs, boolean>): boolean {
-    if (job.files.has(rel)) return true; // an input changed, or went
+    if (job.files.has(rel) || job.discovered.has(rel)) return true; // an input changed, or went
     for (const glob of job.inputs) {
       if (matches(glob, rel)) return !job.excluded.some((ex) => matches(ex, rel)); // a new one
     }

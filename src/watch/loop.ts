@@ -320,7 +320,9 @@ export class WatchLoop {
       this.#current = undefined;
     }
     await plan.cache?.finish(o.cacheMaxBytes);
+    if (plan.cache !== undefined) o.files.discovered(plan.cache.discoveredFiles());
     o.files.refresh();
+    this.#watcher.rootsMayHaveChanged();
   }
 }
 

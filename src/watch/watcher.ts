@@ -103,6 +103,15 @@ export class FileWatcher {
     else void this.#arm();
   }
 
+  /**
+   * Watch again if the folders to watch changed (a run discovered files in
+   * a folder not watched yet).
+   */
+  rootsMayHaveChanged(): void {
+    if (this.#mode !== "events" || this.#closed || this.#watchers.length === 0) return;
+    if (!sameRoots(this.#roots, this.#options.roots())) void this.#arm();
+  }
+
   /** Stop watching; no batch is handed on after this. */
   close(): void {
     this.#closed = true;
