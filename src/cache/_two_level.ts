@@ -167,13 +167,11 @@ export class TwoLevel {
     }
   }
 
+  /** The remote record's sets, asked each time (a worker may have stored one since: a distributed run). */
   #remoteSets(job: JobSpec, primary: string): Promise<string[][]> {
-    let sets = this.#fetched.get(primary);
-    if (sets === undefined) {
-      sets = this.#o.remote?.fetchRecord?.(primary, job.name).then((found) => found ?? []) ??
-        Promise.resolve([]);
-      this.#fetched.set(primary, sets);
-    }
+    const sets = this.#o.remote?.fetchRecord?.(primary, job.name).then((found) => found ?? []) ??
+      Promise.resolve([]);
+    this.#fetched.set(primary, sets);
     return sets;
   }
 }

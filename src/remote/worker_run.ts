@@ -260,6 +260,11 @@ export class WorkerRun {
       // Its entry was not stored (see the warning): the coordinator runs it in its own checkout.
       return fallback(`its ${changed} changed while it ran there, so it was not cached`);
     }
+    const unstored = this.#cache.notStored(spec.name);
+    if (unstored !== undefined) {
+      // What it read could not be told (its depfile): the coordinator runs it, and says why.
+      return fallback(`it was not cached there (${unstored.replace(/^not cached: /, "")})`);
+    }
     let result: string;
     try {
       result = encodeValue(settlement.result);
