@@ -11,6 +11,17 @@ import type { CachingRunner } from "./runner.ts";
 import type { Ahead } from "./_look_ahead.ts";
 import { UNKNOWN_UNTIL } from "./_job_keys.ts";
 import { GatherError, isGatherError } from "../errors.ts";
+import {
+  adopt,
+  announce,
+  fetchRemote,
+  find,
+  reason,
+  remoteHas,
+  removePartialOutputs,
+  restore,
+  save,
+} from "./_entries.ts";
 
 /** A cached job in a run: looked up, then restored or run. */
 export class CachedRun implements JobRun {
@@ -77,44 +88,51 @@ export class CachedRun implements JobRun {
     if (this.#cancelled) return this.#cancelledBeforeStart();
     // Its entry: under its key, or (a job with discovered inputs) under a final key its key's
     // record leads to, which its dependents are keyed with.
-    const manifest = cache.mode === "write-only" ? undefined : await cache.find(job, key);
+    const manifest = cache.mode === "write-only" ? undefined : await find(cache.state, job, key);
     if (manifest !== undefined) {
       cache.rememberKey(job, manifest.key, parts);
       if (cache.mode === "dry") {
-        cache.announce(job, "hit", manifest.key);
+        announce(cache.state, job, "hit", manifest.key);
         return withCacheStatus(await this.#runInner(input, "hit"), "hit");
       }
-      const hit = await cache.restore(job, manifest);
+      const hit = await restore(cache.state, job, manifest);
       if (hit !== undefined) return hit;
       cache.rememberKey(job, key, parts);
     } else if (cache.mode === "read-write") {
-      const remote = await cache.fetchRemote(job, key, ahead?.looked ?? null);
+      const remote = await fetchRemote(cache.state, job, key, ahead?.looked ?? null);
       if (this.#cancelled) return this.#cancelledBeforeStart();
-      const hit = remote && await cache.restore(job, remote.manifest, "hit-remote", remote.blobs);
+      const hit = remote &&
+        await restore(cache.state, job, remote.manifest, "hit-remote", remote.blobs);
       if (hit) {
         cache.rememberKey(job, remote.manifest.key, parts);
         return hit;
       }
     } else if (cache.mode === "dry") {
-      const remoteKey = await cache.remoteHas(job, key);
+      const remoteKey = await remoteHas(cache.state, job, key);
       if (remoteKey !== undefined) {
         cache.rememberKey(job, remoteKey, parts);
-        cache.announce(job, "hit-remote", remoteKey);
+        announce(cache.state, job, "hit-remote", remoteKey);
         return withCacheStatus(await this.#runInner(input, "hit-remote"), "hit-remote");
       }
     }
     cache.missed();
     const explaining = cache.explaining || cache.mode === "dry";
-    cache.announce(job, "miss", key, explaining ? await cache.reason(job, parts) : undefined);
+    announce(
+      cache.state,
+      job,
+      "miss",
+      key,
+      explaining ? await reason(cache.state, job, parts) : undefined,
+    );
     if (cache.mode === "dry") return this.#runInner(input, "miss");
     cache.record(job);
-    cache.clearDepfile(job);
+    cache.state.discovery.clearDepfile(job); // one found after it ran is its own
     const startedAt = Date.now();
     const settlement = await this.#runInner(input, "miss");
-    if (stoppedMidway(settlement)) cache.removePartialOutputs(job, startedAt);
+    if (stoppedMidway(settlement)) removePartialOutputs(cache.state, job, startedAt);
     // A job a worker ran (a distributed run) was stored there: its outputs come from the remote cache.
     if (settlement.worker !== undefined && settlement.status === "ok") {
-      const adopted = await cache.adopt(job, key, settlement.worker);
+      const adopted = await adopt(cache.state, job, key, settlement.worker);
       if (adopted === undefined) return withCacheStatus(settlement, "miss");
       // Never "ok" with stale outputs here (nor dependents run on them): it runs again, here.
       const here = cache.inner.startHere;
@@ -132,13 +150,22 @@ export class CachedRun implements JobRun {
       cache.warnJob(job, `${adopted}; it runs again on the coordinator`);
       const again = performance.now();
       cache.record(job); // its log is this run's, not the worker's
-      cache.clearDepfile(job);
+      cache.state.discovery.clearDepfile(job); // one found after it ran is its own
       const rerunAt = Date.now();
       const rerun = await this.#runInner(input, "miss", here.bind(cache.inner));
-      const status = await cache.save(job, key, parts, rerun, performance.now() - again, rerunAt);
+      const status = await save(
+        cache.state,
+        job,
+        key,
+        parts,
+        rerun,
+        performance.now() - again,
+        rerunAt,
+      );
       return withCacheStatus(rerun, status);
     }
-    const status = await cache.save(
+    const status = await save(
+      cache.state,
       job,
       key,
       parts,

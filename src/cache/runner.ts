@@ -17,34 +17,29 @@
 import type { EventSink, GatherEvent } from "../events.ts";
 import type { JobInput, JobRun, JobRunner } from "../engine/runner.ts";
 import { GatherError } from "../errors.ts";
-import type { CacheStatus, JobSpec, Settlement } from "../types.ts";
-import type { BackingStore, FetchedEntry } from "./backing.ts";
-import { decodeValue, encodeValue, UnstorableError } from "./codec.ts";
-import { GlobOutsideRootError, type ParsedGlob, parseGlob, Walker } from "./glob.ts";
-import { explain, type KeyParts } from "./key.ts";
+import type { JobSpec, Settlement } from "../types.ts";
+import type { BackingStore } from "./backing.ts";
+import { GlobOutsideRootError, parseGlob, Walker } from "./glob.ts";
+import type { KeyParts } from "./key.ts";
 import { nameFor } from "./hash.ts";
 import { recordRun } from "./maintenance.ts";
-import { restoreOutputs, saveOutputs } from "./outputs.ts";
-import { UnsafeLinkError } from "./links.ts";
 import { RecentEntries } from "./recent.ts";
 import { StatIndex } from "./stat_index.ts";
-import {
-  CorruptEntryError,
-  DamagedBlobError,
-  damagedEntry,
-  type LogLine,
-  type Manifest,
-} from "./entry.ts";
-import { type BlobSource, type LocalStore, packLogAndResult, unpackLogAndResult } from "./store.ts";
+import type { LocalStore } from "./store.ts";
 import { Warnings } from "./_warnings.ts";
 import { CachedRun, withCache } from "./_cached_run.ts";
 import { JobKeys, keyDeps } from "./_job_keys.ts";
-import { changedInputs } from "./_input_check.ts";
 import { LookAhead } from "./_look_ahead.ts";
-import { removePartialOutputs } from "./_partial_outputs.ts";
-import type { Looked } from "./_prefetch.ts";
 import { Discovery } from "./_discovered.ts";
 import { TwoLevel } from "./_two_level.ts";
+import {
+  type CacheCounts,
+  type CacheState,
+  fetchRemote,
+  type JobGlobs,
+  lookup,
+  restore,
+} from "./_entries.ts";
 
 /** How the cache is used in a run. */
 export type CacheMode = "read-write" | "write-only" | "dry";
@@ -75,13 +70,6 @@ export interface CachingRunnerOptions {
   remote?: BackingStore;
 }
 
-/** A job's globs, checked once per run. */
-interface JobGlobs {
-  inputs: ParsedGlob[];
-  outputs: ParsedGlob[];
-  options: string;
-}
-
 /** Logs longer than this are stored head and tail. */
 const MAX_STORED_LINES = 100_000;
 
@@ -95,51 +83,18 @@ const MAX_STORED_LINES = 100_000;
  */
 export class CachingRunner implements JobRunner {
   #inner: JobRunner | undefined;
-  #options: CachingRunnerOptions;
-  #mode: CacheMode;
-  #index: StatIndex;
-  #recent: RecentEntries;
+  /** What the run's cache shares with the operations on each job's entry (`_entries.ts`). */
+  #s: CacheState;
   #walker: Walker;
-  #globs = new Map<string, JobGlobs>();
-  /** Each job's key and key parts in this run. */
-  #keys: JobKeys;
-  /** The entry each job of the run has in the local store, and where it came from. */
-  #entries = new Map<string, { manifest: Manifest; origin: "local" | "stored" | "remote" }>();
-  /**
-   * Jobs not stored this run because an input changed while they ran, or
-   * while a job they depend on ran (their keys would not say what they
-   * saw), and what changed: `input in.txt`, `dependency "cp"`.
-   */
-  #raced = new Map<string, string>();
-  /**
-   * Jobs not stored this run because what they discovered could not be
-   * (a depfile missing or unreadable): their dependents' keys would not say
-   * what they saw either, and why.
-   */
-  #unstored = new Map<string, string>();
-  /** The run's discovered inputs, and the lookups through their records. */
-  #discovery: Discovery;
-  #twoLevel: TwoLevel;
-  /** The remote artifact each job's record goes up as, this run (a distributed run waits for it). */
-  #records = new Map<string, Promise<string | undefined>>();
   /** Whether each job's entry is on the remote cache, once asked (a distributed run). */
   #sharing = new Map<string, Promise<boolean>>();
-  #recording = new Map<string, LogLine[]>();
-  #warnings = new Warnings(() => this.#emit);
   /** The run's cached jobs, in the graph's order. */
   #cached: JobSpec[] = [];
   /** Remote lookups ahead of the job slots (a run that reads a remote cache). */
   #ahead: LookAhead | undefined;
-  #realRoot: string | undefined;
   #emit: EventSink = () => {};
   /** Hits (of which remote ones) and misses of this run, and the bytes it stored. */
-  readonly counts: {
-    hits: number;
-    remoteHits: number;
-    misses: number;
-    stored: number;
-    bytes: number;
-  } = { hits: 0, remoteHits: 0, misses: 0, stored: 0, bytes: 0 };
+  readonly counts: CacheCounts = { hits: 0, remoteHits: 0, misses: 0, stored: 0, bytes: 0 };
   /** With `--dry-run`: what the cache would do for each cached job (`cached`, or why it runs). */
   readonly notes: Map<string, string> = new Map();
 
@@ -149,37 +104,61 @@ export class CachingRunner implements JobRunner {
    * @param options The store, the root, the code context, the mode.
    */
   constructor(options: CachingRunnerOptions) {
-    this.#options = options;
-    this.#mode = options.mode ?? "read-write";
-    this.#index = StatIndex.load(options.store.indexPath, options.store.hasher);
-    this.#recent = RecentEntries.open(options.store, options.taskId);
-    this.#walker = new Walker(options.root, this.#index);
-    this.#discovery = new Discovery({
+    const mode = options.mode ?? "read-write";
+    const index = StatIndex.load(options.store.indexPath, options.store.hasher);
+    const recent = RecentEntries.open(options.store, options.taskId);
+    const walker = this.#walker = new Walker(options.root, index);
+    const globs = new Map<string, JobGlobs>();
+    const warnings = new Warnings(() => this.#emit);
+    const discovery = new Discovery({
       root: options.root,
-      index: this.#index,
+      index,
       hasher: options.store.hasher,
       store: options.store,
-      recent: this.#recent,
+      recent,
     });
-    this.#twoLevel = new TwoLevel({
-      discovery: this.#discovery,
-      read: (job, key) => this.lookup(job, key),
-      remote: options.remote,
-    });
-    this.#keys = new JobKeys({
+    const keys = new JobKeys({
       root: options.root,
       context: options.context,
       codes: options.codes,
-      globs: this.#globs,
-      index: this.#index,
-      walker: this.#walker,
-      recent: this.#recent,
+      globs,
+      index,
+      walker,
+      recent,
       hasher: options.store.hasher,
       env: options.env ?? ((name) => Deno.env.get(name)),
-      dry: this.#mode === "dry",
+      dry: mode === "dry",
       found: (job) => this.notes.get(job)?.startsWith("cached") === true,
-      warnOnce: (key, message, job) => this.#warnings.once(key, message, job),
+      warnOnce: (key, message, job) => warnings.once(key, message, job),
     });
+    this.#s = {
+      options,
+      mode,
+      index,
+      recent,
+      globs,
+      keys,
+      entries: new Map(),
+      raced: new Map(),
+      unstored: new Map(),
+      discovery,
+      twoLevel: new TwoLevel({
+        discovery,
+        read: (job, key) => lookup(this.#s, job, key),
+        remote: options.remote,
+      }),
+      records: new Map(),
+      recording: new Map(),
+      warnings,
+      counts: this.counts,
+      notes: this.notes,
+      realRoot: undefined,
+      emit: () => this.#emit,
+      lastId: (job) =>
+        `${nameFor(options.taskId)}-${nameFor(job.name)}-${
+          nameFor(job.name + "\n" + options.taskId)
+        }`,
+    };
   }
 
   /**
@@ -195,7 +174,7 @@ export class CachingRunner implements JobRunner {
       if (!spec.cache) continue;
       const parse = (kind: string, glob: string) => {
         try {
-          return parseGlob(glob, spec.cache!.dir, this.#options.root, compiled);
+          return parseGlob(glob, spec.cache!.dir, this.#s.options.root, compiled);
         } catch (error) {
           if (!(error instanceof GlobOutsideRootError)) throw error;
           throw new GatherError(
@@ -205,7 +184,7 @@ export class CachingRunner implements JobRunner {
           );
         }
       };
-      this.#globs.set(spec.name, {
+      this.#s.globs.set(spec.name, {
         inputs: spec.cache.inputs.map((glob) => parse("input", glob)),
         outputs: spec.cache.outputs.map((glob) => parse("output", glob)),
         // Dependencies that only order the job are not in its options: see `keyDeps`.
@@ -231,15 +210,15 @@ export class CachingRunner implements JobRunner {
   wrap(inner: JobRunner, emit: EventSink, signal?: AbortSignal): this {
     this.#inner = inner;
     this.#emit = emit;
-    const remote = this.#options.remote;
+    const remote = this.#s.options.remote;
     remote?.open(emit, signal);
-    if (remote !== undefined && this.#mode === "read-write") {
-      this.#ahead = new LookAhead(this.#cached, this.#globs, {
+    if (remote !== undefined && this.#s.mode === "read-write") {
+      this.#ahead = new LookAhead(this.#cached, this.#s.globs, {
         parts: (job, deps, depKeys, early) => this.parts(job, { deps }, depKeys, early),
         key: (job, parts) => this.key(job, parts),
         hasLocal: (key) => {
           try {
-            return this.#recent.read(key) !== undefined || this.#twoLevel.hasRecord(key);
+            return this.#s.recent.read(key) !== undefined || this.#s.twoLevel.hasRecord(key);
           } catch {
             return true; // damaged: the job's own lookup reports it
           }
@@ -261,7 +240,7 @@ export class CachingRunner implements JobRunner {
   tap(next: EventSink): EventSink {
     return (event: GatherEvent) => {
       if (event.type === "job:log" && event.replayed === undefined) {
-        const lines = this.#recording.get(event.job);
+        const lines = this.#s.recording.get(event.job);
         if (lines !== undefined && lines.length < MAX_STORED_LINES) {
           lines.push([event.stream, event.line]);
         }
@@ -279,8 +258,8 @@ export class CachingRunner implements JobRunner {
    */
   start(job: JobSpec, input: JobInput): JobRun {
     const inner = this.#inner!;
-    const run = !job.cache || !this.#globs.has(job.name)
-      ? withCache(inner.start(job, input), "off", this.#mode === "dry" ? undefined : this.jobRan)
+    const run = !job.cache || !this.#s.globs.has(job.name)
+      ? withCache(inner.start(job, input), "off", this.#s.mode === "dry" ? undefined : this.jobRan)
       : new CachedRun(this, job, input, this.#ahead?.claim(job.name));
     const ahead = this.#ahead;
     if (ahead?.watches(job.name) && job.service === undefined) {
@@ -298,12 +277,12 @@ export class CachingRunner implements JobRunner {
    * @param maxBytes The cap. @default {5 GB}
    */
   async finish(maxBytes?: number): Promise<void> {
-    if (this.#mode === "dry") return;
+    if (this.#s.mode === "dry") return;
     try {
-      await recordRun(this.#options.store.dir, this.counts, maxBytes);
+      await recordRun(this.#s.options.store.dir, this.counts, maxBytes);
     } catch (error) {
       // One cause, one warning: a cache folder that cannot be written was said already.
-      this.#warnings.once("write", `the cache could not be written: ${(error as Error).message}`);
+      this.#s.warnings.once("write", `the cache could not be written: ${(error as Error).message}`);
     }
   }
 
@@ -312,20 +291,25 @@ export class CachingRunner implements JobRunner {
     await this.#inner?.drain?.();
     await this.#ahead?.close();
     try {
-      this.#index.save();
-      if (this.#mode !== "dry") this.#recent.save();
-      this.#options.store.close();
+      this.#s.index.save();
+      if (this.#s.mode !== "dry") this.#s.recent.save();
+      this.#s.options.store.close();
     } catch (error) {
-      this.#warnings.once("write", `the cache could not be written: ${(error as Error).message}`);
+      this.#s.warnings.once("write", `the cache could not be written: ${(error as Error).message}`);
     }
-    await this.#options.remote?.flush();
+    await this.#s.options.remote?.flush();
   }
 
   // --- used by CachedRun -------------------------------------------------
 
   /** The store. */
   get store(): LocalStore {
-    return this.#options.store;
+    return this.#s.options.store;
+  }
+
+  /** @internal What the operations on each job's entry share with this runner (`_entries.ts`). */
+  get state(): CacheState {
+    return this.#s;
   }
 
   /** @internal */
@@ -335,7 +319,7 @@ export class CachingRunner implements JobRunner {
 
   /** @internal */
   get mode(): CacheMode {
-    return this.#mode;
+    return this.#s.mode;
   }
 
   /**
@@ -349,30 +333,12 @@ export class CachingRunner implements JobRunner {
     depKeys?: ReadonlyMap<string, string>,
     early?: boolean,
   ): Promise<KeyParts | string> {
-    return this.#keys.parts(job, input.deps, depKeys, early);
+    return this.#s.keys.parts(job, input.deps, depKeys, early);
   }
 
   /** @internal The key of a job's parts (the last run's, when its parts are the same). */
   key(job: JobSpec, parts: KeyParts): Promise<string> {
-    return this.#keys.key(job, parts);
-  }
-
-  /** @internal The stored entry of a key, or `undefined` (a damaged one is reported). */
-  lookup(job: JobSpec, key: string): Manifest | undefined {
-    try {
-      return this.#recent.read(key);
-    } catch (error) {
-      this.#warnings.say(`${(error as Error).message}: running the job`, job.name);
-      return undefined;
-    }
-  }
-
-  /**
-   * @internal The local entry of a job's key, else of the final key of a set
-   * of files it discovered (its primary key's record); `undefined` for none.
-   */
-  async find(job: JobSpec, key: string): Promise<Manifest | undefined> {
-    return this.lookup(job, key) ?? (await this.#twoLevel.findLocal(job, key))?.found;
+    return this.#s.keys.key(job, parts);
   }
 
   /**
@@ -382,14 +348,9 @@ export class CachingRunner implements JobRunner {
    */
   aheadHolds(parts: KeyParts): boolean {
     return parts.deps.every(([dep, key]) => {
-      const now = this.#keys.keyOf(dep);
+      const now = this.#s.keys.keyOf(dep);
       return typeof now !== "string" || now === key;
     });
-  }
-
-  /** @internal Remove a job's depfile before it runs (one found after is its own). */
-  clearDepfile(job: JobSpec): void {
-    this.#discovery.clearDepfile(job);
   }
 
   /**
@@ -400,223 +361,12 @@ export class CachingRunner implements JobRunner {
    * @returns The files, by job.
    */
   discoveredFiles(): ReadonlyMap<string, readonly string[]> {
-    return this.#discovery.usedFiles();
-  }
-
-  /**
-   * @internal Why a job runs, for --explain: what changed since the entry it
-   * last used (restored or stored), else since the last one stored for it.
-   */
-  async reason(job: JobSpec, parts: KeyParts): Promise<string> {
-    if (this.#mode === "write-only") return "--force";
-    const store = this.#options.store;
-    const partsOf = (key: string | undefined): KeyParts | undefined => {
-      try {
-        return key === undefined ? undefined : store.read(key)?.parts;
-      } catch {
-        return undefined;
-      }
-    };
-    const before = partsOf(this.#recent.lastUsed(job.name)) ??
-      partsOf(store.lastKey(this.#lastId(job)));
-    const why = explain(before, parts);
-    // The same declared inputs: what changed is a file the job discovered (or the entry is gone).
-    if (before?.discovered !== undefined && why.startsWith("no cache entry (")) {
-      const changed = await this.#discovery.changed(before.discovered);
-      if (changed !== undefined) {
-        return `${changed} (read by the job, from ${
-          job.cache?.depfile === undefined ? "ctx.discovered()" : "its depfile"
-        })`;
-      }
-    }
-    return why;
-  }
-
-  /**
-   * @internal On a local miss: the entry from the remote cache, now kept in
-   * the local store; from the lookup made ahead, when it was for this key.
-   */
-  async fetchRemote(
-    job: JobSpec,
-    key: string,
-    ahead: Promise<Looked> | null = null,
-  ): Promise<FetchedEntry | undefined> {
-    const looked = await ahead;
-    const entry =
-      (looked?.key === key ? looked.entry : await this.#options.remote?.fetch(key, job.name)) ??
-        (await this.#twoLevel.findRemote(job, key))?.found;
-    if (entry === undefined) return undefined;
-    try {
-      this.#options.store.keep(entry.manifest, entry.artifact, this.#lastId(job));
-    } catch (error) {
-      this.#warnings.once("write", `the cache could not be written: ${(error as Error).message}`);
-      return undefined;
-    }
-    this.counts.bytes += entry.artifact.length;
-    return entry;
-  }
-
-  /** @internal Restore a hit; `undefined` when the entry turns out unusable. Announces the hit. */
-  async restore(
-    job: JobSpec,
-    manifest: Manifest,
-    from: "hit" | "hit-remote" = "hit",
-    fresh?: ReadonlyMap<string, Uint8Array>,
-  ): Promise<Settlement | undefined> {
-    const blobs = this.#options.store.blobsOf(manifest, fresh);
-    let lines: LogLine[];
-    let result: unknown;
-    try {
-      const unpacked = await unpackLogAndResult(blobs, manifest);
-      lines = unpacked.lines;
-      result = decodeValue(unpacked.result);
-      await this.#restoreFiles(manifest, blobs);
-    } catch (error) {
-      if (error instanceof DamagedBlobError) await this.#options.store.dropDamagedBlob(error.hash);
-      const why = error instanceof DamagedBlobError
-        ? damagedEntry(manifest, error).message
-        : error instanceof CorruptEntryError || error instanceof SyntaxError
-        ? (error as Error).message
-        : `cache entry ${manifest.key.slice(0, 12)} cannot be restored (${
-          (error as Error).message
-        })`;
-      this.#warnings.say(`${why}: running the job`, job.name);
-      return undefined;
-    }
-    this.announce(job, from, manifest.key);
-    this.#recent.use(manifest, from === "hit-remote");
-    this.#entries.set(job.name, { manifest, origin: from === "hit-remote" ? "remote" : "local" });
-    const emit = this.#emit;
-    for (const [stream, line] of lines) {
-      emit({ type: "job:log", time: Date.now(), job: job.name, line, stream, replayed: true });
-    }
-    this.counts.hits++;
-    if (from === "hit-remote") this.counts.remoteHits++;
-    return { status: "ok", result, attempts: 0, ignoredCancellation: false, cache: from };
-  }
-
-  /**
-   * @internal A job stopped before it ended (cancelled, timed out): remove
-   * the files under its outputs it changed meanwhile (a half-written binary),
-   * as make removes an interrupted target; one warning names them.
-   */
-  removePartialOutputs(job: JobSpec, startedAt: number): void {
-    const globs = this.#globs.get(job.name);
-    if (globs === undefined || globs.outputs.length === 0) return;
-    const others = [...this.#globs].filter(([name]) => name !== job.name).map(([, g]) => g.outputs);
-    const removed = removePartialOutputs(this.#options.root, globs.outputs, startedAt, others);
-    if (removed.length === 0) return;
-    const more = removed.length > 3 ? ` and ${removed.length - 3} more` : "";
-    this.#warnings.say(
-      `removed what it was writing when it was stopped: ${
-        removed.slice(0, 3).join(", ")
-      }${more} (a rerun makes ${removed.length === 1 ? "it" : "them"} again)`,
-      job.name,
-    );
+    return this.#s.discovery.usedFiles();
   }
 
   /** @internal Start recording a job's log. */
   record(job: JobSpec): void {
-    this.#recording.set(job.name, []);
-  }
-
-  /** @internal Store a job that succeeded; returns the cache status to report. */
-  async save(
-    job: JobSpec,
-    key: string,
-    parts: KeyParts,
-    settlement: Settlement,
-    durationMs: number,
-    startedAt: number,
-  ): Promise<CacheStatus> {
-    const lines = this.#recording.get(job.name) ?? [];
-    this.#recording.delete(job.name);
-    if (settlement.status !== "ok") return "miss";
-    const globs = this.#globs.get(job.name)!;
-    const changed = await changedInputs(
-      this.#options.root,
-      parts.files,
-      this.#index,
-      globs.outputs,
-    );
-    if (changed.length > 0) {
-      this.#raced.set(job.name, `input ${changed[0]}`);
-      this.#keys.remember(job.name, null);
-      const more = changed.length > 1 ? ` (and ${changed.length - 1} more)` : "";
-      this.#warnings.say(`not cached: input ${changed[0]}${more} changed while it ran`, job.name);
-      return "miss";
-    }
-    // Its discovered inputs: the entry goes under their final key, its key for its dependents.
-    const discovered = await this.#discovery.collect(
-      job,
-      settlement,
-      new Set(parts.files.map(([path]) => path)),
-      globs.outputs,
-      startedAt,
-    );
-    if (!discovered.ok) {
-      if (discovered.raced !== undefined) this.#raced.set(job.name, `input ${discovered.raced}`);
-      else this.#unstored.set(job.name, discovered.message);
-      this.#keys.remember(job.name, null);
-      this.#warnings.say(discovered.message, job.name);
-      return "miss";
-    }
-    const primary = key;
-    if (discovered.files.length > 0) {
-      key = await this.#discovery.finalKey(job.name, primary, discovered.files);
-      parts = { ...parts, discovered: discovered.files };
-      this.#keys.remember(job.name, key);
-    }
-    let encoded: string;
-    try {
-      encoded = encodeValue(settlement.result);
-    } catch (error) {
-      if (!(error instanceof UnstorableError)) throw error;
-      this.#warnings.say(`not cached: ${error.message}`, job.name);
-      return "miss";
-    }
-    const store = this.#options.store;
-    try {
-      const { outputs, links, unmatched } = await saveOutputs(
-        this.#options.root,
-        globs.outputs,
-        store,
-      );
-      for (const glob of unmatched) {
-        this.#warnings.say(
-          `output glob "${glob}" matched no file after the job ran (stored as none)`,
-          job.name,
-        );
-      }
-      for (const output of [...outputs, ...links]) this.#index.forget(output.path);
-      const manifest: Manifest = {
-        version: 1,
-        key,
-        job: job.name,
-        createdAt: Date.now(),
-        durationMs: Math.round(durationMs * 100) / 100,
-        parts,
-        outputs,
-        ...links.length > 0 ? { links } : {},
-        ...await packLogAndResult(store, lines, encoded),
-      };
-      store.write(manifest, this.#lastId(job));
-      this.#recent.use(manifest, true);
-      this.#entries.set(job.name, { manifest, origin: "stored" });
-      this.counts.stored++;
-      this.counts.bytes += outputs.reduce((sum, output) => sum + output.size, 0) + 1024;
-      this.#options.remote?.stored(manifest);
-      if (key !== primary) {
-        this.#records.set(job.name, this.#twoLevel.stored(job, primary, discovered.files));
-      }
-    } catch (error) {
-      if (error instanceof UnsafeLinkError) {
-        this.#warnings.say(`not cached: ${error.message}`, job.name);
-      } else {
-        this.#warnings.once("write", `the cache could not be written: ${(error as Error).message}`);
-      }
-    }
-    return "miss";
+    this.#s.recording.set(job.name, []);
   }
 
   /**
@@ -625,10 +375,10 @@ export class CachingRunner implements JobRunner {
    * is neither looked up nor stored this run (nor are its own dependents).
    */
   afterRace(job: JobSpec): boolean {
-    const dep = job.deps.find((dep) => this.#raced.has(dep) || this.#unstored.has(dep));
+    const dep = job.deps.find((dep) => this.#s.raced.has(dep) || this.#s.unstored.has(dep));
     if (dep === undefined) return false;
-    this.#raced.set(job.name, `dependency "${dep}"`);
-    this.#keys.remember(job.name, null);
+    this.#s.raced.set(job.name, `dependency "${dep}"`);
+    this.#s.keys.remember(job.name, null);
     return true;
   }
 
@@ -640,7 +390,7 @@ export class CachingRunner implements JobRunner {
    * @returns `input in.txt` or `dependency "cp"`; `undefined` when nothing did.
    */
   changedWhileRunning(name: string): string | undefined {
-    return this.#raced.get(name);
+    return this.#s.raced.get(name);
   }
 
   /**
@@ -651,12 +401,12 @@ export class CachingRunner implements JobRunner {
    * @returns The warning said for it, or `undefined`.
    */
   notStored(name: string): string | undefined {
-    return this.#unstored.get(name);
+    return this.#s.unstored.get(name);
   }
 
   /** @internal Remember a cached job's key (and its parts), for its dependents. */
   rememberKey(job: JobSpec, key: string | null, parts?: KeyParts): void {
-    this.#keys.remember(job.name, key, parts);
+    this.#s.keys.remember(job.name, key, parts);
   }
 
   /**
@@ -667,7 +417,7 @@ export class CachingRunner implements JobRunner {
    * @returns The key.
    */
   keyOf(name: string): string | null | undefined {
-    return this.#keys.keyOf(name);
+    return this.#s.keys.keyOf(name);
   }
 
   /**
@@ -677,7 +427,7 @@ export class CachingRunner implements JobRunner {
    * @returns The key parts.
    */
   partsOf(name: string): KeyParts | undefined {
-    return this.#keys.partsOf(name);
+    return this.#s.keys.partsOf(name);
   }
 
   /**
@@ -691,14 +441,14 @@ export class CachingRunner implements JobRunner {
   share(name: string): Promise<boolean> {
     const asked = this.#sharing.get(name);
     if (asked !== undefined) return asked;
-    const entry = this.#entries.get(name);
-    const remote = this.#options.remote;
+    const entry = this.#s.entries.get(name);
+    const remote = this.#s.options.remote;
     let shared: Promise<boolean>;
     if (entry === undefined || remote?.whenShared === undefined) shared = Promise.resolve(false);
     else if (entry.origin === "remote") shared = Promise.resolve(true);
     else {
       if (entry.origin === "local") remote.stored(entry.manifest);
-      const record = this.#records.get(name);
+      const record = this.#s.records.get(name);
       shared = Promise.all([
         remote.whenShared(entry.manifest.key),
         record?.then((key) => key === undefined ? false : remote.whenShared!(key)) ?? true,
@@ -717,41 +467,13 @@ export class CachingRunner implements JobRunner {
    * @returns The job's settlement (its result), or `undefined` when there is no usable entry.
    */
   async restoreKey(job: JobSpec, key: string): Promise<Settlement | undefined> {
-    this.#keys.remember(job.name, key);
-    this.#raced.delete(job.name); // what it ran here is replaced by what its key says
-    this.#unstored.delete(job.name);
-    const local = this.lookup(job, key);
-    if (local !== undefined) return await this.restore(job, local);
-    const remote = await this.fetchRemote(job, key);
-    return remote && await this.restore(job, remote.manifest, "hit-remote", remote.blobs);
-  }
-
-  /**
-   * @internal A job a worker ran (a distributed run): its entry, which the
-   * worker uploaded, is fetched and its outputs restored here, with no log
-   * replayed (its lines came as it ran).
-   *
-   * @returns `undefined` once its outputs are here, else why they are not.
-   */
-  async adopt(job: JobSpec, key: string, worker: string): Promise<string | undefined> {
-    const entry = await this.fetchRemote(job, key);
-    if (entry === undefined) {
-      return `its outputs (it ran on ${worker}) could not be brought to this checkout: its entry could not be fetched from the remote cache`;
-    }
-    const manifest = entry.manifest;
-    try {
-      await this.#restoreFiles(manifest, this.#options.store.blobsOf(manifest, entry.blobs));
-    } catch (error) {
-      return `its outputs (it ran on ${worker}) could not be brought to this checkout: ${
-        (error as Error).message
-      }`;
-    }
-    this.#recording.delete(job.name);
-    this.#recent.use(manifest, true);
-    this.#entries.set(job.name, { manifest, origin: "remote" });
-    // With discovered inputs, the worker stored it under its final key: its dependents' key.
-    if (manifest.key !== key) this.#keys.remember(job.name, manifest.key);
-    return undefined;
+    this.#s.keys.remember(job.name, key);
+    this.#s.raced.delete(job.name); // what it ran here is replaced by what its key says
+    this.#s.unstored.delete(job.name);
+    const local = lookup(this.#s, job, key);
+    if (local !== undefined) return await restore(this.#s, job, local);
+    const remote = await fetchRemote(this.#s, job, key);
+    return remote && await restore(this.#s, job, remote.manifest, "hit-remote", remote.blobs);
   }
 
   /** @internal Count a miss. */
@@ -760,61 +482,15 @@ export class CachingRunner implements JobRunner {
   }
 
   /** @internal A job ran (it was not restored): the hashes known this run are checked again. */
-  jobRan = (): void => this.#index.jobRan();
-
-  /** @internal Report what a job's cache lookup found. */
-  announce(
-    job: JobSpec,
-    status: "hit" | "hit-remote" | "miss",
-    key: string,
-    reason?: string,
-  ): void {
-    if (this.#mode === "dry") {
-      this.notes.set(
-        job.name,
-        status === "hit"
-          ? "cached"
-          : status === "hit-remote"
-          ? "cached, remote"
-          : `runs: ${reason ?? "no cache entry"}`,
-      );
-      return;
-    }
-    this.#emit({
-      type: "job:cache",
-      time: Date.now(),
-      job: job.name,
-      status,
-      key,
-      ...(reason === undefined ? {} : { reason }),
-    });
-  }
-
-  /** @internal A dry run's local miss: whether the remote cache has the key (nothing is downloaded). */
-  async remoteHas(job: JobSpec, key: string): Promise<string | undefined> {
-    if (await this.#options.remote?.has?.(key, job.name)) return key;
-    return await this.#twoLevel.hasRemote(job, key);
-  }
+  jobRan = (): void => this.#s.index.jobRan();
 
   /** @internal Whether --explain was asked for. */
   get explaining(): boolean {
-    return this.#options.explain === true;
+    return this.#s.options.explain === true;
   }
 
   /** @internal Report a problem with one job's caching. */
   warnJob(job: JobSpec, message: string): void {
-    this.#warnings.say(message, job.name);
-  }
-
-  /** Put an entry's output files in place under the project root. */
-  #restoreFiles(manifest: Manifest, blobs: BlobSource): Promise<number> {
-    const root = this.#realRoot ??= Deno.realPathSync(this.#options.root);
-    return restoreOutputs(root, manifest.outputs, blobs, this.#index, manifest.links);
-  }
-
-  #lastId(job: JobSpec): string {
-    return `${nameFor(this.#options.taskId)}-${nameFor(job.name)}-${
-      nameFor(job.name + "\n" + this.#options.taskId)
-    }`;
+    this.#s.warnings.say(message, job.name);
   }
 }
