@@ -97,6 +97,11 @@ export interface CacheState {
 /**
  * Why a job runs, for --explain: what changed since the entry it
  * last used (restored or stored), else since the last one stored for it.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const why = await reason(cache.state, job, parts); // "src/util.h changed (read by the job, from its depfile)"
+ * ```
  */
 export async function reason(s: CacheState, job: JobSpec, parts: KeyParts): Promise<string> {
   if (s.mode === "write-only") return "--force";
@@ -123,7 +128,14 @@ export async function reason(s: CacheState, job: JobSpec, parts: KeyParts): Prom
   return why;
 }
 
-/** Restore a hit; `undefined` when the entry turns out unusable. Announces the hit. */
+/**
+ * Restore a hit; `undefined` when the entry turns out unusable. Announces the hit.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const settlement = await restore(cache.state, job, manifest); // undefined: unusable, run the job
+ * ```
+ */
 export async function restore(
   s: CacheState,
   job: JobSpec,
@@ -165,6 +177,11 @@ export async function restore(
  * A job stopped before it ended (cancelled, timed out): remove
  * the files under its outputs it changed meanwhile (a half-written binary),
  * as make removes an interrupted target; one warning names them.
+ *
+ * @example Usage
+ * ```ts ignore
+ * removePartialOutputs(cache.state, job, startedAt); // after a timeout or a cancellation
+ * ```
  */
 export function removePartialOutputs(s: CacheState, job: JobSpec, startedAt: number): void {
   const globs = s.globs.get(job.name);
@@ -181,7 +198,14 @@ export function removePartialOutputs(s: CacheState, job: JobSpec, startedAt: num
   );
 }
 
-/** Store a job that succeeded; returns the cache status to report. */
+/**
+ * Store a job that succeeded; returns the cache status to report.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const status = await save(cache.state, job, key, parts, settlement, durationMs, startedAt);
+ * ```
+ */
 export async function save(
   s: CacheState,
   job: JobSpec,
@@ -287,6 +311,11 @@ export async function save(
  * replayed (its lines came as it ran).
  *
  * @returns `undefined` once its outputs are here, else why they are not.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const why = await adopt(cache.state, job, key, "w1"); // undefined: its outputs are here
+ * ```
  */
 export async function adopt(
   s: CacheState,
@@ -320,7 +349,14 @@ function restoreFiles(s: CacheState, manifest: Manifest, blobs: BlobSource): Pro
   return restoreOutputs(root, manifest.outputs, blobs, s.index, manifest.links);
 }
 
-/** Report what a job's cache lookup found. */
+/**
+ * Report what a job's cache lookup found.
+ *
+ * @example Usage
+ * ```ts ignore
+ * announce(cache.state, job, "miss", key, "input src/a.c changed");
+ * ```
+ */
 export function announce(
   s: CacheState,
   job: JobSpec,
@@ -349,7 +385,14 @@ export function announce(
   });
 }
 
-/** The stored entry of a key, or `undefined` (a damaged one is reported). */
+/**
+ * The stored entry of a key, or `undefined` (a damaged one is reported).
+ *
+ * @example Usage
+ * ```ts ignore
+ * const manifest = lookup(cache.state, job, key);
+ * ```
+ */
 export function lookup(s: CacheState, job: JobSpec, key: string): Manifest | undefined {
   try {
     return s.recent.read(key);
@@ -362,6 +405,11 @@ export function lookup(s: CacheState, job: JobSpec, key: string): Manifest | und
 /**
  * The local entry of a job's key, else of the final key of a set
  * of files it discovered (its primary key's record); `undefined` for none.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const manifest = await find(cache.state, job, primaryKey); // its key, else a final key
+ * ```
  */
 export async function find(
   s: CacheState,
@@ -374,6 +422,11 @@ export async function find(
 /**
  * On a local miss: the entry from the remote cache, now kept in
  * the local store; from the lookup made ahead, when it was for this key.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const entry = await fetchRemote(cache.state, job, key); // kept in the local store
+ * ```
  */
 export async function fetchRemote(
   s: CacheState,
@@ -396,7 +449,14 @@ export async function fetchRemote(
   return entry;
 }
 
-/** A dry run's local miss: whether the remote cache has the key (nothing is downloaded). */
+/**
+ * A dry run's local miss: whether the remote cache has the key (nothing is downloaded).
+ *
+ * @example Usage
+ * ```ts ignore
+ * const key = await remoteHas(cache.state, job, primaryKey); // a dry run asks without downloading
+ * ```
+ */
 export async function remoteHas(
   s: CacheState,
   job: JobSpec,
