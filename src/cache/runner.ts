@@ -85,7 +85,6 @@ export class CachingRunner implements JobRunner {
   #inner: JobRunner | undefined;
   /** What the run's cache shares with the operations on each job's entry (`_entries.ts`). */
   #s: CacheState;
-  #walker: Walker;
   /** Whether each job's entry is on the remote cache, once asked (a distributed run). */
   #sharing = new Map<string, Promise<boolean>>();
   /** The run's cached jobs, in the graph's order. */
@@ -107,7 +106,7 @@ export class CachingRunner implements JobRunner {
     const mode = options.mode ?? "read-write";
     const index = StatIndex.load(options.store.indexPath, options.store.hasher);
     const recent = RecentEntries.open(options.store, options.taskId);
-    const walker = this.#walker = new Walker(options.root, index);
+    const walker = new Walker(options.root, index);
     const globs = new Map<string, JobGlobs>();
     const warnings = new Warnings(() => this.#emit);
     const discovery = new Discovery({
