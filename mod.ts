@@ -80,6 +80,7 @@ export type {
   JobLogEvent,
   JobPartialEvent,
   JobProgressEvent,
+  JobQueuedEvent,
   JobReadyEvent,
   JobRetryEvent,
   JobStartEvent,

@@ -138,7 +138,11 @@ export interface JobEndEvent {
   status: JobStatus;
   /** Whether the job ever started. */
   started: boolean;
-  /** Wall time from first start to end, 0 if it never started. */
+  /**
+   * Wall time from first start to end, 0 if it never started. In a
+   * distributed run, a job sent to the work queue runs from its first
+   * `job:worker` (a worker claimed it): its wait in the queue is `queuedMs`.
+   */
   durationMs: number;
   /** Attempts made (0 if it never started). */
   attempt: number;
@@ -163,6 +167,27 @@ export interface JobEndEvent {
   running?: true;
   /** The worker that ran it, in a distributed run (`--nats`); absent when the coordinator ran it. */
   worker?: string;
+  /**
+   * In a distributed run, for a job sent to the work queue: how long it
+   * waited there before a worker claimed it (not part of `durationMs`); for a
+   * job cancelled before any worker claimed it, all of its time.
+   */
+  queuedMs?: number;
+}
+
+/**
+ * A job waits in the work queue for a worker, in a distributed run
+ * (`--nats`): it comes after the job's `job:start` (and its `job:cache`
+ * miss), at most once, and the job runs from its first `job:worker`. A job
+ * that runs on the coordinator never gets one.
+ */
+export interface JobQueuedEvent {
+  /** The kind of event. */
+  type: "job:queued";
+  /** When it happened, in milliseconds since the Unix epoch. */
+  time: number;
+  /** The job's name. */
+  job: string;
 }
 
 /**
@@ -396,6 +421,7 @@ export type GatherEvent =
   | JobRetryEvent
   | JobEndEvent
   | JobReadyEvent
+  | JobQueuedEvent
   | JobWorkerEvent
   | JobCacheEvent
   | WarningEvent

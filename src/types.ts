@@ -664,10 +664,16 @@ export interface JobReport {
   started: boolean;
   /** Attempts made. */
   attempts: number;
-  /** Wall time from start to end, in ms (0 if it never started). */
+  /**
+   * Wall time from start to end, in ms (0 if it never started). In a
+   * distributed run, from the moment a worker claimed it: its wait in the
+   * work queue is `queuedMs`.
+   */
   durationMs: number;
-  /** When it started, in ms since the run started. */
+  /** When it started (in a distributed run, when a worker claimed it), in ms since the run started. */
   startMs?: number;
+  /** In a distributed run: how long it waited in the work queue before a worker claimed it, in ms. */
+  queuedMs?: number;
   /** What it returned, for `ok` jobs. */
   result?: unknown;
   /** Why it failed or was cancelled. */

@@ -5,6 +5,8 @@ import { palette } from "../src/reporters/palette.ts";
 import { PlainReporter } from "../src/reporters/plain.ts";
 import { renderFrame } from "../src/reporters/_tty_frame.ts";
 import { endLines } from "../src/reporters/_tty_lines.ts";
+import { RunRecord } from "../src/reporters/record.ts";
+import { TtyReporter } from "../src/reporters/tty.ts";
 
 const time = 1_000;
 
@@ -15,6 +17,7 @@ Deno.test("plain reporter: a worker taking a job, and the worker on its end line
   const events: GatherEvent[] = [
     { type: "run:start", time, jobs: [{ name: "lint", deps: [] }], concurrency: 4 },
     { type: "job:start", time, job: "lint", attempt: 1 },
+    { type: "job:queued", time, job: "lint" },
     { type: "job:worker", time, job: "lint", worker: "ci-1", delivery: 1 },
     { type: "job:worker", time, job: "lint", worker: "ci-2", delivery: 2 },
     {
@@ -32,8 +35,9 @@ Deno.test("plain reporter: a worker taking a job, and the worker on its end line
   for (const event of events) reporter.handle(event);
   output.flush();
   const lines = text.split("\n");
-  assertEquals(lines.slice(1, 5), [
+  assertEquals(lines.slice(1, 6), [
     "lint │ ▶ start",
+    "lint │ … queued for a worker",
     "lint │ → on ci-1",
     "lint │ → on ci-2 (delivery 2)",
     "lint │ ✔ ok 1s 200ms on ci-2",
@@ -118,4 +122,59 @@ Deno.test("a job that failed or was cancelled on a worker names the worker too, 
         : "⊘ cancelled 1s 200ms on ci-1",
     );
   }
+});
+
+Deno.test("record: a queued job is not running until a worker claims it, and starts then", () => {
+  const record = new RunRecord();
+  record.add({ type: "run:start", time, jobs: [{ name: "lint", deps: [] }], concurrency: 4 });
+  record.add({ type: "job:start", time, job: "lint", attempt: 1 });
+  assertEquals([[...record.running], [...record.queued]], [["lint"], []]);
+  record.add({ type: "job:queued", time: time + 10, job: "lint" });
+  assertEquals([[...record.running], [...record.queued]], [[], ["lint"]]);
+  record.add({ type: "job:worker", time: time + 500, job: "lint", worker: "ci-1", delivery: 1 });
+  assertEquals([[...record.running], [...record.queued]], [["lint"], []]);
+  assertEquals(record.job("lint")?.start, time + 500);
+  // A second delivery (the first worker went silent) does not restart its time.
+  record.add({ type: "job:worker", time: time + 900, job: "lint", worker: "ci-2", delivery: 2 });
+  assertEquals(record.job("lint")?.start, time + 500);
+});
+
+Deno.test("live display: a job waiting for a worker shows dim as queued, without a spinner or a time, until claimed", () => {
+  let screen = "";
+  let now = 5_000;
+  const output = new Output({
+    writeSync: (b) => (screen += new TextDecoder().decode(b), b.length),
+  });
+  let tick = () => {};
+  const reporter = new TtyReporter({
+    output,
+    palette: palette(false),
+    size: () => ({ columns: 80, rows: 10 }),
+    now: () => now,
+    ticker: (fn) => (tick = fn, () => {}),
+  });
+  const frame = () => {
+    screen = "";
+    tick();
+    // deno-lint-ignore no-control-regex
+    return screen.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/\r/g, "\n");
+  };
+  const jobs = [{ name: "build", deps: [] }, { name: "lint", deps: [] }];
+  reporter.handle({ type: "run:start", time: 0, jobs, concurrency: 2 });
+  for (const job of ["build", "lint"]) {
+    reporter.handle({ type: "job:start", time: 0, job, attempt: 1 });
+  }
+  reporter.handle({ type: "job:queued", time: 100, job: "lint" });
+  reporter.handle({ type: "job:queued", time: 100, job: "build" });
+  reporter.handle({ type: "job:worker", time: 1_000, job: "build", worker: "ci-1", delivery: 1 });
+  let shown = frame();
+  assertStringIncludes(shown, "build   4.0s  on ci-1"); // timed from its claim, not its start
+  assertStringIncludes(shown, "· lint  queued");
+  assertStringIncludes(shown, "0/2 done · 1 running · 1 queued");
+  now = 6_000;
+  reporter.handle({ type: "job:worker", time: 5_500, job: "lint", worker: "ci-2", delivery: 1 });
+  shown = frame();
+  assertStringIncludes(shown, "lint    0.5s  on ci-2");
+  assertEquals(shown.includes("queued"), false, shown);
+  reporter.close();
 });

@@ -18,6 +18,9 @@ import type { JobReport, JobStatus, Settlement } from "../types.ts";
  * @param now When it settled (clock ms).
  * @param t0 When the run started (clock ms).
  * @param readyAt When it became ready, for a service (clock ms; 0: never).
+ * @param wait For a job that waited before it ran (a distributed run's job in
+ * the work queue): when it began to wait, and when it began to run (clock ms;
+ * `undefined`: it never did). It starts when it began to run.
  * @returns The outcome.
  *
  * @example Usage
@@ -28,6 +31,8 @@ import type { JobReport, JobStatus, Settlement } from "../types.ts";
  * const settlement = { status: "ok", attempts: 1, ignoredCancellation: false, result: 2 } as const;
  * const outcome = settledOutcome("a", settlement, 10, 15, 0, 0);
  * assertEquals([outcome.durationMs, outcome.startMs, outcome.result], [5, 10, 2]);
+ * const queued = settledOutcome("b", settlement, 10, 15, 0, 0, { queuedAt: 11, beganAt: 13 });
+ * assertEquals([queued.durationMs, queued.startMs, queued.queuedMs], [2, 13, 2]);
  * ```
  */
 export function settledOutcome(
@@ -37,20 +42,23 @@ export function settledOutcome(
   now: number,
   t0: number,
   readyAt: number,
+  wait?: { queuedAt: number; beganAt: number | undefined },
 ): JobReport {
+  const began = wait === undefined ? startMs : wait.beganAt ?? now;
   const outcome: JobReport = {
     name,
     status: settlement.status,
     started: true,
     attempts: settlement.attempts,
-    durationMs: now - startMs,
-    startMs: startMs - t0,
+    durationMs: now - began,
+    startMs: began - t0,
     cache: settlement.cache ?? "off",
   };
+  if (wait !== undefined) outcome.queuedMs = began - wait.queuedAt;
   if (settlement.error) outcome.error = settlement.error;
   if (settlement.ignoredCancellation) outcome.ignoredCancellation = true;
   if (settlement.running) outcome.running = true;
-  if (readyAt > 0) outcome.readyMs = readyAt - startMs;
+  if (readyAt > 0) outcome.readyMs = readyAt - began;
   if (settlement.worker !== undefined) outcome.worker = settlement.worker;
   if (settlement.status === "ok") outcome.result = settlement.result;
   return outcome;
@@ -109,6 +117,7 @@ export function jobEndEvent(outcome: JobReport, time: number): JobEndEvent {
   if (outcome.ignoredCancellation) event.ignoredCancellation = true;
   if (outcome.running) event.running = true;
   if (outcome.worker !== undefined) event.worker = outcome.worker;
+  if (outcome.queuedMs !== undefined) event.queuedMs = Math.round(outcome.queuedMs * 100) / 100;
   return event;
 }
 

@@ -11,10 +11,34 @@
 
 import type { DepResults, JobSpec, Settlement } from "../types.ts";
 
+/**
+ * What a runner tells the scheduler of a job that waits before it runs,
+ * once started: a distributed run's job waits in the work queue until a
+ * worker claims it. The scheduler emits `job:queued`, and times the job from
+ * when it began to run, so that its wait is neither its duration nor its
+ * weight in the history.
+ */
+export interface JobWaits {
+  /**
+   * The job waits now (once; later calls are ignored).
+   *
+   * @param job The job's name.
+   */
+  queued(job: string): void;
+  /**
+   * The job begins to run (its first call counts; without a `queued()` before, ignored).
+   *
+   * @param job The job's name.
+   */
+  began(job: string): void;
+}
+
 /** What the scheduler hands a runner with each job. */
 export interface JobInput {
   /** The results of the job's dependencies, by name. */
   deps: DepResults;
+  /** Where a runner whose job waits before it runs says so (see {@linkcode JobWaits}). */
+  waits?: JobWaits;
 }
 
 /**

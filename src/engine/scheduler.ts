@@ -24,7 +24,7 @@ import type { Graph } from "./graph.ts";
 import type { Instrument } from "./instrument.ts";
 import { Limiter } from "./limiter.ts";
 import { type ServiceCancel, ServiceTracker, type ServiceView } from "./_services.ts";
-import type { JobRun, JobRunner } from "./runner.ts";
+import type { JobRun, JobRunner, JobWaits } from "./runner.ts";
 import { InProcessRunner } from "./runners/in_process.ts";
 import { summarize } from "./summary.ts";
 
@@ -148,6 +148,13 @@ class Scheduler {
   #broken: { error: unknown } | undefined;
   /** The jobs cancelled because a service they use failed, with the error and the reason. */
   #serviceCancels = new Map<number, ServiceCancel>();
+  /** Jobs that waited before they ran (a distributed run's queue): since when, and when they began (clock ms). */
+  #waits = new Map<number, { queuedAt: number; beganAt: number | undefined }>();
+  /** Given to runners with every job: where they say a job waits, and when it begins to run. */
+  #waitHooks: JobWaits = {
+    queued: (name) => this.#guard(() => this.#queued(name)),
+    began: (name) => this.#guard(() => this.#began(name)),
+  };
 
   constructor(graph: Graph, options: ScheduleOptions) {
     const concurrency = options.concurrency ?? navigator.hardwareConcurrency;
@@ -255,7 +262,7 @@ class Scheduler {
     this.#startAt[i] = startMs;
     this.#startedAny = true;
     this.#emit({ type: "job:start", time: this.#epochAt(startMs), job: spec.name, attempt: 1 });
-    const run = this.#runner.start(spec, { deps });
+    const run = this.#runner.start(spec, { deps, waits: this.#waitHooks });
     this.#running.set(i, run);
     this.#services?.started(i);
     run.ready?.then((value) => this.#guard(() => this.#ready(i, value)), () => {});
@@ -288,6 +295,22 @@ class Scheduler {
     this.#release(i);
     this.#stopUnneededServices();
     this.#pump();
+  }
+
+  /** A running job waits before it runs (in a distributed run's work queue): it is not running yet. */
+  #queued(name: string): void {
+    const i = this.#graph.index.get(name);
+    if (i === undefined || !this.#running.has(i) || this.#waits.has(i)) return;
+    const now = this.#clock.now();
+    this.#waits.set(i, { queuedAt: now, beganAt: undefined });
+    this.#emit({ type: "job:queued", time: this.#epochAt(now), job: name });
+  }
+
+  /** A job that waited begins to run: it is timed from now. */
+  #began(name: string): void {
+    const i = this.#graph.index.get(name);
+    const wait = i === undefined ? undefined : this.#waits.get(i);
+    if (wait !== undefined && wait.beganAt === undefined) wait.beganAt = this.#clock.now();
   }
 
   /** Stop the services no job needs any more (each ends `ok`). */
@@ -330,7 +353,17 @@ class Scheduler {
     this.#services?.settled(i);
     const now = this.#clock.now();
     const name = this.#graph.jobs[i]!.name;
-    const outcome = settledOutcome(name, settlement, startMs, now, this.#t0, this.#readyAt[i]!);
+    const wait = this.#waits.get(i);
+    if (wait !== undefined) this.#waits.delete(i);
+    const outcome = settledOutcome(
+      name,
+      settlement,
+      startMs,
+      now,
+      this.#t0,
+      this.#readyAt[i]!,
+      wait,
+    );
     const cancel = this.#serviceCancels.size > 0 ? this.#serviceCancels.get(i) : undefined;
     if (cancel !== undefined) {
       this.#serviceCancels.delete(i);

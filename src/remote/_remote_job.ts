@@ -100,11 +100,20 @@ export class RemoteJob implements JobRun {
     }
   }
 
+  /**
+   * It goes to the work queue now: the scheduler shows it waiting there
+   * (`job:queued`), and times it from its first claim.
+   */
+  queued(): void {
+    this.input.waits?.queued(this.job.name);
+  }
+
   /** A worker took it: `true` to let it run. A later claim means the worker before went silent. */
   claim(worker: string, delivery: number): boolean {
     if (this.done || this.cancelReason !== undefined || this.#local !== undefined) return false;
     this.deliveries = Math.max(this.deliveries, delivery);
     this.lastSeen = performance.now();
+    this.input.waits?.began(this.job.name); // it runs from its first claim
     this.#worker = worker;
     this.#workers.push(worker);
     return true;
@@ -239,6 +248,7 @@ export class RemoteJob implements JobRun {
         suggestLocal ? "; mark it local: true to say so" : ""
       }`,
     });
+    this.input.waits?.began(this.job.name); // if it waited in the queue, it runs from now
     const local = this.#local = this.#runner.options.local.start(this.job, this.input);
     local.settled.then((settlement) => {
       this.done = true;

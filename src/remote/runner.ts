@@ -269,6 +269,7 @@ export class RemoteRunner implements JobRunner {
         `its message (its dependencies' results) would be ${size} characters, more than a NATS message takes`,
       );
     }
+    remote.queued(); // before it is published: a worker may claim it before the queue's ack comes
     try {
       const sequence = await this.#dispatch!.publish(message);
       this.#bySequence.set(sequence, remote);

@@ -1,7 +1,8 @@
 /**
  * One frame of the live display, as lines: a row per running job (spinner,
- * name, elapsed time, latest output), a "more running" row when they do not
- * fit, and a footer with a progress bar, counts, elapsed time and ETA. Pure:
+ * name, elapsed time, latest output), then a dim row per job waiting in a
+ * distributed run's work queue (`queued`, no time: it is not running yet), a
+ * "more" row when they do not fit, and a footer with a progress bar, counts, elapsed time and ETA. Pure:
  * the caller gives the state, the time and the terminal size.
  *
  * @module
@@ -34,6 +35,8 @@ export interface LiveJob {
   kept?: boolean | undefined;
   /** The worker running it, in a distributed run. */
   worker?: string | undefined;
+  /** It waits in a distributed run's work queue for a worker: shown `queued`, without a time. */
+  queued?: boolean | undefined;
 }
 
 /** What a frame shows. */
@@ -50,7 +53,9 @@ export interface FrameState {
   failed: number;
   /** How many jobs are running. */
   running: number;
-  /** The running jobs, longest-running first; only as many as fit are read. */
+  /** How many jobs wait in a distributed run's work queue for a worker. @default {0} */
+  queued?: number;
+  /** The running jobs, longest-running first, then the queued ones; only as many as fit are read. */
   jobs: Iterable<LiveJob>;
   /** The width of the name column: the longest name in the run. */
   nameWidth: number;
@@ -102,26 +107,54 @@ const BAR_COLUMNS = 60;
  * }, { columns: 80, rows: 24 }, palette(false));
  * assertEquals(lines[0]?.text, "⠇ build   1.2s  compiling");
  * assertStringIncludes(lines[1]?.text ?? "", "1/4 done · 1 running · 2 pending · 0 failed");
+ *
+ * const waiting = renderFrame({
+ *   now: 1_500, start: 0, total: 4, done: 1, failed: 0, running: 1, queued: 1,
+ *   jobs: [{ name: "build", start: 300 }, { name: "test", start: 300, queued: true }], nameWidth: 5,
+ * }, { columns: 80, rows: 24 }, palette(false));
+ * assertEquals(waiting[1]?.text, "· test  queued");
+ * assertStringIncludes(waiting[2]?.text ?? "", "1/4 done · 1 running · 1 queued · 0 failed");
  * ```
  */
 export function renderFrame(state: FrameState, size: TerminalSize, p: Palette): FrameLine[] {
   const columns = Math.max(1, Math.floor(size.columns));
   const room = Math.max(1, Math.floor(size.rows) - 3); // rows for jobs, "more" line included
-  const shown = state.running > room ? room - 1 : state.running;
+  const queued = state.queued ?? 0;
+  const live = state.running + queued;
+  const shown = live > room ? room - 1 : live;
   const spin = SPINNER[Math.floor(state.now / SPIN_MS) % SPINNER.length]!;
   const nameWidth = Math.min(state.nameWidth, Math.max(4, Math.floor(columns / 3)));
   const lines: FrameLine[] = [];
   let count = 0;
+  let shownRunning = 0;
   for (const job of state.jobs) {
     if (count++ >= shown) break;
-    lines.push(jobLine(job, state.now, spin, nameWidth, columns, p));
+    if (!job.queued) shownRunning++;
+    lines.push(
+      job.queued
+        ? queuedLine(job, nameWidth, columns, p)
+        : jobLine(job, state.now, spin, nameWidth, columns, p),
+    );
   }
-  if (state.running > shown) {
-    const text = cutToWidth(`… and ${state.running - shown} more running`, columns);
+  if (live > shown) {
+    const running = state.running - shownRunning;
+    const waiting = live - shown - running;
+    const more = [
+      running > 0 ? `${running} more running` : undefined,
+      waiting > 0 ? `${waiting}${running > 0 ? "" : " more"} queued` : undefined,
+    ].filter((part) => part !== undefined).join(", ");
+    const text = cutToWidth(`… and ${more}`, columns);
     lines.push({ text: p.dim(text), width: textWidth(text) });
   }
   lines.push(footer(state, Math.max(1, columns - ECHO_ROOM), p));
   return lines;
+}
+
+/** A job waiting in the work queue: dim, `queued` where a running job's time is, nothing after. */
+function queuedLine(job: LiveJob, nameWidth: number, columns: number, p: Palette): FrameLine {
+  const name = padToWidth(cutToWidth(job.name, nameWidth), nameWidth);
+  const text = cutToWidth(`· ${name} ${"queued".padStart(ELAPSED)}`, columns);
+  return { text: p.dim(text), width: textWidth(text) };
 }
 
 function jobLine(
@@ -158,7 +191,7 @@ function jobLine(
 /**
  * The footer: the most it can say in `columns`, never a cut word. When the
  * counts do not all fit, the least needed go first: the pending count, the
- * word "done", the running count (the rows above show them), the time left
+ * queued count (a distributed run's jobs waiting for a worker), the word "done", the running count (the rows above show them), the time left
  * (or "stopping" once the run is cancelled), the elapsed time; done/total
  * and the failed count go last. In a terminal of 60 columns or more, a
  * progress bar leads it, as wide as the terminal alone says (a quarter of
@@ -168,7 +201,9 @@ function jobLine(
  */
 function footer(state: FrameState, columns: number, p: Palette): FrameLine {
   const { total, done, failed, running } = state;
-  const pending = Math.max(0, total - done - running);
+  const queued = state.queued ?? 0;
+  const pending = Math.max(0, total - done - running - queued);
+  const waiting = queued > 0 ? `${queued} queued` : undefined;
   const elapsed = state.now - state.start;
   const time = shortDuration(elapsed);
   const left = state.stopping
@@ -179,7 +214,8 @@ function footer(state: FrameState, columns: number, p: Palette): FrameLine {
   const bad = `${failed} failed`;
   const count = `${done}/${total}`;
   const forms = [
-    [`${count} done`, `${running} running`, `${pending} pending`, bad, time, left],
+    [`${count} done`, `${running} running`, waiting, `${pending} pending`, bad, time, left],
+    [`${count} done`, `${running} running`, waiting, bad, time, left],
     [`${count} done`, `${running} running`, bad, time, left],
     [count, `${running} running`, bad, time, left],
     [count, bad, time, left],

@@ -137,6 +137,7 @@ export class JobLogs implements Reporter {
       case "job:start":
       case "job:progress":
       case "job:partial":
+      case "job:queued":
       case "job:worker":
       case "job:cache":
       case "warning":

@@ -165,6 +165,10 @@ export class PlainReporter implements Reporter {
         this.#out.write(`${waitLine(event, p)}\n`);
         this.#out.flush();
         break;
+      case "job:queued":
+        // Sent to a distributed run's work queue: it runs from its "→ on <worker>" line.
+        if (!this.#quiet) this.#line(event.job, p.dim("… queued for a worker"));
+        break;
       case "job:worker":
         if (!this.#quiet) {
           const moved = event.delivery > 1 ? ` (delivery ${event.delivery})` : "";

@@ -30,7 +30,7 @@ export interface JobRecord {
   deps: string[];
   /** Its status once it ended. */
   status?: JobStatus;
-  /** Start time, ms since the epoch. */
+  /** Start time, ms since the epoch (in a distributed run, when a worker claimed it after its wait in the queue). */
   start?: number;
   /** End time, ms since the epoch. */
   end?: number;
@@ -121,6 +121,7 @@ export class RunRecord {
   #diagnostics: DiagnosticEvent[] = [];
   #warnings: WarningEvent[] = [];
   #running = new Set<string>();
+  #queued = new Set<string>();
   #done = 0;
   #start = 0;
 
@@ -142,6 +143,11 @@ export class RunRecord {
   /** Jobs running now, in the order they started. */
   get running(): ReadonlySet<string> {
     return this.#running;
+  }
+
+  /** Jobs waiting in a distributed run's work queue for a worker, in the order they went there. */
+  get queued(): ReadonlySet<string> {
+    return this.#queued;
   }
 
   /** How many jobs have ended. */
@@ -222,10 +228,19 @@ export class RunRecord {
         if (event.kept) job.kept = true;
         break;
       }
+      case "job:queued":
+        // Not running: it waits for a worker, and its time starts when one claims it.
+        if (this.#running.delete(event.job)) this.#queued.add(event.job);
+        break;
+      case "job:worker":
+        if (this.#queued.delete(event.job)) {
+          this.#get(event.job).start = event.time;
+          this.#running.add(event.job);
+        }
+        break;
       case "job:retry":
       case "job:progress":
       case "job:partial":
-      case "job:worker":
       case "job:cache":
       case "cache:upload":
       case "run:cancel":
@@ -244,6 +259,7 @@ export class RunRecord {
         if (event.ignoredCancellation) job.ignoredCancellation = true;
         if (event.status === "failed") this.#failures.push(job);
         this.#running.delete(event.job);
+        this.#queued.delete(event.job);
         this.#done++;
         break;
       }

@@ -1,7 +1,8 @@
 /**
  * The live display, for a person at a terminal: finished jobs scroll up as
- * permanent lines, and a live block at the bottom (one row per running job
- * and a progress footer) is redrawn in place at most ~15 times a second.
+ * permanent lines, and a live block at the bottom (one row per running job,
+ * a dim `queued` row per job waiting for a worker in a distributed run, and
+ * a progress footer) is redrawn in place at most ~15 times a second.
  * A job's output is printed under its line once it ends (with `--output
  * errors`, only a failed job's), its first and last lines when it is long;
  * at the end the block is erased, the cursor restored and the summary printed.
@@ -154,6 +155,7 @@ export class TtyReporter implements Reporter {
         this.#stopTicker = this.#ticker(() => this.#draw(), this.#frameMs);
         break;
       case "job:start":
+      case "job:queued": // the record moves it from the running rows to the queued ones
         break;
       case "job:log":
         this.#partial.delete(event.job);
@@ -334,6 +336,7 @@ export class TtyReporter implements Reporter {
       done: record.done,
       failed: this.#failed,
       running: record.running.size,
+      queued: record.queued.size,
       jobs: this.#liveJobs(now),
       nameWidth: this.#nameWidth,
       stopping: this.#stopping,
@@ -353,6 +356,8 @@ export class TtyReporter implements Reporter {
         worker: this.#workers.get(name),
       };
     }
+    // A distributed run's jobs waiting for a worker: not running, so no spinner and no time.
+    for (const name of this.#record.queued) yield { name, start: now, queued: true };
   }
 
   #finish(): void {
