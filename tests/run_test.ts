@@ -338,3 +338,27 @@ Deno.test("run() rejects with the error its onEvent threw, and stops its jobs, i
   assertEquals(outcome, "onEvent broke");
   assertEquals(await liveProcesses(String(seconds)), []);
 });
+
+Deno.test("run(): event times never go back in the stream, even when a job's code moves Date.now", async () => {
+  const realNow = Date.now;
+  // A job that fakes the clock (as a test framework's fake timers do) while it logs.
+  const skewed = job((ctx) => {
+    Date.now = () => realNow() - 3_600_000;
+    try {
+      ctx.log("an hour behind");
+    } finally {
+      Date.now = realNow;
+    }
+    ctx.log("on time");
+  });
+  const { events, onEvent } = collect();
+  const report = await run({ skewed }, { onEvent });
+  assertEquals(report.status, "ok");
+  const times = events.map((event) => event.time);
+  assertEquals(times, [...times].sort((a, b) => a - b), JSON.stringify(events));
+  const start = events.find((event) => event.type === "job:start")!;
+  const behind = events.find((event) =>
+    event.type === "job:log" && event.line === "an hour behind"
+  )!;
+  assertEquals(behind.time, start.time, "held at the time of the event before it");
+});

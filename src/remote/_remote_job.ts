@@ -119,13 +119,22 @@ export class RemoteJob implements JobRun {
     return true;
   }
 
-  /** Its worker's events, passed on; a silent worker's late events are dropped. */
+  /**
+   * Its worker's events, passed on; a silent worker's late events are
+   * dropped. Their `time` is this machine's clock as they arrive: the
+   * worker's clock may be off, and its events come in batches, so its own
+   * times would go back and forth in the stream. What they say of durations
+   * (a stall's `durationMs`) is the worker's, and kept.
+   */
   forward(batch: EventBatch): void {
     if (this.done || this.#local !== undefined || batch.worker !== this.#worker) return;
     this.lastSeen = performance.now(); // an empty batch is its heartbeat
     const emit = this.#runner.options.emit;
+    const time = Date.now();
     for (const event of batch.events) {
-      if (FORWARDED.has(event.type) && "job" in event && event.job === this.job.name) emit(event);
+      if (FORWARDED.has(event.type) && "job" in event && event.job === this.job.name) {
+        emit({ ...event, time });
+      }
     }
   }
 

@@ -144,7 +144,11 @@ export async function runSession(
   let capture: OutputCapture | undefined;
   let historyOff = plan.history?.warning;
   let onJobFailed: ((job: string) => void) | undefined;
-  const emit = (given: GatherEvent) => {
+  /** The latest event time: times never go back in the stream (events read two clocks, or a job's fake one). */
+  let lastTime = -Infinity;
+  const emit = (emitted: GatherEvent) => {
+    const given = emitted.time >= lastTime ? emitted : { ...emitted, time: lastTime };
+    lastTime = given.time;
     const event = options.strict && given.type === "run:end" && given.status === "ok" &&
         diagnosticEvents.length > 0
       ? {
