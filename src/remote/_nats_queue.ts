@@ -41,6 +41,7 @@ export const DURABLE = "workers";
  *
  * assertEquals(subjects("r1").jobs, "gather.jobs.r1");
  * assertEquals(subjects("r1").claim, "gather.run.r1.claim");
+ * assertEquals(subjects("r1").alive, "gather.run.r1.alive");
  * ```
  */
 export function subjects(run: string): {
@@ -50,6 +51,7 @@ export function subjects(run: string): {
   events: string;
   cancel: string;
   end: string;
+  alive: string;
 } {
   const base = `gather.run.${run}`;
   return {
@@ -59,6 +61,7 @@ export function subjects(run: string): {
     events: `${base}.events`,
     cancel: `${base}.cancel`,
     end: `${base}.end`,
+    alive: `${base}.alive`,
   };
 }
 

@@ -96,6 +96,14 @@ export type ClaimAnswer = "go" | "no" | "gone" | "later";
 /** How a report was answered: `gone` when no coordinator listens, `later` when it did not answer in time. */
 export type ReportAnswer = "recorded" | "gone" | "later";
 
+/**
+ * Whether a run's coordinator is still there: `yes`; `gone` when nothing
+ * listens for the run any more (it exited, was killed, or lost its
+ * connection); `later` when it did not answer in time (busy, or cut off:
+ * not proof that it is gone).
+ */
+export type AliveAnswer = "yes" | "gone" | "later";
+
 /** The worker's side of the engine. */
 export interface WorkerLink {
   /** Where it is connected, for messages. */
@@ -114,6 +122,8 @@ export interface WorkerLink {
   report(run: string, result: ResultMessage): Promise<ReportAnswer>;
   /** Send a job's events to its coordinator (not confirmed). */
   events(run: string, batch: EventBatch): void;
+  /** Ask whether a run's coordinator is still there. */
+  alive(run: string): Promise<AliveAnswer>;
   /** Listen for cancellations (`jobs` absent: the whole run) and run ends. */
   listen(
     onCancel: (run: string, message: CancelMessage) => void,

@@ -1,8 +1,12 @@
 /**
  * The coordinator's side of NATS JetStream: jobs published to the work queue
  * (deduplicated by run and job name), claims and results answered by
- * request/reply, events heard, cancel and end broadcast, and the server's
- * advisory for a job that reached its delivery limit.
+ * request/reply, events heard, cancel and end broadcast, the server's
+ * advisory for a job that reached its delivery limit, and workers' liveness
+ * probes answered: while the run is open, its `alive` subject has this
+ * connection's subscription, so a worker's probe of a coordinator that died
+ * gets NATS's "no responders" as soon as the server has dropped its
+ * connection (at once for a killed process).
  *
  * @module
  */
@@ -83,6 +87,7 @@ class NatsDispatcher implements Dispatcher {
       nc.subscribe(names.events, {
         callback: (_error, msg) => handlers.events(msg.json<EventBatch>()),
       }),
+      nc.subscribe(names.alive, { callback: (_error, msg) => void msg.respond("yes") }),
       nc.subscribe(MAX_DELIVERIES, {
         callback: (_error, msg) => {
           const advisory = msg.json<{ stream_seq?: number; deliveries?: number }>();

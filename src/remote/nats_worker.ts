@@ -2,7 +2,7 @@
  * The worker's side of NATS JetStream: one job per `next()` from the shared
  * durable consumer (no prefetch: a job waiting in a busy worker's buffer
  * would time out there), claims and reports by request/reply, events
- * published, cancel and end broadcasts heard.
+ * published, cancel and end broadcasts heard, coordinators probed.
  *
  * @module
  */
@@ -14,7 +14,7 @@ import {
   type NatsConnection,
   RequestError,
 } from "../deps/nats.ts";
-import type { ClaimAnswer, Delivery, ReportAnswer, WorkerLink } from "./dispatcher.ts";
+import type { AliveAnswer, ClaimAnswer, Delivery, ReportAnswer, WorkerLink } from "./dispatcher.ts";
 import type { CancelMessage, ClaimMessage, EventBatch, ResultMessage } from "./protocol.ts";
 import {
   connectionLost,
@@ -100,6 +100,16 @@ class NatsWorkerLink implements WorkerLink {
         timeout: REQUEST_TIMEOUT_MS,
       });
       return reply.string() === "go" ? "go" : "no";
+    } catch (error) {
+      return noResponders(error) ? "gone" : "later";
+    }
+  }
+
+  async alive(run: string): Promise<AliveAnswer> {
+    if (this.#nc.isClosed()) return "later";
+    try {
+      await this.#nc.request(subjects(run).alive, "", { timeout: REQUEST_TIMEOUT_MS });
+      return "yes";
     } catch (error) {
       return noResponders(error) ? "gone" : "later";
     }

@@ -1,7 +1,8 @@
 /**
  * What a distributed run's coordinator and workers say to each other, as
  * plain JSON: a job to run, a worker's claim on it, its log lines and events
- * as it runs, its result, and the coordinator's cancel and end broadcasts.
+ * as it runs, its result, the coordinator's cancel and end broadcasts, and
+ * its answer to a worker asking whether it is still there.
  * Independent of the queue that carries them (see `dispatcher.ts`).
  *
  * @module
@@ -9,8 +10,11 @@
 
 import type { ErrorInfo, GatherEvent } from "../events.ts";
 
-/** The protocol's version: a worker refuses a job of another one. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * The protocol's version: a worker refuses a job of another one. 2: the
+ * coordinator answers its workers' liveness probes (`alive`).
+ */
+export const PROTOCOL_VERSION = 2;
 
 /** A dependency of a job, as the worker gets it. */
 export type DepMessage =
@@ -91,7 +95,7 @@ export interface ResultMessage {
   result?: string;
   /** Why it failed or was cancelled. */
   error?: ErrorInfo;
-  /** Why it was refused or fell back. */
+  /** Why it was refused, fell back, or was cancelled (the cancel's reason, for the worker's own line). */
   message?: string;
   /** Attempts made. */
   attempts: number;

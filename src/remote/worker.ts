@@ -5,7 +5,9 @@
  * (which says no to a job already done or cancelled), say it is alive while
  * it runs, report, and only then acknowledge it. Cancel broadcasts stop the
  * run's jobs (their processes killed within the grace period, the jobs not
- * redelivered); a worker that is stopped gives its jobs back to the queue at
+ * redelivered), and so does a coordinator that is gone (killed, say: every
+ * second the worker asks each of its runs' coordinators whether it is still
+ * there); a worker that is stopped gives its jobs back to the queue at
  * once; one that loses its connection stops its jobs and exits.
  *
  * @module
@@ -27,7 +29,12 @@ export interface WorkerOptions extends Omit<WorkerRunEnv, "forward" | "aside"> {
   slots: number;
   /** Prints one line of the worker's own output. */
   print: (line: string) => void;
+  /** How often it asks each run's coordinator whether it is still there, in ms. @default {1000} */
+  aliveProbeMs?: number;
 }
+
+/** Why the jobs of a run whose coordinator is gone are cancelled. */
+const GONE = "its coordinator is gone (nothing answers for its run on the NATS server)";
 
 /**
  * How long one wait for a job lasts before the worker asks again, in ms: a
@@ -62,6 +69,10 @@ export class Worker {
   #loaded = new Map<string, { tasks: TaskFile; hash: string }>();
   /** The jobs this worker refused, by run: why. It does not take them again. */
   #refused = new Map<string, Map<string, string>>();
+  /** The runs whose coordinator is being asked whether it is still there. */
+  #probing = new Set<string>();
+  /** The open runs whose coordinator is gone. */
+  #gone = new Set<string>();
   #stopping: string | undefined;
   /** Jobs whose run ended and whose upload and report go on while their slot takes the next job. */
   #finishing = new Set<Promise<void>>();
@@ -103,6 +114,7 @@ export class Worker {
     const onForce = () => this.#open.forEach((run) => run.force());
     signal.addEventListener("abort", onAbort, { once: true });
     force?.addEventListener("abort", onForce, { once: true });
+    const probe = setInterval(() => this.#probe(), this.#options.aliveProbeMs ?? 1_000);
     try {
       link.listen(
         (run, message) => {
@@ -123,6 +135,7 @@ export class Worker {
       await Promise.all(this.#finishing);
       for (const run of this.#open.values()) await run.close().catch(() => {});
     } finally {
+      clearInterval(probe);
       signal.removeEventListener("abort", onAbort);
       force?.removeEventListener("abort", onForce);
       await link.close();
@@ -316,7 +329,36 @@ export class Worker {
     if (run === undefined || !this.#ended.has(id) || run.busy > 0) return;
     this.#open.delete(id);
     this.#runs.delete(id);
+    this.#gone.delete(id);
     run.close().catch(() => {});
+  }
+
+  /**
+   * Ask each open run's coordinator whether it is still there. One that is
+   * gone (killed: it never said its run ended) would leave its jobs running
+   * here to their end: they are cancelled, each saying why.
+   */
+  #probe(): void {
+    for (const id of this.#open.keys()) {
+      if (this.#probing.has(id) || this.#gone.has(id)) continue;
+      this.#probing.add(id);
+      this.#options.link.alive(id)
+        .then((answer) => {
+          if (answer === "gone") this.#coordinatorGone(id);
+        })
+        .catch(() => {})
+        .finally(() => this.#probing.delete(id));
+    }
+  }
+
+  #coordinatorGone(id: string): void {
+    const run = this.#open.get(id);
+    if (run === undefined || this.#gone.has(id)) return;
+    this.#gone.add(id);
+    this.#ended.add(id); // its jobs still queued are dropped when they come
+    this.#refused.delete(id);
+    run.stop("cancel", GONE);
+    this.#closeIfIdle(id);
   }
 
   #stop(reason: string): void {
@@ -357,7 +399,7 @@ function describe(end: ResultMessage, took: string): string {
     case "failed":
       return `✖ ${end.job} ${took}: ${end.error?.message.split("\n")[0] ?? "failed"}`;
     case "cancelled":
-      return `⊘ ${end.job} cancelled ${took}`;
+      return `⊘ ${end.job} cancelled ${took}${end.message === undefined ? "" : `: ${end.message}`}`;
     case "refused":
       return `✖ refused ${end.job}: ${end.message}; back to the queue for another worker`;
     case "fallback":

@@ -49,11 +49,12 @@ export interface WorkerRunEnv {
   aside: EventSink;
 }
 
-/** A job this worker runs, and why it stops, if it is told to. */
+/** A job this worker runs, and how and why it stops, if it is told to. */
 interface Running {
   run: JobRun | undefined;
   events: GatherEvent[];
   stop: "cancel" | "release" | undefined;
+  reason?: string;
 }
 
 /** The largest encoded result a worker sends back, in characters (a NATS message takes 1 MiB). */
@@ -166,12 +167,13 @@ export class WorkerRun {
    * `release` (this worker is stopping: give them back to the queue).
    *
    * @param how Which.
-   * @param reason Why, for the jobs' signals.
+   * @param reason Why, for the jobs' signals (and the worker's line for each cancelled job).
    * @param jobs Which jobs; all of them when absent.
    */
   stop(how: "cancel" | "release", reason: string, jobs?: readonly string[]): void {
     for (const [name, running] of this.#running) {
       if (jobs !== undefined && !jobs.includes(name)) continue;
+      running.reason ??= reason;
       running.stop ??= how;
       running.run?.cancel(new GatherError("CANCELLED", `Job "${name}" was cancelled: ${reason}`));
     }
@@ -308,6 +310,7 @@ export class WorkerRun {
       worker: this.#env.worker,
       outcome: "cancelled",
       attempts,
+      ...(running.reason === undefined ? {} : { message: running.reason }),
     };
   }
 
