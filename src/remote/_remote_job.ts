@@ -138,9 +138,10 @@ export class RemoteJob implements JobRun {
     }
   }
 
-  /** A worker's report: the first one settles the job. */
+  /** A worker's report: the first one settles the job, and stops its other copies. */
   report(result: ResultMessage): void {
     if (this.done || this.#local !== undefined) return;
+    if (result.outcome !== "refused") this.#stopCopies(result.worker);
     const base = {
       attempts: result.attempts,
       ignoredCancellation: result.ignoredCancellation === true,
@@ -170,6 +171,20 @@ export class RemoteJob implements JobRun {
       case "unstorable":
         return this.runLocally(result.message ?? "the worker could not run it", result.worker);
     }
+  }
+
+  /**
+   * Other workers that claimed it before `worker` (the queue gave it to the next one while they
+   * were silent: perhaps slow, or stopped for a while, rather than dead) may still run it: once
+   * its result is in, they are told to stop their copies.
+   */
+  #stopCopies(worker: string): void {
+    if (this.cancelReason !== undefined) return; // the cancel went to every worker already
+    const others = [...new Set(this.#workers)].filter((other) =>
+      other !== worker && !this.#refusals.has(other)
+    );
+    if (others.length === 0) return;
+    this.#runner.cancelCopies(this.job.name, others, `${worker} reported it first`);
   }
 
   /**

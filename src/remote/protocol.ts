@@ -12,7 +12,8 @@ import type { ErrorInfo, GatherEvent } from "../events.ts";
 
 /**
  * The protocol's version: a worker refuses a job of another one. 2: the
- * coordinator answers its workers' liveness probes (`alive`).
+ * coordinator answers its workers' liveness probes (`alive`), and a cancel
+ * may name the workers it is for.
  */
 export const PROTOCOL_VERSION = 2;
 
@@ -119,6 +120,12 @@ export interface EventBatch {
 export interface CancelMessage {
   /** The jobs; absent for the whole run (its queue is purged). */
   jobs?: string[];
+  /**
+   * The workers it is for; absent for every worker. A job redelivered while
+   * the worker before still ran it has two copies: once one has reported,
+   * the other's worker is told to stop it.
+   */
+  workers?: string[];
   /** Why, for the jobs' signals. */
   reason: string;
 }

@@ -211,6 +211,14 @@ export class RemoteRunner implements JobRunner {
     });
   }
 
+  /**
+   * @internal A job's result came in while other workers may still run it (it was
+   * redelivered while the worker before was silent, not dead): tell them to stop.
+   */
+  cancelCopies(job: string, workers: string[], reason: string): void {
+    this.#dispatch?.cancel({ jobs: [job], workers, reason });
+  }
+
   /** @internal Emit a warning once per cause. */
   warnOnce(cause: string, message: string, job?: string): void {
     if (this.#warned.has(cause)) return;

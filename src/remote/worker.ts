@@ -118,6 +118,9 @@ export class Worker {
     try {
       link.listen(
         (run, message) => {
+          if (message.workers !== undefined && !message.workers.includes(this.#options.worker)) {
+            return; // another worker's copy of a job
+          }
           if (message.jobs === undefined) this.#ended.add(run);
           this.#open.get(run)?.stop("cancel", message.reason, message.jobs);
         },
