@@ -20,6 +20,7 @@ import { loadTaskFile, type TaskFile } from "../load/task_file.ts";
 import type { Delivery, WorkerLink } from "./dispatcher.ts";
 import { type JobMessage, parseJobMessage, type ResultMessage } from "./protocol.ts";
 import { type JobEnd, WorkerRun, type WorkerRunEnv } from "./worker_run.ts";
+import { PullGate } from "./_pull_gate.ts";
 
 /** Options of {@linkcode Worker}. */
 export interface WorkerOptions extends Omit<WorkerRunEnv, "forward" | "aside"> {
@@ -45,11 +46,11 @@ const GONE = "its coordinator is gone (nothing answers for its run on the NATS s
 const PULL_MS = 2_000;
 
 /**
- * How long a job this worker refused waits before the queue hands it out
- * again, in ms; the slot that refused it waits longer before it asks for a
- * job, so that another worker's wait takes it.
+ * How long no slot of a worker asks for a job after it gave back one it
+ * refused, in ms: another worker's request takes it meanwhile (the job goes
+ * back only once none of this worker's requests is out: see `_pull_gate.ts`).
  */
-const REFUSED_DELAY_MS = 1_000;
+const REFUSED_PAUSE_MS = 1_000;
 
 /**
  * A worker process's loop.
@@ -73,6 +74,8 @@ export class Worker {
   #probing = new Set<string>();
   /** The open runs whose coordinator is gone. */
   #gone = new Set<string>();
+  /** This worker's pulls out, and the refused jobs it is giving back. */
+  #gate = new PullGate();
   #stopping: string | undefined;
   /** Jobs whose run ended and whose upload and report go on while their slot takes the next job. */
   #finishing = new Set<Promise<void>>();
@@ -149,7 +152,9 @@ export class Worker {
   async #loop(): Promise<void> {
     const { link } = this.#options;
     while (this.#stopping === undefined) {
-      const next = link.next(PULL_MS);
+      await this.#gate.open(this.#stopped); // not while it gives a refused job back
+      if (this.#stopping !== undefined) break;
+      const next = this.#gate.track(link.next(PULL_MS));
       const delivery = await Promise.race([next, this.#stopped]);
       if (!delivery) {
         // Stopping with a pull out: what it brings goes back, and the loop ends only once it is in.
@@ -163,24 +168,30 @@ export class Worker {
       // The slot is free once the job's function has settled: its upload and report go on.
       let free = () => {};
       const freed = new Promise<void>((resolve) => free = resolve);
-      let refused = false;
-      const taking = this.#take(delivery, free, () => refused = true).finally(() => {
+      const taking = this.#take(delivery, free).finally(() => {
         free();
         this.#finishing.delete(taking);
       });
       this.#finishing.add(taking);
       await freed;
-      if (refused) {
-        // Not at once: the job it gave back is for another worker's wait.
-        await Promise.race([
-          new Promise((resolve) => setTimeout(resolve, REFUSED_DELAY_MS * 2)),
-          this.#stopped,
-        ]);
-      }
     }
   }
 
-  async #take(delivery: Delivery, free: () => void, refusing: () => void): Promise<void> {
+  /**
+   * Give a job this worker refused back to the queue, for another worker:
+   * once none of this worker's pulls is out, so that none of its own slots
+   * takes it back (each delivery counts towards the queue's limit).
+   */
+  async #giveBack(delivery: Delivery, ackWaitMs: number): Promise<void> {
+    const alive = setInterval(() => delivery.working(), Math.max(250, ackWaitMs / 3));
+    try {
+      await this.#gate.giveBack(() => delivery.nak(), REFUSED_PAUSE_MS, this.#stopped);
+    } finally {
+      clearInterval(alive);
+    }
+  }
+
+  async #take(delivery: Delivery, free: () => void): Promise<void> {
     const { link, worker, print } = this.#options;
     const message = parseJobMessage(delivery.text);
     if (typeof message === "string") {
@@ -193,7 +204,6 @@ export class Worker {
     const why = this.#refused.get(run)?.get(job);
     if (why !== undefined) {
       // Back to a worker that refused it: say so again (the coordinator counts the deliveries).
-      refusing();
       print(`↺ ${job}  (run ${run}): refused here before; back to the queue`);
       const again: ResultMessage = {
         job,
@@ -204,7 +214,7 @@ export class Worker {
         delivery: delivery.delivery,
       };
       if (await link.report(run, again) === "gone") return delivery.term();
-      return delivery.nak(REFUSED_DELAY_MS);
+      return await this.#giveBack(delivery, message.ackWaitMs);
     }
     const answer = await link.claim(run, { job, worker, delivery: delivery.delivery });
     if (answer === "later") {
@@ -242,7 +252,6 @@ export class Worker {
       }
       print(describe(end, took));
       if (end.outcome === "refused") {
-        refusing();
         end.delivery = delivery.delivery;
         let refused = this.#refused.get(run);
         if (refused === undefined) this.#refused.set(run, refused = new Map());
@@ -252,7 +261,7 @@ export class Worker {
       if (reported === "later") delivery.nak();
       else if (end.outcome === "refused" && reported === "recorded") {
         // For another worker; the coordinator runs it when every worker refuses it.
-        delivery.nak(REFUSED_DELAY_MS);
+        await this.#giveBack(delivery, message.ackWaitMs);
       } else if (end.outcome === "cancelled") delivery.term();
       else delivery.ack();
     } catch (error) {
