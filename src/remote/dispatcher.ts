@@ -63,7 +63,9 @@ export interface Dispatcher {
   /** Resolves with why, if the connection to the engine is lost. */
   readonly lost: Promise<Error>;
   /**
-   * Open a run on the queue.
+   * Open a run on the queue. While it is open, the engine answers its
+   * workers' liveness probes (`WorkerLink.alive`): a coordinator that died
+   * stops answering, and its workers cancel its jobs.
    *
    * @param run The run's id (letters, digits, `-`, `_`).
    * @param handlers What answers the workers.
