@@ -73,6 +73,13 @@ export interface JobOptions {
    * cached (one warning). See also `ctx.discovered()`.
    */
   depfile?: string;
+  /**
+   * The job reports the files it reads with `ctx.discovered()`: its lookups
+   * then also ask for the files it read last time (a `depfile` implies it).
+   * Jobs that do not declare it cost no such lookup, which is why a cached
+   * job that calls `ctx.discovered()` without it fails, saying so.
+   */
+  discovers?: boolean;
   /** `false` turns the cache off for a job that declares `inputs`. @default {true} */
   cache?: boolean;
   /**
@@ -492,11 +499,13 @@ export interface JobContext {
    * inputs), as a `depfile` does for a compiler: once the job succeeds, their
    * contents become part of its cache key, and watch mode watches them.
    * Relative paths are relative to the folder gather runs in. Files among
-   * the job's declared inputs or outputs are left out. No effect on a job
-   * that is not cached.
+   * the job's declared inputs or outputs are left out. A cached job declares
+   * `discovers: true` (or a `depfile`) to call it; no effect on a job that
+   * is not cached.
    *
    * @param paths The files, absolute or relative (a string: one file).
    * @throws {TypeError} When a path is not a non-empty string.
+   * @throws {GatherError} In a cached job that declares neither `discovers` nor a `depfile`.
    *
    * @example Usage
    * ```ts
@@ -505,7 +514,7 @@ export interface JobContext {
    *
    * const dir = await Deno.makeTempDir();
    * await Deno.writeTextFile(`${dir}/words.txt`, "a b c");
-   * const count = job({ inputs: [] }, async (ctx) => {
+   * const count = job({ inputs: [], discovers: true }, async (ctx) => {
    *   const list = `${dir}/words.txt`; // found at run time, so not in inputs
    *   ctx.discovered([list]);
    *   return (await Deno.readTextFile(list)).split(" ").length;
@@ -612,6 +621,8 @@ export interface CacheSpec {
    * files it names are the job's discovered inputs.
    */
   depfile?: string;
+  /** Its lookups ask for the files it discovered: it has a `depfile`, or declares `discovers`. */
+  discovers?: true;
   /**
    * The text that stands for the job's code in its key. @default {the
    * function's source text}

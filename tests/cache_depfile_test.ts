@@ -257,7 +257,7 @@ export const gen = job({ inputs: ["in.txt"], depfile: "out/gen.d" }, () => {
 /** A Deno job that reads the file named in list.txt, and reports it. */
 function discoveringTasks(dir: string, during = ""): string {
   return `import { job } from ${MOD(dir)};
-export const read = job({ inputs: ["list.txt"] }, (ctx) => {
+export const read = job({ inputs: ["list.txt"], discovers: true }, (ctx) => {
   Deno.writeTextFileSync("runs.txt", "read\\n", { append: true });
   const file = Deno.readTextFileSync("list.txt").trim();
   ctx.discovered(file);
@@ -315,4 +315,31 @@ Deno.test("ctx.discovered(): a file edited while its job ran is not stored, whet
     assert(known.warnings.some((w) => w.includes("data/one.txt (read by the job")), known.stderr);
     assertEquals((await run(dir)).ran, ["read"]); // not stored: runs again
   });
+});
+
+Deno.test("ctx.discovered() in a cached job that does not declare discovers fails the job, saying what to add", async () => {
+  const dir = await Deno.realPath(await Deno.makeTempDir({ prefix: "gather-discovers-" }));
+  try {
+    await Deno.writeTextFile(join(dir, "deno.json"), "{}\n");
+    await Deno.writeTextFile(join(dir, "data.txt"), "x\n");
+    await Deno.writeTextFile(
+      join(dir, "tasks.ts"),
+      `import { job } from ${MOD(dir)};
+export const read = job({ inputs: [] }, (ctx) => {
+  ctx.discovered("data.txt");
+  return Deno.readTextFileSync("data.txt");
+});
+`,
+    );
+    const result = await gather(["--reporter", "json", "--no-logs"], { cwd: dir });
+    assertEquals(result.code, 1, result.stderr);
+    const end = parseEvents(result.stdout).find((e): e is JobEndEvent => e.type === "job:end");
+    assertEquals(end?.status, "failed");
+    assertStringIncludes(
+      end?.error?.message ?? "",
+      `Job "read" called ctx.discovered() but does not declare it: add discovers: true to its options`,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

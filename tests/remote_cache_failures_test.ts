@@ -14,7 +14,7 @@ import { palette } from "../src/reporters/palette.ts";
 import { PlainReporter } from "../src/reporters/plain.ts";
 import { ROOT } from "./_cli.ts";
 import { LiveGather } from "./_live.ts";
-import { ALL, checkout, remoteEnv, runIn, serverTest } from "./_remote_project.ts";
+import { ALL, CACHED, checkout, remoteEnv, runIn, serverTest } from "./_remote_project.ts";
 
 /** A chain of slow cached jobs, s0 -> s1 -> ... -> s5, each writing an output. */
 const SLOW_TASKS = `import { job } from ${JSON.stringify(new URL("mod.ts", `file://${ROOT}`).href)};
@@ -187,4 +187,24 @@ Deno.test("remote cache: the plain reporter prints the upload progress line", ()
   reporter.handle({ type: "cache:upload", time: 0, pending: 3 });
   output.flush();
   assertEquals(text, "⇡ waiting for 3 uploads to the remote cache (Ctrl-C abandons them)\n");
+});
+
+Deno.test("remote cache: a cold run asks the server once per cached job: no record is asked for jobs that discover nothing", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "gather-remote-" });
+  // A server that has nothing (every GET a miss) and takes every upload.
+  const server = new BadServer((request) =>
+    request.method === "GET" ? new Response(null, { status: 404 }) : new Response(null)
+  );
+  try {
+    const project = await checkout(join(dir, "p"));
+    const run = await runIn(project, remoteEnv({ url: server.url, token: "t" }));
+    assertEquals(run.code, 0, run.stderr);
+    assertEquals(run.ran, ALL);
+    const gets = server.requests.filter((r) => r.startsWith("GET /v8/artifacts/"));
+    // One GET per cached job, and at most the one that learns whether the server keeps signatures.
+    assert(gets.length <= CACHED.length + 1, gets.join("\n"));
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });

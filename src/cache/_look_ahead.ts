@@ -48,8 +48,11 @@ export interface KeySource {
   ): Promise<KeyParts | string>;
   /** The key of a job's parts. */
   key(job: JobSpec, parts: KeyParts): Promise<string>;
-  /** Whether the local store has an entry for a key (a damaged one counts: the job reports it). */
-  hasLocal(key: string): boolean;
+  /**
+   * Whether the local store has an entry for a job's key (a damaged one
+   * counts: the job reports it), or a record of the files it discovered.
+   */
+  hasLocal(key: string, job: JobSpec): boolean;
   /** Looks a key up on the remote cache. */
   fetch(key: string, job: string): Promise<FetchedEntry | undefined>;
 }
@@ -175,7 +178,7 @@ export class LookAhead {
   #want(spec: JobSpec, keyOf: () => Promise<string | undefined>): void {
     this.#prefetch.want(spec.name, async () => {
       const key = await keyOf();
-      return key === undefined || this.#source.hasLocal(key) ? undefined : key;
+      return key === undefined || this.#source.hasLocal(key, spec) ? undefined : key;
     });
   }
 

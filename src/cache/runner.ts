@@ -215,9 +215,10 @@ export class CachingRunner implements JobRunner {
       this.#ahead = new LookAhead(this.#cached, this.#s.globs, {
         parts: (job, deps, depKeys, early) => this.parts(job, { deps }, depKeys, early),
         key: (job, parts) => this.key(job, parts),
-        hasLocal: (key) => {
+        hasLocal: (key, job) => {
           try {
-            return this.#s.recent.read(key) !== undefined || this.#s.twoLevel.hasRecord(key);
+            return this.#s.recent.read(key) !== undefined ||
+              (job.cache?.discovers === true && this.#s.twoLevel.hasRecord(key));
           } catch {
             return true; // damaged: the job's own lookup reports it
           }

@@ -214,6 +214,10 @@ function parseOptions(spec: JobSpec, source: string, dir: string | undefined): v
   if (depfile !== undefined && (typeof depfile !== "string" || depfile === "")) {
     throw badOption(name, source, `option "depfile" must be a non-empty string (a file path)`);
   }
+  if (options.discovers !== undefined && typeof options.discovers !== "boolean") {
+    throw badOption(name, source, `option "discovers" must be true or false`);
+  }
+  const discovers = depfile !== undefined || options.discovers === true;
   if (options.cache !== undefined && typeof options.cache !== "boolean") {
     throw badOption(name, source, `option "cache" must be true or false`);
   }
@@ -227,11 +231,11 @@ function parseOptions(spec: JobSpec, source: string, dir: string | undefined): v
     throw badOption(name, source, `option "local" must be true or false`);
   }
   if (options.local === true) spec.local = true;
-  if (inputs === undefined && (outputs !== undefined || env !== undefined || depfile)) {
+  if (inputs === undefined && (outputs !== undefined || env !== undefined || discovers)) {
     throw badOption(
       name,
       source,
-      `"outputs", "env" and "depfile" take effect only with "inputs": add inputs: [...] (or inputs: [] for a job that reads no files)`,
+      `"outputs", "env", "depfile" and "discovers" take effect only with "inputs": add inputs: [...] (or inputs: [] for a job that reads no files)`,
     );
   }
   if (inputs === undefined) return;
@@ -239,7 +243,12 @@ function parseOptions(spec: JobSpec, source: string, dir: string | undefined): v
   spec.files = files;
   // A service is never cached: its inputs only tell watch mode when to restart it.
   if (options.cache !== false && service === undefined) {
-    spec.cache = { ...files, env: env ?? [], ...(depfile ? { depfile } : {}) };
+    spec.cache = {
+      ...files,
+      env: env ?? [],
+      ...(depfile ? { depfile } : {}),
+      ...(discovers ? { discovers: true as const } : {}),
+    };
   }
 }
 
@@ -257,6 +266,7 @@ const JOB_OPTIONS: readonly string[] = Object.keys(
     outputs: true,
     env: true,
     depfile: true,
+    discovers: true,
     cache: true,
     local: true,
     service: true,

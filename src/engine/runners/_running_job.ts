@@ -64,6 +64,8 @@ class Attempt implements ContextEnv, WorkTracker {
   ready: ((value: unknown) => void) | undefined = undefined;
   /** The files its context reported with `ctx.discovered()`, absolute. */
   found: Set<string> | undefined = undefined;
+  /** A cached job that declares neither `discovers` nor a `depfile`: `ctx.discovered()` fails. */
+  undeclared = false;
   #controller: AbortController | undefined = undefined;
 
   constructor(name: string, attempt: number, results: DepResults, env: RunnerEnv) {
@@ -92,6 +94,13 @@ class Attempt implements ContextEnv, WorkTracker {
   }
 
   discovered(paths: readonly string[]): void {
+    if (this.undeclared) {
+      throw new GatherError(
+        "BAD_OPTION",
+        `Job "${this.name}" called ctx.discovered() but does not declare it: add discovers: true to its options, so that its lookups ask for the files it read`,
+        { job: this.name },
+      );
+    }
     const found = this.found ??= new Set();
     for (const path of paths) found.add(path);
   }
@@ -293,6 +302,7 @@ export class RunningJob implements JobRun {
     const env = this.#env;
     const { name } = this.spec;
     const abort = new Attempt(name, ++this.#attempts, this.#results, env);
+    abort.undeclared = this.spec.cache !== undefined && this.spec.cache.discovers !== true;
     this.#current = abort;
     if (this.#cancelReason !== undefined) {
       abort.done = true;
