@@ -169,6 +169,16 @@ serverTest("remote cache, signed: no machine replaces the team's signed artifact
         "this machine's key differs from the one these artifacts were signed with",
       );
       assertEquals(await onServer(), before);
+      // --force asks for nothing before it runs: each upload checks what the server holds first.
+      const forced = await runIn(await checkout(join(dir, "m2f")), {
+        ...env,
+        GATHER_REMOTE_CACHE_SIGNATURE_KEY: "another key of at least thirty-two bytes",
+      }, ["--force"]);
+      assertEquals(forced.code, 0, forced.stderr);
+      assertEquals(forced.ran, ALL);
+      assertEquals(forced.warnings.length, 1, forced.warnings.join("\n"));
+      assertStringIncludes(forced.warnings[0]!, "this machine does not upload over them");
+      assertEquals(await onServer(), before);
     },
   );
 

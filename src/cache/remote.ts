@@ -8,7 +8,8 @@
  * signal abandons them.
  *
  * It never uploads over an artifact it refused for its signature (a machine
- * with another key must not push the team's out), and without a key it
+ * with another key must not push the team's out; one the run did not ask
+ * for, under `--force`, is checked first), and without a key it
  * uploads nothing to a server that keeps signatures: that server serves only
  * signed artifacts, and an unsigned upload would replace a signed one's bytes
  * under its old tag. Without a key, signed artifacts are read unverified.
@@ -100,6 +101,8 @@ export class RemoteStore implements BackingStore {
   #keepOff = new Set<string>();
   /** Artifacts whose signature this machine checked, this run. */
   #verified = 0;
+  /** Keys asked for this run (a hit, a miss, or refused). */
+  #asked = new Set<string>();
   /** Without a key: the server keeps signatures (a tag came, or a miss said so). */
   #serverSigns = false;
   /** Without a key: the request that asks whether the server keeps signatures, once. */
@@ -195,6 +198,7 @@ export class RemoteStore implements BackingStore {
    */
   async #download(key: string, job: string, entry: boolean): Promise<Uint8Array | undefined> {
     if (this.#off || this.#signal?.aborted) return undefined;
+    this.#asked.add(key);
     let artifact;
     try {
       artifact = await this.#client.get(key);
@@ -350,6 +354,12 @@ export class RemoteStore implements BackingStore {
         if (probe?.tag != null || this.#client.wantsTags) this.#unverified();
       }, (error) => this.#failed(error));
       await this.#probe;
+      if (this.#off) return false;
+    }
+    if (this.#config.signatureKey !== undefined && !this.#asked.has(upload.key)) {
+      // Not asked for this run (`--force`): what the server holds there is checked first, so
+      // that a machine with another key does not replace the team's artifact.
+      await this.#download(upload.key, upload.job, false);
       if (this.#off) return false;
     }
     if (!this.#mayUpload(upload.key)) return false; // learnt since it was queued
