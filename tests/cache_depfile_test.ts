@@ -10,6 +10,7 @@ import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/as
 import { join, relative } from "../src/deps/path.ts";
 import type { GatherEvent, JobEndEvent } from "../src/events.ts";
 import { gather, parseEvents, ROOT } from "./_cli.ts";
+import { compileJobs } from "./_c_tasks.ts";
 
 const MOD = (dir: string) => JSON.stringify(relative(dir, join(ROOT, "mod.ts")));
 const CC = Deno.env.get("CC") ?? "cc";
@@ -38,20 +39,9 @@ const CC = ${JSON.stringify(CC)};
 function ran(name: string) {
   Deno.writeTextFileSync("runs.txt", name + "\\n", { append: true });
 }
-const objects = ["a", "b", "main"].map((name) =>
-  job({
-    name: "compile:" + name,
-    inputs: ["src/" + name + ".c"],
-    outputs: ["build/" + name + ".o"],
-    depfile: "build/" + name + ".d",
-  }, async (ctx) => {
-    ran("compile:" + name);
-    await Deno.mkdir("build", { recursive: true });
-    await ctx.sh\`\${CC} -MMD -MP -MF build/\${name}.d -c src/\${name}.c -o build/\${name}.o\`;
-    return "build/" + name + ".o";
-  })
-);
-export const link = job({ deps: objects, inputs: [], outputs: ["build/app"] }, async (ctx) => {
+${
+    compileJobs(["a", "b", "main"], { flags: "-MP", first: 'ran("compile:" + name);' })
+  }export const link = job({ deps: objects, inputs: [], outputs: ["build/app"] }, async (ctx) => {
   ran("link");
   await ctx.sh\`\${CC} \${objects.map((o) => ctx.result(o) as string)} -o build/app\`;
 });

@@ -20,6 +20,7 @@ import {
   startWorker,
   stopWorkers,
 } from "./_distributed.ts";
+import { compileJobs } from "./_c_tasks.ts";
 
 const CC = Deno.env.get("CC") ?? "cc";
 
@@ -32,19 +33,9 @@ const FILES: Record<string, string> = {
   "tasks.ts": `import { job } from ${JSON.stringify(new URL("mod.ts", `file://${ROOT}`).href)};
 
 const CC = ${JSON.stringify(CC)};
-const objects = ["a", "main"].map((name) =>
-  job({
-    name: "compile:" + name,
-    inputs: ["src/" + name + ".c"],
-    outputs: ["build/" + name + ".o"],
-    depfile: "build/" + name + ".d",
-  }, async (ctx) => {
-    await Deno.mkdir("build", { recursive: true });
-    await ctx.sh\`\${CC} -MMD -MF build/\${name}.d -c src/\${name}.c -o build/\${name}.o\`;
-    return "build/" + name + ".o";
-  })
-);
-export const link = job({ deps: objects, inputs: [], outputs: ["build/app"] }, async (ctx) => {
+${
+    compileJobs(["a", "main"])
+  }export const link = job({ deps: objects, inputs: [], outputs: ["build/app"] }, async (ctx) => {
   await ctx.sh\`\${CC} \${objects.map((o) => ctx.result(o) as string)} -o build/app\`;
 });
 export default link;

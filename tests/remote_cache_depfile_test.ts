@@ -10,6 +10,7 @@ import { assert, assertEquals } from "@std/assert";
 import { join } from "../src/deps/path.ts";
 import { ROOT } from "./_cli.ts";
 import { artifactsOf, keysOf, remoteEnv, runIn, serverTest } from "./_remote_project.ts";
+import { compileJobs } from "./_c_tasks.ts";
 
 const CC = Deno.env.get("CC") ?? "cc";
 const KEY = "a signature key of at least thirty-two bytes";
@@ -28,20 +29,9 @@ const CC = ${JSON.stringify(CC)};
 function ran(name: string) {
   Deno.writeTextFileSync("runs.txt", name + "\\n", { append: true });
 }
-const objects = ["a", "main"].map((name) =>
-  job({
-    name: "compile:" + name,
-    inputs: ["src/" + name + ".c"],
-    outputs: ["build/" + name + ".o"],
-    depfile: "build/" + name + ".d",
-  }, async (ctx) => {
-    ran("compile:" + name);
-    await Deno.mkdir("build", { recursive: true });
-    await ctx.sh\`\${CC} -MMD -MF build/\${name}.d -c src/\${name}.c -o build/\${name}.o\`;
-    return "build/" + name + ".o";
-  })
-);
-export const link = job({ deps: objects, inputs: [], outputs: ["build/app"] }, async (ctx) => {
+${
+    compileJobs(["a", "main"], { first: 'ran("compile:" + name);' })
+  }export const link = job({ deps: objects, inputs: [], outputs: ["build/app"] }, async (ctx) => {
   ran("link");
   await ctx.sh\`\${CC} \${objects.map((o) => ctx.result(o) as string)} -o build/app\`;
 });

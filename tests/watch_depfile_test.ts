@@ -6,24 +6,20 @@
  */
 import { assertEquals } from "@std/assert";
 import { MOD, project, WatchSession, write } from "./_watch.ts";
+import { compileJobs } from "./_c_tasks.ts";
 
 const CC = Deno.env.get("CC") ?? "cc";
 
 const TASKS = `
 import { job } from "${MOD}";
-export const objects = ["a", "b"].map((name) =>
-  job({
-    name: "compile:" + name,
-    inputs: ["src/" + name + ".c"],
-    outputs: ["build/" + name + ".o"],
-    depfile: "build/" + name + ".d",
-  }, async (ctx) => {
-    ctx.log("ran compile:" + name);
-    await Deno.mkdir("build", { recursive: true });
-    await ctx.sh\`${CC} -Iinclude -MMD -MF build/\${name}.d -c src/\${name}.c -o build/\${name}.o\`;
+const CC = ${JSON.stringify(CC)};
+${
+  compileJobs(["a", "b"], {
+    flags: "-Iinclude",
+    first: 'ctx.log("ran compile:" + name);',
+    exported: true,
   })
-);
-export default objects;
+}export default objects;
 `;
 
 Deno.test("--watch: saving a header a depfile named reruns exactly the compiles that include it", async () => {
