@@ -5,6 +5,8 @@
  * @module
  */
 
+import { dirname, join } from "../src/deps/path.ts";
+
 /** How the compiles differ from test to test. */
 export interface CompileOptions {
   /** Compiler flags before `-MMD`, e.g. `-MP` or `-Iinclude`. */
@@ -48,4 +50,29 @@ export function compileJobs(names: readonly string[], options: CompileOptions = 
   })
 );
 `;
+}
+
+/**
+ * Write a checkout of a project: each file by its path under `dir`, folders made.
+ *
+ * @param dir The checkout's folder.
+ * @param files File contents by path relative to it.
+ * @returns `dir`.
+ *
+ * @example Usage
+ * ```ts
+ * import { writeCheckout } from "./_c_tasks.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const dir = await writeCheckout(await Deno.makeTempDir(), { "src/a.c": "int a;\n" });
+ * assertEquals(await Deno.readTextFile(`${dir}/src/a.c`), "int a;\n");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function writeCheckout(dir: string, files: Record<string, string>): Promise<string> {
+  for (const [path, text] of Object.entries(files)) {
+    await Deno.mkdir(dirname(join(dir, path)), { recursive: true });
+    await Deno.writeTextFile(join(dir, path), text);
+  }
+  return dir;
 }

@@ -14,6 +14,9 @@ import type { RunningServer } from "../tools/remote-cache-server/server.ts";
 import { ROOT } from "./_cli.ts";
 import { natsMissing, type NatsServer, startNats } from "../tools/nats_server.ts";
 
+/** gather's `mod.ts` as a quoted specifier, for a task file's `import { job } from ${MOD};`. */
+export const MOD = JSON.stringify(new URL("mod.ts", `file://${ROOT}`).href);
+
 /** The shape of a generated project. */
 export interface ProjectShape {
   /** Jobs in all. */
@@ -37,7 +40,7 @@ export interface ProjectShape {
 export function layeredTaskFile(shape: ProjectShape): string {
   const perLayer = Math.ceil(shape.jobs / shape.layers);
   const lines = [
-    `import { job } from ${JSON.stringify(new URL("mod.ts", `file://${ROOT}`).href)};`,
+    `import { job } from ${MOD};`,
     `type R = { n: number; sum: number; text: string };`,
     `async function work(ctx: any, n: number, deps: any[]): Promise<R> {`,
     shape.command ? `  await ctx.sh\`${shape.command}\`;` : "",
@@ -342,7 +345,7 @@ export function pidsOf(dir: string): number[] {
  */
 export function sleepersTaskFile(count: number): string {
   const lines = [
-    `import { job } from ${JSON.stringify(new URL("mod.ts", `file://${ROOT}`).href)};`,
+    `import { job } from ${MOD};`,
   ];
   for (let n = 0; n < count; n++) {
     lines.push(

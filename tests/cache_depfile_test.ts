@@ -8,8 +8,9 @@
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { join, relative } from "../src/deps/path.ts";
-import type { GatherEvent, JobEndEvent } from "../src/events.ts";
+import type { JobEndEvent } from "../src/events.ts";
 import { gather, parseEvents, ROOT } from "./_cli.ts";
+import { type ProjectRun, runIn } from "./_remote_project.ts";
 import { compileJobs } from "./_c_tasks.ts";
 
 const MOD = (dir: string) => JSON.stringify(relative(dir, join(ROOT, "mod.ts")));
@@ -52,40 +53,19 @@ export default app;
 `;
 }
 
-interface Run {
-  code: number;
-  ran: string[];
-  cache: Record<string, string>;
-  events: GatherEvent[];
-  stderr: string;
-  warnings: string[];
-}
-
-async function run(dir: string, args: string[] = []): Promise<Run> {
-  await Deno.remove(join(dir, "runs.txt")).catch(() => {});
-  const result = await gather(["--reporter", "json", "--no-logs", ...args], { cwd: dir });
-  const ran = await Deno.readTextFile(join(dir, "runs.txt")).then(
-    (text) => text.trim().split("\n").filter(Boolean).sort(),
-    () => [],
-  );
-  const events = parseEvents(result.stdout);
-  const cache: Record<string, string> = {};
-  for (const event of events) {
-    if (event.type === "job:end") cache[event.job] = (event as JobEndEvent).cache;
-  }
-  const warnings = events.flatMap((e) => e.type === "warning" ? [e.message] : []);
-  return { code: result.code, ran, cache, events, stderr: result.stderr, warnings };
+function run(dir: string, args: string[] = []): Promise<ProjectRun> {
+  return runIn(dir, {}, args);
 }
 
 /** What a job logged last after `output: `. */
-function output(result: Run, job = "app"): string | undefined {
+function output(result: ProjectRun, job = "app"): string | undefined {
   const lines = result.events.flatMap((e) =>
     e.type === "job:log" && e.job === job && e.line.startsWith("output: ") ? [e.line.slice(8)] : []
   );
   return lines.at(-1);
 }
 
-function reasons(result: Run): Record<string, string> {
+function reasons(result: ProjectRun): Record<string, string> {
   const found: Record<string, string> = {};
   for (const event of result.events) {
     if (event.type === "job:cache" && event.reason !== undefined) found[event.job] = event.reason;

@@ -10,12 +10,13 @@ import { assertEquals, assertMatch } from "@std/assert";
 import { connect, jetstreamManager } from "../src/deps/nats.ts";
 import { join } from "../src/deps/path.ts";
 import type { JobEndEvent } from "../src/events.ts";
-import { parseEvents, ROOT } from "./_cli.ts";
+import { parseEvents } from "./_cli.ts";
 import {
   alive,
   checkout,
   distributedTest,
   finished,
+  MOD,
   pidsOf,
   startCoordinator,
   startWorker,
@@ -23,8 +24,6 @@ import {
   waitFor,
   type WorkerProcess,
 } from "./_distributed.ts";
-
-const MOD = JSON.stringify(new URL("mod.ts", `file://${ROOT}`).href);
 
 /** How many jobs wait in the work queue (queued, or handed out and not acknowledged). */
 async function queued(url: string): Promise<number> {

@@ -20,7 +20,7 @@ import {
   startWorker,
   stopWorkers,
 } from "./_distributed.ts";
-import { compileJobs } from "./_c_tasks.ts";
+import { compileJobs, writeCheckout } from "./_c_tasks.ts";
 
 const CC = Deno.env.get("CC") ?? "cc";
 
@@ -42,12 +42,8 @@ export default link;
 `,
 };
 
-async function checkout(dir: string): Promise<string> {
-  for (const [path, text] of Object.entries(FILES)) {
-    await Deno.mkdir(join(dir, path, ".."), { recursive: true });
-    await Deno.writeTextFile(join(dir, path), text);
-  }
-  return dir;
+function checkout(dir: string): Promise<string> {
+  return writeCheckout(dir, FILES);
 }
 
 distributedTest(

@@ -11,17 +11,16 @@ import { assert, assertEquals } from "@std/assert";
 import { join, toFileUrl } from "../src/deps/path.ts";
 import type { GatherEvent, JobEndEvent, JobWorkerEvent, RunEndEvent } from "../src/events.ts";
 import { History } from "../src/state/history.ts";
-import { assertComplete, parseEvents, ROOT } from "./_cli.ts";
+import { assertComplete, parseEvents } from "./_cli.ts";
 import {
   checkout,
   distributedTest,
   finished,
+  MOD,
   startCoordinator,
   startWorker,
   stopWorkers,
 } from "./_distributed.ts";
-
-const MOD = JSON.stringify(new URL("mod.ts", `file://${ROOT}`).href);
 
 /** Where each of a job's events is in the stream. */
 function indexOf(events: GatherEvent[], type: GatherEvent["type"], job: string): number {

@@ -8,20 +8,18 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { join } from "../src/deps/path.ts";
 import type { JobEndEvent } from "../src/events.ts";
-import { ROOT } from "./_cli.ts";
 import { parseEvents } from "./_cli.ts";
 import {
   checkout,
   distributedTest,
   finished,
+  MOD,
   startCoordinator,
   startWorker,
   stopWorkers,
   waitFor,
   type WorkerProcess,
 } from "./_distributed.ts";
-
-const MOD = JSON.stringify(new URL("mod.ts", `file://${ROOT}`).href);
 
 distributedTest(
   "gather --nats: a job of the task file that is not in the run cannot make a worker refuse the selected one",

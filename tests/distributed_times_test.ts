@@ -9,17 +9,16 @@
 import { assert, assertEquals } from "@std/assert";
 import { join } from "../src/deps/path.ts";
 import type { GatherEvent } from "../src/events.ts";
-import { assertComplete, parseEvents, ROOT } from "./_cli.ts";
+import { assertComplete, parseEvents } from "./_cli.ts";
 import {
   checkout,
   distributedTest,
   finished,
+  MOD,
   startCoordinator,
   startWorker,
   stopWorkers,
 } from "./_distributed.ts";
-
-const MOD = JSON.stringify(new URL("mod.ts", `file://${ROOT}`).href);
 
 distributedTest(
   "gather --nats: a worker whose clock is off cannot make the event stream's times go back",

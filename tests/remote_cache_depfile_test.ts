@@ -10,7 +10,7 @@ import { assert, assertEquals } from "@std/assert";
 import { join } from "../src/deps/path.ts";
 import { ROOT } from "./_cli.ts";
 import { artifactsOf, keysOf, remoteEnv, runIn, serverTest } from "./_remote_project.ts";
-import { compileJobs } from "./_c_tasks.ts";
+import { compileJobs, writeCheckout } from "./_c_tasks.ts";
 
 const CC = Deno.env.get("CC") ?? "cc";
 const KEY = "a signature key of at least thirty-two bytes";
@@ -39,12 +39,8 @@ export default link;
 `,
 };
 
-async function checkout(dir: string): Promise<string> {
-  for (const [path, text] of Object.entries(FILES)) {
-    await Deno.mkdir(join(dir, path, ".."), { recursive: true });
-    await Deno.writeTextFile(join(dir, path), text);
-  }
-  return dir;
+function checkout(dir: string): Promise<string> {
+  return writeCheckout(dir, FILES);
 }
 
 async function program(dir: string): Promise<string> {
