@@ -85,9 +85,9 @@ Deno.test("TwoLevel: no record is a miss; the first set whose final key has an e
   await withSetup(async (setup) => {
     const { twoLevel, discovery, entries, spec } = setup;
     assertEquals(await twoLevel.findLocal(spec, PRIMARY), undefined);
-    assertEquals(twoLevel.hasRecord(PRIMARY), false);
+    assertEquals(twoLevel.hasRecord(spec, PRIMARY), false);
     discovery.keep(PRIMARY, [["src/a.h", "src/b.h"], ["src/a.h"]], []);
-    assertEquals(twoLevel.hasRecord(PRIMARY), true);
+    assertEquals(twoLevel.hasRecord(spec, PRIMARY), true);
     assertEquals(await twoLevel.findLocal(spec, PRIMARY), undefined); // sets, but no entries
     const second = await keyOf(setup, ["src/a.h"]);
     entries.add(second);

@@ -417,7 +417,7 @@ export async function find(
   key: string,
 ): Promise<Manifest | undefined> {
   return lookup(s, job, key) ??
-    (job.cache?.discovers ? (await s.twoLevel.findLocal(job, key))?.found : undefined);
+    (await s.twoLevel.findLocal(job, key))?.found;
 }
 
 /**
@@ -438,7 +438,7 @@ export async function fetchRemote(
   const looked = await ahead;
   const entry =
     (looked?.key === key ? looked.entry : await s.options.remote?.fetch(key, job.name)) ??
-      (job.cache?.discovers ? (await s.twoLevel.findRemote(job, key))?.found : undefined);
+      (await s.twoLevel.findRemote(job, key))?.found;
   if (entry === undefined) return undefined;
   try {
     s.options.store.keep(entry.manifest, entry.artifact, s.lastId(job));
@@ -464,5 +464,5 @@ export async function remoteHas(
   key: string,
 ): Promise<string | undefined> {
   if (await s.options.remote?.has?.(key, job.name)) return key;
-  return job.cache?.discovers ? await s.twoLevel.hasRemote(job, key) : undefined;
+  return await s.twoLevel.hasRemote(job, key);
 }

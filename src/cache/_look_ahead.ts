@@ -101,7 +101,7 @@ export class LookAhead {
     const outputs = new GlobBuckets([...globs.values()].flatMap((g) => g.outputs));
     const early = new Set<string>();
     const discovers = new Set(
-      cached.filter((s) => s.cache?.depfile !== undefined).map((s) => s.name),
+      cached.filter((s) => s.cache?.discovers === true).map((s) => s.name),
     );
     for (const spec of cached) {
       for (const dep of spec.deps) {

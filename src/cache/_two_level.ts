@@ -59,13 +59,14 @@ export class TwoLevel {
   }
 
   /**
-   * Whether the local store has a record under a primary key.
+   * Whether the local store has a record under a job's primary key.
    *
-   * @param primary The primary key.
+   * @param job The job.
+   * @param primary Its primary key.
    * @returns `true` when it does.
    */
-  hasRecord(primary: string): boolean {
-    return this.#o.discovery.sets(primary).length > 0;
+  hasRecord(job: JobSpec, primary: string): boolean {
+    return discovers(job) && this.#o.discovery.sets(primary).length > 0;
   }
 
   /**
@@ -76,6 +77,7 @@ export class TwoLevel {
    * @returns The hit, or `undefined`.
    */
   async findLocal(job: JobSpec, primary: string): Promise<TwoLevelHit<Manifest> | undefined> {
+    if (!discovers(job)) return undefined;
     const { discovery, read } = this.#o;
     for await (
       const candidate of discovery.candidates(job.name, primary, discovery.sets(primary))
@@ -99,7 +101,7 @@ export class TwoLevel {
    */
   async findRemote(job: JobSpec, primary: string): Promise<TwoLevelHit<FetchedEntry> | undefined> {
     const remote = this.#o.remote;
-    if (remote?.fetchRecord === undefined) return undefined;
+    if (remote?.fetchRecord === undefined || !discovers(job)) return undefined;
     const { discovery } = this.#o;
     const local = discovery.sets(primary);
     const fetched = await this.#remoteSets(job, primary);
@@ -126,7 +128,9 @@ export class TwoLevel {
    */
   async hasRemote(job: JobSpec, primary: string): Promise<string | undefined> {
     const remote = this.#o.remote;
-    if (remote?.fetchRecord === undefined || remote.has === undefined) return undefined;
+    if (remote?.fetchRecord === undefined || remote.has === undefined || !discovers(job)) {
+      return undefined;
+    }
     const { discovery } = this.#o;
     const sets = mergeSets(await this.#remoteSets(job, primary), discovery.sets(primary));
     for await (const candidate of discovery.candidates(job.name, primary, sets)) {
@@ -174,4 +178,12 @@ export class TwoLevel {
     this.#fetched.set(primary, sets);
     return sets;
   }
+}
+
+/**
+ * Whether a job's lookups go through records: it declares a `depfile` or
+ * `discovers`. Other jobs never have one, and ask for none (no file read, no `GET`).
+ */
+function discovers(job: JobSpec): boolean {
+  return job.cache?.discovers === true;
 }

@@ -218,7 +218,7 @@ export class CachingRunner implements JobRunner {
         hasLocal: (key, job) => {
           try {
             return this.#s.recent.read(key) !== undefined ||
-              (job.cache?.discovers === true && this.#s.twoLevel.hasRecord(key));
+              this.#s.twoLevel.hasRecord(job, key);
           } catch {
             return true; // damaged: the job's own lookup reports it
           }
