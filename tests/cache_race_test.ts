@@ -153,6 +153,71 @@ Deno.test("cache: an input edited while its job runs is not stored, nor are the 
   }
 });
 
+/**
+ * `cat` joins the files `src/*.txt` and `extra.txt` (named without a
+ * wildcard: missing, it matches nothing) into all.txt, and writes
+ * `src/cat.log` (one of its outputs, under its input folder); `wrap`
+ * depends on it. Like `cp` of {@linkcode TASKS}, it waits for `go` while
+ * `wait` is there.
+ */
+const GLOB_TASKS = (mod: string) =>
+  `import { job } from ${mod};
+async function whenThere(path: string) {
+  while (!await Deno.stat(path).then(() => true, () => false)) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+export const cat = job({
+  inputs: ["src/*", "extra.txt"],
+  outputs: ["all.txt", "src/*.log"],
+}, async () => {
+  if (await Deno.stat("wait").then(() => true, () => false)) {
+    await Deno.writeTextFile("started", "");
+    await whenThere("go");
+  }
+  const names: string[] = [];
+  for await (const entry of Deno.readDir("src")) if (entry.name.endsWith(".txt")) names.push(entry.name);
+  const extra = await Deno.readTextFile("extra.txt").catch(() => "");
+  await Deno.writeTextFile("all.txt", names.sort().join(",") + extra);
+  await Deno.writeTextFile("src/cat.log", "ran");
+});
+export const wrap = job({ deps: [cat], inputs: [] }, () => "wrapped");
+`;
+
+Deno.test("cache: a file that appears under a job's input globs while it runs is not stored, nor are its dependents", async () => {
+  const dir = await project(GLOB_TASKS);
+  try {
+    await Deno.mkdir(join(dir, "src"));
+    await Deno.writeTextFile(join(dir, "src", "a.txt"), "a");
+    const newTxt = join(dir, "src", "new.txt");
+    const raced = await runWhileEditing(dir, () => Deno.writeTextFile(newTxt, "n"));
+    // (Each run also warns that extra.txt matches no file.)
+    const notCached = (run: RaceRun) => run.warnings.filter((line) => line.includes("not cached"));
+    assertEquals(notCached(raced), ["cat: not cached: input src/new.txt appeared while it ran"]);
+    assertEquals(raced.cache, { cat: "miss", wrap: "off" });
+    assertEquals(await Deno.readTextFile(join(dir, "all.txt")), "a.txt,new.txt");
+    // Gone again: what the job made with it must not be restored.
+    await Deno.remove(newTxt);
+    const without = await runGather(dir);
+    assertEquals([without.cache, notCached(without)], [{ cat: "miss", wrap: "miss" }, []]);
+    assertEquals(await Deno.readTextFile(join(dir, "all.txt")), "a.txt");
+    assertEquals((await runGather(dir)).cache, { cat: "hit", wrap: "hit" });
+    // A file named without a wildcard, missing when the job was keyed, made while it ran.
+    await Deno.writeTextFile(join(dir, "src", "b.txt"), "b");
+    const named = await runWhileEditing(
+      dir,
+      () => Deno.writeTextFile(join(dir, "extra.txt"), "+x"),
+    );
+    assertEquals(notCached(named), ["cat: not cached: input extra.txt appeared while it ran"]);
+    assertEquals(named.cache, { cat: "miss", wrap: "off" });
+    await Deno.remove(join(dir, "extra.txt"));
+    assertEquals((await runGather(dir)).cache, { cat: "miss", wrap: "miss" });
+    assertEquals(await Deno.readTextFile(join(dir, "all.txt")), "a.txt,b.txt");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("cache: an input touched while its job runs (its stat changed, not its content) is stored", async () => {
   const dir = await project();
   try {

@@ -31,6 +31,7 @@ import { type BlobSource, packLogAndResult, unpackLogAndResult } from "./store.t
 import type { Warnings } from "./_warnings.ts";
 import type { JobKeys } from "./_job_keys.ts";
 import { changedInputs } from "./_input_check.ts";
+import type { AddedInputs } from "./_added_inputs.ts";
 import { removePartialOutputs as removePartial } from "./_partial_outputs.ts";
 import type { Discovery } from "./_discovered.ts";
 import type { TwoLevel } from "./_two_level.ts";
@@ -75,6 +76,8 @@ export interface CacheState {
    * not say what they saw either.
    */
   readonly unstored: Map<string, string>;
+  /** Files that appeared under a job's input globs while it ran. */
+  readonly added: AddedInputs;
   /** The run's discovered inputs, and the lookups through their records. */
   readonly discovery: Discovery;
   readonly twoLevel: TwoLevel;
@@ -225,11 +228,15 @@ export async function save(
     s.index,
     globs.outputs,
   );
-  if (changed.length > 0) {
-    s.raced.set(job.name, `input ${changed[0]}`);
+  const added = changed.length > 0 ? [] : s.added.since(globs.inputs, parts.files, globs.outputs);
+  if (changed.length > 0 || added.length > 0) {
+    const [first, count, what] = changed.length > 0
+      ? [changed[0], changed.length, "changed"]
+      : [added[0], added.length, "appeared"];
+    s.raced.set(job.name, `input ${first}`);
     s.keys.remember(job.name, null);
-    const more = changed.length > 1 ? ` (and ${changed.length - 1} more)` : "";
-    s.warnings.say(`not cached: input ${changed[0]}${more} changed while it ran`, job.name);
+    const more = count > 1 ? ` (and ${count - 1} more)` : "";
+    s.warnings.say(`not cached: input ${first}${more} ${what} while it ran`, job.name);
     return "miss";
   }
   // Its discovered inputs: the entry goes under their final key, its key for its dependents.

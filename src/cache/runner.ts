@@ -20,6 +20,7 @@ import { GatherError } from "../errors.ts";
 import type { JobSpec, Settlement } from "../types.ts";
 import type { BackingStore } from "./backing.ts";
 import { GlobOutsideRootError, parseGlob, Walker } from "./glob.ts";
+import { AddedInputs } from "./_added_inputs.ts";
 import type { KeyParts } from "./key.ts";
 import { nameFor } from "./hash.ts";
 import { recordRun } from "./maintenance.ts";
@@ -140,6 +141,7 @@ export class CachingRunner implements JobRunner {
       entries: new Map(),
       raced: new Map(),
       unstored: new Map(),
+      added: new AddedInputs(options.root),
       discovery,
       twoLevel: new TwoLevel({
         discovery,
