@@ -9,9 +9,10 @@
  * empty `.gather/`: every job downloaded, checked and restored), and a
  * local-hit run in that second checkout (its outputs deleted again: every job
  * restored from what the remote-hit run kept), and a remote-hit run in the
- * first checkout with its `.gather/` set aside: on this machine's disk,
- * creating the same 1,000 files costs from 80 to 870 ms depending on the
- * folder (measured), so runs compared in two folders compare folders too. A floor
+ * first checkout with its `.gather/` set aside: runs compared in two folders
+ * compare folders too. What a run leaves is moved aside, not deleted, until
+ * the section ends (see `aside.ts`: deleting thousands of files makes
+ * creating the next thousands slow on this disk). A floor
  * beside them: the same downloads by a bare loop of `fetch`, no gather, as
  * many at once as gather's `-j`: what the server itself costs. Skipped, with
  * a note, when the server is not installed.
@@ -22,6 +23,7 @@
 import { serverMissing, startServer } from "../tools/remote-cache-server/server.ts";
 import type { BenchEnv } from "./env.ts";
 import { makeGraph } from "./graphs.ts";
+import { Aside } from "./aside.ts";
 import { measure } from "./measure.ts";
 import { join, OUT_DIR } from "./paths.ts";
 import { sampleOf, type Section, type Series, seriesOf } from "./section.ts";
@@ -99,6 +101,7 @@ export async function runRemoteCache(
     env.gather.modUrl,
   );
   const server = await startServer({ storageDir: join(root, "server") });
+  const aside = new Aside(join(root, "aside"));
   const problems: string[] = [];
   const samples = new Map<Kind, ReturnType<typeof sampleOf>[]>();
   try {
@@ -136,23 +139,23 @@ export async function runRemoteCache(
       env.log(`remote cache: round ${rep + 1} of ${options.reps}`);
       // Cold: no local entries, nothing on the server (a team of its own each round).
       for (const kind of ["cold, no remote cache", "cold"] as const) {
-        await Deno.remove(join(a, ".gather"), { recursive: true }).catch(() => {});
-        await Deno.remove(join(a, "out"), { recursive: true }).catch(() => {});
+        await aside.move(join(a, ".gather"));
+        await aside.move(join(a, "out"));
         if (kind === "cold") remote["GATHER_REMOTE_CACHE_TEAM"] = `bench-${rep}`;
         await run(kind, a);
       }
-      await Deno.remove(join(a, "out"), { recursive: true });
+      await aside.move(join(a, "out"));
       await run("local hits", a);
       // The same checkout with an empty .gather/ (its own set aside, then put back).
       await Deno.rename(join(a, ".gather"), join(root, "a-gather"));
-      await Deno.remove(join(a, "out"), { recursive: true });
+      await aside.move(join(a, "out"));
       await run("remote hits, first checkout", a);
-      await Deno.remove(join(a, ".gather"), { recursive: true });
+      await aside.move(join(a, ".gather"));
       await Deno.rename(join(root, "a-gather"), join(a, ".gather"));
-      await Deno.remove(join(b, ".gather"), { recursive: true }).catch(() => {});
-      await Deno.remove(join(b, "out"), { recursive: true }).catch(() => {});
+      await aside.move(join(b, ".gather"));
+      await aside.move(join(b, "out"));
       await run("remote hits", b);
-      await Deno.remove(join(b, "out"), { recursive: true });
+      await aside.move(join(b, "out"));
       await run("local hits, second checkout", b);
       const floor = samples.get("server floor: the GETs alone") ?? [];
       floor.push({ wallMs: await downloadAll(remote, join(root, "server"), options.slots) });
@@ -160,6 +163,7 @@ export async function runRemoteCache(
     }
   } finally {
     await server.stop();
+    await aside.clear();
   }
   const series: Series[] = [...samples].map(([kind, list]) => seriesOf(kind, list));
   const wall = (kind: Kind) => series.find((s) => s.label === kind)?.median.wallMs;
