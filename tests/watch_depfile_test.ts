@@ -48,3 +48,26 @@ Deno.test("--watch: saving a header a depfile named reruns exactly the compiles 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("--watch: a header outside the project (-I../common) that a depfile named is watched too", async () => {
+  const dir = await project({
+    "app/deno.json": "{}\n",
+    "app/tasks.ts": TASKS.replaceAll("-Iinclude", "-I../common"),
+    "common/common.h": "#define BASE 1\n",
+    "app/src/a.c": '#include "common.h"\nint a(void) { return BASE; }\n',
+    "app/src/b.c": "int b(void) { return 2; }\n",
+  });
+  const session = new WatchSession(`${dir}/app`);
+  try {
+    await session.waitForRun(1);
+    assertEquals(session.ran(1).sort(), ["compile:a", "compile:b"]);
+    await write(dir, "common/common.h", "#define BASE 2\n");
+    await session.waitForRun(2);
+    assertEquals(session.changes[1]!.reason, "1 file changed: ../common/common.h");
+    assertEquals(session.ran(2), ["compile:a"]);
+  } finally {
+    const result = await session.stop();
+    assertEquals(result.code, 130);
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -94,6 +94,8 @@ export class WatchedFiles {
   #jobs = new Map<string, JobGlobs>();
   #outputs: ParsedGlob[] = [];
   #modules: Set<string>;
+  /** Discovered files outside the root (absolute paths), watched as inputs. */
+  #outside = new Set<string>();
   #configs: readonly string[];
   #listed: ListedFolders;
   #source: string;
@@ -195,7 +197,8 @@ export class WatchedFiles {
   /**
    * The files jobs discovered in the run that just ended (the cache says
    * which): each is watched as its job's input until the next run says
-   * otherwise. Files outside the project are not watched.
+   * otherwise, outside the project too (a header of a sibling folder,
+   * `-I../common`).
    *
    * @param byJob Each job's discovered files, relative to the root (absolute: outside it).
    */
@@ -203,7 +206,16 @@ export class WatchedFiles {
     for (const [name, files] of byJob) {
       const job = this.#jobs.get(name);
       if (job === undefined) continue;
-      job.discovered = new Set(files.filter((file) => !file.startsWith("/") && !NEVER.test(file)));
+      job.discovered = new Set(
+        files.map((file) => file.startsWith("/") ? relative(this.#root, file) : file)
+          .filter((file) => !NEVER.test(file)),
+      );
+    }
+    this.#outside = new Set();
+    for (const job of this.#jobs.values()) {
+      for (const file of job.discovered) {
+        if (file.startsWith("../")) this.#outside.add(join(this.#root, file));
+      }
     }
   }
 
@@ -230,7 +242,8 @@ export class WatchedFiles {
    */
   ignored(path: string): boolean {
     const rel = relative(this.#root, path);
-    if (rel.startsWith("..") || NEVER.test(rel)) return !this.#modules.has(path);
+    if (rel.startsWith("..")) return !this.#modules.has(path) && !this.#outside.has(path);
+    if (NEVER.test(rel)) return !this.#modules.has(path);
     return this.#outputs.some((glob) => matches(glob, rel));
   }
 
