@@ -635,6 +635,12 @@ export interface CacheSpec {
    */
   codeParts?: Readonly<Record<string, string>>;
   /**
+   * Made from a config (a deno.json task): `code` says all it runs, so the
+   * task file's code outside its jobs is no part of its key, whether or not
+   * a task file is loaded beside the config.
+   */
+  fromConfig?: true;
+  /**
    * Dependencies (names among the job's `deps`) that only order it: a
    * workspace member's task waits for the same task of the members it
    * imports (`-r`). The job is keyed once they have settled, but they are

@@ -6,7 +6,8 @@
  */
 
 import { assertEquals, assertMatch } from "@std/assert";
-import { join } from "../src/deps/path.ts";
+import { join, relative } from "../src/deps/path.ts";
+import { ROOT } from "./_cli.ts";
 import type { GatherEvent } from "../src/events.ts";
 import {
   gatherIn,
@@ -147,6 +148,30 @@ Deno.test("a deno.json task's key holds its command and its config's settings, n
     const locked = await gatherIn(["--reporter", "plain", "--no-logs", "--explain", "gen"], dir);
     assertMatch(locked.stderr, /gen +│ ↻ runs: input deno\.lock changed/);
     assertEquals(await runs(dir), ["gen"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a deno.json task's key is the same with a task file beside its config or without (-r loads none), and the task file's code is not in it", async () => {
+  const dir = await makeProject({ "deno.json": { tasks: TASKS }, "src/a.txt": "one\n" });
+  try {
+    const mod = JSON.stringify(relative(dir, join(ROOT, "mod.ts")));
+    const taskFile = `import { job } from ${mod};
+export const after = job({ deps: ["gen"] }, (ctx) => ctx.log("after gen"));
+`;
+    await writeFiles(dir, { "tasks.ts": taskFile });
+    const keyOf = (events: GatherEvent[]) =>
+      events.flatMap((e) => e.type === "job:cache" && e.job === "gen" ? [e.key] : [])[0];
+    const withFile = await gatherJson(["gen"], dir);
+    assertEquals(await runs(dir), ["gen"]);
+    const recursive = await gatherJson(["-r", "gen"], dir);
+    assertEquals([cacheOf(recursive.events, "gen"), await runs(dir)], ["hit", []]);
+    assertEquals(keyOf(recursive.events), keyOf(withFile.events));
+    // The task file's own code changes: the task is still a hit.
+    await writeFiles(dir, { "tasks.ts": taskFile + "export const extra = 1;\n" });
+    const edited = await gatherJson(["gen"], dir);
+    assertEquals([cacheOf(edited.events, "gen"), await runs(dir)], ["hit", []]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -162,7 +162,7 @@ export class JobKeys {
       job: job.name,
       code: options.codes.get(job.name) ?? hasher!.sha256(spec.code ?? job.fn.toString()),
       ...(codeParts === undefined ? {} : { codeParts }),
-      context: options.context,
+      context: spec.fromConfig ? {} : options.context,
       options: globs.options,
       files: hashed,
       env: spec.env.map((name) => {

@@ -57,7 +57,9 @@ export async function prepareCache(
   const hasher = lazyHasher();
   const store = new LocalStore(place.dir, hasher);
   const specs = [...all];
-  const declared = specs.filter((spec) => spec.cache !== undefined);
+  // A deno.json task's code is its command and settings (`cache.code`), hashed as it is: the
+  // same key whether or not a task file is loaded beside its config.
+  const declared = specs.filter((spec) => spec.cache !== undefined && !spec.cache.fromConfig);
   const texts = declared.map((spec) => spec.cache!.code ?? spec.fn.toString());
   const uncachedJobs = specs.filter((spec) => spec.cache === undefined)
     .map((spec) => ({ text: spec.fn.toString(), name: spec.fn.name }));

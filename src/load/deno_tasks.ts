@@ -300,6 +300,7 @@ export class DenoTasks {
           pkg.config.settings,
           pkg.isRoot ? null : root.settings,
         ]),
+        fromConfig: true,
         // What --explain names when the code changed (the arguments after the task's name, say).
         codeParts: {
           "task command": JSON.stringify(def.command ?? null),
