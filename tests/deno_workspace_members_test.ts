@@ -8,7 +8,8 @@
  */
 
 import { assert, assertEquals, assertMatch } from "@std/assert";
-import { join } from "../src/deps/path.ts";
+import { join, relative } from "../src/deps/path.ts";
+import { ROOT } from "./_cli.ts";
 import {
   denoTask,
   type Files,
@@ -121,6 +122,20 @@ Deno.test("a package.json script gather would have to run instead of deno task: 
       assertMatch(run.stderr.trimEnd(), message);
       assertEquals(run.stdout, "");
     }
+    // The same with a task file beside the root's config: it is not the member's (the root's
+    // test ran from the member's folder, and npmpkg#test was an unknown name).
+    const mod = JSON.stringify(relative(dir, join(ROOT, "mod.ts")));
+    await Deno.writeTextFile(
+      join(dir, "tasks.ts"),
+      `import { job } from ${mod};\nexport const hello = job(() => 1);\n`,
+    );
+    for (const [args, cwd, message] of cases.slice(0, 2)) {
+      const run = await gatherIn(["--reporter", "json", ...args], cwd);
+      assertEquals(run.code, 2, run.stderr);
+      assertMatch(run.stderr.trimEnd(), message);
+      assertEquals(run.stdout, "");
+    }
+    await Deno.remove(join(dir, "tasks.ts"));
     // The root's tasks it does not shadow run from its folder, in the root, as with deno task.
     const root = await gatherJson(["--no-history", "rootonly"], npmpkg);
     assertEquals(linesOf(root.events, "rootonly", "stdout"), [dir]);

@@ -80,7 +80,12 @@ export async function loadProject(
   // The deno.json subsystem loads only where there is a config: it costs start-up.
   const deno = () =>
     lazy<typeof import("./project_deno.ts")>(new URL("./project_deno.ts", import.meta.url));
-  const taskFile = recursive ? undefined : findTaskFile(options, cwd, start);
+  const found = recursive ? undefined : findTaskFile(options, cwd, start);
+  // Found beside a config above a folder with a package.json: in a workspace member with only
+  // that, the root's task file is not this folder's (deno task runs the member's scripts).
+  const taskFile = found?.passedPackage && (await deno()).inScriptsMember(where)
+    ? undefined
+    : found?.path;
   if (taskFile !== undefined) {
     const file = await loadTaskFile(taskFile, cwd);
     const folderOfFile = file.url.startsWith("file:") ? dirname(fromFileUrl(file.url)) : undefined;
@@ -110,16 +115,25 @@ export async function loadProject(
   return await (await deno()).configOnly(options, where);
 }
 
-/** The task file to load: `-f`, else `tasks.ts` here, else `tasks.ts` beside the nearest config. */
-function findTaskFile(options: CliOptions, cwd: string, start: string): string | undefined {
-  if (options.fileGiven) return options.file;
+/**
+ * The task file to load: `-f`, else `tasks.ts` here, else `tasks.ts` beside
+ * the nearest config; and whether a folder on the way up had a package.json.
+ */
+function findTaskFile(
+  options: CliOptions,
+  cwd: string,
+  start: string,
+): { path: string; passedPackage: boolean } | undefined {
+  if (options.fileGiven) return { path: options.file, passedPackage: false };
   const here = join(start, options.file);
-  if (isFile(here)) return relative(cwd, here) || options.file;
+  if (isFile(here)) return { path: relative(cwd, here) || options.file, passedPackage: false };
+  let passedPackage = false;
   for (let dir = start;; dir = dirname(dir)) {
     if (configIn(dir) !== undefined) {
       const beside = join(dir, options.file);
-      return isFile(beside) ? relative(cwd, beside) : undefined;
+      return isFile(beside) ? { path: relative(cwd, beside), passedPackage } : undefined;
     }
+    passedPackage ||= isFile(join(dir, "package.json"));
     if (dirname(dir) === dir) return undefined;
   }
 }

@@ -8,7 +8,7 @@
  */
 
 import { DenoTasks } from "../load/deno_tasks.ts";
-import { selectTasks, visible } from "../load/deno_targets.ts";
+import { scriptRefusal, selectTasks, visible } from "../load/deno_targets.ts";
 import { didYouMean } from "../suggest.ts";
 import type { TaskFile } from "../load/task_file.ts";
 import { mergeDenoTasks } from "../load/with_deno_tasks.ts";
@@ -60,7 +60,7 @@ export function withConfig(
   const first = options.targets[0];
   let targets: string[] | undefined;
   if (first !== undefined && !file.specs.has(first)) {
-    if (!isTask(tasks, first)) throw unknownName(first, file, ws);
+    if (!isTask(tasks, first)) throw scriptRefusal(tasks, first) ?? unknownName(first, file, ws);
     targets = selectTasks(tasks, {
       task: first,
       args: options.taskArgs,
@@ -82,6 +82,25 @@ export function withConfig(
     configs: configFiles(ws),
     warnings,
   };
+}
+
+/**
+ * Whether gather runs in a workspace member that has only a package.json:
+ * there `deno task` runs the member's scripts, so a task file beside the
+ * root's config is not this folder's (gather refuses a script's name rather
+ * than run the root's task of that name).
+ *
+ * @param where Where gather runs.
+ * @returns `true` in such a member.
+ *
+ * @example Usage
+ * ```ts ignore
+ * if (inScriptsMember(where)) taskFile = undefined;
+ * ```
+ */
+export function inScriptsMember(where: Where): boolean {
+  const ws = findWorkspace(where.start, where.cwd);
+  return ws !== undefined && !ws.current.isRoot && ws.current.scripts !== undefined;
 }
 
 /**

@@ -118,6 +118,29 @@ export function selectTasks(tasks: DenoTasks, selection: TaskSelection): string[
  * sees no task of that name, as `<member>#<script>` at each `#`, as `DenoTasks.find` tries them (a
  * member's task of that name comes first).
  */
+/**
+ * Why a name is refused as a package.json script's, if it is one (see `selectTasks`).
+ *
+ * @param tasks The workspace's tasks.
+ * @param task The name asked for.
+ * @returns The error to throw, or `undefined`.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const refused = scriptRefusal(tasks, "npmy#build");
+ * if (refused !== undefined) throw refused;
+ * ```
+ */
+export function scriptRefusal(tasks: DenoTasks, task: string): GatherError | undefined {
+  try {
+    refuseScript(tasks, task);
+    return undefined;
+  } catch (error) {
+    if (error instanceof GatherError) return error;
+    throw error;
+  }
+}
+
 function refuseScript(tasks: DenoTasks, task: string): void {
   const ws = tasks.workspace;
   if (skippedScripts([ws.current], task, ws.shown) !== undefined) {
