@@ -32,6 +32,8 @@ export class CachedRun implements JobRun {
   #cancelled: Error | undefined;
   #forced: (() => void) | undefined;
   #ahead: Ahead | undefined;
+  /** Aborted when it is cancelled: stops a restore or a store midway. */
+  #stop = new AbortController();
 
   /**
    * Look a job up, then restore or run it.
@@ -57,6 +59,7 @@ export class CachedRun implements JobRun {
   cancel(reason: Error): void {
     if (this.#cancelled) return;
     this.#cancelled = reason;
+    this.#stop.abort(reason);
     this.#run?.cancel(reason);
   }
 
@@ -95,14 +98,23 @@ export class CachedRun implements JobRun {
         announce(cache.state, job, "hit", manifest.key);
         return withCacheStatus(await this.#runInner(input, "hit"), "hit");
       }
-      const hit = await restore(cache.state, job, manifest);
+      const hit = await restore(cache.state, job, manifest, "hit", undefined, this.#stop.signal);
       if (hit !== undefined) return hit;
+      if (this.#cancelled) return this.#cancelledBeforeStart();
       cache.rememberKey(job, key, parts);
     } else if (cache.mode === "read-write") {
       const remote = await fetchRemote(cache.state, job, key, ahead?.looked ?? null);
       if (this.#cancelled) return this.#cancelledBeforeStart();
       const hit = remote &&
-        await restore(cache.state, job, remote.manifest, "hit-remote", remote.blobs);
+        await restore(
+          cache.state,
+          job,
+          remote.manifest,
+          "hit-remote",
+          remote.blobs,
+          this.#stop.signal,
+        );
+      if (this.#cancelled && !hit) return this.#cancelledBeforeStart();
       if (hit) {
         cache.rememberKey(job, remote.manifest.key, parts);
         return hit;
@@ -161,6 +173,7 @@ export class CachedRun implements JobRun {
         rerun,
         performance.now() - again,
         rerunAt,
+        this.#stop.signal,
       );
       return withCacheStatus(rerun, status);
     }
@@ -172,6 +185,7 @@ export class CachedRun implements JobRun {
       settlement,
       performance.now() - started,
       startedAt,
+      this.#stop.signal,
     );
     return withCacheStatus(settlement, status);
   }

@@ -145,6 +145,7 @@ export async function restore(
   manifest: Manifest,
   from: "hit" | "hit-remote" = "hit",
   fresh?: ReadonlyMap<string, Uint8Array>,
+  signal?: AbortSignal,
 ): Promise<Settlement | undefined> {
   const blobs = s.options.store.blobsOf(manifest, fresh);
   let lines: LogLine[];
@@ -153,8 +154,9 @@ export async function restore(
     const unpacked = await unpackLogAndResult(blobs, manifest);
     lines = unpacked.lines;
     result = decodeValue(unpacked.result);
-    await restoreFiles(s, manifest, blobs);
+    await restoreFiles(s, manifest, blobs, signal);
   } catch (error) {
+    if (signal?.aborted) return undefined; // the job was stopped: no warning, nothing is wrong
     if (error instanceof DamagedBlobError) await s.options.store.dropDamagedBlob(error.hash);
     const why = error instanceof DamagedBlobError
       ? damagedEntry(manifest, error).message
@@ -217,6 +219,7 @@ export async function save(
   settlement: Settlement,
   durationMs: number,
   startedAt: number,
+  signal?: AbortSignal,
 ): Promise<CacheStatus> {
   const lines = s.recording.get(job.name) ?? [];
   s.recording.delete(job.name);
@@ -274,6 +277,7 @@ export async function save(
       s.options.root,
       globs.outputs,
       store,
+      signal,
     );
     for (const glob of unmatched) {
       s.warnings.say(
@@ -303,6 +307,7 @@ export async function save(
       s.records.set(job.name, s.twoLevel.stored(job, primary, discovered.files));
     }
   } catch (error) {
+    if (signal?.aborted) return "miss"; // stopped while it was being stored: not stored
     if (error instanceof UnsafeLinkError) {
       s.warnings.say(`not cached: ${error.message}`, job.name);
     } else {
@@ -351,9 +356,14 @@ export async function adopt(
 }
 
 /** Put an entry's output files in place under the project root. */
-function restoreFiles(s: CacheState, manifest: Manifest, blobs: BlobSource): Promise<number> {
+function restoreFiles(
+  s: CacheState,
+  manifest: Manifest,
+  blobs: BlobSource,
+  signal?: AbortSignal,
+): Promise<number> {
   const root = s.realRoot ??= Deno.realPathSync(s.options.root);
-  return restoreOutputs(root, manifest.outputs, blobs, s.index, manifest.links);
+  return restoreOutputs(root, manifest.outputs, blobs, s.index, manifest.links, signal);
 }
 
 /**

@@ -86,6 +86,7 @@ export async function saveOutputs(
   root: string,
   globs: readonly ParsedGlob[],
   store: LocalStore,
+  signal?: AbortSignal,
 ): Promise<{ outputs: OutputFile[]; links: OutputLink[]; unmatched: string[] }> {
   // A new walker: the job has just changed the folders an earlier walk listed.
   const { files, unmatched } = new Walker(root, undefined, "keep").expand(globs);
@@ -94,6 +95,7 @@ export async function saveOutputs(
   let realRoot: string | undefined;
   for (const path of files) {
     const absolute = join(root, path);
+    if (isPlacing(absolute)) continue;
     const info = Deno.lstatSync(absolute);
     if (!info.isSymlink) regular.push([path, info]);
     else links.push(readOutputLink(absolute, path, realRoot ??= Deno.realPathSync(root)));
@@ -102,7 +104,8 @@ export async function saveOutputs(
   checkLinks(regular.map(([path]) => path), links);
   const outputs: OutputFile[] = [];
   for (const [path, info] of regular) {
-    const { hash, size } = await store.putFile(join(root, path));
+    signal?.throwIfAborted();
+    const { hash, size } = await store.putFile(join(root, path), signal);
     outputs.push({ path, hash, size, mode: (info.mode ?? 0o644) & 0o777 });
   }
   return { outputs, links, unmatched };
@@ -129,6 +132,7 @@ export async function restoreOutputs(
   blobs: BlobSource,
   index: StatIndex,
   links: readonly OutputLink[] = [],
+  signal?: AbortSignal,
 ): Promise<number> {
   const targets = outputs.map((output) => {
     if (!/^[0-9a-f]{64}$/.test(output.hash)) {
@@ -155,10 +159,11 @@ export async function restoreOutputs(
     sources.push(blobs.file(output.hash) ?? await blobs.bytes(output.hash));
   }
   for (const [i, { output, absolute }] of stale.entries()) {
+    signal?.throwIfAborted();
     folderInside(root, absolute, output.path);
     const source = sources[i]!;
     if (typeof source === "string" && output.size >= SMALL_FILE_BYTES) {
-      await copyBlob(source, output, absolute, blobs.hasher);
+      await copyBlob(source, output, absolute, blobs.hasher, signal);
     } else {
       // A small blob file is read whole and checked (`bytes`): asynchronous opens, reads and
       // writes cost more than such a copy.
@@ -242,6 +247,7 @@ async function copyBlob(
   output: OutputFile,
   absolute: string,
   hasher: HasherSource,
+  signal: AbortSignal | undefined,
 ): Promise<void> {
   const hash = (await hasher()).stream();
   await placeFile(absolute, output.mode, async (temporary) => {
@@ -249,6 +255,7 @@ async function copyBlob(
     using target = await Deno.open(temporary, { write: true, createNew: true, mode: 0o600 });
     const buffer = new Uint8Array(1 << 20);
     for (let n = await source.read(buffer); n !== null; n = await source.read(buffer)) {
+      signal?.throwIfAborted(); // a large file is not copied to its end once the job is stopped
       const chunk = buffer.subarray(0, n);
       hash.update(chunk);
       for (let at = 0; at < n;) at += await target.write(chunk.subarray(at));
@@ -257,6 +264,36 @@ async function copyBlob(
       throw new DamagedBlobError(output.hash, "does not match its hash");
     }
   });
+}
+
+/** The name of a file being put into place: `<name>.gather-<pid>-<8 hex digits>`. */
+const PLACING = /\.gather-(\d+)-[0-9a-f]{8}$/;
+
+/**
+ * Whether a path is a file gather was putting into place (never an output):
+ * one a gather killed meanwhile left behind is removed.
+ */
+function isPlacing(absolute: string): boolean {
+  const match = absolute.match(PLACING);
+  if (match === null) return false;
+  const pid = Number(match[1]);
+  if (pid !== Deno.pid && Deno.build.os === "linux" && !exists(`/proc/${pid}`)) {
+    try {
+      Deno.removeSync(absolute);
+    } catch {
+      // gone, or not ours to remove
+    }
+  }
+  return true;
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Put a file into place through a temporary file beside it, which `fill` writes, with its mode. */

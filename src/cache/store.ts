@@ -339,9 +339,10 @@ export class LocalStore {
    * Store a file as a blob, reading it once: its hash and size.
    *
    * @param path The file.
+   * @param signal Stops a large file's copy midway (the blob is not stored).
    * @returns Its hash and size.
    */
-  async putFile(path: string): Promise<{ hash: string; size: number }> {
+  async putFile(path: string, signal?: AbortSignal): Promise<{ hash: string; size: number }> {
     if (Deno.statSync(path).size < SMALL_FILE_BYTES) {
       // Read and written at once: for small files, asynchronous opens, reads and writes cost
       // more than the copy itself.
@@ -361,6 +362,7 @@ export class LocalStore {
       using target = await Deno.open(temporary, { write: true, createNew: true });
       const buffer = new Uint8Array(1 << 20);
       for (let n = await source.read(buffer); n !== null; n = await source.read(buffer)) {
+        signal?.throwIfAborted();
         const chunk = buffer.subarray(0, n);
         hash.update(chunk);
         for (let at = 0; at < n;) at += await target.write(chunk.subarray(at));
