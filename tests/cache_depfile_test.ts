@@ -313,3 +313,34 @@ export const read = job({ inputs: [] }, (ctx) => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("ctx.discovered(): a path with control characters is shown escaped, and a value that is no path fails the job saying what to pass", async () => {
+  await withProject({}, async (dir) => {
+    await Deno.writeTextFile(
+      join(dir, "tasks.ts"),
+      `import { job } from ${MOD(dir)};
+export const odd = job({ inputs: [], discovers: true }, (ctx) => {
+  ctx.discovered(["x\\x1b[2J\\nfake line"]);
+  return 1;
+});
+export const wrong = job({ inputs: [], discovers: true }, (ctx) => {
+  ctx.discovered(42 as unknown as string[]);
+  return 1;
+});
+`,
+    );
+    const result = await gather(["--reporter", "json", "--no-logs", "-k"], { cwd: dir });
+    assertEquals(result.code, 1, result.stderr);
+    const events = parseEvents(result.stdout);
+    const warning = events.find((e) => e.type === "warning" && e.job === "odd");
+    assertEquals(
+      warning?.type === "warning" ? warning.message : undefined,
+      "not cached: x\\u{1b}[2J\\u{a}fake line (read by the job, from ctx.discovered()) is gone after it ran",
+    );
+    const end = events.find((e): e is JobEndEvent => e.type === "job:end" && e.job === "wrong");
+    assertEquals(
+      end?.error?.message,
+      `Job "wrong" called ctx.discovered() with a number: pass a file path or an array of them`,
+    );
+  });
+});

@@ -267,13 +267,15 @@ export class Discovery {
       } catch {
         return {
           ok: false,
-          message: `not cached: ${path} (read by the job, from ${origin}) is gone after it ran`,
+          message: `not cached: ${
+            printable(path)
+          } (read by the job, from ${origin}) is gone after it ran`,
         };
       }
       if (!info.isFile) {
         return {
           ok: false,
-          message: `not cached: ${path} (read by the job, from ${origin}) is not a file`,
+          message: `not cached: ${printable(path)} (read by the job, from ${origin}) is not a file`,
         };
       }
       if ((info.mtime?.getTime() ?? Infinity) > startedAt - EDITED_WHILE_RUNNING_MS) {
@@ -283,7 +285,9 @@ export class Discovery {
       if (hash === undefined) {
         return {
           ok: false,
-          message: `not cached: ${path} (read by the job, from ${origin}) cannot be read`,
+          message: `not cached: ${
+            printable(path)
+          } (read by the job, from ${origin}) cannot be read`,
         };
       }
       files.push([path, hash]);
@@ -301,8 +305,8 @@ export class Discovery {
   async changed(files: readonly (readonly [string, string])[]): Promise<string | undefined> {
     for (const [path, hash] of files) {
       const now = await this.#hash(this.#absolute(path), path);
-      if (now === undefined) return `${path} was removed`;
-      if (now !== hash) return `${path} changed`;
+      if (now === undefined) return `${printable(path)} was removed`;
+      if (now !== hash) return `${printable(path)} changed`;
     }
     return undefined;
   }
@@ -372,11 +376,26 @@ export class Discovery {
   }
 }
 
+/**
+ * A path as messages show it: a control character or a bidirectional mark (a
+ * depfile's or `ctx.discovered()`'s path may hold any) as `\u{…}`, so that it
+ * cannot break the line or drive the terminal.
+ */
+function printable(path: string): string {
+  return path.replace(
+    // deno-lint-ignore no-control-regex
+    /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (char) => `\\u{${char.codePointAt(0)!.toString(16)}}`,
+  );
+}
+
 function raced(path: string, origin: string): Discovered {
   return {
     ok: false,
-    raced: `${path} (read by the job, from ${origin})`,
-    message: `not cached: input ${path} (read by the job, from ${origin}) changed while it ran`,
+    raced: `${printable(path)} (read by the job, from ${origin})`,
+    message: `not cached: input ${
+      printable(path)
+    } (read by the job, from ${origin}) changed while it ran`,
   };
 }
 

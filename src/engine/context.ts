@@ -191,6 +191,13 @@ class Context implements JobContext {
   get discovered(): Discovered {
     const env = this.#env;
     return this.#discovered ??= (paths: Iterable<string> | string) => {
+      if (typeof paths !== "string" && typeof paths?.[Symbol.iterator] !== "function") {
+        throw new TypeError(
+          `Job "${env.name}" called ctx.discovered() with ${
+            paths === null ? "null" : `a ${typeof paths}`
+          }: pass a file path or an array of them`,
+        );
+      }
       const list = typeof paths === "string" ? [paths] : [...paths];
       for (const path of list) {
         if (typeof path !== "string" || path === "") {
