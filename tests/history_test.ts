@@ -1,7 +1,7 @@
 import { assertEquals, assertRejects } from "@std/assert";
 import { FORGET_AFTER_RUNS, History, KEEP_FILES } from "../src/state/history.ts";
 import { toFileUrl } from "../src/deps/path.ts";
-import { FIXTURES, gather, parseEvents } from "./_cli.ts";
+import { FIXTURES, gather, parseEvents, ROOT } from "./_cli.ts";
 
 Deno.test("gather weights the critical path by remembered durations: the long job starts first next time", async () => {
   const dir = await Deno.makeTempDir();
@@ -172,6 +172,36 @@ Deno.test("gather runs despite a broken history file, and repairs it", async () 
     assertEquals(repaired.version, 2);
     const second = await gather(["-f", `${FIXTURES}history.ts`, "-j", "4"], { cwd: dir });
     assertEquals(second.code, 0, second.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test('a history path without a folder (run({ history: "durations.json" })) is written where it says, and no stray folder is made', async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const script = `${dir}/script.ts`;
+    await Deno.writeTextFile(
+      script,
+      `import { job, run } from "${ROOT}mod.ts";
+import { writeAtomic } from "${ROOT}src/cache/atomic.ts";
+const report = await run({ a: job(() => new Promise((done) => setTimeout(done, 5))) }, { history: "durations.json" });
+if (report.status !== "ok") throw new Error(report.status);
+writeAtomic("atomic.json", "{}");
+`,
+    );
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", script],
+      cwd: dir,
+      stdin: "null",
+    }).output();
+    assertEquals(output.code, 0, new TextDecoder().decode(output.stderr));
+    const names = Array.from(Deno.readDirSync(dir), (entry) => entry.name).toSorted();
+    assertEquals(names, ["atomic.json", "durations.json", "script.ts"]);
+    assertEquals(
+      Object.keys(JSON.parse(await Deno.readTextFile(`${dir}/durations.json`)).files).length,
+      1,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { dirname } from "../deps/path.ts";
+
 /**
  * Write a file atomically: to a temporary file in the same folder, then renamed.
  *
@@ -13,8 +15,7 @@
  * @param data Its content.
  */
 export function writeAtomic(path: string, data: string | Uint8Array): void {
-  const folder = path.slice(0, path.lastIndexOf("/"));
-  Deno.mkdirSync(folder, { recursive: true });
+  Deno.mkdirSync(dirname(path), { recursive: true });
   const temporary = `${path}.${Deno.pid}-${crypto.randomUUID().slice(0, 8)}.tmp`;
   try {
     if (typeof data === "string") Deno.writeTextFileSync(temporary, data, { createNew: true });

@@ -17,6 +17,7 @@
  * @module
  */
 
+import { dirname } from "../deps/path.ts";
 import { oddKind, readTextFileOnly } from "../file_kind.ts";
 import { ignoreStateFolder } from "./state_folder.ts";
 
@@ -188,9 +189,8 @@ export class History {
 
   async #write(text: string): Promise<void> {
     const path = this.#path;
-    const folder = path.slice(0, path.lastIndexOf("/"));
     ignoreStateFolder(path);
-    if (folder) await Deno.mkdir(folder, { recursive: true });
+    await Deno.mkdir(dirname(path), { recursive: true });
     // A name nobody can guess, created afresh: never an open of something already there (a
     // named pipe would block the write until something reads it).
     const temporary = `${path}.${Deno.pid}-${crypto.randomUUID().slice(0, 8)}.tmp`;
