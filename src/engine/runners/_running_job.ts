@@ -176,6 +176,9 @@ export class RunningJob implements JobRun {
             MAX_TIMER_MS,
           ),
           multiplier: 2,
+          // The waits are retryDelay, twice it, four times… as documented: std's default jitter
+          // would make each a random time below that.
+          jitter: 0,
           signal: this.#retryAbort.signal,
           isRetriable: (error) => this.#willRetry(error, maxAttempts),
         });
