@@ -40,7 +40,8 @@ const FUNCTION_NAME = /^[A-Za-z_$][\w$-]*$/;
  * (the export name), else, for a dependency that is not given, by its
  * function's name.
  *
- * @param named The jobs with the names they were exported under.
+ * @param named The jobs with the names they were exported under, and where each was given when
+ * that is not an export of that name (`item 0 of the array`), for the duplicate-name error.
  * @param source Where they come from, for error messages (a file path).
  * @param dir The folder their `inputs` and `outputs` globs are relative to. @default {Deno.cwd()}
  * @returns The specs by name and each handle's name.
@@ -60,7 +61,7 @@ const FUNCTION_NAME = /^[A-Za-z_$][\w$-]*$/;
  * ```
  */
 export function resolveJobs(
-  named: Iterable<readonly [string, Job<unknown>]>,
+  named: Iterable<readonly [name: string, handle: Job<unknown>, origin?: string]>,
   source: string,
   dir?: string,
 ): ResolvedJobs {
@@ -74,7 +75,7 @@ export function resolveJobs(
   const labels: string[] = []; // the names, by number
   const origins: (string | number)[] = [];
   const describe = (origin: string | number) =>
-    typeof origin === "string" ? `export "${origin}"` : `a dependency of "${list[origin]!.name}"`;
+    typeof origin === "string" ? origin : `a dependency of "${list[origin]!.name}"`;
   const claim = (handle: Job<unknown>, name: string, origin: string | number): number => {
     const problem = nameProblem(name);
     if (problem !== undefined) {
@@ -117,8 +118,10 @@ export function resolveJobs(
     origins.push(origin);
     return id;
   };
-  for (const [exportName, handle] of named) {
-    if (!ids.has(handle)) claim(handle, handle.options.name ?? exportName, exportName);
+  for (const [exportName, handle, origin] of named) {
+    if (!ids.has(handle)) {
+      claim(handle, handle.options.name ?? exportName, origin ?? `export "${exportName}"`);
+    }
   }
   // Name and number each job's dependencies, including those reachable only
   // through handles (not exported): last export first, depth first.

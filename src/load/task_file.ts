@@ -106,14 +106,19 @@ export async function loadTaskFile(path: string, cwd: string = Deno.cwd()): Prom
   if (fallback !== undefined && defaultJobs.length === 0) {
     throw new GatherError(
       "TASK_FILE_INVALID",
-      `Cannot load task file "${path}": its default export must be a job or an array of jobs`,
+      `Cannot load task file "${path}": ${
+        Array.isArray(fallback) && fallback.length === 0
+          ? "its default export is an empty array: put the jobs to run by default in it, or remove it"
+          : "its default export must be a job or an array of jobs"
+      }`,
     );
   }
-  const named: [string, Job<unknown>][] = [
+  const named: [string, Job<unknown>, string?][] = [
     ...exported,
-    ...defaultJobs.map((handle, i): [string, Job<unknown>] => [
+    ...defaultJobs.map((handle, i): [string, Job<unknown>, string] => [
       defaultJobs.length === 1 ? "default" : `default${i}`,
       handle,
+      Array.isArray(fallback) ? `item ${i} of the default export` : "the default export",
     ]),
   ];
   if (named.length === 0) {

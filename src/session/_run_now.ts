@@ -41,7 +41,7 @@ import type { RunCacheOptions, RunOptions, RunReport } from "./run.ts";
  * ```
  */
 export function runNow(
-  entries: readonly (readonly [string, Job<unknown>])[],
+  entries: readonly (readonly [string, Job<unknown>, string?])[],
   { specs, names }: ResolvedJobs,
   options: RunOptions = {},
 ): Promise<RunReport> {

@@ -175,18 +175,20 @@ export function run(jobs: JobSelection, options: RunOptions = {}): Promise<RunRe
     .then(({ runNow }) => runNow(entries, resolved, options));
 }
 
-function namedEntries(jobs: JobSelection): [string, Job<unknown>][] {
+function namedEntries(jobs: JobSelection): [string, Job<unknown>, string][] {
   if (Array.isArray(jobs) || (jobs as Job<unknown>).kind === "gather:job") {
     const list = (Array.isArray(jobs) ? jobs : [jobs]) as Job<unknown>[];
-    return list.map((handle) => {
+    return list.map((handle, i) => {
       const name = handle.options.name ?? handle.fn.name;
       if (!name) {
         throw new TypeError(
           "Cannot run a job without a name: give it { name }, or pass a record of jobs by name",
         );
       }
-      return [name, handle];
+      return [name, handle, `item ${i} of the array`];
     });
   }
-  return Object.entries(jobs as Record<string, Job<unknown>>);
+  return Object.entries(jobs as Record<string, Job<unknown>>).map((
+    [key, handle],
+  ) => [key, handle, `key "${key}" of the record`]);
 }

@@ -185,7 +185,7 @@ export class RunningJob implements JobRun {
       }
       return this.#settlement("ok", undefined, result);
     } catch (thrown) {
-      const error = toError(isRetryError(thrown, retryError) ? thrown.cause : thrown);
+      const error = jobError(isRetryError(thrown, retryError) ? thrown.cause : thrown);
       const failedOutright = isTimeout(error) || error === this.#failure;
       if (this.#cancelReason !== undefined && !failedOutright) {
         return this.#settlement("cancelled", this.#cancelReason);
@@ -211,7 +211,7 @@ export class RunningJob implements JobRun {
       try {
         await this.#attempt();
       } catch (thrown) {
-        cause = toError(thrown);
+        cause = jobError(thrown);
       }
       if (this.#stopped && service.isReady) return this.#settlement("ok", undefined, service.value);
       if (cause !== undefined && (isTimeout(cause) || cause === this.#failure)) {
@@ -295,7 +295,7 @@ export class RunningJob implements JobRun {
         time: Date.now(),
         job: this.spec.name,
         attempt: this.#attempts,
-        error: errorInfo(toError(error)),
+        error: errorInfo(jobError(error)),
       });
     }
     return true;
@@ -514,4 +514,10 @@ function isRetryError(
   } catch {
     return false;
   }
+}
+
+/** A job's failure as an Error: one that threw `undefined` or `null` is told what to throw. */
+function jobError(thrown: unknown): Error {
+  if (thrown !== undefined && thrown !== null) return toError(thrown);
+  return new Error(`the job threw ${thrown}, not an Error (throw an Error to say why)`);
 }
