@@ -57,7 +57,7 @@ export { Queue, QueueClosedError } from "./src/engine/queue.ts";
 export type { QueueWaitOptions } from "./src/engine/queue.ts";
 export { parseDuration } from "./src/duration.ts";
 export { GatherError, isGatherError } from "./src/errors.ts";
-export type { GatherErrorCode, GatherErrorOptions } from "./src/errors.ts";
+export type { CauseInfo, GatherErrorCode, GatherErrorOptions } from "./src/errors.ts";
 export { run } from "./src/session/run.ts";
 export type {
   JobSelection,

@@ -136,6 +136,63 @@ export function toError(value: unknown): Error {
   return value;
 }
 
+/** One link of an error's `cause` chain: its name and message. */
+export interface CauseInfo {
+  /** The cause's name (`TypeError`); for a cause that is not an Error, its type (`string`, `object`). */
+  name: string;
+  /** Its message; a cause that is not an Error, shown (a string as it is). */
+  message: string;
+}
+
+/** The most links of an error's `cause` chain followed. */
+export const MAX_CAUSES = 5;
+
+/**
+ * An error's `cause` chain, outermost first: as many as
+ * {@linkcode MAX_CAUSES}, stopping at a cause seen before. It never throws,
+ * whatever the causes are (see {@linkcode toError}).
+ *
+ * @param error The error.
+ * @returns Its causes; empty when it has none.
+ *
+ * @example Usage
+ * ```ts
+ * import { causesOf } from "./errors.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const error = new Error("fetch failed", { cause: new TypeError("connection refused", { cause: 111 }) });
+ * assertEquals(causesOf(error), [
+ *   { name: "TypeError", message: "connection refused" },
+ *   { name: "number", message: "111" },
+ * ]);
+ * ```
+ */
+export function causesOf(error: Error): CauseInfo[] {
+  const causes: CauseInfo[] = [];
+  const seen = new Set<unknown>([error]);
+  let current: unknown = error;
+  while (causes.length < MAX_CAUSES && isError(current)) {
+    let cause: unknown;
+    try {
+      cause = (current as { cause?: unknown }).cause;
+    } catch {
+      break; // a getter that throws: no cause to tell
+    }
+    if (cause === undefined || seen.has(cause)) break;
+    seen.add(cause);
+    if (isError(cause)) {
+      const readable = toError(cause);
+      causes.push({ name: readable.name, message: readable.message });
+      current = readable; // a wrapper of an unreadable cause has that cause, already seen
+    } else {
+      const type = cause === null ? "null" : typeof cause;
+      causes.push({ name: type, message: typeof cause === "string" ? cause : show(cause) });
+      break;
+    }
+  }
+  return causes;
+}
+
 /** The longest description of a thrown value kept in a message. */
 const SHOWN_CHARS = 500;
 

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { toError } from "./errors.ts";
+import { type CauseInfo, causesOf, toError } from "./errors.ts";
 import type { CacheStatus, JobStatus, RunStatus } from "./types.ts";
 
 export type { CacheStatus, JobStatus, RunStatus };
@@ -38,6 +38,11 @@ export interface ErrorInfo {
   stack?: string;
   /** The stable code of a gather error. */
   code?: string;
+  /**
+   * The error's `cause` chain, outermost first (Deno's `fetch failed` is caused by
+   * `tcp connect error: Connection refused`), at most 5; absent when it has none.
+   */
+  causes?: CauseInfo[];
 }
 
 /** A job as listed by `run:start`. */
@@ -457,6 +462,9 @@ export function errorInfo(error: Error): ErrorInfo {
   const readable = toError(error);
   const info: ErrorInfo = { name: readable.name, message: readable.message };
   if (readable.stack) info.stack = readable.stack;
+  // A wrapper of an error that cannot be read says what it is; its cause is that error.
+  const causes = readable === error ? causesOf(readable) : [];
+  if (causes.length > 0) info.causes = causes;
   try {
     const code = (readable as { code?: unknown }).code;
     if (typeof code === "string") info.code = code;

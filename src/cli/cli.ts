@@ -303,6 +303,7 @@ function makeReporter(
     stderrIsTerminal: env.stderrIsTerminal,
     env: env.env,
     quiet: options.quiet,
+    debug: options.debug,
     size: env.size,
     group: options.group,
     show: options.output,

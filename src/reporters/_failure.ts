@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { CauseInfo } from "../errors.ts";
 import type { ErrorInfo } from "../events.ts";
 
 /** The codes of errors whose lines after the first are the job's last output lines. */
@@ -53,6 +54,8 @@ export interface FailureText {
  * const huge = failureText({ name: "Error", message: "x".repeat(5000) }, true, "a.log");
  * assertEquals(huge.headline.length, 4096);
  * assertEquals(huge.note, "… error cut: 905 characters not shown; the whole error: a.log");
+ * const fetchError = { name: "TypeError", message: "fetch failed", causes: [{ name: "TypeError", message: "tcp connect error" }] };
+ * assertEquals(failureText(fetchError, true).headline, "fetch failed: tcp connect error");
  * ```
  */
 export function failureText(
@@ -60,7 +63,9 @@ export function failureText(
   outputShown: boolean,
   whole?: string,
 ): FailureText {
-  const [first = "", ...rest] = (error?.message ?? "failed").split("\n");
+  const message = error?.message ?? "failed";
+  const [line = "", ...rest] = message.split("\n");
+  const first = withCauses(line, message, error?.causes);
   const copied = outputShown && COPIES_OUTPUT.has(error?.code ?? "");
   const lines = copied ? [] : rest;
   let chars = 0;
@@ -84,6 +89,44 @@ export function failureText(
     whole ?? IN_EVENTS
   }`;
   return text;
+}
+
+/**
+ * A failed job's first line followed by its causes (`fetch failed: tcp connect error: Connection
+ * refused`): the first line of each, but one the error's message (or a cause before it) already says.
+ */
+function withCauses(first: string, message: string, causes: readonly CauseInfo[] = []): string {
+  let said = message;
+  let line = first;
+  for (const cause of causes) {
+    const text = cause.message.split("\n")[0]!.trim();
+    if (text === "" || said.includes(text)) continue;
+    said += `\n${cause.message}`;
+    line += `: ${text}`;
+  }
+  return line;
+}
+
+/**
+ * The lines of a failed job's stack that say where it was thrown (`at …`), for `--debug`.
+ *
+ * @param error The job's error, if it has one.
+ * @returns Those lines, indented as in the stack; none without a stack.
+ *
+ * @example Usage
+ * ```ts
+ * import { stackLines } from "./_failure.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const stack = "Error: boom\n    at build (file:///tasks.ts:3:9)\n    at run (file:///x.ts:1:1)";
+ * assertEquals(stackLines({ name: "Error", message: "boom", stack }), [
+ *   "    at build (file:///tasks.ts:3:9)",
+ *   "    at run (file:///x.ts:1:1)",
+ * ]);
+ * ```
+ */
+export function stackLines(error: ErrorInfo | undefined): string[] {
+  return (error?.stack ?? "").split("\n").filter((line) => /^\s+at /.test(line));
 }
 
 /** A count with thousands separators: 195,904. */

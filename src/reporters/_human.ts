@@ -46,6 +46,7 @@ export function humanReporter(
     output,
     palette: palette(color),
     quiet: env.quiet,
+    debug: env.debug ?? false,
     color,
     logPath,
     ...(env.show === undefined ? {} : { show: env.show }),

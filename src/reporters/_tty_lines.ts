@@ -15,7 +15,7 @@ import type { JobRecord } from "./record.ts";
 import { cachedLabel } from "./format.ts";
 import type { OutputMode } from "./reporter.ts";
 import { excerptLines } from "./_excerpt.ts";
-import { failureText } from "./_failure.ts";
+import { failureText, stackLines } from "./_failure.ts";
 import { cleanLine, cutToWidth, plainLine, shortDuration, textWidth } from "./_tty_text.ts";
 
 /**
@@ -64,6 +64,8 @@ export interface EndLinesOptions {
   quiet?: boolean;
   /** Whose output is printed under its line. @default {"full"} */
   show?: OutputMode;
+  /** `--debug`: a failed job's stack under its error. @default {false} */
+  debug?: boolean;
   /** Keep colour codes in job output. @default {false} */
   color?: boolean;
   /** Where the job's full log is. @default {undefined} */
@@ -130,6 +132,9 @@ export function endLines(
     own(`  ${p.red(cleanLine(headline, color))}`);
     for (const line of detail) own(p.dim(`  ${cleanLine(line, color)}`));
     if (note !== undefined) own(p.dim(`  ${note}`));
+    if (options.debug) {
+      for (const line of stackLines(event.error)) own(p.dim(`  ${cleanLine(line, color)}`));
+    }
   }
   if (excerpt) {
     const width = options.lineWidth ?? Infinity;

@@ -15,7 +15,7 @@ import { RunRecord } from "./record.ts";
 import type { OutputMode, Reporter } from "./reporter.ts";
 import { formatSummary } from "./summary.ts";
 import { excerptLines, LineExcerpt } from "./_excerpt.ts";
-import { failureText } from "./_failure.ts";
+import { failureText, stackLines } from "./_failure.ts";
 import { cleanLine, padToWidth, textWidth } from "./_tty_text.ts";
 import { waitLine, watchHeader } from "./_watch_lines.ts";
 
@@ -33,6 +33,8 @@ export interface PlainReporterOptions {
   group?: boolean;
   /** Whose output is printed (`--output`). @default {quiet ? "errors" : "full"} */
   show?: OutputMode;
+  /** `--debug`: print a failed job's stack under its error. @default {false} */
+  debug?: boolean;
   /** Where a job's full log is, for the summary. @default {() => undefined} */
   logPath?: (job: string) => string | undefined;
 }
@@ -66,6 +68,7 @@ export class PlainReporter implements Reporter {
   #out: Output;
   #p: Palette;
   #quiet: boolean;
+  #debug: boolean;
   #record = new RunRecord();
   #width = 0;
   #color: boolean;
@@ -83,6 +86,7 @@ export class PlainReporter implements Reporter {
     this.#out = options.output;
     this.#p = options.palette;
     this.#quiet = options.quiet ?? false;
+    this.#debug = options.debug ?? false;
     this.#show = options.show ?? (this.#quiet ? "errors" : "full");
     this.#color = options.color ?? false;
     if (options.group) this.#groups = new Map();
@@ -263,6 +267,11 @@ export class PlainReporter implements Reporter {
         );
         for (const line of detail) this.#line(event.job, p.dim(cleanLine(line, this.#color)));
         if (note !== undefined) this.#line(event.job, p.dim(note));
+        if (this.#debug) {
+          for (const line of stackLines(event.error)) {
+            this.#line(event.job, p.dim(cleanLine(line, this.#color)));
+          }
+        }
         break;
       }
       case "cancelled": {

@@ -30,6 +30,8 @@ export interface ReporterEnv {
   env: (name: string) => string | undefined;
   /** Print only failures and the summary. */
   quiet: boolean;
+  /** `--debug`: the human reporters print a failed job's stack. @default {false} */
+  debug?: boolean;
   /** The terminal's size, for the live display. @default {() => ({ columns: 80, rows: 24 })} */
   size?: () => TerminalSize;
   /** Plain reporter: print each job's lines together when it ends. @default {false} */

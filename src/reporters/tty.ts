@@ -42,6 +42,8 @@ export interface TtyReporterOptions {
   quiet?: boolean;
   /** Whose output is printed when a job ends (`--output`). @default {quiet ? "errors" : "full"} */
   show?: OutputMode;
+  /** `--debug`: print a failed job's stack under its error. @default {false} */
+  debug?: boolean;
   /** Where a job's full log is, if it has one. @default {() => undefined} */
   logPath?: (job: string) => string | undefined;
   /** The clock, ms since the epoch. @default {Date.now} */
@@ -97,6 +99,7 @@ export class TtyReporter implements Reporter {
   #size: () => TerminalSize;
   #color: boolean;
   #quiet: boolean;
+  #debug: boolean;
   #show: OutputMode;
   #logPath: (job: string) => string | undefined;
   #now: () => number;
@@ -128,6 +131,7 @@ export class TtyReporter implements Reporter {
     this.#size = options.size;
     this.#color = options.color ?? false;
     this.#quiet = options.quiet ?? false;
+    this.#debug = options.debug ?? false;
     this.#show = options.show ?? (this.#quiet ? "errors" : "full");
     this.#logPath = options.logPath ?? (() => undefined);
     this.#now = options.now ?? Date.now;
@@ -273,6 +277,7 @@ export class TtyReporter implements Reporter {
     this.#above.push(...endLines(event, job, {
       palette: this.#p,
       quiet: this.#quiet,
+      debug: this.#debug,
       show: this.#show,
       color: this.#color,
       log: this.#logPath(event.job),
