@@ -31,6 +31,7 @@ import { type CliOptions, DEFAULT_LOG_DIR, HELP } from "./options.ts";
 import { loadProject, type Project } from "./project.ts";
 import { lazy } from "../lazy.ts";
 import { printTo, warnTo } from "./print.ts";
+import { loadOutputToStderr } from "./load_output.ts";
 
 /** What the command needs from the process it runs in. */
 export interface CliEnv {
@@ -104,10 +105,15 @@ export async function runCli(given: CliOptions, env: CliEnv): Promise<number> {
     );
     killTreesNow(childrenOf(Deno.pid));
   });
+  // What its top-level code prints goes to stderr: stdout carries the listing or the events.
+  const restoreOutput = loadOutputToStderr(env.stderr);
   const project = await untilStopped(
     loadProject(options, Deno.cwd(), env.env),
     shutdown.interrupt.signal,
-  ).finally(restoreExit);
+  ).finally(() => {
+    restoreOutput();
+    restoreExit();
+  });
   // A signal that came while the task file's top-level code held the event loop (a busy loop) is
   // handed over only once the loop turns: after a slow load, let it, and stop before anything
   // starts. A quick load does not pay for the turn (~3 ms): a signal in its last instants
@@ -334,7 +340,8 @@ async function watch(options: CliOptions, given: CliEnv): Promise<number> {
   return await runWatch({
     file: options.file,
     load: async () => {
-      const project = await loadProject(options, Deno.cwd(), env.env);
+      const restoreOutput = loadOutputToStderr(env.stderr);
+      const project = await loadProject(options, Deno.cwd(), env.env).finally(restoreOutput);
       for (const line of project.warnings ?? []) warn(env, `gather: warning: ${line}`);
       const cache = cachePlace(project.options, project, env.denoDir);
       const root = cache?.root ?? realPath(rootOf(options, project));

@@ -119,7 +119,7 @@ export function patchDenoStream(
   patches: Patches,
   stream: StdStream,
   name: StdStreamName,
-  scope: JobScope,
+  scope: Pick<JobScope, "current">,
   lines: JobLines,
 ): void {
   const writable = descriptorOf(stream, "writable"); // read before it is patched
@@ -180,7 +180,7 @@ export function patchNodeStream(
   patches: Patches,
   stream: NodeStream,
   name: StdStreamName,
-  scope: JobScope,
+  scope: Pick<JobScope, "current">,
   lines: JobLines,
   encode: (text: string, encoding: string) => Uint8Array = (text) => new TextEncoder().encode(text),
 ): void {

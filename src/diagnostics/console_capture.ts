@@ -99,7 +99,7 @@ const CONSOLE_STREAMS = {
  */
 export function captureConsole(
   targets: CaptureTargets,
-  scope: JobScope,
+  scope: Pick<JobScope, "current">,
   emit: EventSink,
   fallback: (text: string, stream: StdStreamName) => void,
 ): OutputCapture {
