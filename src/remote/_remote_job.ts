@@ -11,7 +11,7 @@ import type { JobInput, JobRun } from "../engine/runner.ts";
 import { GatherError } from "../errors.ts";
 import type { ErrorInfo } from "../events.ts";
 import type { JobSpec, Settlement } from "../types.ts";
-import { type EventBatch, FORWARDED, type ResultMessage } from "./protocol.ts";
+import { type EventBatch, FORWARDED, type JobMessage, type ResultMessage } from "./protocol.ts";
 import type { RemoteRunner } from "./runner.ts";
 
 /** How long past the grace period the coordinator waits for a worker to confirm a cancel, in ms. */
@@ -38,6 +38,10 @@ export class RemoteJob implements JobRun {
   deliveries = 0;
   /** Its sequence number on the queue, once published. */
   sequence: number | undefined;
+  /** Its message on the queue, once published. */
+  message: JobMessage | undefined;
+  /** How many times a worker gave it back (each time it went on the queue again). */
+  #givenBack = 0;
   /** When the coordinator first saw the queue past it with no worker's claim. */
   passedAt: number | undefined;
   /** When its worker was last heard from (its claim, events or heartbeat). */
@@ -141,6 +145,7 @@ export class RemoteJob implements JobRun {
   /** A worker's report: the first one settles the job, and stops its other copies. */
   report(result: ResultMessage): void {
     if (this.done || this.#local !== undefined) return;
+    if (result.outcome === "released") return this.#released(result);
     if (result.outcome !== "refused") this.#stopCopies(result.worker);
     const base = {
       attempts: result.attempts,
@@ -185,6 +190,29 @@ export class RemoteJob implements JobRun {
     );
     if (others.length === 0) return;
     this.#runner.cancelCopies(this.job.name, others, `${worker} reported it first`);
+  }
+
+  /**
+   * The worker running it was stopped (Ctrl-C) and gave it back: an answer, not a silence. It goes
+   * on the queue again as a new message, its deliveries counted from 1, for the next worker. A
+   * worker whose copy was handed on already (it was silent for a while) gives back nothing.
+   */
+  #released(result: ResultMessage): void {
+    if (this.#worker !== result.worker) return;
+    this.#worker = undefined;
+    if (this.cancelReason !== undefined) {
+      return this.#settle({
+        status: "cancelled",
+        error: this.cancelReason,
+        attempts: result.attempts,
+        ignoredCancellation: false,
+      });
+    }
+    this.deliveries = 0;
+    this.passedAt = undefined;
+    this.#runner.enqueue(this, ++this.#givenBack).catch((error) =>
+      this.fail(error instanceof Error ? error : new Error(String(error)))
+    );
   }
 
   /**

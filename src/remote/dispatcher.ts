@@ -40,9 +40,12 @@ export interface DispatchRun {
   /**
    * Put a ready job on the queue.
    *
+   * @param job The job.
+   * @param copy 0 at first; 1, 2… when a worker gave it back and it goes on the queue again (a
+   *   new message, its deliveries counted from 1).
    * @returns Its sequence number in the queue.
    */
-  publish(job: JobMessage): Promise<number>;
+  publish(job: JobMessage, copy?: number): Promise<number>;
   /** Tell the workers to cancel jobs (or the whole run). */
   cancel(message: CancelMessage): void;
   /** Drop the run's jobs still queued (and only those: other runs share the queue). */

@@ -126,9 +126,11 @@ class NatsRun implements DispatchRun {
     this.#js = jetstream(nc);
   }
 
-  async publish(job: { job: string }): Promise<number> {
+  async publish(job: { job: string }, copy = 0): Promise<number> {
+    // A job given back goes on again under another id: the server drops a repeated id.
+    const again = copy > 0 ? `.${copy}` : "";
     const ack = await this.#js.publish(this.#names.jobs, JSON.stringify(job), {
-      msgID: `${this.#run}.${job.job}`,
+      msgID: `${this.#run}.${job.job}${again}`,
     });
     this.#published.add(ack.seq);
     return ack.seq;

@@ -13,9 +13,10 @@ import type { ErrorInfo, GatherEvent } from "../events.ts";
 /**
  * The protocol's version: a worker refuses a job of another one. 2: the
  * coordinator answers its workers' liveness probes (`alive`), and a cancel
- * may name the workers it is for.
+ * may name the workers it is for. 3: a worker that is stopped reports the
+ * jobs it gives back (`released`), and the coordinator queues them again.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** A dependency of a job, as the worker gets it. */
 export type DepMessage =
@@ -82,7 +83,12 @@ export type Outcome =
   /** The worker cannot run it (a dependency's entry is missing, say): the coordinator runs it. */
   | "fallback"
   /** It succeeded but its result cannot travel: the coordinator runs it. */
-  | "unstorable";
+  | "unstorable"
+  /**
+   * The worker was stopped (Ctrl-C) and gives the job back: the coordinator puts it on the queue
+   * again as a new message, so that a give-back never counts toward the delivery limit.
+   */
+  | "released";
 
 /** A worker's report on a job. */
 export interface ResultMessage {

@@ -277,17 +277,29 @@ export class RemoteRunner implements JobRunner {
         `its message (its dependencies' results) would be ${size} characters, more than a NATS message takes`,
       );
     }
+    remote.message = message;
+    await this.enqueue(remote, 0);
+  }
+
+  /**
+   * @internal Put a job's message on the queue: at first (`copy` 0), and again (1, 2…) as a new
+   * message when a worker gave it back, so that a give-back never counts toward the delivery limit.
+   */
+  async enqueue(remote: RemoteJob, copy: number): Promise<void> {
+    const name = remote.job.name;
+    if (remote.sequence !== undefined) this.#bySequence.delete(remote.sequence);
+    remote.sequence = undefined;
     remote.queued(); // before it is published: a worker may claim it before the queue's ack comes
     try {
-      const sequence = await this.#dispatch!.publish(message);
+      const sequence = await this.#dispatch!.publish(remote.message!, copy);
       this.#bySequence.set(sequence, remote);
       remote.sequence = sequence;
     } catch (error) {
       remote.fail(
         new GatherError(
           "NATS_LOST",
-          `Cannot publish "${job.name}" to the NATS server: ${(error as Error).message}`,
-          { job: job.name, cause: error },
+          `Cannot publish "${name}" to the NATS server: ${(error as Error).message}`,
+          { job: name, cause: error },
         ),
       );
       return;

@@ -248,7 +248,7 @@ export class Worker {
         print(`↩ ${job} given back to the queue`);
         free(); // the loops end, and with them this worker's pulls
         await this.#pullsDone;
-        return delivery.nak();
+        return await this.#release(delivery, run, job);
       }
       print(describe(end, took));
       if (end.outcome === "refused") {
@@ -271,6 +271,20 @@ export class Worker {
       clearInterval(heartbeat);
       this.#closeIfIdle(run);
     }
+  }
+
+  /**
+   * Give back a job this worker is stopping with: the coordinator queues it
+   * again as a new message, and this one is never delivered again (a nak
+   * would count toward the queue's delivery limit, which is for workers that
+   * go silent). Without the coordinator's answer, a nak, as before.
+   */
+  async #release(delivery: Delivery, run: string, job: string): Promise<void> {
+    const { link, worker } = this.#options;
+    const given: ResultMessage = { job, worker, outcome: "released", attempts: 0 };
+    const answer = await link.report(run, given);
+    if (answer === "later") delivery.nak();
+    else delivery.term();
   }
 
   async #execute(message: JobMessage, free: () => void): Promise<JobEnd> {
@@ -417,6 +431,8 @@ function describe(end: ResultMessage, took: string): string {
     case "fallback":
     case "unstorable":
       return `↩ ${end.job} handed back to the coordinator: ${end.message}`;
+    case "released":
+      return `↩ ${end.job} given back to the queue`;
   }
 }
 
