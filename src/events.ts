@@ -183,8 +183,9 @@ export interface JobEndEvent {
 /**
  * A job waits in the work queue for a worker, in a distributed run
  * (`--nats`): it comes after the job's `job:start` (and its `job:cache`
- * miss), at most once, and the job runs from its first `job:worker`. A job
- * that runs on the coordinator never gets one.
+ * miss), and the job runs from its first `job:worker`; it comes again when a
+ * worker gives the job back (stopped with Ctrl-C): the job waits for the next
+ * `job:worker`. A job that runs on the coordinator never gets one.
  */
 export interface JobQueuedEvent {
   /** The kind of event. */

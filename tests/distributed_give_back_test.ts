@@ -53,6 +53,11 @@ distributedTest(
       const events = parseEvents(coordinator.stdout());
       const end = events.find((e): e is JobEndEvent => e.type === "job:end" && e.job === "x");
       assertEquals([status.code, end?.status, end?.worker], [0, "ok", "w2"], coordinator.stdout());
+      // Queued again after each give-back (the live display shows it queued, not running on a
+      // worker that exited), until the next worker claims it.
+      const moves = events.filter((e) => e.type === "job:queued" || e.type === "job:worker")
+        .map((e) => e.type === "job:worker" ? e.worker : "queued");
+      assertEquals(moves, [..."1234".split("").flatMap(() => ["queued", "w1"]), "queued", "w2"]);
     } finally {
       await stopWorkers(workers);
       if (coordinator.child.pid !== undefined) {

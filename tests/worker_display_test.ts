@@ -178,3 +178,37 @@ Deno.test("live display: a job waiting for a worker shows dim as queued, without
   assertEquals(shown.includes("queued"), false, shown);
   reporter.close();
 });
+
+Deno.test("live display: a job its worker gave back shows queued again, without a time, until the next worker claims it", () => {
+  let screen = "";
+  let now = 5_000;
+  const output = new Output({
+    writeSync: (b) => (screen += new TextDecoder().decode(b), b.length),
+  });
+  let tick = () => {};
+  const reporter = new TtyReporter({
+    output,
+    palette: palette(false),
+    size: () => ({ columns: 80, rows: 10 }),
+    now: () => now,
+    ticker: (fn) => (tick = fn, () => {}),
+  });
+  const frame = () => {
+    screen = "";
+    tick();
+    // deno-lint-ignore no-control-regex
+    return screen.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/\r/g, "\n");
+  };
+  reporter.handle({ type: "run:start", time: 0, jobs: [{ name: "cc", deps: [] }], concurrency: 2 });
+  reporter.handle({ type: "job:start", time: 0, job: "cc", attempt: 1 });
+  reporter.handle({ type: "job:queued", time: 100, job: "cc" });
+  reporter.handle({ type: "job:worker", time: 1_000, job: "cc", worker: "w1", delivery: 1 });
+  assertStringIncludes(frame(), "on w1");
+  reporter.handle({ type: "job:queued", time: 4_000, job: "cc" }); // w1 was stopped: given back
+  now = 20_000;
+  const shown = frame();
+  assertStringIncludes(shown, "· cc queued");
+  assertStringIncludes(shown, "0/1 done · 0 running · 1 queued");
+  assertEquals(shown.includes("w1"), false, shown);
+  reporter.close();
+});

@@ -20,7 +20,8 @@ import type { DepResults, JobSpec, Settlement } from "../types.ts";
  */
 export interface JobWaits {
   /**
-   * The job waits now (once; later calls are ignored).
+   * The job waits now; again after it began, when a worker gave it back (it is shown waiting
+   * again, and still timed from when it first began). A call while it waits is ignored.
    *
    * @param job The job's name.
    */

@@ -149,7 +149,10 @@ class Scheduler {
   /** The jobs cancelled because a service they use failed, with the error and the reason. */
   #serviceCancels = new Map<number, ServiceCancel>();
   /** Jobs that waited before they ran (a distributed run's queue): since when, and when they began (clock ms). */
-  #waits = new Map<number, { queuedAt: number; beganAt: number | undefined }>();
+  #waits = new Map<
+    number,
+    { queuedAt: number; beganAt: number | undefined; waiting: boolean }
+  >();
   /** Given to runners with every job: where they say a job waits, and when it begins to run. */
   #waitHooks: JobWaits = {
     queued: (name) => this.#guard(() => this.#queued(name)),
@@ -297,20 +300,29 @@ class Scheduler {
     this.#pump();
   }
 
-  /** A running job waits before it runs (in a distributed run's work queue): it is not running yet. */
+  /**
+   * A running job waits before it runs (in a distributed run's work queue): it is not running
+   * yet; or waits again (its worker gave it back), still timed from when it first began.
+   */
   #queued(name: string): void {
     const i = this.#graph.index.get(name);
-    if (i === undefined || !this.#running.has(i) || this.#waits.has(i)) return;
+    if (i === undefined || !this.#running.has(i)) return;
     const now = this.#clock.now();
-    this.#waits.set(i, { queuedAt: now, beganAt: undefined });
+    const wait = this.#waits.get(i);
+    if (wait === undefined) {
+      this.#waits.set(i, { queuedAt: now, beganAt: undefined, waiting: true });
+    } else if (wait.waiting) return;
+    else wait.waiting = true;
     this.#emit({ type: "job:queued", time: this.#epochAt(now), job: name });
   }
 
-  /** A job that waited begins to run: it is timed from now. */
+  /** A job that waited begins to run: it is timed from its first beginning. */
   #began(name: string): void {
     const i = this.#graph.index.get(name);
     const wait = i === undefined ? undefined : this.#waits.get(i);
-    if (wait !== undefined && wait.beganAt === undefined) wait.beganAt = this.#clock.now();
+    if (wait === undefined) return;
+    wait.waiting = false;
+    wait.beganAt ??= this.#clock.now();
   }
 
   /** Stop the services no job needs any more (each ends `ok`). */

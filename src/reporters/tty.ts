@@ -159,7 +159,9 @@ export class TtyReporter implements Reporter {
         this.#stopTicker = this.#ticker(() => this.#draw(), this.#frameMs);
         break;
       case "job:start":
+        break;
       case "job:queued": // the record moves it from the running rows to the queued ones
+        this.#workers.delete(event.job); // given back: no worker runs it now
         break;
       case "job:log":
         this.#partial.delete(event.job);
