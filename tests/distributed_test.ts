@@ -167,6 +167,15 @@ distributedTest(
       assertEquals(pids().length, 6, "a cancelled job ran again");
       for (const worker of workers) {
         assertEquals(worker.output().match(/▶/g)?.length ?? 0, 2, worker.output());
+        // Each cancel line says the cause, and names no other job (the batch shared one reason).
+        const lines = worker.output().split("\n").filter((line) => line.includes("⊘"));
+        assertEquals(lines.length, 2, worker.output());
+        for (const line of lines) {
+          const [, own] = / ⊘ (s\d) cancelled /.exec(line) ?? [];
+          const named = [...line.matchAll(/"(s\d)"/g)].map((match) => match[1]);
+          assert(own !== undefined && named.every((name) => name === own), line);
+          assertStringIncludes(line, "SIGINT");
+        }
       }
     } finally {
       await stopWorkers(workers);

@@ -87,8 +87,8 @@ export class RemoteRunner implements JobRunner {
   #bySequence = new Map<number, RemoteJob>();
   #lost: Error | undefined;
   #warned = new Set<string>();
-  #cancelBatch: string[] = [];
-  #cancelReason = "";
+  /** The jobs whose cancel is to be sent, by cause. */
+  #cancelBatch = new Map<string, string[]>();
   /** When a worker was last heard from (a claim, a report, events or its heartbeat). */
   #heard = performance.now();
   #silenceWarned = false;
@@ -196,18 +196,28 @@ export class RemoteRunner implements JobRunner {
     if (this.#lost === undefined) await this.#dispatch?.end().catch(() => {});
   }
 
-  /** @internal Ask the workers to cancel a job; when every job left is cancelled, the whole run. */
+  /**
+   * @internal Ask the workers to cancel a job; when every job left is cancelled, the whole run.
+   * The jobs cancelled at once go in one message per cause: the cause alone (`interrupted by
+   * SIGINT`), since each worker names its own job (`Job "x" was cancelled: …`).
+   */
   requestCancel(name: string, reason: Error): void {
-    this.#cancelBatch.push(name);
-    this.#cancelReason = reason.message;
-    if (this.#cancelBatch.length > 1) return;
+    const cause = cancelCause(name, reason);
+    const batch = this.#cancelBatch;
+    const first = batch.size === 0;
+    batch.set(cause, [...batch.get(cause) ?? [], name]);
+    if (!first) return;
     queueMicrotask(() => {
-      const jobs = this.#cancelBatch.splice(0);
+      const causes = [...batch];
+      batch.clear();
       const everyJob = [...this.#jobs.values()].every((job) => job.done || job.cancelling);
-      if (everyJob) {
-        this.#dispatch?.cancel({ reason: this.#cancelReason });
+      if (everyJob && causes.length === 1) {
+        this.#dispatch?.cancel({ reason: causes[0]![0] });
         this.#dispatch?.purge().catch(() => {});
-      } else this.#dispatch?.cancel({ jobs, reason: this.#cancelReason });
+        return;
+      }
+      for (const [reason, jobs] of causes) this.#dispatch?.cancel({ jobs, reason });
+      if (everyJob) this.#dispatch?.purge().catch(() => {});
     });
   }
 
@@ -368,6 +378,29 @@ export class RemoteRunner implements JobRunner {
     }, Math.min(5_000, Math.max(250, ackWaitMs / 4)));
     Deno.unrefTimer(this.#watch);
   }
+}
+
+/**
+ * Why a job is cancelled, without its name: the scheduler's reason is
+ * `Job "x" was cancelled: <cause>`, and the workers name each job themselves.
+ *
+ * @param name The job.
+ * @param reason Its cancel's reason.
+ * @returns The cause.
+ *
+ * @example Usage
+ * ```ts
+ * import { cancelCause } from "./runner.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const reason = new Error('Job "a" was cancelled: interrupted by SIGINT');
+ * assertEquals(cancelCause("a", reason), "interrupted by SIGINT");
+ * assertEquals(cancelCause("a", new Error("no job needs it now")), "no job needs it now");
+ * ```
+ */
+export function cancelCause(name: string, reason: Error): string {
+  const prefix = `Job "${name}" was cancelled: `;
+  return reason.message.startsWith(prefix) ? reason.message.slice(prefix.length) : reason.message;
 }
 
 export type { RemoteJob };
