@@ -303,6 +303,11 @@ export interface WarningEvent {
   job?: string;
   /** What happened and what to do, in one line. */
   message: string;
+  /**
+   * The worker it happened on, in a distributed run (`--nats`), when a worker
+   * sent it: what it says is of that worker's checkout, not the coordinator's.
+   */
+  worker?: string;
 }
 
 /** The run waits for its uploads to the remote cache: sent when that takes more than a moment, then every few seconds. */

@@ -212,3 +212,33 @@ Deno.test("live display: a job its worker gave back shows queued again, without 
   assertEquals(shown.includes("w1"), false, shown);
   reporter.close();
 });
+
+Deno.test("a warning a worker sent names the worker, in both reporters", () => {
+  const warning: GatherEvent = {
+    type: "warning",
+    time,
+    job: "writer",
+    message: "removed what it was writing when it was stopped: build/half.txt",
+    worker: "w1",
+  };
+  let text = "";
+  const output = new Output({ writeSync: (b) => (text += new TextDecoder().decode(b), b.length) });
+  const plain = new PlainReporter({ output, palette: palette(false) });
+  plain.handle({ type: "run:start", time, jobs: [{ name: "writer", deps: [] }], concurrency: 1 });
+  plain.handle(warning);
+  output.flush();
+  assertStringIncludes(text, "build/half.txt (on w1)");
+  text = "";
+  const tty = new TtyReporter({
+    output,
+    palette: palette(false),
+    size: () => ({ columns: 120, rows: 10 }),
+    now: () => time,
+    ticker: () => () => {},
+  });
+  tty.handle({ type: "run:start", time, jobs: [{ name: "writer", deps: [] }], concurrency: 1 });
+  tty.handle(warning);
+  tty.close();
+  output.flush();
+  assertStringIncludes(text, "build/half.txt (on w1)");
+});

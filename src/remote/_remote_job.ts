@@ -137,7 +137,10 @@ export class RemoteJob implements JobRun {
     const time = Date.now();
     for (const event of batch.events) {
       if (FORWARDED.has(event.type) && "job" in event && event.job === this.job.name) {
-        emit({ ...event, time });
+        // A warning is of the worker's checkout (a file it removed there): it says which.
+        emit(
+          event.type === "warning" ? { ...event, time, worker: batch.worker } : { ...event, time },
+        );
       }
     }
   }

@@ -337,6 +337,8 @@ export class WorkerRun {
       if (event.type === "warning" || event.type === "diagnostic") this.#env.aside(event);
       return;
     }
+    // Its warnings are of this checkout: said here too, as well as at the coordinator.
+    if (event.type === "warning") this.#env.aside(event);
     running.events.push(event);
     if (running.events.length >= 200) this.#flush(job!);
     else {this.#flushTimer ??= setTimeout(() => {

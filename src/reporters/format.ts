@@ -5,7 +5,7 @@
  */
 
 import { format } from "../deps/fmt_duration.ts";
-import type { CacheStatus } from "../events.ts";
+import type { CacheStatus, WarningEvent } from "../events.ts";
 import type { Palette } from "./palette.ts";
 
 /**
@@ -94,4 +94,25 @@ export function uploadLine(pending: number): string {
   return `⇡ waiting for ${plural(pending, "upload")} to the remote cache (Ctrl-C abandons ${
     pending === 1 ? "it" : "them"
   })`;
+}
+
+/**
+ * A warning's text for people: its message, and the worker it happened on
+ * when a worker sent it (in a distributed run, a file it removed is in the
+ * worker's checkout, not this one).
+ *
+ * @param event The warning.
+ * @returns The text.
+ *
+ * @example Usage
+ * ```ts
+ * import { warningText } from "./format.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(warningText({ type: "warning", time: 0, message: "m" }), "m");
+ * assertEquals(warningText({ type: "warning", time: 0, message: "m", worker: "w1" }), "m (on w1)");
+ * ```
+ */
+export function warningText(event: WarningEvent): string {
+  return event.worker === undefined ? event.message : `${event.message} (on ${event.worker})`;
 }

@@ -8,7 +8,7 @@
  */
 
 import type { GatherEvent } from "../events.ts";
-import { cachedLabel, formatDuration, plural, uploadLine } from "./format.ts";
+import { cachedLabel, formatDuration, plural, uploadLine, warningText } from "./format.ts";
 import type { Output } from "./output.ts";
 import type { Palette } from "./palette.ts";
 import { RunRecord } from "./record.ts";
@@ -185,7 +185,7 @@ export class PlainReporter implements Reporter {
         }
         break;
       case "warning": {
-        const text = `${p.yellow("⚠ warning")}: ${event.message}`;
+        const text = `${p.yellow("⚠ warning")}: ${warningText(event)}`;
         if (event.job) this.#line(event.job, text);
         else this.#out.write(`${text}\n`);
         break;

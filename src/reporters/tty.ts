@@ -15,7 +15,7 @@ import type { Output } from "./output.ts";
 import type { Palette } from "./palette.ts";
 import { RunRecord } from "./record.ts";
 import type { OutputMode, Reporter } from "./reporter.ts";
-import { uploadLine } from "./format.ts";
+import { uploadLine, warningText } from "./format.ts";
 import { formatSummary } from "./summary.ts";
 import { breakLine } from "./_break_line.ts";
 import { type FrameLine, type LiveJob, renderFrame, type TerminalSize } from "./_tty_frame.ts";
@@ -205,7 +205,7 @@ export class TtyReporter implements Reporter {
         break;
       case "warning": {
         const about = event.job === undefined ? "" : ` ${p.bold(event.job)}`;
-        this.#own(`${p.yellow("⚠ warning")}${about}: ${event.message}`);
+        this.#own(`${p.yellow("⚠ warning")}${about}: ${warningText(event)}`);
         break;
       }
       case "cache:upload":
