@@ -9,7 +9,7 @@
  * @module
  */
 
-import { assertEquals } from "@std/assert";
+import { assertEquals, assertStringIncludes } from "@std/assert";
 import { join } from "../src/deps/path.ts";
 import type { JobEndEvent } from "../src/events.ts";
 import { parseEvents, ROOT } from "./_cli.ts";
@@ -73,6 +73,29 @@ distributedTest(
         e.type === "job:end"
       );
       assertEquals(cached.map((end) => end.cache), ["hit", "hit", "hit"]);
+    } finally {
+      await stopWorkers([worker]);
+    }
+  },
+);
+
+distributedTest(
+  "gather --nats: a worker that read another header than the coordinator's: its outputs are not brought back, and the warning says why",
+  async ({ dir, env }) => {
+    const coordinator = await checkout(join(dir, "coordinator"));
+    const other = await checkout(join(dir, "w1"));
+    // Not an input of the key (a discovered one): the worker takes the job, and reads another.
+    await Deno.writeTextFile(join(other, "src/common.h"), "#define BASE 41\n");
+    const worker = startWorker(other, "w1", env);
+    try {
+      const run = startCoordinator(coordinator, env, ["compile:a"]);
+      const status = await finished(run, 90_000);
+      assertEquals(status.code, 0, run.stderr());
+      const warnings = parseEvents(run.stdout()).filter((e) => e.type === "warning")
+        .map((e) => e.type === "warning" ? e.message : "");
+      const brought = warnings.find((w) => w.includes("could not be brought")) ?? "";
+      assertStringIncludes(brought, "src/common.h");
+      assertStringIncludes(brought, "differ");
     } finally {
       await stopWorkers([worker]);
     }

@@ -65,6 +65,10 @@ distributedTest(
   async ({ dir, env }) => {
     const out = await check(dir, env, env, ["--remote-cache", "http://127.0.0.1:9"]);
     assertStringIncludes(out, "runs again on the coordinator");
+    assertStringIncludes(
+      out,
+      "could not be brought to this checkout: remote cache http://127.0.0.1:9",
+    );
   },
 );
 
@@ -78,5 +82,10 @@ distributedTest(
       [],
     );
     assertStringIncludes(out, "runs again on the coordinator");
+    // The real cause, not a fetch that failed.
+    assertStringIncludes(
+      out,
+      "could not be brought to this checkout: its artifact was refused for its signature",
+    );
   },
 );

@@ -337,7 +337,9 @@ export async function adopt(
 ): Promise<string | undefined> {
   const entry = await fetchRemote(s, job, key);
   if (entry === undefined) {
-    return `its outputs (it ran on ${worker}) could not be brought to this checkout: its entry could not be fetched from the remote cache`;
+    const why = s.twoLevel.whyMissing(key) ?? s.options.remote?.whyMissing?.(key) ??
+      "its entry could not be fetched from the remote cache";
+    return `its outputs (it ran on ${worker}) could not be brought to this checkout: ${why}`;
   }
   const manifest = entry.manifest;
   try {

@@ -10,7 +10,7 @@
  */
 
 import type { JobSpec } from "../types.ts";
-import type { BackingStore, FetchedEntry } from "./backing.ts";
+import { type BackingStore, type FetchedEntry, NOT_THERE } from "./backing.ts";
 import type { Discovery } from "./_discovered.ts";
 import type { Manifest } from "./entry.ts";
 import { mergeSets } from "./discovered_record.ts";
@@ -46,6 +46,8 @@ export interface TwoLevelHit<T> {
  */
 export class TwoLevel {
   #o: TwoLevelOptions;
+  /** Why the last remote lookup of a primary key found no entry through its record, when known. */
+  #missing = new Map<string, string>();
   /** Records fetched from the remote cache this run, by primary key. */
   #fetched = new Map<string, Promise<string[][]>>();
 
@@ -102,20 +104,46 @@ export class TwoLevel {
   async findRemote(job: JobSpec, primary: string): Promise<TwoLevelHit<FetchedEntry> | undefined> {
     const remote = this.#o.remote;
     if (remote?.fetchRecord === undefined || !discovers(job)) return undefined;
+    this.#missing.delete(primary);
     const { discovery } = this.#o;
     const local = discovery.sets(primary);
     const fetched = await this.#remoteSets(job, primary);
     if (fetched.length === 0 && local.length === 0) return undefined;
     const sets = mergeSets(fetched, local);
+    let refused: string | undefined;
     for await (const candidate of discovery.candidates(job.name, primary, sets)) {
       const entry = await remote.fetch(candidate.key, job.name);
-      if (entry === undefined) continue;
+      if (entry === undefined) {
+        const why = remote.whyMissing?.(candidate.key);
+        if (why !== NOT_THERE) refused ??= why;
+        continue;
+      }
       const set = candidate.files.map(([path]) => path);
       this.#keep(primary, [set], sets);
       discovery.used(job.name, candidate.files);
       return { found: entry, key: candidate.key, files: candidate.files };
     }
+    const files = [...new Set(sets.flat())];
+    const named = files.slice(0, 3).join(", ") +
+      (files.length > 3 ? ` and ${files.length - 3} more` : "");
+    this.#missing.set(
+      primary,
+      refused ??
+        `the files it read (${named}) differ here from where its entry was made, so its key here is not the one it was stored under (a checkout of another commit?)`,
+    );
     return undefined;
+  }
+
+  /**
+   * Why the last {@linkcode TwoLevel.findRemote} of a primary key found no
+   * entry though it had a record: an entry refused, or the record's files
+   * differ here (they give other final keys).
+   *
+   * @param primary The primary key.
+   * @returns The cause, or `undefined` (no record, or a hit).
+   */
+  whyMissing(primary: string): string | undefined {
+    return this.#missing.get(primary);
   }
 
   /**

@@ -20,6 +20,9 @@ export interface FetchedEntry {
   artifact: Uint8Array;
 }
 
+/** What {@linkcode BackingStore.whyMissing} says of a key the store simply does not have. */
+export const NOT_THERE = "it is not on the remote cache";
+
 /**
  * A second store, consulted after the local one.
  *
@@ -61,6 +64,15 @@ export interface BackingStore {
    * @returns `true` when it has it.
    */
   has?(key: string, job: string): Promise<boolean>;
+  /**
+   * Why the last {@linkcode BackingStore.fetch} of a key found no entry, when
+   * known (`it is not on the remote cache`, refused for its signature, the
+   * server did not answer), in a few words.
+   *
+   * @param key The key.
+   * @returns The cause, or `undefined`.
+   */
+  whyMissing?(key: string): string | undefined;
   /**
    * An entry was stored in the local store (share it, in the background).
    *

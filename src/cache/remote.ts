@@ -24,7 +24,7 @@
 
 import type { EventSink } from "../events.ts";
 import { packEntry, unpackEntry } from "./archive.ts";
-import type { BackingStore, FetchedEntry } from "./backing.ts";
+import { type BackingStore, type FetchedEntry, NOT_THERE } from "./backing.ts";
 import {
   type CacheUsageEvent,
   RemoteCacheClient,
@@ -103,6 +103,8 @@ export class RemoteStore implements BackingStore {
   #verified = 0;
   /** Keys asked for this run (a hit, a miss, or refused). */
   #asked = new Set<string>();
+  /** Why the last download of a key brought nothing, by key (see `whyMissing`). */
+  #missing = new Map<string, string>();
   /** Without a key: the server keeps signatures (a tag came, or a miss said so). */
   #serverSigns = false;
   /** Without a key: the request that asks whether the server keeps signatures, once. */
@@ -145,6 +147,7 @@ export class RemoteStore implements BackingStore {
       entry = await unpackEntry(body, key, await this.#store.hasher());
     } catch (error) {
       this.counts.refused++;
+      this.#missing.set(key, `its artifact was refused (${(error as Error).message})`);
       this.#warnings.once(
         "archive",
         `remote cache: refused the artifact for "${job}" (${(error as Error).message}), and ran it`,
@@ -160,7 +163,12 @@ export class RemoteStore implements BackingStore {
   async fetchRecord(primary: string, job: string): Promise<string[][] | undefined> {
     const key = recordKey(primary, await this.#store.hasher());
     const body = await this.#download(key, job, false);
-    if (body === undefined) return undefined;
+    if (body === undefined) {
+      // A record refused (its signature) or not fetched: that is why the job's entry is missing.
+      const why = this.#missing.get(key);
+      if (why !== undefined && why !== NOT_THERE) this.#missing.set(primary, why);
+      return undefined;
+    }
     let text: string;
     try {
       text = new TextDecoder("utf-8", { fatal: true }).decode(body);
@@ -197,17 +205,30 @@ export class RemoteStore implements BackingStore {
    * `entry`: the artifact of an entry (counted as a hit or a miss), not a record.
    */
   async #download(key: string, job: string, entry: boolean): Promise<Uint8Array | undefined> {
-    if (this.#off || this.#signal?.aborted) return undefined;
+    if (this.#off || this.#signal?.aborted) {
+      this.#missing.set(
+        key,
+        `remote cache ${this.#config.url}: turned off for this run (see its warning)`,
+      );
+      return undefined;
+    }
     this.#asked.add(key);
     let artifact;
     try {
       artifact = await this.#client.get(key);
     } catch (error) {
+      this.#missing.set(
+        key,
+        error instanceof RemoteCacheError
+          ? this.#describe(error)
+          : `remote cache ${this.#config.url}: ${(error as Error)?.message ?? error}`,
+      );
       this.#failed(error);
       return undefined;
     }
     const signatureKey = this.#config.signatureKey;
     if (artifact === undefined) {
+      this.#missing.set(key, NOT_THERE);
       if (entry) {
         this.counts.misses++;
         this.#usage.push(this.#event("MISS", key, 0));
@@ -228,6 +249,12 @@ export class RemoteStore implements BackingStore {
       if (!valid) {
         this.counts.refused++;
         this.#keepOff.add(key);
+        this.#missing.set(
+          key,
+          artifact.tag === null
+            ? "its artifact was refused for its signature: it is unsigned, and this machine checks signatures"
+            : "its artifact was refused for its signature: it was signed with another GATHER_REMOTE_CACHE_SIGNATURE_KEY than this machine's (or tampered with)",
+        );
         this.#warnings.once(
           artifact.tag === null ? "unsigned" : "bad-signature",
           artifact.tag === null
@@ -242,6 +269,10 @@ export class RemoteStore implements BackingStore {
       this.#verified++;
     }
     return artifact.body;
+  }
+
+  whyMissing(key: string): string | undefined {
+    return this.#missing.get(key);
   }
 
   async has(key: string, _job: string): Promise<boolean> {
