@@ -87,5 +87,9 @@ distributedTest(
       out,
       "could not be brought to this checkout: its artifact was refused for its signature",
     );
+    // Its dependents run here too, saying why: not a job to mark local: true.
+    assertEquals(out.includes("mark it local: true"), false, out);
+    assertStringIncludes(out, "it ran on w1, which signs with another key than this machine");
+    assertStringIncludes(out, "give every machine the same GATHER_REMOTE_CACHE_SIGNATURE_KEY");
   },
 );

@@ -8,6 +8,7 @@
 import { assertEquals, assertStringIncludes } from "@std/assert";
 import { unpackEntry } from "../src/cache/archive.ts";
 import { lazyHasher } from "../src/cache/hash.ts";
+import { artifactTag } from "../src/cache/signature.ts";
 import { packTar, unpackTar } from "../src/cache/tar.ts";
 import { join } from "../src/deps/path.ts";
 import {
@@ -196,6 +197,32 @@ serverTest("remote cache, signed: no machine replaces the team's signed artifact
     assertEquals(forced.warnings, [UNVERIFIED]);
     assertEquals(await onServer(), before);
   });
+
+  await t.step(
+    "one artifact signed with another key, downloaded first: the warning points at it, not at this machine's key",
+    async () => {
+      // lex is the first job looked up; its artifact re-signed by a machine with another key.
+      const lex = keys[CACHED.indexOf("lex")]!;
+      const path = server.artifactPath("gather", lex);
+      const saved = await Deno.readTextFile(path + ".tag");
+      const body = await Deno.readFile(path);
+      await Deno.writeTextFile(path + ".tag", await artifactTag("y".repeat(40), lex, "", body));
+      try {
+        const run = await runIn(await checkout(join(dir, "m6")), env);
+        assertEquals(run.code, 0, run.stderr);
+        assertEquals(run.cache["compile"], "hit-remote");
+        assertEquals(run.warnings.length, 1, run.warnings.join("\n"));
+        assertStringIncludes(run.warnings[0]!, 'signature does not match for "lex"');
+        assertStringIncludes(
+          run.warnings[0]!,
+          "signed with another GATHER_REMOTE_CACHE_SIGNATURE_KEY",
+        );
+        assertEquals(run.warnings[0]!.includes("this machine's key differs"), false);
+      } finally {
+        await Deno.writeTextFile(path + ".tag", saved);
+      }
+    },
+  );
 
   await t.step("the next machine with the team's key still hits every job", async () => {
     const next = await runIn(await checkout(join(dir, "m5")), env);

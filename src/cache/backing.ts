@@ -88,6 +88,14 @@ export interface BackingStore {
    */
   whenShared?(key: string): Promise<boolean>;
   /**
+   * Why an entry of this key is not shared, when the store will not take it:
+   * the artifact there was refused for its signature, and is not uploaded over.
+   *
+   * @param key The entry's key.
+   * @returns The cause, or `undefined`.
+   */
+  whyNotShared?(key: string): string | undefined;
+  /**
    * The record of a primary key: the sets of files a job with discovered
    * inputs read lately (see `discovered_record.ts`). Trouble is a warning
    * and `undefined`, as for {@linkcode BackingStore.fetch}.

@@ -101,6 +101,8 @@ export class RemoteStore implements BackingStore {
   #keepOff = new Set<string>();
   /** Artifacts whose signature this machine checked, this run. */
   #verified = 0;
+  /** The first job whose artifact was refused for its signature before any artifact verified. */
+  #unsure: string | undefined;
   /** Keys asked for this run (a hit, a miss, or refused). */
   #asked = new Set<string>();
   /** Why the last download of a key brought nothing, by key (see `whyMissing`). */
@@ -255,20 +257,43 @@ export class RemoteStore implements BackingStore {
             ? "its artifact was refused for its signature: it is unsigned, and this machine checks signatures"
             : "its artifact was refused for its signature: it was signed with another GATHER_REMOTE_CACHE_SIGNATURE_KEY than this machine's (or tampered with)",
         );
-        this.#warnings.once(
-          artifact.tag === null ? "unsigned" : "bad-signature",
-          artifact.tag === null
-            ? `remote cache: refused an unsigned artifact (no x-artifact-tag) for "${job}", and ran it: is TURBO_REMOTE_CACHE_SIGNATURE_KEY set on the server? (artifacts refused for their signature are not uploaded over)`
-            : this.#verified === 0
-            ? `remote cache: refused an artifact whose signature does not match for "${job}", and ran it: this machine's key differs from the one these artifacts were signed with (GATHER_REMOTE_CACHE_SIGNATURE_KEY must be the same on every machine), or they were tampered with; this machine does not upload over them`
-            : `remote cache: refused an artifact whose signature does not match for "${job}" (tampered with, or signed with another key), and ran it; this machine does not upload over it`,
-          job,
-        );
+        if (artifact.tag === null) {
+          this.#warnings.once(
+            "unsigned",
+            `remote cache: refused an unsigned artifact (no x-artifact-tag) for "${job}", and ran it: is TURBO_REMOTE_CACHE_SIGNATURE_KEY set on the server? (artifacts refused for their signature are not uploaded over)`,
+            job,
+          );
+        } else if (this.#verified > 0) this.#badSignature(job);
+        else this.#unsure ??= job; // said once it is known whether any artifact verifies
         return undefined;
       }
       this.#verified++;
+      if (this.#unsure !== undefined) this.#badSignature(this.#unsure);
     }
     return artifact.body;
+  }
+
+  /**
+   * Say an artifact was refused for its signature: signed with another key
+   * (or tampered with). Only when none of the run's artifacts verified is it
+   * this machine's key that differs (said at the run's end, see `flush`).
+   */
+  #badSignature(job: string, none = false): void {
+    this.#unsure = undefined;
+    this.#warnings.once(
+      "bad-signature",
+      none
+        ? `remote cache: refused an artifact whose signature does not match for "${job}", and ran it: none of this run's artifacts verified, so this machine's key differs from the one these artifacts were signed with (GATHER_REMOTE_CACHE_SIGNATURE_KEY must be the same on every machine), or they were tampered with; this machine does not upload over them`
+        : `remote cache: refused an artifact whose signature does not match for "${job}", and ran it: it was signed with another GATHER_REMOTE_CACHE_SIGNATURE_KEY than this run's other artifacts (a machine with another key uploaded it), or tampered with; this machine does not upload over it`,
+      job,
+    );
+  }
+
+  whyNotShared(key: string): string | undefined {
+    if (!this.#keepOff.has(key)) return undefined;
+    return this.#config.signatureKey === undefined
+      ? "the artifact on the remote cache under its key is signed, and this machine, without GATHER_REMOTE_CACHE_SIGNATURE_KEY, does not upload over it"
+      : "the artifact on the remote cache under its key was signed with another GATHER_REMOTE_CACHE_SIGNATURE_KEY than this machine's (or tampered with), and this machine does not upload over it";
   }
 
   whyMissing(key: string): string | undefined {
@@ -354,6 +379,8 @@ export class RemoteStore implements BackingStore {
       ? this.#client.events(usage).catch(() => {}) // servers may not keep them: never a warning
       : undefined;
     if (this.#active > 0 || this.#queue.length > 0) await this.#waitForUploads();
+    // An upload checks what the server holds first: its refusals are in by now.
+    if (this.#unsure !== undefined) this.#badSignature(this.#unsure, this.#verified === 0);
     if (!this.#signal?.aborted) await reported;
   }
 

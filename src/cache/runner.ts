@@ -461,6 +461,45 @@ export class CachingRunner implements JobRunner {
   }
 
   /**
+   * Why a job's entry could not be shared ({@linkcode CachingRunner.share}
+   * said `false`), when the remote cache refuses to take it: the artifact
+   * there under its key was signed with another key.
+   *
+   * @param name The job's name.
+   * @returns The cause, or `undefined`.
+   *
+   * @example Usage
+   * ```ts ignore
+   * if (!await cache.share("compile")) console.log(cache.whyNotShared("compile") ?? "not shared");
+   * ```
+   */
+  whyNotShared(name: string): string | undefined {
+    const remote = this.#s.options.remote;
+    const keys = [this.#s.entries.get(name)?.manifest.key, this.#s.keys.keyOf(name)];
+    for (const key of keys) {
+      const why = typeof key === "string" ? remote?.whyNotShared?.(key) : undefined;
+      if (why !== undefined) return why;
+    }
+    return undefined;
+  }
+
+  /**
+   * Why the entry of a key was not found on the remote cache, when known
+   * (refused for its signature, not there, the server not answering).
+   *
+   * @param key The key.
+   * @returns The cause, or `undefined`.
+   *
+   * @example Usage
+   * ```ts ignore
+   * if (await cache.restoreKey(spec, key) === undefined) console.log(cache.whyMissing(key));
+   * ```
+   */
+  whyMissing(key: string): string | undefined {
+    return this.#s.twoLevel.whyMissing(key) ?? this.#s.options.remote?.whyMissing?.(key);
+  }
+
+  /**
    * Restore the entry of a key (a distributed run's worker, for a job's
    * dependencies): from the local store, else the remote cache.
    *

@@ -46,6 +46,8 @@ export class RemoteJob implements JobRun {
   passedAt: number | undefined;
   /** When its worker was last heard from (its claim, events or heartbeat). */
   lastSeen = 0;
+  /** The worker whose report settled it (it ran there), if one did. */
+  reportedBy: string | undefined;
   #confirmTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(runner: RemoteRunner, job: JobSpec, input: JobInput) {
@@ -149,7 +151,10 @@ export class RemoteJob implements JobRun {
   report(result: ResultMessage): void {
     if (this.done || this.#local !== undefined) return;
     if (result.outcome === "released") return this.#released(result);
-    if (result.outcome !== "refused") this.#stopCopies(result.worker);
+    if (result.outcome !== "refused") {
+      this.reportedBy = result.worker;
+      this.#stopCopies(result.worker);
+    }
     const base = {
       attempts: result.attempts,
       ignoredCancellation: result.ignoredCancellation === true,
@@ -177,6 +182,13 @@ export class RemoteJob implements JobRun {
         return this.#refused(result);
       case "fallback":
       case "unstorable":
+        if (result.cause === "signature") {
+          return this.runLocally(
+            `${result.message}; ${result.worker} signs with another key than the machine that stored it: give every machine the same GATHER_REMOTE_CACHE_SIGNATURE_KEY`,
+            result.worker,
+            false,
+          );
+        }
         return this.runLocally(result.message ?? "the worker could not run it", result.worker);
     }
   }

@@ -110,6 +110,11 @@ export interface ResultMessage {
   ignoredCancellation?: boolean;
   /** For `refused`: the delivery the worker refused (the queue's count, this one included). */
   delivery?: number;
+  /**
+   * For `fallback`: `signature` when an entry was refused for its signature (the worker signs
+   * with another key than the machine that stored it): marking the job `local: true` is no fix.
+   */
+  cause?: "signature";
 }
 
 /** Events of one job, as they happened on a worker (job:log, job:partial, job:retry, job:progress, warning, diagnostic). */

@@ -28,6 +28,8 @@ export interface KeySource {
   partsOf(name: string): unknown;
   /** Make sure its entry is on the shared cache; `true` once it is. */
   share(name: string): Promise<boolean>;
+  /** Why its entry cannot go on the shared cache (signed there with another key), when known. */
+  whyNotShared?(name: string): string | undefined;
 }
 
 /** Options of {@linkcode RemoteRunner}. */
@@ -244,8 +246,20 @@ export class RemoteRunner implements JobRunner {
       const depKey = keys.keyOf(dep);
       if (typeof depKey === "string") {
         if (!await keys.share(dep)) {
+          const refused = keys.whyNotShared?.(dep);
+          if (refused === undefined) {
+            return remote.runLocally(
+              `the entry of its dependency "${dep}" is not on the remote cache, so a worker could not restore it`,
+            );
+          }
+          const by = this.#jobs.get(dep)?.reportedBy;
+          const who = by === undefined
+            ? "a machine signs with another key"
+            : `it ran on ${by}, which signs with another key than this machine`;
           return remote.runLocally(
-            `the entry of its dependency "${dep}" is not on the remote cache, so a worker could not restore it`,
+            `the entry of its dependency "${dep}" cannot go on the remote cache (${who}): ${refused}, so a worker could not restore it; give every machine the same GATHER_REMOTE_CACHE_SIGNATURE_KEY`,
+            undefined,
+            false,
           );
         }
         deps.push({ name: dep, key: depKey });

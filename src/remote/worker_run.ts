@@ -222,12 +222,18 @@ export class WorkerRun {
       if (!("key" in dep)) return void deps.set(dep.name, decodeValue(dep.result));
       const restored = await this.#cache.restoreKey(this.#tasks.specs.get(dep.name)!, dep.key);
       if (restored !== undefined) return void deps.set(dep.name, restored.result);
-      return `the entry of its dependency "${dep.name}" (${
-        dep.key.slice(0, 12)
-      }) is not in the shared cache here`;
+      const cause = this.#cache.whyMissing(dep.key);
+      return `the entry of its dependency "${dep.name}" (${dep.key.slice(0, 12)}) ${
+        cause === undefined
+          ? "is not in the shared cache here"
+          : `could not be restored here: ${cause}`
+      }`;
     }));
     const why = missing.find((reason) => reason !== undefined);
-    if (why !== undefined) return fallback(why);
+    if (why !== undefined) {
+      // Signed with another key than this worker's: marking the job local is no fix.
+      return { ...fallback(why), ...(why.includes("signature") ? { cause: "signature" } : {}) };
+    }
     if (running.stop !== undefined) return this.#stopped(message, running, 0);
     const input = { deps };
     const parts = await this.#cache.parts(spec, input);
