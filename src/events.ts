@@ -63,6 +63,11 @@ export interface RunStartEvent {
   jobs: RunJob[];
   /** The global concurrency limit. */
   concurrency: number;
+  /**
+   * `true` in a distributed run's coordinator (`--nats`): a job that starts
+   * may wait in the work queue (`job:queued`) rather than run at once.
+   */
+  workQueue?: true;
 }
 
 /** A job started (once; retries are `job:retry` events). */

@@ -242,3 +242,40 @@ Deno.test("a warning a worker sent names the worker, in both reporters", () => {
   output.flush();
   assertStringIncludes(text, "build/half.txt (on w1)");
 });
+
+Deno.test("plain reporter, distributed run: a queued job never says ▶ start; one that runs here says it with its first line", () => {
+  let text = "";
+  const output = new Output({ writeSync: (b) => (text += new TextDecoder().decode(b), b.length) });
+  const reporter = new PlainReporter({ output, palette: palette(false) });
+  const jobs = [{ name: "cc", deps: [] }, { name: "deploy", deps: [] }];
+  const events: GatherEvent[] = [
+    { type: "run:start", time, jobs, concurrency: 4, workQueue: true },
+    { type: "job:start", time, job: "cc", attempt: 1 },
+    { type: "job:cache", time, job: "cc", status: "miss", key: "k" },
+    { type: "job:queued", time, job: "cc" },
+    { type: "job:start", time, job: "deploy", attempt: 1 },
+    { type: "job:log", time, job: "deploy", stream: "stdout", line: "deploying" },
+    { type: "run:cancel", time, reason: "interrupted by SIGINT" },
+    {
+      type: "job:end",
+      time,
+      job: "cc",
+      status: "cancelled",
+      started: true,
+      durationMs: 0,
+      attempt: 0,
+      cache: "miss",
+    },
+  ];
+  for (const event of events) reporter.handle(event);
+  output.flush();
+  const lines = text.split("\n");
+  assertEquals(lines.filter((line) => line.startsWith("cc ")).slice(0, 2), [
+    "cc     │ … queued for a worker",
+    "cc     │ ⊘ not started",
+  ]);
+  assertEquals(lines.filter((line) => line.startsWith("deploy")), [
+    "deploy │ ▶ start",
+    "deploy │ deploying",
+  ]);
+});

@@ -69,6 +69,12 @@ export class PlainReporter implements Reporter {
   #p: Palette;
   #quiet: boolean;
   #debug: boolean;
+  /**
+   * In a distributed run: the jobs started whose `▶ start` is not said yet. A job sent to the
+   * work queue says `… queued for a worker`, then `→ on w1`, never `▶ start`; one that runs here
+   * says it with its first line.
+   */
+  #unsaid: Set<string> | undefined;
   #record = new RunRecord();
   #width = 0;
   #color: boolean;
@@ -93,6 +99,25 @@ export class PlainReporter implements Reporter {
     this.#logPath = options.logPath ?? (() => undefined);
   }
 
+  /** A distributed run's job says `▶ start` once it is seen to run here, not while it waits. */
+  #sayStart(event: GatherEvent & { job?: string }): void {
+    const job = event.job!;
+    if (!this.#unsaid!.has(job)) return;
+    switch (event.type) {
+      case "job:start":
+      case "job:cache": // before it is queued, or runs here
+        return;
+      case "job:queued":
+      case "job:worker":
+      case "job:end": // its end line says how it went
+        this.#unsaid!.delete(job);
+        return;
+      default:
+        this.#unsaid!.delete(job);
+        this.#line(job, this.#p.dim("▶ start"));
+    }
+  }
+
   /**
    * Print one event.
    *
@@ -101,11 +126,15 @@ export class PlainReporter implements Reporter {
   handle(event: GatherEvent): void {
     this.#record.add(event);
     const p = this.#p;
+    if (this.#unsaid !== undefined && "job" in event && event.job !== undefined) {
+      this.#sayStart(event);
+    }
     switch (event.type) {
       case "run:start":
         // Measured in columns, as the live display does: a CJK name takes twice its length.
         for (const job of event.jobs) this.#width = Math.max(this.#width, textWidth(job.name));
         this.#width = Math.min(NAME_COLUMNS, this.#width);
+        if (event.workQueue) this.#unsaid = new Set();
         if (!this.#quiet) {
           this.#out.write(
             p.dim(
@@ -116,7 +145,9 @@ export class PlainReporter implements Reporter {
         break;
       case "job:start":
         this.#groups?.set(event.job, new LineExcerpt(HELD_HEAD, HELD_TAIL));
-        if (!this.#quiet) this.#line(event.job, p.dim("▶ start"));
+        if (this.#quiet) break;
+        if (this.#unsaid !== undefined) this.#unsaid.add(event.job);
+        else this.#line(event.job, p.dim("▶ start"));
         break;
       case "job:log":
         if (this.#show === "full") this.#output(event.job, event.line, event.stream);

@@ -147,7 +147,10 @@ export async function runSession(
   /** The latest event time: times never go back in the stream (events read two clocks, or a job's fake one). */
   let lastTime = -Infinity;
   const emit = (emitted: GatherEvent) => {
-    const given = emitted.time >= lastTime ? emitted : { ...emitted, time: lastTime };
+    const said = emitted.type === "run:start" && options.wrapRunner !== undefined
+      ? { ...emitted, workQueue: true as const } // its jobs may wait in a work queue
+      : emitted;
+    const given = said.time >= lastTime ? said : { ...said, time: lastTime };
     lastTime = given.time;
     const event = options.strict && given.type === "run:end" && given.status === "ok" &&
         diagnosticEvents.length > 0
