@@ -28,7 +28,7 @@ const TASK_FILE = [
   `import { job } from ${MOD};`,
   `const slow = Deno.env.get("GATHER_TEST_SLOW") === "1";`,
   `export const x = job({ inputs: [] }, (ctx) =>`,
-  `  (slow ? ctx.sh\`exec sleep 600\` : ctx.sh\`true\`).then(() => 1));`,
+  `  (slow ? ctx.sh\`sleep 600\` : ctx.sh\`true\`).then(() => 1));`,
   "",
 ].join("\n");
 
