@@ -18,6 +18,17 @@ Deno.test("shellCommand() uses sh -c for shell syntax, quoting interpolations", 
   assertEquals(sh`echo ${["a", "b c"]} > out`, ["sh", "-c", `echo 'a' 'b c' > out`]);
 });
 
+Deno.test("shellCommand() runs a command that starts with a shell builtin through sh, and runs it", async () => {
+  assertEquals(sh`exec sleep 0`, ["sh", "-c", "exec sleep 0"]);
+  assertEquals(sh`cd ${"a b"}`, ["sh", "-c", "cd 'a b'"]);
+  assertEquals(sh`export X=1`, ["sh", "-c", "export X=1"]);
+  // Programs whose names only start like a builtin stay direct.
+  assertEquals(sh`execute now`, ["execute", "now"]);
+  assertEquals(sh`testing`, ["testing"]);
+  const [program, ...args] = sh`exec true`;
+  assertEquals((await new Deno.Command(program!, { args }).output()).code, 0);
+});
+
 Deno.test("shellCommand() rejects an empty command", () => {
   assertThrows(() => sh`  `, TypeError, "empty command");
 });

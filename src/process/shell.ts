@@ -17,11 +17,18 @@ export interface ShellCommand {
 
 const SHELL_SYNTAX = /[|&;<>()$`\\"'*?[\]#~\n]/;
 const ASSIGNMENT = /^\s*[A-Za-z_][A-Za-z0-9_]*=/;
+/**
+ * A first word that is a shell builtin or keyword, not a program (`exec sleep 60`, `cd dir`,
+ * `export X`): the command runs under the shell, as make's list of them has it.
+ */
+const BUILTIN =
+  /^\s*(\.|:|alias|bg|break|case|cd|command|continue|eval|exec|exit|export|fc|fg|for|getopts|hash|if|jobs|read|readonly|return|set|shift|source|test|times|trap|type|ulimit|umask|unalias|unset|wait|while|until)(\s|$)/;
 
 /**
  * Build the command for a `sh` template. When the literal text uses no shell
- * syntax the command is exec'd directly (as make does); otherwise it runs
- * under `sh -c` with every interpolation single-quoted.
+ * syntax and does not start with a shell builtin (`exec`, `cd`, `export`…),
+ * the command is exec'd directly (as make does); otherwise it runs under
+ * `sh -c` with every interpolation single-quoted.
  *
  * The literal text is taken as written: a template's raw strings (what
  * `String.raw` gives), so a backslash reaches the shell as it was typed, as
@@ -44,6 +51,7 @@ const ASSIGNMENT = /^\s*[A-Za-z_][A-Za-z0-9_]*=/;
  * const file = "my notes.txt";
  * assertEquals(shellCommand(["wc -l ", ""], [file]).argv, ["wc", "-l", "my notes.txt"]);
  * assertEquals(shellCommand(["cat ", " | wc -l"], [file]).argv, ["sh", "-c", "cat 'my notes.txt' | wc -l"]);
+ * assertEquals(shellCommand(["exec sleep 1"], []).argv, ["sh", "-c", "exec sleep 1"]);
  * ```
  */
 export function shellCommand(
@@ -51,10 +59,10 @@ export function shellCommand(
   values: ReadonlyArray<ShellValue>,
 ): ShellCommand {
   const strings = "raw" in template ? template.raw : template;
-  const command =
-    ASSIGNMENT.test(strings[0] ?? "") || strings.some((part) => SHELL_SYNTAX.test(part))
-      ? viaShell(strings, values)
-      : direct(strings, values);
+  const command = ASSIGNMENT.test(strings[0] ?? "") || BUILTIN.test(strings[0] ?? "") ||
+      strings.some((part) => SHELL_SYNTAX.test(part))
+    ? viaShell(strings, values)
+    : direct(strings, values);
   if (command.argv.length === 0 || command.argv[0] === "") {
     throw new TypeError("Cannot run an empty command: ctx.sh`...` needs a program name");
   }
