@@ -42,6 +42,13 @@ export interface ScheduleOptions {
   signal?: AbortSignal;
   /** Aborting it stops waiting for cancelled jobs. */
   forceSignal?: AbortSignal;
+  /**
+   * Aborting it ends the run as an error in the scheduler's own work does:
+   * nothing new starts, running jobs are cancelled and their processes
+   * killed at once, and the run rejects with the signal's reason once they
+   * are gone (an `onEvent` that failed: the run cannot be observed).
+   */
+  halt?: AbortSignal;
   /** Receives every event. */
   onEvent?: EventSink;
   /** Starts the jobs. @default {an InProcessRunner with default options} */
@@ -201,10 +208,14 @@ class Scheduler {
   }
 
   async run(): Promise<ScheduleResult> {
-    const { signal } = this.#options;
+    const { signal, halt } = this.#options;
     const finished = new Promise<void>((resolve) => this.#done = resolve);
     const onInterrupt = () => this.#interrupt(signal?.reason);
     const onForce = () => this.#running.forEach((job) => job.force());
+    const onHalt = () =>
+      this.#guard(() => {
+        throw halt?.reason;
+      });
     this.#t0 = this.#clock.now();
     this.#epoch0 = this.#clock.epochMs();
     this.#emit({
@@ -215,7 +226,9 @@ class Scheduler {
     });
     signal?.addEventListener("abort", onInterrupt, { once: true });
     this.#forceSignal.addEventListener("abort", onForce, { once: true });
+    halt?.addEventListener("abort", onHalt, { once: true });
     try {
+      if (halt?.aborted) onHalt();
       for (let i = 0; i < this.#waiting.length; i++) {
         if (this.#waiting[i] === 0) this.#limiter.push(i);
       }
@@ -228,6 +241,7 @@ class Scheduler {
     } finally {
       signal?.removeEventListener("abort", onInterrupt);
       this.#forceSignal.removeEventListener("abort", onForce);
+      halt?.removeEventListener("abort", onHalt);
     }
     return this.#result();
   }
@@ -265,11 +279,18 @@ class Scheduler {
     this.#startAt[i] = startMs;
     this.#startedAny = true;
     this.#emit({ type: "job:start", time: this.#epochAt(startMs), job: spec.name, attempt: 1 });
+    // Its job:start halted the run: it does not start.
+    if (this.#broken) return;
     const run = this.#runner.start(spec, { deps, waits: this.#waitHooks });
     this.#running.set(i, run);
     this.#services?.started(i);
     run.ready?.then((value) => this.#guard(() => this.#ready(i, value)), () => {});
     run.settled.then((settlement) => this.#guard(() => this.#settled(i, settlement, startMs)));
+    // Its start halted the run (its first log line failed onEvent): it stops too.
+    if (this.#broken) {
+      run.cancel(this.#brokenError(spec.name));
+      run.force();
+    }
   }
 
   /**
@@ -472,12 +493,19 @@ class Scheduler {
       if (this.#broken) return;
       this.#broken = { error };
       this.#stop();
-      this.#cancelRunning("the run stopped on an error in gather's own work");
-      this.#running.forEach((job) => job.force());
+      this.#running.forEach((job, i) => {
+        job.cancel(this.#brokenError(this.#name(i)));
+        job.force();
+      });
       this.#running.clear();
       this.#finished = true;
       this.#done();
     }
+  }
+
+  #brokenError(name: string): GatherError {
+    const why = "the run stopped on an error in gather's own work";
+    return new GatherError("CANCELLED", `Job "${name}" was cancelled: ${why}`, { job: name });
   }
 
   #finish(): void {

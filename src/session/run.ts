@@ -48,7 +48,13 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Aborting it stops waiting for cancelled jobs and kills their processes now. */
   forceSignal?: AbortSignal;
-  /** Receives every event of the run (the JSON stream's events, as objects). */
+  /**
+   * Receives every event of the run (the JSON stream's events, as objects).
+   * If it throws, on any event (a job's log line, a command's output, a
+   * diagnostic), no job is blamed: the run stops (running jobs cancelled,
+   * their processes killed at once), `run()` rejects with the error, and it
+   * gets no more events.
+   */
   onEvent?: EventSink;
   /**
    * Watch the run for the mistakes async code hides, as the CLI does: event-

@@ -27,6 +27,7 @@ import { guardExit } from "./exit_guard.ts";
 import { StraySweep } from "./stray_sweep.ts";
 import { isGatherError } from "../errors.ts";
 import type { RunPlan } from "./plan.ts";
+import { Observer } from "./_observer.ts";
 
 /** How the diagnostics watch a run. */
 export interface SessionDiagnostics {
@@ -56,7 +57,11 @@ export interface SessionOptions {
   forceSignal?: AbortSignal;
   /** Receives every event first (the CLI's reporter). */
   reporter?: Reporter;
-  /** Receives every event, after the reporter. */
+  /**
+   * Receives every event, after the reporter. A throw stops the run (its
+   * jobs cancelled and their processes killed) and makes it reject with that
+   * error; it then gets no more events.
+   */
   onEvent?: EventSink;
   /** Watch the run for the mistakes async code hides. @default {off: no listener is added} */
   diagnostics?: SessionDiagnostics;
@@ -135,10 +140,27 @@ export async function runSession(
   plan: RunPlan,
   options: SessionOptions = {},
 ): Promise<SessionResult> {
+  if (options.onEvent === undefined) return await runObserved(plan, options, undefined);
+  const observer = new Observer(options.onEvent);
+  let result: SessionResult;
+  try {
+    result = await runObserved(plan, options, observer);
+  } catch (error) {
+    throw observer.failure ? observer.failure.error : error;
+  }
+  if (observer.failure) throw observer.failure.error;
+  return result;
+}
+
+async function runObserved(
+  plan: RunPlan,
+  options: SessionOptions,
+  observer: Observer | undefined,
+): Promise<SessionResult> {
   const { graph, names } = plan;
   const cleanup = new Cleanup();
   const diagnosticEvents: DiagnosticEvent[] = [];
-  const { reporter, onEvent } = options;
+  const { reporter } = options;
   let diagnostics: Diagnostics | undefined;
   let started = false;
   let capture: OutputCapture | undefined;
@@ -171,7 +193,7 @@ export async function runSession(
     }
     if (event.type === "diagnostic") diagnosticEvents.push(event);
     diagnostics?.observe(event);
-    onEvent?.(event);
+    observer?.deliver(event);
     // Said once the run has started, so that every reporter shows it: the history is off.
     if (event.type === "run:start" && historyOff !== undefined) {
       const message = historyOff;
@@ -284,6 +306,7 @@ export async function runSession(
       ...(options.onFailure === undefined ? {} : { onFailure: options.onFailure }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.forceSignal === undefined ? {} : { forceSignal: options.forceSignal }),
+      ...(observer === undefined ? {} : { halt: observer.halted }),
       ...(instrument === undefined ? {} : { instrument }),
       ...(plan.keepServices ? { keepServices: true } : {}),
     });
