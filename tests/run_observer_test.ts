@@ -121,3 +121,29 @@ Deno.test("run() rejects with onEvent's throw on a diagnostic raised from a time
   assertEquals(took(stderr) < 5_000, true, stderr);
   assertEquals(await liveProcesses(seconds), []);
 });
+
+Deno.test("run() rejects with the error of a promise its async onEvent returned, its jobs stopped", async () => {
+  const seconds = uniqueSleep();
+  const jobs = `const jobs = [job({ name: "a" }, (ctx) => ctx.sh\`sleep ${seconds}\`)];`;
+  const observer = `async (e) => {
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  if (e.type === "job:start") throw new Error("late async boom");
+}`;
+  const { stdout, stderr, code } = await embed(program(jobs, observer));
+  assertEquals(stdout, "rejected Error: late async boom\n", stderr);
+  assertEquals(code, 0);
+  assertEquals(took(stderr) < 5_000, true, stderr);
+  assertEquals(await liveProcesses(seconds), []);
+});
+
+Deno.test("run() waits for the promises its async onEvent returned: one that rejects after the jobs end still rejects it", async () => {
+  const jobs = `const jobs = [job({ name: "a" }, () => 1)];
+let seen = 0;`;
+  const observer = `async (e) => {
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  seen++;
+  if (e.type === "run:end") throw new Error("after the end");
+}`;
+  const { stdout, stderr } = await embed(program(jobs, observer) + `\nconsole.log("seen", seen);`);
+  assertEquals(stdout, "rejected Error: after the end\nseen 4\n", stderr);
+});

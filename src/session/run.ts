@@ -53,7 +53,26 @@ export interface RunOptions {
    * If it throws, on any event (a job's log line, a command's output, a
    * diagnostic), no job is blamed: the run stops (running jobs cancelled,
    * their processes killed at once), `run()` rejects with the error, and it
-   * gets no more events.
+   * gets no more events. It may be async: it is not awaited between events,
+   * a returned promise that rejects counts as a throw, and `run()` settles
+   * once every promise it returned has settled (or `forceSignal`, or a
+   * second signal, stops that wait).
+   *
+   * @example An async observer
+   * ```ts
+   * import { job, run } from "../../mod.ts";
+   * import { assertEquals } from "@std/assert";
+   *
+   * const seen: string[] = [];
+   * const report = await run({ one: job(() => 1) }, {
+   *   onEvent: async (event) => {
+   *     await Promise.resolve(); // a write, a request...
+   *     seen.push(event.type);
+   *   },
+   * });
+   * assertEquals(report.status, "ok");
+   * assertEquals(seen.at(-1), "run:end"); // run() waited for it
+   * ```
    */
   onEvent?: EventSink;
   /**

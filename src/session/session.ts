@@ -58,9 +58,11 @@ export interface SessionOptions {
   /** Receives every event first (the CLI's reporter). */
   reporter?: Reporter;
   /**
-   * Receives every event, after the reporter. A throw stops the run (its
-   * jobs cancelled and their processes killed) and makes it reject with that
-   * error; it then gets no more events.
+   * Receives every event, after the reporter. A throw, or a returned promise
+   * that rejects, stops the run (its jobs cancelled and their processes
+   * killed) and makes it reject with that error; it then gets no more
+   * events. The run settles once every promise it returned has settled
+   * (or `forceSignal` aborts).
    */
   onEvent?: EventSink;
   /** Watch the run for the mistakes async code hides. @default {off: no listener is added} */
@@ -145,6 +147,7 @@ export async function runSession(
   let result: SessionResult;
   try {
     result = await runObserved(plan, options, observer);
+    await observer.settled(options.forceSignal);
   } catch (error) {
     throw observer.failure ? observer.failure.error : error;
   }
