@@ -165,12 +165,25 @@ async function runUntilGone(
       onPartial && ((text) => onPartial(text, "stderr")),
     ),
   };
+  // A line callback that throws must not stop the reading (the posix_spawn route would never
+  // reap the command): the command is stopped, and fails with that error once it is gone.
+  let sinkFailure: { error: unknown } | undefined;
+  const started: { tree?: ProcessTree } = {};
+  const read = (take: () => void) => {
+    if (sinkFailure) return;
+    try {
+      take();
+    } catch (error) {
+      sinkFailure = { error };
+      started.tree?.stop();
+    }
+  };
   const spawner = options.spawner ?? createSpawner();
   let child: MarkedChild;
   try {
     child = await spawner.spawn(argv, {
       ...options,
-      onOutput: (chunk, stream) => lines[stream].push(chunk),
+      onOutput: (chunk, stream) => read(() => lines[stream].push(chunk)),
     });
   } catch (error) {
     throw new GatherError(
@@ -179,7 +192,8 @@ async function runUntilGone(
       { cause: error },
     );
   }
-  const tree = new ProcessTree(spawner, child.pid, child.marker, graceMs);
+  const tree = started.tree = new ProcessTree(spawner, child.pid, child.marker, graceMs);
+  if (sinkFailure) tree.stop();
   let forced!: () => void;
   const whenForced = new Promise<void>((resolve) => forced = resolve);
   const onAbort = () => tree.stop();
@@ -215,8 +229,8 @@ async function runUntilGone(
         ]);
         await Promise.race([tree.gone, whenForced]);
       }
-      lines.stdout.end();
-      lines.stderr.end();
+      read(() => lines.stdout.end());
+      read(() => lines.stderr.end());
       if (drained) spawner.release(child.pid);
       return status;
     } finally {
@@ -225,6 +239,7 @@ async function runUntilGone(
     }
   })();
   const status: ExitStatus = await done;
+  if (sinkFailure) throw sinkFailure.error;
   if (signal?.aborted) throw signal.reason;
   const code = status.code;
   const result = { code, stdout: stdout.text(), stderr: stderr.text() };
