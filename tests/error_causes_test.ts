@@ -58,6 +58,9 @@ Deno.test("a failed job's line shows its error's cause chain, a cause already sa
     assert(!stderr.includes("no such file: no such file"), reporter);
     assert(!/^\s+at /m.test(stderr), `${reporter}: a stack without --debug`);
   }
+  // The summary cuts a long error with causes in its middle: its deepest cause, last, says why.
+  const { text: plain } = await runTasks("plain");
+  assertMatch(plain, /(first failure|also failed) down: fetch failed: .* … .*onnection refused/);
 });
 
 Deno.test("--debug prints a failed job's stack in the plain and the live output", async () => {

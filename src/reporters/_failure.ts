@@ -160,3 +160,34 @@ export function shorten(text: string, max: number): string {
   const cut = Array.from(text.slice(0, max + 1)).slice(0, max - 1).join("");
   return cut.trimEnd() + "…";
 }
+
+/**
+ * Cut a text in its middle to at most `max` characters, keeping its start
+ * and its end: an error's deepest cause comes last (`fetch failed: … tcp
+ * connect error: Connection refused`), and is what says why.
+ *
+ * @param text The text.
+ * @param max The most characters to keep, ` … ` included.
+ * @returns The text, whole or cut.
+ *
+ * @example Usage
+ * ```ts
+ * import { shortenMiddle } from "./_failure.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(shortenMiddle("fetch failed: error sending request: connection refused", 40), "fetch failed: … connection refused");
+ * assertEquals(shortenMiddle("short", 10), "short");
+ * ```
+ */
+export function shortenMiddle(text: string, max: number): string {
+  const chars = Array.from(text);
+  if (chars.length <= max) return text;
+  const headMax = Math.floor((max - 3) * 0.4);
+  const head = chars.slice(0, headMax).join("");
+  // The head ends after a word (a ": " or a space), the tail starts at one.
+  const headCut = head.slice(0, Math.max(head.lastIndexOf(" "), 1)).trimEnd();
+  const tail = chars.slice(chars.length - (max - 3 - headCut.length)).join("");
+  const space = tail.indexOf(" ");
+  const tailCut = space >= 0 && space < tail.length / 2 ? tail.slice(space + 1) : tail;
+  return `${headCut} … ${tailCut}`;
+}

@@ -162,7 +162,9 @@ export class PlainReporter implements Reporter {
           this.#line(
             event.job,
             p.yellow(
-              `↻ attempt ${event.attempt} failed: ${event.error.message.split("\n")[0]}; retrying`,
+              `↻ attempt ${event.attempt} failed: ${
+                failureText(event.error, false).headline
+              }; retrying`,
             ),
           );
         }

@@ -8,7 +8,7 @@ import { formatDuration, plural } from "./format.ts";
 import type { JobCounts } from "../events.ts";
 import type { Palette } from "./palette.ts";
 import type { Summary } from "./record.ts";
-import { failureText, shorten } from "./_failure.ts";
+import { failureText, shorten, shortenMiddle } from "./_failure.ts";
 import { cleanLine } from "./_tty_text.ts";
 import { breakLine } from "./_break_line.ts";
 
@@ -93,9 +93,11 @@ export function formatSummary(
   summary.failures.forEach((job, i) => {
     const label = i === 0 ? "first failure" : "also failed";
     const { headline } = failureText(job.error, true);
+    // An error with causes is cut in its middle: its deepest cause, last, says why.
+    const cut = job.error?.causes?.length ? shortenMiddle : shorten;
     // Colour codes in an error must not leak into the summary; the palette colours it.
     lines.push(
-      `  ${p.red(label)} ${p.bold(job.name)}: ${shorten(cleanLine(headline, false), HEADLINE)}`,
+      `  ${p.red(label)} ${p.bold(job.name)}: ${cut(cleanLine(headline, false), HEADLINE)}`,
     );
     const log = options.logPath?.(job.name);
     if (log !== undefined) lines.push(p.dim(`    full log: ${log}`));

@@ -18,6 +18,7 @@ import type { OutputMode, Reporter } from "./reporter.ts";
 import { uploadLine, warningText } from "./format.ts";
 import { formatSummary } from "./summary.ts";
 import { breakLine } from "./_break_line.ts";
+import { failureText } from "./_failure.ts";
 import { type FrameLine, type LiveJob, renderFrame, type TerminalSize } from "./_tty_frame.ts";
 import { type AboveLine, endLines, readyLine } from "./_tty_lines.ts";
 import { cleanLine, shortDuration } from "./_tty_text.ts";
@@ -213,7 +214,7 @@ export class TtyReporter implements Reporter {
         break;
       case "job:retry":
         if (!this.#quiet) {
-          const why = event.error.message.split("\n")[0];
+          const why = failureText(event.error, false).headline;
           this.#own(p.yellow(`↻ ${event.job} attempt ${event.attempt} failed: ${why}`));
         }
         break;
