@@ -223,6 +223,28 @@ Deno.test("a process the task file's top-level code started is stopped when Ctrl
   }
 });
 
+Deno.test("--watch: Ctrl-C while the task file loads says so, as a plain run does, and stops what it started", async () => {
+  const mark = uniqueSleep();
+  const ready = await Deno.makeTempFile();
+  await Deno.remove(ready);
+  try {
+    const run = new LiveGather(["--watch", "-f", `${FIXTURES}spawns_at_load.ts`], {
+      env: { MARK: mark, READY_FILE: ready },
+    });
+    await until(async () => await Deno.stat(ready).then(() => true, () => false));
+    run.kill("SIGINT");
+    const result = await run.result();
+    assertEquals(result.code, 130, result.stderr);
+    assertEquals(await liveProcesses(mark), []);
+    assertMatch(
+      result.stderr,
+      /gather: interrupted by SIGINT while task file ".*spawns_at_load\.ts" was still loading after [\d.]+s: stopped without running anything\n/,
+    );
+  } finally {
+    await Deno.remove(ready).catch(() => {});
+  }
+});
+
 Deno.test("an embedded run() cancels on Ctrl-C, kills its trees, and gives the signal back after", async () => {
   const mark = uniqueSleep();
   const host = new Deno.Command(Deno.execPath(), {

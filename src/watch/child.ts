@@ -107,12 +107,21 @@ export async function runWatchChild(options: WatchChildOptions): Promise<number>
   try {
     recorder.start();
     let project: WatchProject | undefined;
+    const loadStart = performance.now();
     try {
       project = await untilStopped(options.load(), shutdown.interrupt.signal);
     } finally {
       listings = recorder.stop();
     }
-    if (project === undefined) return signalExitCode(shutdown.stoppedBy ?? "SIGINT");
+    if (project === undefined) {
+      // Its top-level code is still running (a wait that never ends): said as a plain run says it.
+      const seconds = ((performance.now() - loadStart) / 1000).toFixed(1);
+      const why = (shutdown.interrupt.signal.reason as Error | undefined)?.message ?? "interrupted";
+      options.print(
+        `gather: ${why} while task file "${options.file}" was still loading after ${seconds}s: stopped without running anything\n`,
+      );
+      return signalExitCode(shutdown.stoppedBy ?? "SIGINT");
+    }
     const { source, cache } = project;
     const plan = planRun(project.specs, project.names, project.targets, { source });
     const files = new WatchedFiles(plan.graph.jobs, project.root, project.taskFile, source, {
