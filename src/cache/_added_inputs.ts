@@ -15,6 +15,7 @@
  */
 
 import { join } from "../deps/path.ts";
+import { isFile } from "../file_kind.ts";
 import { type ListingMemo, matchesGlobs, type ParsedGlob, Walker } from "./glob.ts";
 import type { Listing } from "./stat_index.ts";
 import { isRacy } from "./_racy.ts";
@@ -87,7 +88,7 @@ export class AddedInputs implements ListingMemo {
     for (const glob of inputs) {
       if (glob.negated) continue;
       if (glob.wild) walked.push(glob);
-      else if (this.#isFile(glob.pattern)) {
+      else if (isFile(join(this.#root, glob.pattern))) {
         if (!negated.some((not) => not.regex.test(glob.pattern))) now.push(glob.pattern);
       } else walked.push(glob); // a folder stands for every file under it; missing matches nothing
     }
@@ -143,13 +144,5 @@ export class AddedInputs implements ListingMemo {
       at,
       listing,
     });
-  }
-
-  #isFile(path: string): boolean {
-    try {
-      return Deno.statSync(join(this.#root, path)).isFile;
-    } catch {
-      return false;
-    }
   }
 }

@@ -10,6 +10,7 @@
  */
 
 import { dirname, join, normalize } from "../deps/path.ts";
+import { isFolder } from "../file_kind.ts";
 import { type ParsedGlob, Walker } from "./glob.ts";
 import type { HasherSource } from "./hash.ts";
 import type { StatIndex } from "./stat_index.ts";
@@ -277,7 +278,7 @@ function isPlacing(absolute: string): boolean {
   const match = absolute.match(PLACING);
   if (match === null) return false;
   const pid = Number(match[1]);
-  if (pid !== Deno.pid && Deno.build.os === "linux" && !exists(`/proc/${pid}`)) {
+  if (pid !== Deno.pid && Deno.build.os === "linux" && !isFolder(`/proc/${pid}`)) {
     try {
       Deno.removeSync(absolute);
     } catch {
@@ -285,15 +286,6 @@ function isPlacing(absolute: string): boolean {
     }
   }
   return true;
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Put a file into place through a temporary file beside it, which `fill` writes, with its mode. */
