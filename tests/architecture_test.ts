@@ -20,6 +20,7 @@ const KERNEL = [
   "version.ts",
   "lazy.ts",
   "file_kind.ts",
+  "shown_text.ts",
 ];
 
 /** What each folder may import besides itself, the kernel and deps/. */

@@ -335,7 +335,7 @@ export const wrong = job({ inputs: [], discovers: true }, (ctx) => {
     const warning = events.find((e) => e.type === "warning" && e.job === "odd");
     assertEquals(
       warning?.type === "warning" ? warning.message : undefined,
-      "not cached: x\\u{1b}[2J\\u{a}fake line (read by the job, from ctx.discovered()) is gone after it ran",
+      "not cached: x\\u001b[2J\\nfake line (read by the job, from ctx.discovered()) is gone after it ran",
     );
     const end = events.find((e): e is JobEndEvent => e.type === "job:end" && e.job === "wrong");
     assertEquals(

@@ -12,6 +12,7 @@
 
 import { isAbsolute, join, normalize, relative, resolve } from "../deps/path.ts";
 import { readTextFileOnly } from "../file_kind.ts";
+import { shownText } from "../shown_text.ts";
 import type { JobSpec, Settlement } from "../types.ts";
 import { writeAtomic } from "./atomic.ts";
 import { DepfileSyntaxError, parseDepfile } from "./depfile.ts";
@@ -268,14 +269,14 @@ export class Discovery {
         return {
           ok: false,
           message: `not cached: ${
-            printable(path)
+            shownText(path)
           } (read by the job, from ${origin}) is gone after it ran`,
         };
       }
       if (!info.isFile) {
         return {
           ok: false,
-          message: `not cached: ${printable(path)} (read by the job, from ${origin}) is not a file`,
+          message: `not cached: ${shownText(path)} (read by the job, from ${origin}) is not a file`,
         };
       }
       if ((info.mtime?.getTime() ?? Infinity) > startedAt - EDITED_WHILE_RUNNING_MS) {
@@ -286,7 +287,7 @@ export class Discovery {
         return {
           ok: false,
           message: `not cached: ${
-            printable(path)
+            shownText(path)
           } (read by the job, from ${origin}) cannot be read`,
         };
       }
@@ -305,8 +306,8 @@ export class Discovery {
   async changed(files: readonly (readonly [string, string])[]): Promise<string | undefined> {
     for (const [path, hash] of files) {
       const now = await this.#hash(this.#absolute(path), path);
-      if (now === undefined) return `${printable(path)} was removed`;
-      if (now !== hash) return `${printable(path)} changed`;
+      if (now === undefined) return `${shownText(path)} was removed`;
+      if (now !== hash) return `${shownText(path)} changed`;
     }
     return undefined;
   }
@@ -376,25 +377,12 @@ export class Discovery {
   }
 }
 
-/**
- * A path as messages show it: a control character or a bidirectional mark (a
- * depfile's or `ctx.discovered()`'s path may hold any) as `\u{…}`, so that it
- * cannot break the line or drive the terminal.
- */
-function printable(path: string): string {
-  return path.replace(
-    // deno-lint-ignore no-control-regex
-    /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
-    (char) => `\\u{${char.codePointAt(0)!.toString(16)}}`,
-  );
-}
-
 function raced(path: string, origin: string): Discovered {
   return {
     ok: false,
-    raced: `${printable(path)} (read by the job, from ${origin})`,
+    raced: `${shownText(path)} (read by the job, from ${origin})`,
     message: `not cached: input ${
-      printable(path)
+      shownText(path)
     } (read by the job, from ${origin}) changed while it ran`,
   };
 }

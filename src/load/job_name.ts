@@ -9,14 +9,10 @@
  * @module
  */
 
-/**
- * The characters a name may not hold: C0 and C1 controls (line breaks, tabs,
- * escapes, DEL), the line and paragraph separators, and the bidirectional
- * marks, embeddings, overrides and isolates.
- */
-// deno-lint-ignore no-control-regex
-const REFUSED = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
-const REFUSED_ALL = new RegExp(REFUSED.source, "g");
+import { escaped, shownText, UNSHOWN } from "../shown_text.ts";
+
+/** The characters a name may not hold: those messages never show raw. */
+const REFUSED = UNSHOWN;
 
 /** What the characters a name may not hold are, in messages. */
 const NAMED: Record<string, string> = {
@@ -73,12 +69,5 @@ export function nameProblem(name: string): string | undefined {
  * ```
  */
 export function shownName(name: string): string {
-  return name.replace(REFUSED_ALL, escaped);
-}
-
-function escaped(char: string): string {
-  if (char === "\n") return "\\n";
-  if (char === "\r") return "\\r";
-  if (char === "\t") return "\\t";
-  return `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`;
+  return shownText(name);
 }
