@@ -58,7 +58,8 @@ export function selectTasks(tasks: DenoTasks, selection: TaskSelection): string[
   const { task, args, packages } = selection;
   const ws = tasks.workspace;
   if (packages === undefined) {
-    refuseScript(tasks, task);
+    const refused = scriptRefusal(tasks, task);
+    if (refused !== undefined) throw refused;
     // A task's own name first (`lint#fix`), then `<member>#<task>`.
     const found = matching(tasks, ws.current, task);
     const member = found.length === 0 ? tasks.find(ws.current, task) : undefined;
@@ -110,16 +111,13 @@ export function selectTasks(tasks: DenoTasks, selection: TaskSelection): string[
 }
 
 /**
- * A name `deno task` would take for a package.json script (of a member with only a
- * package.json): `deno task` runs the script; gather refuses rather than run something else under
+ * Why a name is refused, if it is one `deno task` would take for a package.json script (of a
+ * member with only a package.json): `deno task` runs the script; gather refuses rather than run something else under
  * its name (the root's task). The name is looked up as `selectTasks` looks it up: as a name (or
  * pattern) of the current package first, whose scripts hide the root's tasks of their names, so
  * a task whose own name holds a `#` (`lint#fix`) is never refused; then, when the current package
  * sees no task of that name, as `<member>#<script>` at each `#`, as `DenoTasks.find` tries them (a
  * member's task of that name comes first).
- */
-/**
- * Why a name is refused as a package.json script's, if it is one (see `selectTasks`).
  *
  * @param tasks The workspace's tasks.
  * @param task The name asked for.
@@ -132,29 +130,20 @@ export function selectTasks(tasks: DenoTasks, selection: TaskSelection): string[
  * ```
  */
 export function scriptRefusal(tasks: DenoTasks, task: string): GatherError | undefined {
-  try {
-    refuseScript(tasks, task);
-    return undefined;
-  } catch (error) {
-    if (error instanceof GatherError) return error;
-    throw error;
-  }
-}
-
-function refuseScript(tasks: DenoTasks, task: string): void {
   const ws = tasks.workspace;
   if (skippedScripts([ws.current], task, ws.shown) !== undefined) {
-    throw scriptRefused(tasks, task, ws.current);
+    return scriptRefused(tasks, task, ws.current);
   }
   const pattern = taskPattern(task);
-  if (visible(ws.current, ws.root).some((def) => pattern.matches(def.name))) return;
+  if (visible(ws.current, ws.root).some((def) => pattern.matches(def.name))) return undefined;
   for (let hash = task.indexOf("#"); hash > 0; hash = task.indexOf("#", hash + 1)) {
     const pkg = tasks.package(task.slice(0, hash));
     if (pkg === undefined) continue;
     const name = task.slice(hash + 1);
-    if (pkg.config.tasks.some((def) => def.name === name)) return;
-    if (skippedScripts([pkg], name, ws.shown) !== undefined) throw scriptRefused(tasks, task, pkg);
+    if (pkg.config.tasks.some((def) => def.name === name)) return undefined;
+    if (skippedScripts([pkg], name, ws.shown) !== undefined) return scriptRefused(tasks, task, pkg);
   }
+  return undefined;
 }
 
 function scriptRefused(tasks: DenoTasks, task: string, pkg: Package): GatherError {
