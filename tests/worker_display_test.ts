@@ -10,6 +10,32 @@ import { TtyReporter } from "../src/reporters/tty.ts";
 
 const time = 1_000;
 
+/**
+ * A live display at 80 columns on a clock the test sets, and its next frame
+ * as text (escape codes taken out, each redraw's `\r` a line break).
+ */
+function liveDisplay(now: () => number): { reporter: TtyReporter; frame: () => string } {
+  let screen = "";
+  const output = new Output({
+    writeSync: (b) => (screen += new TextDecoder().decode(b), b.length),
+  });
+  let tick = () => {};
+  const reporter = new TtyReporter({
+    output,
+    palette: palette(false),
+    size: () => ({ columns: 80, rows: 10 }),
+    now,
+    ticker: (fn) => (tick = fn, () => {}),
+  });
+  const frame = () => {
+    screen = "";
+    tick();
+    // deno-lint-ignore no-control-regex
+    return screen.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/\r/g, "\n");
+  };
+  return { reporter, frame };
+}
+
 Deno.test("plain reporter: a worker taking a job, and the worker on its end line", () => {
   let text = "";
   const output = new Output({ writeSync: (p) => (text += new TextDecoder().decode(p), p.length) });
@@ -140,25 +166,8 @@ Deno.test("record: a queued job is not running until a worker claims it, and sta
 });
 
 Deno.test("live display: a job waiting for a worker shows dim as queued, without a spinner or a time, until claimed", () => {
-  let screen = "";
   let now = 5_000;
-  const output = new Output({
-    writeSync: (b) => (screen += new TextDecoder().decode(b), b.length),
-  });
-  let tick = () => {};
-  const reporter = new TtyReporter({
-    output,
-    palette: palette(false),
-    size: () => ({ columns: 80, rows: 10 }),
-    now: () => now,
-    ticker: (fn) => (tick = fn, () => {}),
-  });
-  const frame = () => {
-    screen = "";
-    tick();
-    // deno-lint-ignore no-control-regex
-    return screen.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/\r/g, "\n");
-  };
+  const { reporter, frame } = liveDisplay(() => now);
   const jobs = [{ name: "build", deps: [] }, { name: "lint", deps: [] }];
   reporter.handle({ type: "run:start", time: 0, jobs, concurrency: 2 });
   for (const job of ["build", "lint"]) {
@@ -180,25 +189,8 @@ Deno.test("live display: a job waiting for a worker shows dim as queued, without
 });
 
 Deno.test("live display: a job its worker gave back shows queued again, without a time, until the next worker claims it", () => {
-  let screen = "";
   let now = 5_000;
-  const output = new Output({
-    writeSync: (b) => (screen += new TextDecoder().decode(b), b.length),
-  });
-  let tick = () => {};
-  const reporter = new TtyReporter({
-    output,
-    palette: palette(false),
-    size: () => ({ columns: 80, rows: 10 }),
-    now: () => now,
-    ticker: (fn) => (tick = fn, () => {}),
-  });
-  const frame = () => {
-    screen = "";
-    tick();
-    // deno-lint-ignore no-control-regex
-    return screen.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/\r/g, "\n");
-  };
+  const { reporter, frame } = liveDisplay(() => now);
   reporter.handle({ type: "run:start", time: 0, jobs: [{ name: "cc", deps: [] }], concurrency: 2 });
   reporter.handle({ type: "job:start", time: 0, job: "cc", attempt: 1 });
   reporter.handle({ type: "job:queued", time: 100, job: "cc" });
