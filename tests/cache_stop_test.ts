@@ -27,6 +27,16 @@ async function writeBig(path: string, size: number): Promise<void> {
   await Deno.writeFile(path, bytes);
 }
 
+/** A project in a new folder: a deno.json, in.txt, and a task file of these jobs importing gather. */
+async function projectWith(jobs: string): Promise<string> {
+  const dir = Deno.realPathSync(await Deno.makeTempDir());
+  const mod = JSON.stringify(relative(dir, join(ROOT, "mod.ts")));
+  await Deno.writeTextFile(join(dir, "deno.json"), "{}\n");
+  await Deno.writeTextFile(join(dir, "in.txt"), "1\n");
+  await Deno.writeTextFile(join(dir, "tasks.ts"), `import { job } from ${mod};\n${jobs}\n`);
+  return dir;
+}
+
 function names(dir: string): string[] {
   try {
     return [...Deno.readDirSync(dir)].map((entry) => entry.name).sort();
@@ -74,20 +84,13 @@ Deno.test("restoreOutputs and saveOutputs stop a large file's copy when their si
 });
 
 Deno.test("a file gather was putting into place when it was killed is never stored as an output, and is removed when the job runs again", async () => {
-  const dir = Deno.realPathSync(await Deno.makeTempDir());
-  try {
-    const mod = JSON.stringify(relative(dir, join(ROOT, "mod.ts")));
-    await Deno.writeTextFile(join(dir, "deno.json"), "{}\n");
-    await Deno.writeTextFile(join(dir, "in.txt"), "1\n");
-    await Deno.writeTextFile(
-      join(dir, "tasks.ts"),
-      `import { job } from ${mod};
-export const build = job({ inputs: ["in.txt"], outputs: ["out/**"] }, async () => {
+  const dir = await projectWith(
+    `export const build = job({ inputs: ["in.txt"], outputs: ["out/**"] }, async () => {
   await Deno.mkdir("out", { recursive: true });
   await Deno.writeTextFile("out/a.bin", await Deno.readTextFile("in.txt"));
-});
-`,
-    );
+});`,
+  );
+  try {
     // What a gather killed during a restore leaves: a process that is gone.
     const dead = new Deno.Command("true").spawn();
     await dead.status;
@@ -115,19 +118,12 @@ export const build = job({ inputs: ["in.txt"], outputs: ["out/**"] }, async () =
 });
 
 Deno.test("Ctrl-C while a cached job's large output is restored: the restore stops, the job is cancelled, nothing half-written is left", async () => {
-  const dir = Deno.realPathSync(await Deno.makeTempDir());
+  // 256 MiB: its restore takes a second or more here, far longer than a signal's way in.
+  const dir = await projectWith(
+    `export const big = job({ inputs: ["in.txt"], outputs: ["out/**"] }, (ctx) =>
+  ctx.sh\`mkdir -p out && head -c 268435456 /dev/zero > out/big.bin\`);`,
+  );
   try {
-    const mod = JSON.stringify(relative(dir, join(ROOT, "mod.ts")));
-    await Deno.writeTextFile(join(dir, "deno.json"), "{}\n");
-    await Deno.writeTextFile(join(dir, "in.txt"), "1\n");
-    // 256 MiB: its restore takes a second or more here, far longer than a signal's way in.
-    await Deno.writeTextFile(
-      join(dir, "tasks.ts"),
-      `import { job } from ${mod};
-export const big = job({ inputs: ["in.txt"], outputs: ["out/**"] }, (ctx) =>
-  ctx.sh\`mkdir -p out && head -c 268435456 /dev/zero > out/big.bin\`);
-`,
-    );
     const first = await gather(["--reporter", "json", "--no-logs"], { cwd: dir });
     assertEquals(first.code, 0, first.stderr);
     await Deno.remove(join(dir, "out"), { recursive: true });
